@@ -1,0 +1,57 @@
+import { MovieCatalog } from './catalog';
+import { RatingMatrix } from './rating-matrix';
+
+/** A data set as held in memory: the ratings and the movie catalog. */
+export interface Dataset {
+  readonly matrix: RatingMatrix;
+  readonly catalog: MovieCatalog;
+}
+
+/** One skipped or rejected input row. */
+export interface ImportIssue {
+  readonly file: string;
+  /** 1-based line number. */
+  readonly line: number;
+  readonly reason: string;
+}
+
+/** What an import read, kept and skipped. */
+export interface ImportReport {
+  /** Format that was read (see `DataFormat`). */
+  format: string;
+  files: string[];
+  bytes: number;
+  /** Ratings kept (after duplicates were resolved). */
+  ratings: number;
+  users: number;
+  movies: number;
+  /** Malformed rows skipped under `skipInvalid`. */
+  skipped: number;
+  /** First few skipped rows (at most 10). */
+  skippedExamples: ImportIssue[];
+  /** Ratings replaced by a later rating of the same (user, movie). */
+  duplicates: number;
+  duplicateExamples: Array<{ user: number; movie: number }>;
+  /** Rated movies that the titles file does not list (titled `Movie <id>`). */
+  untitledMovies: number;
+  seconds: number;
+}
+
+export interface LoadedDataset extends Dataset {
+  readonly report: ImportReport;
+}
+
+/** Progress of a long read: bytes done of bytes total. */
+export type ProgressCallback = (done: number, total: number) => void;
+
+/**
+ * (user, movie) pairs without ratings, as external ids: the Netflix Prize `probe.txt` and
+ * `qualifying.txt` (which also has dates).
+ */
+export interface RatingPairs {
+  readonly length: number;
+  readonly users: Int32Array;
+  readonly movies: Int32Array;
+  /** days since 1970-01-01, or null */
+  readonly days: Uint16Array | null;
+}

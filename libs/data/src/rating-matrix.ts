@@ -1,0 +1,335 @@
+import { IdIndex } from './id-index';
+import { RatingScale, WHOLE_STARS_1_TO_5 } from './rating-scale';
+
+/**
+ * All ratings of a data set in two compressed sparse layouts over dense internal indices.
+ *
+ * - by user (CSR): the ratings of user u are positions `userPtr[u] .. userPtr[u+1]-1` of
+ *   `userMovies` (movie indices, ascending) and `userRatings` (rating × 2), plus `userDays`
+ *   (days since 1970-01-01) when the data had dates.
+ * - by movie (CSC): the ratings of movie m are positions `moviePtr[m] .. moviePtr[m+1]-1` of
+ *   `movieUsers` (user indices, ascending) and `movieRatings` (rating × 2).
+ *
+ * Resident size: 4 + 1 (+ 2 with dates) bytes per rating by user, 4 + 1 by movie, so 10 (12)
+ * bytes per rating plus the small pointer and id arrays. There is at most one rating per
+ * (user, movie) pair.
+ */
+export class RatingMatrix {
+  readonly nUsers: number;
+  readonly nMovies: number;
+  readonly nRatings: number;
+
+  constructor(
+    /** External user ids ↔ internal user indices. */
+    readonly users: IdIndex,
+    /** External movie ids ↔ internal movie indices. */
+    readonly movies: IdIndex,
+    readonly scale: RatingScale,
+    readonly userPtr: Uint32Array,
+    readonly userMovies: Int32Array,
+    readonly userRatings: Uint8Array,
+    readonly userDays: Uint16Array | null,
+    readonly moviePtr: Uint32Array,
+    readonly movieUsers: Int32Array,
+    readonly movieRatings: Uint8Array,
+  ) {
+    this.nUsers = users.size;
+    this.nMovies = movies.size;
+    this.nRatings = userMovies.length;
+    if (userPtr.length !== this.nUsers + 1 || moviePtr.length !== this.nMovies + 1) {
+      throw new Error('RatingMatrix: pointer arrays do not match the id indices');
+    }
+    if (
+      userRatings.length !== this.nRatings ||
+      movieUsers.length !== this.nRatings ||
+      movieRatings.length !== this.nRatings ||
+      (userDays !== null && userDays.length !== this.nRatings) ||
+      userPtr[this.nUsers] !== this.nRatings ||
+      moviePtr[this.nMovies] !== this.nRatings
+    ) {
+      throw new Error('RatingMatrix: array lengths disagree');
+    }
+  }
+
+  /** Mean of all ratings (NaN for an empty matrix). */
+  globalMean(): number {
+    const r = this.userRatings;
+    let sum = 0;
+    for (let k = 0; k < r.length; k++) sum += r[k];
+    return r.length === 0 ? NaN : (sum * 0.5) / r.length;
+  }
+
+  /** Number of ratings of internal user u. */
+  userCount(u: number): number {
+    return this.userPtr[u + 1] - this.userPtr[u];
+  }
+
+  /** Number of ratings of internal movie m. */
+  movieCount(m: number): number {
+    return this.moviePtr[m + 1] - this.moviePtr[m];
+  }
+
+  /**
+   * Rating (in stars) of internal user u for internal movie m, or NaN when u did not rate m.
+   * Binary search in the user's row: O(log ratings of u).
+   */
+  rating(u: number, m: number): number {
+    const movies = this.userMovies;
+    let lo = this.userPtr[u];
+    let hi = this.userPtr[u + 1] - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = movies[mid];
+      if (v < m) lo = mid + 1;
+      else if (v > m) hi = mid - 1;
+      else return this.userRatings[mid] * 0.5;
+    }
+    return NaN;
+  }
+
+  /** Density: ratings / (users × movies). */
+  density(): number {
+    return this.nUsers === 0 || this.nMovies === 0 ? 0 : this.nRatings / (this.nUsers * this.nMovies);
+  }
+
+  /** Bytes held by the rating arrays, pointers and id indices. */
+  get byteLength(): number {
+    return (
+      this.userPtr.byteLength +
+      this.userMovies.byteLength +
+      this.userRatings.byteLength +
+      (this.userDays ? this.userDays.byteLength : 0) +
+      this.moviePtr.byteLength +
+      this.movieUsers.byteLength +
+      this.movieRatings.byteLength +
+      this.users.byteLength +
+      this.movies.byteLength
+    );
+  }
+
+  /** The ratings in user order as a list of external ids (for splits, writers, tests). */
+  toList(keep?: (position: number) => boolean): RatingList {
+    const out = new RatingListBuilder(keep ? 1024 : this.nRatings, this.userDays !== null);
+    for (let u = 0; u < this.nUsers; u++) {
+      const userId = this.users.ids[u];
+      for (let k = this.userPtr[u]; k < this.userPtr[u + 1]; k++) {
+        if (keep && !keep(k)) continue;
+        out.push(userId, this.movies.ids[this.userMovies[k]], this.userRatings[k], this.userDays ? this.userDays[k] : 0);
+      }
+    }
+    return out.finish();
+  }
+
+  /** A matrix of the ratings at the by-user positions `keep` accepts (ids are re-derived). */
+  select(keep: (position: number) => boolean): RatingMatrix {
+    return buildRatingMatrix(this.toList(keep), this.scale).matrix;
+  }
+
+  static empty(scale: RatingScale = WHOLE_STARS_1_TO_5): RatingMatrix {
+    return buildRatingMatrix(new RatingListBuilder(0, false).finish(), scale).matrix;
+  }
+}
+
+/**
+ * Ratings as parallel arrays of external ids, in no particular order (a COO list). Test sets of
+ * splits are RatingLists: their users and movies may be unknown to the training matrix.
+ */
+export interface RatingList {
+  readonly length: number;
+  readonly users: Int32Array;
+  readonly movies: Int32Array;
+  /** rating × 2 */
+  readonly ratings: Uint8Array;
+  /** days since 1970-01-01, or null when the data has no dates */
+  readonly days: Uint16Array | null;
+}
+
+/** Growable RatingList: amortised O(1) push, typed arrays only (no object per rating). */
+export class RatingListBuilder {
+  private users: Int32Array;
+  private movies: Int32Array;
+  private ratings: Uint8Array;
+  private days: Uint16Array | null;
+  private n = 0;
+
+  constructor(initialCapacity = 1 << 16, withDays = false) {
+    const cap = Math.max(16, initialCapacity);
+    this.users = new Int32Array(cap);
+    this.movies = new Int32Array(cap);
+    this.ratings = new Uint8Array(cap);
+    this.days = withDays ? new Uint16Array(cap) : null;
+  }
+
+  get length(): number {
+    return this.n;
+  }
+
+  get hasDays(): boolean {
+    return this.days !== null;
+  }
+
+  /** Start recording dates (earlier ratings get day 0). */
+  enableDays(): void {
+    if (this.days === null) this.days = new Uint16Array(this.users.length);
+  }
+
+  /** Append a rating; `ratingCode` is rating × 2, `day` days since 1970-01-01 (ignored without dates). */
+  push(userId: number, movieId: number, ratingCode: number, day = 0): void {
+    if (this.n === this.users.length) this.grow();
+    const k = this.n++;
+    this.users[k] = userId;
+    this.movies[k] = movieId;
+    this.ratings[k] = ratingCode;
+    if (this.days !== null) this.days[k] = day;
+  }
+
+  private grow(): void {
+    const cap = this.users.length * 2;
+    const users = new Int32Array(cap);
+    users.set(this.users);
+    this.users = users;
+    const movies = new Int32Array(cap);
+    movies.set(this.movies);
+    this.movies = movies;
+    const ratings = new Uint8Array(cap);
+    ratings.set(this.ratings);
+    this.ratings = ratings;
+    if (this.days !== null) {
+      const days = new Uint16Array(cap);
+      days.set(this.days);
+      this.days = days;
+    }
+  }
+
+  /** The list, trimmed to its length (copies only when there is slack). */
+  finish(): RatingList {
+    const n = this.n;
+    const trim = <T extends Int32Array | Uint8Array | Uint16Array>(a: T): T =>
+      (a.length === n ? a : a.slice(0, n)) as T;
+    return {
+      length: n,
+      users: trim(this.users),
+      movies: trim(this.movies),
+      ratings: trim(this.ratings),
+      days: this.days === null ? null : trim(this.days),
+    };
+  }
+}
+
+export interface BuildResult {
+  matrix: RatingMatrix;
+  /** Number of ratings dropped because a later rating of the same (user, movie) replaced them. */
+  duplicates: number;
+  /** Up to 5 examples of duplicated pairs, as external ids. */
+  duplicateExamples: Array<{ user: number; movie: number }>;
+}
+
+/**
+ * Build a RatingMatrix from a RatingList in O(n) by counting sort.
+ *
+ * Pass 1 sorts by movie (stable), pass 2 sorts that by user (stable), which leaves each user's
+ * movies ascending and equal (user, movie) pairs in input order, so duplicates are adjacent and
+ * the last one read wins. Pass 3 builds the by-movie layout from the deduplicated by-user one.
+ */
+export function buildRatingMatrix(list: RatingList, scale: RatingScale): BuildResult {
+  const n = list.length;
+  const users = IdIndex.fromValues(list.users, n);
+  const movies = IdIndex.fromValues(list.movies, n);
+  const nU = users.size;
+  const nM = movies.size;
+  const withDays = list.days !== null;
+
+  // Map external ids to internal indices once.
+  const uIdx = new Int32Array(n);
+  const mIdx = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    uIdx[k] = users.indexOf(list.users[k]);
+    mIdx[k] = movies.indexOf(list.movies[k]);
+  }
+
+  // Pass 1: order positions by movie (stable).
+  const mPtr = new Uint32Array(nM + 1);
+  for (let k = 0; k < n; k++) mPtr[mIdx[k] + 1]++;
+  for (let m = 0; m < nM; m++) mPtr[m + 1] += mPtr[m];
+  const byMovie = new Uint32Array(n);
+  {
+    const next = mPtr.slice(0, nM);
+    for (let k = 0; k < n; k++) byMovie[next[mIdx[k]]++] = k;
+  }
+
+  // Pass 2: order those by user (stable), giving rows with ascending movies.
+  const uPtr = new Uint32Array(nU + 1);
+  for (let k = 0; k < n; k++) uPtr[uIdx[k] + 1]++;
+  for (let u = 0; u < nU; u++) uPtr[u + 1] += uPtr[u];
+  const order = new Uint32Array(n);
+  {
+    const next = uPtr.slice(0, nU);
+    for (let j = 0; j < n; j++) {
+      const k = byMovie[j];
+      order[next[uIdx[k]]++] = k;
+    }
+  }
+
+  // Deduplicate inside each row: keep the last of each run of equal movies.
+  let duplicates = 0;
+  const duplicateExamples: Array<{ user: number; movie: number }> = [];
+  const userPtr = new Uint32Array(nU + 1);
+  let write = 0;
+  for (let u = 0; u < nU; u++) {
+    const end = uPtr[u + 1];
+    for (let j = uPtr[u]; j < end; j++) {
+      const k = order[j];
+      if (j + 1 < end && mIdx[order[j + 1]] === mIdx[k]) {
+        duplicates++;
+        if (duplicateExamples.length < 5) duplicateExamples.push({ user: list.users[k], movie: list.movies[k] });
+        continue;
+      }
+      order[write++] = k;
+    }
+    userPtr[u + 1] = write;
+  }
+  const nr = write;
+
+  const userMovies = new Int32Array(nr);
+  const userRatings = new Uint8Array(nr);
+  const userDays = withDays ? new Uint16Array(nr) : null;
+  const srcRatings = list.ratings;
+  const srcDays = list.days;
+  for (let j = 0; j < nr; j++) {
+    const k = order[j];
+    userMovies[j] = mIdx[k];
+    userRatings[j] = srcRatings[k];
+    if (userDays !== null) userDays[j] = srcDays![k];
+  }
+
+  // Pass 3: by-movie layout from the rows (users ascending within each column).
+  const moviePtr = new Uint32Array(nM + 1);
+  for (let j = 0; j < nr; j++) moviePtr[userMovies[j] + 1]++;
+  for (let m = 0; m < nM; m++) moviePtr[m + 1] += moviePtr[m];
+  const movieUsers = new Int32Array(nr);
+  const movieRatings = new Uint8Array(nr);
+  {
+    const next = moviePtr.slice(0, nM);
+    for (let u = 0; u < nU; u++) {
+      for (let j = userPtr[u]; j < userPtr[u + 1]; j++) {
+        const p = next[userMovies[j]]++;
+        movieUsers[p] = u;
+        movieRatings[p] = userRatings[j];
+      }
+    }
+  }
+
+  const matrix = new RatingMatrix(
+    users,
+    movies,
+    scale,
+    userPtr,
+    userMovies,
+    userRatings,
+    userDays,
+    moviePtr,
+    movieUsers,
+    movieRatings,
+  );
+  return { matrix, duplicates, duplicateExamples };
+}
