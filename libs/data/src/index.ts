@@ -5,3 +5,4 @@ export * from './rating-matrix';
 export * from './catalog';
 export * from './dataset';
 export * from './random';
+export * from './worker-script';
