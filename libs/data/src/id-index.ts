@@ -35,7 +35,7 @@ export class IdIndex {
   }
 
   /** From any list of non-negative ids, with repetitions; takes the distinct ones. */
-  static fromValues(values: ArrayLike<number>, count = values.length): IdIndex {
+  static fromValues(values: Int32Array, count = values.length): IdIndex {
     let maxId = -1;
     for (let k = 0; k < count; k++) if (values[k] > maxId) maxId = values[k];
     if (maxId < 0) return new IdIndex(new Int32Array(0));
@@ -60,7 +60,7 @@ export class IdIndex {
       }
       return new IdIndex(ids);
     }
-    const copy = Int32Array.from({ length: count }, (_, k) => values[k]).sort();
+    const copy = values.slice(0, count).sort();
     let distinct = 0;
     for (let k = 0; k < copy.length; k++) if (k === 0 || copy[k] !== copy[k - 1]) copy[distinct++] = copy[k];
     return new IdIndex(copy.slice(0, distinct));
@@ -87,6 +87,18 @@ export class IdIndex {
       else return mid;
     }
     return -1;
+  }
+
+  /** Internal indices of `count` external ids (each must be present), as one typed array. */
+  mapAll(externalIds: Int32Array, count = externalIds.length): Int32Array {
+    const out = new Int32Array(count);
+    const dense = this.dense;
+    if (dense !== null) {
+      for (let k = 0; k < count; k++) out[k] = dense[externalIds[k]];
+    } else {
+      for (let k = 0; k < count; k++) out[k] = this.indexOf(externalIds[k]);
+    }
+    return out;
   }
 
   has(externalId: number): boolean {

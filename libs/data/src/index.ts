@@ -6,3 +6,8 @@ export * from './catalog';
 export * from './dataset';
 export * from './random';
 export * from './worker-script';
+export * from './snapshot';
+export * from './splits';
+export * from './stats';
+export * from './loaders';
+export * from './synthetic';

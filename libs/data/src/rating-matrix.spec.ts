@@ -80,7 +80,7 @@ describe('buildRatingMatrix', () => {
 describe('IdIndex', () => {
   it('maps sparse and dense ids both ways', () => {
     for (const values of [[5, 3, 3, 9], [2_000_000_000, 7, 7, 1_500_000_000]]) {
-      const idx = IdIndex.fromValues(values);
+      const idx = IdIndex.fromValues(Int32Array.from(values));
       const sorted = [...new Set(values)].sort((a, b) => a - b);
       expect([...idx.ids]).toEqual(sorted);
       sorted.forEach((id, i) => expect(idx.indexOf(id)).toBe(i));

@@ -225,99 +225,55 @@ export interface BuildResult {
 }
 
 /**
- * Build a RatingMatrix from a RatingList in O(n) by counting sort.
+ * Build a RatingMatrix from a RatingList in O(n) time by radix sort, moving the data itself so
+ * that every pass reads sequentially and writes into at most 2,048 streams (cache-friendly):
  *
- * Pass 1 sorts by movie (stable), pass 2 sorts that by user (stable), which leaves each user's
- * movies ascending and equal (user, movie) pairs in input order, so duplicates are adjacent and
- * the last one read wins. Pass 3 builds the by-movie layout from the deduplicated by-user one.
+ * 1. LSD radix sort by external user id (11 bits a pass; 2 passes for Netflix's ids < 2^22),
+ *    stable, carrying (movie index, rating) packed in one Uint32 and the day. Internal user
+ *    indices are the ranks of the distinct sorted ids, so no id lookup is needed for users.
+ * 2. Each user's row is put in ascending movie order by a stable sort when it is not already
+ *    (Netflix and MovieLens 20M+ files arrive sorted, so this is usually one check per row).
+ * 3. Equal (user, movie) pairs are then adjacent in input order: the last one read wins.
+ * 4. The by-movie layout is a counting-sort transpose of the rows (users ascending per movie).
  */
 export function buildRatingMatrix(list: RatingList, scale: RatingScale): BuildResult {
   const n = list.length;
-  const users = IdIndex.fromValues(list.users, n);
   const movies = IdIndex.fromValues(list.movies, n);
-  const nU = users.size;
   const nM = movies.size;
-  const withDays = list.days !== null;
+  if (nM >= 1 << 24) throw new RangeError(`buildRatingMatrix: ${nM} movies; at most 16,777,215 are supported`);
 
-  // Map external ids to internal indices once.
-  const uIdx = new Int32Array(n);
-  const mIdx = new Int32Array(n);
-  for (let k = 0; k < n; k++) {
-    uIdx[k] = users.indexOf(list.users[k]);
-    mIdx[k] = movies.indexOf(list.movies[k]);
-  }
+  // Packed payload: movie index in the high 24 bits, rating code in the low 8.
+  const packedIn = new Uint32Array(n);
+  packMovieRatings(movies.mapAll(list.movies, n), list.ratings, n, packedIn);
+  const { keys, packed, days } = radixSortByUser(list.users.subarray(0, n), packedIn, list.days === null ? null : list.days.subarray(0, n));
 
-  // Pass 1: order positions by movie (stable).
-  const mPtr = new Uint32Array(nM + 1);
-  for (let k = 0; k < n; k++) mPtr[mIdx[k] + 1]++;
-  for (let m = 0; m < nM; m++) mPtr[m + 1] += mPtr[m];
-  const byMovie = new Uint32Array(n);
-  {
-    const next = mPtr.slice(0, nM);
-    for (let k = 0; k < n; k++) byMovie[next[mIdx[k]]++] = k;
-  }
+  // Distinct users and row starts, from the sorted ids in one sequential pass.
+  const distinct = countDistinctSorted(keys, n);
+  const userIds = new Int32Array(distinct);
+  const uPtr = new Uint32Array(distinct + 1);
+  rowStarts(keys, n, userIds, uPtr);
+  const users = IdIndex.fromSorted(userIds);
+  const nU = distinct;
 
-  // Pass 2: order those by user (stable), giving rows with ascending movies.
-  const uPtr = new Uint32Array(nU + 1);
-  for (let k = 0; k < n; k++) uPtr[uIdx[k] + 1]++;
-  for (let u = 0; u < nU; u++) uPtr[u + 1] += uPtr[u];
-  const order = new Uint32Array(n);
-  {
-    const next = uPtr.slice(0, nU);
-    for (let j = 0; j < n; j++) {
-      const k = byMovie[j];
-      order[next[uIdx[k]]++] = k;
-    }
-  }
+  sortRowsByMovie(packed, days, uPtr, nU);
 
   // Deduplicate inside each row: keep the last of each run of equal movies.
-  let duplicates = 0;
-  const duplicateExamples: Array<{ user: number; movie: number }> = [];
   const userPtr = new Uint32Array(nU + 1);
-  let write = 0;
-  for (let u = 0; u < nU; u++) {
-    const end = uPtr[u + 1];
-    for (let j = uPtr[u]; j < end; j++) {
-      const k = order[j];
-      if (j + 1 < end && mIdx[order[j + 1]] === mIdx[k]) {
-        duplicates++;
-        if (duplicateExamples.length < 5) duplicateExamples.push({ user: list.users[k], movie: list.movies[k] });
-        continue;
-      }
-      order[write++] = k;
-    }
-    userPtr[u + 1] = write;
-  }
-  const nr = write;
+  const duplicateRows: number[] = [];
+  const duplicateMovies: number[] = [];
+  const nr = dropDuplicates(packed, days, uPtr, userPtr, nU, duplicateRows, duplicateMovies);
+  const duplicates = n - nr;
+  const duplicateExamples = duplicateRows.map((u, e) => ({ user: userIds[u], movie: movies.ids[duplicateMovies[e]] }));
 
   const userMovies = new Int32Array(nr);
   const userRatings = new Uint8Array(nr);
-  const userDays = withDays ? new Uint16Array(nr) : null;
-  const srcRatings = list.ratings;
-  const srcDays = list.days;
-  for (let j = 0; j < nr; j++) {
-    const k = order[j];
-    userMovies[j] = mIdx[k];
-    userRatings[j] = srcRatings[k];
-    if (userDays !== null) userDays[j] = srcDays![k];
-  }
+  unpackMovieRatings(packed, nr, userMovies, userRatings);
+  const userDays = days === null ? null : nr === n ? days : days.slice(0, nr);
 
-  // Pass 3: by-movie layout from the rows (users ascending within each column).
   const moviePtr = new Uint32Array(nM + 1);
-  for (let j = 0; j < nr; j++) moviePtr[userMovies[j] + 1]++;
-  for (let m = 0; m < nM; m++) moviePtr[m + 1] += moviePtr[m];
   const movieUsers = new Int32Array(nr);
   const movieRatings = new Uint8Array(nr);
-  {
-    const next = moviePtr.slice(0, nM);
-    for (let u = 0; u < nU; u++) {
-      for (let j = userPtr[u]; j < userPtr[u + 1]; j++) {
-        const p = next[userMovies[j]]++;
-        movieUsers[p] = u;
-        movieRatings[p] = userRatings[j];
-      }
-    }
-  }
+  transpose(userPtr, userMovies, userRatings, nU, nM, moviePtr, movieUsers, movieRatings);
 
   const matrix = new RatingMatrix(
     users,
@@ -332,4 +288,208 @@ export function buildRatingMatrix(list: RatingList, scale: RatingScale): BuildRe
     movieRatings,
   );
   return { matrix, duplicates, duplicateExamples };
+}
+
+function packMovieRatings(mIdx: Int32Array, ratings: Uint8Array, n: number, out: Uint32Array): void {
+  for (let k = 0; k < n; k++) out[k] = ((mIdx[k] << 8) | ratings[k]) >>> 0;
+}
+
+function unpackMovieRatings(packed: Uint32Array, n: number, movies: Int32Array, ratings: Uint8Array): void {
+  for (let k = 0; k < n; k++) {
+    const v = packed[k];
+    movies[k] = v >>> 8;
+    ratings[k] = v & 255;
+  }
+}
+
+const RADIX_BITS = 11;
+const RADIX = 1 << RADIX_BITS;
+
+/** Stable LSD radix sort of (user id, packed, day) by user id. Returns new arrays. */
+function radixSortByUser(
+  userIdsIn: Int32Array,
+  packedIn: Uint32Array,
+  daysIn: Uint16Array | null,
+): { keys: Int32Array; packed: Uint32Array; days: Uint16Array | null } {
+  const n = userIdsIn.length;
+  let maxId = 0;
+  for (let k = 0; k < n; k++) if (userIdsIn[k] > maxId) maxId = userIdsIn[k];
+  const bits = Math.max(1, 32 - Math.clz32(maxId));
+  const passes = Math.ceil(bits / RADIX_BITS);
+  let keys: Int32Array = userIdsIn;
+  let packed: Uint32Array = packedIn;
+  let days: Uint16Array | null = daysIn;
+  let keysOut: Int32Array = new Int32Array(n);
+  let packedOut: Uint32Array = new Uint32Array(n);
+  let daysOut: Uint16Array | null = days === null ? null : new Uint16Array(n);
+  const next = new Uint32Array(RADIX);
+  for (let pass = 0; pass < passes; pass++) {
+    const shift = pass * RADIX_BITS;
+    radixPass(keys, packed, days, keysOut, packedOut, daysOut, shift, next, n);
+    // The first pass reads the caller's arrays; afterwards the two buffers alternate.
+    const k2 = keys === userIdsIn ? new Int32Array(n) : keys;
+    const p2 = packed === packedIn ? new Uint32Array(n) : packed;
+    const d2 = days === null ? null : days === daysIn ? new Uint16Array(n) : days;
+    keys = keysOut;
+    packed = packedOut;
+    days = daysOut;
+    keysOut = k2;
+    packedOut = p2;
+    daysOut = d2;
+  }
+  if (keys === userIdsIn) {
+    // No pass ran (n = 0): still hand back copies the caller may own.
+    return { keys: keys.slice(), packed: packed.slice(), days: days === null ? null : days.slice() };
+  }
+  return { keys, packed, days };
+}
+
+function radixPass(
+  keys: Int32Array,
+  packed: Uint32Array,
+  days: Uint16Array | null,
+  keysOut: Int32Array,
+  packedOut: Uint32Array,
+  daysOut: Uint16Array | null,
+  shift: number,
+  next: Uint32Array,
+  n: number,
+): void {
+  next.fill(0);
+  const mask = RADIX - 1;
+  for (let k = 0; k < n; k++) next[(keys[k] >>> shift) & mask]++;
+  let sum = 0;
+  for (let b = 0; b < RADIX; b++) {
+    const c = next[b];
+    next[b] = sum;
+    sum += c;
+  }
+  if (days !== null && daysOut !== null) {
+    for (let k = 0; k < n; k++) {
+      const key = keys[k];
+      const j = next[(key >>> shift) & mask]++;
+      keysOut[j] = key;
+      packedOut[j] = packed[k];
+      daysOut[j] = days[k];
+    }
+  } else {
+    for (let k = 0; k < n; k++) {
+      const key = keys[k];
+      const j = next[(key >>> shift) & mask]++;
+      keysOut[j] = key;
+      packedOut[j] = packed[k];
+    }
+  }
+}
+
+function countDistinctSorted(keys: Int32Array, n: number): number {
+  let d = 0;
+  for (let k = 0; k < n; k++) if (k === 0 || keys[k] !== keys[k - 1]) d++;
+  return d;
+}
+
+function rowStarts(keys: Int32Array, n: number, userIds: Int32Array, uPtr: Uint32Array): void {
+  let u = -1;
+  for (let k = 0; k < n; k++) {
+    if (k === 0 || keys[k] !== keys[k - 1]) {
+      u++;
+      userIds[u] = keys[k];
+      uPtr[u] = k;
+    }
+  }
+  uPtr[u + 1] = n;
+}
+
+/**
+ * Sorts each row by movie, stably (equal movies keep their input order), when it is not sorted
+ * already. The movie sits in the high 24 bits of `packed`, so comparing packed >>> 8 suffices.
+ */
+function sortRowsByMovie(packed: Uint32Array, days: Uint16Array | null, uPtr: Uint32Array, nU: number): void {
+  let keys = new Float64Array(0);
+  for (let u = 0; u < nU; u++) {
+    const start = uPtr[u];
+    const end = uPtr[u + 1];
+    let sorted = true;
+    for (let j = start + 1; j < end; j++) {
+      if (packed[j] >>> 8 < packed[j - 1] >>> 8) {
+        sorted = false;
+        break;
+      }
+    }
+    if (sorted) continue;
+    const len = end - start;
+    if (keys.length < len) keys = new Float64Array(Math.max(len, 2 * keys.length));
+    // key = movie · 2^26 + offset in the row: exact in a double, unique, and ordering by it is
+    // the stable order by movie. The offset then says where each entry came from.
+    for (let j = 0; j < len; j++) keys[j] = (packed[start + j] >>> 8) * 67108864 + j;
+    const view = keys.subarray(0, len);
+    view.sort();
+    const rowPacked = packed.slice(start, end);
+    const rowDays = days === null ? null : days.slice(start, end);
+    for (let j = 0; j < len; j++) {
+      const from = view[j] % 67108864;
+      packed[start + j] = rowPacked[from];
+      if (days !== null) days[start + j] = rowDays![from];
+    }
+  }
+}
+
+/**
+ * Compacts the rows in place, dropping all but the last of equal adjacent movies in each row;
+ * fills userPtr. Up to 5 dropped (row, movie) pairs go to the example lists.
+ */
+function dropDuplicates(
+  packed: Uint32Array,
+  days: Uint16Array | null,
+  uPtr: Uint32Array,
+  userPtr: Uint32Array,
+  nU: number,
+  exampleRows: number[],
+  exampleMovies: number[],
+): number {
+  let write = 0;
+  for (let u = 0; u < nU; u++) {
+    const end = uPtr[u + 1];
+    for (let j = uPtr[u]; j < end; j++) {
+      if (j + 1 < end && packed[j + 1] >>> 8 === packed[j] >>> 8) {
+        if (exampleRows.length < 5) {
+          exampleRows.push(u);
+          exampleMovies.push(packed[j] >>> 8);
+        }
+        continue;
+      }
+      if (write !== j) {
+        packed[write] = packed[j];
+        if (days !== null) days[write] = days[j];
+      }
+      write++;
+    }
+    userPtr[u + 1] = write;
+  }
+  return write;
+}
+
+/** By-movie (CSC) arrays from by-user (CSR) ones; users come out ascending within each movie. */
+function transpose(
+  userPtr: Uint32Array,
+  userMovies: Int32Array,
+  userRatings: Uint8Array,
+  nU: number,
+  nM: number,
+  moviePtr: Uint32Array,
+  movieUsers: Int32Array,
+  movieRatings: Uint8Array,
+): void {
+  const nr = userMovies.length;
+  for (let j = 0; j < nr; j++) moviePtr[userMovies[j] + 1]++;
+  for (let m = 0; m < nM; m++) moviePtr[m + 1] += moviePtr[m];
+  const next = moviePtr.slice(0, nM);
+  for (let u = 0; u < nU; u++) {
+    const end = userPtr[u + 1];
+    for (let j = userPtr[u]; j < end; j++) {
+      const p = next[userMovies[j]]++;
+      movieUsers[p] = u;
+      movieRatings[p] = userRatings[j];
+    }
+  }
 }

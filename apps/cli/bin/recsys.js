@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Installed as the `recsys` command (npx recsys …); runs the compiled CLI.
+require('../dist/main.js');

@@ -1,0 +1,23 @@
+import { InvalidArgumentError } from 'commander';
+
+/** commander parser for a positive integer option, naming the option and the value in its error. */
+export function positiveInt(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\d+(e\d+)?$/i.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+      throw new InvalidArgumentError(`${flag} must be a positive integer, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** commander parser for a number in a range. */
+export function numberIn(flag: string, min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${flag} must be a number in ${min}..${max}, got "${value}"`);
+    }
+    return n;
+  };
+}

@@ -1,0 +1,44 @@
+import { promises as fsp } from 'node:fs';
+import { ByteProgress, CHUNK_BYTES, ChunkHandler, ChunkReader } from './byte-reader';
+import { IssueLog } from './issues';
+import { LoadOptions } from './options';
+import { fileSize } from './plan';
+
+/**
+ * State shared by the readers of one load: the malformed-row log, the reused line buffer, the
+ * byte progress over every planned file, and the files and bytes actually read (for the report).
+ */
+export class LoadContext {
+  readonly issues: IssueLog;
+  readonly reader: ChunkReader;
+  readonly progress: ByteProgress;
+  readonly files: string[] = [];
+  bytes = 0;
+
+  /**
+   * @param plannedFiles every file the load will read, so progress has its total up front
+   * @param chunkBytes read size (tests use tiny chunks to cross chunk boundaries everywhere)
+   */
+  constructor(options: LoadOptions, plannedFiles: readonly string[], chunkBytes = CHUNK_BYTES) {
+    this.reader = new ChunkReader(chunkBytes);
+    this.issues = new IssueLog(options.skipInvalid ?? false);
+    let total = 0;
+    for (const f of plannedFiles) total += fileSize(f);
+    this.progress = new ByteProgress(total, options.onProgress);
+  }
+
+  /** Stream a file in chunks of whole lines (see `ChunkReader.forEachChunk`), recording it for the report. */
+  async forEachChunk(path: string, onChunk: ChunkHandler): Promise<void> {
+    this.files.push(path);
+    this.bytes += await this.reader.forEachChunk(path, onChunk, this.progress);
+  }
+
+  /** Read a small file (titles) whole, recording it for the report. */
+  async readWhole(path: string): Promise<Buffer> {
+    const bytes = await fsp.readFile(path);
+    this.files.push(path);
+    this.bytes += bytes.length;
+    this.progress.add(bytes.length);
+    return bytes;
+  }
+}

@@ -1,0 +1,140 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RatingMatrix } from '../rating-matrix';
+import { detectFormat, loadDataset, loadRatingsFile, readNetflixPrizeTitles, readProbe, readQualifying } from './index';
+
+const tmp = mkdtempSync(join(tmpdir(), 'recsys-prize-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function folder(name: string, files: Record<string, string | Buffer>): string {
+  const d = join(tmp, name);
+  for (const [f, content] of Object.entries(files)) {
+    mkdirSync(join(d, f, '..'), { recursive: true });
+    writeFileSync(join(d, f), content);
+  }
+  return d;
+}
+
+/** Days since 1970-01-01, computed independently of the loader. */
+const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 86400000;
+
+/** (user, movie, stars, day) of every rating, user-then-movie order. */
+function rows(m: RatingMatrix): Array<[number, number, number, number]> {
+  const out: Array<[number, number, number, number]> = [];
+  for (let u = 0; u < m.nUsers; u++) {
+    for (let k = m.userPtr[u]; k < m.userPtr[u + 1]; k++) {
+      out.push([m.users.ids[u], m.movies.ids[m.userMovies[k]], m.userRatings[k] / 2, m.userDays![k]]);
+    }
+  }
+  return out;
+}
+
+// movie_titles.csv: a title with commas, a NULL year, and a latin1 byte 0xE9 ('é').
+const TITLES = Buffer.concat([
+  Buffer.from('1,2003,Dinosaur Planet\n2,NULL,Isle of Man TT 2004 Review\n3,1997,Character, Part One, Take 2\n4,1994,Am', 'latin1'),
+  Buffer.from([0xe9]),
+  Buffer.from('lie\n', 'latin1'),
+]);
+
+const COMBINED_1 = '1:\n1488844,3,2005-09-06\n822109,5,2005-05-13\n2:\n2059652,4,2005-09-05\n';
+const COMBINED_2 = '3:\r\n1488844,1,1999-11-11\r\n\r\n4:\r\n6,2,2004-02-29\r\n';
+
+const EXPECTED: Array<[number, number, number, number]> = [
+  [6, 4, 2, day('2004-02-29')],
+  [822109, 1, 5, day('2005-05-13')],
+  [1488844, 1, 3, 13032],
+  [1488844, 3, 1, day('1999-11-11')],
+  [2059652, 2, 4, day('2005-09-05')],
+];
+
+describe('Netflix Prize layout', () => {
+  it('reads combined_data_*.txt in number order with dates, and movie_titles.csv', async () => {
+    const d = folder('combined', {
+      'combined_data_2.txt': COMBINED_2,
+      'combined_data_1.txt': COMBINED_1,
+      'movie_titles.csv': TITLES,
+    });
+    expect(detectFormat(d)).toBe('netflix-prize');
+    const { matrix, catalog, report } = await loadDataset(d);
+    expect(rows(matrix)).toEqual(EXPECTED);
+    expect(day('2005-09-06')).toBe(13032);
+    expect(report.files.map((f) => f.slice(d.length + 1))).toEqual(['movie_titles.csv', 'combined_data_1.txt', 'combined_data_2.txt']);
+    expect(catalog.get(2)).toEqual({ id: 2, title: 'Isle of Man TT 2004 Review', year: null, genres: [] });
+    expect(catalog.get(3)).toEqual({ id: 3, title: 'Character, Part One, Take 2', year: 1997, genres: [] });
+    expect(catalog.get(4).title).toBe('Amélie');
+    expect(report).toMatchObject({ format: 'netflix-prize', ratings: 5, users: 4, movies: 4, untitledMovies: 0 });
+  });
+
+  it('reads the training_set/mv_*.txt variant to the same ratings', async () => {
+    const d = folder('per-movie', {
+      'training_set/mv_0000001.txt': '1:\n1488844,3,2005-09-06\n822109,5,2005-05-13\n',
+      'training_set/mv_0000002.txt': '2:\n2059652,4,2005-09-05\n',
+      'training_set/mv_0000003.txt': '3:\n1488844,1,1999-11-11\n',
+      'training_set/mv_0000004.txt': '4:\n6,2,2004-02-29', // no final newline
+      'movie_titles.csv': TITLES,
+    });
+    expect(detectFormat(d)).toBe('netflix-prize');
+    const { matrix, catalog } = await loadDataset(d);
+    expect(rows(matrix)).toEqual(EXPECTED);
+    expect(catalog.size).toBe(4);
+
+    // One movie file alone: titles are found one folder up.
+    const one = await loadDataset(join(d, 'training_set', 'mv_0000001.txt'));
+    expect(one.report.ratings).toBe(2);
+    expect(one.catalog.get(1).title).toBe('Dinosaur Planet');
+  });
+
+  it('reads movie_titles.csv on its own', async () => {
+    const d = folder('titles-only', { 'movie_titles.csv': TITLES });
+    const catalog = await readNetflixPrizeTitles(join(d, 'movie_titles.csv'));
+    expect(catalog.list().map((m) => [m.id, m.year])).toEqual([
+      [1, 2003],
+      [2, null],
+      [3, 1997],
+      [4, 1994],
+    ]);
+  });
+
+  it('reads probe.txt as pairs without dates and qualifying.txt as pairs with dates', async () => {
+    const d = folder('probe', {
+      'probe.txt': '1:\n30878\n2647871\n10:\n1952305\n',
+      'qualifying.txt': '1:\n1046323,2005-12-19\n17770:\n2647871,2005-09-06\n',
+    });
+    const probe = await readProbe(join(d, 'probe.txt'));
+    expect(probe.length).toBe(3);
+    expect([...probe.users]).toEqual([30878, 2647871, 1952305]);
+    expect([...probe.movies]).toEqual([1, 1, 10]);
+    expect(probe.days).toBeNull();
+
+    const qualifying = await readQualifying(join(d, 'qualifying.txt'));
+    expect([...qualifying.users]).toEqual([1046323, 2647871]);
+    expect([...qualifying.movies]).toEqual([1, 17770]);
+    expect([...qualifying.days!]).toEqual([day('2005-12-19'), 13032]);
+  });
+
+  it('refuses rows before any MovieID: line, malformed MovieID: lines and bad dates', async () => {
+    const d = folder('bad', {
+      'before.txt': '\n1488844,3,2005-09-06\n',
+      'movie.txt': '1:\n5,3,2005-09-06\nx1:\n6,3,2005-09-06\n',
+      'date.txt': '1:\n5,3,2005-02-30\n',
+      'early.txt': '1:\n5,3,1969-12-31\n',
+      'probe.txt': '1:\n5,3\n',
+    });
+    const opts = { format: 'netflix-prize' as const };
+    await expect(loadRatingsFile(join(d, 'before.txt'), opts)).rejects.toMatchObject({ line: 2, reason: 'row comes before any "MovieID:" line' });
+    await expect(loadRatingsFile(join(d, 'movie.txt'), opts)).rejects.toMatchObject({ line: 3, reason: 'movie id "x1" is not a non-negative integer' });
+    await expect(loadRatingsFile(join(d, 'date.txt'), opts)).rejects.toMatchObject({ line: 2, reason: 'date "2005-02-30" is not a valid YYYY-MM-DD date' });
+    await expect(loadRatingsFile(join(d, 'early.txt'), opts)).rejects.toMatchObject({ line: 2, reason: 'date "1969-12-31" is outside 1970-01-01..2149-06-06' });
+    await expect(readProbe(join(d, 'probe.txt'))).rejects.toMatchObject({ line: 2, reason: 'expected 1 field, found 2' });
+
+    // Skipping: the rows after a malformed MovieID: line are dropped with it, and counted.
+    const skipped = await loadRatingsFile(join(d, 'movie.txt'), { ...opts, skipInvalid: true });
+    expect(skipped.list.length).toBe(1);
+    expect(skipped.report.skipped).toBe(2);
+    expect(skipped.report.skippedExamples.map((e) => [e.line, e.reason])).toEqual([
+      [3, 'movie id "x1" is not a non-negative integer'],
+      [4, 'row follows a malformed "MovieID:" line'],
+    ]);
+  });
+});

@@ -1,0 +1,310 @@
+import { DataFormatError } from '../errors';
+import { RatingListBuilder } from '../rating-matrix';
+import { encodeRating, isOnScale, RatingScale } from '../rating-scale';
+import { fieldText, MAX_DAY, MAX_ID, parseCount, parseDecimal, parseId, parseIsoDate } from './byte-reader';
+import { LoadContext } from './context';
+
+/**
+ * Where the values of a delimited rating row are. One reader serves every rating layout:
+ * Kaggle CSV, Netflix Prize blocks, probe and qualifying pairs, MovieLens u.data, ratings.dat
+ * and ratings.csv.
+ */
+export interface RowLayout {
+  /** Field separator byte. */
+  readonly delimiter: number;
+  /** The separator is the byte twice (MovieLens `::`). */
+  readonly doubleDelimiter: boolean;
+  /** Fields every row must have. */
+  readonly fields: number;
+  /** Field index of the user id. */
+  readonly user: number;
+  /** Field index of the movie id, or -1 when rows come in blocks after a `MovieID:` line (Netflix Prize). */
+  readonly movie: number;
+  /** Field index of the rating, or -1 for pairs without ratings (probe, qualifying). */
+  readonly rating: number;
+  /** Field index of a `YYYY-MM-DD` date, or -1. */
+  readonly date: number;
+  /** Field index of a Unix timestamp in seconds, or -1. */
+  readonly timestamp: number;
+  /** Lines at the start that are not rows (a header the caller has read). */
+  readonly headerLines: number;
+  /** Ratings must lie on this scale's grid. */
+  readonly scale: RatingScale;
+  /** What the rows are, for the empty-file message: 'ratings' or 'pairs'. */
+  readonly noun: string;
+}
+
+/** The layout's rows carry a date (either kind). */
+export function hasDays(layout: RowLayout): boolean {
+  return layout.date >= 0 || layout.timestamp >= 0;
+}
+
+const SECONDS_PER_DAY = 86400;
+
+/** What a field holds, for the fast path. */
+const IGNORE = 0;
+const USER = 1;
+const MOVIE = 2;
+const RATING = 3;
+const DATE = 4;
+const TIMESTAMP = 5;
+
+const LF = 10;
+const CR = 13;
+
+/**
+ * Stream the rows of `file` into `out` (external ids; rating × 2; days since 1970-01-01 when the
+ * layout has dates). Blank lines are ignored; a malformed row goes to the context's issue log
+ * (throw, or skip and count). A file without a single good row is an error either way.
+ *
+ * Each line is read once, byte by byte, parsing the numbers as the bytes go by (the fast path).
+ * Any line it does not accept outright (blank, a `MovieID:` line, or anything odd) is re-read by
+ * the careful path, which splits the fields and either keeps the row or says exactly what is wrong.
+ *
+ * @returns the number of rows appended
+ */
+export async function readRatingRows(
+  ctx: LoadContext,
+  file: string,
+  layout: RowLayout,
+  out: RatingListBuilder,
+): Promise<number> {
+  const { delimiter, doubleDelimiter, fields, user, movie, rating, date, timestamp, headerLines, scale } = layout;
+  const issues = ctx.issues;
+  const blocks = movie < 0;
+  // Netflix Prize: -1 before any `MovieID:` line, -2 after a malformed one.
+  let blockMovie = -1;
+  const skippedBefore = issues.skipped;
+  const lengthBefore = out.length;
+  let lines = 0;
+
+  // Careful path: one line without its terminator, split into fields, every value checked.
+  const starts = new Int32Array(fields);
+  const ends = new Int32Array(fields);
+  const carefulLine = (buf: Buffer, s: number, e: number, line: number): void => {
+    if (s === e) return;
+
+    if (blocks && buf[e - 1] === 58 /* : */) {
+      blockMovie = parseId(buf, s, e - 1);
+      if (blockMovie < 0) {
+        blockMovie = -2;
+        issues.reject(file, line, `movie id "${fieldText(buf, s, e - 1)}" ${notAnId(buf, s, e - 1)}`);
+      }
+      return;
+    }
+
+    // Split into fields; count past the expected number to report it.
+    let n = 0;
+    let from = s;
+    for (let i = s; i < e; i++) {
+      if (buf[i] !== delimiter) continue;
+      if (doubleDelimiter) {
+        if (i + 1 >= e || buf[i + 1] !== delimiter) continue;
+        if (n < fields) {
+          starts[n] = from;
+          ends[n] = i;
+        }
+        n++;
+        i++;
+        from = i + 1;
+      } else {
+        if (n < fields) {
+          starts[n] = from;
+          ends[n] = i;
+        }
+        n++;
+        from = i + 1;
+      }
+    }
+    if (n < fields) {
+      starts[n] = from;
+      ends[n] = e;
+    }
+    n++;
+    if (n !== fields) {
+      issues.reject(file, line, `expected ${fields} field${fields === 1 ? '' : 's'}, found ${n}`);
+      return;
+    }
+
+    let movieId: number;
+    if (blocks) {
+      if (blockMovie < 0) {
+        issues.reject(
+          file,
+          line,
+          blockMovie === -1 ? 'row comes before any "MovieID:" line' : 'row follows a malformed "MovieID:" line',
+        );
+        return;
+      }
+      movieId = blockMovie;
+    } else {
+      movieId = parseId(buf, starts[movie], ends[movie]);
+      if (movieId < 0) {
+        issues.reject(file, line, `movie id "${fieldText(buf, starts[movie], ends[movie])}" ${notAnId(buf, starts[movie], ends[movie])}`);
+        return;
+      }
+    }
+
+    const userId = parseId(buf, starts[user], ends[user]);
+    if (userId < 0) {
+      issues.reject(file, line, `user id "${fieldText(buf, starts[user], ends[user])}" ${notAnId(buf, starts[user], ends[user])}`);
+      return;
+    }
+
+    let code = 0;
+    if (rating >= 0) {
+      const r = parseDecimal(buf, starts[rating], ends[rating]);
+      if (!isOnScale(scale, r)) {
+        issues.reject(file, line, badRating(fieldText(buf, starts[rating], ends[rating]), r, scale));
+        return;
+      }
+      code = encodeRating(r);
+    }
+
+    let day = 0;
+    if (date >= 0) {
+      day = parseIsoDate(buf, starts[date], ends[date]);
+      if (!(day >= 0 && day <= MAX_DAY)) {
+        const text = fieldText(buf, starts[date], ends[date]);
+        issues.reject(
+          file,
+          line,
+          Number.isNaN(day)
+            ? `date "${text}" is not a valid YYYY-MM-DD date`
+            : `date "${text}" is outside 1970-01-01..2149-06-06`,
+        );
+        return;
+      }
+    } else if (timestamp >= 0) {
+      const seconds = parseCount(buf, starts[timestamp], ends[timestamp]);
+      day = Math.floor(seconds / SECONDS_PER_DAY);
+      if (seconds < 0 || day > MAX_DAY) {
+        const text = fieldText(buf, starts[timestamp], ends[timestamp]);
+        issues.reject(
+          file,
+          line,
+          seconds < 0
+            ? `timestamp "${text}" is not a non-negative integer (Unix seconds)`
+            : `timestamp "${text}" is after 2149-06-06`,
+        );
+        return;
+      }
+    }
+
+    out.push(userId, movieId, code, day);
+  };
+
+  // Fast path: roles by field, the scale as rating codes (rating × 2).
+  const roles = new Uint8Array(fields).fill(IGNORE);
+  roles[user] = USER;
+  if (movie >= 0) roles[movie] = MOVIE;
+  if (rating >= 0) roles[rating] = RATING;
+  if (date >= 0) roles[date] = DATE;
+  if (timestamp >= 0) roles[timestamp] = TIMESTAMP;
+  const minCode = encodeRating(scale.min);
+  const maxCode = encodeRating(scale.max);
+  const stepCode = encodeRating(scale.step);
+
+  // Every chunk is whole lines ending in \n, so the byte scans below stop at a \n inside the chunk.
+  const onChunk = (buf: Buffer, start: number, end: number): void => {
+    let line = lines;
+    let p = start;
+    while (p < end) {
+      const s = p;
+      line++;
+      let ok = line > headerLines;
+      let userId = 0;
+      let movieId = blockMovie;
+      let code = 0;
+      let day = 0;
+      for (let f = 0; ok && f < fields; f++) {
+        const role = roles[f];
+        if (role === DATE) {
+          day = parseIsoDate(buf, p, p + 10);
+          ok = day >= 0 && day <= MAX_DAY;
+          p += 10;
+        } else if (role === IGNORE) {
+          let c = buf[p];
+          while (c !== delimiter && c !== LF && c !== CR) c = buf[++p];
+        } else {
+          const from = p;
+          let v = 0;
+          let c = buf[p];
+          while (c >= 48 && c <= 57) {
+            v = v * 10 + (c - 48);
+            c = buf[++p];
+          }
+          const digits = p - from;
+          if (role === RATING) {
+            // Whole or half stars only: `4`, `4.0`, `3.5`, `3.50`; anything else goes the careful way.
+            let r = v * 2;
+            if (c === 46 /* . */) {
+              c = buf[++p];
+              if (c === 53 /* 5 */) r++;
+              else if (c !== 48 /* 0 */) ok = false;
+              c = buf[++p];
+              while (c === 48) c = buf[++p];
+            }
+            ok = ok && digits > 0 && digits <= 2 && r >= minCode && r <= maxCode && (r - minCode) % stepCode === 0;
+            code = r;
+          } else if (role === TIMESTAMP) {
+            day = Math.floor(v / SECONDS_PER_DAY);
+            ok = digits > 0 && digits <= 15 && day <= MAX_DAY;
+          } else {
+            ok = digits > 0 && digits <= 10 && v <= MAX_ID;
+            if (role === USER) userId = v;
+            else movieId = v;
+          }
+        }
+        if (f + 1 < fields && ok) {
+          if (buf[p] === delimiter && (!doubleDelimiter || buf[++p] === delimiter)) p++;
+          else ok = false;
+        }
+      }
+      if (ok && movieId >= 0) {
+        if (buf[p] === CR) p++;
+        if (buf[p] === LF) {
+          out.push(userId, movieId, code, day);
+          p++;
+          continue;
+        }
+      }
+      // Not accepted outright: the careful path reads the whole line again.
+      let nl = s;
+      while (buf[nl] !== LF) nl++;
+      if (line > headerLines) carefulLine(buf, s, nl > s && buf[nl - 1] === CR ? nl - 1 : nl, line);
+      p = nl + 1;
+    }
+    lines = line;
+  };
+
+  await ctx.forEachChunk(file, onChunk);
+  const appended = out.length - lengthBefore;
+  if (appended === 0) {
+    const skipped = issues.skipped - skippedBefore;
+    const why =
+      lines === 0
+        ? 'the file is empty'
+        : skipped > 0
+          ? `all ${skipped} rows were malformed and skipped`
+          : lines <= headerLines
+            ? 'the file has only a header'
+            : 'the file has no rows';
+    throw new DataFormatError(file, 0, `no ${layout.noun}: ${why}`);
+  }
+  return appended;
+}
+
+/** Why bytes are not an id (error path). */
+function notAnId(buf: Buffer, s: number, e: number): string {
+  if (s === e) return 'is empty';
+  for (let i = s; i < e; i++) if (buf[i] < 48 || buf[i] > 57) return 'is not a non-negative integer';
+  return 'is larger than 2147483647';
+}
+
+/** Message for a rating off the scale (error path). */
+export function badRating(text: string, value: number, scale: RatingScale): string {
+  if (Number.isNaN(value)) return `rating "${text}" is not a number`;
+  if (value < scale.min || value > scale.max) return `rating "${text}" is outside ${scale.min}..${scale.max}`;
+  return `rating "${text}" is not on the ${scale.min}..${scale.max} scale in steps of ${scale.step}`;
+}

@@ -1,0 +1,3 @@
+export * from './titles';
+export * from './generate';
+export * from './write';

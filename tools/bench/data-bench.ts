@@ -1,0 +1,158 @@
+/**
+ * Data benchmark: generate N synthetic ratings (default 10,000,000) in the Netflix Kaggle layout in a
+ * temp folder, then time `wc -l` on the rating file (the floor for reading it), the import through
+ * `loadDataset`, the resident size of the matrix, and a snapshot write and load.
+ *
+ *   npm run bench:data                      # node --expose-gc tools/dist/bench/data-bench.js
+ *   node --expose-gc tools/dist/bench/data-bench.js --ratings 1000000 [--keep]
+ *
+ * Prints ONE JSON document on stdout; progress goes to stderr. Targets: import ≥ 200 MB/s,
+ * ≤ 12 bytes per rating resident, snapshot load ≥ 1 GB/s.
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSynthetic, loadDataset, readSnapshot, writeNetflixKaggle, writeSnapshot } from '@recsys/data';
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function log(message: string): void {
+  process.stderr.write(`[data-bench] ${message}\n`);
+}
+
+function seconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+function gc(): void {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect) {
+    collect();
+    collect();
+  }
+}
+
+/** Read a file once through a 8 MiB buffer so that it sits in the page cache. */
+function warmRead(path: string): void {
+  const buf = Buffer.allocUnsafe(8 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    while (readSync(fd, buf, 0, buf.length, null) > 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
+
+async function main(): Promise<void> {
+  const ratings = Number(argValue('--ratings') ?? 10_000_000);
+  if (!Number.isInteger(ratings) || ratings < 1000) throw new Error(`--ratings must be an integer ≥ 1000, got ${argValue('--ratings')}`);
+  const keep = process.argv.includes('--keep');
+  const dir = mkdtempSync(join(tmpdir(), 'recsys-data-bench-'));
+  const ratingFile = join(dir, 'Netflix_Dataset_Rating.csv');
+  const snapshotFile = join(dir, 'bench.rsnap');
+  try {
+    log(`generating ${ratings} ratings`);
+    let t = process.hrtime.bigint();
+    let data: ReturnType<typeof generateSynthetic> | null = generateSynthetic({ ratings, withDates: false });
+    const generateSeconds = seconds(t);
+    const options = data.options;
+    const noiseFloorRmse = data.noiseFloorRmse;
+
+    log(`writing the Kaggle layout to ${dir}`);
+    t = process.hrtime.bigint();
+    const written = await writeNetflixKaggle(dir, data);
+    const writeSeconds = seconds(t);
+    data = null;
+    const fileBytes = statSync(ratingFile).size;
+
+    log('wc -l (after a warm read)');
+    warmRead(ratingFile);
+    t = process.hrtime.bigint();
+    const wcOut = execFileSync('wc', ['-l', ratingFile], { encoding: 'utf8' });
+    const wcSeconds = seconds(t);
+    const wcLines = Number(wcOut.trim().split(/\s+/)[0]);
+
+    log('importing with loadDataset');
+    warmRead(ratingFile);
+    gc();
+    const rssBefore = process.memoryUsage().rss;
+    t = process.hrtime.bigint();
+    const loaded = await loadDataset(dir);
+    const importSeconds = seconds(t);
+    gc();
+    const rssAfter = process.memoryUsage().rss;
+    const matrix = loaded.matrix;
+
+    log('writing a snapshot');
+    t = process.hrtime.bigint();
+    writeSnapshot(snapshotFile, loaded);
+    const snapshotWriteSeconds = seconds(t);
+    const snapshotBytes = statSync(snapshotFile).size;
+
+    log('loading the snapshot (3 runs, from the page cache)');
+    const loadTimes: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      gc();
+      t = process.hrtime.bigint();
+      const back = readSnapshot(snapshotFile);
+      loadTimes.push(seconds(t));
+      if (back.matrix.nRatings !== matrix.nRatings) throw new Error('snapshot round trip lost ratings');
+    }
+    const snapshotLoadSeconds = Math.min(...loadTimes);
+
+    const MB = 1e6;
+    const result = {
+      benchmark: 'data',
+      ratings,
+      users: options.users,
+      movies: options.movies,
+      noiseFloorRmse: round(noiseFloorRmse, 4),
+      generate: { seconds: round(generateSeconds), ratingsPerSecond: Math.round(ratings / generateSeconds) },
+      writeKaggle: { seconds: round(writeSeconds), bytes: written.bytes, mbPerSecond: round(written.bytes / MB / writeSeconds, 1) },
+      ratingFile: { path: 'Netflix_Dataset_Rating.csv', bytes: fileBytes, bytesPerRating: round(fileBytes / ratings, 2) },
+      wcL: { seconds: round(wcSeconds), lines: wcLines, mbPerSecond: round(fileBytes / MB / wcSeconds, 1) },
+      import: {
+        seconds: round(importSeconds),
+        bytes: loaded.report.bytes,
+        mbPerSecond: round(loaded.report.bytes / MB / importSeconds, 1),
+        ratingFileMbPerSecond: round(fileBytes / MB / importSeconds, 1),
+        targetMbPerSecond: 200,
+        ratingsLoaded: matrix.nRatings,
+        vsWcL: round(importSeconds / wcSeconds, 1),
+      },
+      memory: {
+        matrixBytes: matrix.byteLength,
+        bytesPerRating: round(matrix.byteLength / matrix.nRatings, 2),
+        targetBytesPerRating: 12,
+        rssDeltaBytes: rssAfter - rssBefore,
+        rssDeltaBytesPerRating: round((rssAfter - rssBefore) / matrix.nRatings, 2),
+        gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function',
+      },
+      snapshotWrite: { seconds: round(snapshotWriteSeconds), bytes: snapshotBytes, mbPerSecond: round(snapshotBytes / MB / snapshotWriteSeconds, 1) },
+      snapshotLoad: {
+        seconds: round(snapshotLoadSeconds, 4),
+        runs: loadTimes.map((s) => round(s, 4)),
+        gbPerSecond: round(snapshotBytes / 1e9 / snapshotLoadSeconds, 2),
+        targetGbPerSecond: 1,
+      },
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      tempDir: keep ? dir : undefined,
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[data-bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
