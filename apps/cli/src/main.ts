@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { DataFormatError, SnapshotError } from '@recsys/data';
 import { registerDataCommands } from './data-commands';
+import { registerModelCommands } from './model-commands';
 
 /** Exit code for bad input data (malformed rows, unusable snapshot). */
 export const EXIT_BAD_DATA = 2;
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError();
   registerDataCommands(program);
+  registerModelCommands(program);
   return program;
 }
 

@@ -11,3 +11,4 @@ export * from './splits';
 export * from './stats';
 export * from './loaders';
 export * from './synthetic';
+export * from './default-data';

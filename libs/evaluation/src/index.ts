@@ -1,1 +1,2 @@
-export {};
+export * from './error-metrics';
+export * from './evaluate';

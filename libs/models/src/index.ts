@@ -1,1 +1,17 @@
-export {};
+export * from './artifact';
+export * from './model-registry';
+export * from './fold-in';
+export * from './latent-objectives';
+export * from './latent-model';
+export * from './sgd-trainer';
+export * from './baseline-model';
+export * from './svd-model';
+export * from './svdpp-model';
+export { createSgdTrainer, scoreAllMovies, MovieScorer } from './kernels';
+export type { SgdTrainer, SgdTrainerState, SgdEpochResult, SgdTrainerOptions as SgdKernelTrainerOptions } from './kernels';
+export * from './predictor';
+export * from './top-n';
+export * from './mean-model';
+export * from './jaccard-cf';
+export * from './knn-baseline';
+export * from './neighbourhood-registry';

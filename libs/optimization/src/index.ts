@@ -1,1 +1,9 @@
-export {};
+export * from './objective';
+export * from './line-search';
+export * from './lbfgs';
+export * from './gradient-check';
+export * from './learning-rate';
+export * from './prng';
+export * from './shuffler';
+export * from './cholesky';
+export * from './conjugate-gradient';

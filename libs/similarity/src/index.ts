@@ -1,1 +1,4 @@
-export {};
+export * from './rating-arrays';
+export * from './baselines';
+export * from './similarity';
+export * from './neighbour-index';

@@ -1,0 +1,215 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { Dataset, fileSplit, kFoldSplits, holdoutSplit, LoadedDataset, RatingMatrix } from '@recsys/data';
+import { mostSimilar, SIMILARITY_METRICS, SimilarityMetric } from '@recsys/similarity';
+import { createModel, loadModel, Predictor, saveModel, TrainingProgress } from '@recsys/models';
+import { evaluate, EvaluationFold, EvaluationResult } from '@recsys/evaluation';
+import { openDataset, withDataOptions, DataSourceOptions } from './data-source';
+import { ModelFlags, modelParams, withModelOptions } from './model-options';
+import { int, printJson, table } from './output';
+import { numberIn, positiveInt } from './parse';
+import { Progress } from './progress';
+
+function externalId(flag: string): (value: string) => number {
+  return (value: string) => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`${flag} must be a non-negative integer id, got "${value}"`);
+    return Number(value);
+  };
+}
+
+/** Fit the model the flags describe on `train` (with a progress bar), or load --model-file. */
+async function obtainModel(flags: ModelFlags, train: RatingMatrix, overrides: Record<string, unknown> = {}): Promise<Predictor> {
+  if (flags.modelFile) return loadModel(flags.modelFile);
+  const model = createModel(flags.model, { ...modelParams(flags), ...overrides });
+  const progress = new Progress(`fitting ${flags.model}`);
+  try {
+    await model.fit(train, { onProgress: (p: TrainingProgress) => progress.update(p.epoch, p.epochs) });
+  } finally {
+    progress.stop();
+  }
+  return model;
+}
+
+function movieLabel(dataset: Dataset, movieId: number): { id: number; title: string; year: number | null } {
+  const m = dataset.catalog.get(movieId);
+  return { id: movieId, title: m.title, year: m.year };
+}
+
+function requireMovie(dataset: LoadedDataset, movieId: number): number {
+  const m = dataset.matrix.movies.indexOf(movieId);
+  if (m < 0) throw new Error(`movie ${movieId} has no ratings in ${dataset.report.files.join(', ') || 'the data'}`);
+  return m;
+}
+
+export function registerModelCommands(program: Command): void {
+  withDataOptions(
+    program
+      .command('similar')
+      .description('the movies most similar to a movie (Jaccard by default: users who rated both / users who rated either)')
+      .requiredOption('--movie <id>', 'movie id', externalId('--movie'))
+      .option('--n <n>', 'how many', positiveInt('--n'), 10)
+      .addOption(new Option('--metric <metric>', 'similarity metric').choices([...SIMILARITY_METRICS]).default('jaccard'))
+      .option('--min-support <n>', 'least number of common raters (default 0: every rated movie is a candidate)', (v) => {
+        if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`--min-support must be a non-negative integer, got "${v}"`);
+        return Number(v);
+      })
+      .option('--json', 'print one JSON document on stdout'),
+  ).action(async (o: DataSourceOptions & { movie: number; n: number; metric: SimilarityMetric; minSupport?: number; json?: boolean }) => {
+    const dataset = await openDataset(o);
+    const m = requireMovie(dataset, o.movie);
+    const t = performance.now();
+    const neighbours = mostSimilar(dataset.matrix, m, o.n, { metric: o.metric, minSupport: o.minSupport });
+    const seconds = (performance.now() - t) / 1000;
+    const movie = { ...movieLabel(dataset, o.movie), ratings: dataset.matrix.movieCount(m) };
+    const similar = neighbours.map((nb) => ({
+      ...movieLabel(dataset, dataset.matrix.movies.ids[nb.movie]),
+      similarity: nb.similarity,
+      support: nb.support,
+      ratings: dataset.matrix.movieCount(nb.movie),
+    }));
+    if (o.json) return printJson({ movie, metric: o.metric, minSupport: o.minSupport ?? 0, similar, seconds });
+    console.log(`movies most similar to ${movie.id} ${movie.title}${movie.year ? ` (${movie.year})` : ''}, ${int(movie.ratings)} ratings, by ${o.metric}:`);
+    console.log(table(['id', 'title', 'year', 'similarity', 'common raters'], similar.map((s) => [s.id, s.title, s.year ?? '', s.similarity.toFixed(6), int(s.support)])));
+  });
+
+  withModelOptions(
+    withDataOptions(
+      program
+        .command('predict')
+        .description("predict a user's rating of a movie")
+        .requiredOption('--user <id>', 'user id', externalId('--user'))
+        .requiredOption('--movie <id>', 'movie id', externalId('--movie'))
+        .option('--json', 'print one JSON document on stdout'),
+    ),
+  ).action(async (o: DataSourceOptions & ModelFlags & { user: number; movie: number; json?: boolean }) => {
+    const dataset = await openDataset(o);
+    const model = await obtainModel(o, dataset.matrix);
+    const p = model.predict(o.user, o.movie);
+    const result = { model: model.kind, params: model.params, user: o.user, movie: movieLabel(dataset, o.movie), rating: p.rating, unclipped: p.unclipped, fallback: p.fallback };
+    if (o.json) return printJson(result);
+    console.log(`${model.kind} predicts user ${o.user} rates ${o.movie} ${result.movie.title} ${p.rating.toFixed(4)}${p.fallback ? ` (fallback: ${p.fallback})` : ''}`);
+  });
+
+  withModelOptions(
+    withDataOptions(
+      program
+        .command('recommend')
+        .description('the movies a model scores highest for a user')
+        .requiredOption('--user <id>', 'user id', externalId('--user'))
+        .option('--n <n>', 'how many', positiveInt('--n'), 10)
+        .option('--include-rated', 'also list movies the user has rated')
+        .option('--json', 'print one JSON document on stdout'),
+    ),
+  ).action(async (o: DataSourceOptions & ModelFlags & { user: number; n: number; includeRated?: boolean; json?: boolean }) => {
+    const dataset = await openDataset(o);
+    const model = await obtainModel(o, dataset.matrix);
+    const known = dataset.matrix.users.indexOf(o.user) >= 0;
+    const recs = model.recommend(o.user, o.n, { excludeRated: !o.includeRated }).map((r) => ({ ...movieLabel(dataset, r.movieId), score: r.score }));
+    if (o.json) return printJson({ model: model.kind, user: o.user, knownUser: known, recommendations: recs });
+    if (!known) console.log(`user ${o.user} has no ratings: recommending from the model's fallback scores`);
+    console.log(table(['id', 'title', 'year', 'score'], recs.map((r) => [r.id, r.title, r.year ?? '', r.score.toFixed(4)])));
+  });
+
+  withModelOptions(
+    withDataOptions(
+      program
+        .command('train')
+        .description('fit a model on all the data and save it as an artifact')
+        .requiredOption('--out <file>', 'artifact file to write')
+        .option('--json', 'print one JSON document on stdout'),
+    ),
+  ).action(async (o: DataSourceOptions & ModelFlags & { out: string; json?: boolean }) => {
+    const dataset = await openDataset(o);
+    const history: TrainingProgress[] = [];
+    const progress = new Progress(`training ${o.model}`);
+    const model = createModel(o.model, modelParams(o));
+    const t = performance.now();
+    try {
+      await model.fit(dataset.matrix, {
+        onProgress: (p) => {
+          history.push(p);
+          progress.update(p.epoch, p.epochs);
+        },
+      });
+    } finally {
+      progress.stop();
+    }
+    const seconds = (performance.now() - t) / 1000;
+    saveModel(o.out, model);
+    const result = { model: model.kind, params: model.params, ratings: dataset.matrix.nRatings, seconds, out: o.out, history };
+    if (o.json) return printJson(result);
+    console.log(`trained ${model.kind} on ${int(dataset.matrix.nRatings)} ratings in ${seconds.toFixed(2)} s; wrote ${o.out}`);
+  });
+
+  withModelOptions(
+    withDataOptions(
+      program
+        .command('evaluate')
+        .description('fit and score models on held-out ratings: k folds, a holdout, train/test file pairs, or (the notebook comparison) the training rows themselves')
+        .option('--folds <k>', 'k-fold cross-validation over the data', positiveInt('--folds'))
+        .option('--holdout <fraction>', 'one random holdout of this fraction', numberIn('--holdout', 0, 1))
+        .option('--train <file>', 'training file of a train/test pair (repeatable, paired in order with --test)', collect, [])
+        .option('--test <file>', 'test file of a train/test pair (repeatable)', collect, [])
+        .option('--on-training', 'fit on all the data and score the same rows (not held out: the notebook comparison)')
+        .option('--json', 'print one JSON document on stdout'),
+    ),
+    'knn-baseline,jaccard-cf,mean',
+  ).action(async (o: DataSourceOptions & ModelFlags & { folds?: number; holdout?: number; train: string[]; test: string[]; onTraining?: boolean; json?: boolean }) => {
+    const kinds = o.model.split(',').map((s) => s.trim()).filter(Boolean);
+    const seed = o.seed ?? 42;
+    const modes = [o.folds !== undefined, o.holdout !== undefined, o.train.length > 0 || o.test.length > 0, !!o.onTraining].filter(Boolean).length;
+    if (modes !== 1) throw new Error('evaluate needs exactly one of --folds K, --holdout FRACTION, --train FILE --test FILE, --on-training');
+    if (o.train.length !== o.test.length) throw new Error(`evaluate: ${o.train.length} --train files but ${o.test.length} --test files; give them in pairs`);
+
+    let folds: () => Iterable<EvaluationFold> | AsyncIterable<EvaluationFold>;
+    let description: string;
+    if (o.train.length > 0) {
+      const opts = { format: o.format, skipInvalid: o.skipInvalid };
+      folds = async function* () {
+        for (let i = 0; i < o.train.length; i++) yield await fileSplit(o.train[i], o.test[i], opts);
+      };
+      description = `${o.train.length} train/test file pair(s)`;
+    } else {
+      const dataset = await openDataset(o);
+      const matrix = dataset.matrix;
+      if (o.folds !== undefined) {
+        if (o.folds < 2) throw new Error('--folds must be at least 2');
+        folds = () => kFoldSplits(matrix, { folds: o.folds!, seed });
+        description = `${o.folds}-fold cross-validation (seed ${seed}) over ${int(matrix.nRatings)} ratings`;
+      } else if (o.holdout !== undefined) {
+        folds = () => [holdoutSplit(matrix, { testFraction: o.holdout!, seed })];
+        description = `a ${o.holdout} holdout (seed ${seed}) of ${int(matrix.nRatings)} ratings`;
+      } else {
+        folds = () => [{ name: 'training rows', train: matrix, test: matrix.toList() }];
+        description = `the ${int(matrix.nRatings)} training rows themselves (not held out)`;
+      }
+    }
+    const results: EvaluationResult[] = [];
+    for (const kind of kinds) {
+      const flags = { ...o, model: kind };
+      const params = modelParams(flags);
+      // --seed picks the folds; it reaches the model only if the model has a seed parameter.
+      const { seed: _seed, ...withoutSeed } = params;
+      const probe = createModel(kind, withoutSeed);
+      const finalParams = 'seed' in probe.params && o.seed !== undefined ? { ...withoutSeed, seed: o.seed } : withoutSeed;
+      results.push(await evaluate(() => createModel(kind, finalParams), folds()));
+    }
+    if (o.json) return printJson({ evaluation: description, results });
+    console.log(`evaluation on ${description}`);
+    for (const r of results) {
+      console.log(`\n${r.model} ${JSON.stringify(r.params)}`);
+      console.log(
+        table(
+          ['fold', 'train', 'test', 'MSE', 'RMSE', 'MAE', 'fit s', 'predict s'],
+          [
+            ...r.folds.map((f) => [f.name, int(f.trainRatings), int(f.testRatings), f.mse.toFixed(6), f.rmse.toFixed(4), f.mae.toFixed(4), f.fitSeconds.toFixed(3), f.predictSeconds.toFixed(3)]),
+            ['mean', '', '', r.mean.mse.toFixed(6), r.mean.rmse.toFixed(4), r.mean.mae.toFixed(4), r.mean.fitSeconds.toFixed(3), r.mean.predictSeconds.toFixed(3)],
+          ],
+        ),
+      );
+    }
+  });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

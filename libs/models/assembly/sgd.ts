@@ -1,0 +1,180 @@
+// SIMD kernels of the SGD trainer and of scoring, compiled to WebAssembly by tools/build-wasm.js
+// (`asc --enable simd --enable threads --importMemory --sharedMemory -O3 --runtime stub`).
+//
+// Everything lives in the imported (shared) linear memory at byte offsets the host lays out
+// (libs/models/src/kernels/layout.ts); these functions allocate nothing and keep no state, so
+// several worker instances can run them on disjoint blocks of the same memory at once.
+//
+// Factor rows hold `kp` floats, the factor count rounded up to a multiple of 4; the padding
+// lanes are zero and stay zero (their updates are lr·(e·0 − reg·0) = 0).
+//
+// The plain TypeScript reference (src/kernels/reference-kernel.ts) performs exactly these f32
+// operations in exactly this order; keep the two in step.
+
+/**
+ * One pass of Surprise's SVD updates over the user segments `order[from .. to)`.
+ *
+ * Segment s is user `segUser[s]` with the packed ratings `ratings[segOff[s] .. segOff[s+1])`,
+ * each `(movie << 8) | (stars × 2)`. For each rating, with p = P[u], q = Q[m]:
+ *   e   = r − (((μ + b_u) + b_m) + p·q)
+ *   b_u += lrb·(e − regb·b_u);   b_m += lrb·(e − regb·b_m)
+ *   p   += lr·(e·q − reg·p);     q   += lr·(e·p_old − reg·q)
+ * p·q sums chunk c (4 lanes) into accumulator c mod 4, then (a0 + a1) + (a2 + a3), then lanes
+ * (l0 + l1) + (l2 + l3): four independent chains instead of one long one.
+ *
+ * @returns Σ e² (in f64) over the ratings visited, e taken before the update.
+ */
+export function sgdSegments(
+  order: usize,
+  segUser: usize,
+  segOff: usize,
+  from: u32,
+  to: u32,
+  ratings: usize,
+  P: usize,
+  Q: usize,
+  userBias: usize,
+  movieBias: usize,
+  kp: u32,
+  mu: f32,
+  lr: f32,
+  reg: f32,
+  lrBias: f32,
+  regBias: f32,
+): f64 {
+  let sse: f64 = 0;
+  const rowBytes: usize = (<usize>kp) << 2;
+  const quadEnd: usize = rowBytes & ~(<usize>63);
+  const vlr = f32x4.splat(lr);
+  const vreg = f32x4.splat(reg);
+  const zero = f32x4.splat(0);
+  let sink = v128.splat<i32>(0);
+  for (let j = from; j < to; j++) {
+    const s = load<u32>(order + ((<usize>j) << 2));
+    const u = load<u32>(segUser + ((<usize>s) << 2));
+    const start = load<u32>(segOff + ((<usize>s) << 2));
+    const end = load<u32>(segOff + ((<usize>s + 1) << 2));
+    const pu = P + (<usize>u) * rowBytes;
+    const buAt = userBias + ((<usize>u) << 2);
+    let bu = load<f32>(buAt);
+    for (let k = start; k < end; k++) {
+      const packed = load<u32>(ratings + ((<usize>k) << 2));
+      const m = <usize>(packed >>> 8);
+      const r = <f32>(packed & 255) * <f32>0.5;
+      const qi = Q + m * rowBytes;
+
+      // Touch the next rating's Q row now: these loads are independent of the arithmetic below,
+      // so the CPU overlaps their cache misses with it (WebAssembly has no prefetch instruction).
+      const next = load<u32>(ratings + ((<usize>(k + 1 < end ? k + 1 : k)) << 2));
+      const qn = Q + (<usize>(next >>> 8)) * rowBytes;
+      for (let g: usize = 0; g < rowBytes; g += 64) sink = v128.or(sink, v128.load(qn + g));
+
+      let a0 = zero;
+      let a1 = zero;
+      let a2 = zero;
+      let a3 = zero;
+      let f: usize = 0;
+      for (; f < quadEnd; f += 64) {
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(pu + f), v128.load(qi + f)));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(pu + f + 16), v128.load(qi + f + 16)));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(pu + f + 32), v128.load(qi + f + 32)));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(pu + f + 48), v128.load(qi + f + 48)));
+      }
+      if (f < rowBytes) {
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(pu + f), v128.load(qi + f)));
+        f += 16;
+        if (f < rowBytes) {
+          a1 = f32x4.add(a1, f32x4.mul(v128.load(pu + f), v128.load(qi + f)));
+          f += 16;
+          if (f < rowBytes) {
+            a2 = f32x4.add(a2, f32x4.mul(v128.load(pu + f), v128.load(qi + f)));
+          }
+        }
+      }
+      const acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+      const dot =
+        f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+
+      const bmAt = movieBias + (m << 2);
+      const bm = load<f32>(bmAt);
+      const e: f32 = r - (mu + bu + bm + dot);
+      sse += <f64>e * <f64>e;
+      bu = bu + lrBias * (e - regBias * bu);
+      store<f32>(bmAt, bm + lrBias * (e - regBias * bm));
+
+      const ve = f32x4.splat(e);
+      for (let g: usize = 0; g < rowBytes; g += 16) {
+        const p = v128.load(pu + g);
+        const q = v128.load(qi + g);
+        v128.store(pu + g, f32x4.add(p, f32x4.mul(vlr, f32x4.sub(f32x4.mul(ve, q), f32x4.mul(vreg, p)))));
+        v128.store(qi + g, f32x4.add(q, f32x4.mul(vlr, f32x4.sub(f32x4.mul(ve, p), f32x4.mul(vreg, q)))));
+      }
+    }
+    store<f32>(buAt, bu);
+  }
+  // Keeps the touching loads alive; bytes 0 … 15 of the memory are this scratch word.
+  v128.store(0, sink);
+  return sse;
+}
+
+/**
+ * Scores of movies `from .. to` for one user: out[m] = base + bias[m] + p·Q[m] (f64 out), with the
+ * same four-accumulator dot product as {@link sgdSegments}.
+ */
+export function scoreMovies(p: usize, Q: usize, bias: usize, base: f64, out: usize, from: u32, to: u32, kp: u32): void {
+  const rowBytes: usize = (<usize>kp) << 2;
+  const quadEnd: usize = rowBytes & ~(<usize>63);
+  const zero = f32x4.splat(0);
+  for (let m = from; m < to; m++) {
+    const qi = Q + (<usize>m) * rowBytes;
+    let a0 = zero;
+    let a1 = zero;
+    let a2 = zero;
+    let a3 = zero;
+    let f: usize = 0;
+    for (; f < quadEnd; f += 64) {
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(p + f), v128.load(qi + f)));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(p + f + 16), v128.load(qi + f + 16)));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load(p + f + 32), v128.load(qi + f + 32)));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load(p + f + 48), v128.load(qi + f + 48)));
+    }
+    if (f < rowBytes) {
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(p + f), v128.load(qi + f)));
+      f += 16;
+      if (f < rowBytes) {
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(p + f), v128.load(qi + f)));
+        f += 16;
+        if (f < rowBytes) {
+          a2 = f32x4.add(a2, f32x4.mul(v128.load(p + f), v128.load(qi + f)));
+        }
+      }
+    }
+    const acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+    const dot =
+      f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+    store<f64>(out + ((<usize>m) << 3), base + <f64>load<f32>(bias + ((<usize>m) << 2)) + <f64>dot);
+  }
+}
+
+/**
+ * Fisher–Yates shuffle of the u32 array `order[from .. to)` in place, drawing from a mulberry32
+ * stream started at `seed`: step i (from the end) swaps position i with from + (x mod (i − from + 1)).
+ * The modulo bias is below n / 2³², negligible for the segment counts shuffled here.
+ */
+export function shuffleSegments(order: usize, from: u32, to: u32, seed: u32): void {
+  if (to <= from + 1) return;
+  let state = seed;
+  for (let i = to - 1; i > from; i--) {
+    state += 0x6d2b79f5;
+    let t = state;
+    t = (t ^ (t >>> 15)) * (t | 1);
+    t ^= t + (t ^ (t >>> 7)) * (t | 61);
+    t ^= t >>> 14;
+    const j = from + t % (i - from + 1);
+    const a = order + ((<usize>i) << 2);
+    const b = order + ((<usize>j) << 2);
+    const tmp = load<u32>(a);
+    store<u32>(a, load<u32>(b));
+    store<u32>(b, tmp);
+  }
+}

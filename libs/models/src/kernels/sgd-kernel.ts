@@ -1,0 +1,152 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { wasmApi, WasmMemory, WasmModule } from './wasm-api';
+
+/**
+ * The SGD and scoring kernels over one linear memory, all arguments byte offsets into it. Two
+ * implementations with identical arithmetic: the AssemblyScript SIMD module
+ * (libs/models/assembly/sgd.ts, see there for the exact formulas) and a plain TypeScript
+ * reference ({@link referenceKernel}) that rounds every operation to f32 the way WebAssembly does,
+ * so both give bit-identical results.
+ */
+export interface SgdKernel {
+  /** One SGD pass over the segments `order[from .. to)`; returns Σ e² (e before each update). */
+  sgdSegments(
+    order: number,
+    segUser: number,
+    segOff: number,
+    from: number,
+    to: number,
+    ratings: number,
+    P: number,
+    Q: number,
+    userBias: number,
+    movieBias: number,
+    kp: number,
+    mu: number,
+    lr: number,
+    reg: number,
+    lrBias: number,
+    regBias: number,
+  ): number;
+  /** Fisher–Yates shuffle of the u32s `order[from .. to)` from a mulberry32 stream seeded with `seed`. */
+  shuffleSegments(order: number, from: number, to: number, seed: number): void;
+  /** out[m] (f64) = base + bias[m] + p·Q[m] for m in from .. to−1; rows of `kp` floats. */
+  scoreMovies(p: number, Q: number, bias: number, base: number, out: number, from: number, to: number, kp: number): void;
+}
+
+/** Where the compiled kernel is: libs/models/wasm/sgd.wasm, two levels above both src/kernels and dist/kernels. */
+export const SGD_WASM_PATH = join(__dirname, '..', '..', 'wasm', 'sgd.wasm');
+
+let compiled: WasmModule | null = null;
+
+/** The compiled SIMD kernel module (compiled once per thread). Throws when the build has not produced it. */
+export function sgdWasmModule(): WasmModule {
+  if (compiled === null) {
+    if (!existsSync(SGD_WASM_PATH)) {
+      throw new Error(
+        `SGD kernel ${SGD_WASM_PATH} is missing: build it with \`node tools/build-wasm.js\` (part of \`npm run build\`)`,
+      );
+    }
+    compiled = new wasmApi.Module(readFileSync(SGD_WASM_PATH));
+  }
+  return compiled;
+}
+
+/** An instance of the SIMD kernel on `memory` (which must be shared: the module imports shared memory). */
+export function wasmKernel(memory: WasmMemory, module: WasmModule = sgdWasmModule()): SgdKernel {
+  const instance = new wasmApi.Instance(module, { env: { memory } });
+  return instance.exports as unknown as SgdKernel;
+}
+
+const fround = Math.fround;
+
+/**
+ * The plain TypeScript kernel on `buffer`: the same operations as the WebAssembly one, each rounded
+ * to f32 with `Math.fround` (exact for +, −, × of f32 values, since doubles have more than twice
+ * the bits), in the same order, including the four-accumulator dot product.
+ */
+export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKernel {
+  const u32 = new Uint32Array(buffer);
+  const f32 = new Float32Array(buffer);
+  const f64 = new Float64Array(buffer, 0, buffer.byteLength >>> 3);
+  // acc[4·(c mod 4) + lane]: the four f32x4 accumulators; a Float32Array rounds every store to f32.
+  const acc = new Float32Array(16);
+
+  function dot(pu: number, qi: number, kp: number): number {
+    acc.fill(0);
+    for (let f = 0; f < kp; f++) {
+      const slot = (((f >>> 2) & 3) << 2) | (f & 3);
+      acc[slot] = acc[slot] + fround(f32[pu + f] * f32[qi + f]);
+    }
+    const l0 = fround(fround(acc[0] + acc[4]) + fround(acc[8] + acc[12]));
+    const l1 = fround(fround(acc[1] + acc[5]) + fround(acc[9] + acc[13]));
+    const l2 = fround(fround(acc[2] + acc[6]) + fround(acc[10] + acc[14]));
+    const l3 = fround(fround(acc[3] + acc[7]) + fround(acc[11] + acc[15]));
+    return fround(fround(l0 + l1) + fround(l2 + l3));
+  }
+
+  return {
+    sgdSegments(order, segUser, segOff, from, to, ratings, P, Q, userBias, movieBias, kp, muIn, lrIn, regIn, lrBiasIn, regBiasIn) {
+      const mu = fround(muIn);
+      const lr = fround(lrIn);
+      const reg = fround(regIn);
+      const lrBias = fround(lrBiasIn);
+      const regBias = fround(regBiasIn);
+      let sse = 0;
+      for (let j = from; j < to; j++) {
+        const s = u32[(order >>> 2) + j];
+        const u = u32[(segUser >>> 2) + s];
+        const start = u32[(segOff >>> 2) + s];
+        const end = u32[(segOff >>> 2) + s + 1];
+        const pu = (P >>> 2) + u * kp;
+        const buAt = (userBias >>> 2) + u;
+        let bu = f32[buAt];
+        for (let k = start; k < end; k++) {
+          const packed = u32[(ratings >>> 2) + k];
+          const m = packed >>> 8;
+          const r = (packed & 255) * 0.5;
+          const qi = (Q >>> 2) + m * kp;
+          const d = dot(pu, qi, kp);
+          const bmAt = (movieBias >>> 2) + m;
+          const bm = f32[bmAt];
+          const e = fround(r - fround(fround(fround(mu + bu) + bm) + d));
+          sse += e * e;
+          bu = fround(bu + fround(lrBias * fround(e - fround(regBias * bu))));
+          f32[bmAt] = fround(bm + fround(lrBias * fround(e - fround(regBias * bm))));
+          for (let f = 0; f < kp; f++) {
+            const p = f32[pu + f];
+            const q = f32[qi + f];
+            f32[pu + f] = fround(p + fround(lr * fround(fround(e * q) - fround(reg * p))));
+            f32[qi + f] = fround(q + fround(lr * fround(fround(e * p) - fround(reg * q))));
+          }
+        }
+        f32[buAt] = bu;
+      }
+      return sse;
+    },
+
+    shuffleSegments(order, from, to, seed) {
+      if (to <= from + 1) return;
+      const base = order >>> 2;
+      let state = seed >>> 0;
+      for (let i = to - 1; i > from; i--) {
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        t = (t ^ (t >>> 14)) >>> 0;
+        const j = from + (t % (i - from + 1));
+        const tmp = u32[base + i];
+        u32[base + i] = u32[base + j];
+        u32[base + j] = tmp;
+      }
+    },
+
+    scoreMovies(p, Q, bias, base, out, from, to, kp) {
+      for (let m = from; m < to; m++) {
+        f64[(out >>> 3) + m] = base + f32[(bias >>> 2) + m] + dot(p >>> 2, (Q >>> 2) + m * kp, kp);
+      }
+    },
+  };
+}

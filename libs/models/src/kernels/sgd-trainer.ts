@@ -1,0 +1,347 @@
+import { Worker } from 'node:worker_threads';
+import { Random, RatingMatrix, workerScript } from '@recsys/data';
+import { referenceKernel, SgdKernel, sgdWasmModule, wasmKernel } from './sgd-kernel';
+import { initFactors, MAX_KERNEL_MOVIES, partitionRatings, planLayout, SgdLayout, writeRatings } from './sgd-layout';
+import { wasmApi, WasmMemory } from './wasm-api';
+import { CONTROL, EpochParameters, runBlock, SgdWorkerInput, SgdWorkerMessage, SgdWorkerRequest } from './sgd-schedule';
+
+/** Step sizes and L2 weights of one SGD epoch. */
+export interface SgdHyper {
+  /** Learning rate of the factors (Surprise's default 0.005). */
+  lr: number;
+  /** L2 weight of the factors (Surprise's default 0.02). */
+  reg: number;
+  /** L2 weight of the biases; default `reg`. */
+  regBias?: number;
+  /** Learning rate of the biases; default `lr`. */
+  lrBias?: number;
+}
+
+export interface SgdTrainerOptions {
+  /** Latent factors k (≥ 1). */
+  factors: number;
+  /** Worker threads; default 1 (the epoch runs in the calling thread). */
+  threads?: number;
+  /** Seed of the initial factors, the block partition and every epoch's order; default 42. */
+  seed?: number;
+  /** Standard deviation of the initial factors; default 0.1. */
+  initStd?: number;
+  /** Mean of the initial factors; default 0. */
+  initMean?: number;
+  /**
+   * Run the AssemblyScript SIMD kernel (default true); false runs the plain TypeScript reference
+   * kernel with identical arithmetic in the calling thread (blocks in schedule order, even when
+   * `threads` > 1), which gives bit-identical results, only slower.
+   */
+  useWasm?: boolean;
+  /**
+   * Blocks per side B of the user × movie grid; default 1 for one thread, 2 × threads otherwise
+   * (capped by the user and movie counts). Results depend on B, not on how many threads run it.
+   */
+  blocks?: number;
+}
+
+export interface SgdEpochResult {
+  /** RMSE of the errors met during the epoch, each taken before its update (as LibMF reports). */
+  trainRmse: number;
+  /** Wall time of the epoch. */
+  seconds: number;
+}
+
+export interface SgdTrainerState {
+  /** μ as the kernel used it (rounded to f32). */
+  globalMean: number;
+  userBias: Float32Array;
+  movieBias: Float32Array;
+  /** nUsers × k, row-major. */
+  userFactors: Float32Array;
+  /** nMovies × k, row-major. */
+  movieFactors: Float32Array;
+}
+
+/** Owns the factors in (shared) WebAssembly memory; ratings grouped by user, users in shuffled order each epoch. */
+export interface SgdTrainer {
+  readonly factors: number;
+  /** Blocks per side actually used. */
+  readonly blocks: number;
+  /** Worker threads actually started (0 when epochs run in the calling thread). */
+  readonly workers: number;
+  /** Bytes of the memory holding factors, biases and the blocked ratings. */
+  readonly memoryBytes: number;
+  epoch(hyper: SgdHyper): Promise<SgdEpochResult>;
+  /** Copies of the parameters, factor rows unpadded. */
+  state(): SgdTrainerState;
+  /** Terminates the workers; the trainer cannot be used afterwards. */
+  dispose(): Promise<void>;
+}
+
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`createSgdTrainer: ${name} must be an integer ≥ 1, got ${value}`);
+  return value;
+}
+
+function finite(name: string, value: number, min = -Infinity): number {
+  if (!Number.isFinite(value) || value < min) {
+    throw new RangeError(`SgdTrainer: ${name} must be a finite number${min > -Infinity ? ` ≥ ${min}` : ''}, got ${value}`);
+  }
+  return value;
+}
+
+/** Random streams derived from the seed, one per purpose (changing one use never shifts another). */
+function stream(seed: number, purpose: number): Random {
+  return new Random((seed ^ Math.imul(purpose, 0x632be5ab)) >>> 0);
+}
+
+/**
+ * Build an SGD trainer of the biased matrix factorisation r̂ = μ + b_u + b_i + q_i·p_u (Surprise's SVD)
+ * on `train`.
+ *
+ * Each epoch applies, rating by rating, with e = r − r̂:
+ *   b_u += lrBias·(e − regBias·b_u);  b_i += lrBias·(e − regBias·b_i);
+ *   p_u += lr·(e·q_i − reg·p_u);       q_i += lr·(e·p_u − reg·q_i)   (both with the old p_u, q_i)
+ * in f32. p and q start N(initMean, initStd²) from the seeded generator (p rows by user, then q
+ * rows by movie), biases 0, μ the training mean.
+ *
+ * Order: users and movies are split into B groups of about equal rating counts (seeded), giving
+ * B × B blocks; each epoch visits every block once in B rounds of B blocks that share no user
+ * group and no movie group (a Latin square with seeded row, column and round permutations).
+ * Within a block each user's ratings are processed together, users in a fresh seeded order per
+ * epoch. With threads > 1, worker threads share the memory and split each round's blocks, with
+ * a barrier between rounds; two threads never touch the same user or movie rows at once, and the
+ * result equals the serial run of the same schedule: deterministic for a seed and B.
+ *
+ * Memory: 4·kp bytes per user and per movie for the factors (kp = k rounded up to 4), 4 bytes
+ * per user and movie for the biases, 4 bytes per rating plus 12 per (user, block) segment.
+ */
+export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerOptions): Promise<SgdTrainer> {
+  const factors = positiveInteger('factors', options.factors);
+  const threads = positiveInteger('threads', options.threads ?? 1);
+  const seed = options.seed ?? 42;
+  if (!Number.isFinite(seed)) throw new RangeError(`createSgdTrainer: seed must be a finite number, got ${seed}`);
+  const initStd = finite('initStd', options.initStd ?? 0.1, 0);
+  const initMean = finite('initMean', options.initMean ?? 0);
+  const useWasm = options.useWasm ?? true;
+  if (train.nRatings === 0) throw new RangeError('createSgdTrainer: the training matrix has no ratings');
+  if (train.nMovies > MAX_KERNEL_MOVIES) {
+    throw new RangeError(`createSgdTrainer: ${train.nMovies} movies exceed the kernel's limit of ${MAX_KERNEL_MOVIES}`);
+  }
+  const requestedBlocks = positiveInteger('blocks', options.blocks ?? (threads === 1 ? 1 : 2 * threads));
+  const blocks = Math.max(1, Math.min(requestedBlocks, train.nUsers, train.nMovies, 4096));
+
+  const partition = partitionRatings(train, blocks, stream(seed, 2));
+  const layout = planLayout(train, factors, partition);
+  const pages = Math.ceil(layout.bytes / PAGE);
+  if (pages > MAX_PAGES) {
+    throw new RangeError(`createSgdTrainer: ${layout.bytes} bytes of factors and ratings exceed WebAssembly's 4 GiB`);
+  }
+  const memory = useWasm ? new wasmApi.Memory({ initial: pages, maximum: pages, shared: true }) : null;
+  const buffer: ArrayBuffer | SharedArrayBuffer = memory ? memory.buffer : new ArrayBuffer(pages * PAGE);
+  const blockSeg = writeRatings(buffer, layout, train, partition);
+  const initRng = stream(seed, 1);
+  initFactors(buffer, layout.P, train.nUsers, factors, layout.kp, initMean, initStd, initRng);
+  initFactors(buffer, layout.Q, train.nMovies, factors, layout.kp, initMean, initStd, initRng);
+  const mu = Math.fround(train.globalMean());
+  const kernel: SgdKernel = memory ? wasmKernel(memory) : referenceKernel(buffer);
+
+  const workerCount = useWasm && threads > 1 ? Math.min(threads, blocks) : 0;
+  const trainer = new BlockSgdTrainer(layout, buffer, kernel, blockSeg, mu, seed, stream(seed, 3));
+  if (workerCount > 0) await trainer.startWorkers(memory!, workerCount);
+  return trainer;
+}
+
+class BlockSgdTrainer implements SgdTrainer {
+  readonly factors: number;
+  readonly blocks: number;
+  workers = 0;
+  private readonly schedule: Int32Array;
+  private readonly blockSse: Float64Array;
+  private readonly control: Int32Array;
+  private readonly threads: Worker[] = [];
+  private epochs = 0;
+  private disposed = false;
+  private busy = false;
+  /** Set while an epoch runs in the workers: settles it on 'done' / failure. */
+  private pending: { remaining: number; resolve: () => void; reject: (e: Error) => void } | null = null;
+  private failure: Error | null = null;
+
+  constructor(
+    private readonly layout: SgdLayout,
+    private readonly buffer: ArrayBuffer | SharedArrayBuffer,
+    private readonly kernel: SgdKernel,
+    private readonly blockSeg: Uint32Array,
+    private readonly mu: number,
+    private readonly seed: number,
+    private readonly scheduleRng: Random,
+  ) {
+    this.factors = layout.factors;
+    this.blocks = layout.blocks;
+    const B = layout.blocks;
+    this.schedule = new Int32Array(new SharedArrayBuffer(B * B * 4));
+    this.blockSse = new Float64Array(new SharedArrayBuffer(B * B * 8));
+    this.control = new Int32Array(new SharedArrayBuffer((CONTROL.cursors + B) * 4));
+  }
+
+  get memoryBytes(): number {
+    return this.buffer.byteLength;
+  }
+
+  async startWorkers(memory: WasmMemory, count: number): Promise<void> {
+    const sharedBlockSeg = new Uint32Array(new SharedArrayBuffer(this.blockSeg.byteLength));
+    sharedBlockSeg.set(this.blockSeg);
+    const input: SgdWorkerInput = {
+      module: sgdWasmModule(),
+      memory,
+      layout: this.layout,
+      blockSeg: sharedBlockSeg,
+      control: this.control,
+      schedule: this.schedule,
+      blockSse: this.blockSse,
+      threads: count,
+    };
+    const { filename, options } = workerScript(__dirname, 'sgd-worker');
+    const ready: Array<Promise<void>> = [];
+    for (let t = 0; t < count; t++) {
+      const worker = new Worker(filename, { ...options, workerData: input });
+      this.threads.push(worker);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          const onReady = (message: SgdWorkerMessage): void => {
+            if (message.type !== 'ready') return;
+            worker.off('message', onReady);
+            worker.off('error', reject);
+            resolve();
+          };
+          worker.on('message', onReady);
+          worker.once('error', reject);
+        }),
+      );
+    }
+    this.workers = count;
+    try {
+      await Promise.all(ready);
+    } catch (error) {
+      await this.dispose();
+      throw new Error(`SgdTrainer: a worker thread failed to start: ${(error as Error).message}`);
+    }
+    for (const worker of this.threads) {
+      worker.on('message', (message: SgdWorkerMessage) => this.onWorkerMessage(message));
+      worker.on('error', (error: Error) => this.fail(new Error(`SgdTrainer: worker thread failed: ${error.message}`)));
+      worker.on('exit', (code: number) => {
+        if (!this.disposed) this.fail(new Error(`SgdTrainer: worker thread exited with code ${code}`));
+      });
+    }
+  }
+
+  private onWorkerMessage(message: SgdWorkerMessage): void {
+    const pending = this.pending;
+    if (pending === null) return;
+    if (message.type === 'aborted') {
+      this.fail(this.failure ?? new Error('SgdTrainer: epoch aborted'));
+    } else if (message.type === 'done' && --pending.remaining === 0) {
+      this.pending = null;
+      pending.resolve();
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.failure === null) this.failure = error;
+    Atomics.store(this.control, CONTROL.abort, 1);
+    Atomics.notify(this.control, CONTROL.generation);
+    const pending = this.pending;
+    this.pending = null;
+    pending?.reject(this.failure);
+  }
+
+  /** This epoch's Latin square: round r, slot i → block i·B + τ[(σ[i] + ρ[r]) mod B]. */
+  private planEpoch(): void {
+    const B = this.blocks;
+    const rng = this.scheduleRng;
+    const sigma = new Int32Array(B);
+    const tau = new Int32Array(B);
+    const rho = new Int32Array(B);
+    for (let i = 0; i < B; i++) sigma[i] = tau[i] = rho[i] = i;
+    rng.shuffle(sigma);
+    rng.shuffle(tau);
+    rng.shuffle(rho);
+    for (let r = 0; r < B; r++) {
+      for (let i = 0; i < B; i++) this.schedule[r * B + i] = i * B + tau[(sigma[i] + rho[r]) % B];
+    }
+  }
+
+  async epoch(hyper: SgdHyper): Promise<SgdEpochResult> {
+    if (this.disposed) throw new Error('SgdTrainer: epoch() after dispose()');
+    if (this.failure) throw this.failure;
+    if (this.busy) throw new Error('SgdTrainer: epoch() while another epoch runs');
+    const lr = finite('lr', hyper.lr, 0);
+    const reg = finite('reg', hyper.reg, 0);
+    const parameters: EpochParameters = {
+      epoch: this.epochs,
+      seed: this.seed >>> 0,
+      mu: this.mu,
+      lr,
+      reg,
+      lrBias: finite('lrBias', hyper.lrBias ?? lr, 0),
+      regBias: finite('regBias', hyper.regBias ?? reg, 0),
+    };
+    const started = performance.now();
+    this.busy = true;
+    try {
+      this.planEpoch();
+      const B = this.blocks;
+      if (this.threads.length === 0) {
+        for (let slot = 0; slot < B * B; slot++) {
+          const b = this.schedule[slot];
+          this.blockSse[b] = runBlock(this.kernel, this.layout, this.blockSeg, b, parameters);
+        }
+      } else {
+        for (let r = 0; r < B; r++) Atomics.store(this.control, CONTROL.cursors + r, 0);
+        const done = new Promise<void>((resolve, reject) => {
+          this.pending = { remaining: this.threads.length, resolve, reject };
+        });
+        const request: SgdWorkerRequest = { type: 'epoch', parameters };
+        for (const worker of this.threads) worker.postMessage(request);
+        await done;
+      }
+    } finally {
+      this.busy = false;
+    }
+    this.epochs++;
+    let sse = 0;
+    for (let b = 0; b < this.blockSse.length; b++) sse += this.blockSse[b];
+    return { trainRmse: Math.sqrt(sse / this.layout.nRatings), seconds: (performance.now() - started) / 1000 };
+  }
+
+  state(): SgdTrainerState {
+    if (this.disposed) throw new Error('SgdTrainer: state() after dispose()');
+    const { nUsers, nMovies, factors: k, kp } = this.layout;
+    const f32 = new Float32Array(this.buffer);
+    const unpad = (offset: number, rows: number): Float32Array => {
+      const out = new Float32Array(rows * k);
+      const at = offset >>> 2;
+      for (let r = 0; r < rows; r++) out.set(f32.subarray(at + r * kp, at + r * kp + k), r * k);
+      return out;
+    };
+    return {
+      globalMean: this.mu,
+      userBias: f32.slice(this.layout.userBias >>> 2, (this.layout.userBias >>> 2) + nUsers),
+      movieBias: f32.slice(this.layout.movieBias >>> 2, (this.layout.movieBias >>> 2) + nMovies),
+      userFactors: unpad(this.layout.P, nUsers),
+      movieFactors: unpad(this.layout.Q, nMovies),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    Atomics.store(this.control, CONTROL.abort, 1);
+    Atomics.notify(this.control, CONTROL.generation);
+    const threads = this.threads.splice(0);
+    await Promise.all(threads.map((worker) => worker.terminate()));
+    const pending = this.pending;
+    this.pending = null;
+    pending?.reject(new Error('SgdTrainer: disposed during an epoch'));
+  }
+}

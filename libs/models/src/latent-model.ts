@@ -1,0 +1,311 @@
+import { clipToScale, RatingList, RatingMatrix } from '@recsys/data';
+import { ArtifactContent, fingerprintMatrix, matrixFromSections, matrixSections, ModelArtifact, requireMetaNumber, requireSection, SectionArray } from './artifact';
+import { BiasedRidge, foldInFactors } from './fold-in';
+import { BasePredictor, FitOptions, Recommendation, TrainingProgress } from './predictor';
+import { topN } from './top-n';
+
+/** Fit options of iterative latent models: a validation set for progress and early stopping. */
+export interface LatentFitOptions extends FitOptions {
+  /** Held-out ratings (external ids); their RMSE is reported per epoch as `validationRmse`. */
+  validation?: RatingList;
+  /**
+   * Stop when the validation RMSE has not improved for `patience` epochs and keep the factors
+   * of the best epoch (needs `validation`).
+   */
+  earlyStopping?: { patience: number };
+}
+
+/** Options of {@link LatentModel.foldInUser}. */
+export interface FoldInOptions {
+  /** Ridge λ on the user factors. Default the model's `foldInReg` (see each model). */
+  reg?: number;
+  /** Ridge λ on the user bias. Default `reg`. */
+  regBias?: number;
+}
+
+/**
+ * The shared part of the biased latent-factor models (`baseline`, `svd`, `svdpp`):
+ *
+ *   r̂_ui = μ + b_u + b_i + p_u·q_i
+ *
+ * with k factors (k = 0 for `baseline`). Unknown movie: μ + b_u; unknown user: μ + b_i; both: μ.
+ * Subclasses fill `userBias`, `movieBias`, `userFactors` (nUsers×k row-major) and `movieFactors`
+ * (nMovies×k) in `fitModel`. SVD++ stores in `userFactors` the effective vector
+ * p_u + |N(u)|^-½ Σ y_j, so prediction, scoring and recommend are the same for all three.
+ */
+export abstract class LatentModel extends BasePredictor {
+  protected userBias: Float64Array = new Float64Array(0);
+  protected movieBias: Float64Array = new Float64Array(0);
+  protected userFactors: Float32Array = new Float32Array(0);
+  protected movieFactors: Float32Array = new Float32Array(0);
+  /** Number of factors k of the fitted state. */
+  protected k = 0;
+  /** Progress of the last fit (or of the loaded artifact). */
+  history: TrainingProgress[] = [];
+  private ridge: BiasedRidge | null = null;
+
+  /** Default ridge λ of {@link foldInUser}. */
+  protected abstract get foldInReg(): number;
+
+  /** μ of the training ratings. */
+  get mean(): number {
+    return this.globalMean;
+  }
+
+  /** Number of latent factors (0 for the baseline model). */
+  get factorCount(): number {
+    return this.k;
+  }
+
+  /** Copies of the fitted state, indexed by internal user and movie indices. */
+  state(): { globalMean: number; userBias: Float64Array; movieBias: Float64Array; userFactors: Float32Array; movieFactors: Float32Array } {
+    return {
+      globalMean: this.globalMean,
+      userBias: this.userBias.slice(),
+      movieBias: this.movieBias.slice(),
+      userFactors: this.userFactors.slice(),
+      movieFactors: this.movieFactors.slice(),
+    };
+  }
+
+  protected estimate(u: number, m: number): number {
+    const k = this.k;
+    const P = this.userFactors;
+    const Q = this.movieFactors;
+    let dot = 0;
+    const pu = u * k;
+    const qi = m * k;
+    for (let f = 0; f < k; f++) dot += P[pu + f] * Q[qi + f];
+    return this.globalMean + this.userBias[u] + this.movieBias[m] + dot;
+  }
+
+  protected override fallbackEstimate(u: number, m: number): number {
+    if (u >= 0) return this.globalMean + this.userBias[u];
+    if (m >= 0) return this.globalMean + this.movieBias[m];
+    return this.globalMean;
+  }
+
+  /** One pass over Q: out[m] = μ + b_u + b_m + p_u·q_m (μ + b_m for an unknown user). */
+  protected override scoreAll(u: number, out: Float64Array): void {
+    if (u < 0) {
+      for (let m = 0; m < out.length; m++) out[m] = this.globalMean + this.movieBias[m];
+      return;
+    }
+    this.scoreVector(this.userFactors, u * this.k, this.userBias[u], out);
+  }
+
+  private scoreVector(p: Float32Array, offset: number, userBias: number, out: Float64Array): void {
+    const k = this.k;
+    const Q = this.movieFactors;
+    const mb = this.movieBias;
+    const base = this.globalMean + userBias;
+    for (let m = 0, q = 0; m < out.length; m++, q += k) {
+      let dot = 0;
+      for (let f = 0; f < k; f++) dot += p[offset + f] * Q[q + f];
+      out[m] = base + mb[m] + dot;
+    }
+  }
+
+  /**
+   * Term added to each rating's target during fold-in (SVD++'s implicit part); 0 for plain models.
+   * `implicit` receives the k-vector the user's ratings add to p_u.
+   */
+  protected foldInImplicit(_movies: Int32Array, implicit: Float32Array): void {
+    implicit.fill(0);
+  }
+
+  /**
+   * Factors for a user unseen in training, from their ratings (external movie ids; movies unknown
+   * to the model are ignored): solves the ridge problem of {@link foldInFactors} for [p_u, b_u]
+   * with the movie factors and biases fixed. Returns a Float32Array of k + 1 values
+   * [p_u, b_u] to pass to {@link predictForFactors} and {@link recommendForFactors}.
+   */
+  foldInUser(ratings: ReadonlyArray<{ movieId: number; rating: number }>, options: FoldInOptions = {}): Float32Array {
+    const train = this.train;
+    const reg = options.reg ?? this.foldInReg;
+    const regBias = options.regBias ?? reg;
+    const movies = new Int32Array(ratings.length);
+    const values = new Float64Array(ratings.length);
+    let n = 0;
+    for (const r of ratings) {
+      if (!Number.isFinite(r.rating)) throw new RangeError(`foldInUser: rating of movie ${r.movieId} is not a number (${r.rating})`);
+      const m = train.movies.indexOf(r.movieId);
+      if (m < 0) continue;
+      movies[n] = m;
+      values[n++] = r.rating;
+    }
+    const k = this.k;
+    const implicit = new Float32Array(k);
+    this.foldInImplicit(movies.subarray(0, n), implicit);
+    const offsets = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      let dot = 0;
+      for (let f = 0; f < k; f++) dot += implicit[f] * this.movieFactors[movies[j] * k + f];
+      offsets[j] = dot;
+    }
+    if (this.ridge === null || this.ridge.factors !== k) this.ridge = new BiasedRidge(k);
+    const vector = foldInFactors(this.movieFactors, this.movieBias, this.globalMean, k, { length: n, movies, ratings: values }, reg, regBias, offsets, this.ridge);
+    for (let f = 0; f < k; f++) vector[f] += implicit[f];
+    return vector;
+  }
+
+  private checkVector(vector: Float32Array): void {
+    if (vector.length !== this.k + 1) throw new RangeError(`expected a folded-in vector of ${this.k + 1} values (k factors and the bias), got ${vector.length}`);
+  }
+
+  /** Clipped prediction for a folded-in user ([p_u, b_u] from {@link foldInUser}); μ + b_u for an unknown movie. */
+  predictForFactors(vector: Float32Array, movieId: number): number {
+    this.checkVector(vector);
+    const k = this.k;
+    const m = this.train.movies.indexOf(movieId);
+    let value = this.globalMean + vector[k];
+    if (m >= 0) {
+      value += this.movieBias[m];
+      for (let f = 0; f < k; f++) value += vector[f] * this.movieFactors[m * k + f];
+    }
+    return clipToScale(this.scale, value);
+  }
+
+  /** The n best movies for a folded-in user, skipping `excludeMovieIds` (e.g. the movies they rated). */
+  recommendForFactors(vector: Float32Array, n: number, excludeMovieIds: Iterable<number> = []): Recommendation[] {
+    this.checkVector(vector);
+    const train = this.train;
+    const scores = new Float64Array(train.nMovies);
+    this.scoreVector(vector, 0, vector[this.k], scores);
+    for (const id of excludeMovieIds) {
+      const m = train.movies.indexOf(id);
+      if (m >= 0) scores[m] = NaN;
+    }
+    return topN(scores, n).map((m) => ({ movieId: train.movies.ids[m], score: clipToScale(train.scale, scores[m]) }));
+  }
+
+  /** Artifact content: params, μ, k, biases, factors, the training matrix and extra sections. */
+  toArtifact(): ArtifactContent {
+    const train = this.train;
+    return {
+      kind: this.kind,
+      params: { ...this.params },
+      history: this.history,
+      fingerprint: fingerprintMatrix(train),
+      scale: train.scale,
+      meta: { globalMean: this.globalMean, factors: this.k },
+      sections: {
+        ...matrixSections(train),
+        userBias: this.userBias,
+        movieBias: this.movieBias,
+        userFactors: this.userFactors,
+        movieFactors: this.movieFactors,
+        ...this.extraSections(),
+      },
+    };
+  }
+
+  /** Model-specific sections (SVD++'s raw p_u and y_j). */
+  protected extraSections(): Record<string, SectionArray> {
+    return {};
+  }
+
+  /** Restores the fitted state from an artifact written by {@link toArtifact}. */
+  protected restoreFromArtifact(artifact: ModelArtifact): this {
+    const train = matrixFromSections(artifact);
+    this.restore(train);
+    // μ as used in predictions: the training mean, or the α that L-BFGS fitted.
+    this.globalMean = requireMetaNumber(artifact, 'globalMean');
+    const k = requireMetaNumber(artifact, 'factors');
+    this.k = k;
+    this.userBias = requireSection(artifact, 'userBias', Float64Array, train.nUsers);
+    this.movieBias = requireSection(artifact, 'movieBias', Float64Array, train.nMovies);
+    this.userFactors = requireSection(artifact, 'userFactors', Float32Array, train.nUsers * k);
+    this.movieFactors = requireSection(artifact, 'movieFactors', Float32Array, train.nMovies * k);
+    this.history = artifact.history;
+    this.restoreExtra(artifact);
+    return this;
+  }
+
+  protected restoreExtra(_artifact: ModelArtifact): void {}
+
+  /** RMSE of the current state on a list of ratings (fallbacks included, predictions clipped). */
+  protected listRmse(list: RatingList): number {
+    if (list.length === 0) return NaN;
+    const predictions = this.predictMany(list);
+    let sum = 0;
+    for (let j = 0; j < list.length; j++) {
+      const e = predictions[j] - list.ratings[j] * 0.5;
+      sum += e * e;
+    }
+    return Math.sqrt(sum / list.length);
+  }
+}
+
+/** Training RMSE (unclipped) of μ + b_u + b_i + p_u·q_i over the matrix. */
+export function trainingRmse(
+  train: RatingMatrix,
+  globalMean: number,
+  userBias: ArrayLike<number>,
+  movieBias: ArrayLike<number>,
+  userFactors: Float32Array,
+  movieFactors: Float32Array,
+  k: number,
+): number {
+  const { userPtr, userMovies, userRatings } = train;
+  let sum = 0;
+  for (let u = 0; u < train.nUsers; u++) {
+    const pu = u * k;
+    for (let p = userPtr[u]; p < userPtr[u + 1]; p++) {
+      const m = userMovies[p];
+      const qi = m * k;
+      let dot = 0;
+      for (let f = 0; f < k; f++) dot += userFactors[pu + f] * movieFactors[qi + f];
+      const e = userRatings[p] * 0.5 - globalMean - userBias[u] - movieBias[m] - dot;
+      sum += e * e;
+    }
+  }
+  return Math.sqrt(sum / train.nRatings);
+}
+
+/**
+ * Runs epochs with per-epoch progress and optional early stopping on a validation set.
+ * `epoch(t)` trains one epoch and returns the training RMSE; `snapshot()`/`restoreBest()` keep
+ * the best state when early stopping is on; `restoredBest` says whether the best epoch was earlier
+ * than the last and `restoreBest` was called.
+ */
+export async function runEpochs(
+  model: { kind: string },
+  epochs: number,
+  options: LatentFitOptions,
+  epoch: (t: number) => number | Promise<number>,
+  validationRmse: () => number,
+  snapshot: () => void,
+  restoreBest: () => void,
+): Promise<{ history: TrainingProgress[]; restoredBest: boolean }> {
+  const history: TrainingProgress[] = [];
+  const patience = options.earlyStopping?.patience;
+  if (patience !== undefined) {
+    if (!options.validation) throw new RangeError(`${model.kind}: earlyStopping needs a validation set`);
+    if (!(Number.isInteger(patience) && patience >= 1)) throw new RangeError(`${model.kind}: earlyStopping.patience must be an integer ≥ 1, got ${patience}`);
+  }
+  let best = Infinity;
+  let bestEpoch = -1;
+  for (let t = 0; t < epochs; t++) {
+    const started = performance.now();
+    const trainRmse = await epoch(t);
+    const seconds = (performance.now() - started) / 1000;
+    const progress: TrainingProgress = { epoch: t + 1, epochs, trainRmse, seconds };
+    if (options.validation) progress.validationRmse = validationRmse();
+    history.push(progress);
+    options.onProgress?.(progress);
+    if (patience !== undefined) {
+      const v = progress.validationRmse!;
+      if (v < best) {
+        best = v;
+        bestEpoch = t;
+        snapshot();
+      } else if (t - bestEpoch >= patience) {
+        break;
+      }
+    }
+  }
+  const restoredBest = patience !== undefined && bestEpoch >= 0 && bestEpoch < history.length - 1;
+  if (restoredBest) restoreBest();
+  return { history, restoredBest };
+}

@@ -1,0 +1,119 @@
+import {
+  ArtifactContent,
+  ArtifactError,
+  fingerprintMatrix,
+  matrixFromSections,
+  matrixSections,
+  ModelArtifact,
+  readModelArtifact,
+  writeModelArtifact,
+} from './artifact';
+import { BaselineModel, BaselineParams } from './baseline-model';
+import { MeanModel } from './mean-model';
+import type { Predictor } from './predictor';
+import { SvdModel, SvdParams } from './svd-model';
+import { SvdppModel, SvdppParams } from './svdpp-model';
+
+/** How the registry builds, saves and loads models of one kind. */
+export interface ModelKind {
+  /** A new, unfitted model with `params` (missing ones take the kind's defaults). */
+  create(params: Record<string, unknown>): Predictor;
+  /** The fitted model stored in an artifact of this kind. */
+  fromArtifact(artifact: ModelArtifact): Predictor | Promise<Predictor>;
+  /** The artifact content of a fitted model; when absent the model's own `toArtifact()` is used. */
+  toArtifact?(model: Predictor): ArtifactContent;
+}
+
+/** A model that can describe itself as an artifact. */
+export interface PersistableModel extends Predictor {
+  toArtifact(): ArtifactContent;
+}
+
+const kinds = new Map<string, ModelKind>();
+
+/** Registers (or replaces) the factory, saver and loader of a model kind. */
+export function registerModelKind(kind: string, entry: ModelKind): void {
+  kinds.set(kind, entry);
+}
+
+/** The kinds registered so far, sorted. */
+export function modelKinds(): string[] {
+  return [...kinds.keys()].sort();
+}
+
+/**
+ * A new, unfitted model of `kind` with `params` (unknown kinds and parameters are refused with an
+ * error naming them; missing parameters take the kind's documented defaults).
+ */
+export function createModel(kind: string, params: Record<string, unknown> = {}): Predictor {
+  const entry = kinds.get(kind);
+  if (!entry) throw new RangeError(`unknown model kind "${kind}" (known: ${modelKinds().join(', ')})`);
+  return entry.create(params);
+}
+
+function hasToArtifact(model: Predictor): model is PersistableModel {
+  return typeof (model as Partial<PersistableModel>).toArtifact === 'function';
+}
+
+/** Writes a fitted model to `path` as a versioned artifact (see artifact.ts for the layout). */
+export function saveModel(path: string, model: Predictor): void {
+  const entry = kinds.get(model.kind);
+  let content: ArtifactContent;
+  if (entry?.toArtifact) content = entry.toArtifact(model);
+  else if (hasToArtifact(model)) content = model.toArtifact();
+  else throw new RangeError(`saveModel: models of kind "${model.kind}" cannot be saved (no artifact writer registered)`);
+  writeModelArtifact(path, content);
+}
+
+/**
+ * Reads a model artifact and rebuilds the fitted model through the registered kind.
+ * @throws ArtifactError for an unusable file or a kind this build does not know.
+ */
+export async function loadModel(path: string): Promise<Predictor> {
+  const artifact = readModelArtifact(path);
+  const entry = kinds.get(artifact.kind);
+  if (!entry) {
+    throw new ArtifactError(path, `unknown model kind "${artifact.kind}" (this build knows: ${modelKinds().join(', ')})`);
+  }
+  return entry.fromArtifact(artifact);
+}
+
+// `mean`: its whole state is μ of the training matrix, so the artifact holds the matrix (id maps
+// and ratings, for recommend's excludeRated) and loading refits, which recomputes exactly μ.
+registerModelKind('mean', {
+  create: (params) => {
+    const unknown = Object.keys(params);
+    if (unknown.length > 0) throw new RangeError(`mean: unknown parameter(s) ${unknown.join(', ')} (the mean model has none)`);
+    return new MeanModel();
+  },
+  toArtifact: (model) => {
+    const train = (model as MeanModel).train;
+    return {
+      kind: 'mean',
+      params: {},
+      history: [],
+      fingerprint: fingerprintMatrix(train),
+      scale: train.scale,
+      meta: { globalMean: train.globalMean() },
+      sections: matrixSections(train),
+    };
+  },
+  fromArtifact: (artifact) => new MeanModel().fit(matrixFromSections(artifact)),
+});
+
+// The latent models register here (not in their own modules) so that importing the registry
+// alone knows every built-in kind, whatever else was imported.
+registerModelKind('baseline', {
+  create: (params) => new BaselineModel(params as Partial<BaselineParams>),
+  fromArtifact: (artifact) => BaselineModel.fromArtifact(artifact),
+});
+
+registerModelKind('svd', {
+  create: (params) => new SvdModel(params as Partial<SvdParams>),
+  fromArtifact: (artifact) => SvdModel.fromArtifact(artifact),
+});
+
+registerModelKind('svdpp', {
+  create: (params) => new SvdppModel(params as Partial<SvdppParams>),
+  fromArtifact: (artifact) => SvdppModel.fromArtifact(artifact),
+});

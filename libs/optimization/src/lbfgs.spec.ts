@@ -1,0 +1,457 @@
+import { cubicMinimizer, lineSearchStrongWolfe, quadraticMinimizer } from './line-search';
+import { minimizeLbfgs, type LbfgsIteration } from './lbfgs';
+import type { Objective } from './objective';
+import { Xoshiro128 } from './prng';
+
+/** 2-D Rosenbrock f = 100(y − x²)² + (1 − x)², minimum 0 at (1, 1). */
+const rosenbrock2: Objective = (x, g) => {
+  const a = x[1] - x[0] * x[0];
+  const b = 1 - x[0];
+  g[0] = -400 * x[0] * a - 2 * b;
+  g[1] = 200 * a;
+  return 100 * a * a + b * b;
+};
+
+/** Extended Rosenbrock (Moré, Garbow & Hillstrom): Σ over pairs (x₂ᵢ, x₂ᵢ₊₁) of the 2-D function; minimum 0 at 1. */
+const extendedRosenbrock: Objective = (x, g) => {
+  let f = 0;
+  for (let i = 0; i < x.length; i += 2) {
+    const a = x[i + 1] - x[i] * x[i];
+    const b = 1 - x[i];
+    g[i] = -400 * x[i] * a - 2 * b;
+    g[i + 1] = 200 * a;
+    f += 100 * a * a + b * b;
+  }
+  return f;
+};
+
+/** Random SPD A = MᵀM + I (n×n row-major) and b, from a seeded generator. */
+function randomSpdSystem(n: number, seed: number): { A: Float64Array; b: Float64Array } {
+  const random = new Xoshiro128(seed);
+  const M = new Float64Array(n * n);
+  for (let i = 0; i < M.length; i++) M[i] = 2 * random.next() - 1;
+  const A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = i === j ? 1 : 0;
+      for (let p = 0; p < n; p++) sum += M[p * n + i] * M[p * n + j];
+      A[i * n + j] = sum;
+    }
+  }
+  const b = new Float64Array(n);
+  for (let i = 0; i < n; i++) b[i] = 4 * random.next() - 2;
+  return { A, b };
+}
+
+/** Plain Gaussian elimination with partial pivoting (the reference solver). */
+function gaussianSolve(A: Float64Array, b: Float64Array, n: number): Float64Array {
+  const m = Float64Array.from(A);
+  const x = Float64Array.from(b);
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(m[r * n + col]) > Math.abs(m[pivot * n + col])) pivot = r;
+    for (let c = 0; c < n; c++) [m[col * n + c], m[pivot * n + c]] = [m[pivot * n + c], m[col * n + c]];
+    [x[col], x[pivot]] = [x[pivot], x[col]];
+    for (let r = col + 1; r < n; r++) {
+      const factor = m[r * n + col] / m[col * n + col];
+      for (let c = col; c < n; c++) m[r * n + c] -= factor * m[col * n + c];
+      x[r] -= factor * x[col];
+    }
+  }
+  for (let r = n - 1; r >= 0; r--) {
+    let sum = x[r];
+    for (let c = r + 1; c < n; c++) sum -= m[r * n + c] * x[c];
+    x[r] = sum / m[r * n + r];
+  }
+  return x;
+}
+
+/** f(x) = ½xᵀAx − bᵀx, ∇f = Ax − b. */
+function quadratic(A: Float64Array, b: Float64Array, n: number): Objective {
+  return (x, g) => {
+    let f = 0;
+    for (let i = 0; i < n; i++) {
+      let ax = 0;
+      for (let j = 0; j < n; j++) ax += A[i * n + j] * x[j];
+      g[i] = ax - b[i];
+      f += 0.5 * x[i] * ax - b[i] * x[i];
+    }
+    return f;
+  };
+}
+
+function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * Runs L-BFGS while checking, independently of the optimiser's own bookkeeping, that every
+ * accepted step p = x_{k+1} − x_k satisfies the strong Wolfe conditions (they are invariant to
+ * how p is split into α·d): f(x_{k+1}) ≤ f(x_k) + c₁ ∇f(x_k)·p and |∇f(x_{k+1})·p| ≤ c₂ |∇f(x_k)·p|.
+ */
+function runCheckingWolfe(objective: Objective, x0: Float64Array, c1: number, c2: number, options = {}) {
+  const n = x0.length;
+  const lastX = new Float64Array(n);
+  let lastF = NaN;
+  const recording: Objective = (x, g) => {
+    lastX.set(x);
+    lastF = objective(x, g);
+    return lastF;
+  };
+  let previousX = Float64Array.from(x0);
+  let previousG = new Float64Array(n);
+  let previousF = objective(previousX, previousG);
+  const violations: string[] = [];
+  const statuses: string[] = [];
+  const result = minimizeLbfgs(recording, x0, {
+    c1,
+    c2,
+    ...options,
+    onIteration: (it: LbfgsIteration) => {
+      statuses.push(it.lineSearch);
+      // The accepted point is the last one evaluated; re-evaluate it ourselves.
+      expect(it.f).toBe(lastF);
+      const x = Float64Array.from(lastX);
+      const g = new Float64Array(n);
+      const f = objective(x, g);
+      const p = new Float64Array(n);
+      for (let i = 0; i < n; i++) p[i] = x[i] - previousX[i];
+      const slope0 = dot(previousG, p);
+      const slope1 = dot(g, p);
+      const tolerance = 1e-12 * Math.max(1, Math.abs(previousF));
+      if (!(slope0 < 0)) violations.push(`iteration ${it.iteration}: not a descent step (${slope0})`);
+      if (!(f <= previousF + c1 * slope0 + tolerance)) violations.push(`iteration ${it.iteration}: Armijo fails`);
+      if (!(Math.abs(slope1) <= c2 * Math.abs(slope0) + 1e-12)) violations.push(`iteration ${it.iteration}: curvature fails`);
+      previousX = x;
+      previousG = g;
+      previousF = f;
+    },
+  });
+  return { result, violations, statuses };
+}
+
+describe('minimizeLbfgs', () => {
+  it('minimises 2-D Rosenbrock from (−1.2, 1) to (1, 1) within 1e-6, every step strong Wolfe', () => {
+    const { result, violations, statuses } = runCheckingWolfe(rosenbrock2, Float64Array.of(-1.2, 1), 1e-4, 0.9, {
+      gradientTolerance: 1e-10,
+      relativeTolerance: 0,
+      maxIterations: 500,
+    });
+    expect(result.reason).toBe('gradient');
+    expect(result.converged).toBe(true);
+    expect(maxAbsDifference(result.x, [1, 1])).toBeLessThan(1e-6);
+    expect(result.f).toBeLessThan(1e-12);
+    expect(result.iterations).toBeLessThan(100); // N&W report ~35–45 iterations for L-BFGS here
+    expect(violations).toEqual([]);
+    expect(statuses.every((s) => s === 'strong-wolfe')).toBe(true);
+  });
+
+  it('converges on 2-D Rosenbrock with the default options', () => {
+    const result = minimizeLbfgs(rosenbrock2, Float64Array.of(-1.2, 1));
+    expect(result.converged).toBe(true);
+    expect(maxAbsDifference(result.x, [1, 1])).toBeLessThan(1e-3);
+  });
+
+  it('minimises extended Rosenbrock with n = 100 to within 1e-6 of all-ones', () => {
+    const n = 100;
+    const x0 = new Float64Array(n);
+    for (let i = 0; i < n; i += 2) {
+      x0[i] = -1.2;
+      x0[i + 1] = 1;
+    }
+    const { result, violations, statuses } = runCheckingWolfe(extendedRosenbrock, x0, 1e-4, 0.9, {
+      gradientTolerance: 1e-10,
+      relativeTolerance: 0,
+      maxIterations: 2000,
+    });
+    expect(result.reason).toBe('gradient');
+    const ones = new Float64Array(n).fill(1);
+    expect(maxAbsDifference(result.x, ones)).toBeLessThan(1e-6);
+    expect(violations).toEqual([]);
+    expect(statuses.every((s) => s === 'strong-wolfe')).toBe(true);
+    // x0 untouched
+    expect(x0[0]).toBe(-1.2);
+  });
+
+  it.each([
+    [5, 1, 10],
+    [30, 2, 10],
+    [60, 3, 5],
+    [40, 4, 40],
+  ])('finds x* = A⁻¹b of a random SPD quadratic (n = %i, seed %i, m = %i), strong Wolfe throughout', (n, seed, memory) => {
+    const { A, b } = randomSpdSystem(n, seed);
+    const expected = gaussianSolve(A, b, n);
+    const { result, violations, statuses } = runCheckingWolfe(quadratic(A, b, n), new Float64Array(n), 1e-4, 0.9, {
+      memory,
+      gradientTolerance: 1e-7,
+      relativeTolerance: 0,
+      maxIterations: 1000,
+    });
+    expect(result.reason).toBe('gradient');
+    // A = MᵀM + I has λ_min ≥ 1, so ‖x − x*‖₂ = ‖A⁻¹g‖₂ ≤ ‖g‖₂ ≤ √n‖g‖∞.
+    expect(maxAbsDifference(result.x, expected)).toBeLessThanOrEqual(Math.sqrt(n) * result.gradNorm);
+    expect(maxAbsDifference(result.x, expected)).toBeLessThan(1e-5);
+    // f(x*) = −½ bᵀx*
+    expect(result.f).toBeCloseTo(-0.5 * dot(b, expected), 10);
+    expect(violations).toEqual([]);
+    expect(statuses.every((s) => s === 'strong-wolfe')).toBe(true);
+  });
+
+  it('at the floating-point limit of f it stops without losing the best point', () => {
+    // With no tolerance the decrease eventually falls below the resolution of f (≈1e-15·|f|),
+    // sufficient decrease cannot be verified, and the search gives up at the last accepted point.
+    const n = 30;
+    const { A, b } = randomSpdSystem(n, 2);
+    const expected = gaussianSolve(A, b, n);
+    const result = minimizeLbfgs(quadratic(A, b, n), new Float64Array(n), {
+      gradientTolerance: 0,
+      relativeTolerance: 0,
+      maxIterations: 1000,
+    });
+    expect(['line-search-failed', 'relative-decrease']).toContain(result.reason);
+    expect(maxAbsDifference(result.x, expected)).toBeLessThan(1e-6);
+    const g = new Float64Array(n);
+    expect(quadratic(A, b, n)(result.x, g)).toBe(result.f);
+  });
+
+  it('keeps strong Wolfe with a tight curvature constant c2 = 0.1', () => {
+    const { result, violations, statuses } = runCheckingWolfe(rosenbrock2, Float64Array.of(-1.2, 1), 1e-4, 0.1, {
+      gradientTolerance: 1e-9,
+      relativeTolerance: 0,
+      maxIterations: 500,
+    });
+    expect(result.converged).toBe(true);
+    expect(violations).toEqual([]);
+    expect(statuses.every((s) => s === 'strong-wolfe')).toBe(true);
+  });
+
+  it('stops with max-iterations after exactly maxIterations steps', () => {
+    const result = minimizeLbfgs(rosenbrock2, Float64Array.of(-1.2, 1), { maxIterations: 3 });
+    expect(result.reason).toBe('max-iterations');
+    expect(result.iterations).toBe(3);
+    expect(result.converged).toBe(false);
+    expect(result.f).toBeLessThan(24.2); // f(−1.2, 1) = 24.2, and every step decreases f
+  });
+
+  it('stops with gradient at 0 iterations when started at the minimum', () => {
+    const result = minimizeLbfgs(rosenbrock2, Float64Array.of(1, 1));
+    expect(result).toMatchObject({ reason: 'gradient', iterations: 0, evaluations: 1, f: 0, gradNorm: 0, converged: true });
+  });
+
+  it('stops with max-evaluations without exceeding the budget', () => {
+    let calls = 0;
+    const counted: Objective = (x, g) => {
+      calls++;
+      return rosenbrock2(x, g);
+    };
+    const result = minimizeLbfgs(counted, Float64Array.of(-1.2, 1), { maxEvaluations: 7 });
+    expect(result.reason).toBe('max-evaluations');
+    expect(result.evaluations).toBe(calls);
+    expect(calls).toBeLessThanOrEqual(7);
+  });
+
+  it('stops with relative-decrease when f stalls', () => {
+    const result = minimizeLbfgs(rosenbrock2, Float64Array.of(-1.2, 1), { gradientTolerance: 0, relativeTolerance: 1e-3 });
+    expect(result.reason).toBe('relative-decrease');
+    expect(result.converged).toBe(true);
+  });
+
+  it('stops with stopped when onIteration returns false, and reports each iteration', () => {
+    const seen: number[] = [];
+    const result = minimizeLbfgs(rosenbrock2, Float64Array.of(-1.2, 1), {
+      onIteration: (it) => {
+        seen.push(it.iteration);
+        return it.iteration < 4;
+      },
+    });
+    expect(result.reason).toBe('stopped');
+    expect(result.iterations).toBe(4);
+    expect(seen).toEqual([1, 2, 3, 4]);
+  });
+
+  it('reports line-search-failed when the gradient is wrong (sign of one component flipped)', () => {
+    // The "gradient" points uphill in y, so no step along −g decreases f enough at a point where
+    // the y-term dominates.
+    const wrong: Objective = (x, g) => {
+      const f = rosenbrock2(x, g);
+      g[1] = -g[1];
+      g[0] = 0;
+      return f;
+    };
+    const result = minimizeLbfgs(wrong, Float64Array.of(0, 1));
+    expect(result.reason).toBe('line-search-failed');
+    expect(result.converged).toBe(false);
+    expect(Array.from(result.x)).toEqual([0, 1]);
+  });
+
+  it('rejects invalid options and a non-finite start', () => {
+    expect(() => minimizeLbfgs(rosenbrock2, Float64Array.of(0, 0), { memory: 0 })).toThrow(/memory/);
+    expect(() => minimizeLbfgs(rosenbrock2, Float64Array.of(0, 0), { c1: 0.5, c2: 0.4 })).toThrow(/c2/);
+    expect(() => minimizeLbfgs(() => NaN, Float64Array.of(0, 0))).toThrow(/f\(x₀\) is not finite/);
+    const nanGradient: Objective = (_x, g) => {
+      g[0] = NaN;
+      g[1] = 0;
+      return 1;
+    };
+    expect(() => minimizeLbfgs(nanGradient, Float64Array.of(0, 0))).toThrow(/∇f\(x₀\) is not finite/);
+  });
+});
+
+describe('lineSearchStrongWolfe', () => {
+  function checkStrongWolfe(objective: Objective, x: Float64Array, d: Float64Array, step: number, c1: number, c2: number) {
+    const n = x.length;
+    const g0 = new Float64Array(n);
+    const f0 = objective(x, g0);
+    const xs = new Float64Array(n);
+    for (let i = 0; i < n; i++) xs[i] = x[i] + step * d[i];
+    const g = new Float64Array(n);
+    const f = objective(xs, g);
+    const slope0 = dot(g0, d);
+    return {
+      armijo: f <= f0 + c1 * step * slope0,
+      curvature: Math.abs(dot(g, d)) <= c2 * Math.abs(slope0),
+    };
+  }
+
+  it.each([
+    [1e-6, 0.9],
+    [1e-3, 0.9],
+    [1, 0.9],
+    [100, 0.9],
+    [1e-6, 0.1],
+    [1, 0.1],
+    [100, 0.1],
+    [1, 0.01],
+  ])('returns a strong Wolfe step on Rosenbrock along −g (initial step %p, c2 %p)', (initialStep, c2) => {
+    const x = Float64Array.of(-1.2, 1);
+    const g = new Float64Array(2);
+    const f0 = rosenbrock2(x, g);
+    const d = Float64Array.of(-g[0], -g[1]);
+    const xOut = new Float64Array(2);
+    const gOut = new Float64Array(2);
+    const result = lineSearchStrongWolfe(rosenbrock2, x, f0, dot(g, d), d, initialStep, xOut, gOut, { c2 });
+    expect(result.status).toBe('strong-wolfe');
+    expect(checkStrongWolfe(rosenbrock2, x, d, result.step, 1e-4, c2)).toEqual({ armijo: true, curvature: true });
+    // xOut, gOut hold the accepted point and its gradient.
+    expect(Array.from(xOut)).toEqual([x[0] + result.step * d[0], x[1] + result.step * d[1]]);
+    const gCheck = new Float64Array(2);
+    expect(rosenbrock2(xOut, gCheck)).toBe(result.f);
+    expect(Array.from(gOut)).toEqual(Array.from(gCheck));
+    expect(result.slope).toBeCloseTo(dot(gCheck, d), 8);
+  });
+
+  it('finds the exact minimiser of a 1-D quadratic by cubic extrapolation', () => {
+    // f(x) = (x − 3)², from 0 along +1: φ'(α) = 2(α − 3); c2 = 0.01 demands α ∈ [2.97, 3.03].
+    const f: Objective = (x, g) => {
+      g[0] = 2 * (x[0] - 3);
+      return (x[0] - 3) ** 2;
+    };
+    const out = new Float64Array(1);
+    const gOut = new Float64Array(1);
+    const result = lineSearchStrongWolfe(f, Float64Array.of(0), 9, -6, Float64Array.of(1), 1, out, gOut, { c2: 0.01 });
+    expect(result.status).toBe('strong-wolfe');
+    expect(result.step).toBeCloseTo(3, 12);
+    expect(result.evaluations).toBe(2);
+  });
+
+  it('restores the best sufficient-decrease point when the budget runs out', () => {
+    // (x − 3)² up to x = 0.3, undefined (NaN) beyond: the extrapolated trial 0.5 fails, budget 3.
+    const f: Objective = (x, g) => {
+      if (x[0] > 0.3) {
+        g[0] = NaN;
+        return NaN;
+      }
+      g[0] = 2 * (x[0] - 3);
+      return (x[0] - 3) ** 2;
+    };
+    const out = new Float64Array(1);
+    const gOut = new Float64Array(1);
+    const result = lineSearchStrongWolfe(f, Float64Array.of(0), 9, -6, Float64Array.of(1), 0.1, out, gOut, {
+      c2: 0.1,
+      maxEvaluations: 3,
+    });
+    expect(result.status).toBe('sufficient-decrease');
+    expect(result.evaluations).toBe(3);
+    expect(result.step).toBe(0.1);
+    expect(result.f).toBeCloseTo(8.41, 12);
+    expect(out[0]).toBe(0.1);
+    expect(gOut[0]).toBeCloseTo(-5.8, 12);
+  });
+
+  it('never accepts a point whose gradient is not finite', () => {
+    // f(x) = (x − 3)² everywhere, but ∇f is NaN beyond x = 2, so the Wolfe step near 3 is out of reach.
+    const f: Objective = (x, g) => {
+      g[0] = x[0] > 2 ? NaN : 2 * (x[0] - 3);
+      return (x[0] - 3) ** 2;
+    };
+    const out = new Float64Array(1);
+    const gOut = new Float64Array(1);
+    const result = lineSearchStrongWolfe(f, Float64Array.of(0), 9, -6, Float64Array.of(1), 1, out, gOut, { c2: 0.01 });
+    expect(result.status).toBe('sufficient-decrease');
+    expect(result.step).toBeGreaterThan(0);
+    expect(result.step).toBeLessThanOrEqual(2);
+    expect(out[0]).toBe(result.step);
+    expect(gOut[0]).toBe(2 * (result.step - 3));
+    expect(result.f).toBe((result.step - 3) ** 2);
+  });
+
+  it('stops at maxStep on an unbounded linear function', () => {
+    const f: Objective = (x, g) => {
+      g[0] = -1;
+      return -x[0];
+    };
+    const out = new Float64Array(1);
+    const result = lineSearchStrongWolfe(f, Float64Array.of(0), 0, -1, Float64Array.of(1), 1, out, new Float64Array(1), {
+      maxStep: 10,
+    });
+    expect(result.status).toBe('sufficient-decrease');
+    expect(result.step).toBe(10);
+    expect(out[0]).toBe(10);
+  });
+
+  it('fails when no trial point decreases f, within its budget', () => {
+    const f: Objective = (x, g) => {
+      g[0] = -1;
+      return x[0] === 0 ? 0 : NaN;
+    };
+    const result = lineSearchStrongWolfe(f, Float64Array.of(0), 0, -1, Float64Array.of(1), 1, new Float64Array(1), new Float64Array(1), {
+      maxEvaluations: 12,
+    });
+    expect(result.status).toBe('failed');
+    expect(result.step).toBe(0);
+    expect(result.evaluations).toBe(12);
+  });
+
+  it('rejects a direction that is not a descent direction', () => {
+    const x = Float64Array.of(-1.2, 1);
+    const g = new Float64Array(2);
+    const f0 = rosenbrock2(x, g);
+    expect(() => lineSearchStrongWolfe(rosenbrock2, x, f0, dot(g, g), g, 1, new Float64Array(2), new Float64Array(2))).toThrow(
+      /not a descent direction/,
+    );
+  });
+});
+
+describe('interpolation helpers', () => {
+  it('cubicMinimizer recovers the minimiser of a cubic from two points', () => {
+    // φ(α) = α³ − 3α: φ(0) = 0, φ'(0) = −3, φ(2) = 2, φ'(2) = 9; local minimum at α = 1.
+    expect(cubicMinimizer(0, 0, -3, 2, 2, 9)).toBeCloseTo(1, 12);
+    // Either order of the points.
+    expect(cubicMinimizer(2, 2, 9, 0, 0, -3)).toBeCloseTo(1, 12);
+    // φ(α) = (α − 2)² is a (degenerate) cubic too.
+    expect(cubicMinimizer(0, 4, -4, 3, 1, 2)).toBeCloseTo(2, 12);
+  });
+
+  it('quadraticMinimizer recovers the minimiser of a parabola, NaN when concave', () => {
+    expect(quadraticMinimizer(0, 4, -4, 3, 1)).toBeCloseTo(2, 12);
+    expect(quadraticMinimizer(0, 0, -1, 1, -5)).toBeNaN();
+  });
+});

@@ -1,0 +1,229 @@
+/**
+ * Similarity benchmark: mostSimilar latency per metric and neighbour-index build time on a
+ * synthetic Netflix-shaped data set. Prints ONE JSON document on stdout; progress on stderr.
+ *
+ *   npx tsc -b tools && node tools/dist/bench/similarity-bench.js [--ratings 10000000] [--seed 42]
+ *     [--queries 100] [--k 10] [--index-k 50] [--threads 1,2] [--index-metrics jaccard,pearson-baseline]
+ *     [--no-index]
+ *
+ * Latency: 100 movies (the most-rated one plus random others, seeded), one SimilarityScorer per
+ * metric (baselines for pearson-baseline fitted once beforehand and timed apart), 3 warm-up
+ * queries on the most-rated movie, then each movie queried once.
+ */
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { buildRatingMatrix, generateSynthetic, Random, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import {
+  buildNeighbourIndex,
+  fitBaselinesAls,
+  mostSimilar,
+  SimilarityMetric,
+  SIMILARITY_METRICS,
+  SimilarityScorer,
+} from '@recsys/similarity';
+
+interface Args {
+  ratings: number;
+  seed: number;
+  queries: number;
+  k: number;
+  indexK: number;
+  threads: number[];
+  indexMetrics: SimilarityMetric[];
+  index: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    ratings: 10_000_000,
+    seed: 42,
+    queries: 100,
+    k: 10,
+    indexK: 50,
+    threads: [1, 2],
+    indexMetrics: ['jaccard', 'pearson-baseline'],
+    index: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    const int = (): number => {
+      const v = value();
+      const n = Number(v.replace(/_/g, ''));
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: expected a non-negative integer, got '${v}'`);
+      return n;
+    };
+    switch (flag) {
+      case '--ratings':
+        args.ratings = int();
+        break;
+      case '--seed':
+        args.seed = int();
+        break;
+      case '--queries':
+        args.queries = int();
+        break;
+      case '--k':
+        args.k = int();
+        break;
+      case '--index-k':
+        args.indexK = int();
+        break;
+      case '--threads':
+        args.threads = value().split(',').map(Number);
+        break;
+      case '--index-metrics':
+        args.indexMetrics = value().split(',') as SimilarityMetric[];
+        for (const m of args.indexMetrics) if (!SIMILARITY_METRICS.includes(m)) throw new Error(`--index-metrics: unknown metric '${m}'`);
+        break;
+      case '--no-index':
+        args.index = false;
+        break;
+      default:
+        throw new Error(`unknown argument '${flag}'`);
+    }
+  }
+  return args;
+}
+
+const log = (message: string): void => {
+  process.stderr.write(`[similarity-bench] ${message}\n`);
+};
+
+function seconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+function quantile(sorted: number[], q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/** Σ over the raters of m of their number of ratings: the accumulation work of one query. */
+function queryWork(matrix: RatingMatrix, m: number): number {
+  let work = 0;
+  for (let p = matrix.moviePtr[m]; p < matrix.moviePtr[m + 1]; p++) work += matrix.userCount(matrix.movieUsers[p]);
+  return work;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+
+  log(`generating ${args.ratings.toLocaleString('en')} synthetic ratings (seed ${args.seed})`);
+  let t = process.hrtime.bigint();
+  const synthetic = generateSynthetic({ ratings: args.ratings, seed: args.seed });
+  const generateSeconds = seconds(t);
+  t = process.hrtime.bigint();
+  const matrix = buildRatingMatrix(synthetic.list, WHOLE_STARS_1_TO_5).matrix;
+  const matrixSeconds = seconds(t);
+  log(`matrix: ${matrix.nUsers} users, ${matrix.nMovies} movies, ${matrix.nRatings} ratings (${matrixSeconds.toFixed(1)} s)`);
+
+  // Query set: the most-rated movie plus random distinct others.
+  let mostRated = 0;
+  for (let m = 1; m < matrix.nMovies; m++) if (matrix.movieCount(m) > matrix.movieCount(mostRated)) mostRated = m;
+  const rng = new Random(args.seed);
+  const others = rng.shuffle(Int32Array.from({ length: matrix.nMovies }, (_, i) => i)).filter((m) => m !== mostRated);
+  const queries = [mostRated, ...others.subarray(0, Math.max(0, Math.min(args.queries, matrix.nMovies) - 1))];
+
+  t = process.hrtime.bigint();
+  const baselines = fitBaselinesAls(matrix);
+  const baselineSeconds = seconds(t);
+  log(`ALS baselines: ${baselineSeconds.toFixed(2)} s`);
+
+  const latency: Record<string, unknown> = {};
+  for (const metric of SIMILARITY_METRICS) {
+    const scorer = new SimilarityScorer(matrix, { metric, baselines });
+    for (let w = 0; w < 3; w++) scorer.mostSimilar(mostRated, args.k);
+    const times: number[] = [];
+    let mostRatedMs = 0;
+    for (const m of queries) {
+      const start = process.hrtime.bigint();
+      scorer.mostSimilar(m, args.k);
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (m === mostRated) mostRatedMs = ms;
+      times.push(ms);
+    }
+    // The one-shot function allocates its accumulators per call.
+    const start = process.hrtime.bigint();
+    mostSimilar(matrix, mostRated, args.k, { metric, baselines });
+    const oneShotMs = Number(process.hrtime.bigint() - start) / 1e6;
+    times.sort((a, b) => a - b);
+    latency[metric] = {
+      p50Ms: round(quantile(times, 0.5)),
+      maxMs: round(times[times.length - 1]),
+      meanMs: round(times.reduce((s, x) => s + x, 0) / times.length),
+      mostRatedMs: round(mostRatedMs),
+      mostRatedOneShotMs: round(oneShotMs),
+    };
+    log(`mostSimilar ${metric}: ${JSON.stringify(latency[metric])}`);
+  }
+
+  const builds: unknown[] = [];
+  if (args.index) {
+    for (const metric of args.indexMetrics) {
+      for (const threads of args.threads) {
+        log(`neighbour index ${metric}, K=${args.indexK}, ${threads} thread(s)…`);
+        let lastReport = 0;
+        const start = process.hrtime.bigint();
+        const index = await buildNeighbourIndex(matrix, {
+          metric,
+          baselines,
+          k: args.indexK,
+          threads,
+          onProgress: (done, total) => {
+            const now = Date.now();
+            if (now - lastReport > 5000 || done === total) {
+              lastReport = now;
+              log(`  ${done}/${total} movies, ${seconds(start).toFixed(1)} s`);
+            }
+          },
+        });
+        const s = seconds(start);
+        builds.push({ metric, k: args.indexK, threads, seconds: round(s), entries: index.neighbours.length, bytes: index.byteLength });
+        log(`  done in ${s.toFixed(1)} s`);
+      }
+    }
+  }
+
+  const totalWork = (() => {
+    let w = 0;
+    for (let u = 0; u < matrix.nUsers; u++) w += matrix.userCount(u) ** 2;
+    return w;
+  })();
+  const result = {
+    benchmark: 'similarity',
+    machine: { cpus: cpus().length, availableParallelism: availableParallelism(), cpuModel: cpus()[0]?.model, totalMemGB: round(totalmem() / 2 ** 30), node: process.version },
+    data: {
+      generator: 'generateSynthetic',
+      seed: args.seed,
+      ratings: matrix.nRatings,
+      users: matrix.nUsers,
+      movies: matrix.nMovies,
+      generateSeconds: round(generateSeconds),
+      buildMatrixSeconds: round(matrixSeconds),
+    },
+    mostSimilar: {
+      k: args.k,
+      queries: queries.length,
+      mostRatedMovie: { index: mostRated, id: matrix.movies.ids[mostRated], raters: matrix.movieCount(mostRated), work: queryWork(matrix, mostRated) },
+      baselineAlsSeconds: round(baselineSeconds),
+      latency,
+    },
+    neighbourIndex: { sumOfSquaredUserCounts: totalWork, builds },
+  };
+  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[similarity-bench] failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Compiles the AssemblyScript kernels of libs/models/assembly to WebAssembly in libs/models/wasm/
+// (gitignored build output). Run by the root `build` script before `tsc -b`:
+//   node tools/build-wasm.js [--force]
+// The module imports its memory (`env.memory`), declared shared so that worker threads can run
+// the SGD kernel on one WebAssembly.Memory; the host sizes that memory (the module only states
+// 1 … 65536 pages). No data segments and the stub runtime: the kernels allocate nothing.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const { mkdirSync, statSync, existsSync } = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const asc = require.resolve('assemblyscript/bin/asc.js', { paths: [root] });
+const kernels = [{ source: 'libs/models/assembly/sgd.ts', output: 'libs/models/wasm/sgd.wasm' }];
+
+for (const { source, output } of kernels) {
+  const src = path.join(root, source);
+  const out = path.join(root, output);
+  // Up to date when newer than its source and than this script (whose flags it was built with).
+  const upToDate = existsSync(out) && statSync(out).mtimeMs >= Math.max(statSync(src).mtimeMs, statSync(__filename).mtimeMs);
+  if (upToDate && !process.argv.includes('--force')) continue;
+  mkdirSync(path.dirname(out), { recursive: true });
+  const args = [
+    asc,
+    src,
+    '--outFile', out,
+    '-O3',
+    '--runtime', 'stub',
+    '--enable', 'simd',
+    '--enable', 'threads',
+    '--importMemory',
+    '--sharedMemory',
+    '--initialMemory', '1',
+    '--maximumMemory', '65536',
+    '--noAssert',
+  ];
+  execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  process.stderr.write(`build-wasm: ${source} -> ${output}\n`);
+}
