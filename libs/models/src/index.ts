@@ -14,4 +14,3 @@ export * from './top-n';
 export * from './mean-model';
 export * from './jaccard-cf';
 export * from './knn-baseline';
-export * from './neighbourhood-registry';
