@@ -11,14 +11,17 @@ export function buildProgram(): Command {
   const program = new Command('recsys')
     .description('Movie recommender for the Netflix Prize and MovieLens data')
     .version('0.1.0')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Throw instead of exiting, so main() decides the exit code (and tests can run it in-process).
+    // Set before the commands are added: subcommands copy it when they are created.
+    .exitOverride();
   registerDataCommands(program);
   registerModelCommands(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return 0;

@@ -1,0 +1,151 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from './main';
+
+const DATA = path.resolve(__dirname, '../../..', '../shared/data');
+const NETFLIX = path.join(DATA, 'netflix-kaggle-sample');
+const ML = path.join(DATA, 'movielens-100k');
+const haveNetflix = fs.existsSync(path.join(NETFLIX, 'Netflix_Dataset_Rating.csv'));
+const haveMl = fs.existsSync(path.join(ML, 'u.data'));
+if (!haveNetflix) console.log(`cli.spec: Netflix sample tests skipped, ${NETFLIX} is absent`);
+if (!haveMl) console.log(`cli.spec: MovieLens tests skipped, ${ML} is absent`);
+
+/** Runs the CLI in-process and captures what it writes to stdout and stderr. */
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  const log = jest.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
+    stdout += parts.join(' ') + '\n';
+  });
+  try {
+    const code = await main(['node', 'recsys', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    log.mockRestore();
+  }
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recsys-cli-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('recsys CLI', () => {
+  it('generate writes a deterministic Kaggle-layout set that import and stats read back', async () => {
+    const dir = path.join(tmp, 'gen');
+    const g = await run('generate', '--ratings', '5000', '--users', '200', '--movies', '100', '--seed', '7', '--out', dir, '--json');
+    expect(g.code).toBe(0);
+    const generated = JSON.parse(g.stdout);
+    expect(generated.ratings).toBe(5000);
+    const i = await run('import', '--data', dir, '--json', '--out', path.join(tmp, 'gen.rsnap'));
+    expect(i.code).toBe(0);
+    const imported = JSON.parse(i.stdout);
+    expect(imported).toMatchObject({ format: 'netflix-kaggle', ratings: 5000, users: generated.users, skipped: 0 });
+    const s = await run('stats', '--data', path.join(tmp, 'gen.rsnap'), '--json', '--top', '3');
+    const stats = JSON.parse(s.stdout);
+    expect(stats.ratings).toBe(5000);
+    expect(stats.histogram.reduce((a: number, h: { count: number }) => a + h.count, 0)).toBe(5000);
+    expect(stats.mostRated).toHaveLength(3);
+  });
+
+  it('stops on a malformed row with exit code 2 naming file and line, or skips it with --skip-invalid', async () => {
+    const file = path.join(tmp, 'bad', 'Netflix_Dataset_Rating.csv');
+    fs.mkdirSync(path.dirname(file));
+    fs.writeFileSync(file, 'User_ID,Rating,Movie_ID\n1,5,3\n2,9,3\n3,4,3\n');
+    const r = await run('import', '--data', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:3: rating "9" is outside 1..5`);
+    const s = await run('import', '--data', file, '--skip-invalid', '--json');
+    expect(s.code).toBe(0);
+    expect(JSON.parse(s.stdout)).toMatchObject({ ratings: 2, skipped: 1, skippedExamples: [{ line: 3 }] });
+  });
+
+  it('refuses a corrupted snapshot with exit code 2', async () => {
+    const snap = path.join(tmp, 'gen.rsnap');
+    const bytes = fs.readFileSync(snap);
+    bytes[bytes.length - 3] ^= 0xff;
+    const broken = path.join(tmp, 'broken.rsnap');
+    fs.writeFileSync(broken, bytes);
+    const r = await run('stats', '--data', broken);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('corrupted: checksum mismatch');
+  });
+
+  (haveNetflix ? describe : describe.skip)('on the notebook’s Netflix sample', () => {
+    it('import reports 99,999 ratings, 74,260 users, 8 movies', async () => {
+      const r = await run('import', '--data', NETFLIX, '--json');
+      expect(JSON.parse(r.stdout)).toMatchObject({ ratings: 99_999, users: 74_260, movies: 8, catalogMovies: 17_770 });
+    });
+
+    it('similar --movie 3 --n 5 gives what a plain set-based Jaccard gives', async () => {
+      const r = await run('similar', '--data', NETFLIX, '--movie', '3', '--n', '5', '--metric', 'jaccard', '--json');
+      const got = JSON.parse(r.stdout);
+      // The notebook's definition with plain sets.
+      const usersPerMovie = new Map<number, Set<number>>();
+      for (const line of fs.readFileSync(path.join(NETFLIX, 'Netflix_Dataset_Rating.csv'), 'utf8').trim().split('\n').slice(1)) {
+        const [u, , m] = line.split(',').map(Number);
+        if (!usersPerMovie.has(m)) usersPerMovie.set(m, new Set());
+        usersPerMovie.get(m)!.add(u);
+      }
+      const target = usersPerMovie.get(3)!;
+      const pairs: Array<[number, number]> = [];
+      for (const [m, users] of usersPerMovie) {
+        if (m === 3) continue;
+        let inter = 0;
+        for (const u of users) if (target.has(u)) inter++;
+        pairs.push([inter / (target.size + users.size - inter), m]);
+      }
+      pairs.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
+      const expected = pairs.slice(0, 5);
+      expect(got.similar.map((s: { id: number }) => s.id)).toEqual(expected.map((p) => p[1]));
+      got.similar.forEach((s: { similarity: number }, i: number) => expect(Math.abs(s.similarity - expected[i][0])).toBeLessThan(1e-12));
+      expect(got.similar[0].title).toBe('Immortal Beloved');
+    });
+
+    it('evaluate --on-training on the first 1,000 ratings prints the notebook comparison', async () => {
+      const lines = fs.readFileSync(path.join(NETFLIX, 'Netflix_Dataset_Rating.csv'), 'utf8').split('\n').slice(0, 1001);
+      const file = path.join(tmp, 'first1000.csv');
+      fs.writeFileSync(file, lines.join('\n') + '\n');
+      const r = await run('evaluate', '--data', file, '--on-training', '--model', 'jaccard-cf,mean', '--json');
+      const { results } = JSON.parse(r.stdout);
+      expect(results.map((x: { model: string }) => x.model)).toEqual(['jaccard-cf', 'mean']);
+      for (const x of results) expect(x.mean.mse).toBeCloseTo(0.952544, 6);
+    });
+  });
+
+  (haveMl ? describe : describe.skip)('on MovieLens 100k', () => {
+    it('import reports 100,000 / 943 / 1,682', async () => {
+      const r = await run('import', '--data', ML, '--json');
+      expect(JSON.parse(r.stdout)).toMatchObject({ ratings: 100_000, users: 943, movies: 1_682 });
+    });
+
+    it('predict, recommend and evaluate on train/test file pairs', async () => {
+      const p = JSON.parse((await run('predict', '--data', ML, '--user', '1', '--movie', '2', '--model', 'knn-baseline', '--json')).stdout);
+      expect(p.rating).toBeGreaterThanOrEqual(1);
+      expect(p.rating).toBeLessThanOrEqual(5);
+      expect(p.movie.title).toBe('GoldenEye (1995)');
+      const rec = JSON.parse((await run('recommend', '--data', ML, '--user', '1', '--n', '3', '--model', 'baseline', '--json')).stdout);
+      expect(rec.recommendations).toHaveLength(3);
+      const e = JSON.parse(
+        (await run('evaluate', '--model', 'mean', '--train', path.join(ML, 'u1.base'), '--test', path.join(ML, 'u1.test'), '--json')).stdout,
+      );
+      expect(e.results[0].folds[0]).toMatchObject({ name: 'u1', trainRatings: 80_000, testRatings: 20_000 });
+      expect(e.results[0].folds[0].rmse).toBeCloseTo(1.1537, 3);
+    });
+  });
+
+  it('rejects bad arguments with a message naming the option and value', async () => {
+    const r = await run('similar', '--movie', 'abc');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('--movie must be a non-negative integer id, got "abc"');
+  });
+});
