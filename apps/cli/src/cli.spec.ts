@@ -111,6 +111,19 @@ describe('recsys CLI', () => {
       expect(got.similar[0].title).toBe('Immortal Beloved');
     });
 
+    it('train --neighbours stores the index; similar --model-file answers from it', async () => {
+      const file = path.join(tmp, 'jaccard.model');
+      expect((await run('train', '--data', NETFLIX, '--model', 'jaccard-cf', '--neighbours', '5', '--out', file, '--json')).code).toBe(0);
+      const fromIndex = JSON.parse((await run('similar', '--data', NETFLIX, '--movie', '3', '--n', '5', '--model-file', file, '--json')).stdout);
+      const computed = JSON.parse((await run('similar', '--data', NETFLIX, '--movie', '3', '--n', '5', '--json')).stdout);
+      expect(fromIndex.source).toBe('neighbour index');
+      expect(fromIndex.similar.map((s: { id: number }) => s.id)).toEqual(computed.similar.map((s: { id: number }) => s.id));
+      fromIndex.similar.forEach((s: { similarity: number }, i: number) => expect(s.similarity).toBeCloseTo(computed.similar[i].similarity, 6));
+      const tooMany = await run('similar', '--data', NETFLIX, '--movie', '3', '--n', '6', '--model-file', file);
+      expect(tooMany.code).toBe(1);
+      expect(tooMany.stderr).toContain('holds the top 5 by jaccard');
+    });
+
     it('evaluate --on-training on the first 1,000 ratings prints the notebook comparison', async () => {
       const lines = fs.readFileSync(path.join(NETFLIX, 'Netflix_Dataset_Rating.csv'), 'utf8').split('\n').slice(0, 1001);
       const file = path.join(tmp, 'first1000.csv');

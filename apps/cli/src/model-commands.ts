@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Dataset, fileSplit, kFoldSplits, holdoutSplit, LoadedDataset, RatingMatrix } from '@recsys/data';
-import { mostSimilar, SIMILARITY_METRICS, SimilarityMetric } from '@recsys/similarity';
-import { createModel, loadModel, Predictor, saveModel, TrainingProgress } from '@recsys/models';
+import { buildNeighbourIndex, mostSimilar, Neighbour, SIMILARITY_METRICS, SimilarityMetric } from '@recsys/similarity';
+import { createModel, loadModel, loadModelArtifact, Predictor, saveModel, TrainingProgress } from '@recsys/models';
 import { evaluate, EvaluationFold, EvaluationResult } from '@recsys/evaluation';
 import { openDataset, withDataOptions, DataSourceOptions } from './data-source';
 import { ModelFlags, modelParams, withModelOptions } from './model-options';
@@ -52,12 +52,25 @@ export function registerModelCommands(program: Command): void {
         if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`--min-support must be a non-negative integer, got "${v}"`);
         return Number(v);
       })
+      .option('--model-file <file>', "answer from the neighbour index saved in a model artifact (train --neighbours K), when its metric matches and n ≤ K")
       .option('--json', 'print one JSON document on stdout'),
-  ).action(async (o: DataSourceOptions & { movie: number; n: number; metric: SimilarityMetric; minSupport?: number; json?: boolean }) => {
+  ).action(async (o: DataSourceOptions & { movie: number; n: number; metric: SimilarityMetric; minSupport?: number; modelFile?: string; json?: boolean }) => {
     const dataset = await openDataset(o);
     const m = requireMovie(dataset, o.movie);
     const t = performance.now();
-    const neighbours = mostSimilar(dataset.matrix, m, o.n, { metric: o.metric, minSupport: o.minSupport });
+    let neighbours: Neighbour[] | null = null;
+    let source = 'computed';
+    if (o.modelFile) {
+      const { neighbourIndex } = await loadModelArtifact(o.modelFile);
+      if (!neighbourIndex) throw new Error(`${o.modelFile} holds no neighbour index (train it with --neighbours K)`);
+      if (neighbourIndex.metric !== o.metric || neighbourIndex.k < o.n || (o.minSupport ?? neighbourIndex.minSupport) !== neighbourIndex.minSupport) {
+        throw new Error(`${o.modelFile} holds the top ${neighbourIndex.k} by ${neighbourIndex.metric} (min support ${neighbourIndex.minSupport}); asked for ${o.n} by ${o.metric}`);
+      }
+      if (neighbourIndex.nMovies !== dataset.matrix.nMovies) throw new Error(`${o.modelFile} was trained on other data (${neighbourIndex.nMovies} movies, the data has ${dataset.matrix.nMovies})`);
+      neighbours = neighbourIndex.neighboursOf(m).slice(0, o.n);
+      source = 'neighbour index';
+    }
+    neighbours ??= mostSimilar(dataset.matrix, m, o.n, { metric: o.metric, minSupport: o.minSupport });
     const seconds = (performance.now() - t) / 1000;
     const movie = { ...movieLabel(dataset, o.movie), ratings: dataset.matrix.movieCount(m) };
     const similar = neighbours.map((nb) => ({
@@ -66,7 +79,7 @@ export function registerModelCommands(program: Command): void {
       support: nb.support,
       ratings: dataset.matrix.movieCount(nb.movie),
     }));
-    if (o.json) return printJson({ movie, metric: o.metric, minSupport: o.minSupport ?? 0, similar, seconds });
+    if (o.json) return printJson({ movie, metric: o.metric, minSupport: o.minSupport ?? 0, source, similar, seconds });
     console.log(`movies most similar to ${movie.id} ${movie.title}${movie.year ? ` (${movie.year})` : ''}, ${int(movie.ratings)} ratings, by ${o.metric}:`);
     console.log(table(['id', 'title', 'year', 'similarity', 'common raters'], similar.map((s) => [s.id, s.title, s.year ?? '', s.similarity.toFixed(6), int(s.support)])));
   });
@@ -115,9 +128,11 @@ export function registerModelCommands(program: Command): void {
         .command('train')
         .description('fit a model on all the data and save it as an artifact')
         .requiredOption('--out <file>', 'artifact file to write')
+        .option('--neighbours <k>', 'also store every movie\'s top-K neighbours in the artifact (built in parallel)', positiveInt('--neighbours'))
+        .addOption(new Option('--neighbour-metric <metric>', 'metric of the stored neighbours').choices([...SIMILARITY_METRICS]).default('jaccard'))
         .option('--json', 'print one JSON document on stdout'),
     ),
-  ).action(async (o: DataSourceOptions & ModelFlags & { out: string; json?: boolean }) => {
+  ).action(async (o: DataSourceOptions & ModelFlags & { out: string; neighbours?: number; neighbourMetric: SimilarityMetric; json?: boolean }) => {
     const dataset = await openDataset(o);
     const history: TrainingProgress[] = [];
     const progress = new Progress(`training ${o.model}`);
@@ -134,8 +149,20 @@ export function registerModelCommands(program: Command): void {
       progress.stop();
     }
     const seconds = (performance.now() - t) / 1000;
-    saveModel(o.out, model);
-    const result = { model: model.kind, params: model.params, ratings: dataset.matrix.nRatings, seconds, out: o.out, history };
+    let neighbourIndex;
+    let neighbourSeconds: number | undefined;
+    if (o.neighbours) {
+      const t2 = performance.now();
+      const bar = new Progress(`neighbours (${o.neighbourMetric})`);
+      try {
+        neighbourIndex = await buildNeighbourIndex(dataset.matrix, { metric: o.neighbourMetric, k: o.neighbours, threads: o.threads, onProgress: bar.update });
+      } finally {
+        bar.stop();
+      }
+      neighbourSeconds = (performance.now() - t2) / 1000;
+    }
+    saveModel(o.out, model, { neighbourIndex });
+    const result = { model: model.kind, params: model.params, ratings: dataset.matrix.nRatings, seconds, neighbourSeconds, out: o.out, history };
     if (o.json) return printJson(result);
     console.log(`trained ${model.kind} on ${int(dataset.matrix.nRatings)} ratings in ${seconds.toFixed(2)} s; wrote ${o.out}`);
   });

@@ -13,6 +13,7 @@ import { JaccardCfModel } from './jaccard-cf';
 import { KnnBaselineModel, KnnBaselineParams, KNN_BASELINE_DEFAULTS } from './knn-baseline';
 import { MeanModel } from './mean-model';
 import type { Predictor } from './predictor';
+import { deserializeNeighbourIndex, NeighbourIndex, serializeNeighbourIndex } from '@recsys/similarity';
 import { SvdModel, SvdParams } from './svd-model';
 import { SvdppModel, SvdppParams } from './svdpp-model';
 
@@ -57,13 +58,26 @@ function hasToArtifact(model: Predictor): model is PersistableModel {
   return typeof (model as Partial<PersistableModel>).toArtifact === 'function';
 }
 
-/** Writes a fitted model to `path` as a versioned artifact (see artifact.ts for the layout). */
-export function saveModel(path: string, model: Predictor): void {
+/** Section of an artifact that holds a serialised neighbour index (see `saveModel`). */
+const NEIGHBOUR_SECTION = 'neighbourIndex';
+
+/**
+ * Writes a fitted model to `path` as a versioned artifact (see artifact.ts for the layout). With
+ * `neighbourIndex`, the movies' top-K neighbours are stored beside the model, so that whoever
+ * loads it answers similar-movie queries in O(1) without recomputing them.
+ */
+export function saveModel(path: string, model: Predictor, options: { neighbourIndex?: NeighbourIndex } = {}): void {
   const entry = kinds.get(model.kind);
   let content: ArtifactContent;
   if (entry?.toArtifact) content = entry.toArtifact(model);
   else if (hasToArtifact(model)) content = model.toArtifact();
   else throw new RangeError(`saveModel: models of kind "${model.kind}" cannot be saved (no artifact writer registered)`);
+  if (options.neighbourIndex) {
+    if (options.neighbourIndex.nMovies !== content.fingerprint.movies) {
+      throw new RangeError(`saveModel: the neighbour index has ${options.neighbourIndex.nMovies} movies, the model ${content.fingerprint.movies}`);
+    }
+    content = { ...content, sections: { ...content.sections, [NEIGHBOUR_SECTION]: serializeNeighbourIndex(options.neighbourIndex) } };
+  }
   writeModelArtifact(path, content);
 }
 
@@ -72,12 +86,24 @@ export function saveModel(path: string, model: Predictor): void {
  * @throws ArtifactError for an unusable file or a kind this build does not know.
  */
 export async function loadModel(path: string): Promise<Predictor> {
+  return (await loadModelArtifact(path)).model;
+}
+
+/** A loaded model and the neighbour index saved with it (null when none was). */
+export async function loadModelArtifact(path: string): Promise<{ model: Predictor; neighbourIndex: NeighbourIndex | null; artifact: ModelArtifact }> {
   const artifact = readModelArtifact(path);
   const entry = kinds.get(artifact.kind);
   if (!entry) {
     throw new ArtifactError(path, `unknown model kind "${artifact.kind}" (this build knows: ${modelKinds().join(', ')})`);
   }
-  return entry.fromArtifact(artifact);
+  const model = await entry.fromArtifact(artifact);
+  const bytes = artifact.sections[NEIGHBOUR_SECTION];
+  let neighbourIndex: NeighbourIndex | null = null;
+  if (bytes !== undefined) {
+    if (!(bytes instanceof Uint8Array)) throw new ArtifactError(path, `section "${NEIGHBOUR_SECTION}" is not a byte array`);
+    neighbourIndex = deserializeNeighbourIndex(bytes);
+  }
+  return { model, neighbourIndex, artifact };
 }
 
 // `mean`: its whole state is μ of the training matrix, so the artifact holds the matrix (id maps

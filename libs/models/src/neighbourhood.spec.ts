@@ -5,7 +5,8 @@ import { buildRatingMatrix, fileSplit, loadDataset, RatingListBuilder, RatingMat
 import { JaccardCfModel } from './jaccard-cf';
 import { KnnBaselineModel } from './knn-baseline';
 import { MeanModel } from './mean-model';
-import { loadModel, saveModel } from './model-registry';
+import { loadModel, loadModelArtifact, saveModel } from './model-registry';
+import { buildNeighbourIndex } from '@recsys/similarity';
 
 const DATA = path.resolve(__dirname, '../../..', '../shared/data');
 const NETFLIX = path.join(DATA, 'netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
@@ -282,6 +283,18 @@ describe('knn-baseline', () => {
     expect(loaded.kind).toBe('knn-baseline');
     for (let u = 0; u < 80; u += 7) for (let i = 0; i < 30; i += 3) expect(loaded.predict(u, i)).toEqual(model.predict(u, i));
     expect(loaded.recommend(3, 5)).toEqual(model.recommend(3, 5));
+  });
+
+  it('stores a neighbour index beside the model and gives it back on load', async () => {
+    const matrix = matrixOf(randomRows(8));
+    const model = await new JaccardCfModel().fit(matrix);
+    const index = await buildNeighbourIndex(matrix, { metric: 'jaccard', k: 5, threads: 1 });
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nbr-')), 'with-index.model');
+    saveModel(file, model, { neighbourIndex: index });
+    const loaded = await loadModelArtifact(file);
+    expect(loaded.neighbourIndex).not.toBeNull();
+    for (let m = 0; m < matrix.nMovies; m++) expect(loaded.neighbourIndex!.neighboursOf(m)).toEqual(index.neighboursOf(m));
+    expect(loaded.model.predict(3, 4)).toEqual(model.predict(3, 4));
   });
 
   it('jaccard-cf saves and loads too', async () => {
