@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { DataFormatError, SnapshotError } from '@recsys/data';
 import { registerDataCommands } from './data-commands';
 import { registerModelCommands } from './model-commands';
+import { registerTuningCommands } from './tuning-commands';
 
 /** Exit code for bad input data (malformed rows, unusable snapshot). */
 export const EXIT_BAD_DATA = 2;
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDataCommands(program);
   registerModelCommands(program);
+  registerTuningCommands(program);
   return program;
 }
 

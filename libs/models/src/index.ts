@@ -14,3 +14,4 @@ export * from './top-n';
 export * from './mean-model';
 export * from './jaccard-cf';
 export * from './knn-baseline';
+export * from './qualifying';

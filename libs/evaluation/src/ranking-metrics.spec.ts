@@ -1,0 +1,207 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildRatingMatrix, fileSplit, RatingList, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { IdPairs, Prediction, Predictor, Recommendation } from '@recsys/models';
+import { rankingMetrics } from './ranking-metrics';
+import { mostPopularModel } from './popular-model';
+
+/** A Predictor whose top-n lists are fixed per user, recording how recommend was called. */
+class FixedListPredictor implements Predictor {
+  readonly kind = 'fixed';
+  readonly params = {};
+  readonly calls: Array<{ userId: number; n: number; excludeRated: boolean | undefined }> = [];
+  constructor(private readonly lists: Record<number, number[]>) {}
+  async fit(): Promise<this> {
+    return this;
+  }
+  predict(userId: number, movieId: number): Prediction {
+    return { userId, movieId, rating: 3, unclipped: 3, fallback: null };
+  }
+  predictMany(pairs: IdPairs, out = new Float64Array(pairs.length)): Float64Array {
+    return out.fill(3);
+  }
+  recommend(userId: number, n: number, options?: { excludeRated?: boolean }): Recommendation[] {
+    this.calls.push({ userId, n, excludeRated: options?.excludeRated });
+    return (this.lists[userId] ?? []).slice(0, n).map((movieId, i) => ({ movieId, score: 10 - i }));
+  }
+}
+
+function list(rows: Array<[number, number, number]>): RatingList {
+  const b = new RatingListBuilder(rows.length);
+  for (const [u, m, stars] of rows) b.push(u, m, stars * 2);
+  return b.finish();
+}
+
+function matrix(rows: Array<[number, number, number]>): RatingMatrix {
+  return buildRatingMatrix(list(rows), WHOLE_STARS_1_TO_5).matrix;
+}
+
+// Training matrix over movies 1..6 (what the users rated there does not matter to a fixed lister).
+const train = matrix([
+  [10, 1, 3],
+  [20, 2, 4],
+  [30, 3, 5],
+  [40, 4, 2],
+  [50, 5, 1],
+  [50, 6, 4],
+]);
+
+describe('rankingMetrics on hand-computed lists', () => {
+  const model = new FixedListPredictor({ 10: [1, 2, 3], 20: [5, 1, 6], 30: [2, 3, 5], 40: [6, 3, 2] });
+  const test = list([
+    // user 10: relevant {2, 4}; list [1, 2, 3] hits at rank 2.
+    [10, 2, 5],
+    [10, 4, 4],
+    [10, 3, 2],
+    // user 20: relevant {5, 6, 1}; every listed movie hits.
+    [20, 5, 4],
+    [20, 6, 5],
+    [20, 1, 4],
+    // user 30: nothing ≥ 4 → skipped.
+    [30, 1, 3],
+    // user 40: relevant {7 (unknown to train, listed twice), 4, 5}; no hit.
+    [40, 7, 5],
+    [40, 4, 4],
+    [40, 5, 4],
+    [40, 7, 5],
+  ]);
+
+  it('averages precision, recall, NDCG, MAP and hit rate over users with a relevant item', () => {
+    const r = rankingMetrics(model, train, test, { k: 3 });
+    const l3 = Math.log2(3);
+    // user 10: P 1/3, R 1/2, DCG 1/log2 3, IDCG 1 + 1/log2 3, AP (1/2)·(1/2)
+    // user 20: all 1; user 40: all 0.
+    expect(r.testUsers).toBe(4);
+    expect(r.usersEvaluated).toBe(3);
+    expect(r.usersSkipped).toBe(1);
+    expect(r.relevantPairs).toBe(2 + 3 + 3);
+    expect(r.precision).toBeCloseTo((1 / 3 + 1 + 0) / 3, 12);
+    expect(r.recall).toBeCloseTo((1 / 2 + 1 + 0) / 3, 12);
+    expect(r.ndcg).toBeCloseTo((1 / l3 / (1 + 1 / l3) + 1 + 0) / 3, 12);
+    expect(r.map).toBeCloseTo((0.25 + 1 + 0) / 3, 12);
+    expect(r.hitRate).toBeCloseTo(2 / 3, 12);
+    // Lists cover movies {1, 2, 3, 5, 6} of the 6 in train (user 30's list counts too).
+    expect(r.recommendedMovies).toBe(5);
+    expect(r.catalogueMovies).toBe(6);
+    expect(r.coverage).toBeCloseTo(5 / 6, 12);
+    expect(model.calls.every((c) => c.n === 3 && c.excludeRated === true)).toBe(true);
+    expect(model.calls.map((c) => c.userId)).toEqual([10, 20, 30, 40]);
+  });
+
+  it('a lower threshold makes rating 3 relevant, so user 30 is evaluated (with no hit)', () => {
+    const r = rankingMetrics(model, train, test, { k: 3, relevantThreshold: 3 });
+    expect(r.usersEvaluated).toBe(4);
+    // Users 10, 20 and 40 as before (user 10's movie 3 is rated 2, still irrelevant); user 30 all 0.
+    expect(r.precision).toBeCloseTo((1 / 3 + 1 + 0 + 0) / 4, 12);
+    expect(r.map).toBeCloseTo((0.25 + 1 + 0 + 0) / 4, 12);
+    expect(r.hitRate).toBeCloseTo(2 / 4, 12);
+  });
+
+  it('AP@k and NDCG@k with a missed relevant item, and precision over k for short lists', () => {
+    const one = new FixedListPredictor({ 1: [1, 2, 3, 4], 2: [5] });
+    const t = list([
+      [1, 1, 5],
+      [1, 3, 4],
+      [1, 9, 5],
+      [2, 5, 5],
+    ]);
+    const r = rankingMetrics(one, train, t, { k: 4 });
+    // user 1: hits at 1 and 3 of |Rel| = 3: P 2/4, R 2/3, DCG 1 + 1/2, IDCG 1 + 1/log2 3 + 1/2, AP (1 + 2/3)/3.
+    // user 2: one movie listed, a hit: P 1/4, R 1, NDCG 1, AP 1.
+    expect(r.precision).toBeCloseTo((2 / 4 + 1 / 4) / 2, 12);
+    expect(r.recall).toBeCloseTo((2 / 3 + 1) / 2, 12);
+    expect(r.ndcg).toBeCloseTo((1.5 / (1.5 + 1 / Math.log2(3)) + 1) / 2, 12);
+    expect(r.map).toBeCloseTo(((1 + 2 / 3) / 3 + 1) / 2, 12);
+    expect(r.hitRate).toBe(1);
+  });
+
+  it('is NaN rather than a made-up figure when no user has a relevant test rating', () => {
+    const r = rankingMetrics(model, train, list([[10, 1, 2]]));
+    expect(r.usersEvaluated).toBe(0);
+    expect(r.precision).toBeNaN();
+    expect(r.coverage).toBeCloseTo(3 / 6, 12);
+  });
+
+  it('refuses a bad cutoff', () => {
+    expect(() => rankingMetrics(model, train, test, { k: 0 })).toThrow('k must be an integer of at least 1, got 0');
+  });
+});
+
+describe('popular (most-popular baseline)', () => {
+  // Counts: movie 1 ×3, movie 2 ×2, movie 3 ×2, movie 4 ×1.
+  const small = matrix([
+    [1, 1, 5],
+    [1, 2, 3],
+    [2, 1, 4],
+    [2, 3, 2],
+    [3, 1, 3],
+    [3, 2, 5],
+    [3, 3, 4],
+    [4, 4, 1],
+  ]);
+
+  it('recommends by rating count (ties to the smaller id), skipping rated movies, score = count', async () => {
+    const model = await mostPopularModel().fit(small);
+    expect(model.recommend(4, 3)).toEqual([
+      { movieId: 1, score: 3 },
+      { movieId: 2, score: 2 },
+      { movieId: 3, score: 2 },
+    ]);
+    expect(model.recommend(2, 5).map((r) => r.movieId)).toEqual([2, 4]);
+    expect(model.recommend(99, 2).map((r) => r.movieId)).toEqual([1, 2]);
+    expect(model.recommend(2, 2, { excludeRated: false }).map((r) => r.movieId)).toEqual([1, 2]);
+  });
+
+  it("predicts the movie's mean rating, μ for an unknown movie", async () => {
+    const model = await mostPopularModel().fit(small);
+    expect(model.predict(4, 1).rating).toBeCloseTo(4, 12);
+    expect(model.predict(1, 3).rating).toBeCloseTo(3, 12);
+    expect(model.predict(99, 2).rating).toBeCloseTo(4, 12);
+    const unknown = model.predict(1, 77);
+    expect(unknown.fallback).toBe('unknown-movie');
+    expect(unknown.rating).toBeCloseTo(27 / 8, 12);
+  });
+});
+
+const ML = path.resolve(__dirname, '../../..', '../shared/data/movielens-100k');
+const haveU1 = fs.existsSync(path.join(ML, 'u1.base')) && fs.existsSync(path.join(ML, 'u1.test'));
+if (!haveU1) console.log(`ranking-metrics.spec: MovieLens u1 test skipped, ${ML}/u1.base or u1.test is absent`);
+(haveU1 ? describe : describe.skip)('MovieLens 100k u1, popular', () => {
+  it('matches a plain set-based implementation of precision@10 and recall@10', async () => {
+    const split = await fileSplit(path.join(ML, 'u1.base'), path.join(ML, 'u1.test'));
+    const model = await mostPopularModel().fit(split.train);
+    const r = rankingMetrics(model, split.train, split.test, { k: 10 });
+
+    // Plain version: count ratings per movie id, sort ids by (count desc, id asc), per user drop rated ones.
+    const counts = new Map<number, number>();
+    const rated = new Map<number, Set<number>>();
+    const base = split.train.toList();
+    for (let j = 0; j < base.length; j++) {
+      counts.set(base.movies[j], (counts.get(base.movies[j]) ?? 0) + 1);
+      if (!rated.has(base.users[j])) rated.set(base.users[j], new Set());
+      rated.get(base.users[j])!.add(base.movies[j]);
+    }
+    const order = [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)! || a - b);
+    const relevant = new Map<number, Set<number>>();
+    for (let j = 0; j < split.test.length; j++) {
+      if (!relevant.has(split.test.users[j])) relevant.set(split.test.users[j], new Set());
+      if (split.test.ratings[j] >= 8) relevant.get(split.test.users[j])!.add(split.test.movies[j]);
+    }
+    let p = 0;
+    let rec = 0;
+    let users = 0;
+    for (const [user, rel] of relevant) {
+      if (rel.size === 0) continue;
+      const seen = rated.get(user) ?? new Set<number>();
+      const top = order.filter((m) => !seen.has(m)).slice(0, 10);
+      const hits = top.filter((m) => rel.has(m)).length;
+      p += hits / 10;
+      rec += hits / rel.size;
+      users++;
+    }
+    expect(r.usersEvaluated).toBe(users);
+    expect(r.precision).toBeCloseTo(p / users, 12);
+    expect(r.recall).toBeCloseTo(rec / users, 12);
+    console.log(`ML-100k u1 popular: P@10 ${r.precision.toFixed(4)} R@10 ${r.recall.toFixed(4)} NDCG@10 ${r.ndcg.toFixed(4)} MAP@10 ${r.map.toFixed(4)} HR@10 ${r.hitRate.toFixed(4)} coverage ${r.coverage.toFixed(4)}`);
+  });
+});
