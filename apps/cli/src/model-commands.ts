@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Dataset, fileSplit, kFoldSplits, holdoutSplit, LoadedDataset, RatingMatrix } from '@recsys/data';
 import { buildNeighbourIndex, mostSimilar, Neighbour, SIMILARITY_METRICS, SimilarityMetric } from '@recsys/similarity';
-import { createModel, loadModel, loadModelArtifact, Predictor, saveModel, TrainingProgress } from '@recsys/models';
+import { createModel, FitOptions, loadModel, loadModelArtifact, Predictor, saveModel, TrainingProgress } from '@recsys/models';
 import { evaluate, EvaluationFold, EvaluationResult } from '@recsys/evaluation';
 import { openDataset, withDataOptions, DataSourceOptions } from './data-source';
 import { ModelFlags, modelParams, withModelOptions } from './model-options';
@@ -128,23 +128,35 @@ export function registerModelCommands(program: Command): void {
         .command('train')
         .description('fit a model on all the data and save it as an artifact')
         .requiredOption('--out <file>', 'artifact file to write')
+        .option('--validation <fraction>', 'hold out this fraction of the ratings (seeded) and report validation RMSE per epoch', numberIn('--validation', 0, 1))
+        .option('--early-stopping <patience>', 'with --validation: stop after this many epochs without improvement, keeping the best', positiveInt('--early-stopping'))
         .option('--neighbours <k>', 'also store every movie\'s top-K neighbours in the artifact (built in parallel)', positiveInt('--neighbours'))
         .addOption(new Option('--neighbour-metric <metric>', 'metric of the stored neighbours').choices([...SIMILARITY_METRICS]).default('jaccard'))
         .option('--json', 'print one JSON document on stdout'),
     ),
-  ).action(async (o: DataSourceOptions & ModelFlags & { out: string; neighbours?: number; neighbourMetric: SimilarityMetric; json?: boolean }) => {
+  ).action(
+    async (o: DataSourceOptions & ModelFlags & { out: string; validation?: number; earlyStopping?: number; neighbours?: number; neighbourMetric: SimilarityMetric; json?: boolean }) => {
     const dataset = await openDataset(o);
+    if (o.earlyStopping !== undefined && o.validation === undefined) throw new Error('--early-stopping needs --validation FRACTION');
+    const split = o.validation !== undefined ? holdoutSplit(dataset.matrix, { testFraction: o.validation, seed: o.seed ?? 42 }) : null;
+    const trainMatrix = split ? split.train : dataset.matrix;
     const history: TrainingProgress[] = [];
     const progress = new Progress(`training ${o.model}`);
     const model = createModel(o.model, modelParams(o));
     const t = performance.now();
     try {
-      await model.fit(dataset.matrix, {
+      await model.fit(trainMatrix, {
+        validation: split?.test,
+        earlyStopping: o.earlyStopping !== undefined ? { patience: o.earlyStopping } : undefined,
         onProgress: (p) => {
           history.push(p);
           progress.update(p.epoch, p.epochs);
+          if (!o.json && !process.stderr.isTTY && p.trainRmse !== undefined) {
+            const v = p.validationRmse !== undefined ? `, validation RMSE ${p.validationRmse.toFixed(4)}` : '';
+            process.stderr.write(`epoch ${p.epoch}/${p.epochs}: train RMSE ${p.trainRmse.toFixed(4)}${v} (${p.seconds.toFixed(2)} s)\n`);
+          }
         },
-      });
+      } as FitOptions);
     } finally {
       progress.stop();
     }
@@ -162,10 +174,22 @@ export function registerModelCommands(program: Command): void {
       neighbourSeconds = (performance.now() - t2) / 1000;
     }
     saveModel(o.out, model, { neighbourIndex });
-    const result = { model: model.kind, params: model.params, ratings: dataset.matrix.nRatings, seconds, neighbourSeconds, out: o.out, history };
+    const result = {
+      model: model.kind,
+      params: model.params,
+      ratings: trainMatrix.nRatings,
+      validationRatings: split?.test.length ?? 0,
+      seconds,
+      neighbourSeconds,
+      out: o.out,
+      history,
+    };
     if (o.json) return printJson(result);
-    console.log(`trained ${model.kind} on ${int(dataset.matrix.nRatings)} ratings in ${seconds.toFixed(2)} s; wrote ${o.out}`);
-  });
+    console.log(`trained ${model.kind} on ${int(trainMatrix.nRatings)} ratings in ${seconds.toFixed(2)} s; wrote ${o.out}`);
+    const last = history[history.length - 1];
+    if (last?.validationRmse !== undefined) console.log(`validation RMSE ${last.validationRmse.toFixed(4)} on ${int(split!.test.length)} held-out ratings`);
+    },
+  );
 
   withModelOptions(
     withDataOptions(
