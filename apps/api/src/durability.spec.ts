@@ -1,0 +1,97 @@
+import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { writeSnapshot } from '@recsys/data';
+import { gqlRequest, smallDataset, TEST_TOKEN } from './testing/harness';
+
+jest.setTimeout(60_000);
+
+const repoRoot = resolve(__dirname, '../../..');
+
+/** Starts `src/main.ts` in a child process (TypeScript through @swc-node/register) and waits for its "ready" log line. */
+async function startChild(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'main.ts')], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, SWC_NODE_PROJECT: join(repoRoot, 'apps/api/tsconfig.json') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`child server not ready in 40 s; stderr: ${stderr}`)), 40_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      const entry = JSON.parse(line) as { msg: string; url?: string; level: number };
+      if (entry.msg === 'ready' && entry.url) {
+        clearTimeout(timer);
+        resolveUrl(entry.url);
+      } else if (entry.level >= 60) {
+        clearTimeout(timer);
+        reject(new Error(`child server failed: ${line}`));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`child server exited with ${code} before ready; stderr: ${stderr}`));
+    });
+  });
+  return { child, url };
+}
+
+function killHard(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', () => done());
+    child.kill('SIGKILL');
+  });
+}
+
+describe('durability of rateMovie', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'recsys-api-durable-'));
+  const children: ChildProcess[] = [];
+
+  afterAll(async () => {
+    for (const c of children) await killHard(c);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a rating acknowledged before kill -9 is there after a restart', async () => {
+    const dataset = smallDataset(8_000);
+    const snapshot = join(dir, 'small.rsnap');
+    writeSnapshot(snapshot, dataset);
+    const env = { RECSYS_DATA: snapshot, RECSYS_CACHE_DIR: dir, RECSYS_API_TOKEN: TEST_TOKEN, PORT: '0', HOST: '127.0.0.1', RECSYS_LOG_LEVEL: 'info' };
+    const movie = dataset.matrix.movies.ids[3];
+    const user = 9_100_200;
+
+    const first = await startChild(env);
+    children.push(first.child);
+    const rated = await gqlRequest<{ rateMovie: { rating: number } }>(
+      first.url,
+      'mutation($u: Int!, $m: Int!) { rateMovie(userId: $u, movieId: $m, rating: 2) { rating } }',
+      { u: user, m: movie },
+    );
+    expect(rated.errors).toBeUndefined();
+    expect(rated.data).toEqual({ rateMovie: { rating: 2 } });
+    // No graceful shutdown: the process dies the moment the response is in.
+    await killHard(first.child);
+    expect(first.child.signalCode).toBe('SIGKILL');
+
+    const second = await startChild(env);
+    children.push(second.child);
+    const { data, errors } = await gqlRequest<{ user: { ratingCount: number; ratings: { edges: Array<{ node: { movieId: number; rating: number; source: string } }> } }; prediction: { foldedIn: boolean; isFallback: boolean } }>(
+      second.url,
+      'query($u: Int!, $m: Int!) { user(id: $u) { ratingCount ratings { edges { node { movieId rating source } } } } prediction(userId: $u, movieId: $m) { foldedIn isFallback } }',
+      { u: user, m: movie },
+    );
+    expect(errors).toBeUndefined();
+    expect(data!.user.ratingCount).toBe(1);
+    expect(data!.user.ratings.edges[0].node).toEqual({ movieId: movie, rating: 2, source: 'API' });
+    // The restored model predates the rating, so the rating is folded in again.
+    expect(data!.prediction).toEqual({ foldedIn: true, isFallback: false });
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  });
+});

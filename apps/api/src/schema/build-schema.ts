@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { LocalPubSub } from '../services/pubsub';
+import { RESOLVERS } from './resolvers';
+
+/** The API's schema from the type-graphql classes (arguments validated with class-validator). */
+export async function buildApiSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [...RESOLVERS],
+    validate: { forbidUnknownValues: false },
+    emitSchemaFile: false,
+    // type-graphql insists on a PubSub when there are subscriptions, but trainingRunUpdated
+    // subscribes through the request context's PubSub (one per server), so this one stays idle.
+    pubSub: new LocalPubSub(),
+  });
+}
+
+/** The SDL committed as apps/api/schema.graphql: sorted, with a header saying how it is made. */
+export function schemaText(schema: GraphQLSchema): string {
+  return (
+    '# The recsys GraphQL API. Generated from the type-graphql classes in apps/api/src/schema by\n' +
+    '# `npm run schema`; do not edit by hand (a test fails when this file is stale).\n\n' +
+    printSchema(lexicographicSortSchema(schema)) +
+    '\n'
+  );
+}

@@ -1,0 +1,75 @@
+import DataLoader from 'dataloader';
+import type { Logger } from '../logger';
+import type { ModelRecord } from '../services/model-registry';
+import type { LocalPubSub } from '../services/pubsub';
+import type { MovieView, Recommender, UserView } from '../services/recommender';
+import type { TrainingRunState, TrainingService } from '../services/training-service';
+import type { ModelInfo, TrainingRun } from './types';
+
+/** The long-lived services of a running server. */
+export interface ApiServices {
+  recommender: Recommender;
+  training: TrainingService;
+  pubsub: LocalPubSub;
+  logger: Logger;
+}
+
+/** Per-request context: the services, whether the caller sent the API token, and the DataLoaders. */
+export interface ApiContext {
+  services: ApiServices;
+  authenticated: boolean;
+  loaders: {
+    movie: DataLoader<number, MovieView | null>;
+    user: DataLoader<number, UserView | null>;
+  };
+}
+
+/**
+ * A fresh context. The loaders batch the movies and users that one request's lists ask for
+ * (SimilarMovie.movie, Recommendation.movie, Rating.user …) into one lookup each and cache them
+ * for the request, so a list of n items costs one batch instead of n lookups (N+1).
+ */
+export function createContext(services: ApiServices, authenticated: boolean): ApiContext {
+  const { recommender } = services;
+  return {
+    services,
+    authenticated,
+    loaders: {
+      movie: new DataLoader<number, MovieView | null>(async (ids) => recommender.movies(ids)),
+      user: new DataLoader<number, UserView | null>(async (ids) => recommender.users(ids)),
+    },
+  };
+}
+
+export function toModelInfo(r: ModelRecord): ModelInfo {
+  return {
+    id: r.id,
+    kind: r.kind,
+    parameters: r.params,
+    trainedAt: r.trainedAt,
+    metrics: r.metrics,
+    dataFingerprint: r.fingerprint,
+    ratingsThroughId: r.ratingsThroughId,
+    history: r.history,
+    trainingRunId: r.trainingRunId,
+  };
+}
+
+export function toTrainingRun(s: TrainingRunState): TrainingRun {
+  return {
+    id: s.id,
+    status: s.status,
+    trigger: s.trigger,
+    kind: s.kind,
+    parameters: s.params,
+    totalEpochs: s.totalEpochs,
+    epoch: s.epochs.length,
+    epochs: s.epochs.slice(),
+    apiRatings: s.apiRatings,
+    error: s.error,
+    modelId: s.modelId,
+    queuedAt: s.queuedAt,
+    startedAt: s.startedAt,
+    finishedAt: s.finishedAt,
+  };
+}

@@ -1,0 +1,379 @@
+import { GraphQLError } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { ComplexityEstimatorArgs } from 'graphql-query-complexity';
+import { SimilarityMetric } from '@recsys/similarity';
+import { apiError, badInput, checkId, notFound, unauthenticated } from '../errors';
+import type { MovieView, PredictionView, RatingView, UserView } from '../services/recommender';
+import { TRAINING_RUN_TOPIC, TrainingRunState } from '../services/training-service';
+import { ApiContext, toModelInfo, toTrainingRun } from './context';
+import { Connection, ModelInfoConnection, MovieConnection, pageOfKeyed, pageOfSortedIds, RatingConnection, TrainingRunConnection, UserConnection } from './connections';
+import {
+  ExplanationArgs,
+  ModelInfo,
+  Movie,
+  MoviesArgs,
+  PageArgs,
+  Prediction,
+  PredictionArgs,
+  PredictionFactor,
+  PredictionsArgs,
+  RateMovieArgs,
+  Rating,
+  Recommendation,
+  RecommendationArgs,
+  RecommendationsArgs,
+  RetrainInput,
+  SimilarArgs,
+  SimilarMovie,
+  SimilarMoviesArgs,
+  TrainingRun,
+  User,
+  UserPredictionArgs,
+  VALID_KINDS,
+} from './types';
+
+/**
+ * Estimated cost of a list field: `base` for the work of the field itself plus its page or
+ * top-n size (argument `sizeArg`, default `fallback`) times the cost of each item's selection.
+ */
+function listCost(sizeArg: string, fallback: number, base = 1) {
+  return ({ args, childComplexity }: ComplexityEstimatorArgs): number => {
+    const size = typeof args[sizeArg] === 'number' ? (args[sizeArg] as number) : fallback;
+    return base + Math.max(1, size) * Math.max(1, childComplexity);
+  };
+}
+
+const MAX_PAIRS = 1000;
+
+function toPrediction(p: PredictionView): Prediction {
+  return { ...p, isFallback: p.fallbackReason !== null };
+}
+
+async function movieOrNull(ctx: ApiContext, movieId: number): Promise<MovieView | null> {
+  return ctx.loaders.movie.load(movieId);
+}
+
+@Resolver()
+export class QueryResolver {
+  @Query(() => Movie, { description: 'A movie by id; NOT_FOUND when unknown.' })
+  async movie(@Arg('id', () => Int) id: number, @Ctx() ctx: ApiContext): Promise<MovieView> {
+    checkId('id', id);
+    const movie = await movieOrNull(ctx, id);
+    if (!movie) throw notFound('movie', id);
+    return movie;
+  }
+
+  @Query(() => MovieConnection, { description: 'Movies by id, optionally those whose title contains `search`.', complexity: listCost('first', 20) })
+  movies(@Args() { search, first, after }: MoviesArgs, @Ctx() ctx: ApiContext): Connection<Promise<MovieView | null>> {
+    const { ids, titles } = ctx.services.recommender.allMovies();
+    let keys: ArrayLike<number> = ids;
+    if (search) {
+      const needle = search.toLowerCase();
+      keys = ids.filter((_, i) => titles[i].includes(needle));
+    }
+    return pageOfSortedIds('movie', keys, first, after, (id) => ctx.loaders.movie.load(id));
+  }
+
+  @Query(() => User, { description: 'A user by id; NOT_FOUND when the user has no ratings.' })
+  async user(@Arg('id', () => Int) id: number, @Ctx() ctx: ApiContext): Promise<UserView> {
+    checkId('id', id);
+    const user = await ctx.loaders.user.load(id);
+    if (!user) throw notFound('user', id);
+    return user;
+  }
+
+  @Query(() => UserConnection, { description: 'Users by id.', complexity: listCost('first', 20) })
+  users(@Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Connection<Promise<UserView | null>> {
+    return pageOfSortedIds('user', ctx.services.recommender.allUsers(), first, after, (id) => ctx.loaders.user.load(id));
+  }
+
+  @Query(() => [SimilarMovie], { description: 'The n movies most similar to a movie; NOT_FOUND for an unknown movie.', complexity: listCost('n', 10, 20) })
+  similarMovies(@Args() { movieId, n, metric, minSupport }: SimilarMoviesArgs, @Ctx() ctx: ApiContext): SimilarMovie[] {
+    checkId('movieId', movieId);
+    return ctx.services.recommender.similarMovies(movieId, n, metric as SimilarityMetric, minSupport);
+  }
+
+  @Query(() => Prediction, { description: 'A predicted rating; unknown users or movies give a fallback (isFallback, fallbackReason), not an error.', complexity: 5 })
+  async prediction(@Args() { userId, movieId, model }: PredictionArgs, @Ctx() ctx: ApiContext): Promise<Prediction> {
+    checkId('userId', userId);
+    checkId('movieId', movieId);
+    const { recommender } = ctx.services;
+    return toPrediction(recommender.predict(await recommender.model(model), userId, movieId));
+  }
+
+  @Query(() => [Prediction], { description: 'Predictions for a batch of (user, movie) pairs (at most 1000).', complexity: ({ args, childComplexity }) => 1 + (Array.isArray(args.pairs) ? args.pairs.length : 1) * Math.max(1, childComplexity) })
+  async predictions(@Args() { pairs, model }: PredictionsArgs, @Ctx() ctx: ApiContext): Promise<Prediction[]> {
+    if (pairs.length < 1 || pairs.length > MAX_PAIRS) throw badInput('pairs', `${pairs.length} pairs`, `must hold 1..${MAX_PAIRS} pairs`);
+    pairs.forEach((p, i) => {
+      checkId(`pairs[${i}].userId`, p.userId);
+      checkId(`pairs[${i}].movieId`, p.movieId);
+    });
+    const { recommender } = ctx.services;
+    const serving = await recommender.model(model);
+    return pairs.map((p) => toPrediction(recommender.predict(serving, p.userId, p.movieId)));
+  }
+
+  @Query(() => [Recommendation], { description: 'The n movies the model scores highest for a user; NOT_FOUND for an unknown user.', complexity: listCost('n', 10, 10) })
+  async recommendations(@Args() { userId, n, excludeRated, model }: RecommendationsArgs, @Ctx() ctx: ApiContext): Promise<Recommendation[]> {
+    checkId('userId', userId);
+    const { recommender } = ctx.services;
+    if (!recommender.userExists(userId)) throw notFound('user', userId);
+    return recommender.recommend(await recommender.model(model), userId, n, excludeRated);
+  }
+
+  @Query(() => ModelInfo, { description: 'The model serving requests.' })
+  activeModel(@Ctx() ctx: ApiContext): ModelInfo {
+    return toModelInfo(ctx.services.recommender.active.record);
+  }
+
+  @Query(() => ModelInfoConnection, { description: 'Models trained on the loaded data, newest first.', complexity: listCost('first', 20) })
+  models(@Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Connection<ModelInfo> {
+    const infos = ctx.services.recommender.registry.records().map(toModelInfo);
+    return pageOfKeyed('model', infos, (m) => m.id, first, after);
+  }
+
+  @Query(() => TrainingRun, { description: 'A training run by id (poll it for progress); NOT_FOUND when unknown.' })
+  trainingRun(@Arg('id', () => ID) id: string, @Ctx() ctx: ApiContext): TrainingRun {
+    const run = ctx.services.training.get(id);
+    if (!run) throw notFound('trainingRun', id);
+    return toTrainingRun(run);
+  }
+
+  @Query(() => TrainingRunConnection, { description: 'Training runs since the server started, newest first.', complexity: listCost('first', 20) })
+  trainingRuns(@Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Connection<TrainingRun> {
+    return pageOfKeyed('run', ctx.services.training.list().map(toTrainingRun), (r) => r.id, first, after);
+  }
+}
+
+/** Largest factor count and epoch count a retrain may ask for (memory and time guards). */
+const MAX_FACTORS = 1000;
+const MAX_EPOCHS = 100_000;
+
+@Resolver()
+export class MutationResolver {
+  @Mutation(() => TrainingRun, {
+    description:
+      'Trains a model in a worker thread on the data plus every API rating; returns the QUEUED run at once. On success the new model replaces the active one; on failure the active one keeps serving. One run at a time (CONFLICT otherwise). Needs the bearer token.',
+  })
+  retrain(@Arg('input', () => RetrainInput, { nullable: true, defaultValue: {} }) input: RetrainInput, @Ctx() ctx: ApiContext): TrainingRun {
+    if (!ctx.authenticated) throw unauthenticated();
+    const { recommender, training } = ctx.services;
+    const active = recommender.active.record;
+    const kind = input.kind ?? active.kind;
+    if (!VALID_KINDS.includes(kind)) throw badInput('input.kind', kind, `must be one of ${VALID_KINDS.join(', ')}`);
+    const given = { ...(input.parameters ?? {}) };
+    const sameFamily = kind === active.kind && (given.solver === undefined || given.solver === active.params.solver);
+    const params: Record<string, unknown> = sameFamily ? { ...active.params, ...given } : given;
+    if (input.threads != null) {
+      if (kind !== 'svd') throw badInput('input.threads', input.threads, 'applies to the svd model only');
+      params.threads = input.threads;
+    }
+    if (typeof params.factors === 'number' && params.factors > MAX_FACTORS) throw badInput('input.parameters.factors', params.factors, `must be at most ${MAX_FACTORS}`);
+    if (typeof params.epochs === 'number' && params.epochs > MAX_EPOCHS) throw badInput('input.parameters.epochs', params.epochs, `must be at most ${MAX_EPOCHS}`);
+    try {
+      return toTrainingRun(training.start(kind, params, 'API'));
+    } catch (error) {
+      if (error instanceof RangeError) throw apiError('BAD_USER_INPUT', `input.parameters: ${error.message}`, { argument: 'input.parameters' });
+      throw error;
+    }
+  }
+
+  @Mutation(() => Rating, {
+    description:
+      'Stores a rating durably (SQLite, WAL, fsynced) before returning and refits the user\'s factors at once; the next retrain includes it. New users are allowed; the movie must exist. Needs the bearer token.',
+  })
+  rateMovie(@Args() { userId, movieId, rating }: RateMovieArgs, @Ctx() ctx: ApiContext): RatingView {
+    if (!ctx.authenticated) throw unauthenticated();
+    checkId('userId', userId);
+    checkId('movieId', movieId);
+    const row = ctx.services.recommender.rate(userId, movieId, rating);
+    ctx.loaders.user.clear(userId);
+    ctx.loaders.movie.clear(movieId);
+    return { userId, movieId, rating, date: row.ratedAt.slice(0, 10), source: 'API', ratedAt: row.ratedAt };
+  }
+}
+
+/** Async iterator of `source` items that pass `keep` (closing it closes the source). */
+function filtered<T>(source: AsyncIterableIterator<T>, keep: (item: T) => boolean): AsyncIterableIterator<T> {
+  const it: AsyncIterableIterator<T> = {
+    async next() {
+      for (;;) {
+        const r = await source.next();
+        if (r.done || keep(r.value)) return r;
+      }
+    },
+    return: () => source.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+    throw: (e?: unknown) => source.throw?.(e) ?? Promise.reject(e),
+    [Symbol.asyncIterator]: () => it,
+  };
+  return it;
+}
+
+@Resolver()
+export class SubscriptionResolver {
+  @Subscription(() => TrainingRun, {
+    description: 'Every status change and finished epoch of training runs (of one run when `id` is given).',
+    subscribe: ({ args, context }) => {
+      const ctx = context as ApiContext;
+      const id = (args as { id?: string | null }).id;
+      const source = ctx.services.pubsub.subscribe(TRAINING_RUN_TOPIC) as AsyncIterableIterator<TrainingRunState>;
+      return id ? filtered(source, (run) => run.id === id) : source;
+    },
+  })
+  trainingRunUpdated(@Root() run: TrainingRunState, @Arg('id', () => ID, { nullable: true }) _id?: string): TrainingRun {
+    return toTrainingRun(run);
+  }
+}
+
+@Resolver(() => Movie)
+export class MovieResolver {
+  @FieldResolver(() => [SimilarMovie], { description: 'The n most similar movies.', complexity: listCost('n', 10, 20) })
+  similar(@Root() movie: MovieView, @Args() { n, metric, minSupport }: SimilarArgs, @Ctx() ctx: ApiContext): SimilarMovie[] {
+    return ctx.services.recommender.similarMovies(movie.id, n, metric as SimilarityMetric, minSupport);
+  }
+
+  @FieldResolver(() => RatingConnection, { description: 'Ratings of this movie by user id.', complexity: listCost('first', 20) })
+  ratings(@Root() movie: MovieView, @Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Connection<RatingView> {
+    const ratings = ctx.services.recommender.movieRatings(movie.id);
+    const byUser = new Map(ratings.map((r) => [r.userId, r]));
+    return pageOfSortedIds('movie-rating', Int32Array.from(ratings, (r) => r.userId), first, after, (id) => byUser.get(id)!);
+  }
+}
+
+@Resolver(() => User)
+export class UserResolver {
+  @FieldResolver(() => RatingConnection, { description: 'Ratings of this user by movie id (data set and API ratings).', complexity: listCost('first', 20) })
+  ratings(@Root() user: UserView, @Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Connection<RatingView> {
+    const ratings = ctx.services.recommender.userRatings(user.id);
+    const byMovie = new Map(ratings.map((r) => [r.movieId, r]));
+    return pageOfSortedIds('user-rating', Int32Array.from(ratings, (r) => r.movieId), first, after, (id) => byMovie.get(id)!);
+  }
+
+  @FieldResolver(() => [Recommendation], { description: 'The n movies the model scores highest for this user.', complexity: listCost('n', 10, 10) })
+  async recommendations(@Root() user: UserView, @Args() { n, excludeRated, model }: RecommendationArgs, @Ctx() ctx: ApiContext): Promise<Recommendation[]> {
+    const { recommender } = ctx.services;
+    return recommender.recommend(await recommender.model(model), user.id, n, excludeRated);
+  }
+
+  @FieldResolver(() => Prediction, { description: 'This user\'s predicted rating of a movie.', complexity: 5 })
+  async prediction(@Root() user: UserView, @Args() { movieId, model }: UserPredictionArgs, @Ctx() ctx: ApiContext): Promise<Prediction> {
+    checkId('movieId', movieId);
+    const { recommender } = ctx.services;
+    return toPrediction(recommender.predict(await recommender.model(model), user.id, movieId));
+  }
+}
+
+async function requireMovie(ctx: ApiContext, movieId: number): Promise<MovieView> {
+  const movie = await ctx.loaders.movie.load(movieId);
+  if (!movie) throw new GraphQLError(`movie ${movieId} vanished from the data`);
+  return movie;
+}
+
+@Resolver(() => Rating)
+export class RatingResolver {
+  @FieldResolver(() => User)
+  async user(@Root() rating: RatingView, @Ctx() ctx: ApiContext): Promise<UserView> {
+    const user = await ctx.loaders.user.load(rating.userId);
+    if (!user) throw new GraphQLError(`user ${rating.userId} vanished from the data`);
+    return user;
+  }
+
+  @FieldResolver(() => Movie)
+  movie(@Root() rating: RatingView, @Ctx() ctx: ApiContext): Promise<MovieView> {
+    return requireMovie(ctx, rating.movieId);
+  }
+
+  @FieldResolver(() => Prediction, { description: 'The active model\'s prediction for this pair (after fold-in of API ratings).', complexity: 5 })
+  prediction(@Root() rating: RatingView, @Ctx() ctx: ApiContext): Prediction {
+    const { recommender } = ctx.services;
+    return toPrediction(recommender.predict(recommender.active, rating.userId, rating.movieId));
+  }
+}
+
+@Resolver(() => SimilarMovie)
+export class SimilarMovieResolver {
+  @FieldResolver(() => Movie)
+  movie(@Root() similar: SimilarMovie, @Ctx() ctx: ApiContext): Promise<MovieView> {
+    return requireMovie(ctx, similar.movieId);
+  }
+}
+
+@Resolver(() => Recommendation)
+export class RecommendationResolver {
+  @FieldResolver(() => Movie)
+  movie(@Root() rec: Recommendation, @Ctx() ctx: ApiContext): Promise<MovieView> {
+    return requireMovie(ctx, rec.movieId);
+  }
+}
+
+@Resolver(() => PredictionFactor)
+export class PredictionFactorResolver {
+  @FieldResolver(() => Movie)
+  movie(@Root() factor: PredictionFactor, @Ctx() ctx: ApiContext): Promise<MovieView> {
+    return requireMovie(ctx, factor.movieId);
+  }
+}
+
+@Resolver(() => Prediction)
+export class PredictionResolver {
+  @FieldResolver(() => User, { nullable: true, description: 'Null for an unknown user.' })
+  user(@Root() p: Prediction, @Ctx() ctx: ApiContext): Promise<UserView | null> {
+    return ctx.loaders.user.load(p.userId);
+  }
+
+  @FieldResolver(() => Movie, { nullable: true, description: 'Null for an unknown movie.' })
+  movie(@Root() p: Prediction, @Ctx() ctx: ApiContext): Promise<MovieView | null> {
+    return ctx.loaders.movie.load(p.movieId);
+  }
+
+  @FieldResolver(() => ModelInfo, { description: 'The model that predicted.' })
+  model(@Root() p: Prediction, @Ctx() ctx: ApiContext): ModelInfo {
+    const record = ctx.services.recommender.registry.record(p.modelId);
+    if (!record) throw notFound('model', p.modelId);
+    return toModelInfo(record);
+  }
+
+  @FieldResolver(() => [PredictionFactor], {
+    description:
+      'The user\'s rated movies that weigh most in this prediction, largest |contribution| first (empty for fallbacks). See PredictionFactor for the definition.',
+    complexity: listCost('n', 5, 10),
+  })
+  async explanation(@Root() p: Prediction, @Args() { n }: ExplanationArgs, @Ctx() ctx: ApiContext): Promise<PredictionFactor[]> {
+    if (p.fallbackReason !== null) return [];
+    const { recommender } = ctx.services;
+    return recommender.explain(await recommender.model(p.modelId), p.userId, p.movieId, n);
+  }
+}
+
+@Resolver(() => ModelInfo)
+export class ModelInfoResolver {
+  @FieldResolver(() => Boolean, { description: 'Whether this model serves requests now.' })
+  active(@Root() m: ModelInfo, @Ctx() ctx: ApiContext): boolean {
+    return ctx.services.recommender.registry.active?.id === m.id;
+  }
+}
+
+@Resolver(() => TrainingRun)
+export class TrainingRunResolver {
+  @FieldResolver(() => ModelInfo, { nullable: true, description: 'The model it produced (once SUCCEEDED).' })
+  model(@Root() run: TrainingRun, @Ctx() ctx: ApiContext): ModelInfo | null {
+    const record = run.modelId ? ctx.services.recommender.registry.record(run.modelId) : undefined;
+    return record ? toModelInfo(record) : null;
+  }
+}
+
+export const RESOLVERS = [
+  QueryResolver,
+  MutationResolver,
+  SubscriptionResolver,
+  MovieResolver,
+  UserResolver,
+  RatingResolver,
+  SimilarMovieResolver,
+  RecommendationResolver,
+  PredictionFactorResolver,
+  PredictionResolver,
+  ModelInfoResolver,
+  TrainingRunResolver,
+] as const;
+

@@ -1,0 +1,382 @@
+import 'reflect-metadata';
+import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
+import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+export enum SimilarityMetricEnum {
+  JACCARD = 'jaccard',
+  COSINE = 'cosine',
+  PEARSON = 'pearson',
+  PEARSON_BASELINE = 'pearson-baseline',
+}
+registerEnumType(SimilarityMetricEnum, {
+  name: 'SimilarityMetric',
+  description: 'Item–item similarity over common raters (libs/similarity): jaccard |U_m∩U_n|/|U_m∪U_n|, cosine, pearson, or Koren\'s shrunk pearson-baseline.',
+});
+
+export enum FallbackReasonEnum {
+  UNKNOWN_USER = 'unknown-user',
+  UNKNOWN_MOVIE = 'unknown-movie',
+  UNKNOWN_USER_AND_MOVIE = 'unknown-user-and-movie',
+  NO_NEIGHBOURS = 'no-neighbours',
+}
+registerEnumType(FallbackReasonEnum, { name: 'FallbackReason', description: 'Why a prediction fell back from the model to a baseline.' });
+
+export enum ModelKindEnum {
+  BASELINE = 'baseline',
+  SVD = 'svd',
+  SVDPP = 'svdpp',
+}
+registerEnumType(ModelKindEnum, { name: 'ModelKind', description: 'Latent-factor models (they can fold in new ratings): baseline μ+b_u+b_i, svd, svdpp.' });
+
+export enum TrainingStatusEnum {
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+}
+registerEnumType(TrainingStatusEnum, { name: 'TrainingStatus' });
+
+export enum TrainingTriggerEnum {
+  STARTUP = 'STARTUP',
+  API = 'API',
+}
+registerEnumType(TrainingTriggerEnum, { name: 'TrainingTrigger', description: 'STARTUP: no stored model fitted the data; API: the retrain mutation.' });
+
+export enum RatingSourceEnum {
+  DATA = 'DATA',
+  API = 'API',
+}
+registerEnumType(RatingSourceEnum, { name: 'RatingSource', description: 'DATA: from the loaded data set; API: given through rateMovie.' });
+
+@ObjectType({ description: 'Relay page information.' })
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+  @Field()
+  hasPreviousPage!: boolean;
+  @Field(() => String, { nullable: true })
+  startCursor!: string | null;
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+@ObjectType({ description: 'A movie of the catalog or the ratings.' })
+export class Movie {
+  @Field(() => Int)
+  id!: number;
+  @Field()
+  title!: string;
+  @Field(() => Int, { nullable: true, description: 'Year of release; null when unknown.' })
+  year!: number | null;
+  @Field(() => [String])
+  genres!: readonly string[];
+  @Field(() => Int, { description: 'Ratings in the active model\'s training data plus API ratings given since.' })
+  ratingCount!: number;
+  @Field(() => Float, { nullable: true })
+  meanRating!: number | null;
+}
+
+@ObjectType({ description: 'A user: anyone with ratings in the data or given through rateMovie.' })
+export class User {
+  @Field(() => Int)
+  id!: number;
+  @Field(() => Int)
+  ratingCount!: number;
+  @Field(() => Float, { nullable: true })
+  meanRating!: number | null;
+}
+
+@ObjectType({ description: 'One rating of a movie by a user.' })
+export class Rating {
+  @Field(() => Int)
+  userId!: number;
+  @Field(() => Int)
+  movieId!: number;
+  @Field(() => Float, { description: 'In stars.' })
+  rating!: number;
+  @Field(() => String, { nullable: true, description: 'Day of the rating (YYYY-MM-DD) when known.' })
+  date!: string | null;
+  @Field(() => RatingSourceEnum)
+  source!: 'DATA' | 'API';
+  @Field(() => GraphQLDateTime, { nullable: true, description: 'When it was given through the API.' })
+  ratedAt!: string | null;
+}
+
+@ObjectType({ description: 'A movie similar to another, with the similarity and the number of common raters.' })
+export class SimilarMovie {
+  @Field(() => Int)
+  movieId!: number;
+  @Field(() => Float)
+  similarity!: number;
+  @Field(() => Int, { description: 'Common raters of the two movies.' })
+  support!: number;
+}
+
+@ObjectType({ description: 'A recommended movie and its score (the predicted rating, clipped to the scale).' })
+export class Recommendation {
+  @Field(() => Int)
+  movieId!: number;
+  @Field(() => Float)
+  score!: number;
+  @Field(() => Int, { description: '1 for the best.' })
+  rank!: number;
+}
+
+@ObjectType({
+  description:
+    'A rated movie weighing in a prediction: contribution is its additive share c_j of b_u + p_u·q_i when the user\'s [p_u, b_u] is refitted from their ratings by ridge regression (fold-in), c_j = ([q_i;1]ᵀ W [q_j;1])·(r_uj − μ − b_j), W the inverse of the fold-in\'s normal matrix.',
+})
+export class PredictionFactor {
+  @Field(() => Int)
+  movieId!: number;
+  @Field(() => Float, { description: 'The user\'s rating of this movie.' })
+  rating!: number;
+  @Field(() => Float)
+  contribution!: number;
+  @Field(() => Float, { nullable: true, description: 'Cosine of the two movies\' factor vectors (null for the baseline model).' })
+  factorSimilarity!: number | null;
+}
+
+@ObjectType({ description: 'A predicted rating.' })
+export class Prediction {
+  @Field(() => Int)
+  userId!: number;
+  @Field(() => Int)
+  movieId!: number;
+  @Field(() => Float, { description: 'Clipped to the rating scale.' })
+  rating!: number;
+  @Field(() => Float, { description: 'The model\'s estimate before clipping.' })
+  unclipped!: number;
+  @Field(() => Float, { description: 'μ + b_u + b_i (the known parts).' })
+  baseline!: number;
+  @Field()
+  isFallback!: boolean;
+  @Field(() => FallbackReasonEnum, { nullable: true })
+  fallbackReason!: string | null;
+  @Field({ description: 'True when the user\'s factors were refitted with ratings given through rateMovie since the model was trained.' })
+  foldedIn!: boolean;
+  @Field(() => ID)
+  modelId!: string;
+}
+
+@ObjectType({ description: 'Counts and CRC-32 of a training matrix.' })
+export class DataFingerprint {
+  @Field(() => Int)
+  users!: number;
+  @Field(() => Int)
+  movies!: number;
+  @Field(() => Int)
+  ratings!: number;
+  @Field()
+  crc32!: string;
+}
+
+@ObjectType({ description: 'Progress of one epoch (or iteration).' })
+export class EpochProgress {
+  @Field(() => Int)
+  epoch!: number;
+  @Field(() => Int)
+  epochs!: number;
+  @Field(() => Float, { nullable: true, description: 'RMSE on the training ratings after the epoch.' })
+  trainRmse?: number;
+  @Field(() => Float)
+  seconds!: number;
+}
+
+@ObjectType({ description: 'Accuracy on the training ratings (not held out) and the size of the training data.' })
+export class ModelMetrics {
+  @Field(() => Float)
+  trainRmse!: number;
+  @Field(() => Float)
+  trainMae!: number;
+  @Field(() => Int)
+  ratings!: number;
+  @Field(() => Int)
+  users!: number;
+  @Field(() => Int)
+  movies!: number;
+  @Field(() => Float)
+  fitSeconds!: number;
+}
+
+@ObjectType({ description: 'A trained model.' })
+export class ModelInfo {
+  @Field(() => ID)
+  id!: string;
+  @Field(() => ModelKindEnum)
+  kind!: string;
+  @Field(() => GraphQLJSONObject, { description: 'All parameters, defaults filled in.' })
+  parameters!: Record<string, unknown>;
+  @Field(() => GraphQLDateTime)
+  trainedAt!: string;
+  @Field(() => ModelMetrics)
+  metrics!: ModelMetrics;
+  @Field(() => DataFingerprint)
+  dataFingerprint!: DataFingerprint;
+  @Field(() => Int, { description: 'API ratings with row ids up to this are in the training data.' })
+  ratingsThroughId!: number;
+  @Field(() => [EpochProgress])
+  history!: EpochProgress[];
+  @Field(() => ID, { nullable: true })
+  trainingRunId!: string | null;
+}
+
+@ObjectType({ description: 'A (re)training of a model, run in a worker thread.' })
+export class TrainingRun {
+  @Field(() => ID)
+  id!: string;
+  @Field(() => TrainingStatusEnum)
+  status!: string;
+  @Field(() => TrainingTriggerEnum)
+  trigger!: string;
+  @Field(() => ModelKindEnum)
+  kind!: string;
+  @Field(() => GraphQLJSONObject)
+  parameters!: Record<string, unknown>;
+  @Field(() => Int, { nullable: true })
+  totalEpochs!: number | null;
+  @Field(() => Int, { description: 'Epochs finished so far.' })
+  epoch!: number;
+  @Field(() => [EpochProgress], { description: 'Every finished epoch with its training RMSE.' })
+  epochs!: EpochProgress[];
+  @Field(() => Int, { description: 'Ratings given through rateMovie included in the training data.' })
+  apiRatings!: number;
+  @Field(() => String, { nullable: true })
+  error!: string | null;
+  @Field(() => ID, { nullable: true, description: 'Id of the model it produced (once SUCCEEDED).' })
+  modelId!: string | null;
+  @Field(() => GraphQLDateTime)
+  queuedAt!: Date;
+  @Field(() => GraphQLDateTime, { nullable: true })
+  startedAt!: Date | null;
+  @Field(() => GraphQLDateTime, { nullable: true })
+  finishedAt!: Date | null;
+}
+
+// ---- arguments and inputs ----------------------------------------------------------------------
+
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { defaultValue: 20, description: '1..100' })
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  first!: number;
+  @Field(() => String, { nullable: true, description: 'Cursor of the last edge of the previous page.' })
+  after?: string | null;
+}
+
+@ArgsType()
+export class MoviesArgs extends PageArgs {
+  @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the title.' })
+  search?: string | null;
+}
+
+@ArgsType()
+export class SimilarArgs {
+  @Field(() => Int, { defaultValue: 10, description: '1..100' })
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  n!: number;
+  @Field(() => SimilarityMetricEnum, { defaultValue: SimilarityMetricEnum.JACCARD })
+  metric!: SimilarityMetricEnum;
+  @Field(() => Int, { defaultValue: 0, description: 'Least number of common raters for a movie to count.' })
+  @IsInt()
+  @Min(0)
+  minSupport!: number;
+}
+
+@ArgsType()
+export class SimilarMoviesArgs extends SimilarArgs {
+  @Field(() => Int)
+  movieId!: number;
+}
+
+@ArgsType()
+export class RecommendationArgs {
+  @Field(() => Int, { defaultValue: 10, description: '1..100' })
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  n!: number;
+  @Field({ defaultValue: true, description: 'Skip movies the user has rated.' })
+  excludeRated!: boolean;
+  @Field(() => ID, { nullable: true, description: 'A model id from `models`; default the active model.' })
+  model?: string | null;
+}
+
+@ArgsType()
+export class RecommendationsArgs extends RecommendationArgs {
+  @Field(() => Int)
+  userId!: number;
+}
+
+@ArgsType()
+export class UserPredictionArgs {
+  @Field(() => Int)
+  movieId!: number;
+  @Field(() => ID, { nullable: true, description: 'A model id from `models`; default the active model.' })
+  model?: string | null;
+}
+
+@ArgsType()
+export class PredictionArgs extends UserPredictionArgs {
+  @Field(() => Int)
+  userId!: number;
+}
+
+@InputType({ description: 'A (user, movie) pair to predict.' })
+export class PredictionPairInput {
+  @Field(() => Int)
+  userId!: number;
+  @Field(() => Int)
+  movieId!: number;
+}
+
+@ArgsType()
+export class PredictionsArgs {
+  @Field(() => [PredictionPairInput], { description: '1..1000 pairs.' })
+  pairs!: PredictionPairInput[];
+  @Field(() => ID, { nullable: true })
+  model?: string | null;
+}
+
+@ArgsType()
+export class ExplanationArgs {
+  @Field(() => Int, { defaultValue: 5, description: '1..100' })
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  n!: number;
+}
+
+@InputType({ description: 'Every field optional: omitted ones keep the active model\'s.' })
+export class RetrainInput {
+  @Field(() => ModelKindEnum, { nullable: true, description: 'Default: the active model\'s kind.' })
+  kind?: ModelKindEnum | null;
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'Model parameters (e.g. {"factors": 32, "epochs": 30}); with the same kind and solver the others keep the active model\'s, otherwise the kind\'s defaults.',
+  })
+  parameters?: Record<string, unknown> | null;
+  @Field(() => Int, { nullable: true, description: 'Worker threads of the SGD kernel (svd only).' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  threads?: number | null;
+}
+
+@ArgsType()
+export class RateMovieArgs {
+  @Field(() => Int)
+  userId!: number;
+  @Field(() => Int)
+  movieId!: number;
+  @Field(() => Float, { description: 'On the data set\'s rating scale (1..5 whole stars for Netflix-shaped data).' })
+  rating!: number;
+}
+
+export const VALID_KINDS: readonly string[] = Object.values(ModelKindEnum);

@@ -1,0 +1,305 @@
+import 'reflect-metadata';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { NextFunction, Request, Response } from 'express';
+import { GraphQLFormattedError, specifiedRules, validate } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { LoadedDataset, loadDataset, loadDefaultDataset } from '@recsys/data';
+import { fingerprintMatrix } from '@recsys/models';
+import { ApiConfig } from './config';
+import { graphiqlAssets, graphiqlPage, ExampleIds } from './http/graphiql';
+import { complexityLimitPlugin, depthLimitRule, subscriptionsOverWebSocketPlugin } from './http/limits';
+import { createLogger, Logger } from './logger';
+import { buildApiSchema } from './schema/build-schema';
+import { ApiContext, ApiServices, createContext } from './schema/context';
+import { ModelRegistry } from './services/model-registry';
+import { LocalPubSub } from './services/pubsub';
+import { RatingStore } from './services/rating-store';
+import { Recommender } from './services/recommender';
+import { matrixArrays } from './services/training-job';
+import { TrainingService } from './services/training-service';
+
+export interface StartOptions {
+  /** Loads the data instead of `config.dataPath` or the embedded default (tests pass a small set). */
+  loadData?: () => Promise<LoadedDataset>;
+  logger?: Logger;
+}
+
+/** Seconds each startup step took. */
+export interface StartupTimings {
+  data: number;
+  ratingStore: number;
+  model: number;
+  modelSource: 'artifact' | 'trained';
+  similarityWarmup: number;
+  /** From startApi to ready. */
+  total: number;
+  /** From the process start (node's time origin) to ready. */
+  sinceProcessStart: number;
+}
+
+export interface RunningApi {
+  /** e.g. http://127.0.0.1:4000/graphql */
+  url: string;
+  port: number;
+  config: ApiConfig;
+  logger: Logger;
+  /** Resolves when data and model are loaded (/readyz turns 200); rejects when startup failed. */
+  ready: Promise<StartupTimings>;
+  /** The services once ready (null before). */
+  services(): ApiServices | null;
+  /** Stops a running training, closes subscriptions, drains HTTP, closes the database. */
+  close(): Promise<void>;
+}
+
+/** Whether an Authorization header carries the API token (constant-time comparison). */
+export function isAuthorized(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!match) return false;
+  const given = createHash('sha256').update(match[1]).digest();
+  const expected = createHash('sha256').update(token).digest();
+  return timingSafeEqual(given, expected);
+}
+
+function authorizationOf(headers: IncomingHttpHeaders): string | undefined {
+  const h = headers.authorization;
+  return Array.isArray(h) ? h[0] : h;
+}
+
+/**
+ * class-validator failures arrive as "Argument Validation Error" with the details in
+ * extensions.validationErrors: say what was wrong instead, keeping code BAD_USER_INPUT.
+ */
+export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const details = formatted.extensions?.validationErrors as Array<{ property: string; value: unknown; constraints?: Record<string, string> }> | undefined;
+  if (!Array.isArray(details)) return formatted;
+  const message = details.map((d) => `${Object.values(d.constraints ?? {}).join('; ') || `${d.property} is invalid`}, got ${JSON.stringify(d.value)}`).join('; ');
+  return {
+    ...formatted,
+    message,
+    extensions: { code: 'BAD_USER_INPUT', argument: details.map((d) => d.property).join(','), validationErrors: details.map((d) => ({ property: d.property, value: d.value, constraints: d.constraints })) },
+  };
+}
+
+function exampleIds(recommender: Recommender): ExampleIds {
+  const t = recommender.active.train;
+  let bestMovie = 0;
+  for (let m = 1; m < t.nMovies; m++) if (t.movieCount(m) > t.movieCount(bestMovie)) bestMovie = m;
+  let user = 0;
+  while (user < t.nUsers - 1 && t.userCount(user) < 20) user++;
+  // A movie the user has not rated, so the example predicts something unknown.
+  const movies = t.nMovies > 0 ? t.movies.ids[bestMovie] : 0;
+  return { movieId: movies, userId: t.nUsers > 0 ? t.users.ids[user] : 0 };
+}
+
+async function loadData(config: ApiConfig, options: StartOptions): Promise<LoadedDataset> {
+  if (options.loadData) return options.loadData();
+  if (config.dataPath) return loadDataset(config.dataPath, { format: config.dataFormat, skipInvalid: config.skipInvalid });
+  return loadDefaultDataset({ cacheDir: config.cacheDir });
+}
+
+/**
+ * Starts the API: listens at once (so /healthz answers and /readyz says 503 while loading), then
+ * loads the data, opens the rating store, restores the stored model or trains the default one in
+ * a worker thread, warms the similarity scorer, and reports ready.
+ */
+export async function startApi(config: ApiConfig, options: StartOptions = {}): Promise<RunningApi> {
+  const started = performance.now();
+  const logger = options.logger ?? createLogger();
+  let services: ApiServices | null = null;
+  let examples: ExampleIds = { movieId: 1, userId: 1 };
+  let closing = false;
+  let training: TrainingService | null = null;
+  let store: RatingStore | null = null;
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer: Server = createServer(app);
+  const schema = await buildApiSchema();
+
+  const apollo = new ApolloServer<ApiContext>({
+    schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    validationRules: [depthLimitRule(config.maxDepth)],
+    formatError: (formatted) => formatError(formatted),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      subscriptionsOverWebSocketPlugin(),
+      complexityLimitPlugin(schema, config.maxComplexity),
+      {
+        async requestDidStart() {
+          return {
+            async didEncounterErrors({ errors }) {
+              for (const e of errors) {
+                const code = e.extensions?.code;
+                if (!code || code === 'INTERNAL_SERVER_ERROR') logger.error({ err: e.originalError ?? e, path: e.path }, 'request failed');
+              }
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const wsCleanup = useServer(
+    {
+      schema,
+      context: (ctx) => createContext(services!, isAuthorized(authorizationOf(ctx.extra.request.headers), config.token)),
+      onConnect: () => services !== null,
+      validate: (s, document) => validate(s, document, [...specifiedRules, depthLimitRule(config.maxDepth)]),
+    },
+    wsServer,
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', uptimeSeconds: process.uptime() });
+  });
+  app.get('/readyz', (_req, res) => {
+    const s = services;
+    if (!s) {
+      res.status(503).json({ ready: false, status: 'loading data and model' });
+      return;
+    }
+    const model = s.recommender.active.record;
+    res.json({ ready: true, data: { ratings: s.recommender.dataset.matrix.nRatings }, model: { id: model.id, kind: model.kind } });
+  });
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end();
+  });
+  app.use(graphiqlAssets());
+  app.get('/graphql', (req, res, next) => {
+    // Browsers ask for text/html first; API clients (curl sends */*) get the API.
+    if (req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') {
+      next();
+      return;
+    }
+    if (!services) {
+      res.status(503).type('text/plain').send('recsys API: still loading data and model; reload in a moment');
+      return;
+    }
+    res.type('html').send(graphiqlPage(examples));
+  });
+  const apolloHandler = expressMiddleware(apollo, {
+    context: async ({ req }) => createContext(services!, isAuthorized(authorizationOf(req.headers), config.token)),
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: config.bodyLimit }),
+    (_req: Request, res: Response, next: NextFunction) => {
+      if (!services) {
+        res.status(503).json({ errors: [{ message: 'the API is starting: data and model are loading', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+        return;
+      }
+      next();
+    },
+    apolloHandler,
+  );
+  app.use((error: Error & { status?: number; type?: string; limit?: number }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    if (error.type === 'entity.too.large') {
+      res.status(413).json({ errors: [{ message: `request body larger than the limit of ${config.bodyLimit}`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+      return;
+    }
+    if (error.status && error.status >= 400 && error.status < 500) {
+      res.status(error.status).json({ errors: [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }] });
+      return;
+    }
+    logger.error({ err: error }, 'unhandled HTTP error');
+    res.status(500).json({ errors: [{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}/graphql`;
+  logger.info({ port, url, seconds: (performance.now() - started) / 1000 }, 'listening; loading data and model');
+  if (config.tokenGenerated) {
+    logger.warn({ token: config.token }, 'RECSYS_API_TOKEN is unset: generated this development token for retrain and rateMovie (send "Authorization: Bearer <token>")');
+  }
+
+  const boot = async (): Promise<StartupTimings> => {
+    let t = performance.now();
+    const lap = () => {
+      const now = performance.now();
+      const s = (now - t) / 1000;
+      t = now;
+      return s;
+    };
+    const dataset = await loadData(config, options);
+    const data = lap();
+    logger.info({ ...dataset.report, skippedExamples: undefined, duplicateExamples: undefined, seconds: data }, 'data loaded');
+    const baseCrc32 = fingerprintMatrix(dataset.matrix).crc32;
+    store = new RatingStore(config.dbPath ?? join(config.cacheDir, `ratings-${baseCrc32}.sqlite`));
+    const ratingStore = lap();
+    logger.info({ file: store.path, apiRatings: store.size, seconds: ratingStore }, 'rating store open');
+    const registry = new ModelRegistry(config.modelDir, baseCrc32, logger);
+    const pubsub = new LocalPubSub();
+    training = new TrainingService({ registry, store, base: matrixArrays(dataset.matrix), pubsub, logger });
+    let modelSource: StartupTimings['modelSource'] = 'artifact';
+    let serving = await registry.restoreActive();
+    if (!serving) {
+      modelSource = 'trained';
+      const { kind, params } = config.defaultModel;
+      const run = training.start(kind, params, 'STARTUP');
+      await training.waitFor(run);
+      if (run.status !== 'SUCCEEDED') throw new Error(`training the default ${kind} model failed: ${run.error}`);
+      serving = registry.active!;
+    }
+    const model = lap();
+    logger.info({ model: serving.id, kind: serving.record.kind, source: modelSource, file: join(config.modelDir, serving.record.file), seconds: model }, 'model ready');
+    const recommender = new Recommender(dataset, registry, store);
+    examples = exampleIds(recommender);
+    recommender.similarMovies(examples.movieId, 10, 'jaccard', 0);
+    const similarityWarmup = lap();
+    services = { recommender, training, pubsub, logger };
+    const timings: StartupTimings = {
+      data,
+      ratingStore,
+      model,
+      modelSource,
+      similarityWarmup,
+      total: (performance.now() - started) / 1000,
+      sinceProcessStart: performance.now() / 1000,
+    };
+    logger.info({ timings, url }, 'ready');
+    return timings;
+  };
+  const ready = boot();
+  ready.catch((error: unknown) => {
+    if (!closing) logger.fatal({ err: error }, 'startup failed');
+  });
+
+  return {
+    url,
+    port,
+    config,
+    logger,
+    ready,
+    services: () => services,
+    close: async () => {
+      if (closing) return;
+      closing = true;
+      await training?.close();
+      await ready.catch(() => undefined);
+      await training?.close();
+      await wsCleanup.dispose();
+      wsServer.close();
+      await apollo.stop();
+      store?.close();
+      services = null;
+    },
+  };
+}

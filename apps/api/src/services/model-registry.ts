@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RatingMatrix } from '@recsys/data';
+import { DataFingerprint, LatentModel, loadModel, TrainingProgress } from '@recsys/models';
+import type { Logger } from '../logger';
+import type { TrainingMetrics } from './training-job';
+
+/** What the manifest records of one trained model. */
+export interface ModelRecord {
+  id: string;
+  kind: string;
+  params: Record<string, unknown>;
+  /** ISO 8601. */
+  trainedAt: string;
+  metrics: TrainingMetrics;
+  /** Fingerprint of the training matrix (the data set plus the API ratings up to `ratingsThroughId`). */
+  fingerprint: DataFingerprint;
+  /** CRC-32 of the loaded data set alone: a model is served only over the data it was trained from. */
+  baseCrc32: string;
+  /** The API ratings with row ids ≤ this are in the training matrix; later ones are folded in. */
+  ratingsThroughId: number;
+  /** Artifact file name inside the model directory. */
+  file: string;
+  history: TrainingProgress[];
+  trainingRunId: string | null;
+}
+
+interface Manifest {
+  activeId: string | null;
+  models: ModelRecord[];
+}
+
+/**
+ * A loaded model with what serving needs beside the model itself: a copy of its fitted state
+ * (biases and factors, for baselines and explanations), the fold-in λ, per-movie and per-user
+ * rating sums of its training matrix, and the fold-in vectors of users with newer API ratings.
+ */
+export class ServingModel {
+  readonly mean: number;
+  readonly userBias: Float64Array;
+  readonly movieBias: Float64Array;
+  readonly movieFactors: Float32Array;
+  readonly userFactors: Float32Array;
+  readonly k: number;
+  /** Ridge λ of fold-in, the model's own default (see {@link foldInRegOf}). */
+  readonly foldInReg: number;
+  /** userId → [p_u, b_u] refitted from the user's ratings including API ratings newer than the model. */
+  readonly foldIns = new Map<number, Float32Array>();
+  private movieTotals: { count: Uint32Array; sum: Float64Array } | null = null;
+
+  constructor(
+    readonly record: ModelRecord,
+    readonly model: LatentModel,
+  ) {
+    const state = model.state();
+    this.mean = state.globalMean;
+    this.userBias = state.userBias;
+    this.movieBias = state.movieBias;
+    this.movieFactors = state.movieFactors;
+    this.userFactors = state.userFactors;
+    this.k = model.factorCount;
+    this.foldInReg = foldInRegOf(record.kind, model.params);
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  get train(): RatingMatrix {
+    return this.model.train;
+  }
+
+  /** Count and sum (stars) of each movie's training ratings, computed once. */
+  movieRatingTotals(): { count: Uint32Array; sum: Float64Array } {
+    if (this.movieTotals === null) {
+      const t = this.train;
+      const count = new Uint32Array(t.nMovies);
+      const sum = new Float64Array(t.nMovies);
+      for (let m = 0; m < t.nMovies; m++) {
+        let s = 0;
+        for (let p = t.moviePtr[m]; p < t.moviePtr[m + 1]; p++) s += t.movieRatings[p];
+        count[m] = t.moviePtr[m + 1] - t.moviePtr[m];
+        sum[m] = s * 0.5;
+      }
+      this.movieTotals = { count, sum };
+    }
+    return this.movieTotals;
+  }
+}
+
+/**
+ * The fold-in ridge λ each latent model uses by default (mirrors the models' own `foldInReg`,
+ * which libs/models keeps protected): `svd` its `reg` with the als solver, else 1; `svdpp` its
+ * `foldInReg` parameter; `baseline` its `regUser`.
+ */
+export function foldInRegOf(kind: string, params: Readonly<Record<string, unknown>>): number {
+  const num = (name: string) => {
+    const v = params[name];
+    if (typeof v !== 'number') throw new Error(`${kind}: parameter ${name} missing from the model`);
+    return v;
+  };
+  if (kind === 'svd') return params.solver === 'als' ? num('reg') : 1;
+  if (kind === 'svdpp') return num('foldInReg');
+  if (kind === 'baseline') return num('regUser');
+  throw new Error(`fold-in is not defined for model kind "${kind}"`);
+}
+
+/** A new model id: kind, time (base 36) and 4 random hex digits, e.g. `svd-m3k2x1a0-9f3c`. */
+export function newModelId(kind: string): string {
+  return `${kind}-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
+}
+
+/** How many models of a data set keep their artifacts (besides the active one). */
+const KEEP_MODELS = 6;
+/** Inactive models kept loaded after a query named them. */
+const KEEP_LOADED = 2;
+
+/**
+ * The models of this data set: their manifest on disk (`manifest.json` in the model directory,
+ * replaced atomically by write-and-rename) and the active model, which `activate` swaps in one
+ * assignment, so a request sees either the old model or the new one, never a mix.
+ */
+export class ModelRegistry {
+  private manifest: Manifest;
+  private activeModel: ServingModel | null = null;
+  private readonly loaded = new Map<string, ServingModel>();
+
+  constructor(
+    readonly dir: string,
+    readonly baseCrc32: string,
+    private readonly logger: Logger,
+  ) {
+    mkdirSync(dir, { recursive: true });
+    this.manifest = this.readManifest();
+  }
+
+  private get manifestPath(): string {
+    return join(this.dir, 'manifest.json');
+  }
+
+  private readManifest(): Manifest {
+    if (!existsSync(this.manifestPath)) return { activeId: null, models: [] };
+    try {
+      const m = JSON.parse(readFileSync(this.manifestPath, 'utf8')) as Manifest;
+      if (!Array.isArray(m.models)) throw new Error('no "models" array');
+      return m;
+    } catch (error) {
+      this.logger.warn({ file: this.manifestPath, err: error }, 'model manifest unreadable; starting a new one');
+      return { activeId: null, models: [] };
+    }
+  }
+
+  private writeManifest(): void {
+    const tmp = `${this.manifestPath}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.manifest, null, 1));
+    renameSync(tmp, this.manifestPath);
+  }
+
+  /** The model serving requests (null only before startup finished). */
+  get active(): ServingModel | null {
+    return this.activeModel;
+  }
+
+  /** Models trained on this data set, newest first. */
+  records(): ModelRecord[] {
+    return this.manifest.models.filter((r) => r.baseCrc32 === this.baseCrc32).sort((a, b) => (a.trainedAt < b.trainedAt ? 1 : a.trainedAt > b.trainedAt ? -1 : 0));
+  }
+
+  record(id: string): ModelRecord | undefined {
+    return this.manifest.models.find((r) => r.id === id && r.baseCrc32 === this.baseCrc32);
+  }
+
+  artifactPath(id: string): string {
+    return join(this.dir, `${id}.rmodel`);
+  }
+
+  private async load(record: ModelRecord): Promise<ServingModel> {
+    const model = await loadModel(join(this.dir, record.file));
+    if (!(model instanceof LatentModel)) throw new Error(`model ${record.id} is a ${model.kind}, not a latent-factor model`);
+    return new ServingModel(record, model);
+  }
+
+  /**
+   * At startup: the manifest's active model when it was trained on this data set and its artifact
+   * loads; otherwise null (the caller trains one).
+   */
+  async restoreActive(): Promise<ServingModel | null> {
+    const id = this.manifest.activeId;
+    const record = id ? this.record(id) : undefined;
+    if (!record) return null;
+    try {
+      this.activeModel = await this.load(record);
+      return this.activeModel;
+    } catch (error) {
+      this.logger.warn({ model: record.id, err: error }, 'stored model unusable; a new one will be trained');
+      return null;
+    }
+  }
+
+  /** The active model, or the model with this id (loaded on demand); null when unknown. */
+  async serving(id?: string | null): Promise<ServingModel | null> {
+    const active = this.activeModel;
+    if (!id || (active && active.id === id)) return active;
+    const cached = this.loaded.get(id);
+    if (cached) return cached;
+    const record = this.record(id);
+    if (!record) return null;
+    const serving = await this.load(record);
+    this.loaded.set(id, serving);
+    while (this.loaded.size > KEEP_LOADED) this.loaded.delete(this.loaded.keys().next().value as string);
+    return serving;
+  }
+
+  /** Every loaded model (the active one first), e.g. to drop a user's stale fold-in vectors. */
+  loadedModels(): ServingModel[] {
+    return [...(this.activeModel ? [this.activeModel] : []), ...this.loaded.values()];
+  }
+
+  /**
+   * Loads a freshly written artifact, records it and makes it the active model (one assignment),
+   * then saves the manifest and removes the artifacts of the oldest models.
+   */
+  async activate(record: ModelRecord): Promise<ServingModel> {
+    const serving = await this.load(record);
+    this.manifest.models.push(record);
+    this.activeModel = serving;
+    this.manifest.activeId = record.id;
+    this.prune();
+    this.writeManifest();
+    return serving;
+  }
+
+  private prune(): void {
+    const mine = this.records().filter((r) => r.id !== this.manifest.activeId);
+    for (const old of mine.slice(KEEP_MODELS)) {
+      rmSync(join(this.dir, old.file), { force: true });
+      this.loaded.delete(old.id);
+      this.manifest.models = this.manifest.models.filter((r) => r.id !== old.id);
+    }
+  }
+}

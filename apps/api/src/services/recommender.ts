@@ -1,0 +1,442 @@
+import { isOnScale, LoadedDataset, Movie as CatalogMovie, RatingScale } from '@recsys/data';
+import { BiasedRidge, FallbackReason } from '@recsys/models';
+import { SimilarityMetric, SimilarityScorer } from '@recsys/similarity';
+import { badInput, notFound } from '../errors';
+import type { ModelRegistry, ServingModel } from './model-registry';
+import type { RatingStore, StoredRating } from './rating-store';
+
+export interface MovieView {
+  id: number;
+  title: string;
+  year: number | null;
+  genres: readonly string[];
+  /** Ratings in the active model's training data plus newer API ratings. */
+  ratingCount: number;
+  /** Mean of those ratings; null without ratings. */
+  meanRating: number | null;
+}
+
+export interface UserView {
+  id: number;
+  ratingCount: number;
+  meanRating: number | null;
+}
+
+/** A rating as listed under a user or a movie. */
+export interface RatingView {
+  userId: number;
+  movieId: number;
+  rating: number;
+  /** Day of the rating in the data set (ISO date), when the data has dates. */
+  date: string | null;
+  /** DATA: from the loaded data set; API: given through rateMovie. */
+  source: 'DATA' | 'API';
+  /** When it was given through the API. */
+  ratedAt: string | null;
+}
+
+export interface SimilarMovieView {
+  movieId: number;
+  similarity: number;
+  support: number;
+}
+
+export interface PredictionView {
+  userId: number;
+  movieId: number;
+  rating: number;
+  unclipped: number;
+  /** μ + b_u + b_i (the parts that are known). */
+  baseline: number;
+  fallbackReason: FallbackReason | null;
+  /** True when the user's factors were refitted from ratings given through the API. */
+  foldedIn: boolean;
+  modelId: string;
+}
+
+export interface ExplanationItem {
+  movieId: number;
+  /** The user's rating of that movie. */
+  rating: number;
+  /** Its additive share of the prediction (see {@link Recommender.explain}). */
+  contribution: number;
+  /** Cosine of the two movies' factor vectors; null for a model without factors. */
+  factorSimilarity: number | null;
+}
+
+export interface RecommendationView {
+  movieId: number;
+  score: number;
+  rank: number;
+}
+
+const SCORER_CACHE = 8;
+
+/**
+ * What the resolvers ask: movies, users, ratings, similar movies, predictions, recommendations
+ * and new ratings, over the registry's active model (or a named one), the loaded data set's
+ * catalog and the API ratings. Ratings given through the API after a model was trained are
+ * "pending" for that model: they count in users' and movies' ratings at once and the user's
+ * factors are refitted with them (fold-in) until a retrain includes them.
+ */
+export class Recommender {
+  private readonly scorers = new Map<string, SimilarityScorer>();
+
+  constructor(
+    readonly dataset: LoadedDataset,
+    readonly registry: ModelRegistry,
+    readonly store: RatingStore,
+  ) {}
+
+  get scale(): RatingScale {
+    return this.dataset.matrix.scale;
+  }
+
+  /** The active model (the API is not ready without one). */
+  get active(): ServingModel {
+    const active = this.registry.active;
+    if (!active) throw new Error('no active model yet');
+    return active;
+  }
+
+  /** The active model, or the one named (NOT_FOUND when unknown). */
+  async model(id?: string | null): Promise<ServingModel> {
+    const serving = await this.registry.serving(id);
+    if (!serving) throw notFound('model', id ?? '(active)');
+    return serving;
+  }
+
+  /** API ratings newer than the model, in row order (later rows win). */
+  private pendingOf(serving: ServingModel, rows: readonly StoredRating[]): StoredRating[] {
+    const through = serving.record.ratingsThroughId;
+    return rows.filter((r) => r.id > through);
+  }
+
+  private pendingAll(serving: ServingModel): StoredRating[] {
+    const all = this.store.list();
+    const through = serving.record.ratingsThroughId;
+    // Rows are in id order: binary search for the first newer one.
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (all[mid].id <= through) lo = mid + 1;
+      else hi = mid;
+    }
+    return all.slice(lo);
+  }
+
+  // ---- movies ---------------------------------------------------------------------------------
+
+  movieExists(movieId: number): boolean {
+    return this.dataset.catalog.has(movieId) || this.active.train.movies.has(movieId);
+  }
+
+  /** Movie ids in the catalog or the training data, ascending (cached per model). */
+  private movieIdList: { modelId: string; ids: Int32Array; titles: string[] } | null = null;
+
+  allMovies(): { ids: Int32Array; titles: string[] } {
+    const active = this.active;
+    if (this.movieIdList?.modelId !== active.id) {
+      const set = new Set<number>(this.dataset.catalog.list().map((m) => m.id));
+      for (const id of active.train.movies.ids) set.add(id);
+      const ids = Int32Array.from(set).sort();
+      const titles = Array.from(ids, (id) => this.dataset.catalog.get(id).title.toLowerCase());
+      this.movieIdList = { modelId: active.id, ids, titles };
+    }
+    return this.movieIdList;
+  }
+
+  /** Movie views by id (null for unknown ids), for the DataLoader. */
+  movies(ids: readonly number[]): Array<MovieView | null> {
+    const active = this.active;
+    const totals = active.movieRatingTotals();
+    const wanted = new Set(ids);
+    // Adjust counts and sums by the pending ratings of the wanted movies.
+    const adjust = new Map<number, { count: number; sum: number }>();
+    for (const r of this.latestPending(active)) {
+      if (!wanted.has(r.movieId)) continue;
+      const a = adjust.get(r.movieId) ?? { count: 0, sum: 0 };
+      const u = active.train.users.indexOf(r.userId);
+      const m = active.train.movies.indexOf(r.movieId);
+      const old = u >= 0 && m >= 0 ? active.train.rating(u, m) : NaN;
+      if (Number.isNaN(old)) a.count += 1;
+      else a.sum -= old;
+      a.sum += r.rating;
+      adjust.set(r.movieId, a);
+    }
+    return ids.map((id) => {
+      if (!this.movieExists(id)) return null;
+      const info: CatalogMovie = this.dataset.catalog.get(id);
+      const m = active.train.movies.indexOf(id);
+      let count = m >= 0 ? totals.count[m] : 0;
+      let sum = m >= 0 ? totals.sum[m] : 0;
+      const a = adjust.get(id);
+      if (a) {
+        count += a.count;
+        sum += a.sum;
+      }
+      return { id, title: info.title, year: info.year, genres: info.genres, ratingCount: count, meanRating: count > 0 ? sum / count : null };
+    });
+  }
+
+  /** The latest pending rating of each (user, movie) pair. */
+  private latestPending(serving: ServingModel): StoredRating[] {
+    const latest = new Map<string, StoredRating>();
+    for (const r of this.pendingAll(serving)) latest.set(`${r.userId}:${r.movieId}`, r);
+    return [...latest.values()];
+  }
+
+  /** A movie's ratings ordered by user id (training data merged with pending API ratings). */
+  movieRatings(movieId: number): RatingView[] {
+    const active = this.active;
+    const t = active.train;
+    const m = t.movies.indexOf(movieId);
+    const byUser = new Map<number, RatingView>();
+    if (m >= 0) {
+      for (let p = t.moviePtr[m]; p < t.moviePtr[m + 1]; p++) {
+        const u = t.movieUsers[p];
+        const userId = t.users.ids[u];
+        byUser.set(userId, { userId, movieId, rating: t.movieRatings[p] * 0.5, date: dayOf(t.userDays, t, u, m), source: 'DATA', ratedAt: null });
+      }
+    }
+    for (const r of this.pendingAll(active)) {
+      if (r.movieId === movieId) byUser.set(r.userId, apiRating(r));
+    }
+    // Ratings up to ratingsThroughId are in the matrix; mark those that came from the API.
+    this.markApiSource(active, byUser, (r) => r.movieId === movieId, (r) => r.userId);
+    return [...byUser.values()].sort((a, b) => a.userId - b.userId);
+  }
+
+  /** Marks ratings in the training matrix that came from the API (same pair, same value, latest row). */
+  private markApiSource(serving: ServingModel, views: Map<number, RatingView>, match: (r: StoredRating) => boolean, key: (r: StoredRating) => number): void {
+    const through = serving.record.ratingsThroughId;
+    for (const r of this.store.list()) {
+      if (r.id > through) break;
+      if (!match(r)) continue;
+      const v = views.get(key(r));
+      if (v && v.source === 'DATA' && v.rating === r.rating) views.set(key(r), { ...v, source: 'API', ratedAt: r.ratedAt });
+    }
+  }
+
+  similarMovies(movieId: number, n: number, metric: SimilarityMetric, minSupport: number): SimilarMovieView[] {
+    if (!Number.isInteger(minSupport) || minSupport < 0) throw badInput('minSupport', minSupport, 'must be a non-negative integer');
+    if (!this.movieExists(movieId)) throw notFound('movie', movieId);
+    const active = this.active;
+    const m = active.train.movies.indexOf(movieId);
+    if (m < 0) return [];
+    const key = `${active.id}:${metric}:${minSupport}`;
+    let scorer = this.scorers.get(key);
+    if (!scorer) {
+      scorer = new SimilarityScorer(active.train, { metric, minSupport });
+      this.scorers.set(key, scorer);
+      while (this.scorers.size > SCORER_CACHE) this.scorers.delete(this.scorers.keys().next().value as string);
+    } else {
+      // Most recently used last.
+      this.scorers.delete(key);
+      this.scorers.set(key, scorer);
+    }
+    return scorer.mostSimilar(m, n).map((nb) => ({ movieId: active.train.movies.ids[nb.movie], similarity: nb.similarity, support: nb.support }));
+  }
+
+  // ---- users ----------------------------------------------------------------------------------
+
+  userExists(userId: number): boolean {
+    return this.active.train.users.has(userId) || this.store.byUser(userId).length > 0;
+  }
+
+  /** User ids with ratings (training data or API), ascending. */
+  allUsers(): Int32Array {
+    const trainIds = this.active.train.users.ids;
+    const extra = [...this.store.users()].filter((id) => !this.active.train.users.has(id));
+    if (extra.length === 0) return trainIds;
+    const out = new Int32Array(trainIds.length + extra.length);
+    out.set(trainIds);
+    out.set(extra, trainIds.length);
+    return out.sort();
+  }
+
+  /** A user's ratings by movie id: the model's training row merged with the user's newer API ratings. */
+  userRatingMap(serving: ServingModel, userId: number): Map<number, RatingView> {
+    const t = serving.train;
+    const u = t.users.indexOf(userId);
+    const byMovie = new Map<number, RatingView>();
+    if (u >= 0) {
+      for (let p = t.userPtr[u]; p < t.userPtr[u + 1]; p++) {
+        const movieId = t.movies.ids[t.userMovies[p]];
+        byMovie.set(movieId, { userId, movieId, rating: t.userRatings[p] * 0.5, date: t.userDays ? isoDay(t.userDays[p]) : null, source: 'DATA', ratedAt: null });
+      }
+    }
+    for (const r of this.pendingOf(serving, this.store.byUser(userId))) byMovie.set(r.movieId, apiRating(r));
+    this.markApiSource(serving, byMovie, (r) => r.userId === userId, (r) => r.movieId);
+    return byMovie;
+  }
+
+  userRatings(userId: number): RatingView[] {
+    return [...this.userRatingMap(this.active, userId).values()].sort((a, b) => a.movieId - b.movieId);
+  }
+
+  users(ids: readonly number[]): Array<UserView | null> {
+    const active = this.active;
+    const t = active.train;
+    return ids.map((id) => {
+      if (!this.userExists(id)) return null;
+      const u = t.users.indexOf(id);
+      if (this.pendingOf(active, this.store.byUser(id)).length === 0 && u >= 0) {
+        let sum = 0;
+        for (let p = t.userPtr[u]; p < t.userPtr[u + 1]; p++) sum += t.userRatings[p];
+        const count = t.userPtr[u + 1] - t.userPtr[u];
+        return { id, ratingCount: count, meanRating: count > 0 ? (sum * 0.5) / count : null };
+      }
+      const ratings = [...this.userRatingMap(active, id).values()];
+      const sum = ratings.reduce((s, r) => s + r.rating, 0);
+      return { id, ratingCount: ratings.length, meanRating: ratings.length > 0 ? sum / ratings.length : null };
+    });
+  }
+
+  // ---- predictions ----------------------------------------------------------------------------
+
+  /**
+   * [p_u, b_u] of a user with API ratings newer than the model: LatentModel.foldInUser over the
+   * user's training ratings and those API ratings (an API rating replaces the training rating of
+   * the same movie), with the model's fold-in λ; cached per model until the user rates again.
+   * Null when the user has no newer API ratings (the model's own factors apply).
+   */
+  foldedVector(serving: ServingModel, userId: number): Float32Array | null {
+    if (this.pendingOf(serving, this.store.byUser(userId)).length === 0) return null;
+    let vector = serving.foldIns.get(userId);
+    if (!vector) {
+      const ratings = [...this.userRatingMap(serving, userId).values()].map((r) => ({ movieId: r.movieId, rating: r.rating }));
+      vector = serving.model.foldInUser(ratings, { reg: serving.foldInReg });
+      serving.foldIns.set(userId, vector);
+    }
+    return vector;
+  }
+
+  predict(serving: ServingModel, userId: number, movieId: number): PredictionView {
+    const t = serving.train;
+    const m = t.movies.indexOf(movieId);
+    const vector = this.foldedVector(serving, userId);
+    const k = serving.k;
+    if (vector) {
+      const knownRatings = [...this.userRatingMap(serving, userId).keys()].some((id) => t.movies.has(id));
+      const userBias = vector[k];
+      let value = serving.mean + userBias;
+      let baseline = value;
+      if (m >= 0) {
+        baseline += serving.movieBias[m];
+        let dot = 0;
+        for (let f = 0; f < k; f++) dot += vector[f] * serving.movieFactors[m * k + f];
+        value = baseline + dot;
+      }
+      const fallbackReason: FallbackReason | null = !knownRatings ? (m < 0 ? 'unknown-user-and-movie' : 'unknown-user') : m < 0 ? 'unknown-movie' : null;
+      return { userId, movieId, rating: clip(this.scale, value), unclipped: value, baseline, fallbackReason, foldedIn: true, modelId: serving.id };
+    }
+    const p = serving.model.predict(userId, movieId);
+    const u = t.users.indexOf(userId);
+    const baseline = serving.mean + (u >= 0 ? serving.userBias[u] : 0) + (m >= 0 ? serving.movieBias[m] : 0);
+    return { userId, movieId, rating: p.rating, unclipped: p.unclipped, baseline, fallbackReason: p.fallback, foldedIn: false, modelId: serving.id };
+  }
+
+  /**
+   * The rated movies that weigh most in a prediction. With the movie factors and biases fixed,
+   * the user's fold-in solves [p_u; b_u] = W Σ_j x_j y_j with x_j = [q_j; 1],
+   * y_j = r_uj − μ − b_j and W = (Σ_j x_j x_jᵀ + diag(λ, …, λ, λ))⁻¹, so the personal part of the
+   * prediction splits exactly over the rated movies:
+   *
+   *   b_u + p_u·q_i = Σ_j c_j,   c_j = ([q_i; 1]ᵀ W x_j) · y_j
+   *
+   * (one (k+1)×(k+1) solve, W[q_i; 1], then a dot product per rated movie). For a folded-in user
+   * the c_j sum exactly to the prediction minus μ + b_i (before clipping); for a user trained with
+   * the model they explain the fold-in of the same ratings, which approximates the trained p_u.
+   * (SVD++'s implicit term is left out of the split.) Returns the n largest |c_j|.
+   */
+  explain(serving: ServingModel, userId: number, movieId: number, n: number): ExplanationItem[] {
+    const t = serving.train;
+    const m = t.movies.indexOf(movieId);
+    if (m < 0) return [];
+    const ratings = [...this.userRatingMap(serving, userId).values()].filter((r) => t.movies.has(r.movieId));
+    if (ratings.length === 0) return [];
+    const k = serving.k;
+    const Q = serving.movieFactors;
+    const ridge = new BiasedRidge(k);
+    ridge.reset();
+    const idx = ratings.map((r) => t.movies.indexOf(r.movieId));
+    const residual = ratings.map((r, j) => r.rating - serving.mean - serving.movieBias[idx[j]]);
+    for (let j = 0; j < ratings.length; j++) ridge.add(Q, idx[j] * k, residual[j]);
+    for (let f = 0; f < k; f++) ridge.b[f] = Q[m * k + f];
+    ridge.b[k] = 1;
+    if (!ridge.solve(serving.foldInReg, serving.foldInReg)) return [];
+    const z = ridge.b;
+    let normI = 0;
+    for (let f = 0; f < k; f++) normI += Q[m * k + f] * Q[m * k + f];
+    const items: ExplanationItem[] = ratings.map((r, j) => {
+      const qj = idx[j] * k;
+      let w = z[k];
+      let dot = 0;
+      let normJ = 0;
+      for (let f = 0; f < k; f++) {
+        w += z[f] * Q[qj + f];
+        dot += Q[m * k + f] * Q[qj + f];
+        normJ += Q[qj + f] * Q[qj + f];
+      }
+      const denom = Math.sqrt(normI * normJ);
+      return { movieId: r.movieId, rating: r.rating, contribution: w * residual[j], factorSimilarity: k === 0 ? null : denom > 0 ? dot / denom : 0 };
+    });
+    items.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.movieId - b.movieId);
+    return items.slice(0, n);
+  }
+
+  recommend(serving: ServingModel, userId: number, n: number, excludeRated: boolean): RecommendationView[] {
+    const vector = this.foldedVector(serving, userId);
+    const recs = vector
+      ? serving.model.recommendForFactors(vector, n, excludeRated ? this.userRatingMap(serving, userId).keys() : [])
+      : serving.model.recommend(userId, n, { excludeRated });
+    return recs.map((r, i) => ({ movieId: r.movieId, score: r.score, rank: i + 1 }));
+  }
+
+  // ---- ratings --------------------------------------------------------------------------------
+
+  /**
+   * Stores a rating durably, then refits the user's factors for every loaded model at once (the
+   * next prediction for the user reflects it). The movie must exist; the user may be new.
+   */
+  rate(userId: number, movieId: number, rating: number): StoredRating {
+    if (!isOnScale(this.scale, rating)) {
+      const s = this.scale;
+      throw badInput('rating', rating, `must be on the rating scale ${s.min}..${s.max} in steps of ${s.step}`);
+    }
+    if (!this.movieExists(movieId)) throw notFound('movie', movieId);
+    const row = this.store.add(userId, movieId, rating);
+    for (const serving of this.registry.loadedModels()) serving.foldIns.delete(userId);
+    this.foldedVector(this.active, userId);
+    return row;
+  }
+}
+
+function clip(scale: RatingScale, v: number): number {
+  return v < scale.min ? scale.min : v > scale.max ? scale.max : v;
+}
+
+function apiRating(r: StoredRating): RatingView {
+  return { userId: r.userId, movieId: r.movieId, rating: r.rating, date: r.ratedAt.slice(0, 10), source: 'API', ratedAt: r.ratedAt };
+}
+
+function isoDay(day: number): string {
+  return new Date(day * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The date of user u's rating of movie m (binary search in u's row), when the data has dates. */
+function dayOf(days: Uint16Array | null, t: { userPtr: Uint32Array; userMovies: Int32Array }, u: number, m: number): string | null {
+  if (!days) return null;
+  let lo = t.userPtr[u];
+  let hi = t.userPtr[u + 1] - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = t.userMovies[mid];
+    if (v < m) lo = mid + 1;
+    else if (v > m) hi = mid - 1;
+    else return isoDay(days[mid]);
+  }
+  return null;
+}

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { encodeRating, workerScript } from '@recsys/data';
+import { createModel, TrainingProgress } from '@recsys/models';
+import { apiError } from '../errors';
+import type { Logger } from '../logger';
+import { ModelRecord, ModelRegistry, newModelId } from './model-registry';
+import type { LocalPubSub } from './pubsub';
+import type { RatingStore } from './rating-store';
+import { MatrixArrays, TrainingJob, TrainingMessage } from './training-job';
+
+export type TrainingStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+export type TrainingTrigger = 'STARTUP' | 'API';
+
+/** Topic of `trainingRunUpdated`: every status change and every epoch. */
+export const TRAINING_RUN_TOPIC = 'TRAINING_RUN_UPDATED';
+
+/** One training run as the API reports it. */
+export interface TrainingRunState {
+  id: string;
+  status: TrainingStatus;
+  trigger: TrainingTrigger;
+  kind: string;
+  /** Full parameters (defaults filled in). */
+  params: Record<string, unknown>;
+  /** Epochs (or iterations) the parameters ask for. */
+  totalEpochs: number | null;
+  /** Progress of every finished epoch. */
+  epochs: TrainingProgress[];
+  /** API ratings included (row ids ≤ ratingsThroughId). */
+  apiRatings: number;
+  ratingsThroughId: number;
+  error: string | null;
+  modelId: string | null;
+  queuedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface TrainingServiceDeps {
+  registry: ModelRegistry;
+  store: RatingStore;
+  /** The loaded data set's ratings (the API ratings are added per run). */
+  base: MatrixArrays;
+  pubsub: LocalPubSub;
+  logger: Logger;
+}
+
+/**
+ * Runs trainings one at a time in a worker thread. A run is QUEUED when accepted, RUNNING once
+ * its worker is online, then SUCCEEDED (its model is now the active one) or FAILED (the active
+ * model is unchanged and the run keeps the error). Asking for a run while one is queued or
+ * running is refused with a CONFLICT error.
+ */
+export class TrainingService {
+  private readonly runs = new Map<string, TrainingRunState>();
+  private current: { run: TrainingRunState; worker: Worker; finished: Promise<void> } | null = null;
+  private closed = false;
+
+  constructor(private readonly deps: TrainingServiceDeps) {}
+
+  get(id: string): TrainingRunState | undefined {
+    return this.runs.get(id);
+  }
+
+  /** Runs, newest first. */
+  list(): TrainingRunState[] {
+    return [...this.runs.values()].reverse();
+  }
+
+  /** The queued or running run, if any. */
+  get running(): TrainingRunState | null {
+    return this.current?.run ?? null;
+  }
+
+  /**
+   * Validates the parameters (an unknown kind, parameter or bad value throws a RangeError before
+   * anything is queued), then queues the run and starts its worker.
+   */
+  start(kind: string, params: Record<string, unknown>, trigger: TrainingTrigger): TrainingRunState {
+    if (this.closed) throw apiError('SERVICE_UNAVAILABLE', 'the server is shutting down');
+    if (this.current) {
+      throw apiError('CONFLICT', `training run ${this.current.run.id} is ${this.current.run.status.toLowerCase()}; wait for it to finish before asking for another`, {
+        runningRunId: this.current.run.id,
+      });
+    }
+    const probe = createModel(kind, params);
+    const full = { ...probe.params } as Record<string, unknown>;
+    const { store, registry, base } = this.deps;
+    const stored = store.list();
+    const extra = { users: new Int32Array(stored.length), movies: new Int32Array(stored.length), ratings: new Uint8Array(stored.length) };
+    stored.forEach((r, j) => {
+      extra.users[j] = r.userId;
+      extra.movies[j] = r.movieId;
+      extra.ratings[j] = encodeRating(r.rating);
+    });
+    const run: TrainingRunState = {
+      id: randomUUID(),
+      status: 'QUEUED',
+      trigger,
+      kind,
+      params: full,
+      totalEpochs: typeof full.epochs === 'number' ? full.epochs : null,
+      epochs: [],
+      apiRatings: stored.length,
+      ratingsThroughId: store.lastId,
+      error: null,
+      modelId: null,
+      queuedAt: new Date(),
+      startedAt: null,
+      finishedAt: null,
+    };
+    const modelId = newModelId(kind);
+    const artifactPath = registry.artifactPath(modelId);
+    const job: TrainingJob = { kind, params: full, base, extra, artifactPath };
+    const script = workerScript(__dirname, 'training-worker');
+    const worker = new Worker(script.filename, { ...script.options, workerData: job });
+    this.runs.set(run.id, run);
+    this.publish(run);
+    this.deps.logger.info({ run: run.id, kind, params: full, apiRatings: stored.length, trigger }, 'training run queued');
+    const finished = new Promise<void>((resolve) => {
+      let settled = false;
+      const settle = (fn: () => Promise<void> | void) => {
+        if (settled) return;
+        settled = true;
+        void Promise.resolve()
+          .then(fn)
+          .catch((error: unknown) => this.fail(run, error))
+          .finally(() => {
+            if (this.current?.run === run) this.current = null;
+            void worker.terminate();
+            resolve();
+          });
+      };
+      worker.on('online', () => {
+        if (run.status !== 'QUEUED') return;
+        run.status = 'RUNNING';
+        run.startedAt = new Date();
+        this.publish(run);
+      });
+      worker.on('message', (message: TrainingMessage) => {
+        if (message.type === 'progress') {
+          run.epochs.push(message.progress);
+          this.publish(run);
+        } else if (message.type === 'error') {
+          settle(() => this.fail(run, new Error(message.message)));
+        } else {
+          settle(async () => {
+            const record: ModelRecord = {
+              id: modelId,
+              kind,
+              params: full,
+              trainedAt: new Date().toISOString(),
+              metrics: message.outcome.metrics,
+              fingerprint: message.outcome.fingerprint,
+              baseCrc32: registry.baseCrc32,
+              ratingsThroughId: run.ratingsThroughId,
+              file: `${modelId}.rmodel`,
+              history: message.outcome.history,
+              trainingRunId: run.id,
+            };
+            await registry.activate(record);
+            run.status = 'SUCCEEDED';
+            run.modelId = modelId;
+            run.finishedAt = new Date();
+            if (!run.startedAt) run.startedAt = run.finishedAt;
+            this.deps.logger.info({ run: run.id, model: modelId, metrics: record.metrics }, 'training run succeeded; model activated');
+            this.publish(run);
+          });
+        }
+      });
+      worker.on('error', (error) => settle(() => this.fail(run, error)));
+      worker.on('exit', (code) => settle(() => this.fail(run, new Error(this.closed ? 'the server shut down during training' : `the training worker exited with code ${code}`))));
+    });
+    this.current = { run, worker, finished };
+    return run;
+  }
+
+  private fail(run: TrainingRunState, error: unknown): void {
+    run.status = 'FAILED';
+    run.error = error instanceof Error ? error.message : String(error);
+    run.finishedAt = new Date();
+    this.deps.logger.error({ run: run.id, error: run.error }, 'training run failed; the active model keeps serving');
+    this.publish(run);
+  }
+
+  private publish(run: TrainingRunState): void {
+    this.deps.pubsub.publish(TRAINING_RUN_TOPIC, run);
+  }
+
+  /** Resolves when the run (if it is the current one) has finished, whatever its outcome. */
+  async waitFor(run: TrainingRunState): Promise<void> {
+    if (this.current?.run === run) await this.current.finished;
+  }
+
+  /** Stops a running training (its run fails) and refuses new ones. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const current = this.current;
+    if (current) {
+      await current.worker.terminate();
+      await current.finished;
+    }
+  }
+}

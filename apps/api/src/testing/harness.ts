@@ -1,0 +1,87 @@
+// Test support (used by the *.spec.ts files): a server in-process on an ephemeral port over a
+// small synthetic data set, a temporary cache directory, and a GraphQL-over-HTTP helper.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildRatingMatrix, generateSynthetic, LoadedDataset, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { ApiConfig, resolveConfig } from '../config';
+import { createLogger } from '../logger';
+import { RunningApi, startApi, StartOptions } from '../server';
+
+export const TEST_TOKEN = 'test-token-0123456789';
+
+/** ~20k ratings, 500 users, 300 movies (seed 7): big enough for similarities, small enough to train in ~0.1 s. */
+export function smallDataset(ratings = 20_000): LoadedDataset {
+  const data = generateSynthetic({ ratings, users: 500, movies: 300, seed: 7 });
+  const { matrix } = buildRatingMatrix(data.list, WHOLE_STARS_1_TO_5);
+  return {
+    matrix,
+    catalog: data.catalog,
+    report: {
+      format: 'synthetic',
+      files: [],
+      bytes: 0,
+      ratings: matrix.nRatings,
+      users: matrix.nUsers,
+      movies: matrix.nMovies,
+      skipped: 0,
+      skippedExamples: [],
+      duplicates: 0,
+      duplicateExamples: [],
+      untitledMovies: 0,
+      seconds: 0,
+    },
+  };
+}
+
+/** A configuration for tests: port 0 on loopback, a temp cache dir, a fixed token, svd with 10 epochs. */
+export function testConfig(cacheDir: string, overrides: Partial<ApiConfig> = {}): ApiConfig {
+  return {
+    ...resolveConfig([], { RECSYS_CACHE_DIR: cacheDir, RECSYS_API_TOKEN: TEST_TOKEN }),
+    port: 0,
+    host: '127.0.0.1',
+    defaultModel: { kind: 'svd', params: { epochs: 10 } },
+    ...overrides,
+  };
+}
+
+export interface GqlResult<T = Record<string, unknown>> {
+  status: number;
+  data: T | null;
+  errors: Array<{ message: string; extensions?: { code?: string; [k: string]: unknown } }> | undefined;
+}
+
+export interface TestApi {
+  api: RunningApi;
+  dir: string;
+  dataset: LoadedDataset;
+  /** POST a GraphQL request; `token: null` sends no Authorization header. */
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, options?: { token?: string | null }): Promise<GqlResult<T>>;
+  close(): Promise<void>;
+}
+
+export async function gqlRequest<T>(url: string, query: string, variables: Record<string, unknown> = {}, token: string | null = TEST_TOKEN): Promise<GqlResult<T>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as { data?: T | null; errors?: GqlResult['errors'] };
+  return { status: res.status, data: body.data ?? null, errors: body.errors };
+}
+
+/** Starts a server over `dataset` (default {@link smallDataset}) and waits until it is ready. */
+export async function startTestApi(options: { dataset?: LoadedDataset; config?: Partial<ApiConfig>; start?: StartOptions; dir?: string } = {}): Promise<TestApi> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'recsys-api-test-'));
+  const dataset = options.dataset ?? smallDataset();
+  const api = await startApi(testConfig(dir, options.config), { loadData: async () => dataset, logger: createLogger('silent'), ...options.start });
+  await api.ready;
+  return {
+    api,
+    dir,
+    dataset,
+    gql: (query, variables, o = {}) => gqlRequest(api.url, query, variables, o.token === undefined ? TEST_TOKEN : o.token),
+    close: async () => {
+      await api.close();
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
