@@ -89,3 +89,97 @@ describe('IdIndex', () => {
     }
   });
 });
+
+describe('buildRatingMatrix over parts, in every input order', () => {
+  type Row = [user: number, movie: number, code: number, day: number];
+
+  /** Plain reference: the last rating (and day) of each (user, movie) pair, sorted by ids. */
+  function reference(rows: readonly Row[]) {
+    const last = new Map<string, Row>();
+    for (const r of rows) last.set(`${r[0]}:${r[1]}`, r);
+    const kept = [...last.values()];
+    const byUser = [...kept].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const byMovie = [...kept].sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+    return { byUser, byMovie, duplicates: rows.length - kept.length };
+  }
+
+  /** The rows cut into parts at the given positions, each part a list with slack behind it. */
+  function partsOf(rows: readonly Row[], cuts: number[], withDays: boolean) {
+    const bounds = [0, ...cuts, rows.length];
+    const parts = [];
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      const b = new RatingListBuilder(4, withDays);
+      for (let k = bounds[i]; k < bounds[i + 1]; k++) b.push(rows[k][0], rows[k][1], rows[k][2], rows[k][3]);
+      parts.push(b.view());
+    }
+    return parts;
+  }
+
+  let seed = 11;
+  const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+
+  function randomRows(n: number, userIds: number[], movieIds: number[], withDays: boolean): Row[] {
+    const rows: Row[] = [];
+    for (let k = 0; k < n; k++) {
+      rows.push([userIds[rnd(userIds.length)], movieIds[rnd(movieIds.length)], 2 * (1 + rnd(5)), withDays ? rnd(20000) : 0]);
+    }
+    return rows;
+  }
+
+  const dense = { users: Array.from({ length: 300 }, (_, i) => 5 + i * 7), movies: Array.from({ length: 60 }, (_, i) => 1 + i * 3) };
+  // Ids far above 2^24 and 8 × the ratings: mapped through an IdIndex rather than a table by id.
+  const sparse = { users: Array.from({ length: 200 }, (_, i) => 2_000_000_000 - i * 9_999_991), movies: [7, 1_999_999_999, 123_456_789, 50_000_000] };
+
+  const orders: Array<[string, (rows: Row[]) => Row[]]> = [
+    ['file order (random)', (rows) => rows],
+    // Stable sorts keep the order of duplicates, so the last one read stays last.
+    ['movie order', (rows) => [...rows].sort((a, b) => a[1] - b[1])],
+    ['user order, rows unsorted', (rows) => [...rows].sort((a, b) => a[0] - b[0])],
+  ];
+
+  for (const [idsName, ids] of [['dense ids', dense], ['sparse ids', sparse]] as const) {
+    for (const [orderName, order] of orders) {
+      for (const withDays of [false, true]) {
+        it(`matches a plain map-based build: ${idsName}, ${orderName}, ${withDays ? 'with' : 'without'} days, 1 or 3 parts`, () => {
+          const rows = order(randomRows(3000, ids.users, ids.movies, withDays));
+          const want = reference(rows);
+          for (const cuts of [[], [1000, 1001], [rows.length >> 1]]) {
+            const { matrix, duplicates, duplicateExamples } = buildRatingMatrix(partsOf(rows, cuts, withDays), WHOLE_STARS_1_TO_5);
+            expect(duplicates).toBe(want.duplicates);
+            expect(duplicateExamples.length).toBe(Math.min(5, want.duplicates));
+            const gotByUser: Row[] = [];
+            for (let u = 0; u < matrix.nUsers; u++) {
+              for (let k = matrix.userPtr[u]; k < matrix.userPtr[u + 1]; k++) {
+                gotByUser.push([matrix.users.ids[u], matrix.movies.ids[matrix.userMovies[k]], matrix.userRatings[k], matrix.userDays ? matrix.userDays[k] : 0]);
+              }
+            }
+            expect(gotByUser).toEqual(want.byUser);
+            expect(matrix.userDays === null).toBe(!withDays);
+            const gotByMovie: Array<[number, number, number]> = [];
+            for (let m = 0; m < matrix.nMovies; m++) {
+              for (let k = matrix.moviePtr[m]; k < matrix.moviePtr[m + 1]; k++) {
+                gotByMovie.push([matrix.users.ids[matrix.movieUsers[k]], matrix.movies.ids[m], matrix.movieRatings[k]]);
+              }
+            }
+            expect(gotByMovie).toEqual(want.byMovie.map(([u, m, r]) => [u, m, r]));
+          }
+        });
+      }
+    }
+  }
+
+  it('keeps the later part’s rating of a pair repeated across parts, and reports it', () => {
+    const parts = partsOf([[4, 9, 2, 0], [3, 9, 6, 0], [4, 9, 10, 0]], [2], false);
+    const { matrix, duplicates, duplicateExamples } = buildRatingMatrix(parts, WHOLE_STARS_1_TO_5);
+    expect(duplicates).toBe(1);
+    expect(duplicateExamples).toEqual([{ user: 4, movie: 9 }]);
+    expect(matrix.rating(matrix.users.indexOf(4), 0)).toBe(5);
+    expect([...matrix.movieRatings]).toEqual([6, 10]);
+  });
+
+  it('builds an empty matrix from no ratings and refuses negative ids', () => {
+    const empty = buildRatingMatrix([], WHOLE_STARS_1_TO_5).matrix;
+    expect([empty.nUsers, empty.nMovies, empty.nRatings, empty.userPtr.length, empty.moviePtr.length]).toEqual([0, 0, 0, 1, 1]);
+    expect(() => buildRatingMatrix(partsOf([[-1, 2, 2, 0]], [], false), WHOLE_STARS_1_TO_5)).toThrow(RangeError);
+  });
+});

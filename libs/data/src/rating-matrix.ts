@@ -201,6 +201,23 @@ export class RatingListBuilder {
     }
   }
 
+  /**
+   * The list as views of the first `length` entries of the builder's arrays, without copying:
+   * for a list that is consumed at once (e.g. by `buildRatingMatrix`). Push no more afterwards.
+   * Unused capacity costs address space only: pages of a large typed array that were never
+   * written are not resident.
+   */
+  view(): RatingList {
+    const n = this.n;
+    return {
+      length: n,
+      users: this.users.subarray(0, n),
+      movies: this.movies.subarray(0, n),
+      ratings: this.ratings.subarray(0, n),
+      days: this.days === null ? null : this.days.subarray(0, n),
+    };
+  }
+
   /** The list, trimmed to its length (copies only when there is slack). */
   finish(): RatingList {
     const n = this.n;
@@ -225,193 +242,328 @@ export interface BuildResult {
 }
 
 /**
- * Build a RatingMatrix from a RatingList in O(n) time by radix sort, moving the data itself so
- * that every pass reads sequentially and writes into at most 2,048 streams (cache-friendly):
+ * Build a RatingMatrix from a RatingList in O(n + largest id) time by counting sorts. `list` may
+ * also be consecutive parts of one list (e.g. the halves two threads parsed): they are read in
+ * order, as if concatenated, without copying them together first.
  *
- * 1. LSD radix sort by external user id (11 bits a pass; 2 passes for Netflix's ids < 2^22),
- *    stable, carrying (movie index, rating) packed in one Uint32 and the day. Internal user
- *    indices are the ranks of the distinct sorted ids, so no id lookup is needed for users.
- * 2. Each user's row is put in ascending movie order by a stable sort when it is not already
- *    (Netflix and MovieLens 20M+ files arrive sorted, so this is usually one check per row).
- * 3. Equal (user, movie) pairs are then adjacent in input order: the last one read wins.
- * 4. The by-movie layout is a counting-sort transpose of the rows (users ascending per movie).
+ * 1. One pass finds the largest ids and whether the ratings already come in movie order (Netflix
+ *    files do) or in user order (MovieLens ratings.csv).
+ * 2. Movie and user ids are counted in tables indexed by the id itself (when the largest id is
+ *    below 2^24 or 8 × the ratings, as in `IdIndex`; otherwise ids are first mapped through an
+ *    IdIndex). The prefix sums of the user counts give the row starts, and internal index i is the
+ *    i-th smallest id, so no sort of ids is needed.
+ * 3. When the input is in neither order, a stable counting sort by movie puts it in movie order.
+ * 4. A stable scatter by user writes the by-user rows; in movie-ordered input each row comes out
+ *    in ascending movie order, and user-ordered input has its rows sorted where they are not.
+ * 5. Equal (user, movie) pairs are then adjacent in input order: the last one read wins.
+ * 6. The by-movie layout is a counting-sort transpose of the rows (users ascending per movie).
+ *
+ * Measured on 10 M Netflix-like ratings (50,000 users, 1,786 movies, movie-ordered) on one core:
+ * ~0.40 s, against ~0.61 s for the former two-pass LSD radix sort by user id (11 bits a pass)
+ * with a per-row movie sort.
  */
-export function buildRatingMatrix(list: RatingList, scale: RatingScale): BuildResult {
-  const n = list.length;
-  const movies = IdIndex.fromValues(list.movies, n);
-  const nM = movies.size;
+export function buildRatingMatrix(list: RatingList | readonly RatingList[], scale: RatingScale): BuildResult {
+  const parts: readonly RatingList[] = isPartList(list) ? list : [list];
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const withDays = parts.some((p) => p.days !== null);
+  const { maxUser, maxMovie, movieOrdered, userOrdered } = scanIds(parts);
+
+  // Movie keys: the ids themselves with an id → index table, or indices with an identity table.
+  const movieSide = keyed(parts, (p) => p.movies, maxMovie, n, true);
+  const nM = movieSide.ids.length;
   if (nM >= 1 << 24) throw new RangeError(`buildRatingMatrix: ${nM} movies; at most 16,777,215 are supported`);
+  const movies = IdIndex.fromSorted(movieSide.ids);
+  const userSide = keyed(parts, (p) => p.users, maxUser, n, false);
+  const nU = userSide.ids.length;
+  const users = IdIndex.fromSorted(userSide.ids);
 
-  // Packed payload: movie index in the high 24 bits, rating code in the low 8.
-  const packedIn = new Uint32Array(n);
-  packMovieRatings(movies.mapAll(list.movies, n), list.ratings, n, packedIn);
-  const { keys, packed, days } = radixSortByUser(list.users.subarray(0, n), packedIn, list.days === null ? null : list.days.subarray(0, n));
+  // Row starts by user key; `next` becomes the write position of each user key (keys without
+  // rows get the start of the next row, so that `next` ascends).
+  const userPtr = new Uint32Array(nU + 1);
+  const next = userSide.counts;
+  for (let key = 0, u = 0, run = 0; key < next.length; key++) {
+    const c = next[key];
+    next[key] = run;
+    if (c === 0) continue;
+    userPtr[u++] = run;
+    run += c;
+  }
+  userPtr[nU] = n;
 
-  // Distinct users and row starts, from the sorted ids in one sequential pass.
-  const distinct = countDistinctSorted(keys, n);
-  const userIds = new Int32Array(distinct);
-  const uPtr = new Uint32Array(distinct + 1);
-  rowStarts(keys, n, userIds, uPtr);
-  const users = IdIndex.fromSorted(userIds);
-  const nU = distinct;
-
-  sortRowsByMovie(packed, days, uPtr, nU);
+  const rowMovies = new Int32Array(n);
+  const rowRatings = new Uint8Array(n);
+  const rowDays = withDays ? new Uint16Array(n) : null;
+  let spare: Int32Array;
+  if (movieOrdered || userOrdered) {
+    spare = scatterByUser(parts, userSide.keys, movieSide.keys, movieSide.table, next, rowMovies, rowRatings, rowDays, withDays);
+    // User-ordered input keeps each row in file order, which need not be movie order.
+    if (!movieOrdered) sortRowsByMovie(rowMovies, rowRatings, rowDays, userPtr, nU);
+  } else {
+    const g = groupByMovie(parts, userSide.keys, movieSide, nM, n, withDays);
+    const grouped: RatingList = { length: n, users: g.userKeys, movies: g.movies, ratings: g.ratings, days: g.days };
+    spare = scatterByUser([grouped], [g.userKeys], [g.movies], identity(nM), next, rowMovies, rowRatings, rowDays, withDays);
+  }
 
   // Deduplicate inside each row: keep the last of each run of equal movies.
-  const userPtr = new Uint32Array(nU + 1);
   const duplicateRows: number[] = [];
   const duplicateMovies: number[] = [];
-  const nr = dropDuplicates(packed, days, uPtr, userPtr, nU, duplicateRows, duplicateMovies);
+  const nr = dropDuplicates(rowMovies, rowRatings, rowDays, userPtr, nU, duplicateRows, duplicateMovies);
   const duplicates = n - nr;
-  const duplicateExamples = duplicateRows.map((u, e) => ({ user: userIds[u], movie: movies.ids[duplicateMovies[e]] }));
-
-  const userMovies = new Int32Array(nr);
-  const userRatings = new Uint8Array(nr);
-  unpackMovieRatings(packed, nr, userMovies, userRatings);
-  const userDays = days === null ? null : nr === n ? days : days.slice(0, nr);
+  const duplicateExamples = duplicateRows.map((u, e) => ({ user: users.ids[u], movie: movies.ids[duplicateMovies[e]] }));
+  const userMovies = nr === n ? rowMovies : rowMovies.slice(0, nr);
+  const userRatings = nr === n ? rowRatings : rowRatings.slice(0, nr);
+  const userDays = rowDays === null || nr === n ? rowDays : rowDays.slice(0, nr);
 
   const moviePtr = new Uint32Array(nM + 1);
-  const movieUsers = new Int32Array(nr);
+  if (nr === n) moviePtr.set(movieSide.countsByIndex, 1);
+  else for (let j = 0; j < nr; j++) moviePtr[userMovies[j] + 1]++;
+  for (let m = 0; m < nM; m++) moviePtr[m + 1] += moviePtr[m];
+  // The first pass's scratch array of user keys is free again and has the right type and size.
+  const movieUsers = nr === n ? spare : new Int32Array(nr);
   const movieRatings = new Uint8Array(nr);
   transpose(userPtr, userMovies, userRatings, nU, nM, moviePtr, movieUsers, movieRatings);
 
-  const matrix = new RatingMatrix(
-    users,
-    movies,
-    scale,
-    userPtr,
-    userMovies,
-    userRatings,
-    userDays,
-    moviePtr,
-    movieUsers,
-    movieRatings,
-  );
+  const matrix = new RatingMatrix(users, movies, scale, userPtr, userMovies, userRatings, userDays, moviePtr, movieUsers, movieRatings);
   return { matrix, duplicates, duplicateExamples };
 }
 
-function packMovieRatings(mIdx: Int32Array, ratings: Uint8Array, n: number, out: Uint32Array): void {
-  for (let k = 0; k < n; k++) out[k] = ((mIdx[k] << 8) | ratings[k]) >>> 0;
+function isPartList(list: RatingList | readonly RatingList[]): list is readonly RatingList[] {
+  return Array.isArray(list);
 }
 
-function unpackMovieRatings(packed: Uint32Array, n: number, movies: Int32Array, ratings: Uint8Array): void {
-  for (let k = 0; k < n; k++) {
-    const v = packed[k];
-    movies[k] = v >>> 8;
-    ratings[k] = v & 255;
-  }
-}
-
-const RADIX_BITS = 11;
-const RADIX = 1 << RADIX_BITS;
-
-/** Stable LSD radix sort of (user id, packed, day) by user id. Returns new arrays. */
-function radixSortByUser(
-  userIdsIn: Int32Array,
-  packedIn: Uint32Array,
-  daysIn: Uint16Array | null,
-): { keys: Int32Array; packed: Uint32Array; days: Uint16Array | null } {
-  const n = userIdsIn.length;
-  let maxId = 0;
-  for (let k = 0; k < n; k++) if (userIdsIn[k] > maxId) maxId = userIdsIn[k];
-  const bits = Math.max(1, 32 - Math.clz32(maxId));
-  const passes = Math.ceil(bits / RADIX_BITS);
-  let keys: Int32Array = userIdsIn;
-  let packed: Uint32Array = packedIn;
-  let days: Uint16Array | null = daysIn;
-  let keysOut: Int32Array = new Int32Array(n);
-  let packedOut: Uint32Array = new Uint32Array(n);
-  let daysOut: Uint16Array | null = days === null ? null : new Uint16Array(n);
-  const next = new Uint32Array(RADIX);
-  for (let pass = 0; pass < passes; pass++) {
-    const shift = pass * RADIX_BITS;
-    radixPass(keys, packed, days, keysOut, packedOut, daysOut, shift, next, n);
-    // The first pass reads the caller's arrays; afterwards the two buffers alternate.
-    const k2 = keys === userIdsIn ? new Int32Array(n) : keys;
-    const p2 = packed === packedIn ? new Uint32Array(n) : packed;
-    const d2 = days === null ? null : days === daysIn ? new Uint16Array(n) : days;
-    keys = keysOut;
-    packed = packedOut;
-    days = daysOut;
-    keysOut = k2;
-    packedOut = p2;
-    daysOut = d2;
-  }
-  if (keys === userIdsIn) {
-    // No pass ran (n = 0): still hand back copies the caller may own.
-    return { keys: keys.slice(), packed: packed.slice(), days: days === null ? null : days.slice() };
-  }
-  return { keys, packed, days };
-}
-
-function radixPass(
-  keys: Int32Array,
-  packed: Uint32Array,
-  days: Uint16Array | null,
-  keysOut: Int32Array,
-  packedOut: Uint32Array,
-  daysOut: Uint16Array | null,
-  shift: number,
-  next: Uint32Array,
-  n: number,
-): void {
-  next.fill(0);
-  const mask = RADIX - 1;
-  for (let k = 0; k < n; k++) next[(keys[k] >>> shift) & mask]++;
-  let sum = 0;
-  for (let b = 0; b < RADIX; b++) {
-    const c = next[b];
-    next[b] = sum;
-    sum += c;
-  }
-  if (days !== null && daysOut !== null) {
+/** Largest ids, and whether movie ids (user ids) never decrease over the concatenated parts. */
+function scanIds(parts: readonly RatingList[]): { maxUser: number; maxMovie: number; movieOrdered: boolean; userOrdered: boolean } {
+  let maxUser = -1;
+  let maxMovie = -1;
+  let movieDescents = 0;
+  let userDescents = 0;
+  let prevUser = 0;
+  let prevMovie = 0;
+  let negative = 0;
+  for (const p of parts) {
+    const users = p.users;
+    const movies = p.movies;
+    const n = p.length;
     for (let k = 0; k < n; k++) {
-      const key = keys[k];
-      const j = next[(key >>> shift) & mask]++;
-      keysOut[j] = key;
-      packedOut[j] = packed[k];
-      daysOut[j] = days[k];
+      const u = users[k];
+      const m = movies[k];
+      negative |= u | m;
+      if (u > maxUser) maxUser = u;
+      if (m > maxMovie) maxMovie = m;
+      if (m < prevMovie) movieDescents++;
+      if (u < prevUser) userDescents++;
+      prevUser = u;
+      prevMovie = m;
+    }
+  }
+  if (negative < 0) throw new RangeError('buildRatingMatrix: negative user or movie id');
+  return { maxUser, maxMovie, movieOrdered: movieDescents === 0, userOrdered: userDescents === 0 };
+}
+
+/**
+ * One side (users or movies) of the ratings as keys for counting: `keys[i]` holds, for part i,
+ * the ids themselves when a table over every id up to the largest is affordable (the same rule as
+ * IdIndex: largest id below 2^24 or below 8 × the ratings), else the internal indices from an
+ * IdIndex. `table` maps a key to the internal index, `counts` counts ratings per key.
+ */
+interface KeyedSide {
+  ids: Int32Array;
+  keys: Int32Array[];
+  table: Int32Array;
+  counts: Uint32Array;
+  countsByIndex: Uint32Array;
+}
+
+function keyed(parts: readonly RatingList[], field: (p: RatingList) => Int32Array, maxId: number, n: number, withTable: boolean): KeyedSide {
+  let keys: Int32Array[];
+  let range: number;
+  let sparse: IdIndex | null = null;
+  if (maxId < 16_777_216 || maxId < 8 * n) {
+    keys = parts.map((p) => field(p).subarray(0, p.length));
+    range = maxId + 1;
+  } else {
+    const all = new Int32Array(n);
+    let at = 0;
+    for (const p of parts) {
+      all.set(field(p).subarray(0, p.length), at);
+      at += p.length;
+    }
+    sparse = IdIndex.fromValues(all, n);
+    keys = parts.map((p) => sparse!.mapAll(field(p), p.length));
+    range = sparse.size;
+  }
+  const counts = new Uint32Array(range);
+  for (const k of keys) countKeys(k, counts);
+  let distinct = 0;
+  for (let key = 0; key < range; key++) if (counts[key] !== 0) distinct++;
+  const ids = new Int32Array(distinct);
+  const table = new Int32Array(withTable ? range : 0);
+  const countsByIndex = new Uint32Array(distinct);
+  for (let key = 0, i = 0; key < range; key++) {
+    if (counts[key] === 0) continue;
+    ids[i] = sparse === null ? key : sparse.ids[key];
+    if (withTable) table[key] = i;
+    countsByIndex[i++] = counts[key];
+  }
+  return { ids, keys, table, counts, countsByIndex };
+}
+
+function countKeys(keys: Int32Array, counts: Uint32Array): void {
+  for (let k = 0; k < keys.length; k++) counts[keys[k]]++;
+}
+
+function identity(n: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}
+
+/** Stable counting sort of all parts by movie index: user keys, movie indices, ratings, days. */
+function groupByMovie(
+  parts: readonly RatingList[],
+  userKeys: Int32Array[],
+  movieSide: KeyedSide,
+  nM: number,
+  n: number,
+  withDays: boolean,
+): { userKeys: Int32Array; movies: Int32Array; ratings: Uint8Array; days: Uint16Array | null } {
+  const next = new Uint32Array(nM);
+  for (let m = 1; m < nM; m++) next[m] = next[m - 1] + movieSide.countsByIndex[m - 1];
+  const outUsers = new Int32Array(n);
+  const outMovies = new Int32Array(n);
+  const outRatings = new Uint8Array(n);
+  const outDays = withDays ? new Uint16Array(n) : null;
+  const table = movieSide.table;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    const uk = userKeys[i];
+    const mk = movieSide.keys[i];
+    const ratings = p.ratings;
+    const days = p.days;
+    for (let k = 0; k < p.length; k++) {
+      const m = table[mk[k]];
+      const j = next[m]++;
+      outUsers[j] = uk[k];
+      outMovies[j] = m;
+      outRatings[j] = ratings[k];
+      if (days !== null) outDays![j] = days[k];
+    }
+  }
+  return { userKeys: outUsers, movies: outMovies, ratings: outRatings, days: outDays };
+}
+
+/**
+ * Buckets of user keys in the first pass of `scatterByUser`: 2^8, so that its 2 or 3 write
+ * streams per bucket stay within the cache and the TLB. Measured on 10 M ratings (whole build):
+ * ~400 ms with 2^8 buckets, ~450 ms with 2^11.
+ */
+const BUCKET_BITS = 8;
+
+/**
+ * Stable scatter of every part into the by-user rows: rating k goes to position
+ * `next[userKeys[k]]++` (`next` holds the row starts by user key and ends as the row ends).
+ *
+ * Written directly, each of 50,000+ users would be a write stream of its own and nearly every
+ * write a cache miss (measured: ~350 ms for 10 M ratings). So it goes in two passes: the first
+ * moves each rating (movie index and rating packed in one word) into the output range of its
+ * bucket of 2^s consecutive user keys (at most 2^BUCKET_BITS buckets, hence few streams), the
+ * second scatters each bucket within its range, which is small enough to stay in cache. Both
+ * passes are stable, so input order survives within each row.
+ *
+ * @returns the first pass's scratch array of user keys (n entries), free for the caller to reuse
+ */
+function scatterByUser(
+  parts: readonly RatingList[],
+  userKeys: readonly Int32Array[],
+  movieKeys: readonly Int32Array[],
+  movieTable: Int32Array,
+  next: Uint32Array,
+  outMovies: Int32Array,
+  outRatings: Uint8Array,
+  outDays: Uint16Array | null,
+  withDays: boolean,
+): Int32Array {
+  const range = next.length;
+  const n = outMovies.length;
+  if (n === 0) return new Int32Array(0);
+  const shift = Math.max(0, 32 - Math.clz32(Math.max(1, range - 1)) - BUCKET_BITS);
+  // Bucket b holds the keys [b << shift, (b + 1) << shift); row starts ascend with the key (keys
+  // without rows hold the start of the next row), so its output range starts at next[b << shift].
+  const nBuckets = ((range - 1) >>> shift) + 1;
+  const bucketNext = new Uint32Array(nBuckets);
+  for (let b = 0; b < nBuckets; b++) bucketNext[b] = next[b << shift];
+  const tmpKeys = new Int32Array(n);
+  const tmpPacked = new Uint32Array(n);
+  const tmpDays = withDays ? new Uint16Array(n) : null;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    bucketPart(userKeys[i], movieKeys[i], movieTable, p.ratings, p.days, p.length, bucketNext, shift, tmpKeys, tmpPacked, tmpDays);
+  }
+  if (tmpDays !== null && outDays !== null) {
+    for (let j = 0; j < n; j++) {
+      const p = next[tmpKeys[j]]++;
+      const v = tmpPacked[j];
+      outMovies[p] = v >>> 8;
+      outRatings[p] = v & 255;
+      outDays[p] = tmpDays[j];
     }
   } else {
+    for (let j = 0; j < n; j++) {
+      const p = next[tmpKeys[j]]++;
+      const v = tmpPacked[j];
+      outMovies[p] = v >>> 8;
+      outRatings[p] = v & 255;
+    }
+  }
+  return tmpKeys;
+}
+
+/** One part's ratings moved to position `bucketNext[key >>> shift]++`, with (movie index << 8 | rating) packed. */
+function bucketPart(
+  userKeys: Int32Array,
+  movieKeys: Int32Array,
+  movieTable: Int32Array,
+  ratings: Uint8Array,
+  days: Uint16Array | null,
+  n: number,
+  bucketNext: Uint32Array,
+  shift: number,
+  outKeys: Int32Array,
+  outPacked: Uint32Array,
+  outDays: Uint16Array | null,
+): void {
+  if (days !== null && outDays !== null) {
     for (let k = 0; k < n; k++) {
-      const key = keys[k];
-      const j = next[(key >>> shift) & mask]++;
-      keysOut[j] = key;
-      packedOut[j] = packed[k];
+      const key = userKeys[k];
+      const j = bucketNext[key >>> shift]++;
+      outKeys[j] = key;
+      outPacked[j] = (movieTable[movieKeys[k]] << 8) | ratings[k];
+      outDays[j] = days[k];
+    }
+  } else {
+    // Without days in this part the output's days stay 0.
+    for (let k = 0; k < n; k++) {
+      const key = userKeys[k];
+      const j = bucketNext[key >>> shift]++;
+      outKeys[j] = key;
+      outPacked[j] = (movieTable[movieKeys[k]] << 8) | ratings[k];
     }
   }
-}
-
-function countDistinctSorted(keys: Int32Array, n: number): number {
-  let d = 0;
-  for (let k = 0; k < n; k++) if (k === 0 || keys[k] !== keys[k - 1]) d++;
-  return d;
-}
-
-function rowStarts(keys: Int32Array, n: number, userIds: Int32Array, uPtr: Uint32Array): void {
-  let u = -1;
-  for (let k = 0; k < n; k++) {
-    if (k === 0 || keys[k] !== keys[k - 1]) {
-      u++;
-      userIds[u] = keys[k];
-      uPtr[u] = k;
-    }
-  }
-  uPtr[u + 1] = n;
 }
 
 /**
  * Sorts each row by movie, stably (equal movies keep their input order), when it is not sorted
- * already. The movie sits in the high 24 bits of `packed`, so comparing packed >>> 8 suffices.
+ * already.
  */
-function sortRowsByMovie(packed: Uint32Array, days: Uint16Array | null, uPtr: Uint32Array, nU: number): void {
+function sortRowsByMovie(movies: Int32Array, ratings: Uint8Array, days: Uint16Array | null, uPtr: Uint32Array, nU: number): void {
   let keys = new Float64Array(0);
   for (let u = 0; u < nU; u++) {
     const start = uPtr[u];
     const end = uPtr[u + 1];
     let sorted = true;
     for (let j = start + 1; j < end; j++) {
-      if (packed[j] >>> 8 < packed[j - 1] >>> 8) {
+      if (movies[j] < movies[j - 1]) {
         sorted = false;
         break;
       }
@@ -421,14 +573,16 @@ function sortRowsByMovie(packed: Uint32Array, days: Uint16Array | null, uPtr: Ui
     if (keys.length < len) keys = new Float64Array(Math.max(len, 2 * keys.length));
     // key = movie · 2^26 + offset in the row: exact in a double, unique, and ordering by it is
     // the stable order by movie. The offset then says where each entry came from.
-    for (let j = 0; j < len; j++) keys[j] = (packed[start + j] >>> 8) * 67108864 + j;
+    for (let j = 0; j < len; j++) keys[j] = movies[start + j] * 67108864 + j;
     const view = keys.subarray(0, len);
     view.sort();
-    const rowPacked = packed.slice(start, end);
+    const rowRatings = ratings.slice(start, end);
     const rowDays = days === null ? null : days.slice(start, end);
     for (let j = 0; j < len; j++) {
-      const from = view[j] % 67108864;
-      packed[start + j] = rowPacked[from];
+      const key = view[j];
+      const from = key % 67108864;
+      movies[start + j] = (key - from) / 67108864;
+      ratings[start + j] = rowRatings[from];
       if (days !== null) days[start + j] = rowDays![from];
     }
   }
@@ -436,40 +590,46 @@ function sortRowsByMovie(packed: Uint32Array, days: Uint16Array | null, uPtr: Ui
 
 /**
  * Compacts the rows in place, dropping all but the last of equal adjacent movies in each row;
- * fills userPtr. Up to 5 dropped (row, movie) pairs go to the example lists.
+ * rewrites userPtr. Up to 5 dropped (row, movie) pairs go to the example lists.
  */
 function dropDuplicates(
-  packed: Uint32Array,
+  movies: Int32Array,
+  ratings: Uint8Array,
   days: Uint16Array | null,
-  uPtr: Uint32Array,
   userPtr: Uint32Array,
   nU: number,
   exampleRows: number[],
   exampleMovies: number[],
 ): number {
   let write = 0;
+  let start = 0;
   for (let u = 0; u < nU; u++) {
-    const end = uPtr[u + 1];
-    for (let j = uPtr[u]; j < end; j++) {
-      if (j + 1 < end && packed[j + 1] >>> 8 === packed[j] >>> 8) {
+    const end = userPtr[u + 1];
+    for (let j = start; j < end; j++) {
+      if (j + 1 < end && movies[j + 1] === movies[j]) {
         if (exampleRows.length < 5) {
           exampleRows.push(u);
-          exampleMovies.push(packed[j] >>> 8);
+          exampleMovies.push(movies[j]);
         }
         continue;
       }
       if (write !== j) {
-        packed[write] = packed[j];
+        movies[write] = movies[j];
+        ratings[write] = ratings[j];
         if (days !== null) days[write] = days[j];
       }
       write++;
     }
+    start = end;
     userPtr[u + 1] = write;
   }
   return write;
 }
 
-/** By-movie (CSC) arrays from by-user (CSR) ones; users come out ascending within each movie. */
+/**
+ * By-movie (CSC) arrays from by-user (CSR) ones; users come out ascending within each movie.
+ * `moviePtr` holds the column starts already.
+ */
 function transpose(
   userPtr: Uint32Array,
   userMovies: Int32Array,
@@ -480,9 +640,6 @@ function transpose(
   movieUsers: Int32Array,
   movieRatings: Uint8Array,
 ): void {
-  const nr = userMovies.length;
-  for (let j = 0; j < nr; j++) moviePtr[userMovies[j] + 1]++;
-  for (let m = 0; m < nM; m++) moviePtr[m + 1] += moviePtr[m];
   const next = moviePtr.slice(0, nM);
   for (let u = 0; u < nU; u++) {
     const end = userPtr[u + 1];

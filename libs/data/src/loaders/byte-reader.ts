@@ -46,19 +46,28 @@ export type ChunkHandler = (buf: Buffer, start: number, end: number) => void;
 export class ChunkReader {
   private buf: Buffer | null = null;
 
-  constructor(private readonly chunkBytes = CHUNK_BYTES) {}
+  constructor(readonly chunkBytes = CHUNK_BYTES) {}
 
-  /** Read `path` and hand every run of complete lines to `onChunk`. Returns the number of bytes read. */
-  async forEachChunk(path: string, onChunk: ChunkHandler, progress?: ByteProgress): Promise<number> {
+  /**
+   * Read `path` and hand every run of complete lines to `onChunk`. Returns the number of bytes read.
+   *
+   * With `from`/`to`, only the bytes [from, to) are read, as if they were the whole file (a BOM is
+   * dropped only at byte 0). Callers split a file at line starts (just after a `\n`) so that
+   * every line falls in exactly one range.
+   */
+  async forEachChunk(path: string, onChunk: ChunkHandler, progress?: ByteProgress, from = 0, to = Infinity): Promise<number> {
     let buf = this.buf ?? (this.buf = Buffer.allocUnsafe(this.chunkBytes));
     const file = await fsp.open(path, 'r');
     let total = 0;
     try {
       let carry = 0; // bytes buf[0, carry) are an unfinished line from the previous read
-      let first = true;
+      let first = from === 0;
+      let position = from;
       for (;;) {
         if (carry === buf.length) buf = this.grow(carry);
-        const { bytesRead } = await file.read(buf, carry, buf.length - carry, null);
+        const want = Math.min(buf.length - carry, to - position);
+        const { bytesRead } = want > 0 ? await file.read(buf, carry, want, position) : { bytesRead: 0 };
+        position += bytesRead;
         total += bytesRead;
         if (progress && bytesRead > 0) progress.add(bytesRead);
         let end = carry + bytesRead;
@@ -73,8 +82,8 @@ export class ChunkReader {
           if (end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
         }
         if (bytesRead === 0) {
-          // End of file: a last line without a newline is still a line; terminate it. There is
-          // room: the read was offered buf.length - carry > 0 bytes.
+          // End of file (or range): a last line without a newline is still a line; terminate it.
+          // There is room: carry < buf.length (the buffer grows when a line fills it).
           if (end > pos) {
             buf[end++] = LF;
             onChunk(buf, pos, end);
@@ -206,4 +215,33 @@ function digits(buf: Buffer, start: number, end: number): number {
 export function fieldText(buf: Buffer, start: number, end: number): string {
   const text = buf.toString('latin1', start, Math.min(end, start + 40));
   return end - start > 40 ? `${text}…` : text;
+}
+
+/**
+ * Where to split bytes [0, size) of a file into `parts` ranges of about equal size, each starting
+ * at a line start: each cut is moved forward to just after the next `\n`. Returns the range
+ * boundaries [0, c1, …, size] (fewer ranges when a cut finds no newline or cuts coincide).
+ */
+export async function lineAlignedCuts(path: string, size: number, parts: number): Promise<number[]> {
+  const cuts = [0];
+  const file = await fsp.open(path, 'r');
+  try {
+    const window = Buffer.allocUnsafe(64 << 10);
+    for (let i = 1; i < parts; i++) {
+      let at = Math.max(cuts[cuts.length - 1], Math.floor((size * i) / parts) - 1);
+      let cut = -1;
+      while (cut < 0 && at < size) {
+        const { bytesRead } = await file.read(window, 0, window.length, at);
+        if (bytesRead === 0) break;
+        const nl = window.indexOf(LF);
+        if (nl >= 0 && nl < bytesRead) cut = at + nl + 1;
+        else at += bytesRead;
+      }
+      if (cut > cuts[cuts.length - 1] && cut < size) cuts.push(cut);
+    }
+  } finally {
+    await file.close();
+  }
+  cuts.push(size);
+  return cuts;
 }

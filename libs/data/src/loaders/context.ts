@@ -4,11 +4,16 @@ import { IssueLog } from './issues';
 import { LoadOptions } from './options';
 import { fileSize } from './plan';
 
+/** Rating files of at least this size are read on two threads (smaller ones are not worth a thread). */
+export const PARALLEL_MIN_BYTES = 8 << 20;
+
 /**
  * State shared by the readers of one load: the malformed-row log, the reused line buffer, the
  * byte progress over every planned file, and the files and bytes actually read (for the report).
  */
 export class LoadContext {
+  /** Files of at least this many bytes are read on two threads (tests lower it to split tiny files). */
+  parallelMinBytes = PARALLEL_MIN_BYTES;
   readonly issues: IssueLog;
   readonly reader: ChunkReader;
   readonly progress: ByteProgress;
@@ -27,10 +32,14 @@ export class LoadContext {
     this.progress = new ByteProgress(total, options.onProgress);
   }
 
-  /** Stream a file in chunks of whole lines (see `ChunkReader.forEachChunk`), recording it for the report. */
-  async forEachChunk(path: string, onChunk: ChunkHandler): Promise<void> {
-    this.files.push(path);
-    this.bytes += await this.reader.forEachChunk(path, onChunk, this.progress);
+  /**
+   * Stream a file, or its bytes [from, to), in chunks of whole lines (see
+   * `ChunkReader.forEachChunk`), recording the file (once: for the range that starts it) and the
+   * bytes read for the report.
+   */
+  async forEachChunk(path: string, onChunk: ChunkHandler, from = 0, to = Infinity): Promise<void> {
+    if (from === 0) this.files.push(path);
+    this.bytes += await this.reader.forEachChunk(path, onChunk, this.progress, from, to);
   }
 
   /** Read a small file (titles) whole, recording it for the report. */

@@ -20,4 +20,17 @@ export class IssueLog {
     this.skipped++;
     if (this.examples.length < MAX_SKIPPED_EXAMPLES) this.examples.push({ file, line, reason });
   }
+
+  /**
+   * Take over the skipped rows another reader logged (a worker thread reading a later part of
+   * the file): its count, and its examples with line numbers shifted by `lineOffset` (the lines
+   * before that part), kept while there is room for examples.
+   */
+  absorb(skipped: number, examples: readonly ImportIssue[], lineOffset: number): void {
+    this.skipped += skipped;
+    for (const e of examples) {
+      if (this.examples.length >= MAX_SKIPPED_EXAMPLES) break;
+      this.examples.push({ file: e.file, line: e.line + lineOffset, reason: e.reason });
+    }
+  }
 }

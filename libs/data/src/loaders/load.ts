@@ -11,7 +11,9 @@ import { planMovieLens100k, planMovieLensCsv, planMovieLensDat } from './moviele
 import { planNetflixKaggle } from './netflix-kaggle';
 import { planNetflixPrize } from './netflix-prize';
 import { LoadOptions } from './options';
+import { lineAlignedCuts } from './byte-reader';
 import { fileSize, FormatPlan, isDirectory } from './plan';
+import { readRatingRowsSplit } from './parallel-rows';
 import { hasDays, readRatingRows } from './rating-rows';
 
 const PLANNERS: Record<FormatPlan['format'], (path: string) => FormatPlan> = {
@@ -23,17 +25,75 @@ const PLANNERS: Record<FormatPlan['format'], (path: string) => FormatPlan> = {
 };
 
 /**
- * Stream every rating file of a plan into one list (sized from the bytes up front) and choose the
- * scale. Constant memory besides the list: one reused 8 MiB buffer.
+ * Rows to allocate for `bytes` of a format of about `bytesPerRow` bytes a row: 25% more than
+ * the estimate, so that a list hardly ever grows (a doubling copies it), which costs nothing
+ * much, since pages of a large typed array that are never written are never resident.
  */
-export async function readPlanRatings(ctx: LoadContext, plan: FormatPlan): Promise<{ list: RatingList; scale: RatingScale }> {
-  const layouts = plan.ratingFiles.map((f) => plan.layout(f));
-  let bytes = 0;
-  for (const f of plan.ratingFiles) bytes += fileSize(f);
-  const out = new RatingListBuilder(Math.floor(bytes / plan.bytesPerRow) + 1024, layouts.some(hasDays));
-  for (let i = 0; i < plan.ratingFiles.length; i++) await readRatingRows(ctx, plan.ratingFiles[i], layouts[i], out);
-  const list = out.finish();
-  return { list, scale: plan.scaleOf(list) };
+function rowCapacity(bytes: number, bytesPerRow: number): number {
+  return Math.ceil((bytes / bytesPerRow) * 1.25) + 1024;
+}
+
+/**
+ * Stream every rating file of a plan into one list, held as consecutive parts (read in order,
+ * they are the rows in file order), and choose the scale. A file of at least
+ * `ctx.parallelMinBytes` (8 MiB) in a layout without `MovieID:` blocks is read on two threads
+ * (`readRatingRowsSplit`); the worker's half of it is a part of its own, so nothing is copied.
+ * Constant memory besides the lists: one reused 8 MiB buffer per thread.
+ */
+export async function readPlanRatings(ctx: LoadContext, plan: FormatPlan): Promise<{ parts: RatingList[]; scale: RatingScale }> {
+  const files = plan.ratingFiles;
+  const layouts = files.map((f) => plan.layout(f));
+  const withDays = layouts.some(hasDays);
+  const sizes = files.map(fileSize);
+  // Where each file is split between the threads, or null to read it whole here.
+  const cuts: Array<number | null> = [];
+  for (let i = 0; i < files.length; i++) {
+    let cut: number | null = null;
+    if (layouts[i].movie >= 0 && sizes[i] >= ctx.parallelMinBytes) {
+      const bounds = await lineAlignedCuts(files[i], sizes[i], 2);
+      if (bounds.length === 3) cut = bounds[1];
+    }
+    cuts.push(cut);
+  }
+  const parts: RatingList[] = [];
+  let i = 0;
+  while (i < files.length || parts.length === 0) {
+    // One list for the files read here up to (and with the first range of) the next split file.
+    let bytes = 0;
+    for (let j = i; j < files.length; j++) {
+      const cut = cuts[j];
+      bytes += cut === null ? sizes[j] : cut;
+      if (cut !== null) break;
+    }
+    const out = new RatingListBuilder(rowCapacity(bytes, plan.bytesPerRow), withDays);
+    let later: RatingList | null = null;
+    for (; i < files.length && later === null; i++) {
+      const cut = cuts[i];
+      if (cut === null) await readRatingRows(ctx, files[i], layouts[i], out);
+      else later = await readRatingRowsSplit(ctx, files[i], layouts[i], out, cut, sizes[i], rowCapacity(sizes[i] - cut, plan.bytesPerRow));
+    }
+    parts.push(out.view());
+    if (later !== null) parts.push(later);
+  }
+  return { parts, scale: plan.scaleOf(parts) };
+}
+
+/** One list of exactly its length holding the parts in order (no copy for one exact part). */
+function joinParts(parts: readonly RatingList[]): RatingList {
+  if (parts.length === 1 && parts[0].users.buffer.byteLength === parts[0].length * 4) return parts[0];
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const withDays = parts.some((p) => p.days !== null);
+  const list = { length: n, users: new Int32Array(n), movies: new Int32Array(n), ratings: new Uint8Array(n), days: withDays ? new Uint16Array(n) : null };
+  let at = 0;
+  for (const p of parts) {
+    list.users.set(p.users.subarray(0, p.length), at);
+    list.movies.set(p.movies.subarray(0, p.length), at);
+    list.ratings.set(p.ratings.subarray(0, p.length), at);
+    if (list.days !== null && p.days !== null) list.days.set(p.days.subarray(0, p.length), at);
+    at += p.length;
+  }
+  return list;
 }
 
 /** Rated movies (of the matrix) that the catalog does not list. */
@@ -84,8 +144,8 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
   const ctx = new LoadContext(options, [...plan.titleFiles, ...plan.ratingFiles]);
   // Titles first: a bad titles file fails in milliseconds, not after the ratings.
   const catalog = plan.titleFiles.length > 0 ? await plan.readTitles(ctx) : new MovieCatalog();
-  const { list, scale } = await readPlanRatings(ctx, plan);
-  const { matrix, duplicates, duplicateExamples } = buildRatingMatrix(list, scale);
+  const { parts, scale } = await readPlanRatings(ctx, plan);
+  const { matrix, duplicates, duplicateExamples } = buildRatingMatrix(parts, scale);
   const report: ImportReport = {
     format,
     files: ctx.files,
@@ -117,7 +177,8 @@ export async function readRatingsFileInto(
     ctx.bytes += fileSize(path);
     return { list: matrix.toList(), scale: matrix.scale, format };
   }
-  return { ...(await readPlanRatings(ctx, PLANNERS[format](path))), format };
+  const { parts, scale } = await readPlanRatings(ctx, PLANNERS[format](path));
+  return { list: joinParts(parts), scale, format };
 }
 
 /**

@@ -21,8 +21,8 @@ export interface FormatPlan {
   readonly bytesPerRow: number;
   /** The catalog from `titleFiles` (called only when there are some). */
   readTitles(ctx: LoadContext): Promise<MovieCatalog>;
-  /** The data set's scale once its ratings are known. */
-  scaleOf(list: RatingList): RatingScale;
+  /** The data set's scale once its ratings are known (as consecutive parts of one list). */
+  scaleOf(lists: readonly RatingList[]): RatingScale;
 }
 
 /** Is the path a folder; a DataFormatError when it does not exist. */
@@ -72,9 +72,11 @@ export function sibling(file: string, name: string): string | null {
  * MovieLens 1M and later declare half stars, but 1M uses whole stars only: whole stars 1..5 when
  * every rating is a whole star ≥ 1, else half stars 0.5..5.
  */
-export function wholeOrHalfStars(list: RatingList): RatingScale {
-  const r = list.ratings;
-  for (let k = 0; k < list.length; k++) if ((r[k] & 1) !== 0 || r[k] < 2) return HALF_STARS_05_TO_5;
+export function wholeOrHalfStars(lists: readonly RatingList[]): RatingScale {
+  for (const list of lists) {
+    const r = list.ratings;
+    for (let k = 0; k < list.length; k++) if ((r[k] & 1) !== 0 || r[k] < 2) return HALF_STARS_05_TO_5;
+  }
   return WHOLE_STARS_1_TO_5;
 }
 
