@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { DataFormatError, SnapshotError } from '@recsys/data';
 import { registerDataCommands } from './data-commands';
 import { registerModelCommands } from './model-commands';
+import { registerRetrainCommand } from './remote';
 import { registerTuningCommands } from './tuning-commands';
 
 /** Exit code for bad input data (malformed rows, unusable snapshot). */
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDataCommands(program);
   registerModelCommands(program);
+  registerRetrainCommand(program);
   registerTuningCommands(program);
   return program;
 }

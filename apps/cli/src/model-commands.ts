@@ -8,6 +8,7 @@ import { ModelFlags, modelParams, withModelOptions } from './model-options';
 import { int, printJson, table } from './output';
 import { numberIn, positiveInt } from './parse';
 import { Progress } from './progress';
+import { remotePredict, remoteRecommend, remoteSimilar, ServerOptions, withServerOption } from './remote';
 
 function externalId(flag: string): (value: string) => number {
   return (value: string) => {
@@ -41,7 +42,7 @@ function requireMovie(dataset: LoadedDataset, movieId: number): number {
 }
 
 export function registerModelCommands(program: Command): void {
-  withDataOptions(
+  withServerOption(withDataOptions(
     program
       .command('similar')
       .description('the movies most similar to a movie (Jaccard by default: users who rated both / users who rated either)')
@@ -54,7 +55,8 @@ export function registerModelCommands(program: Command): void {
       })
       .option('--model-file <file>', "answer from the neighbour index saved in a model artifact (train --neighbours K), when its metric matches and n ≤ K")
       .option('--json', 'print one JSON document on stdout'),
-  ).action(async (o: DataSourceOptions & { movie: number; n: number; metric: SimilarityMetric; minSupport?: number; modelFile?: string; json?: boolean }) => {
+  )).action(async (o: DataSourceOptions & ServerOptions & { movie: number; n: number; metric: SimilarityMetric; minSupport?: number; modelFile?: string; json?: boolean }) => {
+    if (o.server) return remoteSimilar(o);
     const dataset = await openDataset(o);
     const m = requireMovie(dataset, o.movie);
     const t = performance.now();
@@ -84,7 +86,7 @@ export function registerModelCommands(program: Command): void {
     console.log(table(['id', 'title', 'year', 'similarity', 'common raters'], similar.map((s) => [s.id, s.title, s.year ?? '', s.similarity.toFixed(6), int(s.support)])));
   });
 
-  withModelOptions(
+  withServerOption(withModelOptions(
     withDataOptions(
       program
         .command('predict')
@@ -93,7 +95,8 @@ export function registerModelCommands(program: Command): void {
         .requiredOption('--movie <id>', 'movie id', externalId('--movie'))
         .option('--json', 'print one JSON document on stdout'),
     ),
-  ).action(async (o: DataSourceOptions & ModelFlags & { user: number; movie: number; json?: boolean }) => {
+  )).action(async (o: DataSourceOptions & ModelFlags & ServerOptions & { user: number; movie: number; json?: boolean }) => {
+    if (o.server) return remotePredict(o);
     const dataset = await openDataset(o);
     const model = await obtainModel(o, dataset.matrix);
     const p = model.predict(o.user, o.movie);
@@ -102,7 +105,7 @@ export function registerModelCommands(program: Command): void {
     console.log(`${model.kind} predicts user ${o.user} rates ${o.movie} ${result.movie.title} ${p.rating.toFixed(4)}${p.fallback ? ` (fallback: ${p.fallback})` : ''}`);
   });
 
-  withModelOptions(
+  withServerOption(withModelOptions(
     withDataOptions(
       program
         .command('recommend')
@@ -112,7 +115,8 @@ export function registerModelCommands(program: Command): void {
         .option('--include-rated', 'also list movies the user has rated')
         .option('--json', 'print one JSON document on stdout'),
     ),
-  ).action(async (o: DataSourceOptions & ModelFlags & { user: number; n: number; includeRated?: boolean; json?: boolean }) => {
+  )).action(async (o: DataSourceOptions & ModelFlags & ServerOptions & { user: number; n: number; includeRated?: boolean; json?: boolean }) => {
+    if (o.server) return remoteRecommend(o);
     const dataset = await openDataset(o);
     const model = await obtainModel(o, dataset.matrix);
     const known = dataset.matrix.users.indexOf(o.user) >= 0;
@@ -260,6 +264,7 @@ export function registerModelCommands(program: Command): void {
     }
   });
 }
+
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -1,0 +1,79 @@
+import 'reflect-metadata';
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { RecsysClient, RecsysClientError } from '@recsys/client';
+import { startTestApi, TestApi, TEST_TOKEN } from './testing/harness';
+
+const run = promisify(execFile);
+const CLI = resolve(__dirname, '../../cli/dist/main.js');
+
+/** The generated typed client and the CLI's --server mode against a live server. */
+describe('typed client and CLI --server against the API', () => {
+  let t: TestApi;
+  let client: RecsysClient;
+  beforeAll(async () => {
+    t = await startTestApi();
+    client = new RecsysClient(t.api.url, { token: TEST_TOKEN });
+  });
+  afterAll(() => t.close());
+
+  const someMovie = () => t.dataset.matrix.movies.ids[0];
+  const someUser = () => t.dataset.matrix.users.ids[0];
+
+  it('similarMovies, prediction and recommendations agree with the raw GraphQL answers', async () => {
+    const movieId = someMovie();
+    const typed = await client.similarMovies(movieId, { n: 5, metric: 'JACCARD' });
+    const raw = await t.gql<{ similarMovies: Array<{ movieId: number; similarity: number }> }>(
+      'query($m: Int!) { similarMovies(movieId: $m, n: 5) { movieId similarity } }',
+      { m: movieId },
+    );
+    expect(typed.similarMovies.map((s) => [s.movieId, s.similarity])).toEqual(raw.data!.similarMovies.map((s) => [s.movieId, s.similarity]));
+    const p = await client.prediction(someUser(), movieId);
+    expect(p.rating).toBeGreaterThanOrEqual(1);
+    expect(p.rating).toBeLessThanOrEqual(5);
+    const recs = await client.recommendations(someUser(), { n: 3 });
+    expect(recs.map((r) => r.rank)).toEqual([1, 2, 3]);
+  });
+
+  it('maps GraphQL errors to RecsysClientError codes', async () => {
+    await expect(client.similarMovies(999_999_999)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.recommendations(someUser(), { n: 0 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    const anonymous = new RecsysClient(t.api.url);
+    const err = await anonymous.retrain({}).catch((e) => e);
+    expect(err).toBeInstanceOf(RecsysClientError);
+    expect(err.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('retrain through the client, followed to SUCCEEDED, changes the active model', async () => {
+    const before = await client.activeModel();
+    const run = await client.retrain({ kind: 'SVD', parameters: { epochs: 3 } });
+    expect(run.status).toMatch(/QUEUED|RUNNING/);
+    const final = await client.waitForTrainingRun(run.id, { intervalMs: 50, timeoutMs: 60_000 });
+    expect(final.status).toBe('SUCCEEDED');
+    expect((await client.activeModel()).id).not.toBe(before.id);
+  }, 90_000);
+
+  it('the CLI answers similar, predict and recommend through --server', async () => {
+    const movieId = someMovie();
+    const env = { ...process.env, RECSYS_API_TOKEN: TEST_TOKEN };
+    const similar = JSON.parse((await run(process.execPath, [CLI, 'similar', '--server', t.api.url, '--movie', String(movieId), '--n', '4', '--json'], { env })).stdout);
+    const direct = await client.similarMovies(movieId, { n: 4 });
+    expect(similar.similar.map((s: { movieId: number }) => s.movieId)).toEqual(direct.similarMovies.map((s) => s.movieId));
+    const predicted = JSON.parse((await run(process.execPath, [CLI, 'predict', '--server', t.api.url, '--user', String(someUser()), '--movie', String(movieId), '--json'], { env })).stdout);
+    expect(predicted.rating).toBeCloseTo((await client.prediction(someUser(), movieId)).rating, 12);
+    const recommended = JSON.parse((await run(process.execPath, [CLI, 'recommend', '--server', t.api.url, '--user', String(someUser()), '--n', '2', '--json'], { env })).stdout);
+    expect(recommended.recommendations).toHaveLength(2);
+    const failed = await run(process.execPath, [CLI, 'similar', '--server', t.api.url, '--movie', '999999999'], { env }).catch((e) => e);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('999999999');
+  }, 60_000);
+
+  it('the CLI retrains through --server and waits for the run', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'retrain', '--server', t.api.url, '--token', TEST_TOKEN, '--model', 'svd', '--params', '{"epochs":2}', '--wait', '--json'], {
+      env: process.env,
+    });
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'SUCCEEDED' });
+  }, 90_000);
+});
+
