@@ -12,7 +12,10 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const asc = require.resolve('assemblyscript/bin/asc.js', { paths: [root] });
-const kernels = [{ source: 'libs/models/assembly/sgd.ts', output: 'libs/models/wasm/sgd.wasm' }];
+const kernels = [
+  { source: 'libs/models/assembly/sgd.ts', output: 'libs/models/wasm/sgd.wasm' },
+  { source: 'libs/models/assembly/als.ts', output: 'libs/models/wasm/als.wasm' },
+];
 
 for (const { source, output } of kernels) {
   const src = path.join(root, source);

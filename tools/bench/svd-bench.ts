@@ -6,7 +6,7 @@
  *   node tools/build-wasm.js && npx tsc -b tools && node --expose-gc tools/dist/bench/svd-bench.js
  *     [--ratings 10000000] [--users 200000] [--movies 17770] [--seed 42] [--factors 100]
  *     [--epochs 20] [--threads 1,2] [--lr 0.01] [--reg 0.05] [--lr-bias LR] [--reg-bias REG]
- *     [--als-iterations 1] [--als-factors 100] [--no-als]
+ *     [--als-iterations 3] [--als-factors 100] [--als-threads 1,2] [--als-cg-steps 3] [--no-als] [--no-sgd]
  *
  * Data: `generateSynthetic` (no dates), 10 % held out by `holdoutSplit`. Every thread count
  * trains its own model from the same seed for all epochs; "resident" is the process RSS right
@@ -15,11 +15,15 @@
  * a few measured settings here (test RMSE 0.817; Surprise's lr 0.005, reg 0.02 give 0.828).
  * Seconds are wall time per epoch; `cpuSecondsPerEpochMedian` (all threads of the process) and
  * the 1-minute load average show how much other work on the machine inflated them.
+ *
+ * ALS (`createAlsTrainer`, the trainer behind `svd --solver als`; reg 12, regBias 5 as its
+ * defaults): for each of --als-threads a trainer from the same seed runs --als-iterations
+ * iterations; per iteration wall and CPU seconds (the training RMSE is computed inside the
+ * movie half step, so it is included), then the test RMSE of the final state.
  */
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { buildRatingMatrix, generateSynthetic, holdoutSplit, RatingList, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
-import * as models from '@recsys/models';
-import { createSgdTrainer, SgdTrainerState } from '@recsys/models';
+import { createAlsTrainer, createSgdTrainer, initialFactors, SgdTrainerState } from '@recsys/models';
 
 interface Args {
   ratings: number;
@@ -35,7 +39,10 @@ interface Args {
   regBias: number | undefined;
   alsIterations: number;
   alsFactors: number;
+  alsThreads: number[];
+  alsCgSteps: number;
   als: boolean;
+  sgd: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -51,14 +58,21 @@ function parseArgs(argv: string[]): Args {
     reg: 0.05,
     lrBias: undefined,
     regBias: undefined,
-    alsIterations: 1,
+    alsIterations: 3,
     alsFactors: 100,
+    alsThreads: [1, 2],
+    alsCgSteps: 3,
     als: true,
+    sgd: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--no-als') {
       args.als = false;
+      continue;
+    }
+    if (flag === '--no-sgd') {
+      args.sgd = false;
       continue;
     }
     const value = argv[++i];
@@ -82,6 +96,8 @@ function parseArgs(argv: string[]): Args {
       case '--reg-bias': args.regBias = num(); break;
       case '--als-iterations': args.alsIterations = num(); break;
       case '--als-factors': args.alsFactors = num(); break;
+      case '--als-threads': args.alsThreads = value.split(',').map(Number); break;
+      case '--als-cg-steps': args.alsCgSteps = num(); break;
       default: throw new Error(`svd-bench: unknown flag ${flag}`);
     }
   }
@@ -149,7 +165,7 @@ async function main(): Promise<void> {
   const sgd: Array<Record<string, unknown>> = [];
   let residentTraining = 0;
   let trainerBytes = 0;
-  for (const threads of args.threads) {
+  for (const threads of args.sgd ? args.threads : []) {
     t = performance.now();
     const trainer = await createSgdTrainer(train, { factors: args.factors, threads, seed: args.seed });
     const setupSeconds = (performance.now() - t) / 1000;
@@ -191,30 +207,58 @@ async function main(): Promise<void> {
   }
 
   let als: Record<string, unknown>;
-  const SvdModel = (models as Record<string, unknown>)['SvdModel'] as
-    | (new (params: Record<string, unknown>) => { fit(m: RatingMatrix, o: { onProgress: (p: { seconds: number; trainRmse?: number }) => void }): Promise<unknown> })
-    | undefined;
   if (!args.als) als = { skipped: 'disabled by --no-als' };
-  else if (SvdModel === undefined) als = { skipped: '@recsys/models exports no SvdModel (solver als) yet' };
   else {
-    const seconds: number[] = [];
-    const trainRmse: number[] = [];
-    const model = new SvdModel({ solver: 'als', factors: args.alsFactors, epochs: args.alsIterations, seed: args.seed });
-    await model.fit(train, {
-      onProgress: (p) => {
-        seconds.push(p.seconds);
-        trainRmse.push(p.trainRmse ?? NaN);
-        log(`  als iteration ${seconds.length}/${args.alsIterations}: ${p.seconds.toFixed(2)} s, train RMSE ${(p.trainRmse ?? NaN).toFixed(4)}`);
-      },
-    });
+    const runs: Array<Record<string, unknown>> = [];
+    const k = args.alsFactors;
+    for (const threads of args.alsThreads) {
+      const { P, Q } = initialFactors(train.nUsers, train.nMovies, k, args.seed, 0.1, 0);
+      t = performance.now();
+      const trainer = await createAlsTrainer(train, { factors: k, reg: 12, regBias: 5, threads, cgSteps: args.alsCgSteps, userFactors: P, movieFactors: Q });
+      const setupSeconds = (performance.now() - t) / 1000;
+      const seconds: number[] = [];
+      const cpuSeconds: number[] = [];
+      const trainRmse: number[] = [];
+      const loadBefore = loadavg()[0];
+      try {
+        for (let i = 0; i < args.alsIterations; i++) {
+          const cpu = process.cpuUsage();
+          t = performance.now();
+          trainRmse.push(await trainer.iteration());
+          seconds.push((performance.now() - t) / 1000);
+          const used = process.cpuUsage(cpu);
+          cpuSeconds.push((used.user + used.system) / 1e6);
+          log(`  als threads ${threads} iteration ${i + 1}/${args.alsIterations}: ${seconds[i].toFixed(2)} s (CPU ${cpuSeconds[i].toFixed(2)} s), train RMSE ${trainRmse[i].toFixed(4)}`);
+        }
+        const loadAfter = loadavg()[0];
+        const s = trainer.state();
+        const rmse = testRmse(train, { globalMean: train.globalMean(), userBias: Float32Array.from(s.userBias), movieBias: Float32Array.from(s.movieBias), userFactors: s.userFactors, movieFactors: s.movieFactors }, test, k);
+        runs.push({
+          threads,
+          solver: trainer.solver,
+          wasm: trainer.wasm,
+          setupSeconds: round(setupSeconds, 3),
+          secondsPerIteration: seconds.map((x) => round(x, 3)),
+          secondsPerIterationMedian: round(median(seconds), 3),
+          cpuSecondsPerIteration: cpuSeconds.map((x) => round(x, 3)),
+          cpuSecondsPerIterationMedian: round(median(cpuSeconds), 3),
+          loadAverageBeforeAfter: [round(loadBefore, 2), round(loadAfter, 2)],
+          trainRmse: trainRmse.map((x) => round(x)),
+          testRmse: round(rmse),
+          memoryBytes: trainer.memoryBytes,
+        });
+      } finally {
+        await trainer.dispose();
+      }
+    }
     als = {
-      factors: args.alsFactors,
+      factors: k,
       iterations: args.alsIterations,
-      threads: 1,
-      secondsPerIteration: seconds.map((s) => round(s, 3)),
-      secondsPerIterationMean: round(seconds.reduce((a, b) => a + b, 0) / Math.max(1, seconds.length), 3),
-      trainRmse: trainRmse.map((x) => round(x)),
-      note: 'seconds per iteration include the training-RMSE pass the model reports',
+      reg: 12,
+      regBias: 5,
+      cgSteps: args.alsCgSteps,
+      runs,
+      note: 'seconds per iteration include the training-RMSE pass (fused into the movie half step); CPU seconds are of all threads of the process',
     };
   }
 

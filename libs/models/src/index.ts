@@ -15,3 +15,7 @@ export * from './mean-model';
 export * from './jaccard-cf';
 export * from './knn-baseline';
 export * from './qualifying';
+export * from './als';
+export { createAlsTrainer, alsLayout } from './als-trainer';
+export type { AlsTrainer, AlsTrainerOptions, AlsTrainerState } from './als-trainer';
+export { ALS_WASM_PATH } from './als-wasm';

@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import { RatingMatrix } from '@recsys/data';
 import { minimizeLbfgs, LbfgsStopReason } from '@recsys/optimization';
+import { createAlsTrainer } from './als-trainer';
 import { ModelArtifact } from './artifact';
 import { BiasedRidge } from './fold-in';
 import { createSgdTrainer, SGD_WASM_PATH } from './kernels';
-import { LatentFitOptions, LatentModel, runEpochs, trainingRmse } from './latent-model';
+import { LatentFitOptions, LatentModel, runEpochs } from './latent-model';
 import type { TrainingProgress } from './predictor';
 import { svdLayout, svdObjective } from './latent-objectives';
 import { initialFactors, PlainSgdTrainer, SgdEpochTrainer } from './sgd-trainer';
@@ -115,8 +116,11 @@ export function setSvdSgdTrainerFactory(factory: SgdTrainerFactory | null): void
  * - `als`: alternating ridge regressions with the biases included, μ fixed, minimising
  *   Σ (r − μ − b_u − b_i − p_u·q_i)² + reg(‖P‖² + ‖Q‖²) + regBias(‖b_u‖² + ‖b_i‖²) (sum form).
  *   Each iteration solves, for every user, the (k+1)×(k+1) system in [p_u; b_u] with
- *   x_i = [q_i; 1] and target r − μ − b_i (one reused {@link BiasedRidge}, no allocation per
- *   user), then the same for every movie with [q_i; b_i] and x_u = [p_u; 1].
+ *   x_i = [q_i; 1] and target r − μ − b_i, then the same for every movie with [q_i; b_i] and
+ *   x_u = [p_u; 1] ({@link createAlsTrainer}) by 3 warm-started conjugate-gradient steps per row
+ *   that never form the matrix (ALS-CG, O(n·k) per step, in the WebAssembly SIMD kernel; without
+ *   the built kernel, Cholesky up to 16 factors and CG in TypeScript above); `threads` splits the
+ *   rows of each half step over worker threads (same result for any thread count).
  *   Defaults: 10 factors, 15 iterations, reg 12, regBias 5.
  * - `lbfgs`: full batch over all parameters of the notebook's objective in mean form
  *   ({@link svdObjective}): (1/N) Σ e² + regBias(‖b‖²) + reg(‖P‖² + ‖Q‖²), α free and started at
@@ -186,26 +190,28 @@ export class SvdModel extends LatentModel {
     const p = this.params;
     const k = p.factors;
     const { P, Q } = initialFactors(train.nUsers, train.nMovies, k, p.seed, p.initStd, 0);
-    this.userFactors = P;
-    this.movieFactors = Q;
-    this.userBias = new Float64Array(train.nUsers);
-    this.movieBias = new Float64Array(train.nMovies);
-    const ridge = new BiasedRidge(k);
+    const trainer = await createAlsTrainer(train, { factors: k, reg: p.reg, regBias: p.regBias, threads: p.threads, userFactors: P, movieFactors: Q });
     let best: ReturnType<LatentModel['state']> | null = null;
-    const run = await runEpochs(
-      this,
-      p.epochs,
-      options,
-      () => {
-        alsHalfStep(train, true, this.globalMean, ridge, this.movieFactors, this.movieBias, this.userFactors, this.userBias, k, p.reg, p.regBias);
-        alsHalfStep(train, false, this.globalMean, ridge, this.userFactors, this.userBias, this.movieFactors, this.movieBias, k, p.reg, p.regBias);
-        return trainingRmse(train, this.globalMean, this.userBias, this.movieBias, this.userFactors, this.movieFactors, k);
-      },
-      () => this.listRmse(options.validation!),
-      () => (best = this.state()),
-      () => this.adopt(best!),
-    );
-    this.history = run.history;
+    try {
+      this.adopt(trainer.state());
+      const run = await runEpochs(
+        this,
+        p.epochs,
+        options,
+        async () => {
+          const rmse = await trainer.iteration();
+          if (options.validation) this.adopt(trainer.state());
+          return rmse;
+        },
+        () => this.listRmse(options.validation!),
+        () => (best = this.state()),
+        () => this.adopt(best!),
+      );
+      this.history = run.history;
+      if (!run.restoredBest) this.adopt(trainer.state());
+    } finally {
+      await trainer.dispose();
+    }
   }
 
   private async fitLbfgs(train: RatingMatrix, options: LatentFitOptions): Promise<void> {

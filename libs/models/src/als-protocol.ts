@@ -1,0 +1,91 @@
+// The ALS trainer's memory layout and its messages with worker threads (als-trainer.ts, als-worker.ts).
+import type { AlsRowParams, AlsSide, AlsViews } from './als';
+
+/** Indices into the shared Int32Array `control`. */
+export const ALS_CONTROL = {
+  /** Next chunk to take in the current half step. */
+  cursor: 0,
+  /** Set to 1 to make every thread stop taking chunks (a failure elsewhere). */
+  abort: 1,
+  length: 4,
+} as const;
+
+/**
+ * Byte offsets (16-byte aligned) of everything ALS reads and writes, in one buffer (the shared
+ * WebAssembly memory, a SharedArrayBuffer, or for one plain-TypeScript thread an ArrayBuffer):
+ * both sides' compressed rows (ptr u32, other i32, codes u8), the factors (rows of kp f32) and
+ * biases (f64), the chunk boundaries (u32), Σ e² per movie chunk (f64), the control words (i32)
+ * and one scratch area per thread for the WebAssembly passes.
+ */
+export interface AlsLayout {
+  readonly nUsers: number;
+  readonly nMovies: number;
+  readonly nRatings: number;
+  readonly factors: number;
+  readonly kp: number;
+  readonly threads: number;
+  readonly nUserChunks: number;
+  readonly nMovieChunks: number;
+  readonly userPtr: number;
+  readonly userOther: number;
+  readonly userCodes: number;
+  readonly moviePtr: number;
+  readonly movieOther: number;
+  readonly movieCodes: number;
+  readonly P: number;
+  readonly Q: number;
+  readonly userBias: number;
+  readonly movieBias: number;
+  readonly userChunks: number;
+  readonly movieChunks: number;
+  readonly chunkSse: number;
+  readonly control: number;
+  readonly scratch: number;
+  readonly scratchBytes: number;
+  readonly bytes: number;
+}
+
+/** Typed-array views of a layout's arrays over `buffer`. */
+export interface AlsShared {
+  readonly views: AlsViews;
+  readonly userChunks: Uint32Array;
+  readonly movieChunks: Uint32Array;
+  readonly chunkSse: Float64Array;
+  readonly control: Int32Array;
+}
+
+export function alsSharedViews(buffer: ArrayBuffer | SharedArrayBuffer, l: AlsLayout): AlsShared {
+  const side = (ptr: number, other: number, codes: number, factors: number, bias: number, n: number): AlsSide => ({
+    ptr: new Uint32Array(buffer, ptr, n + 1),
+    other: new Int32Array(buffer, other, l.nRatings),
+    codes: new Uint8Array(buffer, codes, l.nRatings),
+    factors: new Float32Array(buffer, factors, n * l.kp),
+    bias: new Float64Array(buffer, bias, n),
+  });
+  return {
+    views: {
+      kp: l.kp,
+      users: side(l.userPtr, l.userOther, l.userCodes, l.P, l.userBias, l.nUsers),
+      movies: side(l.moviePtr, l.movieOther, l.movieCodes, l.Q, l.movieBias, l.nMovies),
+    },
+    userChunks: new Uint32Array(buffer, l.userChunks, l.nUserChunks + 1),
+    movieChunks: new Uint32Array(buffer, l.movieChunks, l.nMovieChunks + 1),
+    chunkSse: new Float64Array(buffer, l.chunkSse, l.nMovieChunks),
+    control: new Int32Array(buffer, l.control, ALS_CONTROL.length),
+  };
+}
+
+/** What a worker starts from: `memory` (WebAssembly) or `buffer` (plain kernel) and the layout. */
+export interface AlsWorkerInput {
+  params: AlsRowParams;
+  layout: AlsLayout;
+  /** Index of the worker's scratch area (the calling thread uses 0). */
+  thread: number;
+  memory: { buffer: ArrayBuffer | SharedArrayBuffer } | null;
+  module: unknown;
+  buffer: SharedArrayBuffer | null;
+}
+
+export type AlsWorkerRequest = { type: 'half'; byUser: boolean; withSse: boolean };
+
+export type AlsWorkerMessage = { type: 'ready' } | { type: 'done' } | { type: 'error'; message: string };

@@ -1,0 +1,309 @@
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { RatingMatrix, workerScript } from '@recsys/data';
+import { ALS_CG_STEPS, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './als';
+import { runChunks } from './als-chunks';
+import { ALS_CONTROL, AlsLayout, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest } from './als-protocol';
+import { ALS_WASM_PATH, alsScratchBytes, alsWasmModule, wasmAlsPasses } from './als-wasm';
+import { wasmApi } from './kernels/wasm-api';
+
+export interface AlsTrainerOptions {
+  /** k ≥ 0. */
+  factors: number;
+  /** λ of the factors (sum form). */
+  reg: number;
+  /** λ_b of the biases (sum form). */
+  regBias: number;
+  /** Initial factors, nUsers × k and nMovies × k row-major (copied); biases start at 0. */
+  userFactors: Float32Array;
+  movieFactors: Float32Array;
+  /** Threads solving rows: the calling thread plus threads − 1 workers. Default 1. */
+  threads?: number;
+  /** Row solver; default {@link alsRowSolverFor}: CG with the WebAssembly kernel, else Cholesky up to 16 factors and CG above. */
+  solver?: AlsRowSolver;
+  /** CG steps per row (cg only); default {@link ALS_CG_STEPS} = 3. */
+  cgSteps?: number;
+  /**
+   * Run the cg passes in the WebAssembly SIMD kernel; default: when libs/models/wasm/als.wasm
+   * has been built. false: the plain TypeScript passes.
+   */
+  useWasm?: boolean;
+  /** Ratings per chunk of rows that a thread takes at a time ({@link alsChunks}); default 16384. */
+  chunkRatings?: number;
+}
+
+/** A copy of the ALS state (factor rows of k floats). */
+export interface AlsTrainerState {
+  userFactors: Float32Array;
+  movieFactors: Float32Array;
+  userBias: Float64Array;
+  movieBias: Float64Array;
+}
+
+/**
+ * Alternating least squares for r̂ = μ + b_u + b_i + p_u·q_i (μ fixed at the training mean): each
+ * {@link AlsTrainer.iteration} solves every user's [p_u; b_u] with Q, b_i fixed, then every movie's
+ * [q_i; b_i] with P, b_u fixed, as {@link AlsRowKernel} describes.
+ */
+export interface AlsTrainer {
+  readonly solver: AlsRowSolver;
+  /** Worker threads started (threads − 1). */
+  readonly workers: number;
+  /** Whether the WebAssembly SIMD passes run (cg solver with libs/models/wasm/als.wasm built). */
+  readonly wasm: boolean;
+  /** Bytes of the buffer holding the ratings, factors and biases. */
+  readonly memoryBytes: number;
+  /** Copies of the factors (unpadded) and biases. */
+  state(): AlsTrainerState;
+  /** One users pass and one movies pass; resolves to the training RMSE after it (unclipped). */
+  iteration(): Promise<number>;
+  /** Terminates the workers; the state views stay readable. */
+  dispose(): Promise<void>;
+}
+
+const PAGE = 65536;
+const align16 = (x: number): number => Math.ceil(x / 16) * 16;
+
+/** Offsets of every array for `train`, k factors and `threads` scratch areas. */
+export function alsLayout(train: RatingMatrix, factors: number, threads: number, userChunks: number, movieChunks: number): AlsLayout {
+  const kp = Math.max(4, Math.ceil(factors / 4) * 4);
+  let at = 1024; // the first KiB stays unused: offset 0 never holds data
+  const take = (bytes: number): number => {
+    const offset = at;
+    at = align16(at + bytes);
+    return offset;
+  };
+  const n = train.nRatings;
+  const scratchBytes = alsScratchBytes(kp);
+  return {
+    nUsers: train.nUsers,
+    nMovies: train.nMovies,
+    nRatings: n,
+    factors,
+    kp,
+    threads,
+    nUserChunks: userChunks,
+    nMovieChunks: movieChunks,
+    userPtr: take((train.nUsers + 1) * 4),
+    userOther: take(n * 4),
+    userCodes: take(n),
+    moviePtr: take((train.nMovies + 1) * 4),
+    movieOther: take(n * 4),
+    movieCodes: take(n),
+    P: take(train.nUsers * kp * 4),
+    Q: take(train.nMovies * kp * 4),
+    userBias: take(train.nUsers * 8),
+    movieBias: take(train.nMovies * 8),
+    userChunks: take((userChunks + 1) * 4),
+    movieChunks: take((movieChunks + 1) * 4),
+    chunkSse: take(movieChunks * 8),
+    control: take(ALS_CONTROL.length * 4),
+    scratch: take(threads * scratchBytes),
+    scratchBytes,
+    bytes: at,
+  };
+}
+
+/** Copies rows of k floats into rows of kp floats. */
+function padRows(from: Float32Array, to: Float32Array, rows: number, k: number, kp: number): void {
+  for (let r = 0; r < rows; r++) to.set(from.subarray(r * k, r * k + k), r * kp);
+}
+
+/**
+ * Sets up ALS on `train`: copies the rating arrays (10 bytes per rating), the initial factors
+ * (rows padded to kp = 4⌈k/4⌉) and zero biases into one buffer: the shared WebAssembly memory
+ * when the SIMD kernel runs, else a SharedArrayBuffer (threads > 1) or an ArrayBuffer. Rows are cut
+ * into fixed chunks of about 16k ratings ({@link alsChunks}) that the threads take from a shared
+ * counter. Every row's result depends only on the other side's values and its own previous ones,
+ * and the RMSE sums per chunk in chunk order, so results are bit-identical for any thread count.
+ */
+export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerOptions): Promise<AlsTrainer> {
+  const k = options.factors;
+  const threads = options.threads ?? 1;
+  if (!(Number.isInteger(k) && k >= 0)) throw new RangeError(`createAlsTrainer: factors must be an integer ≥ 0, got ${k}`);
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`createAlsTrainer: threads must be an integer ≥ 1, got ${threads}`);
+  if (options.userFactors.length !== train.nUsers * k || options.movieFactors.length !== train.nMovies * k) {
+    throw new RangeError(
+      `createAlsTrainer: initial factors have ${options.userFactors.length} and ${options.movieFactors.length} values, expected ${train.nUsers} × ${k} and ${train.nMovies} × ${k}`,
+    );
+  }
+  const wasmWanted = options.useWasm ?? existsSync(ALS_WASM_PATH);
+  const params: AlsRowParams = {
+    factors: k,
+    mu: train.globalMean(),
+    reg: options.reg,
+    regBias: options.regBias,
+    solver: options.solver ?? alsRowSolverFor(k, wasmWanted),
+    cgSteps: options.cgSteps ?? ALS_CG_STEPS,
+  };
+  // The SIMD passes serve only the cg solver (Cholesky forms the matrix in TypeScript).
+  const useWasm = params.solver === 'cg' && wasmWanted;
+  const chunkRatings = options.chunkRatings ?? 1 << 14;
+  if (!(Number.isInteger(chunkRatings) && chunkRatings >= 1)) throw new RangeError(`createAlsTrainer: chunkRatings must be an integer ≥ 1, got ${chunkRatings}`);
+  const userChunks = alsChunks(train.userPtr, train.nUsers, chunkRatings);
+  const movieChunks = alsChunks(train.moviePtr, train.nMovies, chunkRatings);
+  const layout = alsLayout(train, k, threads, userChunks.length - 1, movieChunks.length - 1);
+  const pages = Math.ceil(layout.bytes / PAGE);
+  if (useWasm && pages > 65536) throw new RangeError(`createAlsTrainer: ${layout.bytes} bytes of ratings and factors exceed WebAssembly's 4 GiB`);
+  const memory = useWasm ? new wasmApi.Memory({ initial: pages, maximum: pages, shared: true }) : null;
+  const buffer = memory ? memory.buffer : threads > 1 ? new SharedArrayBuffer(layout.bytes) : new ArrayBuffer(layout.bytes);
+  const shared = alsSharedViews(buffer, layout);
+  const { users, movies } = shared.views;
+  (users.ptr as Uint32Array).set(train.userPtr);
+  (users.other as Int32Array).set(train.userMovies);
+  (users.codes as Uint8Array).set(train.userRatings);
+  (movies.ptr as Uint32Array).set(train.moviePtr);
+  (movies.other as Int32Array).set(train.movieUsers);
+  (movies.codes as Uint8Array).set(train.movieRatings);
+  padRows(options.userFactors, users.factors, train.nUsers, k, layout.kp);
+  padRows(options.movieFactors, movies.factors, train.nMovies, k, layout.kp);
+  shared.userChunks.set(userChunks);
+  shared.movieChunks.set(movieChunks);
+  const module = memory ? alsWasmModule() : null;
+  const passes = memory ? wasmAlsPasses(memory, module!, k, layout.kp, params.mu, layout.scratch) : undefined;
+  const kernel = new AlsRowKernel(params, shared.views, passes);
+  const trainer = new ChunkedAlsTrainer(layout, shared, kernel, memory !== null);
+  if (threads > 1) {
+    const base = { params, layout, memory, module, buffer: memory ? null : (buffer as SharedArrayBuffer) };
+    await trainer.startWorkers(threads - 1, (thread) => ({ ...base, thread }));
+  }
+  return trainer;
+}
+
+class ChunkedAlsTrainer implements AlsTrainer {
+  readonly solver: AlsRowSolver;
+  private readonly threads: Worker[] = [];
+  private pending: { remaining: number; errors: string[]; resolve: () => void } | null = null;
+  private failure: Error | null = null;
+  private disposed = false;
+
+  constructor(
+    private readonly layout: AlsLayout,
+    private readonly shared: AlsShared,
+    private readonly kernel: AlsRowKernel,
+    readonly wasm: boolean,
+  ) {
+    this.solver = kernel.params.solver;
+  }
+
+  get memoryBytes(): number {
+    return this.layout.bytes;
+  }
+
+  state(): AlsTrainerState {
+    const { nUsers, nMovies, factors: k, kp } = this.layout;
+    const unpad = (from: Float32Array, rows: number): Float32Array => {
+      if (kp === k) return from.slice();
+      const out = new Float32Array(rows * k);
+      for (let r = 0; r < rows; r++) out.set(from.subarray(r * kp, r * kp + k), r * k);
+      return out;
+    };
+    const { users, movies } = this.shared.views;
+    return { userFactors: unpad(users.factors, nUsers), movieFactors: unpad(movies.factors, nMovies), userBias: users.bias.slice(), movieBias: movies.bias.slice() };
+  }
+
+  get workers(): number {
+    return this.threads.length;
+  }
+
+  async startWorkers(count: number, input: (thread: number) => AlsWorkerInput): Promise<void> {
+    const { filename, options } = workerScript(__dirname, 'als-worker');
+    const ready: Array<Promise<void>> = [];
+    for (let t = 0; t < count; t++) {
+      const worker = new Worker(filename, { ...options, workerData: input(t + 1) });
+      this.threads.push(worker);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          const onReady = (message: AlsWorkerMessage): void => {
+            if (message.type !== 'ready') return;
+            worker.off('message', onReady);
+            worker.off('error', reject);
+            resolve();
+          };
+          worker.on('message', onReady);
+          worker.once('error', reject);
+        }),
+      );
+    }
+    try {
+      await Promise.all(ready);
+    } catch (error) {
+      await this.dispose();
+      throw new Error(`AlsTrainer: a worker thread failed to start: ${(error as Error).message}`);
+    }
+    for (const worker of this.threads) {
+      worker.on('message', (message: AlsWorkerMessage) => this.onWorkerMessage(message));
+      worker.on('error', (error: Error) => this.fail(`worker thread failed: ${error.message}`));
+      worker.on('exit', (code: number) => {
+        if (!this.disposed) this.fail(`worker thread exited with code ${code}`);
+      });
+    }
+  }
+
+  private onWorkerMessage(message: AlsWorkerMessage): void {
+    const pending = this.pending;
+    if (pending === null || message.type === 'ready') return;
+    if (message.type === 'error') pending.errors.push(message.message);
+    if (--pending.remaining === 0) {
+      this.pending = null;
+      pending.resolve();
+    }
+  }
+
+  private fail(message: string): void {
+    if (this.failure === null) this.failure = new Error(`AlsTrainer: ${message}`);
+    Atomics.store(this.shared.control, ALS_CONTROL.abort, 1);
+    const pending = this.pending;
+    this.pending = null;
+    pending?.resolve();
+  }
+
+  /** One half step over all chunks: the workers and this thread take chunks until none is left. */
+  private async half(byUser: boolean, withSse: boolean): Promise<void> {
+    const control = this.shared.control;
+    Atomics.store(control, ALS_CONTROL.cursor, 0);
+    let done: Promise<void> | null = null;
+    const errors: string[] = [];
+    if (this.threads.length > 0) {
+      done = new Promise<void>((resolve) => {
+        this.pending = { remaining: this.threads.length, errors, resolve };
+      });
+      const request: AlsWorkerRequest = { type: 'half', byUser, withSse };
+      for (const worker of this.threads) worker.postMessage(request);
+    }
+    try {
+      runChunks(this.kernel, this.shared, byUser, withSse);
+    } catch (error) {
+      Atomics.store(control, ALS_CONTROL.abort, 1);
+      errors.push((error as Error).message);
+    }
+    if (done) await done;
+    if (this.failure) throw this.failure;
+    if (errors.length > 0) {
+      Atomics.store(control, ALS_CONTROL.abort, 0);
+      throw new Error(errors[0]);
+    }
+  }
+
+  async iteration(): Promise<number> {
+    if (this.disposed) throw new Error('AlsTrainer: iteration() after dispose()');
+    if (this.failure) throw this.failure;
+    await this.half(true, false);
+    await this.half(false, true);
+    const sse = this.shared.chunkSse;
+    let sum = 0;
+    for (let c = 0; c < sse.length; c++) sum += sse[c];
+    return Math.sqrt(sum / this.layout.nRatings);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    Atomics.store(this.shared.control, ALS_CONTROL.abort, 1);
+    const threads = this.threads.splice(0);
+    await Promise.all(threads.map((worker) => worker.terminate()));
+    const pending = this.pending;
+    this.pending = null;
+    pending?.resolve();
+  }
+}

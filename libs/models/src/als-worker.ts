@@ -1,0 +1,33 @@
+// Worker thread of the parallel ALS trainer: for each half step it takes chunks of rows from the
+// shared counter and solves them with the same kernel as the calling thread. Rows of one half step
+// are independent (each reads only the other side's factors and writes only its own), so which
+// thread solves a row does not change its result. Imports only relative modules (runs from
+// sources under jest through @swc-node/register).
+import { parentPort, workerData } from 'node:worker_threads';
+import { AlsRowKernel } from './als';
+import { runChunks } from './als-chunks';
+import { ALS_CONTROL, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest, alsSharedViews } from './als-protocol';
+import { wasmAlsPasses } from './als-wasm';
+import type { WasmMemory, WasmModule } from './kernels/wasm-api';
+
+const input = workerData as AlsWorkerInput;
+const { layout, params } = input;
+const buffer = input.memory ? input.memory.buffer : input.buffer!;
+const shared = alsSharedViews(buffer, layout);
+const passes = input.memory
+  ? wasmAlsPasses(input.memory as WasmMemory, input.module as WasmModule, layout.factors, layout.kp, params.mu, layout.scratch + input.thread * layout.scratchBytes)
+  : undefined;
+const kernel = new AlsRowKernel(params, shared.views, passes);
+
+parentPort!.on('message', (request: AlsWorkerRequest) => {
+  if (request.type !== 'half') return;
+  let reply: AlsWorkerMessage = { type: 'done' };
+  try {
+    runChunks(kernel, shared, request.byUser, request.withSse);
+  } catch (error) {
+    Atomics.store(shared.control, ALS_CONTROL.abort, 1);
+    reply = { type: 'error', message: (error as Error).message };
+  }
+  parentPort!.postMessage(reply);
+});
+parentPort!.postMessage({ type: 'ready' } satisfies AlsWorkerMessage);

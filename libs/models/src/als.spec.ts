@@ -1,0 +1,288 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildRatingMatrix, fileSplit, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { alsChunks, AlsRowKernel, AlsRowSolver, AlsViews, plainAlsPasses } from './als';
+import { alsLayout, createAlsTrainer } from './als-trainer';
+import { ALS_WASM_PATH } from './als-wasm';
+import { trainingRmse } from './latent-model';
+import { initialFactors } from './sgd-trainer';
+import { SvdModel } from './svd-model';
+
+function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
+  const random = new Random(seed);
+  const b = new RatingListBuilder(64);
+  for (let u = 1; u <= users; u++) for (let m = 1; m <= movies; m++) if (random.next() < density) b.push(u, m, 2 * (1 + random.int(5)));
+  return buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+}
+
+/** Plain typed-array views of a matrix with factor rows of kp floats (no trainer involved). */
+function viewsOf(m: RatingMatrix, kp: number, P: Float32Array, Q: Float32Array, userBias: Float64Array, movieBias: Float64Array): AlsViews {
+  return {
+    kp,
+    users: { ptr: m.userPtr, other: m.userMovies, codes: m.userRatings, factors: P, bias: userBias },
+    movies: { ptr: m.moviePtr, other: m.movieUsers, codes: m.movieRatings, factors: Q, bias: movieBias },
+  };
+}
+
+/** Dense Gaussian elimination with partial pivoting: an independent solver of A·x = b. */
+function gaussSolve(A: number[][], b: number[]): number[] {
+  const n = b.length;
+  const M = A.map((row, i) => [...row, b[i]]);
+  for (let c = 0; c < n; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[pivot][c])) pivot = r;
+    [M[c], M[pivot]] = [M[pivot], M[c]];
+    for (let r = c + 1; r < n; r++) {
+      const factor = M[r][c] / M[c][c];
+      for (let j = c; j <= n; j++) M[r][j] -= factor * M[c][j];
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let sum = M[r][n];
+    for (let j = r + 1; j < n; j++) sum -= M[r][j] * x[j];
+    x[r] = sum / M[r][r];
+  }
+  return x;
+}
+
+/** The exact ridge solution [p_u; b_u] of one user, from the definition (dense normal equations). */
+function exactUser(m: RatingMatrix, u: number, Q: Float32Array, kp: number, k: number, movieBias: Float64Array, reg: number, regBias: number): number[] {
+  const mu = m.globalMean();
+  const n = k + 1;
+  const A = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  const b = new Array<number>(n).fill(0);
+  for (let j = m.userPtr[u]; j < m.userPtr[u + 1]; j++) {
+    const i = m.userMovies[j];
+    const x = [...Array.from(Q.subarray(i * kp, i * kp + k)), 1];
+    const y = m.userRatings[j] * 0.5 - mu - movieBias[i];
+    for (let r = 0; r < n; r++) {
+      b[r] += y * x[r];
+      for (let c = 0; c < n; c++) A[r][c] += x[r] * x[c];
+    }
+  }
+  for (let f = 0; f < k; f++) A[f][f] += reg;
+  A[k][k] += regBias;
+  return gaussSolve(A, b);
+}
+
+/** Σ e² + reg(‖P‖² + ‖Q‖²) + regBias(‖b_u‖² + ‖b_i‖²), the objective ALS minimises. */
+function objective(m: RatingMatrix, s: { userFactors: Float32Array; movieFactors: Float32Array; userBias: Float64Array; movieBias: Float64Array }, k: number, reg: number, regBias: number): number {
+  const rmse = trainingRmse(m, m.globalMean(), s.userBias, s.movieBias, s.userFactors, s.movieFactors, k);
+  let norm = 0;
+  for (const x of s.userFactors) norm += reg * x * x;
+  for (const x of s.movieFactors) norm += reg * x * x;
+  for (const x of s.userBias) norm += regBias * x * x;
+  for (const x of s.movieBias) norm += regBias * x * x;
+  return rmse * rmse * m.nRatings + norm;
+}
+
+const wasmBuilt = fs.existsSync(ALS_WASM_PATH);
+if (!wasmBuilt) console.log(`als.spec: the WebAssembly cases skipped, ${ALS_WASM_PATH} is not built (node tools/build-wasm.js)`);
+const itWasm = wasmBuilt ? it : it.skip;
+
+describe('alsChunks', () => {
+  it('cuts rows where the running rating count reaches the target, or at maxRows', () => {
+    // Row lengths 3, 1, 4, 0, 2 → ptr 0 3 4 8 8 10.
+    const ptr = Uint32Array.of(0, 3, 4, 8, 8, 10);
+    expect(Array.from(alsChunks(ptr, 5, 4))).toEqual([0, 2, 3, 5]);
+    expect(Array.from(alsChunks(ptr, 5, 100))).toEqual([0, 5]);
+    expect(Array.from(alsChunks(ptr, 5, 100, 2))).toEqual([0, 2, 4, 5]);
+    expect(Array.from(alsChunks(ptr, 0, 4))).toEqual([0]);
+  });
+});
+
+describe('AlsRowKernel', () => {
+  const m = randomMatrix(11, 30, 25, 0.3);
+  const k = 5;
+  const kp = 8; // padded rows, as the trainer lays them out
+  const reg = 0.8;
+  const regBias = 0.3;
+  const random = new Random(5);
+  const Q = new Float32Array(m.nMovies * kp);
+  for (let i = 0; i < m.nMovies; i++) for (let f = 0; f < k; f++) Q[i * kp + f] = random.normal();
+  const movieBias = Float64Array.from({ length: m.nMovies }, () => 0.3 * random.normal());
+
+  function solveUsers(solver: AlsRowSolver, cgSteps: number): { P: Float32Array; userBias: Float64Array } {
+    const P = new Float32Array(m.nUsers * kp);
+    const userBias = new Float64Array(m.nUsers);
+    const kernel = new AlsRowKernel({ factors: k, mu: m.globalMean(), reg, regBias, solver, cgSteps }, viewsOf(m, kp, P, Q, userBias, movieBias));
+    kernel.solveRows(true, 0, m.nUsers, false);
+    return { P, userBias };
+  }
+
+  it.each([
+    ['cholesky', 1],
+    ['cg', k + 1], // exact arithmetic: CG solves a (k+1)-dimensional system in k+1 steps
+  ] as const)('%s solves every user’s ridge system like dense elimination', (solver, steps) => {
+    const { P, userBias } = solveUsers(solver, steps);
+    for (let u = 0; u < m.nUsers; u++) {
+      const x = exactUser(m, u, Q, kp, k, movieBias, reg, regBias);
+      for (let f = 0; f < k; f++) expect(P[u * kp + f]).toBeCloseTo(x[f], 5);
+      expect(userBias[u]).toBeCloseTo(x[k], 8);
+      for (let f = k; f < kp; f++) expect(P[u * kp + f]).toBe(0);
+    }
+  });
+
+  it('cg with few steps from zero lowers each row’s objective and nears the exact solution', () => {
+    const { P, userBias } = solveUsers('cg', 3);
+    for (let u = 0; u < m.nUsers; u++) {
+      const x = exactUser(m, u, Q, kp, k, movieBias, reg, regBias);
+      let error = (userBias[u] - x[k]) ** 2;
+      let size = x[k] ** 2;
+      for (let f = 0; f < k; f++) {
+        error += (P[u * kp + f] - x[f]) ** 2;
+        size += x[f] ** 2;
+      }
+      expect(Math.sqrt(error)).toBeLessThan(0.5 * Math.sqrt(size) + 1e-9);
+    }
+  });
+
+  it('reports Σ e² of the solved rows with their new values', () => {
+    const P = new Float32Array(m.nUsers * kp);
+    const userBias = new Float64Array(m.nUsers);
+    const views = viewsOf(m, kp, P, Q, userBias, movieBias);
+    const kernel = new AlsRowKernel({ factors: k, mu: m.globalMean(), reg, regBias, solver: 'cholesky', cgSteps: 1 }, views);
+    const sse = kernel.solveRows(true, 0, m.nUsers, true);
+    const passes = plainAlsPasses(k, kp, m.globalMean());
+    let direct = 0;
+    let perRow = 0;
+    for (let u = 0; u < m.nUsers; u++) {
+      for (let j = m.userPtr[u]; j < m.userPtr[u + 1]; j++) {
+        const i = m.userMovies[j];
+        let dot = 0;
+        for (let f = 0; f < k; f++) dot += P[u * kp + f] * Q[i * kp + f];
+        direct += (m.userRatings[j] * 0.5 - m.globalMean() - userBias[u] - movieBias[i] - dot) ** 2;
+      }
+      perRow += passes.sse(views.users, views.movies, u);
+    }
+    expect(sse).toBeCloseTo(direct, 9);
+    expect(perRow).toBeCloseTo(direct, 9);
+  });
+
+  it('refuses λ = 0 and a bad step count', () => {
+    const views = viewsOf(m, kp, new Float32Array(m.nUsers * kp), Q, new Float64Array(m.nUsers), movieBias);
+    expect(() => new AlsRowKernel({ factors: k, mu: 3, reg: 0, regBias: 1, solver: 'cg', cgSteps: 3 }, views)).toThrow(/reg and regBias must be > 0/);
+    expect(() => new AlsRowKernel({ factors: k, mu: 3, reg: 1, regBias: 1, solver: 'cg', cgSteps: 0 }, views)).toThrow(/cgSteps must be an integer ≥ 1/);
+  });
+});
+
+describe('createAlsTrainer', () => {
+  const m = randomMatrix(3, 60, 40, 0.25);
+  const reg = 2;
+  const regBias = 1;
+
+  async function train(k: number, options: { threads?: number; solver?: AlsRowSolver; useWasm?: boolean; cgSteps?: number }, iterations: number) {
+    const { P, Q } = initialFactors(m.nUsers, m.nMovies, k, 42, 0.1, 0);
+    const trainer = await createAlsTrainer(m, { factors: k, reg, regBias, userFactors: P, movieFactors: Q, chunkRatings: 50, ...options });
+    try {
+      const rmse: number[] = [];
+      const objectives: number[] = [];
+      for (let t = 0; t < iterations; t++) {
+        rmse.push(await trainer.iteration());
+        objectives.push(objective(m, trainer.state(), k, reg, regBias));
+      }
+      return { rmse, objectives, state: trainer.state(), wasm: trainer.wasm, workers: trainer.workers };
+    } finally {
+      await trainer.dispose();
+    }
+  }
+
+  it('lays out rows of kp = 4⌈k/4⌉ floats, 16-byte aligned', () => {
+    const layout = alsLayout(m, 10, 2, 3, 4);
+    expect(layout.kp).toBe(12);
+    for (const key of ['userPtr', 'userOther', 'userCodes', 'moviePtr', 'movieOther', 'movieCodes', 'P', 'Q', 'userBias', 'movieBias', 'scratch'] as const) {
+      expect(layout[key] % 16).toBe(0);
+    }
+    expect(layout.Q - layout.P).toBeGreaterThanOrEqual(m.nUsers * 12 * 4);
+  });
+
+  it.each([
+    ['cholesky', false],
+    ['cg', false],
+    ['cg', true],
+  ] as const)('%s (wasm %s): the objective never rises and the RMSE is the training RMSE of the state', async (solver, useWasm) => {
+    if (useWasm && !wasmBuilt) return;
+    const k = 6;
+    const run = await train(k, { solver, useWasm, cgSteps: 3 }, 6);
+    expect(run.wasm).toBe(useWasm);
+    for (let t = 1; t < run.objectives.length; t++) expect(run.objectives[t]).toBeLessThanOrEqual(run.objectives[t - 1] * (1 + 1e-6));
+    const s = run.state;
+    // The SIMD kernel's dot products run in f32.
+    expect(run.rmse[run.rmse.length - 1]).toBeCloseTo(trainingRmse(m, m.globalMean(), s.userBias, s.movieBias, s.userFactors, s.movieFactors, k), useWasm ? 7 : 9);
+  });
+
+  it('cg with warm starts reaches the objective of exact (Cholesky) ALS', async () => {
+    const exact = await train(6, { solver: 'cholesky' }, 15);
+    const cg = await train(6, { solver: 'cg', useWasm: false, cgSteps: 3 }, 15);
+    const a = exact.objectives[exact.objectives.length - 1];
+    const b = cg.objectives[cg.objectives.length - 1];
+    expect(Math.abs(a - b) / a).toBeLessThan(0.01);
+  });
+
+  itWasm('the SIMD passes agree with the plain TypeScript ones to f32 rounding', async () => {
+    const plain = await train(7, { solver: 'cg', useWasm: false }, 3);
+    const simd = await train(7, { solver: 'cg', useWasm: true }, 3);
+    expect(simd.wasm).toBe(true);
+    for (let j = 0; j < plain.state.userFactors.length; j++) expect(simd.state.userFactors[j]).toBeCloseTo(plain.state.userFactors[j], 3);
+    for (let j = 0; j < plain.state.movieBias.length; j++) expect(simd.state.movieBias[j]).toBeCloseTo(plain.state.movieBias[j], 3);
+    expect(simd.rmse[2]).toBeCloseTo(plain.rmse[2], 4);
+  });
+
+  it.each([
+    ['cholesky', false],
+    ['cg', false],
+    ['cg', true],
+  ] as const)('%s (wasm %s) gives bit-identical results with 1, 2 and 3 threads', async (solver, useWasm) => {
+    if (useWasm && !wasmBuilt) return;
+    const one = await train(5, { solver, useWasm, threads: 1 }, 3);
+    for (const threads of [2, 3]) {
+      const many = await train(5, { solver, useWasm, threads }, 3);
+      expect(many.workers).toBe(threads - 1);
+      expect(many.rmse).toEqual(one.rmse);
+      expect(Array.from(many.state.userFactors)).toEqual(Array.from(one.state.userFactors));
+      expect(Array.from(many.state.movieFactors)).toEqual(Array.from(one.state.movieFactors));
+      expect(Array.from(many.state.userBias)).toEqual(Array.from(one.state.userBias));
+      expect(Array.from(many.state.movieBias)).toEqual(Array.from(one.state.movieBias));
+    }
+  }, 30_000);
+
+  it('SvdModel als with threads gives the same predictions as one thread', async () => {
+    const pairs = m.toList();
+    const one = (await new SvdModel({ solver: 'als', factors: 20, epochs: 3, threads: 1 }).fit(m)).predictMany(pairs);
+    const two = (await new SvdModel({ solver: 'als', factors: 20, epochs: 3, threads: 2 }).fit(m)).predictMany(pairs);
+    expect(Array.from(two)).toEqual(Array.from(one));
+  }, 30_000);
+});
+
+const ML = path.resolve(__dirname, '../../..', '../shared/data', 'movielens-100k');
+const mlPresent = fs.existsSync(path.join(ML, 'u1.base')) && fs.existsSync(path.join(ML, 'u1.test'));
+if (!mlPresent) console.log(`als.spec: the MovieLens 100k case skipped, ${ML}/u1.base or u1.test is absent`);
+
+(mlPresent ? describe : describe.skip)('MovieLens 100k u1, 32 factors', () => {
+  it('ALS-CG (3 steps) tests as accurately as exact ALS', async () => {
+    const { train, test } = await fileSplit(path.join(ML, 'u1.base'), path.join(ML, 'u1.test'));
+    const rmse = async (solver: AlsRowSolver): Promise<number> => {
+      const { P, Q } = initialFactors(train.nUsers, train.nMovies, 32, 42, 0.1, 0);
+      const trainer = await createAlsTrainer(train, { factors: 32, reg: 12, regBias: 5, userFactors: P, movieFactors: Q, solver });
+      for (let t = 0; t < 15; t++) await trainer.iteration();
+      const s = trainer.state();
+      await trainer.dispose();
+      const mu = train.globalMean();
+      let se = 0;
+      for (let j = 0; j < test.length; j++) {
+        const u = train.users.indexOf(test.users[j]);
+        const i = train.movies.indexOf(test.movies[j]);
+        let p = mu + (u >= 0 ? s.userBias[u] : 0) + (i >= 0 ? s.movieBias[i] : 0);
+        if (u >= 0 && i >= 0) for (let f = 0; f < 32; f++) p += s.userFactors[u * 32 + f] * s.movieFactors[i * 32 + f];
+        se += (Math.min(5, Math.max(1, p)) - test.ratings[j] * 0.5) ** 2;
+      }
+      return Math.sqrt(se / test.length);
+    };
+    const exact = await rmse('cholesky');
+    const cg = await rmse('cg');
+    console.log(`ML-100k u1, 32 factors, 15 iterations: exact ALS RMSE ${exact.toFixed(4)}, ALS-CG ${cg.toFixed(4)}`);
+    expect(Math.abs(cg - exact)).toBeLessThan(0.002);
+    expect(cg).toBeLessThan(0.94);
+  }, 60_000);
+});
