@@ -78,16 +78,24 @@ async function main(): Promise<void> {
     const wcSeconds = seconds(t);
     const wcLines = Number(wcOut.trim().split(/\s+/)[0]);
 
-    log('importing with loadDataset');
+    log('importing with loadDataset (3 runs, from the page cache; the resident size is taken on the first)');
     warmRead(ratingFile);
     gc();
     const rssBefore = process.memoryUsage().rss;
     t = process.hrtime.bigint();
     const loaded = await loadDataset(dir);
-    const importSeconds = seconds(t);
+    const importTimes = [seconds(t)];
     gc();
     const rssAfter = process.memoryUsage().rss;
     const matrix = loaded.matrix;
+    for (let run = 1; run < 3; run++) {
+      gc();
+      t = process.hrtime.bigint();
+      const again = await loadDataset(dir);
+      importTimes.push(seconds(t));
+      if (again.matrix.nRatings !== matrix.nRatings) throw new Error('the imports disagree');
+    }
+    const importSeconds = Math.min(...importTimes);
 
     log('writing a snapshot');
     t = process.hrtime.bigint();
@@ -119,6 +127,7 @@ async function main(): Promise<void> {
       wcL: { seconds: round(wcSeconds), lines: wcLines, mbPerSecond: round(fileBytes / MB / wcSeconds, 1) },
       import: {
         seconds: round(importSeconds),
+        runs: importTimes.map((x) => round(x)),
         bytes: loaded.report.bytes,
         mbPerSecond: round(loaded.report.bytes / MB / importSeconds, 1),
         ratingFileMbPerSecond: round(fileBytes / MB / importSeconds, 1),
