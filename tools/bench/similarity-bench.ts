@@ -4,20 +4,29 @@
  *
  *   npx tsc -b tools && node tools/dist/bench/similarity-bench.js [--ratings 10000000] [--seed 42]
  *     [--queries 100] [--k 10] [--index-k 50] [--threads 1,2] [--index-metrics jaccard,pearson-baseline]
- *     [--no-index]
+ *     [--repeats 20] [--no-index] [--no-pool]
  *
  * Latency: 100 movies (the most-rated one plus random others, seeded), one SimilarityScorer per
  * metric (baselines for pearson-baseline fitted once beforehand and timed apart), 3 warm-up
- * queries on the most-rated movie, then each movie queried once.
+ * queries on the most-rated movie, then each movie queried once. The machine may be shared, so
+ * the most-rated movie is also queried `--repeats` more times: the best of those (the least
+ * disturbed run) estimates the latency on a quiet machine, and the process CPU time per query
+ * (all threads) says how much work a query is, whatever the load.
+ *
+ * Pool latency: the same for a SimilarityPool with each `--threads` count (its default light-query
+ * threshold, so light movies run on the calling thread as they would in the API), plus the
+ * load average before and after.
  */
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { buildRatingMatrix, generateSynthetic, Random, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import {
   buildNeighbourIndex,
   fitBaselinesAls,
   mostSimilar,
   SimilarityMetric,
+  Neighbour,
   SIMILARITY_METRICS,
+  SimilarityPool,
   SimilarityScorer,
 } from '@recsys/similarity';
 
@@ -30,6 +39,8 @@ interface Args {
   threads: number[];
   indexMetrics: SimilarityMetric[];
   index: boolean;
+  repeats: number;
+  pool: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -42,6 +53,8 @@ function parseArgs(argv: string[]): Args {
     threads: [1, 2],
     indexMetrics: ['jaccard', 'pearson-baseline'],
     index: true,
+    repeats: 20,
+    pool: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -81,6 +94,12 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--no-index':
         args.index = false;
+        break;
+      case '--repeats':
+        args.repeats = int();
+        break;
+      case '--no-pool':
+        args.pool = false;
         break;
       default:
         throw new Error(`unknown argument '${flag}'`);
@@ -148,6 +167,7 @@ async function main(): Promise<void> {
       if (m === mostRated) mostRatedMs = ms;
       times.push(ms);
     }
+    const repeated = await repeatQuery(args.repeats, () => scorer.mostSimilar(mostRated, args.k));
     // The one-shot function allocates its accumulators per call.
     const start = process.hrtime.bigint();
     mostSimilar(matrix, mostRated, args.k, { metric, baselines });
@@ -159,8 +179,60 @@ async function main(): Promise<void> {
       meanMs: round(times.reduce((s, x) => s + x, 0) / times.length),
       mostRatedMs: round(mostRatedMs),
       mostRatedOneShotMs: round(oneShotMs),
+      mostRatedRepeated: repeated,
     };
     log(`mostSimilar ${metric}: ${JSON.stringify(latency[metric])}`);
+  }
+
+  const pool: Record<string, unknown> = {};
+  if (args.pool) {
+    for (const threads of args.threads) {
+      const loadBefore = loadavg().map(round);
+      let t0 = process.hrtime.bigint();
+      const p = await SimilarityPool.start(matrix, { baselines, threads });
+      const startSeconds = seconds(t0);
+      const perMetric: Record<string, unknown> = {};
+      try {
+        for (const metric of SIMILARITY_METRICS) {
+          for (let w = 0; w < 3; w++) await p.mostSimilar(mostRated, args.k, { metric });
+          const times: number[] = [];
+          let mostRatedMs = 0;
+          for (const m of queries) {
+            const start = process.hrtime.bigint();
+            await p.mostSimilar(m, args.k, { metric });
+            const ms = Number(process.hrtime.bigint() - start) / 1e6;
+            if (m === mostRated) mostRatedMs = ms;
+            times.push(ms);
+          }
+          const repeated = await repeatQuery(args.repeats, () => p.mostSimilar(mostRated, args.k, { metric }));
+          // Many at once, as the API would fire them: total wall time of the burst.
+          t0 = process.hrtime.bigint();
+          await Promise.all(queries.map((m) => p.mostSimilar(m, args.k, { metric })));
+          const burstMs = Number(process.hrtime.bigint() - t0) / 1e6;
+          times.sort((a, b) => a - b);
+          perMetric[metric] = {
+            p50Ms: round(quantile(times, 0.5)),
+            maxMs: round(times[times.length - 1]),
+            meanMs: round(times.reduce((s, x) => s + x, 0) / times.length),
+            mostRatedMs: round(mostRatedMs),
+            mostRatedRepeated: repeated,
+            concurrentBurstMs: round(burstMs),
+          };
+          log(`pool ${threads} thread(s) ${metric}: ${JSON.stringify(perMetric[metric])}`);
+        }
+      } finally {
+        await p.close();
+      }
+      pool[`threads${threads}`] = {
+        threads,
+        maxInlineWork: p.maxInlineWork,
+        startSeconds: round(startSeconds),
+        queries: p.stats,
+        loadAverageBefore: loadBefore,
+        loadAverageAfter: loadavg().map(round),
+        latency: perMetric,
+      };
+    }
   }
 
   const builds: unknown[] = [];
@@ -214,9 +286,35 @@ async function main(): Promise<void> {
       baselineAlsSeconds: round(baselineSeconds),
       latency,
     },
+    similarityPool: pool,
     neighbourIndex: { sumOfSquaredUserCounts: totalWork, builds },
   };
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+}
+
+/**
+ * Runs one query `repeats` times: the best and median wall time, and the process CPU time (user +
+ * system, every thread) per query, which the load of other processes does not inflate.
+ */
+async function repeatQuery(
+  repeats: number,
+  query: () => Neighbour[] | Promise<Neighbour[]>,
+): Promise<{ repeats: number; bestMs: number; medianMs: number; cpuMsPerQuery: number }> {
+  const times: number[] = [];
+  const cpuBefore = process.cpuUsage();
+  for (let r = 0; r < repeats; r++) {
+    const start = process.hrtime.bigint();
+    await query();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  const cpu = process.cpuUsage(cpuBefore);
+  times.sort((a, b) => a - b);
+  return {
+    repeats,
+    bestMs: round(times[0] ?? NaN),
+    medianMs: round(times.length > 0 ? quantile(times, 0.5) : NaN),
+    cpuMsPerQuery: round((cpu.user + cpu.system) / 1000 / Math.max(1, repeats)),
+  };
 }
 
 function round(x: number): number {

@@ -2,3 +2,4 @@ export * from './rating-arrays';
 export * from './baselines';
 export * from './similarity';
 export * from './neighbour-index';
+export * from './similarity-pool';

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { SnapshotError, workerScript } from '@recsys/data';
 import type { NeighbourWorkerInput, NeighbourWorkerMessage } from './neighbour-worker-protocol';
 import type { RatingArrays } from './rating-arrays';
+import { sharedBufferOf, shareRatingArrays } from './shared-memory';
 import {
   checkMovieIndex,
   Neighbour,
@@ -120,14 +121,6 @@ export function buildNeighbourIndexSync(
   return compact(o, k, nM, counts, neighbours, similarities, supports);
 }
 
-/** The array itself when it already lives in shared memory, else a copy into a new SharedArrayBuffer. */
-function shared(a: Uint32Array | Int32Array | Uint8Array | Float64Array): SharedArrayBuffer {
-  if (a.buffer instanceof SharedArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) return a.buffer;
-  const buffer = new SharedArrayBuffer(a.byteLength);
-  new Uint8Array(buffer).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  return buffer;
-}
-
 /**
  * Top-K neighbours of every movie (K default 50), built in parallel worker threads (default
  * `os.availableParallelism()`) over SharedArrayBuffers: the matrix arrays are copied into shared
@@ -167,21 +160,14 @@ export async function buildNeighbourIndex(matrix: RatingArrays, options: Neighbo
   const similarities = new Float32Array(new SharedArrayBuffer(4 * slots));
   const supports = new Int32Array(new SharedArrayBuffer(4 * slots));
   const input: NeighbourWorkerInput = {
-    nUsers: matrix.nUsers,
-    nMovies: nM,
-    userPtr: shared(matrix.userPtr),
-    userMovies: shared(matrix.userMovies),
-    userRatings: shared(matrix.userRatings),
-    moviePtr: shared(matrix.moviePtr),
-    movieUsers: shared(matrix.movieUsers),
-    movieRatings: shared(matrix.movieRatings),
+    ...shareRatingArrays(matrix),
     metric: o.metric,
     minSupport: o.minSupport,
     shrinkage: o.shrinkage,
     baselines:
       o.baselines === null
         ? null
-        : { globalMean: o.baselines.globalMean, userBias: shared(o.baselines.userBias), movieBias: shared(o.baselines.movieBias) },
+        : { globalMean: o.baselines.globalMean, userBias: sharedBufferOf(o.baselines.userBias), movieBias: sharedBufferOf(o.baselines.movieBias) },
     k,
     order: orderArray.buffer as SharedArrayBuffer,
     cursor: new SharedArrayBuffer(4),

@@ -3,20 +3,11 @@
 // compiled and from sources (jest, through @swc-node/register).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { NeighbourWorkerInput, NeighbourWorkerMessage } from './neighbour-worker-protocol';
-import type { RatingArrays } from './rating-arrays';
+import { ratingArraysOf } from './shared-memory';
 import { SimilarityScorer } from './similarity';
 
 function run(input: NeighbourWorkerInput): void {
-  const matrix: RatingArrays = {
-    nUsers: input.nUsers,
-    nMovies: input.nMovies,
-    userPtr: new Uint32Array(input.userPtr),
-    userMovies: new Int32Array(input.userMovies),
-    userRatings: new Uint8Array(input.userRatings),
-    moviePtr: new Uint32Array(input.moviePtr),
-    movieUsers: new Int32Array(input.movieUsers),
-    movieRatings: new Uint8Array(input.movieRatings),
-  };
+  const matrix = ratingArraysOf(input);
   const b = input.baselines;
   const scorer = new SimilarityScorer(matrix, {
     metric: input.metric,

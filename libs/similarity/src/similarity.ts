@@ -1,5 +1,17 @@
 import { Baselines, fitBaselinesAls } from './baselines';
 import type { RatingArrays } from './rating-arrays';
+import {
+  accumulateQuery,
+  checkK,
+  cosineScore,
+  jaccardScore,
+  NeighbourSelector,
+  neighboursOf,
+  pearsonBaselineScore,
+  pearsonScore,
+  queryWork,
+  strideOf,
+} from './similarity-kernels';
 
 /**
  * Item–item similarity metrics. All but `jaccard` follow Surprise's definitions
@@ -99,37 +111,6 @@ export function checkMovieIndex(m: number, nMovies: number, what = 'movie'): voi
   }
 }
 
-function checkK(k: number): void {
-  if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be a non-negative integer, got ${k}`);
-}
-
-// Scores from the accumulated sums. Ratings are summed as their stored codes (stars × 2):
-// cosine and pearson are invariant under that scaling, and because the factors are powers of
-// two the results are bit-identical to sums of stars.
-
-function jaccardScore(common: number, ratersM: number, ratersN: number): number {
-  return common === 0 ? 0 : common / (ratersM + ratersN - common);
-}
-
-function cosineScore(common: number, xy: number, xx: number, yy: number): number {
-  if (common === 0) return 0;
-  const d = Math.sqrt(xx * yy);
-  return d === 0 ? 0 : xy / d;
-}
-
-function pearsonScore(common: number, x: number, y: number, xy: number, xx: number, yy: number): number {
-  if (common === 0) return 0;
-  const d = Math.sqrt((common * xx - x * x) * (common * yy - y * y));
-  return d === 0 ? 0 : (common * xy - x * y) / d;
-}
-
-function pearsonBaselineScore(common: number, xy: number, xx: number, yy: number, shrinkage: number): number {
-  if (common < 2) return 0;
-  const d = Math.sqrt(xx * yy);
-  if (d === 0) return 0;
-  return (xy / d) * ((common - 1) / (common - 1 + shrinkage));
-}
-
 /**
  * Similarity of one pair of internal movies by merging their sorted CSC columns: O(|U_m| + |U_n|).
  * The sums run over common raters in ascending user order, the same order as
@@ -204,20 +185,6 @@ export function similarity(
   return { similarity: s, support: common };
 }
 
-/** Accumulator slots per movie: [common raters, then the metric's sums]. */
-function strideOf(metric: SimilarityMetric): number {
-  switch (metric) {
-    case 'jaccard':
-      return 1; // unused: jaccard counts into an Int32Array
-    case 'cosine':
-      return 4; // common, Σxy, Σx², Σy²
-    case 'pearson':
-      return 6; // common, Σx, Σy, Σxy, Σx², Σy²
-    case 'pearson-baseline':
-      return 4; // common, Σ dx·dy, Σ dx², Σ dy²
-  }
-}
-
 /**
  * Answers "the k movies most similar to m" many times without allocating per query (besides the
  * result). It counts common raters and the metric's sums once through the by-user index: for each
@@ -228,7 +195,7 @@ function strideOf(metric: SimilarityMetric): number {
  * them). Then it scores the touched movies and keeps the best k in a bounded heap.
  * Cost O(Σ_{u∈U_m} |I_u| + (touched movies) · log k); no per-pair set intersection, no full sort.
  * Measured (tools/bench/similarity-bench.ts, 2-core VM): about 2 ns per accumulation for jaccard
- * and 4–7 ns for the other metrics.
+ * and 4–7 ns for the other metrics. SimilarityPool runs the same kernels split over worker threads.
  *
  * Not safe for concurrent use from several threads (one scorer per worker).
  */
@@ -241,15 +208,10 @@ export class SimilarityScorer {
   private readonly matrix: RatingArrays;
   /** Common raters per movie (jaccard). */
   private readonly counts: Int32Array;
-  /** Interleaved per-movie sums (other metrics), `stride` slots per movie. */
+  /** Interleaved per-movie sums (other metrics), strideOf(metric) slots per movie. */
   private readonly sums: Float64Array;
-  private readonly stride: number;
-  /** Movies with at least one common rater in the current query. */
-  private readonly touched: Int32Array;
-  private heapSims: Float64Array = new Float64Array(16);
-  private heapMovies: Int32Array = new Int32Array(16);
-  /** Supports of the sorted result. */
-  private outSupports: Int32Array = new Int32Array(16);
+  /** Scores and selects from counts/sums; lists the touched movies. */
+  private readonly selector: NeighbourSelector;
 
   constructor(matrix: RatingArrays, options: SimilarityOptions = {}) {
     const o = resolveSimilarityOptions(matrix, options);
@@ -259,20 +221,15 @@ export class SimilarityScorer {
     this.baselines = o.baselines;
     this.matrix = matrix;
     const nM = matrix.nMovies;
-    this.stride = strideOf(o.metric);
     this.counts = new Int32Array(o.metric === 'jaccard' ? nM : 0);
-    this.sums = new Float64Array(o.metric === 'jaccard' ? 0 : nM * this.stride);
-    this.touched = new Int32Array(nM);
+    this.sums = new Float64Array(o.metric === 'jaccard' ? 0 : nM * strideOf(o.metric));
+    this.selector = new NeighbourSelector(matrix.moviePtr, nM, this.counts, this.sums, new Int32Array(nM));
   }
 
   /** The k movies most similar to internal movie m, sorted by (similarity desc, external id desc). */
   mostSimilar(m: number, k: number): Neighbour[] {
     const n = this.select(m, k);
-    const out: Neighbour[] = new Array(n);
-    for (let j = 0; j < n; j++) {
-      out[j] = { movie: this.heapMovies[j], similarity: this.heapSims[j], support: this.outSupports[j] };
-    }
-    return out;
+    return neighboursOf(this.selector, n);
   }
 
   /**
@@ -288,10 +245,11 @@ export class SimilarityScorer {
     offset: number,
   ): number {
     const n = this.select(m, k);
+    const s = this.selector;
     for (let j = 0; j < n; j++) {
-      movies[offset + j] = this.heapMovies[j];
-      similarities[offset + j] = this.heapSims[j];
-      supports[offset + j] = this.outSupports[j];
+      movies[offset + j] = s.movies[j];
+      similarities[offset + j] = s.similarities[j];
+      supports[offset + j] = s.supports[j];
     }
     return n;
   }
@@ -308,485 +266,31 @@ export class SimilarityScorer {
     if (row.length < nM) throw new RangeError(`similarityRow: row has ${row.length} entries, the matrix has ${nM} movies`);
     const nTouched = this.accumulate(m);
     row.fill(0, 0, nM);
-    const touched = this.touched;
+    const s = this.selector;
+    const touched = s.touched;
     const minSupport = this.minSupport;
     for (let t = 0; t < nTouched; t++) {
       const n = touched[t];
-      if (n === m || this.supportOf(n) < minSupport) continue;
-      row[n] = this.scoreOf(m, n);
+      if (n === m || s.supportOf(this.metric, n) < minSupport) continue;
+      row[n] = s.scoreOf(this, m, n);
     }
-    this.clear(nTouched);
+    s.clear(this.metric, nTouched);
   }
 
-  /** Similarity of m and touched movie n from the accumulators (support ≥ minSupport checked by the caller). */
-  private scoreOf(m: number, n: number): number {
-    if (this.metric === 'jaccard') {
-      const moviePtr = this.matrix.moviePtr;
-      return jaccardScore(this.counts[n], moviePtr[m + 1] - moviePtr[m], moviePtr[n + 1] - moviePtr[n]);
-    }
-    const sums = this.sums;
-    const b = n * this.stride;
-    const c = sums[b];
-    if (this.metric === 'cosine') return cosineScore(c, sums[b + 1], sums[b + 2], sums[b + 3]);
-    if (this.metric === 'pearson') return pearsonScore(c, sums[b + 1], sums[b + 2], sums[b + 3], sums[b + 4], sums[b + 5]);
-    return pearsonBaselineScore(c, sums[b + 1], sums[b + 2], sums[b + 3], this.shrinkage);
-  }
-
-  /** Accumulates the query on m; returns the number of touched movies (listed in `touched`). */
+  /** Accumulates the query on m; returns the number of touched movies (listed in the selector's `touched`). */
   private accumulate(m: number): number {
-    // Two kernels per metric, same sums in the same order: a light query records the movies it
-    // touches as it goes; a heavy one (more accumulations than 2 × movies) runs an unrolled loop
-    // without that branch and finds the touched movies by one scan of the accumulators afterwards.
-    const dense = this.queryWork(m) > 2 * this.matrix.nMovies;
-    let nTouched: number;
-    switch (this.metric) {
-      case 'jaccard':
-        nTouched = dense ? this.accumulateJaccardDense(m) : this.accumulateJaccard(m);
-        break;
-      case 'cosine':
-        nTouched = dense ? this.accumulateCosineDense(m) : this.accumulateCosine(m);
-        break;
-      case 'pearson':
-        nTouched = dense ? this.accumulatePearsonDense(m) : this.accumulatePearson(m);
-        break;
-      case 'pearson-baseline':
-        nTouched = dense ? this.accumulatePearsonBaselineDense(m) : this.accumulatePearsonBaseline(m);
-        break;
-    }
-
-    return nTouched;
+    const { counts, sums, touched } = this.selector;
+    return accumulateQuery(this.metric, this.matrix, this.baselines, m, queryWork(this.matrix, m), counts, sums, touched);
   }
 
-  /** Runs the query; leaves the result best-first in heapMovies/heapSims/outSupports[0..n). */
+  /** Runs the query; leaves the result best-first in the selector's arrays [0..n). */
   private select(m: number, k: number): number {
-    const matrix = this.matrix;
-    checkMovieIndex(m, matrix.nMovies);
+    checkMovieIndex(m, this.matrix.nMovies);
     checkK(k);
-    const cap = Math.min(k, matrix.nMovies);
-    if (this.heapSims.length < cap) {
-      this.heapSims = new Float64Array(cap);
-      this.heapMovies = new Int32Array(cap);
-      this.outSupports = new Int32Array(cap);
-    }
+    const cap = Math.min(k, this.matrix.nMovies);
     if (cap === 0) return 0;
-
-    const nTouched = this.accumulate(m);
-
-    const size = this.scoreTouched(m, cap, nTouched);
-    const filled = this.minSupport === 0 ? this.offerUntouched(m, cap, size) : size;
-    // Supports, read before the accumulators are cleared (untouched movies have support 0).
-    const n = this.drain(filled);
-    for (let j = 0; j < n; j++) this.outSupports[j] = this.supportOf(this.heapMovies[j]);
-    this.clear(nTouched);
-    return n;
-  }
-
-  private supportOf(n: number): number {
-    return this.metric === 'jaccard' ? this.counts[n] : this.sums[n * this.stride];
-  }
-
-  /** Σ_{u∈U_m} |I_u|: the number of accumulations of a query on m. */
-  private queryWork(m: number): number {
-    const { moviePtr, movieUsers, userPtr } = this.matrix;
-    let work = 0;
-    const end = moviePtr[m + 1];
-    for (let p = moviePtr[m]; p < end; p++) {
-      const u = movieUsers[p];
-      work += userPtr[u + 1] - userPtr[u];
-    }
-    return work;
-  }
-
-  /** Lists the movies whose accumulator (slot 0 of each stride) is non-zero. */
-  private collectTouched(accumulators: Int32Array | Float64Array, stride: number): number {
-    const touched = this.touched;
-    const nM = this.matrix.nMovies;
-    let nt = 0;
-    for (let n = 0; n < nM; n++) if (accumulators[n * stride] !== 0) touched[nt++] = n;
-    return nt;
-  }
-
-  private accumulateJaccardDense(m: number): number {
-    const { moviePtr, movieUsers, userPtr, userMovies } = this.matrix;
-    const counts = this.counts;
-    const end = moviePtr[m + 1] | 0;
-    for (let p = moviePtr[m] | 0; p < end; p++) {
-      const u = movieUsers[p];
-      const rowEnd = userPtr[u + 1] | 0;
-      let q = userPtr[u] | 0;
-      for (; q + 3 < rowEnd; q += 4) {
-        const a = userMovies[q];
-        const b = userMovies[q + 1];
-        const c = userMovies[q + 2];
-        const d = userMovies[q + 3];
-        counts[a]++;
-        counts[b]++;
-        counts[c]++;
-        counts[d]++;
-      }
-      for (; q < rowEnd; q++) counts[userMovies[q]]++;
-    }
-    return this.collectTouched(counts, 1);
-  }
-
-  private accumulateCosineDense(m: number): number {
-    const { moviePtr, movieUsers, movieRatings, userPtr, userMovies, userRatings } = this.matrix;
-    const sums = this.sums;
-    const end = moviePtr[m + 1] | 0;
-    for (let p = moviePtr[m] | 0; p < end; p++) {
-      const u = movieUsers[p];
-      const x = movieRatings[p];
-      const xx = x * x;
-      const rowEnd = userPtr[u + 1] | 0;
-      let q = userPtr[u] | 0;
-      for (; q + 1 < rowEnd; q += 2) {
-        let b = userMovies[q] << 2;
-        let y = userRatings[q];
-        sums[b]++;
-        sums[b + 1] += x * y;
-        sums[b + 2] += xx;
-        sums[b + 3] += y * y;
-        b = userMovies[q + 1] << 2;
-        y = userRatings[q + 1];
-        sums[b]++;
-        sums[b + 1] += x * y;
-        sums[b + 2] += xx;
-        sums[b + 3] += y * y;
-      }
-      if (q < rowEnd) {
-        const b = userMovies[q] << 2;
-        const y = userRatings[q];
-        sums[b]++;
-        sums[b + 1] += x * y;
-        sums[b + 2] += xx;
-        sums[b + 3] += y * y;
-      }
-    }
-    return this.collectTouched(sums, 4);
-  }
-
-  private accumulatePearsonDense(m: number): number {
-    const { moviePtr, movieUsers, movieRatings, userPtr, userMovies, userRatings } = this.matrix;
-    const sums = this.sums;
-    const end = moviePtr[m + 1] | 0;
-    for (let p = moviePtr[m] | 0; p < end; p++) {
-      const u = movieUsers[p];
-      const x = movieRatings[p];
-      const xx = x * x;
-      const rowEnd = userPtr[u + 1] | 0;
-      let q = userPtr[u] | 0;
-      for (; q + 1 < rowEnd; q += 2) {
-        let b = userMovies[q] * 6;
-        let y = userRatings[q];
-        sums[b]++;
-        sums[b + 1] += x;
-        sums[b + 2] += y;
-        sums[b + 3] += x * y;
-        sums[b + 4] += xx;
-        sums[b + 5] += y * y;
-        b = userMovies[q + 1] * 6;
-        y = userRatings[q + 1];
-        sums[b]++;
-        sums[b + 1] += x;
-        sums[b + 2] += y;
-        sums[b + 3] += x * y;
-        sums[b + 4] += xx;
-        sums[b + 5] += y * y;
-      }
-      if (q < rowEnd) {
-        const b = userMovies[q] * 6;
-        const y = userRatings[q];
-        sums[b]++;
-        sums[b + 1] += x;
-        sums[b + 2] += y;
-        sums[b + 3] += x * y;
-        sums[b + 4] += xx;
-        sums[b + 5] += y * y;
-      }
-    }
-    return this.collectTouched(sums, 6);
-  }
-
-  private accumulatePearsonBaselineDense(m: number): number {
-    const { moviePtr, movieUsers, movieRatings, userPtr, userMovies, userRatings } = this.matrix;
-    const { globalMean, userBias, movieBias } = this.baselines!;
-    const biasM = movieBias[m];
-    const sums = this.sums;
-    const end = moviePtr[m + 1] | 0;
-    for (let p = moviePtr[m] | 0; p < end; p++) {
-      const u = movieUsers[p];
-      const base = globalMean + userBias[u];
-      const dx = movieRatings[p] * 0.5 - (base + biasM);
-      const dxx = dx * dx;
-      const rowEnd = userPtr[u + 1] | 0;
-      let q = userPtr[u] | 0;
-      for (; q + 1 < rowEnd; q += 2) {
-        let n = userMovies[q];
-        let dy = userRatings[q] * 0.5 - (base + movieBias[n]);
-        let b = n << 2;
-        sums[b]++;
-        sums[b + 1] += dx * dy;
-        sums[b + 2] += dxx;
-        sums[b + 3] += dy * dy;
-        n = userMovies[q + 1];
-        dy = userRatings[q + 1] * 0.5 - (base + movieBias[n]);
-        b = n << 2;
-        sums[b]++;
-        sums[b + 1] += dx * dy;
-        sums[b + 2] += dxx;
-        sums[b + 3] += dy * dy;
-      }
-      if (q < rowEnd) {
-        const n = userMovies[q];
-        const dy = userRatings[q] * 0.5 - (base + movieBias[n]);
-        const b = n << 2;
-        sums[b]++;
-        sums[b + 1] += dx * dy;
-        sums[b + 2] += dxx;
-        sums[b + 3] += dy * dy;
-      }
-    }
-    return this.collectTouched(sums, 4);
-  }
-
-  private accumulateJaccard(m: number): number {
-    const { moviePtr, movieUsers, userPtr, userMovies } = this.matrix;
-    const counts = this.counts;
-    const touched = this.touched;
-    let nt = 0;
-    const end = moviePtr[m + 1];
-    for (let p = moviePtr[m]; p < end; p++) {
-      const u = movieUsers[p];
-      const rowEnd = userPtr[u + 1];
-      for (let q = userPtr[u]; q < rowEnd; q++) {
-        const n = userMovies[q];
-        if (counts[n]++ === 0) touched[nt++] = n;
-      }
-    }
-    return nt;
-  }
-
-  private accumulateCosine(m: number): number {
-    const { moviePtr, movieUsers, movieRatings, userPtr, userMovies, userRatings } = this.matrix;
-    const sums = this.sums;
-    const touched = this.touched;
-    let nt = 0;
-    const end = moviePtr[m + 1];
-    for (let p = moviePtr[m]; p < end; p++) {
-      const u = movieUsers[p];
-      const x = movieRatings[p];
-      const xx = x * x;
-      const rowEnd = userPtr[u + 1];
-      for (let q = userPtr[u]; q < rowEnd; q++) {
-        const n = userMovies[q];
-        const y = userRatings[q];
-        const b = n << 2;
-        const c = sums[b];
-        if (c === 0) touched[nt++] = n;
-        sums[b] = c + 1;
-        sums[b + 1] += x * y;
-        sums[b + 2] += xx;
-        sums[b + 3] += y * y;
-      }
-    }
-    return nt;
-  }
-
-  private accumulatePearson(m: number): number {
-    const { moviePtr, movieUsers, movieRatings, userPtr, userMovies, userRatings } = this.matrix;
-    const sums = this.sums;
-    const touched = this.touched;
-    let nt = 0;
-    const end = moviePtr[m + 1];
-    for (let p = moviePtr[m]; p < end; p++) {
-      const u = movieUsers[p];
-      const x = movieRatings[p];
-      const xx = x * x;
-      const rowEnd = userPtr[u + 1];
-      for (let q = userPtr[u]; q < rowEnd; q++) {
-        const n = userMovies[q];
-        const y = userRatings[q];
-        const b = n * 6;
-        const c = sums[b];
-        if (c === 0) touched[nt++] = n;
-        sums[b] = c + 1;
-        sums[b + 1] += x;
-        sums[b + 2] += y;
-        sums[b + 3] += x * y;
-        sums[b + 4] += xx;
-        sums[b + 5] += y * y;
-      }
-    }
-    return nt;
-  }
-
-  private accumulatePearsonBaseline(m: number): number {
-    const { moviePtr, movieUsers, movieRatings, userPtr, userMovies, userRatings } = this.matrix;
-    const { globalMean, userBias, movieBias } = this.baselines!;
-    const biasM = movieBias[m];
-    const sums = this.sums;
-    const touched = this.touched;
-    let nt = 0;
-    const end = moviePtr[m + 1];
-    for (let p = moviePtr[m]; p < end; p++) {
-      const u = movieUsers[p];
-      // Same association as Surprise: r − ((μ + b_u) + b_i).
-      const base = globalMean + userBias[u];
-      const dx = movieRatings[p] * 0.5 - (base + biasM);
-      const dxx = dx * dx;
-      const rowEnd = userPtr[u + 1];
-      for (let q = userPtr[u]; q < rowEnd; q++) {
-        const n = userMovies[q];
-        const dy = userRatings[q] * 0.5 - (base + movieBias[n]);
-        const b = n << 2;
-        const c = sums[b];
-        if (c === 0) touched[nt++] = n;
-        sums[b] = c + 1;
-        sums[b + 1] += dx * dy;
-        sums[b + 2] += dxx;
-        sums[b + 3] += dy * dy;
-      }
-    }
-    return nt;
-  }
-
-  /** Scores every touched movie (except m) with support ≥ minSupport into the heap. */
-  private scoreTouched(m: number, cap: number, nTouched: number): number {
-    const touched = this.touched;
-    const minSupport = this.minSupport;
-    const moviePtr = this.matrix.moviePtr;
-    let size = 0;
-    if (this.metric === 'jaccard') {
-      const counts = this.counts;
-      const ratersM = moviePtr[m + 1] - moviePtr[m];
-      for (let t = 0; t < nTouched; t++) {
-        const n = touched[t];
-        if (n === m) continue;
-        const c = counts[n];
-        if (c < minSupport) continue;
-        size = this.offer(size, cap, jaccardScore(c, ratersM, moviePtr[n + 1] - moviePtr[n]), n);
-      }
-      return size;
-    }
-    const sums = this.sums;
-    const stride = this.stride;
-    const metric = this.metric;
-    const shrinkage = this.shrinkage;
-    for (let t = 0; t < nTouched; t++) {
-      const n = touched[t];
-      if (n === m) continue;
-      const b = n * stride;
-      const c = sums[b];
-      if (c < minSupport) continue;
-      let s: number;
-      if (metric === 'cosine') s = cosineScore(c, sums[b + 1], sums[b + 2], sums[b + 3]);
-      else if (metric === 'pearson') s = pearsonScore(c, sums[b + 1], sums[b + 2], sums[b + 3], sums[b + 4], sums[b + 5]);
-      else s = pearsonBaselineScore(c, sums[b + 1], sums[b + 2], sums[b + 3], shrinkage);
-      size = this.offer(size, cap, s, n);
-    }
-    return size;
-  }
-
-  /**
-   * With minSupport 0, movies without common raters are candidates too, all with similarity 0,
-   * so among them larger ids rank first: walk ids downwards and offer at most `cap` of them
-   * (any further one ranks below all of those), stopping early once the heap's worst beats (0, n).
-   */
-  private offerUntouched(m: number, cap: number, size: number): number {
-    const moviePtr = this.matrix.moviePtr;
-    let offered = 0;
-    for (let n = this.matrix.nMovies - 1; n >= 0 && offered < cap; n--) {
-      if (n === m || moviePtr[n + 1] === moviePtr[n] || this.supportOf(n) !== 0) continue;
-      if (size === cap) {
-        const ws = this.heapSims[0];
-        if (ws > 0 || (ws === 0 && this.heapMovies[0] > n)) break;
-      }
-      size = this.offer(size, cap, 0, n);
-      offered++;
-    }
-    return size;
-  }
-
-  /**
-   * Bounded min-heap on (similarity, movie): the root is the worst kept pair. A pair ranks above
-   * another when its similarity is larger, or equal with a larger movie index (= larger external id).
-   */
-  private offer(size: number, cap: number, s: number, n: number): number {
-    const sims = this.heapSims;
-    const movies = this.heapMovies;
-    if (size < cap) {
-      // Sift up.
-      let i = size;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        const ps = sims[parent];
-        if (ps < s || (ps === s && movies[parent] < n)) break;
-        sims[i] = ps;
-        movies[i] = movies[parent];
-        i = parent;
-      }
-      sims[i] = s;
-      movies[i] = n;
-      return size + 1;
-    }
-    const ws = sims[0];
-    if (s < ws || (s === ws && n < movies[0])) return size;
-    this.siftDown(0, size, s, n);
-    return size;
-  }
-
-  /** Places (s, n) at hole i and sifts it down within heap[0..size). */
-  private siftDown(i: number, size: number, s: number, n: number): void {
-    const sims = this.heapSims;
-    const movies = this.heapMovies;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= size) break;
-      const right = child + 1;
-      if (right < size) {
-        const cs = sims[child];
-        const rs = sims[right];
-        if (rs < cs || (rs === cs && movies[right] < movies[child])) child = right;
-      }
-      const cs = sims[child];
-      if (s < cs || (s === cs && n < movies[child])) break;
-      sims[i] = cs;
-      movies[i] = movies[child];
-      i = child;
-    }
-    sims[i] = s;
-    movies[i] = n;
-  }
-
-  /** Heap sort in place: repeatedly moves the worst to the end, leaving the array best-first. */
-  private drain(size: number): number {
-    const sims = this.heapSims;
-    const movies = this.heapMovies;
-    for (let end = size - 1; end > 0; end--) {
-      const ws = sims[0];
-      const wm = movies[0];
-      const s = sims[end];
-      const n = movies[end];
-      this.siftDown(0, end, s, n);
-      sims[end] = ws;
-      movies[end] = wm;
-    }
-    return size;
-  }
-
-  private clear(nTouched: number): void {
-    const touched = this.touched;
-    if (this.metric === 'jaccard') {
-      const counts = this.counts;
-      for (let t = 0; t < nTouched; t++) counts[touched[t]] = 0;
-      return;
-    }
-    const sums = this.sums;
-    const stride = this.stride;
-    for (let t = 0; t < nTouched; t++) {
-      const b = touched[t] * stride;
-      sums.fill(0, b, b + stride);
-    }
+    this.selector.reserve(cap);
+    return this.selector.select(this, m, cap, this.accumulate(m));
   }
 }
 

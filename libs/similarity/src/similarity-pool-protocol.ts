@@ -1,0 +1,45 @@
+import type { SharedRatingArrays } from './shared-memory';
+
+/**
+ * What SimilarityPool hands each worker thread. All arrays live in SharedArrayBuffers: queries
+ * are passed through `control` (Atomics.wait/notify), not messages.
+ */
+export interface SimilarityPoolWorkerInput extends SharedRatingArrays {
+  /** This worker's number: its range in `ranges` and its accumulator region. */
+  worker: number;
+  /** Number of workers. */
+  threads: number;
+  /** Int32 slots, see CONTROL. */
+  control: SharedArrayBuffer;
+  /** Uint32 × 2·threads: worker w accumulates m's raters at CSC positions [ranges[2w], ranges[2w+1]). */
+  ranges: SharedArrayBuffer;
+  /**
+   * `threads` regions of `regionBytes` bytes: worker w's accumulators (Int32 counts for jaccard,
+   * Float64 sums with strideOf(metric) slots per movie otherwise), zero between queries.
+   */
+  accumulators: SharedArrayBuffer;
+  regionBytes: number;
+  /** Float64 [μ, b_u × nUsers, b_i × nMovies]: the pearson-baseline baselines once known. */
+  baselines: SharedArrayBuffer;
+}
+
+/** Slots of the Int32 control array. */
+export const CONTROL = {
+  /** Incremented by the main thread for each command; workers Atomics.wait on it. */
+  SEQUENCE: 0,
+  /** COMMAND_ACCUMULATE or COMMAND_STOP. */
+  COMMAND: 1,
+  /** Internal movie index of the query. */
+  MOVIE: 2,
+  /** Index of the metric in SIMILARITY_METRICS. */
+  METRIC: 3,
+  /** Workers finished with the current query; the last one notifies. */
+  DONE: 4,
+} as const;
+
+export const CONTROL_SLOTS = 5;
+export const COMMAND_ACCUMULATE = 0;
+export const COMMAND_STOP = 1;
+
+/** The only message a worker posts: it has wrapped the shared memory and waits for queries. */
+export type SimilarityPoolWorkerMessage = { type: 'ready' };
