@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { RatingMatrix, workerScript } from '@recsys/data';
+import { Random, RatingMatrix, workerScript } from '@recsys/data';
 import { ALS_CG_STEPS, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './als';
 import { runChunks } from './als-chunks';
 import { ALS_CONTROL, AlsLayout, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest } from './als-protocol';
@@ -14,9 +14,16 @@ export interface AlsTrainerOptions {
   reg: number;
   /** λ_b of the biases (sum form). */
   regBias: number;
-  /** Initial factors, nUsers × k and nMovies × k row-major (copied); biases start at 0. */
-  userFactors: Float32Array;
-  movieFactors: Float32Array;
+  /** Initial factors, nUsers × k and nMovies × k row-major (copied); biases start at 0. Give these or `randomFactors`. */
+  userFactors?: Float32Array;
+  movieFactors?: Float32Array;
+  /**
+   * Draw the initial factors straight into the trainer's memory instead of copying given ones:
+   * the values of `initialFactors(nUsers, nMovies, k, seed, std, mean)` (mean + std · N(0, 1)
+   * from `Random(seed)`, P row by row, then Q), without the separate copy of 4·k bytes per user
+   * and movie that would otherwise stay resident until a garbage collection. `mean` default 0.
+   */
+  randomFactors?: { seed: number; std: number; mean?: number };
   /** Threads solving rows: the calling thread plus threads − 1 workers. Default 1. */
   threads?: number;
   /** Row solver; default {@link alsRowSolverFor}: CG with the WebAssembly kernel, else Cholesky up to 16 factors and CG above. */
@@ -109,6 +116,14 @@ function padRows(from: Float32Array, to: Float32Array, rows: number, k: number, 
   for (let r = 0; r < rows; r++) to.set(from.subarray(r * k, r * k + k), r * kp);
 }
 
+/** Fills the first k floats of each of `rows` rows of kp floats with mean + std · N(0, 1) draws, in row-major order. */
+function drawRows(random: Random, to: Float32Array, rows: number, k: number, kp: number, mean: number, std: number): void {
+  for (let r = 0; r < rows; r++) {
+    const row = r * kp;
+    for (let f = 0; f < k; f++) to[row + f] = mean + std * random.normal();
+  }
+}
+
 /**
  * Sets up ALS on `train`: copies the rating arrays (10 bytes per rating), the initial factors
  * (rows padded to kp = 4⌈k/4⌉) and zero biases into one buffer: the shared WebAssembly memory
@@ -122,10 +137,18 @@ export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerO
   const threads = options.threads ?? 1;
   if (!(Number.isInteger(k) && k >= 0)) throw new RangeError(`createAlsTrainer: factors must be an integer ≥ 0, got ${k}`);
   if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`createAlsTrainer: threads must be an integer ≥ 1, got ${threads}`);
-  if (options.userFactors.length !== train.nUsers * k || options.movieFactors.length !== train.nMovies * k) {
-    throw new RangeError(
-      `createAlsTrainer: initial factors have ${options.userFactors.length} and ${options.movieFactors.length} values, expected ${train.nUsers} × ${k} and ${train.nMovies} × ${k}`,
-    );
+  const given = options.userFactors !== undefined || options.movieFactors !== undefined;
+  if (given === (options.randomFactors !== undefined)) {
+    throw new RangeError('createAlsTrainer: give either userFactors and movieFactors or randomFactors');
+  }
+  if (given) {
+    const userLength = options.userFactors?.length;
+    const movieLength = options.movieFactors?.length;
+    if (userLength !== train.nUsers * k || movieLength !== train.nMovies * k) {
+      throw new RangeError(
+        `createAlsTrainer: initial factors have ${userLength ?? 'no'} and ${movieLength ?? 'no'} values, expected ${train.nUsers} × ${k} and ${train.nMovies} × ${k}`,
+      );
+    }
   }
   const wasmWanted = options.useWasm ?? existsSync(ALS_WASM_PATH);
   const params: AlsRowParams = {
@@ -155,8 +178,15 @@ export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerO
   (movies.ptr as Uint32Array).set(train.moviePtr);
   (movies.other as Int32Array).set(train.movieUsers);
   (movies.codes as Uint8Array).set(train.movieRatings);
-  padRows(options.userFactors, users.factors, train.nUsers, k, layout.kp);
-  padRows(options.movieFactors, movies.factors, train.nMovies, k, layout.kp);
+  if (options.randomFactors) {
+    const { seed, std, mean = 0 } = options.randomFactors;
+    const random = new Random(seed);
+    drawRows(random, users.factors, train.nUsers, k, layout.kp, mean, std);
+    drawRows(random, movies.factors, train.nMovies, k, layout.kp, mean, std);
+  } else {
+    padRows(options.userFactors!, users.factors, train.nUsers, k, layout.kp);
+    padRows(options.movieFactors!, movies.factors, train.nMovies, k, layout.kp);
+  }
   shared.userChunks.set(userChunks);
   shared.movieChunks.set(movieChunks);
   const module = memory ? alsWasmModule() : null;

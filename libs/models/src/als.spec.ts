@@ -197,6 +197,26 @@ describe('createAlsTrainer', () => {
     expect(layout.Q - layout.P).toBeGreaterThanOrEqual(m.nUsers * 12 * 4);
   });
 
+  it('randomFactors draws the same initial factors as copying initialFactors, and trains identically', async () => {
+    const k = 6; // kp = 8: the drawn rows are padded
+    const { P, Q } = initialFactors(m.nUsers, m.nMovies, k, 7, 0.3, 0.5);
+    const copied = await createAlsTrainer(m, { factors: k, reg, regBias, userFactors: P, movieFactors: Q });
+    const drawn = await createAlsTrainer(m, { factors: k, reg, regBias, randomFactors: { seed: 7, std: 0.3, mean: 0.5 } });
+    try {
+      expect(drawn.state().userFactors).toEqual(P);
+      expect(drawn.state().movieFactors).toEqual(Q);
+      expect(await drawn.iteration()).toBe(await copied.iteration());
+      expect(drawn.state()).toEqual(copied.state());
+    } finally {
+      await copied.dispose();
+      await drawn.dispose();
+    }
+    await expect(createAlsTrainer(m, { factors: k, reg, regBias })).rejects.toThrow(/either userFactors and movieFactors or randomFactors/);
+    await expect(createAlsTrainer(m, { factors: k, reg, regBias, userFactors: P, movieFactors: Q, randomFactors: { seed: 1, std: 0.1 } })).rejects.toThrow(
+      /either userFactors and movieFactors or randomFactors/,
+    );
+  });
+
   it.each([
     ['cholesky', false],
     ['cg', false],

@@ -164,8 +164,10 @@ export class SvdModel extends LatentModel {
     const trainer = await sgdTrainerFactory(train, p);
     const hyper = { lr: p.lr, reg: p.reg, lrBias: p.lrBias, regBias: p.regBias };
     let best: ReturnType<SgdEpochTrainer['state']> | null = null;
+    // The model's arrays are filled only when needed (after each epoch with a validation set, else
+    // once at the end): a copy of the factors taken before training would sit beside the trainer's
+    // own for the whole fit (4·k bytes per user and movie of peak memory).
     try {
-      this.adopt(trainer.state());
       const run = await runEpochs(
         this,
         p.epochs,
@@ -189,11 +191,13 @@ export class SvdModel extends LatentModel {
   private async fitAls(train: RatingMatrix, options: LatentFitOptions): Promise<void> {
     const p = this.params;
     const k = p.factors;
-    const { P, Q } = initialFactors(train.nUsers, train.nMovies, k, p.seed, p.initStd, 0);
-    const trainer = await createAlsTrainer(train, { factors: k, reg: p.reg, regBias: p.regBias, threads: p.threads, userFactors: P, movieFactors: Q });
+    // The initial factors (initialFactors' values) are drawn in the trainer's memory: a separate
+    // copy would stay resident until a collection, which the fit itself rarely triggers. As for
+    // sgd, the model's arrays are filled only when needed (see fitSgd).
+    const randomFactors = { seed: p.seed, std: p.initStd, mean: 0 };
+    const trainer = await createAlsTrainer(train, { factors: k, reg: p.reg, regBias: p.regBias, threads: p.threads, randomFactors });
     let best: ReturnType<LatentModel['state']> | null = null;
     try {
-      this.adopt(trainer.state());
       const run = await runEpochs(
         this,
         p.epochs,
