@@ -90,6 +90,10 @@ describe('GraphQL API over HTTP', () => {
       expect(await ready.json()).toMatchObject({ ready: true, data: { ratings: t.dataset.matrix.nRatings } });
     });
 
+    it('ping: the constant 1 through the GraphQL stack, with no token needed', async () => {
+      expect(await t.gql('{ ping }', {}, { token: null })).toEqual({ status: 200, data: { ping: 1 }, errors: undefined });
+    });
+
     it('/readyz is 503 and /graphql refuses queries until data and model are loaded', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'recsys-api-ready-'));
       let release!: () => void;
@@ -567,6 +571,32 @@ describe('GraphQL API over HTTP', () => {
       expect(r.status).toBe(400);
       expect(codeOf(r)).toBe('GRAPHQL_VALIDATION_FAILED');
       expect(r.errors![0].message).toMatch(/complexity \d+ exceeds the limit of 20000/);
+    });
+
+    it('judges every request: a refused text stays refused, and a query with variables is costed with each request\'s values', async () => {
+      const heavy = '{ users(first: 100) { edges { node { recommendations(n: 100) { movie { similar(n: 100) { movieId } } } } } } }';
+      for (let i = 0; i < 2; i++) expect(codeOf(await t.gql(heavy))).toBe('GRAPHQL_VALIDATION_FAILED');
+      // users(first: $n) costs 1 + n·(edges 1 + node 1 + recommendations (10 + 100·(movie 1 + similar (20 + 100·1)))) = 1 + 12112·n: under 20000 for n = 1 only.
+      const q = 'query($n: Int!) { users(first: $n) { edges { node { recommendations(n: 100) { movie { similar(n: 100) { movieId } } } } } } }';
+      for (const [n, refused] of [[1, false], [2, true], [1, false], [2, true]] as const) {
+        const r = await t.gql(q, { n });
+        expect(codeOf(r)).toBe(refused ? 'GRAPHQL_VALIDATION_FAILED' : undefined);
+        if (refused) expect(r.errors![0].message).toMatch(new RegExp(`complexity ${1 + 12112 * n} exceeds`));
+      }
+      // A directive's variable changes the cost too: 1 + 2·(2 + 10 + 100·rank 1) = 225 without the movie, 1 + 2·(2 + 10 + 100·(1 + 121)) = 24425 with it.
+      const gated = 'query($b: Boolean!) { users(first: 2) { edges { node { recommendations(n: 100) { rank movie @include(if: $b) { similar(n: 100) { movieId } } } } } } }';
+      for (const [b, refused] of [[false, false], [true, true], [false, false]] as const) {
+        const r = await t.gql(gated, { b });
+        expect(codeOf(r)).toBe(refused ? 'GRAPHQL_VALIDATION_FAILED' : undefined);
+        if (refused) expect(r.errors![0].message).toMatch(/complexity 24425 exceeds/);
+      }
+    });
+
+    it('argument validation failures say which argument and value, with code BAD_USER_INPUT', async () => {
+      const r = await t.gql('{ movies(first: 101) { totalCount } }');
+      expect(r.errors![0]).toMatchObject({ message: 'first must not be greater than 100, got 101', extensions: { code: 'BAD_USER_INPUT', argument: 'first' } });
+      const list = await t.gql('{ predictions(pairs: [{ userId: 1, movieId: 1 }]) { explanation(n: 0) { movieId } } }');
+      expect(list.errors![0]).toMatchObject({ message: 'n must not be less than 1, got 0', extensions: { code: 'BAD_USER_INPUT', argument: 'n' } });
     });
 
     it('refuses request bodies over 100 kB with 413', async () => {

@@ -3,12 +3,13 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { LocalPubSub } from '../services/pubsub';
 import { RESOLVERS } from './resolvers';
+import { validateArgs } from './validate-args';
 
 /** The API's schema from the type-graphql classes (arguments validated with class-validator). */
 export async function buildApiSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [...RESOLVERS],
-    validate: { forbidUnknownValues: false },
+    validateFn: validateArgs,
     emitSchemaFile: false,
     // type-graphql insists on a PubSub when there are subscriptions, but trainingRunUpdated
     // subscribes through the request context's PubSub (one per server), so this one stays idle.

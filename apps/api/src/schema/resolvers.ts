@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { SimilarityMetric } from '@recsys/similarity';
 import { apiError, badInput, checkId, notFound, unauthenticated } from '../errors';
@@ -55,6 +55,14 @@ async function movieOrNull(ctx: ApiContext, movieId: number): Promise<MovieView 
 
 @Resolver()
 export class QueryResolver {
+  @Query(() => Float, {
+    description:
+      'Always 1. Answers through the whole stack (HTTP, limits, type-graphql) without touching data or models: a liveness probe, and the ceiling tools/bench/api-bench.ts compares prediction queries with.',
+  })
+  ping(): number {
+    return 1;
+  }
+
   @Query(() => Movie, { description: 'A movie by id; NOT_FOUND when unknown.' })
   async movie(@Arg('id', () => Int) id: number, @Ctx() ctx: ApiContext): Promise<MovieView> {
     checkId('id', id);
