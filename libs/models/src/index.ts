@@ -8,7 +8,7 @@ export * from './baseline-model';
 export * from './svd-model';
 export * from './svdpp-model';
 export { createSgdTrainer, scoreAllMovies, MovieScorer } from './kernels';
-export type { SgdTrainer, SgdTrainerState, SgdEpochResult, SgdTrainerOptions as SgdKernelTrainerOptions } from './kernels';
+export type { SgdTrainer, SgdTrainerState, SgdEpochResult } from './kernels';
 export * from './predictor';
 export * from './top-n';
 export * from './mean-model';

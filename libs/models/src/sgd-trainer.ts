@@ -1,27 +1,10 @@
 import { Random, RatingMatrix } from '@recsys/data';
 import { Shuffler } from '@recsys/optimization';
 
-/** Hyper-parameters of one SGD epoch (the same shape as the WASM kernel's). */
-export interface SgdHyper {
-  lr: number;
-  reg: number;
-  /** Default `reg`. */
-  regBias?: number;
-  /** Default `lr`. */
-  lrBias?: number;
-}
-
-export interface SgdTrainerOptions {
-  factors: number;
-  /** Worker threads (the plain TypeScript trainer runs on the calling thread only). Default 1. */
-  threads?: number;
-  /** Seed of the factor initialisation and of the user order. Default 42. */
-  seed?: number;
-  /** Standard deviation of the N(initMean, initStd) initial factors. Default 0.1. */
-  initStd?: number;
-  /** Mean of the initial factors. Default 0. */
-  initMean?: number;
-}
+// One definition of the epoch's hyper-parameters and the trainer options, shared with the
+// WebAssembly trainer (the plain trainer ignores its kernel-only fields: useWasm, blocks).
+export type { SgdHyper, SgdTrainerOptions } from './kernels/sgd-trainer';
+import type { SgdHyper, SgdTrainerOptions } from './kernels/sgd-trainer';
 
 /** The fitted state an SGD trainer holds (copies). */
 export interface SgdState {
