@@ -55,3 +55,29 @@ export interface RatingPairs {
   /** days since 1970-01-01, or null */
   readonly days: Uint16Array | null;
 }
+
+/**
+ * The report of a data set that was not parsed from text (a snapshot, generated data): counts from
+ * the matrix, nothing skipped or duplicated.
+ */
+export function builtDatasetReport(
+  dataset: { readonly matrix: { nRatings: number; nUsers: number; nMovies: number } },
+  format: string,
+  details: { files?: string[]; bytes?: number; untitledMovies?: number; seconds?: number } = {},
+): ImportReport {
+  const { matrix } = dataset;
+  return {
+    format,
+    files: details.files ?? [],
+    bytes: details.bytes ?? 0,
+    ratings: matrix.nRatings,
+    users: matrix.nUsers,
+    movies: matrix.nMovies,
+    skipped: 0,
+    skippedExamples: [],
+    duplicates: 0,
+    duplicateExamples: [],
+    untitledMovies: details.untitledMovies ?? 0,
+    seconds: details.seconds ?? 0,
+  };
+}

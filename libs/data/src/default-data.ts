@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LoadedDataset, ProgressCallback } from './dataset';
+import { builtDatasetReport, LoadedDataset, ProgressCallback } from './dataset';
 import { buildRatingMatrix } from './rating-matrix';
 import { WHOLE_STARS_1_TO_5 } from './rating-scale';
 import { readSnapshot, writeSnapshot } from './snapshot';
@@ -49,23 +49,9 @@ export async function loadDefaultDataset(options: { cacheDir?: string; onProgres
     writeSnapshot(path, dataset);
     generated = true;
   }
-  const { matrix } = dataset;
   options.onProgress?.(1, 1);
   return {
     ...dataset,
-    report: {
-      format: generated ? 'synthetic' : 'snapshot',
-      files: [path],
-      bytes: 0,
-      ratings: matrix.nRatings,
-      users: matrix.nUsers,
-      movies: matrix.nMovies,
-      skipped: 0,
-      skippedExamples: [],
-      duplicates: 0,
-      duplicateExamples: [],
-      untitledMovies: 0,
-      seconds: (performance.now() - started) / 1000,
-    },
+    report: builtDatasetReport(dataset, generated ? 'synthetic' : 'snapshot', { files: [path], seconds: (performance.now() - started) / 1000 }),
   };
 }

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildRatingMatrix, generateSynthetic, LoadedDataset, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, builtDatasetReport, generateSynthetic, LoadedDataset, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { ApiConfig, resolveConfig } from '../config';
 import { createLogger } from '../logger';
 import { RunningApi, startApi, StartOptions } from '../server';
@@ -13,25 +13,8 @@ export const TEST_TOKEN = 'test-token-0123456789';
 /** ~20k ratings, 500 users, 300 movies (seed 7): big enough for similarities, small enough to train in ~0.1 s. */
 export function smallDataset(ratings = 20_000): LoadedDataset {
   const data = generateSynthetic({ ratings, users: 500, movies: 300, seed: 7 });
-  const { matrix } = buildRatingMatrix(data.list, WHOLE_STARS_1_TO_5);
-  return {
-    matrix,
-    catalog: data.catalog,
-    report: {
-      format: 'synthetic',
-      files: [],
-      bytes: 0,
-      ratings: matrix.nRatings,
-      users: matrix.nUsers,
-      movies: matrix.nMovies,
-      skipped: 0,
-      skippedExamples: [],
-      duplicates: 0,
-      duplicateExamples: [],
-      untitledMovies: 0,
-      seconds: 0,
-    },
-  };
+  const dataset = { matrix: buildRatingMatrix(data.list, WHOLE_STARS_1_TO_5).matrix, catalog: data.catalog };
+  return { ...dataset, report: builtDatasetReport(dataset, 'synthetic') };
 }
 
 /** A configuration for tests: port 0 on loopback, a temp cache dir, a fixed token, svd with 10 epochs. */

@@ -1,5 +1,5 @@
 import { MovieCatalog } from '../catalog';
-import { ImportReport, LoadedDataset } from '../dataset';
+import { builtDatasetReport, ImportReport, LoadedDataset } from '../dataset';
 import { DataFormatError } from '../errors';
 import { IdIndex } from '../id-index';
 import { buildRatingMatrix, RatingList, RatingListBuilder, RatingMatrix } from '../rating-matrix';
@@ -104,24 +104,15 @@ function countUntitled(matrix: RatingMatrix, catalog: MovieCatalog): number {
 }
 
 function snapshotDataset(path: string, started: number): LoadedDataset {
-  const { matrix, catalog } = readSnapshot(path);
+  const dataset = readSnapshot(path);
   return {
-    matrix,
-    catalog,
-    report: {
-      format: 'snapshot',
+    ...dataset,
+    report: builtDatasetReport(dataset, 'snapshot', {
       files: [path],
       bytes: fileSize(path),
-      ratings: matrix.nRatings,
-      users: matrix.nUsers,
-      movies: matrix.nMovies,
-      skipped: 0,
-      skippedExamples: [],
-      duplicates: 0,
-      duplicateExamples: [],
-      untitledMovies: countUntitled(matrix, catalog),
+      untitledMovies: countUntitled(dataset.matrix, dataset.catalog),
       seconds: (performance.now() - started) / 1000,
-    },
+    }),
   };
 }
 
