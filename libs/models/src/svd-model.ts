@@ -101,6 +101,21 @@ export function setSvdSgdTrainerFactory(factory: SgdTrainerFactory | null): void
   sgdTrainerFactory = factory ?? defaultSgdTrainerFactory;
 }
 
+/** Biases and factors as a trainer hands them over (copies). */
+interface FactorState {
+  userBias: ArrayLike<number>;
+  movieBias: ArrayLike<number>;
+  userFactors: Float32Array;
+  movieFactors: Float32Array;
+}
+
+/** One step (epoch or iteration) at a time, returning the training RMSE. */
+interface IterativeTrainer {
+  step(): Promise<number>;
+  state(): FactorState;
+  dispose(): Promise<void>;
+}
+
 /**
  * `svd`: biased matrix factorisation (Funk SVD, Koren's "SVD" in Surprise),
  *
@@ -152,7 +167,7 @@ export class SvdModel extends LatentModel {
     else await this.fitLbfgs(train, options);
   }
 
-  private adopt(state: { userBias: ArrayLike<number>; movieBias: ArrayLike<number>; userFactors: Float32Array; movieFactors: Float32Array }): void {
+  private adopt(state: FactorState): void {
     this.userBias = Float64Array.from(state.userBias);
     this.movieBias = Float64Array.from(state.movieBias);
     this.userFactors = state.userFactors;
@@ -163,52 +178,41 @@ export class SvdModel extends LatentModel {
     const p = this.params;
     const trainer = await sgdTrainerFactory(train, p);
     const hyper = { lr: p.lr, reg: p.reg, lrBias: p.lrBias, regBias: p.regBias };
-    let best: ReturnType<SgdEpochTrainer['state']> | null = null;
-    // The model's arrays are filled only when needed (after each epoch with a validation set, else
-    // once at the end): a copy of the factors taken before training would sit beside the trainer's
-    // own for the whole fit (4·k bytes per user and movie of peak memory).
-    try {
-      const run = await runEpochs(
-        this,
-        p.epochs,
-        options,
-        async () => {
-          const { trainRmse } = await trainer.epoch(hyper);
-          if (options.validation) this.adopt(trainer.state());
-          return trainRmse;
-        },
-        () => this.listRmse(options.validation!),
-        () => (best = trainer.state()),
-        () => this.adopt(best!),
-      );
-      this.history = run.history;
-      if (!run.restoredBest) this.adopt(trainer.state());
-    } finally {
-      await trainer.dispose();
-    }
+    await this.fitIteratively(
+      { step: async () => (await trainer.epoch(hyper)).trainRmse, state: () => trainer.state(), dispose: () => trainer.dispose() },
+      options,
+    );
   }
 
   private async fitAls(train: RatingMatrix, options: LatentFitOptions): Promise<void> {
     const p = this.params;
-    const k = p.factors;
     // The initial factors (initialFactors' values) are drawn in the trainer's memory: a separate
-    // copy would stay resident until a collection, which the fit itself rarely triggers. As for
-    // sgd, the model's arrays are filled only when needed (see fitSgd).
+    // copy would stay resident until a collection, which the fit itself rarely triggers.
     const randomFactors = { seed: p.seed, std: p.initStd, mean: 0 };
-    const trainer = await createAlsTrainer(train, { factors: k, reg: p.reg, regBias: p.regBias, threads: p.threads, randomFactors });
-    let best: ReturnType<LatentModel['state']> | null = null;
+    const trainer = await createAlsTrainer(train, { factors: p.factors, reg: p.reg, regBias: p.regBias, threads: p.threads, randomFactors });
+    await this.fitIteratively({ step: () => trainer.iteration(), state: () => trainer.state(), dispose: () => trainer.dispose() }, options);
+  }
+
+  /**
+   * The epochs of an iterative trainer (SGD or ALS) with progress, validation and early stopping.
+   * The model's arrays are filled only when needed (after each epoch with a validation set, else
+   * once at the end): a copy of the factors taken before training would sit beside the trainer's
+   * own for the whole fit (4·k bytes per user and movie of peak memory).
+   */
+  private async fitIteratively(trainer: IterativeTrainer, options: LatentFitOptions): Promise<void> {
+    let best: FactorState | null = null;
     try {
       const run = await runEpochs(
         this,
-        p.epochs,
+        this.params.epochs,
         options,
         async () => {
-          const rmse = await trainer.iteration();
+          const rmse = await trainer.step();
           if (options.validation) this.adopt(trainer.state());
           return rmse;
         },
         () => this.listRmse(options.validation!),
-        () => (best = this.state()),
+        () => (best = trainer.state()),
         () => this.adopt(best!),
       );
       this.history = run.history;
