@@ -157,7 +157,7 @@ export function registerModelCommands(program: Command): void {
           progress.update(p.epoch, p.epochs);
           if (!o.json && !process.stderr.isTTY && p.trainRmse !== undefined) {
             const v = p.validationRmse !== undefined ? `, validation RMSE ${p.validationRmse.toFixed(4)}` : '';
-            process.stderr.write(`epoch ${p.epoch}/${p.epochs}: train RMSE ${p.trainRmse.toFixed(4)}${v} (${p.seconds.toFixed(2)} s)\n`);
+            process.stderr.write(`epoch ${p.epoch}/${p.epochs}: train RMSE ${p.trainRmse.toFixed(4)}${v} (${p.seconds.toFixed(3)} s)\n`);
           }
         },
       } as FitOptions);
