@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DATA_FORMATS, DataFormat, defaultCacheDir } from '@recsys/data';
+import type { SimilarMoviesOptions } from './services/similar-movies';
 
 /** Model kinds the API trains and serves: the latent-factor models, which can fold in new ratings. */
 export const API_MODEL_KINDS = ['baseline', 'svd', 'svdpp'] as const;
@@ -35,6 +36,8 @@ export interface ApiConfig {
   maxDepth: number;
   /** Largest accepted estimated query cost (see complexity.ts). Default 20,000. */
   maxComplexity: number;
+  /** Similar-movie queries: pool threads and the heaviest query run on the event loop (defaults in SimilarMoviesOptions). */
+  similarity: SimilarMoviesOptions;
 }
 
 function option(argv: readonly string[], name: string): string | undefined {
@@ -74,5 +77,6 @@ export function resolveConfig(argv: readonly string[] = process.argv.slice(2), e
     bodyLimit: '100kb',
     maxDepth: 12,
     maxComplexity: 20_000,
+    similarity: {},
   };
 }

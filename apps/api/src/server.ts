@@ -23,6 +23,7 @@ import { ModelRegistry } from './services/model-registry';
 import { LocalPubSub } from './services/pubsub';
 import { RatingStore } from './services/rating-store';
 import { Recommender } from './services/recommender';
+import { SimilarMovies } from './services/similar-movies';
 import { matrixArrays } from './services/training-job';
 import { TrainingService } from './services/training-service';
 
@@ -108,7 +109,8 @@ async function loadData(config: ApiConfig, options: StartOptions): Promise<Loade
 /**
  * Starts the API: listens at once (so /healthz answers and /readyz says 503 while loading), then
  * loads the data, opens the rating store, restores the stored model or trains the default one in
- * a worker thread, warms the similarity scorer, and reports ready.
+ * a worker thread, starts the similarity pool of its training matrix (large data only) and warms
+ * it, and reports ready.
  */
 export async function startApi(config: ApiConfig, options: StartOptions = {}): Promise<RunningApi> {
   const started = performance.now();
@@ -118,6 +120,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   let closing = false;
   let training: TrainingService | null = null;
   let store: RatingStore | null = null;
+  let similar: SimilarMovies | null = null;
 
   const app = express();
   app.disable('x-powered-by');
@@ -246,6 +249,12 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     const ratingStore = lap();
     logger.info({ file: store.path, apiRatings: store.size, seconds: ratingStore }, 'rating store open');
     const registry = new ModelRegistry(config.modelDir, baseCrc32, logger);
+    // One similarity pool per active training matrix: started at each swap, the old one closed.
+    const similarity = new SimilarMovies(config.similarity, logger);
+    similar = similarity;
+    registry.onActivated((activated) => {
+      similarity.activate(activated).catch((error: unknown) => logger.error({ err: error, model: activated.id }, 'similarity pool failed to start'));
+    });
     const pubsub = new LocalPubSub();
     training = new TrainingService({ registry, store, base: matrixArrays(dataset.matrix), pubsub, logger });
     let modelSource: StartupTimings['modelSource'] = 'artifact';
@@ -260,9 +269,10 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     }
     const model = lap();
     logger.info({ model: serving.id, kind: serving.record.kind, source: modelSource, file: join(config.modelDir, serving.record.file), seconds: model }, 'model ready');
-    const recommender = new Recommender(dataset, registry, store);
+    await similarity.activate(serving);
+    const recommender = new Recommender(dataset, registry, store, similarity);
     examples = exampleIds(recommender);
-    recommender.similarMovies(examples.movieId, 10, 'jaccard', 0);
+    await recommender.similarMovies(examples.movieId, 10, 'jaccard', 0);
     const similarityWarmup = lap();
     services = { recommender, training, pubsub, logger };
     const timings: StartupTimings = {
@@ -297,7 +307,8 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       await training?.close();
       await wsCleanup.dispose();
       wsServer.close();
-      await apollo.stop();
+      // Requests still draining get their similar movies; a baselines fit still running is stopped.
+      await Promise.all([apollo.stop(), similar?.close()]);
       store?.close();
       services = null;
     },

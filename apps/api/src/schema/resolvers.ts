@@ -96,7 +96,7 @@ export class QueryResolver {
   }
 
   @Query(() => [SimilarMovie], { description: 'The n movies most similar to a movie; NOT_FOUND for an unknown movie.', complexity: listCost('n', 10, 20) })
-  similarMovies(@Args() { movieId, n, metric, minSupport }: SimilarMoviesArgs, @Ctx() ctx: ApiContext): SimilarMovie[] {
+  async similarMovies(@Args() { movieId, n, metric, minSupport }: SimilarMoviesArgs, @Ctx() ctx: ApiContext): Promise<SimilarMovie[]> {
     checkId('movieId', movieId);
     return ctx.services.recommender.similarMovies(movieId, n, metric as SimilarityMetric, minSupport);
   }
@@ -236,7 +236,7 @@ export class SubscriptionResolver {
 @Resolver(() => Movie)
 export class MovieResolver {
   @FieldResolver(() => [SimilarMovie], { description: 'The n most similar movies.', complexity: listCost('n', 10, 20) })
-  similar(@Root() movie: MovieView, @Args() { n, metric, minSupport }: SimilarArgs, @Ctx() ctx: ApiContext): SimilarMovie[] {
+  async similar(@Root() movie: MovieView, @Args() { n, metric, minSupport }: SimilarArgs, @Ctx() ctx: ApiContext): Promise<SimilarMovie[]> {
     return ctx.services.recommender.similarMovies(movie.id, n, metric as SimilarityMetric, minSupport);
   }
 

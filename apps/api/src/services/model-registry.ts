@@ -125,6 +125,7 @@ export class ModelRegistry {
   private manifest: Manifest;
   private activeModel: ServingModel | null = null;
   private readonly loaded = new Map<string, ServingModel>();
+  private readonly activationListeners: Array<(serving: ServingModel) => void> = [];
 
   constructor(
     readonly dir: string,
@@ -160,6 +161,11 @@ export class ModelRegistry {
   /** The model serving requests (null only before startup finished). */
   get active(): ServingModel | null {
     return this.activeModel;
+  }
+
+  /** Calls `listener` with the new active model each time `activate` swaps one in (not at `restoreActive`). */
+  onActivated(listener: (serving: ServingModel) => void): void {
+    this.activationListeners.push(listener);
   }
 
   /** Models trained on this data set, newest first. */
@@ -228,6 +234,7 @@ export class ModelRegistry {
     this.manifest.activeId = record.id;
     this.prune();
     this.writeManifest();
+    for (const listener of this.activationListeners) listener(serving);
     return serving;
   }
 

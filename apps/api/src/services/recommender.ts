@@ -1,9 +1,10 @@
 import { isOnScale, LoadedDataset, Movie as CatalogMovie, RatingScale } from '@recsys/data';
 import { BiasedRidge, FallbackReason } from '@recsys/models';
-import { SimilarityMetric, SimilarityScorer } from '@recsys/similarity';
+import type { SimilarityMetric } from '@recsys/similarity';
 import { badInput, notFound } from '../errors';
 import type { ModelRegistry, ServingModel } from './model-registry';
 import type { RatingStore, StoredRating } from './rating-store';
+import type { SimilarMovies } from './similar-movies';
 
 export interface MovieView {
   id: number;
@@ -70,8 +71,6 @@ export interface RecommendationView {
   rank: number;
 }
 
-const SCORER_CACHE = 8;
-
 /**
  * What the resolvers ask: movies, users, ratings, similar movies, predictions, recommendations
  * and new ratings, over the registry's active model (or a named one), the loaded data set's
@@ -80,12 +79,11 @@ const SCORER_CACHE = 8;
  * factors are refitted with them (fold-in) until a retrain includes them.
  */
 export class Recommender {
-  private readonly scorers = new Map<string, SimilarityScorer>();
-
   constructor(
     readonly dataset: LoadedDataset,
     readonly registry: ModelRegistry,
     readonly store: RatingStore,
+    readonly similar: SimilarMovies,
   ) {}
 
   get scale(): RatingScale {
@@ -219,24 +217,18 @@ export class Recommender {
     }
   }
 
-  similarMovies(movieId: number, n: number, metric: SimilarityMetric, minSupport: number): SimilarMovieView[] {
+  /**
+   * The n movies most similar to a movie in the active model's training data (none when it has no
+   * ratings there), computed off the event loop when the query is heavy (see {@link SimilarMovies}).
+   */
+  async similarMovies(movieId: number, n: number, metric: SimilarityMetric, minSupport: number): Promise<SimilarMovieView[]> {
     if (!Number.isInteger(minSupport) || minSupport < 0) throw badInput('minSupport', minSupport, 'must be a non-negative integer');
     if (!this.movieExists(movieId)) throw notFound('movie', movieId);
     const active = this.active;
     const m = active.train.movies.indexOf(movieId);
     if (m < 0) return [];
-    const key = `${active.id}:${metric}:${minSupport}`;
-    let scorer = this.scorers.get(key);
-    if (!scorer) {
-      scorer = new SimilarityScorer(active.train, { metric, minSupport });
-      this.scorers.set(key, scorer);
-      while (this.scorers.size > SCORER_CACHE) this.scorers.delete(this.scorers.keys().next().value as string);
-    } else {
-      // Most recently used last.
-      this.scorers.delete(key);
-      this.scorers.set(key, scorer);
-    }
-    return scorer.mostSimilar(m, n).map((nb) => ({ movieId: active.train.movies.ids[nb.movie], similarity: nb.similarity, support: nb.support }));
+    const neighbours = await this.similar.mostSimilar(active, m, n, metric, minSupport);
+    return neighbours.map((nb) => ({ movieId: active.train.movies.ids[nb.movie], similarity: nb.similarity, support: nb.support }));
   }
 
   // ---- users ----------------------------------------------------------------------------------
