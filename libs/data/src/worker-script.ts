@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WorkerOptions } from 'node:worker_threads';
+import type { Worker, WorkerOptions } from 'node:worker_threads';
 
 /**
  * Where a worker thread's entry file is and how to start it. Compiled code (dist/) runs the
@@ -16,4 +16,34 @@ export function workerScript(dir: string, name: string): { filename: string; opt
   const ts = join(dir, `${name}.ts`);
   if (!existsSync(ts)) throw new Error(`worker entry ${name} not found in ${dir}`);
   return { filename: ts, options: { execArgv: ['--require', '@swc-node/register'] } };
+}
+
+/**
+ * Resolves when `worker` posts `{ type: 'ready' }`; rejects when it fails or exits first (so a
+ * worker that dies while starting is reported instead of waited for forever).
+ */
+export function whenWorkerReady(worker: Worker, name: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      cleanUp();
+      reject(error);
+    };
+    const onExit = (code: number): void => {
+      cleanUp();
+      reject(new Error(`${name} exited with code ${code} before it was ready`));
+    };
+    const onMessage = (message: { type?: unknown } | null): void => {
+      if (message?.type !== 'ready') return;
+      cleanUp();
+      resolve();
+    };
+    const cleanUp = (): void => {
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      worker.off('message', onMessage);
+    };
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.on('message', onMessage);
+  });
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { Random, RatingMatrix, workerScript } from '@recsys/data';
+import { Random, RatingMatrix, whenWorkerReady, workerScript } from '@recsys/data';
 import { ALS_CG_STEPS, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './als';
 import { runChunks } from './als-chunks';
 import { ALS_CONTROL, AlsLayout, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest } from './als-protocol';
@@ -242,18 +242,7 @@ class ChunkedAlsTrainer implements AlsTrainer {
     for (let t = 0; t < count; t++) {
       const worker = new Worker(filename, { ...options, workerData: input(t + 1) });
       this.threads.push(worker);
-      ready.push(
-        new Promise<void>((resolve, reject) => {
-          const onReady = (message: AlsWorkerMessage): void => {
-            if (message.type !== 'ready') return;
-            worker.off('message', onReady);
-            worker.off('error', reject);
-            resolve();
-          };
-          worker.on('message', onReady);
-          worker.once('error', reject);
-        }),
-      );
+      ready.push(whenWorkerReady(worker, `ALS worker ${t + 1}`));
     }
     try {
       await Promise.all(ready);

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { workerScript } from '@recsys/data';
+import { whenWorkerReady, workerScript } from '@recsys/data';
 import type { Baselines } from './baselines';
 import type { RatingArrays } from './rating-arrays';
 import { ratingArraysOf, shareRatingArrays } from './shared-memory';
@@ -29,7 +29,6 @@ import {
   CONTROL,
   CONTROL_SLOTS,
   SimilarityPoolWorkerInput,
-  SimilarityPoolWorkerMessage,
 } from './similarity-pool-protocol';
 
 export interface SimilarityPoolOptions extends SimilarityOptions {
@@ -212,19 +211,7 @@ export class SimilarityPool {
       const worker = new Worker(filename, { ...workerOptions, workerData: { ...input, worker: w } satisfies SimilarityPoolWorkerInput });
       workers.push(worker);
       exited.push(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
-      ready.push(
-        new Promise<void>((resolve, reject) => {
-          const onExit = (code: number) => reject(new Error(`similarity pool worker ${w} exited with code ${code} before it was ready`));
-          worker.once('error', reject);
-          worker.once('exit', onExit);
-          worker.once('message', (message: SimilarityPoolWorkerMessage) => {
-            if (message.type !== 'ready') return;
-            worker.off('error', reject);
-            worker.off('exit', onExit);
-            resolve();
-          });
-        }),
-      );
+      ready.push(whenWorkerReady(worker, `similarity pool worker ${w}`));
     }
     try {
       await Promise.all(ready);

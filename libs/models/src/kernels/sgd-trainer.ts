@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { Random, RatingMatrix, workerScript } from '@recsys/data';
+import { Random, RatingMatrix, whenWorkerReady, workerScript } from '@recsys/data';
 import { referenceKernel, SgdKernel, sgdWasmModule, wasmKernel } from './sgd-kernel';
 import { initFactors, MAX_KERNEL_MOVIES, partitionRatings, planLayout, SgdLayout, writeRatings } from './sgd-layout';
 import { wasmApi, WasmMemory } from './wasm-api';
@@ -206,18 +206,7 @@ class BlockSgdTrainer implements SgdTrainer {
     for (let t = 0; t < count; t++) {
       const worker = new Worker(filename, { ...options, workerData: input });
       this.threads.push(worker);
-      ready.push(
-        new Promise<void>((resolve, reject) => {
-          const onReady = (message: SgdWorkerMessage): void => {
-            if (message.type !== 'ready') return;
-            worker.off('message', onReady);
-            worker.off('error', reject);
-            resolve();
-          };
-          worker.on('message', onReady);
-          worker.once('error', reject);
-        }),
-      );
+      ready.push(whenWorkerReady(worker, `SGD worker ${t + 1}`));
     }
     this.workers = count;
     try {
