@@ -1,43 +1,6 @@
 import { choleskyFactor, choleskySolve, RidgeSolver } from './cholesky';
 import { Xoshiro128 } from './prng';
-
-/** Random SPD MᵀM + I (k×k row-major). */
-function randomSpd(k: number, random: Xoshiro128): Float64Array {
-  const M = new Float64Array(k * k);
-  for (let i = 0; i < M.length; i++) M[i] = 2 * random.next() - 1;
-  const A = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      let sum = i === j ? 1 : 0;
-      for (let p = 0; p < k; p++) sum += M[p * k + i] * M[p * k + j];
-      A[i * k + j] = sum;
-    }
-  }
-  return A;
-}
-
-/** Plain Gaussian elimination with partial pivoting (the reference solver). */
-function gaussianSolve(A: Float64Array, b: Float64Array, n: number): Float64Array {
-  const m = Float64Array.from(A);
-  const x = Float64Array.from(b);
-  for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(m[r * n + col]) > Math.abs(m[pivot * n + col])) pivot = r;
-    for (let c = 0; c < n; c++) [m[col * n + c], m[pivot * n + c]] = [m[pivot * n + c], m[col * n + c]];
-    [x[col], x[pivot]] = [x[pivot], x[col]];
-    for (let r = col + 1; r < n; r++) {
-      const factor = m[r * n + col] / m[col * n + col];
-      for (let c = col; c < n; c++) m[r * n + c] -= factor * m[col * n + c];
-      x[r] -= factor * x[col];
-    }
-  }
-  for (let r = n - 1; r >= 0; r--) {
-    let sum = x[r];
-    for (let c = r + 1; c < n; c++) sum -= m[r * n + c] * x[c];
-    x[r] = sum / m[r * n + r];
-  }
-  return x;
-}
+import { gaussianSolve, randomSpd } from '../test/linear-algebra';
 
 describe('choleskyFactor / choleskySolve', () => {
   it('factors a hand-computed 2×2 case and solves it', () => {

@@ -1,20 +1,8 @@
 import { ConjugateGradient, conjugateGradient } from './conjugate-gradient';
-import { Xoshiro128 } from './prng';
+import { randomSpdSystem } from '../test/linear-algebra';
 
 function randomSpdOperator(n: number, seed: number) {
-  const random = new Xoshiro128(seed);
-  const M = new Float64Array(n * n);
-  for (let i = 0; i < M.length; i++) M[i] = 2 * random.next() - 1;
-  const A = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let sum = i === j ? 1 : 0;
-      for (let p = 0; p < n; p++) sum += M[p * n + i] * M[p * n + j];
-      A[i * n + j] = sum;
-    }
-  }
-  const b = new Float64Array(n);
-  for (let i = 0; i < n; i++) b[i] = 4 * random.next() - 2;
+  const { A, b } = randomSpdSystem(n, seed);
   const apply = (x: Float64Array, out: Float64Array) => {
     for (let i = 0; i < n; i++) {
       let s = 0;

@@ -1,7 +1,7 @@
 import { cubicMinimizer, lineSearchStrongWolfe, quadraticMinimizer } from './line-search';
 import { minimizeLbfgs, type LbfgsIteration } from './lbfgs';
 import type { Objective } from './objective';
-import { Xoshiro128 } from './prng';
+import { gaussianSolve, randomSpdSystem } from '../test/linear-algebra';
 
 /** 2-D Rosenbrock f = 100(y − x²)² + (1 − x)², minimum 0 at (1, 1). */
 const rosenbrock2: Objective = (x, g) => {
@@ -24,47 +24,6 @@ const extendedRosenbrock: Objective = (x, g) => {
   }
   return f;
 };
-
-/** Random SPD A = MᵀM + I (n×n row-major) and b, from a seeded generator. */
-function randomSpdSystem(n: number, seed: number): { A: Float64Array; b: Float64Array } {
-  const random = new Xoshiro128(seed);
-  const M = new Float64Array(n * n);
-  for (let i = 0; i < M.length; i++) M[i] = 2 * random.next() - 1;
-  const A = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let sum = i === j ? 1 : 0;
-      for (let p = 0; p < n; p++) sum += M[p * n + i] * M[p * n + j];
-      A[i * n + j] = sum;
-    }
-  }
-  const b = new Float64Array(n);
-  for (let i = 0; i < n; i++) b[i] = 4 * random.next() - 2;
-  return { A, b };
-}
-
-/** Plain Gaussian elimination with partial pivoting (the reference solver). */
-function gaussianSolve(A: Float64Array, b: Float64Array, n: number): Float64Array {
-  const m = Float64Array.from(A);
-  const x = Float64Array.from(b);
-  for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(m[r * n + col]) > Math.abs(m[pivot * n + col])) pivot = r;
-    for (let c = 0; c < n; c++) [m[col * n + c], m[pivot * n + c]] = [m[pivot * n + c], m[col * n + c]];
-    [x[col], x[pivot]] = [x[pivot], x[col]];
-    for (let r = col + 1; r < n; r++) {
-      const factor = m[r * n + col] / m[col * n + col];
-      for (let c = col; c < n; c++) m[r * n + c] -= factor * m[col * n + c];
-      x[r] -= factor * x[col];
-    }
-  }
-  for (let r = n - 1; r >= 0; r--) {
-    let sum = x[r];
-    for (let c = r + 1; c < n; c++) sum -= m[r * n + c] * x[c];
-    x[r] = sum / m[r * n + r];
-  }
-  return x;
-}
 
 /** f(x) = ½xᵀAx − bᵀx, ∇f = Ax − b. */
 function quadratic(A: Float64Array, b: Float64Array, n: number): Objective {
