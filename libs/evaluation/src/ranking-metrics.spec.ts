@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { buildRatingMatrix, fileSplit, RatingList, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { IdPairs, Prediction, Predictor, Recommendation } from '@recsys/models';
 import { rankingMetrics } from './ranking-metrics';
-import { mostPopularModel } from './popular-model';
+import { mostPopularModel } from '@recsys/models';
 
 /** A Predictor whose top-n lists are fixed per user, recording how recommend was called. */
 class FixedListPredictor implements Predictor {

@@ -14,7 +14,7 @@ import {
   readModelArtifact,
   writeModelArtifact,
 } from './artifact';
-import { createModel, loadModel, saveModel } from './model-registry';
+import { createModel, loadModel, saveModel } from './model-kinds';
 import type { Predictor } from './predictor';
 
 function randomMatrix(seed: number, users: number, movies: number, density: number, withDays = false): RatingMatrix {

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileSplit, RatingList, RatingMatrix } from '@recsys/data';
-import { SvdModel } from './svd-model';
-import { createModel } from './model-registry';
+import { SvdModel } from './latent/svd-model';
+import { createModel } from './model-kinds';
 
 /**
  * Acceptance on the MovieLens 100k canonical folds u1..u5 (mean test RMSE over the five), with

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadDataset, RatingMatrix } from '@recsys/data';
-import { BaselineModel } from './baseline-model';
-import { baselineObjective } from './latent-objectives';
-import { SvdModel } from './svd-model';
+import { BaselineModel } from './latent/baseline-model';
+import { baselineObjective } from './latent/objectives';
+import { SvdModel } from './latent/svd-model';
 
 /**
  * The notebook's experiment redone on the first 1,000 ratings of the Kaggle Netflix sample: the

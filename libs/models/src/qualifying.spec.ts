@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildRatingMatrix, readQualifying, RatingListBuilder, WHOLE_STARS_1_TO_5 } from '@recsys/data';
-import { MeanModel } from './mean-model';
+import { MeanModel } from './neighbourhood/mean-model';
 import { IdPairs, Prediction, Predictor, Recommendation } from './predictor';
 import { writeQualifyingPredictions } from './qualifying';
 

@@ -1,14 +1,14 @@
 import * as fs from 'node:fs';
 import { RatingMatrix } from '@recsys/data';
 import { minimizeLbfgs, LbfgsStopReason } from '@recsys/optimization';
-import { createAlsTrainer } from './als-trainer';
-import { ModelArtifact } from './artifact';
+import { createAlsTrainer } from './als/trainer';
+import { ModelArtifact } from '../artifact';
 import { BiasedRidge } from './fold-in';
-import { createSgdTrainer, SGD_WASM_PATH } from './kernels';
+import { createSgdTrainer, SGD_WASM_PATH } from './sgd';
 import { LatentFitOptions, LatentModel, runEpochs } from './latent-model';
-import type { TrainingProgress } from './predictor';
-import { svdLayout, svdObjective } from './latent-objectives';
-import { initialFactors, PlainSgdTrainer, SgdEpochTrainer } from './sgd-trainer';
+import type { TrainingProgress } from '../predictor';
+import { svdLayout, svdObjective } from './objectives';
+import { initialFactors, PlainSgdTrainer, SgdEpochTrainer } from './sgd/plain-trainer';
 
 export type SvdSolver = 'sgd' | 'als' | 'lbfgs';
 

@@ -1,6 +1,6 @@
 import { buildRatingMatrix, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { checkGradient } from '@recsys/optimization';
-import { baselineObjective, svdLayout, svdObjective } from './latent-objectives';
+import { baselineObjective, svdLayout, svdObjective } from './objectives';
 
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
   const random = new Random(seed);

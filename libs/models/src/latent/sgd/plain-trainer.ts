@@ -3,8 +3,8 @@ import { Shuffler } from '@recsys/optimization';
 
 // One definition of the epoch's hyper-parameters and the trainer options, shared with the
 // WebAssembly trainer (the plain trainer ignores its kernel-only fields: useWasm, blocks).
-export type { SgdHyper, SgdTrainerOptions } from './kernels/sgd-trainer';
-import type { SgdHyper, SgdTrainerOptions } from './kernels/sgd-trainer';
+export type { SgdHyper, SgdTrainerOptions } from './trainer';
+import type { SgdHyper, SgdTrainerOptions } from './trainer';
 
 /** The fitted state an SGD trainer holds (copies). */
 export interface SgdState {

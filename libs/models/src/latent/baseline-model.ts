@@ -1,10 +1,10 @@
 import { RatingMatrix } from '@recsys/data';
 import { LbfgsStopReason, minimizeLbfgs } from '@recsys/optimization';
 import { fitBaselinesAls } from '@recsys/similarity';
-import { ModelArtifact } from './artifact';
+import { ModelArtifact } from '../artifact';
 import { LatentFitOptions, LatentModel, runEpochs, trainingRmse } from './latent-model';
-import { baselineObjective } from './latent-objectives';
-import { sgdEpoch } from './sgd-trainer';
+import { baselineObjective } from './objectives';
+import { sgdEpoch } from './sgd/plain-trainer';
 
 export type BaselineSolver = 'als' | 'sgd' | 'lbfgs';
 

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildRatingMatrix, fileSplit, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
-import { alsChunks, AlsRowKernel, AlsRowSolver, AlsViews, plainAlsPasses } from './als';
-import { alsLayout, createAlsTrainer } from './als-trainer';
-import { ALS_WASM_PATH } from './als-wasm';
-import { trainingRmse } from './latent-model';
-import { initialFactors } from './sgd-trainer';
-import { SvdModel } from './svd-model';
+import { alsChunks, AlsRowKernel, AlsRowSolver, AlsViews, plainAlsPasses } from './passes';
+import { alsLayout, createAlsTrainer } from './trainer';
+import { ALS_WASM_PATH } from './wasm';
+import { trainingRmse } from '../latent-model';
+import { initialFactors } from '../sgd/plain-trainer';
+import { SvdModel } from '../svd-model';
 
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
   const random = new Random(seed);
@@ -275,7 +275,7 @@ describe('createAlsTrainer', () => {
   }, 30_000);
 });
 
-const ML = path.resolve(__dirname, '../../..', '../shared/data', 'movielens-100k');
+const ML = path.resolve(__dirname, '../../../../..', '../shared/data', 'movielens-100k');
 const mlPresent = fs.existsSync(path.join(ML, 'u1.base')) && fs.existsSync(path.join(ML, 'u1.test'));
 if (!mlPresent) console.log(`als.spec: the MovieLens 100k case skipped, ${ML}/u1.base or u1.test is absent`);
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { wasmApi, WasmMemory, WasmModule } from './wasm-api';
+import { wasmApi, WasmMemory, WasmModule } from '../../wasm';
 
 /**
  * The SGD and scoring kernels over one linear memory, all arguments byte offsets into it. Two
@@ -36,7 +36,7 @@ export interface SgdKernel {
 }
 
 /** Where the compiled kernel is: libs/models/wasm/sgd.wasm, two levels above both src/kernels and dist/kernels. */
-export const SGD_WASM_PATH = join(__dirname, '..', '..', 'wasm', 'sgd.wasm');
+export const SGD_WASM_PATH = join(__dirname, '..', '..', '..', 'wasm', 'sgd.wasm');
 
 let compiled: WasmModule | null = null;
 

@@ -1,12 +1,5 @@
 import { RatingMatrix } from '@recsys/data';
-import {
-  BasePredictor,
-  fingerprintMatrix,
-  matrixFromSections,
-  matrixSections,
-  Recommendation,
-  registerModelKind,
-} from '@recsys/models';
+import { BasePredictor, Recommendation } from '../predictor';
 
 /**
  * `popular`: the most-popular baseline for ranking. Every user's list is the movies with the most
@@ -58,17 +51,3 @@ export class MostPopularModel extends BasePredictor {
 export function mostPopularModel(): MostPopularModel {
   return new MostPopularModel();
 }
-
-// Its whole state is the training matrix, so the artifact holds the matrix and loading refits.
-registerModelKind('popular', {
-  create: (params) => {
-    const unknown = Object.keys(params);
-    if (unknown.length > 0) throw new RangeError(`popular: unknown parameter(s) ${unknown.join(', ')} (the popular model has none)`);
-    return new MostPopularModel();
-  },
-  toArtifact: (model) => {
-    const train = (model as MostPopularModel).train;
-    return { kind: 'popular', params: {}, history: [], fingerprint: fingerprintMatrix(train), scale: train.scale, meta: {}, sections: matrixSections(train) };
-  },
-  fromArtifact: (artifact) => new MostPopularModel().fit(matrixFromSections(artifact)),
-});

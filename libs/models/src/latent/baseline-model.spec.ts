@@ -1,7 +1,7 @@
 import { buildRatingMatrix, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { fitBaselinesAls } from '@recsys/similarity';
 import { BaselineModel } from './baseline-model';
-import { createModel } from './model-registry';
+import { createModel } from '../model-kinds';
 
 function matrixOf(rows: Array<[number, number, number]>): RatingMatrix {
   const b = new RatingListBuilder(rows.length);

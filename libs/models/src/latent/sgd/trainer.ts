@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { Random, RatingMatrix, whenWorkerReady, workerScript } from '@recsys/data';
-import { referenceKernel, SgdKernel, sgdWasmModule, wasmKernel } from './sgd-kernel';
-import { initFactors, MAX_KERNEL_MOVIES, partitionRatings, planLayout, SgdLayout, writeRatings } from './sgd-layout';
-import { wasmApi, WasmMemory } from './wasm-api';
-import { CONTROL, EpochParameters, runBlock, SgdWorkerInput, SgdWorkerMessage, SgdWorkerRequest } from './sgd-schedule';
+import { referenceKernel, SgdKernel, sgdWasmModule, wasmKernel } from './kernel';
+import { initFactors, MAX_KERNEL_MOVIES, partitionRatings, planLayout, SgdLayout, writeRatings } from './layout';
+import { wasmApi, WasmMemory } from '../../wasm';
+import { CONTROL, EpochParameters, runBlock, SgdWorkerInput, SgdWorkerMessage, SgdWorkerRequest } from './schedule';
 
 /** Step sizes and L2 weights of one SGD epoch. */
 export interface SgdHyper {
@@ -201,7 +201,7 @@ class BlockSgdTrainer implements SgdTrainer {
       blockSse: this.blockSse,
       threads: count,
     };
-    const { filename, options } = workerScript(__dirname, 'sgd-worker');
+    const { filename, options } = workerScript(__dirname, 'worker');
     const ready: Array<Promise<void>> = [];
     for (let t = 0; t < count; t++) {
       const worker = new Worker(filename, { ...options, workerData: input });

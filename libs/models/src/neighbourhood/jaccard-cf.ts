@@ -1,6 +1,6 @@
 import { RatingMatrix } from '@recsys/data';
 import { similarity, SimilarityScorer } from '@recsys/similarity';
-import { BasePredictor, IdPairs } from './predictor';
+import { BasePredictor, IdPairs } from '../predictor';
 
 /**
  * `jaccard-cf`: the notebook's `PredictRating`, exactly. For user u and movie m, over the

@@ -1,8 +1,8 @@
 // Shared by the trainer and its worker threads (relative imports only, so the worker also runs
 // from TypeScript sources under jest).
-import type { SgdKernel } from './sgd-kernel';
-import type { SgdLayout } from './sgd-layout';
-import type { WasmMemory, WasmModule } from './wasm-api';
+import type { SgdKernel } from './kernel';
+import type { SgdLayout } from './layout';
+import type { WasmMemory, WasmModule } from '../../wasm';
 
 /** Seed of the segment shuffle of block `block` in epoch `epoch`: a 32-bit hash of the three. */
 export function blockSeed(seed: number, epoch: number, block: number): number {

@@ -1,5 +1,5 @@
 import { RatingMatrix } from '@recsys/data';
-import { BasePredictor } from './predictor';
+import { BasePredictor } from '../predictor';
 
 /**
  * `mean`: predicts the global mean μ of the training ratings for every pair,

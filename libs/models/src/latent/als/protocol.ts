@@ -1,5 +1,5 @@
 // The ALS trainer's memory layout and its messages with worker threads (als-trainer.ts, als-worker.ts).
-import type { AlsRowParams, AlsSide, AlsViews } from './als';
+import type { AlsRowParams, AlsSide, AlsViews } from './passes';
 
 /** Indices into the shared Int32Array `control`. */
 export const ALS_CONTROL = {

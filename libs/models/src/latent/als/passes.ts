@@ -2,7 +2,7 @@
 // of users (or movies) with the other side's factors fixed. Used by the single-thread trainer
 // and by each worker thread (als-worker.ts), so it imports nothing that needs the main thread.
 import { ConjugateGradient, ConjugateGradientOptions, LinearOperator } from '@recsys/optimization';
-import { BiasedRidge } from './fold-in';
+import { BiasedRidge } from '../fold-in';
 
 /** How each row's (k+1)×(k+1) ridge system is solved. */
 export type AlsRowSolver = 'cholesky' | 'cg';

@@ -8,14 +8,15 @@ import {
   readModelArtifact,
   writeModelArtifact,
 } from './artifact';
-import { BaselineModel, BaselineParams } from './baseline-model';
-import { JaccardCfModel } from './jaccard-cf';
-import { KnnBaselineModel, KnnBaselineParams, KNN_BASELINE_DEFAULTS } from './knn-baseline';
-import { MeanModel } from './mean-model';
+import { BaselineModel, BaselineParams } from './latent/baseline-model';
+import { JaccardCfModel } from './neighbourhood/jaccard-cf';
+import { KnnBaselineModel, KnnBaselineParams, KNN_BASELINE_DEFAULTS } from './neighbourhood/knn-baseline';
+import { MeanModel } from './neighbourhood/mean-model';
+import { MostPopularModel } from './ranking/popular-model';
 import type { Predictor } from './predictor';
 import { deserializeNeighbourIndex, NeighbourIndex, serializeNeighbourIndex } from '@recsys/similarity';
-import { SvdModel, SvdParams } from './svd-model';
-import { SvdppModel, SvdppParams } from './svdpp-model';
+import { SvdModel, SvdParams } from './latent/svd-model';
+import { SvdppModel, SvdppParams } from './latent/svdpp-model';
 
 /** How the registry builds, saves and loads models of one kind. */
 export interface ModelKind {
@@ -171,4 +172,17 @@ registerModelKind('knn-baseline', {
   },
   toArtifact: (model) => (model as KnnBaselineModel).toArtifact(),
   fromArtifact: (artifact) => KnnBaselineModel.fromArtifact(artifact),
+});
+
+// `popular`: its whole state is the training matrix, so the artifact holds the matrix and loading refits.
+registerModelKind('popular', {
+  create: (params) => {
+    rejectUnknown('popular', params, []);
+    return new MostPopularModel();
+  },
+  toArtifact: (model) => {
+    const train = (model as MostPopularModel).train;
+    return { kind: 'popular', params: {}, history: [], fingerprint: fingerprintMatrix(train), scale: train.scale, meta: {}, sections: matrixSections(train) };
+  },
+  fromArtifact: (artifact) => new MostPopularModel().fit(matrixFromSections(artifact)),
 });

@@ -1,8 +1,8 @@
 import { RatingMatrix } from '@recsys/data';
 import { Shuffler } from '@recsys/optimization';
-import { ModelArtifact, requireSection, SectionArray } from './artifact';
+import { ModelArtifact, requireSection, SectionArray } from '../artifact';
 import { LatentFitOptions, LatentModel, runEpochs } from './latent-model';
-import { initialFactors } from './sgd-trainer';
+import { initialFactors } from './sgd/plain-trainer';
 
 /** Parameters of {@link SvdppModel}; see {@link SVDPP_DEFAULTS}. */
 export interface SvdppParams {

@@ -1,7 +1,7 @@
 import { RatingMatrix } from '@recsys/data';
 import { Baselines, fitBaselinesAls, SimilarityScorer } from '@recsys/similarity';
-import { ArtifactContent, fingerprintMatrix, matrixFromSections, matrixSections, ModelArtifact, requireMetaNumber, requireSection } from './artifact';
-import { BasePredictor, FitOptions } from './predictor';
+import { ArtifactContent, fingerprintMatrix, matrixFromSections, matrixSections, ModelArtifact, requireMetaNumber, requireSection } from '../artifact';
+import { BasePredictor, FitOptions } from '../predictor';
 
 export interface KnnBaselineParams {
   /** Most neighbours to use (Surprise `k`). Default 40. */

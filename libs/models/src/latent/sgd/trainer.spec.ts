@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { buildRatingMatrix, generateSynthetic, holdoutSplit, RatingList, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
-import { createSgdTrainer, SgdTrainer, SgdTrainerOptions, SgdTrainerState } from './sgd-trainer';
+import { createSgdTrainer, SgdTrainer, SgdTrainerOptions, SgdTrainerState } from './trainer';
 
 function matrixOf(triples: Array<[number, number, number]>): RatingMatrix {
   const list = new RatingListBuilder(triples.length);

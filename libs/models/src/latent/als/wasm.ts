@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AlsPasses } from './als';
-import { wasmApi, WasmMemory, WasmModule } from './kernels/wasm-api';
+import type { AlsPasses } from './passes';
+import { wasmApi, WasmMemory, WasmModule } from '../../wasm';
 
 /** Where the compiled ALS kernel is: libs/models/wasm/als.wasm (next to both src/ and dist/). */
-export const ALS_WASM_PATH = join(__dirname, '..', 'wasm', 'als.wasm');
+export const ALS_WASM_PATH = join(__dirname, '..', '..', '..', 'wasm', 'als.wasm');
 
 /** Most bytes of factor rows one thread copies out for a row's later passes (longer rows read in place). */
 export const ALS_GATHER_BYTES = 8 << 20;

@@ -1,5 +1,5 @@
-import { SgdKernel, sgdWasmModule, wasmKernel } from './sgd-kernel';
-import { wasmApi } from './wasm-api';
+import { SgdKernel, sgdWasmModule, wasmKernel } from './kernel';
+import { wasmApi } from '../../wasm';
 
 /**
  * Batched dot products for scoring: out[m] = base + bias[m] + p·Q[m] for every movie m, with Q

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Random, RatingMatrix, whenWorkerReady, workerScript } from '@recsys/data';
-import { ALS_CG_STEPS, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './als';
-import { runChunks } from './als-chunks';
-import { ALS_CONTROL, AlsLayout, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest } from './als-protocol';
-import { ALS_WASM_PATH, alsScratchBytes, alsWasmModule, wasmAlsPasses } from './als-wasm';
-import { wasmApi } from './kernels/wasm-api';
+import { ALS_CG_STEPS, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './passes';
+import { runChunks } from './chunks';
+import { ALS_CONTROL, AlsLayout, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest } from './protocol';
+import { ALS_WASM_PATH, alsScratchBytes, alsWasmModule, wasmAlsPasses } from './wasm';
+import { wasmApi } from '../../wasm';
 
 export interface AlsTrainerOptions {
   /** k ≥ 0. */
@@ -237,7 +237,7 @@ class ChunkedAlsTrainer implements AlsTrainer {
   }
 
   async startWorkers(count: number, input: (thread: number) => AlsWorkerInput): Promise<void> {
-    const { filename, options } = workerScript(__dirname, 'als-worker');
+    const { filename, options } = workerScript(__dirname, 'worker');
     const ready: Array<Promise<void>> = [];
     for (let t = 0; t < count; t++) {
       const worker = new Worker(filename, { ...options, workerData: input(t + 1) });

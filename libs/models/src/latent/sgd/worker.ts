@@ -5,8 +5,8 @@
 // epoch equals running the schedule serially. Imports only relative modules (runs from sources
 // under jest through @swc-node/register).
 import { parentPort, workerData } from 'node:worker_threads';
-import { wasmKernel } from './sgd-kernel';
-import { CONTROL, EpochParameters, runBlock, SgdWorkerInput, SgdWorkerMessage, SgdWorkerRequest } from './sgd-schedule';
+import { wasmKernel } from './kernel';
+import { CONTROL, EpochParameters, runBlock, SgdWorkerInput, SgdWorkerMessage, SgdWorkerRequest } from './schedule';
 
 const input = workerData as SgdWorkerInput;
 const kernel = wasmKernel(input.memory, input.module);

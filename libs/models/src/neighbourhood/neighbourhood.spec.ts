@@ -5,10 +5,10 @@ import { buildRatingMatrix, fileSplit, loadDataset, RatingListBuilder, RatingMat
 import { JaccardCfModel } from './jaccard-cf';
 import { KnnBaselineModel } from './knn-baseline';
 import { MeanModel } from './mean-model';
-import { loadModel, loadModelArtifact, saveModel } from './model-registry';
+import { loadModel, loadModelArtifact, saveModel } from '../model-kinds';
 import { buildNeighbourIndex } from '@recsys/similarity';
 
-const DATA = path.resolve(__dirname, '../../..', '../shared/data');
+const DATA = path.resolve(__dirname, '../../../..', '../shared/data');
 const NETFLIX = path.join(DATA, 'netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
 const ML = path.join(DATA, 'movielens-100k');
 const haveNetflix = fs.existsSync(NETFLIX);

@@ -4,11 +4,11 @@
 // thread solves a row does not change its result. Imports only relative modules (runs from
 // sources under jest through @swc-node/register).
 import { parentPort, workerData } from 'node:worker_threads';
-import { AlsRowKernel } from './als';
-import { runChunks } from './als-chunks';
-import { ALS_CONTROL, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest, alsSharedViews } from './als-protocol';
-import { wasmAlsPasses } from './als-wasm';
-import type { WasmMemory, WasmModule } from './kernels/wasm-api';
+import { AlsRowKernel } from './passes';
+import { runChunks } from './chunks';
+import { ALS_CONTROL, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest, alsSharedViews } from './protocol';
+import { wasmAlsPasses } from './wasm';
+import type { WasmMemory, WasmModule } from '../../wasm';
 
 const input = workerData as AlsWorkerInput;
 const { layout, params } = input;

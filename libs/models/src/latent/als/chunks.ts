@@ -1,5 +1,5 @@
-import type { AlsRowKernel } from './als';
-import { ALS_CONTROL, AlsShared } from './als-protocol';
+import type { AlsRowKernel } from './passes';
+import { ALS_CONTROL, AlsShared } from './protocol';
 
 /**
  * Takes chunks of the half step's rows from the shared counter until none is left (or another

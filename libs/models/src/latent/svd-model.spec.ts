@@ -1,8 +1,8 @@
 import { buildRatingMatrix, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { BiasedRidge } from './fold-in';
 import { runEpochs } from './latent-model';
-import { createModel } from './model-registry';
-import { sgdEpoch } from './sgd-trainer';
+import { createModel } from '../model-kinds';
+import { sgdEpoch } from './sgd/plain-trainer';
 import { alsHalfStep, SvdModel, SVD_DEFAULTS } from './svd-model';
 
 function matrixOf(rows: Array<[number, number, number]>): RatingMatrix {

@@ -1,8 +1,8 @@
 import { clipToScale, RatingList, RatingMatrix } from '@recsys/data';
-import { ArtifactContent, fingerprintMatrix, matrixFromSections, matrixSections, ModelArtifact, requireMetaNumber, requireSection, SectionArray } from './artifact';
+import { ArtifactContent, fingerprintMatrix, matrixFromSections, matrixSections, ModelArtifact, requireMetaNumber, requireSection, SectionArray } from '../artifact';
 import { BiasedRidge, foldInFactors } from './fold-in';
-import { BasePredictor, FitOptions, Recommendation, TrainingProgress } from './predictor';
-import { topN } from './top-n';
+import { BasePredictor, FitOptions, Recommendation, TrainingProgress } from '../predictor';
+import { topN } from '../top-n';
 
 /** Fit options of iterative latent models: a validation set for progress and early stopping. */
 export interface LatentFitOptions extends FitOptions {
