@@ -65,7 +65,7 @@ describe('typed client and CLI --server against the API', () => {
     const recommended = JSON.parse((await run(process.execPath, [CLI, 'recommend', '--server', t.api.url, '--user', String(someUser()), '--n', '2', '--json'], { env })).stdout);
     expect(recommended.recommendations).toHaveLength(2);
     const failed = await run(process.execPath, [CLI, 'similar', '--server', t.api.url, '--movie', '999999999'], { env }).catch((e) => e);
-    expect(failed.code).toBe(1);
+    expect(failed.code).toBe(2);
     expect(failed.stderr).toContain('999999999');
   }, 60_000);
 

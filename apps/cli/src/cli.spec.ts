@@ -120,7 +120,7 @@ describe('recsys CLI', () => {
       expect(fromIndex.similar.map((s: { id: number }) => s.id)).toEqual(computed.similar.map((s: { id: number }) => s.id));
       fromIndex.similar.forEach((s: { similarity: number }, i: number) => expect(s.similarity).toBeCloseTo(computed.similar[i].similarity, 6));
       const tooMany = await run('similar', '--data', NETFLIX, '--movie', '3', '--n', '6', '--model-file', file);
-      expect(tooMany.code).toBe(1);
+      expect(tooMany.code).toBe(2);
       expect(tooMany.stderr).toContain('holds the top 5 by jaccard');
     });
 
@@ -153,6 +153,96 @@ describe('recsys CLI', () => {
       );
       expect(e.results[0].folds[0]).toMatchObject({ name: 'u1', trainRatings: 80_000, testRatings: 20_000 });
       expect(e.results[0].folds[0].rmse).toBeCloseTo(1.1537, 3);
+    });
+  });
+
+  describe('papercuts (issue 9)', () => {
+    const small = () => path.join(tmp, 'papercuts', 'Netflix_Dataset_Rating.csv');
+    beforeAll(async () => {
+      expect((await run('generate', '--ratings', '5000', '--users', '200', '--movies', '100', '--seed', '7', '--out', path.join(tmp, 'papercuts'))).code).toBe(0);
+    });
+
+    it('takes --seed 0 (the most common seed)', async () => {
+      const dir = path.join(tmp, 'seed0');
+      const g = await run('generate', '--ratings', '2000', '--users', '50', '--movies', '40', '--seed', '0', '--out', dir, '--json');
+      expect(g.code).toBe(0);
+      expect(JSON.parse(g.stdout).seed).toBe(0);
+      expect((await run('generate', '--ratings', '2000', '--seed', '-1', '--out', dir)).code).toBe(2);
+    });
+
+    it('exits 2 for a bad or unknown option, as for bad input', async () => {
+      expect((await run('stats', '--top', 'x')).code).toBe(2);
+      const unknown = await run('stats', '--dta', '/x');
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain("unknown option '--dta'");
+    });
+
+    it('hints --skip-invalid only for a malformed row, and not when it was given', async () => {
+      const missing = await run('import', '--data', path.join(tmp, 'no-such-file.csv'));
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).not.toContain('--skip-invalid');
+      const folder = await run('evaluate', '--model', 'mean', '--train', tmp, '--test', tmp);
+      expect(folder.code).toBe(2);
+      expect(folder.stderr).not.toContain('--skip-invalid');
+      const file = path.join(tmp, 'nul', 'Netflix_Dataset_Rating.csv');
+      fs.mkdirSync(path.dirname(file));
+      fs.writeFileSync(file, 'User_ID,Rating,Movie_ID\n1,5,3\n2,\u0000x,3\n');
+      const bad = await run('import', '--data', file);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('use --skip-invalid');
+      // The NUL byte of the row is quoted escaped, never raw.
+      expect(bad.stderr).toContain('rating "\\x00x" is not a number');
+      expect(bad.stderr).not.toContain('\u0000');
+      fs.writeFileSync(file, 'Userid,Stars\n1,5\n');
+      const header = await run('import', '--data', file, '--skip-invalid');
+      expect(header.code).toBe(2);
+      expect(header.stderr).toContain('does not name the columns');
+      expect(header.stderr).not.toContain('use --skip-invalid');
+    });
+
+    it('recommend names user and model, and refuses a user without ratings as the API does', async () => {
+      const firstRow = fs.readFileSync(small(), 'utf8').split('\n')[1];
+      const user = firstRow.split(',')[0];
+      const r = await run('recommend', '--data', small(), '--model', 'baseline', '--user', user, '--n', '2');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^top 2 for user ${user} \\(\\d+ ratings\\) by baseline \\{`));
+      const unknown = await run('recommend', '--data', small(), '--model', 'baseline', '--user', '999999999');
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('user 999999999 has no ratings');
+    });
+
+    it('train and tune do not offer --model-file', async () => {
+      for (const command of ['train', 'tune']) {
+        const help = await run(command, '--help');
+        expect(help.code).toBe(0);
+        expect(help.stdout).not.toContain('--model-file');
+      }
+      const predictHelp = await run('predict', '--help');
+      expect(predictHelp.stdout).toContain('--model-file');
+    });
+
+    it('train with early stopping says it stopped early and prints the kept epoch\'s RMSE', async () => {
+      const out = path.join(tmp, 'early.model');
+      const r = await run('train', '--data', small(), '--model', 'svd', '--params', '{"lr":0.3,"epochs":30}', '--validation', '0.2', '--early-stopping', '1', '--out', out, '--json');
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      const best = Math.min(...doc.history.map((h: { validationRmse: number }) => h.validationRmse));
+      const kept = doc.history.find((h: { epoch: number }) => h.epoch === doc.keptEpoch);
+      expect(kept.validationRmse).toBe(best);
+      expect(doc.stoppedEarly).toBe(doc.history.length < 30);
+      const text = await run('train', '--data', small(), '--model', 'svd', '--params', '{"lr":0.3,"epochs":30}', '--validation', '0.2', '--early-stopping', '1', '--out', out);
+      expect(text.stdout).toContain(`validation RMSE ${best.toFixed(4)} (epoch ${doc.keptEpoch})`);
+      if (doc.stoppedEarly) expect(text.stdout).toContain('stopped early after epoch');
+      // Per-epoch lines are printed whether or not stderr is a terminal.
+      expect(text.stderr).toContain('epoch 1/30: train RMSE');
+    });
+
+    it('stats right-aligns the histogram\'s share column', async () => {
+      const r = await run('stats', '--data', small());
+      const rows = r.stdout.split('\n').filter((l) => /^\s*\d\.\d\s.* %/.test(l));
+      expect(rows.length).toBeGreaterThan(1);
+      const ends = new Set(rows.map((l) => l.indexOf('%')));
+      expect(ends.size).toBe(1);
     });
   });
 

@@ -11,7 +11,7 @@ import {
 } from '@recsys/data';
 import { openDataset, withDataOptions, DataSourceOptions } from './data-source';
 import { int, printJson, table } from './output';
-import { positiveInt } from './parse';
+import { nonNegativeInt, positiveInt } from './parse';
 
 export function registerDataCommands(program: Command): void {
   program
@@ -21,7 +21,7 @@ export function registerDataCommands(program: Command): void {
     .option('--ratings <n>', 'number of ratings (1e3 to 1e8)', positiveInt('--ratings'), 1_000_000)
     .option('--users <n>', 'number of users (default: ratings / 200)', positiveInt('--users'))
     .option('--movies <n>', 'number of movies (default: scaled from ratings, at most 17,770)', positiveInt('--movies'))
-    .option('--seed <n>', 'random seed', positiveInt('--seed'), 42)
+    .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 42)
     .addOption(new Option('--layout <layout>', 'what to write').choices(['kaggle', 'prize', 'prize-per-movie', 'snapshot']).default('kaggle'))
     .option('--json', 'print one JSON document on stdout')
     .action(async (o: { out: string; ratings: number; users?: number; movies?: number; seed: number; layout: string; json?: boolean }) => {

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { DataFormatError, SnapshotError } from '@recsys/data';
+import { RecsysClientError } from '@recsys/client';
+import { EXIT_BAD_DATA, EXIT_FAILED, EXIT_USAGE, UsageError } from './errors';
 import { registerDataCommands } from './data-commands';
 import { registerModelCommands } from './model-commands';
 import { registerRetrainCommand } from './remote';
 import { registerTuningCommands } from './tuning-commands';
 
-/** Exit code for bad input data (malformed rows, unusable snapshot). */
-export const EXIT_BAD_DATA = 2;
+export { EXIT_BAD_DATA, EXIT_FAILED, EXIT_USAGE, UsageError } from './errors';
 
 export function buildProgram(): Command {
   const program = new Command('recsys')
@@ -30,14 +31,21 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    // commander has printed its message; help and --version end with code 0.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
     if (err instanceof DataFormatError || err instanceof SnapshotError) {
       process.stderr.write(`recsys: ${err.message}\n`);
-      if (err instanceof DataFormatError) process.stderr.write('recsys: use --skip-invalid to skip malformed rows\n');
+      // The hint only helps for a malformed row (a line number) when rows are not skipped already.
+      if (err instanceof DataFormatError && err.line > 0 && !argv.includes('--skip-invalid')) {
+        process.stderr.write('recsys: use --skip-invalid to skip malformed rows\n');
+      }
       return EXIT_BAD_DATA;
     }
     process.stderr.write(`recsys: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    // RangeError: a parameter the model refused (unknown name, out of bounds); a server's
+    // NOT_FOUND or BAD_USER_INPUT is the same kind of mistake made remotely.
+    const usage = err instanceof UsageError || err instanceof RangeError || (err instanceof RecsysClientError && (err.code === 'NOT_FOUND' || err.code === 'BAD_USER_INPUT'));
+    return usage ? EXIT_USAGE : EXIT_FAILED;
   }
 }
 

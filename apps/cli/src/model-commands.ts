@@ -8,6 +8,7 @@ import { ModelFlags, modelParams, withModelOptions } from './model-options';
 import { int, printJson, table } from './output';
 import { numberIn, positiveInt } from './parse';
 import { Progress } from './progress';
+import { UsageError } from './errors';
 import { remotePredict, remoteRecommend, remoteSimilar, ServerOptions, withServerOption } from './remote';
 
 function externalId(flag: string): (value: string) => number {
@@ -37,7 +38,7 @@ function movieLabel(dataset: Dataset, movieId: number): { id: number; title: str
 
 function requireMovie(dataset: LoadedDataset, movieId: number): number {
   const m = dataset.matrix.movies.indexOf(movieId);
-  if (m < 0) throw new Error(`movie ${movieId} has no ratings in ${dataset.report.files.join(', ') || 'the data'}`);
+  if (m < 0) throw new UsageError(`movie ${movieId} has no ratings in ${dataset.report.files.join(', ') || 'the data'}`);
   return m;
 }
 
@@ -64,11 +65,11 @@ export function registerModelCommands(program: Command): void {
     let source = 'computed';
     if (o.modelFile) {
       const { neighbourIndex } = await loadModelArtifact(o.modelFile);
-      if (!neighbourIndex) throw new Error(`${o.modelFile} holds no neighbour index (train it with --neighbours K)`);
+      if (!neighbourIndex) throw new UsageError(`${o.modelFile} holds no neighbour index (train it with --neighbours K)`);
       if (neighbourIndex.metric !== o.metric || neighbourIndex.k < o.n || (o.minSupport ?? neighbourIndex.minSupport) !== neighbourIndex.minSupport) {
-        throw new Error(`${o.modelFile} holds the top ${neighbourIndex.k} by ${neighbourIndex.metric} (min support ${neighbourIndex.minSupport}); asked for ${o.n} by ${o.metric}`);
+        throw new UsageError(`${o.modelFile} holds the top ${neighbourIndex.k} by ${neighbourIndex.metric} (min support ${neighbourIndex.minSupport}); asked for ${o.n} by ${o.metric}`);
       }
-      if (neighbourIndex.nMovies !== dataset.matrix.nMovies) throw new Error(`${o.modelFile} was trained on other data (${neighbourIndex.nMovies} movies, the data has ${dataset.matrix.nMovies})`);
+      if (neighbourIndex.nMovies !== dataset.matrix.nMovies) throw new UsageError(`${o.modelFile} was trained on other data (${neighbourIndex.nMovies} movies, the data has ${dataset.matrix.nMovies})`);
       neighbours = neighbourIndex.neighboursOf(m).slice(0, o.n);
       source = 'neighbour index';
     }
@@ -119,10 +120,14 @@ export function registerModelCommands(program: Command): void {
     if (o.server) return remoteRecommend(o);
     const dataset = await openDataset(o);
     const model = await obtainModel(o, dataset.matrix);
-    const known = dataset.matrix.users.indexOf(o.user) >= 0;
+    // As the API's user.recommendations: a user without ratings is not found (a list of fallback
+    // scores would look like a personal answer).
+    if (dataset.matrix.users.indexOf(o.user) < 0) {
+      throw new UsageError(`user ${o.user} has no ratings in ${dataset.report.files.join(', ') || 'the data'}: nothing to recommend from`);
+    }
     const recs = model.recommend(o.user, o.n, { excludeRated: !o.includeRated }).map((r) => ({ ...movieLabel(dataset, r.movieId), score: r.score }));
-    if (o.json) return printJson({ model: model.kind, user: o.user, knownUser: known, recommendations: recs });
-    if (!known) console.log(`user ${o.user} has no ratings: recommending from the model's fallback scores`);
+    if (o.json) return printJson({ model: model.kind, params: model.params, user: o.user, recommendations: recs });
+    console.log(`top ${recs.length} for user ${o.user} (${int(dataset.matrix.userCount(dataset.matrix.users.indexOf(o.user)))} ratings) by ${model.kind} ${JSON.stringify(model.params)}${o.includeRated ? ', rated movies included' : ''}:`);
     console.log(table(['id', 'title', 'year', 'score'], recs.map((r) => [r.id, r.title, r.year ?? '', r.score.toFixed(4)])));
   });
 
@@ -138,14 +143,18 @@ export function registerModelCommands(program: Command): void {
         .addOption(new Option('--neighbour-metric <metric>', 'metric of the stored neighbours').choices([...SIMILARITY_METRICS]).default('jaccard'))
         .option('--json', 'print one JSON document on stdout'),
     ),
+    'svd',
+    { modelFile: false },
   ).action(
     async (o: DataSourceOptions & ModelFlags & { out: string; validation?: number; earlyStopping?: number; neighbours?: number; neighbourMetric: SimilarityMetric; json?: boolean }) => {
     const dataset = await openDataset(o);
-    if (o.earlyStopping !== undefined && o.validation === undefined) throw new Error('--early-stopping needs --validation FRACTION');
+    if (o.earlyStopping !== undefined && o.validation === undefined) throw new UsageError('--early-stopping needs --validation FRACTION');
     const split = o.validation !== undefined ? holdoutSplit(dataset.matrix, { testFraction: o.validation, seed: o.seed ?? 42 }) : null;
     const trainMatrix = split ? split.train : dataset.matrix;
     const history: TrainingProgress[] = [];
-    const progress = new Progress(`training ${o.model}`);
+    // Per-epoch lines are the progress of a text run (a bar would overwrite them); --json runs
+    // show a bar on a terminal instead.
+    const progress = new Progress(`training ${o.model}`, o.json === true && process.stderr.isTTY === true);
     const model = createModel(o.model, modelParams(o));
     const t = performance.now();
     try {
@@ -155,7 +164,7 @@ export function registerModelCommands(program: Command): void {
         onProgress: (p) => {
           history.push(p);
           progress.update(p.epoch, p.epochs);
-          if (!o.json && !process.stderr.isTTY && p.trainRmse !== undefined) {
+          if (!o.json && p.trainRmse !== undefined) {
             const v = p.validationRmse !== undefined ? `, validation RMSE ${p.validationRmse.toFixed(4)}` : '';
             process.stderr.write(`epoch ${p.epoch}/${p.epochs}: train RMSE ${p.trainRmse.toFixed(4)}${v} (${p.seconds.toFixed(3)} s)\n`);
           }
@@ -188,10 +197,15 @@ export function registerModelCommands(program: Command): void {
       out: o.out,
       history,
     };
-    if (o.json) return printJson(result);
+    const kept = keptEpoch(history, o.earlyStopping);
+    if (o.json) return printJson({ ...result, keptEpoch: kept?.epoch ?? null, stoppedEarly: kept?.stoppedEarly ?? false });
     console.log(`trained ${model.kind} on ${int(trainMatrix.nRatings)} ratings in ${seconds.toFixed(2)} s; wrote ${o.out}`);
-    const last = history[history.length - 1];
-    if (last?.validationRmse !== undefined) console.log(`validation RMSE ${last.validationRmse.toFixed(4)} on ${int(split!.test.length)} held-out ratings`);
+    if (kept) {
+      const last = history[history.length - 1];
+      if (kept.stoppedEarly) console.log(`stopped early after epoch ${last.epoch} of ${last.epochs}: no better validation RMSE for ${o.earlyStopping} epochs`);
+      if (kept.epoch !== last.epoch) console.log(`kept the factors of epoch ${kept.epoch}, the best on validation`);
+      console.log(`validation RMSE ${kept.validationRmse.toFixed(4)} (epoch ${kept.epoch}) on ${int(split!.test.length)} held-out ratings`);
+    }
     },
   );
 
@@ -212,8 +226,8 @@ export function registerModelCommands(program: Command): void {
     const kinds = o.model.split(',').map((s) => s.trim()).filter(Boolean);
     const seed = o.seed ?? 42;
     const modes = [o.folds !== undefined, o.holdout !== undefined, o.train.length > 0 || o.test.length > 0, !!o.onTraining].filter(Boolean).length;
-    if (modes !== 1) throw new Error('evaluate needs exactly one of --folds K, --holdout FRACTION, --train FILE --test FILE, --on-training');
-    if (o.train.length !== o.test.length) throw new Error(`evaluate: ${o.train.length} --train files but ${o.test.length} --test files; give them in pairs`);
+    if (modes !== 1) throw new UsageError('evaluate needs exactly one of --folds K, --holdout FRACTION, --train FILE --test FILE, --on-training');
+    if (o.train.length !== o.test.length) throw new UsageError(`evaluate: ${o.train.length} --train files but ${o.test.length} --test files; give them in pairs`);
 
     let folds: () => Iterable<EvaluationFold> | AsyncIterable<EvaluationFold>;
     let description: string;
@@ -227,7 +241,7 @@ export function registerModelCommands(program: Command): void {
       const dataset = await openDataset(o);
       const matrix = dataset.matrix;
       if (o.folds !== undefined) {
-        if (o.folds < 2) throw new Error('--folds must be at least 2');
+        if (o.folds < 2) throw new UsageError('--folds must be at least 2');
         folds = () => kFoldSplits(matrix, { folds: o.folds!, seed });
         description = `${o.folds}-fold cross-validation (seed ${seed}) over ${int(matrix.nRatings)} ratings`;
       } else if (o.holdout !== undefined) {
@@ -265,6 +279,18 @@ export function registerModelCommands(program: Command): void {
   });
 }
 
+
+/**
+ * The epoch whose model was written: the last one, or with early stopping the one with the best
+ * validation RMSE (the fit restores it). Null without validation.
+ */
+function keptEpoch(history: TrainingProgress[], patience: number | undefined): { epoch: number; validationRmse: number; stoppedEarly: boolean } | null {
+  const last = history[history.length - 1];
+  if (last?.validationRmse === undefined) return null;
+  let kept = last;
+  if (patience !== undefined) for (const h of history) if (h.validationRmse! < kept.validationRmse!) kept = h;
+  return { epoch: kept.epoch, validationRmse: kept.validationRmse!, stoppedEarly: patience !== undefined && last.epoch < last.epochs };
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

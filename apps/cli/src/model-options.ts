@@ -1,5 +1,7 @@
+import { UsageError } from './errors';
 import { Command, Option } from 'commander';
-import { numberIn, positiveInt } from './parse';
+import { modelKinds } from '@recsys/models';
+import { nonNegativeInt, numberIn, positiveInt } from './parse';
 
 /** Model parameters given as flags; only the flags the user gave end up in the params object. */
 export interface ModelFlags {
@@ -20,11 +22,14 @@ export interface ModelFlags {
   minSupport?: number;
 }
 
-/** Adds --model, --model-file and the parameter flags of every model kind. */
-export function withModelOptions(cmd: Command, defaultModel = 'svd'): Command {
+/**
+ * Adds --model, the parameter flags of every model kind and (unless `modelFile` is false, for
+ * commands that always fit a fresh model) --model-file.
+ */
+export function withModelOptions(cmd: Command, defaultModel = 'svd', options: { modelFile?: false } = {}): Command {
+  cmd.option('--model <kind>', `model kind: ${modelKinds().join(', ')}`, defaultModel);
+  if (options.modelFile !== false) cmd.option('--model-file <file>', 'use a saved model artifact instead of fitting one');
   return cmd
-    .option('--model <kind>', 'model kind: mean, jaccard-cf, knn-baseline, baseline, svd, svdpp', defaultModel)
-    .option('--model-file <file>', 'use a saved model artifact instead of fitting one')
     .option('--params <json>', 'model parameters as JSON, e.g. \'{"factors":50}\'')
     .option('--factors <n>', 'latent factors', positiveInt('--factors'))
     .option('--epochs <n>', 'training epochs (or ALS / L-BFGS iterations)', positiveInt('--epochs'))
@@ -33,7 +38,7 @@ export function withModelOptions(cmd: Command, defaultModel = 'svd'): Command {
     .option('--reg-bias <lambda>', 'L2 regularisation of the biases', numberIn('--reg-bias', 0, 1e6))
     .addOption(new Option('--solver <solver>', 'optimiser').choices(['sgd', 'als', 'lbfgs']))
     .option('--threads <n>', 'worker threads for training', positiveInt('--threads'))
-    .option('--seed <n>', 'random seed (splits and initialisation)', positiveInt('--seed'))
+    .option('--seed <n>', 'random seed (splits and initialisation)', nonNegativeInt('--seed'))
     .option('--k <n>', 'knn-baseline: neighbours used per prediction', positiveInt('--k'))
     .option('--min-k <n>', 'knn-baseline: fewest neighbours before falling back to the baseline', positiveInt('--min-k'))
     .option('--shrinkage <n>', 'knn-baseline: pearson-baseline shrinkage', numberIn('--shrinkage', 0, 1e9))
@@ -49,9 +54,9 @@ export function modelParams(flags: ModelFlags): Record<string, unknown> {
     try {
       params = JSON.parse(flags.params);
     } catch (e) {
-      throw new Error(`--params is not valid JSON: ${(e as Error).message}`);
+      throw new UsageError(`--params is not valid JSON: ${(e as Error).message}`);
     }
-    if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new Error('--params must be a JSON object');
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new UsageError('--params must be a JSON object');
   }
   for (const key of PARAM_FLAGS) if (flags[key] !== undefined) params[key] = flags[key];
   return params;

@@ -11,6 +11,17 @@ export function positiveInt(flag: string): (value: string) => number {
   };
 }
 
+/** commander parser for an integer ≥ 0 (seeds: 0 is the most common one). */
+export function nonNegativeInt(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\d+(e\d+)?$/i.test(value.trim()) || !Number.isSafeInteger(n)) {
+      throw new InvalidArgumentError(`${flag} must be an integer ≥ 0, got "${value}"`);
+    }
+    return n;
+  };
+}
+
 /** commander parser for a number in a range. */
 export function numberIn(flag: string, min: number, max: number): (value: string) => number {
   return (value: string) => {

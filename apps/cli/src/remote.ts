@@ -1,3 +1,4 @@
+import { UsageError } from './errors';
 import { Command, Option } from 'commander';
 import { ModelKind, RecsysClient, SimilarityMetric as GqlMetric } from '@recsys/client';
 import { int, printJson, table } from './output';
@@ -56,7 +57,7 @@ export function registerRetrainCommand(program: Command): void {
       .option('--wait', 'poll the training run until it SUCCEEDED or FAILED')
       .option('--json', 'print one JSON document on stdout'),
   ).action(async (o: ServerOptions & { model?: string; params?: string; threads?: number; wait?: boolean; json?: boolean }) => {
-    if (!o.server) throw new Error('retrain needs --server URL (or RECSYS_SERVER): it retrains a running server; use `train` to fit a model here');
+    if (!o.server) throw new UsageError('retrain needs --server URL (or RECSYS_SERVER): it retrains a running server; use `train` to fit a model here');
     const c = client(o);
     const parameters = o.params ? modelParams({ model: o.model ?? 'svd', params: o.params } as ModelFlags) : undefined;
     const run = await c.retrain({ kind: o.model ? (o.model.toUpperCase() as ModelKind) : undefined, parameters, threads: o.threads });

@@ -1,3 +1,4 @@
+import { UsageError } from './errors';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
@@ -56,7 +57,7 @@ function paramsPerKind(kinds: string[], flags: ModelFlags): Map<string, Record<s
     out.set(kind, own);
   }
   const unused = Object.keys(given).filter((key) => !used.has(key));
-  if (unused.length > 0) throw new Error(`no model among ${kinds.join(', ')} has the parameter(s) ${unused.join(', ')}`);
+  if (unused.length > 0) throw new UsageError(`no model among ${kinds.join(', ')} has the parameter(s) ${unused.join(', ')}`);
   return out;
 }
 
@@ -73,8 +74,8 @@ interface FoldFlags {
  */
 async function foldSource(o: DataSourceOptions & FoldFlags, seed: number, command: string): Promise<{ folds: FoldSource; description: string }> {
   const modes = [o.folds !== undefined, o.holdout !== undefined, o.train.length > 0 || o.test.length > 0].filter(Boolean).length;
-  if (modes !== 1) throw new Error(`${command} needs exactly one of --folds K, --holdout FRACTION, --train FILE --test FILE`);
-  if (o.train.length !== o.test.length) throw new Error(`${command}: ${o.train.length} --train files but ${o.test.length} --test files; give them in pairs`);
+  if (modes !== 1) throw new UsageError(`${command} needs exactly one of --folds K, --holdout FRACTION, --train FILE --test FILE`);
+  if (o.train.length !== o.test.length) throw new UsageError(`${command}: ${o.train.length} --train files but ${o.test.length} --test files; give them in pairs`);
   if (o.train.length > 0) {
     const pairs: EvaluationFold[] = [];
     const progress = new Progress('reading folds');
@@ -90,7 +91,7 @@ async function foldSource(o: DataSourceOptions & FoldFlags, seed: number, comman
   }
   const matrix = (await openDataset(o)).matrix;
   if (o.folds !== undefined) {
-    if (o.folds < 2) throw new Error('--folds must be at least 2');
+    if (o.folds < 2) throw new UsageError('--folds must be at least 2');
     const k = o.folds;
     return { folds: () => kFoldSplits(matrix, { folds: k, seed }), description: `${k}-fold cross-validation (seed ${seed}) over ${int(matrix.nRatings)} ratings` };
   }
@@ -103,10 +104,10 @@ function parseSearchJson(text: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new Error(`--grid is not valid JSON: ${(e as Error).message}`);
+    throw new UsageError(`--grid is not valid JSON: ${(e as Error).message}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new Error('--grid must be a JSON object of parameter → list of values, e.g. \'{"factors":[50,100],"reg":[0.02,0.05]}\'');
+    throw new UsageError('--grid must be a JSON object of parameter → list of values, e.g. \'{"factors":[50,100],"reg":[0.02,0.05]}\'');
   }
   return value as Record<string, unknown>;
 }
@@ -135,8 +136,9 @@ export function registerTuningCommands(program: Command): void {
         .option('--test <file>', 'test file of a train/test pair (repeatable)', collect, [])
         .option('--json', 'print one JSON document on stdout'),
     ),
+    'svd',
+    { modelFile: false },
   ).action(async (o: DataSourceOptions & ModelFlags & FoldFlags & { grid: string; random?: number; json?: boolean }) => {
-    if (o.modelFile) throw new Error('tune fits fresh models for every setting; --model-file does not apply (use --model KIND)');
     const space = parseSearchJson(o.grid);
     const seed = o.seed ?? 42;
     // Fixed parameters from the flags; the searched ones override them. --seed seeds the folds
@@ -145,7 +147,7 @@ export function registerTuningCommands(program: Command): void {
     for (const key of Object.keys(space)) delete base[key];
     if (o.random === undefined) {
       for (const [key, values] of Object.entries(space)) {
-        if (!Array.isArray(values)) throw new Error(`--grid: parameter "${key}" needs a list of values (ranges like {"min":…,"max":…} need --random N)`);
+        if (!Array.isArray(values)) throw new UsageError(`--grid: parameter "${key}" needs a list of values (ranges like {"min":…,"max":…} need --random N)`);
       }
     }
     const { folds, description } = await foldSource(o, seed, 'tune');
@@ -188,8 +190,8 @@ export function registerTuningCommands(program: Command): void {
     'svd,popular',
   ).action(async (o: DataSourceOptions & ModelFlags & { train?: string; test?: string; holdout?: number; topK: number; threshold: number; json?: boolean }) => {
     const seed = o.seed ?? 42;
-    if ((o.train === undefined) !== (o.test === undefined)) throw new Error('rank-evaluate: give --train and --test together');
-    if ((o.train !== undefined) === (o.holdout !== undefined)) throw new Error('rank-evaluate needs exactly one of --train FILE --test FILE, --holdout FRACTION');
+    if ((o.train === undefined) !== (o.test === undefined)) throw new UsageError('rank-evaluate: give --train and --test together');
+    if ((o.train !== undefined) === (o.holdout !== undefined)) throw new UsageError('rank-evaluate needs exactly one of --train FILE --test FILE, --holdout FRACTION');
     let split: { name: string; train: RatingMatrix; test: RatingList };
     if (o.train !== undefined) {
       split = await fileSplit(o.train, o.test!, { format: o.format, skipInvalid: o.skipInvalid });
@@ -258,11 +260,11 @@ export function registerTuningCommands(program: Command): void {
   ).action(async (o: DataSourceOptions & ModelFlags & { qualifying?: string; out: string; json?: boolean }) => {
     let qualifyingPath = o.qualifying;
     if (qualifyingPath === undefined) {
-      if (!o.data) throw new Error('predict-qualifying needs --qualifying FILE or --data PRIZE_FOLDER (holding qualifying.txt)');
+      if (!o.data) throw new UsageError('predict-qualifying needs --qualifying FILE or --data PRIZE_FOLDER (holding qualifying.txt)');
       const folder = fs.existsSync(o.data) && fs.statSync(o.data).isDirectory() ? o.data : path.dirname(o.data);
       qualifyingPath = path.join(folder, 'qualifying.txt');
     }
-    if (!fs.existsSync(qualifyingPath)) throw new Error(`predict-qualifying: no qualifying file at ${qualifyingPath} (give it with --qualifying FILE)`);
+    if (!fs.existsSync(qualifyingPath)) throw new UsageError(`predict-qualifying: no qualifying file at ${qualifyingPath} (give it with --qualifying FILE)`);
 
     let model: Predictor;
     let fitSeconds = 0;

@@ -213,8 +213,16 @@ function digits(buf: Buffer, start: number, end: number): number {
 
 /** The text of a field for messages, cut short when long. Error path only. */
 export function fieldText(buf: Buffer, start: number, end: number): string {
-  const text = buf.toString('latin1', start, Math.min(end, start + 40));
+  const text = printable(buf.toString('latin1', start, Math.min(end, start + 40)));
   return end - start > 40 ? `${text}…` : text;
+}
+
+/**
+ * Control characters (NUL, escape, …) as `\xNN`, so that a bad row quoted in a message cannot
+ * corrupt a terminal or a log line.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DataFormatError } from '../errors';
 import { RatingScale } from '../rating-scale';
 import { RowLayout } from './rating-rows';
+import { printable } from './byte-reader';
 import { readFirstLine } from './text';
 
 /** Header names (lower case, `_` removed) of each column role in rating CSVs. */
@@ -42,7 +43,7 @@ export function headerLayout(file: string, scale: RatingScale, display: string):
   const movie = columnOf(names, 'movie');
   const rating = columnOf(names, 'rating');
   if (user < 0 || movie < 0 || rating < 0) {
-    const text = header.length > 80 ? `${header.slice(0, 80)}…` : header;
+    const text = printable(header.length > 80 ? `${header.slice(0, 80)}…` : header);
     throw new DataFormatError(file, 1, `header "${text}" does not name the columns ${display}`);
   }
   const timestamp = columnOf(names, 'timestamp');

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { MovieCatalog } from '../catalog';
 import { DataFormatError } from '../errors';
 import { HALF_STARS_05_TO_5, WHOLE_STARS_1_TO_5 } from '../rating-scale';
+import { printable } from './byte-reader';
 import { LoadContext } from './context';
 import { headerLayout } from './header';
 import { LoadOptions } from './options';
@@ -125,7 +126,7 @@ async function readGenreNames(ctx: LoadContext, path: string): Promise<string[]>
     const bar = lines[i].lastIndexOf('|');
     const index = bar < 0 ? -1 : parseIdText(lines[i].slice(bar + 1));
     if (index < 0 || index > 1000) {
-      throw new DataFormatError(path, i + 1, `expected "name|index" with an index 0..1000, found "${lines[i]}"`);
+      throw new DataFormatError(path, i + 1, `expected "name|index" with an index 0..1000, found "${printable(lines[i].slice(0, 80))}"`);
     }
     names[index] = lines[i].slice(0, bar);
   }
