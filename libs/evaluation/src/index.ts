@@ -3,3 +3,4 @@ export * from './evaluate';
 export * from './ranking-metrics';
 export * from './cross-validate';
 export * from './search';
+export * from './guard';

@@ -1,0 +1,113 @@
+import { holdoutSplit, RatingList, RatingMatrix } from '@recsys/data';
+import { createModel, FitOptions, Predictor, TrainingProgress } from '@recsys/models';
+import { errorMetrics } from './error-metrics';
+
+/**
+ * The model a kind must beat on held-out ratings before it is served or written: models built on
+ * the biases (`svd`, `svdpp`, `knn-baseline`, …) must beat `baseline` (μ + b_u + b_i); `baseline`
+ * itself and the models that do not use biases (`jaccard-cf`, `popular`) must beat `mean`; `mean`
+ * is the floor and is never checked.
+ */
+export function referenceKindOf(kind: string): string | null {
+  if (kind === 'mean') return null;
+  if (kind === 'baseline' || kind === 'jaccard-cf' || kind === 'popular') return 'mean';
+  return 'baseline';
+}
+
+/** Held-out slice of the guard: `fraction` of the ratings, drawn with `seed` (see holdoutSplit). */
+export interface HoldoutSlice {
+  fraction: number;
+  seed: number;
+}
+
+/** Default slice: 2 % of the ratings (20,000 at 1M, 2M at 100M), seed 42. */
+export const DEFAULT_HOLDOUT: Readonly<HoldoutSlice> = Object.freeze({ fraction: 0.02, seed: 42 });
+
+/** A model that did not beat its reference on held-out ratings: not to be served or written. */
+export class ModelRejectedError extends Error {
+  override readonly name = 'ModelRejectedError';
+  constructor(
+    readonly kind: string,
+    readonly rmse: number,
+    readonly referenceKind: string,
+    readonly referenceRmse: number,
+    readonly heldOut: number,
+  ) {
+    super(
+      `${kind} does not beat ${referenceKind} on ${heldOut.toLocaleString('en-US')} held-out ratings ` +
+        `(RMSE ${fmt(rmse)} against ${fmt(referenceRmse)}): not served or written; ` +
+        `check its parameters (a learning rate too large, too few epochs, too much regularisation)`,
+    );
+  }
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(4) : String(x);
+}
+
+export interface CheckedFitOptions extends FitOptions {
+  /** The held-out slice (default {@link DEFAULT_HOLDOUT}); ignored when `heldOut` is given. */
+  holdout?: HoldoutSlice;
+  /** Held-out ratings chosen by the caller (e.g. a validation split); `data` is then all training data. */
+  heldOut?: RatingList;
+  /** Report the held-out RMSE per epoch and pass the slice to the fit as its validation set. */
+  validate?: boolean;
+  /** With `validate`: early stopping patience in epochs. */
+  earlyStopping?: { patience: number };
+}
+
+/** A fitted model that beat its reference, with the figures that show it. */
+export interface CheckedFit {
+  model: Predictor;
+  /** The ratings the model was fitted on (data minus the held-out slice). */
+  train: RatingMatrix;
+  /** The slice, when it was drawn here (null when the caller gave `heldOut`). */
+  holdout: HoldoutSlice | null;
+  heldOut: number;
+  rmse: number;
+  reference: { kind: string; rmse: number } | null;
+  history: TrainingProgress[];
+}
+
+/**
+ * Fits `kind` on `data` minus a held-out slice and keeps it only if it beats its reference kind
+ * ({@link referenceKindOf}, fitted with its defaults on the same ratings) on that slice. A fit
+ * that diverges throws the trainer's error (its message says at which epoch and why); a model that
+ * does not beat its reference throws {@link ModelRejectedError}. Ties are refused: a model no better
+ * than its reference is the reference in disguise. The same guard serves the API's retrain and the
+ * CLI's train, evaluate and tune.
+ */
+export async function fitChecked(kind: string, params: Record<string, unknown>, data: RatingMatrix, options: CheckedFitOptions = {}): Promise<CheckedFit> {
+  let train = data;
+  let test: RatingList;
+  let holdout: HoldoutSlice | null = null;
+  if (options.heldOut) {
+    test = options.heldOut;
+  } else {
+    holdout = options.holdout ?? DEFAULT_HOLDOUT;
+    const split = holdoutSplit(data, { testFraction: holdout.fraction, seed: holdout.seed });
+    train = split.train;
+    test = split.test;
+  }
+  if (test.length === 0) throw new RangeError(`${kind}: the held-out slice is empty (${data.nRatings} ratings): too little data to check the model`);
+  const model = createModel(kind, params);
+  const history: TrainingProgress[] = [];
+  await model.fit(train, {
+    ...(options.validate ? { validation: test, earlyStopping: options.earlyStopping } : {}),
+    onProgress: (p: TrainingProgress) => {
+      history.push(p);
+      options.onProgress?.(p);
+    },
+  } as FitOptions);
+  const rmse = errorMetrics(model.predictMany(test), test).rmse;
+  const referenceKind = referenceKindOf(kind);
+  let reference: CheckedFit['reference'] = null;
+  if (referenceKind !== null) {
+    const ref = await createModel(referenceKind).fit(train);
+    reference = { kind: referenceKind, rmse: errorMetrics(ref.predictMany(test), test).rmse };
+    if (!(rmse < reference.rmse)) throw new ModelRejectedError(kind, rmse, referenceKind, reference.rmse, test.length);
+  } else if (!Number.isFinite(rmse)) {
+    throw new ModelRejectedError(kind, rmse, 'finite predictions', NaN, test.length);
+  }
+  return { model, train, holdout, heldOut: test.length, rmse, reference, history };
+}
