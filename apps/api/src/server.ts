@@ -21,7 +21,7 @@ import { buildApiSchema } from './schema/build-schema';
 import { ApiContext, ApiServices, createContext } from './schema/context';
 import { CatalogService } from './services/catalog-service';
 import { ModelRegistry } from './services/model-registry';
-import { LocalPubSub } from './services/pubsub';
+import { createApiPubSub } from './services/pubsub';
 import { PredictionService } from './services/prediction-service';
 import { RatingStore } from './services/rating-store';
 import { SimilarMovies } from './services/similar-movies';
@@ -126,7 +126,9 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   const app = express();
   app.disable('x-powered-by');
   const httpServer: Server = createServer(app);
-  const schema = await buildApiSchema();
+  // One publish/subscribe per server: the schema's subscriptions read it, training publishes to it.
+  const pubsub = createApiPubSub();
+  const schema = await buildApiSchema(pubsub);
 
   const apollo = new ApolloServer<ApiContext>({
     schema,
@@ -256,7 +258,6 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     registry.onActivated((activated) => {
       similarity.activate(activated).catch((error: unknown) => logger.error({ err: error, model: activated.id }, 'similarity pool failed to start'));
     });
-    const pubsub = new LocalPubSub();
     training = new TrainingService({ registry, store, base: matrixArrays(dataset.matrix), pubsub, logger });
     let modelSource: StartupTimings['modelSource'] = 'artifact';
     let serving = await registry.restoreActive();

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { Logger } from '../logger';
 import type { CatalogService, MovieView, UserView } from '../services/catalog-service';
 import type { ModelRecord, ModelRegistry } from '../services/model-registry';
-import type { LocalPubSub } from '../services/pubsub';
+import type { ApiPubSub } from '../services/pubsub';
 import type { PredictionService } from '../services/prediction-service';
 import type { TrainingRunState, TrainingService } from '../services/training-service';
 import type { ModelInfo, TrainingRun } from './types';
@@ -16,7 +16,8 @@ export interface ApiServices {
   /** The trained models and the active one. */
   registry: ModelRegistry;
   training: TrainingService;
-  pubsub: LocalPubSub;
+  /** The schema's publish/subscribe (training runs). */
+  pubsub: ApiPubSub;
   logger: Logger;
 }
 

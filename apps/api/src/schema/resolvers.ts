@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root, Subscription, SubscriptionHandlerData } from 'type-graphql';
 import type { ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { SimilarityMetric } from '@recsys/similarity';
 import { apiError, badInput, checkId, notFound, unauthenticated } from '../errors';
@@ -202,32 +202,12 @@ export class MutationResolver {
   }
 }
 
-/** Async iterator of `source` items that pass `keep` (closing it closes the source). */
-function filtered<T>(source: AsyncIterableIterator<T>, keep: (item: T) => boolean): AsyncIterableIterator<T> {
-  const it: AsyncIterableIterator<T> = {
-    async next() {
-      for (;;) {
-        const r = await source.next();
-        if (r.done || keep(r.value)) return r;
-      }
-    },
-    return: () => source.return?.() ?? Promise.resolve({ value: undefined, done: true }),
-    throw: (e?: unknown) => source.throw?.(e) ?? Promise.reject(e),
-    [Symbol.asyncIterator]: () => it,
-  };
-  return it;
-}
-
 @Resolver()
 export class SubscriptionResolver {
   @Subscription(() => TrainingRun, {
     description: 'Every status change and finished epoch of training runs (of one run when `id` is given).',
-    subscribe: ({ args, context }) => {
-      const ctx = context as ApiContext;
-      const id = (args as { id?: string | null }).id;
-      const source = ctx.services.pubsub.subscribe(TRAINING_RUN_TOPIC) as AsyncIterableIterator<TrainingRunState>;
-      return id ? filtered(source, (run) => run.id === id) : source;
-    },
+    topics: TRAINING_RUN_TOPIC,
+    filter: ({ payload, args }: SubscriptionHandlerData<TrainingRunState, { id?: string | null }>) => !args.id || payload.id === args.id,
   })
   trainingRunUpdated(@Root() run: TrainingRunState, @Arg('id', () => ID, { nullable: true }) _id?: string): TrainingRun {
     return toTrainingRun(run);
