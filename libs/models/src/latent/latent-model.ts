@@ -3,7 +3,7 @@ import { ArtifactContent, fingerprintMatrix, matrixFromSections, matrixSections,
 import { BiasedRidge, foldInFactors } from './fold-in';
 import { BasePredictor, FitOptions, Recommendation, TrainingProgress } from '../predictor';
 import { topN } from '../top-n';
-import type { Contribution, FittedLatentState, FoldedUser, PredictionDetail } from './latent-serving';
+import { Contribution, factorCosine, FittedLatentState, foldInContributions, FoldedUser, PredictionDetail } from './latent-serving';
 
 /** Fit options of iterative latent models: a validation set for progress and early stopping. */
 export interface LatentFitOptions extends FitOptions {
@@ -292,56 +292,32 @@ export abstract class LatentModel extends BasePredictor {
   }
 
   /**
-   * The rated movies that weigh most in a prediction of `movieId` from a user's `ratings` (movies
-   * unknown to the model are left out). With the movie factors and biases fixed, the fold-in of
-   * the ratings solves [p_u; b_u] = W Σ_j x_j y_j with x_j = [q_j; 1], y_j = r_uj − μ − b_j and
-   * W = (Σ_j x_j x_jᵀ + diag(λ, …, λ, λ_b))⁻¹, so the personal part of the prediction splits
-   * exactly over the rated movies:
-   *
-   *   b_u + p_u·q_i = Σ_j c_j,   c_j = ([q_i; 1]ᵀ W x_j) · y_j
-   *
-   * (one (k+1)×(k+1) solve, W[q_i; 1], then a dot product per rated movie). For a folded-in user
-   * the c_j sum exactly to the prediction minus μ + b_i (before clipping); for a user trained with
-   * the model they explain the fold-in of the same ratings, which approximates the trained p_u.
-   * SVD++'s implicit term is left out of the split. λ and λ_b as in {@link foldInUser}. Returns the
-   * n largest |c_j| (ties by movie id), each with the cosine of q_i and q_j; none for a movie the
-   * model does not know, no known rated movie, or a singular system.
+   * The rated movies that weigh most in a prediction of `movieId` from a user's `ratings`: the
+   * additive split b_u + p_u·q_i = Σ_j c_j of their fold-in ({@link foldInContributions}; λ and
+   * λ_b as in {@link foldInUser}; SVD++'s implicit term is left out). For a folded-in user the c_j
+   * sum to the prediction minus μ + b_i; for a user trained with the model they explain the
+   * fold-in of the same ratings, which approximates the trained p_u. Returns the n largest |c_j|
+   * (ties by movie id) with the cosine of q_i and q_j; none for a movie the model does not know,
+   * no rated movie it knows, or a singular system.
    */
   explain(ratings: ReadonlyArray<{ movieId: number; rating: number }>, movieId: number, n = Infinity, options: FoldInOptions = {}): Contribution[] {
-    const movies = this.train.movies;
-    const m = movies.indexOf(movieId);
-    if (m < 0) return [];
-    const known = ratings.filter((r) => movies.has(r.movieId));
-    if (known.length === 0) return [];
-    const reg = options.reg ?? this.foldInReg;
-    const regBias = options.regBias ?? reg;
+    const ids = this.train.movies;
+    const m = ids.indexOf(movieId);
+    const known = ratings.filter((r) => ids.has(r.movieId));
+    if (m < 0 || known.length === 0) return [];
     const k = this.k;
-    const Q = this.movieFactors;
+    const reg = options.reg ?? this.foldInReg;
     if (this.ridge === null || this.ridge.factors !== k) this.ridge = new BiasedRidge(k);
-    const ridge = this.ridge;
-    ridge.reset();
-    const idx = known.map((r) => movies.indexOf(r.movieId));
-    const residual = known.map((r, j) => r.rating - this.globalMean - this.movieBias[idx[j]]);
-    for (let j = 0; j < known.length; j++) ridge.add(Q, idx[j] * k, residual[j]);
-    for (let f = 0; f < k; f++) ridge.b[f] = Q[m * k + f];
-    ridge.b[k] = 1;
-    if (!ridge.solve(reg, regBias)) return [];
-    const z = ridge.b;
-    let normI = 0;
-    for (let f = 0; f < k; f++) normI += Q[m * k + f] * Q[m * k + f];
-    const items: Contribution[] = known.map((r, j) => {
-      const qj = idx[j] * k;
-      let w = z[k];
-      let dot = 0;
-      let normJ = 0;
-      for (let f = 0; f < k; f++) {
-        w += z[f] * Q[qj + f];
-        dot += Q[m * k + f] * Q[qj + f];
-        normJ += Q[qj + f] * Q[qj + f];
-      }
-      const denom = Math.sqrt(normI * normJ);
-      return { movieId: r.movieId, rating: r.rating, contribution: w * residual[j], factorSimilarity: k === 0 ? null : denom > 0 ? dot / denom : 0 };
-    });
+    const movies = Int32Array.from(known, (r) => ids.indexOf(r.movieId));
+    const given = { length: known.length, movies, ratings: known.map((r) => r.rating) };
+    const c = foldInContributions(this.movieFactors, this.movieBias, this.globalMean, k, given, m, reg, options.regBias ?? reg, this.ridge);
+    if (c === null) return [];
+    const items: Contribution[] = known.map((r, j) => ({
+      movieId: r.movieId,
+      rating: r.rating,
+      contribution: c[j],
+      factorSimilarity: k === 0 ? null : factorCosine(this.movieFactors, k, m, movies[j]),
+    }));
     items.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.movieId - b.movieId);
     return items.slice(0, n);
   }
