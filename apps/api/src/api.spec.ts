@@ -216,8 +216,8 @@ describe('GraphQL API over HTTP', () => {
     });
 
     it('resolves the listed movies through one DataLoader batch (no N+1)', async () => {
-      const recommender = t.api.services()!.recommender;
-      const spy = jest.spyOn(recommender, 'movies');
+      const catalog = t.api.services()!.catalog;
+      const spy = jest.spyOn(catalog, 'movies');
       try {
         await t.gql('query($id: Int!) { similarMovies(movieId: $id, n: 20) { movie { title } } }', { id: popular });
         expect(spy).toHaveBeenCalledTimes(1);

@@ -19,10 +19,11 @@ import { complexityLimitPlugin, depthLimitRule, subscriptionsOverWebSocketPlugin
 import { createLogger, Logger } from './logger';
 import { buildApiSchema } from './schema/build-schema';
 import { ApiContext, ApiServices, createContext } from './schema/context';
+import { CatalogService } from './services/catalog-service';
 import { ModelRegistry } from './services/model-registry';
-import { LocalPubSub } from './services/pubsub';
+import { createApiPubSub } from './services/pubsub';
+import { PredictionService } from './services/prediction-service';
 import { RatingStore } from './services/rating-store';
-import { Recommender } from './services/recommender';
 import { SimilarMovies } from './services/similar-movies';
 import { matrixArrays } from './services/training-job';
 import { TrainingService } from './services/training-service';
@@ -89,8 +90,8 @@ export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedE
   };
 }
 
-function exampleIds(recommender: Recommender): ExampleIds {
-  const t = recommender.active.train;
+function exampleIds(catalog: CatalogService): ExampleIds {
+  const t = catalog.active.train;
   let bestMovie = 0;
   for (let m = 1; m < t.nMovies; m++) if (t.movieCount(m) > t.movieCount(bestMovie)) bestMovie = m;
   let user = 0;
@@ -125,7 +126,9 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   const app = express();
   app.disable('x-powered-by');
   const httpServer: Server = createServer(app);
-  const schema = await buildApiSchema();
+  // One publish/subscribe per server: the schema's subscriptions read it, training publishes to it.
+  const pubsub = createApiPubSub();
+  const schema = await buildApiSchema(pubsub);
 
   const apollo = new ApolloServer<ApiContext>({
     schema,
@@ -174,8 +177,8 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       res.status(503).json({ ready: false, status: 'loading data and model' });
       return;
     }
-    const model = s.recommender.active.record;
-    res.json({ ready: true, data: { ratings: s.recommender.dataset.matrix.nRatings }, model: { id: model.id, kind: model.kind } });
+    const model = s.registry.requireActive().record;
+    res.json({ ready: true, data: { ratings: s.catalog.dataset.matrix.nRatings }, model: { id: model.id, kind: model.kind } });
   });
   app.get('/favicon.ico', (_req, res) => {
     res.status(204).end();
@@ -255,7 +258,6 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     registry.onActivated((activated) => {
       similarity.activate(activated).catch((error: unknown) => logger.error({ err: error, model: activated.id }, 'similarity pool failed to start'));
     });
-    const pubsub = new LocalPubSub();
     training = new TrainingService({ registry, store, base: matrixArrays(dataset.matrix), pubsub, logger });
     let modelSource: StartupTimings['modelSource'] = 'artifact';
     let serving = await registry.restoreActive();
@@ -270,11 +272,12 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     const model = lap();
     logger.info({ model: serving.id, kind: serving.record.kind, source: modelSource, file: join(config.modelDir, serving.record.file), seconds: model }, 'model ready');
     await similarity.activate(serving);
-    const recommender = new Recommender(dataset, registry, store, similarity);
-    examples = exampleIds(recommender);
-    await recommender.similarMovies(examples.movieId, 10, 'jaccard', 0);
+    const catalog = new CatalogService(dataset, registry, store, similarity);
+    const predictions = new PredictionService(registry, store, catalog);
+    examples = exampleIds(catalog);
+    await catalog.similarMovies(examples.movieId, 10, 'jaccard', 0);
     const similarityWarmup = lap();
-    services = { recommender, training, pubsub, logger };
+    services = { catalog, predictions, registry, training, pubsub, logger };
     const timings: StartupTimings = {
       data,
       ratingStore,

@@ -79,23 +79,23 @@ describe('similar movies at scale (similarity pool)', () => {
       config: { defaultModel: { kind: 'baseline', params: {} }, similarity: { threads: 2, maxInlineWork: MAX_INLINE_WORK } },
     });
     services = t.api.services()!;
-    train = services.recommender.active.train;
+    train = services.catalog.active.train;
   }, 60_000);
   afterAll(async () => {
     await t?.close();
   });
 
   it('starts one pool for the active model at startup', () => {
-    const pools = services.recommender.similar.pools();
+    const pools = services.catalog.similar.pools();
     expect(pools).toHaveLength(1);
-    expect(pools[0]).toMatchObject({ modelId: services.recommender.active.id, withBaselines: false, threads: 2, closed: false });
-    expect(services.recommender.similar.stats()).toMatchObject({ mode: 'pool', baselines: 'none' });
+    expect(pools[0]).toMatchObject({ modelId: services.catalog.active.id, withBaselines: false, threads: 2, closed: false });
+    expect(services.catalog.similar.stats()).toMatchObject({ mode: 'pool', baselines: 'none' });
   });
 
   it('answers ping quickly while a burst of heavy queries of every metric runs, with the answers of SimilarityScorer', async () => {
     const movies = mostRated(train, TOP_MOVIES);
     for (const movieId of movies) expect(workOf(train, train.movies.indexOf(movieId))).toBeGreaterThan(1_000_000);
-    const workersBefore = services.recommender.similar.stats().workerQueries;
+    const workersBefore = services.catalog.similar.stats().workerQueries;
     const queries = SIMILARITY_METRICS.flatMap((metric) => movies.map((movieId, i) => ({ movieId, metric, minSupport: i % 3 === 0 ? 20 : 0 })));
     // Open the client's connections first (as on a server under steady load), so that the pings
     // measure the event loop and not 40 TCP handshakes in this one process; for reference, time 40
@@ -137,12 +137,12 @@ describe('similar movies at scale (similarity pool)', () => {
     expect(worst).toBeLessThan(PING_BOUND_MS);
     expect(lag.max / 1e6).toBeLessThan(PING_BOUND_MS);
 
-    const stats = services.recommender.similar.stats();
+    const stats = services.catalog.similar.stats();
     expect(stats.workerQueries - workersBefore).toBe(queries.length);
     expect(stats.baselines).toBe('ready');
     // The first pool was replaced by one holding the baselines, and closed.
-    await eventually(() => services.recommender.similar.pools()[0].closed);
-    const pools = services.recommender.similar.pools();
+    await eventually(() => services.catalog.similar.pools()[0].closed);
+    const pools = services.catalog.similar.pools();
     expect(pools.map((p) => [p.withBaselines, p.closed])).toEqual([
       [false, true],
       [true, false],
@@ -158,20 +158,20 @@ describe('similar movies at scale (similarity pool)', () => {
     const order = Array.from({ length: train.nMovies }, (_, m) => m).sort((a, b) => workOf(train, a) - workOf(train, b));
     expect(workOf(train, order[0])).toBeLessThanOrEqual(MAX_INLINE_WORK);
     expect(workOf(train, order[order.length - 1])).toBeGreaterThan(MAX_INLINE_WORK);
-    const before = services.recommender.similar.stats();
+    const before = services.catalog.similar.stats();
     for (const m of [order[0], order[order.length - 1]]) {
       const movieId = train.movies.ids[m];
       const { data, errors } = await t.gql<{ movie: { similar: Similar } }>('query($id: Int!) { movie(id: $id) { similar(n: 7, metric: PEARSON_BASELINE) { movieId similarity support } } }', { id: movieId });
       expect(errors).toBeUndefined();
       expectSameNeighbours(data!.movie.similar, expected(train, scorers, movieId, 7, 'pearson-baseline', 0), 'pearson-baseline');
     }
-    const after = services.recommender.similar.stats();
+    const after = services.catalog.similar.stats();
     expect(after.inlineQueries - before.inlineQueries).toBe(1);
     expect(after.workerQueries - before.workerQueries).toBe(1);
   });
 
   it('after a retrain swap the old model\'s pools are closed and a new one serves the new matrix', async () => {
-    const oldId = services.recommender.active.id;
+    const oldId = services.catalog.active.id;
     const started = await t.gql<{ retrain: { id: string } }>('mutation { retrain(input: { kind: BASELINE, parameters: { epochs: 3 } }) { id } }');
     expect(started.errors).toBeUndefined();
     const runId = started.data!.retrain.id;
@@ -184,26 +184,26 @@ describe('similar movies at scale (similarity pool)', () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const newId = services.recommender.active.id;
+    const newId = services.catalog.active.id;
     expect(newId).not.toBe(oldId);
     const movieId = mostRated(train, 1)[0];
     const { data, errors } = await t.gql<{ similarMovies: Similar }>('query($id: Int!) { similarMovies(movieId: $id, n: 10, metric: PEARSON) { movieId similarity support } }', { id: movieId });
     expect(errors).toBeUndefined();
-    const newTrain = services.recommender.active.train;
+    const newTrain = services.catalog.active.train;
     expectSameNeighbours(data!.similarMovies, expected(newTrain, new Map(), movieId, 10, 'pearson', 0), 'pearson');
-    await eventually(() => services.recommender.similar.pools().every((p) => p.modelId !== oldId || p.closed));
-    const pools = services.recommender.similar.pools();
+    await eventually(() => services.catalog.similar.pools().every((p) => p.modelId !== oldId || p.closed));
+    const pools = services.catalog.similar.pools();
     expect(pools.filter((p) => p.modelId === oldId).every((p) => p.closed)).toBe(true);
     expect(pools.filter((p) => p.modelId === newId).map((p) => [p.withBaselines, p.closed])).toEqual([[false, false]]);
-    expect(services.recommender.similar.stats()).toMatchObject({ modelId: newId, mode: 'pool', baselines: 'none' });
+    expect(services.catalog.similar.stats()).toMatchObject({ modelId: newId, mode: 'pool', baselines: 'none' });
   }, 60_000);
 
   it('closes every pool at shutdown, and refuses queries after', async () => {
     await t.close();
-    const pools = services.recommender.similar.pools();
+    const pools = services.catalog.similar.pools();
     // Model 1 without and with baselines, model 2 without.
     expect(pools.map((p) => p.withBaselines)).toEqual([false, true, false]);
     expect(pools.every((p) => p.closed)).toBe(true);
-    await expect(services.recommender.similar.mostSimilar(services.recommender.active, 0, 5, 'jaccard', 0)).rejects.toThrow(/shutting down/);
+    await expect(services.catalog.similar.mostSimilar(services.catalog.active, 0, 5, 'jaccard', 0)).rejects.toThrow(/shutting down/);
   });
 });

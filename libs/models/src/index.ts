@@ -3,6 +3,7 @@ export * from './model-kinds';
 export * from './latent/fold-in';
 export * from './latent/objectives';
 export * from './latent/latent-model';
+export * from './latent/latent-serving';
 export * from './latent/sgd/plain-trainer';
 export * from './latent/baseline-model';
 export * from './latent/svd-model';

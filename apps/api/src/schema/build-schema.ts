@@ -1,19 +1,20 @@
 import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { LocalPubSub } from '../services/pubsub';
+import { ApiPubSub, createApiPubSub } from '../services/pubsub';
 import { RESOLVERS } from './resolvers';
 import { validateArgs } from './validate-args';
 
-/** The API's schema from the type-graphql classes (arguments validated with class-validator). */
-export async function buildApiSchema(): Promise<GraphQLSchema> {
+/**
+ * The API's schema from the type-graphql classes (arguments validated with class-validator);
+ * subscriptions listen to `pubSub`'s topics (the server's own; a fresh one to print the schema).
+ */
+export async function buildApiSchema(pubSub: ApiPubSub = createApiPubSub()): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [...RESOLVERS],
     validateFn: validateArgs,
     emitSchemaFile: false,
-    // type-graphql insists on a PubSub when there are subscriptions, but trainingRunUpdated
-    // subscribes through the request context's PubSub (one per server), so this one stays idle.
-    pubSub: new LocalPubSub(),
+    pubSub,
   });
 }
 

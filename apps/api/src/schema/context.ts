@@ -1,16 +1,23 @@
 import DataLoader from 'dataloader';
 import type { Logger } from '../logger';
-import type { ModelRecord } from '../services/model-registry';
-import type { LocalPubSub } from '../services/pubsub';
-import type { MovieView, Recommender, UserView } from '../services/recommender';
+import type { CatalogService, MovieView, UserView } from '../services/catalog-service';
+import type { ModelRecord, ModelRegistry } from '../services/model-registry';
+import type { ApiPubSub } from '../services/pubsub';
+import type { PredictionService } from '../services/prediction-service';
 import type { TrainingRunState, TrainingService } from '../services/training-service';
 import type { ModelInfo, TrainingRun } from './types';
 
 /** The long-lived services of a running server. */
 export interface ApiServices {
-  recommender: Recommender;
+  /** Movies, users, their ratings and similar movies. */
+  catalog: CatalogService;
+  /** Predictions, recommendations, explanations and new ratings. */
+  predictions: PredictionService;
+  /** The trained models and the active one. */
+  registry: ModelRegistry;
   training: TrainingService;
-  pubsub: LocalPubSub;
+  /** The schema's publish/subscribe (training runs). */
+  pubsub: ApiPubSub;
   logger: Logger;
 }
 
@@ -30,13 +37,13 @@ export interface ApiContext {
  * for the request, so a list of n items costs one batch instead of n lookups (N+1).
  */
 export function createContext(services: ApiServices, authenticated: boolean): ApiContext {
-  const { recommender } = services;
+  const { catalog } = services;
   return {
     services,
     authenticated,
     loaders: {
-      movie: new DataLoader<number, MovieView | null>(async (ids) => recommender.movies(ids)),
-      user: new DataLoader<number, UserView | null>(async (ids) => recommender.users(ids)),
+      movie: new DataLoader<number, MovieView | null>(async (ids) => catalog.movies(ids)),
+      user: new DataLoader<number, UserView | null>(async (ids) => catalog.users(ids)),
     },
   };
 }

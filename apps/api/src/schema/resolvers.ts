@@ -1,9 +1,10 @@
 import { GraphQLError } from 'graphql';
-import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root, Subscription, SubscriptionHandlerData } from 'type-graphql';
 import type { ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { SimilarityMetric } from '@recsys/similarity';
 import { apiError, badInput, checkId, notFound, unauthenticated } from '../errors';
-import type { MovieView, PredictionView, RatingView, UserView } from '../services/recommender';
+import { apiRating, MovieView, RatingView, UserView } from '../services/catalog-service';
+import type { PredictionView } from '../services/prediction-service';
 import { TRAINING_RUN_TOPIC, TrainingRunState } from '../services/training-service';
 import { ApiContext, toModelInfo, toTrainingRun } from './context';
 import { Connection, ModelInfoConnection, MovieConnection, pageOfKeyed, pageOfSortedIds, RatingConnection, TrainingRunConnection, UserConnection } from './connections';
@@ -73,7 +74,7 @@ export class QueryResolver {
 
   @Query(() => MovieConnection, { description: 'Movies by id, optionally those whose title contains `search`.', complexity: listCost('first', 20) })
   movies(@Args() { search, first, after }: MoviesArgs, @Ctx() ctx: ApiContext): Connection<Promise<MovieView | null>> {
-    const { ids, titles } = ctx.services.recommender.allMovies();
+    const { ids, titles } = ctx.services.catalog.allMovies();
     let keys: ArrayLike<number> = ids;
     if (search) {
       const needle = search.toLowerCase();
@@ -92,21 +93,21 @@ export class QueryResolver {
 
   @Query(() => UserConnection, { description: 'Users by id.', complexity: listCost('first', 20) })
   users(@Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Connection<Promise<UserView | null>> {
-    return pageOfSortedIds('user', ctx.services.recommender.allUsers(), first, after, (id) => ctx.loaders.user.load(id));
+    return pageOfSortedIds('user', ctx.services.catalog.allUsers(), first, after, (id) => ctx.loaders.user.load(id));
   }
 
   @Query(() => [SimilarMovie], { description: 'The n movies most similar to a movie; NOT_FOUND for an unknown movie.', complexity: listCost('n', 10, 20) })
   async similarMovies(@Args() { movieId, n, metric, minSupport }: SimilarMoviesArgs, @Ctx() ctx: ApiContext): Promise<SimilarMovie[]> {
     checkId('movieId', movieId);
-    return ctx.services.recommender.similarMovies(movieId, n, metric as SimilarityMetric, minSupport);
+    return ctx.services.catalog.similarMovies(movieId, n, metric as SimilarityMetric, minSupport);
   }
 
   @Query(() => Prediction, { description: 'A predicted rating; unknown users or movies give a fallback (isFallback, fallbackReason), not an error.', complexity: 5 })
   async prediction(@Args() { userId, movieId, model }: PredictionArgs, @Ctx() ctx: ApiContext): Promise<Prediction> {
     checkId('userId', userId);
     checkId('movieId', movieId);
-    const { recommender } = ctx.services;
-    return toPrediction(recommender.predict(await recommender.model(model), userId, movieId));
+    const { predictions } = ctx.services;
+    return toPrediction(predictions.predict(await predictions.model(model), userId, movieId));
   }
 
   @Query(() => [Prediction], { description: 'Predictions for a batch of (user, movie) pairs (at most 1000).', complexity: ({ args, childComplexity }) => 1 + (Array.isArray(args.pairs) ? args.pairs.length : 1) * Math.max(1, childComplexity) })
@@ -116,27 +117,27 @@ export class QueryResolver {
       checkId(`pairs[${i}].userId`, p.userId);
       checkId(`pairs[${i}].movieId`, p.movieId);
     });
-    const { recommender } = ctx.services;
-    const serving = await recommender.model(model);
-    return pairs.map((p) => toPrediction(recommender.predict(serving, p.userId, p.movieId)));
+    const { predictions } = ctx.services;
+    const serving = await predictions.model(model);
+    return pairs.map((p) => toPrediction(predictions.predict(serving, p.userId, p.movieId)));
   }
 
   @Query(() => [Recommendation], { description: 'The n movies the model scores highest for a user; NOT_FOUND for an unknown user.', complexity: listCost('n', 10, 10) })
   async recommendations(@Args() { userId, n, excludeRated, model }: RecommendationsArgs, @Ctx() ctx: ApiContext): Promise<Recommendation[]> {
     checkId('userId', userId);
-    const { recommender } = ctx.services;
-    if (!recommender.userExists(userId)) throw notFound('user', userId);
-    return recommender.recommend(await recommender.model(model), userId, n, excludeRated);
+    const { catalog, predictions } = ctx.services;
+    if (!catalog.userExists(userId)) throw notFound('user', userId);
+    return predictions.recommend(await predictions.model(model), userId, n, excludeRated);
   }
 
   @Query(() => ModelInfo, { description: 'The model serving requests.' })
   activeModel(@Ctx() ctx: ApiContext): ModelInfo {
-    return toModelInfo(ctx.services.recommender.active.record);
+    return toModelInfo(ctx.services.registry.requireActive().record);
   }
 
   @Query(() => ModelInfoConnection, { description: 'Models trained on the loaded data, newest first.', complexity: listCost('first', 20) })
   models(@Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Connection<ModelInfo> {
-    const infos = ctx.services.recommender.registry.records().map(toModelInfo);
+    const infos = ctx.services.registry.records().map(toModelInfo);
     return pageOfKeyed('model', infos, (m) => m.id, first, after);
   }
 
@@ -165,8 +166,8 @@ export class MutationResolver {
   })
   retrain(@Arg('input', () => RetrainInput, { nullable: true, defaultValue: {} }) input: RetrainInput, @Ctx() ctx: ApiContext): TrainingRun {
     if (!ctx.authenticated) throw unauthenticated();
-    const { recommender, training } = ctx.services;
-    const active = recommender.active.record;
+    const { registry, training } = ctx.services;
+    const active = registry.requireActive().record;
     const kind = input.kind ?? active.kind;
     if (!VALID_KINDS.includes(kind)) throw badInput('input.kind', kind, `must be one of ${VALID_KINDS.join(', ')}`);
     const given = { ...(input.parameters ?? {}) };
@@ -194,39 +195,19 @@ export class MutationResolver {
     if (!ctx.authenticated) throw unauthenticated();
     checkId('userId', userId);
     checkId('movieId', movieId);
-    const row = ctx.services.recommender.rate(userId, movieId, rating);
+    const row = ctx.services.predictions.rate(userId, movieId, rating);
     ctx.loaders.user.clear(userId);
     ctx.loaders.movie.clear(movieId);
-    return { userId, movieId, rating, date: row.ratedAt.slice(0, 10), source: 'API', ratedAt: row.ratedAt };
+    return apiRating(row);
   }
-}
-
-/** Async iterator of `source` items that pass `keep` (closing it closes the source). */
-function filtered<T>(source: AsyncIterableIterator<T>, keep: (item: T) => boolean): AsyncIterableIterator<T> {
-  const it: AsyncIterableIterator<T> = {
-    async next() {
-      for (;;) {
-        const r = await source.next();
-        if (r.done || keep(r.value)) return r;
-      }
-    },
-    return: () => source.return?.() ?? Promise.resolve({ value: undefined, done: true }),
-    throw: (e?: unknown) => source.throw?.(e) ?? Promise.reject(e),
-    [Symbol.asyncIterator]: () => it,
-  };
-  return it;
 }
 
 @Resolver()
 export class SubscriptionResolver {
   @Subscription(() => TrainingRun, {
     description: 'Every status change and finished epoch of training runs (of one run when `id` is given).',
-    subscribe: ({ args, context }) => {
-      const ctx = context as ApiContext;
-      const id = (args as { id?: string | null }).id;
-      const source = ctx.services.pubsub.subscribe(TRAINING_RUN_TOPIC) as AsyncIterableIterator<TrainingRunState>;
-      return id ? filtered(source, (run) => run.id === id) : source;
-    },
+    topics: TRAINING_RUN_TOPIC,
+    filter: ({ payload, args }: SubscriptionHandlerData<TrainingRunState, { id?: string | null }>) => !args.id || payload.id === args.id,
   })
   trainingRunUpdated(@Root() run: TrainingRunState, @Arg('id', () => ID, { nullable: true }) _id?: string): TrainingRun {
     return toTrainingRun(run);
@@ -237,12 +218,12 @@ export class SubscriptionResolver {
 export class MovieResolver {
   @FieldResolver(() => [SimilarMovie], { description: 'The n most similar movies.', complexity: listCost('n', 10, 20) })
   async similar(@Root() movie: MovieView, @Args() { n, metric, minSupport }: SimilarArgs, @Ctx() ctx: ApiContext): Promise<SimilarMovie[]> {
-    return ctx.services.recommender.similarMovies(movie.id, n, metric as SimilarityMetric, minSupport);
+    return ctx.services.catalog.similarMovies(movie.id, n, metric as SimilarityMetric, minSupport);
   }
 
   @FieldResolver(() => RatingConnection, { description: 'Ratings of this movie by user id.', complexity: listCost('first', 20) })
   ratings(@Root() movie: MovieView, @Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Connection<RatingView> {
-    const ratings = ctx.services.recommender.movieRatings(movie.id);
+    const ratings = ctx.services.catalog.movieRatings(movie.id);
     const byUser = new Map(ratings.map((r) => [r.userId, r]));
     return pageOfSortedIds('movie-rating', Int32Array.from(ratings, (r) => r.userId), first, after, (id) => byUser.get(id)!);
   }
@@ -252,22 +233,22 @@ export class MovieResolver {
 export class UserResolver {
   @FieldResolver(() => RatingConnection, { description: 'Ratings of this user by movie id (data set and API ratings).', complexity: listCost('first', 20) })
   ratings(@Root() user: UserView, @Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Connection<RatingView> {
-    const ratings = ctx.services.recommender.userRatings(user.id);
+    const ratings = ctx.services.catalog.userRatings(user.id);
     const byMovie = new Map(ratings.map((r) => [r.movieId, r]));
     return pageOfSortedIds('user-rating', Int32Array.from(ratings, (r) => r.movieId), first, after, (id) => byMovie.get(id)!);
   }
 
   @FieldResolver(() => [Recommendation], { description: 'The n movies the model scores highest for this user.', complexity: listCost('n', 10, 10) })
   async recommendations(@Root() user: UserView, @Args() { n, excludeRated, model }: RecommendationArgs, @Ctx() ctx: ApiContext): Promise<Recommendation[]> {
-    const { recommender } = ctx.services;
-    return recommender.recommend(await recommender.model(model), user.id, n, excludeRated);
+    const { predictions } = ctx.services;
+    return predictions.recommend(await predictions.model(model), user.id, n, excludeRated);
   }
 
   @FieldResolver(() => Prediction, { description: 'This user\'s predicted rating of a movie.', complexity: 5 })
   async prediction(@Root() user: UserView, @Args() { movieId, model }: UserPredictionArgs, @Ctx() ctx: ApiContext): Promise<Prediction> {
     checkId('movieId', movieId);
-    const { recommender } = ctx.services;
-    return toPrediction(recommender.predict(await recommender.model(model), user.id, movieId));
+    const { predictions } = ctx.services;
+    return toPrediction(predictions.predict(await predictions.model(model), user.id, movieId));
   }
 }
 
@@ -293,8 +274,8 @@ export class RatingResolver {
 
   @FieldResolver(() => Prediction, { description: 'The active model\'s prediction for this pair (after fold-in of API ratings).', complexity: 5 })
   prediction(@Root() rating: RatingView, @Ctx() ctx: ApiContext): Prediction {
-    const { recommender } = ctx.services;
-    return toPrediction(recommender.predict(recommender.active, rating.userId, rating.movieId));
+    const { predictions } = ctx.services;
+    return toPrediction(predictions.predict(predictions.active, rating.userId, rating.movieId));
   }
 }
 
@@ -336,7 +317,7 @@ export class PredictionResolver {
 
   @FieldResolver(() => ModelInfo, { description: 'The model that predicted.' })
   model(@Root() p: Prediction, @Ctx() ctx: ApiContext): ModelInfo {
-    const record = ctx.services.recommender.registry.record(p.modelId);
+    const record = ctx.services.registry.record(p.modelId);
     if (!record) throw notFound('model', p.modelId);
     return toModelInfo(record);
   }
@@ -348,8 +329,8 @@ export class PredictionResolver {
   })
   async explanation(@Root() p: Prediction, @Args() { n }: ExplanationArgs, @Ctx() ctx: ApiContext): Promise<PredictionFactor[]> {
     if (p.fallbackReason !== null) return [];
-    const { recommender } = ctx.services;
-    return recommender.explain(await recommender.model(p.modelId), p.userId, p.movieId, n);
+    const { predictions } = ctx.services;
+    return predictions.explain(await predictions.model(p.modelId), p.userId, p.movieId, n);
   }
 }
 
@@ -357,7 +338,7 @@ export class PredictionResolver {
 export class ModelInfoResolver {
   @FieldResolver(() => Boolean, { description: 'Whether this model serves requests now.' })
   active(@Root() m: ModelInfo, @Ctx() ctx: ApiContext): boolean {
-    return ctx.services.recommender.registry.active?.id === m.id;
+    return ctx.services.registry.active?.id === m.id;
   }
 }
 
@@ -365,7 +346,7 @@ export class ModelInfoResolver {
 export class TrainingRunResolver {
   @FieldResolver(() => ModelInfo, { nullable: true, description: 'The model it produced (once SUCCEEDED).' })
   model(@Root() run: TrainingRun, @Ctx() ctx: ApiContext): ModelInfo | null {
-    const record = run.modelId ? ctx.services.recommender.registry.record(run.modelId) : undefined;
+    const record = run.modelId ? ctx.services.registry.record(run.modelId) : undefined;
     return record ? toModelInfo(record) : null;
   }
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RatingMatrix } from '@recsys/data';
-import { DataFingerprint, LatentModel, loadModel, TrainingProgress } from '@recsys/models';
+import { DataFingerprint, FoldedUser, LatentModel, loadModel, TrainingProgress } from '@recsys/models';
 import type { Logger } from '../logger';
 import type { TrainingMetrics } from './training-job';
 
@@ -32,36 +32,19 @@ interface Manifest {
 }
 
 /**
- * A loaded model with what serving needs beside the model itself: a copy of its fitted state
- * (biases and factors, for baselines and explanations), the fold-in λ, per-movie and per-user
- * rating sums of its training matrix, and the fold-in vectors of users with newer API ratings.
+ * A loaded model with what serving keeps beside it: per-movie rating totals of its training matrix
+ * and the fold-ins of users with API ratings newer than the model. It holds no copy of the model's
+ * biases or factors: predictions, fold-in and explanations are the model's own verbs.
  */
 export class ServingModel {
-  readonly mean: number;
-  readonly userBias: Float64Array;
-  readonly movieBias: Float64Array;
-  readonly movieFactors: Float32Array;
-  readonly userFactors: Float32Array;
-  readonly k: number;
-  /** Ridge λ of fold-in, the model's own default (see {@link foldInRegOf}). */
-  readonly foldInReg: number;
-  /** userId → [p_u, b_u] refitted from the user's ratings including API ratings newer than the model. */
-  readonly foldIns = new Map<number, Float32Array>();
+  /** userId → the user refitted from their ratings including API ratings newer than the model. */
+  readonly foldIns = new Map<number, FoldedUser>();
   private movieTotals: { count: Uint32Array; sum: Float64Array } | null = null;
 
   constructor(
     readonly record: ModelRecord,
     readonly model: LatentModel,
-  ) {
-    const state = model.state();
-    this.mean = state.globalMean;
-    this.userBias = state.userBias;
-    this.movieBias = state.movieBias;
-    this.movieFactors = state.movieFactors;
-    this.userFactors = state.userFactors;
-    this.k = model.factorCount;
-    this.foldInReg = foldInRegOf(record.kind, model.params);
-  }
+  ) {}
 
   get id(): string {
     return this.record.id;
@@ -87,23 +70,6 @@ export class ServingModel {
     }
     return this.movieTotals;
   }
-}
-
-/**
- * The fold-in ridge λ each latent model uses by default (mirrors the models' own `foldInReg`,
- * which libs/models keeps protected): `svd` its `reg` with the als solver, else 1; `svdpp` its
- * `foldInReg` parameter; `baseline` its `regUser`.
- */
-export function foldInRegOf(kind: string, params: Readonly<Record<string, unknown>>): number {
-  const num = (name: string) => {
-    const v = params[name];
-    if (typeof v !== 'number') throw new Error(`${kind}: parameter ${name} missing from the model`);
-    return v;
-  };
-  if (kind === 'svd') return params.solver === 'als' ? num('reg') : 1;
-  if (kind === 'svdpp') return num('foldInReg');
-  if (kind === 'baseline') return num('regUser');
-  throw new Error(`fold-in is not defined for model kind "${kind}"`);
 }
 
 /** A new model id: kind, time (base 36) and 4 random hex digits, e.g. `svd-m3k2x1a0-9f3c`. */
@@ -160,6 +126,12 @@ export class ModelRegistry {
 
   /** The model serving requests (null only before startup finished). */
   get active(): ServingModel | null {
+    return this.activeModel;
+  }
+
+  /** The active model, for services running after startup (throws before). */
+  requireActive(): ServingModel {
+    if (!this.activeModel) throw new Error('no active model yet');
     return this.activeModel;
   }
 

@@ -1,62 +1,59 @@
-import type { PubSub } from 'type-graphql';
+import { getEventListeners } from 'node:events';
+import { createPubSub, PubSub } from '@graphql-yoga/subscription';
+import type { TRAINING_RUN_TOPIC, TrainingRunState } from './training-service';
+
+/** The API's topics and what each publishes (type-graphql's `@Subscription({ topics })` reads them). */
+export type ApiTopics = Record<typeof TRAINING_RUN_TOPIC, [TrainingRunState]>;
+
+/** The server's publish/subscribe, with the number of open subscriptions per topic (for tests and logs). */
+export interface ApiPubSub extends PubSub<ApiTopics> {
+  subscriberCount(topic: keyof ApiTopics): number;
+}
+
+type Listener = Parameters<EventTarget['addEventListener']>[1];
+type ListenerFunction = (event: Event) => void;
 
 /**
- * In-process publish/subscribe for GraphQL subscriptions (type-graphql's PubSub interface).
- * Each subscription gets its own queue; `return()` (the client unsubscribing or disconnecting)
- * removes it, so nothing leaks.
+ * Node's EventTarget, except that a subscriber more than 1024 events behind misses the event
+ * instead of stopping the server: graphql-yoga's repeater throws a RepeaterOverflowError from
+ * the listener, which EventTarget reports as an uncaught exception. (A training run's payload is
+ * its live state, so a subscriber that catches up still reads the latest.)
  */
-export class LocalPubSub implements PubSub {
-  private readonly listeners = new Map<string, Set<(payload: unknown) => void>>();
+class TopicEventTarget extends EventTarget {
+  private readonly guarded = new WeakMap<ListenerFunction, ListenerFunction>();
 
-  publish(topic: string, ...args: unknown[]): void {
-    for (const listener of this.listeners.get(topic) ?? []) listener(args[0]);
+  override addEventListener(type: string, listener: Listener, options?: Parameters<EventTarget['addEventListener']>[2]): void {
+    if (typeof listener !== 'function') return super.addEventListener(type, listener, options);
+    let guarded = this.guarded.get(listener);
+    if (!guarded) {
+      guarded = (event: Event) => {
+        try {
+          listener(event);
+        } catch (error) {
+          if (!(error instanceof Error && error.name === 'RepeaterOverflowError')) throw error;
+        }
+      };
+      this.guarded.set(listener, guarded);
+    }
+    super.addEventListener(type, guarded, options);
   }
 
-  /** Number of open subscriptions to a topic (for tests and logs). */
-  subscriberCount(topic: string): number {
-    return this.listeners.get(topic)?.size ?? 0;
+  override removeEventListener(type: string, listener: Listener, options?: Parameters<EventTarget['removeEventListener']>[2]): void {
+    const guarded = typeof listener === 'function' ? this.guarded.get(listener) : undefined;
+    super.removeEventListener(type, guarded ?? listener, options);
   }
+}
 
-  subscribe(topic: string): AsyncIterableIterator<unknown> {
-    const queue: unknown[] = [];
-    let waiting: ((r: IteratorResult<unknown>) => void) | null = null;
-    let done = false;
-    let set = this.listeners.get(topic);
-    if (!set) this.listeners.set(topic, (set = new Set()));
-    const listeners = set;
-    const listener = (payload: unknown) => {
-      if (waiting) {
-        const resolve = waiting;
-        waiting = null;
-        resolve({ value: payload, done: false });
-      } else {
-        queue.push(payload);
-      }
-    };
-    listeners.add(listener);
-    const finish = (): Promise<IteratorResult<unknown>> => {
-      done = true;
-      listeners.delete(listener);
-      queue.length = 0;
-      if (waiting) {
-        waiting({ value: undefined, done: true });
-        waiting = null;
-      }
-      return Promise.resolve({ value: undefined, done: true });
-    };
-    const iterator: AsyncIterableIterator<unknown> = {
-      next: () => {
-        if (queue.length > 0) return Promise.resolve({ value: queue.shift(), done: false });
-        if (done) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (waiting = resolve));
-      },
-      return: finish,
-      throw: (error?: unknown) => {
-        void finish();
-        return Promise.reject(error);
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
-  }
+/**
+ * In-process publish/subscribe (graphql-yoga's `createPubSub`, as type-graphql 2 uses it), one per
+ * server. A subscription's listener is removed when the client unsubscribes or disconnects.
+ */
+export function createApiPubSub(): ApiPubSub {
+  const eventTarget = new TopicEventTarget();
+  const pubsub = createPubSub<ApiTopics>({ eventTarget });
+  return {
+    publish: pubsub.publish,
+    subscribe: pubsub.subscribe,
+    subscriberCount: (topic) => getEventListeners(eventTarget, topic).length,
+  };
 }

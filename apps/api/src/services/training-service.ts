@@ -5,7 +5,7 @@ import { createModel, TrainingProgress } from '@recsys/models';
 import { apiError } from '../errors';
 import type { Logger } from '../logger';
 import { ModelRecord, ModelRegistry, newModelId } from './model-registry';
-import type { LocalPubSub } from './pubsub';
+import type { ApiPubSub } from './pubsub';
 import type { RatingStore } from './rating-store';
 import { MatrixArrays, TrainingJob, TrainingMessage } from './training-job';
 
@@ -42,7 +42,7 @@ export interface TrainingServiceDeps {
   store: RatingStore;
   /** The loaded data set's ratings (the API ratings are added per run). */
   base: MatrixArrays;
-  pubsub: LocalPubSub;
+  pubsub: ApiPubSub;
   logger: Logger;
 }
 

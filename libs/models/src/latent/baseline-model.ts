@@ -83,7 +83,7 @@ export class BaselineModel extends LatentModel {
     this.params = Object.freeze(baselineParams(params as Record<string, unknown>));
   }
 
-  protected get foldInReg(): number {
+  get foldInReg(): number {
     return this.params.regUser;
   }
 

@@ -3,6 +3,7 @@ import { ArtifactContent, fingerprintMatrix, matrixFromSections, matrixSections,
 import { BiasedRidge, foldInFactors } from './fold-in';
 import { BasePredictor, FitOptions, Recommendation, TrainingProgress } from '../predictor';
 import { topN } from '../top-n';
+import { Contribution, factorCosine, FittedLatentState, foldInContributions, FoldedUser, PredictionDetail } from './latent-serving';
 
 /** Fit options of iterative latent models: a validation set for progress and early stopping. */
 export interface LatentFitOptions extends FitOptions {
@@ -44,8 +45,8 @@ export abstract class LatentModel extends BasePredictor {
   history: TrainingProgress[] = [];
   private ridge: BiasedRidge | null = null;
 
-  /** Default ridge λ of {@link foldInUser}. */
-  protected abstract get foldInReg(): number;
+  /** Default ridge λ of {@link foldInUser}, {@link foldIn} and {@link explain} (see each model). */
+  abstract get foldInReg(): number;
 
   /** μ of the training ratings. */
   get mean(): number {
@@ -234,6 +235,91 @@ export abstract class LatentModel extends BasePredictor {
       sum += e * e;
     }
     return Math.sqrt(sum / list.length);
+  }
+
+  // ---- serving: fitted state, fold-in, predictions and explanations for the API ---------------
+
+  /**
+   * The fitted state itself, without a copy ({@link state} copies): read-only views of b_u, b_i,
+   * P and Q by internal index, for callers that read the factors (serving holds no second copy).
+   */
+  get fitted(): FittedLatentState {
+    return { globalMean: this.globalMean, k: this.k, userBias: this.userBias, movieBias: this.movieBias, userFactors: this.userFactors, movieFactors: this.movieFactors };
+  }
+
+  /**
+   * {@link foldInUser} with the number of ratings of movies the model knows, which
+   * {@link predictFolded} needs to tell a folded-in user from an unknown one.
+   */
+  foldIn(ratings: ReadonlyArray<{ movieId: number; rating: number }>, options: FoldInOptions = {}): FoldedUser {
+    const vector = this.foldInUser(ratings, options);
+    const movies = this.train.movies;
+    let knownRatings = 0;
+    for (const r of ratings) if (movies.has(r.movieId)) knownRatings++;
+    return { vector, knownRatings };
+  }
+
+  /**
+   * A prediction with its baseline μ + b_u + b_i, for a user known to the model (`folded` null:
+   * exactly {@link predict}) or folded in from ratings the model was not trained on (`folded` from
+   * {@link foldIn}, replacing the trained p_u and b_u): r̂ = μ + b_u + b_i + p_u·q_i, clipped to the
+   * scale; μ + b_u for a movie the model does not know. A folded-in user counts as unknown only
+   * when none of their ratings was of a movie the model knows.
+   */
+  predictFolded(folded: FoldedUser | null, userId: number, movieId: number): PredictionDetail {
+    const train = this.train;
+    const m = train.movies.indexOf(movieId);
+    if (folded === null) {
+      const p = this.predict(userId, movieId);
+      const u = train.users.indexOf(userId);
+      const baseline = this.globalMean + (u >= 0 ? this.userBias[u] : 0) + (m >= 0 ? this.movieBias[m] : 0);
+      return { ...p, baseline, foldedIn: false };
+    }
+    const vector = folded.vector;
+    this.checkVector(vector);
+    const k = this.k;
+    let value = this.globalMean + vector[k];
+    let baseline = value;
+    if (m >= 0) {
+      baseline += this.movieBias[m];
+      let dot = 0;
+      for (let f = 0; f < k; f++) dot += vector[f] * this.movieFactors[m * k + f];
+      value = baseline + dot;
+    }
+    const known = folded.knownRatings > 0 || train.users.has(userId);
+    const fallback = !known ? (m < 0 ? 'unknown-user-and-movie' : 'unknown-user') : m < 0 ? 'unknown-movie' : null;
+    return { userId, movieId, rating: clipToScale(train.scale, value), unclipped: value, fallback, baseline, foldedIn: true };
+  }
+
+  /**
+   * The rated movies that weigh most in a prediction of `movieId` from a user's `ratings`: the
+   * additive split b_u + p_u·q_i = Σ_j c_j of their fold-in ({@link foldInContributions}; λ and
+   * λ_b as in {@link foldInUser}; SVD++'s implicit term is left out). For a folded-in user the c_j
+   * sum to the prediction minus μ + b_i; for a user trained with the model they explain the
+   * fold-in of the same ratings, which approximates the trained p_u. Returns the n largest |c_j|
+   * (ties by movie id) with the cosine of q_i and q_j; none for a movie the model does not know,
+   * no rated movie it knows, or a singular system.
+   */
+  explain(ratings: ReadonlyArray<{ movieId: number; rating: number }>, movieId: number, n = Infinity, options: FoldInOptions = {}): Contribution[] {
+    const ids = this.train.movies;
+    const m = ids.indexOf(movieId);
+    const known = ratings.filter((r) => ids.has(r.movieId));
+    if (m < 0 || known.length === 0) return [];
+    const k = this.k;
+    const reg = options.reg ?? this.foldInReg;
+    if (this.ridge === null || this.ridge.factors !== k) this.ridge = new BiasedRidge(k);
+    const movies = Int32Array.from(known, (r) => ids.indexOf(r.movieId));
+    const given = { length: known.length, movies, ratings: known.map((r) => r.rating) };
+    const c = foldInContributions(this.movieFactors, this.movieBias, this.globalMean, k, given, m, reg, options.regBias ?? reg, this.ridge);
+    if (c === null) return [];
+    const items: Contribution[] = known.map((r, j) => ({
+      movieId: r.movieId,
+      rating: r.rating,
+      contribution: c[j],
+      factorSimilarity: k === 0 ? null : factorCosine(this.movieFactors, k, m, movies[j]),
+    }));
+    items.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.movieId - b.movieId);
+    return items.slice(0, n);
   }
 }
 

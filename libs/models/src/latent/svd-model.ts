@@ -155,7 +155,7 @@ export class SvdModel extends LatentModel {
     this.params = Object.freeze(svdParams(params, 'svd'));
   }
 
-  protected get foldInReg(): number {
+  get foldInReg(): number {
     return this.params.solver === 'als' ? this.params.reg : 1;
   }
 

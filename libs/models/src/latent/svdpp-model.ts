@@ -94,7 +94,7 @@ export class SvdppModel extends LatentModel {
     this.params = Object.freeze(svdppParams(params as Record<string, unknown>));
   }
 
-  protected get foldInReg(): number {
+  get foldInReg(): number {
     return this.params.foldInReg;
   }
 
