@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildRatingMatrix, fileSplit, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { describeWithData, sharedDataPath } from '@recsys/testing';
 import { alsChunks, AlsRowKernel, AlsRowSolver, AlsViews, plainAlsPasses } from './als';
 import { alsLayout, createAlsTrainer } from './als-trainer';
 import { ALS_WASM_PATH } from './als-wasm';
@@ -275,11 +276,9 @@ describe('createAlsTrainer', () => {
   }, 30_000);
 });
 
-const ML = path.resolve(__dirname, '../../..', '../shared/data', 'movielens-100k');
-const mlPresent = fs.existsSync(path.join(ML, 'u1.base')) && fs.existsSync(path.join(ML, 'u1.test'));
-if (!mlPresent) console.log(`als.spec: the MovieLens 100k case skipped, ${ML}/u1.base or u1.test is absent`);
+const ML = sharedDataPath('movielens-100k');
 
-(mlPresent ? describe : describe.skip)('MovieLens 100k u1, 32 factors', () => {
+describeWithData('MovieLens 100k u1, 32 factors', ['movielens-100k/u1.base', 'movielens-100k/u1.test'], () => {
   it('ALS-CG (3 steps) tests as accurately as exact ALS', async () => {
     const { train, test } = await fileSplit(path.join(ML, 'u1.base'), path.join(ML, 'u1.test'));
     const rmse = async (solver: AlsRowSolver): Promise<number> => {

@@ -7,14 +7,11 @@ import { KnnBaselineModel } from './knn-baseline';
 import { MeanModel } from './mean-model';
 import { loadModel, loadModelArtifact, saveModel } from './model-registry';
 import { buildNeighbourIndex } from '@recsys/similarity';
+import { describeWithData, sharedDataPath } from '@recsys/testing';
 
-const DATA = path.resolve(__dirname, '../../..', '../shared/data');
-const NETFLIX = path.join(DATA, 'netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
-const ML = path.join(DATA, 'movielens-100k');
-const haveNetflix = fs.existsSync(NETFLIX);
-const haveMl = [1, 2, 3, 4, 5].every((f) => fs.existsSync(path.join(ML, `u${f}.base`)) && fs.existsSync(path.join(ML, `u${f}.test`)));
-if (!haveNetflix) console.log(`neighbourhood.spec: Netflix sample tests skipped, ${NETFLIX} is absent`);
-if (!haveMl) console.log(`neighbourhood.spec: MovieLens 100k tests skipped, the folds are absent from ${ML}`);
+const NETFLIX = sharedDataPath('netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
+const ML = sharedDataPath('movielens-100k');
+const ML_FOLDS = [1, 2, 3, 4, 5].flatMap((f) => [`movielens-100k/u${f}.base`, `movielens-100k/u${f}.test`]);
 
 type Row = [user: number, movie: number, rating: number];
 
@@ -114,7 +111,7 @@ describe('jaccard-cf', () => {
     }
   });
 
-  (haveNetflix ? describe : describe.skip)('on the notebook’s Netflix sample', () => {
+  describeWithData('on the notebook’s Netflix sample', ['netflix-kaggle-sample/Netflix_Dataset_Rating.csv'], () => {
     let rows: Row[] = [];
     beforeAll(() => {
       const lines = fs.readFileSync(NETFLIX, 'utf8').trim().split('\n').slice(1);
@@ -307,7 +304,7 @@ describe('knn-baseline', () => {
   });
 });
 
-(haveMl ? describe : describe.skip)('MovieLens 100k canonical folds u1..u5', () => {
+describeWithData('MovieLens 100k canonical folds u1..u5', ML_FOLDS, () => {
   it('knn-baseline mean RMSE ≤ 0.935, with jaccard-cf and mean beside it', async () => {
     const rmse: Record<string, number[]> = { 'knn-baseline': [], 'jaccard-cf': [], mean: [] };
     for (let f = 1; f <= 5; f++) {

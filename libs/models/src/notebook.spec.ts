@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadDataset, RatingMatrix } from '@recsys/data';
+import { describeWithData, sharedDataPath } from '@recsys/testing';
 import { BaselineModel } from './baseline-model';
 import { baselineObjective } from './latent-objectives';
 import { SvdModel } from './svd-model';
@@ -11,11 +12,7 @@ import { SvdModel } from './svd-model';
  * bias model by L-BFGS with λ = 0.001, and the K = 2 latent-factor model by L-BFGS, which the
  * notebook (with a wrong gradient) left at training MSE 1.908, worse than the mean's 0.952544.
  */
-const DATA = path.resolve(__dirname, '../../..', '../shared/data');
-const RATINGS = path.join(DATA, 'netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
-const present = fs.existsSync(RATINGS);
-if (!present) console.log(`notebook.spec: skipped, ${RATINGS} is absent (shared data not mounted)`);
-const describeData = present ? describe : describe.skip;
+const RATINGS = sharedDataPath('netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
 
 function trainingMse(model: { predictMany: SvdModel['predictMany'] }, train: RatingMatrix): number {
   const list = train.toList();
@@ -25,7 +22,7 @@ function trainingMse(model: { predictMany: SvdModel['predictMany'] }, train: Rat
   return sse / list.length;
 }
 
-describeData('the notebook experiment on the first 1,000 Netflix ratings', () => {
+describeWithData('the notebook experiment on the first 1,000 Netflix ratings', ['netflix-kaggle-sample/Netflix_Dataset_Rating.csv'], () => {
   let train: RatingMatrix;
   let dir: string;
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { buildRatingMatrix, IdIndex, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { describeWithData, sharedDataPath } from '@recsys/testing';
 import { Baselines, fitBaselinesAls } from './baselines';
 import { mostSimilar, SimilarityMetric, SimilarityScorer, similarity, SIMILARITY_METRICS } from './similarity';
 
@@ -393,12 +393,9 @@ describe('against the plain reference implementation on random matrices', () => 
 });
 
 // ---- The notebook's own data ----
-const sharedData = path.resolve(__dirname, '../../..', '../shared/data');
-const netflixRatings = path.join(sharedData, 'netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
-const haveNetflix = fs.existsSync(netflixRatings);
-if (!haveNetflix) console.log(`SKIPPED the Netflix sample tests: ${netflixRatings} is absent`);
+const netflixRatings = sharedDataPath('netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
 
-(haveNetflix ? describe : describe.skip)('Netflix Kaggle sample (the notebook)', () => {
+describeWithData('Netflix Kaggle sample (the notebook)', ['netflix-kaggle-sample/Netflix_Dataset_Rating.csv'], () => {
   it('mostSimilar(movie 3, 5, jaccard) equals the notebook-style set implementation', () => {
     // Parse User_ID,Rating,Movie_ID with a small local reader (test only).
     const lines = fs.readFileSync(netflixRatings, 'utf8').split(/\r?\n/);

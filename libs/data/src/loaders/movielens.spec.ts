@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { RatingMatrix } from '../rating-matrix';
 import { HALF_STARS_05_TO_5, WHOLE_STARS_1_TO_5 } from '../rating-scale';
 import { detectFormat, fileSplit, loadDataset, loadRatingsFile, readMovieLensTitles } from './index';
 import { ML100K_GENRES } from './movielens';
+import { describeWithData, sharedDataPath } from '@recsys/testing';
 
 const tmp = mkdtempSync(join(tmpdir(), 'recsys-movielens-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -159,11 +160,9 @@ describe('MovieLens 20M / 25M / latest (.csv)', () => {
   });
 });
 
-const shared = resolve(__dirname, '../../../..', '../shared/data', 'movielens-100k');
-const haveShared = existsSync(join(shared, 'u.data'));
-if (!haveShared) console.warn(`movielens-100k not found at ${shared}: skipping the tests on the real MovieLens 100k`);
+const shared = sharedDataPath('movielens-100k');
 
-(haveShared ? describe : describe.skip)('the shared MovieLens 100k', () => {
+describeWithData('the shared MovieLens 100k', ['movielens-100k/u.data', 'movielens-100k/u.item'], () => {
   it('loads 100,000 ratings of 943 users and 1,682 movies, with genres and years', async () => {
     const { matrix, catalog, report } = await loadDataset(shared);
     expect([matrix.nRatings, matrix.nUsers, matrix.nMovies]).toEqual([100000, 943, 1682]);
