@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeWithData, sharedDataPath } from '@recsys/testing';
+import { describeWithData, sharedDataPath, tempDir } from '@recsys/testing';
 import { main } from './main';
 
 const NETFLIX = sharedDataPath('netflix-kaggle-sample');
@@ -32,8 +31,7 @@ async function run(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recsys-cli-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('recsys-cli-');
 
 describe('recsys CLI', () => {
   it('generate writes a deterministic Kaggle-layout set that import and stats read back', async () => {

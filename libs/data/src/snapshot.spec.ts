@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { tempDir } from '@recsys/testing';
 import {
   buildRatingMatrix,
   Dataset,
@@ -19,13 +19,7 @@ import {
   writeSnapshot,
 } from './index';
 
-let dir: string;
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recsys-snapshot-'));
-});
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const dir = tempDir('recsys-snapshot-');
 
 function smallDataset(withDays: boolean): Dataset {
   const b = new RatingListBuilder(4, withDays);

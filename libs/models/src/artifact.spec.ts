@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { buildRatingMatrix, Random, RatingListBuilder, RatingMatrix, SnapshotError, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { tempDir } from '@recsys/testing';
 import {
   ARTIFACT_VERSION,
   ArtifactError,
@@ -26,9 +26,7 @@ function randomMatrix(seed: number, users: number, movies: number, density: numb
 
 describe('model artifacts', () => {
   const m = randomMatrix(4, 25, 18, 0.4, true);
-  let dir: string;
-  beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recsys-artifact-'))));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('recsys-artifact-');
 
   const kinds: Array<[string, Record<string, unknown>]> = [
     ['mean', {}],

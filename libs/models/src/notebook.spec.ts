@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadDataset, RatingMatrix } from '@recsys/data';
-import { describeWithData, sharedDataPath } from '@recsys/testing';
+import { describeWithData, sharedDataPath, tempDir } from '@recsys/testing';
 import { BaselineModel } from './baseline-model';
 import { baselineObjective } from './latent-objectives';
 import { SvdModel } from './svd-model';
@@ -24,18 +23,15 @@ function trainingMse(model: { predictMany: SvdModel['predictMany'] }, train: Rat
 
 describeWithData('the notebook experiment on the first 1,000 Netflix ratings', ['netflix-kaggle-sample/Netflix_Dataset_Rating.csv'], () => {
   let train: RatingMatrix;
-  let dir: string;
+  const dir = tempDir('recsys-notebook-');
 
   beforeAll(async () => {
     const text = fs.readFileSync(RATINGS, 'latin1');
     const lines = text.split('\n', 1002); // header + 1,000 rows (+ the start of the next)
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recsys-notebook-'));
     const file = path.join(dir, 'first-1000.csv');
     fs.writeFileSync(file, lines.slice(0, 1001).join('\n') + '\n');
     train = (await loadDataset(file)).matrix;
   });
-
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('has the notebook figures: 1,000 ratings, mean 3.616, MSE of the mean 0.952544', () => {
     expect(train.nRatings).toBe(1000);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
+import { collectSkipped } from './collection';
 
 /** `../shared/data` beside the repository root (this file is in libs/testing/src or libs/testing/dist). */
 export const SHARED_DATA_DIR = resolve(__dirname, '../../..', '../shared/data');
@@ -50,7 +51,7 @@ export function describeWithData(name: string, requiredPaths: readonly string[],
       return;
     case 'skip':
       process.stderr.write(`${plan.note}\n`);
-      describe.skip(name, fn);
+      collectSkipped(() => describe.skip(name, fn));
       return;
     case 'fail':
       describe(name, () => {

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { collectingSkippedBlock } from './collection';
 
 export interface TempDirOptions {
   /** Empty the folder before each test of the block, so every test starts from an empty folder. */
@@ -17,19 +18,22 @@ function removeTempDir(dir: string): void {
 
 /**
  * A fresh folder under the OS temp folder for the tests of the enclosing `describe` block (or of
- * the file, at top level): created now, removed with its contents by an `afterAll` hook registered
- * where it is called. Call it at file or describe level, not inside a test (use {@link withTempDir}
- * there). Hooks run in the order they are defined, so register a hook that must run before the
- * removal (stopping a server that writes into the folder) before calling `tempDir`.
+ * the file, at top level): made now (so code that collects the block may write into it) and
+ * removed with its contents by an `afterAll` hook registered where it is called. Call it at file
+ * or describe level, not inside a test (use {@link withTempDir} there). Hooks run in the order
+ * they are defined, so define a hook that must run before the removal (stopping a server that
+ * writes into the folder) before calling `tempDir`. In a block that {@link describeWithData}
+ * skips, nothing is made (the path is still returned).
  *
  * With `{ each: true }` the folder is emptied before each test of the block.
  */
 export function tempDir(prefix = 'recsys-test-', options: TempDirOptions = {}): string {
+  if (collectingSkippedBlock()) return join(tmpdir(), `${prefix}skipped`);
   const dir = makeTempDir(prefix);
   if (options.each) {
     beforeEach(() => {
       removeTempDir(dir);
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir);
     });
   }
   afterAll(() => removeTempDir(dir));

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { collectSkipped } from './collection';
 import { gaussianSolve, planDataBlock, randomRatingDraws, randomRatings, randomSpd, randomSpdSystem, SeededRandom, SHARED_DATA_DIR, sharedDataPath, tempDir, withTempDir } from './index';
 
 describe('SeededRandom', () => {
@@ -92,8 +93,11 @@ describe('temporary folders', () => {
   describe('tempDir', () => {
     const dir = tempDir('recsys-testing-spec-');
     kept = dir;
+    // Made at once, so that collecting the block may write into it.
+    const madeAtCollection = existsSync(dir);
 
-    it('exists for the tests of its block', () => {
+    it('exists for the tests of its block, from the time it is called', () => {
+      expect(madeAtCollection).toBe(true);
       expect(existsSync(dir)).toBe(true);
       writeFileSync(join(dir, 'a.txt'), 'a');
     });
@@ -106,6 +110,16 @@ describe('temporary folders', () => {
   it('is removed after its block', () => {
     expect(kept).not.toBe('');
     expect(existsSync(kept)).toBe(false);
+  });
+
+  let unmade = '';
+  collectSkipped(() => {
+    unmade = tempDir('recsys-testing-spec-');
+  });
+
+  it('makes nothing while describeWithData collects a block it skips (whose afterAll would never run)', () => {
+    expect(unmade).not.toBe('');
+    expect(existsSync(unmade)).toBe(false);
   });
 
   describe('tempDir with { each: true }', () => {

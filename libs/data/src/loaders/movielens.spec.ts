@@ -1,14 +1,12 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeWithData, sharedDataPath, tempDir } from '@recsys/testing';
 import { RatingMatrix } from '../rating-matrix';
 import { HALF_STARS_05_TO_5, WHOLE_STARS_1_TO_5 } from '../rating-scale';
 import { detectFormat, fileSplit, loadDataset, loadRatingsFile, readMovieLensTitles } from './index';
 import { ML100K_GENRES } from './movielens';
-import { describeWithData, sharedDataPath } from '@recsys/testing';
 
-const tmp = mkdtempSync(join(tmpdir(), 'recsys-movielens-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('recsys-movielens-');
 
 function folder(name: string, files: Record<string, string | Buffer>): string {
   const d = join(tmp, name);

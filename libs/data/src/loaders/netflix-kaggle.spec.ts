@@ -1,12 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeWithData, sharedDataPath, tempDir } from '@recsys/testing';
 import { WHOLE_STARS_1_TO_5 } from '../rating-scale';
 import { loadDataset, readNetflixKaggleTitles } from './index';
-import { describeWithData, sharedDataPath } from '@recsys/testing';
 
-const tmp = mkdtempSync(join(tmpdir(), 'recsys-kaggle-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('recsys-kaggle-');
 
 function folder(name: string, files: Record<string, string | Buffer>): string {
   const d = join(tmp, name);
