@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildRatingMatrix, fileSplit, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
-import { describeWithData, sharedDataPath } from '@recsys/testing';
+import { buildRatingMatrix, fileSplit, Random, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { describeWithData, randomRatings, sharedDataPath } from '@recsys/testing';
 import { alsChunks, AlsRowKernel, AlsRowSolver, AlsViews, plainAlsPasses } from './als';
 import { alsLayout, createAlsTrainer } from './als-trainer';
 import { ALS_WASM_PATH } from './als-wasm';
@@ -10,10 +10,7 @@ import { initialFactors } from './sgd-trainer';
 import { SvdModel } from './svd-model';
 
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
-  const random = new Random(seed);
-  const b = new RatingListBuilder(64);
-  for (let u = 1; u <= users; u++) for (let m = 1; m <= movies; m++) if (random.next() < density) b.push(u, m, 2 * (1 + random.int(5)));
-  return buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+  return buildRatingMatrix(randomRatings({ seed, users, movies, density }), WHOLE_STARS_1_TO_5).matrix;
 }
 
 /** Plain typed-array views of a matrix with factor rows of kp floats (no trainer involved). */

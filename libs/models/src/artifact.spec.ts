@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { buildRatingMatrix, Random, RatingListBuilder, RatingMatrix, SnapshotError, WHOLE_STARS_1_TO_5 } from '@recsys/data';
-import { tempDir } from '@recsys/testing';
+import { buildRatingMatrix, RatingMatrix, SnapshotError, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { randomRatings, tempDir } from '@recsys/testing';
 import {
   ARTIFACT_VERSION,
   ArtifactError,
@@ -18,10 +18,9 @@ import { createModel, loadModel, saveModel } from './model-registry';
 import type { Predictor } from './predictor';
 
 function randomMatrix(seed: number, users: number, movies: number, density: number, withDays = false): RatingMatrix {
-  const random = new Random(seed);
-  const b = new RatingListBuilder(64, withDays);
-  for (let u = 1; u <= users; u++) for (let m = 1; m <= movies; m++) if (random.next() < density) b.push(u * 10, m * 3, 2 * (1 + random.int(5)), 10000 + random.int(500));
-  return buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+  // The days are drawn either way, so that the ratings are the same with and without them.
+  const ratings = randomRatings({ seed, users, movies, density, userId: (u) => (u + 1) * 10, movieId: (m) => (m + 1) * 3, days: { first: 10000, span: 500 } });
+  return buildRatingMatrix(withDays ? ratings : { ...ratings, days: null }, WHOLE_STARS_1_TO_5).matrix;
 }
 
 describe('model artifacts', () => {

@@ -2,7 +2,7 @@
 // helpers; production code never does). It depends on nothing but node and jest's globals.
 export { SeededRandom } from './random';
 export type { UniformSource } from './random';
-export { randomRatingDraws, randomRatings } from './ratings';
+export { longTailDensity, randomRatingDraws, randomRatings } from './ratings';
 export type { RandomRatingDrawsOptions, RandomRatingSource, RandomRatingsOptions, RatingTriplets } from './ratings';
 export { gaussianSolve, randomSpd, randomSpdSystem } from './linear-algebra';
 export { tempDir, withTempDir } from './temp-dir';

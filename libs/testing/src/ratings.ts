@@ -46,6 +46,16 @@ export interface RandomRatingDrawsOptions extends RandomRatingSource {
 }
 
 /**
+ * A density for {@link randomRatings} with a long tail: popularity falls linearly with the movie
+ * index (`density` × 1.5 for the first movie down to × 0.5 for the last) and every
+ * `heavyEvery`-th user (0, heavyEvery, …) rates `heavy` times as often, the others `light` times.
+ */
+export function longTailDensity(density: number, movies: number, users: { heavyEvery?: number; heavy?: number; light?: number } = {}): (u: number, m: number) => number {
+  const { heavyEvery = 4, heavy = 2.5, light = 0.5 } = users;
+  return (u, m) => density * (1.5 - m / movies) * (u % heavyEvery === 0 ? heavy : light);
+}
+
+/**
  * A small random rating matrix: for each user u = 0..users−1 and each movie m = 0..movies−1 in
  * that order, one uniform draw decides whether u rated m (probability `density`), then the stars
  * and the day are drawn. The same seed gives the same triplets on every platform.

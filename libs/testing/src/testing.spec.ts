@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectSkipped } from './collection';
-import { gaussianSolve, planDataBlock, randomRatingDraws, randomRatings, randomSpd, randomSpdSystem, SeededRandom, SHARED_DATA_DIR, sharedDataPath, tempDir, withTempDir } from './index';
+import { gaussianSolve, longTailDensity, planDataBlock, randomRatingDraws, randomRatings, randomSpd, randomSpdSystem, SeededRandom, SHARED_DATA_DIR, sharedDataPath, tempDir, withTempDir } from './index';
 
 describe('SeededRandom', () => {
   it('gives the stream of @recsys/data Random and @recsys/optimization Xoshiro128 for a seed (xoshiro128**, splitmix32 seeding)', () => {
@@ -51,6 +51,17 @@ describe('randomRatings', () => {
     expect(new Set(t.users).size).toBe(20);
     expect(t.ratings.every((code) => code === 9)).toBe(true);
     expect(() => randomRatings({ seed: 1, users: 1, movies: 1, density: 1, stars: () => 3.3 })).toThrow('stars must be a multiple of 0.5 in [0.5, 5], got 3.3');
+  });
+});
+
+describe('longTailDensity', () => {
+  it('falls with the movie index and favours every heavyEvery-th user', () => {
+    const p = longTailDensity(0.2, 10);
+    expect(p(0, 0)).toBeCloseTo(0.2 * 1.5 * 2.5, 15);
+    expect(p(1, 0)).toBeCloseTo(0.2 * 1.5 * 0.5, 15);
+    expect(p(4, 5)).toBeCloseTo(0.2 * 1.0 * 2.5, 15);
+    const q = longTailDensity(0.1, 4, { heavyEvery: 3, heavy: 2, light: 0.6 });
+    expect([q(3, 0), q(2, 2)]).toEqual([0.1 * 1.5 * 2, 0.1 * (1.5 - 2 / 4) * 0.6]);
   });
 });
 
