@@ -5,7 +5,7 @@
  *
  *   npx tsc -b apps/api tools && node tools/dist/bench/api-bench.js
  *     [--connections 10] [--duration 10] [--warmup 3] [--rounds 2] [--pairs 1000]
- *     [--variables] [--data PATH [--format F]] [--cpu-prof DIR]
+ *     [--variables] [--data PATH [--format F]] [--cpu-prof DIR]   (--help: the options)
  *
  * The server is the compiled entry `apps/api/dist/main.js`, started as a child process (so it and
  * this load generator are separate processes on the machine's cores) with PORT=0 on 127.0.0.1, the
@@ -42,6 +42,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { BenchCli, BenchOption, BenchValues, intValue, readBenchArgs } from './bench-args';
 
 // ---- the part of autocannon 9 used here (the package ships no typings) --------------------------
 
@@ -88,7 +89,7 @@ const autocannon = createRequire(__filename)('autocannon') as Autocannon;
 
 // ---- arguments ---------------------------------------------------------------------------------
 
-interface Args {
+export interface Args {
   connections: number;
   duration: number;
   warmup: number;
@@ -100,34 +101,35 @@ interface Args {
   cpuProf: string | undefined;
 }
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return undefined;
-  const value = process.argv[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value`);
-  return value;
-}
+export const CLI = {
+  name: 'api-bench',
+  description:
+    'Prediction queries per second and their latency against the compiled API (a child process on loopback), beside the same ' +
+    'server answering a constant ({ ping }), with autocannon. Prints one JSON document on stdout; progress on stderr.',
+  options: {
+    connections: { type: 'string', value: 'N', default: '10', description: 'concurrent connections' },
+    duration: { type: 'string', value: 'S', default: '10', description: 'seconds of each measured run' },
+    warmup: { type: 'string', value: 'S', default: '3', description: 'seconds of warm-up before each run (0: none)' },
+    rounds: { type: 'string', value: 'N', default: '2', description: 'rounds (each runs both query kinds, in alternating order)' },
+    pairs: { type: 'string', value: 'N', default: '1000', description: '(user, movie) pairs the prediction requests cycle through' },
+    variables: { type: 'boolean', description: 'send the ids as GraphQL variables instead of literals in the query text' },
+    data: { type: 'string', value: 'PATH', description: "the server's data (default: the embedded synthetic set)" },
+    format: { type: 'string', value: 'F', description: 'force the data format of --data' },
+    'cpu-prof': { type: 'string', value: 'DIR', description: "write the server's CPU profile into DIR" },
+  },
+} as const satisfies BenchCli<Record<string, BenchOption>>;
 
-function intArg(name: string, fallback: number, min: number): number {
-  const text = argValue(name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${text}"`);
-  return value;
-}
-
-function parseArgs(): Args {
-  const cpuProf = argValue('--cpu-prof');
+export function argsFrom(v: BenchValues<typeof CLI.options>): Args {
   return {
-    connections: intArg('--connections', 10, 1),
-    duration: intArg('--duration', 10, 1),
-    warmup: intArg('--warmup', 3, 0),
-    rounds: intArg('--rounds', 2, 1),
-    pairs: intArg('--pairs', 1000, 1),
-    variables: process.argv.includes('--variables'),
-    data: argValue('--data'),
-    format: argValue('--format'),
-    cpuProf: cpuProf === undefined ? undefined : resolve(cpuProf),
+    connections: intValue('connections', v.connections, 1),
+    duration: intValue('duration', v.duration, 1),
+    warmup: intValue('warmup', v.warmup, 0),
+    rounds: intValue('rounds', v.rounds, 1),
+    pairs: intValue('pairs', v.pairs, 1),
+    variables: v.variables,
+    data: v.data,
+    format: v.format,
+    cpuProf: v['cpu-prof'] === undefined ? undefined : resolve(v['cpu-prof']),
   };
 }
 
@@ -416,7 +418,7 @@ function summary(runs: RunFigures[]) {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs();
+  const args = readBenchArgs(CLI, argsFrom);
   const dir = mkdtempSync(join(tmpdir(), 'recsys-api-bench-'));
   const loadBefore = loadavg().map((x) => round(x, 2));
   let server: ServerProcess | null = null;
@@ -496,7 +498,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`[api-bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`[api-bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}
