@@ -101,9 +101,12 @@ describe('benchmark options (util.parseArgs, strict)', () => {
     expect(usageError(() => args(svdBench, '--lr', 'fast'))).toBe('--lr must be a number, got "fast"');
   });
 
-  it('api-bench: the defaults of before', () => {
-    expect(args(apiBench)).toMatchObject({ connections: 10, duration: 10, warmup: 3, rounds: 2, pairs: 1000, variables: false, data: undefined, format: undefined, cpuProf: undefined });
+  it('api-bench: the defaults of before; the retrain-load scenario has the spec\'s 8 connections for 4 s', () => {
+    expect(args(apiBench)).toEqual({ scenario: 'throughput', check: false, connections: 10, duration: 10, warmup: 3, rounds: 2, pairs: 1000, variables: false, data: undefined, format: undefined, cpuProf: undefined });
+    expect(args(apiBench, '--scenario', 'retrain-load', '--check')).toMatchObject({ scenario: 'retrain-load', check: true, connections: 8, duration: 4 });
+    expect(args(apiBench, '--scenario', 'retrain-load', '--connections', '3')).toMatchObject({ connections: 3, duration: 4 });
     expect(usageError(() => args(apiBench, '--connections', '0'))).toBe('--connections must be an integer ≥ 1, got "0"');
+    expect(usageError(() => args(apiBench, '--scenario', 'soak'))).toBe('--scenario must be one of throughput, similar-burst, retrain-load, got "soak"');
   });
 
   it('value helpers', () => {
