@@ -4,7 +4,7 @@
  * `loadDataset`, the resident size of the matrix, and a snapshot write and load.
  *
  *   npm run bench:data                      # node --expose-gc tools/dist/bench/data-bench.js
- *   node --expose-gc tools/dist/bench/data-bench.js --ratings 1000000 [--keep]
+ *   node --expose-gc tools/dist/bench/data-bench.js --ratings 1000000 [--keep]   (--help: the options)
  *
  * Prints ONE JSON document on stdout; progress goes to stderr. Targets: import ≥ 200 MB/s,
  * ≤ 12 bytes per rating resident, snapshot load ≥ 1 GB/s.
@@ -14,10 +14,26 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'no
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSynthetic, loadDataset, readSnapshot, writeNetflixKaggle, writeSnapshot } from '@recsys/data';
+import { BenchCli, BenchOption, BenchValues, intValue, readBenchArgs } from './bench-args';
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+export const CLI = {
+  name: 'data-bench',
+  description:
+    'Generates N synthetic ratings in the Netflix Kaggle layout in a temp folder, then times `wc -l`, the import through loadDataset, ' +
+    'the resident size of the matrix, and a snapshot write and load. Prints one JSON document on stdout; progress on stderr.',
+  options: {
+    ratings: { type: 'string', value: 'N', default: '10000000', description: 'ratings to generate (at least 1000)' },
+    keep: { type: 'boolean', description: 'keep the generated files (their folder is reported as tempDir)' },
+  },
+} as const satisfies BenchCli<Record<string, BenchOption>>;
+
+export interface Args {
+  ratings: number;
+  keep: boolean;
+}
+
+export function argsFrom(values: BenchValues<typeof CLI.options>): Args {
+  return { ratings: intValue('ratings', values.ratings, 1000), keep: values.keep };
 }
 
 function log(message: string): void {
@@ -50,9 +66,7 @@ function warmRead(path: string): void {
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
 async function main(): Promise<void> {
-  const ratings = Number(argValue('--ratings') ?? 10_000_000);
-  if (!Number.isInteger(ratings) || ratings < 1000) throw new Error(`--ratings must be an integer ≥ 1000, got ${argValue('--ratings')}`);
-  const keep = process.argv.includes('--keep');
+  const { ratings, keep } = readBenchArgs(CLI, argsFrom);
   const dir = mkdtempSync(join(tmpdir(), 'recsys-data-bench-'));
   const ratingFile = join(dir, 'Netflix_Dataset_Rating.csv');
   const snapshotFile = join(dir, 'bench.rsnap');
@@ -161,7 +175,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`[data-bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`[data-bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -4,7 +4,7 @@
  *
  *   npx tsc -b tools && node tools/dist/bench/similarity-bench.js [--ratings 10000000] [--seed 42]
  *     [--queries 100] [--k 10] [--index-k 50] [--threads 1,2] [--index-metrics jaccard,pearson-baseline]
- *     [--repeats 20] [--no-index] [--no-pool]
+ *     [--repeats 20] [--no-index] [--no-pool]   (--help: the options)
  *
  * Latency: 100 movies (the most-rated one plus random others, seeded), one SimilarityScorer per
  * metric (baselines for pearson-baseline fitted once beforehand and timed apart), 3 warm-up
@@ -29,8 +29,9 @@ import {
   SimilarityPool,
   SimilarityScorer,
 } from '@recsys/similarity';
+import { BenchCli, BenchOption, BenchValues, choiceListValue, intListValue, intValue, readBenchArgs } from './bench-args';
 
-interface Args {
+export interface Args {
   ratings: number;
   seed: number;
   queries: number;
@@ -43,69 +44,38 @@ interface Args {
   pool: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = {
-    ratings: 10_000_000,
-    seed: 42,
-    queries: 100,
-    k: 10,
-    indexK: 50,
-    threads: [1, 2],
-    indexMetrics: ['jaccard', 'pearson-baseline'],
-    index: true,
-    repeats: 20,
-    pool: true,
+export const CLI = {
+  name: 'similarity-bench',
+  description:
+    'mostSimilar latency per metric (single-threaded and through SimilarityPool) and neighbour-index build time on a synthetic ' +
+    'Netflix-shaped data set. Prints one JSON document on stdout; progress on stderr.',
+  options: {
+    ratings: { type: 'string', value: 'N', default: '10000000', description: 'synthetic ratings to generate' },
+    seed: { type: 'string', value: 'N', default: '42', description: 'seed of the data and of the movie sample' },
+    queries: { type: 'string', value: 'N', default: '100', description: 'movies queried (the most-rated one plus random others)' },
+    k: { type: 'string', value: 'N', default: '10', description: 'neighbours per query' },
+    'index-k': { type: 'string', value: 'N', default: '50', description: 'neighbours per movie in the neighbour index' },
+    threads: { type: 'string', value: 'LIST', default: '1,2', description: 'thread counts of the pool and of the index build' },
+    'index-metrics': { type: 'string', value: 'LIST', default: 'jaccard,pearson-baseline', description: `metrics of the index builds (${SIMILARITY_METRICS.join(', ')})` },
+    repeats: { type: 'string', value: 'N', default: '20', description: 'extra queries of the most-rated movie (the best estimates a quiet machine)' },
+    'no-index': { type: 'boolean', description: 'skip the neighbour-index builds' },
+    'no-pool': { type: 'boolean', description: 'skip the SimilarityPool latencies' },
+  },
+} as const satisfies BenchCli<Record<string, BenchOption>>;
+
+export function argsFrom(v: BenchValues<typeof CLI.options>): Args {
+  return {
+    ratings: intValue('ratings', v.ratings),
+    seed: intValue('seed', v.seed),
+    queries: intValue('queries', v.queries),
+    k: intValue('k', v.k),
+    indexK: intValue('index-k', v['index-k']),
+    threads: intListValue('threads', v.threads),
+    indexMetrics: choiceListValue('index-metrics', v['index-metrics'], SIMILARITY_METRICS),
+    index: !v['no-index'],
+    repeats: intValue('repeats', v.repeats),
+    pool: !v['no-pool'],
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    const int = (): number => {
-      const v = value();
-      const n = Number(v.replace(/_/g, ''));
-      if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: expected a non-negative integer, got '${v}'`);
-      return n;
-    };
-    switch (flag) {
-      case '--ratings':
-        args.ratings = int();
-        break;
-      case '--seed':
-        args.seed = int();
-        break;
-      case '--queries':
-        args.queries = int();
-        break;
-      case '--k':
-        args.k = int();
-        break;
-      case '--index-k':
-        args.indexK = int();
-        break;
-      case '--threads':
-        args.threads = value().split(',').map(Number);
-        break;
-      case '--index-metrics':
-        args.indexMetrics = value().split(',') as SimilarityMetric[];
-        for (const m of args.indexMetrics) if (!SIMILARITY_METRICS.includes(m)) throw new Error(`--index-metrics: unknown metric '${m}'`);
-        break;
-      case '--no-index':
-        args.index = false;
-        break;
-      case '--repeats':
-        args.repeats = int();
-        break;
-      case '--no-pool':
-        args.pool = false;
-        break;
-      default:
-        throw new Error(`unknown argument '${flag}'`);
-    }
-  }
-  return args;
 }
 
 const log = (message: string): void => {
@@ -131,7 +101,7 @@ function queryWork(matrix: RatingMatrix, m: number): number {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readBenchArgs(CLI, argsFrom);
 
   log(`generating ${args.ratings.toLocaleString('en')} synthetic ratings (seed ${args.seed})`);
   let t = process.hrtime.bigint();
@@ -321,7 +291,9 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`[similarity-bench] failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`[similarity-bench] failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -8,7 +8,7 @@
  *     [--ratings 10000000] [--users 200000] [--movies 17770] [--seed 42] [--factors 100]
  *     [--epochs 20] [--threads 1,2] [--lr 0.01] [--reg 0.05] [--lr-bias LR] [--reg-bias REG]
  *     [--als-iterations 3] [--als-factors 100] [--als-threads 1,2] [--no-als] [--no-sgd]
- *     [--dir DIR] [--keep-files]
+ *     [--dir DIR] [--keep-files]   (--help: the options)
  *
  * The parent process generates the data (`generateSynthetic`, no dates), holds out 10 %
  * (`holdoutSplit`) and writes the training matrix as a snapshot (`writeSnapshot`, empty catalog)
@@ -42,8 +42,9 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildRatingMatrix, generateSynthetic, holdoutSplit, MovieCatalog, RatingList, RatingMatrix, readSnapshot, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
 import { ALS_WASM_PATH, SvdModel, SvdParams, TrainingProgress } from '@recsys/models';
+import { BenchCli, BenchOption, BenchValues, intListValue, intValue, numberValue, readBenchArgs } from './bench-args';
 
-interface Args {
+export interface Args {
   ratings: number;
   users: number;
   movies: number;
@@ -64,68 +65,54 @@ interface Args {
   keepFiles: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = {
-    ratings: 10_000_000,
-    users: 200_000,
-    movies: 17_770,
-    seed: 42,
-    factors: 100,
-    epochs: 20,
-    threads: [1, 2],
-    lr: 0.01,
-    reg: 0.05,
-    lrBias: undefined,
-    regBias: undefined,
-    alsIterations: 3,
-    alsFactors: 100,
-    alsThreads: [1, 2],
-    als: true,
-    sgd: true,
-    dir: undefined,
-    keepFiles: false,
+export const CLI = {
+  name: 'svd-bench',
+  description:
+    'SvdModel with the SIMD SGD kernel and with ALS on synthetic Netflix-shaped data, each configuration in a fresh child process: ' +
+    'seconds per epoch, test RMSE against the noise floor, resident memory per training rating. Prints one JSON document on stdout; progress on stderr.',
+  options: {
+    ratings: { type: 'string', value: 'N', default: '10000000', description: 'synthetic ratings (90 % train, 10 % test)' },
+    users: { type: 'string', value: 'N', default: '200000', description: 'users of the generator' },
+    movies: { type: 'string', value: 'N', default: '17770', description: 'movies of the generator' },
+    seed: { type: 'string', value: 'N', default: '42', description: 'seed of the data, the split and the initial factors' },
+    factors: { type: 'string', value: 'K', default: '100', description: 'factors of the SGD runs' },
+    epochs: { type: 'string', value: 'N', default: '20', description: 'SGD epochs' },
+    threads: { type: 'string', value: 'LIST', default: '1,2', description: 'thread counts of the SGD runs' },
+    lr: { type: 'string', value: 'LR', default: '0.01', description: 'SGD learning rate of the factors' },
+    reg: { type: 'string', value: 'REG', default: '0.05', description: 'SGD regularisation of the factors' },
+    'lr-bias': { type: 'string', value: 'LR', description: 'SGD learning rate of the biases (default: --lr)' },
+    'reg-bias': { type: 'string', value: 'REG', description: 'SGD regularisation of the biases (default: --reg)' },
+    'als-iterations': { type: 'string', value: 'N', default: '3', description: 'ALS iterations' },
+    'als-factors': { type: 'string', value: 'K', default: '100', description: 'factors of the ALS runs' },
+    'als-threads': { type: 'string', value: 'LIST', default: '1,2', description: 'thread counts of the ALS runs' },
+    'no-als': { type: 'boolean', description: 'skip the ALS runs' },
+    'no-sgd': { type: 'boolean', description: 'skip the SGD runs' },
+    dir: { type: 'string', value: 'DIR', description: 'folder for the snapshot and the test list (default: a temporary folder)' },
+    'keep-files': { type: 'boolean', description: 'keep the snapshot and the test list' },
+  },
+} as const satisfies BenchCli<Record<string, BenchOption>>;
+
+export function argsFrom(v: BenchValues<typeof CLI.options>): Args {
+  return {
+    ratings: intValue('ratings', v.ratings, 1),
+    users: intValue('users', v.users, 1),
+    movies: intValue('movies', v.movies, 1),
+    seed: intValue('seed', v.seed),
+    factors: intValue('factors', v.factors, 1),
+    epochs: intValue('epochs', v.epochs, 1),
+    threads: intListValue('threads', v.threads),
+    lr: numberValue('lr', v.lr),
+    reg: numberValue('reg', v.reg),
+    lrBias: v['lr-bias'] === undefined ? undefined : numberValue('lr-bias', v['lr-bias']),
+    regBias: v['reg-bias'] === undefined ? undefined : numberValue('reg-bias', v['reg-bias']),
+    alsIterations: intValue('als-iterations', v['als-iterations'], 1),
+    alsFactors: intValue('als-factors', v['als-factors'], 1),
+    alsThreads: intListValue('als-threads', v['als-threads']),
+    als: !v['no-als'],
+    sgd: !v['no-sgd'],
+    dir: v.dir,
+    keepFiles: v['keep-files'],
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--no-als' || flag === '--no-sgd' || flag === '--keep-files') {
-      if (flag === '--no-als') args.als = false;
-      else if (flag === '--no-sgd') args.sgd = false;
-      else args.keepFiles = true;
-      continue;
-    }
-    const value = argv[++i];
-    if (value === undefined) throw new Error(`svd-bench: ${flag} needs a value`);
-    const num = (): number => {
-      const n = Number(value);
-      if (!Number.isFinite(n)) throw new Error(`svd-bench: ${flag} must be a number, got ${value}`);
-      return n;
-    };
-    const list = (): number[] =>
-      value.split(',').map((part) => {
-        const n = Number(part);
-        if (!(Number.isInteger(n) && n >= 1)) throw new Error(`svd-bench: ${flag} takes integers ≥ 1 separated by commas, got ${value}`);
-        return n;
-      });
-    switch (flag) {
-      case '--ratings': args.ratings = num(); break;
-      case '--users': args.users = num(); break;
-      case '--movies': args.movies = num(); break;
-      case '--seed': args.seed = num(); break;
-      case '--factors': args.factors = num(); break;
-      case '--epochs': args.epochs = num(); break;
-      case '--threads': args.threads = list(); break;
-      case '--lr': args.lr = num(); break;
-      case '--reg': args.reg = num(); break;
-      case '--lr-bias': args.lrBias = num(); break;
-      case '--reg-bias': args.regBias = num(); break;
-      case '--als-iterations': args.alsIterations = num(); break;
-      case '--als-factors': args.alsFactors = num(); break;
-      case '--als-threads': args.alsThreads = list(); break;
-      case '--dir': args.dir = value; break;
-      default: throw new Error(`svd-bench: unknown flag ${flag}`);
-    }
-  }
-  return args;
 }
 
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
@@ -474,7 +461,9 @@ async function parent(args: Args): Promise<void> {
 }
 
 const argv = process.argv.slice(2);
-if (argv[0] === '--child') {
+if (require.main !== module) {
+  // Imported (by the specs of the options): run nothing.
+} else if (argv[0] === '--child') {
   const job = JSON.parse(argv[1] ?? '{}') as ChildJob;
   child(job).then(
     (result) => process.send!({ type: 'result', result }, () => process.exit(0)),
@@ -486,7 +475,7 @@ if (argv[0] === '--child') {
     },
   );
 } else {
-  parent(parseArgs(argv)).catch((error: unknown) => {
+  parent(readBenchArgs(CLI, argsFrom, argv)).catch((error: unknown) => {
     process.stderr.write(`svd-bench: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   });

@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { LatentModel, loadModel } from '@recsys/models';
+import { withTempDir } from '@recsys/testing';
 import { gqlRequest, smallDataset, startTestApi, TestApi, TEST_TOKEN } from './testing/harness';
 import { startApi } from './server';
 import { testConfig } from './testing/harness';
 import { createLogger } from './logger';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 
 jest.setTimeout(30_000);
 
@@ -94,29 +94,28 @@ describe('GraphQL API over HTTP', () => {
       expect(await t.gql('{ ping }', {}, { token: null })).toEqual({ status: 200, data: { ping: 1 }, errors: undefined });
     });
 
-    it('/readyz is 503 and /graphql refuses queries until data and model are loaded', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'recsys-api-ready-'));
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      const dataset = smallDataset(5_000);
-      const api = await startApi(testConfig(dir), { loadData: async () => (await gate, dataset), logger: createLogger('silent') });
-      try {
-        const base = api.url.replace('/graphql', '');
-        expect((await fetch(`${base}/healthz`)).status).toBe(200);
-        expect((await fetch(`${base}/readyz`)).status).toBe(503);
-        const early = await gqlRequest(api.url, '{ activeModel { id } }');
-        expect(early.status).toBe(503);
-        expect(codeOf(early)).toBe('SERVICE_UNAVAILABLE');
-        release();
-        await api.ready;
-        expect((await fetch(`${base}/readyz`)).status).toBe(200);
-        expect((await gqlRequest<{ activeModel: { kind: string } }>(api.url, '{ activeModel { kind } }')).data).toEqual({ activeModel: { kind: 'SVD' } });
-      } finally {
-        release();
-        await api.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    it('/readyz is 503 and /graphql refuses queries until data and model are loaded', () =>
+      withTempDir(async (dir) => {
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        const dataset = smallDataset(5_000);
+        const api = await startApi(testConfig(dir), { loadData: async () => (await gate, dataset), logger: createLogger('silent') });
+        try {
+          const base = api.url.replace('/graphql', '');
+          expect((await fetch(`${base}/healthz`)).status).toBe(200);
+          expect((await fetch(`${base}/readyz`)).status).toBe(503);
+          const early = await gqlRequest(api.url, '{ activeModel { id } }');
+          expect(early.status).toBe(503);
+          expect(codeOf(early)).toBe('SERVICE_UNAVAILABLE');
+          release();
+          await api.ready;
+          expect((await fetch(`${base}/readyz`)).status).toBe(200);
+          expect((await gqlRequest<{ activeModel: { kind: string } }>(api.url, '{ activeModel { kind } }')).data).toEqual({ activeModel: { kind: 'SVD' } });
+        } finally {
+          release();
+          await api.close();
+        }
+      }, 'recsys-api-ready-'));
   });
 
   describe('movies', () => {

@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { writeSnapshot } from '@recsys/data';
+import { tempDir } from '@recsys/testing';
 import { gqlRequest, smallDataset, TEST_TOKEN } from './testing/harness';
 
 jest.setTimeout(60_000);
@@ -50,13 +49,13 @@ function killHard(child: ChildProcess): Promise<void> {
 }
 
 describe('durability of rateMovie', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'recsys-api-durable-'));
   const children: ChildProcess[] = [];
 
   afterAll(async () => {
     for (const c of children) await killHard(c);
-    rmSync(dir, { recursive: true, force: true });
   });
+  // Removed after the hook above has killed the servers writing into it.
+  const dir = tempDir('recsys-api-durable-');
 
   it('a rating acknowledged before kill -9 is there after a restart', async () => {
     const dataset = smallDataset(8_000);

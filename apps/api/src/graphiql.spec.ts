@@ -1,8 +1,9 @@
 import 'reflect-metadata';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { tempDir } from '@recsys/testing';
 import { TRAINING_RUN_TOPIC } from './services/training-service';
 import { startTestApi, TestApi } from './testing/harness';
 
@@ -14,15 +15,14 @@ if (!haveChromium) console.log(`graphiql.spec: skipped the browser test because 
 
 (haveChromium ? describe : describe.skip)('GraphiQL in a browser', () => {
   let t: TestApi;
-  const profile = mkdtempSync(join(tmpdir(), 'recsys-chromium-'));
 
   beforeAll(async () => {
     t = await startTestApi();
   });
   afterAll(async () => {
     await t?.close();
-    rmSync(profile, { recursive: true, force: true });
   });
+  const profile = tempDir('recsys-chromium-');
 
   it('opens offline from the local server, runs the similar-movies tab and shows the result', async () => {
     const context = await chromium.launchPersistentContext(profile, {

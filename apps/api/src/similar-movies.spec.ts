@@ -1,23 +1,18 @@
 // Similar movies at scale: a server over a few million ratings, with the inline threshold lowered
 // so that heavy queries run on the similarity pool's worker threads. While a burst of heavy
 // similar-movie queries (every metric, including the first pearson-baseline one, whose baselines
-// are fitted then) is in flight, `{ ping }` must still be answered quickly; the answers must equal
-// SimilarityScorer's on the event loop (the code path the API used before the pool); and the pool
-// must be closed after a retrain swap and at shutdown.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+// are fitted then) is in flight, `{ ping }` must still be answered, none of the burst may run on
+// the event loop, and the answers must equal SimilarityScorer's on the event loop (the code path
+// the API used before the pool); the pool must be closed after a retrain swap and at shutdown.
+// How quickly ping answers during the burst is measured, with its bound, by
+// `node tools/dist/bench/api-bench.js --scenario similar-burst` (not here: a time bound in a test
+// fails on a busy machine).
 import { buildRatingMatrix, builtDatasetReport, generateSynthetic, LoadedDataset, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { SIMILARITY_METRICS, SimilarityMetric, SimilarityScorer } from '@recsys/similarity';
 import type { ApiServices } from './schema/context';
 import { startTestApi, TestApi } from './testing/harness';
 
 const RATINGS = 2_000_000;
-/**
- * Measured here (2-core VM, client and server in this one process): during the burst, ping's worst
- * latency 66–81 ms and the event loop's longest delay 47–53 ms with the pool (about what admitting
- * 40 requests at once costs: 40 light queries take 130–150 ms in all); 559–567 ms and 528–537 ms
- * with every query on the event loop as before the pool (this test with `maxInlineWork: Infinity`).
- */
-const PING_BOUND_MS = 200;
 const TOP_MOVIES = 10;
 /** Below the work of the 10 most-rated movies (1.1M–1.3M accumulations here), above the least-rated ones' (≥ 471k). */
 const MAX_INLINE_WORK = 600_000;
@@ -92,20 +87,15 @@ describe('similar movies at scale (similarity pool)', () => {
     expect(services.catalog.similar.stats()).toMatchObject({ mode: 'pool', baselines: 'none' });
   });
 
-  it('answers ping quickly while a burst of heavy queries of every metric runs, with the answers of SimilarityScorer', async () => {
+  it('answers ping while a burst of heavy queries of every metric runs on the workers, with the answers of SimilarityScorer', async () => {
     const movies = mostRated(train, TOP_MOVIES);
     for (const movieId of movies) expect(workOf(train, train.movies.indexOf(movieId))).toBeGreaterThan(1_000_000);
-    const workersBefore = services.catalog.similar.stats().workerQueries;
+    const { workerQueries: workersBefore, inlineQueries: inlineBefore } = services.catalog.similar.stats();
     const queries = SIMILARITY_METRICS.flatMap((metric) => movies.map((movieId, i) => ({ movieId, metric, minSupport: i % 3 === 0 ? 20 : 0 })));
     // Open the client's connections first (as on a server under steady load), so that the pings
-    // measure the event loop and not 40 TCP handshakes in this one process; for reference, time 40
-    // light queries through the same HTTP stack.
-    const c0 = performance.now();
+    // wait on the event loop and not on 40 TCP handshakes in this one process.
     await Promise.all(queries.map(() => t.gql('query($id: Int!) { movie(id: $id) { id } }', { id: movies[0] })));
-    const control = performance.now() - c0;
 
-    const lag = monitorEventLoopDelay({ resolution: 5 });
-    lag.enable();
     let inFlight = true;
     const burst = Promise.all(
       queries.map((q) =>
@@ -116,29 +106,19 @@ describe('similar movies at scale (similarity pool)', () => {
         }),
       ),
     ).finally(() => (inFlight = false));
-    const pings: number[] = [];
-    const t0 = performance.now();
+    let pings = 0;
     while (inFlight) {
-      const started = performance.now();
       const pong = await t.gql<{ ping: number }>('{ ping }');
-      pings.push(performance.now() - started);
+      pings++;
       expect(pong.data).toEqual({ ping: 1 });
     }
     const answers = await burst;
-    const burstMs = performance.now() - t0;
-    lag.disable();
-    const worst = Math.max(...pings);
-    console.log(
-      `ping during a burst of ${queries.length} similar-movie queries over ${RATINGS} ratings: ${pings.length} pings, worst ${worst.toFixed(1)} ms, ` +
-        `median ${[...pings].sort((a, b) => a - b)[pings.length >> 1].toFixed(1)} ms; event-loop delay max ${(lag.max / 1e6).toFixed(1)} ms; ` +
-        `burst ${burstMs.toFixed(0)} ms (40 light queries: ${control.toFixed(0)} ms)`,
-    );
-    expect(pings.length).toBeGreaterThan(1);
-    expect(worst).toBeLessThan(PING_BOUND_MS);
-    expect(lag.max / 1e6).toBeLessThan(PING_BOUND_MS);
+    expect(pings).toBeGreaterThan(1);
 
     const stats = services.catalog.similar.stats();
     expect(stats.workerQueries - workersBefore).toBe(queries.length);
+    // Not one query of the burst ran on the event loop: that is what keeps ping answering.
+    expect(stats.inlineQueries - inlineBefore).toBe(0);
     expect(stats.baselines).toBe('ready');
     // The first pool was replaced by one holding the baselines, and closed.
     await eventually(() => services.catalog.similar.pools()[0].closed);

@@ -1,15 +1,10 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { describeWithData, sharedDataPath, tempDir } from '@recsys/testing';
 import { main } from './main';
 
-const DATA = path.resolve(__dirname, '../../..', '../shared/data');
-const NETFLIX = path.join(DATA, 'netflix-kaggle-sample');
-const ML = path.join(DATA, 'movielens-100k');
-const haveNetflix = fs.existsSync(path.join(NETFLIX, 'Netflix_Dataset_Rating.csv'));
-const haveMl = fs.existsSync(path.join(ML, 'u.data'));
-if (!haveNetflix) console.log(`cli.spec: Netflix sample tests skipped, ${NETFLIX} is absent`);
-if (!haveMl) console.log(`cli.spec: MovieLens tests skipped, ${ML} is absent`);
+const NETFLIX = sharedDataPath('netflix-kaggle-sample');
+const ML = sharedDataPath('movielens-100k');
 
 /** Runs the CLI in-process and captures what it writes to stdout and stderr. */
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -36,8 +31,7 @@ async function run(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recsys-cli-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('recsys-cli-');
 
 describe('recsys CLI', () => {
   it('generate writes a deterministic Kaggle-layout set that import and stats read back', async () => {
@@ -80,7 +74,7 @@ describe('recsys CLI', () => {
     expect(r.stderr).toContain('corrupted: checksum mismatch');
   });
 
-  (haveNetflix ? describe : describe.skip)('on the notebook’s Netflix sample', () => {
+  describeWithData('on the notebook’s Netflix sample', ['netflix-kaggle-sample/Netflix_Dataset_Rating.csv'], () => {
     it('import reports 99,999 ratings, 74,260 users, 8 movies', async () => {
       const r = await run('import', '--data', NETFLIX, '--json');
       expect(JSON.parse(r.stdout)).toMatchObject({ ratings: 99_999, users: 74_260, movies: 8, catalogMovies: 17_770 });
@@ -135,7 +129,7 @@ describe('recsys CLI', () => {
     });
   });
 
-  (haveMl ? describe : describe.skip)('on MovieLens 100k', () => {
+  describeWithData('on MovieLens 100k', ['movielens-100k/u.data'], () => {
     it('import reports 100,000 / 943 / 1,682', async () => {
       const r = await run('import', '--data', ML, '--json');
       expect(JSON.parse(r.stdout)).toMatchObject({ ratings: 100_000, users: 943, movies: 1_682 });

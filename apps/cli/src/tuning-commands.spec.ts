@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { buildRatingMatrix, RatingListBuilder, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { createModel, MeanModel, saveModel } from '@recsys/models';
+import { tempDir } from '@recsys/testing';
 import { registerTuningCommands } from './tuning-commands';
 
 /** Runs the commands in-process; returns what they wrote to stdout and through console.log. */
@@ -54,17 +54,13 @@ function ml100k(rows: Array<[number, number, number]>): string {
   return rows.map(([u, m, r], i) => `${u}\t${m}\t${r}\t${881250949 + i}\n`).join('');
 }
 
-let dir: string;
-let base: string;
-let test: string;
+const dir = tempDir('tuning-cli-');
+const base = path.join(dir, 'u1.base');
+const test = path.join(dir, 'u1.test');
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tuning-cli-'));
-  base = path.join(dir, 'u1.base');
-  test = path.join(dir, 'u1.test');
   fs.writeFileSync(base, ml100k(TRAIN));
   fs.writeFileSync(test, ml100k(TEST));
 });
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('recsys tune', () => {
   it('prints every grid point once, best first, each scored as a direct fit scores it', async () => {

@@ -1,17 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { tempDir } from '@recsys/testing';
 import { RecsysClient, RecsysClientError } from './client';
 
 const ROOT = resolve(__dirname, '../../..');
 
 describe('generated client', () => {
+  const tmp = tempDir('recsys-codegen-');
+
   it('is up to date with apps/api/schema.graphql and the operations (run `npm run codegen`)', () => {
     // The real codegen run (same config file), redirected into a temp file, then compared.
-    const out = join(mkdtempSync(join(tmpdir(), 'recsys-codegen-')), 'graphql.ts');
+    const out = join(tmp, 'graphql.ts');
     execFileSync(process.execPath, [join(ROOT, 'node_modules/@graphql-codegen/cli/cjs/bin.js'), '--config', 'libs/client/codegen.ts', '--silent'], {
       cwd: ROOT,
       env: { ...process.env, RECSYS_CODEGEN_OUT: out },

@@ -1,14 +1,13 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { randomRatingDraws, tempDir } from '@recsys/testing';
 import {
   buildRatingMatrix,
   Dataset,
   HALF_STARS_05_TO_5,
   isSnapshotFile,
   MovieCatalog,
-  Random,
   RatingListBuilder,
   RatingMatrix,
   readSnapshot,
@@ -19,13 +18,7 @@ import {
   writeSnapshot,
 } from './index';
 
-let dir: string;
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recsys-snapshot-'));
-});
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const dir = tempDir('recsys-snapshot-');
 
 function smallDataset(withDays: boolean): Dataset {
   const b = new RatingListBuilder(4, withDays);
@@ -149,11 +142,8 @@ describe('snapshot round trip', () => {
   });
 
   it('round-trips ~1M random ratings and reports the load speed', () => {
-    const rng = new Random(7);
-    const n = 1_000_000;
-    const b = new RatingListBuilder(n, true);
-    for (let k = 0; k < n; k++) b.push(1 + rng.int(50_000), 1 + rng.int(5_000), 2 * (1 + rng.int(5)), 10_000 + rng.int(3_000));
-    const matrix = buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+    const ratings = randomRatingDraws({ seed: 7, count: 1_000_000, users: 50_000, movies: 5_000, days: { first: 10_000, span: 3_000 } });
+    const matrix = buildRatingMatrix(ratings, WHOLE_STARS_1_TO_5).matrix;
     const catalog = new MovieCatalog(Array.from({ length: 5_000 }, (_, i) => ({ id: i + 1, title: `Movie number ${i + 1}`, year: 1900 + (i % 120), genres: [] })));
     const file = path.join(dir, 'big.snap');
     const t0 = process.hrtime.bigint();

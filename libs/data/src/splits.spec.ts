@@ -1,10 +1,10 @@
+import { randomRatingDraws } from '@recsys/testing';
 import {
   buildRatingMatrix,
   holdoutSplit,
   kFoldSplits,
   leaveKOutSplit,
   probeSplit,
-  Random,
   RatingList,
   RatingListBuilder,
   RatingMatrix,
@@ -15,10 +15,8 @@ import {
 
 /** A random matrix: ~n ratings (duplicates dropped) over `users` × `movies`, with days. */
 function randomMatrix(n: number, users: number, movies: number, seed: number): RatingMatrix {
-  const rng = new Random(seed);
-  const b = new RatingListBuilder(n, true);
-  for (let k = 0; k < n; k++) b.push(100 + rng.int(users) * 3, 7 + rng.int(movies) * 5, 2 * (1 + rng.int(5)), 10_000 + rng.int(50));
-  return buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+  const ratings = randomRatingDraws({ seed, count: n, users, movies, userId: (u) => 100 + u * 3, movieId: (m) => 7 + m * 5, days: { first: 10_000, span: 50 } });
+  return buildRatingMatrix(ratings, WHOLE_STARS_1_TO_5).matrix;
 }
 
 /** "user,movie,rating,day" strings of a list, sorted: a multiset that is easy to compare. */

@@ -1,7 +1,7 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildRatingMatrix, fileSplit, RatingList, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { IdPairs, Prediction, Predictor, Recommendation } from '@recsys/models';
+import { describeWithData, sharedDataPath } from '@recsys/testing';
 import { rankingMetrics } from './ranking-metrics';
 import { mostPopularModel } from '@recsys/models';
 
@@ -163,10 +163,8 @@ describe('popular (most-popular baseline)', () => {
   });
 });
 
-const ML = path.resolve(__dirname, '../../..', '../shared/data/movielens-100k');
-const haveU1 = fs.existsSync(path.join(ML, 'u1.base')) && fs.existsSync(path.join(ML, 'u1.test'));
-if (!haveU1) console.log(`ranking-metrics.spec: MovieLens u1 test skipped, ${ML}/u1.base or u1.test is absent`);
-(haveU1 ? describe : describe.skip)('MovieLens 100k u1, popular', () => {
+const ML = sharedDataPath('movielens-100k');
+describeWithData('MovieLens 100k u1, popular', ['movielens-100k/u1.base', 'movielens-100k/u1.test'], () => {
   it('matches a plain set-based implementation of precision@10 and recall@10', async () => {
     const split = await fileSplit(path.join(ML, 'u1.base'), path.join(ML, 'u1.test'));
     const model = await mostPopularModel().fit(split.train);

@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileSplit } from '@recsys/data';
+import { describeWithData, sharedDataPath } from '@recsys/testing';
 import { EvaluationFold } from './evaluate';
 import { gridSearch } from './search';
 
@@ -11,11 +11,10 @@ import { gridSearch } from './search';
  * factors with stronger regularisation and a smaller initialisation than the defaults. The grid
  * is kept to two settings so the test stays quick (about 5 s of fitting).
  */
-const ML = path.resolve(__dirname, '../../..', '../shared/data/movielens-100k');
-const present = [1, 2, 3, 4, 5].every((f) => fs.existsSync(path.join(ML, `u${f}.base`)) && fs.existsSync(path.join(ML, `u${f}.test`)));
-if (!present) console.log(`tune-ml100k.spec: skipped, the MovieLens 100k folds u1..u5 are absent from ${ML}`);
+const ML = sharedDataPath('movielens-100k');
+const FOLDS = [1, 2, 3, 4, 5].flatMap((f) => [`movielens-100k/u${f}.base`, `movielens-100k/u${f}.test`]);
 
-(present ? describe : describe.skip)('tuning svd on MovieLens 100k u1..u5', () => {
+describeWithData('tuning svd on MovieLens 100k u1..u5', FOLDS, () => {
   const folds: EvaluationFold[] = [];
   beforeAll(async () => {
     for (let f = 1; f <= 5; f++) folds.push(await fileSplit(path.join(ML, `u${f}.base`), path.join(ML, `u${f}.test`)));

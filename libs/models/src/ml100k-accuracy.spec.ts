@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileSplit, RatingList, RatingMatrix } from '@recsys/data';
+import { describeWithData, sharedDataPath } from '@recsys/testing';
 import { SvdModel } from './latent/svd-model';
 import { createModel } from './model-kinds';
 
@@ -9,13 +9,10 @@ import { createModel } from './model-kinds';
  * each model's defaults. Anchors on exactly these folds: Surprise BaselineOnly 0.9457, SVD 0.9380,
  * SVD++ 0.9218.
  */
-const DATA = path.resolve(__dirname, '../../..', '../shared/data');
-const ML = path.join(DATA, 'movielens-100k');
-const present = [1, 2, 3, 4, 5].every((f) => fs.existsSync(path.join(ML, `u${f}.base`)) && fs.existsSync(path.join(ML, `u${f}.test`)));
-if (!present) console.log(`ml100k-accuracy.spec: skipped, the MovieLens 100k folds are absent from ${ML}`);
-const describeData = present ? describe : describe.skip;
+const ML = sharedDataPath('movielens-100k');
+const FOLDS = [1, 2, 3, 4, 5].flatMap((f) => [`movielens-100k/u${f}.base`, `movielens-100k/u${f}.test`]);
 
-describeData('MovieLens 100k, folds u1..u5, defaults', () => {
+describeWithData('MovieLens 100k, folds u1..u5, defaults', FOLDS, () => {
   const folds: Array<{ train: RatingMatrix; test: RatingList }> = [];
   beforeAll(async () => {
     for (let f = 1; f <= 5; f++) folds.push(await fileSplit(path.join(ML, `u${f}.base`), path.join(ML, `u${f}.test`)));

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadDataset, RatingMatrix } from '@recsys/data';
+import { describeWithData, sharedDataPath, tempDir } from '@recsys/testing';
 import { BaselineModel } from './latent/baseline-model';
 import { baselineObjective } from './latent/objectives';
 import { SvdModel } from './latent/svd-model';
@@ -11,11 +11,7 @@ import { SvdModel } from './latent/svd-model';
  * bias model by L-BFGS with λ = 0.001, and the K = 2 latent-factor model by L-BFGS, which the
  * notebook (with a wrong gradient) left at training MSE 1.908, worse than the mean's 0.952544.
  */
-const DATA = path.resolve(__dirname, '../../..', '../shared/data');
-const RATINGS = path.join(DATA, 'netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
-const present = fs.existsSync(RATINGS);
-if (!present) console.log(`notebook.spec: skipped, ${RATINGS} is absent (shared data not mounted)`);
-const describeData = present ? describe : describe.skip;
+const RATINGS = sharedDataPath('netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
 
 function trainingMse(model: { predictMany: SvdModel['predictMany'] }, train: RatingMatrix): number {
   const list = train.toList();
@@ -25,20 +21,17 @@ function trainingMse(model: { predictMany: SvdModel['predictMany'] }, train: Rat
   return sse / list.length;
 }
 
-describeData('the notebook experiment on the first 1,000 Netflix ratings', () => {
+describeWithData('the notebook experiment on the first 1,000 Netflix ratings', ['netflix-kaggle-sample/Netflix_Dataset_Rating.csv'], () => {
   let train: RatingMatrix;
-  let dir: string;
+  const dir = tempDir('recsys-notebook-');
 
   beforeAll(async () => {
     const text = fs.readFileSync(RATINGS, 'latin1');
     const lines = text.split('\n', 1002); // header + 1,000 rows (+ the start of the next)
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recsys-notebook-'));
     const file = path.join(dir, 'first-1000.csv');
     fs.writeFileSync(file, lines.slice(0, 1001).join('\n') + '\n');
     train = (await loadDataset(file)).matrix;
   });
-
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('has the notebook figures: 1,000 ratings, mean 3.616, MSE of the mean 0.952544', () => {
     expect(train.nRatings).toBe(1000);

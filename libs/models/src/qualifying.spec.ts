@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildRatingMatrix, readQualifying, RatingListBuilder, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { tempDir } from '@recsys/testing';
 import { MeanModel } from './neighbourhood/mean-model';
 import { IdPairs, Prediction, Predictor, Recommendation } from './predictor';
 import { writeQualifyingPredictions } from './qualifying';
@@ -28,11 +28,7 @@ class FormulaPredictor implements Predictor {
 }
 
 describe('writeQualifyingPredictions', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qualifying-'));
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('qualifying-', { each: true });
 
   it("writes the mean model's μ on every line, movie blocks in qualifying.txt order", async () => {
     const qualifyingFile = path.join(dir, 'qualifying.txt');

@@ -1,6 +1,6 @@
 import { choleskyFactor, choleskySolve, RidgeSolver } from './cholesky';
 import { Xoshiro128 } from './prng';
-import { gaussianSolve, randomSpd } from '../test/linear-algebra';
+import { gaussianSolve, randomSpd } from '@recsys/testing';
 
 describe('choleskyFactor / choleskySolve', () => {
   it('factors a hand-computed 2×2 case and solves it', () => {

@@ -1,5 +1,5 @@
 import { ConjugateGradient, conjugateGradient } from './conjugate-gradient';
-import { randomSpdSystem } from '../test/linear-algebra';
+import { randomSpdSystem } from '@recsys/testing';
 
 function randomSpdOperator(n: number, seed: number) {
   const { A, b } = randomSpdSystem(n, seed);

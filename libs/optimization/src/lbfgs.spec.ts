@@ -1,7 +1,7 @@
 import { cubicMinimizer, lineSearchStrongWolfe, quadraticMinimizer } from './line-search';
 import { minimizeLbfgs, type LbfgsIteration } from './lbfgs';
 import type { Objective } from './objective';
-import { gaussianSolve, randomSpdSystem } from '../test/linear-algebra';
+import { gaussianSolve, randomSpdSystem } from '@recsys/testing';
 
 /** 2-D Rosenbrock f = 100(y − x²)² + (1 − x)², minimum 0 at (1, 1). */
 const rosenbrock2: Objective = (x, g) => {

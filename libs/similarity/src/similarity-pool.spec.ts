@@ -1,19 +1,13 @@
-import { buildRatingMatrix, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { longTailDensity, randomRatings } from '@recsys/testing';
 import { fitBaselinesAls } from './baselines';
 import { mostSimilar, Neighbour, SimilarityMetric, SIMILARITY_METRICS } from './similarity';
 import { SimilarityPool } from './similarity-pool';
 
 /** Random matrix with a long tail: popularity falls with the movie number, every 4th user rates a lot. */
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
-  const rng = new Random(seed);
-  const b = new RatingListBuilder(1024);
-  for (let u = 0; u < users; u++) {
-    for (let m = 0; m < movies; m++) {
-      const p = density * (1.5 - m / movies) * (u % 4 === 0 ? 2.5 : 0.5);
-      if (rng.next() < p) b.push(10 + u, 5 + 2 * m, 2 * (1 + rng.int(5)));
-    }
-  }
-  return buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+  const ratings = randomRatings({ seed, users, movies, density: longTailDensity(density, movies), userId: (u) => 10 + u, movieId: (m) => 5 + 2 * m });
+  return buildRatingMatrix(ratings, WHOLE_STARS_1_TO_5).matrix;
 }
 
 /** A matrix from [externalUser, externalMovie, stars] rows. */

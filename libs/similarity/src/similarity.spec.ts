@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { buildRatingMatrix, IdIndex, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, IdIndex, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { describeWithData, longTailDensity, randomRatings, sharedDataPath } from '@recsys/testing';
 import { Baselines, fitBaselinesAls } from './baselines';
 import { mostSimilar, SimilarityMetric, SimilarityScorer, similarity, SIMILARITY_METRICS } from './similarity';
 
@@ -15,16 +15,9 @@ function matrixOf(rows: Array<[number, number, number]>): RatingMatrix {
 
 /** Random sparse matrix with a long tail: some movies popular, some rated once. */
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
-  const rng = new Random(seed);
-  const rows: Array<[number, number, number]> = [];
-  for (let u = 0; u < users; u++) {
-    for (let m = 0; m < movies; m++) {
-      // Popularity falls with the movie number; every third user is a heavy rater.
-      const p = density * (1.5 - m / movies) * (u % 3 === 0 ? 2 : 0.6);
-      if (rng.next() < p) rows.push([100 + 7 * u, 10 + 3 * m, 1 + rng.int(5)]);
-    }
-  }
-  return matrixOf(rows);
+  // Popularity falls with the movie number; every third user is a heavy rater.
+  const longTail = longTailDensity(density, movies, { heavyEvery: 3, heavy: 2, light: 0.6 });
+  return buildRatingMatrix(randomRatings({ seed, users, movies, density: longTail, userId: (u) => 100 + 7 * u, movieId: (m) => 10 + 3 * m }), WHOLE_STARS_1_TO_5).matrix;
 }
 
 interface ReferenceNeighbour {
@@ -393,12 +386,9 @@ describe('against the plain reference implementation on random matrices', () => 
 });
 
 // ---- The notebook's own data ----
-const sharedData = path.resolve(__dirname, '../../..', '../shared/data');
-const netflixRatings = path.join(sharedData, 'netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
-const haveNetflix = fs.existsSync(netflixRatings);
-if (!haveNetflix) console.log(`SKIPPED the Netflix sample tests: ${netflixRatings} is absent`);
+const netflixRatings = sharedDataPath('netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
 
-(haveNetflix ? describe : describe.skip)('Netflix Kaggle sample (the notebook)', () => {
+describeWithData('Netflix Kaggle sample (the notebook)', ['netflix-kaggle-sample/Netflix_Dataset_Rating.csv'], () => {
   it('mostSimilar(movie 3, 5, jaccard) equals the notebook-style set implementation', () => {
     // Parse User_ID,Rating,Movie_ID with a small local reader (test only).
     const lines = fs.readFileSync(netflixRatings, 'utf8').split(/\r?\n/);

@@ -175,6 +175,8 @@ class ModelSimilarity {
   private baselinesWorker: Worker | null = null;
   /** Query counts of pools already closed. */
   private closedCounts = { inline: 0, workers: 0 };
+  /** Pools replaced or shut, still closing: their counts stay in stats() until they move to closedCounts. */
+  private closingPools = new Set<SimilarityPool>();
 
   constructor(
     serving: ServingModel,
@@ -207,7 +209,7 @@ class ModelSimilarity {
   stats(): SimilarMoviesStats {
     let inlineQueries = this.closedCounts.inline;
     let workerQueries = this.closedCounts.workers;
-    for (const pool of [this.plain, this.withBaselines]) {
+    for (const pool of [this.plain, this.withBaselines, ...this.closingPools]) {
       if (!pool) continue;
       inlineQueries += pool.stats.inline;
       workerQueries += pool.stats.workers;
@@ -293,9 +295,14 @@ class ModelSimilarity {
   }
 
   private async closePool(pool: SimilarityPool): Promise<void> {
-    await pool.close();
-    this.closedCounts.inline += pool.stats.inline;
-    this.closedCounts.workers += pool.stats.workers;
+    this.closingPools.add(pool);
+    try {
+      await pool.close();
+    } finally {
+      this.closingPools.delete(pool);
+      this.closedCounts.inline += pool.stats.inline;
+      this.closedCounts.workers += pool.stats.workers;
+    }
     const record = poolRecords.get(pool);
     if (record) record.closed = true;
     this.settings.logger.info({ model: this.modelId, withBaselines: record?.withBaselines }, 'similarity pool closed');

@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '@recsys/testing';
 import { ByteProgress, ChunkReader, daysFromCivil, parseDecimal, parseId, parseIsoDate } from './byte-reader';
 
-const dir = mkdtempSync(join(tmpdir(), 'recsys-byte-reader-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('recsys-byte-reader-');
 
 /** Lines as the reader hands them over, split by hand from the chunks. */
 async function linesOf(bytes: Buffer | string, chunkBytes: number): Promise<string[]> {

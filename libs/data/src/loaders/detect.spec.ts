@@ -1,12 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '@recsys/testing';
 import { DataFormatError } from '../errors';
 import { writeSnapshot } from '../snapshot';
 import { DATA_FORMATS, detectFormat, loadDataset } from './index';
 
-const tmp = mkdtempSync(join(tmpdir(), 'recsys-detect-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('recsys-detect-');
 
 function put(path: string, content: string | Buffer = ''): string {
   const full = join(tmp, path);

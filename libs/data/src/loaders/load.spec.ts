@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '@recsys/testing';
 import { DataFormatError } from '../errors';
 import { RatingListBuilder } from '../rating-matrix';
 import { LoadContext } from './context';
@@ -9,8 +9,7 @@ import { planMovieLensDat } from './movielens';
 import { planNetflixKaggle } from './netflix-kaggle';
 import { readRatingRows } from './rating-rows';
 
-const tmp = mkdtempSync(join(tmpdir(), 'recsys-load-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('recsys-load-');
 
 let seq = 0;
 /** A Kaggle ratings file (header `User_ID,Rating,Movie_ID` unless the text has its own) in a fresh folder. */

@@ -1,13 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeWithData, sharedDataPath, tempDir } from '@recsys/testing';
 import { RatingMatrix } from '../rating-matrix';
 import { HALF_STARS_05_TO_5, WHOLE_STARS_1_TO_5 } from '../rating-scale';
 import { detectFormat, fileSplit, loadDataset, loadRatingsFile, readMovieLensTitles } from './index';
 import { ML100K_GENRES } from './movielens';
 
-const tmp = mkdtempSync(join(tmpdir(), 'recsys-movielens-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('recsys-movielens-');
 
 function folder(name: string, files: Record<string, string | Buffer>): string {
   const d = join(tmp, name);
@@ -159,11 +158,9 @@ describe('MovieLens 20M / 25M / latest (.csv)', () => {
   });
 });
 
-const shared = resolve(__dirname, '../../../..', '../shared/data', 'movielens-100k');
-const haveShared = existsSync(join(shared, 'u.data'));
-if (!haveShared) console.warn(`movielens-100k not found at ${shared}: skipping the tests on the real MovieLens 100k`);
+const shared = sharedDataPath('movielens-100k');
 
-(haveShared ? describe : describe.skip)('the shared MovieLens 100k', () => {
+describeWithData('the shared MovieLens 100k', ['movielens-100k/u.data', 'movielens-100k/u.item'], () => {
   it('loads 100,000 ratings of 943 users and 1,682 movies, with genres and years', async () => {
     const { matrix, catalog, report } = await loadDataset(shared);
     expect([matrix.nRatings, matrix.nUsers, matrix.nMovies]).toEqual([100000, 943, 1682]);

@@ -1,11 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeWithData, sharedDataPath, tempDir } from '@recsys/testing';
 import { WHOLE_STARS_1_TO_5 } from '../rating-scale';
 import { loadDataset, readNetflixKaggleTitles } from './index';
 
-const tmp = mkdtempSync(join(tmpdir(), 'recsys-kaggle-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('recsys-kaggle-');
 
 function folder(name: string, files: Record<string, string | Buffer>): string {
   const d = join(tmp, name);
@@ -94,11 +93,9 @@ describe('Netflix Kaggle CSV', () => {
   });
 });
 
-const shared = resolve(__dirname, '../../../..', '../shared/data', 'netflix-kaggle-sample');
-const haveShared = existsSync(join(shared, 'Netflix_Dataset_Rating.csv'));
-if (!haveShared) console.warn(`netflix-kaggle-sample not found at ${shared}: skipping the tests on the real Kaggle sample`);
+const shared = sharedDataPath('netflix-kaggle-sample');
 
-(haveShared ? describe : describe.skip)('the shared Netflix Kaggle sample', () => {
+describeWithData('the shared Netflix Kaggle sample', ['netflix-kaggle-sample/Netflix_Dataset_Rating.csv', 'netflix-kaggle-sample/Netflix_Dataset_Movie.csv'], () => {
   it('loads 99,999 ratings of 74,260 users and 8 movies, with all 17,770 titles', async () => {
     const { matrix, catalog, report } = await loadDataset(shared);
     expect(report.format).toBe('netflix-kaggle');

@@ -1,11 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '@recsys/testing';
 import { RatingMatrix } from '../rating-matrix';
 import { detectFormat, loadDataset, loadRatingsFile, readNetflixPrizeTitles, readProbe, readQualifying } from './index';
 
-const tmp = mkdtempSync(join(tmpdir(), 'recsys-prize-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('recsys-prize-');
 
 function folder(name: string, files: Record<string, string | Buffer>): string {
   const d = join(tmp, name);

@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '@recsys/testing';
 import { DataFormatError } from '../errors';
 import { buildRatingMatrix, RatingList } from '../rating-matrix';
 import { ChunkReader, lineAlignedCuts } from './byte-reader';
@@ -9,8 +9,7 @@ import { loadDataset, loadRatingsFile } from './index';
 import { readPlanRatings } from './load';
 import { planNetflixKaggle } from './netflix-kaggle';
 
-const tmp = mkdtempSync(join(tmpdir(), 'recsys-parallel-rows-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('recsys-parallel-rows-');
 
 let seq = 0;
 function folder(): string {

@@ -1,6 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempDir } from '@recsys/testing';
 import { loadDataset, readProbe, readQualifying } from '../loaders';
 import { LoadedDataset } from '../dataset';
 import { generateSynthetic, SyntheticData } from './generate';
@@ -35,11 +34,7 @@ describe('synthetic data round trip through the loaders', () => {
   // Generating and writing thousands of files: allow for a busy machine.
   jest.setTimeout(60_000);
   const data = generateSynthetic({ ratings: 5000, seed: 21 });
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'recsys-roundtrip-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('recsys-roundtrip-', { each: true });
 
   it('has titles with commas, quotes and latin1 letters to exercise', () => {
     const titles = data.catalog.list().map((m) => m.title);

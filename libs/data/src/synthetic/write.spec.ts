@@ -1,6 +1,6 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '@recsys/testing';
 import { MovieCatalog } from '../catalog';
 import { RatingList } from '../rating-matrix';
 import { generateSynthetic } from './generate';
@@ -30,11 +30,7 @@ function tiny(ratings: number[] = [8, 10, 2, 6]): { list: RatingList; catalog: M
 describe('synthetic writers', () => {
   // Generating and writing thousands of files: allow for a busy machine.
   jest.setTimeout(60_000);
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'recsys-write-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('recsys-write-', { each: true });
 
   const text = (...parts: string[]): string => readFileSync(join(dir, ...parts), 'utf8');
 

@@ -1,22 +1,16 @@
-import { buildRatingMatrix, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, Random, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { randomRatings, SeededRandom } from '@recsys/testing';
 import { foldInFactors } from './fold-in';
 import { SvdModel } from './svd-model';
 import { SvdppModel } from './svdpp-model';
 
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
   // Ratings with structure (user and movie effects plus noise), so that a model can learn them.
-  const random = new Random(seed);
+  const random = new SeededRandom(seed);
   const userEffect = Array.from({ length: users + 1 }, () => random.normal() * 0.7);
   const movieEffect = Array.from({ length: movies + 1 }, () => random.normal() * 0.7);
-  const b = new RatingListBuilder(64);
-  for (let u = 1; u <= users; u++) {
-    for (let m = 1; m <= movies; m++) {
-      if (random.next() >= density) continue;
-      const r = Math.min(5, Math.max(1, Math.round(3.5 + userEffect[u] + movieEffect[m] + 0.5 * random.normal())));
-      b.push(u, m, 2 * r);
-    }
-  }
-  return buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+  const stars = (u: number, m: number) => Math.min(5, Math.max(1, Math.round(3.5 + userEffect[u + 1] + movieEffect[m + 1] + 0.5 * random.normal())));
+  return buildRatingMatrix(randomRatings({ random, users, movies, density, stars }), WHOLE_STARS_1_TO_5).matrix;
 }
 
 /** Solves the (k+1)×(k+1) system M·x = c by Gaussian elimination with partial pivoting (independent of Cholesky). */

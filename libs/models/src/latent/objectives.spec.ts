@@ -1,12 +1,10 @@
-import { buildRatingMatrix, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, Random, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { checkGradient } from '@recsys/optimization';
+import { randomRatings } from '@recsys/testing';
 import { baselineObjective, svdLayout, svdObjective } from './objectives';
 
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
-  const random = new Random(seed);
-  const b = new RatingListBuilder(64);
-  for (let u = 1; u <= users; u++) for (let m = 1; m <= movies; m++) if (random.next() < density) b.push(u * 3, m * 7, 2 * (1 + random.int(5)));
-  return buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+  return buildRatingMatrix(randomRatings({ seed, users, movies, density, userId: (u) => (u + 1) * 3, movieId: (m) => (m + 1) * 7 }), WHOLE_STARS_1_TO_5).matrix;
 }
 
 function randomPoint(n: number, seed: number, scale = 0.5): Float64Array {

@@ -1,11 +1,9 @@
-import { buildRatingMatrix, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, Random, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { randomRatings } from '@recsys/testing';
 import { SvdppModel, svdppEpoch } from './svdpp-model';
 
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
-  const random = new Random(seed);
-  const b = new RatingListBuilder(64);
-  for (let u = 1; u <= users; u++) for (let m = 1; m <= movies; m++) if (random.next() < density) b.push(u, m, 2 * (1 + random.int(5)));
-  return buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+  return buildRatingMatrix(randomRatings({ seed, users, movies, density }), WHOLE_STARS_1_TO_5).matrix;
 }
 
 /** The documented SVD++ epoch written plainly over arrays of numbers and per-user rating lists. */

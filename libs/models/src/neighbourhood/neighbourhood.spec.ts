@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildRatingMatrix, fileSplit, loadDataset, RatingListBuilder, RatingMatrix, Random, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { JaccardCfModel } from './jaccard-cf';
@@ -7,14 +6,12 @@ import { KnnBaselineModel } from './knn-baseline';
 import { MeanModel } from './mean-model';
 import { loadModel, loadModelArtifact, saveModel } from '../model-kinds';
 import { buildNeighbourIndex } from '@recsys/similarity';
+import { describeWithData, sharedDataPath, tempDir } from '@recsys/testing';
 
-const DATA = path.resolve(__dirname, '../../../..', '../shared/data');
-const NETFLIX = path.join(DATA, 'netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
-const ML = path.join(DATA, 'movielens-100k');
-const haveNetflix = fs.existsSync(NETFLIX);
-const haveMl = [1, 2, 3, 4, 5].every((f) => fs.existsSync(path.join(ML, `u${f}.base`)) && fs.existsSync(path.join(ML, `u${f}.test`)));
-if (!haveNetflix) console.log(`neighbourhood.spec: Netflix sample tests skipped, ${NETFLIX} is absent`);
-if (!haveMl) console.log(`neighbourhood.spec: MovieLens 100k tests skipped, the folds are absent from ${ML}`);
+const NETFLIX = sharedDataPath('netflix-kaggle-sample', 'Netflix_Dataset_Rating.csv');
+const ML = sharedDataPath('movielens-100k');
+const ML_FOLDS = [1, 2, 3, 4, 5].flatMap((f) => [`movielens-100k/u${f}.base`, `movielens-100k/u${f}.test`]);
+const tmp = tempDir('recsys-neighbourhood-');
 
 type Row = [user: number, movie: number, rating: number];
 
@@ -114,7 +111,7 @@ describe('jaccard-cf', () => {
     }
   });
 
-  (haveNetflix ? describe : describe.skip)('on the notebook’s Netflix sample', () => {
+  describeWithData('on the notebook’s Netflix sample', ['netflix-kaggle-sample/Netflix_Dataset_Rating.csv'], () => {
     let rows: Row[] = [];
     beforeAll(() => {
       const lines = fs.readFileSync(NETFLIX, 'utf8').trim().split('\n').slice(1);
@@ -126,8 +123,7 @@ describe('jaccard-cf', () => {
 
     it('reproduces the notebook on its first 1,000 ratings: MSE 0.952544, as the mean', async () => {
       const first = rows.slice(0, 1000);
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jcf-'));
-      const file = path.join(dir, 'Netflix_Dataset_Rating.csv');
+      const file = path.join(tmp, 'Netflix_Dataset_Rating.csv');
       fs.writeFileSync(file, 'User_ID,Rating,Movie_ID\n' + first.map(([u, m, r]) => `${u},${r},${m}`).join('\n') + '\n');
       const { matrix } = await loadDataset(file);
       const model = await new JaccardCfModel().fit(matrix);
@@ -277,7 +273,7 @@ describe('knn-baseline', () => {
   it('saves and loads (baselines, similarities, training matrix) with the same predictions', async () => {
     const rows = randomRows(5);
     const model = await new KnnBaselineModel().fit(matrixOf(rows));
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'knn-')), 'knn.model');
+    const file = path.join(tmp, 'knn.model');
     saveModel(file, model);
     const loaded = await loadModel(file);
     expect(loaded.kind).toBe('knn-baseline');
@@ -289,7 +285,7 @@ describe('knn-baseline', () => {
     const matrix = matrixOf(randomRows(8));
     const model = await new JaccardCfModel().fit(matrix);
     const index = await buildNeighbourIndex(matrix, { metric: 'jaccard', k: 5, threads: 1 });
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nbr-')), 'with-index.model');
+    const file = path.join(tmp, 'with-index.model');
     saveModel(file, model, { neighbourIndex: index });
     const loaded = await loadModelArtifact(file);
     expect(loaded.neighbourIndex).not.toBeNull();
@@ -300,14 +296,14 @@ describe('knn-baseline', () => {
   it('jaccard-cf saves and loads too', async () => {
     const rows = randomRows(6);
     const model = await new JaccardCfModel().fit(matrixOf(rows));
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'jcf-')), 'jcf.model');
+    const file = path.join(tmp, 'jcf.model');
     saveModel(file, model);
     const loaded = await loadModel(file);
     expect(loaded.predict(4, 7)).toEqual(model.predict(4, 7));
   });
 });
 
-(haveMl ? describe : describe.skip)('MovieLens 100k canonical folds u1..u5', () => {
+describeWithData('MovieLens 100k canonical folds u1..u5', ML_FOLDS, () => {
   it('knn-baseline mean RMSE ≤ 0.935, with jaccard-cf and mean beside it', async () => {
     const rmse: Record<string, number[]> = { 'knn-baseline': [], 'jaccard-cf': [], mean: [] };
     for (let f = 1; f <= 5; f++) {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildRatingMatrix, fileSplit, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, fileSplit, Random, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { describeWithData, randomRatings, sharedDataPath } from '@recsys/testing';
 import { alsChunks, AlsRowKernel, AlsRowSolver, AlsViews, plainAlsPasses } from './passes';
 import { alsLayout, createAlsTrainer } from './trainer';
 import { ALS_WASM_PATH } from './wasm';
@@ -9,10 +10,7 @@ import { initialFactors } from '../sgd/plain-trainer';
 import { SvdModel } from '../svd-model';
 
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
-  const random = new Random(seed);
-  const b = new RatingListBuilder(64);
-  for (let u = 1; u <= users; u++) for (let m = 1; m <= movies; m++) if (random.next() < density) b.push(u, m, 2 * (1 + random.int(5)));
-  return buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+  return buildRatingMatrix(randomRatings({ seed, users, movies, density }), WHOLE_STARS_1_TO_5).matrix;
 }
 
 /** Plain typed-array views of a matrix with factor rows of kp floats (no trainer involved). */
@@ -275,11 +273,9 @@ describe('createAlsTrainer', () => {
   }, 30_000);
 });
 
-const ML = path.resolve(__dirname, '../../../../..', '../shared/data', 'movielens-100k');
-const mlPresent = fs.existsSync(path.join(ML, 'u1.base')) && fs.existsSync(path.join(ML, 'u1.test'));
-if (!mlPresent) console.log(`als.spec: the MovieLens 100k case skipped, ${ML}/u1.base or u1.test is absent`);
+const ML = sharedDataPath('movielens-100k');
 
-(mlPresent ? describe : describe.skip)('MovieLens 100k u1, 32 factors', () => {
+describeWithData('MovieLens 100k u1, 32 factors', ['movielens-100k/u1.base', 'movielens-100k/u1.test'], () => {
   it('ALS-CG (3 steps) tests as accurately as exact ALS', async () => {
     const { train, test } = await fileSplit(path.join(ML, 'u1.base'), path.join(ML, 'u1.test'));
     const rmse = async (solver: AlsRowSolver): Promise<number> => {

@@ -1,9 +1,9 @@
-// Reference linear algebra for the optimization specs: seeded random SPD systems and a plain
-// Gaussian elimination to check the solvers against.
-import { Xoshiro128 } from '../src/prng';
+// Reference linear algebra for specs: seeded random SPD systems and a plain Gaussian elimination
+// to check the solvers (Cholesky, conjugate gradient, L-BFGS on quadratics) against.
+import { SeededRandom, UniformSource } from './random';
 
-/** Random SPD MᵀM + I (k×k row-major), M uniform in [-1, 1). */
-export function randomSpd(k: number, random: Xoshiro128): Float64Array {
+/** Random SPD MᵀM + I (k×k row-major), M uniform in [-1, 1), drawn from `random`. */
+export function randomSpd(k: number, random: UniformSource): Float64Array {
   const M = new Float64Array(k * k);
   for (let i = 0; i < M.length; i++) M[i] = 2 * random.next() - 1;
   const A = new Float64Array(k * k);
@@ -19,14 +19,14 @@ export function randomSpd(k: number, random: Xoshiro128): Float64Array {
 
 /** Random SPD A = MᵀM + I (n×n row-major) and b uniform in [-2, 2), from a seeded generator. */
 export function randomSpdSystem(n: number, seed: number): { A: Float64Array; b: Float64Array } {
-  const random = new Xoshiro128(seed);
+  const random = new SeededRandom(seed);
   const A = randomSpd(n, random);
   const b = new Float64Array(n);
   for (let i = 0; i < n; i++) b[i] = 4 * random.next() - 2;
   return { A, b };
 }
 
-/** Plain Gaussian elimination with partial pivoting (the reference solver). */
+/** Plain Gaussian elimination with partial pivoting (the reference solver of A·x = b, A n×n row-major). */
 export function gaussianSolve(A: Float64Array, b: Float64Array, n: number): Float64Array {
   const m = Float64Array.from(A);
   const x = Float64Array.from(b);

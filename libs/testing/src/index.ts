@@ -1,0 +1,11 @@
+// Test support for the specs of every lib and app (import it only from *.spec.ts files and test
+// helpers; production code never does). It depends on nothing but node and jest's globals.
+export { SeededRandom } from './random';
+export type { UniformSource } from './random';
+export { longTailDensity, randomRatingDraws, randomRatings } from './ratings';
+export type { RandomRatingDrawsOptions, RandomRatingSource, RandomRatingsOptions, RatingTriplets } from './ratings';
+export { gaussianSolve, randomSpd, randomSpdSystem } from './linear-algebra';
+export { tempDir, withTempDir } from './temp-dir';
+export type { TempDirOptions } from './temp-dir';
+export { describeWithData, planDataBlock, SHARED_DATA_DIR, sharedDataPath } from './shared-data';
+export type { DataBlockPlan } from './shared-data';

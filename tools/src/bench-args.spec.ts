@@ -1,0 +1,120 @@
+import { BenchUsageError, helpText, intListValue, intValue, numberValue, parseBench } from '../bench/bench-args';
+import * as apiBench from '../bench/api-bench';
+import * as dataBench from '../bench/data-bench';
+import * as similarityBench from '../bench/similarity-bench';
+import * as svdBench from '../bench/svd-bench';
+
+const benches = [apiBench, dataBench, similarityBench, svdBench];
+
+function args<A>(bench: { CLI: Parameters<typeof parseBench>[0]; argsFrom: (v: never) => A }, ...argv: string[]): A {
+  const parsed = parseBench(bench.CLI, bench.argsFrom as (v: unknown) => A, argv);
+  if (parsed.help) throw new Error('unexpected --help');
+  return parsed.args;
+}
+
+function usageError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof BenchUsageError) return e.message;
+    throw e;
+  }
+  throw new Error('expected a BenchUsageError');
+}
+
+describe('benchmark options (util.parseArgs, strict)', () => {
+  it.each(benches.map((b) => [b.CLI.name, b] as const))('%s: --help and -h print every option with its default', (_name, bench) => {
+    for (const flag of ['--help', '-h']) {
+      const parsed = parseBench(bench.CLI, bench.argsFrom as (v: unknown) => unknown, [flag]);
+      expect(parsed).toEqual({ help: true, text: helpText(bench.CLI) });
+    }
+    const text = helpText(bench.CLI);
+    expect(text.startsWith(`usage: node tools/dist/bench/${bench.CLI.name}.js [options]\n`)).toBe(true);
+    for (const [name, option] of Object.entries(bench.CLI.options) as Array<[string, { default?: string }]>) {
+      const line = text.split('\n').find((l) => new RegExp(`^  --${name}( |$)`).test(l));
+      expect(line).toBeDefined();
+      if (option.default !== undefined) expect(line).toContain(`(default ${option.default})`);
+    }
+    expect(text).toContain('-h, --help');
+  });
+
+  it.each(benches.map((b) => [b.CLI.name, b] as const))('%s: an unknown flag, a missing value or a stray argument is an error', (_name, bench) => {
+    const run = (...argv: string[]) => usageError(() => parseBench(bench.CLI, bench.argsFrom as (v: unknown) => unknown, argv));
+    expect(run('--bogus')).toContain("Unknown option '--bogus'");
+    expect(run('stray')).toContain("Unexpected argument 'stray'");
+    const firstString = Object.entries(bench.CLI.options).find(([, o]) => o.type === 'string')![0];
+    expect(run(`--${firstString}`)).toContain(`--${firstString}`);
+  });
+
+  it('data-bench: the defaults and values of before', () => {
+    expect(args(dataBench)).toEqual({ ratings: 10_000_000, keep: false });
+    expect(args(dataBench, '--ratings', '1000000', '--keep')).toEqual({ ratings: 1_000_000, keep: true });
+    expect(usageError(() => args(dataBench, '--ratings', '5'))).toBe('--ratings must be an integer ≥ 1000, got "5"');
+  });
+
+  it('similarity-bench: the defaults of before, lists and metric names checked', () => {
+    expect(args(similarityBench)).toEqual({
+      ratings: 10_000_000,
+      seed: 42,
+      queries: 100,
+      k: 10,
+      indexK: 50,
+      threads: [1, 2],
+      indexMetrics: ['jaccard', 'pearson-baseline'],
+      index: true,
+      repeats: 20,
+      pool: true,
+    });
+    expect(args(similarityBench, '--ratings', '100_000_000', '--no-index', '--no-pool', '--threads', '2', '--index-metrics', 'cosine')).toMatchObject({
+      ratings: 100_000_000,
+      index: false,
+      pool: false,
+      threads: [2],
+      indexMetrics: ['cosine'],
+    });
+    expect(usageError(() => args(similarityBench, '--index-metrics', 'jaccard,foo'))).toBe('--index-metrics: unknown value "foo" (one of jaccard, cosine, pearson, pearson-baseline)');
+    expect(usageError(() => args(similarityBench, '--threads', '0,2'))).toBe('--threads takes integers ≥ 1 separated by commas, got "0,2"');
+  });
+
+  it('svd-bench: the defaults of before; the bias rates follow --lr / --reg unless given', () => {
+    expect(args(svdBench)).toEqual({
+      ratings: 10_000_000,
+      users: 200_000,
+      movies: 17_770,
+      seed: 42,
+      factors: 100,
+      epochs: 20,
+      threads: [1, 2],
+      lr: 0.01,
+      reg: 0.05,
+      lrBias: undefined,
+      regBias: undefined,
+      alsIterations: 3,
+      alsFactors: 100,
+      alsThreads: [1, 2],
+      als: true,
+      sgd: true,
+      dir: undefined,
+      keepFiles: false,
+    });
+    expect(args(svdBench, '--lr-bias', '0.02', '--no-als', '--dir', '/x', '--keep-files')).toMatchObject({ lrBias: 0.02, als: false, dir: '/x', keepFiles: true });
+    expect(usageError(() => args(svdBench, '--lr', 'fast'))).toBe('--lr must be a number, got "fast"');
+  });
+
+  it('api-bench: the defaults of before; the retrain-load scenario has the spec\'s 8 connections for 4 s', () => {
+    expect(args(apiBench)).toEqual({ scenario: 'throughput', check: false, connections: 10, duration: 10, warmup: 3, rounds: 2, pairs: 1000, variables: false, data: undefined, format: undefined, cpuProf: undefined });
+    expect(args(apiBench, '--scenario', 'retrain-load', '--check')).toMatchObject({ scenario: 'retrain-load', check: true, connections: 8, duration: 4 });
+    expect(args(apiBench, '--scenario', 'retrain-load', '--connections', '3')).toMatchObject({ connections: 3, duration: 4 });
+    expect(usageError(() => args(apiBench, '--connections', '0'))).toBe('--connections must be an integer ≥ 1, got "0"');
+    expect(usageError(() => args(apiBench, '--scenario', 'soak'))).toBe('--scenario must be one of throughput, similar-burst, retrain-load, got "soak"');
+  });
+
+  it('value helpers', () => {
+    expect(intValue('n', '1_000')).toBe(1000);
+    expect(() => intValue('n', '')).toThrow(BenchUsageError);
+    expect(() => intValue('n', '1.5')).toThrow('--n must be an integer ≥ 0, got "1.5"');
+    expect(numberValue('x', '1e-3')).toBe(0.001);
+    expect(intListValue('t', '1, 2')).toEqual([1, 2]);
+    expect(() => intListValue('t', '1,,2')).toThrow(BenchUsageError);
+  });
+});
