@@ -1,14 +1,13 @@
 import * as fs from 'node:fs';
 import { RatingMatrix } from '@recsys/data';
-import { minimizeLbfgs, LbfgsStopReason } from '@recsys/optimization';
 import { createAlsTrainer } from './als/trainer';
 import { ModelArtifact } from '../artifact';
-import { BiasedRidge } from './fold-in';
-import { createSgdTrainer, SGD_WASM_PATH } from './sgd';
-import { LatentFitOptions, LatentModel, runEpochs } from './latent-model';
-import type { TrainingProgress } from '../predictor';
-import { svdLayout, svdObjective } from './objectives';
-import { initialFactors, PlainSgdTrainer, SgdEpochTrainer } from './sgd/plain-trainer';
+import { createSgdTrainer } from './sgd/trainer';
+import { SGD_WASM_PATH } from './sgd/kernel';
+import type { FactorTrainer } from './factor-trainer';
+import { LbfgsOutcome, LbfgsTrainer } from './lbfgs-trainer';
+import { LatentFitOptions, LatentModel } from './latent-model';
+import { PlainSgdTrainer } from './sgd/plain-trainer';
 
 export type SvdSolver = 'sgd' | 'als' | 'lbfgs';
 
@@ -81,41 +80,6 @@ function checkCommon(kind: string, p: SvdParams): void {
   if (p.solver === 'als' && !(p.reg > 0 && p.regBias > 0)) throw new RangeError(`${kind}: the als solver needs reg > 0 and regBias > 0, got ${p.reg} and ${p.regBias}`);
 }
 
-/** A factory for the SGD trainer (the WebAssembly kernel's `createSgdTrainer`, or the plain one). */
-export type SgdTrainerFactory = (train: RatingMatrix, params: SvdParams) => Promise<SgdEpochTrainer>;
-
-/**
- * The default: the AssemblyScript SIMD kernel (`createSgdTrainer`, threads over shared memory),
- * or its TypeScript reference with identical arithmetic when the project's build has not produced
- * the .wasm file; with 0 factors (biases only) the plain trainer here.
- */
-const defaultSgdTrainerFactory: SgdTrainerFactory = async (train, p) => {
-  if (p.factors === 0) return new PlainSgdTrainer(train, { factors: 0, seed: p.seed, initStd: p.initStd });
-  return createSgdTrainer(train, { factors: p.factors, seed: p.seed, initStd: p.initStd, threads: p.threads, useWasm: fs.existsSync(SGD_WASM_PATH) });
-};
-
-let sgdTrainerFactory: SgdTrainerFactory = defaultSgdTrainerFactory;
-
-/** Replaces the trainer SvdModel's sgd solver uses (null restores the default: the WASM kernel). */
-export function setSvdSgdTrainerFactory(factory: SgdTrainerFactory | null): void {
-  sgdTrainerFactory = factory ?? defaultSgdTrainerFactory;
-}
-
-/** Biases and factors as a trainer hands them over (copies). */
-interface FactorState {
-  userBias: ArrayLike<number>;
-  movieBias: ArrayLike<number>;
-  userFactors: Float32Array;
-  movieFactors: Float32Array;
-}
-
-/** One step (epoch or iteration) at a time, returning the training RMSE. */
-interface IterativeTrainer {
-  step(): Promise<number>;
-  state(): FactorState;
-  dispose(): Promise<void>;
-}
-
 /**
  * `svd`: biased matrix factorisation (Funk SVD, Koren's "SVD" in Surprise),
  *
@@ -148,7 +112,7 @@ export class SvdModel extends LatentModel {
   readonly kind: string = 'svd';
   readonly params: Readonly<SvdParams>;
   /** How the last L-BFGS fit stopped (lbfgs solver only). */
-  lbfgsResult: { reason: LbfgsStopReason; iterations: number; evaluations: number; objective: number } | null = null;
+  lbfgsResult: LbfgsOutcome | null = null;
 
   constructor(params: Partial<SvdParams> = {}) {
     super();
@@ -161,131 +125,9 @@ export class SvdModel extends LatentModel {
 
   protected async fitModel(train: RatingMatrix, options: LatentFitOptions): Promise<void> {
     const p = this.params;
-    this.k = p.factors;
-    if (p.solver === 'sgd') await this.fitSgd(train, options);
-    else if (p.solver === 'als') await this.fitAls(train, options);
-    else await this.fitLbfgs(train, options);
-  }
-
-  private adopt(state: FactorState): void {
-    this.userBias = Float64Array.from(state.userBias);
-    this.movieBias = Float64Array.from(state.movieBias);
-    this.userFactors = state.userFactors;
-    this.movieFactors = state.movieFactors;
-  }
-
-  private async fitSgd(train: RatingMatrix, options: LatentFitOptions): Promise<void> {
-    const p = this.params;
-    const trainer = await sgdTrainerFactory(train, p);
-    const hyper = { lr: p.lr, reg: p.reg, lrBias: p.lrBias, regBias: p.regBias };
-    await this.fitIteratively(
-      { step: async () => (await trainer.epoch(hyper)).trainRmse, state: () => trainer.state(), dispose: () => trainer.dispose() },
-      options,
-    );
-  }
-
-  private async fitAls(train: RatingMatrix, options: LatentFitOptions): Promise<void> {
-    const p = this.params;
-    // The initial factors (initialFactors' values) are drawn in the trainer's memory: a separate
-    // copy would stay resident until a collection, which the fit itself rarely triggers.
-    const randomFactors = { seed: p.seed, std: p.initStd, mean: 0 };
-    const trainer = await createAlsTrainer(train, { factors: p.factors, reg: p.reg, regBias: p.regBias, threads: p.threads, randomFactors });
-    await this.fitIteratively({ step: () => trainer.iteration(), state: () => trainer.state(), dispose: () => trainer.dispose() }, options);
-  }
-
-  /**
-   * The epochs of an iterative trainer (SGD or ALS) with progress, validation and early stopping.
-   * The model's arrays are filled only when needed (after each epoch with a validation set, else
-   * once at the end): a copy of the factors taken before training would sit beside the trainer's
-   * own for the whole fit (4·k bytes per user and movie of peak memory).
-   */
-  private async fitIteratively(trainer: IterativeTrainer, options: LatentFitOptions): Promise<void> {
-    let best: FactorState | null = null;
-    try {
-      const run = await runEpochs(
-        this,
-        this.params.epochs,
-        options,
-        async () => {
-          const rmse = await trainer.step();
-          if (options.validation) this.adopt(trainer.state());
-          return rmse;
-        },
-        () => this.listRmse(options.validation!),
-        () => (best = trainer.state()),
-        () => this.adopt(best!),
-      );
-      this.history = run.history;
-      if (!run.restoredBest) this.adopt(trainer.state());
-    } finally {
-      await trainer.dispose();
-    }
-  }
-
-  private async fitLbfgs(train: RatingMatrix, options: LatentFitOptions): Promise<void> {
-    const p = this.params;
-    const k = p.factors;
-    const layout = svdLayout(train.nUsers, train.nMovies, k);
-    const { P, Q } = initialFactors(train.nUsers, train.nMovies, k, p.seed, p.initStd, 0);
-    const x0 = new Float64Array(layout.length);
-    x0[0] = this.globalMean;
-    x0.set(P, layout.userFactors);
-    x0.set(Q, layout.movieFactors);
-    const stats = { mse: NaN };
-    const objective = svdObjective(train, k, p.reg, p.regBias, stats);
-    // The strong-Wolfe line search ends on its last evaluation, so the last evaluated point is
-    // the accepted one: its MSE is the iteration's training error, and (with a validation set)
-    // a copy of it serves validation and early stopping.
-    const validation = options.validation;
-    const last = validation ? new Float64Array(layout.length) : null;
-    const recorded = (x: Float64Array, grad: Float64Array) => {
-      const f = objective(x, grad);
-      if (last) last.set(x);
-      return f;
-    };
-    const patience = options.earlyStopping?.patience;
-    if (patience !== undefined && !validation) throw new RangeError('svd: earlyStopping needs a validation set');
-    const history: typeof this.history = [];
-    let bestValidation = Infinity;
-    let bestIteration = 0;
-    let bestX: Float64Array | null = null;
-    let started = performance.now();
-    const result = minimizeLbfgs(recorded, x0, {
-      maxIterations: p.epochs,
-      onIteration: (it) => {
-        const progress: TrainingProgress = { epoch: it.iteration, epochs: p.epochs, trainRmse: Math.sqrt(stats.mse), seconds: 0 };
-        if (validation && last) {
-          this.unpack(last, layout, train, k);
-          progress.validationRmse = this.listRmse(validation);
-        }
-        progress.seconds = (performance.now() - started) / 1000;
-        history.push(progress);
-        options.onProgress?.(progress);
-        started = performance.now();
-        if (patience !== undefined && last) {
-          if (progress.validationRmse! < bestValidation) {
-            bestValidation = progress.validationRmse!;
-            bestIteration = it.iteration;
-            bestX = Float64Array.from(last);
-          } else if (it.iteration - bestIteration >= patience) {
-            return false;
-          }
-        }
-        return true;
-      },
-    });
-    this.history = history;
-    this.lbfgsResult = { reason: result.reason, iterations: result.iterations, evaluations: result.evaluations, objective: result.f };
-    this.unpack(bestX ?? result.x, layout, train, k);
-  }
-
-  /** Copies an L-BFGS parameter vector into the model (α becomes the model's μ). */
-  private unpack(x: Float64Array, layout: ReturnType<typeof svdLayout>, train: RatingMatrix, k: number): void {
-    this.globalMean = x[0];
-    this.userBias = x.slice(layout.userBias, layout.userBias + train.nUsers);
-    this.movieBias = x.slice(layout.movieBias, layout.movieBias + train.nMovies);
-    this.userFactors = Float32Array.from(x.subarray(layout.userFactors, layout.userFactors + train.nUsers * k));
-    this.movieFactors = Float32Array.from(x.subarray(layout.movieFactors, layout.movieFactors + train.nMovies * k));
+    const trainer = await svdTrainer(train, p);
+    await this.trainWith(trainer, p.epochs, options);
+    this.lbfgsResult = trainer instanceof LbfgsTrainer ? trainer.outcome() : null;
   }
 
   /** The fitted model stored in an `svd` artifact. */
@@ -295,37 +137,23 @@ export class SvdModel extends LatentModel {
 }
 
 /**
- * One ALS half step. With `byUser`, for every user u solves
- *   (Σ_{i∈I_u} x_i x_iᵀ + diag(reg…reg, regBias)) [p_u; b_u] = Σ_{i∈I_u} (r_ui − μ − b_i) x_i,  x_i = [q_i; 1]
- * and writes p_u into `solved` and b_u into `solvedBias`; otherwise the same for every movie
- * with the roles swapped (`fixed` = P, `fixedBias` = b_u).
+ * The trainer of each solver: `sgd` the blocked SGD trainer (the AssemblyScript SIMD kernel,
+ * threads over shared memory, or its TypeScript reference with identical arithmetic when the
+ * project's build has not produced the .wasm file; with 0 factors the plain trainer), `als` the
+ * ALS trainer, `lbfgs` the L-BFGS trainer.
  */
-export function alsHalfStep(
-  train: RatingMatrix,
-  byUser: boolean,
-  mu: number,
-  ridge: BiasedRidge,
-  fixed: Float32Array,
-  fixedBias: Float64Array,
-  solved: Float32Array,
-  solvedBias: Float64Array,
-  k: number,
-  reg: number,
-  regBias: number,
-): void {
-  const ptr = byUser ? train.userPtr : train.moviePtr;
-  const other = byUser ? train.userMovies : train.movieUsers;
-  const ratings = byUser ? train.userRatings : train.movieRatings;
-  const n = byUser ? train.nUsers : train.nMovies;
-  const x = ridge.b;
-  for (let a = 0; a < n; a++) {
-    ridge.reset();
-    for (let p = ptr[a]; p < ptr[a + 1]; p++) {
-      const o = other[p];
-      ridge.add(fixed, o * k, ratings[p] * 0.5 - mu - fixedBias[o]);
-    }
-    if (!ridge.solve(reg, regBias)) throw new Error(`svd als: the ridge system of ${byUser ? 'user' : 'movie'} index ${a} is not positive definite`);
-    for (let f = 0; f < k; f++) solved[a * k + f] = x[f];
-    solvedBias[a] = x[k];
+async function svdTrainer(train: RatingMatrix, p: SvdParams): Promise<FactorTrainer> {
+  const k = p.factors;
+  if (p.solver === 'sgd') {
+    const sgd = { factors: k, seed: p.seed, initStd: p.initStd, lr: p.lr, reg: p.reg, lrBias: p.lrBias, regBias: p.regBias };
+    if (k === 0) return new PlainSgdTrainer(train, sgd);
+    return createSgdTrainer(train, { ...sgd, threads: p.threads, useWasm: fs.existsSync(SGD_WASM_PATH) });
   }
+  if (p.solver === 'als') {
+    // The initial factors (initialFactors' values) are drawn in the trainer's memory: a separate
+    // copy would stay resident until a collection, which the fit itself rarely triggers.
+    const randomFactors = { seed: p.seed, std: p.initStd, mean: 0 };
+    return createAlsTrainer(train, { factors: k, reg: p.reg, regBias: p.regBias, threads: p.threads, randomFactors });
+  }
+  return new LbfgsTrainer(train, { factors: k, reg: p.reg, regBias: p.regBias, seed: p.seed, initStd: p.initStd, maxIterations: p.epochs });
 }
