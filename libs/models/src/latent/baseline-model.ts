@@ -1,5 +1,6 @@
 import { RatingMatrix } from '@recsys/data';
 import { ModelArtifact } from '../artifact';
+import { Backend, backendParam } from '../backend';
 import { createAlsTrainer } from './als/trainer';
 import type { FactorTrainer } from './factor-trainer';
 import { LbfgsOutcome, LbfgsTrainer } from './lbfgs-trainer';
@@ -21,6 +22,11 @@ export interface BaselineParams {
   lr: number;
   /** SGD regularisation (Surprise `reg`), or the L-BFGS objective's λ. */
   reg: number;
+  /**
+   * `auto` (default) or `js`: every solver of the biases alone runs in TypeScript (there is no
+   * WebAssembly kernel for k = 0), so `wasm` is refused.
+   */
+  backend: Backend;
 }
 
 /**
@@ -28,9 +34,9 @@ export interface BaselineParams {
  * notebook's (λ = 0.001).
  */
 export const BASELINE_DEFAULTS: Readonly<Record<BaselineSolver, Readonly<BaselineParams>>> = Object.freeze({
-  als: Object.freeze({ solver: 'als', epochs: 10, regUser: 15, regMovie: 10, lr: 0.005, reg: 0.02 }),
-  sgd: Object.freeze({ solver: 'sgd', epochs: 20, regUser: 15, regMovie: 10, lr: 0.005, reg: 0.02 }),
-  lbfgs: Object.freeze({ solver: 'lbfgs', epochs: 100, regUser: 15, regMovie: 10, lr: 0.005, reg: 0.001 }),
+  als: Object.freeze({ solver: 'als', epochs: 10, regUser: 15, regMovie: 10, lr: 0.005, reg: 0.02, backend: 'auto' }),
+  sgd: Object.freeze({ solver: 'sgd', epochs: 20, regUser: 15, regMovie: 10, lr: 0.005, reg: 0.02, backend: 'auto' }),
+  lbfgs: Object.freeze({ solver: 'lbfgs', epochs: 100, regUser: 15, regMovie: 10, lr: 0.005, reg: 0.001, backend: 'auto' }),
 } as Record<BaselineSolver, BaselineParams>);
 
 const PARAM_NAMES = Object.keys(BASELINE_DEFAULTS.als);
@@ -42,8 +48,10 @@ function baselineParams(partial: Record<string, unknown>): BaselineParams {
   const solver = (partial.solver ?? 'als') as BaselineSolver;
   if (!(solver in BASELINE_DEFAULTS)) throw new RangeError(`baseline: solver must be one of als, sgd, lbfgs, got ${JSON.stringify(solver)}`);
   const p = { ...BASELINE_DEFAULTS[solver] };
+  p.backend = backendParam('baseline', partial.backend);
+  if (p.backend === 'wasm') throw new RangeError("baseline: backend 'wasm': the biases have no WebAssembly kernel (every solver runs in TypeScript); use 'auto' or 'js'");
   for (const [key, value] of Object.entries(partial)) {
-    if (value === undefined || key === 'solver') continue;
+    if (value === undefined || key === 'solver' || key === 'backend') continue;
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`baseline: parameter ${key} must be a finite number, got ${JSON.stringify(value)}`);
     (p as Record<string, unknown>)[key] = value;
   }

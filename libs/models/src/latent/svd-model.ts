@@ -1,9 +1,8 @@
-import * as fs from 'node:fs';
 import { RatingMatrix } from '@recsys/data';
 import { createAlsTrainer } from './als/trainer';
 import { ModelArtifact } from '../artifact';
+import { Backend, backendParam } from '../backend';
 import { createSgdTrainer } from './sgd/trainer';
-import { SGD_WASM_PATH } from './sgd/kernel';
 import type { FactorTrainer } from './factor-trainer';
 import { LbfgsOutcome, LbfgsTrainer } from './lbfgs-trainer';
 import { LatentFitOptions, LatentModel } from './latent-model';
@@ -31,6 +30,12 @@ export interface SvdParams {
   seed: number;
   /** Worker threads for SGD (the plain TypeScript trainer uses one). */
   threads: number;
+  /**
+   * Where the sgd and als kernels run ({@link Backend}): `auto` (default) the WebAssembly SIMD
+   * kernel when `npm run build` has compiled it, else TypeScript; `wasm` or `js` to choose. The
+   * lbfgs solver and 0 factors run in TypeScript only, so they refuse `wasm`.
+   */
+  backend: Backend;
 }
 
 /**
@@ -41,9 +46,9 @@ export interface SvdParams {
  * Larger reg with a larger lr and few factors did best among the settings tried.
  */
 export const SVD_DEFAULTS: Readonly<Record<SvdSolver, Readonly<SvdParams>>> = Object.freeze({
-  sgd: Object.freeze({ solver: 'sgd', factors: 16, epochs: 20, lr: 0.02, lrBias: 0.005, reg: 0.09, regBias: 0.02, initStd: 0.1, seed: 42, threads: 1 }),
-  als: Object.freeze({ solver: 'als', factors: 10, epochs: 15, lr: 0, lrBias: 0, reg: 12, regBias: 5, initStd: 0.1, seed: 42, threads: 1 }),
-  lbfgs: Object.freeze({ solver: 'lbfgs', factors: 10, epochs: 100, lr: 0, lrBias: 0, reg: 0.00015, regBias: 0.00006, initStd: 0.1, seed: 42, threads: 1 }),
+  sgd: Object.freeze({ solver: 'sgd', factors: 16, epochs: 20, lr: 0.02, lrBias: 0.005, reg: 0.09, regBias: 0.02, initStd: 0.1, seed: 42, threads: 1, backend: 'auto' }),
+  als: Object.freeze({ solver: 'als', factors: 10, epochs: 15, lr: 0, lrBias: 0, reg: 12, regBias: 5, initStd: 0.1, seed: 42, threads: 1, backend: 'auto' }),
+  lbfgs: Object.freeze({ solver: 'lbfgs', factors: 10, epochs: 100, lr: 0, lrBias: 0, reg: 0.00015, regBias: 0.00006, initStd: 0.1, seed: 42, threads: 1, backend: 'auto' }),
 } as Record<SvdSolver, SvdParams>);
 
 const PARAM_NAMES = Object.keys(SVD_DEFAULTS.sgd) as Array<keyof SvdParams>;
@@ -56,8 +61,9 @@ export function svdParams(partial: Partial<SvdParams> | Record<string, unknown> 
   const solver = ((partial as Partial<SvdParams>).solver ?? 'sgd') as SvdSolver;
   if (!(solver in SVD_DEFAULTS)) throw new RangeError(`${kind}: solver must be one of sgd, als, lbfgs, got ${JSON.stringify(solver)}`);
   const params = { ...SVD_DEFAULTS[solver] };
+  params.backend = backendParam(kind, (partial as Partial<SvdParams>).backend);
   for (const [key, value] of Object.entries(partial)) {
-    if (value === undefined || key === 'solver') continue;
+    if (value === undefined || key === 'solver' || key === 'backend') continue;
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`${kind}: parameter ${key} must be a finite number, got ${JSON.stringify(value)}`);
     (params as Record<string, unknown>)[key] = value;
   }
@@ -78,6 +84,10 @@ function checkCommon(kind: string, p: SvdParams): void {
   }
   if (p.solver === 'sgd' && !(p.lr > 0 && p.lrBias > 0)) throw new RangeError(`${kind}: the sgd solver needs lr > 0 and lrBias > 0, got ${p.lr} and ${p.lrBias}`);
   if (p.solver === 'als' && !(p.reg > 0 && p.regBias > 0)) throw new RangeError(`${kind}: the als solver needs reg > 0 and regBias > 0, got ${p.reg} and ${p.regBias}`);
+  if (p.backend === 'wasm' && (p.solver === 'lbfgs' || p.factors === 0)) {
+    const what = p.solver === 'lbfgs' ? 'the lbfgs solver' : `the ${p.solver} solver with 0 factors`;
+    throw new RangeError(`${kind}: backend 'wasm': ${what} has no WebAssembly kernel (it runs in TypeScript); use 'auto' or 'js'`);
+  }
 }
 
 /**
@@ -97,15 +107,18 @@ function checkCommon(kind: string, p: SvdParams): void {
  *   Each iteration solves, for every user, the (k+1)×(k+1) system in [p_u; b_u] with
  *   x_i = [q_i; 1] and target r − μ − b_i, then the same for every movie with [q_i; b_i] and
  *   x_u = [p_u; 1] ({@link createAlsTrainer}) by 3 warm-started conjugate-gradient steps per row
- *   that never form the matrix (ALS-CG, O(n·k) per step, in the WebAssembly SIMD kernel; without
- *   the built kernel, Cholesky up to 16 factors and CG in TypeScript above); `threads` splits the
- *   rows of each half step over worker threads (same result for any thread count).
+ *   that never form the matrix (ALS-CG, O(n·k) per step, in the WebAssembly SIMD kernel; with
+ *   backend `js`, or `auto` without the built kernel, Cholesky up to 16 factors and CG in
+ *   TypeScript above); `threads` splits the rows of each half step over worker threads (same
+ *   result for any thread count).
  *   Defaults: 10 factors, 15 iterations, reg 12, regBias 5.
  * - `lbfgs`: full batch over all parameters of the notebook's objective in mean form
  *   ({@link svdObjective}): (1/N) Σ e² + regBias(‖b‖²) + reg(‖P‖² + ‖Q‖²), α free and started at
  *   μ (the fitted α replaces μ in predictions). Defaults: 10 factors, at most 100 iterations,
  *   reg 0.00015, regBias 0.00006 (≈ ALS's sum-form 12 and 5 divided by N = 80,000).
  *
+ * `backend` chooses where the sgd and als kernels run (see {@link SvdParams.backend}); the sgd
+ * kernel gives bit-identical results either way, the als one agrees to f32 rounding.
  * Deterministic for a given seed (and thread count).
  */
 export class SvdModel extends LatentModel {
@@ -138,22 +151,22 @@ export class SvdModel extends LatentModel {
 
 /**
  * The trainer of each solver: `sgd` the blocked SGD trainer (the AssemblyScript SIMD kernel,
- * threads over shared memory, or its TypeScript reference with identical arithmetic when the
- * project's build has not produced the .wasm file; with 0 factors the plain trainer), `als` the
- * ALS trainer, `lbfgs` the L-BFGS trainer.
+ * threads over shared memory, or its TypeScript reference with identical arithmetic, as
+ * `backend` says; with 0 factors the plain trainer), `als` the ALS trainer, `lbfgs` the L-BFGS
+ * trainer.
  */
 async function svdTrainer(train: RatingMatrix, p: SvdParams): Promise<FactorTrainer> {
   const k = p.factors;
   if (p.solver === 'sgd') {
     const sgd = { factors: k, seed: p.seed, initStd: p.initStd, lr: p.lr, reg: p.reg, lrBias: p.lrBias, regBias: p.regBias };
     if (k === 0) return new PlainSgdTrainer(train, sgd);
-    return createSgdTrainer(train, { ...sgd, threads: p.threads, useWasm: fs.existsSync(SGD_WASM_PATH) });
+    return createSgdTrainer(train, { ...sgd, threads: p.threads, backend: p.backend });
   }
   if (p.solver === 'als') {
     // The initial factors (initialFactors' values) are drawn in the trainer's memory: a separate
     // copy would stay resident until a collection, which the fit itself rarely triggers.
     const randomFactors = { seed: p.seed, std: p.initStd, mean: 0 };
-    return createAlsTrainer(train, { factors: k, reg: p.reg, regBias: p.regBias, threads: p.threads, randomFactors });
+    return createAlsTrainer(train, { factors: k, reg: p.reg, regBias: p.regBias, threads: p.threads, randomFactors, backend: p.backend });
   }
   return new LbfgsTrainer(train, { factors: k, reg: p.reg, regBias: p.regBias, seed: p.seed, initStd: p.initStd, maxIterations: p.epochs });
 }

@@ -1,6 +1,7 @@
 import { RatingMatrix } from '@recsys/data';
 import { Shuffler } from '@recsys/optimization';
 import { ModelArtifact, requireSection, SectionArray } from '../artifact';
+import { Backend, backendParam } from '../backend';
 import type { FactorState, FactorTrainer } from './factor-trainer';
 import { LatentFitOptions, LatentModel } from './latent-model';
 import { initialFactors } from './sgd/plain-trainer';
@@ -23,6 +24,8 @@ export interface SvdppParams {
   seed: number;
   /** Ridge λ of {@link SvdppModel.foldInUser} (sum form). */
   foldInReg: number;
+  /** `auto` (default) or `js`: SVD++'s SGD runs in TypeScript (it has no WebAssembly kernel), so `wasm` is refused. */
+  backend: Backend;
 }
 
 /**
@@ -41,6 +44,7 @@ export const SVDPP_DEFAULTS: Readonly<SvdppParams> = Object.freeze({
   initStd: 0.1,
   seed: 42,
   foldInReg: 1,
+  backend: 'auto',
 });
 
 function svdppParams(partial: Record<string, unknown>): SvdppParams {
@@ -48,10 +52,12 @@ function svdppParams(partial: Record<string, unknown>): SvdppParams {
   const p = { ...SVDPP_DEFAULTS };
   for (const [key, value] of Object.entries(partial)) {
     if (!names.includes(key)) throw new RangeError(`svdpp: unknown parameter "${key}" (known: ${names.join(', ')})`);
-    if (value === undefined) continue;
+    if (value === undefined || key === 'backend') continue;
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`svdpp: parameter ${key} must be a finite number, got ${JSON.stringify(value)}`);
-    (p as Record<string, number>)[key] = value;
+    (p as Record<string, unknown>)[key] = value;
   }
+  p.backend = backendParam('svdpp', partial.backend);
+  if (p.backend === 'wasm') throw new RangeError("svdpp: backend 'wasm': SVD++ has no WebAssembly kernel (its SGD runs in TypeScript); use 'auto' or 'js'");
   for (const name of ['factors', 'epochs'] as const) {
     if (!(Number.isInteger(p[name]) && p[name] >= 0)) throw new RangeError(`svdpp: ${name} must be an integer ≥ 0, got ${p[name]}`);
   }

@@ -236,9 +236,10 @@ describe('createAlsTrainer', () => {
   const reg = 2;
   const regBias = 1;
 
-  async function train(k: number, options: { threads?: number; solver?: AlsRowSolver; useWasm?: boolean; cgSteps?: number }, iterations: number) {
+  async function train(k: number, { useWasm, ...options }: { threads?: number; solver?: AlsRowSolver; useWasm?: boolean; cgSteps?: number }, iterations: number) {
     const { P, Q } = initialFactors(m.nUsers, m.nMovies, k, 42, 0.1, 0);
-    const trainer = await createAlsTrainer(m, { factors: k, reg, regBias, userFactors: P, movieFactors: Q, chunkRatings: 50, ...options });
+    const backend = useWasm === undefined ? undefined : useWasm ? 'wasm' : 'js';
+    const trainer = await createAlsTrainer(m, { factors: k, reg, regBias, userFactors: P, movieFactors: Q, chunkRatings: 50, backend, ...options });
     try {
       const rmse: number[] = [];
       const objectives: number[] = [];

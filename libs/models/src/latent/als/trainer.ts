@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Random, RatingMatrix, whenWorkerReady, workerScript } from '@recsys/data';
 import { ALS_CG_STEPS, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './passes';
@@ -7,6 +6,7 @@ import { ALS_CONTROL, AlsLayout, AlsShared, alsSharedViews, AlsWorkerInput, AlsW
 import { ALS_WASM_PATH, alsScratchBytes, alsWasmModule, wasmAlsPasses } from './wasm';
 import { wasmApi } from '../../wasm';
 import type { FactorState, FactorTrainer } from '../factor-trainer';
+import { Backend, logBackend, resolveBackend } from '../../backend';
 
 export interface AlsTrainerOptions {
   /** k ≥ 0. */
@@ -39,10 +39,13 @@ export interface AlsTrainerOptions {
   /** CG steps per row (cg only); default {@link ALS_CG_STEPS} = 3. */
   cgSteps?: number;
   /**
-   * Run the cg passes in the WebAssembly SIMD kernel; default: when libs/models/wasm/als.wasm
-   * has been built. false: the plain TypeScript passes.
+   * Where the cg passes run: `wasm`, the AssemblyScript SIMD kernel (libs/models/wasm/als.wasm);
+   * `js`, plain TypeScript; `auto` (default) `wasm` when the kernel is built, else `js`. `wasm`
+   * without the built kernel is an error naming the file and the command that builds it, and so
+   * is `wasm` with nothing for the kernel to do (the cholesky solver, or k = 0). The choice is
+   * logged once per process when k ≥ 1 ({@link setBackendLogger}).
    */
-  useWasm?: boolean;
+  backend?: Backend;
   /** Ratings per chunk of rows that a thread takes at a time ({@link alsChunks}); default 16384. */
   chunkRatings?: number;
 }
@@ -135,7 +138,9 @@ export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerO
       );
     }
   }
-  const wasmWanted = options.useWasm ?? existsSync(ALS_WASM_PATH);
+  const requested = options.backend ?? 'auto';
+  const backend = resolveBackend('ALS', requested, ALS_WASM_PATH);
+  const wasmWanted = backend.wasm;
   const params: AlsRowParams = {
     factors: k,
     mu: train.globalMean(),
@@ -145,8 +150,15 @@ export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerO
     solver: options.solver ?? alsRowSolverFor(k, wasmWanted),
     cgSteps: options.cgSteps ?? ALS_CG_STEPS,
   };
-  // The SIMD passes serve only the cg solver (Cholesky forms the matrix in TypeScript).
-  const useWasm = params.solver === 'cg' && wasmWanted;
+  // The SIMD passes serve only the cg solver (Cholesky forms the matrix in TypeScript) with k ≥ 1.
+  const useWasm = params.solver === 'cg' && k > 0 && wasmWanted;
+  if (requested === 'wasm' && !useWasm) {
+    throw new RangeError(`createAlsTrainer: backend 'wasm' needs the cg row solver and factors ≥ 1 (got ${params.solver}, ${k} factors); use 'auto' or 'js'`);
+  }
+  if (k > 0) {
+    const reason = wasmWanted && !useWasm ? `the ${params.solver} row solver runs in TypeScript` : backend.reason;
+    logBackend(`models: ALS passes in ${useWasm ? 'WebAssembly' : 'TypeScript'} (${reason})`);
+  }
   const chunkRatings = options.chunkRatings ?? 1 << 14;
   if (!(Number.isInteger(chunkRatings) && chunkRatings >= 1)) throw new RangeError(`createAlsTrainer: chunkRatings must be an integer ≥ 1, got ${chunkRatings}`);
   const userChunks = alsChunks(train.userPtr, train.nUsers, chunkRatings);

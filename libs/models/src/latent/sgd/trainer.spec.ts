@@ -71,9 +71,10 @@ describe('SGD trainer: one user, two ratings, computed by hand', () => {
     [1, 10, 5],
     [1, 20, 1],
   ]);
-  for (const useWasm of [true, false]) {
-    it(`matches the hand computation (${useWasm ? 'WebAssembly' : 'TypeScript reference'})`, async () => {
-      const trainer = await createSgdTrainer(tiny, { factors: 1, initStd: 0, initMean: 0.5, useWasm, lr: 0.1, reg: 0.1 });
+  for (const backend of ['wasm', 'js'] as const) {
+    it(`matches the hand computation (${backend === 'wasm' ? 'WebAssembly' : 'TypeScript reference'})`, async () => {
+      const trainer = await createSgdTrainer(tiny, { factors: 1, initStd: 0, initMean: 0.5, backend, lr: 0.1, reg: 0.1 });
+      expect(trainer.wasm).toBe(backend === 'wasm');
       const trainRmse = await trainer.step();
       const s = trainer.state();
       await trainer.dispose();
@@ -91,8 +92,8 @@ describe('SGD trainer: one user, two ratings, computed by hand', () => {
 describe('SGD trainer: WebAssembly kernel against the TypeScript reference', () => {
   for (const factors of [8, 10, 3]) {
     it(`gives the same epochs with ${factors} factors (${factors % 4 === 0 ? 'no padding' : 'padded rows'})`, async () => {
-      const wasm = await run({ factors, seed: 5 }, 4);
-      const reference = await run({ factors, seed: 5, useWasm: false }, 4);
+      const wasm = await run({ factors, seed: 5, backend: 'wasm' }, 4);
+      const reference = await run({ factors, seed: 5, backend: 'js' }, 4);
       // Same f32 operations in the same order: bit-identical, not merely close.
       expect(wasm.rmse).toEqual(reference.rmse);
       expectStatesEqual(wasm.state, reference.state, 0);
@@ -124,18 +125,18 @@ describe('SGD trainer: WebAssembly kernel against the TypeScript reference', () 
 
 describe('SGD trainer: worker threads over blocks', () => {
   it('two threads equal the serial reference run of the same 4 × 4 block schedule, and repeat exactly', async () => {
-    const parallel = await run({ factors: 10, threads: 2, seed: 9 }, 3);
+    const parallel = await run({ factors: 10, threads: 2, seed: 9, backend: 'wasm' }, 3);
     expect(parallel.trainer.blocks).toBe(4);
     expect(parallel.trainer.workers).toBe(2);
     const again = await run({ factors: 10, threads: 2, seed: 9 }, 3);
     expect(again.rmse).toEqual(parallel.rmse);
     expectStatesEqual(again.state, parallel.state, 0);
-    const serial = await run({ factors: 10, threads: 2, seed: 9, useWasm: false }, 3);
+    const serial = await run({ factors: 10, threads: 2, seed: 9, backend: 'js' }, 3);
     expect(serial.trainer.workers).toBe(0);
     // Blocks of a round share no rows, so the parallel epoch is exactly the serial one.
     expect(serial.rmse).toEqual(parallel.rmse);
     expectStatesEqual(serial.state, parallel.state, 0);
-  });
+  }, 30_000);
 
   it('two threads reach the quality of one', async () => {
     const one = await run({ factors: 10, threads: 1, seed: 4 }, 12);
@@ -144,7 +145,7 @@ describe('SGD trainer: worker threads over blocks', () => {
     const rmseTwo = testRmse(train, two.state, split.test, 10);
     expect(Math.abs(rmseOne - rmseTwo)).toBeLessThan(0.01);
     expect(Math.abs(one.rmse[11] - two.rmse[11])).toBeLessThan(0.01);
-  });
+  }, 30_000);
 
   it('dispose terminates every worker and refuses further epochs', async () => {
     const terminate = jest.spyOn(Worker.prototype, 'terminate');

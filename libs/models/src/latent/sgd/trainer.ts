@@ -1,10 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { Random, RatingMatrix, whenWorkerReady, workerScript } from '@recsys/data';
-import { referenceKernel, SgdKernel, sgdWasmModule, wasmKernel } from './kernel';
+import { referenceKernel, SGD_WASM_PATH, SgdKernel, sgdWasmModule, wasmKernel } from './kernel';
 import { initFactors, MAX_KERNEL_MOVIES, partitionRatings, planLayout, SgdLayout, writeRatings } from './layout';
 import { wasmApi, WasmMemory } from '../../wasm';
 import type { FactorState, FactorTrainer } from '../factor-trainer';
 import type { SgdOptions } from './plain-trainer';
+import { Backend, logBackend, resolveBackend } from '../../backend';
 import { CONTROL, EpochParameters, runBlock, SgdWorkerInput, SgdWorkerMessage, SgdWorkerRequest } from './schedule';
 
 /** Options of {@link createSgdTrainer}: {@link SgdOptions} (k ≥ 1 here) and how the epochs run. */
@@ -12,11 +13,14 @@ export interface SgdTrainerOptions extends SgdOptions {
   /** Worker threads; default 1 (the epoch runs in the calling thread). */
   threads?: number;
   /**
-   * Run the AssemblyScript SIMD kernel (default true); false runs the plain TypeScript reference
-   * kernel with identical arithmetic in the calling thread (blocks in schedule order, even when
-   * `threads` > 1), which gives bit-identical results, only slower.
+   * `wasm` runs the AssemblyScript SIMD kernel (libs/models/wasm/sgd.wasm); `js` the plain
+   * TypeScript reference kernel with identical arithmetic in the calling thread (blocks in
+   * schedule order, even when `threads` > 1), which gives bit-identical results, only slower;
+   * `auto` (default) `wasm` when the kernel is built, else `js`. `wasm` without the built kernel
+   * is an error naming the file and the command that builds it. The choice is logged once per
+   * process ({@link setBackendLogger}).
    */
-  useWasm?: boolean;
+  backend?: Backend;
   /**
    * Blocks per side B of the user × movie grid; default 1 for one thread, 2 × threads otherwise
    * (capped by the user and movie counts). Results depend on B, not on how many threads run it.
@@ -75,13 +79,15 @@ export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerO
   const lr = finite('lr', options.lr, 0);
   const reg = finite('reg', options.reg, 0);
   const hyper: SgdHyper = { lr, reg, lrBias: finite('lrBias', options.lrBias ?? lr, 0), regBias: finite('regBias', options.regBias ?? reg, 0) };
-  const useWasm = options.useWasm ?? true;
   if (train.nRatings === 0) throw new RangeError('createSgdTrainer: the training matrix has no ratings');
   if (train.nMovies > MAX_KERNEL_MOVIES) {
     throw new RangeError(`createSgdTrainer: ${train.nMovies} movies exceed the kernel's limit of ${MAX_KERNEL_MOVIES}`);
   }
   const requestedBlocks = positiveInteger('blocks', options.blocks ?? (threads === 1 ? 1 : 2 * threads));
   const blocks = Math.max(1, Math.min(requestedBlocks, train.nUsers, train.nMovies, 4096));
+  const backend = resolveBackend('SGD', options.backend ?? 'auto', SGD_WASM_PATH);
+  const useWasm = backend.wasm;
+  logBackend(`models: SGD kernel in ${useWasm ? 'WebAssembly' : 'TypeScript'} (${backend.reason})`);
 
   const partition = partitionRatings(train, blocks, stream(seed, 2));
   const layout = planLayout(train, factors, partition);
@@ -99,7 +105,7 @@ export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerO
   const kernel: SgdKernel = memory ? wasmKernel(memory) : referenceKernel(buffer);
 
   const workerCount = useWasm && threads > 1 ? Math.min(threads, blocks) : 0;
-  const trainer = new BlockSgdTrainer(layout, buffer, kernel, blockSeg, mu, hyper, seed, stream(seed, 3));
+  const trainer = new BlockSgdTrainer(layout, buffer, kernel, useWasm, blockSeg, mu, hyper, seed, stream(seed, 3));
   if (workerCount > 0) await trainer.startWorkers(memory!, workerCount);
   return trainer;
 }
@@ -138,6 +144,8 @@ export class BlockSgdTrainer implements FactorTrainer {
     private readonly layout: SgdLayout,
     private readonly buffer: ArrayBuffer | SharedArrayBuffer,
     private readonly kernel: SgdKernel,
+    /** Whether the WebAssembly SIMD kernel runs (else the TypeScript reference kernel). */
+    readonly wasm: boolean,
     private readonly blockSeg: Uint32Array,
     /** μ, the training mean (the kernel computes with it rounded to f32). */
     private readonly mu: number,
