@@ -1,5 +1,4 @@
 export * from './error-metrics';
 export * from './evaluate';
 export * from './ranking-metrics';
-export * from './cross-validate';
 export * from './search';

@@ -1,4 +1,4 @@
-// SIMD kernels of the SGD trainer and of scoring, compiled to WebAssembly by tools/build-wasm.js
+// SIMD kernel of the SGD trainer, compiled to WebAssembly by tools/build-wasm.js
 // (`asc --enable simd --enable threads --importMemory --sharedMemory -O3 --runtime stub`).
 //
 // Everything lives in the imported (shared) linear memory at byte offsets the host lays out
@@ -115,45 +115,6 @@ export function sgdSegments(
   // Keeps the touching loads alive; bytes 0 … 15 of the memory are this scratch word.
   v128.store(0, sink);
   return sse;
-}
-
-/**
- * Scores of movies `from .. to` for one user: out[m] = base + bias[m] + p·Q[m] (f64 out), with the
- * same four-accumulator dot product as {@link sgdSegments}.
- */
-export function scoreMovies(p: usize, Q: usize, bias: usize, base: f64, out: usize, from: u32, to: u32, kp: u32): void {
-  const rowBytes: usize = (<usize>kp) << 2;
-  const quadEnd: usize = rowBytes & ~(<usize>63);
-  const zero = f32x4.splat(0);
-  for (let m = from; m < to; m++) {
-    const qi = Q + (<usize>m) * rowBytes;
-    let a0 = zero;
-    let a1 = zero;
-    let a2 = zero;
-    let a3 = zero;
-    let f: usize = 0;
-    for (; f < quadEnd; f += 64) {
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(p + f), v128.load(qi + f)));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(p + f + 16), v128.load(qi + f + 16)));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(p + f + 32), v128.load(qi + f + 32)));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(p + f + 48), v128.load(qi + f + 48)));
-    }
-    if (f < rowBytes) {
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(p + f), v128.load(qi + f)));
-      f += 16;
-      if (f < rowBytes) {
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(p + f), v128.load(qi + f)));
-        f += 16;
-        if (f < rowBytes) {
-          a2 = f32x4.add(a2, f32x4.mul(v128.load(p + f), v128.load(qi + f)));
-        }
-      }
-    }
-    const acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-    const dot =
-      f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-    store<f64>(out + ((<usize>m) << 3), base + <f64>load<f32>(bias + ((<usize>m) << 2)) + <f64>dot);
-  }
 }
 
 /**
