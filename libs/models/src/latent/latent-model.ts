@@ -22,8 +22,9 @@ export interface FoldInOptions {
  *   r̂_ui = μ + b_u + b_i + p_u·q_i
  *
  * with k factors (k = 0 for `baseline`). Unknown movie: μ + b_u; unknown user: μ + b_i; both: μ.
- * Subclasses fill `userBias`, `movieBias`, `userFactors` (nUsers×k row-major) and `movieFactors`
- * (nMovies×k) in `fitModel`. SVD++ stores in `userFactors` the effective vector
+ * Subclasses fit by handing a {@link FactorTrainer} to {@link trainWith}, which adopts the
+ * trainer's {@link FactorState}: `userBias`, `movieBias`, `userFactors` (nUsers×k row-major) and
+ * `movieFactors` (nMovies×k). SVD++ stores in `userFactors` the effective vector
  * p_u + |N(u)|^-½ Σ y_j, so prediction, scoring and recommend are the same for all three.
  */
 export abstract class LatentModel extends BasePredictor {
