@@ -7,7 +7,7 @@
 // 1 … 65536 pages). No data segments and the stub runtime: the kernels allocate nothing.
 'use strict';
 const { execFileSync } = require('node:child_process');
-const { mkdirSync, statSync, existsSync } = require('node:fs');
+const { mkdirSync, readdirSync, statSync, existsSync } = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
@@ -17,16 +17,19 @@ const kernels = [
   { source: 'libs/models/assembly/als.ts', output: 'libs/models/wasm/als.wasm' },
 ];
 
+// Every kernel may import the shared helpers of its folder (e.g. dot.ts), so any source there counts.
+const assembly = path.join(root, 'libs/models/assembly');
+const newestSource = Math.max(statSync(__filename).mtimeMs, ...readdirSync(assembly).filter((f) => f.endsWith('.ts')).map((f) => statSync(path.join(assembly, f)).mtimeMs));
+
 for (const { source, output } of kernels) {
-  const src = path.join(root, source);
   const out = path.join(root, output);
-  // Up to date when newer than its source and than this script (whose flags it was built with).
-  const upToDate = existsSync(out) && statSync(out).mtimeMs >= Math.max(statSync(src).mtimeMs, statSync(__filename).mtimeMs);
+  // Up to date when newer than every source and than this script (whose flags it was built with).
+  const upToDate = existsSync(out) && statSync(out).mtimeMs >= newestSource;
   if (upToDate && !process.argv.includes('--force')) continue;
   mkdirSync(path.dirname(out), { recursive: true });
   const args = [
     asc,
-    src,
+    path.join(root, source),
     '--outFile', out,
     '-O3',
     '--runtime', 'stub',

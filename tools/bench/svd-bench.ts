@@ -8,7 +8,7 @@
  *     [--ratings 10000000] [--users 200000] [--movies 17770] [--seed 42] [--factors 100]
  *     [--epochs 20] [--threads 1,2] [--lr 0.01] [--reg 0.05] [--lr-bias LR] [--reg-bias REG]
  *     [--als-iterations 3] [--als-factors 100] [--als-threads 1,2] [--no-als] [--no-sgd]
- *     [--dir DIR] [--keep-files]   (--help: the options)
+ *     [--dir DIR] [--keep-files]
  *
  * The parent process generates the data (`generateSynthetic`, no dates), holds out 10 %
  * (`holdoutSplit`) and writes the training matrix as a snapshot (`writeSnapshot`, empty catalog)
@@ -37,12 +37,14 @@
  * work on the machine inflated them. Memory figures do not depend on the load.
  */
 import { fork } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { buildRatingMatrix, generateSynthetic, holdoutSplit, MovieCatalog, RatingList, RatingMatrix, readSnapshot, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
-import { ALS_WASM_PATH, SvdModel, SvdParams, TrainingProgress } from '@recsys/models';
+import { join } from 'node:path';
+import { buildRatingMatrix, generateSynthetic, holdoutSplit, MovieCatalog, RatingMatrix, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
+import { SvdParams } from '@recsys/models';
 import { BenchCli, BenchOption, BenchValues, intListValue, intValue, numberValue, readBenchArgs } from './bench-args';
+import { child, ChildJob, ChildResult, gc } from './svd-bench-child';
+import { writeRatingList } from './rating-list-file';
 
 export interface Args {
   ratings: number;
@@ -115,18 +117,10 @@ export function argsFrom(v: BenchValues<typeof CLI.options>): Args {
   };
 }
 
+
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
 const round = (x: number, digits = 4): number => Math.round(x * 10 ** digits) / 10 ** digits;
 const mib = (bytes: number): number => round(bytes / 2 ** 20, 1);
-
-/** Two full collections (the second frees what the first's finalizers released); a no-op without --expose-gc. */
-function gc(): void {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (collect) {
-    collect();
-    collect();
-  }
-}
 
 function median(values: number[]): number {
   if (values.length === 0) return NaN;
@@ -134,163 +128,6 @@ function median(values: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Test list file: "RSTLIST1" (8 bytes), u32 count, 4 zero bytes, then users i32[n], movies i32[n],
-// ratings u8[n] (stars × 2), little-endian. Read back as views over one buffer, no copy.
-
-const LIST_MAGIC = 'RSTLIST1';
-const LIST_HEADER = 16;
-
-function writeRatingList(path: string, list: RatingList): void {
-  const header = Buffer.alloc(LIST_HEADER);
-  header.write(LIST_MAGIC, 0, 'latin1');
-  header.writeUInt32LE(list.length, 8);
-  const fd = openSync(path, 'w');
-  try {
-    for (const part of [header, list.users.subarray(0, list.length), list.movies.subarray(0, list.length), list.ratings.subarray(0, list.length)]) {
-      const bytes = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
-      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readRatingList(path: string): RatingList {
-  const fd = openSync(path, 'r');
-  const size = fstatSync(fd).size;
-  const buffer = new ArrayBuffer(size);
-  const bytes = new Uint8Array(buffer);
-  try {
-    for (let done = 0; done < size; ) {
-      const n = readSync(fd, bytes, done, size - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  if (size < LIST_HEADER || Buffer.from(buffer, 0, 8).toString('latin1') !== LIST_MAGIC) {
-    throw new Error(`svd-bench: ${path} is not a rating list file (no "${LIST_MAGIC}" header)`);
-  }
-  const n = new DataView(buffer).getUint32(8, true);
-  if (size !== LIST_HEADER + 9 * n) throw new Error(`svd-bench: ${path} holds ${size} bytes, ${n} ratings need ${LIST_HEADER + 9 * n}`);
-  return {
-    length: n,
-    users: new Int32Array(buffer, LIST_HEADER, n),
-    movies: new Int32Array(buffer, LIST_HEADER + 4 * n, n),
-    ratings: new Uint8Array(buffer, LIST_HEADER + 8 * n, n),
-    days: null,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child: one configuration in a fresh process.
-
-interface ChildJob {
-  trainPath: string;
-  testPath: string;
-  params: Partial<SvdParams>;
-}
-
-interface ChildResult {
-  solver: string;
-  threads: number;
-  wasmKernel: boolean;
-  fitSeconds: number;
-  secondsPerEpoch: number[];
-  cpuSecondsPerEpoch: number[];
-  trainRmse: number[];
-  testRmse: number;
-  loadAverageBeforeAfter: [number, number];
-  trainRatings: number;
-  testRatings: number;
-  trainUsers: number;
-  trainMovies: number;
-  memory: {
-    gcExposed: boolean;
-    baselineRss: number;
-    dataRss: number;
-    afterLastEpochRss: number;
-    peakRss: number;
-    endRss: number;
-    trainMatrixBytes: number;
-    testListBytes: number;
-    modelBytes: number;
-  };
-}
-
-async function child(job: ChildJob): Promise<ChildResult> {
-  gc();
-  const baselineRss = process.memoryUsage.rss();
-  const train: RatingMatrix = readSnapshot(job.trainPath).matrix;
-  const test = readRatingList(job.testPath);
-  gc();
-  const dataRss = process.memoryUsage.rss();
-
-  const model = new SvdModel(job.params);
-  const p = model.params;
-  const seconds: number[] = [];
-  const cpuSeconds: number[] = [];
-  const trainRmse: number[] = [];
-  let afterLastEpochRss = 0;
-  let cpuMark = process.cpuUsage();
-  const loadBefore = loadavg()[0];
-  const started = performance.now();
-  await model.fit(train, {
-    onProgress: (progress: TrainingProgress) => {
-      const used = process.cpuUsage(cpuMark);
-      cpuSeconds.push((used.user + used.system) / 1e6);
-      seconds.push(progress.seconds);
-      trainRmse.push(progress.trainRmse ?? NaN);
-      if (progress.epoch === progress.epochs) afterLastEpochRss = process.memoryUsage.rss();
-      log(`  ${p.solver} threads ${p.threads} epoch ${progress.epoch}/${progress.epochs}: ${progress.seconds.toFixed(3)} s, train RMSE ${(progress.trainRmse ?? NaN).toFixed(4)}`);
-      cpuMark = process.cpuUsage();
-    },
-  });
-  const fitSeconds = (performance.now() - started) / 1000;
-  const loadAfter = loadavg()[0];
-  gc();
-  const endRss = process.memoryUsage.rss();
-  const peakRss = process.resourceUsage().maxRSS * 1024;
-
-  const predictions = model.predictMany(test);
-  let sse = 0;
-  for (let j = 0; j < test.length; j++) {
-    const e = predictions[j] - test.ratings[j] * 0.5;
-    sse += e * e;
-  }
-  const k = model.factorCount;
-  return {
-    solver: p.solver,
-    threads: p.threads,
-    wasmKernel: existsSync(p.solver === 'als' ? ALS_WASM_PATH : join(dirname(ALS_WASM_PATH), 'sgd.wasm')),
-    fitSeconds,
-    secondsPerEpoch: seconds,
-    cpuSecondsPerEpoch: cpuSeconds,
-    trainRmse,
-    testRmse: Math.sqrt(sse / test.length),
-    loadAverageBeforeAfter: [loadBefore, loadAfter],
-    trainRatings: train.nRatings,
-    testRatings: test.length,
-    trainUsers: train.nUsers,
-    trainMovies: train.nMovies,
-    memory: {
-      gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function',
-      baselineRss,
-      dataRss,
-      afterLastEpochRss,
-      peakRss,
-      endRss,
-      trainMatrixBytes: train.byteLength,
-      testListBytes: test.users.byteLength + test.movies.byteLength + test.ratings.byteLength,
-      // f32 factors, f64 biases (LatentModel's layout)
-      modelBytes: (train.nUsers + train.nMovies) * (4 * k + 8),
-    },
-  };
-}
-
-/** Runs one configuration in a child process (this script, --child) and resolves to its report. */
 function runChild(job: ChildJob): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const proc = fork(__filename, ['--child', JSON.stringify(job)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -461,9 +298,7 @@ async function parent(args: Args): Promise<void> {
 }
 
 const argv = process.argv.slice(2);
-if (require.main !== module) {
-  // Imported (by the specs of the options): run nothing.
-} else if (argv[0] === '--child') {
+if (argv[0] === '--child') {
   const job = JSON.parse(argv[1] ?? '{}') as ChildJob;
   child(job).then(
     (result) => process.send!({ type: 'result', result }, () => process.exit(0)),

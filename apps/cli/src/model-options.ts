@@ -14,6 +14,7 @@ export interface ModelFlags {
   reg?: number;
   regBias?: number;
   solver?: string;
+  backend?: string;
   threads?: number;
   seed?: number;
   k?: number;
@@ -37,6 +38,7 @@ export function withModelOptions(cmd: Command, defaultModel = 'svd', options: { 
     .option('--reg <lambda>', 'L2 regularisation', numberIn('--reg', 0, 1e6))
     .option('--reg-bias <lambda>', 'L2 regularisation of the biases', numberIn('--reg-bias', 0, 1e6))
     .addOption(new Option('--solver <solver>', 'optimiser').choices(['sgd', 'als', 'lbfgs']))
+    .addOption(new Option('--backend <backend>', 'where the svd sgd/als kernels run: auto (WebAssembly when built), wasm or js').choices(['auto', 'wasm', 'js']))
     .option('--threads <n>', 'worker threads for training', positiveInt('--threads'))
     .option('--seed <n>', 'random seed (splits and initialisation)', nonNegativeInt('--seed'))
     .option('--k <n>', 'knn-baseline: neighbours used per prediction', positiveInt('--k'))
@@ -45,7 +47,7 @@ export function withModelOptions(cmd: Command, defaultModel = 'svd', options: { 
     .option('--min-support <n>', 'least number of common raters for a similarity to count', positiveInt('--min-support'));
 }
 
-const PARAM_FLAGS: Array<keyof ModelFlags> = ['factors', 'epochs', 'lr', 'reg', 'regBias', 'solver', 'threads', 'seed', 'k', 'minK', 'shrinkage', 'minSupport'];
+const PARAM_FLAGS: Array<keyof ModelFlags> = ['factors', 'epochs', 'lr', 'reg', 'regBias', 'solver', 'backend', 'threads', 'seed', 'k', 'minK', 'shrinkage', 'minSupport'];
 
 /** The params object for createModel: --params JSON first, then the individual flags over it. */
 export function modelParams(flags: ModelFlags): Record<string, unknown> {

@@ -1,6 +1,5 @@
 export * from './error-metrics';
 export * from './evaluate';
 export * from './ranking-metrics';
-export * from './cross-validate';
 export * from './search';
 export * from './guard';

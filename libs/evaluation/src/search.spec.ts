@@ -1,6 +1,5 @@
 import { buildRatingMatrix, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { BasePredictor, registerModelKind } from '@recsys/models';
-import { crossValidate } from './cross-validate';
 import { EvaluationFold } from './evaluate';
 import { gridPoints, gridSearch, randomSearch, sampleParams } from './search';
 
@@ -168,30 +167,5 @@ describe('sampleParams / randomSearch', () => {
     expect(a.slice().sort((p, q) => p.index - q.index).map((t) => t.params)).toEqual(sampleParams(s, { trials: 6, seed: 11 }));
     for (const t of a) expect(t.meanRmse).toBeCloseTo(rmseOf(t.params.value as number), 12);
     for (let i = 1; i < a.length; i++) expect(a[i].meanRmse).toBeGreaterThanOrEqual(a[i - 1].meanRmse);
-  });
-});
-
-describe('crossValidate', () => {
-  it('tests every rating exactly once: Σ_f n_f · MSE_f = Σ (c − r)² over all ratings', async () => {
-    const rows: Array<[number, number, number]> = [];
-    for (let u = 1; u <= 12; u++) for (let m = 1; m <= 5; m++) if ((u * 7 + m * 3) % 4 !== 0) rows.push([u, m, 1 + ((u * m) % 5)]);
-    const { matrix } = build(rows);
-    const c = 2.75;
-    const result = await crossValidate(() => new ConstantModel({ value: c, offset: 0 }), matrix, { folds: 4, seed: 9 });
-    expect(result.folds).toHaveLength(4);
-    expect(result.folds.reduce((s, f) => s + f.testRatings, 0)).toBe(rows.length);
-    const total = rows.reduce((s, [, , r]) => s + (c - r) ** 2, 0);
-    expect(result.folds.reduce((s, f) => s + f.testRatings * f.mse, 0)).toBeCloseTo(total, 9);
-    // Fold sizes differ by at most one.
-    const sizes = result.folds.map((f) => f.testRatings);
-    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
-    expect(result.mean.rmse).toBeCloseTo(result.folds.reduce((s, f) => s + f.rmse, 0) / 4, 12);
-  });
-
-  it('defaults to 5 folds', async () => {
-    const rows: Array<[number, number, number]> = [];
-    for (let u = 1; u <= 10; u++) for (let m = 1; m <= 3; m++) rows.push([u, m, 1 + ((u + m) % 5)]);
-    const result = await crossValidate(() => new ConstantModel({ value: 3, offset: 0 }), build(rows).matrix);
-    expect(result.folds.map((f) => f.testRatings)).toEqual([6, 6, 6, 6, 6]);
   });
 });

@@ -1,37 +1,18 @@
-// SIMD passes of ALS-CG (libs/models/src/als.ts), compiled to WebAssembly by tools/build-wasm.js
+// SIMD passes of ALS-CG (libs/models/src/latent/als/), compiled to WebAssembly by tools/build-wasm.js
 // (`asc --enable simd --enable threads --importMemory --sharedMemory -O3 --runtime stub`).
 //
 // Everything lives in the imported (shared) linear memory at byte offsets the host lays out
-// (libs/models/src/als-trainer.ts); the functions keep no state, so worker instances run them on
-// disjoint rows of the same memory at once, each with its own scratch area.
+// (libs/models/src/latent/als/trainer.ts); the functions keep no state, so worker instances run
+// them on disjoint rows of the same memory at once, each with its own scratch area.
 //
 // Factor rows hold `kp` floats, the factor count rounded up to a multiple of 4, padding zero.
-// The plain TypeScript reference is `plainAlsPasses` in src/als.ts (same formulas, f64
-// accumulation): results agree to f32 rounding, not bit for bit.
+// The plain TypeScript reference is `plainAlsPasses` in src/latent/als/passes.ts (same formulas,
+// f64 accumulation): results agree to f32 rounding, not bit for bit. Dot products: dot.ts.
+
+import { dot } from './dot';
 
 /** Ratings accumulated in f32 before they are added into the f64 sums. */
 const FLUSH_EVERY: u32 = 64;
-
-// @ts-ignore: decorator
-@inline
-function dot(a: usize, b: usize, rowBytes: usize): f32 {
-  const quadEnd: usize = rowBytes & ~(<usize>63);
-  const zero = f32x4.splat(0);
-  let a0 = zero;
-  let a1 = zero;
-  let a2 = zero;
-  let a3 = zero;
-  let f: usize = 0;
-  for (; f < quadEnd; f += 64) {
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + f), v128.load(b + f)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(a + f + 16), v128.load(b + f + 16)));
-    a2 = f32x4.add(a2, f32x4.mul(v128.load(a + f + 32), v128.load(b + f + 32)));
-    a3 = f32x4.add(a3, f32x4.mul(v128.load(a + f + 48), v128.load(b + f + 48)));
-  }
-  for (; f < rowBytes; f += 16) a0 = f32x4.add(a0, f32x4.mul(v128.load(a + f), v128.load(b + f)));
-  const acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-  return f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-}
 
 /**
  * One pass over the ratings `begin .. end−1` of a row: with x_j = [q_{o_j}; 1] (o_j =

@@ -1,15 +1,17 @@
-// SIMD kernels of the SGD trainer and of scoring, compiled to WebAssembly by tools/build-wasm.js
+// SIMD kernel of the SGD trainer, compiled to WebAssembly by tools/build-wasm.js
 // (`asc --enable simd --enable threads --importMemory --sharedMemory -O3 --runtime stub`).
 //
 // Everything lives in the imported (shared) linear memory at byte offsets the host lays out
-// (libs/models/src/kernels/layout.ts); these functions allocate nothing and keep no state, so
+// (libs/models/src/latent/sgd/layout.ts); these functions allocate nothing and keep no state, so
 // several worker instances can run them on disjoint blocks of the same memory at once.
 //
 // Factor rows hold `kp` floats, the factor count rounded up to a multiple of 4; the padding
 // lanes are zero and stay zero (their updates are lr·(e·0 − reg·0) = 0).
 //
-// The plain TypeScript reference (src/kernels/reference-kernel.ts) performs exactly these f32
-// operations in exactly this order; keep the two in step.
+// The plain TypeScript reference (`referenceKernel` in src/latent/sgd/kernel.ts) performs exactly
+// these f32 operations in exactly this order; keep the two in step.
+
+import { dot as dotRows } from './dot';
 
 /**
  * One pass of Surprise's SVD updates over the user segments `order[from .. to)`.
@@ -19,8 +21,8 @@
  *   e   = r − (((μ + b_u) + b_m) + p·q)
  *   b_u += lrb·(e − regb·b_u);   b_m += lrb·(e − regb·b_m)
  *   p   += lr·(e·q − reg·p);     q   += lr·(e·p_old − reg·q)
- * p·q sums chunk c (4 lanes) into accumulator c mod 4, then (a0 + a1) + (a2 + a3), then lanes
- * (l0 + l1) + (l2 + l3): four independent chains instead of one long one.
+ * p·q is {@link dotRows} (dot.ts): chunk c (4 lanes) into accumulator c mod 4, then
+ * (a0 + a1) + (a2 + a3), then lanes (l0 + l1) + (l2 + l3).
  *
  * @returns Σ e² (in f64) over the ratings visited, e taken before the update.
  */
@@ -44,10 +46,8 @@ export function sgdSegments(
 ): f64 {
   let sse: f64 = 0;
   const rowBytes: usize = (<usize>kp) << 2;
-  const quadEnd: usize = rowBytes & ~(<usize>63);
   const vlr = f32x4.splat(lr);
   const vreg = f32x4.splat(reg);
-  const zero = f32x4.splat(0);
   let sink = v128.splat<i32>(0);
   for (let j = from; j < to; j++) {
     const s = load<u32>(order + ((<usize>j) << 2));
@@ -69,31 +69,7 @@ export function sgdSegments(
       const qn = Q + (<usize>(next >>> 8)) * rowBytes;
       for (let g: usize = 0; g < rowBytes; g += 64) sink = v128.or(sink, v128.load(qn + g));
 
-      let a0 = zero;
-      let a1 = zero;
-      let a2 = zero;
-      let a3 = zero;
-      let f: usize = 0;
-      for (; f < quadEnd; f += 64) {
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(pu + f), v128.load(qi + f)));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(pu + f + 16), v128.load(qi + f + 16)));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(pu + f + 32), v128.load(qi + f + 32)));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(pu + f + 48), v128.load(qi + f + 48)));
-      }
-      if (f < rowBytes) {
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(pu + f), v128.load(qi + f)));
-        f += 16;
-        if (f < rowBytes) {
-          a1 = f32x4.add(a1, f32x4.mul(v128.load(pu + f), v128.load(qi + f)));
-          f += 16;
-          if (f < rowBytes) {
-            a2 = f32x4.add(a2, f32x4.mul(v128.load(pu + f), v128.load(qi + f)));
-          }
-        }
-      }
-      const acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-      const dot =
-        f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+      const dot = dotRows(pu, qi, rowBytes);
 
       const bmAt = movieBias + (m << 2);
       const bm = load<f32>(bmAt);
@@ -115,45 +91,6 @@ export function sgdSegments(
   // Keeps the touching loads alive; bytes 0 … 15 of the memory are this scratch word.
   v128.store(0, sink);
   return sse;
-}
-
-/**
- * Scores of movies `from .. to` for one user: out[m] = base + bias[m] + p·Q[m] (f64 out), with the
- * same four-accumulator dot product as {@link sgdSegments}.
- */
-export function scoreMovies(p: usize, Q: usize, bias: usize, base: f64, out: usize, from: u32, to: u32, kp: u32): void {
-  const rowBytes: usize = (<usize>kp) << 2;
-  const quadEnd: usize = rowBytes & ~(<usize>63);
-  const zero = f32x4.splat(0);
-  for (let m = from; m < to; m++) {
-    const qi = Q + (<usize>m) * rowBytes;
-    let a0 = zero;
-    let a1 = zero;
-    let a2 = zero;
-    let a3 = zero;
-    let f: usize = 0;
-    for (; f < quadEnd; f += 64) {
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(p + f), v128.load(qi + f)));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(p + f + 16), v128.load(qi + f + 16)));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(p + f + 32), v128.load(qi + f + 32)));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(p + f + 48), v128.load(qi + f + 48)));
-    }
-    if (f < rowBytes) {
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(p + f), v128.load(qi + f)));
-      f += 16;
-      if (f < rowBytes) {
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(p + f), v128.load(qi + f)));
-        f += 16;
-        if (f < rowBytes) {
-          a2 = f32x4.add(a2, f32x4.mul(v128.load(p + f), v128.load(qi + f)));
-        }
-      }
-    }
-    const acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-    const dot =
-      f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-    store<f64>(out + ((<usize>m) << 3), base + <f64>load<f32>(bias + ((<usize>m) << 2)) + <f64>dot);
-  }
 }
 
 /**

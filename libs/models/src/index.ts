@@ -1,23 +1,37 @@
-export * from './artifact';
-export * from './model-kinds';
-export * from './latent/fold-in';
-export * from './latent/objectives';
-export * from './latent/latent-model';
-export * from './latent/latent-serving';
-export * from './latent/sgd/plain-trainer';
-export * from './latent/baseline-model';
-export * from './latent/svd-model';
-export * from './latent/svdpp-model';
-export { createSgdTrainer, scoreAllMovies, MovieScorer } from './latent/sgd';
-export type { SgdTrainer, SgdTrainerState, SgdEpochResult } from './latent/sgd';
-export * from './predictor';
-export * from './top-n';
-export * from './neighbourhood/mean-model';
-export * from './neighbourhood/jaccard-cf';
-export * from './neighbourhood/knn-baseline';
-export * from './qualifying';
-export * from './latent/als/passes';
-export { createAlsTrainer, alsLayout } from './latent/als/trainer';
-export type { AlsTrainer, AlsTrainerOptions, AlsTrainerState } from './latent/als/trainer';
+// @recsys/models: the verbs first, then the types apps hold, then what evaluation and tools need.
+// Specs import relatively; nothing is exported for them alone.
+//
+// The verbs: createModel(kind, params) builds a model; model.fit(train, options) trains it
+// (per-epoch progress, validation and early stopping for the latent models); model.predict,
+// model.predictMany and model.recommend answer by external ids; LatentModel.foldInUser folds a new
+// user in (predictForFactors, recommendForFactors); saveModel / loadModel write and read the
+// versioned artifact; modelKinds lists what createModel knows.
+export { createModel, loadModel, loadModelArtifact, modelKinds, registerModelKind, saveModel } from './model-kinds';
+export { writeQualifyingPredictions } from './qualifying';
+
+// The types apps use.
+export { BasePredictor } from './predictor';
+export type { FallbackReason, FitOptions, IdPairs, Prediction, Predictor, Recommendation, TrainingProgress } from './predictor';
+export { LatentModel } from './latent/latent-model';
+export type { FoldInOptions, LatentFitOptions } from './latent/latent-model';
+export type { Contribution, FittedLatentState, FoldedUser, PredictionDetail } from './latent/latent-serving';
+export { BiasedRidge } from './latent/fold-in';
+export { fingerprintMatrix } from './artifact';
+export type { DataFingerprint } from './artifact';
+
+// Model parameters and their defaults (LibMF's parameter struct; createModel fills the gaps).
+export { BASELINE_DEFAULTS } from './latent/baseline-model';
+export type { BaselineParams, BaselineSolver } from './latent/baseline-model';
+export { SVD_DEFAULTS, SvdModel } from './latent/svd-model';
+export type { SvdParams, SvdSolver } from './latent/svd-model';
+export { SVDPP_DEFAULTS } from './latent/svdpp-model';
+export type { SvdppParams } from './latent/svdpp-model';
+export { KNN_BASELINE_DEFAULTS } from './neighbourhood/knn-baseline';
+export type { KnnBaselineParams } from './neighbourhood/knn-baseline';
+export { setBackendLogger } from './backend';
+export type { Backend } from './backend';
+
+// For evaluation, the tools and tests outside the lib.
+export { MeanModel } from './neighbourhood/mean-model';
+export { mostPopularModel } from './ranking/popular-model';
 export { ALS_WASM_PATH } from './latent/als/wasm';
-export * from './ranking/popular-model';

@@ -1,4 +1,4 @@
-import { buildRatingMatrix, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, Random, RatingList, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { fitBaselinesAls } from '@recsys/similarity';
 import { BaselineModel } from './baseline-model';
 import { createModel } from '../model-kinds';
@@ -7,6 +7,27 @@ function matrixOf(rows: Array<[number, number, number]>): RatingMatrix {
   const b = new RatingListBuilder(rows.length);
   for (const [u, m, r] of rows) b.push(u, m, r * 2);
   return buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+}
+
+function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
+  const random = new Random(seed);
+  const b = new RatingListBuilder(64);
+  for (let u = 1; u <= users; u++) for (let m = 1; m <= movies; m++) if (random.next() < density) b.push(u, m, 2 * (1 + random.int(5)));
+  return buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+}
+
+/** The training ratings mirrored (6 − r): the better the fit, the worse their RMSE. */
+function mirrored(m: RatingMatrix): RatingList {
+  const list = m.toList();
+  const ratings = Uint8Array.from(list.ratings, (code) => 12 - code);
+  return { ...list, ratings };
+}
+
+function rmseOn(model: BaselineModel, list: RatingList): number {
+  const predictions = model.predictMany(list);
+  let se = 0;
+  for (let j = 0; j < list.length; j++) se += (predictions[j] - list.ratings[j] * 0.5) ** 2;
+  return Math.sqrt(se / list.length);
 }
 
 const ROWS: Array<[number, number, number]> = [
@@ -79,5 +100,36 @@ describe('BaselineModel', () => {
     expect(() => createModel('baseline', { factors: 3 })).toThrow(/unknown parameter "factors"/);
     expect(() => createModel('baseline', { solver: 'newton' })).toThrow(/solver must be one of/);
     expect(() => createModel('nope')).toThrow(/unknown model kind "nope"/);
+  });
+
+  describe.each(['als', 'sgd', 'lbfgs'] as const)('%s, through the epoch loop', (solver) => {
+    const r = randomMatrix(5, 40, 25, 0.3);
+
+    it('reports the training and validation RMSE of every epoch', async () => {
+      const validation = r.toList();
+      const seen: number[] = [];
+      const model = await new BaselineModel({ solver, epochs: 5 }).fit(r, { validation, onProgress: (p) => seen.push(p.epoch) });
+      expect(model.history.length).toBeGreaterThan(0);
+      expect(seen).toEqual(model.history.map((h) => h.epoch));
+      expect(seen).toEqual([1, 2, 3, 4, 5].slice(0, seen.length));
+      for (const h of model.history) {
+        expect(h.trainRmse).toBeGreaterThan(0);
+        expect(h.validationRmse).toBeGreaterThan(0);
+      }
+      // The last epoch's validation RMSE is the fitted model's.
+      expect(rmseOn(model, validation)).toBeCloseTo(model.history[model.history.length - 1].validationRmse!, 12);
+    });
+
+    it('honours earlyStopping: stops once the validation RMSE stops improving and keeps the best epoch', async () => {
+      const validation = mirrored(r);
+      const model = await new BaselineModel({ solver, epochs: 30 }).fit(r, { validation, earlyStopping: { patience: 2 } });
+      const v = model.history.map((h) => h.validationRmse!);
+      const best = Math.min(...v);
+      const bestEpoch = v.indexOf(best);
+      expect(v.length).toBeLessThan(30);
+      expect(v.length).toBe(bestEpoch + 3);
+      expect(rmseOn(model, validation)).toBeCloseTo(best, 12);
+      await expect(new BaselineModel({ solver }).fit(r, { earlyStopping: { patience: 2 } })).rejects.toThrow('baseline: earlyStopping needs a validation set');
+    });
   });
 });

@@ -1,10 +1,11 @@
 import { RatingMatrix } from '@recsys/data';
-import { LbfgsStopReason, minimizeLbfgs } from '@recsys/optimization';
-import { fitBaselinesAls } from '@recsys/similarity';
 import { ModelArtifact } from '../artifact';
-import { LatentFitOptions, LatentModel, runEpochs, trainingRmse } from './latent-model';
-import { baselineObjective } from './objectives';
-import { sgdEpoch } from './sgd/plain-trainer';
+import { Backend, backendParam } from '../backend';
+import { createAlsTrainer } from './als/trainer';
+import type { FactorTrainer } from './factor-trainer';
+import { LbfgsOutcome, LbfgsTrainer } from './lbfgs-trainer';
+import { LatentFitOptions, LatentModel } from './latent-model';
+import { PlainSgdTrainer } from './sgd/plain-trainer';
 
 export type BaselineSolver = 'als' | 'sgd' | 'lbfgs';
 
@@ -21,6 +22,11 @@ export interface BaselineParams {
   lr: number;
   /** SGD regularisation (Surprise `reg`), or the L-BFGS objective's λ. */
   reg: number;
+  /**
+   * `auto` (default) or `js`: every solver of the biases alone runs in TypeScript (there is no
+   * WebAssembly kernel for k = 0), so `wasm` is refused.
+   */
+  backend: Backend;
 }
 
 /**
@@ -28,9 +34,9 @@ export interface BaselineParams {
  * notebook's (λ = 0.001).
  */
 export const BASELINE_DEFAULTS: Readonly<Record<BaselineSolver, Readonly<BaselineParams>>> = Object.freeze({
-  als: Object.freeze({ solver: 'als', epochs: 10, regUser: 15, regMovie: 10, lr: 0.005, reg: 0.02 }),
-  sgd: Object.freeze({ solver: 'sgd', epochs: 20, regUser: 15, regMovie: 10, lr: 0.005, reg: 0.02 }),
-  lbfgs: Object.freeze({ solver: 'lbfgs', epochs: 100, regUser: 15, regMovie: 10, lr: 0.005, reg: 0.001 }),
+  als: Object.freeze({ solver: 'als', epochs: 10, regUser: 15, regMovie: 10, lr: 0.005, reg: 0.02, backend: 'auto' }),
+  sgd: Object.freeze({ solver: 'sgd', epochs: 20, regUser: 15, regMovie: 10, lr: 0.005, reg: 0.02, backend: 'auto' }),
+  lbfgs: Object.freeze({ solver: 'lbfgs', epochs: 100, regUser: 15, regMovie: 10, lr: 0.005, reg: 0.001, backend: 'auto' }),
 } as Record<BaselineSolver, BaselineParams>);
 
 const PARAM_NAMES = Object.keys(BASELINE_DEFAULTS.als);
@@ -42,8 +48,10 @@ function baselineParams(partial: Record<string, unknown>): BaselineParams {
   const solver = (partial.solver ?? 'als') as BaselineSolver;
   if (!(solver in BASELINE_DEFAULTS)) throw new RangeError(`baseline: solver must be one of als, sgd, lbfgs, got ${JSON.stringify(solver)}`);
   const p = { ...BASELINE_DEFAULTS[solver] };
+  p.backend = backendParam('baseline', partial.backend);
+  if (p.backend === 'wasm') throw new RangeError("baseline: backend 'wasm': the biases have no WebAssembly kernel (every solver runs in TypeScript); use 'auto' or 'js'");
   for (const [key, value] of Object.entries(partial)) {
-    if (value === undefined || key === 'solver') continue;
+    if (value === undefined || key === 'solver' || key === 'backend') continue;
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`baseline: parameter ${key} must be a finite number, got ${JSON.stringify(value)}`);
     (p as Record<string, unknown>)[key] = value;
   }
@@ -59,16 +67,19 @@ function baselineParams(partial: Record<string, unknown>): BaselineParams {
  *
  *   r̂_ui = μ + b_u + b_i
  *
- * Solvers:
- * - `als` (default), exactly Surprise's BaselineOnly ALS ({@link fitBaselinesAls}): 10 iterations
- *   of b_i = Σ(r − μ − b_u)/(regMovie + |U_i|) then b_u = Σ(r − μ − b_i)/(regUser + |I_u|),
- *   regMovie 10, regUser 15.
+ * the latent-factor model with k = 0: each solver is svd's trainer with no factors, and every fit
+ * goes through the same epoch loop (progress, `validation`, `earlyStopping`). Solvers:
+ * - `als` (default), exactly Surprise's BaselineOnly ALS (= `fitBaselinesAls` of
+ *   @recsys/similarity): 10 iterations of b_i = Σ(r − μ − b_u)/(regMovie + |U_i|) then
+ *   b_u = Σ(r − μ − b_i)/(regUser + |I_u|), regMovie 10, regUser 15 (the ALS trainer with k = 0,
+ *   movies first).
  * - `sgd`, Surprise's BaselineOnly SGD: 20 epochs over the ratings in stored order (users
  *   ascending) of e = r − (μ + b_u + b_i); b_u += lr(e − reg·b_u); b_i += lr(e − reg·b_i), with
- *   lr 0.005, reg 0.02.
- * - `lbfgs`, the notebook's objective ({@link baselineObjective}):
- *   (1/N) Σ (α + b_u + b_i − r)² + λ(‖b_u‖² + ‖b_i‖²), λ = `reg` = 0.001, minimised by L-BFGS over
- *   [α, b_u…, b_i…] from α = μ, b = 0 (at most `epochs` = 100 iterations). The fitted α is used as μ.
+ *   lr 0.005, reg 0.02 (the plain SGD trainer with k = 0).
+ * - `lbfgs`, the notebook's objective ({@link baselineObjective}, which is {@link svdObjective}
+ *   with k = 0 and λ_b = λ): (1/N) Σ (α + b_u + b_i − r)² + λ(‖b_u‖² + ‖b_i‖²), λ = `reg` = 0.001,
+ *   minimised by L-BFGS over [α, b_u…, b_i…] from α = μ, b = 0, one iteration per epoch (at most
+ *   `epochs` = 100; it ends earlier when L-BFGS converges). The fitted α is used as μ.
  *
  * Unknown movie: μ + b_u; unknown user: μ + b_i.
  */
@@ -76,7 +87,7 @@ export class BaselineModel extends LatentModel {
   readonly kind = 'baseline';
   readonly params: Readonly<BaselineParams>;
   /** How the last L-BFGS fit stopped (lbfgs solver only). */
-  lbfgsResult: { reason: LbfgsStopReason; iterations: number; evaluations: number; objective: number; converged: boolean } | null = null;
+  lbfgsResult: LbfgsOutcome | null = null;
 
   constructor(params: Partial<BaselineParams> = {}) {
     super();
@@ -99,72 +110,23 @@ export class BaselineModel extends LatentModel {
 
   protected async fitModel(train: RatingMatrix, options: LatentFitOptions): Promise<void> {
     const p = this.params;
-    this.k = 0;
-    this.userFactors = new Float32Array(0);
-    this.movieFactors = new Float32Array(0);
-    const empty = new Float32Array(0);
-    if (p.solver === 'als') {
-      const started = performance.now();
-      const b = fitBaselinesAls(train, { iterations: p.epochs, regUser: p.regUser, regMovie: p.regMovie });
-      this.userBias = b.userBias;
-      this.movieBias = b.movieBias;
-      const progress = { epoch: p.epochs, epochs: p.epochs, trainRmse: trainingRmse(train, this.globalMean, b.userBias, b.movieBias, empty, empty, 0), seconds: (performance.now() - started) / 1000 };
-      this.history = [progress];
-      options.onProgress?.(progress);
-    } else if (p.solver === 'sgd') {
-      const userBias = new Float32Array(train.nUsers);
-      const movieBias = new Float32Array(train.nMovies);
-      const order = new Uint32Array(train.nUsers);
-      for (let u = 0; u < order.length; u++) order[u] = u;
-      const sync = () => {
-        this.userBias = Float64Array.from(userBias);
-        this.movieBias = Float64Array.from(movieBias);
-      };
-      sync();
-      let best: { u: Float64Array; m: Float64Array } | null = null;
-      const run = await runEpochs(
-        this,
-        p.epochs,
-        options,
-        () => {
-          const sse = sgdEpoch(train, order, this.globalMean, userBias, movieBias, empty, empty, 0, p.lr, p.reg, p.lr, p.reg);
-          if (options.validation) sync();
-          return Math.sqrt(sse / train.nRatings);
-        },
-        () => this.listRmse(options.validation!),
-        () => (best = { u: this.userBias.slice(), m: this.movieBias.slice() }),
-        () => {
-          this.userBias = best!.u;
-          this.movieBias = best!.m;
-        },
-      );
-      if (!run.restoredBest) sync();
-      this.history = run.history;
-    } else {
-      const nU = train.nUsers;
-      const x0 = new Float64Array(1 + nU + train.nMovies);
-      x0[0] = this.globalMean;
-      const history: typeof this.history = [];
-      let started = performance.now();
-      const result = minimizeLbfgs(baselineObjective(train, p.reg), x0, {
-        maxIterations: p.epochs,
-        onIteration: (it) => {
-          const progress = { epoch: it.iteration, epochs: p.epochs, seconds: (performance.now() - started) / 1000 };
-          history.push(progress);
-          options.onProgress?.(progress);
-          started = performance.now();
-        },
-      });
-      this.lbfgsResult = { reason: result.reason, iterations: result.iterations, evaluations: result.evaluations, objective: result.f, converged: result.converged };
-      this.globalMean = result.x[0];
-      this.userBias = result.x.slice(1, 1 + nU);
-      this.movieBias = result.x.slice(1 + nU);
-      this.history = history;
-    }
+    const trainer = await baselineTrainer(train, p);
+    await this.trainWith(trainer, p.epochs, options);
+    this.lbfgsResult = trainer instanceof LbfgsTrainer ? trainer.outcome() : null;
   }
 
   /** The fitted model stored in a `baseline` artifact. */
   static fromArtifact(artifact: ModelArtifact): BaselineModel {
     return new BaselineModel(artifact.params as Partial<BaselineParams>).restoreFromArtifact(artifact);
   }
+}
+
+/** The zero-factor trainer of each solver (see {@link BaselineModel}). */
+async function baselineTrainer(train: RatingMatrix, p: BaselineParams): Promise<FactorTrainer> {
+  const none = new Float32Array(0);
+  if (p.solver === 'als') {
+    return createAlsTrainer(train, { factors: 0, reg: 0, regBias: p.regUser, regMovieBias: p.regMovie, order: 'movies-first', userFactors: none, movieFactors: none });
+  }
+  if (p.solver === 'sgd') return new PlainSgdTrainer(train, { factors: 0, lr: p.lr, reg: p.reg, order: 'stored' });
+  return new LbfgsTrainer(train, { factors: 0, reg: 0, regBias: p.reg, seed: 0, initStd: 0, maxIterations: p.epochs });
 }

@@ -1,20 +1,13 @@
-import { clipToScale, RatingList, RatingMatrix } from '@recsys/data';
+import { clipToScale, RatingList } from '@recsys/data';
 import { ArtifactContent, fingerprintMatrix, matrixFromSections, matrixSections, ModelArtifact, requireMetaNumber, requireSection, SectionArray } from '../artifact';
 import { BiasedRidge, foldInFactors } from './fold-in';
-import { BasePredictor, FitOptions, Recommendation, TrainingProgress } from '../predictor';
+import { BasePredictor, Recommendation, TrainingProgress } from '../predictor';
 import { topN } from '../top-n';
 import { Contribution, factorCosine, FittedLatentState, foldInContributions, FoldedUser, PredictionDetail } from './latent-serving';
+import type { FactorState, FactorTrainer } from './factor-trainer';
+import { LatentFitOptions, runEpochs } from './run-epochs';
 
-/** Fit options of iterative latent models: a validation set for progress and early stopping. */
-export interface LatentFitOptions extends FitOptions {
-  /** Held-out ratings (external ids); their RMSE is reported per epoch as `validationRmse`. */
-  validation?: RatingList;
-  /**
-   * Stop when the validation RMSE has not improved for `patience` epochs and keep the factors
-   * of the best epoch (needs `validation`).
-   */
-  earlyStopping?: { patience: number };
-}
+export type { LatentFitOptions } from './run-epochs';
 
 /** Options of {@link LatentModel.foldInUser}. */
 export interface FoldInOptions {
@@ -30,8 +23,9 @@ export interface FoldInOptions {
  *   r̂_ui = μ + b_u + b_i + p_u·q_i
  *
  * with k factors (k = 0 for `baseline`). Unknown movie: μ + b_u; unknown user: μ + b_i; both: μ.
- * Subclasses fill `userBias`, `movieBias`, `userFactors` (nUsers×k row-major) and `movieFactors`
- * (nMovies×k) in `fitModel`. SVD++ stores in `userFactors` the effective vector
+ * Subclasses fit by handing a {@link FactorTrainer} to {@link trainWith}, which adopts the
+ * trainer's {@link FactorState}: `userBias`, `movieBias`, `userFactors` (nUsers×k row-major) and
+ * `movieFactors` (nMovies×k). SVD++ stores in `userFactors` the effective vector
  * p_u + |N(u)|^-½ Σ y_j, so prediction, scoring and recommend are the same for all three.
  */
 export abstract class LatentModel extends BasePredictor {
@@ -59,14 +53,35 @@ export abstract class LatentModel extends BasePredictor {
   }
 
   /** Copies of the fitted state, indexed by internal user and movie indices. */
-  state(): { globalMean: number; userBias: Float64Array; movieBias: Float64Array; userFactors: Float32Array; movieFactors: Float32Array } {
+  state(): FactorState {
     return {
       globalMean: this.globalMean,
       userBias: this.userBias.slice(),
       movieBias: this.movieBias.slice(),
       userFactors: this.userFactors.slice(),
       movieFactors: this.movieFactors.slice(),
+      k: this.k,
     };
+  }
+
+  /** Takes a trainer's state over (its arrays become the model's). */
+  protected adopt(state: FactorState): void {
+    this.globalMean = state.globalMean;
+    this.userBias = state.userBias;
+    this.movieBias = state.movieBias;
+    this.userFactors = state.userFactors;
+    this.movieFactors = state.movieFactors;
+    this.k = state.k;
+  }
+
+  /**
+   * Fits by {@link runEpochs}: `epochs` steps of `trainer` with progress, validation and early
+   * stopping as `options` ask; the model ends with the trainer's final (or best) state and its
+   * history, and the trainer is disposed.
+   */
+  protected async trainWith<S extends FactorState>(trainer: FactorTrainer<S>, epochs: number, options: LatentFitOptions): Promise<void> {
+    const run = await runEpochs({ kind: this.kind, adopt: (state: S) => this.adopt(state), validationRmse: (list) => this.listRmse(list) }, trainer, epochs, options);
+    this.history = run.history;
   }
 
   protected estimate(u: number, m: number): number {
@@ -321,77 +336,4 @@ export abstract class LatentModel extends BasePredictor {
     items.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.movieId - b.movieId);
     return items.slice(0, n);
   }
-}
-
-/** Training RMSE (unclipped) of μ + b_u + b_i + p_u·q_i over the matrix. */
-export function trainingRmse(
-  train: RatingMatrix,
-  globalMean: number,
-  userBias: ArrayLike<number>,
-  movieBias: ArrayLike<number>,
-  userFactors: Float32Array,
-  movieFactors: Float32Array,
-  k: number,
-): number {
-  const { userPtr, userMovies, userRatings } = train;
-  let sum = 0;
-  for (let u = 0; u < train.nUsers; u++) {
-    const pu = u * k;
-    for (let p = userPtr[u]; p < userPtr[u + 1]; p++) {
-      const m = userMovies[p];
-      const qi = m * k;
-      let dot = 0;
-      for (let f = 0; f < k; f++) dot += userFactors[pu + f] * movieFactors[qi + f];
-      const e = userRatings[p] * 0.5 - globalMean - userBias[u] - movieBias[m] - dot;
-      sum += e * e;
-    }
-  }
-  return Math.sqrt(sum / train.nRatings);
-}
-
-/**
- * Runs epochs with per-epoch progress and optional early stopping on a validation set.
- * `epoch(t)` trains one epoch and returns the training RMSE; `snapshot()`/`restoreBest()` keep
- * the best state when early stopping is on; `restoredBest` says whether the best epoch was earlier
- * than the last and `restoreBest` was called.
- */
-export async function runEpochs(
-  model: { kind: string },
-  epochs: number,
-  options: LatentFitOptions,
-  epoch: (t: number) => number | Promise<number>,
-  validationRmse: () => number,
-  snapshot: () => void,
-  restoreBest: () => void,
-): Promise<{ history: TrainingProgress[]; restoredBest: boolean }> {
-  const history: TrainingProgress[] = [];
-  const patience = options.earlyStopping?.patience;
-  if (patience !== undefined) {
-    if (!options.validation) throw new RangeError(`${model.kind}: earlyStopping needs a validation set`);
-    if (!(Number.isInteger(patience) && patience >= 1)) throw new RangeError(`${model.kind}: earlyStopping.patience must be an integer ≥ 1, got ${patience}`);
-  }
-  let best = Infinity;
-  let bestEpoch = -1;
-  for (let t = 0; t < epochs; t++) {
-    const started = performance.now();
-    const trainRmse = await epoch(t);
-    const seconds = (performance.now() - started) / 1000;
-    const progress: TrainingProgress = { epoch: t + 1, epochs, trainRmse, seconds };
-    if (options.validation) progress.validationRmse = validationRmse();
-    history.push(progress);
-    options.onProgress?.(progress);
-    if (patience !== undefined) {
-      const v = progress.validationRmse!;
-      if (v < best) {
-        best = v;
-        bestEpoch = t;
-        snapshot();
-      } else if (t - bestEpoch >= patience) {
-        break;
-      }
-    }
-  }
-  const restoredBest = patience !== undefined && bestEpoch >= 0 && bestEpoch < history.length - 1;
-  if (restoredBest) restoreBest();
-  return { history, restoredBest };
 }

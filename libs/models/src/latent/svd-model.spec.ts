@@ -1,10 +1,8 @@
 import { buildRatingMatrix, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { randomRatings } from '@recsys/testing';
-import { BiasedRidge } from './fold-in';
-import { runEpochs } from './latent-model';
 import { createModel } from '../model-kinds';
 import { sgdEpoch } from './sgd/plain-trainer';
-import { alsHalfStep, SvdModel, SVD_DEFAULTS } from './svd-model';
+import { SvdModel, SVD_DEFAULTS } from './svd-model';
 
 function matrixOf(rows: Array<[number, number, number]>): RatingMatrix {
   const b = new RatingListBuilder(rows.length);
@@ -35,67 +33,6 @@ describe('sgdEpoch', () => {
     expect(P[1]).toBeCloseTo(0.1861, 6);
     expect(Q[0]).toBeCloseTo(0.3039, 6);
     expect(Q[1]).toBeCloseTo(-0.0782, 6);
-  });
-});
-
-describe('alsHalfStep', () => {
-  it('solves each user’s 2×2 ridge system like the closed form (Cramer’s rule), k = 1', () => {
-    // Users 1 (rated movies 1 → 5 and 2 → 2) and 2 (rated movie 1 → 3); μ = 10/3.
-    const m = matrixOf([
-      [1, 1, 5],
-      [1, 2, 2],
-      [2, 1, 3],
-    ]);
-    const mu = m.globalMean();
-    const Q = Float32Array.from([0.5, -1.5]);
-    const movieBias = Float64Array.from([0.25, -0.5]);
-    const P = new Float32Array(2);
-    const userBias = new Float64Array(2);
-    const reg = 0.7;
-    const regBias = 0.3;
-    alsHalfStep(m, true, mu, new BiasedRidge(1), Q, movieBias, P, userBias, 1, reg, regBias);
-    // Normal equations [[Σq² + λ, Σq], [Σq, n + λ_b]]·[p; b] = [Σ y q; Σ y], y = r − μ − b_i.
-    const q1 = Q[0];
-    const q2 = Q[1];
-    const cramer = (a: number, b: number, d: number, e: number, f: number) => {
-      const det = a * d - b * b;
-      return [(e * d - b * f) / det, (a * f - b * e) / det];
-    };
-    const y11 = 5 - mu - 0.25;
-    const y12 = 2 - mu + 0.5;
-    const [p1, b1] = cramer(q1 * q1 + q2 * q2 + reg, q1 + q2, 2 + regBias, y11 * q1 + y12 * q2, y11 + y12);
-    const y21 = 3 - mu - 0.25;
-    const [p2, b2] = cramer(q1 * q1 + reg, q1, 1 + regBias, y21 * q1, y21);
-    expect(P[0]).toBeCloseTo(p1, 6);
-    expect(userBias[0]).toBeCloseTo(b1, 12);
-    expect(P[1]).toBeCloseTo(p2, 6);
-    expect(userBias[1]).toBeCloseTo(b2, 12);
-  });
-});
-
-describe('runEpochs', () => {
-  it('stops after `patience` epochs without improvement and restores the best', async () => {
-    const validation = [1.0, 0.9, 0.95, 0.96, 0.97, 0.5];
-    let current = -1;
-    let snapshotAt = -1;
-    let restoredTo = -1;
-    const progress: number[] = [];
-    const run = await runEpochs(
-      { kind: 'test' },
-      6,
-      { validation: { length: 1, users: new Int32Array(1), movies: new Int32Array(1), ratings: new Uint8Array(1), days: null }, earlyStopping: { patience: 2 }, onProgress: (p) => progress.push(p.epoch) },
-      (t) => {
-        current = t;
-        return 1;
-      },
-      () => validation[current],
-      () => (snapshotAt = current),
-      () => (restoredTo = snapshotAt),
-    );
-    expect(run.history.map((h) => h.validationRmse)).toEqual([1.0, 0.9, 0.95, 0.96]);
-    expect(progress).toEqual([1, 2, 3, 4]);
-    expect(run.restoredBest).toBe(true);
-    expect(restoredTo).toBe(1);
   });
 });
 

@@ -1,7 +1,9 @@
 import { RatingMatrix } from '@recsys/data';
 import { Shuffler } from '@recsys/optimization';
 import { ModelArtifact, requireSection, SectionArray } from '../artifact';
-import { LatentFitOptions, LatentModel, runEpochs } from './latent-model';
+import { Backend, backendParam } from '../backend';
+import type { FactorState, FactorTrainer } from './factor-trainer';
+import { LatentFitOptions, LatentModel } from './latent-model';
 import { initialFactors } from './sgd/plain-trainer';
 
 /** Parameters of {@link SvdppModel}; see {@link SVDPP_DEFAULTS}. */
@@ -22,6 +24,8 @@ export interface SvdppParams {
   seed: number;
   /** Ridge λ of {@link SvdppModel.foldInUser} (sum form). */
   foldInReg: number;
+  /** `auto` (default) or `js`: SVD++'s SGD runs in TypeScript (it has no WebAssembly kernel), so `wasm` is refused. */
+  backend: Backend;
 }
 
 /**
@@ -40,6 +44,7 @@ export const SVDPP_DEFAULTS: Readonly<SvdppParams> = Object.freeze({
   initStd: 0.1,
   seed: 42,
   foldInReg: 1,
+  backend: 'auto',
 });
 
 function svdppParams(partial: Record<string, unknown>): SvdppParams {
@@ -47,10 +52,12 @@ function svdppParams(partial: Record<string, unknown>): SvdppParams {
   const p = { ...SVDPP_DEFAULTS };
   for (const [key, value] of Object.entries(partial)) {
     if (!names.includes(key)) throw new RangeError(`svdpp: unknown parameter "${key}" (known: ${names.join(', ')})`);
-    if (value === undefined) continue;
+    if (value === undefined || key === 'backend') continue;
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`svdpp: parameter ${key} must be a finite number, got ${JSON.stringify(value)}`);
-    (p as Record<string, number>)[key] = value;
+    (p as Record<string, unknown>)[key] = value;
   }
+  p.backend = backendParam('svdpp', partial.backend);
+  if (p.backend === 'wasm') throw new RangeError("svdpp: backend 'wasm': SVD++ has no WebAssembly kernel (its SGD runs in TypeScript); use 'auto' or 'js'");
   for (const name of ['factors', 'epochs'] as const) {
     if (!(Number.isInteger(p[name]) && p[name] >= 0)) throw new RangeError(`svdpp: ${name} must be an integer ≥ 0, got ${p[name]}`);
   }
@@ -99,49 +106,14 @@ export class SvdppModel extends LatentModel {
   }
 
   protected async fitModel(train: RatingMatrix, options: LatentFitOptions): Promise<void> {
-    const p = this.params;
-    const k = p.factors;
-    this.k = k;
-    const { P, Q } = initialFactors(train.nUsers, train.nMovies, k, p.seed, p.initStd, 0);
-    // y_j from a second stream (seed + 1), so that P and Q match the svd model for the same seed.
-    const Y = initialFactors(0, train.nMovies, k, p.seed + 1, p.initStd, 0).Q;
-    const userBias = new Float32Array(train.nUsers);
-    const movieBias = new Float32Array(train.nMovies);
-    const shuffler = new Shuffler(train.nUsers, p.seed);
-    const z = new Float64Array(k);
-    const g = new Float64Array(k);
-    this.rawUserFactors = P;
-    this.movieFactors = Q;
-    this.implicitFactors = Y;
-    const sync = () => {
-      this.userBias = Float64Array.from(userBias);
-      this.movieBias = Float64Array.from(movieBias);
-      this.userFactors = effectiveUserFactors(train, P, Y, k);
-    };
-    let best: { state: ReturnType<LatentModel['state']>; P: Float32Array; Y: Float32Array } | null = null;
-    const run = await runEpochs(
-      this,
-      p.epochs,
-      options,
-      () => {
-        const sse = svdppEpoch(train, shuffler.shuffle(), this.globalMean, userBias, movieBias, P, Q, Y, k, p.lr, p.reg, p.lrBias, p.regBias, z, g);
-        if (options.validation) sync();
-        return Math.sqrt(sse / train.nRatings);
-      },
-      () => this.listRmse(options.validation!),
-      () => (best = { state: this.state(), P: P.slice(), Y: Y.slice() }),
-      () => {
-        const b = best!;
-        this.userBias = b.state.userBias;
-        this.movieBias = b.state.movieBias;
-        this.userFactors = b.state.userFactors;
-        this.movieFactors = b.state.movieFactors;
-        this.rawUserFactors = b.P;
-        this.implicitFactors = b.Y;
-      },
-    );
-    if (!run.restoredBest) sync();
-    this.history = run.history;
+    await this.trainWith(new SvdppTrainer(train, this.params), this.params.epochs, options);
+  }
+
+  /** Takes SVD++'s state over: the effective user vectors as the user factors, and p_u and y_j. */
+  protected override adopt(state: SvdppState): void {
+    super.adopt(state);
+    this.rawUserFactors = state.rawUserFactors;
+    this.implicitFactors = state.implicitFactors;
   }
 
   /** SVD++'s implicit part for a folded-in user: |N|^-½ Σ_{j∈N} y_j over the movies they rated. */
@@ -168,6 +140,71 @@ export class SvdppModel extends LatentModel {
   static fromArtifact(artifact: ModelArtifact): SvdppModel {
     return new SvdppModel(artifact.params as Partial<SvdppParams>).restoreFromArtifact(artifact);
   }
+}
+
+/** SVD++'s state: `userFactors` holds the effective vectors p_u + |N(u)|^-½ Σ y_j. */
+export interface SvdppState extends FactorState {
+  /** p_u alone, nUsers × k. */
+  rawUserFactors: Float32Array;
+  /** y_j, nMovies × k. */
+  implicitFactors: Float32Array;
+}
+
+/**
+ * SVD++'s SGD (see {@link SvdppModel}), one epoch per step: p, q from `initialFactors(seed)`, y
+ * from a second stream (seed + 1, so that P and Q match the svd model for the same seed), biases
+ * 0, users in a fresh seeded order each epoch.
+ */
+export class SvdppTrainer implements FactorTrainer<SvdppState> {
+  readonly converged = false;
+  private readonly k: number;
+  private readonly mu: number;
+  private readonly P: Float32Array;
+  private readonly Q: Float32Array;
+  private readonly Y: Float32Array;
+  private readonly userBias: Float32Array;
+  private readonly movieBias: Float32Array;
+  private readonly shuffler: Shuffler;
+  private readonly z: Float64Array;
+  private readonly g: Float64Array;
+
+  constructor(
+    private readonly train: RatingMatrix,
+    private readonly p: SvdppParams,
+  ) {
+    const k = (this.k = p.factors);
+    this.mu = train.globalMean();
+    const { P, Q } = initialFactors(train.nUsers, train.nMovies, k, p.seed, p.initStd, 0);
+    this.P = P;
+    this.Q = Q;
+    this.Y = initialFactors(0, train.nMovies, k, p.seed + 1, p.initStd, 0).Q;
+    this.userBias = new Float32Array(train.nUsers);
+    this.movieBias = new Float32Array(train.nMovies);
+    this.shuffler = new Shuffler(train.nUsers, p.seed);
+    this.z = new Float64Array(k);
+    this.g = new Float64Array(k);
+  }
+
+  async step(): Promise<number> {
+    const { train, p } = this;
+    const sse = svdppEpoch(train, this.shuffler.shuffle(), this.mu, this.userBias, this.movieBias, this.P, this.Q, this.Y, this.k, p.lr, p.reg, p.lrBias, p.regBias, this.z, this.g);
+    return Math.sqrt(sse / train.nRatings);
+  }
+
+  state(): SvdppState {
+    return {
+      globalMean: this.mu,
+      userBias: Float64Array.from(this.userBias),
+      movieBias: Float64Array.from(this.movieBias),
+      userFactors: effectiveUserFactors(this.train, this.P, this.Y, this.k),
+      movieFactors: this.Q.slice(),
+      k: this.k,
+      rawUserFactors: this.P.slice(),
+      implicitFactors: this.Y.slice(),
+    };
+  }
+
+  async dispose(): Promise<void> {}
 }
 
 /** p_u + |N(u)|^-½ Σ_{j∈N(u)} y_j for every user. */

@@ -5,9 +5,40 @@ import { describeWithData, randomRatings, sharedDataPath } from '@recsys/testing
 import { alsChunks, AlsRowKernel, AlsRowSolver, AlsViews, plainAlsPasses } from './passes';
 import { alsLayout, createAlsTrainer } from './trainer';
 import { ALS_WASM_PATH } from './wasm';
-import { trainingRmse } from '../latent-model';
 import { initialFactors } from '../sgd/plain-trainer';
 import { SvdModel } from '../svd-model';
+
+function matrixOf(rows: Array<[number, number, number]>): RatingMatrix {
+  const b = new RatingListBuilder(rows.length);
+  for (const [u, m, r] of rows) b.push(u, m, r * 2);
+  return buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+}
+
+/** Training RMSE (unclipped) of μ + b_u + b_i + p_u·q_i over the matrix, from the definition. */
+function trainingRmse(
+  train: RatingMatrix,
+  globalMean: number,
+  userBias: ArrayLike<number>,
+  movieBias: ArrayLike<number>,
+  userFactors: Float32Array,
+  movieFactors: Float32Array,
+  k: number,
+): number {
+  const { userPtr, userMovies, userRatings } = train;
+  let sum = 0;
+  for (let u = 0; u < train.nUsers; u++) {
+    const pu = u * k;
+    for (let p = userPtr[u]; p < userPtr[u + 1]; p++) {
+      const m = userMovies[p];
+      const qi = m * k;
+      let dot = 0;
+      for (let f = 0; f < k; f++) dot += userFactors[pu + f] * movieFactors[qi + f];
+      const e = userRatings[p] * 0.5 - globalMean - userBias[u] - movieBias[m] - dot;
+      sum += e * e;
+    }
+  }
+  return Math.sqrt(sum / train.nRatings);
+}
 
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
   return buildRatingMatrix(randomRatings({ seed, users, movies, density }), WHOLE_STARS_1_TO_5).matrix;
@@ -122,6 +153,39 @@ describe('AlsRowKernel', () => {
     }
   });
 
+  it('cholesky solves each user’s 2×2 ridge system like the closed form (Cramer’s rule), k = 1', () => {
+    // Users 1 (rated movies 1 → 5 and 2 → 2) and 2 (rated movie 1 → 3); μ = 10/3.
+    const m = matrixOf([
+      [1, 1, 5],
+      [1, 2, 2],
+      [2, 1, 3],
+    ]);
+    const mu = m.globalMean();
+    const Q = Float32Array.from([0.5, -1.5]);
+    const movieBias = Float64Array.from([0.25, -0.5]);
+    const P = new Float32Array(2);
+    const userBias = new Float64Array(2);
+    const reg = 0.7;
+    const regBias = 0.3;
+    new AlsRowKernel({ factors: 1, mu, reg, regBias, solver: 'cholesky', cgSteps: 1 }, viewsOf(m, 1, P, Q, userBias, movieBias)).solveRows(true, 0, m.nUsers, false);
+    // Normal equations [[Σq² + λ, Σq], [Σq, n + λ_b]]·[p; b] = [Σ y q; Σ y], y = r − μ − b_i.
+    const q1 = Q[0];
+    const q2 = Q[1];
+    const cramer = (a: number, b: number, d: number, e: number, f: number) => {
+      const det = a * d - b * b;
+      return [(e * d - b * f) / det, (a * f - b * e) / det];
+    };
+    const y11 = 5 - mu - 0.25;
+    const y12 = 2 - mu + 0.5;
+    const [p1, b1] = cramer(q1 * q1 + q2 * q2 + reg, q1 + q2, 2 + regBias, y11 * q1 + y12 * q2, y11 + y12);
+    const y21 = 3 - mu - 0.25;
+    const [p2, b2] = cramer(q1 * q1 + reg, q1, 1 + regBias, y21 * q1, y21);
+    expect(P[0]).toBeCloseTo(p1, 6);
+    expect(userBias[0]).toBeCloseTo(b1, 12);
+    expect(P[1]).toBeCloseTo(p2, 6);
+    expect(userBias[1]).toBeCloseTo(b2, 12);
+  });
+
   it('cg with few steps from zero lowers each row’s objective and nears the exact solution', () => {
     const { P, userBias } = solveUsers('cg', 3);
     for (let u = 0; u < m.nUsers; u++) {
@@ -170,14 +234,15 @@ describe('createAlsTrainer', () => {
   const reg = 2;
   const regBias = 1;
 
-  async function train(k: number, options: { threads?: number; solver?: AlsRowSolver; useWasm?: boolean; cgSteps?: number }, iterations: number) {
+  async function train(k: number, { useWasm, ...options }: { threads?: number; solver?: AlsRowSolver; useWasm?: boolean; cgSteps?: number }, iterations: number) {
     const { P, Q } = initialFactors(m.nUsers, m.nMovies, k, 42, 0.1, 0);
-    const trainer = await createAlsTrainer(m, { factors: k, reg, regBias, userFactors: P, movieFactors: Q, chunkRatings: 50, ...options });
+    const backend = useWasm === undefined ? undefined : useWasm ? 'wasm' : 'js';
+    const trainer = await createAlsTrainer(m, { factors: k, reg, regBias, userFactors: P, movieFactors: Q, chunkRatings: 50, backend, ...options });
     try {
       const rmse: number[] = [];
       const objectives: number[] = [];
       for (let t = 0; t < iterations; t++) {
-        rmse.push(await trainer.iteration());
+        rmse.push(await trainer.step());
         objectives.push(objective(m, trainer.state(), k, reg, regBias));
       }
       return { rmse, objectives, state: trainer.state(), wasm: trainer.wasm, workers: trainer.workers };
@@ -203,7 +268,7 @@ describe('createAlsTrainer', () => {
     try {
       expect(drawn.state().userFactors).toEqual(P);
       expect(drawn.state().movieFactors).toEqual(Q);
-      expect(await drawn.iteration()).toBe(await copied.iteration());
+      expect(await drawn.step()).toBe(await copied.step());
       expect(drawn.state()).toEqual(copied.state());
     } finally {
       await copied.dispose();
@@ -281,7 +346,7 @@ describeWithData('MovieLens 100k u1, 32 factors', ['movielens-100k/u1.base', 'mo
     const rmse = async (solver: AlsRowSolver): Promise<number> => {
       const { P, Q } = initialFactors(train.nUsers, train.nMovies, 32, 42, 0.1, 0);
       const trainer = await createAlsTrainer(train, { factors: 32, reg: 12, regBias: 5, userFactors: P, movieFactors: Q, solver });
-      for (let t = 0; t < 15; t++) await trainer.iteration();
+      for (let t = 0; t < 15; t++) await trainer.step();
       const s = trainer.state();
       await trainer.dispose();
       const mu = train.globalMean();

@@ -50,12 +50,14 @@ export interface AlsViews {
   readonly movies: AlsSide;
 }
 
-/** Fixed per fit: the model's k, μ, the two ridge weights and the row solver. */
+/** Fixed per fit: the model's k, μ, the ridge weights and the row solver. */
 export interface AlsRowParams {
   readonly factors: number;
   readonly mu: number;
   readonly reg: number;
+  /** λ_b of the user biases, and of the movie biases unless `regMovieBias` is given. */
   readonly regBias: number;
+  readonly regMovieBias?: number;
   readonly solver: AlsRowSolver;
   /** CG steps per row (cg solver only). */
   readonly cgSteps: number;
@@ -127,8 +129,10 @@ export function plainAlsPasses(k: number, kp: number, mu: number): AlsPasses {
  *
  *   Σ_j (y_j − x_j·z)² + reg·‖p_a‖² + regBias·b_a²,
  *
- * i.e. solves (Σ_j x_j x_jᵀ + D)·z = Σ_j y_j x_j with D = diag(reg, …, reg, regBias).
+ * i.e. solves (Σ_j x_j x_jᵀ + D)·z = Σ_j y_j x_j with D = diag(reg, …, reg, regBias) (the
+ * movies' regBias is `regMovieBias` when given).
  *
+ * - k = 0 (biases only): b_a = Σ_j y_j / (regBias + n_a), exactly Surprise's ALS baselines.
  * - `cholesky`: forms the system in a {@link BiasedRidge} and solves it exactly.
  * - `cg` (ALS-CG, Takács, Pilászy & Tikk 2011): never forms the matrix. From the current z₀
  *   (warm start) it takes the residual r₀ = Σ_j (y_j − x_j·z₀)·x_j − D·z₀ in one pass over the
@@ -152,6 +156,7 @@ export class AlsRowKernel {
   private fixedSide: AlsSide;
   private rowBegin = 0;
   private rowEnd = 0;
+  private rowRegBias: number;
 
   constructor(
     readonly params: AlsRowParams,
@@ -161,7 +166,12 @@ export class AlsRowKernel {
     const k = params.factors;
     if (!(Number.isInteger(k) && k >= 0)) throw new RangeError(`AlsRowKernel: factors must be an integer ≥ 0, got ${k}`);
     if (!(views.kp >= k)) throw new RangeError(`AlsRowKernel: rows of ${views.kp} floats cannot hold ${k} factors`);
-    if (!(params.reg > 0 && params.regBias > 0)) throw new RangeError(`AlsRowKernel: reg and regBias must be > 0, got ${params.reg} and ${params.regBias}`);
+    const regMovieBias = params.regMovieBias ?? params.regBias;
+    if (k === 0) {
+      if (!(params.regBias >= 0 && regMovieBias >= 0)) throw new RangeError(`AlsRowKernel: regBias must be ≥ 0, got ${params.regBias} and ${regMovieBias}`);
+    } else if (!(params.reg > 0 && params.regBias > 0 && regMovieBias > 0)) {
+      throw new RangeError(`AlsRowKernel: reg and regBias must be > 0, got ${params.reg} and ${params.regBias}`);
+    }
     if (params.solver === 'cg' && !(Number.isInteger(params.cgSteps) && params.cgSteps >= 1)) {
       throw new RangeError(`AlsRowKernel: cgSteps must be an integer ≥ 1, got ${params.cgSteps}`);
     }
@@ -177,6 +187,7 @@ export class AlsRowKernel {
     this.apply = (v, out) => this.product(v, out);
     this.rowSide = views.users;
     this.fixedSide = views.movies;
+    this.rowRegBias = params.regBias;
   }
 
   /**
@@ -187,7 +198,9 @@ export class AlsRowKernel {
   solveRows(byUser: boolean, from: number, to: number, withSse: boolean): number {
     const k = this.factors;
     const kp = this.kp;
-    const { reg, regBias, mu } = this.params;
+    const { reg, mu } = this.params;
+    const regBias = byUser ? this.params.regBias : (this.params.regMovieBias ?? this.params.regBias);
+    this.rowRegBias = regBias;
     const rows = byUser ? this.views.users : this.views.movies;
     const fixedSide = byUser ? this.views.movies : this.views.users;
     const { ptr, other, codes, factors: solved, bias: solvedBias } = rows;
@@ -204,7 +217,11 @@ export class AlsRowKernel {
         solvedBias[a] = 0;
         continue;
       }
-      if (this.ridge === null) this.solveCg(rows, fixedSide, begin, end, a);
+      if (k === 0) {
+        let sum = 0;
+        for (let j = begin; j < end; j++) sum += codes[j] * 0.5 - mu - fixedBias[other[j]];
+        solvedBias[a] = sum / (regBias + (end - begin));
+      } else if (this.ridge === null) this.solveCg(rows, fixedSide, begin, end, a);
       else {
         const ridge = this.ridge;
         ridge.reset();
@@ -224,7 +241,8 @@ export class AlsRowKernel {
 
   private solveCg(rows: AlsSide, fixedSide: AlsSide, begin: number, end: number, a: number): void {
     const k = this.factors;
-    const { reg, regBias } = this.params;
+    const reg = this.params.reg;
+    const regBias = this.rowRegBias;
     const solved = rows.factors;
     const z = this.start;
     const r = this.residual;
@@ -263,7 +281,7 @@ export class AlsRowKernel {
     this.passes.pass(false, this.rowSide, this.fixedSide, this.rowBegin, this.rowEnd, v, out);
     const reg = this.params.reg;
     for (let f = 0; f < k; f++) out[f] += reg * v[f];
-    out[k] += this.params.regBias * v[k];
+    out[k] += this.rowRegBias * v[k];
   }
 }
 

@@ -14,7 +14,7 @@ export const ALS_CONTROL = {
  * Byte offsets (16-byte aligned) of everything ALS reads and writes, in one buffer (the shared
  * WebAssembly memory, a SharedArrayBuffer, or for one plain-TypeScript thread an ArrayBuffer):
  * both sides' compressed rows (ptr u32, other i32, codes u8), the factors (rows of kp f32) and
- * biases (f64), the chunk boundaries (u32), Σ e² per movie chunk (f64), the control words (i32)
+ * biases (f64), the chunk boundaries (u32), Σ e² per chunk of the second half step (f64), the control words (i32)
  * and one scratch area per thread for the WebAssembly passes.
  */
 export interface AlsLayout {
@@ -54,7 +54,18 @@ export interface AlsShared {
   readonly control: Int32Array;
 }
 
-export function alsSharedViews(buffer: ArrayBuffer | SharedArrayBuffer, l: AlsLayout): AlsShared {
+/** The rating arrays of both sides (a RatingMatrix has them), when the buffer holds no copy. */
+export interface AlsRatings {
+  readonly userPtr: Uint32Array;
+  readonly userMovies: Int32Array;
+  readonly userRatings: Uint8Array;
+  readonly moviePtr: Uint32Array;
+  readonly movieUsers: Int32Array;
+  readonly movieRatings: Uint8Array;
+}
+
+/** Views of the layout's arrays over `buffer`; the rating arrays are `ratings`' own when given (a layout without copies). */
+export function alsSharedViews(buffer: ArrayBuffer | SharedArrayBuffer, l: AlsLayout, ratings: AlsRatings | null = null): AlsShared {
   const side = (ptr: number, other: number, codes: number, factors: number, bias: number, n: number): AlsSide => ({
     ptr: new Uint32Array(buffer, ptr, n + 1),
     other: new Int32Array(buffer, other, l.nRatings),
@@ -62,15 +73,17 @@ export function alsSharedViews(buffer: ArrayBuffer | SharedArrayBuffer, l: AlsLa
     factors: new Float32Array(buffer, factors, n * l.kp),
     bias: new Float64Array(buffer, bias, n),
   });
+  const users: AlsSide = ratings
+    ? { ptr: ratings.userPtr, other: ratings.userMovies, codes: ratings.userRatings, factors: new Float32Array(buffer, l.P, l.nUsers * l.kp), bias: new Float64Array(buffer, l.userBias, l.nUsers) }
+    : side(l.userPtr, l.userOther, l.userCodes, l.P, l.userBias, l.nUsers);
+  const movies: AlsSide = ratings
+    ? { ptr: ratings.moviePtr, other: ratings.movieUsers, codes: ratings.movieRatings, factors: new Float32Array(buffer, l.Q, l.nMovies * l.kp), bias: new Float64Array(buffer, l.movieBias, l.nMovies) }
+    : side(l.moviePtr, l.movieOther, l.movieCodes, l.Q, l.movieBias, l.nMovies);
   return {
-    views: {
-      kp: l.kp,
-      users: side(l.userPtr, l.userOther, l.userCodes, l.P, l.userBias, l.nUsers),
-      movies: side(l.moviePtr, l.movieOther, l.movieCodes, l.Q, l.movieBias, l.nMovies),
-    },
+    views: { kp: l.kp, users, movies },
     userChunks: new Uint32Array(buffer, l.userChunks, l.nUserChunks + 1),
     movieChunks: new Uint32Array(buffer, l.movieChunks, l.nMovieChunks + 1),
-    chunkSse: new Float64Array(buffer, l.chunkSse, l.nMovieChunks),
+    chunkSse: new Float64Array(buffer, l.chunkSse, Math.max(l.nUserChunks, l.nMovieChunks)),
     control: new Int32Array(buffer, l.control, ALS_CONTROL.length),
   };
 }

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Random, RatingMatrix, whenWorkerReady, workerScript } from '@recsys/data';
 import { ALS_CG_STEPS, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './passes';
@@ -6,6 +5,8 @@ import { runChunks } from './chunks';
 import { ALS_CONTROL, AlsLayout, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest } from './protocol';
 import { ALS_WASM_PATH, alsScratchBytes, alsWasmModule, wasmAlsPasses } from './wasm';
 import { wasmApi } from '../../wasm';
+import type { FactorState, FactorTrainer } from '../factor-trainer';
+import { Backend, logBackend, resolveBackend } from '../../backend';
 
 export interface AlsTrainerOptions {
   /** k ≥ 0. */
@@ -14,6 +15,13 @@ export interface AlsTrainerOptions {
   reg: number;
   /** λ_b of the biases (sum form). */
   regBias: number;
+  /** λ_b of the movie biases when it differs from the users' (baseline: Surprise's reg_i); default `regBias`. */
+  regMovieBias?: number;
+  /**
+   * Which side each iteration solves first: `users-first` (default) or `movies-first` (as
+   * Surprise's ALS baselines). The training RMSE is taken after the second half step.
+   */
+  order?: 'users-first' | 'movies-first';
   /** Initial factors, nUsers × k and nMovies × k row-major (copied); biases start at 0. Give these or `randomFactors`. */
   userFactors?: Float32Array;
   movieFactors?: Float32Array;
@@ -31,48 +39,25 @@ export interface AlsTrainerOptions {
   /** CG steps per row (cg only); default {@link ALS_CG_STEPS} = 3. */
   cgSteps?: number;
   /**
-   * Run the cg passes in the WebAssembly SIMD kernel; default: when libs/models/wasm/als.wasm
-   * has been built. false: the plain TypeScript passes.
+   * Where the cg passes run: `wasm`, the AssemblyScript SIMD kernel (libs/models/wasm/als.wasm);
+   * `js`, plain TypeScript; `auto` (default) `wasm` when the kernel is built, else `js`. `wasm`
+   * without the built kernel is an error naming the file and the command that builds it, and so
+   * is `wasm` with nothing for the kernel to do (the cholesky solver, or k = 0). The choice is
+   * logged once per process when k ≥ 1 ({@link setBackendLogger}).
    */
-  useWasm?: boolean;
+  backend?: Backend;
   /** Ratings per chunk of rows that a thread takes at a time ({@link alsChunks}); default 16384. */
   chunkRatings?: number;
-}
-
-/** A copy of the ALS state (factor rows of k floats). */
-export interface AlsTrainerState {
-  userFactors: Float32Array;
-  movieFactors: Float32Array;
-  userBias: Float64Array;
-  movieBias: Float64Array;
-}
-
-/**
- * Alternating least squares for r̂ = μ + b_u + b_i + p_u·q_i (μ fixed at the training mean): each
- * {@link AlsTrainer.iteration} solves every user's [p_u; b_u] with Q, b_i fixed, then every movie's
- * [q_i; b_i] with P, b_u fixed, as {@link AlsRowKernel} describes.
- */
-export interface AlsTrainer {
-  readonly solver: AlsRowSolver;
-  /** Worker threads started (threads − 1). */
-  readonly workers: number;
-  /** Whether the WebAssembly SIMD passes run (cg solver with libs/models/wasm/als.wasm built). */
-  readonly wasm: boolean;
-  /** Bytes of the buffer holding the ratings, factors and biases. */
-  readonly memoryBytes: number;
-  /** Copies of the factors (unpadded) and biases. */
-  state(): AlsTrainerState;
-  /** One users pass and one movies pass; resolves to the training RMSE after it (unclipped). */
-  iteration(): Promise<number>;
-  /** Terminates the workers; the state views stay readable. */
-  dispose(): Promise<void>;
 }
 
 const PAGE = 65536;
 const align16 = (x: number): number => Math.ceil(x / 16) * 16;
 
-/** Offsets of every array for `train`, k factors and `threads` scratch areas. */
-export function alsLayout(train: RatingMatrix, factors: number, threads: number, userChunks: number, movieChunks: number): AlsLayout {
+/**
+ * Offsets of every array for `train`, k factors and `threads` scratch areas. Without
+ * `copyRatings` the rating arrays get no space (the trainer then reads the matrix's own arrays).
+ */
+export function alsLayout(train: RatingMatrix, factors: number, threads: number, userChunks: number, movieChunks: number, copyRatings = true): AlsLayout {
   const kp = Math.max(4, Math.ceil(factors / 4) * 4);
   let at = 1024; // the first KiB stays unused: offset 0 never holds data
   const take = (bytes: number): number => {
@@ -81,6 +66,7 @@ export function alsLayout(train: RatingMatrix, factors: number, threads: number,
     return offset;
   };
   const n = train.nRatings;
+  const ratingBytes = (bytes: number): number => (copyRatings ? take(bytes) : 0);
   const scratchBytes = alsScratchBytes(kp);
   return {
     nUsers: train.nUsers,
@@ -91,19 +77,19 @@ export function alsLayout(train: RatingMatrix, factors: number, threads: number,
     threads,
     nUserChunks: userChunks,
     nMovieChunks: movieChunks,
-    userPtr: take((train.nUsers + 1) * 4),
-    userOther: take(n * 4),
-    userCodes: take(n),
-    moviePtr: take((train.nMovies + 1) * 4),
-    movieOther: take(n * 4),
-    movieCodes: take(n),
+    userPtr: ratingBytes((train.nUsers + 1) * 4),
+    userOther: ratingBytes(n * 4),
+    userCodes: ratingBytes(n),
+    moviePtr: ratingBytes((train.nMovies + 1) * 4),
+    movieOther: ratingBytes(n * 4),
+    movieCodes: ratingBytes(n),
     P: take(train.nUsers * kp * 4),
     Q: take(train.nMovies * kp * 4),
     userBias: take(train.nUsers * 8),
     movieBias: take(train.nMovies * 8),
     userChunks: take((userChunks + 1) * 4),
     movieChunks: take((movieChunks + 1) * 4),
-    chunkSse: take(movieChunks * 8),
+    chunkSse: take(Math.max(userChunks, movieChunks) * 8),
     control: take(ALS_CONTROL.length * 4),
     scratch: take(threads * scratchBytes),
     scratchBytes,
@@ -127,7 +113,9 @@ function drawRows(random: Random, to: Float32Array, rows: number, k: number, kp:
 /**
  * Sets up ALS on `train`: copies the rating arrays (10 bytes per rating), the initial factors
  * (rows padded to kp = 4⌈k/4⌉) and zero biases into one buffer: the shared WebAssembly memory
- * when the SIMD kernel runs, else a SharedArrayBuffer (threads > 1) or an ArrayBuffer. Rows are cut
+ * when the SIMD kernel runs, else a SharedArrayBuffer (threads > 1) or, for one plain-TypeScript
+ * thread, an ArrayBuffer of factors and biases that reads the matrix's own rating arrays (no
+ * copy). k = 0 fits the biases alone, each row in closed form (see {@link AlsRowKernel}). Rows are cut
  * into fixed chunks of about 16k ratings ({@link alsChunks}) that the threads take from a shared
  * counter. Every row's result depends only on the other side's values and its own previous ones,
  * and the RMSE sums per chunk in chunk order, so results are bit-identical for any thread count.
@@ -150,34 +138,48 @@ export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerO
       );
     }
   }
-  const wasmWanted = options.useWasm ?? existsSync(ALS_WASM_PATH);
+  const requested = options.backend ?? 'auto';
+  const backend = resolveBackend('ALS', requested, ALS_WASM_PATH);
+  const wasmWanted = backend.wasm;
   const params: AlsRowParams = {
     factors: k,
     mu: train.globalMean(),
     reg: options.reg,
     regBias: options.regBias,
+    regMovieBias: options.regMovieBias,
     solver: options.solver ?? alsRowSolverFor(k, wasmWanted),
     cgSteps: options.cgSteps ?? ALS_CG_STEPS,
   };
-  // The SIMD passes serve only the cg solver (Cholesky forms the matrix in TypeScript).
-  const useWasm = params.solver === 'cg' && wasmWanted;
+  // The SIMD passes serve only the cg solver (Cholesky forms the matrix in TypeScript) with k ≥ 1.
+  const useWasm = params.solver === 'cg' && k > 0 && wasmWanted;
+  if (requested === 'wasm' && !useWasm) {
+    throw new RangeError(`createAlsTrainer: backend 'wasm' needs the cg row solver and factors ≥ 1 (got ${params.solver}, ${k} factors); use 'auto' or 'js'`);
+  }
+  if (k > 0) {
+    const reason = wasmWanted && !useWasm ? `the ${params.solver} row solver runs in TypeScript` : backend.reason;
+    logBackend(`models: ALS passes in ${useWasm ? 'WebAssembly' : 'TypeScript'} (${reason})`);
+  }
   const chunkRatings = options.chunkRatings ?? 1 << 14;
   if (!(Number.isInteger(chunkRatings) && chunkRatings >= 1)) throw new RangeError(`createAlsTrainer: chunkRatings must be an integer ≥ 1, got ${chunkRatings}`);
   const userChunks = alsChunks(train.userPtr, train.nUsers, chunkRatings);
   const movieChunks = alsChunks(train.moviePtr, train.nMovies, chunkRatings);
-  const layout = alsLayout(train, k, threads, userChunks.length - 1, movieChunks.length - 1);
+  // One plain-TypeScript thread reads the matrix's arrays; WebAssembly and workers need them in the buffer.
+  const copyRatings = useWasm || threads > 1;
+  const layout = alsLayout(train, k, threads, userChunks.length - 1, movieChunks.length - 1, copyRatings);
   const pages = Math.ceil(layout.bytes / PAGE);
   if (useWasm && pages > 65536) throw new RangeError(`createAlsTrainer: ${layout.bytes} bytes of ratings and factors exceed WebAssembly's 4 GiB`);
   const memory = useWasm ? new wasmApi.Memory({ initial: pages, maximum: pages, shared: true }) : null;
   const buffer = memory ? memory.buffer : threads > 1 ? new SharedArrayBuffer(layout.bytes) : new ArrayBuffer(layout.bytes);
-  const shared = alsSharedViews(buffer, layout);
+  const shared = alsSharedViews(buffer, layout, copyRatings ? null : train);
   const { users, movies } = shared.views;
-  (users.ptr as Uint32Array).set(train.userPtr);
-  (users.other as Int32Array).set(train.userMovies);
-  (users.codes as Uint8Array).set(train.userRatings);
-  (movies.ptr as Uint32Array).set(train.moviePtr);
-  (movies.other as Int32Array).set(train.movieUsers);
-  (movies.codes as Uint8Array).set(train.movieRatings);
+  if (copyRatings) {
+    (users.ptr as Uint32Array).set(train.userPtr);
+    (users.other as Int32Array).set(train.userMovies);
+    (users.codes as Uint8Array).set(train.userRatings);
+    (movies.ptr as Uint32Array).set(train.moviePtr);
+    (movies.other as Int32Array).set(train.movieUsers);
+    (movies.codes as Uint8Array).set(train.movieRatings);
+  }
   if (options.randomFactors) {
     const { seed, std, mean = 0 } = options.randomFactors;
     const random = new Random(seed);
@@ -192,7 +194,7 @@ export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerO
   const module = memory ? alsWasmModule() : null;
   const passes = memory ? wasmAlsPasses(memory, module!, k, layout.kp, params.mu, layout.scratch) : undefined;
   const kernel = new AlsRowKernel(params, shared.views, passes);
-  const trainer = new ChunkedAlsTrainer(layout, shared, kernel, memory !== null);
+  const trainer = new AlsTrainer(layout, shared, kernel, memory !== null, options.order === 'movies-first');
   if (threads > 1) {
     const base = { params, layout, memory, module, buffer: memory ? null : (buffer as SharedArrayBuffer) };
     await trainer.startWorkers(threads - 1, (thread) => ({ ...base, thread }));
@@ -200,8 +202,14 @@ export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerO
   return trainer;
 }
 
-class ChunkedAlsTrainer implements AlsTrainer {
+/**
+ * Alternating least squares for r̂ = μ + b_u + b_i + p_u·q_i (μ fixed at the training mean): each
+ * {@link step} solves every user's [p_u; b_u] with Q, b_i fixed, then every movie's [q_i; b_i]
+ * with P, b_u fixed (or movies first), as {@link AlsRowKernel} describes. Built by {@link createAlsTrainer}.
+ */
+export class AlsTrainer implements FactorTrainer {
   readonly solver: AlsRowSolver;
+  readonly converged = false;
   private readonly threads: Worker[] = [];
   private pending: { remaining: number; errors: string[]; resolve: () => void } | null = null;
   private failure: Error | null = null;
@@ -211,16 +219,20 @@ class ChunkedAlsTrainer implements AlsTrainer {
     private readonly layout: AlsLayout,
     private readonly shared: AlsShared,
     private readonly kernel: AlsRowKernel,
+    /** Whether the WebAssembly SIMD passes run (cg solver with libs/models/wasm/als.wasm built). */
     readonly wasm: boolean,
+    private readonly moviesFirst: boolean,
   ) {
     this.solver = kernel.params.solver;
   }
 
+  /** Bytes of the buffer holding the ratings (when copied), factors and biases. */
   get memoryBytes(): number {
     return this.layout.bytes;
   }
 
-  state(): AlsTrainerState {
+  /** Copies of the factors (unpadded) and biases; readable after dispose too. */
+  state(): FactorState {
     const { nUsers, nMovies, factors: k, kp } = this.layout;
     const unpad = (from: Float32Array, rows: number): Float32Array => {
       if (kp === k) return from.slice();
@@ -229,9 +241,17 @@ class ChunkedAlsTrainer implements AlsTrainer {
       return out;
     };
     const { users, movies } = this.shared.views;
-    return { userFactors: unpad(users.factors, nUsers), movieFactors: unpad(movies.factors, nMovies), userBias: users.bias.slice(), movieBias: movies.bias.slice() };
+    return {
+      globalMean: this.kernel.params.mu,
+      userBias: users.bias.slice(),
+      movieBias: movies.bias.slice(),
+      userFactors: unpad(users.factors, nUsers),
+      movieFactors: unpad(movies.factors, nMovies),
+      k,
+    };
   }
 
+  /** Worker threads started (threads − 1). */
   get workers(): number {
     return this.threads.length;
   }
@@ -304,17 +324,22 @@ class ChunkedAlsTrainer implements AlsTrainer {
     }
   }
 
-  async iteration(): Promise<number> {
-    if (this.disposed) throw new Error('AlsTrainer: iteration() after dispose()');
+  /** One half step per side; resolves to the training RMSE after it (unclipped). */
+  async step(): Promise<number> {
+    if (this.disposed) throw new Error('AlsTrainer: step() after dispose()');
     if (this.failure) throw this.failure;
-    await this.half(true, false);
-    await this.half(false, true);
+    const usersFirst = !this.moviesFirst;
+    await this.half(usersFirst, false);
+    await this.half(!usersFirst, true);
+    // Σ e² per chunk of the second half step, summed in chunk order (the same for any thread count).
     const sse = this.shared.chunkSse;
+    const chunks = usersFirst ? this.layout.nMovieChunks : this.layout.nUserChunks;
     let sum = 0;
-    for (let c = 0; c < sse.length; c++) sum += sse[c];
+    for (let c = 0; c < chunks; c++) sum += sse[c];
     return Math.sqrt(sum / this.layout.nRatings);
   }
 
+  /** Terminates the workers; the state stays readable. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { wasmApi, WasmMemory, WasmModule } from '../../wasm';
 
 /**
- * The SGD and scoring kernels over one linear memory, all arguments byte offsets into it. Two
+ * The SGD kernel over one linear memory, all arguments byte offsets into it. Two
  * implementations with identical arithmetic: the AssemblyScript SIMD module
  * (libs/models/assembly/sgd.ts, see there for the exact formulas) and a plain TypeScript
  * reference ({@link referenceKernel}) that rounds every operation to f32 the way WebAssembly does,
@@ -31,8 +31,6 @@ export interface SgdKernel {
   ): number;
   /** Fisher–Yates shuffle of the u32s `order[from .. to)` from a mulberry32 stream seeded with `seed`. */
   shuffleSegments(order: number, from: number, to: number, seed: number): void;
-  /** out[m] (f64) = base + bias[m] + p·Q[m] for m in from .. to−1; rows of `kp` floats. */
-  scoreMovies(p: number, Q: number, bias: number, base: number, out: number, from: number, to: number, kp: number): void;
 }
 
 /** Where the compiled kernel is: libs/models/wasm/sgd.wasm, two levels above both src/kernels and dist/kernels. */
@@ -69,7 +67,6 @@ const fround = Math.fround;
 export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKernel {
   const u32 = new Uint32Array(buffer);
   const f32 = new Float32Array(buffer);
-  const f64 = new Float64Array(buffer, 0, buffer.byteLength >>> 3);
   // acc[4·(c mod 4) + lane]: the four f32x4 accumulators; a Float32Array rounds every store to f32.
   const acc = new Float32Array(16);
 
@@ -140,12 +137,6 @@ export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKer
         const tmp = u32[base + i];
         u32[base + i] = u32[base + j];
         u32[base + j] = tmp;
-      }
-    },
-
-    scoreMovies(p, Q, bias, base, out, from, to, kp) {
-      for (let m = from; m < to; m++) {
-        f64[(out >>> 3) + m] = base + f32[(bias >>> 2) + m] + dot(p >>> 2, (Q >>> 2) + m * kp, kp);
       }
     },
   };

@@ -1,28 +1,37 @@
 import { Random, RatingMatrix } from '@recsys/data';
 import { Shuffler } from '@recsys/optimization';
+import type { FactorState, FactorTrainer } from '../factor-trainer';
 
-// One definition of the epoch's hyper-parameters and the trainer options, shared with the
-// WebAssembly trainer (the plain trainer ignores its kernel-only fields: useWasm, blocks).
-export type { SgdHyper, SgdTrainerOptions } from './trainer';
-import type { SgdHyper, SgdTrainerOptions } from './trainer';
-
-/** The fitted state an SGD trainer holds (copies). */
-export interface SgdState {
-  globalMean: number;
-  userBias: Float32Array;
-  movieBias: Float32Array;
-  /** nUsers×k row-major. */
-  userFactors: Float32Array;
-  /** nMovies×k row-major. */
-  movieFactors: Float32Array;
+/**
+ * Options of both SGD trainers: the factors, their initialisation and the step sizes and L2
+ * weights of every epoch (Surprise's SVD defaults: lr 0.005, reg 0.02).
+ */
+export interface SgdOptions {
+  /** Latent factors k. */
+  factors: number;
+  /** Seed of the initial factors and of every epoch's order; default 42. */
+  seed?: number;
+  /** Standard deviation of the initial factors; default 0.1. */
+  initStd?: number;
+  /** Mean of the initial factors; default 0. */
+  initMean?: number;
+  /** Learning rate of the factors. */
+  lr: number;
+  /** L2 weight of the factors. */
+  reg: number;
+  /** Learning rate of the biases; default `lr`. */
+  lrBias?: number;
+  /** L2 weight of the biases; default `reg`. */
+  regBias?: number;
 }
 
-/** What the SVD model needs of an SGD trainer: epochs, the state, disposal. */
-export interface SgdEpochTrainer {
-  readonly factors: number;
-  epoch(hyper: SgdHyper): Promise<{ trainRmse: number; seconds: number }>;
-  state(): SgdState;
-  dispose(): Promise<void>;
+/** Options of {@link PlainSgdTrainer}. */
+export interface PlainSgdOptions extends SgdOptions {
+  /**
+   * Order of the users in each epoch: `shuffled` (default; a fresh seeded order per epoch) or
+   * `stored` (ascending internal index, as Surprise's BaselineOnly SGD visits them).
+   */
+  order?: 'shuffled' | 'stored';
 }
 
 /**
@@ -39,10 +48,11 @@ export function initialFactors(nUsers: number, nMovies: number, k: number, seed:
 }
 
 /**
- * Plain TypeScript SGD for biased MF on one thread: the reference the WebAssembly kernel is
- * compared with, and the trainer used when WebAssembly is not wanted. Each epoch visits the users
- * in a fresh seeded shuffled order ({@link Shuffler}, same seed as the initialisation) and each
- * user's ratings in stored order (ascending movie), applying Surprise's update per rating:
+ * Plain TypeScript SGD for biased MF on one thread: the trainer of the zero-factor models
+ * (baseline, svd with k = 0) and the reference of the update rules. Each epoch visits the users
+ * in a fresh seeded shuffled order ({@link Shuffler}, same seed as the initialisation; or in
+ * stored order) and each user's ratings in stored order (ascending movie), applying Surprise's
+ * update per rating:
  *
  *   e = r − (μ + b_u + b_i + q_i·p_u)
  *   b_u += lr_b (e − reg_b b_u);  b_i += lr_b (e − reg_b b_i)
@@ -50,18 +60,24 @@ export function initialFactors(nUsers: number, nMovies: number, k: number, seed:
  *
  * The reported training RMSE is that of the errors e seen during the epoch (as LibMF reports it).
  */
-export class PlainSgdTrainer implements SgdEpochTrainer {
+export class PlainSgdTrainer implements FactorTrainer {
   readonly factors: number;
+  readonly converged = false;
   private readonly globalMean: number;
   private readonly userBias: Float32Array;
   private readonly movieBias: Float32Array;
   private readonly P: Float32Array;
   private readonly Q: Float32Array;
-  private readonly shuffler: Shuffler;
+  private readonly shuffler: Shuffler | null;
+  private readonly storedOrder: Uint32Array | null;
+  private readonly lr: number;
+  private readonly reg: number;
+  private readonly lrBias: number;
+  private readonly regBias: number;
 
   constructor(
     private readonly train: RatingMatrix,
-    options: SgdTrainerOptions,
+    options: PlainSgdOptions,
   ) {
     const k = options.factors;
     if (!(Number.isInteger(k) && k >= 0)) throw new RangeError(`SGD: factors must be an integer ≥ 0, got ${k}`);
@@ -73,35 +89,34 @@ export class PlainSgdTrainer implements SgdEpochTrainer {
     const { P, Q } = initialFactors(train.nUsers, train.nMovies, k, seed, options.initStd ?? 0.1, options.initMean ?? 0);
     this.P = P;
     this.Q = Q;
-    this.shuffler = new Shuffler(train.nUsers, seed);
+    if (options.order === 'stored') {
+      this.shuffler = null;
+      this.storedOrder = new Uint32Array(train.nUsers);
+      for (let u = 0; u < train.nUsers; u++) this.storedOrder[u] = u;
+    } else {
+      this.shuffler = new Shuffler(train.nUsers, seed);
+      this.storedOrder = null;
+    }
+    this.lr = options.lr;
+    this.reg = options.reg;
+    this.lrBias = options.lrBias ?? options.lr;
+    this.regBias = options.regBias ?? options.reg;
   }
 
-  async epoch(hyper: SgdHyper): Promise<{ trainRmse: number; seconds: number }> {
-    const started = performance.now();
-    const sse = sgdEpoch(
-      this.train,
-      this.shuffler.shuffle(),
-      this.globalMean,
-      this.userBias,
-      this.movieBias,
-      this.P,
-      this.Q,
-      this.factors,
-      hyper.lr,
-      hyper.reg,
-      hyper.lrBias ?? hyper.lr,
-      hyper.regBias ?? hyper.reg,
-    );
-    return { trainRmse: Math.sqrt(sse / this.train.nRatings), seconds: (performance.now() - started) / 1000 };
+  async step(): Promise<number> {
+    const order = this.shuffler ? this.shuffler.shuffle() : this.storedOrder!;
+    const sse = sgdEpoch(this.train, order, this.globalMean, this.userBias, this.movieBias, this.P, this.Q, this.factors, this.lr, this.reg, this.lrBias, this.regBias);
+    return Math.sqrt(sse / this.train.nRatings);
   }
 
-  state(): SgdState {
+  state(): FactorState {
     return {
       globalMean: this.globalMean,
-      userBias: this.userBias.slice(),
-      movieBias: this.movieBias.slice(),
+      userBias: Float64Array.from(this.userBias),
+      movieBias: Float64Array.from(this.movieBias),
       userFactors: this.P.slice(),
       movieFactors: this.Q.slice(),
+      k: this.factors,
     };
   }
 

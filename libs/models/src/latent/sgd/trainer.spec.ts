@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { buildRatingMatrix, generateSynthetic, holdoutSplit, RatingList, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
-import { createSgdTrainer, SgdTrainer, SgdTrainerOptions, SgdTrainerState } from './trainer';
+import { BlockSgdTrainer, createSgdTrainer, SgdTrainerOptions } from './trainer';
+import type { FactorState } from '../factor-trainer';
 
 function matrixOf(triples: Array<[number, number, number]>): RatingMatrix {
   const list = new RatingListBuilder(triples.length);
@@ -13,7 +14,7 @@ const split = holdoutSplit(buildRatingMatrix(synthetic.list, WHOLE_STARS_1_TO_5)
 const train = split.train;
 
 /** RMSE on held-out pairs; unknown users/movies predicted by μ + known biases. */
-function testRmse(matrix: RatingMatrix, state: SgdTrainerState, test: RatingList, k: number): number {
+function testRmse(matrix: RatingMatrix, state: FactorState, test: RatingList, k: number): number {
   let sse = 0;
   for (let j = 0; j < test.length; j++) {
     const u = matrix.users.indexOf(test.users[j]);
@@ -28,25 +29,27 @@ function testRmse(matrix: RatingMatrix, state: SgdTrainerState, test: RatingList
   return Math.sqrt(sse / test.length);
 }
 
-async function run(options: SgdTrainerOptions, epochs: number, matrix = train): Promise<{ rmse: number[]; state: SgdTrainerState; trainer: SgdTrainer }> {
-  const trainer = await createSgdTrainer(matrix, options);
+const HYPER = { lr: 0.01, reg: 0.05, lrBias: 0.01, regBias: 0.02 };
+
+async function run(options: Omit<SgdTrainerOptions, 'lr' | 'reg'>, epochs: number, matrix = train): Promise<{ rmse: number[]; state: FactorState; trainer: BlockSgdTrainer }> {
+  const trainer = await createSgdTrainer(matrix, { ...HYPER, ...options });
   try {
     const rmse: number[] = [];
-    for (let e = 0; e < epochs; e++) rmse.push((await trainer.epoch({ lr: 0.01, reg: 0.05, lrBias: 0.01, regBias: 0.02 })).trainRmse);
+    for (let e = 0; e < epochs; e++) rmse.push(await trainer.step());
     return { rmse, state: trainer.state(), trainer };
   } finally {
     await trainer.dispose();
   }
 }
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+function maxAbsDiff(a: Float32Array | Float64Array, b: Float32Array | Float64Array): number {
   expect(a.length).toBe(b.length);
   let d = 0;
   for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
   return d;
 }
 
-function expectStatesEqual(a: SgdTrainerState, b: SgdTrainerState, tolerance: number): void {
+function expectStatesEqual(a: FactorState, b: FactorState, tolerance: number): void {
   expect(a.globalMean).toBe(b.globalMean);
   expect(maxAbsDiff(a.userBias, b.userBias)).toBeLessThanOrEqual(tolerance);
   expect(maxAbsDiff(a.movieBias, b.movieBias)).toBeLessThanOrEqual(tolerance);
@@ -68,10 +71,11 @@ describe('SGD trainer: one user, two ratings, computed by hand', () => {
     [1, 10, 5],
     [1, 20, 1],
   ]);
-  for (const useWasm of [true, false]) {
-    it(`matches the hand computation (${useWasm ? 'WebAssembly' : 'TypeScript reference'})`, async () => {
-      const trainer = await createSgdTrainer(tiny, { factors: 1, initStd: 0, initMean: 0.5, useWasm });
-      const { trainRmse } = await trainer.epoch({ lr: 0.1, reg: 0.1 });
+  for (const backend of ['wasm', 'js'] as const) {
+    it(`matches the hand computation (${backend === 'wasm' ? 'WebAssembly' : 'TypeScript reference'})`, async () => {
+      const trainer = await createSgdTrainer(tiny, { factors: 1, initStd: 0, initMean: 0.5, backend, lr: 0.1, reg: 0.1 });
+      expect(trainer.wasm).toBe(backend === 'wasm');
+      const trainRmse = await trainer.step();
       const s = trainer.state();
       await trainer.dispose();
       expect(trainRmse).toBeCloseTo(Math.sqrt(4.57244453125), 5);
@@ -88,8 +92,8 @@ describe('SGD trainer: one user, two ratings, computed by hand', () => {
 describe('SGD trainer: WebAssembly kernel against the TypeScript reference', () => {
   for (const factors of [8, 10, 3]) {
     it(`gives the same epochs with ${factors} factors (${factors % 4 === 0 ? 'no padding' : 'padded rows'})`, async () => {
-      const wasm = await run({ factors, seed: 5 }, 4);
-      const reference = await run({ factors, seed: 5, useWasm: false }, 4);
+      const wasm = await run({ factors, seed: 5, backend: 'wasm' }, 4);
+      const reference = await run({ factors, seed: 5, backend: 'js' }, 4);
       // Same f32 operations in the same order: bit-identical, not merely close.
       expect(wasm.rmse).toEqual(reference.rmse);
       expectStatesEqual(wasm.state, reference.state, 0);
@@ -101,12 +105,13 @@ describe('SGD trainer: WebAssembly kernel against the TypeScript reference', () 
   it('learns: the training error falls every epoch and held-out RMSE beats the global mean', async () => {
     const { rmse, state } = await run({ factors: 10, seed: 1 }, 10);
     for (let e = 1; e < rmse.length; e++) expect(rmse[e]).toBeLessThan(rmse[e - 1]);
-    const meanOnly: SgdTrainerState = {
+    const meanOnly: FactorState = {
       globalMean: state.globalMean,
-      userBias: new Float32Array(train.nUsers),
-      movieBias: new Float32Array(train.nMovies),
+      userBias: new Float64Array(train.nUsers),
+      movieBias: new Float64Array(train.nMovies),
       userFactors: new Float32Array(train.nUsers * 10),
       movieFactors: new Float32Array(train.nMovies * 10),
+      k: 10,
     };
     expect(testRmse(train, state, split.test, 10)).toBeLessThan(testRmse(train, meanOnly, split.test, 10) - 0.05);
   });
@@ -120,18 +125,18 @@ describe('SGD trainer: WebAssembly kernel against the TypeScript reference', () 
 
 describe('SGD trainer: worker threads over blocks', () => {
   it('two threads equal the serial reference run of the same 4 × 4 block schedule, and repeat exactly', async () => {
-    const parallel = await run({ factors: 10, threads: 2, seed: 9 }, 3);
+    const parallel = await run({ factors: 10, threads: 2, seed: 9, backend: 'wasm' }, 3);
     expect(parallel.trainer.blocks).toBe(4);
     expect(parallel.trainer.workers).toBe(2);
     const again = await run({ factors: 10, threads: 2, seed: 9 }, 3);
     expect(again.rmse).toEqual(parallel.rmse);
     expectStatesEqual(again.state, parallel.state, 0);
-    const serial = await run({ factors: 10, threads: 2, seed: 9, useWasm: false }, 3);
+    const serial = await run({ factors: 10, threads: 2, seed: 9, backend: 'js' }, 3);
     expect(serial.trainer.workers).toBe(0);
     // Blocks of a round share no rows, so the parallel epoch is exactly the serial one.
     expect(serial.rmse).toEqual(parallel.rmse);
     expectStatesEqual(serial.state, parallel.state, 0);
-  });
+  }, 30_000);
 
   it('two threads reach the quality of one', async () => {
     const one = await run({ factors: 10, threads: 1, seed: 4 }, 12);
@@ -140,16 +145,16 @@ describe('SGD trainer: worker threads over blocks', () => {
     const rmseTwo = testRmse(train, two.state, split.test, 10);
     expect(Math.abs(rmseOne - rmseTwo)).toBeLessThan(0.01);
     expect(Math.abs(one.rmse[11] - two.rmse[11])).toBeLessThan(0.01);
-  });
+  }, 30_000);
 
   it('dispose terminates every worker and refuses further epochs', async () => {
     const terminate = jest.spyOn(Worker.prototype, 'terminate');
     try {
-      const trainer = await createSgdTrainer(train, { factors: 4, threads: 2 });
-      await trainer.epoch({ lr: 0.01, reg: 0.02 });
+      const trainer = await createSgdTrainer(train, { factors: 4, threads: 2, lr: 0.01, reg: 0.02 });
+      await trainer.step();
       await trainer.dispose();
       expect(terminate).toHaveBeenCalledTimes(2);
-      await expect(trainer.epoch({ lr: 0.01, reg: 0.02 })).rejects.toThrow('after dispose');
+      await expect(trainer.step()).rejects.toThrow('after dispose');
       expect(() => trainer.state()).toThrow('after dispose');
     } finally {
       terminate.mockRestore();
@@ -159,12 +164,11 @@ describe('SGD trainer: worker threads over blocks', () => {
 
 describe('SGD trainer: argument checks', () => {
   it('refuses bad options and hyper-parameters with the offending value', async () => {
-    await expect(createSgdTrainer(train, { factors: 0 })).rejects.toThrow('factors must be an integer ≥ 1, got 0');
-    await expect(createSgdTrainer(train, { factors: 4, threads: 1.5 })).rejects.toThrow('threads must be an integer ≥ 1, got 1.5');
-    await expect(createSgdTrainer(RatingMatrix.empty(), { factors: 4 })).rejects.toThrow('no ratings');
-    const trainer = await createSgdTrainer(train, { factors: 4 });
-    await expect(trainer.epoch({ lr: Number.NaN, reg: 0.02 })).rejects.toThrow('lr must be a finite number ≥ 0, got NaN');
-    await expect(trainer.epoch({ lr: 0.01, reg: -1 })).rejects.toThrow('reg must be a finite number ≥ 0, got -1');
-    await trainer.dispose();
+    const hyper = { lr: 0.01, reg: 0.02 };
+    await expect(createSgdTrainer(train, { factors: 0, ...hyper })).rejects.toThrow('factors must be an integer ≥ 1, got 0');
+    await expect(createSgdTrainer(train, { factors: 4, threads: 1.5, ...hyper })).rejects.toThrow('threads must be an integer ≥ 1, got 1.5');
+    await expect(createSgdTrainer(RatingMatrix.empty(), { factors: 4, ...hyper })).rejects.toThrow('no ratings');
+    await expect(createSgdTrainer(train, { factors: 4, lr: Number.NaN, reg: 0.02 })).rejects.toThrow('lr must be a finite number ≥ 0, got NaN');
+    await expect(createSgdTrainer(train, { factors: 4, lr: 0.01, reg: -1 })).rejects.toThrow('reg must be a finite number ≥ 0, got -1');
   });
 });

@@ -1,78 +1,31 @@
 import { Worker } from 'node:worker_threads';
 import { Random, RatingMatrix, whenWorkerReady, workerScript } from '@recsys/data';
-import { referenceKernel, SgdKernel, sgdWasmModule, wasmKernel } from './kernel';
+import { referenceKernel, SGD_WASM_PATH, SgdKernel, sgdWasmModule, wasmKernel } from './kernel';
 import { initFactors, MAX_KERNEL_MOVIES, partitionRatings, planLayout, SgdLayout, writeRatings } from './layout';
 import { wasmApi, WasmMemory } from '../../wasm';
+import type { FactorState, FactorTrainer } from '../factor-trainer';
+import type { SgdOptions } from './plain-trainer';
+import { Backend, logBackend, resolveBackend } from '../../backend';
 import { CONTROL, EpochParameters, runBlock, SgdWorkerInput, SgdWorkerMessage, SgdWorkerRequest } from './schedule';
 
-/** Step sizes and L2 weights of one SGD epoch. */
-export interface SgdHyper {
-  /** Learning rate of the factors (Surprise's default 0.005). */
-  lr: number;
-  /** L2 weight of the factors (Surprise's default 0.02). */
-  reg: number;
-  /** L2 weight of the biases; default `reg`. */
-  regBias?: number;
-  /** Learning rate of the biases; default `lr`. */
-  lrBias?: number;
-}
-
-export interface SgdTrainerOptions {
-  /** Latent factors k (≥ 1). */
-  factors: number;
+/** Options of {@link createSgdTrainer}: {@link SgdOptions} (k ≥ 1 here) and how the epochs run. */
+export interface SgdTrainerOptions extends SgdOptions {
   /** Worker threads; default 1 (the epoch runs in the calling thread). */
   threads?: number;
-  /** Seed of the initial factors, the block partition and every epoch's order; default 42. */
-  seed?: number;
-  /** Standard deviation of the initial factors; default 0.1. */
-  initStd?: number;
-  /** Mean of the initial factors; default 0. */
-  initMean?: number;
   /**
-   * Run the AssemblyScript SIMD kernel (default true); false runs the plain TypeScript reference
-   * kernel with identical arithmetic in the calling thread (blocks in schedule order, even when
-   * `threads` > 1), which gives bit-identical results, only slower.
+   * `wasm` runs the AssemblyScript SIMD kernel (libs/models/wasm/sgd.wasm); `js` the plain
+   * TypeScript reference kernel with identical arithmetic in the calling thread (blocks in
+   * schedule order, even when `threads` > 1), which gives bit-identical results, only slower;
+   * `auto` (default) `wasm` when the kernel is built, else `js`. `wasm` without the built kernel
+   * is an error naming the file and the command that builds it. The choice is logged once per
+   * process ({@link setBackendLogger}).
    */
-  useWasm?: boolean;
+  backend?: Backend;
   /**
    * Blocks per side B of the user × movie grid; default 1 for one thread, 2 × threads otherwise
    * (capped by the user and movie counts). Results depend on B, not on how many threads run it.
    */
   blocks?: number;
-}
-
-export interface SgdEpochResult {
-  /** RMSE of the errors met during the epoch, each taken before its update (as LibMF reports). */
-  trainRmse: number;
-  /** Wall time of the epoch. */
-  seconds: number;
-}
-
-export interface SgdTrainerState {
-  /** μ as the kernel used it (rounded to f32). */
-  globalMean: number;
-  userBias: Float32Array;
-  movieBias: Float32Array;
-  /** nUsers × k, row-major. */
-  userFactors: Float32Array;
-  /** nMovies × k, row-major. */
-  movieFactors: Float32Array;
-}
-
-/** Owns the factors in (shared) WebAssembly memory; ratings grouped by user, users in shuffled order each epoch. */
-export interface SgdTrainer {
-  readonly factors: number;
-  /** Blocks per side actually used. */
-  readonly blocks: number;
-  /** Worker threads actually started (0 when epochs run in the calling thread). */
-  readonly workers: number;
-  /** Bytes of the memory holding factors, biases and the blocked ratings. */
-  readonly memoryBytes: number;
-  epoch(hyper: SgdHyper): Promise<SgdEpochResult>;
-  /** Copies of the parameters, factor rows unpadded. */
-  state(): SgdTrainerState;
-  /** Terminates the workers; the trainer cannot be used afterwards. */
-  dispose(): Promise<void>;
 }
 
 const PAGE = 65536;
@@ -116,20 +69,25 @@ function stream(seed: number, purpose: number): Random {
  * Memory: 4·kp bytes per user and per movie for the factors (kp = k rounded up to 4), 4 bytes
  * per user and movie for the biases, 4 bytes per rating plus 12 per (user, block) segment.
  */
-export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerOptions): Promise<SgdTrainer> {
+export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerOptions): Promise<BlockSgdTrainer> {
   const factors = positiveInteger('factors', options.factors);
   const threads = positiveInteger('threads', options.threads ?? 1);
   const seed = options.seed ?? 42;
   if (!Number.isFinite(seed)) throw new RangeError(`createSgdTrainer: seed must be a finite number, got ${seed}`);
   const initStd = finite('initStd', options.initStd ?? 0.1, 0);
   const initMean = finite('initMean', options.initMean ?? 0);
-  const useWasm = options.useWasm ?? true;
+  const lr = finite('lr', options.lr, 0);
+  const reg = finite('reg', options.reg, 0);
+  const hyper: SgdHyper = { lr, reg, lrBias: finite('lrBias', options.lrBias ?? lr, 0), regBias: finite('regBias', options.regBias ?? reg, 0) };
   if (train.nRatings === 0) throw new RangeError('createSgdTrainer: the training matrix has no ratings');
   if (train.nMovies > MAX_KERNEL_MOVIES) {
     throw new RangeError(`createSgdTrainer: ${train.nMovies} movies exceed the kernel's limit of ${MAX_KERNEL_MOVIES}`);
   }
   const requestedBlocks = positiveInteger('blocks', options.blocks ?? (threads === 1 ? 1 : 2 * threads));
   const blocks = Math.max(1, Math.min(requestedBlocks, train.nUsers, train.nMovies, 4096));
+  const backend = resolveBackend('SGD', options.backend ?? 'auto', SGD_WASM_PATH);
+  const useWasm = backend.wasm;
+  logBackend(`models: SGD kernel in ${useWasm ? 'WebAssembly' : 'TypeScript'} (${backend.reason})`);
 
   const partition = partitionRatings(train, blocks, stream(seed, 2));
   const layout = planLayout(train, factors, partition);
@@ -143,19 +101,34 @@ export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerO
   const initRng = stream(seed, 1);
   initFactors(buffer, layout.P, train.nUsers, factors, layout.kp, initMean, initStd, initRng);
   initFactors(buffer, layout.Q, train.nMovies, factors, layout.kp, initMean, initStd, initRng);
-  const mu = Math.fround(train.globalMean());
+  const mu = train.globalMean();
   const kernel: SgdKernel = memory ? wasmKernel(memory) : referenceKernel(buffer);
 
   const workerCount = useWasm && threads > 1 ? Math.min(threads, blocks) : 0;
-  const trainer = new BlockSgdTrainer(layout, buffer, kernel, blockSeg, mu, seed, stream(seed, 3));
+  const trainer = new BlockSgdTrainer(layout, buffer, kernel, useWasm, blockSeg, mu, hyper, seed, stream(seed, 3));
   if (workerCount > 0) await trainer.startWorkers(memory!, workerCount);
   return trainer;
 }
 
-class BlockSgdTrainer implements SgdTrainer {
+/** The step sizes and L2 weights of every epoch, checked. */
+interface SgdHyper {
+  readonly lr: number;
+  readonly reg: number;
+  readonly lrBias: number;
+  readonly regBias: number;
+}
+
+/**
+ * The blocked SGD trainer {@link createSgdTrainer} builds: owns the factors in (shared)
+ * WebAssembly memory; ratings grouped by user, users in shuffled order each epoch.
+ */
+export class BlockSgdTrainer implements FactorTrainer {
   readonly factors: number;
+  /** Blocks per side actually used. */
   readonly blocks: number;
+  /** Worker threads actually started (0 when epochs run in the calling thread). */
   workers = 0;
+  readonly converged = false;
   private readonly schedule: Int32Array;
   private readonly blockSse: Float64Array;
   private readonly control: Int32Array;
@@ -171,8 +144,12 @@ class BlockSgdTrainer implements SgdTrainer {
     private readonly layout: SgdLayout,
     private readonly buffer: ArrayBuffer | SharedArrayBuffer,
     private readonly kernel: SgdKernel,
+    /** Whether the WebAssembly SIMD kernel runs (else the TypeScript reference kernel). */
+    readonly wasm: boolean,
     private readonly blockSeg: Uint32Array,
+    /** μ, the training mean (the kernel computes with it rounded to f32). */
     private readonly mu: number,
+    private readonly hyper: SgdHyper,
     private readonly seed: number,
     private readonly scheduleRng: Random,
   ) {
@@ -184,6 +161,7 @@ class BlockSgdTrainer implements SgdTrainer {
     this.control = new Int32Array(new SharedArrayBuffer((CONTROL.cursors + B) * 4));
   }
 
+  /** Bytes of the memory holding factors, biases and the blocked ratings. */
   get memoryBytes(): number {
     return this.buffer.byteLength;
   }
@@ -260,22 +238,17 @@ class BlockSgdTrainer implements SgdTrainer {
     }
   }
 
-  async epoch(hyper: SgdHyper): Promise<SgdEpochResult> {
-    if (this.disposed) throw new Error('SgdTrainer: epoch() after dispose()');
+  /** One epoch over every block; resolves to the RMSE of the errors met, each before its update (as LibMF reports). */
+  async step(): Promise<number> {
+    if (this.disposed) throw new Error('SgdTrainer: step() after dispose()');
     if (this.failure) throw this.failure;
-    if (this.busy) throw new Error('SgdTrainer: epoch() while another epoch runs');
-    const lr = finite('lr', hyper.lr, 0);
-    const reg = finite('reg', hyper.reg, 0);
+    if (this.busy) throw new Error('SgdTrainer: step() while another epoch runs');
     const parameters: EpochParameters = {
       epoch: this.epochs,
       seed: this.seed >>> 0,
-      mu: this.mu,
-      lr,
-      reg,
-      lrBias: finite('lrBias', hyper.lrBias ?? lr, 0),
-      regBias: finite('regBias', hyper.regBias ?? reg, 0),
+      mu: Math.fround(this.mu),
+      ...this.hyper,
     };
-    const started = performance.now();
     this.busy = true;
     try {
       this.planEpoch();
@@ -300,10 +273,11 @@ class BlockSgdTrainer implements SgdTrainer {
     this.epochs++;
     let sse = 0;
     for (let b = 0; b < this.blockSse.length; b++) sse += this.blockSse[b];
-    return { trainRmse: Math.sqrt(sse / this.layout.nRatings), seconds: (performance.now() - started) / 1000 };
+    return Math.sqrt(sse / this.layout.nRatings);
   }
 
-  state(): SgdTrainerState {
+  /** Copies of the parameters, factor rows unpadded. */
+  state(): FactorState {
     if (this.disposed) throw new Error('SgdTrainer: state() after dispose()');
     const { nUsers, nMovies, factors: k, kp } = this.layout;
     const f32 = new Float32Array(this.buffer);
@@ -315,13 +289,15 @@ class BlockSgdTrainer implements SgdTrainer {
     };
     return {
       globalMean: this.mu,
-      userBias: f32.slice(this.layout.userBias >>> 2, (this.layout.userBias >>> 2) + nUsers),
-      movieBias: f32.slice(this.layout.movieBias >>> 2, (this.layout.movieBias >>> 2) + nMovies),
+      userBias: Float64Array.from(f32.subarray(this.layout.userBias >>> 2, (this.layout.userBias >>> 2) + nUsers)),
+      movieBias: Float64Array.from(f32.subarray(this.layout.movieBias >>> 2, (this.layout.movieBias >>> 2) + nMovies)),
       userFactors: unpad(this.layout.P, nUsers),
       movieFactors: unpad(this.layout.Q, nMovies),
+      k,
     };
   }
 
+  /** Terminates the workers; the trainer cannot be used afterwards. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
