@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { Random } from '@recsys/core';
 import {
   buildRatingMatrix,
   Dataset,
   HALF_STARS_05_TO_5,
   isSnapshotFile,
   MovieCatalog,
-  Random,
   RatingListBuilder,
   RatingMatrix,
   readSnapshot,

@@ -1,10 +1,10 @@
+import { Random } from '@recsys/core';
 import {
   buildRatingMatrix,
   holdoutSplit,
   kFoldSplits,
   leaveKOutSplit,
   probeSplit,
-  Random,
   RatingList,
   RatingListBuilder,
   RatingMatrix,

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { buildRatingMatrix, Random, RatingListBuilder, RatingMatrix, SnapshotError, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { Random } from '@recsys/core';
+import { buildRatingMatrix, RatingListBuilder, RatingMatrix, SnapshotError, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import {
   ARTIFACT_VERSION,
   ArtifactError,

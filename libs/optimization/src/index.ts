@@ -3,7 +3,6 @@ export * from './line-search';
 export * from './lbfgs';
 export * from './gradient-check';
 export * from './learning-rate';
-export * from './prng';
 export * from './shuffler';
 export * from './cholesky';
 export * from './conjugate-gradient';

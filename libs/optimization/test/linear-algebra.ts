@@ -1,9 +1,9 @@
 // Reference linear algebra for the optimization specs: seeded random SPD systems and a plain
 // Gaussian elimination to check the solvers against.
-import { Xoshiro128 } from '../src/prng';
+import { Random } from '@recsys/core';
 
 /** Random SPD MᵀM + I (k×k row-major), M uniform in [-1, 1). */
-export function randomSpd(k: number, random: Xoshiro128): Float64Array {
+export function randomSpd(k: number, random: Random): Float64Array {
   const M = new Float64Array(k * k);
   for (let i = 0; i < M.length; i++) M[i] = 2 * random.next() - 1;
   const A = new Float64Array(k * k);
@@ -19,7 +19,7 @@ export function randomSpd(k: number, random: Xoshiro128): Float64Array {
 
 /** Random SPD A = MᵀM + I (n×n row-major) and b uniform in [-2, 2), from a seeded generator. */
 export function randomSpdSystem(n: number, seed: number): { A: Float64Array; b: Float64Array } {
-  const random = new Xoshiro128(seed);
+  const random = new Random(seed);
   const A = randomSpd(n, random);
   const b = new Float64Array(n);
   for (let i = 0; i < n; i++) b[i] = 4 * random.next() - 2;

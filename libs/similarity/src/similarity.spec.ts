@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildRatingMatrix, IdIndex, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { Random } from '@recsys/core';
+import { buildRatingMatrix, IdIndex, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { Baselines, fitBaselinesAls } from './baselines';
 import { mostSimilar, SimilarityMetric, SimilarityScorer, similarity, SIMILARITY_METRICS } from './similarity';
 

@@ -1,4 +1,4 @@
-import { Random } from '@recsys/data';
+import { Random } from '@recsys/core';
 import { MovieScorer, scoreAllMovies } from './score';
 
 /** out[m] = base + bias[m] + Σ_f p[f]·Q[m·k + f], the definition, one term at a time. */
