@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { Random } from '@recsys/core';
-import { RatingMatrix, whenWorkerReady, workerScript } from '@recsys/data';
+import { Random, whenWorkerReady, workerScript } from '@recsys/core';
+import { RatingMatrix } from '@recsys/data';
 import { ALS_CG_STEPS, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './als';
 import { runChunks } from './als-chunks';
 import { ALS_CONTROL, AlsLayout, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest } from './als-protocol';

@@ -1,6 +1,7 @@
 import { availableParallelism, endianness } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { SnapshotError, workerScript } from '@recsys/data';
+import { workerScript } from '@recsys/core';
+import { SnapshotError } from '@recsys/data';
 import type { NeighbourWorkerInput, NeighbourWorkerMessage } from './neighbour-worker-protocol';
 import type { RatingArrays } from './rating-arrays';
 import { sharedBufferOf, shareRatingArrays } from './shared-memory';

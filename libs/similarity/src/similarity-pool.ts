@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { whenWorkerReady, workerScript } from '@recsys/data';
+import { whenWorkerReady, workerScript } from '@recsys/core';
 import type { Baselines } from './baselines';
 import type { RatingArrays } from './rating-arrays';
 import { ratingArraysOf, shareRatingArrays } from './shared-memory';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { workerScript } from '@recsys/data';
+import { workerScript } from '@recsys/core';
 import { Baselines, fitBaselinesAls, Neighbour, RatingArrays, SimilarityMetric, SimilarityPool, SimilarityScorer } from '@recsys/similarity';
 import { apiError } from '../errors';
 import type { Logger } from '../logger';

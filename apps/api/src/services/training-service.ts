@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { encodeRating, workerScript } from '@recsys/data';
+import { workerScript } from '@recsys/core';
+import { encodeRating } from '@recsys/data';
 import { createModel, TrainingProgress } from '@recsys/models';
 import { apiError } from '../errors';
 import type { Logger } from '../logger';

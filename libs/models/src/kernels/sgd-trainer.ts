@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { derive, Random } from '@recsys/core';
-import { RatingMatrix, whenWorkerReady, workerScript } from '@recsys/data';
+import { derive, Random, whenWorkerReady, workerScript } from '@recsys/core';
+import { RatingMatrix } from '@recsys/data';
 import { referenceKernel, SgdKernel, sgdWasmModule, wasmKernel } from './sgd-kernel';
 import { initFactors, MAX_KERNEL_MOVIES, partitionRatings, planLayout, SgdLayout, writeRatings } from './sgd-layout';
 import { wasmApi, WasmMemory } from './wasm-api';
