@@ -1,2 +1,3 @@
 export * from './random';
 export * from './workers';
+export * from './container';
