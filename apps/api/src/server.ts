@@ -11,7 +11,7 @@ import express, { NextFunction, Request, Response } from 'express';
 import { GraphQLFormattedError, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { LoadedDataset, loadDataset, loadDefaultDataset } from '@recsys/data';
+import { LoadedDataset, loadDataset, loadDefaultDataset, matrixArraysOf } from '@recsys/data';
 import { fingerprintMatrix } from '@recsys/models';
 import { ApiConfig } from './config';
 import { graphiqlAssets, graphiqlPage, ExampleIds } from './http/graphiql';
@@ -24,7 +24,6 @@ import { LocalPubSub } from './services/pubsub';
 import { RatingStore } from './services/rating-store';
 import { Recommender } from './services/recommender';
 import { SimilarMovies } from './services/similar-movies';
-import { matrixArrays } from './services/training-job';
 import { TrainingService } from './services/training-service';
 
 export interface StartOptions {
@@ -256,7 +255,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       similarity.activate(activated).catch((error: unknown) => logger.error({ err: error, model: activated.id }, 'similarity pool failed to start'));
     });
     const pubsub = new LocalPubSub();
-    training = new TrainingService({ registry, store, base: matrixArrays(dataset.matrix), pubsub, logger });
+    training = new TrainingService({ registry, store, base: matrixArraysOf(dataset.matrix), pubsub, logger });
     let modelSource: StartupTimings['modelSource'] = 'artifact';
     let serving = await registry.restoreActive();
     if (!serving) {

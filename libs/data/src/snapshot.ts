@@ -1,9 +1,9 @@
-import { Container, ContainerFormat, isContainerFile, readContainer, SectionArray, sectionType, writeContainer } from '@recsys/core';
+import { Container, ContainerFormat, isContainerFile, matrixArraysToSections, readContainer, SectionArray, sectionType, writeContainer } from '@recsys/core';
 import { Movie, MovieCatalog } from './catalog';
 import { Dataset } from './dataset';
 import { SnapshotError } from './errors';
 import { IdIndex } from './id-index';
-import { RatingMatrix } from './rating-matrix';
+import { matrixArraysOf, RatingMatrix } from './rating-matrix';
 import { RatingScale } from './rating-scale';
 
 /** The 8 ASCII bytes every snapshot starts with. */
@@ -16,9 +16,10 @@ export const SNAPSHOT_VERSION = 2;
  * CRC-32 over the whole file, 8-byte aligned sections that the arrays are views over) with
  *
  *   JSON header { users, movies, ratings, days: whether the matrix has days, scale: {min, max, step} }
- *   sections    userIds (i32), movieIds (i32), userPtr (u32), userMovies (i32), userRatings (u8),
- *               userDays (u16, only with days), moviePtr (u32), movieUsers (i32), movieRatings (u8),
- *               catalog (u8: UTF-8 JSON, see `encodeCatalog`).
+ *   sections    the matrix arrays (`matrixArraysToSections`): userIds (i32), movieIds (i32),
+ *               userPtr (u32), userMovies (i32), userRatings (u8), moviePtr (u32), movieUsers (i32),
+ *               movieRatings (u8); then userDays (u16, only with days) and catalog (u8: UTF-8
+ *               JSON, see `encodeCatalog`).
  *
  * Version 1 had a fixed 128-byte header and a binary section table; such files are refused as
  * written by an older format version: import the source data again.
@@ -113,17 +114,8 @@ function decodeCatalog(file: string, bytes: Uint8Array): MovieCatalog {
  */
 export function writeSnapshot(path: string, dataset: Dataset): void {
   const m = dataset.matrix;
-  const sections: Record<string, SectionArray> = {
-    userIds: m.users.ids,
-    movieIds: m.movies.ids,
-    userPtr: m.userPtr,
-    userMovies: m.userMovies,
-    userRatings: m.userRatings,
-  };
+  const sections: Record<string, SectionArray> = matrixArraysToSections(matrixArraysOf(m));
   if (m.userDays !== null) sections.userDays = m.userDays;
-  sections.moviePtr = m.moviePtr;
-  sections.movieUsers = m.movieUsers;
-  sections.movieRatings = m.movieRatings;
   sections.catalog = encodeCatalog(dataset.catalog);
   const header = {
     users: m.nUsers,

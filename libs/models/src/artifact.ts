@@ -1,6 +1,17 @@
 import * as zlib from 'node:zlib';
-import { Container, ContainerFormat, decodeContainer, encodeContainer, readContainer, SectionArray, sectionType, writeContainer } from '@recsys/core';
-import { IdIndex, RatingMatrix, RatingScale, SnapshotError } from '@recsys/data';
+import {
+  Container,
+  ContainerFormat,
+  decodeContainer,
+  encodeContainer,
+  matrixArraysFromSections,
+  matrixArraysToSections,
+  readContainer,
+  SectionArray,
+  sectionType,
+  writeContainer,
+} from '@recsys/core';
+import { matrixArraysOf, RatingMatrix, RatingScale, SnapshotError } from '@recsys/data';
 import type { TrainingProgress } from './predictor';
 
 /** The 8 ASCII bytes every model artifact starts with. */
@@ -92,33 +103,13 @@ export function fingerprintMatrix(matrix: RatingMatrix): DataFingerprint {
   return { users: matrix.nUsers, movies: matrix.nMovies, ratings: matrix.nRatings, crc32: crc.toString(16).padStart(8, '0') };
 }
 
-/** Section names used by {@link matrixSections} (after the prefix). */
-type MatrixSectionName =
-  | 'userIds'
-  | 'movieIds'
-  | 'userPtr'
-  | 'userMovies'
-  | 'userRatings'
-  | 'userDays'
-  | 'moviePtr'
-  | 'movieUsers'
-  | 'movieRatings';
-
 /**
- * The training matrix as artifact sections, names prefixed by `prefix` (default `matrix.`): user
- * and movie ids (the id maps), both sparse layouts, and the days when the matrix has them.
+ * The training matrix as artifact sections, names prefixed by `prefix` (default `matrix.`): its
+ * matrix arrays (`matrixArraysToSections`: user and movie ids, both sparse layouts), then
+ * `userDays` when the matrix has days.
  */
 export function matrixSections(matrix: RatingMatrix, prefix = 'matrix.'): Record<string, SectionArray> {
-  const out: Record<string, SectionArray> = {
-    [`${prefix}userIds`]: matrix.users.ids,
-    [`${prefix}movieIds`]: matrix.movies.ids,
-    [`${prefix}userPtr`]: matrix.userPtr,
-    [`${prefix}userMovies`]: matrix.userMovies,
-    [`${prefix}userRatings`]: matrix.userRatings,
-    [`${prefix}moviePtr`]: matrix.moviePtr,
-    [`${prefix}movieUsers`]: matrix.movieUsers,
-    [`${prefix}movieRatings`]: matrix.movieRatings,
-  };
+  const out = matrixArraysToSections(matrixArraysOf(matrix), prefix);
   if (matrix.userDays !== null) out[`${prefix}userDays`] = matrix.userDays;
   return out;
 }
@@ -129,32 +120,14 @@ export function matrixSections(matrix: RatingMatrix, prefix = 'matrix.'): Record
  * @throws ArtifactError when a section is missing, has the wrong type, or the data does not match.
  */
 export function matrixFromSections(artifact: ModelArtifact, prefix = 'matrix.'): RatingMatrix {
-  const s = artifact.sections;
-  const get = <T extends SectionArray>(name: MatrixSectionName, ctor: new (n: number) => T, optional = false): T | null => {
-    const a = s[prefix + name];
-    if (a === undefined) {
-      if (optional) return null;
-      throw new ArtifactError(artifact.file, `section "${prefix}${name}" is missing`);
-    }
-    if (!(a instanceof ctor)) throw new ArtifactError(artifact.file, `section "${prefix}${name}" has type ${sectionType(a)}, expected ${ctor.name}`);
-    return a;
-  };
+  const fail = (reason: string) => new ArtifactError(artifact.file, reason);
+  const arrays = matrixArraysFromSections(artifact.sections, prefix, fail);
+  const days = artifact.sections[`${prefix}userDays`];
+  if (days !== undefined && !(days instanceof Uint16Array)) throw fail(`section "${prefix}userDays" has type ${sectionType(days)}, expected Uint16Array`);
   let matrix: RatingMatrix;
   try {
-    matrix = new RatingMatrix(
-      IdIndex.fromSorted(get('userIds', Int32Array)!),
-      IdIndex.fromSorted(get('movieIds', Int32Array)!),
-      artifact.scale,
-      get('userPtr', Uint32Array)!,
-      get('userMovies', Int32Array)!,
-      get('userRatings', Uint8Array)!,
-      get('userDays', Uint16Array, true),
-      get('moviePtr', Uint32Array)!,
-      get('movieUsers', Int32Array)!,
-      get('movieRatings', Uint8Array)!,
-    );
+    matrix = RatingMatrix.fromArrays({ ...arrays, scale: artifact.scale }, days ?? null);
   } catch (e) {
-    if (e instanceof ArtifactError) throw e;
     throw new ArtifactError(artifact.file, `the training matrix sections are inconsistent: ${(e as Error).message}`);
   }
   const found = fingerprintMatrix(matrix);

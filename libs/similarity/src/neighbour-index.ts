@@ -1,10 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ContainerFormat, decodeContainer, encodeContainer, SectionArray, sectionType, workerScript } from '@recsys/core';
+import { ContainerFormat, decodeContainer, encodeContainer, MatrixArrays, SectionArray, sectionType, shareArray, shareMatrixArrays, workerScript } from '@recsys/core';
 import { SnapshotError } from '@recsys/data';
 import type { NeighbourWorkerInput, NeighbourWorkerMessage } from './neighbour-worker-protocol';
-import type { RatingArrays } from './rating-arrays';
-import { sharedBufferOf, shareRatingArrays } from './shared-memory';
 import {
   checkMovieIndex,
   Neighbour,
@@ -104,7 +102,7 @@ function compact(
  * fine for small matrices): one SimilarityScorer query per movie.
  */
 export function buildNeighbourIndexSync(
-  matrix: RatingArrays,
+  matrix: MatrixArrays,
   options: Omit<NeighbourIndexOptions, 'threads'> = {},
 ): NeighbourIndex {
   const k = resolveK(options.k);
@@ -131,7 +129,7 @@ export function buildNeighbourIndexSync(
  * Total cost O(Σ_u |I_u|²). For pearson-baseline without `baselines`, they are fitted first on the
  * calling thread.
  */
-export async function buildNeighbourIndex(matrix: RatingArrays, options: NeighbourIndexOptions = {}): Promise<NeighbourIndex> {
+export async function buildNeighbourIndex(matrix: MatrixArrays, options: NeighbourIndexOptions = {}): Promise<NeighbourIndex> {
   const k = resolveK(options.k);
   const o = resolveSimilarityOptions(matrix, options);
   const threads = options.threads ?? availableParallelism();
@@ -161,14 +159,14 @@ export async function buildNeighbourIndex(matrix: RatingArrays, options: Neighbo
   const similarities = new Float32Array(new SharedArrayBuffer(4 * slots));
   const supports = new Int32Array(new SharedArrayBuffer(4 * slots));
   const input: NeighbourWorkerInput = {
-    ...shareRatingArrays(matrix),
+    matrix: shareMatrixArrays(matrix),
     metric: o.metric,
     minSupport: o.minSupport,
     shrinkage: o.shrinkage,
     baselines:
       o.baselines === null
         ? null
-        : { globalMean: o.baselines.globalMean, userBias: sharedBufferOf(o.baselines.userBias), movieBias: sharedBufferOf(o.baselines.movieBias) },
+        : { globalMean: o.baselines.globalMean, userBias: shareArray(o.baselines.userBias), movieBias: shareArray(o.baselines.movieBias) },
     k,
     order: orderArray.buffer as SharedArrayBuffer,
     cursor: new SharedArrayBuffer(4),
