@@ -2,8 +2,9 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 // The dependency direction of ../shared/GUIDE.md, enforced:
-//   data <- similarity <- models -> optimization; evaluation uses models; apps use libs; tools use libs.
-// Every lib's and app's specs may use `testing` (test support), which depends on nothing; only
+//   core <- data <- similarity <- models -> optimization -> core; evaluation uses models; apps use libs;
+//   tools use libs. core imports no other lib.
+// Every lib's and app's specs may use `testing` (test support), which depends only on core; only
 // *.spec.ts files and test helpers (test/, testing/ folders) may import it.
 export default [
   { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.cjs', '**/*.mjs', 'libs/client/src/generated/**', 'libs/models/assembly/**', 'libs/client/codegen.ts'] },
@@ -19,13 +20,14 @@ export default [
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:data', 'scope:testing'] },
-            { sourceTag: 'scope:similarity', onlyDependOnLibsWithTags: ['scope:data', 'scope:testing'] },
-            { sourceTag: 'scope:optimization', onlyDependOnLibsWithTags: ['scope:testing'] },
-            { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:data', 'scope:similarity', 'scope:optimization', 'scope:testing'] },
-            { sourceTag: 'scope:evaluation', onlyDependOnLibsWithTags: ['scope:data', 'scope:similarity', 'scope:models', 'scope:testing'] },
+            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: ['scope:testing'] },
+            { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:data', 'scope:core', 'scope:testing'] },
+            { sourceTag: 'scope:similarity', onlyDependOnLibsWithTags: ['scope:data', 'scope:core', 'scope:testing'] },
+            { sourceTag: 'scope:optimization', onlyDependOnLibsWithTags: ['scope:core', 'scope:testing'] },
+            { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:data', 'scope:similarity', 'scope:optimization', 'scope:core', 'scope:testing'] },
+            { sourceTag: 'scope:evaluation', onlyDependOnLibsWithTags: ['scope:data', 'scope:similarity', 'scope:optimization', 'scope:models', 'scope:core', 'scope:testing'] },
             { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:testing'] },
-            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:tools', onlyDependOnLibsWithTags: ['type:lib'] },
           ],

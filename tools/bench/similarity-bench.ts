@@ -18,7 +18,8 @@
  * load average before and after.
  */
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
-import { buildRatingMatrix, generateSynthetic, Random, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { Random } from '@recsys/core';
+import { buildRatingMatrix, generateSynthetic, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import {
   buildNeighbourIndex,
   fitBaselinesAls,

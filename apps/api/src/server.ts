@@ -11,7 +11,7 @@ import express, { NextFunction, Request, Response } from 'express';
 import { GraphQLFormattedError, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { LoadedDataset, loadDataset, loadDefaultDataset } from '@recsys/data';
+import { LoadedDataset, loadDataset, loadDefaultDataset, matrixArraysOf } from '@recsys/data';
 import { fingerprintMatrix } from '@recsys/models';
 import { ApiConfig } from './config';
 import { graphiqlAssets, graphiqlPage, ExampleIds } from './http/graphiql';
@@ -25,7 +25,6 @@ import { createApiPubSub } from './services/pubsub';
 import { PredictionService } from './services/prediction-service';
 import { RatingStore } from './services/rating-store';
 import { SimilarMovies } from './services/similar-movies';
-import { matrixArrays } from './services/training-job';
 import { TrainingService } from './services/training-service';
 
 export interface StartOptions {
@@ -258,7 +257,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     registry.onActivated((activated) => {
       similarity.activate(activated).catch((error: unknown) => logger.error({ err: error, model: activated.id }, 'similarity pool failed to start'));
     });
-    training = new TrainingService({ registry, store, base: matrixArrays(dataset.matrix), pubsub, logger });
+    training = new TrainingService({ registry, store, base: matrixArraysOf(dataset.matrix), pubsub, logger });
     let modelSource: StartupTimings['modelSource'] = 'artifact';
     let serving = await registry.restoreActive();
     if (!serving) {

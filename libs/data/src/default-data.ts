@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { builtDatasetReport, LoadedDataset, ProgressCallback } from './dataset';
 import { buildRatingMatrix } from './rating-matrix';
 import { WHOLE_STARS_1_TO_5 } from './rating-scale';
-import { readSnapshot, writeSnapshot } from './snapshot';
+import { readSnapshot, SNAPSHOT_VERSION, writeSnapshot } from './snapshot';
 import { generateSynthetic, SyntheticOptions } from './synthetic';
 
 /**
@@ -24,10 +24,13 @@ export function defaultCacheDir(): string {
   return process.env.RECSYS_CACHE_DIR ?? resolve(__dirname, '../../..', '.cache');
 }
 
-/** Path of the cached snapshot of the default data (it encodes the options, so a change regenerates it). */
+/**
+ * Path of the cached snapshot of the default data (it encodes the options and the snapshot format
+ * version, so a change of either regenerates it instead of failing on the old file).
+ */
 export function defaultDataPath(cacheDir = defaultCacheDir()): string {
   const o = DEFAULT_SYNTHETIC_OPTIONS;
-  return join(cacheDir, `default-synthetic-r${o.ratings}-u${o.users}-m${o.movies}-s${o.seed}.rsnap`);
+  return join(cacheDir, `default-synthetic-r${o.ratings}-u${o.users}-m${o.movies}-s${o.seed}-v${SNAPSHOT_VERSION}.rsnap`);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { ContainerError } from '@recsys/core';
+
 /**
  * A malformed input row or file. Carries where it happened so the CLI can say
  * "file:line: reason" and exit with code 2 without a stack trace.
@@ -14,13 +16,10 @@ export class DataFormatError extends Error {
   }
 }
 
-/** A snapshot or artifact file that cannot be used: truncated, corrupted, wrong magic or newer version. */
-export class SnapshotError extends Error {
+/**
+ * A snapshot or artifact file that cannot be used: truncated, corrupted, wrong magic, or a newer
+ * or older format version. The container of @recsys/core throws it for the formats of the libs.
+ */
+export class SnapshotError extends ContainerError {
   override readonly name = 'SnapshotError';
-  constructor(
-    readonly file: string,
-    readonly reason: string,
-  ) {
-    super(`${file}: ${reason}`);
-  }
 }

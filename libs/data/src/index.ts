@@ -4,8 +4,6 @@ export * from './id-index';
 export * from './rating-matrix';
 export * from './catalog';
 export * from './dataset';
-export * from './random';
-export * from './worker-script';
 export * from './snapshot';
 export * from './splits';
 export * from './stats';

@@ -1,4 +1,5 @@
-import { buildRatingMatrix, RatingListBuilder, WHOLE_STARS_1_TO_5, IdIndex } from './index';
+import { shareMatrixArrays } from '@recsys/core';
+import { buildRatingMatrix, RatingListBuilder, WHOLE_STARS_1_TO_5, IdIndex, matrixArraysOf, RatingMatrix } from './index';
 
 function listOf(rows: Array<[number, number, number]>) {
   const b = new RatingListBuilder(2);
@@ -181,5 +182,27 @@ describe('buildRatingMatrix over parts, in every input order', () => {
     const empty = buildRatingMatrix([], WHOLE_STARS_1_TO_5).matrix;
     expect([empty.nUsers, empty.nMovies, empty.nRatings, empty.userPtr.length, empty.moviePtr.length]).toEqual([0, 0, 0, 1, 1]);
     expect(() => buildRatingMatrix(partsOf([[-1, 2, 2, 0]], [], false), WHOLE_STARS_1_TO_5)).toThrow(RangeError);
+  });
+});
+
+describe('matrixArraysOf / RatingMatrix.fromArrays', () => {
+  it('round-trip a matrix through its arrays (also in shared memory), without copying', () => {
+    const matrix = buildRatingMatrix(listOf([[30, 7, 4], [10, 9, 5], [30, 2, 1], [20, 7, 3]]), WHOLE_STARS_1_TO_5).matrix;
+    const arrays = matrixArraysOf(matrix);
+    expect(arrays.userIds).toBe(matrix.users.ids);
+    expect(arrays.userMovies).toBe(matrix.userMovies);
+    expect(arrays.scale).toBe(matrix.scale);
+    for (const a of [arrays, shareMatrixArrays(arrays)]) {
+      const back = RatingMatrix.fromArrays(a);
+      expect(back.userMovies).toBe(a.userMovies);
+      expect(back.toList()).toEqual(matrix.toList());
+      expect(back.rating(back.users.indexOf(30), back.movies.indexOf(2))).toBe(1);
+      expect(back.userDays).toBeNull();
+    }
+  });
+
+  it('refuses arrays without ids or scale', () => {
+    const { userIds: _ids, ...withoutIds } = matrixArraysOf(RatingMatrix.empty());
+    expect(() => RatingMatrix.fromArrays(withoutIds)).toThrow('RatingMatrix.fromArrays: the arrays carry no ids or no scale');
   });
 });

@@ -1,3 +1,4 @@
+import type { MatrixArrays } from '@recsys/core';
 import { IdIndex } from './id-index';
 import { RatingScale, WHOLE_STARS_1_TO_5 } from './rating-scale';
 
@@ -14,7 +15,7 @@ import { RatingScale, WHOLE_STARS_1_TO_5 } from './rating-scale';
  * bytes per rating plus the small pointer and id arrays. There is at most one rating per
  * (user, movie) pair.
  */
-export class RatingMatrix {
+export class RatingMatrix implements MatrixArrays {
   readonly nUsers: number;
   readonly nMovies: number;
   readonly nRatings: number;
@@ -128,6 +129,48 @@ export class RatingMatrix {
   static empty(scale: RatingScale = WHOLE_STARS_1_TO_5): RatingMatrix {
     return buildRatingMatrix(new RatingListBuilder(0, false).finish(), scale).matrix;
   }
+
+  /**
+   * The matrix over `arrays` (used as they are, no copy), which must carry the ids and the
+   * scale, with `userDays` when the ratings have dates.
+   * @throws RangeError without ids or scale; Error when the ids are not ascending or the lengths disagree.
+   */
+  static fromArrays(arrays: MatrixArrays, userDays: Uint16Array | null = null): RatingMatrix {
+    const { userIds, movieIds, scale } = arrays;
+    if (!userIds || !movieIds || !scale) throw new RangeError('RatingMatrix.fromArrays: the arrays carry no ids or no scale');
+    return new RatingMatrix(
+      IdIndex.fromSorted(userIds),
+      IdIndex.fromSorted(movieIds),
+      scale,
+      arrays.userPtr,
+      arrays.userMovies,
+      arrays.userRatings,
+      userDays,
+      arrays.moviePtr,
+      arrays.movieUsers,
+      arrays.movieRatings,
+    );
+  }
+}
+
+/**
+ * All of `matrix` but the dates as {@link MatrixArrays} (views, no copy), ids and scale included:
+ * the shape in which ratings go to worker threads (after `shareMatrixArrays`) and into files.
+ */
+export function matrixArraysOf(matrix: RatingMatrix): MatrixArrays {
+  return {
+    nUsers: matrix.nUsers,
+    nMovies: matrix.nMovies,
+    userPtr: matrix.userPtr,
+    userMovies: matrix.userMovies,
+    userRatings: matrix.userRatings,
+    moviePtr: matrix.moviePtr,
+    movieUsers: matrix.movieUsers,
+    movieRatings: matrix.movieRatings,
+    userIds: matrix.users.ids,
+    movieIds: matrix.movies.ids,
+    scale: matrix.scale,
+  };
 }
 
 /**

@@ -1,13 +1,7 @@
-/**
- * The rating scale of a data set. Ratings are stored as `Uint8` holding rating × 2,
- * so both whole stars (Netflix, MovieLens 100k/1M) and half stars (MovieLens 10M and later) fit.
- */
-export interface RatingScale {
-  readonly min: number;
-  readonly max: number;
-  /** 1 for whole stars, 0.5 for half stars. */
-  readonly step: number;
-}
+import type { RatingScale } from '@recsys/core';
+
+/** The rating scale of a data set (defined in @recsys/core, beside the matrix arrays that carry it). */
+export type { RatingScale } from '@recsys/core';
 
 export const WHOLE_STARS_1_TO_5: RatingScale = Object.freeze({ min: 1, max: 5, step: 1 });
 export const HALF_STARS_05_TO_5: RatingScale = Object.freeze({ min: 0.5, max: 5, step: 0.5 });

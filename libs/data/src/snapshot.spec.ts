@@ -79,11 +79,20 @@ function errorOf(fn: () => unknown): SnapshotError {
   throw new Error('expected a SnapshotError, nothing was thrown');
 }
 
-/** Recompute the stored CRC-32 after a deliberate header edit (layout as documented in snapshot.ts). */
+/** Recompute the stored CRC-32 after a deliberate header edit (the container layout of @recsys/core). */
 function rewriteChecksum(bytes: Buffer): void {
-  let crc = zlib.crc32(bytes.subarray(0, 60));
-  crc = zlib.crc32(bytes.subarray(64), crc);
-  bytes.writeUInt32LE(crc >>> 0, 60);
+  let crc = zlib.crc32(bytes.subarray(0, 24));
+  crc = zlib.crc32(bytes.subarray(28), crc);
+  bytes.writeUInt32LE(crc >>> 0, 24);
+}
+
+/** The snapshot's JSON header edited in place: `from` replaced by `to` of the same length. */
+function editHeader(bytes: Buffer, from: string, to: string): void {
+  expect(to.length).toBe(from.length);
+  const headerEnd = 32 + bytes.readUInt32LE(12);
+  const at = bytes.subarray(0, headerEnd).indexOf(from, 32, 'utf8');
+  expect(at).toBeGreaterThan(0);
+  bytes.write(to, at, 'utf8');
 }
 
 describe('snapshot round trip', () => {
@@ -203,10 +212,19 @@ describe('snapshot refusals', () => {
 
   it('refuses a newer format version', () => {
     const bad = Buffer.from(good);
-    bad.writeUInt32LE(2, 8);
+    bad.writeUInt32LE(SNAPSHOT_VERSION + 1, 8);
     rewriteChecksum(bad);
     const e = errorOf(() => readSnapshot(writeBytes('v2.snap', bad)));
-    expect(e.reason).toBe('written by a newer recsys: format version 2, this build reads up to 1');
+    expect(e.reason).toBe(`written by a newer recsys: format version ${SNAPSHOT_VERSION + 1}, this build reads up to ${SNAPSHOT_VERSION}`);
+  });
+
+  it('refuses a snapshot of the older format version 1, saying so', () => {
+    // Version 1 files start with the same magic and version field.
+    const v1 = Buffer.alloc(128);
+    v1.write(SNAPSHOT_MAGIC, 0, 'latin1');
+    v1.writeUInt32LE(1, 8);
+    const e = errorOf(() => readSnapshot(writeBytes('v1.snap', v1)));
+    expect(e.reason).toBe(`written by an older format version 1, this build reads version ${SNAPSHOT_VERSION}: import the source data again`);
   });
 
   it('refuses a truncated file, saying expected and actual bytes', () => {
@@ -215,7 +233,7 @@ describe('snapshot refusals', () => {
     expect(e.reason).toBe(`truncated: expected ${good.length} bytes, found ${good.length - 100}`);
     const headerOnly = good.subarray(0, 40);
     expect(errorOf(() => readSnapshot(writeBytes('cut-header.snap', headerOnly))).reason).toBe(
-      'truncated: expected at least 128 bytes (the header), found 40',
+      `truncated: expected at least ${32 + good.readUInt32LE(12)} bytes (the header), found 40`,
     );
   });
 
@@ -230,13 +248,13 @@ describe('snapshot refusals', () => {
 
   it('refuses a changed header count even with a valid checksum', () => {
     const bad = Buffer.from(good);
-    bad.writeUInt32LE(bad.readUInt32LE(16) + 1, 16); // one user more than the sections hold
+    editHeader(bad, '"users":4', '"users":5'); // one user more than the sections hold
     rewriteChecksum(bad);
     const e = errorOf(() => readSnapshot(writeBytes('counts.snap', bad)));
     expect(e.reason).toMatch(/^inconsistent counts: user ids holds 16 bytes, the header's counts need 20$/);
     // Without rewriting the checksum the same edit is caught as corruption.
     const bad2 = Buffer.from(good);
-    bad2.writeUInt32LE(bad2.readUInt32LE(16) + 1, 16);
+    editHeader(bad2, '"users":4', '"users":5');
     expect(errorOf(() => readSnapshot(writeBytes('counts2.snap', bad2))).reason).toMatch(/checksum mismatch/);
   });
 

@@ -1,5 +1,5 @@
+import { Random } from '@recsys/core';
 import { RatingPairs } from './dataset';
-import { Random } from './random';
 import { buildRatingMatrix, RatingList, RatingMatrix } from './rating-matrix';
 
 /**

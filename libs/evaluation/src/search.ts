@@ -1,4 +1,4 @@
-import { Random } from '@recsys/data';
+import { Random } from '@recsys/core';
 import { createModel, FitOptions } from '@recsys/models';
 import { evaluate, EvaluationFold } from './evaluate';
 

@@ -1,5 +1,6 @@
+import { Random } from '@recsys/core';
 import * as fs from 'node:fs';
-import { buildRatingMatrix, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { resolveBackend, setBackendLogger } from './backend';
 import { createAlsTrainer } from './latent/als/trainer';
 import { createSgdTrainer } from './latent/sgd/trainer';

@@ -1,5 +1,5 @@
+import { Random } from '@recsys/core';
 import { choleskyFactor, choleskySolve, RidgeSolver } from './cholesky';
-import { Xoshiro128 } from './prng';
 import { gaussianSolve, randomSpd } from '@recsys/testing';
 
 describe('choleskyFactor / choleskySolve', () => {
@@ -18,7 +18,7 @@ describe('choleskyFactor / choleskySolve', () => {
   });
 
   it('reproduces A = L·Lᵀ on random SPD matrices', () => {
-    const random = new Xoshiro128(17);
+    const random = new Random(17);
     for (const k of [1, 3, 8, 20]) {
       const A = randomSpd(k, random);
       const L = Float64Array.from(A);
@@ -45,7 +45,7 @@ describe('choleskyFactor / choleskySolve', () => {
 
 describe('RidgeSolver', () => {
   it('agrees with Gaussian elimination on random SPD systems, for several k and λ', () => {
-    const random = new Xoshiro128(5);
+    const random = new Random(5);
     for (const k of [1, 2, 5, 10, 50]) {
       const solver = new RidgeSolver(k);
       for (const lambda of [0, 0.02, 1, 10]) {

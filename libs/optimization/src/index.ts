@@ -2,7 +2,6 @@ export * from './objective';
 export * from './line-search';
 export * from './lbfgs';
 export * from './gradient-check';
-export * from './prng';
 export * from './shuffler';
 export * from './cholesky';
 export * from './conjugate-gradient';

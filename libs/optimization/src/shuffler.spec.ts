@@ -1,4 +1,3 @@
-import { Xoshiro128 } from './prng';
 import { Shuffler } from './shuffler';
 
 function isPermutation(a: Uint32Array, n: number): boolean {
@@ -10,39 +9,6 @@ function isPermutation(a: Uint32Array, n: number): boolean {
   }
   return true;
 }
-
-describe('Xoshiro128', () => {
-  it('is deterministic per seed and differs between seeds', () => {
-    const a = new Xoshiro128(7);
-    const b = new Xoshiro128(7);
-    const c = new Xoshiro128(8);
-    const sa = Array.from({ length: 5 }, () => a.nextUint32());
-    expect(Array.from({ length: 5 }, () => b.nextUint32())).toEqual(sa);
-    expect(Array.from({ length: 5 }, () => c.nextUint32())).not.toEqual(sa);
-    a.reseed(7);
-    expect(a.nextUint32()).toBe(sa[0]);
-  });
-
-  it('below(n) is uniform on 0..n−1 (chi-square, 10 buckets)', () => {
-    const r = new Xoshiro128(1);
-    const counts = new Array(10).fill(0);
-    const draws = 100_000;
-    for (let i = 0; i < draws; i++) counts[r.below(10)]++;
-    const expected = draws / 10;
-    const chi2 = counts.reduce((s, c) => s + (c - expected) ** 2 / expected, 0);
-    expect(chi2).toBeLessThan(27.9); // 99.9% quantile of χ² with 9 degrees of freedom
-    expect(Math.min(...counts)).toBeGreaterThan(0);
-  });
-
-  it('next() lies in [0, 1) and below(1) is always 0', () => {
-    const r = new Xoshiro128(3);
-    for (let i = 0; i < 1000; i++) {
-      const u = r.next();
-      expect(u >= 0 && u < 1).toBe(true);
-      expect(r.below(1)).toBe(0);
-    }
-  });
-});
 
 describe('Shuffler', () => {
   it('starts as the identity and each shuffle is a permutation, in the same array', () => {

@@ -1,4 +1,4 @@
-import { Xoshiro128 } from './prng';
+import { Random } from '@recsys/core';
 
 /** Offsets of contiguous groups: group g owns positions offsets[g] .. offsets[g+1]−1 (a CSR pointer array). */
 export type GroupOffsets = ArrayLike<number>;
@@ -15,7 +15,7 @@ export type GroupOffsets = ArrayLike<number>;
 export class Shuffler {
   /** The current permutation; `shuffle()` rewrites it in place. */
   readonly order: Uint32Array;
-  private readonly random: Xoshiro128;
+  private readonly random: Random;
 
   constructor(
     readonly size: number,
@@ -25,7 +25,7 @@ export class Shuffler {
       throw new RangeError(`Shuffler: size must be an integer in 0..2³²−1, got ${size}`);
     }
     this.order = new Uint32Array(size);
-    this.random = new Xoshiro128(seed);
+    this.random = new Random(seed);
     this.reset();
   }
 
@@ -86,7 +86,7 @@ export class Shuffler {
 }
 
 /** Fisher–Yates on a[start..end). */
-function shuffleRange(a: Uint32Array, start: number, end: number, random: Xoshiro128): void {
+function shuffleRange(a: Uint32Array, start: number, end: number, random: Random): void {
   for (let i = end - 1; i > start; i--) {
     const j = start + random.below(i - start + 1);
     const t = a[i];

@@ -1,4 +1,5 @@
-import { buildRatingMatrix, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { Random } from '@recsys/core';
+import { buildRatingMatrix, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { fitBaselinesAls } from './baselines';
 
 function matrixOf(rows: Array<[number, number, number]>): RatingMatrix {

@@ -1,4 +1,4 @@
-import type { RatingArrays } from './rating-arrays';
+import type { MatrixArrays } from '@recsys/core';
 
 /** Baseline estimates b_ui = μ + b_u + b_i (Koren), indexed by internal user and movie indices. */
 export interface Baselines {
@@ -33,7 +33,7 @@ export interface BaselineAlsOptions {
  * An empty matrix gives μ = NaN and empty bias arrays; with a regulariser of 0, a user or movie
  * without ratings keeps bias 0 (instead of 0/0).
  */
-export function fitBaselinesAls(matrix: RatingArrays, options: BaselineAlsOptions = {}): Baselines {
+export function fitBaselinesAls(matrix: MatrixArrays, options: BaselineAlsOptions = {}): Baselines {
   const iterations = options.iterations ?? 10;
   const regUser = options.regUser ?? 15;
   const regMovie = options.regMovie ?? 10;

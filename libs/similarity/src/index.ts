@@ -1,4 +1,3 @@
-export * from './rating-arrays';
 export * from './baselines';
 export * from './similarity';
 export * from './neighbour-index';

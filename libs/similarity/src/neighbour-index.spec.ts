@@ -87,12 +87,16 @@ describe('neighbour index', () => {
     const wrongMagic = bytes.slice();
     wrongMagic[0] = 0;
     expect(() => deserializeNeighbourIndex(wrongMagic)).toThrow(/not a neighbour index/);
-    const badNeighbour = bytes.slice();
-    // The first neighbour entry sits right after ptr; make it out of range.
-    const view = new DataView(badNeighbour.buffer);
-    const headerLength = view.getUint32(12, true);
-    const firstNeighbour = ((16 + headerLength + 3) & ~3) + 4 * (index.nMovies + 1);
-    view.setInt32(firstNeighbour, index.nMovies, true);
+    // A flipped byte fails the checksum; an index whose first neighbour is out of range (written
+    // with a valid checksum) fails the range check.
+    const flipped = bytes.slice();
+    flipped[flipped.length - 5] ^= 0x20;
+    expect(() => deserializeNeighbourIndex(flipped)).toThrow(/checksum mismatch/);
+    const outOfRange = index.neighbours.slice();
+    outOfRange[0] = index.nMovies;
+    const badNeighbour = serializeNeighbourIndex(
+      new NeighbourIndex(index.metric, index.k, index.minSupport, index.shrinkage, index.nMovies, index.ptr, outOfRange, index.similarities, index.supports),
+    );
     expect(() => deserializeNeighbourIndex(badNeighbour)).toThrow(`neighbour ${index.nMovies} out of range at entry 0`);
   });
 

@@ -1,9 +1,8 @@
-import { availableParallelism, endianness } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { SnapshotError, workerScript } from '@recsys/data';
+import { ContainerFormat, decodeContainer, encodeContainer, MatrixArrays, SectionArray, sectionType, shareArray, shareMatrixArrays, workerScript } from '@recsys/core';
+import { SnapshotError } from '@recsys/data';
 import type { NeighbourWorkerInput, NeighbourWorkerMessage } from './neighbour-worker-protocol';
-import type { RatingArrays } from './rating-arrays';
-import { sharedBufferOf, shareRatingArrays } from './shared-memory';
 import {
   checkMovieIndex,
   Neighbour,
@@ -103,7 +102,7 @@ function compact(
  * fine for small matrices): one SimilarityScorer query per movie.
  */
 export function buildNeighbourIndexSync(
-  matrix: RatingArrays,
+  matrix: MatrixArrays,
   options: Omit<NeighbourIndexOptions, 'threads'> = {},
 ): NeighbourIndex {
   const k = resolveK(options.k);
@@ -130,7 +129,7 @@ export function buildNeighbourIndexSync(
  * Total cost O(Σ_u |I_u|²). For pearson-baseline without `baselines`, they are fitted first on the
  * calling thread.
  */
-export async function buildNeighbourIndex(matrix: RatingArrays, options: NeighbourIndexOptions = {}): Promise<NeighbourIndex> {
+export async function buildNeighbourIndex(matrix: MatrixArrays, options: NeighbourIndexOptions = {}): Promise<NeighbourIndex> {
   const k = resolveK(options.k);
   const o = resolveSimilarityOptions(matrix, options);
   const threads = options.threads ?? availableParallelism();
@@ -160,14 +159,14 @@ export async function buildNeighbourIndex(matrix: RatingArrays, options: Neighbo
   const similarities = new Float32Array(new SharedArrayBuffer(4 * slots));
   const supports = new Int32Array(new SharedArrayBuffer(4 * slots));
   const input: NeighbourWorkerInput = {
-    ...shareRatingArrays(matrix),
+    matrix: shareMatrixArrays(matrix),
     metric: o.metric,
     minSupport: o.minSupport,
     shrinkage: o.shrinkage,
     baselines:
       o.baselines === null
         ? null
-        : { globalMean: o.baselines.globalMean, userBias: sharedBufferOf(o.baselines.userBias), movieBias: sharedBufferOf(o.baselines.movieBias) },
+        : { globalMean: o.baselines.globalMean, userBias: shareArray(o.baselines.userBias), movieBias: shareArray(o.baselines.movieBias) },
     k,
     order: orderArray.buffer as SharedArrayBuffer,
     cursor: new SharedArrayBuffer(4),
@@ -210,8 +209,25 @@ export async function buildNeighbourIndex(matrix: RatingArrays, options: Neighbo
 }
 
 const MAGIC = 'RSNBRIDX';
-const FORMAT_VERSION = 1;
 const SOURCE = 'neighbour index';
+
+/**
+ * Binary form of a NeighbourIndex, format version 2: the container of @recsys/core (magic
+ * `RSNBRIDX`, CRC-32, 8-byte aligned sections) with the JSON header
+ * `{metric, k, minSupport, shrinkage, nMovies, entries}` and the sections `ptr` (u32 ×
+ * (nMovies+1)), `neighbours` (i32 × entries), `similarities` (f32 × entries), `supports` (i32 ×
+ * entries). Version 1 (a 16-byte preamble, no checksum) is refused as older.
+ */
+const NEIGHBOUR_INDEX_FORMAT: ContainerFormat = {
+  magic: MAGIC,
+  version: 2,
+  name: SOURCE,
+  error: (file, reason) => new SnapshotError(file, reason),
+  reasons: {
+    magic: () => `not a neighbour index (magic ${MAGIC} missing)`,
+    truncated: (expected, found) => `truncated: ${found} bytes, expected ${expected}`,
+  },
+};
 
 interface Header {
   metric: SimilarityMetric;
@@ -222,15 +238,8 @@ interface Header {
   entries: number;
 }
 
-/**
- * Binary form of a NeighbourIndex, to embed in a model artifact. Layout (little-endian):
- * 8 bytes magic `RSNBRIDX`, u32 format version (1), u32 header length H, H bytes of JSON
- * `{metric, k, minSupport, shrinkage, nMovies, entries}`, zero padding to a multiple of 4, then
- * `ptr` (u32 × (nMovies+1)), `neighbours` (i32 × entries), `similarities` (f32 × entries),
- * `supports` (i32 × entries).
- */
+/** The bytes of a NeighbourIndex (layout above), to embed in a model artifact. */
 export function serializeNeighbourIndex(index: NeighbourIndex): Uint8Array {
-  checkLittleEndian();
   const header: Header = {
     metric: index.metric,
     k: index.k,
@@ -239,40 +248,19 @@ export function serializeNeighbourIndex(index: NeighbourIndex): Uint8Array {
     nMovies: index.nMovies,
     entries: index.neighbours.length,
   };
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const dataStart = align4(16 + json.length);
-  const total = dataStart + index.ptr.byteLength + 12 * header.entries;
-  const bytes = new Uint8Array(total);
-  bytes.set(Buffer.from(MAGIC, 'latin1'), 0);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(8, FORMAT_VERSION, true);
-  view.setUint32(12, json.length, true);
-  bytes.set(json, 16);
-  let offset = dataStart;
-  for (const a of [index.ptr, index.neighbours, index.similarities, index.supports]) {
-    bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset);
-    offset += a.byteLength;
-  }
-  return bytes;
+  const sections = { ptr: index.ptr, neighbours: index.neighbours, similarities: index.similarities, supports: index.supports };
+  const bytes = encodeContainer(NEIGHBOUR_INDEX_FORMAT, { header: { ...header }, sections }, SOURCE);
+  // A plain Uint8Array (whose slice() copies), not the Buffer (whose slice() is a view).
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Reads serializeNeighbourIndex's bytes (copies them, so any alignment is fine); SnapshotError when they are not a valid index. */
+/**
+ * Reads serializeNeighbourIndex's bytes: the arrays are views over `bytes` when it is 8-byte
+ * aligned (else over one aligned copy). SnapshotError when they are not a valid index.
+ */
 export function deserializeNeighbourIndex(bytes: Uint8Array): NeighbourIndex {
-  checkLittleEndian();
-  if (bytes.length < 16 || Buffer.from(bytes.buffer, bytes.byteOffset, 8).toString('latin1') !== MAGIC) {
-    throw new SnapshotError(SOURCE, `not a neighbour index (magic ${MAGIC} missing)`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(8, true);
-  if (version !== FORMAT_VERSION) throw new SnapshotError(SOURCE, `format version ${version}, this build reads version ${FORMAT_VERSION}`);
-  const headerLength = view.getUint32(12, true);
-  if (16 + headerLength > bytes.length) throw new SnapshotError(SOURCE, `truncated: header of ${headerLength} bytes does not fit`);
-  let header: Header;
-  try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 16, headerLength).toString('utf8')) as Header;
-  } catch (error) {
-    throw new SnapshotError(SOURCE, `header is not JSON: ${(error as Error).message}`);
-  }
+  const container = decodeContainer(NEIGHBOUR_INDEX_FORMAT, bytes, SOURCE);
+  const header = container.header as unknown as Header;
   const { metric, k, minSupport, shrinkage, nMovies, entries } = header;
   if (
     !SIMILARITY_METRICS.includes(metric) ||
@@ -281,21 +269,16 @@ export function deserializeNeighbourIndex(bytes: Uint8Array): NeighbourIndex {
   ) {
     throw new SnapshotError(SOURCE, `bad header ${JSON.stringify(header)}`);
   }
-  const dataStart = align4(16 + headerLength);
-  const expected = dataStart + 4 * (nMovies + 1) + 12 * entries;
-  if (bytes.length !== expected) {
-    throw new SnapshotError(SOURCE, `${bytes.length} bytes, expected ${expected} for ${nMovies} movies and ${entries} entries`);
-  }
-  let offset = bytes.byteOffset + dataStart;
-  const take = (n: number): ArrayBuffer => {
-    const copy = bytes.buffer.slice(offset, offset + 4 * n) as ArrayBuffer;
-    offset += 4 * n;
-    return copy;
+  const section = <T extends SectionArray>(name: string, ctor: new (n: number) => T, length: number): T => {
+    const a = container.sections[name];
+    if (!(a instanceof ctor)) throw new SnapshotError(SOURCE, `section "${name}" is ${a ? `of type ${sectionType(a)}` : 'missing'}, expected ${ctor.name}`);
+    if (a.length !== length) throw new SnapshotError(SOURCE, `section "${name}" holds ${a.length} elements, expected ${length} for ${nMovies} movies and ${entries} entries`);
+    return a;
   };
-  const ptr = new Uint32Array(take(nMovies + 1));
-  const neighbours = new Int32Array(take(entries));
-  const similarities = new Float32Array(take(entries));
-  const supports = new Int32Array(take(entries));
+  const ptr = section('ptr', Uint32Array, nMovies + 1);
+  const neighbours = section('neighbours', Int32Array, entries);
+  const similarities = section('similarities', Float32Array, entries);
+  const supports = section('supports', Int32Array, entries);
   if (ptr[0] !== 0 || ptr[nMovies] !== entries) throw new SnapshotError(SOURCE, 'offsets do not span the entries');
   for (let m = 0; m < nMovies; m++) {
     if (ptr[m + 1] < ptr[m] || ptr[m + 1] - ptr[m] > k) throw new SnapshotError(SOURCE, `bad offsets at movie ${m}`);
@@ -304,12 +287,4 @@ export function deserializeNeighbourIndex(bytes: Uint8Array): NeighbourIndex {
     if (neighbours[p] < 0 || neighbours[p] >= nMovies) throw new SnapshotError(SOURCE, `neighbour ${neighbours[p]} out of range at entry ${p}`);
   }
   return new NeighbourIndex(metric, k, minSupport, shrinkage, nMovies, ptr, neighbours, similarities, supports);
-}
-
-function align4(n: number): number {
-  return (n + 3) & ~3;
-}
-
-function checkLittleEndian(): void {
-  if (endianness() !== 'LE') throw new Error('neighbour index (de)serialisation supports little-endian hosts only');
 }

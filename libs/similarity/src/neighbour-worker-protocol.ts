@@ -1,20 +1,16 @@
+import type { MatrixArrays } from '@recsys/core';
+import type { Baselines } from './baselines';
 import type { SimilarityMetric } from './similarity';
 
 /** What buildNeighbourIndex hands each worker thread (all arrays over SharedArrayBuffers). */
 export interface NeighbourWorkerInput {
-  nUsers: number;
-  nMovies: number;
-  userPtr: SharedArrayBuffer;
-  userMovies: SharedArrayBuffer;
-  userRatings: SharedArrayBuffer;
-  moviePtr: SharedArrayBuffer;
-  movieUsers: SharedArrayBuffer;
-  movieRatings: SharedArrayBuffer;
+  /** The rating matrix in shared memory (`shareMatrixArrays`). */
+  matrix: MatrixArrays;
   metric: SimilarityMetric;
   minSupport: number;
   shrinkage: number;
-  /** Present for pearson-baseline: μ, and Float64 b_u and b_i. */
-  baselines: { globalMean: number; userBias: SharedArrayBuffer; movieBias: SharedArrayBuffer } | null;
+  /** Present for pearson-baseline: μ, and b_u and b_i in shared memory. */
+  baselines: Baselines | null;
   k: number;
   /** Int32 movie indices in the order to process them (most expensive first). */
   order: SharedArrayBuffer;

@@ -1,22 +1,16 @@
 // Worker thread of buildNeighbourIndex: takes movies from a shared cursor and writes each one's
-// top-k neighbours into shared slot arrays. Imports only relative modules so that it runs both
-// compiled and from sources (jest, through @swc-node/register).
+// top-k neighbours into shared slot arrays. Imports only relative modules (and types) so that it
+// runs both compiled and from sources (jest, through @swc-node/register).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { NeighbourWorkerInput, NeighbourWorkerMessage } from './neighbour-worker-protocol';
-import { ratingArraysOf } from './shared-memory';
 import { SimilarityScorer } from './similarity';
 
 function run(input: NeighbourWorkerInput): void {
-  const matrix = ratingArraysOf(input);
-  const b = input.baselines;
-  const scorer = new SimilarityScorer(matrix, {
+  const scorer = new SimilarityScorer(input.matrix, {
     metric: input.metric,
     minSupport: input.minSupport,
     shrinkage: input.shrinkage,
-    baselines:
-      b === null
-        ? undefined
-        : { globalMean: b.globalMean, userBias: new Float64Array(b.userBias), movieBias: new Float64Array(b.movieBias) },
+    baselines: input.baselines ?? undefined,
   });
   const order = new Int32Array(input.order);
   const cursor = new Int32Array(input.cursor);

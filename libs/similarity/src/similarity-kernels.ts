@@ -1,8 +1,8 @@
 // The parts of a mostSimilar query shared by SimilarityScorer (one thread) and SimilarityPool
 // (worker threads over shared memory): the accumulation kernels, the scores, and the top-k
 // selection. Internal to the lib (not exported from index.ts).
+import type { MatrixArrays } from '@recsys/core';
 import type { Baselines } from './baselines';
-import type { RatingArrays } from './rating-arrays';
 import type { Neighbour, SimilarityMetric } from './similarity';
 
 export function checkK(k: number): void {
@@ -54,7 +54,7 @@ export function strideOf(metric: SimilarityMetric): number {
 }
 
 /** Σ_{u∈U_m} |I_u| over the raters at CSC positions [pFrom, pTo) of m: the accumulations they cost. */
-export function raterWork(matrix: RatingArrays, pFrom: number, pTo: number): number {
+export function raterWork(matrix: MatrixArrays, pFrom: number, pTo: number): number {
   const { movieUsers, userPtr } = matrix;
   let work = 0;
   for (let p = pFrom; p < pTo; p++) {
@@ -65,7 +65,7 @@ export function raterWork(matrix: RatingArrays, pFrom: number, pTo: number): num
 }
 
 /** Σ_{u∈U_m} |I_u|: the number of accumulations of a query on m. */
-export function queryWork(matrix: RatingArrays, m: number): number {
+export function queryWork(matrix: MatrixArrays, m: number): number {
   return raterWork(matrix, matrix.moviePtr[m], matrix.moviePtr[m + 1]);
 }
 
@@ -77,7 +77,7 @@ export function queryWork(matrix: RatingArrays, m: number): number {
  */
 export function accumulateDense(
   metric: SimilarityMetric,
-  matrix: RatingArrays,
+  matrix: MatrixArrays,
   baselines: Baselines | null,
   m: number,
   pFrom: number,
@@ -109,7 +109,7 @@ export function accumulateDense(
  */
 export function accumulateSparse(
   metric: SimilarityMetric,
-  matrix: RatingArrays,
+  matrix: MatrixArrays,
   baselines: Baselines | null,
   m: number,
   counts: Int32Array,
@@ -137,7 +137,7 @@ export function accumulateSparse(
  */
 export function accumulateQuery(
   metric: SimilarityMetric,
-  matrix: RatingArrays,
+  matrix: MatrixArrays,
   baselines: Baselines | null,
   m: number,
   work: number,
@@ -158,7 +158,7 @@ export function collectTouched(accumulators: Int32Array | Float64Array, stride: 
   return nt;
 }
 
-function accumulateJaccardDense(matrix: RatingArrays, pFrom: number, pTo: number, counts: Int32Array): void {
+function accumulateJaccardDense(matrix: MatrixArrays, pFrom: number, pTo: number, counts: Int32Array): void {
   const { movieUsers, userPtr, userMovies } = matrix;
   const end = pTo | 0;
   for (let p = pFrom | 0; p < end; p++) {
@@ -179,7 +179,7 @@ function accumulateJaccardDense(matrix: RatingArrays, pFrom: number, pTo: number
   }
 }
 
-function accumulateCosineDense(matrix: RatingArrays, pFrom: number, pTo: number, sums: Float64Array): void {
+function accumulateCosineDense(matrix: MatrixArrays, pFrom: number, pTo: number, sums: Float64Array): void {
   const { movieUsers, movieRatings, userPtr, userMovies, userRatings } = matrix;
   const end = pTo | 0;
   for (let p = pFrom | 0; p < end; p++) {
@@ -213,7 +213,7 @@ function accumulateCosineDense(matrix: RatingArrays, pFrom: number, pTo: number,
   }
 }
 
-function accumulatePearsonDense(matrix: RatingArrays, pFrom: number, pTo: number, sums: Float64Array): void {
+function accumulatePearsonDense(matrix: MatrixArrays, pFrom: number, pTo: number, sums: Float64Array): void {
   const { movieUsers, movieRatings, userPtr, userMovies, userRatings } = matrix;
   const end = pTo | 0;
   for (let p = pFrom | 0; p < end; p++) {
@@ -254,7 +254,7 @@ function accumulatePearsonDense(matrix: RatingArrays, pFrom: number, pTo: number
 }
 
 function accumulatePearsonBaselineDense(
-  matrix: RatingArrays,
+  matrix: MatrixArrays,
   baselines: Baselines,
   m: number,
   pFrom: number,
@@ -300,7 +300,7 @@ function accumulatePearsonBaselineDense(
   }
 }
 
-function accumulateJaccard(matrix: RatingArrays, m: number, counts: Int32Array, touched: Int32Array): number {
+function accumulateJaccard(matrix: MatrixArrays, m: number, counts: Int32Array, touched: Int32Array): number {
   const { moviePtr, movieUsers, userPtr, userMovies } = matrix;
   let nt = 0;
   const end = moviePtr[m + 1];
@@ -315,7 +315,7 @@ function accumulateJaccard(matrix: RatingArrays, m: number, counts: Int32Array, 
   return nt;
 }
 
-function accumulateCosine(matrix: RatingArrays, m: number, sums: Float64Array, touched: Int32Array): number {
+function accumulateCosine(matrix: MatrixArrays, m: number, sums: Float64Array, touched: Int32Array): number {
   const { moviePtr, movieUsers, movieRatings, userPtr, userMovies, userRatings } = matrix;
   let nt = 0;
   const end = moviePtr[m + 1];
@@ -339,7 +339,7 @@ function accumulateCosine(matrix: RatingArrays, m: number, sums: Float64Array, t
   return nt;
 }
 
-function accumulatePearson(matrix: RatingArrays, m: number, sums: Float64Array, touched: Int32Array): number {
+function accumulatePearson(matrix: MatrixArrays, m: number, sums: Float64Array, touched: Int32Array): number {
   const { moviePtr, movieUsers, movieRatings, userPtr, userMovies, userRatings } = matrix;
   let nt = 0;
   const end = moviePtr[m + 1];
@@ -365,7 +365,7 @@ function accumulatePearson(matrix: RatingArrays, m: number, sums: Float64Array, 
   return nt;
 }
 
-function accumulatePearsonBaseline(matrix: RatingArrays, baselines: Baselines, m: number, sums: Float64Array, touched: Int32Array): number {
+function accumulatePearsonBaseline(matrix: MatrixArrays, baselines: Baselines, m: number, sums: Float64Array, touched: Int32Array): number {
   const { moviePtr, movieUsers, movieRatings, userPtr, userMovies, userRatings } = matrix;
   const { globalMean, userBias, movieBias } = baselines;
   const biasM = movieBias[m];

@@ -1,10 +1,12 @@
-import type { SharedRatingArrays } from './shared-memory';
+import type { MatrixArrays } from '@recsys/core';
 
 /**
  * What SimilarityPool hands each worker thread. All arrays live in SharedArrayBuffers: queries
  * are passed through `control` (Atomics.wait/notify), not messages.
  */
-export interface SimilarityPoolWorkerInput extends SharedRatingArrays {
+export interface SimilarityPoolWorkerInput {
+  /** The rating matrix in shared memory (`shareMatrixArrays`). */
+  matrix: MatrixArrays;
   /** This worker's number: its range in `ranges` and its accumulator region. */
   worker: number;
   /** Number of workers. */

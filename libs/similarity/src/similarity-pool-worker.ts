@@ -1,10 +1,9 @@
 // Worker thread of SimilarityPool: sleeps in Atomics.wait until the main thread posts a query in
 // the shared control array, adds the contributions of its range of the movie's raters into its
-// own accumulator region, counts itself done, and sleeps again. Imports only relative modules so
-// that it runs both compiled and from sources (jest, through @swc-node/register).
+// own accumulator region, counts itself done, and sleeps again. Imports only relative modules (and
+// types) so that it runs both compiled and from sources (jest, through @swc-node/register).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Baselines } from './baselines';
-import { ratingArraysOf } from './shared-memory';
 import { SIMILARITY_METRICS } from './similarity';
 import { accumulateDense } from './similarity-kernels';
 import {
@@ -15,8 +14,8 @@ import {
 } from './similarity-pool-protocol';
 
 function run(input: SimilarityPoolWorkerInput): void {
-  const matrix = ratingArraysOf(input);
-  const { nUsers, nMovies, worker, threads } = input;
+  const { matrix, worker, threads } = input;
+  const { nUsers, nMovies } = matrix;
   const control = new Int32Array(input.control);
   const ranges = new Uint32Array(input.ranges);
   const regionOffset = worker * input.regionBytes;

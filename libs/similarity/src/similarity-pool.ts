@@ -1,9 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { whenWorkerReady, workerScript } from '@recsys/data';
+import { MatrixArrays, shareMatrixArrays, whenWorkerReady, workerScript } from '@recsys/core';
 import type { Baselines } from './baselines';
-import type { RatingArrays } from './rating-arrays';
-import { ratingArraysOf, shareRatingArrays } from './shared-memory';
 import {
   checkMovieIndex,
   Neighbour,
@@ -101,7 +99,7 @@ export class SimilarityPool {
   /** Defaults of every query. */
   readonly defaults: Readonly<Required<SimilarityQueryOptions>>;
 
-  private readonly matrix: RatingArrays;
+  private readonly matrix: MatrixArrays;
   /** Σ_{u∈U_m} |I_u| per movie: the cost of a query, and what the split balances. */
   private readonly movieWork: Float64Array;
   private readonly control: Int32Array;
@@ -124,7 +122,7 @@ export class SimilarityPool {
   private readonly counters: SimilarityPoolStats = { inline: 0, workers: 0 };
 
   private constructor(
-    matrix: RatingArrays,
+    matrix: MatrixArrays,
     defaults: ResolvedSimilarityOptions,
     baselines: Baselines | null,
     threads: number,
@@ -179,7 +177,7 @@ export class SimilarityPool {
    * memory and resolves once they wait for queries. `options` are the defaults of every query
    * (metric `'jaccard'`, minSupport 0, shrinkage 100, as `mostSimilar`'s).
    */
-  static async start(matrix: RatingArrays, options: SimilarityPoolOptions = {}): Promise<SimilarityPool> {
+  static async start(matrix: MatrixArrays, options: SimilarityPoolOptions = {}): Promise<SimilarityPool> {
     const defaults = resolveSimilarityOptions(matrix, options);
     // Given baselines are kept (and checked) whatever the default metric, for later queries.
     const baselines =
@@ -189,12 +187,12 @@ export class SimilarityPool {
     const maxInlineWork = options.maxInlineWork ?? 1_000_000;
     if (!(maxInlineWork >= 0)) throw new RangeError(`maxInlineWork must be a number ≥ 0, got ${maxInlineWork}`);
 
-    const shared = shareRatingArrays(matrix);
+    const shared = shareMatrixArrays(matrix);
     const nM = matrix.nMovies;
     // Regions on 64-byte boundaries, so that two workers never write the same cache line.
     const regionBytes = Math.max(64, Math.ceil((nM * MAX_STRIDE * 8) / 64) * 64);
     const input: Omit<SimilarityPoolWorkerInput, 'worker'> = {
-      ...shared,
+      matrix: shared,
       threads,
       control: new SharedArrayBuffer(4 * CONTROL_SLOTS),
       ranges: new SharedArrayBuffer(8 * threads),
@@ -220,7 +218,7 @@ export class SimilarityPool {
       throw error;
     }
     // From here on the calling thread too reads the shared copies.
-    return new SimilarityPool(ratingArraysOf(shared), defaults, baselines, threads, maxInlineWork, input, workers, exited);
+    return new SimilarityPool(shared, defaults, baselines, threads, maxInlineWork, input, workers, exited);
   }
 
   /**

@@ -1,5 +1,5 @@
+import type { MatrixArrays } from '@recsys/core';
 import { Baselines, fitBaselinesAls } from './baselines';
-import type { RatingArrays } from './rating-arrays';
 import {
   accumulateQuery,
   checkK,
@@ -75,7 +75,7 @@ export interface ResolvedSimilarityOptions {
 }
 
 /** Apply the defaults, check the values, fit baselines when `pearson-baseline` needs them. */
-export function resolveSimilarityOptions(matrix: RatingArrays, options: SimilarityOptions = {}): ResolvedSimilarityOptions {
+export function resolveSimilarityOptions(matrix: MatrixArrays, options: SimilarityOptions = {}): ResolvedSimilarityOptions {
   const metric = options.metric ?? 'jaccard';
   if (!SIMILARITY_METRICS.includes(metric)) {
     throw new RangeError(`unknown similarity metric '${String(metric)}' (expected one of: ${SIMILARITY_METRICS.join(', ')})`);
@@ -119,7 +119,7 @@ export function checkMovieIndex(m: number, nMovies: number, what = 'movie'): voi
  * @returns the similarity (0 when support < minSupport) and the support (number of common raters)
  */
 export function similarity(
-  matrix: RatingArrays,
+  matrix: MatrixArrays,
   m: number,
   n: number,
   options?: SimilarityOptions,
@@ -205,7 +205,7 @@ export class SimilarityScorer {
   readonly shrinkage: number;
   readonly baselines: Baselines | null;
 
-  private readonly matrix: RatingArrays;
+  private readonly matrix: MatrixArrays;
   /** Common raters per movie (jaccard). */
   private readonly counts: Int32Array;
   /** Interleaved per-movie sums (other metrics), strideOf(metric) slots per movie. */
@@ -213,7 +213,7 @@ export class SimilarityScorer {
   /** Scores and selects from counts/sums; lists the touched movies. */
   private readonly selector: NeighbourSelector;
 
-  constructor(matrix: RatingArrays, options: SimilarityOptions = {}) {
+  constructor(matrix: MatrixArrays, options: SimilarityOptions = {}) {
     const o = resolveSimilarityOptions(matrix, options);
     this.metric = o.metric;
     this.minSupport = o.minSupport;
@@ -300,7 +300,7 @@ export class SimilarityScorer {
  * support ≥ minSupport) is scored and the pairs (similarity, movie) are taken in descending order.
  * Allocates accumulators for one query; use a SimilarityScorer for many.
  */
-export function mostSimilar(matrix: RatingArrays, movie: number, k: number, options?: SimilarityOptions): Neighbour[] {
+export function mostSimilar(matrix: MatrixArrays, movie: number, k: number, options?: SimilarityOptions): Neighbour[] {
   checkMovieIndex(movie, matrix.nMovies);
   checkK(k);
   return new SimilarityScorer(matrix, options).mostSimilar(movie, k);

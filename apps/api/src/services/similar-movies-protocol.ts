@@ -1,10 +1,10 @@
 // Messages between SimilarMovies and its baselines worker (kept apart so that the worker does
 // not load the service, and the service does not load the worker).
-import type { RatingArrays } from '@recsys/similarity';
+import type { MatrixArrays } from '@recsys/core';
 
 /** What the baselines worker fits: a training matrix whose arrays live in SharedArrayBuffers. */
 export interface BaselinesJob {
-  matrix: RatingArrays;
+  matrix: MatrixArrays;
 }
 
 export type BaselinesMessage =

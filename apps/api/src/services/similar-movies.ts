@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { workerScript } from '@recsys/data';
-import { Baselines, fitBaselinesAls, Neighbour, RatingArrays, SimilarityMetric, SimilarityPool, SimilarityScorer } from '@recsys/similarity';
+import { MatrixArrays, shareMatrixArrays, workerScript } from '@recsys/core';
+import { Baselines, fitBaselinesAls, Neighbour, SimilarityMetric, SimilarityPool, SimilarityScorer } from '@recsys/similarity';
 import { apiError } from '../errors';
 import type { Logger } from '../logger';
 import type { ServingModel } from './model-registry';
@@ -167,7 +167,7 @@ class ModelSimilarity {
 
   // pool mode
   /** The matrix arrays in SharedArrayBuffers: shared by both pools and the baselines worker. */
-  private shared: RatingArrays | null = null;
+  private shared: MatrixArrays | null = null;
   /** The pool without baselines (null once replaced by the one with them). */
   private plain: SimilarityPool | null = null;
   private withBaselines: SimilarityPool | null = null;
@@ -237,7 +237,7 @@ class ModelSimilarity {
 
   private async startPlain(): Promise<void> {
     const started = performance.now();
-    this.shared = shareArrays(this.train);
+    this.shared = shareMatrixArrays(this.train);
     this.plain = await this.startPool(undefined, started);
   }
 
@@ -330,25 +330,3 @@ class ModelSimilarity {
 
 /** The record of each live pool (weak: a closed pool is freed with its shared memory). */
 const poolRecords = new WeakMap<SimilarityPool, SimilarityPoolRecord>();
-
-/**
- * The matrix arrays copied once into SharedArrayBuffers of their exact size, which
- * SimilarityPool and worker threads then use without copying again.
- */
-function shareArrays(matrix: RatingArrays): RatingArrays {
-  const share = <A extends Uint32Array | Int32Array | Uint8Array>(a: A, make: (b: SharedArrayBuffer) => A): A => {
-    const copy = make(new SharedArrayBuffer(a.byteLength));
-    copy.set(a);
-    return copy;
-  };
-  return {
-    nUsers: matrix.nUsers,
-    nMovies: matrix.nMovies,
-    userPtr: share(matrix.userPtr, (b) => new Uint32Array(b)),
-    userMovies: share(matrix.userMovies, (b) => new Int32Array(b)),
-    userRatings: share(matrix.userRatings, (b) => new Uint8Array(b)),
-    moviePtr: share(matrix.moviePtr, (b) => new Uint32Array(b)),
-    movieUsers: share(matrix.movieUsers, (b) => new Int32Array(b)),
-    movieRatings: share(matrix.movieRatings, (b) => new Uint8Array(b)),
-  };
-}

@@ -1,23 +1,14 @@
 import { renameSync } from 'node:fs';
-import { buildRatingMatrix, IdIndex, RatingListBuilder, RatingMatrix, RatingScale } from '@recsys/data';
+import type { MatrixArrays } from '@recsys/core';
+import { buildRatingMatrix, RatingListBuilder, RatingMatrix } from '@recsys/data';
 import { createModel, DataFingerprint, fingerprintMatrix, saveModel, TrainingProgress } from '@recsys/models';
 import { errorMetrics } from '@recsys/evaluation';
-
-/** The ratings of a base data set as plain typed arrays (structured-clone friendly, no id maps). */
-export interface MatrixArrays {
-  userIds: Int32Array;
-  movieIds: Int32Array;
-  userPtr: Uint32Array;
-  userMovies: Int32Array;
-  userRatings: Uint8Array;
-  scale: RatingScale;
-}
 
 /** What a training worker is asked to do. */
 export interface TrainingJob {
   kind: string;
   params: Record<string, unknown>;
-  /** The loaded data set's ratings. */
+  /** The loaded data set's ratings, ids and scale (in shared memory: the worker reads them without a copy). */
   base: MatrixArrays;
   /** Ratings given through the API, oldest first (a later one of the same pair wins); codes = stars × 2. */
   extra: { users: Int32Array; movies: Int32Array; ratings: Uint8Array };
@@ -47,18 +38,6 @@ export type TrainingMessage =
   | { type: 'done'; outcome: TrainingOutcome }
   | { type: 'error'; message: string };
 
-/** The arrays a worker needs to rebuild `matrix`'s ratings. */
-export function matrixArrays(matrix: RatingMatrix): MatrixArrays {
-  return {
-    userIds: matrix.users.ids,
-    movieIds: matrix.movies.ids,
-    userPtr: matrix.userPtr,
-    userMovies: matrix.userMovies,
-    userRatings: matrix.userRatings,
-    scale: matrix.scale,
-  };
-}
-
 /**
  * The training matrix of a job: the base ratings followed by the API ratings, built by
  * `buildRatingMatrix`, whose "last one wins" makes an API rating replace the data set's rating
@@ -66,14 +45,15 @@ export function matrixArrays(matrix: RatingMatrix): MatrixArrays {
  */
 export function jobMatrix(job: Pick<TrainingJob, 'base' | 'extra'>): RatingMatrix {
   const { base, extra } = job;
+  const { userIds, movieIds, scale } = base;
+  if (!userIds || !movieIds || !scale) throw new Error('training job: the base ratings come without ids or scale');
   const list = new RatingListBuilder(base.userMovies.length + extra.users.length, false);
-  const users = IdIndex.fromSorted(base.userIds);
-  for (let u = 0; u < users.size; u++) {
-    const userId = base.userIds[u];
-    for (let k = base.userPtr[u]; k < base.userPtr[u + 1]; k++) list.push(userId, base.movieIds[base.userMovies[k]], base.userRatings[k]);
+  for (let u = 0; u < base.nUsers; u++) {
+    const userId = userIds[u];
+    for (let k = base.userPtr[u]; k < base.userPtr[u + 1]; k++) list.push(userId, movieIds[base.userMovies[k]], base.userRatings[k]);
   }
   for (let j = 0; j < extra.users.length; j++) list.push(extra.users[j], extra.movies[j], extra.ratings[j]);
-  return buildRatingMatrix(list.finish(), base.scale).matrix;
+  return buildRatingMatrix(list.finish(), scale).matrix;
 }
 
 /** Builds the matrix, fits the model (reporting each epoch), measures it and writes the artifact. */

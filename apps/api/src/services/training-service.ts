@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { encodeRating, workerScript } from '@recsys/data';
+import { MatrixArrays, shareMatrixArrays, workerScript } from '@recsys/core';
+import { encodeRating } from '@recsys/data';
 import { createModel, TrainingProgress } from '@recsys/models';
 import { apiError } from '../errors';
 import type { Logger } from '../logger';
 import { ModelRecord, ModelRegistry, newModelId } from './model-registry';
 import type { ApiPubSub } from './pubsub';
 import type { RatingStore } from './rating-store';
-import { MatrixArrays, TrainingJob, TrainingMessage } from './training-job';
+import { TrainingJob, TrainingMessage } from './training-job';
 
 export type TrainingStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 export type TrainingTrigger = 'STARTUP' | 'API';
@@ -40,7 +41,7 @@ export interface TrainingRunState {
 export interface TrainingServiceDeps {
   registry: ModelRegistry;
   store: RatingStore;
-  /** The loaded data set's ratings (the API ratings are added per run). */
+  /** The loaded data set's ratings, ids and scale (the API ratings are added per run). */
   base: MatrixArrays;
   pubsub: ApiPubSub;
   logger: Logger;
@@ -112,7 +113,9 @@ export class TrainingService {
     };
     const modelId = newModelId(kind);
     const artifactPath = registry.artifactPath(modelId);
-    const job: TrainingJob = { kind, params: full, base, extra, artifactPath };
+    // The base ratings go to the worker in shared memory: one copy per run (none when they already
+    // are shared), read by the worker in place.
+    const job: TrainingJob = { kind, params: full, base: shareMatrixArrays(base), extra, artifactPath };
     const script = workerScript(__dirname, 'training-worker');
     const worker = new Worker(script.filename, { ...script.options, workerData: job });
     this.runs.set(run.id, run);

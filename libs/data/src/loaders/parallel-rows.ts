@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
+import { workerScript } from '@recsys/core';
 import { ImportIssue } from '../dataset';
 import { DataFormatError } from '../errors';
 import { RatingList, RatingListBuilder } from '../rating-matrix';
-import { workerScript } from '../worker-script';
 import type { LoadContext } from './context';
 import { readRowRange, requireRows, RowLayout, RowsRead } from './rating-rows';
 

@@ -1,5 +1,5 @@
+import { derive, Random } from '@recsys/core';
 import { Movie, MovieCatalog } from '../catalog';
-import { Random } from '../random';
 import { RatingList } from '../rating-matrix';
 import { generateTitles, syntheticGenreNames } from './titles';
 
@@ -175,10 +175,11 @@ export function resolveSyntheticOptions(options: SyntheticOptions): Required<Syn
   return resolved;
 }
 
-/** An independent stream per purpose, so that e.g. changing the titles never changes the ratings. */
-function stream(seed: number, purpose: number): Random {
-  return new Random((seed ^ Math.imul(purpose + 1, 0x9e3779b9)) >>> 0);
-}
+/**
+ * The purposes of the generator's streams, each drawn from `derive(seed, purpose)`: independent,
+ * so that e.g. changing the titles never changes the ratings.
+ */
+const STREAM = Object.freeze({ movies: 1, users: 2, ratings: 3, fix: 4, titles: 5 });
 
 /**
  * Generate a Netflix-shaped rating data set from a planted model, deterministically for a seed.
@@ -233,7 +234,7 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticData {
   const P = SYNTHETIC_MODEL;
 
   // ---- Movies: genres, popularity, factors, biases. ----
-  const rngMovies = stream(seed, 1);
+  const rngMovies = derive(seed, STREAM.movies);
   const genreNames = syntheticGenreNames(G);
   const movieGenre = new Int32Array(M);
   const secondGenre = new Int32Array(M).fill(-1);
@@ -317,7 +318,7 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticData {
   }
 
   // ---- Users: ids, activity, preferred and disliked genres, factors, biases, joining day. ----
-  const rngUsers = stream(seed, 2);
+  const rngUsers = derive(seed, STREAM.users);
   const userIds = makeUserIds(rngUsers, U, opts.startUserId, opts.sparseUserIds);
   const userCounts = userActivity(rngUsers, U, R, M);
   const userGenres = new Int8Array(U * 3).fill(-1);
@@ -368,7 +369,7 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticData {
   }
 
   // ---- Ratings. ----
-  const rng = stream(seed, 3);
+  const rng = derive(seed, STREAM.ratings);
   const listUsers = new Int32Array(R);
   const listMovies = new Int32Array(R);
   const listRatings = new Uint8Array(R);
@@ -465,7 +466,7 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticData {
   userStart[U] = pos;
 
   // ---- Every movie rated: move one rating of a movie rated ≥ 2 times to each unrated movie. ----
-  const rngFix = stream(seed, 4);
+  const rngFix = derive(seed, STREAM.fix);
   for (let z = 0; z < M; z++) {
     if (movieCount[z] > 0) continue;
     const g = movieGenre[z];
@@ -505,7 +506,7 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticData {
   }
 
   // ---- Catalog. ----
-  const rngTitles = stream(seed, 5);
+  const rngTitles = derive(seed, STREAM.titles);
   const titles = generateTitles(rngTitles, M);
   const catalog = new MovieCatalog();
   for (let m = 0; m < M; m++) {

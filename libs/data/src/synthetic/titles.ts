@@ -1,4 +1,4 @@
-import { Random } from '../random';
+import { Random } from '@recsys/core';
 
 /**
  * Names of the planted genres, in order of decreasing share of the catalog (genre g gets

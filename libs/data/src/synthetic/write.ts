@@ -1,9 +1,9 @@
 import { mkdir, open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Random } from '@recsys/core';
 import { MovieCatalog } from '../catalog';
 import { IdIndex } from '../id-index';
-import { Random } from '../random';
 import { RatingList } from '../rating-matrix';
 
 /** What the writers need: the ratings and the catalog (a `SyntheticData` fits, so does a loaded data set's list). */

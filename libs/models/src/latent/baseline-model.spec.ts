@@ -1,4 +1,5 @@
-import { buildRatingMatrix, Random, RatingList, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { Random } from '@recsys/core';
+import { buildRatingMatrix, RatingList, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { fitBaselinesAls } from '@recsys/similarity';
 import { BaselineModel } from './baseline-model';
 import { createModel } from '../model-kinds';

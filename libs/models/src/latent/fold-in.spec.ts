@@ -1,4 +1,5 @@
-import { buildRatingMatrix, Random, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { Random } from '@recsys/core';
+import { buildRatingMatrix, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { randomRatings, SeededRandom } from '@recsys/testing';
 import { foldInFactors } from './fold-in';
 import { SvdModel } from './svd-model';

@@ -1,4 +1,5 @@
-import { buildRatingMatrix, Random, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { Random } from '@recsys/core';
+import { buildRatingMatrix, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { checkGradient } from '@recsys/optimization';
 import { randomRatings } from '@recsys/testing';
 import { baselineObjective, svdLayout, svdObjective } from './objectives';

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildRatingMatrix, fileSplit, loadDataset, RatingListBuilder, RatingMatrix, Random, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { Random } from '@recsys/core';
+import { buildRatingMatrix, fileSplit, loadDataset, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { JaccardCfModel } from './jaccard-cf';
 import { KnnBaselineModel } from './knn-baseline';
 import { MeanModel } from './mean-model';

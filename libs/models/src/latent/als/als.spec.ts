@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildRatingMatrix, fileSplit, Random, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { Random } from '@recsys/core';
+import { buildRatingMatrix, fileSplit, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { describeWithData, randomRatings, sharedDataPath } from '@recsys/testing';
 import { alsChunks, AlsRowKernel, AlsRowSolver, AlsViews, plainAlsPasses } from './passes';
 import { alsLayout, createAlsTrainer } from './trainer';

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { Random, RatingMatrix, whenWorkerReady, workerScript } from '@recsys/data';
+import { Random, whenWorkerReady, workerScript } from '@recsys/core';
+import { RatingMatrix } from '@recsys/data';
 import { ALS_CG_STEPS, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './passes';
 import { runChunks } from './chunks';
 import { ALS_CONTROL, AlsLayout, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest } from './protocol';

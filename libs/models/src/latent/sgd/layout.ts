@@ -1,4 +1,5 @@
-import { Random, RatingMatrix } from '@recsys/data';
+import { Random } from '@recsys/core';
+import { RatingMatrix } from '@recsys/data';
 
 /** Largest movie count the packed rating format `(movie << 8) | code` can address. */
 export const MAX_KERNEL_MOVIES = 1 << 24;

@@ -1,4 +1,5 @@
-import { Random, RatingMatrix } from '@recsys/data';
+import { Random } from '@recsys/core';
+import { RatingMatrix } from '@recsys/data';
 import { Shuffler } from '@recsys/optimization';
 import type { FactorState, FactorTrainer } from '../factor-trainer';
 

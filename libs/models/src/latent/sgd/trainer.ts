@@ -1,5 +1,4 @@
 import { Worker } from 'node:worker_threads';
-import { Random, RatingMatrix, whenWorkerReady, workerScript } from '@recsys/data';
 import { referenceKernel, SGD_WASM_PATH, SgdKernel, sgdWasmModule, wasmKernel } from './kernel';
 import { initFactors, MAX_KERNEL_MOVIES, partitionRatings, planLayout, SgdLayout, writeRatings } from './layout';
 import { wasmApi, WasmMemory } from '../../wasm';
@@ -7,6 +6,8 @@ import type { FactorState, FactorTrainer } from '../factor-trainer';
 import type { SgdOptions } from './plain-trainer';
 import { Backend, logBackend, resolveBackend } from '../../backend';
 import { CONTROL, EpochParameters, runBlock, SgdWorkerInput, SgdWorkerMessage, SgdWorkerRequest } from './schedule';
+import { derive, Random, whenWorkerReady, workerScript } from '@recsys/core';
+import { RatingMatrix } from '@recsys/data';
 
 /** Options of {@link createSgdTrainer}: {@link SgdOptions} (k ≥ 1 here) and how the epochs run. */
 export interface SgdTrainerOptions extends SgdOptions {
@@ -43,10 +44,12 @@ function finite(name: string, value: number, min = -Infinity): number {
   return value;
 }
 
-/** Random streams derived from the seed, one per purpose (changing one use never shifts another). */
-function stream(seed: number, purpose: number): Random {
-  return new Random((seed ^ Math.imul(purpose, 0x632be5ab)) >>> 0);
-}
+/**
+ * Purposes of the streams derived from the seed (`derive(seed, purpose)`: changing one use never
+ * shifts another). The numbers give the seeds of the trainer's earlier per-purpose hash, so fits
+ * stay bit-identical.
+ */
+const STREAM = Object.freeze({ init: 0xd9eb7c82, partition: 0xb3d6f905, schedule: 0x8dc27588 });
 
 /**
  * Build an SGD trainer of the biased matrix factorisation r̂ = μ + b_u + b_i + q_i·p_u (Surprise's SVD)
@@ -89,7 +92,7 @@ export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerO
   const useWasm = backend.wasm;
   logBackend(`models: SGD kernel in ${useWasm ? 'WebAssembly' : 'TypeScript'} (${backend.reason})`);
 
-  const partition = partitionRatings(train, blocks, stream(seed, 2));
+  const partition = partitionRatings(train, blocks, derive(seed, STREAM.partition));
   const layout = planLayout(train, factors, partition);
   const pages = Math.ceil(layout.bytes / PAGE);
   if (pages > MAX_PAGES) {
@@ -98,14 +101,14 @@ export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerO
   const memory = useWasm ? new wasmApi.Memory({ initial: pages, maximum: pages, shared: true }) : null;
   const buffer: ArrayBuffer | SharedArrayBuffer = memory ? memory.buffer : new ArrayBuffer(pages * PAGE);
   const blockSeg = writeRatings(buffer, layout, train, partition);
-  const initRng = stream(seed, 1);
+  const initRng = derive(seed, STREAM.init);
   initFactors(buffer, layout.P, train.nUsers, factors, layout.kp, initMean, initStd, initRng);
   initFactors(buffer, layout.Q, train.nMovies, factors, layout.kp, initMean, initStd, initRng);
   const mu = train.globalMean();
   const kernel: SgdKernel = memory ? wasmKernel(memory) : referenceKernel(buffer);
 
   const workerCount = useWasm && threads > 1 ? Math.min(threads, blocks) : 0;
-  const trainer = new BlockSgdTrainer(layout, buffer, kernel, useWasm, blockSeg, mu, hyper, seed, stream(seed, 3));
+  const trainer = new BlockSgdTrainer(layout, buffer, kernel, useWasm, blockSeg, mu, hyper, seed, derive(seed, STREAM.schedule));
   if (workerCount > 0) await trainer.startWorkers(memory!, workerCount);
   return trainer;
 }

@@ -1,0 +1,4 @@
+export * from './random';
+export * from './workers';
+export * from './container';
+export * from './matrix-arrays';
