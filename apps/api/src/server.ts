@@ -139,7 +139,8 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     allowedOrigins: config.corsOrigins,
     logger,
     accepting: () => services !== null,
-    context: (request) => createContext(services!, isAuthorized(authorizationOf(request.headers), config.token)),
+    context: (request, operation) =>
+      createContext(services!, isAuthorized(authorizationOf(request.headers), config.token), operation === 'subscription' ? Infinity : config.guard.operationTimeoutMs),
   });
 
   app.get('/healthz', (_req, res) => {
@@ -171,7 +172,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     res.type('html').send(graphiqlPage(examples));
   });
   const apolloHandler = expressMiddleware(apollo, {
-    context: async ({ req }) => createContext(services!, isAuthorized(authorizationOf(req.headers), config.token)),
+    context: async ({ req }) => createContext(services!, isAuthorized(authorizationOf(req.headers), config.token), config.guard.operationTimeoutMs),
   });
   app.use(
     '/graphql',
