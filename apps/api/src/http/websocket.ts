@@ -82,8 +82,12 @@ export function serveGraphqlWs(server: Server, path: string, options: GraphqlWsO
     schema,
     onConnect: () => options.accepting(),
     onSubscribe: (ctx, _id, payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[] => {
-      // This operation is already counted in ctx.subscriptions.
-      if (Object.keys(ctx.subscriptions).length > maxOperations) {
+      // ctx.subscriptions holds this operation too, and those still being answered (refused ones
+      // included, until their error is sent): count up to the limit only, so that a flood of
+      // subscribe messages costs O(limit) each, not O(flood).
+      let operations = 0;
+      for (const _ in ctx.subscriptions) if (++operations > maxOperations) break;
+      if (operations > maxOperations) {
         return [requestError(`at most ${maxOperations} operations at once on one WebSocket`, 'TOO_MANY_SUBSCRIPTIONS', { limit: maxOperations })];
       }
       if (typeof payload.query !== 'string') return [requestError('the subscribe message needs a query', 'BAD_REQUEST')];
