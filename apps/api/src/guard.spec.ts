@@ -135,6 +135,15 @@ describe('one guard for HTTP and WebSocket', () => {
     }
   });
 
+  it('closes a socket that floods past the operations limit (4429 after 100 refusals)', async () => {
+    const s = await openWsSession(t.api.url);
+    for (let i = 0; i < 2_000 && s.socket.readyState === s.socket.OPEN; i++) s.subscribe(`f${i}`, { query: 'subscription { trainingRunUpdated { id } }' });
+    const { code, reason } = await s.closed;
+    expect(code).toBe(4429);
+    expect(reason).toMatch(/more than 100 operations refused/);
+    expect((await t.gql('{ ping }')).data).toEqual({ ping: 1 });
+  });
+
   it('closes a socket whose message is larger than the body limit (1009), and the server stays up', async () => {
     const s = await openWsSession(t.api.url);
     s.subscribe('big', { query: `{ ping } # ${'x'.repeat(110_000)}` });

@@ -44,6 +44,9 @@ export function originAllowed(origin: string | undefined, host: string | undefin
   }
 }
 
+/** Operations refused on one socket for the operations limit before the socket is closed (4429). */
+const REFUSALS_BEFORE_CLOSE = 100;
+
 /** A request error with its code, as the HTTP side words them. */
 function requestError(message: string, code: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
@@ -56,7 +59,7 @@ function requestError(message: string, code: string, extensions: Record<string, 
  * graphql's rules plus the guard's (depth, aliases, directives) and costed with its variables,
  * and refused with the same codes and messages as over HTTP; at most
  * `maxSubscriptionsPerSocket` operations run at once on a socket (TOO_MANY_SUBSCRIPTIONS past
- * it); errors in results are masked by {@link maskError} like Apollo's. A failure of the protocol
+ * it, and the socket is closed with 4429 after 100 such refusals); errors in results are masked by {@link maskError} like Apollo's. A failure of the protocol
  * handling itself (which graphql-ws's own `useServer` prints with its stack and sends to the
  * client) is logged with a log id and closes the socket with 4500 "internal error (log id …)".
  */
@@ -65,6 +68,10 @@ export function serveGraphqlWs(server: Server, path: string, options: GraphqlWsO
   const rules = [...specifiedRules, ...guard.validationRules];
   const maxOperations = guard.limits.maxSubscriptionsPerSocket;
   const mask = (errors: readonly GraphQLError[]) => errors.map((e) => maskError(e.toJSON(), e, logger));
+  // Operations running on each socket (accepted by onSubscribe, not yet completed), and refusals.
+  const operationCounts = new WeakMap<object, { running: number; refused: number }>();
+  // One error for every refusal (a GraphQLError captures a stack: ~25 µs each, in a flood).
+  const tooManyOperations = requestError(`at most ${maxOperations} operations at once on one WebSocket`, 'TOO_MANY_SUBSCRIPTIONS', { limit: maxOperations });
 
   const wss = new WebSocketServer({
     server,
@@ -82,13 +89,20 @@ export function serveGraphqlWs(server: Server, path: string, options: GraphqlWsO
     schema,
     onConnect: () => options.accepting(),
     onSubscribe: (ctx, _id, payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[] => {
-      // ctx.subscriptions holds this operation too, and those still being answered (refused ones
-      // included, until their error is sent): count up to the limit only, so that a flood of
-      // subscribe messages costs O(limit) each, not O(flood).
-      let operations = 0;
-      for (const _ in ctx.subscriptions) if (++operations > maxOperations) break;
-      if (operations > maxOperations) {
-        return [requestError(`at most ${maxOperations} operations at once on one WebSocket`, 'TOO_MANY_SUBSCRIPTIONS', { limit: maxOperations })];
+      const count = operationCounts.get(ctx) ?? { running: 0, refused: 0 };
+      operationCounts.set(ctx, count);
+      if (count.running >= maxOperations) {
+        // A client that keeps sending past the limit is flooding: stop reading it.
+        if (++count.refused > REFUSALS_BEFORE_CLOSE) {
+          const socket = ctx.extra.socket;
+          if (socket.readyState === WebSocket.OPEN) {
+            socket.close(CloseCode.TooManyInitialisationRequests, `more than ${REFUSALS_BEFORE_CLOSE} operations refused on this socket`);
+            // Read no more of the flood; drop the connection if the client does not close it.
+            socket.pause();
+            setTimeout(() => socket.terminate(), 1000).unref();
+          }
+        }
+        return [tooManyOperations];
       }
       if (typeof payload.query !== 'string') return [requestError('the subscribe message needs a query', 'BAD_REQUEST')];
       let document: DocumentNode;
@@ -105,6 +119,7 @@ export function serveGraphqlWs(server: Server, path: string, options: GraphqlWsO
       const variables = payload.variables ?? {};
       const tooCostly = guard.cost.check(document, payload.operationName, variables);
       if (tooCostly) return [tooCostly];
+      count.running++;
       return {
         schema,
         document,
@@ -112,6 +127,11 @@ export function serveGraphqlWs(server: Server, path: string, options: GraphqlWsO
         variableValues: variables,
         contextValue: options.context(ctx.extra.request, operation.operation),
       };
+    },
+    // Called once for each operation onSubscribe accepted, when it ends or the client completes it.
+    onComplete: (ctx) => {
+      const count = operationCounts.get(ctx);
+      if (count) count.running--;
     },
     onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: mask(result.errors) } : undefined),
     onError: (_ctx, _id, _payload, errors) => mask(errors),
@@ -146,6 +166,8 @@ export function serveGraphqlWs(server: Server, path: string, options: GraphqlWsO
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) => {
           socket.on('message', (data) => {
+            // Frames that arrive after we closed the socket (a flood) are not handled.
+            if (socket.readyState !== WebSocket.OPEN) return;
             handle(String(data)).catch((error: unknown) => {
               const logId = newLogId();
               logger.error({ err: error, logId }, 'WebSocket message handling failed');
