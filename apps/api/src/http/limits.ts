@@ -45,8 +45,8 @@ export const DEFAULT_GUARD_LIMITS: Readonly<GuardLimits> = Object.freeze({
   maxAliases: 30,
   maxTokens: 2_000,
   maxDirectives: 50,
-  schemaCost: 2_000,
-  typeCost: 200,
+  schemaCost: 5_000,
+  typeCost: 500,
   maxSubscriptionsPerSocket: 10,
   operationTimeoutMs: 10_000,
 });
