@@ -194,11 +194,11 @@ export class MutationResolver {
     description:
       'Stores a rating durably (SQLite, WAL, fsynced) before returning and refits the user\'s factors at once; the next retrain includes it. New users are allowed; the movie must exist. Needs the bearer token.',
   })
-  rateMovie(@Args() { userId, movieId, rating }: RateMovieArgs, @Ctx() ctx: ApiContext): RatingView {
+  async rateMovie(@Args() { userId, movieId, rating }: RateMovieArgs, @Ctx() ctx: ApiContext): Promise<RatingView> {
     if (!ctx.authenticated) throw unauthenticated();
     checkId('userId', userId);
     checkId('movieId', movieId);
-    const row = ctx.services.predictions.rate(userId, movieId, rating);
+    const row = await ctx.services.predictions.rate(userId, movieId, rating);
     ctx.loaders.user.clear(userId);
     ctx.loaders.movie.clear(movieId);
     return apiRating(row);

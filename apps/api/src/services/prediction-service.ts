@@ -100,11 +100,11 @@ export class PredictionService {
    * Stores a rating durably, then refits the user for every loaded model at once (the next
    * prediction for the user reflects it). The movie must exist; the user may be new.
    */
-  rate(userId: number, movieId: number, rating: number): StoredRating {
+  async rate(userId: number, movieId: number, rating: number): Promise<StoredRating> {
     const scale = this.catalog.scale;
     if (!isOnScale(scale, rating)) throw badInput('rating', rating, `must be on the rating scale ${scale.min}..${scale.max} in steps of ${scale.step}`);
     if (!this.catalog.movieExists(movieId)) throw notFound('movie', movieId);
-    const row = this.store.add(userId, movieId, rating);
+    const row = await this.store.add(userId, movieId, rating);
     for (const serving of this.registry.loadedModels()) serving.foldIns.delete(userId);
     this.foldedUser(this.active, userId);
     return row;
