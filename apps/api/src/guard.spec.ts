@@ -78,12 +78,17 @@ describe('one guard for HTTP and WebSocket', () => {
   });
 
   it('refuses documents over the token limit and too deep ones on both transports', async () => {
-    const long = await both(`{ ping ${'__typename '.repeat(2_100)} }`);
+    const long = await both(`{ ping ${'a '.repeat(15_000)} }`);
     expect(long.http.status).toBe(400);
     for (const errors of [long.http.errors, long.ws.errors]) {
       expect(codeOf(errors)).toBe('GRAPHQL_PARSE_FAILED');
-      expect(errors![0].message).toMatch(/contains more th.. 2000 tokens/);
+      expect(errors![0].message).toMatch(/contains more th.. 15000 tokens/);
     }
+    // A batch of 1,000 literal pairs (the most `predictions` takes) is within the limit.
+    const pairs = Array.from({ length: 1000 }, (_, i) => `{ userId: ${t.dataset.matrix.users.ids[i % 50]}, movieId: ${t.dataset.matrix.movies.ids[i % 50]} }`).join(' ');
+    const batch = await both(`{ predictions(pairs: [${pairs}]) { rating } }`);
+    expect(batch.http.errors).toBeUndefined();
+    expect(batch.ws.errors).toBeUndefined();
     let q = 'id';
     for (let i = 0; i < 7; i++) q = `similar(n: 1) { movie { ${q} } }`;
     const deep = await both(`{ movie(id: ${t.dataset.matrix.movies.ids[0]}) { ${q} } }`);

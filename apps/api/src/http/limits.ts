@@ -43,7 +43,7 @@ export interface GuardLimits {
 
 export const DEFAULT_GUARD_LIMITS: Readonly<GuardLimits> = Object.freeze({
   maxAliases: 30,
-  maxTokens: 2_000,
+  maxTokens: 15_000,
   maxDirectives: 50,
   schemaCost: 5_000,
   typeCost: 500,
