@@ -512,10 +512,8 @@ const ATTACKS: Attack[] = [
         ['mutation($r: Float!) { rateMovie(userId: 1, movieId: 1, rating: $r) { rating } }', { r: 1e308 }],
         ['mutation($r: Float!) { rateMovie(userId: -7, movieId: 1, rating: $r) { rating } }', { r: 3 }],
       ];
-      const answers = await Promise.all([
-        ...texts.map((q) => gql(ctx.server.url, q, {}, true)),
-        ...withVariables.map(([q, v]) => gql(ctx.server.url, q, v, true)),
-      ]);
+      const requests: Array<[string, Record<string, unknown>]> = [...texts.map((q): [string, Record<string, unknown>] => [q, {}]), ...withVariables];
+      const answers = await sequence(requests.length, (i) => gql(ctx.server.url, requests[i][0], requests[i][1], true));
       const verdict = judgeHttp(answers);
       const accepted = answers.map((a, i) => (a.errors ? null : i)).filter((i) => i !== null);
       if (verdict.outcome !== 'harmful' && accepted.length > 0) return { outcome: 'harmful', detail: `accepted: ${accepted.join(', ')}` };

@@ -218,7 +218,7 @@ class ModelSimilarity {
 
   private async startPlain(): Promise<void> {
     const started = performance.now();
-    this.shared = shareArrays(this.train);
+    this.shared = await shareArrays(this.train);
     this.plain = await this.startPool(undefined, started);
   }
 
@@ -307,24 +307,32 @@ class ModelSimilarity {
 /** The record of each live pool (weak: a closed pool is freed with its shared memory). */
 const poolRecords = new WeakMap<SimilarityPool, SimilarityPoolRecord>();
 
+/** Elements copied per turn of the event loop when sharing a matrix (1M: ~1 ms). */
+const COPY_CHUNK = 1 << 20;
+
 /**
  * The matrix arrays copied once into SharedArrayBuffers of their exact size, which
- * SimilarityPool and worker threads then use without copying again.
+ * SimilarityPool and worker threads then use without copying again. The copy runs in chunks, one
+ * per turn of the event loop (a 100M-rating matrix is ~1 GB to copy), so a model swap does not
+ * hold the loop.
  */
-function shareArrays(matrix: RatingArrays): RatingArrays {
-  const share = <A extends Uint32Array | Int32Array | Uint8Array>(a: A, make: (b: SharedArrayBuffer) => A): A => {
+async function shareArrays(matrix: RatingArrays): Promise<RatingArrays> {
+  const share = async <A extends Uint32Array | Int32Array | Uint8Array>(a: A, make: (b: SharedArrayBuffer) => A): Promise<A> => {
     const copy = make(new SharedArrayBuffer(a.byteLength));
-    copy.set(a);
+    for (let from = 0; from < a.length; from += COPY_CHUNK) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      copy.set(a.subarray(from, from + COPY_CHUNK), from);
+    }
     return copy;
   };
   return {
     nUsers: matrix.nUsers,
     nMovies: matrix.nMovies,
-    userPtr: share(matrix.userPtr, (b) => new Uint32Array(b)),
-    userMovies: share(matrix.userMovies, (b) => new Int32Array(b)),
-    userRatings: share(matrix.userRatings, (b) => new Uint8Array(b)),
-    moviePtr: share(matrix.moviePtr, (b) => new Uint32Array(b)),
-    movieUsers: share(matrix.movieUsers, (b) => new Int32Array(b)),
-    movieRatings: share(matrix.movieRatings, (b) => new Uint8Array(b)),
+    userPtr: await share(matrix.userPtr, (b) => new Uint32Array(b)),
+    userMovies: await share(matrix.userMovies, (b) => new Int32Array(b)),
+    userRatings: await share(matrix.userRatings, (b) => new Uint8Array(b)),
+    moviePtr: await share(matrix.moviePtr, (b) => new Uint32Array(b)),
+    movieUsers: await share(matrix.movieUsers, (b) => new Int32Array(b)),
+    movieRatings: await share(matrix.movieRatings, (b) => new Uint8Array(b)),
   };
 }
