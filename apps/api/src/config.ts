@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DATA_FORMATS, DataFormat, defaultCacheDir } from '@recsys/data';
+import { GuardLimits, guardLimitsFromEnv, intFromEnv } from './http/limits';
 import type { SimilarMoviesOptions } from './services/similar-movies';
 
 /** Model kinds the API trains and serves: the latent-factor models, which can fold in new ratings. */
@@ -32,12 +33,38 @@ export interface ApiConfig {
   defaultModel: { kind: ApiModelKind; params: Record<string, unknown> };
   /** Largest accepted request body (express body-parser syntax). Default `100kb`. */
   bodyLimit: string;
-  /** Deepest accepted selection nesting. Default 12. */
+  /** Deepest accepted selection nesting: `RECSYS_MAX_DEPTH`, default 12. */
   maxDepth: number;
-  /** Largest accepted estimated query cost (see complexity.ts). Default 20,000. */
+  /** Largest accepted estimated query cost (see http/limits.ts): `RECSYS_MAX_COMPLEXITY`, default 20,000. */
   maxComplexity: number;
   /** Similar-movie queries: pool threads and the heaviest query run on the event loop (defaults in SimilarMoviesOptions). */
   similarity: SimilarMoviesOptions;
+  /** The other limits of every transport (aliases, tokens, directives, subscriptions per socket, time budget): `RECSYS_MAX_*` (http/limits.ts). */
+  guard: GuardLimits;
+  /** `RECSYS_CORS_ORIGINS`: origins allowed besides the server's own (see {@link corsOrigins}). */
+  corsOrigins: readonly string[];
+}
+
+/**
+ * The origins in `RECSYS_CORS_ORIGINS` (comma-separated, e.g. `https://a.example,http://localhost:5173`),
+ * each checked and normalised to `scheme://host[:port]`. Unset or empty: none, so only same-origin
+ * pages and clients that send no Origin (curl, the CLI, servers) are accepted.
+ */
+export function corsOrigins(value: string | undefined): string[] {
+  const origins: string[] = [];
+  for (const item of (value ?? '').split(',')) {
+    const text = item.trim();
+    if (text === '') continue;
+    let origin: string;
+    try {
+      origin = new URL(text).origin;
+    } catch {
+      origin = 'null';
+    }
+    if (origin === 'null' || origin !== text.replace(/\/$/, '').toLowerCase()) throw new Error(`RECSYS_CORS_ORIGINS must hold origins like https://app.example:8443 (scheme, host, optional port), got "${text}"`);
+    origins.push(origin);
+  }
+  return origins;
 }
 
 function option(argv: readonly string[], name: string): string | undefined {
@@ -75,8 +102,10 @@ export function resolveConfig(argv: readonly string[] = process.argv.slice(2), e
     tokenGenerated: !token,
     defaultModel: { kind: 'svd', params: {} },
     bodyLimit: '100kb',
-    maxDepth: 12,
-    maxComplexity: 20_000,
+    maxDepth: intFromEnv(env, 'RECSYS_MAX_DEPTH', 12, 1),
+    maxComplexity: intFromEnv(env, 'RECSYS_MAX_COMPLEXITY', 20_000, 1),
     similarity: {},
+    guard: guardLimitsFromEnv(env),
+    corsOrigins: corsOrigins(env.RECSYS_CORS_ORIGINS),
   };
 }

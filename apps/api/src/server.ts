@@ -8,14 +8,13 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { NextFunction, Request, Response } from 'express';
-import { GraphQLFormattedError, specifiedRules, validate } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import { LoadedDataset, loadDataset, loadDefaultDataset, matrixArraysOf } from '@recsys/data';
 import { fingerprintMatrix } from '@recsys/models';
 import { ApiConfig } from './config';
 import { graphiqlAssets, graphiqlPage, ExampleIds } from './http/graphiql';
-import { complexityLimitPlugin, depthLimitRule, subscriptionsOverWebSocketPlugin } from './http/limits';
+import { byteSize, complexityLimitPlugin, operationGuard, subscriptionsOverWebSocketPlugin } from './http/limits';
+import { serveGraphqlWs } from './http/websocket';
+import { maskError, newLogId } from './errors';
 import { createLogger, Logger } from './logger';
 import { buildApiSchema } from './schema/build-schema';
 import { ApiContext, ApiServices, createContext } from './schema/context';
@@ -74,21 +73,6 @@ function authorizationOf(headers: IncomingHttpHeaders): string | undefined {
   return Array.isArray(h) ? h[0] : h;
 }
 
-/**
- * class-validator failures arrive as "Argument Validation Error" with the details in
- * extensions.validationErrors: say what was wrong instead, keeping code BAD_USER_INPUT.
- */
-export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  const details = formatted.extensions?.validationErrors as Array<{ property: string; value: unknown; constraints?: Record<string, string> }> | undefined;
-  if (!Array.isArray(details)) return formatted;
-  const message = details.map((d) => `${Object.values(d.constraints ?? {}).join('; ') || `${d.property} is invalid`}, got ${JSON.stringify(d.value)}`).join('; ');
-  return {
-    ...formatted,
-    message,
-    extensions: { code: 'BAD_USER_INPUT', argument: details.map((d) => d.property).join(','), validationErrors: details.map((d) => ({ property: d.property, value: d.value, constraints: d.constraints })) },
-  };
-}
-
 function exampleIds(catalog: CatalogService): ExampleIds {
   const t = catalog.active.train;
   let bestMovie = 0;
@@ -128,44 +112,35 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   // One publish/subscribe per server: the schema's subscriptions read it, training publishes to it.
   const pubsub = createApiPubSub();
   const schema = await buildApiSchema(pubsub);
+  // One guard for both transports: the same parse limit, validation rules and cost meter.
+  const guard = operationGuard(schema, { maxDepth: config.maxDepth, maxComplexity: config.maxComplexity, limits: config.guard });
 
   const apollo = new ApolloServer<ApiContext>({
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
-    validationRules: [depthLimitRule(config.maxDepth)],
-    formatError: (formatted) => formatError(formatted),
+    parseOptions: guard.parseOptions,
+    validationRules: guard.validationRules,
+    formatError: (formatted, error) => maskError(formatted, error, logger),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       subscriptionsOverWebSocketPlugin(),
-      complexityLimitPlugin(schema, config.maxComplexity),
-      {
-        async requestDidStart() {
-          return {
-            async didEncounterErrors({ errors }) {
-              for (const e of errors) {
-                const code = e.extensions?.code;
-                if (!code || code === 'INTERNAL_SERVER_ERROR') logger.error({ err: e.originalError ?? e, path: e.path }, 'request failed');
-              }
-            },
-          };
-        },
-      },
+      complexityLimitPlugin(guard.cost),
     ],
   });
   await apollo.start();
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = useServer(
-    {
-      schema,
-      context: (ctx) => createContext(services!, isAuthorized(authorizationOf(ctx.extra.request.headers), config.token)),
-      onConnect: () => services !== null,
-      validate: (s, document) => validate(s, document, [...specifiedRules, depthLimitRule(config.maxDepth)]),
-    },
-    wsServer,
-  );
+  const ws = serveGraphqlWs(httpServer, '/graphql', {
+    schema,
+    guard,
+    maxPayload: byteSize(config.bodyLimit),
+    allowedOrigins: config.corsOrigins,
+    logger,
+    accepting: () => services !== null,
+    context: (request, operation) =>
+      createContext(services!, isAuthorized(authorizationOf(request.headers), config.token), operation === 'subscription' ? Infinity : config.guard.operationTimeoutMs),
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', uptimeSeconds: process.uptime() });
@@ -196,7 +171,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     res.type('html').send(graphiqlPage(examples));
   });
   const apolloHandler = expressMiddleware(apollo, {
-    context: async ({ req }) => createContext(services!, isAuthorized(authorizationOf(req.headers), config.token)),
+    context: async ({ req }) => createContext(services!, isAuthorized(authorizationOf(req.headers), config.token), config.guard.operationTimeoutMs),
   });
   app.use(
     '/graphql',
@@ -220,8 +195,9 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       res.status(error.status).json({ errors: [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }] });
       return;
     }
-    logger.error({ err: error }, 'unhandled HTTP error');
-    res.status(500).json({ errors: [{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    const logId = newLogId();
+    logger.error({ err: error, logId }, 'unhandled HTTP error');
+    res.status(500).json({ errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR', logId } }] });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -307,8 +283,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       await training?.close();
       await ready.catch(() => undefined);
       await training?.close();
-      await wsCleanup.dispose();
-      wsServer.close();
+      await ws.dispose();
       // Requests still draining get their similar movies; a baselines fit still running is stopped.
       await Promise.all([apollo.stop(), similar?.close()]);
       store?.close();

@@ -225,10 +225,11 @@ export class SimilarityPool {
    * The k movies most similar to internal movie m, sorted by (similarity desc, external id desc):
    * the same as `mostSimilar(matrix, m, k, options)` with `options` over the pool's defaults (see
    * the class comment for pearson-baseline's last bits). Rejects on an unknown movie, bad k or
-   * options, or a closed pool.
+   * options, or a closed pool; with `signal.reason` when `signal` aborts before the query ran.
    */
-  async mostSimilar(m: number, k: number, options: SimilarityQueryOptions = {}): Promise<Neighbour[]> {
+  async mostSimilar(m: number, k: number, options: SimilarityQueryOptions = {}, signal?: AbortSignal): Promise<Neighbour[]> {
     if (this.closing !== null) throw new Error('SimilarityPool is closed');
+    signal?.throwIfAborted();
     if (this.failure !== null) throw this.failure;
     const matrix = this.matrix;
     checkMovieIndex(m, matrix.nMovies);
@@ -243,7 +244,11 @@ export class SimilarityPool {
       const nTouched = accumulateQuery(o.metric, matrix, o.baselines, m, this.movieWork[m], s.counts, s.sums, s.touched);
       return neighboursOf(s, s.select(o, m, cap, nTouched));
     }
-    const result = this.queue.then(() => this.runOnWorkers(o, m, cap));
+    // A query whose caller gave up while it waited in the queue is dropped, not run.
+    const result = this.queue.then(() => {
+      signal?.throwIfAborted();
+      return this.runOnWorkers(o, m, cap);
+    });
     this.queue = result.catch(() => undefined);
     return result;
   }

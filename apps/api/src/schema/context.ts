@@ -5,6 +5,7 @@ import type { ModelRecord, ModelRegistry } from '../services/model-registry';
 import type { ApiPubSub } from '../services/pubsub';
 import type { PredictionService } from '../services/prediction-service';
 import type { TrainingRunState, TrainingService } from '../services/training-service';
+import { OperationBudget } from './budget';
 import type { ModelInfo, TrainingRun } from './types';
 
 /** The long-lived services of a running server. */
@@ -21,10 +22,12 @@ export interface ApiServices {
   logger: Logger;
 }
 
-/** Per-request context: the services, whether the caller sent the API token, and the DataLoaders. */
+/** Per-request context: the services, whether the caller sent the API token, its time budget, and the DataLoaders. */
 export interface ApiContext {
   services: ApiServices;
   authenticated: boolean;
+  /** The operation's time budget and share of the event loop (heavy resolver work goes through it). */
+  budget: OperationBudget;
   loaders: {
     movie: DataLoader<number, MovieView | null>;
     user: DataLoader<number, UserView | null>;
@@ -34,13 +37,15 @@ export interface ApiContext {
 /**
  * A fresh context. The loaders batch the movies and users that one request's lists ask for
  * (SimilarMovie.movie, Recommendation.movie, Rating.user …) into one lookup each and cache them
- * for the request, so a list of n items costs one batch instead of n lookups (N+1).
+ * for the request, so a list of n items costs one batch instead of n lookups (N+1). `timeoutMs`:
+ * the operation's time budget (none for subscriptions, which live as long as their socket).
  */
-export function createContext(services: ApiServices, authenticated: boolean): ApiContext {
+export function createContext(services: ApiServices, authenticated: boolean, timeoutMs = Infinity): ApiContext {
   const { catalog } = services;
   return {
     services,
     authenticated,
+    budget: new OperationBudget(timeoutMs),
     loaders: {
       movie: new DataLoader<number, MovieView | null>(async (ids) => catalog.movies(ids)),
       user: new DataLoader<number, UserView | null>(async (ids) => catalog.users(ids)),

@@ -73,14 +73,16 @@ export class QueryResolver {
   }
 
   @Query(() => MovieConnection, { description: 'Movies by id, optionally those whose title contains `search`.', complexity: listCost('first', 20) })
-  movies(@Args() { search, first, after }: MoviesArgs, @Ctx() ctx: ApiContext): Connection<Promise<MovieView | null>> {
-    const { ids, titles } = ctx.services.catalog.allMovies();
-    let keys: ArrayLike<number> = ids;
-    if (search) {
-      const needle = search.toLowerCase();
-      keys = ids.filter((_, i) => titles[i].includes(needle));
-    }
-    return pageOfSortedIds('movie', keys, first, after, (id) => ctx.loaders.movie.load(id));
+  movies(@Args() { search, first, after }: MoviesArgs, @Ctx() ctx: ApiContext): Promise<Connection<Promise<MovieView | null>>> {
+    return ctx.budget.run(() => {
+      const { ids, titles } = ctx.services.catalog.allMovies();
+      let keys: ArrayLike<number> = ids;
+      if (search) {
+        const needle = search.toLowerCase();
+        keys = ids.filter((_, i) => titles[i].includes(needle));
+      }
+      return pageOfSortedIds('movie', keys, first, after, (id) => ctx.loaders.movie.load(id));
+    });
   }
 
   @Query(() => User, { description: 'A user by id; NOT_FOUND when the user has no ratings.' })
@@ -99,7 +101,7 @@ export class QueryResolver {
   @Query(() => [SimilarMovie], { description: 'The n movies most similar to a movie; NOT_FOUND for an unknown movie.', complexity: listCost('n', 10, 20) })
   async similarMovies(@Args() { movieId, n, metric, minSupport }: SimilarMoviesArgs, @Ctx() ctx: ApiContext): Promise<SimilarMovie[]> {
     checkId('movieId', movieId);
-    return ctx.services.catalog.similarMovies(movieId, n, metric as SimilarityMetric, minSupport);
+    return ctx.budget.wait((signal) => ctx.services.catalog.similarMovies(movieId, n, metric as SimilarityMetric, minSupport, signal));
   }
 
   @Query(() => Prediction, { description: 'A predicted rating; unknown users or movies give a fallback (isFallback, fallbackReason), not an error.', complexity: 5 })
@@ -119,7 +121,7 @@ export class QueryResolver {
     });
     const { predictions } = ctx.services;
     const serving = await predictions.model(model);
-    return pairs.map((p) => toPrediction(predictions.predict(serving, p.userId, p.movieId)));
+    return ctx.budget.run(() => pairs.map((p) => toPrediction(predictions.predict(serving, p.userId, p.movieId))));
   }
 
   @Query(() => [Recommendation], { description: 'The n movies the model scores highest for a user; NOT_FOUND for an unknown user.', complexity: listCost('n', 10, 10) })
@@ -127,7 +129,8 @@ export class QueryResolver {
     checkId('userId', userId);
     const { catalog, predictions } = ctx.services;
     if (!catalog.userExists(userId)) throw notFound('user', userId);
-    return predictions.recommend(await predictions.model(model), userId, n, excludeRated);
+    const serving = await predictions.model(model);
+    return ctx.budget.run(() => predictions.recommend(serving, userId, n, excludeRated));
   }
 
   @Query(() => ModelInfo, { description: 'The model serving requests.' })
@@ -191,11 +194,11 @@ export class MutationResolver {
     description:
       'Stores a rating durably (SQLite, WAL, fsynced) before returning and refits the user\'s factors at once; the next retrain includes it. New users are allowed; the movie must exist. Needs the bearer token.',
   })
-  rateMovie(@Args() { userId, movieId, rating }: RateMovieArgs, @Ctx() ctx: ApiContext): RatingView {
+  async rateMovie(@Args() { userId, movieId, rating }: RateMovieArgs, @Ctx() ctx: ApiContext): Promise<RatingView> {
     if (!ctx.authenticated) throw unauthenticated();
     checkId('userId', userId);
     checkId('movieId', movieId);
-    const row = ctx.services.predictions.rate(userId, movieId, rating);
+    const row = await ctx.services.predictions.rate(userId, movieId, rating);
     ctx.loaders.user.clear(userId);
     ctx.loaders.movie.clear(movieId);
     return apiRating(row);
@@ -218,30 +221,35 @@ export class SubscriptionResolver {
 export class MovieResolver {
   @FieldResolver(() => [SimilarMovie], { description: 'The n most similar movies.', complexity: listCost('n', 10, 20) })
   async similar(@Root() movie: MovieView, @Args() { n, metric, minSupport }: SimilarArgs, @Ctx() ctx: ApiContext): Promise<SimilarMovie[]> {
-    return ctx.services.catalog.similarMovies(movie.id, n, metric as SimilarityMetric, minSupport);
+    return ctx.budget.wait((signal) => ctx.services.catalog.similarMovies(movie.id, n, metric as SimilarityMetric, minSupport, signal));
   }
 
   @FieldResolver(() => RatingConnection, { description: 'Ratings of this movie by user id.', complexity: listCost('first', 20) })
-  ratings(@Root() movie: MovieView, @Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Connection<RatingView> {
-    const ratings = ctx.services.catalog.movieRatings(movie.id);
-    const byUser = new Map(ratings.map((r) => [r.userId, r]));
-    return pageOfSortedIds('movie-rating', Int32Array.from(ratings, (r) => r.userId), first, after, (id) => byUser.get(id)!);
+  ratings(@Root() movie: MovieView, @Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Promise<Connection<RatingView>> {
+    return ctx.budget.run(() => {
+      const ratings = ctx.services.catalog.movieRatings(movie.id);
+      const byUser = new Map(ratings.map((r) => [r.userId, r]));
+      return pageOfSortedIds('movie-rating', Int32Array.from(ratings, (r) => r.userId), first, after, (id) => byUser.get(id)!);
+    });
   }
 }
 
 @Resolver(() => User)
 export class UserResolver {
   @FieldResolver(() => RatingConnection, { description: 'Ratings of this user by movie id (data set and API ratings).', complexity: listCost('first', 20) })
-  ratings(@Root() user: UserView, @Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Connection<RatingView> {
-    const ratings = ctx.services.catalog.userRatings(user.id);
-    const byMovie = new Map(ratings.map((r) => [r.movieId, r]));
-    return pageOfSortedIds('user-rating', Int32Array.from(ratings, (r) => r.movieId), first, after, (id) => byMovie.get(id)!);
+  ratings(@Root() user: UserView, @Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Promise<Connection<RatingView>> {
+    return ctx.budget.run(() => {
+      const ratings = ctx.services.catalog.userRatings(user.id);
+      const byMovie = new Map(ratings.map((r) => [r.movieId, r]));
+      return pageOfSortedIds('user-rating', Int32Array.from(ratings, (r) => r.movieId), first, after, (id) => byMovie.get(id)!);
+    });
   }
 
   @FieldResolver(() => [Recommendation], { description: 'The n movies the model scores highest for this user.', complexity: listCost('n', 10, 10) })
   async recommendations(@Root() user: UserView, @Args() { n, excludeRated, model }: RecommendationArgs, @Ctx() ctx: ApiContext): Promise<Recommendation[]> {
     const { predictions } = ctx.services;
-    return predictions.recommend(await predictions.model(model), user.id, n, excludeRated);
+    const serving = await predictions.model(model);
+    return ctx.budget.run(() => predictions.recommend(serving, user.id, n, excludeRated));
   }
 
   @FieldResolver(() => Prediction, { description: 'This user\'s predicted rating of a movie.', complexity: 5 })
@@ -330,7 +338,8 @@ export class PredictionResolver {
   async explanation(@Root() p: Prediction, @Args() { n }: ExplanationArgs, @Ctx() ctx: ApiContext): Promise<PredictionFactor[]> {
     if (p.fallbackReason !== null) return [];
     const { predictions } = ctx.services;
-    return predictions.explain(await predictions.model(p.modelId), p.userId, p.movieId, n);
+    const serving = await predictions.model(p.modelId);
+    return ctx.budget.run(() => predictions.explain(serving, p.userId, p.movieId, n));
   }
 }
 

@@ -181,15 +181,16 @@ export class CatalogService {
 
   /**
    * The n movies most similar to a movie in the active model's training data (none when it has no
-   * ratings there), computed off the event loop when the query is heavy (see {@link SimilarMovies}).
+   * ratings there), computed off the event loop when the query is heavy (see {@link SimilarMovies});
+   * rejects with `signal.reason` when `signal` aborts first.
    */
-  async similarMovies(movieId: number, n: number, metric: SimilarityMetric, minSupport: number): Promise<SimilarMovieView[]> {
+  async similarMovies(movieId: number, n: number, metric: SimilarityMetric, minSupport: number, signal?: AbortSignal): Promise<SimilarMovieView[]> {
     if (!Number.isInteger(minSupport) || minSupport < 0) throw badInput('minSupport', minSupport, 'must be a non-negative integer');
     if (!this.movieExists(movieId)) throw notFound('movie', movieId);
     const active = this.active;
     const m = active.train.movies.indexOf(movieId);
     if (m < 0) return [];
-    const neighbours = await this.similar.mostSimilar(active, m, n, metric, minSupport);
+    const neighbours = await this.similar.mostSimilar(active, m, n, metric, minSupport, signal);
     return neighbours.map((nb) => ({ movieId: active.train.movies.ids[nb.movie], similarity: nb.similarity, support: nb.support }));
   }
 

@@ -21,6 +21,9 @@ export interface PredictionView {
 /** A rated movie's share of a prediction: {@link LatentModel.explain}'s definition. */
 export type ExplanationItem = Contribution;
 
+/** Fold-ins kept per model (a folded user is ~1 kB at 100 factors; refitting one takes well under 1 ms). */
+export const MAX_FOLD_INS = 20_000;
+
 export interface RecommendationView {
   movieId: number;
   score: number;
@@ -68,6 +71,8 @@ export class PredictionService {
     let folded = serving.foldIns.get(userId);
     if (!folded) {
       folded = serving.model.foldIn(this.ratingsOf(serving, userId));
+      // A bounded cache: past MAX_FOLD_INS users the oldest fold-in is dropped (and refitted when needed).
+      if (serving.foldIns.size >= MAX_FOLD_INS) serving.foldIns.delete(serving.foldIns.keys().next().value as number);
       serving.foldIns.set(userId, folded);
     }
     return folded;
@@ -95,11 +100,11 @@ export class PredictionService {
    * Stores a rating durably, then refits the user for every loaded model at once (the next
    * prediction for the user reflects it). The movie must exist; the user may be new.
    */
-  rate(userId: number, movieId: number, rating: number): StoredRating {
+  async rate(userId: number, movieId: number, rating: number): Promise<StoredRating> {
     const scale = this.catalog.scale;
     if (!isOnScale(scale, rating)) throw badInput('rating', rating, `must be on the rating scale ${scale.min}..${scale.max} in steps of ${scale.step}`);
     if (!this.catalog.movieExists(movieId)) throw notFound('movie', movieId);
-    const row = this.store.add(userId, movieId, rating);
+    const row = await this.store.add(userId, movieId, rating);
     for (const serving of this.registry.loadedModels()) serving.foldIns.delete(userId);
     this.foldedUser(this.active, userId);
     return row;

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { MatrixArrays, shareMatrixArrays, workerScript } from '@recsys/core';
-import { Baselines, fitBaselinesAls, Neighbour, SimilarityMetric, SimilarityPool, SimilarityScorer } from '@recsys/similarity';
+import { MatrixArrays, workerScript } from '@recsys/core';
+import { Baselines, Neighbour, SimilarityMetric, SimilarityPool } from '@recsys/similarity';
 import { apiError } from '../errors';
 import type { Logger } from '../logger';
 import type { ServingModel } from './model-registry';
@@ -13,10 +13,11 @@ export interface SimilarMoviesOptions {
   threads?: number;
   /**
    * Queries of at most this many accumulations (Σ_{u∈U_m} |I_u| over the movie's raters) run on
-   * the event loop, where they take a few milliseconds at most; heavier ones run on the pool's
-   * worker threads. A training matrix of at most this many ratings gets no pool at all (no query
-   * can cost more than the matrix has ratings) and fits pearson-baseline's baselines on the event
-   * loop (≈ 54 ms at 1M ratings). Default 1,000,000.
+   * the event loop, where they take well under 0.1 ms; heavier ones run on the pool's worker
+   * threads, whatever the size of the matrix. Default 20,000: a request may ask for up to 30
+   * aliases or a page of 100 movies' similar movies, and all of it together must stay far below
+   * the 50 ms an event-loop turn may take (950 inline PEARSON queries on the default data held
+   * the loop 1.95 s when every matrix up to 1M ratings was served inline).
    */
   maxInlineWork?: number;
 }
@@ -36,8 +37,8 @@ export interface SimilarityPoolRecord {
 /** What the similarity of the active model is doing. */
 export interface SimilarMoviesStats {
   modelId: string | null;
-  /** `inline`: a small matrix, every query on the event loop; `pool`: a SimilarityPool. */
-  mode: 'inline' | 'pool' | null;
+  /** `pool`: a SimilarityPool (every matrix gets one; null before the first model). */
+  mode: 'pool' | null;
   /** pearson-baseline's baselines: not asked for yet, being fitted, or ready. */
   baselines: 'none' | 'fitting' | 'ready';
   /** Queries answered on the event loop and on the worker threads, over the pools of that model. */
@@ -45,9 +46,7 @@ export interface SimilarMoviesStats {
   workerQueries: number;
 }
 
-const DEFAULT_MAX_INLINE_WORK = 1_000_000;
-/** Scorers kept per model in inline mode (one per metric and minSupport). */
-const SCORER_CACHE = 8;
+const DEFAULT_MAX_INLINE_WORK = 20_000;
 /** Pool records kept. */
 const KEEP_RECORDS = 32;
 
@@ -60,16 +59,17 @@ interface Settings {
 
 /**
  * The similar-movie queries of the API, over the active model's training matrix, without
- * blocking the event loop at Netflix scale:
+ * blocking the event loop at any size:
  *
- * - a matrix of more than `maxInlineWork` ratings gets a {@link SimilarityPool} when its model
- *   becomes active: the matrix goes to shared memory once, light queries run inline, heavy ones on
+ * - each model's matrix gets a {@link SimilarityPool} when the model becomes active: the matrix
+ *   goes to shared memory once, the lightest queries (≤ `maxInlineWork`) run inline, all others on
  *   worker threads (results identical to `SimilarityScorer`'s for jaccard, cosine and pearson, and
  *   within 1e-12 for pearson-baseline);
  * - pearson-baseline's ALS baselines are fitted in a worker thread on the first pearson-baseline
  *   query (that query and those after it wait), then a second pool is started over the same shared
  *   memory with them and replaces the first, which is closed;
- * - a smaller matrix is served by cached `SimilarityScorer`s on the event loop, as before.
+ * - a query whose caller gave up (its `signal` aborted, e.g. the operation's time budget) before
+ *   it ran is dropped from the queue.
  *
  * When another model becomes active, the previous model's pools are closed once its in-flight
  * queries are answered; `close()` closes everything (at server shutdown).
@@ -118,14 +118,22 @@ export class SimilarMovies {
 
   /**
    * The k movies most similar to internal movie m of `serving`'s training matrix (see
-   * `mostSimilar` of @recsys/similarity for the definitions): by the pool on worker threads when
-   * the query is heavy, on the event loop when it is light or the matrix is small.
+   * `mostSimilar` of @recsys/similarity for the definitions): by the pool on worker threads, or
+   * on the event loop when the query is very light. Rejects with `signal.reason` as soon as
+   * `signal` aborts (the query is then dropped if it has not run yet).
    */
-  mostSimilar(serving: ServingModel, m: number, k: number, metric: SimilarityMetric, minSupport: number): Promise<Neighbour[]> {
+  mostSimilar(serving: ServingModel, m: number, k: number, metric: SimilarityMetric, minSupport: number, signal?: AbortSignal): Promise<Neighbour[]> {
     if (this.closed) return Promise.reject(apiError('SERVICE_UNAVAILABLE', 'the server is shutting down'));
     // The registry reports every swap; this catches a model made active without one (restored at startup).
     if (this.current?.modelId !== serving.id) void this.activate(serving).catch(() => undefined);
-    return this.current!.mostSimilar(m, k, metric, minSupport);
+    const answer = this.current!.mostSimilar(m, k, metric, minSupport, signal);
+    if (!signal) return answer;
+    return new Promise<Neighbour[]>((resolve, reject) => {
+      const abort = () => reject(signal.reason);
+      if (signal.aborted) return abort();
+      signal.addEventListener('abort', abort, { once: true });
+      answer.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+    });
   }
 
   /** The active model's similarity state. */
@@ -150,10 +158,9 @@ export class SimilarMovies {
   }
 }
 
-/** One training matrix's similarity: cached scorers (small matrix) or pools (large). */
+/** One training matrix's similarity: its pools. */
 class ModelSimilarity {
   readonly modelId: string;
-  readonly mode: 'inline' | 'pool';
   /** Resolves when queries can be answered (the first pool started). */
   readonly ready: Promise<void>;
   private readonly train: ServingModel['train'];
@@ -161,11 +168,6 @@ class ModelSimilarity {
   private drained: (() => void) | null = null;
   private closing: Promise<void> | null = null;
 
-  // inline mode
-  private readonly scorers = new Map<string, SimilarityScorer>();
-  private inlineBaselines: Baselines | null = null;
-
-  // pool mode
   /** The matrix arrays in SharedArrayBuffers: shared by both pools and the baselines worker. */
   private shared: MatrixArrays | null = null;
   /** The pool without baselines (null once replaced by the one with them). */
@@ -184,15 +186,13 @@ class ModelSimilarity {
   ) {
     this.modelId = serving.id;
     this.train = serving.train;
-    this.mode = this.train.nRatings > settings.maxInlineWork ? 'pool' : 'inline';
-    this.ready = this.mode === 'pool' ? this.startPlain() : Promise.resolve();
+    this.ready = this.startPlain();
     // Queries report failures; this only keeps an unobserved rejection from crashing the process.
     this.ready.catch(() => undefined);
   }
 
-  async mostSimilar(m: number, k: number, metric: SimilarityMetric, minSupport: number): Promise<Neighbour[]> {
+  async mostSimilar(m: number, k: number, metric: SimilarityMetric, minSupport: number, signal?: AbortSignal): Promise<Neighbour[]> {
     if (this.closing) throw apiError('SERVICE_UNAVAILABLE', 'the server is shutting down');
-    if (this.mode === 'inline') return this.scorer(metric, minSupport).mostSimilar(m, k);
     this.inFlight++;
     try {
       if (metric === 'pearson-baseline') await this.baselinesReady();
@@ -200,7 +200,7 @@ class ModelSimilarity {
       // Picked and asked in one synchronous step: a pool is closed only after it was replaced
       // here, and close() answers the queries already queued in it.
       const pool = this.withBaselines ?? this.plain!;
-      return await pool.mostSimilar(m, k, { metric, minSupport });
+      return await pool.mostSimilar(m, k, { metric, minSupport }, signal);
     } finally {
       if (--this.inFlight === 0 && this.drained) this.drained();
     }
@@ -214,30 +214,13 @@ class ModelSimilarity {
       inlineQueries += pool.stats.inline;
       workerQueries += pool.stats.workers;
     }
-    const baselines =
-      this.withBaselines || this.inlineBaselines ? 'ready' : this.withBaselinesReady ? 'fitting' : 'none';
-    return { modelId: this.modelId, mode: this.mode, baselines, inlineQueries, workerQueries };
-  }
-
-  /** Inline mode: a cached scorer per (metric, minSupport), sharing one baselines fit. */
-  private scorer(metric: SimilarityMetric, minSupport: number): SimilarityScorer {
-    const key = `${metric}:${minSupport}`;
-    let scorer = this.scorers.get(key);
-    if (scorer) {
-      // Most recently used last.
-      this.scorers.delete(key);
-    } else {
-      if (metric === 'pearson-baseline') this.inlineBaselines ??= fitBaselinesAls(this.train);
-      scorer = new SimilarityScorer(this.train, { metric, minSupport, baselines: this.inlineBaselines ?? undefined });
-      while (this.scorers.size >= SCORER_CACHE) this.scorers.delete(this.scorers.keys().next().value as string);
-    }
-    this.scorers.set(key, scorer);
-    return scorer;
+    const baselines = this.withBaselines ? 'ready' : this.withBaselinesReady ? 'fitting' : 'none';
+    return { modelId: this.modelId, mode: 'pool', baselines, inlineQueries, workerQueries };
   }
 
   private async startPlain(): Promise<void> {
     const started = performance.now();
-    this.shared = shareMatrixArrays(this.train);
+    this.shared = await shareArrays(this.train);
     this.plain = await this.startPool(undefined, started);
   }
 
@@ -330,3 +313,33 @@ class ModelSimilarity {
 
 /** The record of each live pool (weak: a closed pool is freed with its shared memory). */
 const poolRecords = new WeakMap<SimilarityPool, SimilarityPoolRecord>();
+
+/** Elements copied per turn of the event loop when sharing a matrix (1M: ~1 ms). */
+const COPY_CHUNK = 1 << 20;
+
+/**
+ * The matrix arrays copied once into SharedArrayBuffers of their exact size, which
+ * SimilarityPool and worker threads then use without copying again. The copy runs in chunks, one
+ * per turn of the event loop (a 100M-rating matrix is ~1 GB to copy), so a model swap does not
+ * hold the loop.
+ */
+async function shareArrays(matrix: MatrixArrays): Promise<MatrixArrays> {
+  const share = async <A extends Uint32Array | Int32Array | Uint8Array>(a: A, make: (b: SharedArrayBuffer) => A): Promise<A> => {
+    const copy = make(new SharedArrayBuffer(a.byteLength));
+    for (let from = 0; from < a.length; from += COPY_CHUNK) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      copy.set(a.subarray(from, from + COPY_CHUNK), from);
+    }
+    return copy;
+  };
+  return {
+    nUsers: matrix.nUsers,
+    nMovies: matrix.nMovies,
+    userPtr: await share(matrix.userPtr, (b) => new Uint32Array(b)),
+    userMovies: await share(matrix.userMovies, (b) => new Int32Array(b)),
+    userRatings: await share(matrix.userRatings, (b) => new Uint8Array(b)),
+    moviePtr: await share(matrix.moviePtr, (b) => new Uint32Array(b)),
+    movieUsers: await share(matrix.movieUsers, (b) => new Int32Array(b)),
+    movieRatings: await share(matrix.movieRatings, (b) => new Uint8Array(b)),
+  };
+}
