@@ -58,7 +58,9 @@ function solve(A: number[][], b: number[]): number[] {
 async function activeModel(t: TestApi): Promise<{ model: LatentModel; id: string }> {
   const { data } = await t.gql<{ activeModel: { id: string } }>('{ activeModel { id } }');
   const id = data!.activeModel.id;
-  const model = await loadModel(join(t.dir, 'models', `${id}.rmodel`));
+  const registry = t.api.services()!.registry;
+  const record = registry.record(id)!;
+  const model = await loadModel(join(t.dir, 'models', record.file), registry.trainingData(record.ratingsThroughId));
   if (!(model instanceof LatentModel)) throw new Error('expected a latent model');
   return { model, id };
 }

@@ -24,6 +24,7 @@ import { createApiPubSub } from './services/pubsub';
 import { PredictionService } from './services/prediction-service';
 import { RatingStore } from './services/rating-store';
 import { SimilarMovies } from './services/similar-movies';
+import { trainingDataThrough } from './services/training-data';
 import { TrainingService } from './services/training-service';
 
 export interface StartOptions {
@@ -226,14 +227,15 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     store = new RatingStore(config.dbPath ?? join(config.cacheDir, `ratings-${baseCrc32}.sqlite`));
     const ratingStore = lap();
     logger.info({ file: store.path, apiRatings: store.size, seconds: ratingStore }, 'rating store open');
-    const registry = new ModelRegistry(config.modelDir, baseCrc32, logger);
+    const baseArrays = matrixArraysOf(dataset.matrix);
+    const registry = new ModelRegistry(config.modelDir, baseCrc32, logger, (through) => trainingDataThrough(dataset.matrix, baseArrays, store!, through));
     // One similarity pool per active training matrix: started at each swap, the old one closed.
     const similarity = new SimilarMovies(config.similarity, logger);
     similar = similarity;
     registry.onActivated((activated) => {
       similarity.activate(activated).catch((error: unknown) => logger.error({ err: error, model: activated.id }, 'similarity pool failed to start'));
     });
-    training = new TrainingService({ registry, store, base: matrixArraysOf(dataset.matrix), pubsub, logger });
+    training = new TrainingService({ registry, store, base: baseArrays, pubsub, logger });
     let modelSource: StartupTimings['modelSource'] = 'artifact';
     let serving = await registry.restoreActive();
     if (!serving) {

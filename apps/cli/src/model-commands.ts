@@ -20,7 +20,8 @@ function externalId(flag: string): (value: string) => number {
 
 /** Fit the model the flags describe on `train` (with a progress bar), or load --model-file. */
 async function obtainModel(flags: ModelFlags, train: RatingMatrix, overrides: Record<string, unknown> = {}): Promise<Predictor> {
-  if (flags.modelFile) return loadModel(flags.modelFile);
+  // The artifact refers to its training data by fingerprint: the data given must be that data.
+  if (flags.modelFile) return loadModel(flags.modelFile, train);
   const model = createModel(flags.model, { ...modelParams(flags), ...overrides });
   const progress = new Progress(`fitting ${flags.model}`);
   try {
@@ -64,12 +65,11 @@ export function registerModelCommands(program: Command): void {
     let neighbours: Neighbour[] | null = null;
     let source = 'computed';
     if (o.modelFile) {
-      const { neighbourIndex } = await loadModelArtifact(o.modelFile);
+      const { neighbourIndex } = await loadModelArtifact(o.modelFile, dataset.matrix);
       if (!neighbourIndex) throw new UsageError(`${o.modelFile} holds no neighbour index (train it with --neighbours K)`);
       if (neighbourIndex.metric !== o.metric || neighbourIndex.k < o.n || (o.minSupport ?? neighbourIndex.minSupport) !== neighbourIndex.minSupport) {
         throw new UsageError(`${o.modelFile} holds the top ${neighbourIndex.k} by ${neighbourIndex.metric} (min support ${neighbourIndex.minSupport}); asked for ${o.n} by ${o.metric}`);
       }
-      if (neighbourIndex.nMovies !== dataset.matrix.nMovies) throw new UsageError(`${o.modelFile} was trained on other data (${neighbourIndex.nMovies} movies, the data has ${dataset.matrix.nMovies})`);
       neighbours = neighbourIndex.neighboursOf(m).slice(0, o.n);
       source = 'neighbour index';
     }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { buildRatingMatrix, RatingListBuilder, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, MovieCatalog, RatingListBuilder, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
 import { createModel, MeanModel, saveModel } from '@recsys/models';
 import { tempDir } from '@recsys/testing';
 import { registerTuningCommands } from './tuning-commands';
@@ -183,17 +183,21 @@ describe('recsys predict-qualifying', () => {
     expect(log).toMatch(/^popular predicted 3 qualifying pairs in 2 movie blocks/);
   });
 
-  it('uses a saved model with --model-file, without --data', async () => {
+  it('uses a saved model with --model-file over the data it was trained on (and refuses other data)', async () => {
     const list = new RatingListBuilder(2);
     list.push(1, 1, 9); // 4.5 stars
     list.push(2, 2, 4); // 2
     const artifact = path.join(dir, 'mean.model');
-    saveModel(artifact, await new MeanModel().fit(buildRatingMatrix(list.finish(), WHOLE_STARS_1_TO_5).matrix));
+    const matrix = buildRatingMatrix(list.finish(), WHOLE_STARS_1_TO_5).matrix;
+    saveModel(artifact, await new MeanModel().fit(matrix));
+    const data = path.join(dir, 'two-ratings.rsnap');
+    writeSnapshot(data, { matrix, catalog: new MovieCatalog() });
     const qualifying = path.join(dir, 'qualifying-c.txt');
     fs.writeFileSync(qualifying, QUALIFYING);
     const out = path.join(dir, 'c.out');
-    await run(['predict-qualifying', '--model-file', artifact, '--qualifying', qualifying, '--out', out]);
+    await run(['predict-qualifying', '--data', data, '--model-file', artifact, '--qualifying', qualifying, '--out', out]);
     expect(fs.readFileSync(out, 'latin1')).toBe('2:\n3.25\n3.25\n1:\n3.25\n');
+    await expect(run(['predict-qualifying', '--model-file', artifact, '--qualifying', qualifying, '--out', out])).rejects.toThrow(/the model was trained on other data/);
   });
 
   it('says where the qualifying file should be when it is missing', async () => {

@@ -201,7 +201,7 @@ export function registerTuningCommands(program: Command): void {
     const entries: Array<{ label: string; obtain: () => Promise<{ model: Predictor; seconds: number }> }> = [];
     if (o.modelFile) {
       const file = o.modelFile;
-      entries.push({ label: file, obtain: async () => ({ model: await loadModel(file), seconds: 0 }) });
+      entries.push({ label: file, obtain: async () => ({ model: await loadModel(file, split.train), seconds: 0 }) });
     } else {
       const kinds = o.model.split(',').map((s) => s.trim()).filter(Boolean);
       const params = paramsPerKind(kinds, o);
@@ -270,7 +270,7 @@ export function registerTuningCommands(program: Command): void {
     let fitSeconds = 0;
     let trainRatings: number | null = null;
     if (o.modelFile) {
-      model = await loadModel(o.modelFile);
+      model = await loadModel(o.modelFile, (await openDataset(o)).matrix);
     } else {
       const matrix = (await openDataset(o)).matrix;
       trainRatings = matrix.nRatings;

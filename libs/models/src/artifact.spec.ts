@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { buildRatingMatrix, RatingMatrix, SnapshotError, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, holdoutSplit, RatingMatrix, SnapshotError, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { randomRatings, tempDir } from '@recsys/testing';
 import {
   ARTIFACT_VERSION,
@@ -9,12 +9,11 @@ import {
   decodeModelArtifact,
   encodeModelArtifact,
   fingerprintMatrix,
-  matrixFromSections,
-  matrixSections,
   readModelArtifact,
+  trainingMatrixFor,
   writeModelArtifact,
 } from './artifact';
-import { createModel, loadModel, saveModel } from './model-kinds';
+import { createModel, loadModel, loadModelArtifact, saveModel } from './model-kinds';
 import type { Predictor } from './predictor';
 
 function randomMatrix(seed: number, users: number, movies: number, density: number, withDays = false): RatingMatrix {
@@ -40,7 +39,7 @@ describe('model artifacts', () => {
     const model: Predictor = await createModel(kind, params).fit(m);
     const file = path.join(dir, `${kind}.model`);
     saveModel(file, model);
-    const loaded = await loadModel(file);
+    const loaded = await loadModel(file, m);
     expect(loaded.kind).toBe(kind);
     expect(loaded.params).toEqual(model.params);
     const pairs = { length: 4, users: Int32Array.of(10, 250, 9999, 30), movies: Int32Array.of(3, 54, 3, 77777) };
@@ -67,14 +66,35 @@ describe('model artifacts', () => {
     expect(a.sections.userFactors.length).toBe(m.nUsers * 3);
   });
 
-  it('matrixSections / matrixFromSections round-trip a matrix (days included)', () => {
-    const bytes = encodeModelArtifact({ kind: 'x', params: {}, history: [], fingerprint: fingerprintMatrix(m), scale: m.scale, meta: {}, sections: matrixSections(m) });
-    const back = matrixFromSections(decodeModelArtifact(bytes));
-    expect(Array.from(back.users.ids)).toEqual(Array.from(m.users.ids));
-    expect(Array.from(back.userRatings)).toEqual(Array.from(m.userRatings));
-    expect(Array.from(back.userDays!)).toEqual(Array.from(m.userDays!));
-    expect(Array.from(back.movieUsers)).toEqual(Array.from(m.movieUsers));
-    expect(back.rating(3, back.userMovies[back.userPtr[3]])).toBe(m.rating(3, m.userMovies[m.userPtr[3]]));
+  it('holds no ratings: only what prediction needs, about the size of the factors and biases', async () => {
+    const model = await createModel('svd', { factors: 8, epochs: 2 }).fit(m);
+    const file = path.join(dir, 'slim.model');
+    saveModel(file, model);
+    const a = readModelArtifact(file);
+    expect(Object.keys(a.sections).sort()).toEqual(['movieBias', 'movieFactors', 'userBias', 'userFactors']);
+    const payload = (m.nUsers + m.nMovies) * (8 * 4 + 8);
+    expect(fs.statSync(file).size).toBeLessThan(payload + 4096);
+    expect(a.source).toEqual({ data: fingerprintMatrix(m), holdout: null });
+  });
+
+  it('refers to its training data by fingerprint: other data is refused, naming both', async () => {
+    const file = path.join(dir, 'other-data.model');
+    saveModel(file, await createModel('baseline').fit(m));
+    const other = randomMatrix(5, 25, 18, 0.4, true);
+    await expect(loadModel(file, other)).rejects.toBeInstanceOf(ArtifactError);
+    await expect(loadModel(file, other)).rejects.toThrow(/the model was trained on other data \(\d+ ratings, 25 users, \d+ movies, CRC-32 [0-9a-f]{8}\); the data given has/);
+  });
+
+  it('draws a held-out slice again from the data it names, with its seed', async () => {
+    const split = holdoutSplit(m, { testFraction: 0.2, seed: 7 });
+    const model = await createModel('svd', { factors: 3, epochs: 3 }).fit(split.train);
+    const file = path.join(dir, 'holdout.model');
+    saveModel(file, model, { source: { data: m, holdout: { fraction: 0.2, seed: 7 } } });
+    const { model: loaded, train } = await loadModelArtifact(file, m);
+    expect(fingerprintMatrix(train)).toEqual(fingerprintMatrix(split.train));
+    expect(loaded.recommend(40, 5)).toEqual(model.recommend(40, 5));
+    // The training ratings alone are not the data the artifact names.
+    await expect(loadModel(file, split.train)).rejects.toThrow(/trained on other data/);
   });
 
   it('fingerprints differ when one rating differs', () => {
@@ -106,44 +126,51 @@ describe('model artifacts', () => {
     it('wrong magic', async () => {
       const bad = Buffer.from(good);
       bad.write('RECSYSNP', 0, 'latin1');
-      await expect(loadModel(write('magic.model', bad))).rejects.toThrow(/not a model artifact: the file starts with "RECSYSNP"/);
+      await expect(loadModel(write('magic.model', bad), m)).rejects.toThrow(/not a model artifact: the file starts with "RECSYSNP"/);
     });
 
     it('a newer format version', async () => {
       const bad = Buffer.from(good);
       bad.writeUInt32LE(ARTIFACT_VERSION + 1, 8);
-      await expect(loadModel(write('version.model', resum(bad)))).rejects.toThrow(`format version ${ARTIFACT_VERSION + 1} is newer`);
+      await expect(loadModel(write('version.model', resum(bad)), m)).rejects.toThrow(`format version ${ARTIFACT_VERSION + 1} is newer`);
     });
 
     it('truncation', async () => {
-      await expect(loadModel(write('short.model', good.subarray(0, good.length - 9)))).rejects.toThrow(/truncated/);
-      await expect(loadModel(write('tiny.model', good.subarray(0, 10)))).rejects.toThrow(/truncated/);
+      await expect(loadModel(write('short.model', good.subarray(0, good.length - 9)), m)).rejects.toThrow(/truncated/);
+      await expect(loadModel(write('tiny.model', good.subarray(0, 10)), m)).rejects.toThrow(/truncated/);
     });
 
     it('a checksum mismatch (one flipped byte)', async () => {
       const bad = Buffer.from(good);
       bad[bad.length - 20] ^= 0x40;
       const file = write('flipped.model', bad);
-      await expect(loadModel(file)).rejects.toThrow(/checksum mismatch/);
-      await expect(loadModel(file)).rejects.toBeInstanceOf(ArtifactError);
-      await expect(loadModel(file)).rejects.toBeInstanceOf(SnapshotError);
+      await expect(loadModel(file, m)).rejects.toThrow(/checksum mismatch/);
+      await expect(loadModel(file, m)).rejects.toBeInstanceOf(ArtifactError);
+      await expect(loadModel(file, m)).rejects.toBeInstanceOf(SnapshotError);
     });
 
     it('an unknown kind', async () => {
       const file = path.join(dir, 'alien.model');
       writeModelArtifact(file, { kind: 'alien-model', params: {}, history: [], fingerprint: fingerprintMatrix(m), scale: m.scale, meta: {}, sections: {} });
-      await expect(loadModel(file)).rejects.toThrow(/unknown model kind "alien-model"/);
+      await expect(loadModel(file, m)).rejects.toThrow(/unknown model kind "alien-model"/);
     });
 
     it('a missing file, with its path', async () => {
-      await expect(loadModel(path.join(dir, 'missing.model'))).rejects.toThrow(/missing\.model: cannot read the model file/);
+      await expect(loadModel(path.join(dir, 'missing.model'), m)).rejects.toThrow(/missing\.model: cannot read the model file/);
     });
 
-    it('a matrix that does not match the fingerprint', () => {
-      const sections = matrixSections(m);
-      const other = randomMatrix(5, 25, 18, 0.4);
-      const bytes = encodeModelArtifact({ kind: 'x', params: {}, history: [], fingerprint: fingerprintMatrix(other), scale: m.scale, meta: {}, sections });
-      expect(() => matrixFromSections(decodeModelArtifact(bytes, 'f.model'))).toThrow(/does not match the data fingerprint/);
+    it('an older format version (1 embedded the training ratings)', async () => {
+      const bad = Buffer.from(good);
+      bad.writeUInt32LE(1, 8);
+      await expect(loadModel(write('v1.model', resum(bad)), m)).rejects.toThrow('format version 1 is older than this build reads (2: artifacts no longer embed the training ratings); train the model again');
+    });
+
+    it('training ratings drawn from the named data that do not match the header', () => {
+      const bytes = encodeModelArtifact({
+        kind: 'x', params: {}, history: [], fingerprint: fingerprintMatrix(randomMatrix(5, 25, 18, 0.4)),
+        source: { data: fingerprintMatrix(m), holdout: { fraction: 0.2, seed: 7 } }, scale: m.scale, meta: {}, sections: {},
+      });
+      expect(() => trainingMatrixFor(decodeModelArtifact(bytes, 'f.model'), m)).toThrow(/do not match the header's fingerprint/);
     });
   });
 });

@@ -1,29 +1,21 @@
 import * as zlib from 'node:zlib';
-import {
-  Container,
-  ContainerFormat,
-  decodeContainer,
-  encodeContainer,
-  matrixArraysFromSections,
-  matrixArraysToSections,
-  readContainer,
-  SectionArray,
-  sectionType,
-  writeContainer,
-} from '@recsys/core';
-import { matrixArraysOf, RatingMatrix, RatingScale, SnapshotError } from '@recsys/data';
+import { Container, ContainerFormat, decodeContainer, encodeContainer, readContainer, SectionArray, sectionType, writeContainer } from '@recsys/core';
+import { holdoutSplit, RatingMatrix, RatingScale, SnapshotError } from '@recsys/data';
 import type { TrainingProgress } from './predictor';
 
 /** The 8 ASCII bytes every model artifact starts with. */
 export const ARTIFACT_MAGIC = 'RECSYSMD';
 /** Format version this build writes and the newest it reads. */
-export const ARTIFACT_VERSION = 1;
+export const ARTIFACT_VERSION = 2;
 
 /*
- * Model artifact, format version 1: the binary container of @recsys/core (magic "RECSYSMD"; its
- * layout is the one artifacts always had) with the JSON header
- *   { kind, params, trainedAt, history, fingerprint, scale, meta }
- * and the model's named sections (biases, factors, id maps, the training matrix).
+ * Model artifact, format version 2: the binary container of @recsys/core (magic "RECSYSMD") with
+ * the JSON header
+ *   { kind, params, trainedAt, history, fingerprint, source: { data, holdout }, scale, meta }
+ * and only the sections prediction needs (biases, factors, similarities). The ratings are not in
+ * it: the artifact refers to its training data by fingerprint (`source.data`), and the loader
+ * supplies that data (see trainingMatrixFor), so a Netflix-size artifact is factors-sized.
+ * Version 1 files (which embedded the training matrix) are refused as older.
  */
 
 /** A model or container file that cannot be used (wrong magic, newer version, truncated, corrupt, unknown kind). */
@@ -44,6 +36,7 @@ const ARTIFACT_FORMAT: ContainerFormat = {
   reasons: {
     magic: (found) => `not a model artifact: the file starts with ${JSON.stringify(found)}, expected "${ARTIFACT_MAGIC}"`,
     newer: (version) => `format version ${version} is newer than this build reads (${ARTIFACT_VERSION}); upgrade recsys`,
+    older: (version) => `format version ${version} is older than this build reads (${ARTIFACT_VERSION}: artifacts no longer embed the training ratings); train the model again`,
     truncatedHeader: (needed, found) => `truncated: ${found} bytes, shorter than the ${needed}-byte header of a model artifact`,
     truncated: (expected, found) => `truncated: ${found} bytes, the header says ${expected}`,
     trailing: (expected, found) => `${found - expected} unexpected bytes after the ${expected} the header announces`,
@@ -67,12 +60,14 @@ export interface ArtifactContent {
   params: Record<string, unknown>;
   /** Per-epoch (or per-iteration) training progress. */
   history: TrainingProgress[];
-  /** Fingerprint of the training data. */
+  /** Fingerprint of the training ratings (after any held-out slice was removed). */
   fingerprint: DataFingerprint;
+  /** The data the training ratings came from; default: the training ratings themselves. */
+  source?: TrainingSource;
   scale: RatingScale;
   /** Model-specific JSON values (e.g. μ, factor count). */
   meta: Record<string, unknown>;
-  /** Named typed arrays (biases, factors, id maps, the training matrix). */
+  /** Named typed arrays: what prediction needs (biases, factors, similarities), never the ratings. */
   sections: Record<string, SectionArray>;
   /** ISO 8601 time of training; defaults to now when written. */
   trainedAt?: string;
@@ -81,6 +76,7 @@ export interface ArtifactContent {
 /** An artifact as read back: the content plus the format facts. */
 export interface ModelArtifact extends ArtifactContent {
   trainedAt: string;
+  source: TrainingSource;
   version: number;
   /** The path it was read from. */
   file: string;
@@ -103,47 +99,43 @@ export function fingerprintMatrix(matrix: RatingMatrix): DataFingerprint {
   return { users: matrix.nUsers, movies: matrix.nMovies, ratings: matrix.nRatings, crc32: crc.toString(16).padStart(8, '0') };
 }
 
-/**
- * The training matrix as artifact sections, names prefixed by `prefix` (default `matrix.`): its
- * matrix arrays (`matrixArraysToSections`: user and movie ids, both sparse layouts), then
- * `userDays` when the matrix has days.
- */
-export function matrixSections(matrix: RatingMatrix, prefix = 'matrix.'): Record<string, SectionArray> {
-  const out = matrixArraysToSections(matrixArraysOf(matrix), prefix);
-  if (matrix.userDays !== null) out[`${prefix}userDays`] = matrix.userDays;
-  return out;
+/** How the training ratings were drawn from the data the artifact refers to. */
+export interface TrainingSource {
+  /** Fingerprint of the data to supply when loading (all ratings, the held-out slice included). */
+  data: DataFingerprint;
+  /** The seeded slice held out of `data` before fitting (see holdoutSplit), or null: fitted on all of it. */
+  holdout: { fraction: number; seed: number } | null;
+}
+
+function sameFingerprint(a: DataFingerprint, b: DataFingerprint): boolean {
+  return a.crc32 === b.crc32 && a.users === b.users && a.movies === b.movies && a.ratings === b.ratings;
+}
+
+function describeFingerprint(f: DataFingerprint): string {
+  return `${f.ratings.toLocaleString('en-US')} ratings, ${f.users.toLocaleString('en-US')} users, ${f.movies.toLocaleString('en-US')} movies, CRC-32 ${f.crc32}`;
 }
 
 /**
- * Rebuilds the training matrix written by {@link matrixSections} (arrays are used as they are, no
- * copy) and checks it against the artifact's fingerprint.
- * @throws ArtifactError when a section is missing, has the wrong type, or the data does not match.
+ * The training matrix of an artifact, rebuilt from the data it refers to: an artifact holds no
+ * ratings (only what prediction needs: biases, factors, similarities), so whoever loads it supplies
+ * the data it was trained on; the held-out slice, if any, is drawn again with its seed. The data's
+ * fingerprint and the training matrix's must both match the header.
+ * @throws ArtifactError naming both fingerprints when the data is not the model's.
  */
-export function matrixFromSections(artifact: ModelArtifact, prefix = 'matrix.'): RatingMatrix {
-  const fail = (reason: string) => new ArtifactError(artifact.file, reason);
-  const arrays = matrixArraysFromSections(artifact.sections, prefix, fail);
-  const days = artifact.sections[`${prefix}userDays`];
-  if (days !== undefined && !(days instanceof Uint16Array)) throw fail(`section "${prefix}userDays" has type ${sectionType(days)}, expected Uint16Array`);
-  let matrix: RatingMatrix;
-  try {
-    matrix = RatingMatrix.fromArrays({ ...arrays, scale: artifact.scale }, days ?? null);
-  } catch (e) {
-    throw new ArtifactError(artifact.file, `the training matrix sections are inconsistent: ${(e as Error).message}`);
-  }
-  const found = fingerprintMatrix(matrix);
-  const expected = artifact.fingerprint;
-  if (
-    found.crc32 !== expected.crc32 ||
-    found.users !== expected.users ||
-    found.movies !== expected.movies ||
-    found.ratings !== expected.ratings
-  ) {
+export function trainingMatrixFor(artifact: ModelArtifact, data: RatingMatrix): RatingMatrix {
+  const source = artifact.source;
+  const given = fingerprintMatrix(data);
+  if (!sameFingerprint(given, source.data)) {
     throw new ArtifactError(
       artifact.file,
-      `the training matrix does not match the data fingerprint (found ${JSON.stringify(found)}, header says ${JSON.stringify(expected)})`,
+      `the model was trained on other data (${describeFingerprint(source.data)}); the data given has ${describeFingerprint(given)}`,
     );
   }
-  return matrix;
+  const train = source.holdout ? holdoutSplit(data, { testFraction: source.holdout.fraction, seed: source.holdout.seed }).train : data;
+  if (source.holdout && !sameFingerprint(fingerprintMatrix(train), artifact.fingerprint)) {
+    throw new ArtifactError(artifact.file, `the training ratings drawn from the data (holdout ${JSON.stringify(source.holdout)}) do not match the header's fingerprint`);
+  }
+  return train;
 }
 
 /** The container header of an artifact: its JSON fields, in the order they are written. */
@@ -154,6 +146,7 @@ function artifactHeader(content: ArtifactContent): Record<string, unknown> {
     trainedAt: content.trainedAt ?? new Date().toISOString(),
     history: content.history,
     fingerprint: content.fingerprint,
+    source: content.source ?? { data: content.fingerprint, holdout: null },
     scale: { min: content.scale.min, max: content.scale.max, step: content.scale.step },
     meta: content.meta,
   };
@@ -186,6 +179,7 @@ function artifactOf(container: Container, file: string): ModelArtifact {
     params: (header.params ?? {}) as Record<string, unknown>,
     history: (header.history ?? []) as TrainingProgress[],
     fingerprint: header.fingerprint as DataFingerprint,
+    source: sourceOf(header, file),
     scale: Object.freeze({ min: scale.min, max: scale.max, step: scale.step }),
     meta: (header.meta ?? {}) as Record<string, unknown>,
     sections: container.sections as Record<string, SectionArray>,
@@ -193,6 +187,19 @@ function artifactOf(container: Container, file: string): ModelArtifact {
     version: container.version,
     file,
   };
+}
+
+function sourceOf(header: Record<string, unknown>, file: string): TrainingSource {
+  const source = header.source as TrainingSource | undefined;
+  const valid = (f: unknown): f is DataFingerprint => {
+    const x = f as DataFingerprint | null;
+    return !!x && typeof x.crc32 === 'string' && Number.isInteger(x.users) && Number.isInteger(x.movies) && Number.isInteger(x.ratings);
+  };
+  if (!valid(header.fingerprint)) throw new ArtifactError(file, 'the header has no training-data fingerprint');
+  if (source === undefined || !valid(source.data)) throw new ArtifactError(file, 'the header does not say which data the model was trained on');
+  const h = source.holdout;
+  if (h !== null && !(h && h.fraction > 0 && h.fraction < 1 && Number.isInteger(h.seed))) throw new ArtifactError(file, `malformed holdout ${JSON.stringify(h)}`);
+  return { data: source.data, holdout: h ? { fraction: h.fraction, seed: h.seed } : null };
 }
 
 function hex(n: number): string {

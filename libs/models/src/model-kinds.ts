@@ -1,13 +1,5 @@
-import {
-  ArtifactContent,
-  ArtifactError,
-  fingerprintMatrix,
-  matrixFromSections,
-  matrixSections,
-  ModelArtifact,
-  readModelArtifact,
-  writeModelArtifact,
-} from './artifact';
+import { RatingMatrix } from '@recsys/data';
+import { ArtifactContent, ArtifactError, fingerprintMatrix, ModelArtifact, readModelArtifact, TrainingSource, trainingMatrixFor, writeModelArtifact } from './artifact';
 import { BaselineModel, BaselineParams } from './latent/baseline-model';
 import { JaccardCfModel } from './neighbourhood/jaccard-cf';
 import { KnnBaselineModel, KnnBaselineParams, KNN_BASELINE_DEFAULTS } from './neighbourhood/knn-baseline';
@@ -22,8 +14,8 @@ import { SvdppModel, SvdppParams } from './latent/svdpp-model';
 export interface ModelKind {
   /** A new, unfitted model with `params` (missing ones take the kind's defaults). */
   create(params: Record<string, unknown>): Predictor;
-  /** The fitted model stored in an artifact of this kind. */
-  fromArtifact(artifact: ModelArtifact): Predictor | Promise<Predictor>;
+  /** The fitted model stored in an artifact of this kind, over its training matrix (see trainingMatrixFor). */
+  fromArtifact(artifact: ModelArtifact, train: RatingMatrix): Predictor | Promise<Predictor>;
   /** The artifact content of a fitted model; when absent the model's own `toArtifact()` is used. */
   toArtifact?(model: Predictor): ArtifactContent;
 }
@@ -62,12 +54,23 @@ function hasToArtifact(model: Predictor): model is PersistableModel {
 /** Section of an artifact that holds a serialised neighbour index (see `saveModel`). */
 const NEIGHBOUR_SECTION = 'neighbourIndex';
 
+/** Options of {@link saveModel}. */
+export interface SaveModelOptions {
+  /** The movies' top-K neighbours, stored beside the model (answers similar-movie queries in O(1)). */
+  neighbourIndex?: NeighbourIndex;
+  /**
+   * The data the training ratings were drawn from and the seeded slice held out of it (as
+   * `fitChecked` or a validation split does), so that a loader given that data rebuilds the
+   * training ratings; default: the model's training ratings themselves, nothing held out.
+   */
+  source?: { data: RatingMatrix; holdout: { fraction: number; seed: number } | null };
+}
+
 /**
- * Writes a fitted model to `path` as a versioned artifact (see artifact.ts for the layout). With
- * `neighbourIndex`, the movies' top-K neighbours are stored beside the model, so that whoever
- * loads it answers similar-movie queries in O(1) without recomputing them.
+ * Writes a fitted model to `path` as a versioned artifact (see artifact.ts for the layout): what
+ * prediction needs and the fingerprint of its training data, not the ratings themselves.
  */
-export function saveModel(path: string, model: Predictor, options: { neighbourIndex?: NeighbourIndex } = {}): void {
+export function saveModel(path: string, model: Predictor, options: SaveModelOptions = {}): void {
   const entry = kinds.get(model.kind);
   let content: ArtifactContent;
   if (entry?.toArtifact) content = entry.toArtifact(model);
@@ -79,72 +82,74 @@ export function saveModel(path: string, model: Predictor, options: { neighbourIn
     }
     content = { ...content, sections: { ...content.sections, [NEIGHBOUR_SECTION]: serializeNeighbourIndex(options.neighbourIndex) } };
   }
+  if (options.source) {
+    const source: TrainingSource = { data: fingerprintMatrix(options.source.data), holdout: options.source.holdout };
+    content = { ...content, source };
+  }
   writeModelArtifact(path, content);
 }
 
 /**
- * Reads a model artifact and rebuilds the fitted model through the registered kind.
- * @throws ArtifactError for an unusable file or a kind this build does not know.
+ * Reads a model artifact and rebuilds the fitted model through the registered kind, over `data`:
+ * the data it was trained on (the artifact holds no ratings; see trainingMatrixFor).
+ * @throws ArtifactError for an unusable file, a kind this build does not know, or other data.
  */
-export async function loadModel(path: string): Promise<Predictor> {
-  return (await loadModelArtifact(path)).model;
+export async function loadModel(path: string, data: RatingMatrix): Promise<Predictor> {
+  return (await loadModelArtifact(path, data)).model;
 }
 
 /** A loaded model and the neighbour index saved with it (null when none was). */
-export async function loadModelArtifact(path: string): Promise<{ model: Predictor; neighbourIndex: NeighbourIndex | null; artifact: ModelArtifact }> {
+export async function loadModelArtifact(
+  path: string,
+  data: RatingMatrix,
+): Promise<{ model: Predictor; neighbourIndex: NeighbourIndex | null; artifact: ModelArtifact; train: RatingMatrix }> {
   const artifact = readModelArtifact(path);
   const entry = kinds.get(artifact.kind);
   if (!entry) {
     throw new ArtifactError(path, `unknown model kind "${artifact.kind}" (this build knows: ${modelKinds().join(', ')})`);
   }
-  const model = await entry.fromArtifact(artifact);
+  const train = trainingMatrixFor(artifact, data);
+  const model = await entry.fromArtifact(artifact, train);
   const bytes = artifact.sections[NEIGHBOUR_SECTION];
   let neighbourIndex: NeighbourIndex | null = null;
   if (bytes !== undefined) {
     if (!(bytes instanceof Uint8Array)) throw new ArtifactError(path, `section "${NEIGHBOUR_SECTION}" is not a byte array`);
     neighbourIndex = deserializeNeighbourIndex(bytes);
   }
-  return { model, neighbourIndex, artifact };
+  return { model, neighbourIndex, artifact, train };
 }
 
-// `mean`: its whole state is μ of the training matrix, so the artifact holds the matrix (id maps
-// and ratings, for recommend's excludeRated) and loading refits, which recomputes exactly μ.
+/** The artifact of a model whose whole state is its training matrix (refitted on load): no sections. */
+function ratingsOnlyArtifact(kind: string, train: RatingMatrix, meta: Record<string, unknown> = {}): ArtifactContent {
+  return { kind, params: {}, history: [], fingerprint: fingerprintMatrix(train), scale: train.scale, meta, sections: {} };
+}
+
+// `mean`: its whole state is μ of the training matrix, so loading refits over the supplied data,
+// which recomputes exactly μ.
 registerModelKind('mean', {
   create: (params) => {
-    const unknown = Object.keys(params);
-    if (unknown.length > 0) throw new RangeError(`mean: unknown parameter(s) ${unknown.join(', ')} (the mean model has none)`);
+    rejectUnknown('mean', params, []);
     return new MeanModel();
   },
-  toArtifact: (model) => {
-    const train = (model as MeanModel).train;
-    return {
-      kind: 'mean',
-      params: {},
-      history: [],
-      fingerprint: fingerprintMatrix(train),
-      scale: train.scale,
-      meta: { globalMean: train.globalMean() },
-      sections: matrixSections(train),
-    };
-  },
-  fromArtifact: (artifact) => new MeanModel().fit(matrixFromSections(artifact)),
+  toArtifact: (model) => ratingsOnlyArtifact('mean', (model as MeanModel).train, { globalMean: (model as MeanModel).train.globalMean() }),
+  fromArtifact: (_artifact, train) => new MeanModel().fit(train),
 });
 
 // The latent models register here (not in their own modules) so that importing the registry
 // alone knows every built-in kind, whatever else was imported.
 registerModelKind('baseline', {
   create: (params) => new BaselineModel(params as Partial<BaselineParams>),
-  fromArtifact: (artifact) => BaselineModel.fromArtifact(artifact),
+  fromArtifact: (artifact, train) => BaselineModel.fromArtifact(artifact, train),
 });
 
 registerModelKind('svd', {
   create: (params) => new SvdModel(params as Partial<SvdParams>),
-  fromArtifact: (artifact) => SvdModel.fromArtifact(artifact),
+  fromArtifact: (artifact, train) => SvdModel.fromArtifact(artifact, train),
 });
 
 registerModelKind('svdpp', {
   create: (params) => new SvdppModel(params as Partial<SvdppParams>),
-  fromArtifact: (artifact) => SvdppModel.fromArtifact(artifact),
+  fromArtifact: (artifact, train) => SvdppModel.fromArtifact(artifact, train),
 });
 
 function rejectUnknown(kind: string, params: Record<string, unknown>, known: readonly string[]): void {
@@ -158,11 +163,8 @@ registerModelKind('jaccard-cf', {
     rejectUnknown('jaccard-cf', params, []);
     return new JaccardCfModel();
   },
-  toArtifact: (model) => {
-    const train = (model as JaccardCfModel).train;
-    return { kind: 'jaccard-cf', params: {}, history: [], fingerprint: fingerprintMatrix(train), scale: train.scale, meta: {}, sections: matrixSections(train) };
-  },
-  fromArtifact: (artifact) => new JaccardCfModel().fit(matrixFromSections(artifact)),
+  toArtifact: (model) => ratingsOnlyArtifact('jaccard-cf', (model as JaccardCfModel).train),
+  fromArtifact: (_artifact, train) => new JaccardCfModel().fit(train),
 });
 
 registerModelKind('knn-baseline', {
@@ -171,18 +173,15 @@ registerModelKind('knn-baseline', {
     return new KnnBaselineModel(params as Partial<KnnBaselineParams>);
   },
   toArtifact: (model) => (model as KnnBaselineModel).toArtifact(),
-  fromArtifact: (artifact) => KnnBaselineModel.fromArtifact(artifact),
+  fromArtifact: (artifact, train) => KnnBaselineModel.fromArtifact(artifact, train),
 });
 
-// `popular`: its whole state is the training matrix, so the artifact holds the matrix and loading refits.
+// `popular`: its whole state is the training matrix (rating counts and means).
 registerModelKind('popular', {
   create: (params) => {
     rejectUnknown('popular', params, []);
     return new MostPopularModel();
   },
-  toArtifact: (model) => {
-    const train = (model as MostPopularModel).train;
-    return { kind: 'popular', params: {}, history: [], fingerprint: fingerprintMatrix(train), scale: train.scale, meta: {}, sections: matrixSections(train) };
-  },
-  fromArtifact: (artifact) => new MostPopularModel().fit(matrixFromSections(artifact)),
+  toArtifact: (model) => ratingsOnlyArtifact('popular', (model as MostPopularModel).train),
+  fromArtifact: (_artifact, train) => new MostPopularModel().fit(train),
 });

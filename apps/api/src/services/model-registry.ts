@@ -97,6 +97,8 @@ export class ModelRegistry {
     readonly dir: string,
     readonly baseCrc32: string,
     private readonly logger: Logger,
+    /** The ratings a model saw (the data set plus the API ratings up to an id): artifacts do not hold them. */
+    readonly trainingData: (ratingsThroughId: number) => RatingMatrix,
   ) {
     mkdirSync(dir, { recursive: true });
     this.manifest = this.readManifest();
@@ -154,7 +156,7 @@ export class ModelRegistry {
   }
 
   private async load(record: ModelRecord): Promise<ServingModel> {
-    const model = await loadModel(join(this.dir, record.file));
+    const model = await loadModel(join(this.dir, record.file), this.trainingData(record.ratingsThroughId));
     if (!(model instanceof LatentModel)) throw new Error(`model ${record.id} is a ${model.kind}, not a latent-factor model`);
     return new ServingModel(record, model);
   }

@@ -116,8 +116,8 @@ export class BaselineModel extends LatentModel {
   }
 
   /** The fitted model stored in a `baseline` artifact. */
-  static fromArtifact(artifact: ModelArtifact): BaselineModel {
-    return new BaselineModel(artifact.params as Partial<BaselineParams>).restoreFromArtifact(artifact);
+  static fromArtifact(artifact: ModelArtifact, train: RatingMatrix): BaselineModel {
+    return new BaselineModel(artifact.params as Partial<BaselineParams>).restoreFromArtifact(artifact, train);
   }
 }
 

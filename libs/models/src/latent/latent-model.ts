@@ -1,5 +1,5 @@
-import { clipToScale, RatingList } from '@recsys/data';
-import { ArtifactContent, fingerprintMatrix, matrixFromSections, matrixSections, ModelArtifact, requireMetaNumber, requireSection, SectionArray } from '../artifact';
+import { clipToScale, RatingList, RatingMatrix } from '@recsys/data';
+import { ArtifactContent, fingerprintMatrix, ModelArtifact, requireMetaNumber, requireSection, SectionArray } from '../artifact';
 import { BiasedRidge, foldInFactors } from './fold-in';
 import { BasePredictor, Recommendation, TrainingProgress } from '../predictor';
 import { topN } from '../top-n';
@@ -195,7 +195,10 @@ export abstract class LatentModel extends BasePredictor {
     return topN(scores, n).map((m) => ({ movieId: train.movies.ids[m], score: clipToScale(train.scale, scores[m]) }));
   }
 
-  /** Artifact content: params, μ, k, biases, factors, the training matrix and extra sections. */
+  /**
+   * Artifact content: params, μ, k, biases, factors and extra sections; the training ratings are
+   * referred to by fingerprint, not stored.
+   */
   toArtifact(): ArtifactContent {
     const train = this.train;
     return {
@@ -206,7 +209,6 @@ export abstract class LatentModel extends BasePredictor {
       scale: train.scale,
       meta: { globalMean: this.globalMean, factors: this.k },
       sections: {
-        ...matrixSections(train),
         userBias: this.userBias,
         movieBias: this.movieBias,
         userFactors: this.userFactors,
@@ -221,9 +223,8 @@ export abstract class LatentModel extends BasePredictor {
     return {};
   }
 
-  /** Restores the fitted state from an artifact written by {@link toArtifact}. */
-  protected restoreFromArtifact(artifact: ModelArtifact): this {
-    const train = matrixFromSections(artifact);
+  /** Restores the fitted state from an artifact written by {@link toArtifact}, over its training matrix. */
+  protected restoreFromArtifact(artifact: ModelArtifact, train: RatingMatrix): this {
     this.restore(train);
     // μ as used in predictions: the training mean, or the α that L-BFGS fitted.
     this.globalMean = requireMetaNumber(artifact, 'globalMean');

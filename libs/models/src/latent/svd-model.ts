@@ -144,8 +144,8 @@ export class SvdModel extends LatentModel {
   }
 
   /** The fitted model stored in an `svd` artifact. */
-  static fromArtifact(artifact: ModelArtifact): SvdModel {
-    return new SvdModel(artifact.params as Partial<SvdParams>).restoreFromArtifact(artifact);
+  static fromArtifact(artifact: ModelArtifact, train: RatingMatrix): SvdModel {
+    return new SvdModel(artifact.params as Partial<SvdParams>).restoreFromArtifact(artifact, train);
   }
 }
 

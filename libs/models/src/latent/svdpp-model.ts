@@ -109,6 +109,14 @@ export class SvdppModel extends LatentModel {
     await this.trainWith(new SvdppTrainer(train, this.params), this.params.epochs, options);
   }
 
+  /**
+   * The raw p_u of the last fit (empty after loading an artifact, which stores only what prediction
+   * and fold-in need: the effective vectors and y_j).
+   */
+  get rawUserFactorsOfFit(): Float32Array {
+    return this.rawUserFactors;
+  }
+
   /** Takes SVD++'s state over: the effective user vectors as the user factors, and p_u and y_j. */
   protected override adopt(state: SvdppState): void {
     super.adopt(state);
@@ -128,17 +136,17 @@ export class SvdppModel extends LatentModel {
   }
 
   protected override extraSections(): Record<string, SectionArray> {
-    return { rawUserFactors: this.rawUserFactors, implicitFactors: this.implicitFactors };
+    // y_j for fold-in; the raw p_u are not needed to predict (userFactors holds p_u + |N(u)|^-½ Σ y_j).
+    return { implicitFactors: this.implicitFactors };
   }
 
   protected override restoreExtra(artifact: ModelArtifact): void {
-    this.rawUserFactors = requireSection(artifact, 'rawUserFactors', Float32Array, this.train.nUsers * this.k);
     this.implicitFactors = requireSection(artifact, 'implicitFactors', Float32Array, this.train.nMovies * this.k);
   }
 
   /** The fitted model stored in an `svdpp` artifact. */
-  static fromArtifact(artifact: ModelArtifact): SvdppModel {
-    return new SvdppModel(artifact.params as Partial<SvdppParams>).restoreFromArtifact(artifact);
+  static fromArtifact(artifact: ModelArtifact, train: RatingMatrix): SvdppModel {
+    return new SvdppModel(artifact.params as Partial<SvdppParams>).restoreFromArtifact(artifact, train);
   }
 }
 

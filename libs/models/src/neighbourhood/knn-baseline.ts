@@ -1,6 +1,6 @@
 import { RatingMatrix } from '@recsys/data';
 import { Baselines, fitBaselinesAls, SimilarityScorer } from '@recsys/similarity';
-import { ArtifactContent, fingerprintMatrix, matrixFromSections, matrixSections, ModelArtifact, requireMetaNumber, requireSection } from '../artifact';
+import { ArtifactContent, fingerprintMatrix, ModelArtifact, requireMetaNumber, requireSection } from '../artifact';
 import { BasePredictor, FitOptions } from '../predictor';
 
 export interface KnnBaselineParams {
@@ -84,7 +84,7 @@ export class KnnBaselineModel extends BasePredictor {
     this.sims = sims;
   }
 
-  /** Artifact: the training matrix, the baselines and the similarity matrix. */
+  /** Artifact: the baselines and the similarity matrix (the training ratings by fingerprint). */
   toArtifact(): ArtifactContent {
     const train = this.train;
     const b = this.baselines!;
@@ -95,12 +95,11 @@ export class KnnBaselineModel extends BasePredictor {
       fingerprint: fingerprintMatrix(train),
       scale: train.scale,
       meta: { globalMean: b.globalMean },
-      sections: { ...matrixSections(train), userBias: b.userBias, movieBias: b.movieBias, similarities: this.sims! },
+      sections: { userBias: b.userBias, movieBias: b.movieBias, similarities: this.sims! },
     };
   }
 
-  static fromArtifact(artifact: ModelArtifact): KnnBaselineModel {
-    const train = matrixFromSections(artifact);
+  static fromArtifact(artifact: ModelArtifact, train: RatingMatrix): KnnBaselineModel {
     const model = new KnnBaselineModel(artifact.params as Partial<KnnBaselineParams>);
     model.baselines = {
       globalMean: requireMetaNumber(artifact, 'globalMean'),

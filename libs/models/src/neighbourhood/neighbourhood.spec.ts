@@ -271,12 +271,13 @@ describe('knn-baseline', () => {
     expect(Number.isFinite(model.predict(7, 70).rating)).toBe(true);
   });
 
-  it('saves and loads (baselines, similarities, training matrix) with the same predictions', async () => {
+  it('saves and loads (baselines, similarities; the training matrix by fingerprint) with the same predictions', async () => {
     const rows = randomRows(5);
-    const model = await new KnnBaselineModel().fit(matrixOf(rows));
+    const matrix = matrixOf(rows);
+    const model = await new KnnBaselineModel().fit(matrix);
     const file = path.join(tmp, 'knn.model');
     saveModel(file, model);
-    const loaded = await loadModel(file);
+    const loaded = await loadModel(file, matrix);
     expect(loaded.kind).toBe('knn-baseline');
     for (let u = 0; u < 80; u += 7) for (let i = 0; i < 30; i += 3) expect(loaded.predict(u, i)).toEqual(model.predict(u, i));
     expect(loaded.recommend(3, 5)).toEqual(model.recommend(3, 5));
@@ -288,7 +289,7 @@ describe('knn-baseline', () => {
     const index = await buildNeighbourIndex(matrix, { metric: 'jaccard', k: 5, threads: 1 });
     const file = path.join(tmp, 'with-index.model');
     saveModel(file, model, { neighbourIndex: index });
-    const loaded = await loadModelArtifact(file);
+    const loaded = await loadModelArtifact(file, matrix);
     expect(loaded.neighbourIndex).not.toBeNull();
     for (let m = 0; m < matrix.nMovies; m++) expect(loaded.neighbourIndex!.neighboursOf(m)).toEqual(index.neighboursOf(m));
     expect(loaded.model.predict(3, 4)).toEqual(model.predict(3, 4));
@@ -296,10 +297,11 @@ describe('knn-baseline', () => {
 
   it('jaccard-cf saves and loads too', async () => {
     const rows = randomRows(6);
-    const model = await new JaccardCfModel().fit(matrixOf(rows));
+    const matrix = matrixOf(rows);
+    const model = await new JaccardCfModel().fit(matrix);
     const file = path.join(tmp, 'jcf.model');
     saveModel(file, model);
-    const loaded = await loadModel(file);
+    const loaded = await loadModel(file, matrix);
     expect(loaded.predict(4, 7)).toEqual(model.predict(4, 7));
   });
 });

@@ -1,0 +1,25 @@
+import { encodeRating, RatingMatrix } from '@recsys/data';
+import { jobMatrix, TrainingJob } from './training-job';
+import type { RatingStore } from './rating-store';
+
+/** The API ratings with row id ≤ `throughId`, oldest first, as the typed arrays a training job takes. */
+export function apiRatingsThrough(store: RatingStore, throughId: number): TrainingJob['extra'] {
+  const rows = store.list().filter((r) => r.id <= throughId);
+  const extra = { users: new Int32Array(rows.length), movies: new Int32Array(rows.length), ratings: new Uint8Array(rows.length) };
+  rows.forEach((r, j) => {
+    extra.users[j] = r.userId;
+    extra.movies[j] = r.movieId;
+    extra.ratings[j] = encodeRating(r.rating);
+  });
+  return extra;
+}
+
+/**
+ * The ratings a model trained by this server saw: the loaded data set plus the API ratings up to
+ * `throughId` (model artifacts refer to them by fingerprint instead of storing them). The data set
+ * itself when no API rating was included, so that restoring a model costs no copy of it.
+ */
+export function trainingDataThrough(base: RatingMatrix, baseArrays: TrainingJob['base'], store: RatingStore, throughId: number): RatingMatrix {
+  const extra = apiRatingsThrough(store, throughId);
+  return extra.users.length === 0 ? base : jobMatrix({ base: baseArrays, extra });
+}
