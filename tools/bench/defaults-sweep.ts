@@ -27,8 +27,9 @@
  * Per set and setting: test RMSE (`rmse`; for ml100k the fold mean and `folds`), fit seconds,
  * `finite` (every epoch's training RMSE finite and every prediction finite), `lastTrainRmse`,
  * and the verdicts `beatsBaseline` (RMSE < baseline's) and `beatsMean`. A setting `holds` when
- * it is finite and beats `baseline` on every set (for `baseline` itself: beats `mean`).
- * `mean` and `baseline` (its defaults) are scored once per set first, unless --no-references.
+ * it is finite and beats `baseline` on every set (for `baseline` itself: beats `mean`); `finite`
+ * says whether it stayed finite on every set. `mean` and `baseline` (its defaults) are scored once
+ * per set first, unless --no-references (then `holds` is null: there is nothing to beat).
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -164,7 +165,13 @@ async function main(): Promise<void> {
   for (const s of settings) createModel(kind, s); // a bad setting fails now, not after an hour
   const started = performance.now();
   const sets: Record<string, { description: string; trainRatings: number; testRatings: number; mean?: number; baseline?: number }> = {};
-  const trials: Array<{ params: Record<string, unknown>; modelParams: Readonly<Record<string, unknown>>; holds: boolean; sets: Record<string, SetScore & { beatsBaseline?: boolean; beatsMean?: boolean }> }> = [];
+  const trials: Array<{
+    params: Record<string, unknown>;
+    modelParams: Readonly<Record<string, unknown>>;
+    finite: boolean;
+    holds: boolean | null;
+    sets: Record<string, SetScore & { beatsBaseline?: boolean; beatsMean?: boolean }>;
+  }> = [];
   const loaded: SweepSet[] = [];
   for (const name of setNames) {
     const set = await loadSet(name, values['data-dir']);
@@ -180,7 +187,8 @@ async function main(): Promise<void> {
   for (const params of settings) {
     const scores: Record<string, SetScore & { beatsBaseline?: boolean; beatsMean?: boolean }> = {};
     let modelParams: Readonly<Record<string, unknown>> = {};
-    let holds = true;
+    let finite = true;
+    let beatsEverywhere = true;
     for (const set of loaded) {
       const score: SetScore & { beatsBaseline?: boolean; beatsMean?: boolean } = await scoreOn(() => {
         const m = createModel(kind, params);
@@ -191,12 +199,13 @@ async function main(): Promise<void> {
       if (ref.baseline !== undefined) score.beatsBaseline = score.rmse < ref.baseline;
       if (ref.mean !== undefined) score.beatsMean = score.rmse < ref.mean;
       const beats = kind === 'baseline' ? score.beatsMean : score.beatsBaseline;
-      holds &&= score.finite && beats !== false;
+      finite &&= score.finite;
+      beatsEverywhere &&= beats === true;
       scores[set.name] = score;
       log(`${kind} ${JSON.stringify(params)} on ${set.name}: RMSE ${score.rmse.toFixed(4)}${score.finite ? '' : ' (NOT FINITE)'} in ${score.fitSeconds.toFixed(1)} s`);
       if (values.log) appendFileSync(values.log, `${JSON.stringify({ model: kind, params, set: set.name, ...score })}\n`);
     }
-    trials.push({ params, modelParams, holds, sets: scores });
+    trials.push({ params, modelParams, finite, holds: values['no-references'] ? null : finite && beatsEverywhere, sets: scores });
   }
   const result = { model: kind, sets, trials, seconds: (performance.now() - started) / 1000 };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
