@@ -477,7 +477,7 @@ describe('GraphQL API over HTTP', () => {
         );
         expect(started.errors).toBeUndefined();
         expect(started.data!.retrain).toMatchObject({ status: 'QUEUED', kind: 'SVD', totalEpochs: 12 });
-        expect(started.data!.retrain.parameters).toMatchObject({ epochs: 12, factors: 8, lr: 0.02 });
+        expect(started.data!.retrain.parameters).toMatchObject({ epochs: 12, factors: 8, lr: 0.01 });
         const second = await t.gql('mutation { retrain { id } }');
         expect(codeOf(second)).toBe('CONFLICT');
         await finished;

@@ -4,12 +4,14 @@ import {
   buildRatingMatrix,
   datasetStats,
   generateSynthetic,
+  HALF_STARS_05_TO_5,
   WHOLE_STARS_1_TO_5,
   writeNetflixKaggle,
   writeNetflixPrize,
   writeSnapshot,
 } from '@recsys/data';
 import { openDataset, withDataOptions, DataSourceOptions } from './data-source';
+import { UsageError } from './errors';
 import { int, printJson, table } from './output';
 import { nonNegativeInt, positiveInt } from './parse';
 
@@ -23,16 +25,21 @@ export function registerDataCommands(program: Command): void {
     .option('--movies <n>', 'number of movies (default: scaled from ratings, at most 17,770)', positiveInt('--movies'))
     .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 42)
     .addOption(new Option('--layout <layout>', 'what to write').choices(['kaggle', 'prize', 'prize-per-movie', 'snapshot']).default('kaggle'))
+    .addOption(new Option('--scale <scale>', 'whole stars 1-5, or half stars 0.5-5 (snapshot layout only)').choices(['whole-stars', 'half-stars']).default('whole-stars'))
     .option('--json', 'print one JSON document on stdout')
-    .action(async (o: { out: string; ratings: number; users?: number; movies?: number; seed: number; layout: string; json?: boolean }) => {
+    .action(async (o: { out: string; ratings: number; users?: number; movies?: number; seed: number; layout: string; scale: string; json?: boolean }) => {
       const started = performance.now();
-      const data = generateSynthetic({ ratings: o.ratings, users: o.users, movies: o.movies, seed: o.seed });
+      const halfStars = o.scale === 'half-stars';
+      if (halfStars && o.layout !== 'snapshot') {
+        throw new UsageError(`--scale half-stars needs --layout snapshot: the Netflix ${o.layout === 'kaggle' ? 'Kaggle' : 'Prize'} layout holds whole stars 1-5 only`);
+      }
+      const data = generateSynthetic({ ratings: o.ratings, users: o.users, movies: o.movies, seed: o.seed, halfStars });
       let files: string[];
       let bytes: number;
       if (o.layout === 'kaggle') {
         ({ files, bytes } = await writeNetflixKaggle(o.out, data));
       } else if (o.layout === 'snapshot') {
-        writeSnapshot(o.out, { matrix: buildRatingMatrix(data.list, WHOLE_STARS_1_TO_5).matrix, catalog: data.catalog });
+        writeSnapshot(o.out, { matrix: buildRatingMatrix(data.list, halfStars ? HALF_STARS_05_TO_5 : WHOLE_STARS_1_TO_5).matrix, catalog: data.catalog });
         files = [o.out];
         bytes = statSync(o.out).size;
       } else {
@@ -44,6 +51,7 @@ export function registerDataCommands(program: Command): void {
         users: new Set(data.list.users).size,
         movies: data.catalog.size,
         seed: o.seed,
+        scale: o.scale,
         noiseFloorRmse: data.noiseFloorRmse,
         files,
         bytes,

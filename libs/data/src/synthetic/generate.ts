@@ -80,6 +80,12 @@ export interface SyntheticOptions {
    * `max(2,649,429, 6 · users)` ids); default true. False gives `startUserId … startUserId + users - 1`.
    */
   sparseUserIds?: boolean;
+  /**
+   * Half stars: ratings 0.5 … 5 in steps of 0.5 (the noisy score rounded to the nearest half star,
+   * as MovieLens 10M and later; build the matrix with `HALF_STARS_05_TO_5`) instead of whole stars
+   * 1 … 5; default false. The Netflix Kaggle and Prize layouts hold whole stars only.
+   */
+  halfStars?: boolean;
 }
 
 /** The planted model behind the ratings, by internal index (user u = u-th smallest id, movie m = id − startMovieId). */
@@ -120,7 +126,7 @@ export interface SyntheticData {
   readonly noiseFloorRmse: number;
   /** RMSE of the raw planted score s = μ + b_u + b_i + p_u·q_i against the ratings (slightly above the floor, since clamping biases it near 1 and 5). */
   readonly plantedScoreRmse: number;
-  /** Share of ratings with 1 … 5 stars (index 0 = 1 star). */
+  /** Share of ratings with 1 … 5 stars (index 0 = 1 star); with `halfStars`, of 0.5, 1, … 5 stars (10 shares). */
   readonly histogram: number[];
   readonly planted: PlantedModel;
   /** The options with every default filled in. */
@@ -149,6 +155,7 @@ export function resolveSyntheticOptions(options: SyntheticOptions): Required<Syn
     startMovieId: options.startMovieId ?? 1,
     startUserId: options.startUserId ?? 1,
     sparseUserIds: options.sparseUserIds ?? true,
+    halfStars: options.halfStars ?? false,
   };
   const positiveInt = (name: keyof SyntheticOptions, v: number, min: number): void => {
     if (!Number.isInteger(v) || v < min) throw new RangeError(`generateSynthetic: ${name} must be an integer ≥ ${min}, got ${v}`);
@@ -198,7 +205,9 @@ const STREAM = Object.freeze({ movies: 1, users: 2, ratings: 3, fix: 4, titles: 
  * centred so different genres point apart) + 0.3 × its secondary genre's centroid + movie-specific
  * N(0, 0.35²/k) per coordinate; p_u = 0.4 × Σ preferred centroids − 0.5 × the centroid of one
  * disliked genre + N(0, 0.3²/k) per coordinate. So p_u·q_i ≈ +0.4 on a preferred genre, ≈ −0.5 on the
- * disliked one, ≈ 0 elsewhere. The rating is round(s + N(0, noise²)) clamped to 1 … 5 (stored × 2).
+ * disliked one, ≈ 0 elsewhere. The rating is round(s + N(0, noise²)) clamped to 1 … 5 (stored × 2);
+ * with `halfStars`, round(2(s + N(0, noise²)))/2 clamped to 0.5 … 5 (the same draws, so the same
+ * users rate the same movies).
  *
  * **Histogram.** With the defaults the shares of 1 … 5 stars come out (mean rating in brackets)
  * 2.7 / 12.3 / 29.6 / 33.4 / 22.0 % (3.60) at 1M ratings, 2.3 / 11.8 / 29.8 / 34.0 / 22.0 % (3.62) at 10M
@@ -376,10 +385,21 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticData {
   const listDays = opts.withDates ? new Uint16Array(R) : null;
   const userStart = new Float64Array(U + 1);
   const movieCount = new Int32Array(M);
-  const hist = new Float64Array(6);
+  // Counts by rating code (stars × 2).
+  const hist = new Float64Array(11);
   const mu = P.mu;
   const noise = opts.noise;
-  const expected = expectedRatingTable(noise);
+  const half = opts.halfStars;
+  const expected = expectedRatingTable(noise, half ? 0.5 : 1);
+  // Rating code (stars × 2) of a noisy score: whole stars 1 … 5, or half stars 0.5 … 5.
+  const ratingCode = (x: number): number => {
+    if (half) {
+      const c = Math.round(2 * x);
+      return c < 1 ? 1 : c > 10 ? 10 : c;
+    }
+    const r = Math.round(x);
+    return 2 * (r < 1 ? 1 : r > 5 ? 5 : r);
+  };
   let sumSqBest = 0;
   let sumSqPlanted = 0;
 
@@ -449,16 +469,16 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticData {
       let dot = 0;
       for (let f = 0; f < K; f++) dot += userFactors[ub + f] * movieFactors[mb + f];
       const s = bu + movieBias[m] + dot;
-      let r = Math.round(s + noise * rng.normal());
-      r = r < 1 ? 1 : r > 5 ? 5 : r;
+      const code = ratingCode(s + noise * rng.normal());
+      const r = code / 2;
       listUsers[pos] = userId;
       listMovies[pos] = startMovieId + m;
-      listRatings[pos] = r * 2;
+      listRatings[pos] = code;
       if (listDays !== null) listDays[pos] = join + Math.floor(rng.next() * daySpan);
       const eb = expected(s) - r;
       sumSqBest += eb * eb;
       sumSqPlanted += (s - r) * (s - r);
-      hist[r]++;
+      hist[code]++;
       movieCount[m]++;
       pos++;
     }
@@ -492,15 +512,15 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticData {
     const sOld = plantedScore(mu, userBias, movieBias, userFactors, movieFactors, K, u, old);
     sumSqBest -= (expected(sOld) - oldR) ** 2;
     sumSqPlanted -= (sOld - oldR) ** 2;
-    hist[oldR]--;
+    hist[listRatings[k]]--;
     const s = plantedScore(mu, userBias, movieBias, userFactors, movieFactors, K, u, z);
-    let r = Math.round(s + noise * rngFix.normal());
-    r = r < 1 ? 1 : r > 5 ? 5 : r;
+    const code = ratingCode(s + noise * rngFix.normal());
+    const r = code / 2;
     listMovies[k] = startMovieId + z;
-    listRatings[k] = r * 2;
+    listRatings[k] = code;
     sumSqBest += (expected(s) - r) ** 2;
     sumSqPlanted += (s - r) ** 2;
-    hist[r]++;
+    hist[code]++;
     movieCount[old]--;
     movieCount[z]++;
   }
@@ -523,7 +543,7 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticData {
     genreNames,
     noiseFloorRmse: Math.sqrt(Math.max(0, sumSqBest) / R),
     plantedScoreRmse: Math.sqrt(Math.max(0, sumSqPlanted) / R),
-    histogram: [1, 2, 3, 4, 5].map((r) => hist[r] / R),
+    histogram: (half ? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] : [2, 4, 6, 8, 10]).map((code) => hist[code] / R),
     planted: { mu, factors: K, noise, userIds, userBias, movieBias, userFactors, movieFactors, userGenres, userDisliked, userCounts },
     options: opts,
   };
@@ -738,10 +758,20 @@ export function normalCdf(x: number): number {
 
 /**
  * E[clamp(round(s + ε), 1, 5)] for ε ~ N(0, noise²) = 1 + Σ_{t ∈ {1.5, 2.5, 3.5, 4.5}} Φ((s − t)/noise),
- * tabulated every 1/1024 on s ∈ [−4, 10] and interpolated linearly (error < 1e-6).
+ * tabulated every 1/1024 on s ∈ [−4, 10] and interpolated linearly (error < 1e-6). With `step` 0.5
+ * (half stars), E[clamp(round(2(s + ε))/2, 0.5, 5)] = 0.5 + 0.5 Σ_{t ∈ {0.75, 1.25, …, 4.75}} Φ((s − t)/noise).
  */
-export function expectedRatingTable(noise: number): (s: number) => number {
+export function expectedRatingTable(noise: number, step: 1 | 0.5 = 1): (s: number) => number {
   const exact = (s: number): number => {
+    if (step === 0.5) {
+      if (noise === 0) {
+        const c = Math.round(2 * s);
+        return (c < 1 ? 1 : c > 10 ? 10 : c) / 2;
+      }
+      let e = 0.5;
+      for (let t = 0.75; t < 5; t += 0.5) e += 0.5 * normalCdf((s - t) / noise);
+      return e;
+    }
     if (noise === 0) {
       const r = Math.round(s);
       return r < 1 ? 1 : r > 5 ? 5 : r;

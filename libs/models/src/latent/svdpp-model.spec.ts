@@ -36,7 +36,8 @@ function referenceEpoch(
         Q[i][f] = qOld[f] + h.lr * (e * (pOld[f] + z[f]) - h.reg * qOld[f]);
       }
     }
-    for (const [j] of items) for (let f = 0; f < g.length; f++) Y[j][f] += h.lr * (norm * g[f] - items.length * h.reg * Y[j][f]);
+    const shrink = (1 - h.lr * h.reg) ** items.length;
+    for (const [j] of items) for (let f = 0; f < g.length; f++) Y[j][f] = shrink * Y[j][f] + h.lr * norm * g[f];
   }
 }
 

@@ -246,7 +246,8 @@ describe('knn-baseline', () => {
     [3, 2, 5],
   ])('equals a plain transcription of Surprise’s KNNBaseline (k %d, minK %d, shrinkage %d)', async (k, minK, shrinkage) => {
     const rows = randomRows(k);
-    const model = await new KnnBaselineModel({ k, minK, shrinkage }).fit(matrixOf(rows));
+    // Surprise's baseline regularisation (reg_u 15, reg_i 10), as the transcription has it.
+    const model = await new KnnBaselineModel({ k, minK, shrinkage, regUser: 15, regMovie: 10 }).fit(matrixOf(rows));
     const plain = plainKnnBaseline(rows, k, minK, shrinkage);
     const rnd = new Random(11);
     for (let t = 0; t < 300; t++) {
