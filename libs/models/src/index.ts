@@ -1,5 +1,6 @@
 export * from './artifact';
 export * from './model-kinds';
+export * from './param-bounds';
 export * from './latent/fold-in';
 export * from './latent/objectives';
 export * from './latent/latent-model';

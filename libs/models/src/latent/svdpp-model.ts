@@ -3,6 +3,7 @@ import { Shuffler } from '@recsys/optimization';
 import { ModelArtifact, requireSection, SectionArray } from '../artifact';
 import { LatentFitOptions, LatentModel, runEpochs } from './latent-model';
 import { initialFactors } from './sgd/plain-trainer';
+import { checkParamBounds, SVDPP_PARAM_BOUNDS } from '../param-bounds';
 
 /** Parameters of {@link SvdppModel}; see {@link SVDPP_DEFAULTS}. */
 export interface SvdppParams {
@@ -51,12 +52,8 @@ function svdppParams(partial: Record<string, unknown>): SvdppParams {
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`svdpp: parameter ${key} must be a finite number, got ${JSON.stringify(value)}`);
     (p as Record<string, number>)[key] = value;
   }
-  for (const name of ['factors', 'epochs'] as const) {
-    if (!(Number.isInteger(p[name]) && p[name] >= 0)) throw new RangeError(`svdpp: ${name} must be an integer ≥ 0, got ${p[name]}`);
-  }
-  if (!(p.lr > 0 && p.lrBias > 0)) throw new RangeError(`svdpp: lr and lrBias must be > 0, got ${p.lr} and ${p.lrBias}`);
-  for (const name of ['reg', 'regBias', 'initStd'] as const) if (!(p[name] >= 0)) throw new RangeError(`svdpp: ${name} must be ≥ 0, got ${p[name]}`);
-  if (!(p.foldInReg > 0)) throw new RangeError(`svdpp: foldInReg must be > 0, got ${p.foldInReg}`);
+  // Every parameter within its bound (param-bounds.ts).
+  checkParamBounds('svdpp', p as unknown as Record<string, unknown>, SVDPP_PARAM_BOUNDS);
   return p;
 }
 
