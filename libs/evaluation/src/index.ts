@@ -4,3 +4,4 @@ export * from './ranking-metrics';
 export * from './cross-validate';
 export * from './search';
 export * from './guard';
+export * from './divergence';
