@@ -264,9 +264,15 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     if (!serving) {
       modelSource = 'trained';
       const { kind, params } = config.defaultModel;
-      const run = training.start(kind, params, 'STARTUP');
+      let run = training.start(kind, params, 'STARTUP');
       await training.waitFor(run);
-      if (run.status !== 'SUCCEEDED') throw new Error(`training the default ${kind} model failed: ${run.error}`);
+      // The guard may refuse the default kind on data it does not suit: serve the biases rather than nothing.
+      if (run.status === 'FAILED' && kind !== 'baseline' && !closing) {
+        logger.warn({ kind, error: run.error }, 'the default model did not pass the guard; training baseline instead');
+        run = training.start('baseline', {}, 'STARTUP');
+        await training.waitFor(run);
+      }
+      if (run.status !== 'SUCCEEDED') throw new Error(`training the default ${run.kind} model failed: ${run.error}`);
       serving = registry.active!;
     }
     const model = lap();

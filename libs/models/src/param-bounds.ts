@@ -106,8 +106,10 @@ export function boundMax(bound: ParamBound): number {
   return bound.max === 'cores' ? maxThreads() : bound.max;
 }
 
+/** 1e6 for powers of ten from 10,000 up, otherwise the plain number. */
 function fmt(x: number): string {
-  return Number.isInteger(x) && Math.abs(x) >= 10_000 ? x.toExponential().replace('e+', 'e') : String(x);
+  const text = String(x);
+  return x >= 10_000 && /^10+$/.test(text) ? `1e${text.length - 1}` : text;
 }
 
 /**
