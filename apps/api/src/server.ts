@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { createServer, IncomingHttpHeaders, Server, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
@@ -211,14 +211,25 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     },
     apolloHandler,
   );
+  // Anything else is not found: one short JSON line, never a path of this machine.
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
+  });
   app.use((error: Error & { status?: number; type?: string; limit?: number }, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     if (error.type === 'entity.too.large') {
       res.status(413).json({ errors: [{ message: `request body larger than the limit of ${config.bodyLimit}`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
       return;
     }
+    if (error.status === 404) {
+      // serve-static's message names the absolute path it looked for: not for clients.
+      res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
+      return;
+    }
     if (error.status && error.status >= 400 && error.status < 500) {
-      res.status(error.status).json({ errors: [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }] });
+      // body-parser's errors (they carry a `type`) say what was wrong with the body; others only their status.
+      const message = typeof error.type === 'string' ? error.message : (STATUS_CODES[error.status] ?? 'bad request').toLowerCase();
+      res.status(error.status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
       return;
     }
     logger.error({ err: error }, 'unhandled HTTP error');
@@ -247,11 +258,12 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     const dataset = await loadData(config, options);
     const data = lap();
     logger.info({ ...dataset.report, skippedExamples: undefined, duplicateExamples: undefined, seconds: data }, 'data loaded');
-    const baseCrc32 = fingerprintMatrix(dataset.matrix).crc32;
+    const baseFingerprint = fingerprintMatrix(dataset.matrix);
+    const baseCrc32 = baseFingerprint.crc32;
     store = new RatingStore(config.dbPath ?? join(config.cacheDir, `ratings-${baseCrc32}.sqlite`));
     const ratingStore = lap();
     logger.info({ file: store.path, apiRatings: store.size, seconds: ratingStore }, 'rating store open');
-    const registry = new ModelRegistry(config.modelDir, baseCrc32, logger);
+    const registry = new ModelRegistry(config.modelDir, baseFingerprint, logger);
     // One similarity pool per active training matrix: started at each swap, the old one closed.
     const similarity = new SimilarMovies(config.similarity, logger);
     similar = similarity;
