@@ -13,8 +13,9 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { LoadedDataset, loadDataset, loadDefaultDataset } from '@recsys/data';
 import { fingerprintMatrix } from '@recsys/models';
-import { ApiConfig } from './config';
-import { graphiqlAssets, graphiqlPage, ExampleIds } from './http/graphiql';
+import { ApiConfig, writeTokenFile } from './config';
+import { corsAllowlist } from './http/cors';
+import { graphiqlAssets, graphiqlHeaders, graphiqlPage, ExampleIds } from './http/graphiql';
 import { complexityLimitPlugin, depthLimitRule, subscriptionsOverWebSocketPlugin } from './http/limits';
 import { createLogger, Logger } from './logger';
 import { buildApiSchema } from './schema/build-schema';
@@ -27,6 +28,9 @@ import { RatingStore } from './services/rating-store';
 import { SimilarMovies } from './services/similar-movies';
 import { matrixArrays } from './services/training-job';
 import { TrainingService } from './services/training-service';
+
+/** On SIGTERM/SIGINT, in-flight requests get this long to finish before their connections are closed. */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface StartOptions {
   /** Loads the data instead of `config.dataPath` or the embedded default (tests pass a small set). */
@@ -125,6 +129,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(corsAllowlist(config.corsOrigins));
   const httpServer: Server = createServer(app);
   // One publish/subscribe per server: the schema's subscriptions read it, training publishes to it.
   const pubsub = createApiPubSub();
@@ -134,10 +139,13 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // main.ts handles SIGTERM/SIGINT (drain, close the store, exit 0): Apollo's own handler would
+    // stop the server and re-send the signal, which main would take for a second one.
+    stopOnTerminationSignals: false,
     validationRules: [depthLimitRule(config.maxDepth)],
     formatError: (formatted) => formatError(formatted),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: SHUTDOWN_GRACE_MS }),
       ApolloServerPluginLandingPageDisabled(),
       subscriptionsOverWebSocketPlugin(),
       complexityLimitPlugin(schema, config.maxComplexity),
@@ -194,7 +202,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       res.status(503).type('text/plain').send('recsys API: still loading data and model; reload in a moment');
       return;
     }
-    res.type('html').send(graphiqlPage(examples));
+    res.type('html').set(graphiqlHeaders(req.headers.host)).send(graphiqlPage(examples));
   });
   const apolloHandler = expressMiddleware(apollo, {
     context: async ({ req }) => createContext(services!, isAuthorized(authorizationOf(req.headers), config.token)),
@@ -242,9 +250,14 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   });
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/graphql`;
-  logger.info({ port, url, seconds: (performance.now() - started) / 1000 }, 'listening; loading data and model');
+  logger.info({ host: config.host, port, url, seconds: (performance.now() - started) / 1000 }, 'listening; loading data and model');
   if (config.tokenGenerated) {
-    logger.warn({ token: config.token }, 'RECSYS_API_TOKEN is unset: generated this development token for retrain and rateMovie (send "Authorization: Bearer <token>")');
+    // The token goes to a file only its owner can read; the log names the file, never the token.
+    writeTokenFile(config.tokenFile, config.token);
+    logger.warn(
+      { tokenFile: config.tokenFile },
+      'RECSYS_API_TOKEN is unset: generated a token for retrain and rateMovie and wrote it to tokenFile (mode 0600); send "Authorization: Bearer <its content>"',
+    );
   }
 
   const boot = async (): Promise<StartupTimings> => {
