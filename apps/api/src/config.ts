@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { DATA_FORMATS, DataFormat, defaultCacheDir } from '@recsys/data';
 import { GuardLimits, guardLimitsFromEnv, intFromEnv } from './http/limits';
 import type { SimilarMoviesOptions } from './services/similar-movies';
@@ -10,9 +12,9 @@ export type ApiModelKind = (typeof API_MODEL_KINDS)[number];
 
 /** Everything the server reads from its environment and command line, defaults filled in. */
 export interface ApiConfig {
-  /** `PORT`, default 4000 (0 picks a free port). */
+  /** `PORT` / `--port`, default 4000 (0 picks a free port). */
   port: number;
-  /** `HOST`, default all interfaces. */
+  /** `HOST` / `--host`, default 127.0.0.1 (loopback only; containers set `HOST=0.0.0.0`). */
   host: string;
   /** `RECSYS_DATA` / `--data`: a snapshot, ratings file or data folder; absent: the embedded synthetic set. */
   dataPath?: string;
@@ -26,9 +28,13 @@ export interface ApiConfig {
   modelDir: string;
   /** `RECSYS_DB`: the SQLite file of ratings given through the API; default `<cacheDir>/ratings-<data crc32>.sqlite`. */
   dbPath?: string;
-  /** `RECSYS_API_TOKEN`: bearer token of the mutations; generated (and logged) when unset. */
+  /** `RECSYS_API_TOKEN`: bearer token of the mutations; generated when unset (see tokenFile). */
   token: string;
   tokenGenerated: boolean;
+  /** Where a generated token is written (mode 0600; the log names the file, never the token): `<cacheDir>/api-token`. */
+  tokenFile: string;
+  /** `RECSYS_CORS_ORIGINS`: origins whose browser pages may call the API (see {@link corsOrigins}); default none. */
+  corsOrigins: readonly string[];
   /** The model trained when no artifact fits the data: `svd` with its defaults unless overridden. */
   defaultModel: { kind: ApiModelKind; params: Record<string, unknown> };
   /** Largest accepted request body (express body-parser syntax). Default `100kb`. */
@@ -41,71 +47,129 @@ export interface ApiConfig {
   similarity: SimilarMoviesOptions;
   /** The other limits of every transport (aliases, tokens, directives, subscriptions per socket, time budget): `RECSYS_MAX_*` (http/limits.ts). */
   guard: GuardLimits;
-  /** `RECSYS_CORS_ORIGINS`: origins allowed besides the server's own (see {@link corsOrigins}). */
-  corsOrigins: readonly string[];
+}
+
+/** A bad flag, value or variable: the server prints one line and exits 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** The server's command-line flags (util.parseArgs, strict: an unknown flag is an error). */
+const FLAGS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  data: { type: 'string' },
+  format: { type: 'string' },
+  'skip-invalid': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** What `--help` prints: every flag and variable with its default. */
+export function usage(): string {
+  return `Usage: node apps/api/dist/main.js [options]   (npm start -- [options])
+
+Serves the recommender's GraphQL API (GraphiQL in a browser at /graphql).
+
+Options:
+  --port <n>          port, 0 for any free one (env PORT; default 4000)
+  --host <address>    interface to listen on (env HOST; default 127.0.0.1, loopback only;
+                      a container sets HOST=0.0.0.0)
+  --data <path>       snapshot, ratings file or data folder to serve (env RECSYS_DATA;
+                      default: the embedded synthetic data)
+  --format <format>   force the data format: ${DATA_FORMATS.join(', ')}
+  --skip-invalid      skip malformed rows instead of refusing the data
+  -h, --help          print this help and exit
+
+Environment:
+  RECSYS_API_TOKEN      bearer token of retrain and rateMovie (default: generated at start and
+                        written to <cache>/api-token, mode 0600; the log names the file)
+  RECSYS_CORS_ORIGINS   comma-separated origins allowed to call the API from a browser page,
+                        e.g. https://app.example.com,http://localhost:5173 (default: none)
+  RECSYS_CACHE_DIR      default data snapshot, models, rating store (default .cache/)
+  RECSYS_MODEL_DIR      model artifacts and manifest.json (default <cache>/models)
+  RECSYS_DB             SQLite file of the API ratings (default <cache>/ratings-<data crc32>.sqlite)
+  RECSYS_LOG_LEVEL      pino log level (default info)
+`;
+}
+
+/** The flags of `argv` (after the script name); throws ConfigError for an unknown flag, a missing value or a stray argument. */
+export function parseFlags(argv: readonly string[]): { port?: string; host?: string; data?: string; format?: string; 'skip-invalid'?: boolean; help?: boolean } {
+  try {
+    return parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new ConfigError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
+  }
 }
 
 /**
- * The origins in `RECSYS_CORS_ORIGINS` (comma-separated, e.g. `https://a.example,http://localhost:5173`),
- * each checked and normalised to `scheme://host[:port]`. Unset or empty: none, so only same-origin
- * pages and clients that send no Origin (curl, the CLI, servers) are accepted.
+ * The origins `RECSYS_CORS_ORIGINS` allows (comma-separated, each `scheme://host[:port]`,
+ * normalised as `new URL(o).origin`, e.g. `https://app.example.com`); empty when unset. One
+ * parser for both the HTTP CORS answers and the WebSocket Origin check. An entry that is not an
+ * origin (a path, `*`, no scheme) is a ConfigError: an allowlist names its origins.
  */
-export function corsOrigins(value: string | undefined): string[] {
+export function corsOrigins(env: NodeJS.ProcessEnv = process.env): string[] {
+  const text = env.RECSYS_CORS_ORIGINS ?? '';
   const origins: string[] = [];
-  for (const item of (value ?? '').split(',')) {
-    const text = item.trim();
-    if (text === '') continue;
-    let origin: string;
+  for (const entry of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    let url: URL | null = null;
     try {
-      origin = new URL(text).origin;
+      url = new URL(entry);
     } catch {
-      origin = 'null';
+      url = null;
     }
-    if (origin === 'null' || origin !== text.replace(/\/$/, '').toLowerCase()) throw new Error(`RECSYS_CORS_ORIGINS must hold origins like https://app.example:8443 (scheme, host, optional port), got "${text}"`);
-    origins.push(origin);
+    const plain = url !== null && (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+    if (!plain || /^[a-z]+:\/\/[^/]+\/.+/i.test(entry)) {
+      throw new ConfigError(`RECSYS_CORS_ORIGINS: "${entry}" is not an origin (http(s)://host[:port], nothing after it)`);
+    }
+    if (!origins.includes(url!.origin)) origins.push(url!.origin);
   }
   return origins;
 }
 
-function option(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  if (i >= 0) {
-    const value = argv[i + 1];
-    if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value`);
-    return value;
-  }
-  const prefixed = argv.find((a) => a.startsWith(`${name}=`));
-  return prefixed?.slice(name.length + 1);
+/** Writes a generated token to `file` readable by its owner only (0600), atomically. */
+export function writeTokenFile(file: string, token: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${token}\n`, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
 }
 
-/** The configuration from `argv` (after the script name) and `env`, with the defaults above. */
+/**
+ * The configuration from `argv` (after the script name) and `env`, with the defaults above.
+ * Throws ConfigError for an unknown flag, a bad value or a bad variable (the server exits 2);
+ * `--help` is the caller's to handle (see {@link parseFlags}).
+ */
 export function resolveConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const portText = option(argv, '--port') ?? env.PORT ?? '4000';
+  const flags = parseFlags(argv);
+  const portText = flags.port ?? env.PORT ?? '4000';
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be an integer in 0..65535, got "${portText}"`);
-  const format = option(argv, '--format');
+  if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError(`PORT must be an integer in 0..65535, got "${portText}"`);
+  const host = flags.host ?? (env.HOST || '127.0.0.1');
+  const format = flags.format;
   if (format !== undefined && !DATA_FORMATS.includes(format as DataFormat)) {
-    throw new Error(`--format must be one of ${DATA_FORMATS.join(', ')}, got "${format}"`);
+    throw new ConfigError(`--format must be one of ${DATA_FORMATS.join(', ')}, got "${format}"`);
   }
   const cacheDir = env.RECSYS_CACHE_DIR ?? defaultCacheDir();
   const token = env.RECSYS_API_TOKEN;
   return {
     port,
-    host: env.HOST ?? '::',
-    dataPath: option(argv, '--data') ?? (env.RECSYS_DATA || undefined),
+    host,
+    dataPath: flags.data ?? (env.RECSYS_DATA || undefined),
     dataFormat: format as DataFormat | undefined,
-    skipInvalid: argv.includes('--skip-invalid'),
+    skipInvalid: flags['skip-invalid'] === true,
     cacheDir,
     modelDir: env.RECSYS_MODEL_DIR ?? join(cacheDir, 'models'),
     dbPath: env.RECSYS_DB || undefined,
     token: token || randomBytes(18).toString('base64url'),
     tokenGenerated: !token,
+    tokenFile: join(cacheDir, 'api-token'),
+    corsOrigins: corsOrigins(env),
     defaultModel: { kind: 'svd', params: {} },
     bodyLimit: '100kb',
     maxDepth: intFromEnv(env, 'RECSYS_MAX_DEPTH', 12, 1),
     maxComplexity: intFromEnv(env, 'RECSYS_MAX_COMPLEXITY', 20_000, 1),
     similarity: {},
     guard: guardLimitsFromEnv(env),
-    corsOrigins: corsOrigins(env.RECSYS_CORS_ORIGINS),
   };
 }

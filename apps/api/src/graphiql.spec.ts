@@ -36,7 +36,13 @@ if (!haveChromium) console.log(`graphiql.spec: skipped the browser test because 
       const page = context.pages()[0] ?? (await context.newPage());
       page.on('request', (r) => requested.push(r.url()));
       page.on('websocket', (ws) => requested.push(ws.url()));
-      await page.goto(t.api.url, { waitUntil: 'load' });
+      // The page's Content-Security-Policy (script-src 'self', frame-ancestors 'none', …) must not block GraphiQL.
+      const violations: string[] = [];
+      page.on('console', (m) => {
+        if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+      });
+      const response = await page.goto(t.api.url, { waitUntil: 'load' });
+      expect(response!.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
       await page.waitForSelector('.graphiql-execute-button', { timeout: 20_000 });
       // The first tab holds the similar-movies example with the most-rated movie as its variable.
       await page.click('.graphiql-execute-button');
@@ -68,7 +74,8 @@ if (!haveChromium) console.log(`graphiql.spec: skipped the browser test because 
         for (let i = 0; i < 40 && pubsub.subscriberCount(TRAINING_RUN_TOPIC) === 0; i++) await new Promise((r) => setTimeout(r, 25));
       }
       expect(pubsub.subscriberCount(TRAINING_RUN_TOPIC)).toBe(1);
-      const run = await t.gql<{ retrain: { id: string } }>('mutation { retrain(input: { parameters: { epochs: 4 } }) { id } }');
+      // 10 epochs: with fewer, svd does not beat baseline on this data and the guard fails the run (issue 9).
+      const run = await t.gql<{ retrain: { id: string } }>('mutation { retrain(input: { parameters: { epochs: 10 } }) { id } }');
       await page
         .waitForFunction(() => (document.querySelector('.result-window')?.textContent ?? '').includes('SUCCEEDED'), undefined, { timeout: 20_000 })
         .catch(async (error: Error) => {
@@ -83,6 +90,7 @@ if (!haveChromium) console.log(`graphiql.spec: skipped the browser test because 
       expect(requested.some((u) => u.startsWith('ws://'))).toBe(true);
       const foreign = requested.filter((u) => !(u.startsWith(origin) || u.startsWith(origin.replace('http', 'ws')) || u.startsWith('data:') || u.startsWith('blob:')));
       expect(foreign).toEqual([]);
+      expect(violations).toEqual([]);
     } finally {
       await context.close();
     }

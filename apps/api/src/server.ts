@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { createServer, IncomingHttpHeaders, Server, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
@@ -10,8 +10,9 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { NextFunction, Request, Response } from 'express';
 import { LoadedDataset, loadDataset, loadDefaultDataset, matrixArraysOf } from '@recsys/data';
 import { fingerprintMatrix } from '@recsys/models';
-import { ApiConfig } from './config';
-import { graphiqlAssets, graphiqlPage, ExampleIds } from './http/graphiql';
+import { ApiConfig, writeTokenFile } from './config';
+import { corsAllowlist } from './http/cors';
+import { graphiqlAssets, graphiqlHeaders, graphiqlPage, ExampleIds } from './http/graphiql';
 import { byteSize, complexityLimitPlugin, operationGuard, subscriptionsOverWebSocketPlugin } from './http/limits';
 import { serveGraphqlWs } from './http/websocket';
 import { maskError, newLogId } from './errors';
@@ -26,6 +27,9 @@ import { RatingStore } from './services/rating-store';
 import { SimilarMovies } from './services/similar-movies';
 import { trainingDataThrough } from './services/training-data';
 import { TrainingService } from './services/training-service';
+
+/** On SIGTERM/SIGINT, in-flight requests get this long to finish before their connections are closed. */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface StartOptions {
   /** Loads the data instead of `config.dataPath` or the embedded default (tests pass a small set). */
@@ -109,6 +113,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(corsAllowlist(config.corsOrigins));
   const httpServer: Server = createServer(app);
   // One publish/subscribe per server: the schema's subscriptions read it, training publishes to it.
   const pubsub = createApiPubSub();
@@ -120,11 +125,14 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // main.ts handles SIGTERM/SIGINT (drain, close the store, exit 0): Apollo's own handler would
+    // stop the server and re-send the signal, which main would take for a second one.
+    stopOnTerminationSignals: false,
     parseOptions: guard.parseOptions,
     validationRules: guard.validationRules,
     formatError: (formatted, error) => maskError(formatted, error, logger),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: SHUTDOWN_GRACE_MS }),
       ApolloServerPluginLandingPageDisabled(),
       subscriptionsOverWebSocketPlugin(),
       complexityLimitPlugin(guard.cost),
@@ -169,7 +177,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       res.status(503).type('text/plain').send('recsys API: still loading data and model; reload in a moment');
       return;
     }
-    res.type('html').send(graphiqlPage(examples));
+    res.type('html').set(graphiqlHeaders(req.headers.host)).send(graphiqlPage(examples));
   });
   const apolloHandler = expressMiddleware(apollo, {
     context: async ({ req }) => createContext(services!, isAuthorized(authorizationOf(req.headers), config.token), config.guard.operationTimeoutMs),
@@ -186,14 +194,25 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     },
     apolloHandler,
   );
+  // Anything else is not found: one short JSON line, never a path of this machine.
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
+  });
   app.use((error: Error & { status?: number; type?: string; limit?: number }, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     if (error.type === 'entity.too.large') {
       res.status(413).json({ errors: [{ message: `request body larger than the limit of ${config.bodyLimit}`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
       return;
     }
+    if (error.status === 404) {
+      // serve-static's message names the absolute path it looked for: not for clients.
+      res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
+      return;
+    }
     if (error.status && error.status >= 400 && error.status < 500) {
-      res.status(error.status).json({ errors: [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }] });
+      // body-parser's errors (they carry a `type`) say what was wrong with the body; others only their status.
+      const message = typeof error.type === 'string' ? error.message : (STATUS_CODES[error.status] ?? 'bad request').toLowerCase();
+      res.status(error.status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
       return;
     }
     const logId = newLogId();
@@ -207,9 +226,14 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   });
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/graphql`;
-  logger.info({ port, url, seconds: (performance.now() - started) / 1000 }, 'listening; loading data and model');
+  logger.info({ host: config.host, port, url, seconds: (performance.now() - started) / 1000 }, 'listening; loading data and model');
   if (config.tokenGenerated) {
-    logger.warn({ token: config.token }, 'RECSYS_API_TOKEN is unset: generated this development token for retrain and rateMovie (send "Authorization: Bearer <token>")');
+    // The token goes to a file only its owner can read; the log names the file, never the token.
+    writeTokenFile(config.tokenFile, config.token);
+    logger.warn(
+      { tokenFile: config.tokenFile },
+      'RECSYS_API_TOKEN is unset: generated a token for retrain and rateMovie and wrote it to tokenFile (mode 0600); send "Authorization: Bearer <its content>"',
+    );
   }
 
   const boot = async (): Promise<StartupTimings> => {
@@ -223,12 +247,13 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     const dataset = await loadData(config, options);
     const data = lap();
     logger.info({ ...dataset.report, skippedExamples: undefined, duplicateExamples: undefined, seconds: data }, 'data loaded');
-    const baseCrc32 = fingerprintMatrix(dataset.matrix).crc32;
+    const baseFingerprint = fingerprintMatrix(dataset.matrix);
+    const baseCrc32 = baseFingerprint.crc32;
     store = new RatingStore(config.dbPath ?? join(config.cacheDir, `ratings-${baseCrc32}.sqlite`));
     const ratingStore = lap();
     logger.info({ file: store.path, apiRatings: store.size, seconds: ratingStore }, 'rating store open');
     const baseArrays = matrixArraysOf(dataset.matrix);
-    const registry = new ModelRegistry(config.modelDir, baseCrc32, logger, (through) => trainingDataThrough(dataset.matrix, baseArrays, store!, through));
+    const registry = new ModelRegistry(config.modelDir, baseFingerprint, logger, (through) => trainingDataThrough(dataset.matrix, baseArrays, store!, through));
     // One similarity pool per active training matrix: started at each swap, the old one closed.
     const similarity = new SimilarMovies(config.similarity, logger);
     similar = similarity;
@@ -241,9 +266,15 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     if (!serving) {
       modelSource = 'trained';
       const { kind, params } = config.defaultModel;
-      const run = training.start(kind, params, 'STARTUP');
+      let run = training.start(kind, params, 'STARTUP');
       await training.waitFor(run);
-      if (run.status !== 'SUCCEEDED') throw new Error(`training the default ${kind} model failed: ${run.error}`);
+      // The guard may refuse the default kind on data it does not suit: serve the biases rather than nothing.
+      if (run.status === 'FAILED' && kind !== 'baseline' && !closing) {
+        logger.warn({ kind, error: run.error }, 'the default model did not pass the guard; training baseline instead');
+        run = training.start('baseline', {}, 'STARTUP');
+        await training.waitFor(run);
+      }
+      if (run.status !== 'SUCCEEDED') throw new Error(`training the default ${run.kind} model failed: ${run.error}`);
       serving = registry.active!;
     }
     const model = lap();

@@ -11,3 +11,11 @@ export const EXIT_USAGE = 2;
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/**
+ * A run that failed although it was asked for correctly: a fit that diverged, a model that did not
+ * beat its reference on held-out ratings, a search where every setting failed. Exit code 1.
+ */
+export class RunFailedError extends Error {
+  override readonly name = 'RunFailedError';
+}

@@ -8,7 +8,7 @@ import { registerModelCommands } from './model-commands';
 import { registerRetrainCommand } from './remote';
 import { registerTuningCommands } from './tuning-commands';
 
-export { EXIT_BAD_DATA, EXIT_FAILED, EXIT_USAGE, UsageError } from './errors';
+export { EXIT_BAD_DATA, EXIT_FAILED, EXIT_USAGE, RunFailedError, UsageError } from './errors';
 
 export function buildProgram(): Command {
   const program = new Command('recsys')

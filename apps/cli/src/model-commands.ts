@@ -1,14 +1,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Dataset, fileSplit, kFoldSplits, holdoutSplit, LoadedDataset, RatingMatrix } from '@recsys/data';
 import { buildNeighbourIndex, mostSimilar, Neighbour, SIMILARITY_METRICS, SimilarityMetric } from '@recsys/similarity';
-import { createModel, FitOptions, loadModel, loadModelArtifact, Predictor, saveModel, TrainingProgress } from '@recsys/models';
-import { evaluate, EvaluationFold, EvaluationResult } from '@recsys/evaluation';
+import { createModel, loadModel, loadModelArtifact, Predictor, saveModel, TrainingProgress } from '@recsys/models';
+import { CheckedFit, DEFAULT_HOLDOUT, evaluate, EvaluationFold, EvaluationResult, fitChecked, FitDivergedError, stopOnDivergence } from '@recsys/evaluation';
 import { openDataset, withDataOptions, DataSourceOptions } from './data-source';
 import { ModelFlags, modelParams, withModelOptions } from './model-options';
 import { int, printJson, table } from './output';
 import { numberIn, positiveInt } from './parse';
 import { Progress } from './progress';
-import { UsageError } from './errors';
+import { RunFailedError, UsageError } from './errors';
 import { remotePredict, remoteRecommend, remoteSimilar, ServerOptions, withServerOption } from './remote';
 
 function externalId(flag: string): (value: string) => number {
@@ -18,14 +18,20 @@ function externalId(flag: string): (value: string) => number {
   };
 }
 
-/** Fit the model the flags describe on `train` (with a progress bar), or load --model-file. */
+/**
+ * Fit the model the flags describe on `train` (with a progress bar), or load --model-file. A fit
+ * whose training RMSE turns NaN stops with the reason (exit 1): its answers would be fallbacks.
+ */
 async function obtainModel(flags: ModelFlags, train: RatingMatrix, overrides: Record<string, unknown> = {}): Promise<Predictor> {
   // The artifact refers to its training data by fingerprint: the data given must be that data.
   if (flags.modelFile) return loadModel(flags.modelFile, train);
   const model = createModel(flags.model, { ...modelParams(flags), ...overrides });
   const progress = new Progress(`fitting ${flags.model}`);
   try {
-    await model.fit(train, { onProgress: (p: TrainingProgress) => progress.update(p.epoch, p.epochs) });
+    await model.fit(train, { onProgress: stopOnDivergence(model.kind, (p: TrainingProgress) => progress.update(p.epoch, p.epochs)) });
+  } catch (error) {
+    if (error instanceof FitDivergedError) throw new RunFailedError(error.message);
+    throw error;
   } finally {
     progress.stop();
   }
@@ -135,9 +141,12 @@ export function registerModelCommands(program: Command): void {
     withDataOptions(
       program
         .command('train')
-        .description('fit a model on all the data and save it as an artifact')
+        .description(
+          `fit a model and save it as an artifact, only if it beats its reference kind (baseline for models on biases, mean for baseline and jaccard-cf) on held-out ratings: ` +
+            `a seeded ${DEFAULT_HOLDOUT.fraction * 100} % of the data, or the --validation split; a fit that diverges or loses writes nothing and exits 1 with the reason`,
+        )
         .requiredOption('--out <file>', 'artifact file to write')
-        .option('--validation <fraction>', 'hold out this fraction of the ratings (seeded) and report validation RMSE per epoch', numberIn('--validation', 0, 1))
+        .option('--validation <fraction>', 'hold out this fraction of the ratings (seeded): the held-out slice of the check, with its RMSE reported per epoch', numberIn('--validation', 0, 1))
         .option('--early-stopping <patience>', 'with --validation: stop after this many epochs without improvement, keeping the best', positiveInt('--early-stopping'))
         .option('--neighbours <k>', 'also store every movie\'s top-K neighbours in the artifact (built in parallel)', positiveInt('--neighbours'))
         .addOption(new Option('--neighbour-metric <metric>', 'metric of the stored neighbours').choices([...SIMILARITY_METRICS]).default('jaccard'))
@@ -147,32 +156,40 @@ export function registerModelCommands(program: Command): void {
     { modelFile: false },
   ).action(
     async (o: DataSourceOptions & ModelFlags & { out: string; validation?: number; earlyStopping?: number; neighbours?: number; neighbourMetric: SimilarityMetric; json?: boolean }) => {
-    const dataset = await openDataset(o);
     if (o.earlyStopping !== undefined && o.validation === undefined) throw new UsageError('--early-stopping needs --validation FRACTION');
+    // Refuse bad parameters (exit 2) before reading any data.
+    const params = modelParams(o);
+    createModel(o.model, params);
+    const dataset = await openDataset(o);
     const split = o.validation !== undefined ? holdoutSplit(dataset.matrix, { testFraction: o.validation, seed: o.seed ?? 42 }) : null;
-    const trainMatrix = split ? split.train : dataset.matrix;
-    const history: TrainingProgress[] = [];
     // Per-epoch lines are the progress of a text run (a bar would overwrite them); --json runs
     // show a bar on a terminal instead.
     const progress = new Progress(`training ${o.model}`, o.json === true && process.stderr.isTTY === true);
-    const model = createModel(o.model, modelParams(o));
     const t = performance.now();
+    let fit: CheckedFit;
     try {
-      await model.fit(trainMatrix, {
-        validation: split?.test,
-        earlyStopping: o.earlyStopping !== undefined ? { patience: o.earlyStopping } : undefined,
+      // The guard: fit without the held-out slice (the --validation split, or a seeded 2 %), stop
+      // at a diverged epoch, and keep the model only if it beats its reference kind on the slice.
+      fit = await fitChecked(o.model, params, split ? split.train : dataset.matrix, {
+        ...(split ? { heldOut: split.test, validate: true, earlyStopping: o.earlyStopping !== undefined ? { patience: o.earlyStopping } : undefined } : {}),
         onProgress: (p) => {
-          history.push(p);
           progress.update(p.epoch, p.epochs);
           if (!o.json && p.trainRmse !== undefined) {
             const v = p.validationRmse !== undefined ? `, validation RMSE ${p.validationRmse.toFixed(4)}` : '';
             process.stderr.write(`epoch ${p.epoch}/${p.epochs}: train RMSE ${p.trainRmse.toFixed(4)}${v} (${p.seconds.toFixed(3)} s)\n`);
           }
         },
-      } as FitOptions);
+      });
+    } catch (error) {
+      // A diverged fit or a model that lost to its reference: nothing is written (exit 1). A
+      // RangeError is bad input (e.g. too few ratings to hold any out): exit 2.
+      if (error instanceof RangeError) throw error;
+      throw new RunFailedError(`${error instanceof Error ? error.message : String(error)}; nothing written to ${o.out}`);
     } finally {
       progress.stop();
     }
+    const { model, history } = fit;
+    const trainMatrix = fit.train;
     const seconds = (performance.now() - t) / 1000;
     let neighbourIndex;
     let neighbourSeconds: number | undefined;
@@ -186,12 +203,19 @@ export function registerModelCommands(program: Command): void {
       }
       neighbourSeconds = (performance.now() - t2) / 1000;
     }
-    saveModel(o.out, model, { neighbourIndex });
+    // The artifact names the data and the held-out slice, so that --model-file over the same
+    // --data rebuilds the training ratings.
+    const holdout = split ? { fraction: o.validation!, seed: o.seed ?? 42 } : fit.holdout;
+    saveModel(o.out, model, { neighbourIndex, source: { data: dataset.matrix, holdout } });
     const result = {
       model: model.kind,
       params: model.params,
       ratings: trainMatrix.nRatings,
       validationRatings: split?.test.length ?? 0,
+      // What the guard measured on the held-out slice (the --validation split, or the default 2 %).
+      heldOutRatings: fit.heldOut,
+      heldOutRmse: fit.rmse,
+      reference: fit.reference,
       seconds,
       neighbourSeconds,
       out: o.out,
@@ -200,6 +224,11 @@ export function registerModelCommands(program: Command): void {
     const kept = keptEpoch(history, o.earlyStopping);
     if (o.json) return printJson({ ...result, keptEpoch: kept?.epoch ?? null, stoppedEarly: kept?.stoppedEarly ?? false });
     console.log(`trained ${model.kind} on ${int(trainMatrix.nRatings)} ratings in ${seconds.toFixed(2)} s; wrote ${o.out}`);
+    console.log(
+      `held-out RMSE ${fit.rmse.toFixed(4)} on ${int(fit.heldOut)} ratings` +
+        (fit.reference ? `, beating ${fit.reference.kind}'s ${fit.reference.rmse.toFixed(4)}` : '') +
+        (split ? ' (the --validation split)' : ` (a seeded ${DEFAULT_HOLDOUT.fraction * 100} % left out of the fit)`),
+    );
     if (kept) {
       const last = history[history.length - 1];
       if (kept.stoppedEarly) console.log(`stopped early after epoch ${last.epoch} of ${last.epochs}: no better validation RMSE for ${o.earlyStopping} epochs`);
@@ -252,17 +281,35 @@ export function registerModelCommands(program: Command): void {
         description = `the ${int(matrix.nRatings)} training rows themselves (not held out)`;
       }
     }
-    const results: EvaluationResult[] = [];
+    // Every kind's parameters are checked (exit 2) before the first fit.
+    const paramsOf = new Map<string, Record<string, unknown>>();
     for (const kind of kinds) {
       const flags = { ...o, model: kind };
       const params = modelParams(flags);
       // --seed picks the folds; it reaches the model only if the model has a seed parameter.
       const { seed: _seed, ...withoutSeed } = params;
       const probe = createModel(kind, withoutSeed);
-      const finalParams = 'seed' in probe.params && o.seed !== undefined ? { ...withoutSeed, seed: o.seed } : withoutSeed;
-      results.push(await evaluate(() => createModel(kind, finalParams), folds()));
+      paramsOf.set(kind, 'seed' in probe.params && o.seed !== undefined ? { ...withoutSeed, seed: o.seed } : withoutSeed);
     }
-    if (o.json) return printJson({ evaluation: description, results });
+    const results: EvaluationResult[] = [];
+    // A kind whose fit diverges (training RMSE NaN) has no figures worth printing: it is reported
+    // with its reason, the others are still evaluated, and the command exits 1.
+    const diverged: Array<{ model: string; params: Record<string, unknown>; error: string }> = [];
+    for (const kind of kinds) {
+      const params = paramsOf.get(kind)!;
+      try {
+        results.push(await evaluate(() => createModel(kind, params), folds()));
+      } catch (error) {
+        if (!(error instanceof FitDivergedError)) throw error;
+        diverged.push({ model: kind, params: { ...createModel(kind, params).params }, error: error.message });
+      }
+    }
+    const failure = diverged.length > 0 ? new RunFailedError(diverged.map((d) => d.error).join('; ')) : null;
+    if (o.json) {
+      printJson({ evaluation: description, results, ...(diverged.length > 0 ? { failed: diverged } : {}) });
+      if (failure) throw failure;
+      return;
+    }
     console.log(`evaluation on ${description}`);
     for (const r of results) {
       console.log(`\n${r.model} ${JSON.stringify(r.params)}`);
@@ -276,6 +323,8 @@ export function registerModelCommands(program: Command): void {
         ),
       );
     }
+    for (const d of diverged) console.log(`\n${d.model} ${JSON.stringify(d.params)}\nfailed: ${d.error}`);
+    if (failure) throw failure;
   });
 }
 

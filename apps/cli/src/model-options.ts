@@ -1,7 +1,6 @@
 import { UsageError } from './errors';
-import { Command, Option } from 'commander';
-import { modelKinds } from '@recsys/models';
-import { nonNegativeInt, numberIn, positiveInt } from './parse';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { formatBound, maxThreads, modelKinds, PARAM_BOUNDS, ParamBound, withinBound } from '@recsys/models';
 
 /** Model parameters given as flags; only the flags the user gave end up in the params object. */
 export interface ModelFlags {
@@ -24,27 +23,65 @@ export interface ModelFlags {
 }
 
 /**
- * Adds --model, the parameter flags of every model kind and (unless `modelFile` is false, for
- * commands that always fit a fresh model) --model-file.
+ * The widest range any kind accepts for `param` in PARAM_BOUNDS (@recsys/models): a flag value
+ * outside it is refused by commander (exit 2) before any data is read; the model then checks its
+ * own kind's bound when it is created (e.g. lr 0 passes the flag for svd's als solver, svdpp refuses it).
+ */
+export function flagBound(param: string): ParamBound {
+  const bounds = Object.values(PARAM_BOUNDS)
+    .map((b) => b[param])
+    .filter((b): b is ParamBound => b !== undefined);
+  if (bounds.length === 0) throw new Error(`no model kind has a bounded parameter "${param}"`);
+  const min = Math.min(...bounds.map((b) => b.min));
+  const max = bounds.some((b) => b.max === 'cores') ? 'cores' : Math.max(...bounds.map((b) => b.max as number));
+  return {
+    min,
+    minExclusive: bounds.filter((b) => b.min === min).every((b) => b.minExclusive === true),
+    max,
+    integer: bounds.every((b) => b.integer === true),
+  };
+}
+
+/** commander parser of a model parameter flag, within {@link flagBound}; the range is in the message. */
+export function boundedFlag(flag: string, param: string): (value: string) => number {
+  const bound = flagBound(param);
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !withinBound(n, bound)) {
+      const cores = bound.max === 'cores' ? ` (${maxThreads()} on this machine)` : '';
+      throw new InvalidArgumentError(`${flag} must be ${formatBound(param, bound)}${cores}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** A flag's help with its range, e.g. "latent factors (an integer in 0..1000)". */
+function withRange(help: string, param: string): string {
+  return `${help} (${formatBound(param, flagBound(param))})`;
+}
+
+/**
+ * Adds --model, the parameter flags of every model kind (their ranges from PARAM_BOUNDS) and
+ * (unless `modelFile` is false, for commands that always fit a fresh model) --model-file.
  */
 export function withModelOptions(cmd: Command, defaultModel = 'svd', options: { modelFile?: false } = {}): Command {
   cmd.option('--model <kind>', `model kind: ${modelKinds().join(', ')}`, defaultModel);
   if (options.modelFile !== false) cmd.option('--model-file <file>', 'use a saved model artifact instead of fitting one');
   return cmd
     .option('--params <json>', 'model parameters as JSON, e.g. \'{"factors":50}\'')
-    .option('--factors <n>', 'latent factors', positiveInt('--factors'))
-    .option('--epochs <n>', 'training epochs (or ALS / L-BFGS iterations)', positiveInt('--epochs'))
-    .option('--lr <rate>', 'SGD learning rate', numberIn('--lr', 0, 10))
-    .option('--reg <lambda>', 'L2 regularisation', numberIn('--reg', 0, 1e6))
-    .option('--reg-bias <lambda>', 'L2 regularisation of the biases', numberIn('--reg-bias', 0, 1e6))
+    .option('--factors <n>', withRange('latent factors', 'factors'), boundedFlag('--factors', 'factors'))
+    .option('--epochs <n>', withRange('training epochs (or ALS / L-BFGS iterations)', 'epochs'), boundedFlag('--epochs', 'epochs'))
+    .option('--lr <rate>', withRange('SGD learning rate', 'lr'), boundedFlag('--lr', 'lr'))
+    .option('--reg <lambda>', withRange('L2 regularisation', 'reg'), boundedFlag('--reg', 'reg'))
+    .option('--reg-bias <lambda>', withRange('L2 regularisation of the biases', 'regBias'), boundedFlag('--reg-bias', 'regBias'))
     .addOption(new Option('--solver <solver>', 'optimiser').choices(['sgd', 'als', 'lbfgs']))
     .addOption(new Option('--backend <backend>', 'where the svd sgd/als kernels run: auto (WebAssembly when built), wasm or js').choices(['auto', 'wasm', 'js']))
-    .option('--threads <n>', 'worker threads for training', positiveInt('--threads'))
-    .option('--seed <n>', 'random seed (splits and initialisation)', nonNegativeInt('--seed'))
-    .option('--k <n>', 'knn-baseline: neighbours used per prediction', positiveInt('--k'))
-    .option('--min-k <n>', 'knn-baseline: fewest neighbours before falling back to the baseline', positiveInt('--min-k'))
-    .option('--shrinkage <n>', 'knn-baseline: pearson-baseline shrinkage', numberIn('--shrinkage', 0, 1e9))
-    .option('--min-support <n>', 'least number of common raters for a similarity to count', positiveInt('--min-support'));
+    .option('--threads <n>', withRange('worker threads for training', 'threads'), boundedFlag('--threads', 'threads'))
+    .option('--seed <n>', withRange('random seed (splits and initialisation)', 'seed'), boundedFlag('--seed', 'seed'))
+    .option('--k <n>', withRange('knn-baseline: neighbours used per prediction', 'k'), boundedFlag('--k', 'k'))
+    .option('--min-k <n>', withRange('knn-baseline: fewest neighbours before falling back to the baseline', 'minK'), boundedFlag('--min-k', 'minK'))
+    .option('--shrinkage <n>', withRange('knn-baseline: pearson-baseline shrinkage', 'shrinkage'), boundedFlag('--shrinkage', 'shrinkage'))
+    .option('--min-support <n>', withRange('least number of common raters for a similarity to count', 'minSupport'), boundedFlag('--min-support', 'minSupport'));
 }
 
 const PARAM_FLAGS: Array<keyof ModelFlags> = ['factors', 'epochs', 'lr', 'reg', 'regBias', 'solver', 'backend', 'threads', 'seed', 'k', 'minK', 'shrinkage', 'minSupport'];

@@ -78,6 +78,7 @@ export function registerRetrainCommand(program: Command): void {
     });
     if (o.json) return printJson(final);
     if (final.status === 'FAILED') throw new Error(`training run ${final.id} failed: ${final.error}`);
-    console.log(`training run ${final.id} SUCCEEDED: model ${final.modelId} is now active`);
+    const guard = final.heldOutRmse != null && final.referenceRmse != null ? ` (held-out RMSE ${final.heldOutRmse.toFixed(4)}, beating ${final.referenceKind}'s ${final.referenceRmse.toFixed(4)})` : '';
+    console.log(`training run ${final.id} SUCCEEDED: model ${final.modelId} is now active${guard}`);
   });
 }

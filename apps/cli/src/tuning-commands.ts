@@ -1,4 +1,4 @@
-import { UsageError } from './errors';
+import { RunFailedError, UsageError } from './errors';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
@@ -7,6 +7,7 @@ import { createModel, loadModel, Predictor, TrainingProgress, writeQualifyingPre
 import {
   errorMetrics,
   EvaluationFold,
+  FitDivergedError,
   FoldSource,
   gridSearch,
   ParamGrid,
@@ -15,6 +16,7 @@ import {
   rankingMetrics,
   RankingMetrics,
   SearchTrial,
+  stopOnDivergence,
 } from '@recsys/evaluation';
 import { DataSourceOptions, openDataset, withDataOptions } from './data-source';
 import { ModelFlags, modelParams, withModelOptions } from './model-options';
@@ -26,13 +28,16 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Fit a fresh model of `kind` on `train` with a per-epoch progress bar on stderr. */
+/** Fit a fresh model of `kind` on `train` with a per-epoch progress bar on stderr; a diverged fit fails the run (exit 1). */
 async function fitWithProgress(kind: string, params: Record<string, unknown>, train: RatingMatrix): Promise<{ model: Predictor; seconds: number }> {
   const model = createModel(kind, params);
   const progress = new Progress(`fitting ${kind}`);
   const started = performance.now();
   try {
-    await model.fit(train, { onProgress: (p: TrainingProgress) => progress.update(p.epoch, p.epochs) });
+    await model.fit(train, { onProgress: stopOnDivergence(kind, (p: TrainingProgress) => progress.update(p.epoch, p.epochs)) });
+  } catch (error) {
+    if (error instanceof FitDivergedError) throw new RunFailedError(error.message);
+    throw error;
   } finally {
     progress.stop();
   }
@@ -127,7 +132,10 @@ export function registerTuningCommands(program: Command): void {
     withDataOptions(
       program
         .command('tune')
-        .description('grid or random search over model parameters, each setting scored by its mean RMSE over the folds; prints every trial, best first')
+        .description(
+          'grid or random search over model parameters, each setting scored by its mean RMSE over the folds; prints every trial, best first; ' +
+            'a setting whose fit diverges is listed as failed with its reason (exit 1 only if every setting failed)',
+        )
         .requiredOption('--grid <json>', 'parameter → list of values, e.g. \'{"factors":[50,100],"reg":[0.02,0.05]}\'; with --random a value may also be {"min":…,"max":…,"log":true,"integer":true}')
         .option('--random <n>', 'random search: try n settings drawn from --grid (seeded by --seed) instead of all of them', positiveInt('--random'))
         .option('--folds <k>', 'k-fold cross-validation over --data', positiveInt('--folds'))
@@ -163,15 +171,28 @@ export function registerTuningCommands(program: Command): void {
       progress.stop();
     }
     const search = o.random === undefined ? 'grid' : `random (${o.random} trials, seed ${seed})`;
-    if (o.json) return printJson({ model: o.model, search, evaluation: description, baseParams: base, best: trials[0], trials });
+    // Failed trials rank last; the best is the best that did not fail.
+    const best = trials.find((t) => t.error === null) ?? null;
+    const failure = best === null ? new RunFailedError(`every setting failed: ${trials.map((t) => `${formatParams(t.params) || '(defaults)'}: ${t.error}`).join('; ')}`) : null;
+    if (o.json) {
+      printJson({ model: o.model, search, evaluation: description, baseParams: base, best, trials });
+      if (failure) throw failure;
+      return;
+    }
     console.log(`${search} search for ${o.model} on ${description}${Object.keys(base).length ? `; fixed ${formatParams(base)}` : ''}`);
     console.log(
       table(
         ['rank', 'parameters', 'mean RMSE', 'mean MAE', 'fit s', 'seconds'],
-        trials.map((t, i) => [i + 1, formatParams(t.params) || '(defaults)', fixed(t.meanRmse, 4), fixed(t.meanMae, 4), t.fitSeconds.toFixed(2), t.seconds.toFixed(2)]),
+        trials.map((t, i) =>
+          t.error === null
+            ? [i + 1, formatParams(t.params) || '(defaults)', fixed(t.meanRmse, 4), fixed(t.meanMae, 4), t.fitSeconds.toFixed(2), t.seconds.toFixed(2)]
+            : ['-', formatParams(t.params) || '(defaults)', 'failed', '', '', t.seconds.toFixed(2)],
+        ),
       ),
     );
-    console.log(`best: ${o.model} ${formatParams(trials[0].params)} → mean RMSE ${fixed(trials[0].meanRmse, 4)}`);
+    for (const t of trials) if (t.error !== null) console.log(`failed: ${formatParams(t.params) || '(defaults)'}: ${t.error}`);
+    if (failure) throw failure;
+    console.log(`best: ${o.model} ${formatParams(best!.params)} → mean RMSE ${fixed(best!.meanRmse, 4)}`);
   });
 
   withModelOptions(

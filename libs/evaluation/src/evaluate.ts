@@ -1,5 +1,6 @@
 import { RatingMatrix, RatingList } from '@recsys/data';
 import { FitOptions, Predictor } from '@recsys/models';
+import { FitDivergedError, stopOnDivergence } from './divergence';
 import { ErrorMetrics, errorMetrics } from './error-metrics';
 
 /** One train/test pair to evaluate on (a `Split` from @recsys/data fits). */
@@ -28,7 +29,9 @@ export interface EvaluationResult {
 /**
  * Fit a fresh model on each fold's training matrix, predict its test ratings and report MSE,
  * RMSE and MAE per fold and their mean, with fit and predict seconds. Folds may be produced
- * lazily (a generator), so only one fold's matrices need to exist at a time.
+ * lazily (a generator), so only one fold's matrices need to exist at a time. A fit whose training
+ * RMSE turns NaN or infinite stops there with {@link FitDivergedError} (naming the fold): its
+ * predictions would be fallbacks, and their RMSE a figure of the fallback, not of the model.
  */
 export async function evaluate(
   makeModel: () => Predictor,
@@ -43,7 +46,12 @@ export async function evaluate(
     kind = model.kind;
     params = model.params;
     const t0 = performance.now();
-    await model.fit(fold.train, options.fit);
+    try {
+      await model.fit(fold.train, { ...options.fit, onProgress: stopOnDivergence(kind, options.fit?.onProgress) });
+    } catch (error) {
+      if (error instanceof FitDivergedError) error.message = `${error.message} (fold ${fold.name})`;
+      throw error;
+    }
     const t1 = performance.now();
     const predicted = model.predictMany(fold.test);
     const t2 = performance.now();

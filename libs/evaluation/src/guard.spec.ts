@@ -23,8 +23,8 @@ describe('fitChecked: a model is kept only if it beats its reference on held-out
     expect(fit.history).toHaveLength(10);
   });
 
-  it('refuses an svd that was never trained (0 epochs: random factors, zero biases)', async () => {
-    const error = await fitChecked('svd', { epochs: 0 }, data).catch((e) => e);
+  it('refuses an svd that was barely trained (1 epoch at a learning rate of 1e-6: random factors, biases near 0)', async () => {
+    const error = await fitChecked('svd', { epochs: 1, lr: 1e-6, lrBias: 1e-6 }, data).catch((e) => e);
     expect(error).toBeInstanceOf(ModelRejectedError);
     expect(error.message).toMatch(/^svd does not beat baseline on 600 held-out ratings \(RMSE \d\.\d{4} against \d\.\d{4}\)/);
     expect(error.rmse).toBeGreaterThan(error.referenceRmse);

@@ -1,5 +1,6 @@
 import { holdoutSplit, RatingList, RatingMatrix } from '@recsys/data';
 import { createModel, FitOptions, Predictor, TrainingProgress } from '@recsys/models';
+import { stopOnDivergence } from './divergence';
 import { errorMetrics } from './error-metrics';
 
 /**
@@ -72,7 +73,8 @@ export interface CheckedFit {
 /**
  * Fits `kind` on `data` minus a held-out slice and keeps it only if it beats its reference kind
  * ({@link referenceKindOf}, fitted with its defaults on the same ratings) on that slice. A fit
- * that diverges throws the trainer's error (its message says at which epoch and why); a model that
+ * that diverges throws the trainer's error, or {@link FitDivergedError} at the first epoch whose
+ * training RMSE is not finite (the message says at which epoch and why); a model that
  * does not beat its reference throws {@link ModelRejectedError}. Ties are refused: a model no better
  * than its reference is the reference in disguise. The same guard serves the API's retrain and the
  * CLI's train, evaluate and tune.
@@ -94,10 +96,11 @@ export async function fitChecked(kind: string, params: Record<string, unknown>, 
   const history: TrainingProgress[] = [];
   await model.fit(train, {
     ...(options.validate ? { validation: test, earlyStopping: options.earlyStopping } : {}),
-    onProgress: (p: TrainingProgress) => {
+    // A non-finite training RMSE stops the fit with FitDivergedError (the reason, with the epoch).
+    onProgress: stopOnDivergence(kind, (p: TrainingProgress) => {
       history.push(p);
       options.onProgress?.(p);
-    },
+    }),
   } as FitOptions);
   const rmse = errorMetrics(model.predictMany(test), test).rmse;
   const referenceKind = referenceKindOf(kind);

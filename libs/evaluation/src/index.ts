@@ -3,3 +3,4 @@ export * from './evaluate';
 export * from './ranking-metrics';
 export * from './search';
 export * from './guard';
+export * from './divergence';

@@ -33,6 +33,11 @@ export interface SearchTrial {
   fitSeconds: number;
   /** Wall-clock seconds of the whole trial (fits, predictions, fold construction). */
   seconds: number;
+  /**
+   * Why the trial failed (its fit diverged, see FitDivergedError, or threw), or null. A failed
+   * trial has NaN figures and ranks last; the search goes on with the next setting.
+   */
+  error: string | null;
 }
 
 export interface SearchOptions {
@@ -175,7 +180,7 @@ export function sampleParams(space: ParamSpace, options: { trials: number; seed?
   return samples;
 }
 
-/** Best first: lower mean RMSE; NaN (a diverged fit) last; ties keep the order the trials ran. */
+/** Best first: lower mean RMSE; NaN (a failed or diverged fit) last; ties keep the order the trials ran. */
 function byMeanRmse(a: SearchTrial, b: SearchTrial): number {
   const ka = Number.isNaN(a.meanRmse) ? Infinity : a.meanRmse;
   const kb = Number.isNaN(b.meanRmse) ? Infinity : b.meanRmse;
@@ -185,7 +190,8 @@ function byMeanRmse(a: SearchTrial, b: SearchTrial): number {
 /**
  * Evaluate a model kind at each parameter setting over the same folds and return every trial,
  * best first (lowest mean RMSE over the folds). Every setting is checked by creating its model
- * before the first fit, so a bad value fails at once rather than after hours of search.
+ * before the first fit, so a bad value fails at once rather than after hours of search. A setting
+ * whose fit diverges (or throws) is kept as a failed trial with its reason and the search goes on.
  */
 export async function searchTrials(
   kind: string,
@@ -199,7 +205,26 @@ export async function searchTrials(
   for (let index = 0; index < settings.length; index++) {
     const params = settings[index];
     const started = performance.now();
-    const result = await evaluate(() => createModel(kind, { ...base, ...params }), folds(), { fit: options.fit });
+    let result;
+    try {
+      result = await evaluate(() => createModel(kind, { ...base, ...params }), folds(), { fit: options.fit });
+    } catch (error) {
+      const trial: SearchTrial = {
+        index,
+        params,
+        modelParams: createModel(kind, { ...base, ...params }).params,
+        meanRmse: NaN,
+        meanMae: NaN,
+        meanMse: NaN,
+        folds: [],
+        fitSeconds: NaN,
+        seconds: (performance.now() - started) / 1000,
+        error: error instanceof Error ? error.message : String(error),
+      };
+      trials.push(trial);
+      options.onTrial?.(trial, index + 1, settings.length);
+      continue;
+    }
     const trial: SearchTrial = {
       index,
       params,
@@ -210,6 +235,7 @@ export async function searchTrials(
       folds: result.folds.map((f) => ({ name: f.name, rmse: f.rmse, mae: f.mae })),
       fitSeconds: result.folds.reduce((s, f) => s + f.fitSeconds, 0),
       seconds: (performance.now() - started) / 1000,
+      error: null,
     };
     trials.push(trial);
     options.onTrial?.(trial, index + 1, settings.length);

@@ -18,6 +18,7 @@ export type { Contribution, FittedLatentState, FoldedUser, PredictionDetail } fr
 export { BiasedRidge } from './latent/fold-in';
 export { fingerprintMatrix } from './artifact';
 export type { DataFingerprint } from './artifact';
+export * from './param-bounds';
 
 // Model parameters and their defaults (LibMF's parameter struct; createModel fills the gaps).
 export { BASELINE_DEFAULTS } from './latent/baseline-model';

@@ -77,8 +77,10 @@ export function saveModel(path: string, model: Predictor, options: SaveModelOpti
   else if (hasToArtifact(model)) content = model.toArtifact();
   else throw new RangeError(`saveModel: models of kind "${model.kind}" cannot be saved (no artifact writer registered)`);
   if (options.neighbourIndex) {
-    if (options.neighbourIndex.nMovies !== content.fingerprint.movies) {
-      throw new RangeError(`saveModel: the neighbour index has ${options.neighbourIndex.nMovies} movies, the model ${content.fingerprint.movies}`);
+    // The index is over the data's movies (the model's training ratings may lack a few).
+    const movies = options.source ? options.source.data.nMovies : content.fingerprint.movies;
+    if (options.neighbourIndex.nMovies !== movies) {
+      throw new RangeError(`saveModel: the neighbour index has ${options.neighbourIndex.nMovies} movies, the data ${movies}`);
     }
     content = { ...content, sections: { ...content.sections, [NEIGHBOUR_SECTION]: serializeNeighbourIndex(options.neighbourIndex) } };
   }

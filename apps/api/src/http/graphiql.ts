@@ -10,13 +10,70 @@ export function graphiqlAssetDirs(): Record<string, string> {
   };
 }
 
-/** Serves /graphiql/<package>/<file> from the packages above (immutable per installed version). */
+/**
+ * The page's own script: it reads the example tabs from the page's JSON data block and starts
+ * GraphiQL over HTTP with subscriptions over graphql-ws. A file of this server (not inline), so
+ * the page's Content-Security-Policy allows scripts from 'self' only.
+ */
+const START_SCRIPT = `'use strict';
+(function () {
+  var tabs = JSON.parse(document.getElementById('graphiql-tabs').textContent);
+  var url = new URL('/graphql', location.href).href;
+  var fetcher = GraphiQL.createFetcher({ url: url, subscriptionUrl: url.replace(/^http/, 'ws') });
+  ReactDOM.createRoot(document.getElementById('graphiql')).render(
+    React.createElement(GraphiQL, { fetcher: fetcher, defaultTabs: tabs, defaultEditorToolsVisibility: true }),
+  );
+})();
+`;
+
+const PAGE_CSS = 'html, body, #graphiql { height: 100%; margin: 0; }\n';
+
+/**
+ * Serves /graphiql/<package>/<file> from the packages above (immutable per installed version),
+ * and the page's own /graphiql/start.js and /graphiql/page.css.
+ */
 export function graphiqlAssets(): Router {
   const router = Router();
+  router.get('/graphiql/start.js', (_req, res) => {
+    res.type('application/javascript').set('Cache-Control', 'no-cache').send(START_SCRIPT);
+  });
+  router.get('/graphiql/page.css', (_req, res) => {
+    res.type('text/css').set('Cache-Control', 'no-cache').send(PAGE_CSS);
+  });
   for (const [name, dir] of Object.entries(graphiqlAssetDirs())) {
     router.use(`/graphiql/${name}`, express.static(dir, { index: false, fallthrough: false, maxAge: '1h' }));
   }
   return router;
+}
+
+/**
+ * Headers of the GraphiQL page: a Content-Security-Policy that loads scripts, styles, fonts and
+ * images from this server only (styles may also be inline: GraphiQL's dialogs inject some; fonts
+ * and icons of its CSS are data: URIs), connects to this server over HTTP and WebSocket only,
+ * and lets no other page frame it (`frame-ancestors 'none'`, and X-Frame-Options for older
+ * browsers). `host` is the request's Host header: the WebSocket origin of the subscriptions.
+ */
+export function graphiqlHeaders(host: string | undefined): Record<string, string> {
+  // Only a plain host[:port] goes into the header; anything else leaves connect-src at 'self'.
+  const ws = host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? ` ws://${host} wss://${host}` : '';
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "font-src 'self' data:",
+    "img-src 'self' data:",
+    `connect-src 'self'${ws}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return {
+    'Content-Security-Policy': csp,
+    'X-Frame-Options': 'DENY',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+  };
 }
 
 export interface ExampleIds {
@@ -59,7 +116,8 @@ query Prediction {
     },
     {
       query: `# Retrain needs the API token: put it in the Authorization header below (when
-# RECSYS_API_TOKEN is unset, the server generates one and prints it in its log at start).
+# RECSYS_API_TOKEN is unset, the server generates one at start and writes it to the file
+# <cache>/api-token, readable by its owner only; the log names the file).
 # Run Retrain, then Progress (a subscription: every epoch with its RMSE) or poll RunStatus.
 mutation Retrain {
   retrain(input: { parameters: { epochs: 30 } }) { id status kind totalEpochs }
@@ -81,7 +139,11 @@ query RunStatus {
   ];
 }
 
-/** The GraphiQL page: React 18 and GraphiQL 4 UMD bundles, queries over HTTP, subscriptions over graphql-ws. */
+/**
+ * The GraphiQL page: React 18 and GraphiQL 4 UMD bundles, queries over HTTP, subscriptions over
+ * graphql-ws. Every script is a file of this server (no inline script: see graphiqlHeaders); the
+ * example tabs travel in a JSON data block, which no browser executes.
+ */
 export function graphiqlPage(ids: ExampleIds): string {
   const tabs = JSON.stringify(exampleTabs(ids)).replace(/</g, '\\u003c');
   return `<!doctype html>
@@ -90,20 +152,15 @@ export function graphiqlPage(ids: ExampleIds): string {
 <meta charset="utf-8">
 <title>recsys · GraphiQL</title>
 <link rel="stylesheet" href="/graphiql/graphiql/graphiql.min.css">
-<style>html, body, #graphiql { height: 100%; margin: 0; }</style>
+<link rel="stylesheet" href="/graphiql/page.css">
 </head>
 <body>
 <div id="graphiql">Loading GraphiQL…</div>
+<script type="application/json" id="graphiql-tabs">${tabs}</script>
 <script src="/graphiql/react/react.production.min.js"></script>
 <script src="/graphiql/react-dom/react-dom.production.min.js"></script>
 <script src="/graphiql/graphiql/graphiql.min.js"></script>
-<script>
-  const url = new URL('/graphql', location.href).href;
-  const fetcher = GraphiQL.createFetcher({ url, subscriptionUrl: url.replace(/^http/, 'ws') });
-  ReactDOM.createRoot(document.getElementById('graphiql')).render(
-    React.createElement(GraphiQL, { fetcher, defaultTabs: ${tabs}, defaultEditorToolsVisibility: true }),
-  );
-</script>
+<script src="/graphiql/start.js"></script>
 </body>
 </html>
 `;

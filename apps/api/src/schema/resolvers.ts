@@ -157,15 +157,11 @@ export class QueryResolver {
   }
 }
 
-/** Largest factor count and epoch count a retrain may ask for (memory and time guards). */
-const MAX_FACTORS = 1000;
-const MAX_EPOCHS = 100_000;
-
 @Resolver()
 export class MutationResolver {
   @Mutation(() => TrainingRun, {
     description:
-      'Trains a model in a worker thread on the data plus every API rating; returns the QUEUED run at once. On success the new model replaces the active one; on failure the active one keeps serving. One run at a time (CONFLICT otherwise). Needs the bearer token.',
+      'Trains a model in a worker thread on the data plus every API rating; returns the QUEUED run at once. Parameters not given are the kind\'s defaults; values outside their bounds (see RetrainInput.parameters) are refused with BAD_USER_INPUT. Before activation the model must beat its reference kind on a held-out 2 % of the data (a guard fit on the rest), then it is fitted on every rating and replaces the active one; a fit that diverges or loses to its reference ends FAILED with the reason and the active model keeps serving. One run at a time (CONFLICT otherwise). Needs the bearer token.',
   })
   retrain(@Arg('input', () => RetrainInput, { nullable: true, defaultValue: {} }) input: RetrainInput, @Ctx() ctx: ApiContext): TrainingRun {
     if (!ctx.authenticated) throw unauthenticated();
@@ -173,15 +169,14 @@ export class MutationResolver {
     const active = registry.requireActive().record;
     const kind = input.kind ?? active.kind;
     if (!VALID_KINDS.includes(kind)) throw badInput('input.kind', kind, `must be one of ${VALID_KINDS.join(', ')}`);
-    const given = { ...(input.parameters ?? {}) };
-    const sameFamily = kind === active.kind && (given.solver === undefined || given.solver === active.params.solver);
-    const params: Record<string, unknown> = sameFamily ? { ...active.params, ...given } : given;
+    // Omitted parameters are the kind's defaults (createModel fills them in), never the active
+    // model's: a value given once (threads: 10000) must not stick to later runs.
+    const params: Record<string, unknown> = { ...(input.parameters ?? {}) };
     if (input.threads != null) {
       if (kind !== 'svd') throw badInput('input.threads', input.threads, 'applies to the svd model only');
       params.threads = input.threads;
     }
-    if (typeof params.factors === 'number' && params.factors > MAX_FACTORS) throw badInput('input.parameters.factors', params.factors, `must be at most ${MAX_FACTORS}`);
-    if (typeof params.epochs === 'number' && params.epochs > MAX_EPOCHS) throw badInput('input.parameters.epochs', params.epochs, `must be at most ${MAX_EPOCHS}`);
+    // The model kinds refuse values outside PARAM_BOUNDS (RangeError) before anything is queued.
     try {
       return toTrainingRun(training.start(kind, params, 'API'));
     } catch (error) {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { describeBounds, formatBound, PARAM_BOUNDS } from '@recsys/models';
 
 export enum SimilarityMetricEnum {
   JACCARD = 'jaccard',
@@ -35,7 +36,11 @@ export enum TrainingStatusEnum {
   SUCCEEDED = 'SUCCEEDED',
   FAILED = 'FAILED',
 }
-registerEnumType(TrainingStatusEnum, { name: 'TrainingStatus' });
+registerEnumType(TrainingStatusEnum, {
+  name: 'TrainingStatus',
+  description:
+    'QUEUED, then RUNNING in a worker thread, then SUCCEEDED (the model beat its reference on held-out ratings and now serves) or FAILED (the fit diverged, the model did not beat its reference, or the run broke: `error` says why, and the active model keeps serving).',
+});
 
 export enum TrainingTriggerEnum {
   STARTUP = 'STARTUP',
@@ -180,13 +185,23 @@ export class EpochProgress {
   epochs!: number;
   @Field(() => Float, { nullable: true, description: 'RMSE on the training ratings after the epoch.' })
   trainRmse?: number;
+  @Field(() => Float, { nullable: true, description: 'RMSE on the held-out slice after the epoch (the epochs of a training run are those of its guard fit).' })
+  validationRmse?: number;
   @Field(() => Float)
   seconds!: number;
 }
 
 @ObjectType({ description: 'Accuracy on the training ratings (not held out) and the size of the training data.' })
 export class ModelMetrics {
-  @Field(() => Float)
+  @Field(() => Float, { nullable: true, description: 'RMSE on the held-out slice (a seeded 2 % of the training data) of the guard fit, which had to beat referenceRmse. Null for models trained before the guard existed.' })
+  heldOutRmse?: number | null;
+  @Field(() => Int, { nullable: true, description: 'Ratings in the held-out slice.' })
+  heldOutRatings?: number | null;
+  @Field(() => String, { nullable: true, description: 'The kind the model had to beat on the held-out slice: baseline for svd and svdpp, mean for baseline.' })
+  referenceKind?: string | null;
+  @Field(() => Float, { nullable: true, description: 'RMSE of referenceKind (fitted with its defaults on the same ratings) on the held-out slice.' })
+  referenceRmse?: number | null;
+  @Field(() => Float, { description: 'RMSE on all training ratings of the model served, which is fitted on every rating once the guard fit passed.' })
   trainRmse!: number;
   @Field(() => Float)
   trainMae!: number;
@@ -232,7 +247,7 @@ export class TrainingRun {
   trigger!: string;
   @Field(() => ModelKindEnum)
   kind!: string;
-  @Field(() => GraphQLJSONObject)
+  @Field(() => GraphQLJSONObject, { description: 'Every parameter the run uses: those given, the kind\'s defaults for the rest.' })
   parameters!: Record<string, unknown>;
   @Field(() => Int, { nullable: true })
   totalEpochs!: number | null;
@@ -242,8 +257,16 @@ export class TrainingRun {
   epochs!: EpochProgress[];
   @Field(() => Int, { description: 'Ratings given through rateMovie included in the training data.' })
   apiRatings!: number;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Why the run FAILED (e.g. the fit diverged at an epoch, or the model did not beat its reference on held-out ratings).' })
   error!: string | null;
+  @Field(() => Float, { nullable: true, description: 'RMSE of the guard fit on the held-out slice (a seeded 2 % of the training data); null until measured.' })
+  heldOutRmse!: number | null;
+  @Field(() => Int, { nullable: true, description: 'Ratings in the held-out slice.' })
+  heldOutRatings!: number | null;
+  @Field(() => String, { nullable: true, description: 'The kind the model had to beat on the held-out slice: baseline for svd and svdpp, mean for baseline.' })
+  referenceKind!: string | null;
+  @Field(() => Float, { nullable: true, description: 'RMSE of referenceKind on the same slice: the run FAILED unless heldOutRmse is lower.' })
+  referenceRmse!: number | null;
   @Field(() => ID, { nullable: true, description: 'Id of the model it produced (once SUCCEEDED).' })
   modelId!: string | null;
   @Field(() => GraphQLDateTime)
@@ -352,20 +375,28 @@ export class ExplanationArgs {
   n!: number;
 }
 
-@InputType({ description: 'Every field optional: omitted ones keep the active model\'s.' })
+/** The bounds of each kind's parameters as the retrain input's description says them (from PARAM_BOUNDS of @recsys/models). */
+function retrainBounds(): string {
+  return Object.values(ModelKindEnum)
+    .map((kind) => `${kind}: ${describeBounds(PARAM_BOUNDS[kind])}`)
+    .join('. ');
+}
+
+@InputType({ description: 'Every field optional: an omitted kind is the active model\'s, omitted parameters are the kind\'s defaults.' })
 export class RetrainInput {
   @Field(() => ModelKindEnum, { nullable: true, description: 'Default: the active model\'s kind.' })
   kind?: ModelKindEnum | null;
   @Field(() => GraphQLJSONObject, {
     nullable: true,
-    description: 'Model parameters (e.g. {"factors": 32, "epochs": 30}); with the same kind and solver the others keep the active model\'s, otherwise the kind\'s defaults.',
+    description:
+      'Model parameters, e.g. {"factors": 32, "epochs": 30}; every one not given is the kind\'s default (never the last run\'s), and the run reports the full set it used. ' +
+      `Values outside these bounds are refused with BAD_USER_INPUT before anything runs. ${retrainBounds()}.`,
   })
   parameters?: Record<string, unknown> | null;
-  @Field(() => Int, { nullable: true, description: 'Worker threads of the SGD kernel (svd only).' })
+  @Field(() => Int, { nullable: true, description: `Worker threads of the SGD kernel (svd only): ${formatBound('threads', PARAM_BOUNDS.svd.threads)}.` })
   @IsOptional()
   @IsInt()
   @Min(1)
-  @Max(64)
   threads?: number | null;
 }
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { RatingMatrix } from '@recsys/data';
-import { DataFingerprint, FoldedUser, LatentModel, loadModel, TrainingProgress } from '@recsys/models';
+import { isAbsolute, join, resolve, sep } from 'node:path';
+import { RatingMatrix, SnapshotError } from '@recsys/data';
+import { DataFingerprint, FoldedUser, LatentModel, loadModelArtifact, TrainingProgress } from '@recsys/models';
 import type { Logger } from '../logger';
 import type { TrainingMetrics } from './training-job';
 
@@ -77,6 +77,33 @@ export function newModelId(kind: string): string {
   return `${kind}-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
 }
 
+/**
+ * Why `name` is not a plain file name inside the model directory, or null when it is one: no path
+ * separator (`/` or `\\`), no `..`, not absolute, no NUL or other control byte, not empty, at most
+ * 255 characters. Manifest entries name artifacts this way only: a hand-edited or hostile
+ * manifest must not make the server open or delete anything outside its model directory.
+ */
+export function unsafeFileName(name: unknown): string | null {
+  if (typeof name !== 'string') return `not a string (${typeof name})`;
+  if (name.length === 0 || name.length > 255) return 'empty or longer than 255 characters';
+  if (/[\x00-\x1f\x7f]/.test(name)) return 'holds a NUL or control byte';
+  if (name.includes('/') || name.includes('\\')) return 'holds a path separator';
+  if (name.includes('..')) return 'holds ".."';
+  if (isAbsolute(name) || /^[A-Za-z]:/.test(name)) return 'is an absolute path';
+  if (name === '.') return 'is "."';
+  return null;
+}
+
+/** Two fingerprints of the same training matrix. */
+function sameFingerprint(a: DataFingerprint, b: DataFingerprint): boolean {
+  return a.users === b.users && a.movies === b.movies && a.ratings === b.ratings && a.crc32 === b.crc32;
+}
+
+/** An artifact that must not be served: outside the model directory, or trained on other data. */
+export class UnusableArtifactError extends Error {
+  override readonly name = 'UnusableArtifactError';
+}
+
 /** How many models of a data set keep their artifacts (besides the active one). */
 const KEEP_MODELS = 6;
 /** Inactive models kept loaded after a query named them. */
@@ -86,6 +113,12 @@ const KEEP_LOADED = 2;
  * The models of this data set: their manifest on disk (`manifest.json` in the model directory,
  * replaced atomically by write-and-rename) and the active model, which `activate` swaps in one
  * assignment, so a request sees either the old model or the new one, never a mix.
+ *
+ * Files: every manifest entry names its artifact by a plain file name inside the directory
+ * ({@link unsafeFileName}); entries that do not are dropped when the manifest is read (with a log
+ * line naming them) and checked again before any open or delete. Data: an artifact is served only
+ * when its data fingerprint is the record's, and, for a model trained without API ratings, the
+ * loaded data's own; otherwise it is refused with a warning (at startup a new model is trained).
  */
 export class ModelRegistry {
   private manifest: Manifest;
@@ -93,13 +126,21 @@ export class ModelRegistry {
   private readonly loaded = new Map<string, ServingModel>();
   private readonly activationListeners: Array<(serving: ServingModel) => void> = [];
 
+  /** CRC-32 of the loaded data set: the records of other data sets are ignored. */
+  readonly baseCrc32: string;
+
+  /**
+   * @param base fingerprint of the loaded data set (without API ratings): records of other data
+   *   sets are ignored, and a model trained without API ratings must have been trained on exactly it.
+   */
   constructor(
     readonly dir: string,
-    readonly baseCrc32: string,
+    readonly base: DataFingerprint,
     private readonly logger: Logger,
     /** The ratings a model saw (the data set plus the API ratings up to an id): artifacts do not hold them. */
     readonly trainingData: (ratingsThroughId: number) => RatingMatrix,
   ) {
+    this.baseCrc32 = base.crc32;
     mkdirSync(dir, { recursive: true });
     this.manifest = this.readManifest();
   }
@@ -113,7 +154,14 @@ export class ModelRegistry {
     try {
       const m = JSON.parse(readFileSync(this.manifestPath, 'utf8')) as Manifest;
       if (!Array.isArray(m.models)) throw new Error('no "models" array');
-      return m;
+      const models = m.models.filter((r) => {
+        const problem = r === null || typeof r !== 'object' ? 'not an object' : typeof r.id !== 'string' ? 'no string id' : unsafeFileName(r.file);
+        if (problem !== null) {
+          this.logger.warn({ file: this.manifestPath, entry: r === null || typeof r !== 'object' ? r : { id: r.id, file: r.file }, problem }, 'model manifest entry refused: its file is not a plain file name inside the model directory');
+        }
+        return problem === null;
+      });
+      return { activeId: typeof m.activeId === 'string' && models.some((r) => r.id === m.activeId) ? m.activeId : null, models };
     } catch (error) {
       this.logger.warn({ file: this.manifestPath, err: error }, 'model manifest unreadable; starting a new one');
       return { activeId: null, models: [] };
@@ -152,11 +200,45 @@ export class ModelRegistry {
   }
 
   artifactPath(id: string): string {
-    return join(this.dir, `${id}.rmodel`);
+    return this.pathOf(`${id}.rmodel`, id);
   }
 
+  /** The path of a file inside the model directory; refuses (and logs) a name that is not a plain file name. */
+  private pathOf(file: string, id: string): string {
+    const problem = unsafeFileName(file);
+    const root = resolve(this.dir);
+    const path = resolve(root, file);
+    if (problem !== null || !path.startsWith(root + sep)) {
+      this.logger.warn({ model: id, entry: file, problem: problem ?? 'resolves outside the model directory' }, 'model file refused: not a plain file name inside the model directory');
+      throw new UnusableArtifactError(`model ${id}: its file is not a plain file name inside the model directory`);
+    }
+    return path;
+  }
+
+  /**
+   * Loads a record's artifact and checks that it is the model the record describes, trained on
+   * this data: the artifact's data fingerprint must be the record's, and, for a model trained
+   * without API ratings, the loaded data set's own.
+   */
   private async load(record: ModelRecord): Promise<ServingModel> {
-    const model = await loadModel(join(this.dir, record.file), this.trainingData(record.ratingsThroughId));
+    const expected = record.ratingsThroughId === 0 ? this.base : record.fingerprint;
+    const refuse = (found: DataFingerprint | null, detail: string): never => {
+      this.logger.warn({ model: record.id, file: record.file, artifactFingerprint: found, expectedFingerprint: expected }, 'model artifact trained on other data than the data served: refused');
+      throw new UnusableArtifactError(`model ${record.id}: its artifact was trained on other data (${detail})`);
+    };
+    let loaded: Awaited<ReturnType<typeof loadModelArtifact>>;
+    try {
+      // The artifact holds no ratings: it is loaded over the ratings it names (data set + API ratings).
+      loaded = await loadModelArtifact(this.pathOf(record.file, record.id), this.trainingData(record.ratingsThroughId));
+    } catch (error) {
+      if (error instanceof SnapshotError && /trained on other data/.test(error.message)) refuse(null, error.reason);
+      throw error;
+    }
+    const { model, artifact } = loaded;
+    const found = artifact.fingerprint;
+    if (!sameFingerprint(found, record.fingerprint) || !sameFingerprint(found, expected)) {
+      refuse(found, `fingerprint ${JSON.stringify(found)}, expected ${JSON.stringify(expected)}`);
+    }
     if (!(model instanceof LatentModel)) throw new Error(`model ${record.id} is a ${model.kind}, not a latent-factor model`);
     return new ServingModel(record, model);
   }
@@ -186,7 +268,14 @@ export class ModelRegistry {
     if (cached) return cached;
     const record = this.record(id);
     if (!record) return null;
-    const serving = await this.load(record);
+    let serving: ServingModel;
+    try {
+      serving = await this.load(record);
+    } catch (error) {
+      // Never served: as if the model did not exist (the warning is logged).
+      if (error instanceof UnusableArtifactError) return null;
+      throw error;
+    }
     this.loaded.set(id, serving);
     while (this.loaded.size > KEEP_LOADED) this.loaded.delete(this.loaded.keys().next().value as string);
     return serving;
@@ -215,7 +304,11 @@ export class ModelRegistry {
   private prune(): void {
     const mine = this.records().filter((r) => r.id !== this.manifest.activeId);
     for (const old of mine.slice(KEEP_MODELS)) {
-      rmSync(join(this.dir, old.file), { force: true });
+      try {
+        rmSync(this.pathOf(old.file, old.id), { force: true });
+      } catch (error) {
+        if (!(error instanceof UnusableArtifactError)) throw error;
+      }
       this.loaded.delete(old.id);
       this.manifest.models = this.manifest.models.filter((r) => r.id !== old.id);
     }

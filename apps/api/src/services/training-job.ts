@@ -2,7 +2,7 @@ import { renameSync } from 'node:fs';
 import type { MatrixArrays } from '@recsys/core';
 import { buildRatingMatrix, RatingListBuilder, RatingMatrix } from '@recsys/data';
 import { createModel, DataFingerprint, fingerprintMatrix, saveModel, TrainingProgress } from '@recsys/models';
-import { errorMetrics } from '@recsys/evaluation';
+import { errorMetrics, fitChecked, ModelRejectedError, stopOnDivergence } from '@recsys/evaluation';
 
 /** What a training worker is asked to do. */
 export interface TrainingJob {
@@ -16,14 +16,27 @@ export interface TrainingJob {
   artifactPath: string;
 }
 
-/** Accuracy on the training ratings (not held out) and the size of the training data. */
-export interface TrainingMetrics {
+/**
+ * What the guard measured before a model may be served: its RMSE on the held-out slice of its
+ * training data (a seeded 2 %, see DEFAULT_HOLDOUT of @recsys/evaluation) and its reference
+ * kind's RMSE on the same slice, which it had to beat.
+ */
+export interface GuardMetrics {
+  heldOutRmse: number;
+  heldOutRatings: number;
+  /** `baseline` for svd and svdpp, `mean` for baseline. */
+  referenceKind: string | null;
+  referenceRmse: number | null;
+}
+
+/** Accuracy on the training ratings (not held out), the guard's held-out figures and the size of the training data. */
+export interface TrainingMetrics extends Partial<GuardMetrics> {
   trainRmse: number;
   trainMae: number;
   ratings: number;
   users: number;
   movies: number;
-  /** Wall time of the fit alone. */
+  /** Wall time of the fits (the guard's and the final one). */
   fitSeconds: number;
 }
 
@@ -36,7 +49,17 @@ export interface TrainingOutcome {
 export type TrainingMessage =
   | { type: 'progress'; progress: TrainingProgress }
   | { type: 'done'; outcome: TrainingOutcome }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string; guard?: GuardMetrics };
+
+/** A training job that failed, with what the guard measured when it got that far. */
+export class TrainingJobError extends Error {
+  constructor(
+    message: string,
+    readonly guard?: GuardMetrics,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * The training matrix of a job: the base ratings followed by the API ratings, built by
@@ -56,26 +79,45 @@ export function jobMatrix(job: Pick<TrainingJob, 'base' | 'extra'>): RatingMatri
   return buildRatingMatrix(list.finish(), scale).matrix;
 }
 
-/** Builds the matrix, fits the model (reporting each epoch), measures it and writes the artifact. */
+/**
+ * Builds the matrix, then:
+ * 1. the guard (`fitChecked`): fits on the matrix minus a seeded 2 % slice, reporting each epoch
+ *    with its held-out RMSE, and goes on only if the fit did not diverge and the model beats its
+ *    reference kind on the slice (otherwise throws {@link TrainingJobError} with the reason and the
+ *    figures: nothing is written, the active model keeps serving);
+ * 2. fits the same kind and parameters on every rating (the model served answers for all of them:
+ *    its training matrix is what the catalog counts and what recommendations leave out), stopping
+ *    if that fit diverges; measures it and writes the artifact.
+ */
 export async function runTrainingJob(job: TrainingJob, onProgress: (p: TrainingProgress) => void = () => {}): Promise<TrainingOutcome> {
   const train = jobMatrix(job);
+  const started = performance.now();
+  let guard: GuardMetrics;
+  try {
+    const checked = await fitChecked(job.kind, job.params, train, { validate: true, onProgress });
+    guard = { heldOutRmse: checked.rmse, heldOutRatings: checked.heldOut, referenceKind: checked.reference?.kind ?? null, referenceRmse: checked.reference?.rmse ?? null };
+  } catch (error) {
+    if (error instanceof ModelRejectedError) {
+      throw new TrainingJobError(error.message, { heldOutRmse: error.rmse, heldOutRatings: error.heldOut, referenceKind: error.referenceKind, referenceRmse: error.referenceRmse });
+    }
+    throw error;
+  }
   const model = createModel(job.kind, job.params);
   const history: TrainingProgress[] = [];
-  const started = performance.now();
-  await model.fit(train, {
-    onProgress: (p) => {
-      history.push(p);
-      onProgress(p);
-    },
-  });
+  try {
+    await model.fit(train, { onProgress: stopOnDivergence(job.kind, (p) => history.push(p)) });
+  } catch (error) {
+    throw new TrainingJobError(error instanceof Error ? error.message : String(error), guard);
+  }
   const fitSeconds = (performance.now() - started) / 1000;
   const all = train.toList();
   const error = errorMetrics(model.predictMany(all), all);
+  if (!Number.isFinite(error.rmse)) throw new TrainingJobError(`${job.kind}: training RMSE ${error.rmse} on all ratings; not served or written`, guard);
   const tmp = `${job.artifactPath}.tmp`;
   saveModel(tmp, model);
   renameSync(tmp, job.artifactPath);
   return {
-    metrics: { trainRmse: error.rmse, trainMae: error.mae, ratings: train.nRatings, users: train.nUsers, movies: train.nMovies, fitSeconds },
+    metrics: { trainRmse: error.rmse, trainMae: error.mae, ratings: train.nRatings, users: train.nUsers, movies: train.nMovies, fitSeconds, ...guard },
     fingerprint: fingerprintMatrix(train),
     history,
   };

@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import { ModelRecord, ModelRegistry, newModelId } from './model-registry';
 import type { ApiPubSub } from './pubsub';
 import type { RatingStore } from './rating-store';
-import { TrainingJob, TrainingMessage } from './training-job';
+import { GuardMetrics, TrainingJob, TrainingMessage } from './training-job';
 
 export type TrainingStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 export type TrainingTrigger = 'STARTUP' | 'API';
@@ -22,7 +22,7 @@ export interface TrainingRunState {
   status: TrainingStatus;
   trigger: TrainingTrigger;
   kind: string;
-  /** Full parameters (defaults filled in). */
+  /** Full parameters (the kind's defaults for every one not given). */
   params: Record<string, unknown>;
   /** Epochs (or iterations) the parameters ask for. */
   totalEpochs: number | null;
@@ -32,6 +32,8 @@ export interface TrainingRunState {
   apiRatings: number;
   ratingsThroughId: number;
   error: string | null;
+  /** What the guard measured on the held-out slice (null until it has, or when it never got that far). */
+  guard: GuardMetrics | null;
   modelId: string | null;
   queuedAt: Date;
   startedAt: Date | null;
@@ -49,9 +51,10 @@ export interface TrainingServiceDeps {
 
 /**
  * Runs trainings one at a time in a worker thread. A run is QUEUED when accepted, RUNNING once
- * its worker is online, then SUCCEEDED (its model is now the active one) or FAILED (the active
- * model is unchanged and the run keeps the error). Asking for a run while one is queued or
- * running is refused with a CONFLICT error.
+ * its worker is online, then SUCCEEDED (its model passed the guard and is now the active one) or
+ * FAILED (the fit diverged, the model did not beat its reference on held-out ratings, or anything
+ * else went wrong: the active model is unchanged and the run keeps the reason). Asking for a run
+ * while one is queued or running is refused with a CONFLICT error.
  */
 export class TrainingService {
   private readonly runs = new Map<string, TrainingRunState>();
@@ -106,6 +109,7 @@ export class TrainingService {
       apiRatings: stored.length,
       ratingsThroughId: store.lastId,
       error: null,
+      guard: null,
       modelId: null,
       queuedAt: new Date(),
       startedAt: null,
@@ -146,8 +150,11 @@ export class TrainingService {
           run.epochs.push(message.progress);
           this.publish(run);
         } else if (message.type === 'error') {
+          run.guard = message.guard ?? null;
           settle(() => this.fail(run, new Error(message.message)));
         } else {
+          const m = message.outcome.metrics;
+          if (m.heldOutRmse !== undefined) run.guard = { heldOutRmse: m.heldOutRmse, heldOutRatings: m.heldOutRatings!, referenceKind: m.referenceKind ?? null, referenceRmse: m.referenceRmse ?? null };
           settle(async () => {
             const record: ModelRecord = {
               id: modelId,
@@ -183,7 +190,7 @@ export class TrainingService {
     run.status = 'FAILED';
     run.error = error instanceof Error ? error.message : String(error);
     run.finishedAt = new Date();
-    this.deps.logger.error({ run: run.id, error: run.error }, 'training run failed; the active model keeps serving');
+    this.deps.logger.error({ run: run.id, error: run.error, guard: run.guard }, 'training run failed; the active model keeps serving');
     this.publish(run);
   }
 

@@ -6,6 +6,7 @@ import type { FactorTrainer } from './factor-trainer';
 import { LbfgsOutcome, LbfgsTrainer } from './lbfgs-trainer';
 import { LatentFitOptions, LatentModel } from './latent-model';
 import { PlainSgdTrainer } from './sgd/plain-trainer';
+import { BASELINE_PARAM_BOUNDS, checkParamBounds } from '../param-bounds';
 
 export type BaselineSolver = 'als' | 'sgd' | 'lbfgs';
 
@@ -61,10 +62,8 @@ function baselineParams(partial: Record<string, unknown>): BaselineParams {
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`baseline: parameter ${key} must be a finite number, got ${JSON.stringify(value)}`);
     (p as Record<string, unknown>)[key] = value;
   }
-  if (!(Number.isInteger(p.epochs) && p.epochs >= 0)) throw new RangeError(`baseline: epochs must be an integer ≥ 0, got ${p.epochs}`);
-  for (const name of ['regUser', 'regMovie', 'reg'] as const) if (!(p[name] >= 0)) throw new RangeError(`baseline: ${name} must be ≥ 0, got ${p[name]}`);
-  if (!(p.lr > 0)) throw new RangeError(`baseline: lr must be > 0, got ${p.lr}`);
-  if (!(p.regUser > 0)) throw new RangeError(`baseline: regUser must be > 0 (it is the fold-in λ), got ${p.regUser}`);
+  // Every parameter within its bound (param-bounds.ts; regUser > 0: it is the fold-in λ).
+  checkParamBounds('baseline', p as unknown as Record<string, unknown>, BASELINE_PARAM_BOUNDS);
   return p;
 }
 

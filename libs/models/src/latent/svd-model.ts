@@ -7,6 +7,7 @@ import type { FactorTrainer } from './factor-trainer';
 import { LbfgsOutcome, LbfgsTrainer } from './lbfgs-trainer';
 import { LatentFitOptions, LatentModel } from './latent-model';
 import { PlainSgdTrainer } from './sgd/plain-trainer';
+import { checkParamBounds, SVD_PARAM_BOUNDS } from '../param-bounds';
 
 export type SvdSolver = 'sgd' | 'als' | 'lbfgs';
 
@@ -81,16 +82,8 @@ export function svdParams(partial: Partial<SvdParams> | Record<string, unknown> 
 }
 
 function checkCommon(kind: string, p: SvdParams): void {
-  const integer = (name: keyof SvdParams, min: number) => {
-    const v = p[name] as number;
-    if (!(Number.isInteger(v) && v >= min)) throw new RangeError(`${kind}: ${name} must be an integer ≥ ${min}, got ${v}`);
-  };
-  integer('factors', 0);
-  integer('epochs', 0);
-  integer('threads', 1);
-  for (const name of ['reg', 'regBias', 'initStd', 'lr', 'lrBias'] as const) {
-    if (!(p[name] >= 0)) throw new RangeError(`${kind}: ${name} must be ≥ 0, got ${p[name]}`);
-  }
+  // Every parameter within its bound (param-bounds.ts), then what a solver needs besides.
+  checkParamBounds(kind, p as unknown as Record<string, unknown>, SVD_PARAM_BOUNDS);
   if (p.solver === 'sgd' && !(p.lr > 0 && p.lrBias > 0)) throw new RangeError(`${kind}: the sgd solver needs lr > 0 and lrBias > 0, got ${p.lr} and ${p.lrBias}`);
   if (p.solver === 'als' && !(p.reg > 0 && p.regBias > 0)) throw new RangeError(`${kind}: the als solver needs reg > 0 and regBias > 0, got ${p.reg} and ${p.regBias}`);
   if (p.backend === 'wasm' && (p.solver === 'lbfgs' || p.factors === 0)) {

@@ -5,6 +5,7 @@ import { Backend, backendParam } from '../backend';
 import type { FactorState, FactorTrainer } from './factor-trainer';
 import { LatentFitOptions, LatentModel } from './latent-model';
 import { initialFactors } from './sgd/plain-trainer';
+import { checkParamBounds, SVDPP_PARAM_BOUNDS } from '../param-bounds';
 
 /** Parameters of {@link SvdppModel}; see {@link SVDPP_DEFAULTS}. */
 export interface SvdppParams {
@@ -66,12 +67,8 @@ function svdppParams(partial: Record<string, unknown>): SvdppParams {
   }
   p.backend = backendParam('svdpp', partial.backend);
   if (p.backend === 'wasm') throw new RangeError("svdpp: backend 'wasm': SVD++ has no WebAssembly kernel (its SGD runs in TypeScript); use 'auto' or 'js'");
-  for (const name of ['factors', 'epochs'] as const) {
-    if (!(Number.isInteger(p[name]) && p[name] >= 0)) throw new RangeError(`svdpp: ${name} must be an integer ≥ 0, got ${p[name]}`);
-  }
-  if (!(p.lr > 0 && p.lrBias > 0)) throw new RangeError(`svdpp: lr and lrBias must be > 0, got ${p.lr} and ${p.lrBias}`);
-  for (const name of ['reg', 'regBias', 'initStd'] as const) if (!(p[name] >= 0)) throw new RangeError(`svdpp: ${name} must be ≥ 0, got ${p[name]}`);
-  if (!(p.foldInReg > 0)) throw new RangeError(`svdpp: foldInReg must be > 0, got ${p.foldInReg}`);
+  // Every parameter within its bound (param-bounds.ts).
+  checkParamBounds('svdpp', p as unknown as Record<string, unknown>, SVDPP_PARAM_BOUNDS);
   return p;
 }
 

@@ -2,6 +2,7 @@ import { RatingMatrix } from '@recsys/data';
 import { Baselines, fitBaselinesAls, SimilarityScorer } from '@recsys/similarity';
 import { ArtifactContent, fingerprintMatrix, ModelArtifact, requireMetaNumber, requireSection } from '../artifact';
 import { BasePredictor, FitOptions } from '../predictor';
+import { checkParamBounds, KNN_BASELINE_PARAM_BOUNDS } from '../param-bounds';
 
 export interface KnnBaselineParams {
   /** Most neighbours to use (Surprise `k`). Default 40. */
@@ -67,9 +68,10 @@ export class KnnBaselineModel extends BasePredictor {
 
   constructor(params: Partial<KnnBaselineParams> = {}) {
     super();
-    const p = { ...KNN_BASELINE_DEFAULTS, ...params };
-    if (!Number.isInteger(p.k) || p.k < 1) throw new RangeError(`knn-baseline: k must be a positive integer, got ${p.k}`);
-    if (!Number.isInteger(p.minK) || p.minK < 0) throw new RangeError(`knn-baseline: minK must be a non-negative integer, got ${p.minK}`);
+    const p = { ...KNN_BASELINE_DEFAULTS };
+    for (const [key, value] of Object.entries(params)) if (value !== undefined) (p as Record<string, unknown>)[key] = value;
+    // Every parameter within its bound (param-bounds.ts).
+    checkParamBounds('knn-baseline', p as unknown as Record<string, unknown>, KNN_BASELINE_PARAM_BOUNDS);
     this.params = Object.freeze(p);
   }
 

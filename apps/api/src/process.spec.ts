@@ -1,0 +1,288 @@
+import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:http';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeSnapshot } from '@recsys/data';
+import { ConfigError, corsOrigins, resolveConfig } from './config';
+import { smallDataset, startTestApi, TestApi } from './testing/harness';
+
+jest.setTimeout(90_000);
+
+const ROOT = resolve(__dirname, '../../..');
+const MAIN = join(ROOT, 'apps/api/dist/main.js');
+
+// ---- the configuration ---------------------------------------------------------------------------
+
+describe('configuration (issue 9)', () => {
+  it('listens on loopback unless HOST or --host says otherwise', () => {
+    expect(resolveConfig([], {}).host).toBe('127.0.0.1');
+    expect(resolveConfig([], { HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(resolveConfig(['--host', '::1'], { HOST: '0.0.0.0' }).host).toBe('::1');
+  });
+
+  it('refuses unknown flags, stray arguments and bad values with a ConfigError', () => {
+    expect(() => resolveConfig(['--dta', '/x'], {})).toThrow(ConfigError);
+    expect(() => resolveConfig(['--dta', '/x'], {})).toThrow(/Unknown option '--dta'.*\(see --help\)/);
+    expect(() => resolveConfig(['data.csv'], {})).toThrow(ConfigError);
+    expect(() => resolveConfig(['--port', '70000'], {})).toThrow('PORT must be an integer in 0..65535, got "70000"');
+    expect(() => resolveConfig(['--port', '-1'], {})).toThrow(ConfigError);
+    expect(resolveConfig(['--port=0', '--data', 'x.csv', '--skip-invalid'], {})).toMatchObject({ port: 0, dataPath: 'x.csv', skipInvalid: true });
+  });
+
+  it('corsOrigins: a comma-separated allowlist of origins, none by default; anything that is not an origin is refused', () => {
+    expect(corsOrigins({})).toEqual([]);
+    expect(corsOrigins({ RECSYS_CORS_ORIGINS: '' })).toEqual([]);
+    expect(corsOrigins({ RECSYS_CORS_ORIGINS: ' https://App.Example.com , http://localhost:5173,https://app.example.com/,http://a.test:80' })).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+      'http://a.test',
+    ]);
+    for (const bad of ['*', 'app.example.com', 'https://a.com/path', 'ftp://a.com', 'https://a.com?x=1', 'null']) {
+      expect(() => corsOrigins({ RECSYS_CORS_ORIGINS: bad })).toThrow(ConfigError);
+    }
+    expect(resolveConfig([], { RECSYS_CORS_ORIGINS: 'https://a.com' }).corsOrigins).toEqual(['https://a.com']);
+  });
+});
+
+// ---- CORS and the GraphiQL page's headers, in-process ------------------------------------------------
+
+describe('CORS allowlist and GraphiQL headers over HTTP (issue 9)', () => {
+  let t: TestApi;
+  const allowed = 'https://app.example.com';
+  beforeAll(async () => {
+    t = await startTestApi({ config: { corsOrigins: [allowed] } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const preflight = (origin: string) =>
+    fetch(t.api.url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' } });
+
+  it('answers the preflight of an allowed origin, and its requests carry Access-Control-Allow-Origin', async () => {
+    const res = await preflight(allowed);
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe(allowed);
+    expect(res.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+    expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+    const post = await fetch(t.api.url, { method: 'POST', headers: { origin: allowed, 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ ping }' }) });
+    expect(post.status).toBe(200);
+    expect(post.headers.get('access-control-allow-origin')).toBe(allowed);
+    expect(post.headers.get('vary')).toMatch(/Origin/);
+  });
+
+  it('refuses the preflight of any other origin cleanly (403, JSON, no CORS header); their answers carry none', async () => {
+    for (const origin of ['https://evil.example', 'https://app.example.com.evil.example', 'null']) {
+      const res = await preflight(origin);
+      expect({ origin, status: res.status }).toEqual({ origin, status: 403 });
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+      expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('FORBIDDEN');
+    }
+    const post = await fetch(t.api.url, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ ping }' }) });
+    expect(post.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('serves GraphiQL with a CSP (scripts from this server only, frame-ancestors \'none\'), no inline script, and every script same-origin', async () => {
+    const res = await fetch(t.api.url, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy')!;
+    const directives = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    expect(directives['script-src']).toEqual(["'self'"]);
+    expect(directives['frame-ancestors']).toEqual(["'none'"]);
+    expect(directives['default-src']).toEqual(["'self'"]);
+    expect(directives['object-src']).toEqual(["'none'"]);
+    const host = new URL(t.api.url).host;
+    expect(directives['connect-src']).toEqual(["'self'", `ws://${host}`, `wss://${host}`]);
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await res.text();
+    const scripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)].map(([, attrs, body]) => ({ attrs, body }));
+    expect(scripts.length).toBeGreaterThanOrEqual(4);
+    for (const s of scripts) {
+      if (/type="application\/json"/.test(s.attrs)) continue; // data, never executed
+      expect(s.body.trim()).toBe('');
+      const src = /src="([^"]+)"/.exec(s.attrs)![1];
+      expect(src).toMatch(/^\/graphiql\//);
+      const asset = await fetch(new URL(src, t.api.url));
+      expect({ src, status: asset.status }).toEqual({ src, status: 200 });
+    }
+    expect(html).not.toMatch(/\son[a-z]+=/i);
+    // A hostile Host header does not get into the policy.
+    const spoofed = await new Promise<string>((done, fail) => {
+      const req = request(t.api.url, { headers: { accept: 'text/html', host: "evil.example; script-src 'unsafe-inline'" } }, (r) => {
+        r.resume();
+        done(String(r.headers['content-security-policy']));
+      });
+      req.on('error', fail);
+      req.end();
+    });
+    expect(spoofed).not.toContain('evil.example');
+    expect(spoofed).toContain("script-src 'self';");
+  });
+});
+
+// ---- the process: spawned as `node apps/api/dist/main.js` and as `npm start` ------------------------
+
+interface Spawned {
+  child: ChildProcess;
+  lines: Array<Record<string, unknown>>;
+  stderr: () => string;
+  exited: Promise<number | null>;
+  /** Resolves with the first log line with this message. */
+  line(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+function spawnServer(command: string, args: string[], env: Record<string, string>): Spawned {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, RECSYS_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const parts = buffered.split('\n');
+    buffered = parts.pop()!;
+    for (const part of parts) {
+      if (!part.startsWith('{')) continue; // npm's banner
+      lines.push(JSON.parse(part));
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return {
+    child,
+    lines,
+    stderr: () => stderr,
+    exited,
+    line: async (msg, timeoutMs = 60_000) => {
+      for (const started = Date.now(); Date.now() - started < timeoutMs; await new Promise((r) => setTimeout(r, 50))) {
+        const found = lines.find((l) => l.msg === msg);
+        if (found) return found;
+        if (child.exitCode !== null) break;
+      }
+      throw new Error(`no log line "${msg}" (exit ${child.exitCode}); stderr: ${stderr}; lines: ${JSON.stringify(lines.map((l) => l.msg))}`);
+    },
+  };
+}
+
+const gone = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+};
+
+(existsSync(MAIN) ? describe : describe.skip)('the server process (issue 9)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'recsys-process-'));
+  const data = join(dir, 'small.rsnap');
+  const cache = join(dir, 'cache');
+  const started: ChildProcess[] = [];
+  const start = (args: string[], env: Record<string, string> = {}, command = process.execPath): Spawned => {
+    const s = spawnServer(command, command === process.execPath ? [MAIN, ...args] : args, { RECSYS_CACHE_DIR: cache, PORT: '0', ...env });
+    started.push(s.child);
+    return s;
+  };
+
+  beforeAll(() => {
+    writeSnapshot(data, smallDataset());
+  });
+  afterAll(() => {
+    // Only the processes this suite started, by their own pid.
+    for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--help prints the options and exits 0; an unknown flag is one line on stderr and exit 2', async () => {
+    const help = start(['--help']);
+    let out = '';
+    help.child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    expect(await help.exited).toBe(0);
+    for (const option of ['--port', '--host', '--data', '--format', '--skip-invalid', '--help', 'RECSYS_CORS_ORIGINS', 'RECSYS_API_TOKEN', 'HOST=0.0.0.0']) expect(out).toContain(option);
+    const unknown = start(['--dta', '/x']);
+    expect(await unknown.exited).toBe(2);
+    expect(unknown.stderr()).toMatch(/^recsys-api: Unknown option '--dta'.*\(see --help\)\n$/);
+    expect(unknown.lines).toEqual([]);
+  });
+
+  it('listens on loopback by default, writes a generated token to a 0600 file whose path (never the token) is logged; a busy port is one line and exit 2', async () => {
+    const server = start(['--data', data]);
+    const listening = await server.line('listening; loading data and model');
+    expect(listening.host).toBe('127.0.0.1');
+    const port = listening.port as number;
+    await server.line('ready');
+    const tokenLine = server.lines.find((l) => typeof l.tokenFile === 'string')!;
+    expect(tokenLine.tokenFile).toBe(join(cache, 'api-token'));
+    expect(statSync(join(cache, 'api-token')).mode & 0o777).toBe(0o600);
+    const token = readFileSync(join(cache, 'api-token'), 'utf8').trim();
+    expect(token.length).toBeGreaterThanOrEqual(20);
+    expect(JSON.stringify(server.lines)).not.toContain(token);
+    const mutation = JSON.stringify({ query: 'mutation { retrain(input: { parameters: { colour: 1 } }) { id } }' });
+    const ask = async (auth?: string) =>
+      ((await (await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: mutation })).json()) as {
+        errors: Array<{ extensions: { code: string } }>;
+      }).errors[0].extensions.code;
+    expect(await ask()).toBe('UNAUTHENTICATED');
+    expect(await ask(`Bearer ${token}`)).toBe('BAD_USER_INPUT');
+    // Not reachable on another interface of this machine, when it has one.
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal);
+    if (external) await expect(fetch(`http://${external.address}:${port}/healthz`, { signal: AbortSignal.timeout(3000) })).rejects.toThrow();
+
+    const busy = start(['--data', data], { PORT: String(port) });
+    expect(await busy.exited).toBe(2);
+    expect(busy.stderr()).toBe(`recsys-api: cannot listen on 127.0.0.1:${port}: the address is already in use (EADDRINUSE); set PORT / --port or HOST / --host\n`);
+    expect(busy.lines).toEqual([]);
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('SIGTERM drains an in-flight request, closes the rating store and exits 0', async () => {
+    const server = start(['--data', data], { RECSYS_API_TOKEN: 'process-spec-token' });
+    const port = (await server.line('listening; loading data and model')).port as number;
+    await server.line('ready');
+    const db = readdirSync(cache).find((f) => f.endsWith('.sqlite'))!;
+    expect(existsSync(join(cache, `${db}-wal`))).toBe(true);
+    // A request whose body is still arriving when the signal comes.
+    const body = JSON.stringify({ query: '{ ping activeModel { id } }' });
+    const answer = new Promise<{ status: number; text: string }>((done, fail) => {
+      const req = request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        res.on('end', () => done({ status: res.statusCode!, text }));
+      });
+      req.on('error', fail);
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        server.child.kill('SIGTERM');
+        setTimeout(() => req.end(body.slice(10)), 1000);
+      }, 200);
+    });
+    const { status, text } = await answer;
+    expect(status).toBe(200);
+    expect(JSON.parse(text).data.ping).toBe(1);
+    expect(await server.exited).toBe(0);
+    expect(server.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: draining in-flight requests, then closing the rating store', 'stopped']));
+    // SQLite removes the write-ahead log when the last connection closes cleanly.
+    expect(existsSync(join(cache, `${db}-wal`))).toBe(false);
+  });
+
+  it('SIGTERM sent to `npm start` reaches the server, which stops cleanly (no orphan)', async () => {
+    // --ignore-scripts skips prestart's build (the tests run after one); start itself still runs.
+    const npm = start(['start', '--ignore-scripts', '--', '--data', data], { RECSYS_API_TOKEN: 'process-spec-token' }, 'npm');
+    const ready = await npm.line('ready');
+    const serverPid = ready.pid as number;
+    expect(serverPid).not.toBe(npm.child.pid);
+    expect(gone(serverPid)).toBe(false);
+    npm.child.kill('SIGTERM');
+    expect(await npm.exited).toBe(0);
+    for (let i = 0; i < 100 && !gone(serverPid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(gone(serverPid)).toBe(true);
+    expect(npm.lines.some((l) => l.msg === 'stopped' && l.pid === serverPid)).toBe(true);
+  });
+});
