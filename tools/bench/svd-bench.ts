@@ -298,7 +298,9 @@ async function parent(args: Args): Promise<void> {
 }
 
 const argv = process.argv.slice(2);
-if (argv[0] === '--child') {
+if (require.main !== module) {
+  // Imported (by the specs of the options): run nothing.
+} else if (argv[0] === '--child') {
   const job = JSON.parse(argv[1] ?? '{}') as ChildJob;
   child(job).then(
     (result) => process.send!({ type: 'result', result }, () => process.exit(0)),

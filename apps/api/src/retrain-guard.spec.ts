@@ -126,9 +126,9 @@ describe('retrain: bounded parameters and the guard before activation (over HTTP
   });
 
   it('omitted parameters are the kind\'s defaults, not the last run\'s; a run reports them all and the held-out figures that let it serve', async () => {
-    const first = await finished((await retrain('{ parameters: { epochs: 4, factors: 4, lrBias: 0.01 } }')).run!.id);
+    const first = await finished((await retrain('{ parameters: { epochs: 25, factors: 8 } }')).run!.id);
     expect(first.status).toBe('SUCCEEDED');
-    expect(first.parameters).toEqual({ ...SVD_DEFAULTS.sgd, epochs: 4, factors: 4, lrBias: 0.01 });
+    expect(first.parameters).toEqual({ ...SVD_DEFAULTS.sgd, epochs: 25, factors: 8 });
     const { run } = await retrain('{}');
     expect(run!.parameters).toEqual({ ...SVD_DEFAULTS.sgd });
     const second = await finished(run!.id);

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeWithData, sharedDataPath, tempDir } from '@recsys/testing';
 import { main } from './main';
@@ -298,7 +299,7 @@ describe('recsys CLI', () => {
       expect(r.code).toBe(1);
       const doc = JSON.parse(r.stdout);
       expect(doc.results.map((x: { model: string }) => x.model)).toEqual(['baseline']);
-      expect(doc.failed).toEqual([{ model: 'svd', params: expect.objectContaining({ lr: 1 }), error: expect.stringMatching(/^svd diverged: training RMSE NaN after epoch 1 of 20/) }]);
+      expect(doc.failed).toEqual([{ model: 'svd', params: expect.objectContaining({ lr: 1 }), error: expect.stringMatching(/^svd diverged: training RMSE NaN after epoch 1 of 30/) }]);
       expect(r.stderr).toMatch(/recsys: svd diverged: .* \(fold holdout 0\.1 \(seed 42\)\)/);
     });
 

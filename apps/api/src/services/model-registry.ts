@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { RatingMatrix, SnapshotError } from '@recsys/data';
-import { DataFingerprint, FoldedUser, LatentModel, loadModelArtifact, TrainingProgress } from '@recsys/models';
+import { DataFingerprint, FoldedUser, LatentModel, loadModelArtifact, readModelArtifact, TrainingProgress } from '@recsys/models';
 import type { Logger } from '../logger';
 import type { TrainingMetrics } from './training-job';
 
@@ -226,12 +226,13 @@ export class ModelRegistry {
       this.logger.warn({ model: record.id, file: record.file, artifactFingerprint: found, expectedFingerprint: expected }, 'model artifact trained on other data than the data served: refused');
       throw new UnusableArtifactError(`model ${record.id}: its artifact was trained on other data (${detail})`);
     };
+    const path = this.pathOf(record.file, record.id);
     let loaded: Awaited<ReturnType<typeof loadModelArtifact>>;
     try {
       // The artifact holds no ratings: it is loaded over the ratings it names (data set + API ratings).
-      loaded = await loadModelArtifact(this.pathOf(record.file, record.id), this.trainingData(record.ratingsThroughId));
+      loaded = await loadModelArtifact(path, this.trainingData(record.ratingsThroughId));
     } catch (error) {
-      if (error instanceof SnapshotError && /trained on other data/.test(error.message)) refuse(null, error.reason);
+      if (error instanceof SnapshotError && /trained on other data/.test(error.message)) refuse(readModelArtifact(path).fingerprint, error.reason);
       throw error;
     }
     const { model, artifact } = loaded;
