@@ -2,35 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeWithData, sharedDataPath, tempDir } from '@recsys/testing';
-import { main } from './main';
+import { run } from './testing/run-cli';
 
 const NETFLIX = sharedDataPath('netflix-kaggle-sample');
 const ML = sharedDataPath('movielens-100k');
 
-/** Runs the CLI in-process and captures what it writes to stdout and stderr. */
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const log = jest.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
-    stdout += parts.join(' ') + '\n';
-  });
-  try {
-    const code = await main(['node', 'recsys', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    log.mockRestore();
-  }
-}
 
 const tmp = tempDir('recsys-cli-');
 

@@ -4,6 +4,7 @@ import { randomRatings, SeededRandom } from '@recsys/testing';
 import { foldInFactors } from './fold-in';
 import { SvdModel } from './svd-model';
 import { SvdppModel } from './svdpp-model';
+import { gaussSolve } from '../../test/reference';
 
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
   // Ratings with structure (user and movie effects plus noise), so that a model can learn them.
@@ -14,22 +15,6 @@ function randomMatrix(seed: number, users: number, movies: number, density: numb
   return buildRatingMatrix(randomRatings({ random, users, movies, density, stars }), WHOLE_STARS_1_TO_5).matrix;
 }
 
-/** Solves the (k+1)×(k+1) system M·x = c by Gaussian elimination with partial pivoting (independent of Cholesky). */
-function gaussSolve(M: number[][], c: number[]): number[] {
-  const n = c.length;
-  const a = M.map((row, i) => [...row, c[i]]);
-  for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(a[r][col]) > Math.abs(a[pivot][col])) pivot = r;
-    [a[col], a[pivot]] = [a[pivot], a[col]];
-    for (let r = 0; r < n; r++) {
-      if (r === col) continue;
-      const factor = a[r][col] / a[col][col];
-      for (let j = col; j <= n; j++) a[r][j] -= factor * a[col][j];
-    }
-  }
-  return a.map((row, i) => row[n] / row[i]);
-}
 
 describe('foldInFactors', () => {
   it('solves the ridge normal equations exactly (closed form by Gaussian elimination)', () => {
