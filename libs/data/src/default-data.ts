@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { builtDatasetReport, LoadedDataset, ProgressCallback } from './dataset';
-import { buildRatingMatrix } from './rating-matrix';
+import { buildRatingMatrix } from './build-matrix';
 import { WHOLE_STARS_1_TO_5 } from './rating-scale';
 import { readSnapshot, SNAPSHOT_VERSION, writeSnapshot } from './snapshot';
 import { generateSynthetic, SyntheticOptions } from './synthetic';

@@ -2,6 +2,7 @@ export * from './errors';
 export * from './rating-scale';
 export * from './id-index';
 export * from './rating-matrix';
+export * from './build-matrix';
 export * from './catalog';
 export * from './dataset';
 export * from './snapshot';

@@ -1,6 +1,7 @@
 import { Random } from '@recsys/core';
 import { RatingPairs } from './dataset';
-import { buildRatingMatrix, RatingList, RatingMatrix } from './rating-matrix';
+import { buildRatingMatrix } from './build-matrix';
+import { RatingList, RatingMatrix } from './rating-matrix';
 
 /**
  * A train/test split. `train` holds the training ratings as a matrix (its ids are re-derived, so

@@ -1,3 +1,6 @@
+// One hot loop, kept together on purpose (GUIDE.md's hot-loop rules): the per-metric accumulation
+// kernels, the scores and the top-k selection stay in this one file so the call sites stay
+// monomorphic. Do not split it to meet the ~400-line guideline.
 // The parts of a mostSimilar query shared by SimilarityScorer (one thread) and SimilarityPool
 // (worker threads over shared memory): the accumulation kernels, the scores, and the top-k
 // selection. Internal to the lib (not exported from index.ts).

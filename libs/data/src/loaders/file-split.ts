@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
-import { buildRatingMatrix, RatingList, RatingMatrix } from '../rating-matrix';
+import { buildRatingMatrix } from '../build-matrix';
+import { RatingList, RatingMatrix } from '../rating-matrix';
 import { HALF_STARS_05_TO_5 } from '../rating-scale';
 import { LoadContext } from './context';
 import { readRatingsFileInto } from './load';

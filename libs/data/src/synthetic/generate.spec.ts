@@ -1,4 +1,4 @@
-import { buildRatingMatrix } from '../rating-matrix';
+import { buildRatingMatrix } from '../build-matrix';
 import { WHOLE_STARS_1_TO_5 } from '../rating-scale';
 import {
   generateSynthetic,

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildRatingMatrix } from '../rating-matrix';
+import { buildRatingMatrix } from '../build-matrix';
 import { HALF_STARS_05_TO_5 } from '../rating-scale';
 import { readSnapshot, writeSnapshot } from '../snapshot';
 import { expectedRatingTable, generateSynthetic, plantedScore } from './generate';
