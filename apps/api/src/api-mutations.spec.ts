@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { startTestApi, TestApi, TEST_TOKEN } from './testing/harness';
+import { TestApi, TEST_TOKEN } from './testing/harness';
 import { rmSync } from 'node:fs';
-import { activeModel, codeOf, ratingsOf, Ratings, solve } from './testing/api-fixtures';
+import { activeModel, codeOf, Ratings, solve, startApiFixture } from './testing/api-fixtures';
 
 jest.setTimeout(30_000);
 
@@ -13,10 +13,7 @@ describe('GraphQL API over HTTP', () => {
   let someUser: number;
 
   beforeAll(async () => {
-    t = await startTestApi();
-    ref = ratingsOf(t);
-    popular = [...ref.byMovie.entries()].sort((a, b) => b[1].size - a[1].size || a[0] - b[0])[0][0];
-    someUser = [...ref.byUser.entries()].find(([, m]) => m.size >= 30 && m.size <= 90)![0];
+    ({ t, ref, popular, someUser } = await startApiFixture());
   });
   afterAll(async () => {
     await t?.close();

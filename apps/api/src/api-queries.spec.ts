@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { withTempDir } from '@recsys/testing';
-import { gqlRequest, smallDataset, startTestApi, TestApi } from './testing/harness';
+import { gqlRequest, smallDataset, TestApi } from './testing/harness';
 import { startApi } from './server';
 import { testConfig } from './testing/harness';
 import { createLogger } from './logger';
-import { activeModel, codeOf, jaccard, ratingsOf, Ratings } from './testing/api-fixtures';
+import { activeModel, codeOf, jaccard, Ratings, startApiFixture } from './testing/api-fixtures';
 
 jest.setTimeout(30_000);
 
@@ -15,10 +15,7 @@ describe('GraphQL API over HTTP', () => {
   let someUser: number;
 
   beforeAll(async () => {
-    t = await startTestApi();
-    ref = ratingsOf(t);
-    popular = [...ref.byMovie.entries()].sort((a, b) => b[1].size - a[1].size || a[0] - b[0])[0][0];
-    someUser = [...ref.byUser.entries()].find(([, m]) => m.size >= 30 && m.size <= 90)![0];
+    ({ t, ref, popular, someUser } = await startApiFixture());
   });
   afterAll(async () => {
     await t?.close();

@@ -2,7 +2,7 @@
 // helpers shared by the API specs (api-queries.spec.ts, api-mutations.spec.ts).
 import { join } from 'node:path';
 import { LatentModel, loadModel } from '@recsys/models';
-import { TestApi } from './harness';
+import { startTestApi, TestApi } from './harness';
 
 // Plain reference computations over the raw ratings (independent of the server's code paths).
 export interface Ratings {
@@ -60,3 +60,12 @@ export async function activeModel(t: TestApi): Promise<{ model: LatentModel; id:
 }
 
 export const codeOf = (r: { errors?: Array<{ extensions?: { code?: string } }> }) => r.errors?.[0]?.extensions?.code;
+
+/** A started test API with its reference ratings, the most-rated movie and a user with 30–90 ratings. */
+export async function startApiFixture(): Promise<{ t: TestApi; ref: Ratings; popular: number; someUser: number }> {
+  const t = await startTestApi();
+  const ref = ratingsOf(t);
+  const popular = [...ref.byMovie.entries()].sort((a, b) => b[1].size - a[1].size || a[0] - b[0])[0][0];
+  const someUser = [...ref.byUser.entries()].find(([, m]) => m.size >= 30 && m.size <= 90)![0];
+  return { t, ref, popular, someUser };
+}
