@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { MatrixArrays, shareMatrixArrays, workerScript } from '@recsys/core';
-import { encodeRating } from '@recsys/data';
 import { createModel, TrainingProgress } from '@recsys/models';
 import { apiError } from '../errors';
 import type { Logger } from '../logger';
 import { ModelRecord, ModelRegistry, newModelId } from './model-registry';
 import type { ApiPubSub } from './pubsub';
 import type { RatingStore } from './rating-store';
+import { apiRatingsThrough } from './training-data';
 import { GuardMetrics, TrainingJob, TrainingMessage } from './training-job';
 
 export type TrainingStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
@@ -91,13 +91,8 @@ export class TrainingService {
     const probe = createModel(kind, params);
     const full = { ...probe.params } as Record<string, unknown>;
     const { store, registry, base } = this.deps;
-    const stored = store.list();
-    const extra = { users: new Int32Array(stored.length), movies: new Int32Array(stored.length), ratings: new Uint8Array(stored.length) };
-    stored.forEach((r, j) => {
-      extra.users[j] = r.userId;
-      extra.movies[j] = r.movieId;
-      extra.ratings[j] = encodeRating(r.rating);
-    });
+    // Every API rating so far: the same rows the registry adds back when it loads the model.
+    const extra = apiRatingsThrough(store, store.lastId);
     const run: TrainingRunState = {
       id: randomUUID(),
       status: 'QUEUED',
@@ -106,7 +101,7 @@ export class TrainingService {
       params: full,
       totalEpochs: typeof full.epochs === 'number' ? full.epochs : null,
       epochs: [],
-      apiRatings: stored.length,
+      apiRatings: extra.users.length,
       ratingsThroughId: store.lastId,
       error: null,
       guard: null,
@@ -124,7 +119,7 @@ export class TrainingService {
     const worker = new Worker(script.filename, { ...script.options, workerData: job });
     this.runs.set(run.id, run);
     this.publish(run);
-    this.deps.logger.info({ run: run.id, kind, params: full, apiRatings: stored.length, trigger }, 'training run queued');
+    this.deps.logger.info({ run: run.id, kind, params: full, apiRatings: extra.users.length, trigger }, 'training run queued');
     const finished = new Promise<void>((resolve) => {
       let settled = false;
       const settle = (fn: () => Promise<void> | void) => {
