@@ -20,6 +20,7 @@
  * Each figure is given beside its target of issue 10 in `targets`.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -192,11 +193,23 @@ function steadyEpochs(fit: FitResult): number[] {
   return fit.secondsPerEpoch.length > 1 ? fit.secondsPerEpoch.slice(1) : fit.secondsPerEpoch;
 }
 
-async function sgdStep(args: Args, snapshot: string, libmf: string | null) {
+/** A short hash of the names, sizes and modification times of a Prize folder's training files. */
+function dataKey(dir: string): string {
+  const files = readdirSync(dir)
+    .filter((f) => /^combined_data_\d+\.txt$/i.test(f))
+    .sort()
+    .map((f) => {
+      const st = statSync(join(dir, f));
+      return `${f}:${st.size}:${Math.floor(st.mtimeMs)}`;
+    });
+  return createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 12);
+}
+
+async function sgdStep(args: Args, prizeDir: string, snapshot: string, libmf: string | null) {
   let text: string | null = null;
   if (libmf !== null) {
-    const st = statSync(snapshot);
-    text = join(args.dir, `libmf-${st.size}-${Math.floor(st.mtimeMs)}.txt`);
+    // Keyed by the Prize files it comes from (not the snapshot, which each run's import rewrites).
+    text = join(args.dir, `libmf-${dataKey(prizeDir)}.txt`);
     if (!existsSync(text)) {
       for (const f of readdirSync(args.dir)) if (/^libmf-.*\.txt$/.test(f)) rmSync(join(args.dir, f));
       log(`sgd: writing the snapshot's ratings as LibMF text (${text})`);
@@ -291,7 +304,7 @@ export async function netflixBench(args: Args): Promise<Record<string, unknown>>
   const libmf = libmfDir(REPO);
   let sgdTwo: number | null = null;
   if (!skip.has('sgd')) {
-    const sgd = await sgdStep(args, snapshot, libmf);
+    const sgd = await sgdStep(args, data.dir, snapshot, libmf);
     out.sgd = sgd;
     for (const t of sgd.byThreads) targets.push(target(`svd SGD epoch ÷ LibMF iteration, ${t.threads} thread(s), 100 factors`, t.ratio, '<=', 1, '×'));
     sgdTwo = sgd.byThreads.find((t) => t.threads === threads)?.oursSecondsPerEpoch ?? null;
