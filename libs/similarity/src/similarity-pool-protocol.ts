@@ -21,13 +21,15 @@ export interface SimilarityPoolWorkerInput {
   ranges: SharedArrayBuffer;
   /** accumulateMoments' flush interval for this matrix's rating codes (`momentsChunk`). */
   chunk: number;
+  /** accumulateMoments' code windows (`codeWindows`): passes per cosine or pearson query. */
+  windows: number;
 }
 
 /** Slots of the Int32 control array. */
 export const CONTROL = {
   /** Incremented by the main thread for each command; workers Atomics.wait on it. */
   SEQUENCE: 0,
-  /** COMMAND_ACCUMULATE or COMMAND_STOP. */
+  /** COMMAND_ACCUMULATE, COMMAND_FIT_BASELINES or COMMAND_STOP. */
   COMMAND: 1,
   /** Internal movie index of the query. */
   MOVIE: 2,
@@ -40,6 +42,8 @@ export const CONTROL = {
 export const CONTROL_SLOTS = 5;
 export const COMMAND_ACCUMULATE = 0;
 export const COMMAND_STOP = 1;
+/** Worker 0 fits the ALS baselines (`fitBaselinesAls`'s defaults) into the memory's baselines; the others only count themselves done. */
+export const COMMAND_FIT_BASELINES = 2;
 
 /** The only message a worker posts: it has wrapped the shared memory and waits for queries. */
 export type SimilarityPoolWorkerMessage = { type: 'ready' };

@@ -23,12 +23,13 @@ import {
 } from './similarity-kernels';
 import {
   COMMAND_ACCUMULATE,
+  COMMAND_FIT_BASELINES,
   COMMAND_STOP,
   CONTROL,
   CONTROL_SLOTS,
   SimilarityPoolWorkerInput,
 } from './similarity-pool-protocol';
-import { copyMatrix, matrixViews, momentsChunk, similarityLayout, similarityMemory, similarityWasmModule } from './similarity-wasm';
+import { codeWindows, copyMatrix, poolMatrix, momentsChunk, similarityLayout, similarityMemory, similarityWasmModule } from './similarity-wasm';
 
 export interface SimilarityPoolOptions extends SimilarityOptions {
   /** Worker threads. Default `os.availableParallelism()`. */
@@ -65,17 +66,18 @@ function waitAsync(array: Int32Array, index: number, value: number): WaitAsyncRe
 /**
  * `mostSimilar` split over worker threads, for one query on a heavy movie in well under the
  * single-threaded time. The matrix arrays are copied once into one shared WebAssembly memory
- * (chunk by chunk, one per turn of the event loop), which also holds the baselines and one
- * accumulator region per worker; `matrix` gives views of the copy. A query on m splits m's raters
+ * (chunk by chunk, one per turn of the event loop; the CSR's movie indices as u16 when there are
+ * at most 65,536 movies: about 8 bytes per rating in all), which also holds the baselines and one
+ * accumulator region per worker. A query on m splits m's raters
  * into `threads` contiguous CSC ranges of equal work (Σ |I_u|); each worker runs the metric's
  * WebAssembly kernel (assembly/similarity.ts) over its range into its region; the calling thread
  * then adds the regions into the first (zeroing the others), and scores and selects the top k with
  * SimilarityScorer's own selection code. The kernels:
  *
  * - jaccard: one i32 increment per rating of a rater (as the TypeScript kernel);
- * - cosine and pearson: the raters grouped by their rating x of m, and one u64 add per rating
- *   packing (1, y, y²), flushed into the f64 sums per group: one 8-byte touch instead of four or
- *   six f64 ones, with exactly the same (integer) sums;
+ * - cosine and pearson: packed accumulators per rating code x of m, and one u64 add per rating
+ *   packing (1, y, y²) into x's, flushed into the f64 sums at the end: one 8-byte touch instead of
+ *   four or six f64 ones, in one pass, with exactly the same (integer) sums;
  * - pearson-baseline: two f64x2 (SIMD) adds per rating, the reference's operations in its order.
  *
  * Queries are posted through a shared control array (Atomics.notify to the workers,
@@ -94,8 +96,8 @@ function waitAsync(array: Int32Array, index: number, value: number): WaitAsyncRe
  * in [−1, 1]); the split is deterministic, so the pool itself always gives the same answer.
  *
  * pearson-baseline needs baselines: pass `baselines` to `start` or to `setBaselines` (the API
- * passes the model's biases); otherwise the first pearson-baseline query fits them with
- * `fitBaselinesAls`'s defaults on the calling thread.
+ * passes the model's biases), or have a worker fit them with `fitBaselines()`; otherwise the first
+ * pearson-baseline query fits them with `fitBaselinesAls`'s defaults on the calling thread.
  *
  * Measured: see tools/bench/similarity-bench.ts (`npm run bench:similarity`) and the README.
  *
@@ -107,8 +109,8 @@ export class SimilarityPool {
   /** Defaults of every query. */
   readonly defaults: Readonly<Required<SimilarityQueryOptions>>;
 
-  /** The matrix arrays: views of the pool's shared WebAssembly memory (SharedArrayBuffer-backed). */
-  readonly matrix: MatrixArrays;
+  /** The caller's matrix: light queries run on it (the workers read the copy in the shared memory). */
+  private readonly matrix: MatrixArrays;
   /** Σ_{u∈U_m} |I_u| per movie: the cost of a query, and what the split balances. */
   private readonly movieWork: Float64Array;
   private readonly control: Int32Array;
@@ -201,8 +203,7 @@ export class SimilarityPool {
     const layout = similarityLayout(matrix.nUsers, matrix.nMovies, matrix.userMovies.length, threads, MAX_STRIDE);
     const module = similarityWasmModule();
     const memory = similarityMemory(layout);
-    const shared = matrixViews(memory, layout);
-    const maxCode = await copyMatrix(matrix, shared);
+    const present = await copyMatrix(matrix, poolMatrix(memory, layout));
     const input: Omit<SimilarityPoolWorkerInput, 'worker'> = {
       module,
       memory,
@@ -210,7 +211,8 @@ export class SimilarityPool {
       threads,
       control: new SharedArrayBuffer(4 * CONTROL_SLOTS),
       ranges: new SharedArrayBuffer(8 * threads),
-      chunk: momentsChunk(maxCode),
+      chunk: momentsChunk(present),
+      windows: codeWindows(memory, layout, present),
     };
 
     const { filename, options: workerOptions } = workerScript(__dirname, 'similarity-pool-worker');
@@ -229,8 +231,7 @@ export class SimilarityPool {
       await Promise.all(workers.map((worker) => worker.terminate()));
       throw error;
     }
-    // From here on the calling thread too reads the copy in the shared memory.
-    return new SimilarityPool(shared, defaults, baselines, threads, maxInlineWork, input, workers, exited);
+    return new SimilarityPool(matrix, defaults, baselines, threads, maxInlineWork, input, workers, exited);
   }
 
   /**
@@ -265,6 +266,23 @@ export class SimilarityPool {
     return result;
   }
 
+  /**
+   * Fits pearson-baseline's baselines (`fitBaselinesAls`'s defaults: ALS, 10 iterations) on a
+   * worker thread over the shared copy, queued with the heavy queries (those asked after it wait
+   * for it), and uses them from then on. The calling thread only waits (Atomics.waitAsync).
+   */
+  fitBaselines(): Promise<void> {
+    if (this.closing !== null) return Promise.reject(new Error('SimilarityPool is closed'));
+    const result = this.queue.then(async () => {
+      await this.command(COMMAND_FIT_BASELINES);
+      const { nUsers, nMovies } = this.matrix;
+      const values = this.baselineValues;
+      this.baselines = { globalMean: values[0], userBias: values.subarray(1, 1 + nUsers), movieBias: values.subarray(1 + nUsers, 1 + nUsers + nMovies) };
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
   /** Whether pearson-baseline's baselines are known (given, set or fitted). */
   get hasBaselines(): boolean {
     return this.baselines !== null;
@@ -293,6 +311,19 @@ export class SimilarityPool {
         await Promise.all(this.exited);
       })();
     }
+    return this.closing;
+  }
+
+  /**
+   * Stops the workers at once, a running query or baselines fit included: what is queued or
+   * running rejects, and so do later queries. For shutting down without waiting (see `close`).
+   */
+  terminate(): Promise<void> {
+    this.fail(new Error('SimilarityPool was terminated'));
+    this.closing ??= (async () => {
+      await Promise.all(this.workers.map((worker) => worker.terminate()));
+      await Promise.all(this.exited);
+    })();
     return this.closing;
   }
 
@@ -331,19 +362,7 @@ export class SimilarityPool {
     const control = this.control;
     control[CONTROL.MOVIE] = m;
     control[CONTROL.METRIC] = SIMILARITY_METRICS.indexOf(o.metric);
-    control[CONTROL.COMMAND] = COMMAND_ACCUMULATE;
-    Atomics.store(control, CONTROL.DONE, 0);
-    // Seq-cst: a worker that sees the new sequence number sees the query and the ranges.
-    Atomics.add(control, CONTROL.SEQUENCE, 1);
-    Atomics.notify(control, CONTROL.SEQUENCE);
-    for (;;) {
-      const done = Atomics.load(control, CONTROL.DONE);
-      if (done >= this.threads) break;
-      if (this.failure !== null) throw this.failure;
-      const wait = waitAsync(control, CONTROL.DONE, done);
-      if (wait.async) await wait.value;
-    }
-    if (this.failure !== null) throw this.failure;
+    await this.command(COMMAND_ACCUMULATE);
 
     const s = this.mergedSelector;
     s.reserve(cap);
@@ -358,6 +377,25 @@ export class SimilarityPool {
       nTouched = collectTouched(s.sums, stride, nM, s.touched);
     }
     return neighboursOf(s, s.select(o, m, cap, nTouched));
+  }
+
+  /** Posts a command to every worker and resolves when all of them are done (the calling thread waits asynchronously). */
+  private async command(command: number): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    const control = this.control;
+    control[CONTROL.COMMAND] = command;
+    Atomics.store(control, CONTROL.DONE, 0);
+    // Seq-cst: a worker that sees the new sequence number sees the command, the query and the ranges.
+    Atomics.add(control, CONTROL.SEQUENCE, 1);
+    Atomics.notify(control, CONTROL.SEQUENCE);
+    for (;;) {
+      const done = Atomics.load(control, CONTROL.DONE);
+      if (done >= this.threads) break;
+      if (this.failure !== null) throw this.failure;
+      const wait = waitAsync(control, CONTROL.DONE, done);
+      if (wait.async) await wait.value;
+    }
+    if (this.failure !== null) throw this.failure;
   }
 
   /** Cuts m's raters into `threads` contiguous CSC ranges of about equal work. */

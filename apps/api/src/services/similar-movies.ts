@@ -1,11 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { workerScript } from '@recsys/core';
 import { Baselines, Neighbour, SimilarityMetric, SimilarityPool } from '@recsys/similarity';
 import { apiError } from '../errors';
 import type { Logger } from '../logger';
 import type { ServingModel } from './model-registry';
-import type { BaselinesJob, BaselinesMessage } from './similar-movies-protocol';
 
 /** How similar movies are computed; every field has a default. */
 export interface SimilarMoviesOptions {
@@ -27,7 +24,7 @@ export interface SimilarityPoolRecord {
   modelId: string;
   /**
    * Where pearson-baseline's baselines came from: the model's own biases (μ, b_u, b_i of every
-   * biased model), or an ALS fit (`fitBaselinesAls`) in a worker thread before the pool served.
+   * biased model), or an ALS fit (`fitBaselinesAls`) on a pool worker before the pool served.
    */
   baselines: 'model' | 'fitted';
   threads: number;
@@ -72,8 +69,8 @@ interface Settings {
  *   (results identical to `SimilarityScorer`'s for jaccard, cosine and pearson, and within 1e-12
  *   for pearson-baseline);
  * - pearson-baseline's baselines b_ui = μ + b_u + b_i come with the model: its own biases (every
- *   served model is biased), else an ALS fit (`fitBaselinesAls`) in a worker thread; either way
- *   before the pool serves, never on a query;
+ *   served model is biased), else an ALS fit (`SimilarityPool.fitBaselines`) on a pool worker;
+ *   either way before the pool serves, never on a query;
  * - a query whose caller gave up (its `signal` aborted, e.g. the operation's time budget) before
  *   it ran is dropped from the queue.
  *
@@ -186,8 +183,9 @@ class ModelSimilarity {
   private closing: Promise<void> | null = null;
 
   private pool: SimilarityPool | null = null;
+  /** The pool while it starts (closed by close() to stop a baselines fit). */
+  private starting: SimilarityPool | null = null;
   private fitting = false;
-  private baselinesWorker: Worker | null = null;
   private closed = false;
 
   constructor(
@@ -226,20 +224,22 @@ class ModelSimilarity {
     const copied = performance.now();
     const pool = await SimilarityPool.start(this.serving.train, { threads, maxInlineWork, baselines: fromModel ?? undefined });
     let baselinesSeconds = (copied - started) / 1000;
+    this.starting = pool;
     try {
+      if (this.closed) throw new Error(`the similarity of model ${this.modelId} was closed while starting`);
       if (!fromModel) {
         this.fitting = true;
         const fitStarted = performance.now();
-        pool.setBaselines(await this.fitBaselines(pool));
+        await pool.fitBaselines();
         baselinesSeconds = (performance.now() - fitStarted) / 1000;
-        this.fitting = false;
-        logger.info({ model: this.modelId, seconds: baselinesSeconds }, 'pearson-baseline baselines fitted in a worker thread');
+        logger.info({ model: this.modelId, seconds: baselinesSeconds }, 'pearson-baseline baselines fitted on a similarity pool worker');
       }
-      if (this.closed) throw new Error(`the similarity of model ${this.modelId} was closed while starting`);
     } catch (error) {
-      this.fitting = false;
       await pool.close();
       throw error;
+    } finally {
+      this.fitting = false;
+      this.starting = null;
     }
     this.pool = pool;
     const record: SimilarityPoolRecord = {
@@ -255,24 +255,6 @@ class ModelSimilarity {
     logger.info({ model: this.modelId, ratings: this.serving.train.nRatings, threads, baselines: record.baselines, seconds: record.startSeconds }, 'similarity pool started');
   }
 
-  /** ALS baselines of the pool's matrix (views of its shared memory: no copy), fitted in a worker thread. */
-  private fitBaselines(pool: SimilarityPool): Promise<Baselines> {
-    const script = workerScript(__dirname, 'baselines-worker');
-    const worker = new Worker(script.filename, { ...script.options, workerData: { matrix: pool.matrix } satisfies BaselinesJob });
-    this.baselinesWorker = worker;
-    return new Promise<Baselines>((resolve, reject) => {
-      worker.once('message', (message: BaselinesMessage) => {
-        if (message.type === 'done') resolve({ globalMean: message.globalMean, userBias: message.userBias, movieBias: message.movieBias });
-        else reject(new Error(`fitting the baselines of model ${this.modelId}: ${message.message}`));
-      });
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the baselines worker of model ${this.modelId} stopped with exit code ${code}`)));
-    }).finally(() => {
-      if (this.baselinesWorker === worker) this.baselinesWorker = null;
-      void worker.terminate();
-    });
-  }
-
   private async closePool(pool: SimilarityPool): Promise<void> {
     await pool.close();
     const record = poolRecords.get(pool);
@@ -286,11 +268,11 @@ class ModelSimilarity {
    */
   close(abortFit: boolean): Promise<void> {
     this.closing ??= (async () => {
-      if (abortFit) await this.baselinesWorker?.terminate();
+      this.closed = true;
+      if (abortFit) await this.starting?.terminate();
       if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
       // Nobody waits for a fit still running: stop it (the start then closes its pool).
-      this.closed = true;
-      await this.baselinesWorker?.terminate();
+      await this.starting?.terminate();
       await this.ready.catch(() => undefined);
       const pool = this.pool;
       this.pool = null;
