@@ -22,12 +22,23 @@ function movieAt<M>(userMovies: usize, q: usize): usize {
   return <usize>load<M>(userMovies + q * sizeof<M>());
 }
 
+// Every kernel takes `matrix`, the offset of five u32 in memory: the offsets of movieUsers (u32),
+// movieRatings (u8), userPtr (u32), userMovies (M) and userRatings (u8).
+// @ts-ignore: decorator
+@inline
+function arrayAt(matrix: usize, field: usize): usize {
+  return <usize>load<u32>(matrix + (field << 2));
+}
+
 /**
  * jaccard: counts[n] (i32) += 1 per common rater. Four independent increments per step.
  */
 // @ts-ignore: decorator
 @inline
-function jaccard<M>(movieUsers: usize, userPtr: usize, userMovies: usize, pFrom: u32, pTo: u32, counts: usize): void {
+function jaccard<M>(matrix: usize, pFrom: u32, pTo: u32, counts: usize): void {
+  const movieUsers = arrayAt(matrix, 0);
+  const userPtr = arrayAt(matrix, 2);
+  const userMovies = arrayAt(matrix, 3);
   for (let p = pFrom; p < pTo; p++) {
     const u = <usize>load<u32>(movieUsers + ((<usize>p) << 2));
     const rowAt = userPtr + (u << 2);
@@ -50,12 +61,12 @@ function jaccard<M>(movieUsers: usize, userPtr: usize, userMovies: usize, pFrom:
   }
 }
 
-export function accumulateJaccard16(movieUsers: usize, userPtr: usize, userMovies: usize, pFrom: u32, pTo: u32, counts: usize): void {
-  jaccard<u16>(movieUsers, userPtr, userMovies, pFrom, pTo, counts);
+export function accumulateJaccard16(matrix: usize, pFrom: u32, pTo: u32, counts: usize): void {
+  jaccard<u16>(matrix, pFrom, pTo, counts);
 }
 
-export function accumulateJaccard32(movieUsers: usize, userPtr: usize, userMovies: usize, pFrom: u32, pTo: u32, counts: usize): void {
-  jaccard<u32>(movieUsers, userPtr, userMovies, pFrom, pTo, counts);
+export function accumulateJaccard32(matrix: usize, pFrom: u32, pTo: u32, counts: usize): void {
+  jaccard<u32>(matrix, pFrom, pTo, counts);
 }
 
 /** Bit positions of the three fields packed in one u64 per movie by accumulateMoments. */
@@ -84,11 +95,7 @@ const FIELD_MASK: u64 = (1 << 21) - 1;
 // @ts-ignore: decorator
 @inline
 function moments<M>(
-  movieUsers: usize,
-  movieRatings: usize,
-  userPtr: usize,
-  userMovies: usize,
-  userRatings: usize,
+  matrix: usize,
   pFrom: u32,
   pTo: u32,
   packed: usize,
@@ -100,6 +107,11 @@ function moments<M>(
   codeSlots: usize,
   inChunk: usize,
 ): void {
+  const movieUsers = arrayAt(matrix, 0);
+  const movieRatings = arrayAt(matrix, 1);
+  const userPtr = arrayAt(matrix, 2);
+  const userMovies = arrayAt(matrix, 3);
+  const userRatings = arrayAt(matrix, 4);
   memory.fill(inChunk, 0, 256 << 2);
   for (let p = pFrom; p < pTo; p++) {
     const x = <usize>load<u8>(movieRatings + <usize>p);
@@ -139,17 +151,15 @@ function moments<M>(
 }
 
 export function accumulateMoments16(
-  movieUsers: usize, movieRatings: usize, userPtr: usize, userMovies: usize, userRatings: usize, pFrom: u32, pTo: u32,
-  packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32, chunk: u32, codeSlots: usize, inChunk: usize,
+  matrix: usize, pFrom: u32, pTo: u32, packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32, chunk: u32, codeSlots: usize, inChunk: usize,
 ): void {
-  moments<u16>(movieUsers, movieRatings, userPtr, userMovies, userRatings, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk);
+  moments<u16>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk);
 }
 
 export function accumulateMoments32(
-  movieUsers: usize, movieRatings: usize, userPtr: usize, userMovies: usize, userRatings: usize, pFrom: u32, pTo: u32,
-  packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32, chunk: u32, codeSlots: usize, inChunk: usize,
+  matrix: usize, pFrom: u32, pTo: u32, packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32, chunk: u32, codeSlots: usize, inChunk: usize,
 ): void {
-  moments<u32>(movieUsers, movieRatings, userPtr, userMovies, userRatings, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk);
+  moments<u32>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk);
 }
 
 /** Adds the packed group fields of every movie into its sums (see accumulateMoments) and zeroes them. */
@@ -189,20 +199,12 @@ function flush(packed: usize, sums: usize, stride: u32, nMovies: u32, x: f64): v
  */
 // @ts-ignore: decorator
 @inline
-function pearsonBaseline<M>(
-  movieUsers: usize,
-  movieRatings: usize,
-  userPtr: usize,
-  userMovies: usize,
-  userRatings: usize,
-  pFrom: u32,
-  pTo: u32,
-  m: u32,
-  globalMean: f64,
-  userBias: usize,
-  movieBias: usize,
-  sums: usize,
-): void {
+function pearsonBaseline<M>(matrix: usize, pFrom: u32, pTo: u32, m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize): void {
+  const movieUsers = arrayAt(matrix, 0);
+  const movieRatings = arrayAt(matrix, 1);
+  const userPtr = arrayAt(matrix, 2);
+  const userMovies = arrayAt(matrix, 3);
+  const userRatings = arrayAt(matrix, 4);
   const biasM = load<f64>(movieBias + ((<usize>m) << 3));
   const one = f64x2.splat(1.0);
   for (let p = pFrom; p < pTo; p++) {
@@ -224,16 +226,10 @@ function pearsonBaseline<M>(
   }
 }
 
-export function accumulatePearsonBaseline16(
-  movieUsers: usize, movieRatings: usize, userPtr: usize, userMovies: usize, userRatings: usize, pFrom: u32, pTo: u32,
-  m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize,
-): void {
-  pearsonBaseline<u16>(movieUsers, movieRatings, userPtr, userMovies, userRatings, pFrom, pTo, m, globalMean, userBias, movieBias, sums);
+export function accumulatePearsonBaseline16(matrix: usize, pFrom: u32, pTo: u32, m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize): void {
+  pearsonBaseline<u16>(matrix, pFrom, pTo, m, globalMean, userBias, movieBias, sums);
 }
 
-export function accumulatePearsonBaseline32(
-  movieUsers: usize, movieRatings: usize, userPtr: usize, userMovies: usize, userRatings: usize, pFrom: u32, pTo: u32,
-  m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize,
-): void {
-  pearsonBaseline<u32>(movieUsers, movieRatings, userPtr, userMovies, userRatings, pFrom, pTo, m, globalMean, userBias, movieBias, sums);
+export function accumulatePearsonBaseline32(matrix: usize, pFrom: u32, pTo: u32, m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize): void {
+  pearsonBaseline<u32>(matrix, pFrom, pTo, m, globalMean, userBias, movieBias, sums);
 }

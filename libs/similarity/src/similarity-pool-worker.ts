@@ -46,13 +46,13 @@ function run(input: SimilarityPoolWorkerInput): void {
     const pFrom = ranges[2 * worker];
     const pTo = ranges[2 * worker + 1];
     if (metric === 'jaccard') {
-      kernels.accumulateJaccard(l.movieUsers, l.userPtr, l.userMovies, pFrom, pTo, region);
+      kernels.accumulateJaccard(l.matrix, pFrom, pTo, region);
     } else if (metric === 'pearson-baseline') {
-      kernels.accumulatePearsonBaseline(l.movieUsers, l.movieRatings, l.userPtr, l.userMovies, l.userRatings, pFrom, pTo, m, baselineValues[0], userBias, movieBias, region);
+      kernels.accumulatePearsonBaseline(l.matrix, pFrom, pTo, m, baselineValues[0], userBias, movieBias, region);
     } else {
       const stride = strideOf(metric);
       for (let w = 0; w < windows; w++) {
-        kernels.accumulateMoments(l.movieUsers, l.movieRatings, l.userPtr, l.userMovies, l.userRatings, pFrom, pTo, packed, l.packedBytes, region, stride, l.nMovies, chunk, l.codeSlots + 1024 * w, scratch);
+        kernels.accumulateMoments(l.matrix, pFrom, pTo, packed, l.packedBytes, region, stride, l.nMovies, chunk, l.codeSlots + 1024 * w, scratch);
       }
     }
     // Seq-cst add: the main thread that sees the count also sees the accumulators.

@@ -127,12 +127,12 @@ describe('similarity WebAssembly kernels', () => {
           for (let c = 0; c + 1 < cuts.length; c++) {
             const [pFrom, pTo] = [cuts[c], cuts[c + 1]];
             accumulateDense(metric, matrix, baselines, m, pFrom, pTo, refCounts, refSums);
-            if (metric === 'jaccard') kernels.accumulateJaccard(l.movieUsers, l.userPtr, l.userMovies, pFrom, pTo, l.accumulators);
+            if (metric === 'jaccard') kernels.accumulateJaccard(l.matrix, pFrom, pTo, l.accumulators);
             else if (metric === 'pearson-baseline') {
-              kernels.accumulatePearsonBaseline(l.movieUsers, l.movieRatings, l.userPtr, l.userMovies, l.userRatings, pFrom, pTo, m, b[0], l.baselines + 8, l.baselines + 8 * (1 + l.nUsers), l.accumulators);
+              kernels.accumulatePearsonBaseline(l.matrix, pFrom, pTo, m, b[0], l.baselines + 8, l.baselines + 8 * (1 + l.nUsers), l.accumulators);
             } else {
               for (let w = 0; w < windows; w++) {
-                kernels.accumulateMoments(l.movieUsers, l.movieRatings, l.userPtr, l.userMovies, l.userRatings, pFrom, pTo, l.packed, l.packedBytes, l.accumulators, stride, l.nMovies, chunk, l.codeSlots + 1024 * w, l.scratch);
+                kernels.accumulateMoments(l.matrix, pFrom, pTo, l.packed, l.packedBytes, l.accumulators, stride, l.nMovies, chunk, l.codeSlots + 1024 * w, l.scratch);
               }
             }
           }

@@ -29,16 +29,12 @@ const wasmApi: WasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).Web
 
 /**
  * The kernels of assembly/similarity.ts for one width of movie index (their exports suffixed 16 or
- * 32); every pointer is a byte offset into the memory.
+ * 32); every pointer is a byte offset into the memory, `matrix` the layout's `matrix` descriptor.
  */
 export interface SimilarityKernels {
-  accumulateJaccard(movieUsers: number, userPtr: number, userMovies: number, pFrom: number, pTo: number, counts: number): void;
+  accumulateJaccard(matrix: number, pFrom: number, pTo: number, counts: number): void;
   accumulateMoments(
-    movieUsers: number,
-    movieRatings: number,
-    userPtr: number,
-    userMovies: number,
-    userRatings: number,
+    matrix: number,
     pFrom: number,
     pTo: number,
     packed: number,
@@ -50,20 +46,7 @@ export interface SimilarityKernels {
     codeSlots: number,
     inChunk: number,
   ): void;
-  accumulatePearsonBaseline(
-    movieUsers: number,
-    movieRatings: number,
-    userPtr: number,
-    userMovies: number,
-    userRatings: number,
-    pFrom: number,
-    pTo: number,
-    m: number,
-    globalMean: number,
-    userBias: number,
-    movieBias: number,
-    sums: number,
-  ): void;
+  accumulatePearsonBaseline(matrix: number, pFrom: number, pTo: number, m: number, globalMean: number, userBias: number, movieBias: number, sums: number): void;
 }
 
 /** Where the compiled kernels are: libs/similarity/wasm/similarity.wasm, one level above both src/ and dist/. */
@@ -109,6 +92,8 @@ export interface SimilarityLayout {
   nRatings: number;
   /** Bytes per movie index in `userMovies`: 2 up to 65,536 movies, else 4. */
   movieIndexBytes: 2 | 4;
+  /** The kernels' matrix descriptor: u32 offsets of movieUsers, movieRatings, userPtr, userMovies, userRatings. */
+  matrix: number;
   userPtr: number;
   moviePtr: number;
   userMovies: number;
@@ -162,6 +147,7 @@ export function similarityLayout(
     nMovies,
     nRatings,
     movieIndexBytes,
+    matrix: take(4 * 5),
     userPtr: take(4 * (nUsers + 1)),
     moviePtr: take(4 * (nMovies + 1)),
     userMovies: take(movieIndexBytes * nRatings),
@@ -187,10 +173,13 @@ export function similarityLayout(
   return layout;
 }
 
-/** A new shared memory of the layout's size (zeroed). */
+/** A new shared memory of the layout's size, zeroed but for the kernels' matrix descriptor. */
 export function similarityMemory(layout: SimilarityLayout): WasmMemory {
   const pages = layout.bytes / PAGE;
-  return new wasmApi.Memory({ initial: pages, maximum: pages, shared: true });
+  const memory = new wasmApi.Memory({ initial: pages, maximum: pages, shared: true });
+  const l = layout;
+  new Uint32Array(memory.buffer, l.matrix, 5).set([l.movieUsers, l.movieRatings, l.userPtr, l.userMovies, l.userRatings]);
+  return memory;
 }
 
 /** The matrix arrays in the memory, as views: a MatrixArrays but for the narrower movie indices. */
