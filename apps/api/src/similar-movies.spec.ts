@@ -8,9 +8,11 @@
 // `node tools/dist/bench/api-bench.js --scenario similar-burst` (not here: a time bound in a test
 // fails on a busy machine).
 import { buildRatingMatrix, builtDatasetReport, generateSynthetic, LoadedDataset, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
-import { SIMILARITY_METRICS, SimilarityMetric, SimilarityScorer } from '@recsys/similarity';
+import { fitBaselinesAls, SIMILARITY_METRICS, SimilarityMetric, SimilarityScorer } from '@recsys/similarity';
+import { createLogger } from './logger';
 import type { ApiServices } from './schema/context';
 import type { ServingModel } from './services/model-registry';
+import { SimilarMovies } from './services/similar-movies';
 import { startTestApi, TestApi } from './testing/harness';
 
 const RATINGS = 2_000_000;
@@ -182,5 +184,28 @@ describe('similar movies at scale (similarity pool)', () => {
     expect(pools.map((p) => p.baselines)).toEqual(['model', 'model']);
     expect(pools.every((p) => p.closed)).toBe(true);
     await expect(services.catalog.similar.mostSimilar(services.catalog.active, 0, 5, 'jaccard', 0)).rejects.toThrow(/shutting down/);
+  });
+});
+
+describe('similar movies of a model without usable biases', () => {
+  it('fits the ALS baselines on a pool worker before the pool serves, and answers pearson-baseline with them', async () => {
+    const data = generateSynthetic({ ratings: 20_000, seed: 5 });
+    const train = buildRatingMatrix(data.list, WHOLE_STARS_1_TO_5).matrix;
+    // A stand-in model whose biases do not fit its matrix (μ NaN): the service must fit its own.
+    const serving = { id: 'no-biases', train, model: { biases: () => ({ globalMean: NaN, userBias: new Float64Array(0), movieBias: new Float64Array(0) }) } } as unknown as ServingModel;
+    const similar = new SimilarMovies({ threads: 2, maxInlineWork: 0 }, createLogger('silent'));
+    try {
+      await similar.activate(serving);
+      expect(similar.pools()).toMatchObject([{ modelId: 'no-biases', baselines: 'fitted', closed: false }]);
+      expect(similar.stats()).toMatchObject({ baselines: 'ready', workerQueries: 0 });
+      const m = mostRated(train, 1).map((id) => train.movies.indexOf(id))[0];
+      const got = await similar.mostSimilar(serving, m, 10, 'pearson-baseline', 0);
+      const want = new SimilarityScorer(train, { metric: 'pearson-baseline', baselines: fitBaselinesAls(train) }).mostSimilar(m, 10);
+      expect(got.map((x) => [x.movie, x.support])).toEqual(want.map((x) => [x.movie, x.support]));
+      got.forEach((x, i) => expect(Math.abs(x.similarity - want[i].similarity)).toBeLessThanOrEqual(1e-12));
+    } finally {
+      await similar.close();
+    }
+    expect(similar.pools().every((p) => p.closed)).toBe(true);
   });
 });
