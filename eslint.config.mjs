@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 // Every lib's and app's specs may use `testing` (test support), which depends only on core; only
 // *.spec.ts files and test helpers (test/, testing/ folders) may import it.
 export default [
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.cjs', '**/*.mjs', 'libs/client/src/generated/**', 'libs/models/assembly/**', 'libs/client/codegen.ts'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.cjs', '**/*.mjs', 'libs/client/src/generated/**', 'libs/models/assembly/**', 'libs/similarity/assembly/**', 'libs/client/codegen.ts'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Compiles the AssemblyScript kernels of libs/models/assembly to WebAssembly in libs/models/wasm/
-// (gitignored build output). Run by the root `build` script before `tsc -b`:
+// Compiles the AssemblyScript kernels of libs/models/assembly and libs/similarity/assembly to
+// WebAssembly in each lib's wasm/ folder (gitignored build output). Run by the root `build` script before `tsc -b`:
 //   node tools/build-wasm.js [--force]
 // The module imports its memory (`env.memory`), declared shared so that worker threads can run
 // the SGD kernel on one WebAssembly.Memory; the host sizes that memory (the module only states
@@ -15,13 +15,15 @@ const asc = require.resolve('assemblyscript/bin/asc.js', { paths: [root] });
 const kernels = [
   { source: 'libs/models/assembly/sgd.ts', output: 'libs/models/wasm/sgd.wasm' },
   { source: 'libs/models/assembly/als.ts', output: 'libs/models/wasm/als.wasm' },
+  { source: 'libs/similarity/assembly/similarity.ts', output: 'libs/similarity/wasm/similarity.wasm' },
 ];
 
 // Every kernel may import the shared helpers of its folder (e.g. dot.ts), so any source there counts.
-const assembly = path.join(root, 'libs/models/assembly');
-const newestSource = Math.max(statSync(__filename).mtimeMs, ...readdirSync(assembly).filter((f) => f.endsWith('.ts')).map((f) => statSync(path.join(assembly, f)).mtimeMs));
+const newestSourceIn = (assembly) =>
+  Math.max(statSync(__filename).mtimeMs, ...readdirSync(assembly).filter((f) => f.endsWith('.ts')).map((f) => statSync(path.join(assembly, f)).mtimeMs));
 
 for (const { source, output } of kernels) {
+  const newestSource = newestSourceIn(path.dirname(path.join(root, source)));
   const out = path.join(root, output);
   // Up to date when newer than every source and than this script (whose flags it was built with).
   const upToDate = existsSync(out) && statSync(out).mtimeMs >= newestSource;

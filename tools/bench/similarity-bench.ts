@@ -1,10 +1,20 @@
 /**
  * Similarity benchmark: mostSimilar latency per metric and neighbour-index build time on a
- * synthetic Netflix-shaped data set. Prints ONE JSON document on stdout; progress on stderr.
+ * synthetic Netflix-shaped data set (or a snapshot file). Prints ONE JSON document on stdout;
+ * progress on stderr.
  *
  *   npx tsc -b tools && node tools/dist/bench/similarity-bench.js [--ratings 10000000] [--seed 42]
- *     [--queries 100] [--k 10] [--index-k 50] [--threads 1,2] [--index-metrics jaccard,pearson-baseline]
- *     [--repeats 20] [--no-index] [--no-pool]   (--help: the options)
+ *     [--snapshot FILE] [--queries 100] [--k 10] [--index-k 50] [--threads 1,2]
+ *     [--index-metrics jaccard,pearson-baseline] [--repeats 20] [--no-index] [--no-pool] [--no-scorer]
+ *     (--help: the options)
+ *
+ * At 100M: `npm run bench:similarity -- --snapshot /path/prize-100m.snap --no-index --no-scorer
+ * --repeats 100` gives `similarityPool.threadsN.latency[metric].mostRated` (p50 / p99 over the
+ * repeats, the SimilarityPool's WebAssembly kernels), `firstQueryMs` (the first query of each
+ * metric right after the pool started, before any warm-up: pearson-baseline's included, since its
+ * baselines come with the pool) and `mostSimilar.baselineAlsSeconds` (the ALS fit of the
+ * baselines on the calling thread) beside `similarityPool.threadsN.fitBaselinesOnWorkerSeconds` (the
+ * same fit on a pool worker: what the API runs, before the pool serves, for a model without biases).
  *
  * Latency: 100 movies (the most-rated one plus random others, seeded), one SimilarityScorer per
  * metric (baselines for pearson-baseline fitted once beforehand and timed apart), 3 warm-up
@@ -19,7 +29,7 @@
  */
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { Random } from '@recsys/core';
-import { buildRatingMatrix, generateSynthetic, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, generateSynthetic, RatingMatrix, readSnapshot, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import {
   buildNeighbourIndex,
   fitBaselinesAls,
@@ -43,6 +53,8 @@ export interface Args {
   index: boolean;
   repeats: number;
   pool: boolean;
+  scorer: boolean;
+  snapshot: string | undefined;
 }
 
 export const CLI = {
@@ -61,6 +73,8 @@ export const CLI = {
     repeats: { type: 'string', value: 'N', default: '20', description: 'extra queries of the most-rated movie (the best estimates a quiet machine)' },
     'no-index': { type: 'boolean', description: 'skip the neighbour-index builds' },
     'no-pool': { type: 'boolean', description: 'skip the SimilarityPool latencies' },
+    'no-scorer': { type: 'boolean', description: 'skip the single-threaded SimilarityScorer latencies (the TypeScript reference)' },
+    snapshot: { type: 'string', value: 'FILE', description: 'read the ratings from this snapshot instead of generating them (--ratings and --seed then only seed the movie sample)' },
   },
 } as const satisfies BenchCli<Record<string, BenchOption>>;
 
@@ -76,6 +90,8 @@ export function argsFrom(v: BenchValues<typeof CLI.options>): Args {
     index: !v['no-index'],
     repeats: intValue('repeats', v.repeats),
     pool: !v['no-pool'],
+    scorer: !v['no-scorer'],
+    snapshot: v.snapshot,
   };
 }
 
@@ -104,12 +120,19 @@ function queryWork(matrix: RatingMatrix, m: number): number {
 async function main(): Promise<void> {
   const args = readBenchArgs(CLI, argsFrom);
 
-  log(`generating ${args.ratings.toLocaleString('en')} synthetic ratings (seed ${args.seed})`);
   let t = process.hrtime.bigint();
-  const synthetic = generateSynthetic({ ratings: args.ratings, seed: args.seed });
-  const generateSeconds = seconds(t);
-  t = process.hrtime.bigint();
-  const matrix = buildRatingMatrix(synthetic.list, WHOLE_STARS_1_TO_5).matrix;
+  let generateSeconds = 0;
+  let matrix: RatingMatrix;
+  if (args.snapshot !== undefined) {
+    log(`reading ${args.snapshot}`);
+    matrix = readSnapshot(args.snapshot).matrix;
+  } else {
+    log(`generating ${args.ratings.toLocaleString('en')} synthetic ratings (seed ${args.seed})`);
+    const synthetic = generateSynthetic({ ratings: args.ratings, seed: args.seed });
+    generateSeconds = seconds(t);
+    t = process.hrtime.bigint();
+    matrix = buildRatingMatrix(synthetic.list, WHOLE_STARS_1_TO_5).matrix;
+  }
   const matrixSeconds = seconds(t);
   log(`matrix: ${matrix.nUsers} users, ${matrix.nMovies} movies, ${matrix.nRatings} ratings (${matrixSeconds.toFixed(1)} s)`);
 
@@ -126,7 +149,7 @@ async function main(): Promise<void> {
   log(`ALS baselines: ${baselineSeconds.toFixed(2)} s`);
 
   const latency: Record<string, unknown> = {};
-  for (const metric of SIMILARITY_METRICS) {
+  for (const metric of args.scorer ? SIMILARITY_METRICS : []) {
     const scorer = new SimilarityScorer(matrix, { metric, baselines });
     for (let w = 0; w < 3; w++) scorer.mostSimilar(mostRated, args.k);
     const times: number[] = [];
@@ -162,9 +185,18 @@ async function main(): Promise<void> {
       let t0 = process.hrtime.bigint();
       const p = await SimilarityPool.start(matrix, { baselines, threads });
       const startSeconds = seconds(t0);
+      // The ALS fit on a pool worker (what the API does for a model without biases): the same
+      // values as the baselines given at start, so the queries below are unchanged.
+      t0 = process.hrtime.bigint();
+      await p.fitBaselines();
+      const fitBaselinesSeconds = seconds(t0);
       const perMetric: Record<string, unknown> = {};
       try {
         for (const metric of SIMILARITY_METRICS) {
+          // The first query of the metric on the most-rated movie, straight after the pool started.
+          t0 = process.hrtime.bigint();
+          await p.mostSimilar(mostRated, args.k, { metric });
+          const firstQueryMs = Number(process.hrtime.bigint() - t0) / 1e6;
           for (let w = 0; w < 3; w++) await p.mostSimilar(mostRated, args.k, { metric });
           const times: number[] = [];
           let mostRatedMs = 0;
@@ -182,11 +214,12 @@ async function main(): Promise<void> {
           const burstMs = Number(process.hrtime.bigint() - t0) / 1e6;
           times.sort((a, b) => a - b);
           perMetric[metric] = {
+            firstQueryMs: round(firstQueryMs),
+            mostRated: repeated,
             p50Ms: round(quantile(times, 0.5)),
             maxMs: round(times[times.length - 1]),
             meanMs: round(times.reduce((s, x) => s + x, 0) / times.length),
             mostRatedMs: round(mostRatedMs),
-            mostRatedRepeated: repeated,
             concurrentBurstMs: round(burstMs),
           };
           log(`pool ${threads} thread(s) ${metric}: ${JSON.stringify(perMetric[metric])}`);
@@ -198,6 +231,7 @@ async function main(): Promise<void> {
         threads,
         maxInlineWork: p.maxInlineWork,
         startSeconds: round(startSeconds),
+        fitBaselinesOnWorkerSeconds: round(fitBaselinesSeconds),
         queries: p.stats,
         loadAverageBefore: loadBefore,
         loadAverageAfter: loadavg().map(round),
@@ -242,7 +276,7 @@ async function main(): Promise<void> {
     benchmark: 'similarity',
     machine: { cpus: cpus().length, availableParallelism: availableParallelism(), cpuModel: cpus()[0]?.model, totalMemGB: round(totalmem() / 2 ** 30), node: process.version },
     data: {
-      generator: 'generateSynthetic',
+      generator: args.snapshot !== undefined ? `snapshot ${args.snapshot}` : 'generateSynthetic',
       seed: args.seed,
       ratings: matrix.nRatings,
       users: matrix.nUsers,
@@ -270,7 +304,7 @@ async function main(): Promise<void> {
 async function repeatQuery(
   repeats: number,
   query: () => Neighbour[] | Promise<Neighbour[]>,
-): Promise<{ repeats: number; bestMs: number; medianMs: number; cpuMsPerQuery: number }> {
+): Promise<{ repeats: number; bestMs: number; medianMs: number; p99Ms: number; maxMs: number; cpuMsPerQuery: number }> {
   const times: number[] = [];
   const cpuBefore = process.cpuUsage();
   for (let r = 0; r < repeats; r++) {
@@ -284,6 +318,8 @@ async function repeatQuery(
     repeats,
     bestMs: round(times[0] ?? NaN),
     medianMs: round(times.length > 0 ? quantile(times, 0.5) : NaN),
+    p99Ms: round(times.length > 0 ? quantile(times, 0.99) : NaN),
+    maxMs: round(times.length > 0 ? times[times.length - 1] : NaN),
     cpuMsPerQuery: round((cpu.user + cpu.system) / 1000 / Math.max(1, repeats)),
   };
 }

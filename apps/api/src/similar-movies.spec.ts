@@ -1,15 +1,18 @@
 // Similar movies at scale: a server over a few million ratings, with the inline threshold lowered
 // so that heavy queries run on the similarity pool's worker threads. While a burst of heavy
-// similar-movie queries (every metric, including the first pearson-baseline one, whose baselines
-// are fitted then) is in flight, `{ ping }` must still be answered, none of the burst may run on
+// similar-movie queries (every metric; pearson-baseline's baselines are the model's biases, there
+// before the pool serves) is in flight, `{ ping }` must still be answered, none of the burst may run on
 // the event loop, and the answers must equal SimilarityScorer's on the event loop (the code path
 // the API used before the pool); the pool must be closed after a retrain swap and at shutdown.
 // How quickly ping answers during the burst is measured, with its bound, by
 // `node tools/dist/bench/api-bench.js --scenario similar-burst` (not here: a time bound in a test
 // fails on a busy machine).
 import { buildRatingMatrix, builtDatasetReport, generateSynthetic, LoadedDataset, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
-import { SIMILARITY_METRICS, SimilarityMetric, SimilarityScorer } from '@recsys/similarity';
+import { fitBaselinesAls, SIMILARITY_METRICS, SimilarityMetric, SimilarityScorer } from '@recsys/similarity';
+import { createLogger } from './logger';
 import type { ApiServices } from './schema/context';
+import type { ServingModel } from './services/model-registry';
+import { SimilarMovies } from './services/similar-movies';
 import { startTestApi, TestApi } from './testing/harness';
 
 const RATINGS = 2_000_000;
@@ -45,10 +48,12 @@ function workOf(train: RatingMatrix, m: number): number {
 }
 
 /** SimilarityScorer on the calling thread: what the API answered before it used the pool. */
-function expected(train: RatingMatrix, scorers: Map<string, SimilarityScorer>, movieId: number, n: number, metric: SimilarityMetric, minSupport: number): Similar {
+function expected(serving: ServingModel, scorers: Map<string, SimilarityScorer>, movieId: number, n: number, metric: SimilarityMetric, minSupport: number): Similar {
+  const train = serving.train;
   const key = `${metric}:${minSupport}`;
   let scorer = scorers.get(key);
-  if (!scorer) scorers.set(key, (scorer = new SimilarityScorer(train, { metric, minSupport })));
+  // pearson-baseline's baselines: the model's own biases.
+  if (!scorer) scorers.set(key, (scorer = new SimilarityScorer(train, { metric, minSupport, baselines: serving.model.biases() })));
   return scorer.mostSimilar(train.movies.indexOf(movieId), n).map((nb) => ({ movieId: train.movies.ids[nb.movie], similarity: nb.similarity, support: nb.support }));
 }
 
@@ -80,11 +85,11 @@ describe('similar movies at scale (similarity pool)', () => {
     await t?.close();
   });
 
-  it('starts one pool for the active model at startup', () => {
+  it('starts one pool for the active model at startup, with the model\'s biases as pearson-baseline\'s baselines', () => {
     const pools = services.catalog.similar.pools();
     expect(pools).toHaveLength(1);
-    expect(pools[0]).toMatchObject({ modelId: services.catalog.active.id, withBaselines: false, threads: 2, closed: false });
-    expect(services.catalog.similar.stats()).toMatchObject({ mode: 'pool', baselines: 'none' });
+    expect(pools[0]).toMatchObject({ modelId: services.catalog.active.id, baselines: 'model', threads: 2, closed: false });
+    expect(services.catalog.similar.stats()).toMatchObject({ mode: 'pool', baselines: 'ready' });
   });
 
   it('answers ping while a burst of heavy queries of every metric runs on the workers, with the answers of SimilarityScorer', async () => {
@@ -120,17 +125,12 @@ describe('similar movies at scale (similarity pool)', () => {
     // Not one query of the burst ran on the event loop: that is what keeps ping answering.
     expect(stats.inlineQueries - inlineBefore).toBe(0);
     expect(stats.baselines).toBe('ready');
-    // The first pool was replaced by one holding the baselines, and closed.
-    await eventually(() => services.catalog.similar.pools()[0].closed);
-    const pools = services.catalog.similar.pools();
-    expect(pools.map((p) => [p.withBaselines, p.closed])).toEqual([
-      [false, true],
-      [true, false],
-    ]);
+    // Still the one pool: pearson-baseline started nothing new.
+    expect(services.catalog.similar.pools().map((p) => [p.baselines, p.closed])).toEqual([['model', false]]);
 
     queries.forEach((q, i) => {
       expect(answers[i].errors).toBeUndefined();
-      expectSameNeighbours(answers[i].data!.similarMovies, expected(train, scorers, q.movieId, 10, q.metric, q.minSupport), q.metric);
+      expectSameNeighbours(answers[i].data!.similarMovies, expected(services.catalog.active, scorers, q.movieId, 10, q.metric, q.minSupport), q.metric);
     });
   }, 60_000);
 
@@ -143,7 +143,7 @@ describe('similar movies at scale (similarity pool)', () => {
       const movieId = train.movies.ids[m];
       const { data, errors } = await t.gql<{ movie: { similar: Similar } }>('query($id: Int!) { movie(id: $id) { similar(n: 7, metric: PEARSON_BASELINE) { movieId similarity support } } }', { id: movieId });
       expect(errors).toBeUndefined();
-      expectSameNeighbours(data!.movie.similar, expected(train, scorers, movieId, 7, 'pearson-baseline', 0), 'pearson-baseline');
+      expectSameNeighbours(data!.movie.similar, expected(services.catalog.active, scorers, movieId, 7, 'pearson-baseline', 0), 'pearson-baseline');
     }
     const after = services.catalog.similar.stats();
     expect(after.inlineQueries - before.inlineQueries).toBe(1);
@@ -169,21 +169,43 @@ describe('similar movies at scale (similarity pool)', () => {
     const movieId = mostRated(train, 1)[0];
     const { data, errors } = await t.gql<{ similarMovies: Similar }>('query($id: Int!) { similarMovies(movieId: $id, n: 10, metric: PEARSON) { movieId similarity support } }', { id: movieId });
     expect(errors).toBeUndefined();
-    const newTrain = services.catalog.active.train;
-    expectSameNeighbours(data!.similarMovies, expected(newTrain, new Map(), movieId, 10, 'pearson', 0), 'pearson');
+    expectSameNeighbours(data!.similarMovies, expected(services.catalog.active, new Map(), movieId, 10, 'pearson', 0), 'pearson');
     await eventually(() => services.catalog.similar.pools().every((p) => p.modelId !== oldId || p.closed));
     const pools = services.catalog.similar.pools();
     expect(pools.filter((p) => p.modelId === oldId).every((p) => p.closed)).toBe(true);
-    expect(pools.filter((p) => p.modelId === newId).map((p) => [p.withBaselines, p.closed])).toEqual([[false, false]]);
-    expect(services.catalog.similar.stats()).toMatchObject({ modelId: newId, mode: 'pool', baselines: 'none' });
+    expect(pools.filter((p) => p.modelId === newId).map((p) => [p.baselines, p.closed])).toEqual([['model', false]]);
+    expect(services.catalog.similar.stats()).toMatchObject({ modelId: newId, mode: 'pool', baselines: 'ready' });
   }, 60_000);
 
   it('closes every pool at shutdown, and refuses queries after', async () => {
     await t.close();
     const pools = services.catalog.similar.pools();
-    // Model 1 without and with baselines, model 2 without.
-    expect(pools.map((p) => p.withBaselines)).toEqual([false, true, false]);
+    // One pool per model, each with its model's biases.
+    expect(pools.map((p) => p.baselines)).toEqual(['model', 'model']);
     expect(pools.every((p) => p.closed)).toBe(true);
     await expect(services.catalog.similar.mostSimilar(services.catalog.active, 0, 5, 'jaccard', 0)).rejects.toThrow(/shutting down/);
+  });
+});
+
+describe('similar movies of a model without usable biases', () => {
+  it('fits the ALS baselines on a pool worker before the pool serves, and answers pearson-baseline with them', async () => {
+    const data = generateSynthetic({ ratings: 20_000, seed: 5 });
+    const train = buildRatingMatrix(data.list, WHOLE_STARS_1_TO_5).matrix;
+    // A stand-in model whose biases do not fit its matrix (μ NaN): the service must fit its own.
+    const serving = { id: 'no-biases', train, model: { biases: () => ({ globalMean: NaN, userBias: new Float64Array(0), movieBias: new Float64Array(0) }) } } as unknown as ServingModel;
+    const similar = new SimilarMovies({ threads: 2, maxInlineWork: 0 }, createLogger('silent'));
+    try {
+      await similar.activate(serving);
+      expect(similar.pools()).toMatchObject([{ modelId: 'no-biases', baselines: 'fitted', closed: false }]);
+      expect(similar.stats()).toMatchObject({ baselines: 'ready', workerQueries: 0 });
+      const m = mostRated(train, 1).map((id) => train.movies.indexOf(id))[0];
+      const got = await similar.mostSimilar(serving, m, 10, 'pearson-baseline', 0);
+      const want = new SimilarityScorer(train, { metric: 'pearson-baseline', baselines: fitBaselinesAls(train) }).mostSimilar(m, 10);
+      expect(got.map((x) => [x.movie, x.support])).toEqual(want.map((x) => [x.movie, x.support]));
+      got.forEach((x, i) => expect(Math.abs(x.similarity - want[i].similarity)).toBeLessThanOrEqual(1e-12));
+    } finally {
+      await similar.close();
+    }
+    expect(similar.pools().every((p) => p.closed)).toBe(true);
   });
 });

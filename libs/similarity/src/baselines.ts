@@ -10,6 +10,14 @@ export interface Baselines {
   readonly movieBias: Float64Array;
 }
 
+/**
+ * What fitBaselinesAls reads: the matrix arrays, with movie indices of any integer array type (the
+ * similarity pool's shared copy holds them as u16).
+ */
+export type BaselineMatrix = Pick<MatrixArrays, 'nUsers' | 'nMovies' | 'userPtr' | 'userRatings' | 'moviePtr' | 'movieUsers' | 'movieRatings'> & {
+  readonly userMovies: Int32Array | Uint16Array;
+};
+
 export interface BaselineAlsOptions {
   /** Number of alternating passes (Surprise `n_epochs`). Default 10. */
   iterations?: number;
@@ -33,7 +41,7 @@ export interface BaselineAlsOptions {
  * An empty matrix gives μ = NaN and empty bias arrays; with a regulariser of 0, a user or movie
  * without ratings keeps bias 0 (instead of 0/0).
  */
-export function fitBaselinesAls(matrix: MatrixArrays, options: BaselineAlsOptions = {}): Baselines {
+export function fitBaselinesAls(matrix: BaselineMatrix, options: BaselineAlsOptions = {}): Baselines {
   const iterations = options.iterations ?? 10;
   const regUser = options.regUser ?? 15;
   const regMovie = options.regMovie ?? 10;

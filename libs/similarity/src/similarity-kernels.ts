@@ -1,9 +1,11 @@
 // One hot loop, kept together on purpose (GUIDE.md's hot-loop rules): the per-metric accumulation
 // kernels, the scores and the top-k selection stay in this one file so the call sites stay
 // monomorphic. Do not split it to meet the ~400-line guideline.
-// The parts of a mostSimilar query shared by SimilarityScorer (one thread) and SimilarityPool
-// (worker threads over shared memory): the accumulation kernels, the scores, and the top-k
-// selection. Internal to the lib (not exported from index.ts).
+// The parts of a mostSimilar query shared by SimilarityScorer (one thread) and SimilarityPool: the
+// accumulation kernels (the pool's light queries on the calling thread, and the plain reference of
+// the pool's WebAssembly kernels in assembly/similarity.ts, which its specs compare bit for bit),
+// the scores, and the top-k selection (the pool's too, after its workers' sums are merged).
+// Internal to the lib (not exported from index.ts).
 import type { MatrixArrays } from '@recsys/core';
 import type { Baselines } from './baselines';
 import type { Neighbour, SimilarityMetric } from './similarity';

@@ -1,12 +1,16 @@
-import type { MatrixArrays } from '@recsys/core';
+import type { SimilarityLayout, WasmMemory, WasmModule } from './similarity-wasm';
 
 /**
- * What SimilarityPool hands each worker thread. All arrays live in SharedArrayBuffers: queries
- * are passed through `control` (Atomics.wait/notify), not messages.
+ * What SimilarityPool hands each worker thread. The matrix, the baselines and every worker's
+ * accumulators live in one shared WebAssembly memory (`layout` says where); queries are passed
+ * through `control` (Atomics.wait/notify), not messages.
  */
 export interface SimilarityPoolWorkerInput {
-  /** The rating matrix in shared memory (`shareMatrixArrays`). */
-  matrix: MatrixArrays;
+  /** The compiled kernels (assembly/similarity.ts). */
+  module: WasmModule;
+  /** The shared linear memory the kernels run on. */
+  memory: WasmMemory;
+  layout: SimilarityLayout;
   /** This worker's number: its range in `ranges` and its accumulator region. */
   worker: number;
   /** Number of workers. */
@@ -15,21 +19,17 @@ export interface SimilarityPoolWorkerInput {
   control: SharedArrayBuffer;
   /** Uint32 × 2·threads: worker w accumulates m's raters at CSC positions [ranges[2w], ranges[2w+1]). */
   ranges: SharedArrayBuffer;
-  /**
-   * `threads` regions of `regionBytes` bytes: worker w's accumulators (Int32 counts for jaccard,
-   * Float64 sums with strideOf(metric) slots per movie otherwise), zero between queries.
-   */
-  accumulators: SharedArrayBuffer;
-  regionBytes: number;
-  /** Float64 [μ, b_u × nUsers, b_i × nMovies]: the pearson-baseline baselines once known. */
-  baselines: SharedArrayBuffer;
+  /** accumulateMoments' flush interval for this matrix's rating codes (`momentsChunk`). */
+  chunk: number;
+  /** accumulateMoments' code windows (`codeWindows`): passes per cosine or pearson query. */
+  windows: number;
 }
 
 /** Slots of the Int32 control array. */
 export const CONTROL = {
   /** Incremented by the main thread for each command; workers Atomics.wait on it. */
   SEQUENCE: 0,
-  /** COMMAND_ACCUMULATE or COMMAND_STOP. */
+  /** COMMAND_ACCUMULATE, COMMAND_FIT_BASELINES or COMMAND_STOP. */
   COMMAND: 1,
   /** Internal movie index of the query. */
   MOVIE: 2,
@@ -42,6 +42,8 @@ export const CONTROL = {
 export const CONTROL_SLOTS = 5;
 export const COMMAND_ACCUMULATE = 0;
 export const COMMAND_STOP = 1;
+/** Worker 0 fits the ALS baselines (`fitBaselinesAls`'s defaults) into the memory's baselines; the others only count themselves done. */
+export const COMMAND_FIT_BASELINES = 2;
 
 /** The only message a worker posts: it has wrapped the shared memory and waits for queries. */
 export type SimilarityPoolWorkerMessage = { type: 'ready' };

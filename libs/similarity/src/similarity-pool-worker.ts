@@ -1,30 +1,26 @@
 // Worker thread of SimilarityPool: sleeps in Atomics.wait until the main thread posts a query in
-// the shared control array, adds the contributions of its range of the movie's raters into its
-// own accumulator region, counts itself done, and sleeps again. Imports only relative modules (and
-// types) so that it runs both compiled and from sources (jest, through @swc-node/register).
+// the shared control array, runs the WebAssembly kernel of the query's metric over its range of
+// the movie's raters into its own accumulator region of the shared memory (or, worker 0, fits the
+// ALS baselines into the memory), counts itself done, and sleeps again. Imports only relative modules (and types) so that it runs both compiled and from
+// sources (jest, through @swc-node/register).
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Baselines } from './baselines';
 import { SIMILARITY_METRICS } from './similarity';
-import { accumulateDense } from './similarity-kernels';
-import {
-  COMMAND_STOP,
-  CONTROL,
-  SimilarityPoolWorkerInput,
-  SimilarityPoolWorkerMessage,
-} from './similarity-pool-protocol';
+import { strideOf } from './similarity-kernels';
+import { fitBaselinesAls } from './baselines';
+import { COMMAND_FIT_BASELINES, COMMAND_STOP, CONTROL, SimilarityPoolWorkerInput, SimilarityPoolWorkerMessage } from './similarity-pool-protocol';
+import { MOMENT_SLOTS, poolMatrix, similarityKernels } from './similarity-wasm';
 
 function run(input: SimilarityPoolWorkerInput): void {
-  const { matrix, worker, threads } = input;
-  const { nUsers, nMovies } = matrix;
+  const { layout: l, worker, threads, chunk, windows } = input;
+  const kernels = similarityKernels(input.memory, l.movieIndexBytes, input.module);
   const control = new Int32Array(input.control);
   const ranges = new Uint32Array(input.ranges);
-  const regionOffset = worker * input.regionBytes;
-  // Two views of one region: a query uses one of them, and leaves the region zeroed.
-  const counts = new Int32Array(input.accumulators, regionOffset, nMovies);
-  const sums = new Float64Array(input.accumulators, regionOffset, input.regionBytes / 8);
-  const baselineValues = new Float64Array(input.baselines);
-  const userBias = baselineValues.subarray(1, 1 + nUsers);
-  const movieBias = baselineValues.subarray(1 + nUsers, 1 + nUsers + nMovies);
+  const region = l.accumulators + worker * l.regionBytes;
+  const packed = l.packed + worker * MOMENT_SLOTS * l.packedBytes;
+  const scratch = l.scratch + worker * 1024;
+  const baselineValues = new Float64Array(input.memory.buffer, l.baselines, 1 + l.nUsers + l.nMovies);
+  const userBias = l.baselines + 8;
+  const movieBias = l.baselines + 8 * (1 + l.nUsers);
 
   parentPort!.postMessage({ type: 'ready' } satisfies SimilarityPoolWorkerMessage);
   let seen = 0;
@@ -33,12 +29,32 @@ function run(input: SimilarityPoolWorkerInput): void {
     const sequence = Atomics.load(control, CONTROL.SEQUENCE);
     if (sequence === seen) continue;
     seen = sequence;
-    if (Atomics.load(control, CONTROL.COMMAND) === COMMAND_STOP) break;
+    const command = Atomics.load(control, CONTROL.COMMAND);
+    if (command === COMMAND_STOP) break;
+    if (command === COMMAND_FIT_BASELINES) {
+      if (worker === 0) {
+        const b = fitBaselinesAls(poolMatrix(input.memory, l));
+        baselineValues[0] = b.globalMean;
+        baselineValues.set(b.userBias, 1);
+        baselineValues.set(b.movieBias, 1 + l.nUsers);
+      }
+      if (Atomics.add(control, CONTROL.DONE, 1) + 1 === threads) Atomics.notify(control, CONTROL.DONE);
+      continue;
+    }
     const m = control[CONTROL.MOVIE];
     const metric = SIMILARITY_METRICS[control[CONTROL.METRIC]];
-    const baselines: Baselines | null =
-      metric === 'pearson-baseline' ? { globalMean: baselineValues[0], userBias, movieBias } : null;
-    accumulateDense(metric, matrix, baselines, m, ranges[2 * worker], ranges[2 * worker + 1], counts, sums);
+    const pFrom = ranges[2 * worker];
+    const pTo = ranges[2 * worker + 1];
+    if (metric === 'jaccard') {
+      kernels.accumulateJaccard(l.matrix, pFrom, pTo, region);
+    } else if (metric === 'pearson-baseline') {
+      kernels.accumulatePearsonBaseline(l.matrix, pFrom, pTo, m, baselineValues[0], userBias, movieBias, region);
+    } else {
+      const stride = strideOf(metric);
+      for (let w = 0; w < windows; w++) {
+        kernels.accumulateMoments(l.matrix, pFrom, pTo, packed, l.packedBytes, region, stride, l.nMovies, chunk, l.codeSlots + 1024 * w, scratch);
+      }
+    }
     // Seq-cst add: the main thread that sees the count also sees the accumulators.
     if (Atomics.add(control, CONTROL.DONE, 1) + 1 === threads) Atomics.notify(control, CONTROL.DONE);
   }

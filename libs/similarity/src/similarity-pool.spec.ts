@@ -157,6 +157,33 @@ describe('SimilarityPool', () => {
     }
   });
 
+  it('fitBaselines() fits the ALS baselines on a worker (as fitBaselinesAls), setBaselines() replaces them', async () => {
+    const pool = await SimilarityPool.start(matrix, { threads: 2, maxInlineWork: 0 });
+    try {
+      expect(pool.hasBaselines).toBe(false);
+      await pool.fitBaselines();
+      expect(pool.hasBaselines).toBe(true);
+      // Bit-identical baselines: the answers equal mostSimilar's with fitBaselinesAls's (within the pool's 1e-12).
+      for (const m of [0, 5, 17]) {
+        expectSameNeighbours(await pool.mostSimilar(m, 12, { metric: 'pearson-baseline' }), mostSimilar(matrix, m, 12, { metric: 'pearson-baseline', baselines }), 'pearson-baseline');
+      }
+      const other = fitBaselinesAls(matrix, { iterations: 2, regUser: 3, regMovie: 1 });
+      pool.setBaselines(other);
+      expectSameNeighbours(await pool.mostSimilar(5, 12, { metric: 'pearson-baseline' }), mostSimilar(matrix, 5, 12, { metric: 'pearson-baseline', baselines: other }), 'pearson-baseline');
+      expect(() => pool.setBaselines({ globalMean: 3, userBias: new Float64Array(2), movieBias: new Float64Array(matrix.nMovies) })).toThrow('baselines do not fit the matrix');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('terminate() stops the workers without waiting: a queued baselines fit and later queries reject', async () => {
+    const pool = await SimilarityPool.start(matrix, { threads: 2, maxInlineWork: 0 });
+    const fit = pool.fitBaselines();
+    await pool.terminate();
+    await expect(fit).rejects.toThrow('SimilarityPool was terminated');
+    await expect(pool.mostSimilar(0, 5)).rejects.toThrow('SimilarityPool is closed');
+  });
+
   it('reads a matrix already in shared memory', async () => {
     const share = <T extends Uint32Array | Int32Array | Uint8Array>(a: T, make: (b: SharedArrayBuffer) => T): T => {
       const out = make(new SharedArrayBuffer(a.byteLength));

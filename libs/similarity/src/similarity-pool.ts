@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { MatrixArrays, shareMatrixArrays, whenWorkerReady, workerScript } from '@recsys/core';
+import { MatrixArrays, whenWorkerReady, workerScript } from '@recsys/core';
 import type { Baselines } from './baselines';
 import {
   checkMovieIndex,
@@ -23,11 +23,13 @@ import {
 } from './similarity-kernels';
 import {
   COMMAND_ACCUMULATE,
+  COMMAND_FIT_BASELINES,
   COMMAND_STOP,
   CONTROL,
   CONTROL_SLOTS,
   SimilarityPoolWorkerInput,
 } from './similarity-pool-protocol';
+import { codeWindows, copyMatrix, poolMatrix, momentsChunk, similarityLayout, similarityMemory, similarityWasmModule } from './similarity-wasm';
 
 export interface SimilarityPoolOptions extends SimilarityOptions {
   /** Worker threads. Default `os.availableParallelism()`. */
@@ -63,18 +65,29 @@ function waitAsync(array: Int32Array, index: number, value: number): WaitAsyncRe
 
 /**
  * `mostSimilar` split over worker threads, for one query on a heavy movie in well under the
- * single-threaded time. The matrix arrays go to shared memory once (copied at start unless they
- * already are SharedArrayBuffer-backed); each worker keeps views of them and its own accumulator
- * region. A query on m splits m's raters into `threads` contiguous CSC ranges of equal work
- * (Σ |I_u|); each worker runs SimilarityScorer's dense kernel over its range into its region;
- * the calling thread then adds the regions into the first (zeroing the others), and scores and
- * selects the top k with SimilarityScorer's own selection code. Queries are posted through a
- * shared control array (Atomics.notify to the workers, Atomics.waitAsync on the calling thread,
- * so its event loop stays free): measured here, a round trip of an empty query to 2 workers takes
- * about 40 µs at the median against 42–49 µs by postMessage, with a tighter tail.
+ * single-threaded time. The matrix arrays are copied once into one shared WebAssembly memory
+ * (chunk by chunk, one per turn of the event loop; the CSR's movie indices as u16 when there are
+ * at most 65,536 movies: about 8 bytes per rating in all), which also holds the baselines and one
+ * accumulator region per worker. A query on m splits m's raters
+ * into `threads` contiguous CSC ranges of equal work (Σ |I_u|); each worker runs the metric's
+ * WebAssembly kernel (assembly/similarity.ts) over its range into its region; the calling thread
+ * then adds the regions into the first (zeroing the others), and scores and selects the top k with
+ * SimilarityScorer's own selection code. The kernels:
  *
- * Light queries (≤ `maxInlineWork` accumulations) run directly on the calling thread. Heavy
- * queries are serialised (a FIFO queue), so callers may fire many at once.
+ * - jaccard: one i32 increment per rating of a rater (as the TypeScript kernel);
+ * - cosine and pearson: packed accumulators per rating code x of m, and one u64 add per rating
+ *   packing (1, y, y²) into x's, flushed into the f64 sums at the end: one 8-byte touch instead of
+ *   four or six f64 ones, in one pass, with exactly the same (integer) sums;
+ * - pearson-baseline: two f64x2 (SIMD) adds per rating, the reference's operations in its order.
+ *
+ * Queries are posted through a shared control array (Atomics.notify to the workers,
+ * Atomics.waitAsync on the calling thread, so its event loop stays free): measured here, a round
+ * trip of an empty query to 2 workers takes about 40 µs at the median against 42–49 µs by
+ * postMessage, with a tighter tail.
+ *
+ * Light queries (≤ `maxInlineWork` accumulations) run directly on the calling thread, with the
+ * plain TypeScript kernels of SimilarityScorer over the same views. Heavy queries are serialised
+ * (a FIFO queue), so callers may fire many at once.
  *
  * Results equal `mostSimilar(matrix, m, k, options)`: identical for jaccard, cosine and pearson
  * (their sums are sums of small integers, exact in float64 whatever the order). For
@@ -82,14 +95,11 @@ function waitAsync(array: Int32Array, index: number, value: number): WaitAsyncRe
  * ranges in order), so similarities may differ in the last bits: within 1e-12 (similarities lie
  * in [−1, 1]); the split is deterministic, so the pool itself always gives the same answer.
  *
- * pearson-baseline needs baselines: pass `baselines` to `start` (or make it the default metric,
- * and they are fitted at start); otherwise the first pearson-baseline query fits them with
- * `fitBaselinesAls`'s defaults on the calling thread.
+ * pearson-baseline needs baselines: pass `baselines` to `start` or to `setBaselines` (the API
+ * passes the model's biases), or have a worker fit them with `fitBaselines()`; otherwise the first
+ * pearson-baseline query fits them with `fitBaselinesAls`'s defaults on the calling thread.
  *
- * Measured (tools/bench/similarity-bench.ts, 100M synthetic ratings, 2-core VM shared with other
- * jobs): the most-rated movie (59.5M accumulations), jaccard, best of 20–30: 45–47 ms with 2
- * threads against 90–97 ms with 1; cosine 122 ms, pearson 175 ms, pearson-baseline 136 ms with 2
- * threads (about half their 1-thread times).
+ * Measured: see tools/bench/similarity-bench.ts (`npm run bench:similarity`) and the README.
  *
  * Call `close()` when done: the workers keep the process alive until then.
  */
@@ -99,6 +109,7 @@ export class SimilarityPool {
   /** Defaults of every query. */
   readonly defaults: Readonly<Required<SimilarityQueryOptions>>;
 
+  /** The caller's matrix: light queries run on it (the workers read the copy in the shared memory). */
   private readonly matrix: MatrixArrays;
   /** Σ_{u∈U_m} |I_u| per movie: the cost of a query, and what the split balances. */
   private readonly movieWork: Float64Array;
@@ -138,18 +149,20 @@ export class SimilarityPool {
     this.workers = workers;
     this.exited = exited;
     const nM = matrix.nMovies;
+    const l = input.layout;
+    const buffer = input.memory.buffer;
     this.control = new Int32Array(input.control);
     this.ranges = new Uint32Array(input.ranges);
-    this.baselineValues = new Float64Array(input.baselines);
-    if (baselines !== null) this.installBaselines(baselines);
+    this.baselineValues = new Float64Array(buffer, l.baselines, 1 + l.nUsers + l.nMovies);
+    if (baselines !== null) this.setBaselines(baselines);
 
     const movieWork = new Float64Array(nM);
     for (let m = 0; m < nM; m++) movieWork[m] = raterWork(matrix, matrix.moviePtr[m], matrix.moviePtr[m + 1]);
     this.movieWork = movieWork;
 
     const region = (w: number) => ({
-      counts: new Int32Array(input.accumulators, w * input.regionBytes, nM),
-      sums: new Float64Array(input.accumulators, w * input.regionBytes, input.regionBytes / 8),
+      counts: new Int32Array(buffer, l.accumulators + w * l.regionBytes, nM),
+      sums: new Float64Array(buffer, l.accumulators + w * l.regionBytes, l.regionBytes / 8),
     });
     const first = region(0);
     this.mergedSelector = new NeighbourSelector(matrix.moviePtr, nM, first.counts, first.sums, new Int32Array(nM));
@@ -187,18 +200,19 @@ export class SimilarityPool {
     const maxInlineWork = options.maxInlineWork ?? 1_000_000;
     if (!(maxInlineWork >= 0)) throw new RangeError(`maxInlineWork must be a number ≥ 0, got ${maxInlineWork}`);
 
-    const shared = shareMatrixArrays(matrix);
-    const nM = matrix.nMovies;
-    // Regions on 64-byte boundaries, so that two workers never write the same cache line.
-    const regionBytes = Math.max(64, Math.ceil((nM * MAX_STRIDE * 8) / 64) * 64);
+    const layout = similarityLayout(matrix.nUsers, matrix.nMovies, matrix.userMovies.length, threads, MAX_STRIDE);
+    const module = similarityWasmModule();
+    const memory = similarityMemory(layout);
+    const present = await copyMatrix(matrix, poolMatrix(memory, layout));
     const input: Omit<SimilarityPoolWorkerInput, 'worker'> = {
-      matrix: shared,
+      module,
+      memory,
+      layout,
       threads,
       control: new SharedArrayBuffer(4 * CONTROL_SLOTS),
       ranges: new SharedArrayBuffer(8 * threads),
-      accumulators: new SharedArrayBuffer(threads * regionBytes),
-      regionBytes,
-      baselines: new SharedArrayBuffer(8 * (1 + matrix.nUsers + nM)),
+      chunk: momentsChunk(present),
+      windows: codeWindows(memory, layout, present),
     };
 
     const { filename, options: workerOptions } = workerScript(__dirname, 'similarity-pool-worker');
@@ -217,8 +231,7 @@ export class SimilarityPool {
       await Promise.all(workers.map((worker) => worker.terminate()));
       throw error;
     }
-    // From here on the calling thread too reads the shared copies.
-    return new SimilarityPool(shared, defaults, baselines, threads, maxInlineWork, input, workers, exited);
+    return new SimilarityPool(matrix, defaults, baselines, threads, maxInlineWork, input, workers, exited);
   }
 
   /**
@@ -253,6 +266,28 @@ export class SimilarityPool {
     return result;
   }
 
+  /**
+   * Fits pearson-baseline's baselines (`fitBaselinesAls`'s defaults: ALS, 10 iterations) on a
+   * worker thread over the shared copy, queued with the heavy queries (those asked after it wait
+   * for it), and uses them from then on. The calling thread only waits (Atomics.waitAsync).
+   */
+  fitBaselines(): Promise<void> {
+    if (this.closing !== null) return Promise.reject(new Error('SimilarityPool is closed'));
+    const result = this.queue.then(async () => {
+      await this.command(COMMAND_FIT_BASELINES);
+      const { nUsers, nMovies } = this.matrix;
+      const values = this.baselineValues;
+      this.baselines = { globalMean: values[0], userBias: values.subarray(1, 1 + nUsers), movieBias: values.subarray(1 + nUsers, 1 + nUsers + nMovies) };
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Whether pearson-baseline's baselines are known (given, set or fitted). */
+  get hasBaselines(): boolean {
+    return this.baselines !== null;
+  }
+
   /** Queries answered so far, by where they ran. */
   get stats(): SimilarityPoolStats {
     return { ...this.counters };
@@ -279,6 +314,19 @@ export class SimilarityPool {
     return this.closing;
   }
 
+  /**
+   * Stops the workers at once, a running query or baselines fit included: what is queued or
+   * running rejects, and so do later queries. For shutting down without waiting (see `close`).
+   */
+  terminate(): Promise<void> {
+    this.fail(new Error('SimilarityPool was terminated'));
+    this.closing ??= (async () => {
+      await Promise.all(this.workers.map((worker) => worker.terminate()));
+      await Promise.all(this.exited);
+    })();
+    return this.closing;
+  }
+
   /** The query's options over the defaults; fits and shares baselines on first need. */
   private resolve(options: SimilarityQueryOptions): ResolvedSimilarityOptions {
     const d = this.defaults;
@@ -288,12 +336,17 @@ export class SimilarityPool {
       shrinkage: options.shrinkage ?? d.shrinkage,
       baselines: this.baselines ?? undefined,
     });
-    if (o.baselines !== null && this.baselines === null) this.installBaselines(o.baselines);
+    if (o.baselines !== null && this.baselines === null) this.setBaselines(o.baselines);
     return o.baselines === null ? o : { ...o, baselines: this.baselines };
   }
 
-  /** Copies the baselines into the buffer the workers read, and uses that copy from now on. */
-  private installBaselines(b: Baselines): void {
+  /**
+   * The baselines of pearson-baseline from now on (checked against the matrix): copied into the
+   * shared memory the workers read. Call it between queries (e.g. before the pool serves), not
+   * while a pearson-baseline query may run.
+   */
+  setBaselines(b: Baselines): void {
+    resolveSimilarityOptions(this.matrix, { metric: 'pearson-baseline', baselines: b });
     const { nUsers, nMovies } = this.matrix;
     const values = this.baselineValues;
     values[0] = b.globalMean;
@@ -309,19 +362,7 @@ export class SimilarityPool {
     const control = this.control;
     control[CONTROL.MOVIE] = m;
     control[CONTROL.METRIC] = SIMILARITY_METRICS.indexOf(o.metric);
-    control[CONTROL.COMMAND] = COMMAND_ACCUMULATE;
-    Atomics.store(control, CONTROL.DONE, 0);
-    // Seq-cst: a worker that sees the new sequence number sees the query and the ranges.
-    Atomics.add(control, CONTROL.SEQUENCE, 1);
-    Atomics.notify(control, CONTROL.SEQUENCE);
-    for (;;) {
-      const done = Atomics.load(control, CONTROL.DONE);
-      if (done >= this.threads) break;
-      if (this.failure !== null) throw this.failure;
-      const wait = waitAsync(control, CONTROL.DONE, done);
-      if (wait.async) await wait.value;
-    }
-    if (this.failure !== null) throw this.failure;
+    await this.command(COMMAND_ACCUMULATE);
 
     const s = this.mergedSelector;
     s.reserve(cap);
@@ -336,6 +377,25 @@ export class SimilarityPool {
       nTouched = collectTouched(s.sums, stride, nM, s.touched);
     }
     return neighboursOf(s, s.select(o, m, cap, nTouched));
+  }
+
+  /** Posts a command to every worker and resolves when all of them are done (the calling thread waits asynchronously). */
+  private async command(command: number): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    const control = this.control;
+    control[CONTROL.COMMAND] = command;
+    Atomics.store(control, CONTROL.DONE, 0);
+    // Seq-cst: a worker that sees the new sequence number sees the command, the query and the ranges.
+    Atomics.add(control, CONTROL.SEQUENCE, 1);
+    Atomics.notify(control, CONTROL.SEQUENCE);
+    for (;;) {
+      const done = Atomics.load(control, CONTROL.DONE);
+      if (done >= this.threads) break;
+      if (this.failure !== null) throw this.failure;
+      const wait = waitAsync(control, CONTROL.DONE, done);
+      if (wait.async) await wait.value;
+    }
+    if (this.failure !== null) throw this.failure;
   }
 
   /** Cuts m's raters into `threads` contiguous CSC ranges of about equal work. */

@@ -195,7 +195,8 @@ export function similarity(
  * them). Then it scores the touched movies and keeps the best k in a bounded heap.
  * Cost O(Σ_{u∈U_m} |I_u| + (touched movies) · log k); no per-pair set intersection, no full sort.
  * Measured (tools/bench/similarity-bench.ts, 2-core VM): about 2 ns per accumulation for jaccard
- * and 4–7 ns for the other metrics. SimilarityPool runs the same kernels split over worker threads.
+ * and 4–7 ns for the other metrics. These TypeScript kernels are the reference of SimilarityPool's
+ * WebAssembly ones (assembly/similarity.ts), which it runs split over worker threads.
  *
  * Not safe for concurrent use from several threads (one scorer per worker).
  */

@@ -1,11 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { MatrixArrays, workerScript } from '@recsys/core';
 import { Baselines, Neighbour, SimilarityMetric, SimilarityPool } from '@recsys/similarity';
 import { apiError } from '../errors';
 import type { Logger } from '../logger';
 import type { ServingModel } from './model-registry';
-import type { BaselinesJob, BaselinesMessage } from './similar-movies-protocol';
 
 /** How similar movies are computed; every field has a default. */
 export interface SimilarMoviesOptions {
@@ -25,11 +22,16 @@ export interface SimilarMoviesOptions {
 /** The life of one similarity pool, for monitoring and tests (no reference to the pool itself, so that a closed pool's shared memory can be freed). */
 export interface SimilarityPoolRecord {
   modelId: string;
-  /** Whether it holds pearson-baseline's baselines (the second pool of a model). */
-  withBaselines: boolean;
+  /**
+   * Where pearson-baseline's baselines came from: the model's own biases (μ, b_u, b_i of every
+   * biased model), or an ALS fit (`fitBaselinesAls`) on a pool worker before the pool served.
+   */
+  baselines: 'model' | 'fitted';
   threads: number;
-  /** Seconds to start it (copying the matrix into shared memory, starting the workers). */
+  /** Seconds to start it (copying the matrix into the pool's shared memory, starting the workers, the baselines). */
   startSeconds: number;
+  /** Seconds of those spent on the baselines (copying the model's, or the fit). */
+  baselinesSeconds: number;
   /** True once `close()` resolved: its queued queries were answered and its workers exited. */
   closed: boolean;
 }
@@ -39,9 +41,9 @@ export interface SimilarMoviesStats {
   modelId: string | null;
   /** `pool`: a SimilarityPool (every matrix gets one; null before the first model). */
   mode: 'pool' | null;
-  /** pearson-baseline's baselines: not asked for yet, being fitted, or ready. */
+  /** pearson-baseline's baselines: being fitted (the pool does not serve yet), or ready. */
   baselines: 'none' | 'fitting' | 'ready';
-  /** Queries answered on the event loop and on the worker threads, over the pools of that model. */
+  /** Queries answered on the event loop and on the worker threads. */
   inlineQueries: number;
   workerQueries: number;
 }
@@ -61,13 +63,14 @@ interface Settings {
  * The similar-movie queries of the API, over the active model's training matrix, without
  * blocking the event loop at any size:
  *
- * - each model's matrix gets a {@link SimilarityPool} when the model becomes active: the matrix
- *   goes to shared memory once, the lightest queries (≤ `maxInlineWork`) run inline, all others on
- *   worker threads (results identical to `SimilarityScorer`'s for jaccard, cosine and pearson, and
- *   within 1e-12 for pearson-baseline);
- * - pearson-baseline's ALS baselines are fitted in a worker thread on the first pearson-baseline
- *   query (that query and those after it wait), then a second pool is started over the same shared
- *   memory with them and replaces the first, which is closed;
+ * - each model's matrix gets a {@link SimilarityPool} when the model becomes active: the pool copies
+ *   the matrix into its shared WebAssembly memory (chunk by chunk, between turns of the event
+ *   loop), the lightest queries (≤ `maxInlineWork`) run inline, all others on worker threads
+ *   (results identical to `SimilarityScorer`'s for jaccard, cosine and pearson, and within 1e-12
+ *   for pearson-baseline);
+ * - pearson-baseline's baselines b_ui = μ + b_u + b_i come with the model: its own biases (every
+ *   served model is biased), else an ALS fit (`SimilarityPool.fitBaselines`) on a pool worker;
+ *   either way before the pool serves, never on a query;
  * - a query whose caller gave up (its `signal` aborted, e.g. the operation's time budget) before
  *   it ran is dropped from the queue.
  *
@@ -158,35 +161,40 @@ export class SimilarMovies {
   }
 }
 
-/** One training matrix's similarity: its pools. */
+/**
+ * pearson-baseline's baselines from the model's own biases (μ, b_u, b_i by internal index of its
+ * training matrix), or null when it has none that fit the matrix.
+ */
+function modelBaselines(serving: ServingModel): Baselines | null {
+  const b = serving.model.biases();
+  const train = serving.train;
+  if (!Number.isFinite(b.globalMean) || b.userBias.length !== train.nUsers || b.movieBias.length !== train.nMovies) return null;
+  return b;
+}
+
+/** One training matrix's similarity: its pool. */
 class ModelSimilarity {
   readonly modelId: string;
-  /** Resolves when queries can be answered (the first pool started). */
+  /** Resolves when queries can be answered (the pool started, with its baselines). */
   readonly ready: Promise<void>;
-  private readonly train: ServingModel['train'];
+  private readonly serving: ServingModel;
   private inFlight = 0;
   private drained: (() => void) | null = null;
   private closing: Promise<void> | null = null;
 
-  /** The matrix arrays in SharedArrayBuffers: shared by both pools and the baselines worker. */
-  private shared: MatrixArrays | null = null;
-  /** The pool without baselines (null once replaced by the one with them). */
-  private plain: SimilarityPool | null = null;
-  private withBaselines: SimilarityPool | null = null;
-  private withBaselinesReady: Promise<void> | null = null;
-  private baselinesWorker: Worker | null = null;
-  /** Query counts of pools already closed. */
-  private closedCounts = { inline: 0, workers: 0 };
-  /** Pools replaced or shut, still closing: their counts stay in stats() until they move to closedCounts. */
-  private closingPools = new Set<SimilarityPool>();
+  private pool: SimilarityPool | null = null;
+  /** The pool while it starts (closed by close() to stop a baselines fit). */
+  private starting: SimilarityPool | null = null;
+  private fitting = false;
+  private closed = false;
 
   constructor(
     serving: ServingModel,
     private readonly settings: Settings,
   ) {
     this.modelId = serving.id;
-    this.train = serving.train;
-    this.ready = this.startPlain();
+    this.serving = serving;
+    this.ready = this.start();
     // Queries report failures; this only keeps an unobserved rejection from crashing the process.
     this.ready.catch(() => undefined);
   }
@@ -195,117 +203,80 @@ class ModelSimilarity {
     if (this.closing) throw apiError('SERVICE_UNAVAILABLE', 'the server is shutting down');
     this.inFlight++;
     try {
-      if (metric === 'pearson-baseline') await this.baselinesReady();
-      else if (!this.withBaselines) await this.ready;
-      // Picked and asked in one synchronous step: a pool is closed only after it was replaced
-      // here, and close() answers the queries already queued in it.
-      const pool = this.withBaselines ?? this.plain!;
-      return await pool.mostSimilar(m, k, { metric, minSupport }, signal);
+      await this.ready;
+      return await this.pool!.mostSimilar(m, k, { metric, minSupport }, signal);
     } finally {
       if (--this.inFlight === 0 && this.drained) this.drained();
     }
   }
 
   stats(): SimilarMoviesStats {
-    let inlineQueries = this.closedCounts.inline;
-    let workerQueries = this.closedCounts.workers;
-    for (const pool of [this.plain, this.withBaselines, ...this.closingPools]) {
-      if (!pool) continue;
-      inlineQueries += pool.stats.inline;
-      workerQueries += pool.stats.workers;
-    }
-    const baselines = this.withBaselines ? 'ready' : this.withBaselinesReady ? 'fitting' : 'none';
-    return { modelId: this.modelId, mode: 'pool', baselines, inlineQueries, workerQueries };
+    const counts = this.pool?.stats ?? { inline: 0, workers: 0 };
+    const baselines = this.pool && !this.fitting ? 'ready' : this.fitting ? 'fitting' : 'none';
+    return { modelId: this.modelId, mode: 'pool', baselines, inlineQueries: counts.inline, workerQueries: counts.workers };
   }
 
-  private async startPlain(): Promise<void> {
-    const started = performance.now();
-    this.shared = await shareArrays(this.train);
-    this.plain = await this.startPool(undefined, started);
-  }
-
-  private async startPool(baselines: Baselines | undefined, started: number): Promise<SimilarityPool> {
+  /** Starts the pool over the model's matrix with the model's biases, or fits baselines in a worker first. */
+  private async start(): Promise<void> {
     const { threads, maxInlineWork, logger } = this.settings;
-    const pool = await SimilarityPool.start(this.shared!, { threads, maxInlineWork, baselines });
-    const record: SimilarityPoolRecord = { modelId: this.modelId, withBaselines: baselines !== undefined, threads, startSeconds: (performance.now() - started) / 1000, closed: false };
-    this.settings.record(record);
-    logger.info({ model: this.modelId, ratings: this.train.nRatings, threads, withBaselines: record.withBaselines, seconds: record.startSeconds }, 'similarity pool started');
-    poolRecords.set(pool, record);
-    return pool;
-  }
-
-  /** Fits the baselines in a worker on first need, then swaps in a pool that holds them. */
-  private baselinesReady(): Promise<void> {
-    if (!this.withBaselinesReady) {
-      const attempt = (async () => {
-        await this.ready;
-        const started = performance.now();
-        const baselines = await this.fitBaselines();
-        const fitSeconds = (performance.now() - started) / 1000;
-        this.settings.logger.info({ model: this.modelId, seconds: fitSeconds }, 'pearson-baseline baselines fitted in a worker thread');
-        const pool = await this.startPool(baselines, performance.now());
-        // The new pool answers every metric from now on; the first one is no longer needed.
-        const plain = this.plain;
-        this.withBaselines = pool;
-        this.plain = null;
-        if (plain) void this.closePool(plain);
-      })();
-      this.withBaselinesReady = attempt;
-      attempt.catch((error: unknown) => {
-        // The next pearson-baseline query tries again (unless shutting down).
-        if (this.withBaselinesReady === attempt) this.withBaselinesReady = null;
-        if (!this.closing) this.settings.logger.error({ err: error, model: this.modelId }, 'fitting the pearson-baseline baselines failed');
-      });
+    const started = performance.now();
+    const fromModel = modelBaselines(this.serving);
+    const copied = performance.now();
+    const pool = await SimilarityPool.start(this.serving.train, { threads, maxInlineWork, baselines: fromModel ?? undefined });
+    let baselinesSeconds = (copied - started) / 1000;
+    this.starting = pool;
+    try {
+      if (this.closed) throw new Error(`the similarity of model ${this.modelId} was closed while starting`);
+      if (!fromModel) {
+        this.fitting = true;
+        const fitStarted = performance.now();
+        await pool.fitBaselines();
+        baselinesSeconds = (performance.now() - fitStarted) / 1000;
+        logger.info({ model: this.modelId, seconds: baselinesSeconds }, 'pearson-baseline baselines fitted on a similarity pool worker');
+      }
+    } catch (error) {
+      await pool.close();
+      throw error;
+    } finally {
+      this.fitting = false;
+      this.starting = null;
     }
-    return this.withBaselinesReady;
-  }
-
-  private fitBaselines(): Promise<Baselines> {
-    const script = workerScript(__dirname, 'baselines-worker');
-    const worker = new Worker(script.filename, { ...script.options, workerData: { matrix: this.shared! } satisfies BaselinesJob });
-    this.baselinesWorker = worker;
-    return new Promise<Baselines>((resolve, reject) => {
-      worker.once('message', (message: BaselinesMessage) => {
-        if (message.type === 'done') resolve({ globalMean: message.globalMean, userBias: message.userBias, movieBias: message.movieBias });
-        else reject(new Error(`fitting the baselines of model ${this.modelId}: ${message.message}`));
-      });
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the baselines worker of model ${this.modelId} stopped with exit code ${code}`)));
-    }).finally(() => {
-      if (this.baselinesWorker === worker) this.baselinesWorker = null;
-      void worker.terminate();
-    });
+    this.pool = pool;
+    const record: SimilarityPoolRecord = {
+      modelId: this.modelId,
+      baselines: fromModel ? 'model' : 'fitted',
+      threads,
+      startSeconds: (performance.now() - started) / 1000,
+      baselinesSeconds,
+      closed: false,
+    };
+    this.settings.record(record);
+    poolRecords.set(pool, record);
+    logger.info({ model: this.modelId, ratings: this.serving.train.nRatings, threads, baselines: record.baselines, seconds: record.startSeconds }, 'similarity pool started');
   }
 
   private async closePool(pool: SimilarityPool): Promise<void> {
-    this.closingPools.add(pool);
-    try {
-      await pool.close();
-    } finally {
-      this.closingPools.delete(pool);
-      this.closedCounts.inline += pool.stats.inline;
-      this.closedCounts.workers += pool.stats.workers;
-    }
+    await pool.close();
     const record = poolRecords.get(pool);
     if (record) record.closed = true;
-    this.settings.logger.info({ model: this.modelId, withBaselines: record?.withBaselines }, 'similarity pool closed');
+    this.settings.logger.info({ model: this.modelId }, 'similarity pool closed');
   }
 
   /**
    * Refuses new queries, waits for those in flight (first stopping a baselines fit when
-   * `abortFit`, so that the queries waiting for it fail at once), then closes the pools.
+   * `abortFit`, so that the queries waiting for it fail at once), then closes the pool.
    */
   close(abortFit: boolean): Promise<void> {
     this.closing ??= (async () => {
-      if (abortFit) await this.baselinesWorker?.terminate();
+      this.closed = true;
+      if (abortFit) await this.starting?.terminate();
       if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-      // Nobody waits for a fit still running: stop it.
-      await this.baselinesWorker?.terminate();
-      await Promise.all([this.ready.catch(() => undefined), this.withBaselinesReady?.catch(() => undefined)]);
-      const pools = [this.plain, this.withBaselines].filter((p): p is SimilarityPool => p !== null);
-      this.plain = null;
-      this.withBaselines = null;
-      await Promise.all(pools.map((p) => this.closePool(p)));
+      // Nobody waits for a fit still running: stop it (the start then closes its pool).
+      await this.starting?.terminate();
+      await this.ready.catch(() => undefined);
+      const pool = this.pool;
+      this.pool = null;
+      if (pool) await this.closePool(pool);
     })();
     return this.closing;
   }
@@ -313,33 +284,3 @@ class ModelSimilarity {
 
 /** The record of each live pool (weak: a closed pool is freed with its shared memory). */
 const poolRecords = new WeakMap<SimilarityPool, SimilarityPoolRecord>();
-
-/** Elements copied per turn of the event loop when sharing a matrix (1M: ~1 ms). */
-const COPY_CHUNK = 1 << 20;
-
-/**
- * The matrix arrays copied once into SharedArrayBuffers of their exact size, which
- * SimilarityPool and worker threads then use without copying again. The copy runs in chunks, one
- * per turn of the event loop (a 100M-rating matrix is ~1 GB to copy), so a model swap does not
- * hold the loop.
- */
-async function shareArrays(matrix: MatrixArrays): Promise<MatrixArrays> {
-  const share = async <A extends Uint32Array | Int32Array | Uint8Array>(a: A, make: (b: SharedArrayBuffer) => A): Promise<A> => {
-    const copy = make(new SharedArrayBuffer(a.byteLength));
-    for (let from = 0; from < a.length; from += COPY_CHUNK) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      copy.set(a.subarray(from, from + COPY_CHUNK), from);
-    }
-    return copy;
-  };
-  return {
-    nUsers: matrix.nUsers,
-    nMovies: matrix.nMovies,
-    userPtr: await share(matrix.userPtr, (b) => new Uint32Array(b)),
-    userMovies: await share(matrix.userMovies, (b) => new Int32Array(b)),
-    userRatings: await share(matrix.userRatings, (b) => new Uint8Array(b)),
-    moviePtr: await share(matrix.moviePtr, (b) => new Uint32Array(b)),
-    movieUsers: await share(matrix.movieUsers, (b) => new Int32Array(b)),
-    movieRatings: await share(matrix.movieRatings, (b) => new Uint8Array(b)),
-  };
-}

@@ -50,6 +50,13 @@ describe('BaselineModel', () => {
     const expected = fitBaselinesAls(m, { iterations: 10, regUser: 5, regMovie: 3 });
     expect(Array.from(model.userBiases)).toEqual(Array.from(expected.userBias));
     expect(Array.from(model.movieBiases)).toEqual(Array.from(expected.movieBias));
+    // biases(): μ, b_u, b_i without the factors (pearson-baseline's baselines in the API), as copies.
+    const b = model.biases();
+    expect(b.globalMean).toBe(expected.globalMean);
+    expect(Array.from(b.userBias)).toEqual(Array.from(expected.userBias));
+    expect(Array.from(b.movieBias)).toEqual(Array.from(expected.movieBias));
+    b.userBias[0] += 1;
+    expect(model.biases().userBias[0]).toBe(expected.userBias[0]);
     const u = m.users.indexOf(3);
     const i = m.movies.indexOf(40);
     expect(model.predict(3, 40).unclipped).toBeCloseTo(expected.globalMean + expected.userBias[u] + expected.movieBias[i], 12);

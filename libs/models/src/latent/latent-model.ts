@@ -52,6 +52,14 @@ export abstract class LatentModel extends BasePredictor {
     return this.k;
   }
 
+  /**
+   * μ and copies of the biases b_u, b_i (by internal user and movie index), without the factors:
+   * the baselines b_ui = μ + b_u + b_i of pearson-baseline similarities over the training matrix.
+   */
+  biases(): { globalMean: number; userBias: Float64Array; movieBias: Float64Array } {
+    return { globalMean: this.globalMean, userBias: this.userBias.slice(), movieBias: this.movieBias.slice() };
+  }
+
   /** Copies of the fitted state, indexed by internal user and movie indices. */
   state(): FactorState {
     return {

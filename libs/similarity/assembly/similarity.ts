@@ -1,0 +1,235 @@
+// Accumulation kernels of SimilarityPool, compiled to WebAssembly by tools/build-wasm.js
+// (`asc --enable simd --enable threads --importMemory --sharedMemory -O3 --runtime stub`).
+//
+// Everything lives in the imported (shared) linear memory at byte offsets the host lays out
+// (libs/similarity/src/similarity-wasm.ts): the rating matrix (CSR by user, CSC by movie) and one
+// accumulator region per worker. These functions allocate nothing and keep no state, so each
+// worker thread runs them on its own region of the same memory at once.
+//
+// A query on movie m adds, for each rater u of m in CSC positions [pFrom, pTo) (x = u's rating of
+// m) and each movie n in u's CSR row (y = u's rating of n), u's contribution into n's
+// accumulators. The plain TypeScript kernels of src/similarity-kernels.ts are the reference: these
+// give the same sums (bit for bit; see each function).
+//
+// Each kernel is generic over M, the type of the CSR's movie indices (`userMovies`): u16 when the
+// matrix has at most 65,536 movies (the Netflix Prize's 17,770), which streams 3 bytes per rating
+// instead of 5 (measured: about a third less time per query), else u32. The exports are the two
+// instances, suffixed 16 and 32.
+
+// @ts-ignore: decorator
+@inline
+function movieAt<M>(userMovies: usize, q: usize): usize {
+  return <usize>load<M>(userMovies + q * sizeof<M>());
+}
+
+// Every kernel takes `matrix`, the offset of five u32 in memory: the offsets of movieUsers (u32),
+// movieRatings (u8), userPtr (u32), userMovies (M) and userRatings (u8).
+// @ts-ignore: decorator
+@inline
+function arrayAt(matrix: usize, field: usize): usize {
+  return <usize>load<u32>(matrix + (field << 2));
+}
+
+/**
+ * jaccard: counts[n] (i32) += 1 per common rater. Four independent increments per step.
+ */
+// @ts-ignore: decorator
+@inline
+function jaccard<M>(matrix: usize, pFrom: u32, pTo: u32, counts: usize): void {
+  const movieUsers = arrayAt(matrix, 0);
+  const userPtr = arrayAt(matrix, 2);
+  const userMovies = arrayAt(matrix, 3);
+  for (let p = pFrom; p < pTo; p++) {
+    const u = <usize>load<u32>(movieUsers + ((<usize>p) << 2));
+    const rowAt = userPtr + (u << 2);
+    let q = <usize>load<u32>(rowAt);
+    const end = <usize>load<u32>(rowAt, 4);
+    for (; q + 4 <= end; q += 4) {
+      const a = counts + (movieAt<M>(userMovies, q) << 2);
+      const b = counts + (movieAt<M>(userMovies, q + 1) << 2);
+      const c = counts + (movieAt<M>(userMovies, q + 2) << 2);
+      const d = counts + (movieAt<M>(userMovies, q + 3) << 2);
+      store<u32>(a, load<u32>(a) + 1);
+      store<u32>(b, load<u32>(b) + 1);
+      store<u32>(c, load<u32>(c) + 1);
+      store<u32>(d, load<u32>(d) + 1);
+    }
+    for (; q < end; q++) {
+      const a = counts + (movieAt<M>(userMovies, q) << 2);
+      store<u32>(a, load<u32>(a) + 1);
+    }
+  }
+}
+
+export function accumulateJaccard16(matrix: usize, pFrom: u32, pTo: u32, counts: usize): void {
+  jaccard<u16>(matrix, pFrom, pTo, counts);
+}
+
+export function accumulateJaccard32(matrix: usize, pFrom: u32, pTo: u32, counts: usize): void {
+  jaccard<u32>(matrix, pFrom, pTo, counts);
+}
+
+/** Bit positions of the three fields packed in one u64 per movie by accumulateMoments. */
+const SUM_Y_SHIFT: u64 = 21;
+const SUM_YY_SHIFT: u64 = 42;
+const FIELD_MASK: u64 = (1 << 21) - 1;
+
+/**
+ * cosine (stride 4: [common, Σxy, Σx², Σy²]) and pearson (stride 6: [common, Σx, Σy, Σxy, Σx²,
+ * Σy²]) into the f64 `sums`, as the reference kernels lay them out.
+ *
+ * Every sum is a sum of small integers (rating codes, stars × 2), so it is split by x, the rater's
+ * code for m: each code of the window `codeSlots` (256 u32: slot + 1 of each code, 0 for codes
+ * outside the window, whose raters this call skips) has its own packed accumulators, nMovies u64
+ * at `packed + slot·packedBytes`. For each rating (n, y) of a rater with code x, one u64 add puts
+ * 1 | y << 21 | y² << 42 into slot(x)'s entry for n: the common raters, Σy and Σy² of the raters
+ * with that x at once (one 8-byte touch per rating instead of four or six f64 ones, in one pass
+ * over the raters in CSC order). After `chunk` raters of one code (chosen by the host so that no
+ * field overflows its bits: chunk·maxY² < 2²² and so on) and at the end, `flush` turns a slot's
+ * packed fields into the sums: with c, Y, YY a movie's fields, common += c, Σx += x·c, Σy += Y,
+ * Σxy += x·Y, Σx² += x²·c, Σy² += YY. All are integers below 2⁵³, so the f64 sums are exact and
+ * equal the reference's bit for bit, whatever the order.
+ *
+ * `inChunk` is scratch for 256 u32; the packed slots are zero on entry and on return.
+ */
+// @ts-ignore: decorator
+@inline
+function moments<M>(
+  matrix: usize,
+  pFrom: u32,
+  pTo: u32,
+  packed: usize,
+  packedBytes: usize,
+  sums: usize,
+  stride: u32,
+  nMovies: u32,
+  chunk: u32,
+  codeSlots: usize,
+  inChunk: usize,
+): void {
+  const movieUsers = arrayAt(matrix, 0);
+  const movieRatings = arrayAt(matrix, 1);
+  const userPtr = arrayAt(matrix, 2);
+  const userMovies = arrayAt(matrix, 3);
+  const userRatings = arrayAt(matrix, 4);
+  memory.fill(inChunk, 0, 256 << 2);
+  for (let p = pFrom; p < pTo; p++) {
+    const x = <usize>load<u8>(movieRatings + <usize>p);
+    const slot = load<u32>(codeSlots + (x << 2));
+    if (slot === 0) continue;
+    const base = packed + (<usize>(slot - 1)) * packedBytes;
+    const u = <usize>load<u32>(movieUsers + ((<usize>p) << 2));
+    const rowAt = userPtr + (u << 2);
+    let q = <usize>load<u32>(rowAt);
+    const end = <usize>load<u32>(rowAt, 4);
+    for (; q + 2 <= end; q += 2) {
+      const y0 = <u64>load<u8>(userRatings + q);
+      const y1 = <u64>load<u8>(userRatings + q, 1);
+      const a = base + (movieAt<M>(userMovies, q) << 3);
+      const b = base + (movieAt<M>(userMovies, q + 1) << 3);
+      store<u64>(a, load<u64>(a) + (1 | (y0 << SUM_Y_SHIFT) | ((y0 * y0) << SUM_YY_SHIFT)));
+      store<u64>(b, load<u64>(b) + (1 | (y1 << SUM_Y_SHIFT) | ((y1 * y1) << SUM_YY_SHIFT)));
+    }
+    if (q < end) {
+      const y = <u64>load<u8>(userRatings + q);
+      const a = base + (movieAt<M>(userMovies, q) << 3);
+      store<u64>(a, load<u64>(a) + (1 | (y << SUM_Y_SHIFT) | ((y * y) << SUM_YY_SHIFT)));
+    }
+    const counter = inChunk + (x << 2);
+    const n = load<u32>(counter) + 1;
+    if (n === chunk) {
+      flush(base, sums, stride, nMovies, <f64>x);
+      store<u32>(counter, 0);
+    } else {
+      store<u32>(counter, n);
+    }
+  }
+  for (let x: usize = 0; x < 256; x++) {
+    const slot = load<u32>(codeSlots + (x << 2));
+    if (slot !== 0 && load<u32>(inChunk + (x << 2)) !== 0) flush(packed + (<usize>(slot - 1)) * packedBytes, sums, stride, nMovies, <f64>x);
+  }
+}
+
+export function accumulateMoments16(
+  matrix: usize, pFrom: u32, pTo: u32, packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32, chunk: u32, codeSlots: usize, inChunk: usize,
+): void {
+  moments<u16>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk);
+}
+
+export function accumulateMoments32(
+  matrix: usize, pFrom: u32, pTo: u32, packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32, chunk: u32, codeSlots: usize, inChunk: usize,
+): void {
+  moments<u32>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk);
+}
+
+/** Adds the packed group fields of every movie into its sums (see accumulateMoments) and zeroes them. */
+function flush(packed: usize, sums: usize, stride: u32, nMovies: u32, x: f64): void {
+  const rowBytes = (<usize>stride) << 3;
+  const pearson = stride === 6;
+  let at = sums;
+  for (let n: usize = 0; n < <usize>nMovies; n++, at += rowBytes) {
+    const slot = packed + (n << 3);
+    const v = load<u64>(slot);
+    if (v === 0) continue;
+    store<u64>(slot, 0);
+    const c = <f64>(v & FIELD_MASK);
+    const y = <f64>((v >> SUM_Y_SHIFT) & FIELD_MASK);
+    const yy = <f64>(v >> SUM_YY_SHIFT);
+    store<f64>(at, load<f64>(at) + c);
+    if (pearson) {
+      store<f64>(at, load<f64>(at, 8) + x * c, 8);
+      store<f64>(at, load<f64>(at, 16) + y, 16);
+      store<f64>(at, load<f64>(at, 24) + x * y, 24);
+      store<f64>(at, load<f64>(at, 32) + x * x * c, 32);
+      store<f64>(at, load<f64>(at, 40) + yy, 40);
+    } else {
+      store<f64>(at, load<f64>(at, 8) + x * y, 8);
+      store<f64>(at, load<f64>(at, 16) + x * x * c, 16);
+      store<f64>(at, load<f64>(at, 24) + yy, 24);
+    }
+  }
+}
+
+/**
+ * pearson-baseline (stride 4: [common, Σ dx·dy, Σ dx², Σ dy²]) with b_ui = μ + b_u + b_i and
+ * dx = x/2 − ((μ + b_u) + b_m), dy = y/2 − ((μ + b_u) + b_n) (the reference's association). Two
+ * f64x2 adds per rating: (common, Σdx·dy) += (1, dx)·(1, dy) and (Σdx², Σdy²) += (dx, dy)², the
+ * same IEEE operations as the reference's four scalar ones, in the same order, so the sums agree
+ * bit for bit. `userBias` / `movieBias` are f64 arrays.
+ */
+// @ts-ignore: decorator
+@inline
+function pearsonBaseline<M>(matrix: usize, pFrom: u32, pTo: u32, m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize): void {
+  const movieUsers = arrayAt(matrix, 0);
+  const movieRatings = arrayAt(matrix, 1);
+  const userPtr = arrayAt(matrix, 2);
+  const userMovies = arrayAt(matrix, 3);
+  const userRatings = arrayAt(matrix, 4);
+  const biasM = load<f64>(movieBias + ((<usize>m) << 3));
+  const one = f64x2.splat(1.0);
+  for (let p = pFrom; p < pTo; p++) {
+    const u = <usize>load<u32>(movieUsers + ((<usize>p) << 2));
+    const base = globalMean + load<f64>(userBias + (u << 3));
+    const dx = <f64>load<u8>(movieRatings + <usize>p) * 0.5 - (base + biasM);
+    const oneDx = f64x2.replace_lane(one, 1, dx);
+    const dxDx = f64x2.splat(dx);
+    const rowAt = userPtr + (u << 2);
+    const end = <usize>load<u32>(rowAt, 4);
+    for (let q = <usize>load<u32>(rowAt); q < end; q++) {
+      const n = movieAt<M>(userMovies, q);
+      const dy = <f64>load<u8>(userRatings + q) * 0.5 - (base + load<f64>(movieBias + (n << 3)));
+      const at = sums + (n << 5);
+      const dxDy = f64x2.replace_lane(dxDx, 1, dy);
+      v128.store(at, f64x2.add(v128.load(at), f64x2.mul(oneDx, f64x2.replace_lane(one, 1, dy))));
+      v128.store(at, f64x2.add(v128.load(at, 16), f64x2.mul(dxDy, dxDy)), 16);
+    }
+  }
+}
+
+export function accumulatePearsonBaseline16(matrix: usize, pFrom: u32, pTo: u32, m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize): void {
+  pearsonBaseline<u16>(matrix, pFrom, pTo, m, globalMean, userBias, movieBias, sums);
+}
+
+export function accumulatePearsonBaseline32(matrix: usize, pFrom: u32, pTo: u32, m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize): void {
+  pearsonBaseline<u32>(matrix, pFrom, pTo, m, globalMean, userBias, movieBias, sums);
+}

@@ -1,0 +1,163 @@
+import type { MatrixArrays } from '@recsys/core';
+import { buildRatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { longTailDensity, randomRatings } from '@recsys/testing';
+import { fitBaselinesAls } from './baselines';
+import { SimilarityMetric } from './similarity';
+import { accumulateDense, MAX_STRIDE, strideOf } from './similarity-kernels';
+import {
+  codeWindows,
+  copyMatrix,
+  MOMENT_SLOTS,
+  momentsChunk,
+  poolMatrix,
+  similarityKernels,
+  similarityLayout,
+  similarityMemory,
+} from './similarity-wasm';
+
+/** A random long-tail matrix as plain arrays, its rating codes passed through `code`. */
+function randomArrays(seed: number, users: number, movies: number, code: (c: number) => number): MatrixArrays {
+  const ratings = randomRatings({ seed, users, movies, density: longTailDensity(0.2, movies) });
+  const m = buildRatingMatrix(ratings, WHOLE_STARS_1_TO_5).matrix;
+  // Both layouts hold the same ratings, so mapping each code keeps them consistent.
+  return {
+    nUsers: m.nUsers,
+    nMovies: m.nMovies,
+    userPtr: m.userPtr,
+    userMovies: m.userMovies,
+    userRatings: m.userRatings.map(code),
+    moviePtr: m.moviePtr,
+    movieUsers: m.movieUsers,
+    movieRatings: m.movieRatings.map(code),
+  };
+}
+
+/** The kernels over a copy of `matrix` in their memory, with one worker region. */
+async function setUp(matrix: MatrixArrays, movieIndexBytes: 2 | 4 = 2) {
+  const layout = similarityLayout(matrix.nUsers, matrix.nMovies, matrix.userMovies.length, 1, MAX_STRIDE, movieIndexBytes);
+  const memory = similarityMemory(layout);
+  const present = await copyMatrix(matrix, poolMatrix(memory, layout));
+  const windows = codeWindows(memory, layout, present);
+  return { layout, memory, present, windows, kernels: similarityKernels(memory, movieIndexBytes) };
+}
+
+describe('similarity WebAssembly kernels', () => {
+  it('poolMatrix holds the same arrays, the movie indices as u16 up to 65,536 movies', async () => {
+    const matrix = randomArrays(4, 50, 30, (c) => c);
+    const { layout, memory } = await setUp(matrix);
+    expect(layout.movieIndexBytes).toBe(2);
+    const copy = poolMatrix(memory, layout);
+    expect(copy.userMovies).toBeInstanceOf(Uint16Array);
+    for (const name of ['userPtr', 'userMovies', 'userRatings', 'moviePtr', 'movieUsers', 'movieRatings'] as const) {
+      expect(Array.from(copy[name])).toEqual(Array.from(matrix[name]));
+    }
+    expect(similarityLayout(10, 70_000, 100, 2, MAX_STRIDE).movieIndexBytes).toBe(4);
+    expect(() => similarityLayout(10, 70_000, 100, 2, MAX_STRIDE, 2)).toThrow('u16 movie indices cannot hold 70000 movies');
+  });
+
+  it('momentsChunk: the most raters whose packed fields cannot overflow (21, 21 and 22 bits)', () => {
+    const flags = (...codes: number[]) => {
+      const present = new Uint8Array(256);
+      for (const c of codes) present[c] = 1;
+      return present;
+    };
+    // Whole stars (codes 2..10): 10·c < 2²¹ and 100·c < 2²² → c = ⌊4,194,303 / 100⌋.
+    expect(momentsChunk(flags(2, 4, 6, 8, 10))).toBe(41943);
+    expect(momentsChunk(flags(255))).toBe(Math.floor((2 ** 22 - 1) / (255 * 255)));
+    expect(momentsChunk(flags())).toBe(2 ** 21 - 1);
+  });
+
+  it('codeWindows: MOMENT_SLOTS codes per window, ascending, slot + 1 in each table', async () => {
+    const matrix = randomArrays(3, 30, 12, (c) => c * 12 + 1); // 5 whole-star codes → 25, 49, 73, 97, 121
+    const { layout, memory, windows } = await setUp(matrix);
+    expect(windows).toBe(1);
+    const table = new Uint32Array(memory.buffer, layout.codeSlots, 256);
+    expect([25, 49, 73, 97, 121].map((c) => table[c])).toEqual([1, 2, 3, 4, 5]);
+    expect(table.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0)).toBe(5);
+    const many = new Uint8Array(256);
+    for (let c = 1; c <= 25; c++) many[c] = 1;
+    expect(codeWindows(memory, layout, many)).toBe(Math.ceil(25 / MOMENT_SLOTS));
+    const second = new Uint32Array(memory.buffer, layout.codeSlots + 1024, 256);
+    expect(second[MOMENT_SLOTS + 1]).toBe(1);
+    expect(second[MOMENT_SLOTS]).toBe(0);
+  });
+
+  describe.each<[string, (c: number) => number, number | null]>([
+    ['whole stars', (c) => c, null],
+    ['codes up to 250 (small flush chunks)', (c) => c * 25, null],
+    ['chunk of 3 raters (many flushes)', (c) => c, 3],
+    ['30 distinct codes (three windows)', (c) => c, null],
+  ])('%s: the sums equal the TypeScript reference bit for bit', (name, code, chunkOverride) => {
+    const manyCodes = name.startsWith('30');
+    const matrix = manyCodes ? spreadCodes(randomArrays(9, 120, 40, (c) => c)) : randomArrays(5, 120, 40, code);
+    const baselines = fitBaselinesAls(matrix);
+
+    it.each<[SimilarityMetric, 2 | 4]>([
+      ['jaccard', 2],
+      ['cosine', 2],
+      ['pearson', 2],
+      ['pearson-baseline', 2],
+      ['jaccard', 4],
+      ['cosine', 4],
+      ['pearson', 4],
+      ['pearson-baseline', 4],
+    ])('%s with %d-byte movie indices, every movie, whole and split ranges', async (metric, movieIndexBytes) => {
+      const { layout: l, memory, present, windows, kernels } = await setUp(matrix, movieIndexBytes);
+      const buffer = memory.buffer;
+      const b = new Float64Array(buffer, l.baselines, 1 + l.nUsers + l.nMovies);
+      b[0] = baselines.globalMean;
+      b.set(baselines.userBias, 1);
+      b.set(baselines.movieBias, 1 + l.nUsers);
+      const counts = new Int32Array(buffer, l.accumulators, l.nMovies);
+      const sums = new Float64Array(buffer, l.accumulators, l.regionBytes / 8);
+      const chunk = chunkOverride ?? momentsChunk(present);
+      const stride = strideOf(metric);
+      const refCounts = new Int32Array(l.nMovies);
+      const refSums = new Float64Array(l.nMovies * stride);
+      const packedSlots = new BigUint64Array(buffer, l.packed, (MOMENT_SLOTS * l.packedBytes) / 8);
+      for (let m = 0; m < matrix.nMovies; m++) {
+        const from = matrix.moviePtr[m];
+        const to = matrix.moviePtr[m + 1];
+        // The whole range, and the first half then the second (as two workers' ranges into one region).
+        for (const cuts of [[from, to], [from, (from + to) >> 1, to]]) {
+          counts.fill(0);
+          sums.fill(0);
+          refCounts.fill(0);
+          refSums.fill(0);
+          for (let c = 0; c + 1 < cuts.length; c++) {
+            const [pFrom, pTo] = [cuts[c], cuts[c + 1]];
+            accumulateDense(metric, matrix, baselines, m, pFrom, pTo, refCounts, refSums);
+            if (metric === 'jaccard') kernels.accumulateJaccard(l.matrix, pFrom, pTo, l.accumulators);
+            else if (metric === 'pearson-baseline') {
+              kernels.accumulatePearsonBaseline(l.matrix, pFrom, pTo, m, b[0], l.baselines + 8, l.baselines + 8 * (1 + l.nUsers), l.accumulators);
+            } else {
+              for (let w = 0; w < windows; w++) {
+                kernels.accumulateMoments(l.matrix, pFrom, pTo, l.packed, l.packedBytes, l.accumulators, stride, l.nMovies, chunk, l.codeSlots + 1024 * w, l.scratch);
+              }
+            }
+          }
+          if (metric === 'jaccard') expect(Array.from(counts)).toEqual(Array.from(refCounts));
+          else expect(Array.from(sums.subarray(0, l.nMovies * stride))).toEqual(Array.from(refSums));
+          // The packed slots are left zeroed for the next query.
+          expect(packedSlots.every((v) => v === 0n)).toBe(true);
+        }
+      }
+      if (manyCodes) expect(windows).toBe(3);
+    });
+  });
+});
+
+/** The matrix with each rating's code replaced by one of 30 codes (1..30), the same in both layouts. */
+function spreadCodes(matrix: MatrixArrays): MatrixArrays {
+  const userRatings = new Uint8Array(matrix.userRatings.length);
+  const movieRatings = new Uint8Array(matrix.movieRatings.length);
+  // Code of (u, n): a hash of both, so that CSR and CSC agree.
+  const codeOf = (u: number, n: number) => 1 + ((u * 7 + n * 13) % 30);
+  for (let u = 0; u < matrix.nUsers; u++) {
+    for (let q = matrix.userPtr[u]; q < matrix.userPtr[u + 1]; q++) userRatings[q] = codeOf(u, matrix.userMovies[q]);
+  }
+  for (let n = 0; n < matrix.nMovies; n++) {
+    for (let p = matrix.moviePtr[n]; p < matrix.moviePtr[n + 1]; p++) movieRatings[p] = codeOf(matrix.movieUsers[p], n);
+  }
+  return { ...matrix, userRatings, movieRatings };
+}

@@ -1,0 +1,260 @@
+// The WebAssembly side of SimilarityPool: the compiled kernels (assembly/similarity.ts, built by
+// tools/build-wasm.js into libs/similarity/wasm/similarity.wasm), the layout of the shared linear
+// memory they run on, and the copy of a matrix into it. Internal to the lib (not exported from
+// index.ts). Imports only relative modules and node built-ins so that the pool's worker loads it
+// both compiled and from sources.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MatrixArrays } from '@recsys/core';
+import type { BaselineMatrix } from './baselines';
+
+/** A compiled module (opaque; it can be posted to worker threads). */
+export interface WasmModule {
+  readonly __wasmModule?: never;
+}
+
+/** A shared linear memory (its buffer is a SharedArrayBuffer; it can be posted to worker threads). */
+export interface WasmMemory {
+  readonly buffer: SharedArrayBuffer;
+}
+
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+}
+
+/** Node's global `WebAssembly` (the workspace compiles without the DOM lib that declares it). */
+const wasmApi: WasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/**
+ * The kernels of assembly/similarity.ts for one width of movie index (their exports suffixed 16 or
+ * 32); every pointer is a byte offset into the memory, `matrix` the layout's `matrix` descriptor.
+ */
+export interface SimilarityKernels {
+  accumulateJaccard(matrix: number, pFrom: number, pTo: number, counts: number): void;
+  accumulateMoments(
+    matrix: number,
+    pFrom: number,
+    pTo: number,
+    packed: number,
+    packedBytes: number,
+    sums: number,
+    stride: number,
+    nMovies: number,
+    chunk: number,
+    codeSlots: number,
+    inChunk: number,
+  ): void;
+  accumulatePearsonBaseline(matrix: number, pFrom: number, pTo: number, m: number, globalMean: number, userBias: number, movieBias: number, sums: number): void;
+}
+
+/** Where the compiled kernels are: libs/similarity/wasm/similarity.wasm, one level above both src/ and dist/. */
+export const SIMILARITY_WASM_PATH = join(__dirname, '..', 'wasm', 'similarity.wasm');
+
+let compiled: WasmModule | null = null;
+
+/** The compiled kernel module (compiled once per thread). Throws when the build has not produced it. */
+export function similarityWasmModule(): WasmModule {
+  if (compiled === null) {
+    if (!existsSync(SIMILARITY_WASM_PATH)) {
+      throw new Error(`similarity kernel ${SIMILARITY_WASM_PATH} is missing: build it with \`node tools/build-wasm.js\` (part of \`npm run build\`)`);
+    }
+    compiled = new wasmApi.Module(readFileSync(SIMILARITY_WASM_PATH));
+  }
+  return compiled;
+}
+
+/** An instance of the kernels on `memory`, for movie indices of `movieIndexBytes` (the layout's). */
+export function similarityKernels(memory: WasmMemory, movieIndexBytes: 2 | 4, module: WasmModule = similarityWasmModule()): SimilarityKernels {
+  const exports = new wasmApi.Instance(module, { env: { memory } }).exports as Record<string, unknown>;
+  const bits = movieIndexBytes * 8;
+  const pick = <F>(name: string): F => exports[`${name}${bits}`] as F;
+  return {
+    accumulateJaccard: pick('accumulateJaccard'),
+    accumulateMoments: pick('accumulateMoments'),
+    accumulatePearsonBaseline: pick('accumulatePearsonBaseline'),
+  };
+}
+
+/**
+ * Byte offsets of everything in the pool's memory: the six matrix arrays (the CSR's movie indices
+ * as u16 when there are at most 65,536 movies, else u32: `movieIndexBytes`), the baselines
+ * (f64 [μ, b_u × nUsers, b_i × nMovies]), the code windows of accumulateMoments (CODE_WINDOWS
+ * tables of 256 u32, see codeWindows) and, per worker w, an accumulator region at
+ * `accumulators + w·regionBytes` (i32 counts or f64 sums, zero between queries), MOMENT_SLOTS packed
+ * slots of `packedBytes` each at `packed + w·MOMENT_SLOTS·packedBytes` (u64 per movie) and 1 KiB of
+ * scratch at `scratch + w·1024`.
+ */
+export interface SimilarityLayout {
+  nUsers: number;
+  nMovies: number;
+  nRatings: number;
+  /** Bytes per movie index in `userMovies`: 2 up to 65,536 movies, else 4. */
+  movieIndexBytes: 2 | 4;
+  /** The kernels' matrix descriptor: u32 offsets of movieUsers, movieRatings, userPtr, userMovies, userRatings. */
+  matrix: number;
+  userPtr: number;
+  moviePtr: number;
+  userMovies: number;
+  movieUsers: number;
+  userRatings: number;
+  movieRatings: number;
+  baselines: number;
+  accumulators: number;
+  regionBytes: number;
+  codeSlots: number;
+  packed: number;
+  packedBytes: number;
+  scratch: number;
+  /** Bytes in all (a multiple of the 64 KiB page). */
+  bytes: number;
+}
+
+const PAGE = 65536;
+/** Rating codes accumulateMoments takes in one pass (each with its own packed accumulators): every code of whole- or half-star data. */
+export const MOMENT_SLOTS = 10;
+/** Windows of MOMENT_SLOTS codes that cover all 256 codes. */
+export const CODE_WINDOWS = Math.ceil(256 / MOMENT_SLOTS);
+/** A wasm32 memory holds at most 65,536 pages (4 GiB). */
+const MAX_PAGES = 65536;
+
+/**
+ * The layout for a matrix of that size and `threads` workers; `stride` is the most f64 slots per
+ * movie of any metric; `movieIndexBytes` defaults to 2 up to 65,536 movies, else 4 (4 may be asked
+ * for any matrix: the tests run both kernels on one).
+ */
+export function similarityLayout(
+  nUsers: number,
+  nMovies: number,
+  nRatings: number,
+  threads: number,
+  stride: number,
+  movieIndexBytes: 2 | 4 = nMovies <= 65536 ? 2 : 4,
+): SimilarityLayout {
+  if (movieIndexBytes === 2 && nMovies > 65536) throw new RangeError(`u16 movie indices cannot hold ${nMovies} movies`);
+  let end = 64;
+  // Every block on a 64-byte boundary: no two workers write one cache line.
+  const take = (bytes: number): number => {
+    const at = Math.ceil(end / 64) * 64;
+    end = at + bytes;
+    return at;
+  };
+  const regionBytes = Math.max(64, Math.ceil((nMovies * stride * 8) / 64) * 64);
+  const packedBytes = Math.max(64, Math.ceil((nMovies * 8) / 64) * 64);
+  const layout: SimilarityLayout = {
+    nUsers,
+    nMovies,
+    nRatings,
+    movieIndexBytes,
+    matrix: take(4 * 5),
+    userPtr: take(4 * (nUsers + 1)),
+    moviePtr: take(4 * (nMovies + 1)),
+    userMovies: take(movieIndexBytes * nRatings),
+    movieUsers: take(4 * nRatings),
+    userRatings: take(nRatings),
+    movieRatings: take(nRatings),
+    baselines: take(8 * (1 + nUsers + nMovies)),
+    codeSlots: take(CODE_WINDOWS * 1024),
+    accumulators: take(threads * regionBytes),
+    regionBytes,
+    packed: take(threads * MOMENT_SLOTS * packedBytes),
+    packedBytes,
+    scratch: take(threads * 1024),
+    bytes: 0,
+  };
+  layout.bytes = Math.ceil(end / PAGE) * PAGE;
+  if (layout.bytes / PAGE > MAX_PAGES) {
+    throw new RangeError(
+      `the similarity pool's WebAssembly memory would need ${(layout.bytes / 2 ** 30).toFixed(2)} GiB for ${nRatings} ratings, ` +
+        `more than the 4 GiB a wasm32 memory can hold (about 400M ratings)`,
+    );
+  }
+  return layout;
+}
+
+/** A new shared memory of the layout's size, zeroed but for the kernels' matrix descriptor. */
+export function similarityMemory(layout: SimilarityLayout): WasmMemory {
+  const pages = layout.bytes / PAGE;
+  const memory = new wasmApi.Memory({ initial: pages, maximum: pages, shared: true });
+  const l = layout;
+  new Uint32Array(memory.buffer, l.matrix, 5).set([l.movieUsers, l.movieRatings, l.userPtr, l.userMovies, l.userRatings]);
+  return memory;
+}
+
+/** The matrix arrays in the memory, as views: a MatrixArrays but for the narrower movie indices. */
+export function poolMatrix(memory: WasmMemory, l: SimilarityLayout): BaselineMatrix {
+  const b = memory.buffer;
+  return {
+    nUsers: l.nUsers,
+    nMovies: l.nMovies,
+    userPtr: new Uint32Array(b, l.userPtr, l.nUsers + 1),
+    moviePtr: new Uint32Array(b, l.moviePtr, l.nMovies + 1),
+    userMovies: l.movieIndexBytes === 2 ? new Uint16Array(b, l.userMovies, l.nRatings) : new Int32Array(b, l.userMovies, l.nRatings),
+    movieUsers: new Int32Array(b, l.movieUsers, l.nRatings),
+    userRatings: new Uint8Array(b, l.userRatings, l.nRatings),
+    movieRatings: new Uint8Array(b, l.movieRatings, l.nRatings),
+  };
+}
+
+/** Elements copied per turn of the event loop (1M: about a millisecond). */
+const COPY_CHUNK = 1 << 20;
+
+/**
+ * Copies the matrix into the memory (views from poolMatrix), one chunk per turn of the event loop
+ * so that a 100M-rating matrix (about 1 GB) does not hold the loop.
+ * @returns which rating codes (stars × 2) the matrix holds: 256 flags
+ */
+export async function copyMatrix(matrix: MatrixArrays, into: BaselineMatrix): Promise<Uint8Array> {
+  // Uint16Array.set of an Int32Array narrows each index (all below 65,536 there).
+  const copy = async (from: Uint32Array | Int32Array | Uint8Array, to: Uint32Array | Int32Array | Uint16Array | Uint8Array): Promise<void> => {
+    for (let at = 0; at < from.length; at += COPY_CHUNK) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      to.set(from.subarray(at, at + COPY_CHUNK), at);
+    }
+  };
+  await copy(matrix.userPtr, into.userPtr);
+  await copy(matrix.moviePtr, into.moviePtr);
+  await copy(matrix.userMovies, into.userMovies);
+  await copy(matrix.movieUsers, into.movieUsers);
+  await copy(matrix.movieRatings, into.movieRatings);
+  const present = new Uint8Array(256);
+  const ratings = matrix.userRatings;
+  for (let at = 0; at < ratings.length; at += COPY_CHUNK) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const end = Math.min(ratings.length, at + COPY_CHUNK);
+    for (let p = at; p < end; p++) present[ratings[p]] = 1;
+    into.userRatings.set(ratings.subarray(at, end), at);
+  }
+  return present;
+}
+
+/**
+ * Writes the code windows of accumulateMoments into the memory: the codes present, MOMENT_SLOTS
+ * per window in ascending order; window w's table (256 u32 at `codeSlots + 1024·w`) holds slot + 1
+ * for each of its codes and 0 for the others.
+ * @returns the number of windows (passes of accumulateMoments per query; 1 for whole or half stars)
+ */
+export function codeWindows(memory: WasmMemory, l: SimilarityLayout, present: Uint8Array): number {
+  const tables = new Uint32Array(memory.buffer, l.codeSlots, CODE_WINDOWS * 256);
+  tables.fill(0);
+  let codes = 0;
+  for (let code = 0; code < 256; code++) {
+    if (present[code] === 0) continue;
+    tables[Math.floor(codes / MOMENT_SLOTS) * 256 + code] = (codes % MOMENT_SLOTS) + 1;
+    codes++;
+  }
+  return Math.ceil(codes / MOMENT_SLOTS);
+}
+
+/**
+ * The most raters accumulateMoments may pack before it flushes, for rating codes up to `maxCode`:
+ * its three 21-, 21- and 22-bit fields hold the raters, Σy ≤ chunk·maxCode and Σy² ≤ chunk·maxCode².
+ */
+export function momentsChunk(present: Uint8Array): number {
+  let maxCode = 0;
+  for (let code = 0; code < present.length; code++) if (present[code] !== 0) maxCode = code;
+  const FIELD = 2 ** 21 - 1;
+  const TOP = 2 ** 22 - 1;
+  return Math.max(1, Math.min(FIELD, Math.floor(FIELD / Math.max(1, maxCode)), Math.floor(TOP / Math.max(1, maxCode * maxCode))));
+}
