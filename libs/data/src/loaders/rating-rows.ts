@@ -2,7 +2,6 @@
 // for every delimited rating layout stays in this one file so its inner loop stays monomorphic.
 // Do not split it to meet the ~400-line guideline.
 import { DataFormatError } from '../errors';
-import { RatingListBuilder } from '../rating-matrix';
 import { encodeRating, isOnScale, RatingScale } from '../rating-scale';
 import { fieldText, MAX_DAY, MAX_ID, parseCount, parseDecimal, parseId, parseIsoDate } from './byte-reader';
 import { LoadContext } from './context';
@@ -35,6 +34,16 @@ export interface RowLayout {
   readonly scale: RatingScale;
   /** What the rows are, for the empty-file message: 'ratings' or 'pairs'. */
   readonly noun: string;
+}
+
+/**
+ * Where parsed rows go: a `RatingListBuilder` (a row per rating) or a `MovieRunsBuilder` (movie
+ * ids as runs, for the movie-ordered block layouts).
+ */
+export interface RowSink {
+  readonly length: number;
+  /** Append a rating; `ratingCode` is rating × 2, `day` days since 1970-01-01 (ignored without dates). */
+  push(userId: number, movieId: number, ratingCode: number, day: number): void;
 }
 
 /** The layout's rows carry a date (either kind). */
@@ -70,7 +79,7 @@ export async function readRatingRows(
   ctx: LoadContext,
   file: string,
   layout: RowLayout,
-  out: RatingListBuilder,
+  out: RowSink,
 ): Promise<number> {
   const skippedBefore = ctx.issues.skipped;
   const { appended, lines } = await readRowRange(ctx, file, layout, out);
@@ -91,14 +100,14 @@ export interface RowsRead {
  * reads them but without the check that there is a row; line numbers in messages count from the
  * range's first line as 1 (the caller shifts them for a later range). `headerLines` says how many
  * lines at the start of the range are not rows: the layout's for the first range, 0 for others.
- * Rows of a later range of a Netflix Prize file would lack their `MovieID:` line: block layouts
- * are read whole.
+ * A range of a Netflix Prize file must start at a `MovieID:` line (see `blockAlignedCut`), or its
+ * first rows are rejected as coming before any `MovieID:` line.
  */
 export async function readRowRange(
   ctx: LoadContext,
   file: string,
   layout: RowLayout,
-  out: RatingListBuilder,
+  out: RowSink,
   from = 0,
   to = Infinity,
   headerLines = layout.headerLines,
@@ -106,7 +115,6 @@ export async function readRowRange(
   const { delimiter, doubleDelimiter, fields, user, movie, rating, date, timestamp, scale } = layout;
   const issues = ctx.issues;
   const blocks = movie < 0;
-  if (blocks && from > 0) throw new Error('readRowRange: a block layout (MovieID: lines) is read from the start of the file');
   // Netflix Prize: -1 before any `MovieID:` line, -2 after a malformed one.
   let blockMovie = -1;
   const lengthBefore = out.length;
