@@ -12,17 +12,18 @@ import { releaseMemory } from './release-memory';
  * (user, movie) pair resolved to the last one read, rows by movie ascending, columns by user
  * ascending.
  *
- * The parts are consumed: `parts` is emptied once their ratings are in the by-user rows, so
- * that their memory is free again before the by-movie columns are allocated. Peak memory is
- * the parts (4 + 1 + 2 bytes a rating with dates) plus the by-user rows (the same 7): 14 bytes a
- * rating, against 28 for a RatingList through `buildRatingMatrix`.
+ * The parts are consumed: `parts` is emptied, and each of their arrays is freed as soon as it
+ * has been moved into the rows. Peak memory is 12 bytes a rating with dates (the resident
+ * matrix), against 28 for a RatingList through `buildRatingMatrix`: the parts (4 + 1 + 2 bytes)
+ * plus the largest row array (4), then the rows (7) plus the columns (5).
  *
  * 1. Users are counted in a table indexed by the id itself (largest id below 2^24 or 8 × the
  *    ratings, as in `IdIndex`; sparser ids go through `buildRatingMatrix`): the prefix sums give
  *    the row starts, and the i-th smallest id is internal index i.
- * 2. Runs are ordered by movie (a stable counting sort of the runs, not of the ratings), so that
- *    scattering them run by run writes every row in ascending movie order, equal movies in the
- *    order read; each rating is written once, straight to its place.
+ * 2. Runs are ordered by movie (a stable counting sort of the runs, not of the ratings); taken
+ *    in that order, each rating's user id is replaced by its place in the rows
+ *    (`next[user]++`), so every row comes out in ascending movie order, equal movies in the
+ *    order read. Days, ratings and movies then move to their places one array at a time.
  * 3. Each row keeps the last of each run of equal movies (`dropDuplicates`); the columns are
  *    the counting-sort transpose of the rows.
  */
@@ -49,7 +50,8 @@ export function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingScale): 
   }
   if (negative < 0) throw new RangeError('buildFromMovieRuns: negative user or movie id');
   const withDays = parts.some((p) => p.days !== null);
-  if (!(maxUser < 16_777_216 || maxUser < 8 * n) || !(maxMovie < 16_777_216 || maxMovie < 8 * n)) {
+  // (Places in the rows are held in the Int32 user arrays: at most 2^31 - 1 ratings.)
+  if (n > 0x7fffffff || !(maxUser < 16_777_216 || maxUser < 8 * n) || !(maxMovie < 16_777_216 || maxMovie < 8 * n)) {
     return buildRatingMatrix(parts.splice(0).map(expandRuns), scale);
   }
 
@@ -95,26 +97,47 @@ export function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingScale): 
     }
   }
 
-  // Scatter each run into the rows: rating k of user u goes to next[u]++.
+  // Each rating's place in the rows, in place of its user id: rating k of user u goes to
+  // next[u]++. Runs in movie order make every row ascending by movie, equal movies as read.
   const next = userPtr.slice(0, nU);
-  const rowMovies = new Int32Array(n);
-  const rowRatings = new Uint8Array(n);
-  const rowDays = withDays ? new Uint16Array(n) : null;
-  for (let o = 0; o < runs; o++) {
-    const p = parts[orderPart[o]];
-    const r = orderRun[o];
-    const m = movieOf[p.runMovies[r]];
-    const from = p.runStarts[r];
-    const to = r + 1 < p.runs ? p.runStarts[r + 1] : p.length;
-    scatterRun(p.users, p.ratings, p.days, from, to, m, userOf, next, rowMovies, rowRatings, rowDays);
-  }
-  // The parts are all in the rows now: free them before the columns are allocated.
+  const users = parts.map((p) => p.users);
+  let ratings: Array<Uint8Array | null> = parts.map((p) => p.ratings);
+  let days: Array<Uint16Array | null> = parts.map((p) => p.days);
+  const lengths = parts.map((p) => p.length);
+  const runMovies = parts.map((p) => p.runMovies);
+  const runStarts = parts.map((p) => p.runStarts);
+  const runsOf = parts.map((p) => p.runs);
+  // From here on the parts' arrays are held only here, so that each can be freed once moved.
   parts.length = 0;
+  for (let o = 0; o < runs; o++) {
+    const i = orderPart[o];
+    const r = orderRun[o];
+    const to = r + 1 < runsOf[i] ? runStarts[i][r + 1] : lengths[i];
+    placeRun(users[i], runStarts[i][r], to, userOf, next);
+  }
+  // One array at a time into the rows, each source freed before the next row array exists: the
+  // peak is the parts (7 bytes a rating) plus the largest row array (4), not plus all three (7).
+  const rowDays = withDays ? new Uint16Array(n) : null;
+  if (rowDays !== null) for (let i = 0; i < users.length; i++) if (days[i] !== null) scatter16(users[i], days[i]!, lengths[i], rowDays);
+  days = [];
+  releaseMemory();
+  const rowRatings = new Uint8Array(n);
+  for (let i = 0; i < users.length; i++) scatter8(users[i], ratings[i]!, lengths[i], rowRatings);
+  ratings = [];
+  releaseMemory();
+  const rowMovies = new Int32Array(n);
+  for (let o = 0; o < runs; o++) {
+    const i = orderPart[o];
+    const r = orderRun[o];
+    const to = r + 1 < runsOf[i] ? runStarts[i][r + 1] : lengths[i];
+    fillRun(users[i], runStarts[i][r], to, movieOf[runMovies[i][r]], rowMovies);
+  }
+  users.length = 0;
   releaseMemory();
 
   // 3. Deduplicate inside each row (keep the last of equal movies), then the columns.
-  const users = IdIndex.fromSorted(userIds);
-  const movies = IdIndex.fromSorted(movieIds);
+  const userIndex = IdIndex.fromSorted(userIds);
+  const movieIndex = IdIndex.fromSorted(movieIds);
   const duplicateRows: number[] = [];
   const duplicateMovies: number[] = [];
   const nr = dropDuplicates(rowMovies, rowRatings, rowDays, userPtr, nU, duplicateRows, duplicateMovies);
@@ -130,39 +153,28 @@ export function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingScale): 
   const movieRatings = new Uint8Array(nr);
   transpose(userPtr, userMovies, userRatings, nU, nM, moviePtr, movieUsers, movieRatings);
 
-  const matrix = new RatingMatrix(users, movies, scale, userPtr, userMovies, userRatings, userDays, moviePtr, movieUsers, movieRatings);
+  const matrix = new RatingMatrix(userIndex, movieIndex, scale, userPtr, userMovies, userRatings, userDays, moviePtr, movieUsers, movieRatings);
   return { matrix, duplicates: n - nr, duplicateExamples };
 }
 
-/** The ratings [from, to) of one run (all of movie index m) written to their rows. */
-function scatterRun(
-  users: Int32Array,
-  ratings: Uint8Array,
-  days: Uint16Array | null,
-  from: number,
-  to: number,
-  m: number,
-  userOf: Int32Array,
-  next: Uint32Array,
-  rowMovies: Int32Array,
-  rowRatings: Uint8Array,
-  rowDays: Uint16Array | null,
-): void {
-  if (days !== null && rowDays !== null) {
-    for (let k = from; k < to; k++) {
-      const j = next[userOf[users[k]]]++;
-      rowMovies[j] = m;
-      rowRatings[j] = ratings[k];
-      rowDays[j] = days[k];
-    }
-  } else {
-    // Without days in this part the rows' days stay 0.
-    for (let k = from; k < to; k++) {
-      const j = next[userOf[users[k]]]++;
-      rowMovies[j] = m;
-      rowRatings[j] = ratings[k];
-    }
-  }
+/** Replace the user ids [from, to) by their places in the rows (`next[index of the user]++`). */
+function placeRun(users: Int32Array, from: number, to: number, userOf: Int32Array, next: Uint32Array): void {
+  for (let k = from; k < to; k++) users[k] = next[userOf[users[k]]]++;
+}
+
+/** out[place[k]] = values[k] for the first n. */
+function scatter16(place: Int32Array, values: Uint16Array, n: number, out: Uint16Array): void {
+  for (let k = 0; k < n; k++) out[place[k]] = values[k];
+}
+
+/** out[place[k]] = values[k] for the first n. */
+function scatter8(place: Int32Array, values: Uint8Array, n: number, out: Uint8Array): void {
+  for (let k = 0; k < n; k++) out[place[k]] = values[k];
+}
+
+/** out[place[k]] = m for k in [from, to). */
+function fillRun(place: Int32Array, from: number, to: number, m: number, out: Int32Array): void {
+  for (let k = from; k < to; k++) out[place[k]] = m;
 }
 
 /** A part as a RatingList (a movie id per row), for ids too sparse for the tables above. */

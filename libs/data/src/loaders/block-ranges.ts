@@ -92,7 +92,8 @@ export async function blockAlignedCut(path: string, at: number, size: number): P
  * Split the concatenated rating files into up to `threads` ranges of about equal bytes, each a
  * list of segments, cut only at file starts or `MovieID:` line starts, so that every range holds
  * whole blocks. Each file lies in one range or is split between consecutive ones; a file of 0
- * bytes is a segment of its own (its no-rows error is due in order).
+ * bytes is a segment of the range holding the bytes after it (so its no-rows error comes in
+ * file order).
  */
 export async function blockRanges(files: readonly string[], sizes: readonly number[], threads: number): Promise<Segment[][]> {
   const starts: number[] = [];
