@@ -1,10 +1,11 @@
 import { BuildResult, buildRatingMatrix } from './build-matrix';
-import { dropDuplicates, transpose } from './counting-sort';
+import { dropDuplicates } from './counting-sort';
 import { IdIndex } from './id-index';
 import { MovieRunsList } from './movie-runs';
 import { RatingList, RatingMatrix } from './rating-matrix';
 import { RatingScale } from './rating-scale';
 import { releaseMemory } from './release-memory';
+import { newArray, transposeOnThreads } from './transpose-threads';
 
 /**
  * Build a RatingMatrix from ratings grouped in movie runs (the parts of a Netflix Prize import,
@@ -27,7 +28,7 @@ import { releaseMemory } from './release-memory';
  * 3. Each row keeps the last of each run of equal movies (`dropDuplicates`); the columns are
  *    the counting-sort transpose of the rows.
  */
-export function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingScale): BuildResult {
+export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingScale, threads = 1): Promise<BuildResult> {
   let n = 0;
   let maxUser = -1;
   let maxMovie = -1;
@@ -121,11 +122,13 @@ export function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingScale): 
   if (rowDays !== null) for (let i = 0; i < users.length; i++) if (days[i] !== null) scatter16(users[i], days[i]!, lengths[i], rowDays);
   days = [];
   releaseMemory();
-  const rowRatings = new Uint8Array(n);
+  // Shared when the columns are written on several threads (`transposeOnThreads`).
+  const shared = threads > 1;
+  const rowRatings = newArray(Uint8Array, n, shared);
   for (let i = 0; i < users.length; i++) scatter8(users[i], ratings[i]!, lengths[i], rowRatings);
   ratings = [];
   releaseMemory();
-  const rowMovies = new Int32Array(n);
+  const rowMovies = newArray(Int32Array, n, shared);
   for (let o = 0; o < runs; o++) {
     const i = orderPart[o];
     const r = orderRun[o];
@@ -142,16 +145,18 @@ export function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingScale): 
   const duplicateMovies: number[] = [];
   const nr = dropDuplicates(rowMovies, rowRatings, rowDays, userPtr, nU, duplicateRows, duplicateMovies);
   const duplicateExamples = duplicateRows.map((u, e) => ({ user: userIds[u], movie: movieIds[duplicateMovies[e]] }));
-  const userMovies = nr === n ? rowMovies : rowMovies.slice(0, nr);
-  const userRatings = nr === n ? rowRatings : rowRatings.slice(0, nr);
-  const userDays = rowDays === null || nr === n ? rowDays : rowDays.slice(0, nr);
+  // Shared rows stay views of their buffers (a copy would not be shared).
+  const trim = <T extends Int32Array | Uint8Array | Uint16Array>(a: T): T => (nr === n ? a : ((shared ? a.subarray(0, nr) : a.slice(0, nr)) as T));
+  const userMovies = trim(rowMovies);
+  const userRatings = trim(rowRatings);
+  const userDays = rowDays === null ? null : trim(rowDays);
 
   const moviePtr = new Uint32Array(nM + 1);
   for (let j = 0; j < nr; j++) moviePtr[userMovies[j] + 1]++;
   for (let m = 0; m < nM; m++) moviePtr[m + 1] += moviePtr[m];
-  const movieUsers = new Int32Array(nr);
-  const movieRatings = new Uint8Array(nr);
-  transpose(userPtr, userMovies, userRatings, nU, nM, moviePtr, movieUsers, movieRatings);
+  const movieUsers = newArray(Int32Array, nr, shared);
+  const movieRatings = newArray(Uint8Array, nr, shared);
+  await transposeOnThreads({ userPtr, userMovies, userRatings, nU, nM, moviePtr, movieUsers, movieRatings }, threads);
 
   const matrix = new RatingMatrix(userIndex, movieIndex, scale, userPtr, userMovies, userRatings, userDays, moviePtr, movieUsers, movieRatings);
   return { matrix, duplicates: n - nr, duplicateExamples };

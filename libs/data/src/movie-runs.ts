@@ -1,3 +1,10 @@
+/** A copy of `a` in a new zeroed array of `capacity` elements (≥ a.length), for growing builders. */
+export function grownTo<T extends Int32Array | Uint32Array | Uint8Array | Uint16Array>(a: T, capacity: number): T {
+  const b = new (a.constructor as new (n: number) => T)(capacity);
+  b.set(a);
+  return b;
+}
+
 /**
  * Ratings that arrive grouped by movie (Netflix Prize `MovieID:` blocks) held without a movie id
  * per row: a run r holds rows `runStarts[r] .. runStarts[r+1]-1` (the last run up to `length`),
@@ -56,12 +63,8 @@ export class MovieRunsBuilder {
 
   private openRun(movieId: number, start: number): void {
     if (this.runs === this.runMovies.length) {
-      const movies = new Int32Array(this.runs * 2);
-      movies.set(this.runMovies);
-      this.runMovies = movies;
-      const starts = new Uint32Array(this.runs * 2);
-      starts.set(this.runStarts);
-      this.runStarts = starts;
+      this.runMovies = grownTo(this.runMovies, this.runs * 2);
+      this.runStarts = grownTo(this.runStarts, this.runs * 2);
     }
     this.runMovies[this.runs] = movieId;
     this.runStarts[this.runs++] = start;
@@ -70,17 +73,9 @@ export class MovieRunsBuilder {
 
   private grow(): void {
     const cap = this.users.length * 2;
-    const users = new Int32Array(cap);
-    users.set(this.users);
-    this.users = users;
-    const ratings = new Uint8Array(cap);
-    ratings.set(this.ratings);
-    this.ratings = ratings;
-    if (this.days !== null) {
-      const days = new Uint16Array(cap);
-      days.set(this.days);
-      this.days = days;
-    }
+    this.users = grownTo(this.users, cap);
+    this.ratings = grownTo(this.ratings, cap);
+    if (this.days !== null) this.days = grownTo(this.days, cap);
   }
 
   /** The list as views of the builder's arrays (no copy); push no more afterwards. */

@@ -9,21 +9,10 @@ import { DataFormatError } from '../errors';
 import { MovieRunsBuilder } from '../movie-runs';
 import type { BlockRangeRequest, BlockRangeResult, BlockWorkerMessage, SegmentRead } from './block-ranges';
 import { readSegments } from './block-ranges';
-import { LoadContext } from './context';
+import { workerContext } from './context';
 
 async function readRange(request: BlockRangeRequest): Promise<BlockRangeResult> {
-  let reported = 0;
-  const ctx = new LoadContext(
-    {
-      skipInvalid: request.skipInvalid,
-      onProgress: (done) => {
-        post({ kind: 'progress', bytes: done - reported });
-        reported = done;
-      },
-    },
-    [],
-    request.chunkBytes,
-  );
+  const ctx = workerContext(request.skipInvalid, request.chunkBytes, (bytes) => post({ kind: 'progress', bytes }));
   const out = new MovieRunsBuilder(request.capacity, request.withDays);
   const reads: SegmentRead[] = [];
   try {

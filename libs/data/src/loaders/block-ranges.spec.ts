@@ -41,17 +41,7 @@ async function load(dir: string, threads: number, skipInvalid = false) {
   ctx.parallelMinBytes = 1;
   const { parts, scale } = await readPlanRuns(ctx, plan);
   const nParts = parts.length;
-  return { ...buildFromMovieRuns(parts, scale), ctx, nParts };
-}
-
-async function failure(promise: Promise<unknown>): Promise<DataFormatError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof DataFormatError) return e;
-    throw e;
-  }
-  throw new Error('expected a DataFormatError');
+  return { ...(await buildFromMovieRuns(parts, scale, threads)), ctx, nParts };
 }
 
 const ARRAYS = ['userPtr', 'userMovies', 'userRatings', 'userDays', 'moviePtr', 'movieUsers', 'movieRatings'] as const;
@@ -153,9 +143,9 @@ describe('Prize files read on several threads', () => {
     lines[999] = lines[999].replace(/,\d,/, ',9,');
     const d = folder({ 'combined_data_1.txt': lines.join('\n') });
     for (const threads of [1, 2, 4]) {
-      const e = await failure(load(d, threads));
-      expect([threads, e.file, e.line]).toEqual([threads, join(d, 'combined_data_1.txt'), 1000]);
-      expect(e.reason).toBe('rating "9" is outside 1..5');
+      const e = load(d, threads);
+      await expect(e).rejects.toBeInstanceOf(DataFormatError);
+      await expect(e).rejects.toMatchObject({ file: join(d, 'combined_data_1.txt'), line: 1000, reason: 'rating "9" is outside 1..5' });
     }
   });
 
@@ -169,8 +159,7 @@ describe('Prize files read on several threads', () => {
     const f1 = join(d, 'combined_data_1.txt');
     const f2 = join(d, 'combined_data_2.txt');
     for (const threads of [1, 2, 3, 4]) {
-      const e = await failure(load(d, threads));
-      expect([threads, e.file, e.line]).toEqual([threads, f1, 501]);
+      await expect(load(d, threads)).rejects.toMatchObject({ file: f1, line: 501 });
       const skipping = await load(d, threads, true);
       expect(skipping.ctx.issues.skipped).toBe(3);
       expect(skipping.ctx.issues.examples.map((x) => [x.file, x.line])).toEqual([
@@ -185,14 +174,13 @@ describe('Prize files read on several threads', () => {
   it('says which file has no rows, in file order, on any number of threads', async () => {
     const d = folder({ 'combined_data_1.txt': prizeText(1, 10, 30, 1), 'combined_data_2.txt': '5:\n', 'combined_data_3.txt': prizeText(20, 10, 30, 1) });
     for (const threads of [1, 3]) {
-      const e = await failure(load(d, threads));
-      expect([e.file, e.line, e.reason]).toEqual([join(d, 'combined_data_2.txt'), 0, 'no ratings: the file has no rows']);
+      await expect(load(d, threads)).rejects.toMatchObject({ file: join(d, 'combined_data_2.txt'), line: 0, reason: 'no ratings: the file has no rows' });
     }
   });
 });
 
 describe('buildFromMovieRuns', () => {
-  it('matches buildRatingMatrix on runs out of movie order with duplicates, and empties its parts', () => {
+  it('matches buildRatingMatrix on runs out of movie order with duplicates, and empties its parts', async () => {
     let s = 11;
     const rnd = (n: number): number => ((s = (s * 1103515245 + 12345) % 2147483648), s % n);
     const parts = [new MovieRunsBuilder(16, true), new MovieRunsBuilder(16, true)];
@@ -209,7 +197,7 @@ describe('buildFromMovieRuns', () => {
       }
     }
     const runs = parts.map((p) => p.view());
-    const got = buildFromMovieRuns(runs, WHOLE_STARS_1_TO_5);
+    const got = await buildFromMovieRuns(runs, WHOLE_STARS_1_TO_5);
     expect(runs).toEqual([]);
     const want = buildRatingMatrix(list.finish(), WHOLE_STARS_1_TO_5);
     expect(got.duplicates).toBeGreaterThan(0);
@@ -218,12 +206,12 @@ describe('buildFromMovieRuns', () => {
     expectSameMatrix(got.matrix, want.matrix);
   });
 
-  it('takes ids too sparse for a table through buildRatingMatrix', () => {
+  it('takes ids too sparse for a table through buildRatingMatrix', async () => {
     const p = new MovieRunsBuilder(16, false);
     p.push(2_000_000_000, 7, 8, 0);
     p.push(5, 7, 2, 0);
     p.push(5, 1_900_000_000, 10, 0);
-    const got = buildFromMovieRuns([p.view()], WHOLE_STARS_1_TO_5).matrix;
+    const got = (await buildFromMovieRuns([p.view()], WHOLE_STARS_1_TO_5)).matrix;
     expect(Array.from(got.users.ids)).toEqual([5, 2_000_000_000]);
     expect(Array.from(got.movies.ids)).toEqual([7, 1_900_000_000]);
     expect(got.rating(0, 1)).toBe(5);

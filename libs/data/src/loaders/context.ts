@@ -55,3 +55,16 @@ export class LoadContext {
     return bytes;
   }
 }
+
+/**
+ * The context of a reader thread: no planned files (the parent counts the total), and progress
+ * posted to the parent as the bytes read since the last report.
+ */
+export function workerContext(skipInvalid: boolean, chunkBytes: number, postBytes: (bytes: number) => void): LoadContext {
+  let reported = 0;
+  const onProgress = (done: number): void => {
+    postBytes(done - reported);
+    reported = done;
+  };
+  return new LoadContext({ skipInvalid, onProgress }, [], chunkBytes);
+}

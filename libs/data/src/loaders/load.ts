@@ -180,7 +180,7 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
   let built;
   if (isBlockPlan(plan)) {
     const { parts, scale } = await readPlanRuns(ctx, plan);
-    built = buildFromMovieRuns(parts, scale);
+    built = await buildFromMovieRuns(parts, scale, ctx.threads);
   } else {
     const { parts, scale } = await readPlanRatings(ctx, plan);
     built = buildRatingMatrix(parts, scale);

@@ -258,6 +258,14 @@ export async function readRowRange(
     out.push(userId, movieId, code, day);
   };
 
+  /** The line starting at s (line number `line`) through the careful path; returns the next line's start. */
+  const carefulRest = (buf: Buffer, s: number, line: number): number => {
+    let nl = s;
+    while (buf[nl] !== LF) nl++;
+    if (line > headerLines) carefulLine(buf, s, nl > s && buf[nl - 1] === CR ? nl - 1 : nl, line);
+    return nl + 1;
+  };
+
   // Fast path: roles by field, the scale as rating codes (rating × 2).
   const roles = new Uint8Array(fields).fill(IGNORE);
   roles[user] = USER;
@@ -334,10 +342,7 @@ export async function readRowRange(
         }
       }
       // Not accepted outright: the careful path reads the whole line again.
-      let nl = s;
-      while (buf[nl] !== LF) nl++;
-      if (line > headerLines) carefulLine(buf, s, nl > s && buf[nl - 1] === CR ? nl - 1 : nl, line);
-      p = nl + 1;
+      p = carefulRest(buf, s, line);
     }
     lines = line;
   };
@@ -411,10 +416,7 @@ export async function readRowRange(
         }
       }
       // Not accepted outright: the careful path reads the whole line again.
-      let nl = s;
-      while (buf[nl] !== LF) nl++;
-      if (line > headerLines) carefulLine(buf, s, nl > s && buf[nl - 1] === CR ? nl - 1 : nl, line);
-      p = nl + 1;
+      p = carefulRest(buf, s, line);
     }
     lines = line;
   };
@@ -478,10 +480,7 @@ export async function readRowRange(
         }
       }
       // Not accepted outright: the careful path reads the whole line again.
-      let nl = s;
-      while (buf[nl] !== LF) nl++;
-      if (line > headerLines) carefulLine(buf, s, nl > s && buf[nl - 1] === CR ? nl - 1 : nl, line);
-      p = nl + 1;
+      p = carefulRest(buf, s, line);
     }
     lines = line;
   };
