@@ -42,7 +42,7 @@ function rowCapacity(bytes: number, bytesPerRow: number): number {
  * Stream every rating file of a plan into one list, held as consecutive parts (read in order,
  * they are the rows in file order), and choose the scale. A file of at least
  * `ctx.parallelMinBytes` (8 MiB) in a layout without `MovieID:` blocks is read on two threads
- * (`readRatingRowsSplit`); the worker's half of it is a part of its own, so nothing is copied.
+ * (`readRatingRowsSplit`) unless `ctx.threads` is 1; the worker's half of it is a part of its own, so nothing is copied.
  * Constant memory besides the lists: one reused 8 MiB buffer per thread.
  */
 export async function readPlanRatings(ctx: LoadContext, plan: FormatPlan): Promise<{ parts: RatingList[]; scale: RatingScale }> {
@@ -54,7 +54,7 @@ export async function readPlanRatings(ctx: LoadContext, plan: FormatPlan): Promi
   const cuts: Array<number | null> = [];
   for (let i = 0; i < files.length; i++) {
     let cut: number | null = null;
-    if (layouts[i].movie >= 0 && sizes[i] >= ctx.parallelMinBytes) {
+    if (layouts[i].movie >= 0 && sizes[i] >= ctx.parallelMinBytes && ctx.threads > 1) {
       const bounds = await lineAlignedCuts(files[i], sizes[i], 2);
       if (bounds.length === 3) cut = bounds[1];
     }
