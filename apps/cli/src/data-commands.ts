@@ -96,6 +96,8 @@ export function registerDataCommands(program: Command): void {
       seconds: r.seconds,
       // A cache hit read a snapshot, not the text: no parse rate.
       megabytesPerSecond: r.seconds > 0 && !r.cache?.used ? r.bytes / 1e6 / r.seconds : null,
+      // Read from the import cache (the files unchanged since it was written).
+      cached: r.cache?.used ?? false,
       cache: r.cache ?? null,
       snapshot,
     };
