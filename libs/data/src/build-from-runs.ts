@@ -4,7 +4,7 @@ import { IdIndex } from './id-index';
 import { MovieRunsList } from './movie-runs';
 import { RatingList, RatingMatrix } from './rating-matrix';
 import { RatingScale } from './rating-scale';
-import { releaseMemory } from './release-memory';
+import { discard, releaseMemory } from './release-memory';
 import { newArray, transposeOnThreads } from './transpose-threads';
 
 /**
@@ -120,12 +120,14 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
   // peak is the parts (7 bytes a rating) plus the largest row array (4), not plus all three (7).
   const rowDays = withDays ? new Uint16Array(n) : null;
   if (rowDays !== null) for (let i = 0; i < users.length; i++) if (days[i] !== null) scatter16(users[i], days[i]!, lengths[i], rowDays);
+  discard(days);
   days = [];
   releaseMemory();
   // Shared when the columns are written on several threads (`transposeOnThreads`).
   const shared = threads > 1;
   const rowRatings = newArray(Uint8Array, n, shared);
   for (let i = 0; i < users.length; i++) scatter8(users[i], ratings[i]!, lengths[i], rowRatings);
+  discard(ratings);
   ratings = [];
   releaseMemory();
   const rowMovies = newArray(Int32Array, n, shared);
@@ -135,6 +137,7 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
     const to = r + 1 < runsOf[i] ? runStarts[i][r + 1] : lengths[i];
     fillRun(users[i], runStarts[i][r], to, movieOf[runMovies[i][r]], rowMovies);
   }
+  discard(users);
   users.length = 0;
   releaseMemory();
 

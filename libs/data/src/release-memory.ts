@@ -20,5 +20,24 @@ export function releaseMemory(): void {
       collect = runInNewContext('gc') as () => void;
     }
   }
+  // Twice: V8 frees the backing stores of dead array buffers on a background thread after a
+  // collection; the next collection waits for that sweep to finish, so the memory is returned
+  // before this returns (measured: one collection left 40 of 40 MB resident at 10M ratings).
   collect();
+  collect();
+}
+
+/**
+ * Detach the buffers of arrays the caller owns and no longer needs (their views become empty),
+ * so that their memory goes at the next collection whatever else still references the views
+ * (a promise's value, a finished worker's message): moving a buffer out with `structuredClone`'s
+ * transfer list takes its memory out of every view, and the moved copy is dropped here. Shared
+ * and already detached buffers are left alone.
+ */
+export function discard(arrays: ReadonlyArray<ArrayBufferView | null>): void {
+  for (const a of arrays) {
+    if (a === null) continue;
+    const buffer = a.buffer;
+    if (buffer instanceof ArrayBuffer && buffer.byteLength > 0) structuredClone(buffer, { transfer: [buffer] });
+  }
 }

@@ -172,7 +172,10 @@ export async function readBlockRanges(
   const filesBefore = ctx.files.length;
 
   const workers: Worker[] = [];
-  const later: Array<Promise<BlockRangeResult>> = [];
+  // Each result arrives in a box that is emptied once read: a worker that has posted but not yet
+  // exited keeps its listeners, hence its promise and the promise's value, reachable, and the
+  // arrays must not stay reachable through it once the build frees them.
+  const later: Array<Promise<{ result: BlockRangeResult | null }>> = [];
   const { filename, options } = workerScript(__dirname, 'block-range-worker');
   for (let k = 1; k < ranges.length; k++) {
     const request: BlockRangeRequest = {
@@ -185,10 +188,10 @@ export async function readBlockRanges(
     };
     const worker = new Worker(filename, { ...options, workerData: request });
     workers.push(worker);
-    const result = new Promise<BlockRangeResult>((resolve, reject) => {
+    const result = new Promise<{ result: BlockRangeResult | null }>((resolve, reject) => {
       worker.on('message', (m: BlockWorkerMessage) => {
         if (m.kind === 'progress') ctx.progress.add(m.bytes);
-        else resolve(m);
+        else resolve({ result: m });
       });
       worker.on('error', reject);
       worker.on('exit', (code) => reject(new Error(`reading ${ranges[k][0].file} from byte ${ranges[k][0].from}: the reader thread exited (code ${code})`)));
@@ -231,7 +234,9 @@ export async function readBlockRanges(
   for (let k = 1; k < ranges.length; k++) {
     let result: BlockRangeResult;
     try {
-      result = await later[k - 1];
+      const box = await later[k - 1];
+      result = box.result!;
+      box.result = null;
     } catch (e) {
       await stopAll();
       throw e;
