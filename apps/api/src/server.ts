@@ -91,7 +91,7 @@ function exampleIds(catalog: CatalogService): ExampleIds {
 
 async function loadData(config: ApiConfig, options: StartOptions): Promise<LoadedDataset> {
   if (options.loadData) return options.loadData();
-  if (config.dataPath) return loadDataset(config.dataPath, { format: config.dataFormat, skipInvalid: config.skipInvalid });
+  if (config.dataPath) return loadDataset(config.dataPath, { format: config.dataFormat, skipInvalid: config.skipInvalid, cacheDir: config.cacheDir });
   return loadDefaultDataset({ cacheDir: config.cacheDir });
 }
 

@@ -28,6 +28,26 @@ describe('recsys CLI', () => {
     expect(stats.mostRated).toHaveLength(3);
   });
 
+  it('reads unchanged Prize files from the import cache on the next import, and parses them with --no-cache', async () => {
+    const dir = path.join(tmp, 'prize-cache');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'combined_data_1.txt'), '1:\n10,3,2005-01-01\n2:\n10,5,2005-02-01\n11,4,2005-02-02\n');
+    const before = process.env.RECSYS_CACHE_DIR;
+    process.env.RECSYS_CACHE_DIR = path.join(tmp, 'import-cache');
+    try {
+      const first = JSON.parse((await run('import', '--data', dir, '--json')).stdout);
+      expect(first).toMatchObject({ format: 'netflix-prize', ratings: 3, cached: false, cache: { used: false, written: true } });
+      expect(first.megabytesPerSecond).toBeGreaterThan(0);
+      const second = JSON.parse((await run('import', '--data', dir, '--json')).stdout);
+      expect(second).toMatchObject({ ratings: 3, users: 2, movies: 2, cached: true, cache: { path: first.cache.path, used: true }, megabytesPerSecond: null });
+      const parsed = JSON.parse((await run('import', '--data', dir, '--no-cache', '--json')).stdout);
+      expect(parsed).toMatchObject({ ratings: 3, cached: false, cache: null });
+    } finally {
+      if (before === undefined) delete process.env.RECSYS_CACHE_DIR;
+      else process.env.RECSYS_CACHE_DIR = before;
+    }
+  });
+
   it('stops on a malformed row with exit code 2 naming file and line, or skips it with --skip-invalid', async () => {
     const file = path.join(tmp, 'bad', 'Netflix_Dataset_Rating.csv');
     fs.mkdirSync(path.dirname(file));

@@ -94,7 +94,11 @@ export function registerDataCommands(program: Command): void {
       untitledMovies: r.untitledMovies,
       bytes: r.bytes,
       seconds: r.seconds,
-      megabytesPerSecond: r.seconds > 0 ? r.bytes / 1e6 / r.seconds : null,
+      // A cache hit read a snapshot, not the text: no parse rate.
+      megabytesPerSecond: r.seconds > 0 && !r.cache?.used ? r.bytes / 1e6 / r.seconds : null,
+      // Read from the import cache (the files unchanged since it was written).
+      cached: r.cache?.used ?? false,
+      cache: r.cache ?? null,
       snapshot,
     };
     if (o.json) return printJson(result);
@@ -105,6 +109,8 @@ export function registerDataCommands(program: Command): void {
     }
     if (r.duplicates) console.log(`replaced ${int(r.duplicates)} duplicate ratings (the last rating of a user for a movie wins)`);
     if (r.untitledMovies) console.log(`${int(r.untitledMovies)} rated movies are not in the titles file (titled "Movie <id>")`);
+    if (r.cache?.used) console.log(`read from the import cache ${r.cache.path} (the files are unchanged)`);
+    else if (r.cache?.written) console.log(`cached as ${r.cache.path}`);
     if (snapshot) console.log(`wrote snapshot ${snapshot.path} (${int(snapshot.bytes)} bytes) in ${snapshot.seconds.toFixed(2)} s`);
   });
 

@@ -189,8 +189,26 @@ export function transpose(
   movieUsers: Int32Array,
   movieRatings: Uint8Array,
 ): void {
-  const next = moviePtr.slice(0, nM);
-  for (let u = 0; u < nU; u++) {
+  transposeUsers(userPtr, userMovies, userRatings, 0, nU, moviePtr.slice(0, nM), movieUsers, movieRatings);
+}
+
+/**
+ * The rows of users [uFrom, uTo) into the columns: rating j of user u goes to `next[movie]++`.
+ * `next` holds, per movie, where this range's first rating of it goes (the column start for the
+ * whole range; for a later range of a split transpose, the start plus the ratings of that movie
+ * in the earlier ranges).
+ */
+export function transposeUsers(
+  userPtr: Uint32Array,
+  userMovies: Int32Array,
+  userRatings: Uint8Array,
+  uFrom: number,
+  uTo: number,
+  next: Uint32Array,
+  movieUsers: Int32Array,
+  movieRatings: Uint8Array,
+): void {
+  for (let u = uFrom; u < uTo; u++) {
     const end = userPtr[u + 1];
     for (let j = userPtr[u]; j < end; j++) {
       const p = next[userMovies[j]]++;

@@ -15,6 +15,18 @@ export interface ImportIssue {
   readonly reason: string;
 }
 
+/** What an import's report says about the snapshot cache (`LoadOptions.cacheDir`). */
+export interface ImportCacheReport {
+  /** The cache file of this import's key. */
+  path: string;
+  /** The data came from the cache file instead of the text files. */
+  used: boolean;
+  /** The cache file was (re)written by this import. */
+  written: boolean;
+  /** Why an existing cache file was not used (corrupt, stale), or why writing it failed. */
+  warning?: string;
+}
+
 /** What an import read, kept and skipped. */
 export interface ImportReport {
   /** Format that was read (see `DataFormat`). */
@@ -35,6 +47,8 @@ export interface ImportReport {
   /** Rated movies that the titles file does not list (titled `Movie <id>`). */
   untitledMovies: number;
   seconds: number;
+  /** With `LoadOptions.cacheDir`: whether the snapshot cache was used or written. */
+  cache?: ImportCacheReport;
 }
 
 export interface LoadedDataset extends Dataset {

@@ -3,6 +3,7 @@ import type { MatrixArrays } from '@recsys/core';
 // import cycle between the two modules is harmless at load time.
 import { buildRatingMatrix } from './build-matrix';
 import { IdIndex } from './id-index';
+import { grownTo } from './movie-runs';
 import { RatingScale, WHOLE_STARS_1_TO_5 } from './rating-scale';
 
 /**
@@ -231,20 +232,10 @@ export class RatingListBuilder {
 
   private grow(): void {
     const cap = this.users.length * 2;
-    const users = new Int32Array(cap);
-    users.set(this.users);
-    this.users = users;
-    const movies = new Int32Array(cap);
-    movies.set(this.movies);
-    this.movies = movies;
-    const ratings = new Uint8Array(cap);
-    ratings.set(this.ratings);
-    this.ratings = ratings;
-    if (this.days !== null) {
-      const days = new Uint16Array(cap);
-      days.set(this.days);
-      this.days = days;
-    }
+    this.users = grownTo(this.users, cap);
+    this.movies = grownTo(this.movies, cap);
+    this.ratings = grownTo(this.ratings, cap);
+    if (this.days !== null) this.days = grownTo(this.days, cap);
   }
 
   /**

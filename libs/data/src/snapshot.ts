@@ -111,8 +111,10 @@ function decodeCatalog(file: string, bytes: Uint8Array): MovieCatalog {
  * Write a data set to one binary snapshot file (layout above), atomically: the bytes go to
  * `path + '.tmp-<pid>'`, are flushed to disk, and the file is then renamed over `path`, so a
  * reader never sees a half-written snapshot and a crash leaves any older snapshot intact.
+ * `meta` (any JSON value) goes into the header, for `readSnapshotWithMeta` (the import cache
+ * keeps its key and report there).
  */
-export function writeSnapshot(path: string, dataset: Dataset): void {
+export function writeSnapshot(path: string, dataset: Dataset, meta?: unknown): void {
   const m = dataset.matrix;
   const sections: Record<string, SectionArray> = matrixArraysToSections(matrixArraysOf(m));
   if (m.userDays !== null) sections.userDays = m.userDays;
@@ -123,6 +125,7 @@ export function writeSnapshot(path: string, dataset: Dataset): void {
     ratings: m.nRatings,
     days: m.userDays !== null,
     scale: { min: m.scale.min, max: m.scale.max, step: m.scale.step },
+    ...(meta === undefined ? {} : { meta }),
   };
   writeContainer(SNAPSHOT_FORMAT, path, { header, sections });
 }
@@ -146,6 +149,12 @@ export function isSnapshotFile(path: string): boolean {
  */
 export function readSnapshot(path: string): Dataset {
   return decodeSnapshot(path, readContainer(SNAPSHOT_FORMAT, path));
+}
+
+/** A snapshot (as `readSnapshot`) with the `meta` given to `writeSnapshot` (undefined when none). */
+export function readSnapshotWithMeta(path: string): { dataset: Dataset; meta: unknown } {
+  const container = readContainer(SNAPSHOT_FORMAT, path);
+  return { dataset: decodeSnapshot(path, container), meta: (container.header as { meta?: unknown }).meta };
 }
 
 function decodeSnapshot(file: string, container: Container): Dataset {

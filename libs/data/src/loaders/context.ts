@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { ByteProgress, CHUNK_BYTES, ChunkHandler, ChunkReader } from './byte-reader';
 import { IssueLog } from './issues';
 import { LoadOptions } from './options';
@@ -14,6 +15,8 @@ export const PARALLEL_MIN_BYTES = 8 << 20;
 export class LoadContext {
   /** Files of at least this many bytes are read on two threads (tests lower it to split tiny files). */
   parallelMinBytes = PARALLEL_MIN_BYTES;
+  /** Threads to read on: `options.threads`, else every core (`os.availableParallelism()`). */
+  readonly threads: number;
   readonly issues: IssueLog;
   readonly reader: ChunkReader;
   readonly progress: ByteProgress;
@@ -26,6 +29,7 @@ export class LoadContext {
    */
   constructor(options: LoadOptions, plannedFiles: readonly string[], chunkBytes = CHUNK_BYTES) {
     this.reader = new ChunkReader(chunkBytes);
+    this.threads = options.threads ?? availableParallelism();
     this.issues = new IssueLog(options.skipInvalid ?? false);
     let total = 0;
     for (const f of plannedFiles) total += fileSize(f);
@@ -50,4 +54,17 @@ export class LoadContext {
     this.progress.add(bytes.length);
     return bytes;
   }
+}
+
+/**
+ * The context of a reader thread: no planned files (the parent counts the total), and progress
+ * posted to the parent as the bytes read since the last report.
+ */
+export function workerContext(skipInvalid: boolean, chunkBytes: number, postBytes: (bytes: number) => void): LoadContext {
+  let reported = 0;
+  const onProgress = (done: number): void => {
+    postBytes(done - reported);
+    reported = done;
+  };
+  return new LoadContext({ skipInvalid, onProgress }, [], chunkBytes);
 }

@@ -27,10 +27,15 @@ export class IssueLog {
    * before that part), kept while there is room for examples.
    */
   absorb(skipped: number, examples: readonly ImportIssue[], lineOffset: number): void {
+    this.absorbShifted(skipped, examples, () => lineOffset);
+  }
+
+  /** As `absorb`, with the line offset of each example chosen by its file (a range spanning files). */
+  absorbShifted(skipped: number, examples: readonly ImportIssue[], lineOffsetOf: (file: string) => number): void {
     this.skipped += skipped;
     for (const e of examples) {
       if (this.examples.length >= MAX_SKIPPED_EXAMPLES) break;
-      this.examples.push({ file: e.file, line: e.line + lineOffset, reason: e.reason });
+      this.examples.push({ file: e.file, line: e.line + lineOffsetOf(e.file), reason: e.reason });
     }
   }
 }

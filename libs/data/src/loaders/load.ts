@@ -3,6 +3,8 @@ import { builtDatasetReport, ImportReport, LoadedDataset } from '../dataset';
 import { DataFormatError } from '../errors';
 import { IdIndex } from '../id-index';
 import { buildRatingMatrix } from '../build-matrix';
+import { buildFromMovieRuns } from '../build-from-runs';
+import { MovieRunsList } from '../movie-runs';
 import { RatingList, RatingListBuilder, RatingMatrix } from '../rating-matrix';
 import { RatingScale } from '../rating-scale';
 import { readSnapshot } from '../snapshot';
@@ -15,6 +17,8 @@ import { LoadOptions } from './options';
 import { lineAlignedCuts } from './byte-reader';
 import { fileSize, FormatPlan, isDirectory } from './plan';
 import { readRatingRowsSplit } from './parallel-rows';
+import { readBlockRanges } from './block-ranges';
+import { ImportCache } from './import-cache';
 import { hasDays, readRatingRows } from './rating-rows';
 
 const PLANNERS: Record<FormatPlan['format'], (path: string) => FormatPlan> = {
@@ -38,7 +42,7 @@ function rowCapacity(bytes: number, bytesPerRow: number): number {
  * Stream every rating file of a plan into one list, held as consecutive parts (read in order,
  * they are the rows in file order), and choose the scale. A file of at least
  * `ctx.parallelMinBytes` (8 MiB) in a layout without `MovieID:` blocks is read on two threads
- * (`readRatingRowsSplit`); the worker's half of it is a part of its own, so nothing is copied.
+ * (`readRatingRowsSplit`) unless `ctx.threads` is 1; the worker's half of it is a part of its own, so nothing is copied.
  * Constant memory besides the lists: one reused 8 MiB buffer per thread.
  */
 export async function readPlanRatings(ctx: LoadContext, plan: FormatPlan): Promise<{ parts: RatingList[]; scale: RatingScale }> {
@@ -50,7 +54,7 @@ export async function readPlanRatings(ctx: LoadContext, plan: FormatPlan): Promi
   const cuts: Array<number | null> = [];
   for (let i = 0; i < files.length; i++) {
     let cut: number | null = null;
-    if (layouts[i].movie >= 0 && sizes[i] >= ctx.parallelMinBytes) {
+    if (layouts[i].movie >= 0 && sizes[i] >= ctx.parallelMinBytes && ctx.threads > 1) {
       const bounds = await lineAlignedCuts(files[i], sizes[i], 2);
       if (bounds.length === 3) cut = bounds[1];
     }
@@ -77,6 +81,30 @@ export async function readPlanRatings(ctx: LoadContext, plan: FormatPlan): Promi
     if (later !== null) parts.push(later);
   }
   return { parts, scale: plan.scaleOf(parts) };
+}
+
+/** Threads an import of `bytes` uses: `options.threads` (default every core), at most one per `minBytes`. */
+function importThreads(ctx: LoadContext, bytes: number): number {
+  const wanted = ctx.threads;
+  return Math.max(1, Math.min(wanted, Math.ceil(bytes / ctx.parallelMinBytes)));
+}
+
+/**
+ * Read every rating file of a plan whose layout comes in `MovieID:` blocks (Netflix Prize) on
+ * all threads (`readBlockRanges`), as movie runs, and choose the scale.
+ */
+export async function readPlanRuns(ctx: LoadContext, plan: FormatPlan): Promise<{ parts: MovieRunsList[]; scale: RatingScale }> {
+  const files = plan.ratingFiles;
+  const sizes = files.map(fileSize);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const parts = await readBlockRanges(ctx, files, sizes, plan.layout(files[0]), importThreads(ctx, total), (bytes) => rowCapacity(bytes, plan.bytesPerRow));
+  return { parts, scale: plan.scaleOf(parts) };
+}
+
+/** The plan's files all come in `MovieID:` blocks with one layout (read by `readPlanRuns`). */
+function isBlockPlan(plan: FormatPlan): boolean {
+  const layouts = plan.ratingFiles.map((f) => plan.layout(f));
+  return layouts.length > 0 && layouts.every((l) => l === layouts[0] && l.movie < 0);
 }
 
 /** One list of exactly its length holding the parts in order (no copy for one exact part). */
@@ -133,11 +161,31 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
   const format = options.format ?? detectFormat(path);
   if (format === 'snapshot') return snapshotDataset(path, started);
   const plan = PLANNERS[format](path);
+  const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, 'RecsysImportCache'));
+  let cache: ImportCache | null = null;
+  let cacheWarning: string | undefined;
+  if (options.cacheDir !== undefined) {
+    cache = new ImportCache(options.cacheDir, path, format, options.skipInvalid ?? false, [...plan.titleFiles, ...plan.ratingFiles]);
+    const hit = cache.read(() => (performance.now() - started) / 1000);
+    if (hit.dataset !== null) {
+      options.onProgress?.(1, 1);
+      return hit.dataset;
+    }
+    cacheWarning = hit.warning;
+    if (cacheWarning !== undefined) warn(cacheWarning);
+  }
   const ctx = new LoadContext(options, [...plan.titleFiles, ...plan.ratingFiles]);
   // Titles first: a bad titles file fails in milliseconds, not after the ratings.
   const catalog = plan.titleFiles.length > 0 ? await plan.readTitles(ctx) : new MovieCatalog();
-  const { parts, scale } = await readPlanRatings(ctx, plan);
-  const { matrix, duplicates, duplicateExamples } = buildRatingMatrix(parts, scale);
+  let built;
+  if (isBlockPlan(plan)) {
+    const { parts, scale } = await readPlanRuns(ctx, plan);
+    built = await buildFromMovieRuns(parts, scale, ctx.threads);
+  } else {
+    const { parts, scale } = await readPlanRatings(ctx, plan);
+    built = buildRatingMatrix(parts, scale);
+  }
+  const { matrix, duplicates, duplicateExamples } = built;
   const report: ImportReport = {
     format,
     files: ctx.files,
@@ -152,6 +200,11 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
     untitledMovies: countUntitled(matrix, catalog),
     seconds: (performance.now() - started) / 1000,
   };
+  if (cache !== null) {
+    const writeWarning = cache.write({ matrix, catalog }, report);
+    if (writeWarning !== undefined) warn(writeWarning);
+    report.cache = { path: cache.path, used: false, written: writeWarning === undefined, warning: writeWarning ?? cacheWarning };
+  }
   return { matrix, catalog, report };
 }
 

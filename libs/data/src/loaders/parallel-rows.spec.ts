@@ -54,7 +54,7 @@ function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
 async function read(file: string, minBytes: number, skipInvalid: boolean, chunkBytes?: number) {
   const plan = planNetflixKaggle(file);
   const progress: number[] = [];
-  const ctx = new LoadContext({ skipInvalid, onProgress: (done) => progress.push(done) }, plan.ratingFiles, chunkBytes);
+  const ctx = new LoadContext({ skipInvalid, threads: 2, onProgress: (done) => progress.push(done) }, plan.ratingFiles, chunkBytes);
   ctx.parallelMinBytes = minBytes;
   const { parts } = await readPlanRatings(ctx, plan);
   return { parts, ctx, progress };

@@ -8,6 +8,9 @@ import type { LoadContext } from './context';
 import { DataFormat } from './options';
 import { RowLayout } from './rating-rows';
 
+/** The rating codes (rating × 2) of a list of ratings, the first `length` of them. */
+export type RatingCodes = Pick<RatingList, 'length' | 'ratings'>;
+
 /** What one load of a rating format reads, found from a folder or a ratings file. */
 export interface FormatPlan {
   readonly format: Exclude<DataFormat, 'snapshot'>;
@@ -22,7 +25,7 @@ export interface FormatPlan {
   /** The catalog from `titleFiles` (called only when there are some). */
   readTitles(ctx: LoadContext): Promise<MovieCatalog>;
   /** The data set's scale once its ratings are known (as consecutive parts of one list). */
-  scaleOf(lists: readonly RatingList[]): RatingScale;
+  scaleOf(lists: readonly RatingCodes[]): RatingScale;
 }
 
 /** Is the path a folder; a DataFormatError when it does not exist. */
@@ -72,7 +75,7 @@ export function sibling(file: string, name: string): string | null {
  * MovieLens 1M and later declare half stars, but 1M uses whole stars only: whole stars 1..5 when
  * every rating is a whole star ≥ 1, else half stars 0.5..5.
  */
-export function wholeOrHalfStars(lists: readonly RatingList[]): RatingScale {
+export function wholeOrHalfStars(lists: readonly RatingCodes[]): RatingScale {
   for (const list of lists) {
     const r = list.ratings;
     for (let k = 0; k < list.length; k++) if ((r[k] & 1) !== 0 || r[k] < 2) return HALF_STARS_05_TO_5;

@@ -6,23 +6,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DataFormatError } from '../errors';
 import { RatingListBuilder } from '../rating-matrix';
-import { LoadContext } from './context';
+import { workerContext } from './context';
 import type { RangeRequest, RangeResult, WorkerMessage } from './parallel-rows';
 import { readRowRange } from './rating-rows';
 
 async function readRange(request: RangeRequest): Promise<RangeResult> {
-  let reported = 0;
-  const ctx = new LoadContext(
-    {
-      skipInvalid: request.skipInvalid,
-      onProgress: (done) => {
-        post({ kind: 'progress', bytes: done - reported });
-        reported = done;
-      },
-    },
-    [],
-    request.chunkBytes,
-  );
+  const ctx = workerContext(request.skipInvalid, request.chunkBytes, (bytes) => post({ kind: 'progress', bytes }));
   const out = new RatingListBuilder(request.capacity, request.withDays);
   try {
     const { lines } = await readRowRange(ctx, request.file, request.layout, out, request.from, request.to, 0);

@@ -1,0 +1,39 @@
+/*
+ * Worker thread entry: reads the segments of one range of whole `MovieID:` blocks (see
+ * `readBlockRanges` in block-ranges.ts) into a MovieRunsList and posts it back (transferred), with
+ * each segment's line, row and skipped counts, or the error that stopped it. Progress goes to
+ * the parent as byte counts as it reads.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { DataFormatError } from '../errors';
+import { MovieRunsBuilder } from '../movie-runs';
+import type { BlockRangeRequest, BlockRangeResult, BlockWorkerMessage, SegmentRead } from './block-ranges';
+import { readSegments } from './block-ranges';
+import { workerContext } from './context';
+
+async function readRange(request: BlockRangeRequest): Promise<BlockRangeResult> {
+  const ctx = workerContext(request.skipInvalid, request.chunkBytes, (bytes) => post({ kind: 'progress', bytes }));
+  const out = new MovieRunsBuilder(request.capacity, request.withDays);
+  const reads: SegmentRead[] = [];
+  try {
+    await readSegments(ctx, request.segments, request.layout, out, reads);
+    return { kind: 'done', list: out.view(), reads, bytes: ctx.bytes, examples: ctx.issues.examples };
+  } catch (e) {
+    if (e instanceof DataFormatError) return { kind: 'format-error', reads, examples: ctx.issues.examples, file: e.file, line: e.line, reason: e.reason };
+    return { kind: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  }
+}
+
+function post(message: BlockWorkerMessage): void {
+  if (message.kind !== 'done') {
+    parentPort!.postMessage(message);
+    return;
+  }
+  // The arrays move to the parent without a copy.
+  const { users, ratings, days, runMovies, runStarts } = message.list;
+  const transfer = [users.buffer, ratings.buffer, runMovies.buffer, runStarts.buffer] as ArrayBuffer[];
+  if (days !== null) transfer.push(days.buffer as ArrayBuffer);
+  parentPort!.postMessage(message, transfer);
+}
+
+void readRange(workerData as BlockRangeRequest).then(post);

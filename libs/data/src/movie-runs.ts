@@ -1,0 +1,94 @@
+/** A copy of `a` in a new zeroed array of `capacity` elements (≥ a.length), for growing builders. */
+export function grownTo<T extends Int32Array | Uint32Array | Uint8Array | Uint16Array>(a: T, capacity: number): T {
+  const b = new (a.constructor as new (n: number) => T)(capacity);
+  b.set(a);
+  return b;
+}
+
+/**
+ * Ratings that arrive grouped by movie (Netflix Prize `MovieID:` blocks) held without a movie id
+ * per row: a run r holds rows `runStarts[r] .. runStarts[r+1]-1` (the last run up to `length`),
+ * all of movie `runMovies[r]`. Users stay external ids. 7 bytes a rating with dates (user 4,
+ * rating 1, day 2) instead of the 11 of a RatingList.
+ */
+export interface MovieRunsList {
+  readonly length: number;
+  readonly users: Int32Array;
+  /** rating × 2 */
+  readonly ratings: Uint8Array;
+  /** days since 1970-01-01, or null when the data has no dates */
+  readonly days: Uint16Array | null;
+  readonly runs: number;
+  readonly runMovies: Int32Array;
+  readonly runStarts: Uint32Array;
+}
+
+/**
+ * Growable MovieRunsList (a `RowSink` of the row parser): a row whose movie differs from the
+ * previous row's opens a new run. Amortised O(1) push, typed arrays only.
+ */
+export class MovieRunsBuilder {
+  private users: Int32Array;
+  private ratings: Uint8Array;
+  private days: Uint16Array | null;
+  private runMovies = new Int32Array(1024);
+  private runStarts = new Uint32Array(1024);
+  private runs = 0;
+  private lastMovie = -1;
+  private n = 0;
+
+  /**
+   * @param initialCapacity rows to allocate up front; pages never written are never resident,
+   *   so a generous estimate costs address space only
+   */
+  constructor(initialCapacity = 1 << 16, readonly hasDays = false) {
+    const cap = Math.max(16, initialCapacity);
+    this.users = new Int32Array(cap);
+    this.ratings = new Uint8Array(cap);
+    this.days = hasDays ? new Uint16Array(cap) : null;
+  }
+
+  get length(): number {
+    return this.n;
+  }
+
+  push(userId: number, movieId: number, ratingCode: number, day: number): void {
+    if (this.n === this.users.length) this.grow();
+    const k = this.n++;
+    if (movieId !== this.lastMovie) this.openRun(movieId, k);
+    this.users[k] = userId;
+    this.ratings[k] = ratingCode;
+    if (this.days !== null) this.days[k] = day;
+  }
+
+  private openRun(movieId: number, start: number): void {
+    if (this.runs === this.runMovies.length) {
+      this.runMovies = grownTo(this.runMovies, this.runs * 2);
+      this.runStarts = grownTo(this.runStarts, this.runs * 2);
+    }
+    this.runMovies[this.runs] = movieId;
+    this.runStarts[this.runs++] = start;
+    this.lastMovie = movieId;
+  }
+
+  private grow(): void {
+    const cap = this.users.length * 2;
+    this.users = grownTo(this.users, cap);
+    this.ratings = grownTo(this.ratings, cap);
+    if (this.days !== null) this.days = grownTo(this.days, cap);
+  }
+
+  /** The list as views of the builder's arrays (no copy); push no more afterwards. */
+  view(): MovieRunsList {
+    const n = this.n;
+    return {
+      length: n,
+      users: this.users.subarray(0, n),
+      ratings: this.ratings.subarray(0, n),
+      days: this.days === null ? null : this.days.subarray(0, n),
+      runs: this.runs,
+      runMovies: this.runMovies.subarray(0, this.runs),
+      runStarts: this.runStarts.subarray(0, this.runs),
+    };
+  }
+}
