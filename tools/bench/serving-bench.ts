@@ -59,7 +59,18 @@ export interface ServingBenchResult {
   ratings: number;
   nodeFlags: string[];
   configured: { kind: string; params: Record<string, number> };
-  startup: { listeningSeconds: number; dataLoadedSeconds: number; readySeconds: number; readyAfterDataSeconds: number; configuredActiveSeconds: number; firstModel: string };
+  startup: {
+    listeningSeconds: number;
+    dataLoadedSeconds: number;
+    readySeconds: number;
+    readyAfterDataSeconds: number;
+    configuredActiveSeconds: number;
+    firstModel: string;
+    /** The server's own startup timings (its "ready" log line). */
+    serverTimings: unknown;
+    /** Each log line up to the configured model's activation: seconds since spawn and message. */
+    log: Array<[number, string]>;
+  };
   steady: { rssBytes: number; bytesPerRating: number };
   latency: { prediction: LatencyFigures; recommendations: LatencyFigures };
   retrain: {
@@ -275,6 +286,8 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
         readyAfterDataSeconds: round((readyAt - dataLoaded.time) / 1000, 2),
         configuredActiveSeconds: since(configuredAt),
         firstModel,
+        serverTimings: events.find((e) => e.msg === 'ready')?.entry.timings ?? null,
+        log: events.filter((e) => e.time <= configuredAt).map((e) => [since(e.time), e.msg]),
       },
       steady: { rssBytes: steadyRss, bytesPerRating: round(steadyRss / ratings, 2) },
       latency: { prediction, recommendations },

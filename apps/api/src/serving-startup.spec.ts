@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeSnapshot } from '@recsys/data';
 import { createModel, fingerprintMatrix, loadModel } from '@recsys/models';
+import { ConfigError, resolveConfig } from './config';
 import { createLogger } from './logger';
 import { startApi, STARTUP_BASELINE } from './server';
 import { smallDataset, startTestApi, testConfig, TestApi } from './testing/harness';
@@ -134,5 +135,19 @@ describe('retrain', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('RECSYS_MODEL_KIND, RECSYS_MODEL_PARAMS and RECSYS_MODEL', () => {
+  it('take the configured model and the model file, and refuse bad values with a clear message', () => {
+    expect(resolveConfig([], { RECSYS_MODEL_KIND: 'svdpp', RECSYS_MODEL_PARAMS: '{"factors":8,"epochs":2}' }).defaultModel).toEqual({ kind: 'svdpp', params: { factors: 8, epochs: 2 } });
+    expect(resolveConfig([], {}).defaultModel).toEqual({ kind: 'svd', params: {} });
+    expect(resolveConfig(['--model-file', 'a.rmodel'], { RECSYS_MODEL: 'b.rmodel' }).modelFile).toBe('a.rmodel');
+    expect(resolveConfig([], { RECSYS_MODEL: 'b.rmodel' }).modelFile).toBe('b.rmodel');
+    expect(() => resolveConfig([], { RECSYS_MODEL_KIND: 'knn-baseline' })).toThrow('RECSYS_MODEL_KIND must be one of baseline, svd, svdpp, got "knn-baseline"');
+    expect(() => resolveConfig([], { RECSYS_MODEL_PARAMS: '{factors:8}' })).toThrow(/^RECSYS_MODEL_PARAMS is not JSON/);
+    expect(() => resolveConfig([], { RECSYS_MODEL_PARAMS: '[1]' })).toThrow('RECSYS_MODEL_PARAMS must be a JSON object');
+    expect(() => resolveConfig([], { RECSYS_MODEL_PARAMS: '{"factorz":8}' })).toThrow(/RECSYS_MODEL_PARAMS: .*unknown parameter "factorz"/);
+    expect(() => resolveConfig([], { RECSYS_MODEL_PARAMS: '{"factorz":8}' })).toThrow(ConfigError);
   });
 });

@@ -1,17 +1,36 @@
-import { shareArray, shareMatrixArrays } from '@recsys/core';
+import { MatrixArrays, SectionArray, shareArray } from '@recsys/core';
 import { LoadedDataset, matrixArraysOf, RatingMatrix } from '@recsys/data';
 
+/** `a` itself when it is a view of shared memory (any part of a SharedArrayBuffer), else a copy in one of its exact size. */
+export function inSharedMemory<T extends SectionArray>(a: T): T {
+  return a.buffer instanceof SharedArrayBuffer ? a : shareArray(a);
+}
+
 /**
- * The data set with its rating matrix moved into SharedArrayBuffers (one copy of each array, the
- * dates included), so that every worker of the server (training runs, the similarity pool) reads
- * the same memory instead of a copy per run or per pool (10 B/rating each at 100M). The arrays the
- * loader returned (a snapshot's are views of its whole file) are dropped afterwards; arrays that
- * already are whole SharedArrayBuffers are kept as they are. Runs once at startup, before ready.
+ * The data set with its rating matrix in shared memory, so that every worker of the server
+ * (training runs, the similarity pool) reads the same memory instead of a copy per run or per
+ * pool (10 B/rating each at 100M). A snapshot is read into shared memory already (readContainer):
+ * its arrays are kept as they are; others are copied once (the dates too) and the loader's
+ * arrays dropped. Runs once at startup, before ready.
  */
 export function shareDataset(dataset: LoadedDataset): LoadedDataset {
   const m = dataset.matrix;
-  const matrix = RatingMatrix.fromArrays(shareMatrixArrays(matrixArraysOf(m)), m.userDays === null ? null : shareArray(m.userDays));
-  return { ...dataset, matrix };
+  return { ...dataset, matrix: RatingMatrix.fromArrays(sharedMatrixArrays(matrixArraysOf(m)), m.userDays === null ? null : inSharedMemory(m.userDays)) };
+}
+
+/** The arrays (ids included) each {@link inSharedMemory}: posted to a worker, they are shared, not copied. */
+export function sharedMatrixArrays(a: MatrixArrays): MatrixArrays {
+  return {
+    ...a,
+    userPtr: inSharedMemory(a.userPtr),
+    userMovies: inSharedMemory(a.userMovies),
+    userRatings: inSharedMemory(a.userRatings),
+    moviePtr: inSharedMemory(a.moviePtr),
+    movieUsers: inSharedMemory(a.movieUsers),
+    movieRatings: inSharedMemory(a.movieRatings),
+    ...(a.userIds ? { userIds: inSharedMemory(a.userIds) } : {}),
+    ...(a.movieIds ? { movieIds: inSharedMemory(a.movieIds) } : {}),
+  };
 }
 
 /**

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { MatrixArrays, shareMatrixArrays, workerScript } from '@recsys/core';
+import { MatrixArrays, workerScript } from '@recsys/core';
 import { RatingMatrix } from '@recsys/data';
 import { createModel, TrainingProgress } from '@recsys/models';
 import { apiError } from '../errors';
 import type { Logger } from '../logger';
 import { ModelRecord, ModelRegistry, newModelId, rememberMovieTotals } from './model-registry';
-import { localArrays } from './shared-data';
+import { localArrays, sharedMatrixArrays } from './shared-data';
 import type { ApiPubSub } from './pubsub';
 import type { RatingStore } from './rating-store';
 import { apiRatingsThrough } from './training-data';
@@ -126,8 +126,8 @@ export class TrainingService {
     const persist = options.persist !== false;
     const artifactPath = persist ? registry.artifactPath(modelId) : null;
     // The base ratings go to the worker in shared memory, read in place (the server shared them
-    // once at startup; shareMatrixArrays then only checks): no O(ratings) step before the answer.
-    const job: TrainingJob = { kind, params: full, base: shareMatrixArrays(base), extra, artifactPath, check: options.check !== false };
+    // once at startup; sharedMatrixArrays then only checks): no O(ratings) step before the answer.
+    const job: TrainingJob = { kind, params: full, base: sharedMatrixArrays(base), extra, artifactPath, check: options.check !== false };
     const script = workerScript(__dirname, 'training-worker');
     const worker = new Worker(script.filename, { ...script.options, workerData: job });
     this.runs.set(run.id, run);

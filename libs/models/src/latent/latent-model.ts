@@ -225,9 +225,8 @@ export abstract class LatentModel extends BasePredictor {
 
   /** Restores the fitted state from an artifact written by {@link toArtifact}, over its training matrix. */
   protected restoreFromArtifact(artifact: ModelArtifact, train: RatingMatrix): this {
-    this.restore(train);
     // μ as used in predictions: the training mean, or the α that L-BFGS fitted.
-    this.globalMean = requireMetaNumber(artifact, 'globalMean');
+    this.restore(train, requireMetaNumber(artifact, 'globalMean'));
     const k = requireMetaNumber(artifact, 'factors');
     this.k = k;
     this.userBias = requireSection(artifact, 'userBias', Float64Array, train.nUsers);
