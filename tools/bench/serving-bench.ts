@@ -196,6 +196,9 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
     if (configuredLine && !configuredLine.msg.includes('now serves')) throw new Error(`the configured model did not pass: ${JSON.stringify(configuredLine.entry)}`);
     log(`configured ${options.kind} model active after ${since(configuredAt)} s`);
 
+    // Steady: the similarity pool of the new model has started (it copies the matrix meanwhile), then 3 s.
+    const poolStarted = waitLog((e) => e.time >= configuredAt && e.msg === 'similarity pool started', 'similarity pool started').catch(() => undefined);
+    await Promise.race([poolStarted, new Promise((r) => setTimeout(r, 120_000).unref())]);
     await new Promise((r) => setTimeout(r, 3000));
     const steadyRss = rssOf(child.pid!);
     const users = await listIds(url, 'users', 300);

@@ -18,19 +18,17 @@ export function shareDataset(dataset: LoadedDataset): LoadedDataset {
   return { ...dataset, matrix: RatingMatrix.fromArrays(sharedMatrixArrays(matrixArraysOf(m)), m.userDays === null ? null : inSharedMemory(m.userDays)) };
 }
 
+/** The arrays of a matrix, ids included (those present). */
+const ARRAY_FIELDS = ['userPtr', 'userMovies', 'userRatings', 'moviePtr', 'movieUsers', 'movieRatings', 'userIds', 'movieIds'] as const;
+
 /** The arrays (ids included) each {@link inSharedMemory}: posted to a worker, they are shared, not copied. */
 export function sharedMatrixArrays(a: MatrixArrays): MatrixArrays {
-  return {
-    ...a,
-    userPtr: inSharedMemory(a.userPtr),
-    userMovies: inSharedMemory(a.userMovies),
-    userRatings: inSharedMemory(a.userRatings),
-    moviePtr: inSharedMemory(a.moviePtr),
-    movieUsers: inSharedMemory(a.movieUsers),
-    movieRatings: inSharedMemory(a.movieRatings),
-    ...(a.userIds ? { userIds: inSharedMemory(a.userIds) } : {}),
-    ...(a.movieIds ? { movieIds: inSharedMemory(a.movieIds) } : {}),
-  };
+  const out: Record<string, unknown> = { ...a };
+  for (const field of ARRAY_FIELDS) {
+    const array = a[field];
+    if (array) out[field] = inSharedMemory(array);
+  }
+  return out as unknown as MatrixArrays;
 }
 
 /**
