@@ -52,6 +52,8 @@ describe('GraphQL API over HTTP', () => {
           release();
           await api.ready;
           expect((await fetch(`${base}/readyz`)).status).toBe(200);
+          // Ready with the startup baseline; the configured svd replaces it once trained.
+          await api.configuredModel;
           expect((await gqlRequest<{ activeModel: { kind: string } }>(api.url, '{ activeModel { kind } }')).data).toEqual({ activeModel: { kind: 'SVD' } });
         } finally {
           release();

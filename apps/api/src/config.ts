@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DATA_FORMATS, DataFormat, defaultCacheDir } from '@recsys/data';
+import { createModel } from '@recsys/models';
 import { GuardLimits, guardLimitsFromEnv, intFromEnv } from './http/limits';
 import type { SimilarMoviesOptions } from './services/similar-movies';
 
@@ -35,8 +36,14 @@ export interface ApiConfig {
   tokenFile: string;
   /** `RECSYS_CORS_ORIGINS`: origins whose browser pages may call the API (see {@link corsOrigins}); default none. */
   corsOrigins: readonly string[];
-  /** The model trained when no artifact fits the data: `svd` with its defaults unless overridden. */
+  /**
+   * The model trained when no artifact fits the data (after a baseline that serves meanwhile):
+   * `RECSYS_MODEL_KIND` (default `svd`) with `RECSYS_MODEL_PARAMS` (a JSON object; the kind's
+   * defaults for the rest).
+   */
   defaultModel: { kind: ApiModelKind; params: Record<string, unknown> };
+  /** `RECSYS_MODEL` / `--model-file`: an artifact written by `recsys train --out FILE`, served over the data (refused unless trained on it). */
+  modelFile?: string;
   /** Largest accepted request body (express body-parser syntax). Default `100kb`. */
   bodyLimit: string;
   /** Deepest accepted selection nesting: `RECSYS_MAX_DEPTH`, default 12. */
@@ -61,6 +68,7 @@ const FLAGS = {
   data: { type: 'string' },
   format: { type: 'string' },
   'skip-invalid': { type: 'boolean' },
+  'model-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -78,6 +86,9 @@ Options:
                       default: the embedded synthetic data)
   --format <format>   force the data format: ${DATA_FORMATS.join(', ')}
   --skip-invalid      skip malformed rows instead of refusing the data
+  --model-file <file> serve this model artifact (written by \`recsys train --out FILE\` on the
+                      same data; refused, naming both data fingerprints, when trained on other
+                      data) instead of the stored or a newly trained one (env RECSYS_MODEL)
   -h, --help          print this help and exit
 
 Environment:
@@ -88,12 +99,17 @@ Environment:
   RECSYS_CACHE_DIR      default data snapshot, models, rating store (default .cache/)
   RECSYS_MODEL_DIR      model artifacts and manifest.json (default <cache>/models)
   RECSYS_DB             SQLite file of the API ratings (default <cache>/ratings-<data crc32>.sqlite)
+  RECSYS_MODEL_KIND     model trained when no stored model fits the data: ${API_MODEL_KINDS.join(', ')}
+                        (default svd); a baseline serves within seconds while it trains in the
+                        background, and it replaces the baseline when it passes the guard
+  RECSYS_MODEL_PARAMS   its parameters as a JSON object, e.g. {"factors":100,"epochs":20}
+                        (default: the kind's defaults)
   RECSYS_LOG_LEVEL      pino log level (default info)
 `;
 }
 
 /** The flags of `argv` (after the script name); throws ConfigError for an unknown flag, a missing value or a stray argument. */
-export function parseFlags(argv: readonly string[]): { port?: string; host?: string; data?: string; format?: string; 'skip-invalid'?: boolean; help?: boolean } {
+export function parseFlags(argv: readonly string[]): { port?: string; host?: string; data?: string; format?: string; 'skip-invalid'?: boolean; 'model-file'?: string; help?: boolean } {
   try {
     return parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }).values;
   } catch (error) {
@@ -124,6 +140,29 @@ export function corsOrigins(env: NodeJS.ProcessEnv = process.env): string[] {
     if (!origins.includes(url!.origin)) origins.push(url!.origin);
   }
   return origins;
+}
+
+/** The configured model from `RECSYS_MODEL_KIND` and `RECSYS_MODEL_PARAMS` (see {@link ApiConfig.defaultModel}); parameters are checked by createModel. */
+export function defaultModelFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig['defaultModel'] {
+  const kind = env.RECSYS_MODEL_KIND || 'svd';
+  if (!API_MODEL_KINDS.includes(kind as ApiModelKind)) throw new ConfigError(`RECSYS_MODEL_KIND must be one of ${API_MODEL_KINDS.join(', ')}, got "${kind}"`);
+  let params: Record<string, unknown> = {};
+  if (env.RECSYS_MODEL_PARAMS) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(env.RECSYS_MODEL_PARAMS);
+    } catch (error) {
+      throw new ConfigError(`RECSYS_MODEL_PARAMS is not JSON: ${(error as Error).message}`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('RECSYS_MODEL_PARAMS must be a JSON object, e.g. {"factors":100,"epochs":20}');
+    params = parsed as Record<string, unknown>;
+  }
+  try {
+    createModel(kind, params);
+  } catch (error) {
+    throw new ConfigError(`RECSYS_MODEL_PARAMS: ${(error as Error).message}`);
+  }
+  return { kind: kind as ApiModelKind, params };
 }
 
 /** Writes a generated token to `file` readable by its owner only (0600), atomically. */
@@ -165,7 +204,8 @@ export function resolveConfig(argv: readonly string[] = process.argv.slice(2), e
     tokenGenerated: !token,
     tokenFile: join(cacheDir, 'api-token'),
     corsOrigins: corsOrigins(env),
-    defaultModel: { kind: 'svd', params: {} },
+    defaultModel: defaultModelFromEnv(env),
+    modelFile: flags['model-file'] ?? (env.RECSYS_MODEL || undefined),
     bodyLimit: '100kb',
     maxDepth: intFromEnv(env, 'RECSYS_MAX_DEPTH', 12, 1),
     maxComplexity: intFromEnv(env, 'RECSYS_MAX_COMPLEXITY', 20_000, 1),

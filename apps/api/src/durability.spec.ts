@@ -67,6 +67,11 @@ describe('durability of rateMovie', () => {
 
     const first = await startChild(env);
     children.push(first.child);
+    // Ready with the startup baseline (in memory only); wait for the stored model that replaces it
+    // (the configured svd, or on these 8k ratings the checked baseline stored after svd loses to it).
+    for (let stored = false; !stored; await new Promise((r) => setTimeout(r, 50))) {
+      stored = ((await (await fetch(first.url.replace('/graphql', '/readyz'))).json()) as { model: { stored: boolean } }).model.stored;
+    }
     const rated = await gqlRequest<{ rateMovie: { rating: number } }>(
       first.url,
       'mutation($u: Int!, $m: Int!) { rateMovie(userId: $u, movieId: $m, rating: 2) { rating } }',

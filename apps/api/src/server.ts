@@ -8,6 +8,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { NextFunction, Request, Response } from 'express';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LoadedDataset, loadDataset, loadDefaultDataset, matrixArraysOf } from '@recsys/data';
 import { fingerprintMatrix } from '@recsys/models';
 import { ApiConfig, writeTokenFile } from './config';
@@ -20,16 +21,27 @@ import { createLogger, Logger } from './logger';
 import { buildApiSchema } from './schema/build-schema';
 import { ApiContext, ApiServices, createContext } from './schema/context';
 import { CatalogService } from './services/catalog-service';
-import { ModelRegistry } from './services/model-registry';
+import { ModelRegistry, ServingModel } from './services/model-registry';
 import { createApiPubSub } from './services/pubsub';
 import { PredictionService } from './services/prediction-service';
 import { RatingStore } from './services/rating-store';
 import { SimilarMovies } from './services/similar-movies';
+import { shareDataset } from './services/shared-data';
 import { trainingDataThrough } from './services/training-data';
-import { TrainingService } from './services/training-service';
+import { TrainingRunState, TrainingService } from './services/training-service';
+
+/** Below this many ratings the similarity pool is started and warmed before ready (above, after). */
+export const SIMILARITY_WARMUP_BEFORE_READY = 5_000_000;
 
 /** On SIGTERM/SIGINT, in-flight requests get this long to finish before their connections are closed. */
 export const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * The baseline that serves while the configured model trains: ALS biases (μ + b_u + b_i) with 3
+ * sweeps instead of the kind's 10, which move its RMSE by well under 0.001 and keep it to a few
+ * seconds at 100M ratings.
+ */
+export const STARTUP_BASELINE: Readonly<Record<string, unknown>> = Object.freeze({ solver: 'als', epochs: 3 });
 
 export interface StartOptions {
   /** Loads the data instead of `config.dataPath` or the embedded default (tests pass a small set). */
@@ -42,7 +54,12 @@ export interface StartupTimings {
   data: number;
   ratingStore: number;
   model: number;
-  modelSource: 'artifact' | 'trained';
+  /**
+   * What serves at ready: `file` (RECSYS_MODEL), `artifact` (the stored active model), `trained`
+   * (the configured kind is baseline, fitted at startup) or `baseline` (fitted at startup while the
+   * configured model trains in the background; see {@link RunningApi.configuredModel}).
+   */
+  modelSource: 'file' | 'artifact' | 'trained' | 'baseline';
   similarityWarmup: number;
   /** From startApi to ready. */
   total: number;
@@ -58,6 +75,13 @@ export interface RunningApi {
   logger: Logger;
   /** Resolves when data and model are loaded (/readyz turns 200); rejects when startup failed. */
   ready: Promise<StartupTimings>;
+  /**
+   * Resolves when the configured model serves: at ready when a stored model or RECSYS_MODEL
+   * serves, else when its background training (begun once the startup baseline serves) has
+   * finished; with that run's state (null when none was needed), FAILED when the guard refused it
+   * (the baseline keeps serving).
+   */
+  configuredModel: Promise<TrainingRunState | null>;
   /** The services once ready (null before). */
   services(): ApiServices | null;
   /** Stops a running training, closes subscriptions, drains HTTP, closes the database. */
@@ -97,9 +121,11 @@ async function loadData(config: ApiConfig, options: StartOptions): Promise<Loade
 
 /**
  * Starts the API: listens at once (so /healthz answers and /readyz says 503 while loading), then
- * loads the data, opens the rating store, restores the stored model or trains the default one in
- * a worker thread, starts the similarity pool of its training matrix (large data only) and warms
- * it, and reports ready.
+ * loads the data (moved once into shared memory), opens the rating store, and serves the model
+ * of RECSYS_MODEL (checked against the data's fingerprint), else the stored active model, else a
+ * baseline fitted in a worker thread within seconds while the configured model trains in the
+ * background and replaces it when it passes the guard (see {@link RunningApi.configuredModel});
+ * starts the similarity pool of the served training matrix and warms it, and reports ready.
  */
 export async function startApi(config: ApiConfig, options: StartOptions = {}): Promise<RunningApi> {
   const started = performance.now();
@@ -110,6 +136,8 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   let training: TrainingService | null = null;
   let store: RatingStore | null = null;
   let similar: SimilarMovies | null = null;
+  /** The background run of the configured model (null when it was not needed). */
+  let configuredRun: TrainingRunState | null = null;
 
   const app = express();
   app.disable('x-powered-by');
@@ -154,6 +182,11 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', uptimeSeconds: process.uptime() });
   });
+  // The event loop's delays since start (or the last /metrics?reset=1): how long a query may have waited.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  let loopSince = Date.now();
+  const eventLoop = () => ({ maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6, meanMs: loopDelay.count ? loopDelay.mean / 1e6 : 0, samples: loopDelay.count, since: new Date(loopSince).toISOString() });
   app.get('/readyz', (_req, res) => {
     const s = services;
     if (!s) {
@@ -161,7 +194,27 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       return;
     }
     const model = s.registry.requireActive().record;
-    res.json({ ready: true, data: { ratings: s.catalog.dataset.matrix.nRatings }, model: { id: model.id, kind: model.kind } });
+    const run = configuredRun;
+    const configured = { kind: config.defaultModel.kind, status: run === null ? 'SERVING' : run.status === 'SUCCEEDED' ? (model.id === run.modelId ? 'SERVING' : 'REPLACED') : run.status, run: run?.id ?? null, error: run?.error ?? null };
+    res.json({
+      ready: true,
+      status: configured.status === 'RUNNING' || configured.status === 'QUEUED' ? `serving ${model.kind}; training the configured ${configured.kind} model` : `serving ${model.kind}`,
+      data: { ratings: s.catalog.dataset.matrix.nRatings },
+      // stored: in the manifest, restored at the next start (the startup baseline is not).
+      model: { id: model.id, kind: model.kind, stored: s.registry.record(model.id) !== undefined },
+      configured,
+      eventLoop: eventLoop(),
+    });
+  });
+  // Figures for benchmarks and monitoring: resident memory and event-loop delays (?reset=1 starts the delays over).
+  app.get('/metrics', (req, res) => {
+    const m = process.memoryUsage();
+    const body = { rssBytes: m.rss, heapUsedBytes: m.heapUsed, externalBytes: m.external, arrayBuffersBytes: m.arrayBuffers, eventLoop: eventLoop() };
+    if (req.query.reset === '1') {
+      loopDelay.reset();
+      loopSince = Date.now();
+    }
+    res.json(body);
   });
   app.get('/favicon.ico', (_req, res) => {
     res.status(204).end();
@@ -236,6 +289,8 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     );
   }
 
+  let resolveConfigured: (run: TrainingRunState | null) => void = () => {};
+  const configuredModel = new Promise<TrainingRunState | null>((resolve) => (resolveConfigured = resolve));
   const boot = async (): Promise<StartupTimings> => {
     let t = performance.now();
     const lap = () => {
@@ -244,9 +299,12 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       t = now;
       return s;
     };
-    const dataset = await loadData(config, options);
+    const loaded = await loadData(config, options);
     const data = lap();
-    logger.info({ ...dataset.report, skippedExamples: undefined, duplicateExamples: undefined, seconds: data }, 'data loaded');
+    logger.info({ ...loaded.report, skippedExamples: undefined, duplicateExamples: undefined, seconds: data }, 'data loaded');
+    // One copy of the ratings in shared memory, read in place by every training run and similarity pool.
+    const dataset = shareDataset(loaded);
+    // The data's CRC: computed once for this matrix (fingerprintMatrix remembers it for every later check).
     const baseFingerprint = fingerprintMatrix(dataset.matrix);
     const baseCrc32 = baseFingerprint.crc32;
     store = new RatingStore(config.dbPath ?? join(config.cacheDir, `ratings-${baseCrc32}.sqlite`));
@@ -260,32 +318,43 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     registry.onActivated((activated) => {
       similarity.activate(activated).catch((error: unknown) => logger.error({ err: error, model: activated.id }, 'similarity pool failed to start'));
     });
-    training = new TrainingService({ registry, store, base: baseArrays, pubsub, logger });
+    const trainer = new TrainingService({ registry, store, base: baseArrays, matrix: dataset.matrix, pubsub, logger });
+    training = trainer;
+    const { kind, params } = config.defaultModel;
     let modelSource: StartupTimings['modelSource'] = 'artifact';
-    let serving = await registry.restoreActive();
+    let serving: ServingModel | null = null;
+    let background = false;
+    if (config.modelFile) {
+      modelSource = 'file';
+      serving = await registry.serveFile(config.modelFile, dataset.matrix);
+    } else {
+      serving = await registry.restoreActive();
+    }
     if (!serving) {
-      modelSource = 'trained';
-      const { kind, params } = config.defaultModel;
-      let run = training.start(kind, params, 'STARTUP');
-      await training.waitFor(run);
-      // The guard may refuse the default kind on data it does not suit: serve the biases rather than nothing.
-      if (run.status === 'FAILED' && kind !== 'baseline' && !closing) {
-        logger.warn({ kind, error: run.error }, 'the default model did not pass the guard; training baseline instead');
-        run = training.start('baseline', {}, 'STARTUP');
-        await training.waitFor(run);
-      }
-      if (run.status !== 'SUCCEEDED') throw new Error(`training the default ${run.kind} model failed: ${run.error}`);
+      // Serve the biases within seconds (one unchecked fit, off the event loop, kept in memory
+      // only), then train the configured model in the background and swap it in when it passes.
+      background = kind !== 'baseline';
+      modelSource = background ? 'baseline' : 'trained';
+      const run = trainer.start('baseline', background ? STARTUP_BASELINE : params, 'STARTUP', background ? { check: false, persist: false } : {});
+      await trainer.waitFor(run);
+      if (run.status !== 'SUCCEEDED') throw new Error(`training the startup baseline failed: ${run.error}`);
       serving = registry.active!;
     }
+    // The served matrix's movie totals, counted now rather than at the first movie query.
+    serving.movieRatingTotals();
     const model = lap();
-    logger.info({ model: serving.id, kind: serving.record.kind, source: modelSource, file: join(config.modelDir, serving.record.file), seconds: model }, 'model ready');
-    await similarity.activate(serving);
+    logger.info({ model: serving.id, kind: serving.record.kind, source: modelSource, file: modelSource === 'baseline' ? null : modelSource === 'file' ? config.modelFile : join(config.modelDir, serving.record.file), seconds: model }, 'model ready');
     const catalog = new CatalogService(dataset, registry, store, similarity);
     const predictions = new PredictionService(registry, store, catalog);
     examples = exampleIds(catalog);
-    await catalog.similarMovies(examples.movieId, 10, 'jaccard', 0);
+    // Ready once predictions answer: at 100M the similarity pool takes seconds to start (it has
+    // its own copy of the matrix), and similar-movie queries wait for it meanwhile. On small data
+    // (the pool answers light queries inline) it is warmed before ready, as before.
+    const warmup = similarity.activate(serving).then(() => catalog.similarMovies(examples.movieId, 10, 'jaccard', 0));
+    if (dataset.matrix.nRatings < SIMILARITY_WARMUP_BEFORE_READY) await warmup;
+    else warmup.catch((error: unknown) => logger.error({ err: error }, 'similarity pool failed to start'));
     const similarityWarmup = lap();
-    services = { catalog, predictions, registry, training, pubsub, logger };
+    services = { catalog, predictions, registry, training: trainer, pubsub, logger };
     const timings: StartupTimings = {
       data,
       ratingStore,
@@ -295,11 +364,37 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       total: (performance.now() - started) / 1000,
       sinceProcessStart: performance.now() / 1000,
     };
-    logger.info({ timings, url }, 'ready');
+    if (background && !closing) {
+      const run = trainer.start(kind, params, 'STARTUP');
+      configuredRun = run;
+      logger.info({ timings, url, serving: { model: serving.id, kind: 'baseline', source: modelSource }, training: { run: run.id, kind, params: run.params } }, 'ready');
+      logger.info({ run: run.id, kind }, `serving the baseline; training the configured ${kind} model in the background (it replaces the baseline when it passes the guard)`);
+      void (async () => {
+        await trainer.waitFor(run);
+        if (run.status === 'SUCCEEDED') {
+          logger.info({ run: run.id, model: run.modelId, kind }, `the configured ${kind} model now serves`);
+        } else if (!closing) {
+          // The guard may refuse the configured kind on data it does not suit: store a checked
+          // baseline, so that a restart restores it instead of training the refused kind again.
+          logger.warn({ run: run.id, kind, error: run.error }, `the configured ${kind} model failed; the baseline keeps serving`);
+          const fallback = trainer.start('baseline', {}, 'STARTUP');
+          await trainer.waitFor(fallback);
+          if (fallback.status !== 'SUCCEEDED') logger.error({ run: fallback.id, error: fallback.error }, 'the stored baseline failed; the startup baseline keeps serving');
+        }
+        resolveConfigured(run);
+      })().catch((error: unknown) => {
+        logger.error({ err: error }, 'training the configured model failed');
+        resolveConfigured(run);
+      });
+    } else {
+      logger.info({ timings, url, serving: { model: serving.id, kind: serving.record.kind, source: modelSource } }, 'ready');
+      resolveConfigured(null);
+    }
     return timings;
   };
   const ready = boot();
   ready.catch((error: unknown) => {
+    resolveConfigured(null);
     if (!closing) logger.fatal({ err: error }, 'startup failed');
   });
 
@@ -309,6 +404,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     config,
     logger,
     ready,
+    configuredModel,
     services: () => services,
     close: async () => {
       if (closing) return;
@@ -317,6 +413,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       await ready.catch(() => undefined);
       await training?.close();
       await ws.dispose();
+      loopDelay.disable();
       // Requests still draining get their similar movies; a baselines fit still running is stopped.
       await Promise.all([apollo.stop(), similar?.close()]);
       store?.close();

@@ -388,13 +388,14 @@ export function readContainer(format: ContainerFormat, path: string): Container 
   const refuse = new Refusal(format, path);
   requireLittleEndian(refuse);
   const fd = fs.openSync(path, 'r');
-  let buffer: ArrayBuffer;
+  let buffer: SharedArrayBuffer;
   try {
     const size = fs.fstatSync(fd).size;
     const head = new Uint8Array(Math.min(size, CONTAINER_PREAMBLE_BYTES));
     const got = readAll(fd, head, 0, head.byteLength, 0);
     checkPreamble(refuse, head.subarray(0, got), size);
-    buffer = new ArrayBuffer(size);
+    // Shared memory: the sections (views of it) can be posted to worker threads without a copy.
+    buffer = new SharedArrayBuffer(size);
     const read = readAll(fd, new Uint8Array(buffer), 0, size, 0);
     if (read !== size) throw refuse.error(refuse.reasons.truncated(size, read));
   } finally {

@@ -92,12 +92,21 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
  * with the same ratings and ids have the same fingerprint.
  */
 export function fingerprintMatrix(matrix: RatingMatrix): DataFingerprint {
+  // A matrix's arrays are never changed once built, so its CRC (about 0.3 s over 100M ratings)
+  // is computed once per matrix object and remembered for as long as the matrix lives.
+  const known = fingerprints.get(matrix);
+  if (known) return { ...known };
   let crc = 0;
   for (const a of [matrix.users.ids, matrix.movies.ids, matrix.userPtr, matrix.userMovies, matrix.userRatings]) {
     crc = zlib.crc32(bytesOf(a), crc);
   }
-  return { users: matrix.nUsers, movies: matrix.nMovies, ratings: matrix.nRatings, crc32: crc.toString(16).padStart(8, '0') };
+  const fingerprint = { users: matrix.nUsers, movies: matrix.nMovies, ratings: matrix.nRatings, crc32: crc.toString(16).padStart(8, '0') };
+  fingerprints.set(matrix, fingerprint);
+  return { ...fingerprint };
 }
+
+/** The fingerprint of each matrix already computed (see {@link fingerprintMatrix}). */
+const fingerprints = new WeakMap<RatingMatrix, DataFingerprint>();
 
 /** How the training ratings were drawn from the data the artifact refers to. */
 export interface TrainingSource {

@@ -6,7 +6,7 @@
 // model.predictMany and model.recommend answer by external ids; LatentModel.foldInUser folds a new
 // user in (predictForFactors, recommendForFactors); saveModel / loadModel write and read the
 // versioned artifact; modelKinds lists what createModel knows.
-export { createModel, loadModel, loadModelArtifact, modelKinds, registerModelKind, saveModel } from './model-kinds';
+export { createModel, loadModel, loadModelArtifact, modelKinds, registerModelKind, restoreModel, saveModel } from './model-kinds';
 export { writeQualifyingPredictions } from './qualifying';
 
 // The types apps use.
@@ -17,7 +17,7 @@ export type { FoldInOptions, LatentFitOptions } from './latent/latent-model';
 export type { Contribution, FittedLatentState, FoldedUser, PredictionDetail } from './latent/latent-serving';
 export { BiasedRidge } from './latent/fold-in';
 export { fingerprintMatrix, readModelArtifact } from './artifact';
-export type { DataFingerprint } from './artifact';
+export type { ArtifactContent, DataFingerprint } from './artifact';
 export * from './param-bounds';
 
 // Model parameters and their defaults (LibMF's parameter struct; createModel fills the gaps).

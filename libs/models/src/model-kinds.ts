@@ -1,5 +1,5 @@
 import { RatingMatrix } from '@recsys/data';
-import { ArtifactContent, ArtifactError, fingerprintMatrix, ModelArtifact, readModelArtifact, TrainingSource, trainingMatrixFor, writeModelArtifact } from './artifact';
+import { ArtifactContent, ArtifactError, ARTIFACT_VERSION, fingerprintMatrix, ModelArtifact, readModelArtifact, TrainingSource, trainingMatrixFor, writeModelArtifact } from './artifact';
 import { BaselineModel, BaselineParams } from './latent/baseline-model';
 import { JaccardCfModel } from './neighbourhood/jaccard-cf';
 import { KnnBaselineModel, KnnBaselineParams, KNN_BASELINE_DEFAULTS } from './neighbourhood/knn-baseline';
@@ -100,16 +100,36 @@ export async function loadModel(path: string, data: RatingMatrix): Promise<Predi
   return (await loadModelArtifact(path, data)).model;
 }
 
+function kindOf(artifact: Pick<ModelArtifact, 'kind' | 'file'>): ModelKind {
+  const entry = kinds.get(artifact.kind);
+  if (!entry) throw new ArtifactError(artifact.file, `unknown model kind "${artifact.kind}" (this build knows: ${modelKinds().join(', ')})`);
+  return entry;
+}
+
+/**
+ * The fitted model of artifact content held in memory (e.g. sections a training worker posted
+ * in shared memory), over `train`, the very matrix it was fitted on: no file is read, no section
+ * copied and no fingerprint computed (the caller vouches for `train`; {@link loadModelArtifact}
+ * is the checked way from a file).
+ */
+export async function restoreModel(content: ArtifactContent, train: RatingMatrix, file = '<memory>'): Promise<Predictor> {
+  const artifact: ModelArtifact = {
+    ...content,
+    trainedAt: content.trainedAt ?? new Date().toISOString(),
+    source: content.source ?? { data: content.fingerprint, holdout: null },
+    version: ARTIFACT_VERSION,
+    file,
+  };
+  return kindOf(artifact).fromArtifact(artifact, train);
+}
+
 /** A loaded model and the neighbour index saved with it (null when none was). */
 export async function loadModelArtifact(
   path: string,
   data: RatingMatrix,
 ): Promise<{ model: Predictor; neighbourIndex: NeighbourIndex | null; artifact: ModelArtifact; train: RatingMatrix }> {
   const artifact = readModelArtifact(path);
-  const entry = kinds.get(artifact.kind);
-  if (!entry) {
-    throw new ArtifactError(path, `unknown model kind "${artifact.kind}" (this build knows: ${modelKinds().join(', ')})`);
-  }
+  const entry = kindOf(artifact);
   const train = trainingMatrixFor(artifact, data);
   const model = await entry.fromArtifact(artifact, train);
   const bytes = artifact.sections[NEIGHBOUR_SECTION];

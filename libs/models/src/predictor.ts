@@ -94,9 +94,10 @@ export abstract class BasePredictor implements Predictor {
   }
 
   /** Adopt an already-fitted state (used when loading an artifact). */
-  protected restore(train: RatingMatrix): void {
+  protected restore(train: RatingMatrix, globalMean?: number): void {
     this.trainMatrix = train;
-    this.globalMean = train.globalMean();
+    // A restored model that stored its μ is not charged a pass over every rating (~0.3 s at 100M).
+    this.globalMean = globalMean ?? train.globalMean();
   }
 
   protected abstract fitModel(train: RatingMatrix, options: FitOptions): Promise<void> | void;

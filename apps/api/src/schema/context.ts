@@ -59,7 +59,8 @@ export function toModelInfo(r: ModelRecord): ModelInfo {
     kind: r.kind,
     parameters: r.params,
     trainedAt: r.trainedAt,
-    metrics: { heldOutRmse: null, heldOutRatings: null, referenceKind: null, referenceRmse: null, ...r.metrics },
+    // NaN: not measured (see ModelMetrics), which GraphQL says as null.
+    metrics: { heldOutRmse: null, heldOutRatings: null, referenceKind: null, referenceRmse: null, ...r.metrics, trainRmse: finiteOrNull(r.metrics.trainRmse), trainMae: finiteOrNull(r.metrics.trainMae), fitSeconds: finiteOrNull(r.metrics.fitSeconds) },
     dataFingerprint: r.fingerprint,
     ratingsThroughId: r.ratingsThroughId,
     history: r.history,
@@ -88,4 +89,9 @@ export function toTrainingRun(s: TrainingRunState): TrainingRun {
     startedAt: s.startedAt,
     finishedAt: s.finishedAt,
   };
+}
+
+/** `x` when it is a finite number; null for NaN (a figure not measured) and anything else. */
+function finiteOrNull(x: number | null | undefined): number | null {
+  return typeof x === 'number' && Number.isFinite(x) ? x : null;
 }

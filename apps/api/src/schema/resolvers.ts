@@ -161,7 +161,7 @@ export class QueryResolver {
 export class MutationResolver {
   @Mutation(() => TrainingRun, {
     description:
-      'Trains a model in a worker thread on the data plus every API rating; returns the QUEUED run at once. Parameters not given are the kind\'s defaults; values outside their bounds (see RetrainInput.parameters) are refused with BAD_USER_INPUT. Before activation the model must beat its reference kind on a held-out 2 % of the data (a guard fit on the rest), then it is fitted on every rating and replaces the active one; a fit that diverges or loses to its reference ends FAILED with the reason and the active model keeps serving. One run at a time (CONFLICT otherwise). Needs the bearer token.',
+      'Trains a model in a worker thread on the data plus every API rating; returns the QUEUED run at once. Parameters not given are the kind\'s defaults; values outside their bounds (see RetrainInput.parameters) are refused with BAD_USER_INPUT. It is fitted once, on all but a held-out 2 % of the data, and must beat its reference kind on that slice; then that very model replaces the active one (over every rating: users and movies seen only in the slice get the biases); a fit that diverges or loses to its reference ends FAILED with the reason and the active model keeps serving. One run at a time (CONFLICT otherwise). Needs the bearer token.',
   })
   retrain(@Arg('input', () => RetrainInput, { nullable: true, defaultValue: {} }) input: RetrainInput, @Ctx() ctx: ApiContext): TrainingRun {
     if (!ctx.authenticated) throw unauthenticated();

@@ -201,18 +201,21 @@ export class ModelMetrics {
   referenceKind?: string | null;
   @Field(() => Float, { nullable: true, description: 'RMSE of referenceKind (fitted with its defaults on the same ratings) on the held-out slice.' })
   referenceRmse?: number | null;
-  @Field(() => Float, { description: 'RMSE on all training ratings of the model served, which is fitted on every rating once the guard fit passed.' })
-  trainRmse!: number;
-  @Field(() => Float)
-  trainMae!: number;
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Training RMSE of the last epoch, on the ratings the model was fitted on (all but the guard\'s held-out slice). Null when not measured: a model served from a file (RECSYS_MODEL).',
+  })
+  trainRmse?: number | null;
+  @Field(() => Float, { nullable: true, description: 'MAE on the training ratings; null when not measured (training runs since issue 10 report the RMSE only: no extra pass over every rating before the model serves).' })
+  trainMae?: number | null;
   @Field(() => Int)
   ratings!: number;
   @Field(() => Int)
   users!: number;
   @Field(() => Int)
   movies!: number;
-  @Field(() => Float)
-  fitSeconds!: number;
+  @Field(() => Float, { nullable: true, description: 'Wall time of the fit; null for a model served from a file.' })
+  fitSeconds?: number | null;
 }
 
 @ObjectType({ description: 'A trained model.' })

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve, sep } from 'node:path';
+import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { RatingMatrix, SnapshotError } from '@recsys/data';
-import { DataFingerprint, FoldedUser, LatentModel, loadModelArtifact, readModelArtifact, TrainingProgress } from '@recsys/models';
+import { ArtifactContent, DataFingerprint, FoldedUser, LatentModel, loadModelArtifact, readModelArtifact, restoreModel, TrainingProgress } from '@recsys/models';
 import type { Logger } from '../logger';
-import type { TrainingMetrics } from './training-job';
+import { MovieTotals, movieTotalsOf, TrainingMetrics } from './training-job';
 
 /** What the manifest records of one trained model. */
 export interface ModelRecord {
@@ -39,7 +39,6 @@ interface Manifest {
 export class ServingModel {
   /** userId → the user refitted from their ratings including API ratings newer than the model. */
   readonly foldIns = new Map<number, FoldedUser>();
-  private movieTotals: { count: Uint32Array; sum: Float64Array } | null = null;
 
   constructor(
     readonly record: ModelRecord,
@@ -54,22 +53,25 @@ export class ServingModel {
     return this.model.train;
   }
 
-  /** Count and sum (stars) of each movie's training ratings, computed once. */
-  movieRatingTotals(): { count: Uint32Array; sum: Float64Array } {
-    if (this.movieTotals === null) {
-      const t = this.train;
-      const count = new Uint32Array(t.nMovies);
-      const sum = new Float64Array(t.nMovies);
-      for (let m = 0; m < t.nMovies; m++) {
-        let s = 0;
-        for (let p = t.moviePtr[m]; p < t.moviePtr[m + 1]; p++) s += t.movieRatings[p];
-        count[m] = t.moviePtr[m + 1] - t.moviePtr[m];
-        sum[m] = s * 0.5;
-      }
-      this.movieTotals = { count, sum };
-    }
-    return this.movieTotals;
+  /**
+   * Count and sum (stars) of each movie's training ratings: computed once per training matrix
+   * (models over the same matrix share them), or handed over by the training worker that built
+   * the matrix (see {@link rememberMovieTotals}), so a swap costs the event loop no O(ratings) pass.
+   */
+  movieRatingTotals(): MovieTotals {
+    let totals = movieTotalsByMatrix.get(this.train);
+    if (!totals) movieTotalsByMatrix.set(this.train, (totals = movieTotalsOf(this.train)));
+    return totals;
   }
+}
+
+/** The movie totals of each training matrix already counted (see {@link ServingModel.movieRatingTotals}). */
+const movieTotalsByMatrix = new WeakMap<RatingMatrix, MovieTotals>();
+
+/** Records the movie totals a worker counted for `train` (as {@link movieTotalsOf} counts them). */
+export function rememberMovieTotals(train: RatingMatrix, totals: MovieTotals): void {
+  if (totals.count.length !== train.nMovies || totals.sum.length !== train.nMovies) throw new Error(`movie totals of ${totals.count.length} movies for a matrix of ${train.nMovies}`);
+  movieTotalsByMatrix.set(train, totals);
 }
 
 /** A new model id: kind, time (base 36) and 4 random hex digits, e.g. `svd-m3k2x1a0-9f3c`. */
@@ -97,6 +99,11 @@ export function unsafeFileName(name: unknown): string | null {
 /** Two fingerprints of the same training matrix. */
 function sameFingerprint(a: DataFingerprint, b: DataFingerprint): boolean {
   return a.users === b.users && a.movies === b.movies && a.ratings === b.ratings && a.crc32 === b.crc32;
+}
+
+/** A fingerprint as a person reads it: counts and CRC-32. */
+function describe(f: DataFingerprint): string {
+  return `${f.ratings.toLocaleString('en-US')} ratings, ${f.users.toLocaleString('en-US')} users, ${f.movies.toLocaleString('en-US')} movies, CRC-32 ${f.crc32}`;
 }
 
 /** An artifact that must not be served: outside the model directory, or trained on other data. */
@@ -300,6 +307,74 @@ export class ModelRegistry {
     this.writeManifest();
     for (const listener of this.activationListeners) listener(serving);
     return serving;
+  }
+
+  /**
+   * Makes a model a training worker just fitted the active one, over the matrix it was fitted on
+   * (`train`: the served data set itself, or the one the worker built with API ratings) and its
+   * sections in shared memory: no artifact is read, nothing O(ratings) runs on the event loop.
+   * With `persist` the record joins the manifest as the active model (its artifact was written by
+   * before); without, the model only serves in memory (until {@link store} records it, or for
+   * good: the startup baseline, which a restart does not restore).
+   */
+  async activateFitted(record: ModelRecord, content: ArtifactContent, train: RatingMatrix, persist: boolean): Promise<ServingModel> {
+    const model = await restoreModel(content, train, record.file || '<memory>');
+    if (!(model instanceof LatentModel)) throw new Error(`model ${record.id} is a ${model.kind}, not a latent-factor model`);
+    const serving = new ServingModel(record, model);
+    this.activeModel = serving;
+    if (persist) this.store(record);
+    for (const listener of this.activationListeners) listener(serving);
+    return serving;
+  }
+
+  /**
+   * Records a model whose artifact is now written in the manifest, as the active model when it
+   * still serves (else as an inactive one), then removes the artifacts of the oldest models.
+   */
+  store(record: ModelRecord): void {
+    this.manifest.models.push(record);
+    if (this.activeModel?.id === record.id) this.manifest.activeId = record.id;
+    this.prune();
+    this.writeManifest();
+  }
+
+  /**
+   * Serves the model of an artifact written elsewhere (`recsys train --out FILE`), over `data`
+   * (the loaded data set, whose fingerprint the artifact must name as its source). The model is
+   * not added to the manifest: it serves until a retrain replaces it.
+   * @throws UnusableArtifactError naming both fingerprints when the model was trained on other
+   *   data, or when it is not a latent-factor model the API can fold users into.
+   */
+  async serveFile(path: string, data: RatingMatrix): Promise<ServingModel> {
+    let loaded: Awaited<ReturnType<typeof loadModelArtifact>>;
+    try {
+      loaded = await loadModelArtifact(path, data);
+    } catch (error) {
+      if (error instanceof SnapshotError && /trained on other data/.test(error.message)) {
+        const found = readModelArtifact(path).source.data;
+        throw new UnusableArtifactError(
+          `model file ${path} was trained on other data: its data fingerprint is ${describe(found)}; the data served has ${describe(this.base)}. Train it on this data (recsys train --data … --out FILE) or serve the data it was trained on.`,
+        );
+      }
+      throw error;
+    }
+    const { model, artifact } = loaded;
+    if (!(model instanceof LatentModel)) throw new UnusableArtifactError(`model file ${path} holds a ${model.kind} model; the API serves latent-factor models (baseline, svd, svdpp)`);
+    const record: ModelRecord = {
+      id: `file-${basename(path).replace(/[^A-Za-z0-9._-]/g, '_')}`,
+      kind: artifact.kind,
+      params: artifact.params,
+      trainedAt: artifact.trainedAt,
+      metrics: { trainRmse: NaN, trainMae: NaN, ratings: model.train.nRatings, users: model.train.nUsers, movies: model.train.nMovies, fitSeconds: NaN },
+      fingerprint: artifact.fingerprint,
+      baseCrc32: this.baseCrc32,
+      ratingsThroughId: 0,
+      file: basename(path),
+      history: artifact.history,
+      trainingRunId: null,
+    };
+    this.activeModel = new ServingModel(record, model);
+    return this.activeModel;
   }
 
   private prune(): void {

@@ -1,8 +1,8 @@
-import { renameSync } from 'node:fs';
-import type { MatrixArrays } from '@recsys/core';
-import { buildRatingMatrix, RatingListBuilder, RatingMatrix } from '@recsys/data';
-import { createModel, DataFingerprint, fingerprintMatrix, saveModel, TrainingProgress } from '@recsys/models';
-import { errorMetrics, fitChecked, ModelRejectedError, stopOnDivergence } from '@recsys/evaluation';
+import { closeSync, openSync, renameSync } from 'node:fs';
+import { MatrixArrays, SectionArray, shareArray } from '@recsys/core';
+import { buildRatingMatrix, matrixArraysOf, RatingListBuilder, RatingMatrix } from '@recsys/data';
+import { ArtifactContent, createModel, DataFingerprint, fingerprintMatrix, Predictor, restoreModel, saveModel, TrainingProgress } from '@recsys/models';
+import { fitChecked, ModelRejectedError, stopOnDivergence } from '@recsys/evaluation';
 
 /** What a training worker is asked to do. */
 export interface TrainingJob {
@@ -12,8 +12,14 @@ export interface TrainingJob {
   base: MatrixArrays;
   /** Ratings given through the API, oldest first (a later one of the same pair wins); codes = stars × 2. */
   extra: { users: Int32Array; movies: Int32Array; ratings: Uint8Array };
-  /** Where to write the model artifact (written to `<path>.tmp`, then renamed: readers never see half a file). */
-  artifactPath: string;
+  /**
+   * Where to write the model artifact (written to `<path>.tmp`, then renamed: readers never see
+   * half a file); null: nothing is written (the startup baseline, served until the configured
+   * model replaces it).
+   */
+  artifactPath: string | null;
+  /** Run the guard (fit on all but a held-out slice, beat the reference there) before the final fit; default true. */
+  check?: boolean;
 }
 
 /**
@@ -29,14 +35,14 @@ export interface GuardMetrics {
   referenceRmse: number | null;
 }
 
-/** Accuracy on the training ratings (not held out), the guard's held-out figures and the size of the training data. */
+/** Accuracy on the training ratings (the last epoch's, on the ratings fitted; MAE NaN: not measured), the guard's held-out figures and the size of the training data. */
 export interface TrainingMetrics extends Partial<GuardMetrics> {
   trainRmse: number;
   trainMae: number;
   ratings: number;
   users: number;
   movies: number;
-  /** Wall time of the fits (the guard's and the final one). */
+  /** Wall time of the fit (the guard's reference included). */
   fitSeconds: number;
 }
 
@@ -44,11 +50,25 @@ export interface TrainingOutcome {
   metrics: TrainingMetrics;
   fingerprint: DataFingerprint;
   history: TrainingProgress[];
+  /** The fitted model as artifact content, its sections in SharedArrayBuffers: the server builds the model over them without reading the file or copying. */
+  model: ArtifactContent;
+  /** The training matrix when it is not the base data set (API ratings were added), its buffers transferred; null: the base itself. */
+  train: MatrixArrays | null;
+  /** Count and sum (stars) of each movie's training ratings. */
+  movieTotals: MovieTotals;
 }
 
+/** Count and sum (stars) of each movie's ratings in a training matrix (see {@link movieTotalsOf}). */
+export interface MovieTotals {
+  count: Uint32Array;
+  sum: Float64Array;
+}
+
+/** What a training worker posts: progress per epoch, then the outcome (or the error), then, once the artifact is on disk, `saved` (or `error`). */
 export type TrainingMessage =
   | { type: 'progress'; progress: TrainingProgress }
   | { type: 'done'; outcome: TrainingOutcome }
+  | { type: 'saved' }
   | { type: 'error'; message: string; guard?: GuardMetrics };
 
 /** A training job that failed, with what the guard measured when it got that far. */
@@ -61,15 +81,18 @@ export class TrainingJobError extends Error {
   }
 }
 
+
 /**
  * The training matrix of a job: the base ratings followed by the API ratings, built by
  * `buildRatingMatrix`, whose "last one wins" makes an API rating replace the data set's rating
- * of the same (user, movie) and a later API rating replace an earlier one.
+ * of the same (user, movie) and a later API rating replace an earlier one. Without API ratings,
+ * the base arrays themselves (shared memory, no copy).
  */
 export function jobMatrix(job: Pick<TrainingJob, 'base' | 'extra'>): RatingMatrix {
   const { base, extra } = job;
   const { userIds, movieIds, scale } = base;
   if (!userIds || !movieIds || !scale) throw new Error('training job: the base ratings come without ids or scale');
+  if (extra.users.length === 0) return RatingMatrix.fromArrays(base);
   const list = new RatingListBuilder(base.userMovies.length + extra.users.length, false);
   for (let u = 0; u < base.nUsers; u++) {
     const userId = userIds[u];
@@ -79,46 +102,131 @@ export function jobMatrix(job: Pick<TrainingJob, 'base' | 'extra'>): RatingMatri
   return buildRatingMatrix(list.finish(), scale).matrix;
 }
 
+/** Σ count and Σ stars of each movie's ratings: m's are positions moviePtr[m] .. moviePtr[m+1]-1 of movieRatings (codes = stars × 2). */
+export function movieTotalsOf(t: MatrixArrays): MovieTotals {
+  const count = new Uint32Array(t.nMovies);
+  const sum = new Float64Array(t.nMovies);
+  for (let m = 0; m < t.nMovies; m++) {
+    let s = 0;
+    for (let p = t.moviePtr[m]; p < t.moviePtr[m + 1]; p++) s += t.movieRatings[p];
+    count[m] = t.moviePtr[m + 1] - t.moviePtr[m];
+    sum[m] = s * 0.5;
+  }
+  return { count, sum };
+}
+
+/** The content's sections in SharedArrayBuffers (copied once, in the worker), so posting it to the server copies nothing. */
+function sharedContent(content: ArtifactContent): ArtifactContent {
+  const sections: Record<string, SectionArray> = {};
+  for (const [name, a] of Object.entries(content.sections)) sections[name] = shareArray(a);
+  return { ...content, sections };
+}
+
+/** Sections indexed by user (one row of `length / nUsers` values per user) and by movie; anything else cannot be rebased. */
+const USER_SECTIONS = new Set(['userBias', 'userFactors']);
+const MOVIE_SECTIONS = new Set(['movieBias', 'movieFactors', 'implicitFactors']);
+
 /**
- * Builds the matrix, then:
- * 1. the guard (`fitChecked`): fits on the matrix minus a seeded 2 % slice, reporting each epoch
- *    with its held-out RMSE, and goes on only if the fit did not diverge and the model beats its
- *    reference kind on the slice (otherwise throws {@link TrainingJobError} with the reason and the
- *    figures: nothing is written, the active model keeps serving);
- * 2. fits the same kind and parameters on every rating (the model served answers for all of them:
- *    its training matrix is what the catalog counts and what recommendations leave out), stopping
- *    if that fit diverges; measures it and writes the artifact.
+ * The content of a model fitted on `from` (the guard's training part) re-indexed onto `to`, a
+ * matrix holding all of `from`'s ratings and more (the held-out slice): each user's and movie's
+ * rows of biases and factors move to their index in `to`; users and movies that only `to` knows
+ * (all their ratings were held out) get zeros, i.e. the biases-only prediction μ + b. The
+ * sections come out in SharedArrayBuffers of their exact size (copied once, here), ready to be
+ * posted to the server without another copy.
  */
-export async function runTrainingJob(job: TrainingJob, onProgress: (p: TrainingProgress) => void = () => {}): Promise<TrainingOutcome> {
+export function rebaseContent(content: ArtifactContent, from: RatingMatrix, to: RatingMatrix): ArtifactContent {
+  const same = (a: Int32Array, b: Int32Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+  const sameUsers = same(from.users.ids, to.users.ids);
+  const sameMovies = same(from.movies.ids, to.movies.ids);
+  const sections: Record<string, SectionArray> = {};
+  for (const [name, a] of Object.entries(content.sections)) {
+    const byUser = USER_SECTIONS.has(name);
+    if (!byUser && !MOVIE_SECTIONS.has(name)) throw new Error(`rebaseContent: section "${name}" is neither per user nor per movie`);
+    const [ids, target] = byUser ? [from.users.ids, to.users] : [from.movies.ids, to.movies];
+    if ((byUser && sameUsers) || (!byUser && sameMovies)) {
+      sections[name] = shareArray(a);
+      continue;
+    }
+    const width = a.length / ids.length;
+    const Ctor = a.constructor as new (buffer: SharedArrayBuffer) => typeof a;
+    const out = new Ctor(new SharedArrayBuffer(target.size * width * a.BYTES_PER_ELEMENT));
+    for (let i = 0; i < ids.length; i++) out.set(a.subarray(i * width, (i + 1) * width) as never, target.indexOf(ids[i]) * width);
+    sections[name] = out;
+  }
+  return { ...content, sections, fingerprint: fingerprintMatrix(to) };
+}
+
+/**
+ * Builds the matrix (the base arrays themselves without API ratings), then fits once:
+ * - checked (the default): the guard (`fitChecked`) fits on the matrix minus a seeded 2 % slice,
+ *   reporting each epoch with its held-out RMSE, and goes on only if the fit did not diverge and
+ *   the model beats its reference kind on the slice (otherwise throws {@link TrainingJobError}
+ *   with the reason and the figures: nothing is written, the active model keeps serving). That
+ *   very model is served, over the whole matrix (see {@link rebaseContent}): the one the guard
+ *   measured, with no second fit after its last epoch;
+ * - unchecked (the startup baseline): one fit on every rating, stopping if it diverges.
+ * Its training RMSE is the last epoch's (on the ratings it was fitted on; no extra pass over
+ * them, MAE not measured). Returns the model's sections in shared memory, the matrix when new
+ * (its buffers to be transferred), the movie totals and `save`, which writes the artifact (when
+ * asked): the worker posts the outcome first and saves after, so the server activates the model
+ * without an O(ratings) step and without waiting for the disk.
+ */
+export async function runTrainingJob(job: TrainingJob, onProgress: (p: TrainingProgress) => void = () => {}): Promise<TrainingOutcome & { save(): void }> {
   const train = jobMatrix(job);
   const started = performance.now();
-  let guard: GuardMetrics;
+  const history: TrainingProgress[] = [];
+  const progress = (p: TrainingProgress) => {
+    history.push(p);
+    onProgress(p);
+  };
+  let guard: GuardMetrics | undefined;
+  let model: Predictor;
   try {
-    const checked = await fitChecked(job.kind, job.params, train, { validate: true, onProgress });
-    guard = { heldOutRmse: checked.rmse, heldOutRatings: checked.heldOut, referenceKind: checked.reference?.kind ?? null, referenceRmse: checked.reference?.rmse ?? null };
+    if (job.check !== false) {
+      const fit = await fitChecked(job.kind, job.params, train, { validate: true, onProgress: progress });
+      guard = { heldOutRmse: fit.rmse, heldOutRatings: fit.heldOut, referenceKind: fit.reference?.kind ?? null, referenceRmse: fit.reference?.rmse ?? null };
+      const content = rebaseContent((fit.model as Predictor & { toArtifact(): ArtifactContent }).toArtifact(), fit.train, train);
+      model = await restoreModel(content, train);
+    } else {
+      model = await createModel(job.kind, job.params).fit(train, { onProgress: stopOnDivergence(job.kind, progress) });
+    }
   } catch (error) {
     if (error instanceof ModelRejectedError) {
       throw new TrainingJobError(error.message, { heldOutRmse: error.rmse, heldOutRatings: error.heldOut, referenceKind: error.referenceKind, referenceRmse: error.referenceRmse });
     }
+    if (job.check === false) throw new TrainingJobError(error instanceof Error ? error.message : String(error));
     throw error;
   }
-  const model = createModel(job.kind, job.params);
-  const history: TrainingProgress[] = [];
-  try {
-    await model.fit(train, { onProgress: stopOnDivergence(job.kind, (p) => history.push(p)) });
-  } catch (error) {
-    throw new TrainingJobError(error instanceof Error ? error.message : String(error), guard);
-  }
   const fitSeconds = (performance.now() - started) / 1000;
-  const all = train.toList();
-  const error = errorMetrics(model.predictMany(all), all);
-  if (!Number.isFinite(error.rmse)) throw new TrainingJobError(`${job.kind}: training RMSE ${error.rmse} on all ratings; not served or written`, guard);
-  const tmp = `${job.artifactPath}.tmp`;
-  saveModel(tmp, model);
-  renameSync(tmp, job.artifactPath);
+  // Every epoch's training RMSE was finite (stopOnDivergence, in fitChecked too).
+  const trainRmse = history[history.length - 1]?.trainRmse ?? NaN;
+  const content = (model as Predictor & { toArtifact(): ArtifactContent }).toArtifact();
+  // The artifact is written after the model serves: make sure now that it can be (a missing or
+  // unwritable model folder fails the run here, before anything is activated).
+  const tmp = job.artifactPath === null ? null : `${job.artifactPath}.tmp`;
+  if (tmp !== null) closeSync(openSync(tmp, 'w'));
   return {
-    metrics: { trainRmse: error.rmse, trainMae: error.mae, ratings: train.nRatings, users: train.nUsers, movies: train.nMovies, fitSeconds, ...guard },
+    metrics: { trainRmse, trainMae: NaN, ratings: train.nRatings, users: train.nUsers, movies: train.nMovies, fitSeconds, ...guard },
     fingerprint: fingerprintMatrix(train),
     history,
+    model: sharedContent(content),
+    train: job.extra.users.length === 0 ? null : matrixArraysOf(train),
+    movieTotals: movieTotalsOf(train),
+    save: () => {
+      if (tmp === null || job.artifactPath === null) return;
+      saveModel(tmp, model);
+      renameSync(tmp, job.artifactPath);
+    },
   };
+}
+
+/** The buffers of a new training matrix, to transfer (not copy) with the outcome to the server. */
+export function transferablesOf(outcome: TrainingOutcome): ArrayBuffer[] {
+  const t = outcome.train;
+  if (!t) return [];
+  const buffers = new Set<ArrayBuffer>();
+  for (const a of [t.userPtr, t.userMovies, t.userRatings, t.moviePtr, t.movieUsers, t.movieRatings, t.userIds, t.movieIds]) {
+    if (a && !(a.buffer instanceof SharedArrayBuffer)) buffers.add(a.buffer as ArrayBuffer);
+  }
+  return [...buffers];
 }

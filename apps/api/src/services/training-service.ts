@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { MatrixArrays, shareMatrixArrays, workerScript } from '@recsys/core';
+import { MatrixArrays, workerScript } from '@recsys/core';
+import { RatingMatrix } from '@recsys/data';
 import { createModel, TrainingProgress } from '@recsys/models';
 import { apiError } from '../errors';
 import type { Logger } from '../logger';
-import { ModelRecord, ModelRegistry, newModelId } from './model-registry';
+import { ModelRecord, ModelRegistry, newModelId, rememberMovieTotals } from './model-registry';
+import { localArrays, sharedMatrixArrays } from './shared-data';
 import type { ApiPubSub } from './pubsub';
 import type { RatingStore } from './rating-store';
 import { apiRatingsThrough } from './training-data';
@@ -40,11 +42,21 @@ export interface TrainingRunState {
   finishedAt: Date | null;
 }
 
+/** How a run goes beyond its kind and parameters. */
+export interface RunOptions {
+  /** Run the guard before the final fit (default true); the startup baseline skips it to serve within seconds. */
+  check?: boolean;
+  /** Write the artifact and record the model in the manifest (default true); false: it serves from memory only. */
+  persist?: boolean;
+}
+
 export interface TrainingServiceDeps {
   registry: ModelRegistry;
   store: RatingStore;
-  /** The loaded data set's ratings, ids and scale (the API ratings are added per run). */
+  /** The loaded data set's ratings, ids and scale (the API ratings are added per run), in shared memory (see shareDataset). */
   base: MatrixArrays;
+  /** The loaded data set's matrix over those arrays: what a model trained without API ratings serves over. */
+  matrix: RatingMatrix;
   pubsub: ApiPubSub;
   logger: Logger;
 }
@@ -81,14 +93,14 @@ export class TrainingService {
    * Validates the parameters (an unknown kind, parameter or bad value throws a RangeError before
    * anything is queued), then queues the run and starts its worker.
    */
-  start(kind: string, params: Record<string, unknown>, trigger: TrainingTrigger): TrainingRunState {
+  start(kind: string, params: Record<string, unknown>, trigger: TrainingTrigger, options: RunOptions = {}): TrainingRunState {
     if (this.closed) throw apiError('SERVICE_UNAVAILABLE', 'the server is shutting down');
+    const probe = createModel(kind, params);
     if (this.current) {
       throw apiError('CONFLICT', `training run ${this.current.run.id} is ${this.current.run.status.toLowerCase()}; wait for it to finish before asking for another`, {
         runningRunId: this.current.run.id,
       });
     }
-    const probe = createModel(kind, params);
     const full = { ...probe.params } as Record<string, unknown>;
     const { store, registry, base } = this.deps;
     // Every API rating so far: the same rows the registry adds back when it loads the model.
@@ -111,10 +123,11 @@ export class TrainingService {
       finishedAt: null,
     };
     const modelId = newModelId(kind);
-    const artifactPath = registry.artifactPath(modelId);
-    // The base ratings go to the worker in shared memory: one copy per run (none when they already
-    // are shared), read by the worker in place.
-    const job: TrainingJob = { kind, params: full, base: shareMatrixArrays(base), extra, artifactPath };
+    const persist = options.persist !== false;
+    const artifactPath = persist ? registry.artifactPath(modelId) : null;
+    // The base ratings go to the worker in shared memory, read in place (the server shared them
+    // once at startup; sharedMatrixArrays then only checks): no O(ratings) step before the answer.
+    const job: TrainingJob = { kind, params: full, base: sharedMatrixArrays(base), extra, artifactPath, check: options.check !== false };
     const script = workerScript(__dirname, 'training-worker');
     const worker = new Worker(script.filename, { ...script.options, workerData: job });
     this.runs.set(run.id, run);
@@ -140,37 +153,57 @@ export class TrainingService {
         run.startedAt = new Date();
         this.publish(run);
       });
+      let activated: Promise<ModelRecord | null> | null = null;
       worker.on('message', (message: TrainingMessage) => {
         if (message.type === 'progress') {
           run.epochs.push(message.progress);
           this.publish(run);
         } else if (message.type === 'error') {
+          if (activated) {
+            // The model serves; only its artifact could not be written (it is not stored).
+            settle(() => this.deps.logger.error({ run: run.id, model: modelId, error: message.message }, 'the model serves but its artifact was not written; a restart will not restore it'));
+            return;
+          }
           run.guard = message.guard ?? null;
           settle(() => this.fail(run, new Error(message.message)));
-        } else {
-          const m = message.outcome.metrics;
+        } else if (message.type === 'done') {
+          const outcome = message.outcome;
+          const m = outcome.metrics;
           if (m.heldOutRmse !== undefined) run.guard = { heldOutRmse: m.heldOutRmse, heldOutRatings: m.heldOutRatings!, referenceKind: m.referenceKind ?? null, referenceRmse: m.referenceRmse ?? null };
-          settle(async () => {
-            const record: ModelRecord = {
-              id: modelId,
-              kind,
-              params: full,
-              trainedAt: new Date().toISOString(),
-              metrics: message.outcome.metrics,
-              fingerprint: message.outcome.fingerprint,
-              baseCrc32: registry.baseCrc32,
-              ratingsThroughId: run.ratingsThroughId,
-              file: `${modelId}.rmodel`,
-              history: message.outcome.history,
-              trainingRunId: run.id,
-            };
-            await registry.activate(record);
+          const record: ModelRecord = {
+            id: modelId,
+            kind,
+            params: full,
+            trainedAt: new Date().toISOString(),
+            metrics: outcome.metrics,
+            fingerprint: outcome.fingerprint,
+            baseCrc32: registry.baseCrc32,
+            ratingsThroughId: run.ratingsThroughId,
+            file: persist ? `${modelId}.rmodel` : '',
+            history: outcome.history,
+            trainingRunId: run.id,
+          };
+          // The new matrix's buffers were transferred and the factors are shared: no copy, no
+          // O(ratings) pass here. Served at once; recorded in the manifest once its artifact is written.
+          activated = (async () => {
+            const train = outcome.train ? RatingMatrix.fromArrays(localArrays(outcome.train)) : this.deps.matrix;
+            rememberMovieTotals(train, localArrays(outcome.movieTotals));
+            await registry.activateFitted(record, { ...outcome.model, sections: localArrays(outcome.model.sections) }, train, false);
             run.status = 'SUCCEEDED';
             run.modelId = modelId;
             run.finishedAt = new Date();
             if (!run.startedAt) run.startedAt = run.finishedAt;
             this.deps.logger.info({ run: run.id, model: modelId, metrics: record.metrics }, 'training run succeeded; model activated');
             this.publish(run);
+            return record;
+          })().catch((error: unknown) => {
+            settle(() => this.fail(run, error));
+            return null;
+          });
+        } else {
+          settle(async () => {
+            const record = await activated;
+            if (record && persist) registry.store(record);
           });
         }
       });

@@ -52,11 +52,15 @@ export async function gqlRequest<T>(url: string, query: string, variables: Recor
 }
 
 /** Starts a server over `dataset` (default {@link smallDataset}) and waits until it is ready. */
-export async function startTestApi(options: { dataset?: LoadedDataset; config?: Partial<ApiConfig>; start?: StartOptions; dir?: string } = {}): Promise<TestApi> {
+export async function startTestApi(
+  options: { dataset?: LoadedDataset; config?: Partial<ApiConfig>; start?: StartOptions; dir?: string; /** Return once the startup baseline serves, without waiting for the configured model. */ keepBaseline?: boolean } = {},
+): Promise<TestApi> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'recsys-api-test-'));
   const dataset = options.dataset ?? smallDataset();
   const api = await startApi(testConfig(dir, options.config), { loadData: async () => dataset, logger: createLogger('silent'), ...options.start });
   await api.ready;
+  // The specs start from the configured model (trained in the background after a baseline served first).
+  if (!options.keepBaseline) await api.configuredModel;
   return {
     api,
     dir,
