@@ -19,6 +19,8 @@ export interface LoadResult {
   movies: number;
   rss: number;
   peakRss: number;
+  /** External id and rating count of the most-rated movie (the similarMovies probe). */
+  mostRatedMovie: { id: number; ratings: number };
 }
 
 export interface FitResult {
@@ -88,7 +90,10 @@ async function run(job: ChildJob): Promise<unknown> {
     writeLibmfText(matrix, job.out);
     return { seconds: (performance.now() - t0) / 1000, ratings: matrix.nRatings };
   }
+  let best = 0;
+  for (let m = 1; m < matrix.nMovies; m++) if (matrix.movieCount(m) > matrix.movieCount(best)) best = m;
   const result: LoadResult = {
+    mostRatedMovie: { id: matrix.movies.ids[best], ratings: matrix.movieCount(best) },
     seconds: (performance.now() - t0) / 1000,
     bytes: matrix.byteLength,
     ratings: matrix.nRatings,

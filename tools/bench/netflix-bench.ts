@@ -15,7 +15,9 @@
  * 5. als, svdpp, baseline: seconds per iteration/epoch (ALS against the SGD epoch at the same
  *    factors and threads, svdpp against `svd` at svdpp's factors);
  * 6. train: `recsys train --out` with peak resident bytes per rating, artifact writing included;
- * 7. api: `npm start`'s process on the snapshot (see api-bench-netflix.ts).
+ * 7. api: `npm start`'s process (serving-bench.ts): on the snapshot with the configured model trained
+ *    in the background, query latencies (similarMovies of the most-rated movie for every metric) and
+ *    a retrain under load; on the Prize folder with a cold import cache; serving step 6's artifact.
  *
  * Each figure is given beside its target of issue 10 in `targets`.
  */
@@ -27,6 +29,7 @@ import { join, resolve } from 'node:path';
 import { BenchCli, BenchOption, BenchValues, choiceListValue, intListValue, intValue, readBenchArgs } from './bench-args';
 import { libmfDir, LibmfRun, median, runLibmf } from './libmf';
 import type { ChildJob, FitResult, LoadResult } from './netflix-bench-child';
+import { SERVING_BENCH_DEFAULTS, servingBench, ServingBenchResult } from './serving-bench';
 
 const REPO = resolve(__dirname, '..', '..', '..');
 const CLI_MAIN = join(REPO, 'apps', 'cli', 'dist', 'main.js');
@@ -265,6 +268,24 @@ async function trainStep(args: Args, snapshot: string, threads: number) {
   return { wallSeconds: run.wallSeconds, peakRss: run.peakRss, peakBytesPerRating: run.peakRss === null ? null : run.peakRss / ratings, artifact: out, artifactBytes: existsSync(out) ? statSync(out).size : null };
 }
 
+/**
+ * The API as `npm start` runs it (serving-bench.ts): on the snapshot with the configured model
+ * (100 factors) trained in the background, latencies and a retrain under load; on the Prize folder
+ * with a cold import cache (startup only); and serving the CLI's artifact through RECSYS_MODEL.
+ */
+async function apiStep(prizeDir: string, snapshot: string, mostRatedMovie: number, train: { artifact: string } | undefined) {
+  log('api: on the snapshot, configured svd (100 factors) trained in the background, then latencies and a retrain under load');
+  const onSnapshot = await servingBench({ ...SERVING_BENCH_DEFAULTS, data: snapshot, similarMovieId: mostRatedMovie });
+  log('api: on the Prize folder with an empty import cache (startup only)');
+  const prizeFolder = await servingBench({ ...SERVING_BENCH_DEFAULTS, data: prizeDir, startupOnly: true });
+  let cliModel: ServingBenchResult | null = null;
+  if (train !== undefined && existsSync(train.artifact)) {
+    log('api: serving the artifact of recsys train through RECSYS_MODEL (startup only)');
+    cliModel = await servingBench({ ...SERVING_BENCH_DEFAULTS, data: snapshot, startupOnly: true, env: { RECSYS_MODEL: train.artifact } });
+  }
+  return { snapshot: onSnapshot, prizeFolder, cliModel };
+}
+
 export interface Target {
   what: string;
   value: number | null;
@@ -296,11 +317,9 @@ export async function netflixBench(args: Args): Promise<Record<string, unknown>>
     targets.push(target('import MB/s (Prize layout, all threads)', imp.megabytesPerSecond, '>=', 250, 'MB/s'));
     targets.push(target('import peak bytes per rating', imp.peakBytesPerRating, '<=', 16, 'B'));
   }
-  if (!skip.has('snapshot')) {
-    log('snapshot: loading');
-    const load = await child<LoadResult>({ job: 'load', snapshot });
-    out.snapshot = { ...load, residentBytesPerRating: load.rss / load.ratings };
-  }
+  log('snapshot: loading');
+  const load = await child<LoadResult>({ job: 'load', snapshot });
+  out.snapshot = { ...load, residentBytesPerRating: load.rss / load.ratings };
   const libmf = libmfDir(REPO);
   let sgdTwo: number | null = null;
   if (!skip.has('sgd')) {
@@ -332,6 +351,27 @@ export async function netflixBench(args: Args): Promise<Record<string, unknown>>
     const train = await trainStep(args, snapshot, threads);
     out.train = train;
     targets.push(target('recsys train peak bytes per rating (artifact writing included)', train.peakBytesPerRating, '<=', 20, 'B'));
+  }
+  if (!skip.has('api')) {
+    const api = await apiStep(data.dir, snapshot, load.mostRatedMovie.id, out.train as { artifact: string } | undefined);
+    out.api = api;
+    const s = api.snapshot;
+    targets.push(target('API ready (prediction answered) after the data is loaded', s.startup.readyAfterDataSeconds, '<=', 20, 's'));
+    if (api.prizeFolder) targets.push(target('API on the Prize folder (cold import cache): first prediction after process start', api.prizeFolder.startup.readySeconds, '<=', 60, 's'));
+    if (api.cliModel) targets.push(target('API serving a CLI artifact (RECSYS_MODEL): first prediction after the data is loaded', api.cliModel.startup.readyAfterDataSeconds, '<=', 20, 's'));
+    targets.push(target('retrain mutation answered', s.retrain.mutationMs, '<=', 50, 'ms'));
+    targets.push(target('retrain: last epoch to new model active', s.retrain.lastEpochToActiveSeconds, '<=', 10, 's'));
+    targets.push(target('retrain: largest event-loop stall from start to activation', s.retrain.maxEventLoopStallMs, '<=', 50, 'ms'));
+    targets.push(target('retrain: peak RSS ÷ steady RSS', s.retrain.peakOverSteady, '<=', 1.5, '×'));
+    targets.push(target('retrain: RSS after ÷ steady RSS', s.retrain.rssAfterBytes / s.steady.rssBytes, '<=', 1.05, '×'));
+    targets.push(target('steady RSS serving a 100-factor model, bytes per rating', s.steady.bytesPerRating, '<=', 24, 'B'));
+    targets.push(target(`prediction p99 (${s.latency.prediction.requests} queries, ${SERVING_BENCH_DEFAULTS.connections} connections)`, s.latency.prediction.p99Ms, '<=', 10, 'ms'));
+    targets.push(target(`recommendations(n: 10) p99 (${SERVING_BENCH_DEFAULTS.connections} connections)`, s.latency.recommendations.p99Ms, '<=', 20, 'ms'));
+    targets.push(target(`prediction p99, one connection (${s.latency.oneClient.prediction.requests} queries)`, s.latency.oneClient.prediction.p99Ms, '<=', 10, 'ms'));
+    targets.push(target(`recommendations(n: 10) p99, one connection (${s.latency.oneClient.recommendations.requests} queries)`, s.latency.oneClient.recommendations.p99Ms, '<=', 20, 'ms'));
+    for (const [metric, l] of Object.entries(s.latency.similarMovies ?? {})) {
+      targets.push(target(`similarMovies ${metric} p99 on the most-rated movie (${load.mostRatedMovie.ratings} raters), one query at a time`, l.p99Ms, '<=', 50, 'ms'));
+    }
   }
   out.targets = targets;
   out.seconds = (performance.now() - started) / 1000;

@@ -34,6 +34,23 @@ export interface ServingBenchOptions {
   duration: number;
   /** Seconds to wait for each step before giving up. */
   timeout: number;
+  /** A movie (the most-rated one) whose similarMovies latency is measured for every metric, one query at a time. */
+  similarMovieId?: number;
+  /** Queries per metric for `similarMovieId`; default 30. */
+  similarQueries?: number;
+  /** More environment for the server (e.g. RECSYS_MODEL: a CLI artifact to serve at once). */
+  env?: Record<string, string>;
+  /** Stop after the first prediction: only the startup figures (e.g. from a Prize folder with a cold import cache). */
+  startupOnly?: boolean;
+}
+
+/** Latency of one query at a time (no queueing behind other clients). */
+export interface SequentialLatency {
+  queries: number;
+  firstMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
 }
 
 export const SERVING_BENCH_DEFAULTS: Omit<ServingBenchOptions, 'data'> = {
@@ -72,7 +89,13 @@ export interface ServingBenchResult {
     log: Array<[number, string]>;
   };
   steady: { rssBytes: number; bytesPerRating: number };
-  latency: { prediction: LatencyFigures; recommendations: LatencyFigures };
+  latency: {
+    prediction: LatencyFigures;
+    recommendations: LatencyFigures;
+    /** The same queries from one connection. */
+    oneClient: { prediction: LatencyFigures; recommendations: LatencyFigures };
+    similarMovies: Record<string, SequentialLatency> | null;
+  };
   retrain: {
     kind: string;
     params: Record<string, number>;
@@ -109,6 +132,28 @@ interface LogEvent {
   entry: Record<string, unknown>;
 }
 
+const SIMILARITY_METRICS = ['JACCARD', 'COSINE', 'PEARSON', 'PEARSON_BASELINE'] as const;
+
+/** similarMovies(movieId, n: 10) for each metric, `queries` times one after the other (the first counted apart too). */
+async function similarLatency(url: string, movieId: number, queries: number): Promise<Record<string, SequentialLatency>> {
+  const out: Record<string, SequentialLatency> = {};
+  for (const metric of SIMILARITY_METRICS) {
+    const body = JSON.stringify({ query: `{ similarMovies(movieId: ${movieId}, n: 10, metric: ${metric}) { similarity support } }` });
+    const ms: number[] = [];
+    for (let i = 0; i < queries; i++) {
+      const t = performance.now();
+      const r = (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json()) as { errors?: unknown };
+      ms.push(performance.now() - t);
+      if (r.errors) throw new Error(`similarMovies ${metric} of movie ${movieId}: ${JSON.stringify(r.errors)}`);
+    }
+    const sorted = [...ms].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+    out[metric] = { queries, firstMs: round(ms[0], 1), p50Ms: round(at(0.5), 1), p99Ms: round(at(0.99), 1), maxMs: round(sorted[sorted.length - 1], 1) };
+    log(`similarMovies ${metric}: p50 ${out[metric].p50Ms} ms, p99 ${out[metric].p99Ms} ms`);
+  }
+  return out;
+}
+
 /** Runs the bench; the server is stopped (SIGTERM, then SIGKILL) whatever happens. */
 export async function servingBench(options: ServingBenchOptions): Promise<ServingBenchResult> {
   const entry = join(REPO_ROOT, 'apps/api/dist/main.js');
@@ -121,7 +166,7 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
   const child: ChildProcess = spawn(process.execPath, [...nodeFlags, entry, '--data', options.data], {
     cwd: REPO_ROOT,
     // A fresh cache (no stored model: a cold start), the configured model, and a known token.
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', RECSYS_LOG_LEVEL: 'info', RECSYS_CACHE_DIR: dir, RECSYS_API_TOKEN: token, RECSYS_MODEL_KIND: options.kind, RECSYS_MODEL_PARAMS: JSON.stringify(options.params) },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', RECSYS_LOG_LEVEL: 'info', RECSYS_CACHE_DIR: dir, RECSYS_API_TOKEN: token, RECSYS_MODEL_KIND: options.kind, RECSYS_MODEL_PARAMS: JSON.stringify(options.params), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
@@ -189,6 +234,24 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
     }
     if (!readyAt) throw new Error('the server answered no prediction in time');
     log(`first prediction after ${since(readyAt)} s (model ${firstModel})`);
+    if (options.startupOnly) {
+      return {
+        data: options.data,
+        ratings,
+        nodeFlags,
+        configured: { kind: options.kind, params: options.params },
+        startup: {
+          listeningSeconds: since(listening.time),
+          dataLoadedSeconds: since(dataLoaded.time),
+          readySeconds: since(readyAt),
+          readyAfterDataSeconds: round((readyAt - dataLoaded.time) / 1000, 2),
+          configuredActiveSeconds: NaN,
+          firstModel,
+          serverTimings: events.find((e) => e.msg === 'ready')?.entry.timings ?? null,
+          log: events.map((e) => [since(e.time), e.msg]),
+        },
+      } as unknown as ServingBenchResult;
+    }
     const configuredAt = firstModel.startsWith(`${options.kind}-`)
       ? readyAt
       : (await waitLog((e) => e.msg.startsWith(`the configured ${options.kind} model`), 'configured model')).time;
@@ -207,11 +270,11 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
       JSON.stringify({ query: 'query($u: Int!, $m: Int!) { prediction(userId: $u, movieId: $m) { rating modelId } }', variables: { u: users[(i * 7919) % users.length], m: movies[(i * 104_729) % movies.length] } }),
     );
     const recommendationBodies = users.slice(0, 100).map((u) => JSON.stringify({ query: 'query($u: Int!) { recommendations(userId: $u, n: 10) { movieId score } }', variables: { u } }));
-    const load = (bodies: string[], duration = options.duration) => {
+    const load = (bodies: string[], duration = options.duration, connections = options.connections) => {
       let next = 0;
       return autocannon({
         url,
-        connections: options.connections,
+        connections,
         duration,
         requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (r) => ({ ...r, body: bodies[next++ % bodies.length] }) }],
         verifyBody: (body: string) => !(JSON.parse(body) as { errors?: unknown }).errors,
@@ -221,6 +284,13 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
     const prediction = latency(await load(predictionBodies));
     log(`recommendations(n: 10) load: ${options.connections} connections, ${options.duration} s`);
     const recommendations = latency(await load(recommendationBodies));
+    // One client at a time: the latency of a query itself, without queueing behind the other connections' queries.
+    log(`prediction and recommendations(n: 10), one connection, ${Math.ceil(options.duration / 2)} s each`);
+    const oneClient = {
+      prediction: latency(await load(predictionBodies, Math.ceil(options.duration / 2), 1)),
+      recommendations: latency(await load(recommendationBodies, Math.ceil(options.duration / 2), 1)),
+    };
+    const similarMovies = options.similarMovieId === undefined ? null : await similarLatency(url, options.similarMovieId, options.similarQueries ?? 30);
 
     // A retrain under prediction load.
     const metrics = async (reset = false) => (await (await fetch(`${base}/metrics${reset ? '?reset=1' : ''}`)).json()) as { rssBytes: number; eventLoop: { maxMs: number } };
@@ -293,7 +363,7 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
         log: events.filter((e) => e.time <= configuredAt).map((e) => [since(e.time), e.msg]),
       },
       steady: { rssBytes: steadyRss, bytesPerRating: round(steadyRss / ratings, 2) },
-      latency: { prediction, recommendations },
+      latency: { prediction, recommendations, oneClient, similarMovies },
       retrain: {
         kind: options.kind,
         params: options.retrainParams,
