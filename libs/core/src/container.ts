@@ -380,21 +380,23 @@ export function decodeContainer(format: ContainerFormat, bytes: Uint8Array, file
 
 /**
  * Reads and decodes the container at `path` (see {@link decodeContainer} for the refusals). The
- * preamble is checked first; then the whole file goes into one preallocated ArrayBuffer (chunked
- * reads, so files beyond 2 GiB work) and every section is a view over it: no copy. Errors of the
+ * preamble is checked first; then the whole file goes into one preallocated SharedArrayBuffer
+ * (chunked reads, so files beyond 2 GiB work) and every section is a view over it: no copy, and
+ * posting a section to a worker thread shares it. Errors of the
  * file system (a missing file) are thrown as they are.
  */
 export function readContainer(format: ContainerFormat, path: string): Container {
   const refuse = new Refusal(format, path);
   requireLittleEndian(refuse);
   const fd = fs.openSync(path, 'r');
-  let buffer: ArrayBuffer;
+  let buffer: SharedArrayBuffer;
   try {
     const size = fs.fstatSync(fd).size;
     const head = new Uint8Array(Math.min(size, CONTAINER_PREAMBLE_BYTES));
     const got = readAll(fd, head, 0, head.byteLength, 0);
     checkPreamble(refuse, head.subarray(0, got), size);
-    buffer = new ArrayBuffer(size);
+    // Shared memory: worker threads (ALS, similarity) then read the sections in place instead of copies.
+    buffer = new SharedArrayBuffer(size);
     const read = readAll(fd, new Uint8Array(buffer), 0, size, 0);
     if (read !== size) throw refuse.error(refuse.reasons.truncated(size, read));
   } finally {
