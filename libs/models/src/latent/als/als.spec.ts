@@ -372,7 +372,7 @@ describe('createAlsTrainer', () => {
 const ML = sharedDataPath('movielens-100k');
 
 describeWithData('MovieLens 100k u1, 32 factors', ['movielens-100k/u1.base', 'movielens-100k/u1.test'], () => {
-  it('ALS-CG (3 steps) tests as accurately as exact ALS', async () => {
+  it('ALS-CG (the default 2 steps) tests as accurately as exact ALS', async () => {
     const { train, test } = await fileSplit(path.join(ML, 'u1.base'), path.join(ML, 'u1.test'));
     const rmse = async (solver: AlsRowSolver): Promise<number> => {
       const { P, Q } = initialFactors(train.nUsers, train.nMovies, 32, 42, 0.1, 0);

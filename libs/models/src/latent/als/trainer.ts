@@ -38,7 +38,7 @@ export interface AlsTrainerOptions {
   threads?: number;
   /** Row solver; default {@link alsRowSolverFor}: CG with the WebAssembly kernel, else Cholesky up to 16 factors and CG above. */
   solver?: AlsRowSolver;
-  /** CG steps per row (cg only); default {@link ALS_CG_STEPS} = 3. */
+  /** CG steps per row (cg only); default {@link ALS_CG_STEPS} = 2. */
   cgSteps?: number;
   /**
    * Where the cg passes run: `wasm`, the AssemblyScript SIMD kernel (libs/models/wasm/als.wasm);
