@@ -380,8 +380,9 @@ export function decodeContainer(format: ContainerFormat, bytes: Uint8Array, file
 
 /**
  * Reads and decodes the container at `path` (see {@link decodeContainer} for the refusals). The
- * preamble is checked first; then the whole file goes into one preallocated ArrayBuffer (chunked
- * reads, so files beyond 2 GiB work) and every section is a view over it: no copy. Errors of the
+ * preamble is checked first; then the whole file goes into one preallocated SharedArrayBuffer
+ * (chunked reads, so files beyond 2 GiB work) and every section is a view over it: no copy, and
+ * posting a section to a worker thread shares it. Errors of the
  * file system (a missing file) are thrown as they are.
  */
 export function readContainer(format: ContainerFormat, path: string): Container {
@@ -394,7 +395,8 @@ export function readContainer(format: ContainerFormat, path: string): Container 
     const head = new Uint8Array(Math.min(size, CONTAINER_PREAMBLE_BYTES));
     const got = readAll(fd, head, 0, head.byteLength, 0);
     checkPreamble(refuse, head.subarray(0, got), size);
-    // Shared memory: the sections (views of it) can be posted to worker threads without a copy.
+    // Shared memory: the sections (views of it) can be posted to worker threads (ALS, similarity, API
+    // training) and read there in place, without a copy.
     buffer = new SharedArrayBuffer(size);
     const read = readAll(fd, new Uint8Array(buffer), 0, size, 0);
     if (read !== size) throw refuse.error(refuse.reasons.truncated(size, read));

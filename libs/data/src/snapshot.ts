@@ -137,8 +137,9 @@ export function isSnapshotFile(path: string): boolean {
 
 /**
  * Read a snapshot written by `writeSnapshot`. The whole file goes into one preallocated
- * ArrayBuffer (chunked reads, so files beyond 2 GiB work) and every array of the matrix is a
- * typed-array view over it: no copy and no per-rating work besides the CRC-32.
+ * SharedArrayBuffer (chunked reads, so files beyond 2 GiB work) and every array of the matrix is
+ * a typed-array view over it: no copy and no per-rating work besides the CRC-32; worker threads
+ * read the arrays in place.
  *
  * Refused with a SnapshotError naming the file: an empty file or a wrong magic ("not a recsys
  * snapshot"), a newer or older format version, a truncated file (expected vs actual bytes), a

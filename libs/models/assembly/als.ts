@@ -116,3 +116,198 @@ export function alsSse(
   }
   return sse;
 }
+
+/**
+ * One pass of the blocked (lockstep) half step over rows `from .. to−1` of a side (the movies):
+ * for each row a (local index l = a − from), the ratings j = cursor[l] … while j < ptr[a+1] and
+ * other[j] < `blockEnd` (the row's ratings by the fixed rows of the current block: `other` is
+ * ascending within a row, so each block's ratings are the next run), with x_j = [q_{o_j}; 1] and
+ * v = [v_l (kp f64); vb[l]]:
+ *
+ *   mode 0: w_j = x_j·v;   mode 1 and 2: w_j = (codes[j]/2 − μ − fixedBias[o_j]) − x_j·v
+ *
+ * adds Σ_j w_j q_{o_j} to out_l[0..kp) (mode 0 and 1), Σ_j w_j to out_l[kp] and Σ_j w_j² to
+ * out_l[kp+1] (rows of kp + 2 f64), and moves cursor[l] past the run. Visiting the fixed rows
+ * block by block keeps one block of them (a few MiB) in cache and in the TLB for all the rows
+ * instead of reading each q once per rating from anywhere in a large matrix. `scratch` holds
+ * 2·kp f32 (v in f32 and the f32 sums, flushed into out every 64 ratings and at the run's end).
+ */
+export function alsBlockPass(
+  mode: u32,
+  other: usize,
+  codes: usize,
+  ptr: usize,
+  from: u32,
+  to: u32,
+  blockEnd: i32,
+  fixed: usize,
+  fixedBias: usize,
+  kp: u32,
+  mu: f64,
+  cursor: usize,
+  v: usize,
+  vb: usize,
+  out: usize,
+  scratch: usize,
+): void {
+  const rowBytes: usize = (<usize>kp) << 2;
+  const outBytes: usize = (<usize>(kp + 2)) << 3;
+  const vf = scratch;
+  const acc = scratch + rowBytes;
+  for (let a = from; a < to; a++) {
+    const l = <usize>(a - from);
+    const cursorAt = cursor + (l << 2);
+    let j = load<u32>(cursorAt);
+    const end = load<u32>(ptr + ((<usize>a + 1) << 2));
+    if (j >= end || load<i32>(other + ((<usize>j) << 2)) >= blockEnd) continue;
+    const vRow = v + l * ((<usize>kp) << 3);
+    for (let f: usize = 0; f < <usize>kp; f++) {
+      store<f32>(vf + (f << 2), <f32>load<f64>(vRow + (f << 3)));
+      store<f32>(acc + (f << 2), 0);
+    }
+    const b: f64 = load<f64>(vb + (l << 3));
+    const o_l = out + l * outBytes;
+    let wsum: f64 = 0;
+    let w2: f64 = 0;
+    let pending: u32 = 0;
+    while (j < end) {
+      const o = load<i32>(other + ((<usize>j) << 2));
+      if (o >= blockEnd) break;
+      const q = fixed + (<usize>o) * rowBytes;
+      const t: f64 = b + <f64>dot(vf, q, rowBytes);
+      const w: f64 = mode ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + ((<usize>o) << 3)) - t : t;
+      wsum += w;
+      w2 += w * w;
+      if (mode < 2) {
+        const wv = f32x4.splat(<f32>w);
+        for (let g: usize = 0; g < rowBytes; g += 16) v128.store(acc + g, f32x4.add(v128.load(acc + g), f32x4.mul(wv, v128.load(q + g))));
+        if (++pending === FLUSH_EVERY) {
+          flush(acc, o_l, kp);
+          pending = 0;
+        }
+      }
+      j++;
+    }
+    if (pending > 0) flush(acc, o_l, kp);
+    const kpAt = o_l + ((<usize>kp) << 3);
+    store<f64>(kpAt, load<f64>(kpAt) + wsum);
+    store<f64>(kpAt + 8, load<f64>(kpAt + 8) + w2);
+    store<u32>(cursorAt, j);
+  }
+}
+
+/**
+ * ALS-CG for the rows `from .. to−1` of a side, row by row, entirely in the kernel (the same
+ * steps as `AlsRowKernel.solveCg` with `ConjugateGradient`, tolerance 0): for row a with
+ * ratings `ptr[a] .. ptr[a+1]−1`, z₀ = [p_a; b_a] (kp f32 at `factors` + a·4kp, f64 at
+ * `bias` + 8a), r₀ = Σ_j (y_j − x_j·z₀) x_j − D z₀ ({@link alsPass} with residual, which also
+ * copies the row's fixed rows when they fit: `gatherBytes`), then `steps` CG steps from δ = 0,
+ * each product A p = Σ x_j x_jᵀ p + D p one {@link alsPass} over the copy (D = diag(reg …,
+ * regBias)); stores z₀ + δ. A row without ratings gets 0. With `withSse` returns Σ e² over the
+ * rows with their new values (as stored), else 0. `cg` holds 4 vectors of kp + 1 f64 (r, p, δ,
+ * A p; padding zero) and `scratch`/`out` are {@link alsPass}'s.
+ */
+export function alsCgRows(
+  other: usize,
+  codes: usize,
+  ptr: usize,
+  from: u32,
+  to: u32,
+  fixed: usize,
+  fixedBias: usize,
+  factors: usize,
+  bias: usize,
+  kp: u32,
+  k: u32,
+  mu: f64,
+  reg: f64,
+  regBias: f64,
+  steps: u32,
+  withSse: u32,
+  cg: usize,
+  scratch: usize,
+  out: usize,
+  rowsCopy: usize,
+  gatherBytes: u32,
+): f64 {
+  const rowBytes: usize = (<usize>kp) << 2;
+  const vecBytes: usize = (<usize>(kp + 1)) << 3;
+  const r = cg;
+  const p = cg + vecBytes;
+  const x = p + vecBytes;
+  const ap = x + vecBytes;
+  const kb: usize = (<usize>kp) << 3; // the bias component of each vector
+  let sse: f64 = 0;
+  for (let a = from; a < to; a++) {
+    const begin = load<u32>(ptr + ((<usize>a) << 2));
+    const end = load<u32>(ptr + ((<usize>a + 1) << 2));
+    const z = factors + (<usize>a) * rowBytes;
+    const zb = bias + ((<usize>a) << 3);
+    if (begin === end) {
+      for (let f: usize = 0; f < <usize>kp; f++) store<f32>(z + (f << 2), 0);
+      store<f64>(zb, 0);
+      continue;
+    }
+    const gather: u32 = (<usize>(end - begin)) * rowBytes <= <usize>gatherBytes ? 1 : 0;
+    // p ← z₀ (the vector the residual pass multiplies by), x ← 0.
+    for (let f: usize = 0; f < <usize>kp; f++) {
+      store<f64>(p + (f << 3), <f64>load<f32>(z + (f << 2)));
+      store<f64>(x + (f << 3), 0);
+    }
+    store<f64>(x + kb, 0);
+    const z0b = load<f64>(zb);
+    let gsum = alsPass(1, other, codes, begin, end, fixed, fixedBias, kp, mu, p, z0b, scratch, out, gather, rowsCopy);
+    let rr: f64 = 0;
+    for (let f: usize = 0; f < <usize>k; f++) {
+      const rf = load<f64>(out + (f << 3)) - reg * load<f64>(p + (f << 3));
+      store<f64>(r + (f << 3), rf);
+      rr += rf * rf;
+    }
+    for (let f: usize = <usize>k; f < <usize>kp; f++) store<f64>(r + (f << 3), 0);
+    const rb = gsum - regBias * z0b;
+    store<f64>(r + kb, rb);
+    rr += rb * rb;
+    for (let f: usize = 0; f <= <usize>kp; f++) store<f64>(p + (f << 3), load<f64>(r + (f << 3)));
+    const later: u32 = gather ? 2 : 0;
+    for (let s: u32 = 0; s < steps; s++) {
+      if (!(Math.sqrt(rr) > 0)) break;
+      const pb = load<f64>(p + kb);
+      const wsum = alsPass(0, other, codes, begin, end, fixed, fixedBias, kp, mu, p, pb, scratch, out, later, rowsCopy);
+      let pap: f64 = 0;
+      for (let f: usize = 0; f < <usize>k; f++) {
+        const pf = load<f64>(p + (f << 3));
+        const apf = load<f64>(out + (f << 3)) + reg * pf;
+        store<f64>(ap + (f << 3), apf);
+        pap += pf * apf;
+      }
+      const apb = wsum + regBias * pb;
+      store<f64>(ap + kb, apb);
+      pap += pb * apb;
+      if (!(pap > 0)) break;
+      const alpha = rr / pap;
+      let rrNew: f64 = 0;
+      for (let f: usize = 0; f < <usize>k; f++) {
+        const o = f << 3;
+        store<f64>(x + o, load<f64>(x + o) + alpha * load<f64>(p + o));
+        const rf = load<f64>(r + o) - alpha * load<f64>(ap + o);
+        store<f64>(r + o, rf);
+        rrNew += rf * rf;
+      }
+      store<f64>(x + kb, load<f64>(x + kb) + alpha * pb);
+      const rbNew = load<f64>(r + kb) - alpha * apb;
+      store<f64>(r + kb, rbNew);
+      rrNew += rbNew * rbNew;
+      const beta = rrNew / rr;
+      for (let f: usize = 0; f < <usize>k; f++) {
+        const o = f << 3;
+        store<f64>(p + o, load<f64>(r + o) + beta * load<f64>(p + o));
+      }
+      store<f64>(p + kb, rbNew + beta * pb);
+      rr = rrNew;
+    }
+    for (let f: usize = 0; f < <usize>k; f++) store<f32>(z + (f << 2), <f32>(<f64>load<f32>(z + (f << 2)) + load<f64>(x + (f << 3))));
+    store<f64>(zb, z0b + load<f64>(x + kb));
+    if (withSse) sse += alsSse(other, codes, begin, end, fixed, fixedBias, kp, mu, z, load<f64>(zb), gather, rowsCopy);
+  }
+  return sse;
+}

@@ -47,7 +47,8 @@ describe('backend choice', () => {
       const sgd = await createSgdTrainer(m, { factors: 4, lr: 0.01, reg: 0.02 });
       expect(sgd.wasm).toBe(false);
       await sgd.dispose();
-      const als = await createAlsTrainer(m, { factors: 4, reg: 1, regBias: 1, randomFactors: { seed: 1, std: 0.1 } });
+      // One thread: with existsSync mocked, no worker script would be found.
+      const als = await createAlsTrainer(m, { factors: 4, reg: 1, regBias: 1, randomFactors: { seed: 1, std: 0.1 }, threads: 1 });
       expect(als.wasm).toBe(false);
       await als.dispose();
     }

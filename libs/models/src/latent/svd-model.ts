@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { RatingMatrix } from '@recsys/data';
 import { createAlsTrainer } from './als/trainer';
 import { ModelArtifact } from '../artifact';
@@ -29,7 +30,7 @@ export interface SvdParams {
   /** Initial factors ~ N(0, initStd²). */
   initStd: number;
   seed: number;
-  /** Worker threads for SGD (the plain TypeScript trainer uses one). */
+  /** Threads for SGD (the plain TypeScript trainer uses one) and ALS (default for als: `os.availableParallelism()`). */
   threads: number;
   /**
    * Where the sgd and als kernels run ({@link Backend}): `auto` (default) the WebAssembly SIMD
@@ -57,7 +58,7 @@ export interface SvdParams {
  */
 export const SVD_DEFAULTS: Readonly<Record<SvdSolver, Readonly<SvdParams>>> = Object.freeze({
   sgd: Object.freeze({ solver: 'sgd', factors: 16, epochs: 30, lr: 0.01, lrBias: 0.005, reg: 0.05, regBias: 0.02, initStd: 0.03, seed: 42, threads: 1, backend: 'auto' }),
-  als: Object.freeze({ solver: 'als', factors: 8, epochs: 15, lr: 0, lrBias: 0, reg: 12, regBias: 5, initStd: 0.1, seed: 42, threads: 1, backend: 'auto' }),
+  als: Object.freeze({ solver: 'als', factors: 8, epochs: 15, lr: 0, lrBias: 0, reg: 12, regBias: 5, initStd: 0.1, seed: 42, threads: availableParallelism(), backend: 'auto' }),
   lbfgs: Object.freeze({ solver: 'lbfgs', factors: 10, epochs: 100, lr: 0, lrBias: 0, reg: 0.00015, regBias: 0.00006, initStd: 0.1, seed: 42, threads: 1, backend: 'auto' }),
 } as Record<SvdSolver, SvdParams>);
 
@@ -108,7 +109,7 @@ function checkCommon(kind: string, p: SvdParams): void {
  *   Σ (r − μ − b_u − b_i − p_u·q_i)² + reg(‖P‖² + ‖Q‖²) + regBias(‖b_u‖² + ‖b_i‖²) (sum form).
  *   Each iteration solves, for every user, the (k+1)×(k+1) system in [p_u; b_u] with
  *   x_i = [q_i; 1] and target r − μ − b_i, then the same for every movie with [q_i; b_i] and
- *   x_u = [p_u; 1] ({@link createAlsTrainer}) by 3 warm-started conjugate-gradient steps per row
+ *   x_u = [p_u; 1] ({@link createAlsTrainer}) by 2 warm-started conjugate-gradient steps per row
  *   that never form the matrix (ALS-CG, O(n·k) per step, in the WebAssembly SIMD kernel; with
  *   backend `js`, or `auto` without the built kernel, Cholesky up to 16 factors and CG in
  *   TypeScript above); `threads` splits the rows of each half step over worker threads (same

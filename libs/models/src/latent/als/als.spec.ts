@@ -235,7 +235,11 @@ describe('createAlsTrainer', () => {
   const reg = 2;
   const regBias = 1;
 
-  async function train(k: number, { useWasm, ...options }: { threads?: number; solver?: AlsRowSolver; useWasm?: boolean; cgSteps?: number }, iterations: number) {
+  async function train(
+    k: number,
+    { useWasm, ...options }: { threads?: number; solver?: AlsRowSolver; useWasm?: boolean; cgSteps?: number; blockBytes?: number; blockChunkRatings?: number },
+    iterations: number,
+  ) {
     const { P, Q } = initialFactors(m.nUsers, m.nMovies, k, 42, 0.1, 0);
     const backend = useWasm === undefined ? undefined : useWasm ? 'wasm' : 'js';
     const trainer = await createAlsTrainer(m, { factors: k, reg, regBias, userFactors: P, movieFactors: Q, chunkRatings: 50, backend, ...options });
@@ -252,13 +256,23 @@ describe('createAlsTrainer', () => {
     }
   }
 
-  it('lays out rows of kp = 4⌈k/4⌉ floats, 16-byte aligned', () => {
-    const layout = alsLayout(m, 10, 2, 3, 4);
+  it('lays out rows of kp = 4⌈k/4⌉ floats, 16-byte aligned, and no rating arrays', () => {
+    const userChunks = alsChunks(m.userPtr, m.nUsers, 100);
+    const movieChunks = alsChunks(m.moviePtr, m.nMovies, 50);
+    const layout = alsLayout(m, 10, 2, userChunks, movieChunks);
     expect(layout.kp).toBe(12);
-    for (const key of ['userPtr', 'userOther', 'userCodes', 'moviePtr', 'movieOther', 'movieCodes', 'P', 'Q', 'userBias', 'movieBias', 'scratch'] as const) {
+    for (const key of ['P', 'Q', 'userBias', 'movieBias', 'scratch', 'scratchBytes'] as const) {
       expect(layout[key] % 16).toBe(0);
     }
     expect(layout.Q - layout.P).toBeGreaterThanOrEqual(m.nUsers * 12 * 4);
+    // The scratch areas hold the largest chunk's slice of the ratings, not the ratings themselves.
+    let most = 0;
+    for (const [ptr, bounds] of [[m.userPtr, userChunks], [m.moviePtr, movieChunks]] as const) {
+      for (let c = 0; c + 1 < bounds.length; c++) most = Math.max(most, ptr[bounds[c + 1]] - ptr[bounds[c]]);
+    }
+    expect(layout.maxChunkRatings).toBe(most);
+    expect(most).toBeLessThan(m.nRatings);
+    expect(layout.bytes).toBeLessThan(layout.scratch + 2 * layout.scratchBytes + 16);
   });
 
   it('randomFactors draws the same initial factors as copying initialFactors, and trains identically', async () => {
@@ -331,6 +345,22 @@ describe('createAlsTrainer', () => {
     }
   }, 30_000);
 
+  it.each([false, true])('the blocked movies half step (wasm %s) solves like row by row, for any block and chunk size', async (useWasm) => {
+    if (useWasm && !wasmBuilt) return;
+    const rows = await train(6, { solver: 'cg', useWasm, blockBytes: 0, threads: 1 }, 3);
+    // Blocks of 2 user rows (kp = 8: 64 bytes), chunks of ≥ 40 ratings, 2 threads; and one block of every user.
+    for (const options of [
+      { blockBytes: 64, blockChunkRatings: 40, threads: 2 },
+      { blockBytes: 1 << 20, threads: 1 },
+    ]) {
+      const blocked = await train(6, { solver: 'cg', useWasm, ...options }, 3);
+      // Same CG steps; only the order of the f64 sums (per block) differs, and with wasm the f32 flushes.
+      for (let j = 0; j < rows.state.movieFactors.length; j++) expect(blocked.state.movieFactors[j]).toBeCloseTo(rows.state.movieFactors[j], useWasm ? 4 : 6);
+      for (let j = 0; j < rows.state.movieBias.length; j++) expect(blocked.state.movieBias[j]).toBeCloseTo(rows.state.movieBias[j], useWasm ? 4 : 6);
+      for (let t = 0; t < 3; t++) expect(blocked.rmse[t]).toBeCloseTo(rows.rmse[t], useWasm ? 6 : 9);
+    }
+  }, 30_000);
+
   it('SvdModel als with threads gives the same predictions as one thread', async () => {
     const pairs = m.toList();
     const one = (await new SvdModel({ solver: 'als', factors: 20, epochs: 3, threads: 1 }).fit(m)).predictMany(pairs);
@@ -342,7 +372,7 @@ describe('createAlsTrainer', () => {
 const ML = sharedDataPath('movielens-100k');
 
 describeWithData('MovieLens 100k u1, 32 factors', ['movielens-100k/u1.base', 'movielens-100k/u1.test'], () => {
-  it('ALS-CG (3 steps) tests as accurately as exact ALS', async () => {
+  it('ALS-CG (the default 2 steps) tests as accurately as exact ALS', async () => {
     const { train, test } = await fileSplit(path.join(ML, 'u1.base'), path.join(ML, 'u1.test'));
     const rmse = async (solver: AlsRowSolver): Promise<number> => {
       const { P, Q } = initialFactors(train.nUsers, train.nMovies, 32, 42, 0.1, 0);

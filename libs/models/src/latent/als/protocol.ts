@@ -11,11 +11,12 @@ export const ALS_CONTROL = {
 } as const;
 
 /**
- * Byte offsets (16-byte aligned) of everything ALS reads and writes, in one buffer (the shared
- * WebAssembly memory, a SharedArrayBuffer, or for one plain-TypeScript thread an ArrayBuffer):
- * both sides' compressed rows (ptr u32, other i32, codes u8), the factors (rows of kp f32) and
- * biases (f64), the chunk boundaries (u32), Σ e² per chunk of the second half step (f64), the control words (i32)
- * and one scratch area per thread for the WebAssembly passes.
+ * Byte offsets (16-byte aligned) of everything ALS writes, in one buffer (the shared WebAssembly
+ * memory, a SharedArrayBuffer, or for one plain-TypeScript thread an ArrayBuffer): the factors
+ * (rows of kp f32) and biases (f64), the chunk boundaries (u32), Σ e² per chunk of the second
+ * half step (f64), the control words (i32) and one scratch area per thread for the WebAssembly
+ * passes (which also receives each chunk's slice of the rating arrays). The rating arrays are
+ * not in it: every thread reads the matrix's own ({@link AlsRatings}).
  */
 export interface AlsLayout {
   readonly nUsers: number;
@@ -26,12 +27,9 @@ export interface AlsLayout {
   readonly threads: number;
   readonly nUserChunks: number;
   readonly nMovieChunks: number;
-  readonly userPtr: number;
-  readonly userOther: number;
-  readonly userCodes: number;
-  readonly moviePtr: number;
-  readonly movieOther: number;
-  readonly movieCodes: number;
+  /** Most ratings and most rows of any chunk (the scratch area holds a chunk's slice of the rating arrays). */
+  readonly maxChunkRatings: number;
+  readonly maxChunkRows: number;
   readonly P: number;
   readonly Q: number;
   readonly userBias: number;
@@ -54,7 +52,10 @@ export interface AlsShared {
   readonly control: Int32Array;
 }
 
-/** The rating arrays of both sides (a RatingMatrix has them), when the buffer holds no copy. */
+/**
+ * The rating arrays of both sides (a RatingMatrix has them), read in place: by worker threads
+ * too, as views over SharedArrayBuffers (shared, not copied, when posted).
+ */
 export interface AlsRatings {
   readonly userPtr: Uint32Array;
   readonly userMovies: Int32Array;
@@ -64,21 +65,10 @@ export interface AlsRatings {
   readonly movieRatings: Uint8Array;
 }
 
-/** Views of the layout's arrays over `buffer`; the rating arrays are `ratings`' own when given (a layout without copies). */
-export function alsSharedViews(buffer: ArrayBuffer | SharedArrayBuffer, l: AlsLayout, ratings: AlsRatings | null = null): AlsShared {
-  const side = (ptr: number, other: number, codes: number, factors: number, bias: number, n: number): AlsSide => ({
-    ptr: new Uint32Array(buffer, ptr, n + 1),
-    other: new Int32Array(buffer, other, l.nRatings),
-    codes: new Uint8Array(buffer, codes, l.nRatings),
-    factors: new Float32Array(buffer, factors, n * l.kp),
-    bias: new Float64Array(buffer, bias, n),
-  });
-  const users: AlsSide = ratings
-    ? { ptr: ratings.userPtr, other: ratings.userMovies, codes: ratings.userRatings, factors: new Float32Array(buffer, l.P, l.nUsers * l.kp), bias: new Float64Array(buffer, l.userBias, l.nUsers) }
-    : side(l.userPtr, l.userOther, l.userCodes, l.P, l.userBias, l.nUsers);
-  const movies: AlsSide = ratings
-    ? { ptr: ratings.moviePtr, other: ratings.movieUsers, codes: ratings.movieRatings, factors: new Float32Array(buffer, l.Q, l.nMovies * l.kp), bias: new Float64Array(buffer, l.movieBias, l.nMovies) }
-    : side(l.moviePtr, l.movieOther, l.movieCodes, l.Q, l.movieBias, l.nMovies);
+/** Views of the layout's arrays over `buffer`, with `ratings`' own rating arrays. */
+export function alsSharedViews(buffer: ArrayBuffer | SharedArrayBuffer, l: AlsLayout, ratings: AlsRatings): AlsShared {
+  const users: AlsSide = { ptr: ratings.userPtr, other: ratings.userMovies, codes: ratings.userRatings, factors: new Float32Array(buffer, l.P, l.nUsers * l.kp), bias: new Float64Array(buffer, l.userBias, l.nUsers) };
+  const movies: AlsSide = { ptr: ratings.moviePtr, other: ratings.movieUsers, codes: ratings.movieRatings, factors: new Float32Array(buffer, l.Q, l.nMovies * l.kp), bias: new Float64Array(buffer, l.movieBias, l.nMovies) };
   return {
     views: { kp: l.kp, users, movies },
     userChunks: new Uint32Array(buffer, l.userChunks, l.nUserChunks + 1),
@@ -88,10 +78,11 @@ export function alsSharedViews(buffer: ArrayBuffer | SharedArrayBuffer, l: AlsLa
   };
 }
 
-/** What a worker starts from: `memory` (WebAssembly) or `buffer` (plain kernel) and the layout. */
+/** What a worker starts from: `memory` (WebAssembly) or `buffer` (plain kernel), the layout and the shared rating arrays. */
 export interface AlsWorkerInput {
   params: AlsRowParams;
   layout: AlsLayout;
+  ratings: AlsRatings;
   /** Index of the worker's scratch area (the calling thread uses 0). */
   thread: number;
   memory: { buffer: ArrayBuffer | SharedArrayBuffer } | null;

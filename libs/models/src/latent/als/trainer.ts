@@ -1,9 +1,10 @@
 import { Worker } from 'node:worker_threads';
-import { Random, whenWorkerReady, workerScript } from '@recsys/core';
+import { Random, shareArray, whenWorkerReady, workerScript } from '@recsys/core';
 import { RatingMatrix } from '@recsys/data';
-import { ALS_CG_STEPS, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './passes';
+import { availableParallelism } from 'node:os';
+import { ALS_BLOCK_BYTES, ALS_BLOCK_CHUNK_ROWS, ALS_CG_STEPS, alsBlockRows, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './passes';
 import { runChunks } from './chunks';
-import { ALS_CONTROL, AlsLayout, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest } from './protocol';
+import { ALS_CONTROL, AlsLayout, AlsRatings, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest } from './protocol';
 import { ALS_WASM_PATH, alsScratchBytes, alsWasmModule, wasmAlsPasses } from './wasm';
 import { wasmApi } from '../../wasm';
 import type { FactorState, FactorTrainer } from '../factor-trainer';
@@ -33,11 +34,11 @@ export interface AlsTrainerOptions {
    * and movie that would otherwise stay resident until a garbage collection. `mean` default 0.
    */
   randomFactors?: { seed: number; std: number; mean?: number };
-  /** Threads solving rows: the calling thread plus threads − 1 workers. Default 1. */
+  /** Threads solving rows: the calling thread plus threads − 1 workers. Default `os.availableParallelism()`. */
   threads?: number;
   /** Row solver; default {@link alsRowSolverFor}: CG with the WebAssembly kernel, else Cholesky up to 16 factors and CG above. */
   solver?: AlsRowSolver;
-  /** CG steps per row (cg only); default {@link ALS_CG_STEPS} = 3. */
+  /** CG steps per row (cg only); default {@link ALS_CG_STEPS} = 2. */
   cgSteps?: number;
   /**
    * Where the cg passes run: `wasm`, the AssemblyScript SIMD kernel (libs/models/wasm/als.wasm);
@@ -49,16 +50,36 @@ export interface AlsTrainerOptions {
   backend?: Backend;
   /** Ratings per chunk of rows that a thread takes at a time ({@link alsChunks}); default 16384. */
   chunkRatings?: number;
+  /**
+   * The cg solver (k ≥ 1) solves the movies' half step blocked (see {@link AlsRowKernel}),
+   * reading the user factors in blocks of about this many bytes; default {@link ALS_BLOCK_BYTES}
+   * (2 MiB); 0 solves the movies row by row like the users.
+   */
+  blockBytes?: number;
+  /** Ratings per chunk of movies of the blocked half step (at most {@link ALS_BLOCK_CHUNK_ROWS} movies each); default 2²¹. */
+  blockChunkRatings?: number;
 }
 
 const PAGE = 65536;
 const align16 = (x: number): number => Math.ceil(x / 16) * 16;
 
+/** Most ratings and most rows of any chunk given by its boundaries over `ptr`. */
+function chunkExtent(ptr: Uint32Array, bounds: Uint32Array): { ratings: number; rows: number } {
+  let ratings = 0;
+  let rows = 0;
+  for (let c = 0; c + 1 < bounds.length; c++) {
+    ratings = Math.max(ratings, ptr[bounds[c + 1]] - ptr[bounds[c]]);
+    rows = Math.max(rows, bounds[c + 1] - bounds[c]);
+  }
+  return { ratings, rows };
+}
+
 /**
- * Offsets of every array for `train`, k factors and `threads` scratch areas. Without
- * `copyRatings` the rating arrays get no space (the trainer then reads the matrix's own arrays).
+ * Offsets of every array for `train`, k factors, `threads` scratch areas and the chunk
+ * boundaries `userChunks`, `movieChunks` (each scratch area holds the largest chunk's slice of
+ * the rating arrays). The rating arrays themselves get no space: the trainer reads the matrix's.
  */
-export function alsLayout(train: RatingMatrix, factors: number, threads: number, userChunks: number, movieChunks: number, copyRatings = true): AlsLayout {
+export function alsLayout(train: RatingMatrix, factors: number, threads: number, userChunks: Uint32Array, movieChunks: Uint32Array): AlsLayout {
   const kp = Math.max(4, Math.ceil(factors / 4) * 4);
   let at = 1024; // the first KiB stays unused: offset 0 never holds data
   const take = (bytes: number): number => {
@@ -66,35 +87,59 @@ export function alsLayout(train: RatingMatrix, factors: number, threads: number,
     at = align16(at + bytes);
     return offset;
   };
-  const n = train.nRatings;
-  const ratingBytes = (bytes: number): number => (copyRatings ? take(bytes) : 0);
-  const scratchBytes = alsScratchBytes(kp);
+  const users = chunkExtent(train.userPtr, userChunks);
+  const movies = chunkExtent(train.moviePtr, movieChunks);
+  const maxChunkRatings = Math.max(users.ratings, movies.ratings);
+  const maxChunkRows = Math.max(users.rows, movies.rows);
+  const scratchBytes = alsScratchBytes(kp, maxChunkRatings, maxChunkRows);
+  const nUserChunks = userChunks.length - 1;
+  const nMovieChunks = movieChunks.length - 1;
   return {
     nUsers: train.nUsers,
     nMovies: train.nMovies,
-    nRatings: n,
+    nRatings: train.nRatings,
     factors,
     kp,
     threads,
-    nUserChunks: userChunks,
-    nMovieChunks: movieChunks,
-    userPtr: ratingBytes((train.nUsers + 1) * 4),
-    userOther: ratingBytes(n * 4),
-    userCodes: ratingBytes(n),
-    moviePtr: ratingBytes((train.nMovies + 1) * 4),
-    movieOther: ratingBytes(n * 4),
-    movieCodes: ratingBytes(n),
+    nUserChunks,
+    nMovieChunks,
+    maxChunkRatings,
+    maxChunkRows,
     P: take(train.nUsers * kp * 4),
     Q: take(train.nMovies * kp * 4),
     userBias: take(train.nUsers * 8),
     movieBias: take(train.nMovies * 8),
-    userChunks: take((userChunks + 1) * 4),
-    movieChunks: take((movieChunks + 1) * 4),
-    chunkSse: take(Math.max(userChunks, movieChunks) * 8),
+    userChunks: take((nUserChunks + 1) * 4),
+    movieChunks: take((nMovieChunks + 1) * 4),
+    chunkSse: take(Math.max(nUserChunks, nMovieChunks) * 8),
     control: take(ALS_CONTROL.length * 4),
     scratch: take(threads * scratchBytes),
     scratchBytes,
     bytes: at,
+  };
+}
+
+/** `a` itself when it lives in shared memory (a worker then reads it in place), else a copy of it in a SharedArrayBuffer. */
+function sharedView<T extends Uint32Array | Int32Array | Uint8Array>(a: T): T {
+  return a.buffer instanceof SharedArrayBuffer ? a : shareArray(a);
+}
+
+/**
+ * The matrix's rating arrays for the trainer's threads: as they are for one thread; for worker
+ * threads each array in shared memory, copied (its 4 or 1 bytes per rating) only when it is not
+ * there already (a snapshot read by `readSnapshot` is).
+ */
+function ratingArrays(train: RatingMatrix, threads: number): AlsRatings {
+  const { userPtr, userMovies, userRatings, moviePtr, movieUsers, movieRatings } = train;
+  const arrays = { userPtr, userMovies, userRatings, moviePtr, movieUsers, movieRatings };
+  if (threads === 1) return arrays;
+  return {
+    userPtr: sharedView(userPtr),
+    userMovies: sharedView(userMovies),
+    userRatings: sharedView(userRatings),
+    moviePtr: sharedView(moviePtr),
+    movieUsers: sharedView(movieUsers),
+    movieRatings: sharedView(movieRatings),
   };
 }
 
@@ -112,18 +157,19 @@ function drawRows(random: Random, to: Float32Array, rows: number, k: number, kp:
 }
 
 /**
- * Sets up ALS on `train`: copies the rating arrays (10 bytes per rating), the initial factors
- * (rows padded to kp = 4⌈k/4⌉) and zero biases into one buffer: the shared WebAssembly memory
- * when the SIMD kernel runs, else a SharedArrayBuffer (threads > 1) or, for one plain-TypeScript
- * thread, an ArrayBuffer of factors and biases that reads the matrix's own rating arrays (no
- * copy). k = 0 fits the biases alone, each row in closed form (see {@link AlsRowKernel}). Rows are cut
+ * Sets up ALS on `train`: the initial factors (rows padded to kp = 4⌈k/4⌉) and zero biases go
+ * into one buffer: the shared WebAssembly memory when the SIMD kernel runs, else a
+ * SharedArrayBuffer (threads > 1) or, for one plain-TypeScript thread, an ArrayBuffer. The
+ * rating arrays are read in place, never copied into the trainer (worker threads share them
+ * when they live in SharedArrayBuffers, see {@link ratingArrays}); the SIMD kernel gets each
+ * chunk's slice of them in its thread's scratch area (5 bytes per rating of the chunk). k = 0 fits the biases alone, each row in closed form (see {@link AlsRowKernel}). Rows are cut
  * into fixed chunks of about 16k ratings ({@link alsChunks}) that the threads take from a shared
  * counter. Every row's result depends only on the other side's values and its own previous ones,
  * and the RMSE sums per chunk in chunk order, so results are bit-identical for any thread count.
  */
 export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerOptions): Promise<AlsTrainer> {
   const k = options.factors;
-  const threads = options.threads ?? 1;
+  const threads = options.threads ?? availableParallelism();
   if (!(Number.isInteger(k) && k >= 0)) throw new RangeError(`createAlsTrainer: factors must be an integer ≥ 0, got ${k}`);
   if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`createAlsTrainer: threads must be an integer ≥ 1, got ${threads}`);
   const given = options.userFactors !== undefined || options.movieFactors !== undefined;
@@ -142,14 +188,19 @@ export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerO
   const requested = options.backend ?? 'auto';
   const backend = resolveBackend('ALS', requested, ALS_WASM_PATH);
   const wasmWanted = backend.wasm;
+  const blockBytes = options.blockBytes ?? ALS_BLOCK_BYTES;
+  if (!(Number.isInteger(blockBytes) && blockBytes >= 0)) throw new RangeError(`createAlsTrainer: blockBytes must be an integer ≥ 0, got ${blockBytes}`);
+  const solver = options.solver ?? alsRowSolverFor(k, wasmWanted);
+  const blocked = solver === 'cg' && k > 0 && blockBytes > 0;
   const params: AlsRowParams = {
     factors: k,
     mu: train.globalMean(),
     reg: options.reg,
     regBias: options.regBias,
     regMovieBias: options.regMovieBias,
-    solver: options.solver ?? alsRowSolverFor(k, wasmWanted),
+    solver,
     cgSteps: options.cgSteps ?? ALS_CG_STEPS,
+    movieBlockRows: blocked ? alsBlockRows(Math.max(4, Math.ceil(k / 4) * 4), blockBytes) : 0,
   };
   // The SIMD passes serve only the cg solver (Cholesky forms the matrix in TypeScript) with k ≥ 1.
   const useWasm = params.solver === 'cg' && k > 0 && wasmWanted;
@@ -163,24 +214,19 @@ export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerO
   const chunkRatings = options.chunkRatings ?? 1 << 14;
   if (!(Number.isInteger(chunkRatings) && chunkRatings >= 1)) throw new RangeError(`createAlsTrainer: chunkRatings must be an integer ≥ 1, got ${chunkRatings}`);
   const userChunks = alsChunks(train.userPtr, train.nUsers, chunkRatings);
-  const movieChunks = alsChunks(train.moviePtr, train.nMovies, chunkRatings);
-  // One plain-TypeScript thread reads the matrix's arrays; WebAssembly and workers need them in the buffer.
-  const copyRatings = useWasm || threads > 1;
-  const layout = alsLayout(train, k, threads, userChunks.length - 1, movieChunks.length - 1, copyRatings);
+  const blockChunkRatings = options.blockChunkRatings ?? 1 << 21;
+  if (!(Number.isInteger(blockChunkRatings) && blockChunkRatings >= 1)) {
+    throw new RangeError(`createAlsTrainer: blockChunkRatings must be an integer ≥ 1, got ${blockChunkRatings}`);
+  }
+  const movieChunks = blocked ? alsChunks(train.moviePtr, train.nMovies, blockChunkRatings, ALS_BLOCK_CHUNK_ROWS) : alsChunks(train.moviePtr, train.nMovies, chunkRatings);
+  const layout = alsLayout(train, k, threads, userChunks, movieChunks);
   const pages = Math.ceil(layout.bytes / PAGE);
   if (useWasm && pages > 65536) throw new RangeError(`createAlsTrainer: ${layout.bytes} bytes of ratings and factors exceed WebAssembly's 4 GiB`);
   const memory = useWasm ? new wasmApi.Memory({ initial: pages, maximum: pages, shared: true }) : null;
   const buffer = memory ? memory.buffer : threads > 1 ? new SharedArrayBuffer(layout.bytes) : new ArrayBuffer(layout.bytes);
-  const shared = alsSharedViews(buffer, layout, copyRatings ? null : train);
+  const ratings = ratingArrays(train, threads);
+  const shared = alsSharedViews(buffer, layout, ratings);
   const { users, movies } = shared.views;
-  if (copyRatings) {
-    (users.ptr as Uint32Array).set(train.userPtr);
-    (users.other as Int32Array).set(train.userMovies);
-    (users.codes as Uint8Array).set(train.userRatings);
-    (movies.ptr as Uint32Array).set(train.moviePtr);
-    (movies.other as Int32Array).set(train.movieUsers);
-    (movies.codes as Uint8Array).set(train.movieRatings);
-  }
   if (options.randomFactors) {
     const { seed, std, mean = 0 } = options.randomFactors;
     const random = new Random(seed);
@@ -193,11 +239,11 @@ export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerO
   shared.userChunks.set(userChunks);
   shared.movieChunks.set(movieChunks);
   const module = memory ? alsWasmModule() : null;
-  const passes = memory ? wasmAlsPasses(memory, module!, k, layout.kp, params.mu, layout.scratch) : undefined;
+  const passes = memory ? wasmAlsPasses(memory, module!, layout, params.mu, layout.scratch) : undefined;
   const kernel = new AlsRowKernel(params, shared.views, passes);
   const trainer = new AlsTrainer(layout, shared, kernel, memory !== null, options.order === 'movies-first');
   if (threads > 1) {
-    const base = { params, layout, memory, module, buffer: memory ? null : (buffer as SharedArrayBuffer) };
+    const base = { params, layout, ratings, memory, module, buffer: memory ? null : (buffer as SharedArrayBuffer) };
     await trainer.startWorkers(threads - 1, (thread) => ({ ...base, thread }));
   }
   return trainer;
@@ -227,7 +273,7 @@ export class AlsTrainer implements FactorTrainer {
     this.solver = kernel.params.solver;
   }
 
-  /** Bytes of the buffer holding the ratings (when copied), factors and biases. */
+  /** Bytes of the buffer holding the factors, biases and the threads' scratch areas. */
   get memoryBytes(): number {
     return this.layout.bytes;
   }

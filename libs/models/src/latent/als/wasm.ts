@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AlsPasses } from './passes';
+import { ALS_BLOCK_CHUNK_ROWS, AlsPasses, AlsSide } from './passes';
+import type { AlsLayout } from './protocol';
 import { wasmApi, WasmMemory, WasmModule } from '../../wasm';
 
 /** Where the compiled ALS kernel is: libs/models/wasm/als.wasm (next to both src/ and dist/). */
@@ -9,12 +10,35 @@ export const ALS_WASM_PATH = join(__dirname, '..', '..', '..', 'wasm', 'als.wasm
 /** Most bytes of factor rows one thread copies out for a row's later passes (longer rows read in place). */
 export const ALS_GATHER_BYTES = 8 << 20;
 
+const align16 = (x: number): number => Math.ceil(x / 16) * 16;
+
+/** Offsets in a thread's scratch area of the blocked half step's arrays ({@link AlsBlockState}), for {@link ALS_BLOCK_CHUNK_ROWS} rows. */
+function blockOffsets(kp: number): { cg: number; cursor: number; v: number; vb: number; out: number; bytes: number } {
+  const rows = ALS_BLOCK_CHUNK_ROWS;
+  const cg = align16(24 * kp) + ALS_GATHER_BYTES;
+  const cursor = cg + align16(4 * (kp + 1) * 8);
+  const v = cursor + align16(rows * 4);
+  const vb = v + rows * kp * 8;
+  const out = vb + rows * 8;
+  return { cg, cursor, v, vb, out, bytes: align16(out + rows * (kp + 2) * 8) };
+}
+
+/** Offsets in a thread's scratch area of the current chunk's slice of the rating arrays (ptr u32, other i32, codes u8). */
+function chunkOffsets(kp: number, chunkRatings: number, chunkRows: number): { ptr: number; other: number; codes: number; bytes: number } {
+  const ptr = blockOffsets(kp).bytes;
+  const other = ptr + align16((chunkRows + 1) * 4);
+  const codes = other + align16(chunkRatings * 4);
+  return { ptr, other, codes, bytes: codes + align16(chunkRatings) };
+}
+
 /**
- * Bytes of one thread's scratch area for rows of kp floats: v and out (f64), two f32 rows, and
- * the copy of the current row's other-side factor rows ({@link ALS_GATHER_BYTES}).
+ * Bytes of one thread's scratch area for rows of kp floats: v and out (f64), two f32 rows, the
+ * copy of the current row's other-side factor rows ({@link ALS_GATHER_BYTES}), the blocked
+ * half step's arrays for {@link ALS_BLOCK_CHUNK_ROWS} rows, and the slice of the rating arrays
+ * of a chunk of at most `chunkRatings` ratings and `chunkRows` rows.
  */
-export function alsScratchBytes(kp: number): number {
-  return Math.ceil((24 * kp) / 16) * 16 + ALS_GATHER_BYTES;
+export function alsScratchBytes(kp: number, chunkRatings: number, chunkRows: number): number {
+  return chunkOffsets(kp, chunkRatings, chunkRows).bytes;
 }
 
 interface AlsWasmExports {
@@ -49,6 +73,47 @@ interface AlsWasmExports {
     gathered: number,
     rowsCopy: number,
   ): number;
+  alsBlockPass(
+    mode: number,
+    other: number,
+    codes: number,
+    ptr: number,
+    from: number,
+    to: number,
+    blockEnd: number,
+    fixed: number,
+    fixedBias: number,
+    kp: number,
+    mu: number,
+    cursor: number,
+    v: number,
+    vb: number,
+    out: number,
+    scratch: number,
+  ): void;
+  alsCgRows(
+    other: number,
+    codes: number,
+    ptr: number,
+    from: number,
+    to: number,
+    fixed: number,
+    fixedBias: number,
+    factors: number,
+    bias: number,
+    kp: number,
+    k: number,
+    mu: number,
+    reg: number,
+    regBias: number,
+    steps: number,
+    withSse: number,
+    cg: number,
+    scratch: number,
+    out: number,
+    rowsCopy: number,
+    gatherBytes: number,
+  ): number;
 }
 
 let compiled: WasmModule | null = null;
@@ -66,13 +131,29 @@ export function alsWasmModule(): WasmModule {
 
 /**
  * {@link AlsPasses} by the AssemblyScript SIMD kernel (libs/models/assembly/als.ts) on `memory`,
- * which must hold every array the passes are given (their byteOffset is their address) and this
- * thread's scratch area of {@link alsScratchBytes} at byte `scratch`. Dot products and the
+ * which must hold the factors and biases (their byteOffset is their address) and this thread's
+ * scratch area of `layout.scratchBytes` at byte `scratch`. The rating arrays stay outside it:
+ * {@link AlsPasses.chunk} copies a chunk's slice of them into the scratch area (one memcpy per
+ * array), and the passes read that. Dot products and the
  * accumulation over 64 ratings run in f32x4; sums over more ratings in f64. The residual pass
  * (the first over a row) copies the row's other-side factor rows into the scratch area when they
  * fit, and the products and the Σ e² of that row read the copy.
  */
-export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, k: number, kp: number, mu: number, scratch: number): AlsPasses {
+export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, layout: AlsLayout, mu: number, scratch: number): AlsPasses {
+  const { factors: k, kp } = layout;
+  const slice = chunkOffsets(kp, layout.maxChunkRatings, layout.maxChunkRows);
+  const slicePtr = new Uint32Array(memory.buffer, scratch + slice.ptr, layout.maxChunkRows + 1);
+  const sliceOther = new Int32Array(memory.buffer, scratch + slice.other, layout.maxChunkRatings);
+  const sliceCodes = new Uint8Array(memory.buffer, scratch + slice.codes, layout.maxChunkRatings);
+  // Addresses that index the slice with the rows' own positions: base + 4j is other[j] of the
+  // chunk's side (i32 arithmetic wraps in the kernel, so a base below 0 is fine).
+  let chunkSide: AlsSide | null = null;
+  let ptrBase = 0;
+  let otherBase = 0;
+  let codesBase = 0;
+  const bases = (rows: AlsSide): void => {
+    if (rows !== chunkSide) throw new Error('wasmAlsPasses: a pass over rows outside the loaded chunk');
+  };
   const kernel = new wasmApi.Instance(module, { env: { memory } }).exports as unknown as AlsWasmExports;
   const vAt = scratch;
   const outAt = scratch + 8 * kp;
@@ -88,7 +169,22 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, k: number,
   const isCopied = (other: Int32Array, begin: number, end: number): number =>
     copiedOther === other && copiedBegin === begin && copiedEnd === end ? 1 : 0;
   return {
+    chunk(rows, from, to) {
+      const first = rows.ptr[from];
+      const last = rows.ptr[to];
+      if (last - first > layout.maxChunkRatings || to - from > layout.maxChunkRows) {
+        throw new RangeError(`wasmAlsPasses: a chunk of ${to - from} rows and ${last - first} ratings exceeds the scratch area's ${layout.maxChunkRows} and ${layout.maxChunkRatings}`);
+      }
+      slicePtr.set(rows.ptr.subarray(from, to + 1));
+      sliceOther.set(rows.other.subarray(first, last));
+      sliceCodes.set(rows.codes.subarray(first, last));
+      chunkSide = rows;
+      ptrBase = scratch + slice.ptr - 4 * from;
+      otherBase = scratch + slice.other - 4 * first;
+      codesBase = scratch + slice.codes - first;
+    },
     pass(residual, rows, fixed, begin, end, v, out) {
+      bases(rows);
       for (let f = 0; f < k; f++) v64[f] = v[f];
       let gather = 0;
       if (residual) {
@@ -102,8 +198,8 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, k: number,
       } else if (isCopied(rows.other, begin, end)) gather = 2;
       const wsum = kernel.alsPass(
         residual ? 1 : 0,
-        rows.other.byteOffset,
-        rows.codes.byteOffset,
+        otherBase,
+        codesBase,
         begin,
         end,
         fixed.factors.byteOffset,
@@ -121,9 +217,10 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, k: number,
       out[k] = wsum;
     },
     sse(rows, fixed, a) {
+      bases(rows);
       return kernel.alsSse(
-        rows.other.byteOffset,
-        rows.codes.byteOffset,
+        otherBase,
+        codesBase,
         rows.ptr[a],
         rows.ptr[a + 1],
         fixed.factors.byteOffset,
@@ -134,6 +231,67 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, k: number,
         rows.bias[a],
         isCopied(rows.other, rows.ptr[a], rows.ptr[a + 1]),
         rowsCopy,
+      );
+    },
+    blockState(rows) {
+      if (rows > ALS_BLOCK_CHUNK_ROWS) throw new RangeError(`wasmAlsPasses: the scratch area holds the blocked arrays of ${ALS_BLOCK_CHUNK_ROWS} rows, not ${rows}`);
+      const at = blockOffsets(kp);
+      const buffer = memory.buffer;
+      return {
+        rows,
+        cursor: new Uint32Array(buffer, scratch + at.cursor, rows),
+        v: new Float64Array(buffer, scratch + at.v, rows * kp),
+        vb: new Float64Array(buffer, scratch + at.vb, rows),
+        out: new Float64Array(buffer, scratch + at.out, rows * (kp + 2)),
+      };
+    },
+    cgRows(rows, fixed, from, to, reg, regBias, steps, withSse) {
+      bases(rows);
+      // The kernel's copies of the fixed rows are its own; the JS-side record of them is stale now.
+      copiedOther = null;
+      return kernel.alsCgRows(
+        otherBase,
+        codesBase,
+        ptrBase,
+        from,
+        to,
+        fixed.factors.byteOffset,
+        fixed.bias.byteOffset,
+        rows.factors.byteOffset,
+        rows.bias.byteOffset,
+        kp,
+        k,
+        mu,
+        reg,
+        regBias,
+        steps,
+        withSse ? 1 : 0,
+        scratch + blockOffsets(kp).cg,
+        work,
+        outAt,
+        rowsCopy,
+        ALS_GATHER_BYTES,
+      );
+    },
+    blockPass(mode, rows, fixed, from, to, blockEnd, s) {
+      bases(rows);
+      kernel.alsBlockPass(
+        mode,
+        otherBase,
+        codesBase,
+        ptrBase,
+        from,
+        to,
+        blockEnd,
+        fixed.factors.byteOffset,
+        fixed.bias.byteOffset,
+        kp,
+        mu,
+        s.cursor.byteOffset,
+        s.v.byteOffset,
+        s.vb.byteOffset,
+        s.out.byteOffset,
+        work,
       );
     },
   };

@@ -13,9 +13,9 @@ import type { WasmMemory, WasmModule } from '../../wasm';
 const input = workerData as AlsWorkerInput;
 const { layout, params } = input;
 const buffer = input.memory ? input.memory.buffer : input.buffer!;
-const shared = alsSharedViews(buffer, layout);
+const shared = alsSharedViews(buffer, layout, input.ratings);
 const passes = input.memory
-  ? wasmAlsPasses(input.memory as WasmMemory, input.module as WasmModule, layout.factors, layout.kp, params.mu, layout.scratch + input.thread * layout.scratchBytes)
+  ? wasmAlsPasses(input.memory as WasmMemory, input.module as WasmModule, layout, params.mu, layout.scratch + input.thread * layout.scratchBytes)
   : undefined;
 const kernel = new AlsRowKernel(params, shared.views, passes);
 
