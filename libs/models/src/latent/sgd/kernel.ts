@@ -7,7 +7,8 @@ import { wasmApi, WasmMemory, WasmModule } from '../../wasm';
  * implementations with identical arithmetic: the AssemblyScript SIMD module
  * (libs/models/assembly/sgd.ts, see there for the exact formulas) and a plain TypeScript
  * reference ({@link referenceKernel}) that rounds every operation to f32 the way WebAssembly does,
- * so both give bit-identical results.
+ * so both give bit-identical results. The WebAssembly kernel fuses each dot into the previous
+ * update (the same operations in the same order); the reference computes them one after the other.
  */
 export interface SgdKernel {
   /** One SGD pass over the segments `order[from .. to)`; returns Σ e² (e before each update). */
@@ -90,6 +91,7 @@ export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKer
       const reg = fround(regIn);
       const lrBias = fround(lrBiasIn);
       const regBias = fround(regBiasIn);
+      const keep = fround(1 - fround(lr * reg));
       let sse = 0;
       for (let j = from; j < to; j++) {
         const s = u32[(order >>> 2) + j];
@@ -111,11 +113,13 @@ export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKer
           sse += e * e;
           bu = fround(bu + fround(lrBias * fround(e - fround(regBias * bu))));
           f32[bmAt] = fround(bm + fround(lrBias * fround(e - fround(regBias * bm))));
+          // p += lr·(e·q − reg·p) as c·p + s·q with c = 1 − lr·reg, s = lr·e (q likewise, old p).
+          const step = fround(lr * e);
           for (let f = 0; f < kp; f++) {
             const p = f32[pu + f];
             const q = f32[qi + f];
-            f32[pu + f] = fround(p + fround(lr * fround(fround(e * q) - fround(reg * p))));
-            f32[qi + f] = fround(q + fround(lr * fround(fround(e * p) - fround(reg * q))));
+            f32[pu + f] = fround(fround(keep * p) + fround(step * q));
+            f32[qi + f] = fround(fround(keep * q) + fround(step * p));
           }
         }
         f32[buAt] = bu;
