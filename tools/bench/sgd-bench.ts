@@ -32,12 +32,13 @@
  *   2 % hold-out, fit, check, artifact written), per rating of the data (target ≤ 20).
  */
 import { ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildRatingMatrix, generateSynthetic, MovieCatalog, RatingMatrix, readSnapshot, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
 import { createModel, TrainingProgress } from '@recsys/models';
 import { BenchCli, BenchOption, BenchValues, intListValue, intValue, numberValue, readBenchArgs } from './bench-args';
+import { processCpuSeconds } from './api-bench-server';
 import { gc } from './svd-bench-child';
 
 interface Args {
@@ -193,17 +194,6 @@ async function writeLibmfText(path: string, m: RatingMatrix): Promise<void> {
   });
 }
 
-/** User + system CPU seconds of a running process (Linux /proc; NaN elsewhere), at the kernel's 100 ticks a second. */
-function processCpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
 /** Runs mf-train; resolves to the seconds between its iteration lines (the first gap, after reading, excluded). */
 function runLibmf(text: string, model: string, threads: number, a: Args): Promise<{ secondsPerIteration: number[]; cpuSecondsPerIteration: number[]; totalSeconds: number }> {
   return new Promise((resolvePromise, reject) => {
@@ -221,7 +211,7 @@ function runLibmf(text: string, model: string, threads: number, a: Args): Promis
         buffered = buffered.slice(nl + 1);
         if (/^\d+\s/.test(line)) {
           marks.push(performance.now());
-          cpuMarks.push(processCpuSeconds(proc.pid));
+          cpuMarks.push(processCpuSeconds(proc.pid ?? -1));
         }
       }
     });

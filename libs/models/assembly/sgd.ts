@@ -11,7 +11,7 @@
 // The plain TypeScript reference (`referenceKernel` in src/latent/sgd/kernel.ts) performs exactly
 // these f32 operations in exactly this order; keep the two in step.
 
-import { dot as dotRows } from './dot';
+import { dot as dotRows, rowSum, SGD_STEP } from './dot';
 
 /**
  * One pass of Surprise's SVD updates over the user segments `order[from .. to)`.
@@ -26,7 +26,7 @@ import { dot as dotRows } from './dot';
  *
  * p·q is the four-accumulator dot of dot.ts (chunk c into accumulator c mod 4, then
  * (a0 + a1) + (a2 + a3), then lanes (l0 + l1) + (l2 + l3)). Only a segment's first dot runs on its
- * own: every later one is fused into the previous rating's update ({@link updateAndDot}), which
+ * own: every later one is fused into the previous rating's update (`rowSum(SGD_STEP)`, dot.ts), which
  * has the new p chunk in a register when it loads the next movie's q chunk, so a rating costs one
  * pass over the rows instead of two, and the next Q row is read (from L3 or memory) while this
  * rating's arithmetic runs. The result is bit-identical to a separate dot after the update.
@@ -80,15 +80,10 @@ export function sgdSegments(
       if (k + 1 < end) {
         packed = load<u32>(ratings + ((<usize>(k + 1)) << 2));
         const qn = Q + (<usize>(packed >>> 8)) * rowBytes;
-        dot = updateAndDot(pu, qi, qn, rowBytes, vkeep, vstep);
+        dot = rowSum(SGD_STEP, pu, qi, qn, 0, 0, rowBytes, vkeep, vstep, vstep);
         qi = qn;
       } else {
-        for (let g: usize = 0; g < rowBytes; g += 16) {
-          const p = v128.load(pu + g);
-          const q = v128.load(qi + g);
-          v128.store(pu + g, f32x4.add(f32x4.mul(vkeep, p), f32x4.mul(vstep, q)));
-          v128.store(qi + g, f32x4.add(f32x4.mul(vkeep, q), f32x4.mul(vstep, p)));
-        }
+        rowSum(SGD_STEP, pu, qi, qi, 0, 0, rowBytes, vkeep, vstep, vstep);
         // Touch the next segment's user row: independent loads the CPU overlaps with the stores
         // above (WebAssembly has no prefetch instruction); its first dot then finds it in cache.
         if (j + 1 < to) {
@@ -103,52 +98,6 @@ export function sgdSegments(
   // Keeps the touching loads alive; bytes 0 … 15 of the memory are this scratch word.
   v128.store(0, sink);
   return sse;
-}
-
-/**
- * The update of one rating fused with the next rating's dot: for each 4-lane chunk c of the rows,
- * p' = c·p + s·q and q' = c·q + s·p are stored, and p'·qn (qn: the next movie's row, never q's)
- * is accumulated into accumulator c mod 4, summed as in dot.ts. Returns p'·qn.
- */
-// @ts-ignore: decorator
-@inline
-function updateAndDot(pu: usize, qi: usize, qn: usize, rowBytes: usize, vkeep: v128, vstep: v128): f32 {
-  const quadEnd: usize = rowBytes & ~(<usize>63);
-  const zero = f32x4.splat(0);
-  let a0 = zero;
-  let a1 = zero;
-  let a2 = zero;
-  let a3 = zero;
-  let f: usize = 0;
-  for (; f < quadEnd; f += 64) {
-    a0 = f32x4.add(a0, step(pu + f, qi + f, qn + f, vkeep, vstep));
-    a1 = f32x4.add(a1, step(pu + f + 16, qi + f + 16, qn + f + 16, vkeep, vstep));
-    a2 = f32x4.add(a2, step(pu + f + 32, qi + f + 32, qn + f + 32, vkeep, vstep));
-    a3 = f32x4.add(a3, step(pu + f + 48, qi + f + 48, qn + f + 48, vkeep, vstep));
-  }
-  if (f < rowBytes) {
-    a0 = f32x4.add(a0, step(pu + f, qi + f, qn + f, vkeep, vstep));
-    f += 16;
-    if (f < rowBytes) {
-      a1 = f32x4.add(a1, step(pu + f, qi + f, qn + f, vkeep, vstep));
-      f += 16;
-      if (f < rowBytes) a2 = f32x4.add(a2, step(pu + f, qi + f, qn + f, vkeep, vstep));
-    }
-  }
-  const acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-  return f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-}
-
-/** One chunk of {@link updateAndDot}: stores p' and q', returns p'·qn lane by lane. */
-// @ts-ignore: decorator
-@inline
-function step(p: usize, q: usize, qn: usize, vkeep: v128, vstep: v128): v128 {
-  const vp = v128.load(p);
-  const vq = v128.load(q);
-  const np = f32x4.add(f32x4.mul(vkeep, vp), f32x4.mul(vstep, vq));
-  v128.store(p, np);
-  v128.store(q, f32x4.add(f32x4.mul(vkeep, vq), f32x4.mul(vstep, vp)));
-  return f32x4.mul(np, v128.load(qn));
 }
 
 /**

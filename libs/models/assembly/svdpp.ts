@@ -6,6 +6,8 @@
 // The plain TypeScript reference (`svdppReferenceKernel` in src/latent/svdpp/kernel.ts) performs
 // exactly these f32 operations in exactly this order; keep the two in step.
 
+import { IMPLICIT_DOT, rowSum, SVDPP_STEP } from './dot';
+
 /**
  * SVD++ SGD over the users `order[from .. to)` (see SvdppModel for the model). User u has the
  * packed ratings `ratings[userPtr[u] .. userPtr[u+1])`, each `(movie << 8) | (stars × 2)`, and
@@ -47,7 +49,6 @@ export function svdppUsers(
 ): f64 {
   let sse: f64 = 0;
   const rowBytes: usize = (<usize>kp) << 2;
-  const quadEnd: usize = rowBytes & ~(<usize>63);
   const vkeep = f32x4.splat(<f32>1 - lr * reg);
   const zero = f32x4.splat(0);
   let sink = v128.splat<i32>(0);
@@ -80,7 +81,7 @@ export function svdppUsers(
     let bu = load<f32>(buAt);
     let packed = load<u32>(ratings + ((<usize>start) << 2));
     let qi = Q + (<usize>(packed >>> 8)) * rowBytes;
-    let dot = implicitDot(pu, z, qi, rowBytes);
+    let dot = rowSum(IMPLICIT_DOT, pu, qi, 0, z, 0, rowBytes, vkeep, vkeep, vkeep);
     for (let k = start; k < end; k++) {
       const m = <usize>(packed >>> 8);
       const r = <f32>(packed & 255) * <f32>0.5;
@@ -97,30 +98,10 @@ export function svdppUsers(
         // separate dot after it, one pass over the rows instead of two.
         packed = load<u32>(ratings + ((<usize>(k + 1)) << 2));
         const qn = Q + (<usize>(packed >>> 8)) * rowBytes;
-        let a0 = zero;
-        let a1 = zero;
-        let a2 = zero;
-        let a3 = zero;
-        let f: usize = 0;
-        for (; f < quadEnd; f += 64) {
-          a0 = f32x4.add(a0, update(pu + f, qi + f, z + f, g + f, qn + f, vkeep, vstep, ve));
-          a1 = f32x4.add(a1, update(pu + f + 16, qi + f + 16, z + f + 16, g + f + 16, qn + f + 16, vkeep, vstep, ve));
-          a2 = f32x4.add(a2, update(pu + f + 32, qi + f + 32, z + f + 32, g + f + 32, qn + f + 32, vkeep, vstep, ve));
-          a3 = f32x4.add(a3, update(pu + f + 48, qi + f + 48, z + f + 48, g + f + 48, qn + f + 48, vkeep, vstep, ve));
-        }
-        if (f < rowBytes) {
-          a0 = f32x4.add(a0, update(pu + f, qi + f, z + f, g + f, qn + f, vkeep, vstep, ve));
-          f += 16;
-          if (f < rowBytes) {
-            a1 = f32x4.add(a1, update(pu + f, qi + f, z + f, g + f, qn + f, vkeep, vstep, ve));
-            f += 16;
-            if (f < rowBytes) a2 = f32x4.add(a2, update(pu + f, qi + f, z + f, g + f, qn + f, vkeep, vstep, ve));
-          }
-        }
-        dot = reduce(a0, a1, a2, a3);
+        dot = rowSum(SVDPP_STEP, pu, qi, qn, z, g, rowBytes, vkeep, vstep, ve);
         qi = qn;
       } else {
-        for (let c: usize = 0; c < rowBytes; c += 16) update(pu + c, qi + c, z + c, g + c, qi + c, vkeep, vstep, ve);
+        rowSum(SVDPP_STEP, pu, qi, qi, z, g, rowBytes, vkeep, vstep, ve);
       }
     }
     store<f32>(buAt, bu);
@@ -138,58 +119,4 @@ export function svdppUsers(
   // Keeps the touching loads alive; bytes 0 … 15 of the memory are this scratch word.
   v128.store(0, sink);
   return sse;
-}
-
-/** (a0 + a1) + (a2 + a3), then the lanes (l0 + l1) + (l2 + l3), as dot.ts sums. */
-// @ts-ignore: decorator
-@inline
-function reduce(a0: v128, a1: v128, a2: v128, a3: v128): f32 {
-  const acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-  return f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-}
-
-/** (p + z)·q over rows of `rowBytes` bytes: chunk c into accumulator c mod 4, then {@link reduce}. */
-// @ts-ignore: decorator
-@inline
-function implicitDot(pu: usize, z: usize, qi: usize, rowBytes: usize): f32 {
-  const quadEnd: usize = rowBytes & ~(<usize>63);
-  const zero = f32x4.splat(0);
-  let a0 = zero;
-  let a1 = zero;
-  let a2 = zero;
-  let a3 = zero;
-  let f: usize = 0;
-  for (; f < quadEnd; f += 64) {
-    a0 = f32x4.add(a0, f32x4.mul(f32x4.add(v128.load(pu + f), v128.load(z + f)), v128.load(qi + f)));
-    a1 = f32x4.add(a1, f32x4.mul(f32x4.add(v128.load(pu + f + 16), v128.load(z + f + 16)), v128.load(qi + f + 16)));
-    a2 = f32x4.add(a2, f32x4.mul(f32x4.add(v128.load(pu + f + 32), v128.load(z + f + 32)), v128.load(qi + f + 32)));
-    a3 = f32x4.add(a3, f32x4.mul(f32x4.add(v128.load(pu + f + 48), v128.load(z + f + 48)), v128.load(qi + f + 48)));
-  }
-  if (f < rowBytes) {
-    a0 = f32x4.add(a0, f32x4.mul(f32x4.add(v128.load(pu + f), v128.load(z + f)), v128.load(qi + f)));
-    f += 16;
-    if (f < rowBytes) {
-      a1 = f32x4.add(a1, f32x4.mul(f32x4.add(v128.load(pu + f), v128.load(z + f)), v128.load(qi + f)));
-      f += 16;
-      if (f < rowBytes) a2 = f32x4.add(a2, f32x4.mul(f32x4.add(v128.load(pu + f), v128.load(z + f)), v128.load(qi + f)));
-    }
-  }
-  return reduce(a0, a1, a2, a3);
-}
-
-/**
- * One chunk of a rating's update: g += e·q, p ← c·p + s·q, q ← c·q + s·(p_old + z); returns
- * (p_new + z)·qn lane by lane (qn: the next rating's row; the caller ignores it after the last).
- */
-// @ts-ignore: decorator
-@inline
-function update(p: usize, q: usize, z: usize, g: usize, qn: usize, vkeep: v128, vstep: v128, ve: v128): v128 {
-  const vp = v128.load(p);
-  const vq = v128.load(q);
-  const vz = v128.load(z);
-  v128.store(g, f32x4.add(v128.load(g), f32x4.mul(ve, vq)));
-  const np = f32x4.add(f32x4.mul(vkeep, vp), f32x4.mul(vstep, vq));
-  v128.store(p, np);
-  v128.store(q, f32x4.add(f32x4.mul(vkeep, vq), f32x4.mul(vstep, f32x4.add(vp, vz))));
-  return f32x4.mul(f32x4.add(np, vz), v128.load(qn));
 }

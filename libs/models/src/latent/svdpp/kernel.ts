@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wasmApi, WasmMemory, WasmModule } from '../../wasm';
+import { ratingError, reduceAccumulators, stepBiases } from '../sgd/kernel';
 
 /**
  * The SVD++ kernel over one linear memory, every argument a byte offset into it. Two
@@ -103,17 +104,11 @@ export function svdppReferenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): S
             const slot = (((f >>> 2) & 3) << 2) | (f & 3);
             acc[slot] = acc[slot] + fround(fround(f32[pu + f] + f32[zi + f]) * f32[qi + f]);
           }
-          const l0 = fround(fround(acc[0] + acc[4]) + fround(acc[8] + acc[12]));
-          const l1 = fround(fround(acc[1] + acc[5]) + fround(acc[9] + acc[13]));
-          const l2 = fround(fround(acc[2] + acc[6]) + fround(acc[10] + acc[14]));
-          const l3 = fround(fround(acc[3] + acc[7]) + fround(acc[11] + acc[15]));
-          const dot = fround(fround(l0 + l1) + fround(l2 + l3));
+          const dot = reduceAccumulators(acc);
           const bmAt = (movieBias >>> 2) + m;
-          const bm = f32[bmAt];
-          const e = fround(r - fround(fround(fround(mu + bu) + bm) + dot));
+          const e = ratingError(r, mu, bu, f32[bmAt], dot);
           sse += e * e;
-          bu = fround(bu + fround(lrBias * fround(e - fround(regBias * bu))));
-          f32[bmAt] = fround(bm + fround(lrBias * fround(e - fround(regBias * bm))));
+          bu = stepBiases(f32, bmAt, bu, e, lrBias, regBias);
           const step = fround(lr * e);
           for (let f = 0; f < kp; f++) {
             const p = f32[pu + f];

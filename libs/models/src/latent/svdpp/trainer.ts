@@ -5,6 +5,8 @@ import { Shuffler } from '@recsys/optimization';
 import { Backend, logBackend, resolveBackend } from '../../backend';
 import { wasmApi, WasmMemory } from '../../wasm';
 import type { FactorState, FactorTrainer } from '../factor-trainer';
+import type { SvdppParams } from '../svdpp-model';
+import { memoryPlan } from '../sgd/layout';
 import { SVDPP_WASM_PATH, SvdppKernel, svdppReferenceKernel, svdppWasmKernel, svdppWasmModule } from './kernel';
 import { runUsers, SVDPP_CONTROL, SvdppEpochParameters, SvdppLayout, SvdppWorkerInput, SvdppWorkerMessage, SvdppWorkerRequest, USERS_PER_CALL } from './protocol';
 
@@ -16,33 +18,15 @@ export interface SvdppState extends FactorState {
   implicitFactors: Float32Array;
 }
 
-/** What {@link createSvdppTrainer} needs (SvdppParams' training part). */
-export interface SvdppTrainerOptions {
-  factors: number;
-  lr: number;
-  lrBias: number;
-  reg: number;
-  regBias: number;
-  initStd: number;
-  seed: number;
-  /** Threads; 1 (default) runs the epoch in the calling thread. */
-  threads?: number;
-  /** `wasm` the SIMD kernel, `js` its TypeScript reference, `auto` wasm when built. */
-  backend?: Backend;
-}
+/** What {@link createSvdppTrainer} needs: SvdppParams' training part (threads default 1, backend `auto`). */
+export type SvdppTrainerOptions = Pick<SvdppParams, 'factors' | 'lr' | 'lrBias' | 'reg' | 'regBias' | 'initStd' | 'seed'> & { threads?: number; backend?: Backend };
 
 const PAGE = 65536;
 const MAX_PAGES = 65536;
-const align16 = (x: number): number => Math.ceil(x / 16) * 16;
 
 function planLayout(train: RatingMatrix, factors: number, threads: number): SvdppLayout {
   const kp = Math.ceil(factors / 4) * 4;
-  let at = 1024;
-  const take = (bytes: number): number => {
-    const offset = at;
-    at = align16(at + bytes);
-    return offset;
-  };
+  const { take, end } = memoryPlan();
   const P = take(train.nUsers * kp * 4);
   const Q = take(train.nMovies * kp * 4);
   const Y = take(train.nMovies * kp * 4);
@@ -54,7 +38,7 @@ function planLayout(train: RatingMatrix, factors: number, threads: number): Svdp
   const ratings = take(train.nRatings * 4);
   const order = take(train.nUsers * 4);
   const scratch = take(threads * 8 * kp);
-  return { nUsers: train.nUsers, nMovies: train.nMovies, nRatings: train.nRatings, factors, kp, P, Q, Y, userBias, movieBias, norm, shrink, userPtr, ratings, order, scratch, bytes: at };
+  return { nUsers: train.nUsers, nMovies: train.nMovies, nRatings: train.nRatings, factors, kp, P, Q, Y, userBias, movieBias, norm, shrink, userPtr, ratings, order, scratch, bytes: end() };
 }
 
 /** N(0, std²) draws into the first k floats of each padded row, row by row (initialFactors' order). */
