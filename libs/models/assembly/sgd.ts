@@ -64,6 +64,13 @@ export function sgdSegments(
     const pu = P + (<usize>u) * rowBytes;
     const buAt = userBias + ((<usize>u) << 2);
     let bu = load<f32>(buAt);
+    // Touch every Q row of the segment first (one load per 64-byte line): the loads are
+    // independent, so the CPU fetches the rows from L3 or memory in parallel, and the rating loop
+    // below, which needs each row only after the previous rating's update, finds them in L2.
+    for (let k = start; k < end; k++) {
+      const qk = Q + (<usize>(load<u32>(ratings + ((<usize>k) << 2)) >>> 8)) * rowBytes;
+      for (let g: usize = 0; g < rowBytes; g += 64) sink = v128.or(sink, v128.load(qk + g));
+    }
     let packed = load<u32>(ratings + ((<usize>start) << 2));
     let qi = Q + (<usize>(packed >>> 8)) * rowBytes;
     let dot = dotRows(pu, qi, rowBytes);
