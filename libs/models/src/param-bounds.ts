@@ -64,6 +64,7 @@ export const SVDPP_PARAM_BOUNDS: ParamBounds = frozen({
   initStd: { ...INIT_STD },
   seed: { ...SEED },
   foldInReg: { ...REG, minExclusive: true },
+  threads: { ...THREADS },
 });
 
 /** `baseline` (every solver; see BASELINE_DEFAULTS). */

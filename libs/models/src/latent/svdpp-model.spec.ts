@@ -1,7 +1,10 @@
-import { Random } from '@recsys/core';
-import { buildRatingMatrix, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, generateSynthetic, holdoutSplit, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { Shuffler } from '@recsys/optimization';
 import { randomRatings } from '@recsys/testing';
-import { SvdppModel, svdppEpoch } from './svdpp-model';
+import { initialFactors } from './sgd/plain-trainer';
+import { SvdppModel } from './svdpp-model';
+import { createSvdppTrainer, SvdppState } from './svdpp/trainer';
+import { BaselineModel } from './baseline-model';
 
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
   return buildRatingMatrix(randomRatings({ seed, users, movies, density }), WHOLE_STARS_1_TO_5).matrix;
@@ -41,40 +44,85 @@ function referenceEpoch(
   }
 }
 
-describe('svdppEpoch', () => {
-  it('matches a plain implementation of the documented update over two epochs', () => {
-    const m = randomMatrix(9, 8, 7, 0.5);
-    const k = 3;
-    const random = new Random(1);
-    const init = (n: number) => Array.from({ length: n }, () => Array.from({ length: k }, () => 0.1 * random.normal()));
-    const P = init(m.nUsers);
-    const Q = init(m.nMovies);
-    const Y = init(m.nMovies);
-    const bu = new Array<number>(m.nUsers).fill(0);
-    const bi = new Array<number>(m.nMovies).fill(0);
-    const P32 = Float32Array.from(P.flat());
-    const Q32 = Float32Array.from(Q.flat());
-    const Y32 = Float32Array.from(Y.flat());
-    const bu32 = new Float32Array(m.nUsers);
-    const bi32 = new Float32Array(m.nMovies);
-    const rows = Array.from({ length: m.nUsers }, (_, u) =>
-      Array.from({ length: m.userCount(u) }, (_, j): [number, number] => [m.userMovies[m.userPtr[u] + j], m.userRatings[m.userPtr[u] + j] * 0.5]),
-    );
-    const h = { lr: 0.05, reg: 0.03, lrBias: 0.02, regBias: 0.1 };
-    const mu = m.globalMean();
-    const orders = [[3, 0, 7, 1, 5, 2, 6, 4], [6, 2, 0, 4, 1, 7, 3, 5]].map((o) => o.filter((u) => u < m.nUsers));
-    const z = new Float64Array(k);
-    const g = new Float64Array(k);
-    for (const order of orders) {
-      referenceEpoch(rows, order, mu, bu, bi, P, Q, Y, h);
-      svdppEpoch(m, Uint32Array.from(order), mu, bu32, bi32, P32, Q32, Y32, k, h.lr, h.reg, h.lrBias, h.regBias, z, g);
-    }
-    P.flat().forEach((v, j) => expect(P32[j]).toBeCloseTo(v, 5));
-    Q.flat().forEach((v, j) => expect(Q32[j]).toBeCloseTo(v, 5));
-    Y.flat().forEach((v, j) => expect(Y32[j]).toBeCloseTo(v, 5));
-    bu.forEach((v, j) => expect(bu32[j]).toBeCloseTo(v, 5));
-    bi.forEach((v, j) => expect(bi32[j]).toBeCloseTo(v, 5));
-  });
+const H = { lr: 0.05, reg: 0.03, lrBias: 0.02, regBias: 0.1 };
+
+/** The plain reference run over `epochs` epochs: the trainer's initial factors and user orders (same seed). */
+function referenceRun(m: RatingMatrix, k: number, seed: number, initStd: number, epochs: number) {
+  const { P: P0, Q: Q0 } = initialFactors(m.nUsers, m.nMovies, k, seed, initStd, 0);
+  const Y0 = initialFactors(0, m.nMovies, k, seed + 1, initStd, 0).Q;
+  const rows2 = (a: Float32Array, n: number) => Array.from({ length: n }, (_, r) => Array.from(a.subarray(r * k, r * k + k)));
+  const P = rows2(P0, m.nUsers);
+  const Q = rows2(Q0, m.nMovies);
+  const Y = rows2(Y0, m.nMovies);
+  const bu = new Array<number>(m.nUsers).fill(0);
+  const bi = new Array<number>(m.nMovies).fill(0);
+  const rows = Array.from({ length: m.nUsers }, (_, u) =>
+    Array.from({ length: m.userCount(u) }, (_, j): [number, number] => [m.userMovies[m.userPtr[u] + j], m.userRatings[m.userPtr[u] + j] * 0.5]),
+  );
+  const shuffler = new Shuffler(m.nUsers, seed);
+  for (let e = 0; e < epochs; e++) referenceEpoch(rows, Array.from(shuffler.shuffle()), m.globalMean(), bu, bi, P, Q, Y, H);
+  return { P, Q, Y, bu, bi };
+}
+
+async function trainerRun(m: RatingMatrix, k: number, seed: number, initStd: number, epochs: number, backend: 'wasm' | 'js', threads = 1): Promise<{ state: SvdppState; rmse: number[] }> {
+  const trainer = await createSvdppTrainer(m, { factors: k, ...H, initStd, seed, backend, threads });
+  try {
+    const rmse: number[] = [];
+    for (let e = 0; e < epochs; e++) rmse.push(await trainer.step());
+    return { state: trainer.state(), rmse };
+  } finally {
+    await trainer.dispose();
+  }
+}
+
+describe('SVD++ trainer', () => {
+  const m = randomMatrix(9, 8, 7, 0.5);
+  for (const backend of ['js', 'wasm'] as const) {
+    it(`matches a plain implementation of the documented update over two epochs (${backend === 'js' ? 'TypeScript reference' : 'WebAssembly'} kernel)`, async () => {
+      const k = 3;
+      const ref = referenceRun(m, k, 1, 0.1, 2);
+      const { state } = await trainerRun(m, k, 1, 0.1, 2, backend);
+      ref.P.flat().forEach((v, j) => expect(state.rawUserFactors[j]).toBeCloseTo(v, 5));
+      ref.Q.flat().forEach((v, j) => expect(state.movieFactors[j]).toBeCloseTo(v, 5));
+      ref.Y.flat().forEach((v, j) => expect(state.implicitFactors[j]).toBeCloseTo(v, 5));
+      ref.bu.forEach((v, j) => expect(state.userBias[j]).toBeCloseTo(v, 5));
+      ref.bi.forEach((v, j) => expect(state.movieBias[j]).toBeCloseTo(v, 5));
+    });
+  }
+
+  // 3 and 10: rows of fewer than 16 floats; 22: a 4-chunk group and two chunks more.
+  for (const k of [3, 10, 22]) {
+    it(`WebAssembly and the TypeScript reference give bit-identical epochs (${k} factors)`, async () => {
+      const big = randomMatrix(4, 60, 40, 0.3);
+      const wasm = await trainerRun(big, k, 7, 0.1, 3, 'wasm');
+      const js = await trainerRun(big, k, 7, 0.1, 3, 'js');
+      expect(wasm.rmse).toEqual(js.rmse);
+      expect(Array.from(wasm.state.rawUserFactors)).toEqual(Array.from(js.state.rawUserFactors));
+      expect(Array.from(wasm.state.movieFactors)).toEqual(Array.from(js.state.movieFactors));
+      expect(Array.from(wasm.state.implicitFactors)).toEqual(Array.from(js.state.implicitFactors));
+      expect(Array.from(wasm.state.movieBias)).toEqual(Array.from(js.state.movieBias));
+    });
+  }
+
+  it('two worker threads learn as well as one and beat the baseline on held-out ratings', async () => {
+    const data = generateSynthetic({ ratings: 60_000, users: 1_500, movies: 400, seed: 3, withDates: false });
+    const split = holdoutSplit(buildRatingMatrix(data.list, WHOLE_STARS_1_TO_5).matrix, { testFraction: 0.1, seed: 1 });
+    const rmse = async (threads: number) => {
+      const model = await new SvdppModel({ threads }).fit(split.train);
+      const p = model.predictMany(split.test);
+      let sse = 0;
+      for (let j = 0; j < split.test.length; j++) sse += (p[j] - split.test.ratings[j] * 0.5) ** 2;
+      return Math.sqrt(sse / split.test.length);
+    };
+    const baseline = await new BaselineModel().fit(split.train);
+    const bp = baseline.predictMany(split.test);
+    let bsse = 0;
+    for (let j = 0; j < split.test.length; j++) bsse += (bp[j] - split.test.ratings[j] * 0.5) ** 2;
+    const one = await rmse(1);
+    const two = await rmse(2);
+    expect(one).toBeLessThan(Math.sqrt(bsse / split.test.length));
+    expect(Math.abs(two - one)).toBeLessThan(0.01);
+  }, 60_000);
 });
 
 describe('SvdppModel', () => {

@@ -1,10 +1,8 @@
 import { RatingMatrix } from '@recsys/data';
-import { Shuffler } from '@recsys/optimization';
 import { ModelArtifact, requireSection, SectionArray } from '../artifact';
 import { Backend, backendParam } from '../backend';
-import type { FactorState, FactorTrainer } from './factor-trainer';
 import { LatentFitOptions, LatentModel } from './latent-model';
-import { initialFactors } from './sgd/plain-trainer';
+import { createSvdppTrainer, SvdppState } from './svdpp/trainer';
 import { checkParamBounds, SVDPP_PARAM_BOUNDS } from '../param-bounds';
 
 /** Parameters of {@link SvdppModel}; see {@link SVDPP_DEFAULTS}. */
@@ -25,7 +23,12 @@ export interface SvdppParams {
   seed: number;
   /** Ridge λ of {@link SvdppModel.foldInUser} (sum form). */
   foldInReg: number;
-  /** `auto` (default) or `js`: SVD++'s SGD runs in TypeScript (it has no WebAssembly kernel), so `wasm` is refused. */
+  /** Threads of the SGD epochs (worker threads over shared WebAssembly memory when > 1). */
+  threads: number;
+  /**
+   * `auto` (default) the WebAssembly SIMD kernel when `npm run build` has compiled it, else its
+   * TypeScript reference (bit-identical, one thread, slower); `wasm` or `js` to choose.
+   */
   backend: Backend;
 }
 
@@ -51,6 +54,7 @@ export const SVDPP_DEFAULTS: Readonly<SvdppParams> = Object.freeze({
   initStd: 0.03,
   seed: 42,
   foldInReg: 1,
+  threads: 1,
   backend: 'auto',
 });
 
@@ -64,7 +68,6 @@ function svdppParams(partial: Record<string, unknown>): SvdppParams {
     (p as Record<string, unknown>)[key] = value;
   }
   p.backend = backendParam('svdpp', partial.backend);
-  if (p.backend === 'wasm') throw new RangeError("svdpp: backend 'wasm': SVD++ has no WebAssembly kernel (its SGD runs in TypeScript); use 'auto' or 'js'");
   // Every parameter within its bound (param-bounds.ts).
   checkParamBounds('svdpp', p as unknown as Record<string, unknown>, SVDPP_PARAM_BOUNDS);
   return p;
@@ -91,9 +94,16 @@ function svdppParams(partial: Record<string, unknown>): SvdppParams {
  * goes below −1 for a user with more than 2/(lr·reg) ratings (1,667 with lr 0.015, reg 0.08), and
  * the fit then diverged to NaN on heavy users (docs/defaults-sweep.md).
  *
+ * The epochs run in the AssemblyScript SIMD kernel (libs/models/assembly/svdpp.ts; the
+ * TypeScript reference with `backend: 'js'`), in f32 with p += lr(e·q − reg·p) computed as
+ * (1 − lr·reg)·p + lr·e·q, and with `threads` > 1 on worker threads that share the memory
+ * ({@link createSvdppTrainer}: lock-free, so deterministic on one thread only).
+ *
  * After fitting, the effective user vectors p_u + z_u are stored as the user factors, so
  * prediction and recommend cost the same as SVD. Defaults: {@link SVDPP_DEFAULTS}.
  */
+export type { SvdppState } from './svdpp/trainer';
+
 export class SvdppModel extends LatentModel {
   readonly kind = 'svdpp';
   readonly params: Readonly<SvdppParams>;
@@ -112,7 +122,9 @@ export class SvdppModel extends LatentModel {
   }
 
   protected async fitModel(train: RatingMatrix, options: LatentFitOptions): Promise<void> {
-    await this.trainWith(new SvdppTrainer(train, this.params), this.params.epochs, options);
+    const p = this.params;
+    const trainer = await createSvdppTrainer(train, { factors: p.factors, lr: p.lr, lrBias: p.lrBias, reg: p.reg, regBias: p.regBias, initStd: p.initStd, seed: p.seed, threads: p.threads, backend: p.backend });
+    await this.trainWith(trainer, p.epochs, options);
   }
 
   /**
@@ -154,153 +166,4 @@ export class SvdppModel extends LatentModel {
   static fromArtifact(artifact: ModelArtifact, train: RatingMatrix): SvdppModel {
     return new SvdppModel(artifact.params as Partial<SvdppParams>).restoreFromArtifact(artifact, train);
   }
-}
-
-/** SVD++'s state: `userFactors` holds the effective vectors p_u + |N(u)|^-½ Σ y_j. */
-export interface SvdppState extends FactorState {
-  /** p_u alone, nUsers × k. */
-  rawUserFactors: Float32Array;
-  /** y_j, nMovies × k. */
-  implicitFactors: Float32Array;
-}
-
-/**
- * SVD++'s SGD (see {@link SvdppModel}), one epoch per step: p, q from `initialFactors(seed)`, y
- * from a second stream (seed + 1, so that P and Q match the svd model for the same seed), biases
- * 0, users in a fresh seeded order each epoch.
- */
-export class SvdppTrainer implements FactorTrainer<SvdppState> {
-  readonly converged = false;
-  private readonly k: number;
-  private readonly mu: number;
-  private readonly P: Float32Array;
-  private readonly Q: Float32Array;
-  private readonly Y: Float32Array;
-  private readonly userBias: Float32Array;
-  private readonly movieBias: Float32Array;
-  private readonly shuffler: Shuffler;
-  private readonly z: Float64Array;
-  private readonly g: Float64Array;
-
-  constructor(
-    private readonly train: RatingMatrix,
-    private readonly p: SvdppParams,
-  ) {
-    const k = (this.k = p.factors);
-    this.mu = train.globalMean();
-    const { P, Q } = initialFactors(train.nUsers, train.nMovies, k, p.seed, p.initStd, 0);
-    this.P = P;
-    this.Q = Q;
-    this.Y = initialFactors(0, train.nMovies, k, p.seed + 1, p.initStd, 0).Q;
-    this.userBias = new Float32Array(train.nUsers);
-    this.movieBias = new Float32Array(train.nMovies);
-    this.shuffler = new Shuffler(train.nUsers, p.seed);
-    this.z = new Float64Array(k);
-    this.g = new Float64Array(k);
-  }
-
-  async step(): Promise<number> {
-    const { train, p } = this;
-    const sse = svdppEpoch(train, this.shuffler.shuffle(), this.mu, this.userBias, this.movieBias, this.P, this.Q, this.Y, this.k, p.lr, p.reg, p.lrBias, p.regBias, this.z, this.g);
-    return Math.sqrt(sse / train.nRatings);
-  }
-
-  state(): SvdppState {
-    return {
-      globalMean: this.mu,
-      userBias: Float64Array.from(this.userBias),
-      movieBias: Float64Array.from(this.movieBias),
-      userFactors: effectiveUserFactors(this.train, this.P, this.Y, this.k),
-      movieFactors: this.Q.slice(),
-      k: this.k,
-      rawUserFactors: this.P.slice(),
-      implicitFactors: this.Y.slice(),
-    };
-  }
-
-  async dispose(): Promise<void> {}
-}
-
-/** p_u + |N(u)|^-½ Σ_{j∈N(u)} y_j for every user. */
-export function effectiveUserFactors(train: RatingMatrix, P: Float32Array, Y: Float32Array, k: number): Float32Array {
-  const out = Float32Array.from(P);
-  const sum = new Float64Array(k);
-  for (let u = 0; u < train.nUsers; u++) {
-    const start = train.userPtr[u];
-    const end = train.userPtr[u + 1];
-    if (end === start) continue;
-    sum.fill(0);
-    for (let p = start; p < end; p++) {
-      const y = train.userMovies[p] * k;
-      for (let f = 0; f < k; f++) sum[f] += Y[y + f];
-    }
-    const norm = 1 / Math.sqrt(end - start);
-    for (let f = 0; f < k; f++) out[u * k + f] += norm * sum[f];
-  }
-  return out;
-}
-
-/** One SVD++ epoch (see {@link SvdppModel}); returns the sum of squared errors seen. `z`, `g`: k-length scratch. */
-export function svdppEpoch(
-  train: RatingMatrix,
-  order: Uint32Array,
-  mu: number,
-  userBias: Float32Array,
-  movieBias: Float32Array,
-  P: Float32Array,
-  Q: Float32Array,
-  Y: Float32Array,
-  k: number,
-  lr: number,
-  reg: number,
-  lrBias: number,
-  regBias: number,
-  z: Float64Array,
-  g: Float64Array,
-): number {
-  const { userPtr, userMovies, userRatings } = train;
-  let sse = 0;
-  for (let t = 0; t < order.length; t++) {
-    const u = order[t];
-    const start = userPtr[u];
-    const end = userPtr[u + 1];
-    if (end === start) continue;
-    const norm = 1 / Math.sqrt(end - start);
-    z.fill(0);
-    g.fill(0);
-    for (let p = start; p < end; p++) {
-      const y = userMovies[p] * k;
-      for (let f = 0; f < k; f++) z[f] += Y[y + f];
-    }
-    for (let f = 0; f < k; f++) z[f] *= norm;
-    const pu = u * k;
-    let bu = userBias[u];
-    for (let p = start; p < end; p++) {
-      const m = userMovies[p];
-      const qi = m * k;
-      let dot = 0;
-      for (let f = 0; f < k; f++) dot += Q[qi + f] * (P[pu + f] + z[f]);
-      const bi = movieBias[m];
-      const e = userRatings[p] * 0.5 - (mu + bu + bi + dot);
-      sse += e * e;
-      bu += lrBias * (e - regBias * bu);
-      movieBias[m] = bi + lrBias * (e - regBias * bi);
-      for (let f = 0; f < k; f++) {
-        const pf = P[pu + f];
-        const qf = Q[qi + f];
-        g[f] += e * qf;
-        P[pu + f] = pf + lr * (e * qf - reg * pf);
-        Q[qi + f] = qf + lr * (e * (pf + z[f]) - reg * qf);
-      }
-    }
-    userBias[u] = bu;
-    // |N(u)| regularisation steps folded into one: the same total shrinkage as Surprise's,
-    // (1 − lr·reg)^|N(u)| (its linearisation 1 − |N(u)|·lr·reg goes negative for heavy users).
-    const shrinkY = Math.pow(1 - lr * reg, end - start);
-    for (let p = start; p < end; p++) {
-      const y = userMovies[p] * k;
-      for (let f = 0; f < k; f++) Y[y + f] = shrinkY * Y[y + f] + lr * norm * g[f];
-    }
-  }
-  return sse;
 }

@@ -7,7 +7,8 @@ import { wasmApi, WasmMemory, WasmModule } from '../../wasm';
  * implementations with identical arithmetic: the AssemblyScript SIMD module
  * (libs/models/assembly/sgd.ts, see there for the exact formulas) and a plain TypeScript
  * reference ({@link referenceKernel}) that rounds every operation to f32 the way WebAssembly does,
- * so both give bit-identical results.
+ * so both give bit-identical results. The WebAssembly kernel fuses each dot into the previous
+ * update (the same operations in the same order); the reference computes them one after the other.
  */
 export interface SgdKernel {
   /** One SGD pass over the segments `order[from .. to)`; returns Σ e² (e before each update). */
@@ -59,6 +60,34 @@ export function wasmKernel(memory: WasmMemory, module: WasmModule = sgdWasmModul
 
 const fround = Math.fround;
 
+/** e = r − (((μ + b_u) + b_m) + dot) in f32, as the kernels compute it. */
+export function ratingError(r: number, mu: number, bu: number, bm: number, dot: number): number {
+  return fround(r - fround(fround(fround(mu + bu) + bm) + dot));
+}
+
+/** b + lrBias·(e − regBias·b) in f32: the step of a user or movie bias. */
+function biasStep(b: number, e: number, lrBias: number, regBias: number): number {
+  return fround(b + fround(lrBias * fround(e - fround(regBias * b))));
+}
+
+/** Steps the movie bias at `f32[bmAt]` in place and returns the stepped user bias `bu`. */
+export function stepBiases(f32: Float32Array, bmAt: number, bu: number, e: number, lrBias: number, regBias: number): number {
+  f32[bmAt] = biasStep(f32[bmAt], e, lrBias, regBias);
+  return biasStep(bu, e, lrBias, regBias);
+}
+
+/**
+ * The sum of the four f32x4 accumulators of dot.ts held as `acc[4·a + lane]`, in its order:
+ * (a0 + a1) + (a2 + a3) lane by lane, then the lanes (l0 + l1) + (l2 + l3), each step in f32.
+ */
+export function reduceAccumulators(acc: Float32Array): number {
+  const l0 = fround(fround(acc[0] + acc[4]) + fround(acc[8] + acc[12]));
+  const l1 = fround(fround(acc[1] + acc[5]) + fround(acc[9] + acc[13]));
+  const l2 = fround(fround(acc[2] + acc[6]) + fround(acc[10] + acc[14]));
+  const l3 = fround(fround(acc[3] + acc[7]) + fround(acc[11] + acc[15]));
+  return fround(fround(l0 + l1) + fround(l2 + l3));
+}
+
 /**
  * The plain TypeScript kernel on `buffer`: the same operations as the WebAssembly one, each rounded
  * to f32 with `Math.fround` (exact for +, −, × of f32 values, since doubles have more than twice
@@ -76,11 +105,7 @@ export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKer
       const slot = (((f >>> 2) & 3) << 2) | (f & 3);
       acc[slot] = acc[slot] + fround(f32[pu + f] * f32[qi + f]);
     }
-    const l0 = fround(fround(acc[0] + acc[4]) + fround(acc[8] + acc[12]));
-    const l1 = fround(fround(acc[1] + acc[5]) + fround(acc[9] + acc[13]));
-    const l2 = fround(fround(acc[2] + acc[6]) + fround(acc[10] + acc[14]));
-    const l3 = fround(fround(acc[3] + acc[7]) + fround(acc[11] + acc[15]));
-    return fround(fround(l0 + l1) + fround(l2 + l3));
+    return reduceAccumulators(acc);
   }
 
   return {
@@ -90,6 +115,7 @@ export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKer
       const reg = fround(regIn);
       const lrBias = fround(lrBiasIn);
       const regBias = fround(regBiasIn);
+      const keep = fround(1 - fround(lr * reg));
       let sse = 0;
       for (let j = from; j < to; j++) {
         const s = u32[(order >>> 2) + j];
@@ -106,16 +132,16 @@ export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKer
           const qi = (Q >>> 2) + m * kp;
           const d = dot(pu, qi, kp);
           const bmAt = (movieBias >>> 2) + m;
-          const bm = f32[bmAt];
-          const e = fround(r - fround(fround(fround(mu + bu) + bm) + d));
+          const e = ratingError(r, mu, bu, f32[bmAt], d);
           sse += e * e;
-          bu = fround(bu + fround(lrBias * fround(e - fround(regBias * bu))));
-          f32[bmAt] = fround(bm + fround(lrBias * fround(e - fround(regBias * bm))));
+          bu = stepBiases(f32, bmAt, bu, e, lrBias, regBias);
+          // p += lr·(e·q − reg·p) as c·p + s·q with c = 1 − lr·reg, s = lr·e (q likewise, old p).
+          const step = fround(lr * e);
           for (let f = 0; f < kp; f++) {
             const p = f32[pu + f];
             const q = f32[qi + f];
-            f32[pu + f] = fround(p + fround(lr * fround(fround(e * q) - fround(reg * p))));
-            f32[qi + f] = fround(q + fround(lr * fround(fround(e * p) - fround(reg * q))));
+            f32[pu + f] = fround(fround(keep * p) + fround(step * q));
+            f32[qi + f] = fround(fround(keep * q) + fround(step * p));
           }
         }
         f32[buAt] = bu;

@@ -101,17 +101,29 @@ export function partitionRatings(train: RatingMatrix, blocks: number, rng: Rando
 
 const align16 = (x: number): number => Math.ceil(x / 16) * 16;
 
+/**
+ * Hands out 16-byte-aligned byte offsets of one linear memory, one array after the other, from
+ * the first KiB on (offset 0 never holds data): `take(bytes)` returns an array's offset, `end()`
+ * the bytes the memory must hold.
+ */
+export function memoryPlan(): { take: (bytes: number) => number; end: () => number } {
+  let at = FIRST_OFFSET;
+  return {
+    take: (bytes) => {
+      const offset = at;
+      at = align16(at + bytes);
+      return offset;
+    },
+    end: () => at,
+  };
+}
+
 /** Byte offsets of every array for a matrix, factor count and partition. */
 export function planLayout(train: RatingMatrix, factors: number, partition: SgdPartition): SgdLayout {
   const kp = Math.ceil(factors / 4) * 4;
   let nSegments = 0;
   for (let b = 0; b < partition.blockSegments.length; b++) nSegments += partition.blockSegments[b];
-  let at = FIRST_OFFSET;
-  const take = (bytes: number): number => {
-    const offset = at;
-    at = align16(at + bytes);
-    return offset;
-  };
+  const { take, end } = memoryPlan();
   const P = take(train.nUsers * kp * 4);
   const Q = take(train.nMovies * kp * 4);
   const userBias = take(train.nUsers * 4);
@@ -136,7 +148,7 @@ export function planLayout(train: RatingMatrix, factors: number, partition: SgdP
     segUser,
     segOff,
     order,
-    bytes: at,
+    bytes: end(),
   };
 }
 

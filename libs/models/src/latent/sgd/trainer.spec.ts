@@ -90,7 +90,9 @@ describe('SGD trainer: one user, two ratings, computed by hand', () => {
 });
 
 describe('SGD trainer: WebAssembly kernel against the TypeScript reference', () => {
-  for (const factors of [8, 10, 3]) {
+  // 8, 10, 3: rows of fewer than 16 floats (the kernels' 4-chunk loop never runs); 16, 22, 100:
+  // whole 4-chunk groups, then 0, 2 and 1 chunks left over.
+  for (const factors of [8, 10, 3, 16, 22, 100]) {
     it(`gives the same epochs with ${factors} factors (${factors % 4 === 0 ? 'no padding' : 'padded rows'})`, async () => {
       const wasm = await run({ factors, seed: 5, backend: 'wasm' }, 4);
       const reference = await run({ factors, seed: 5, backend: 'js' }, 4);
