@@ -36,7 +36,7 @@ const CLI_MAIN = join(REPO, 'apps', 'cli', 'dist', 'main.js');
 const CHILD = join(__dirname, 'netflix-bench-child.js');
 const RSS_HOOK = join(__dirname, 'peak-rss-hook.js');
 
-const STEPS = ['import', 'snapshot', 'sgd', 'als', 'svdpp', 'baseline', 'train', 'api'] as const;
+const STEPS = ['import', 'sgd', 'als', 'svdpp', 'baseline', 'train', 'api'] as const;
 type Step = (typeof STEPS)[number];
 
 export const CLI = {
@@ -72,7 +72,7 @@ export interface Args {
   skip: Step[];
 }
 
-export function toArgs(v: BenchValues<typeof CLI.options>): Args {
+export function argsFrom(v: BenchValues<typeof CLI.options>): Args {
   return {
     dir: resolve(v.dir),
     data: v.data === undefined ? undefined : resolve(v.data),
@@ -379,7 +379,7 @@ export async function netflixBench(args: Args): Promise<Record<string, unknown>>
 }
 
 if (require.main === module) {
-  const args = readBenchArgs(CLI, toArgs);
+  const args = readBenchArgs(CLI, argsFrom);
   netflixBench(args).then(
     (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
     (error: unknown) => {

@@ -3,8 +3,9 @@ import * as apiBench from '../bench/api-bench';
 import * as dataBench from '../bench/data-bench';
 import * as similarityBench from '../bench/similarity-bench';
 import * as svdBench from '../bench/svd-bench';
+import * as netflixBench from '../bench/netflix-bench';
 
-const benches = [apiBench, dataBench, similarityBench, svdBench];
+const benches = [apiBench, dataBench, similarityBench, svdBench, netflixBench];
 
 function args<A>(bench: { CLI: Parameters<typeof parseBench>[0]; argsFrom: (v: never) => A }, ...argv: string[]): A {
   const parsed = parseBench(bench.CLI, bench.argsFrom as (v: unknown) => A, argv);
@@ -52,6 +53,13 @@ describe('benchmark options (util.parseArgs, strict)', () => {
     expect(usageError(() => args(dataBench, '--ratings', '5'))).toBe('--ratings must be an integer ≥ 1000, got "5"');
   });
 
+  it('netflix-bench: the Prize\'s size by default, steps and thread lists checked', () => {
+    expect(args(netflixBench)).toMatchObject({ ratings: 100_000_000, users: 480_189, movies: 17_770, epochs: 3, trainEpochs: 12, threads: [2, 1], pairs: 1, skip: [] });
+    expect(args(netflixBench, '--skip', 'api,svdpp', '--threads', '1')).toMatchObject({ skip: ['api', 'svdpp'], threads: [1] });
+    expect(usageError(() => args(netflixBench, '--skip', 'api,foo'))).toBe('--skip: unknown value "foo" (one of import, sgd, als, svdpp, baseline, train, api)');
+    expect(usageError(() => args(netflixBench, '--epochs', '1'))).toBe('--epochs must be an integer ≥ 2, got "1"');
+  });
+
   it('similarity-bench: the defaults of before, lists and metric names checked', () => {
     expect(args(similarityBench)).toEqual({
       ratings: 10_000_000,
@@ -64,6 +72,8 @@ describe('benchmark options (util.parseArgs, strict)', () => {
       index: true,
       repeats: 20,
       pool: true,
+      scorer: true,
+      snapshot: undefined,
     });
     expect(args(similarityBench, '--ratings', '100_000_000', '--no-index', '--no-pool', '--threads', '2', '--index-metrics', 'cosine')).toMatchObject({
       ratings: 100_000_000,
