@@ -44,6 +44,7 @@ export function sgdSegments(
   Q: usize,
   userBias: usize,
   movieBias: usize,
+  biasShift: u32,
   kp: u32,
   mu: f32,
   lr: f32,
@@ -62,7 +63,8 @@ export function sgdSegments(
     const end = load<u32>(segOff + ((<usize>s + 1) << 2));
     if (start >= end) continue;
     const pu = P + (<usize>u) * rowBytes;
-    const buAt = userBias + ((<usize>u) << 2);
+    // Bias i is at byte i << biasShift: 2 packed, 6 one per 64-byte line when threads share the memory (layout.ts).
+    const buAt = userBias + ((<usize>u) << biasShift);
     let bu = load<f32>(buAt);
     // Touch every Q row of the segment first (one load per 64-byte line): the loads are
     // independent, so the CPU fetches the rows from L3 or memory in parallel, and the rating loop
@@ -77,7 +79,7 @@ export function sgdSegments(
     for (let k = start; k < end; k++) {
       const m = <usize>(packed >>> 8);
       const r = <f32>(packed & 255) * <f32>0.5;
-      const bmAt = movieBias + (m << 2);
+      const bmAt = movieBias + (m << biasShift);
       const bm = load<f32>(bmAt);
       const e: f32 = r - (mu + bu + bm + dot);
       sse += <f64>e * <f64>e;

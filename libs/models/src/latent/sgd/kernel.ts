@@ -23,6 +23,8 @@ export interface SgdKernel {
     Q: number,
     userBias: number,
     movieBias: number,
+    /** log2 of the bytes from one bias to the next: 2 (packed f32) or 6 (one per cache line). */
+    biasShift: number,
     kp: number,
     mu: number,
     lr: number,
@@ -109,7 +111,7 @@ export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKer
   }
 
   return {
-    sgdSegments(order, segUser, segOff, from, to, ratings, P, Q, userBias, movieBias, kp, muIn, lrIn, regIn, lrBiasIn, regBiasIn) {
+    sgdSegments(order, segUser, segOff, from, to, ratings, P, Q, userBias, movieBias, biasShift, kp, muIn, lrIn, regIn, lrBiasIn, regBiasIn) {
       const mu = fround(muIn);
       const lr = fround(lrIn);
       const reg = fround(regIn);
@@ -123,7 +125,8 @@ export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKer
         const start = u32[(segOff >>> 2) + s];
         const end = u32[(segOff >>> 2) + s + 1];
         const pu = (P >>> 2) + u * kp;
-        const buAt = (userBias >>> 2) + u;
+        const biasStride = 1 << (biasShift - 2);
+        const buAt = (userBias >>> 2) + u * biasStride;
         let bu = f32[buAt];
         for (let k = start; k < end; k++) {
           const packed = u32[(ratings >>> 2) + k];
@@ -131,7 +134,7 @@ export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKer
           const r = (packed & 255) * 0.5;
           const qi = (Q >>> 2) + m * kp;
           const d = dot(pu, qi, kp);
-          const bmAt = (movieBias >>> 2) + m;
+          const bmAt = (movieBias >>> 2) + m * biasStride;
           const e = ratingError(r, mu, bu, f32[bmAt], d);
           sse += e * e;
           bu = stepBiases(f32, bmAt, bu, e, lrBias, regBias);

@@ -51,6 +51,7 @@ export function runBlock(kernel: SgdKernel, layout: SgdLayout, blockSeg: Uint32A
       layout.Q,
       layout.userBias,
       layout.movieBias,
+      Math.log2(layout.biasStride * 4),
       layout.kp,
       p.mu,
       p.lr,

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { referenceKernel, SGD_WASM_PATH, SgdKernel, sgdWasmModule, wasmKernel } from './kernel';
-import { initFactors, MAX_KERNEL_MOVIES, partitionRatings, planLayout, SgdLayout, writeRatings } from './layout';
+import { initFactors, THREADED_BIAS_STRIDE, MAX_KERNEL_MOVIES, partitionRatings, planLayout, SgdLayout, writeRatings } from './layout';
 import { wasmApi, WasmMemory } from '../../wasm';
 import type { FactorState, FactorTrainer } from '../factor-trainer';
 import type { SgdOptions } from './plain-trainer';
@@ -93,7 +93,8 @@ export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerO
   logBackend(`models: SGD kernel in ${useWasm ? 'WebAssembly' : 'TypeScript'} (${backend.reason})`);
 
   const partition = partitionRatings(train, blocks, derive(seed, STREAM.partition));
-  const layout = planLayout(train, factors, partition);
+  const workerCount = useWasm && threads > 1 ? Math.min(threads, blocks) : 0;
+  const layout = planLayout(train, factors, partition, workerCount > 0 ? THREADED_BIAS_STRIDE : 1);
   const pages = Math.ceil(layout.bytes / PAGE);
   if (pages > MAX_PAGES) {
     throw new RangeError(`createSgdTrainer: ${layout.bytes} bytes of factors and ratings exceed WebAssembly's 4 GiB`);
@@ -107,7 +108,6 @@ export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerO
   const mu = train.globalMean();
   const kernel: SgdKernel = memory ? wasmKernel(memory) : referenceKernel(buffer);
 
-  const workerCount = useWasm && threads > 1 ? Math.min(threads, blocks) : 0;
   const trainer = new BlockSgdTrainer(layout, buffer, kernel, useWasm, blockSeg, mu, hyper, seed, derive(seed, STREAM.schedule));
   if (workerCount > 0) await trainer.startWorkers(memory!, workerCount);
   return trainer;
@@ -292,8 +292,8 @@ export class BlockSgdTrainer implements FactorTrainer {
     };
     return {
       globalMean: this.mu,
-      userBias: Float64Array.from(f32.subarray(this.layout.userBias >>> 2, (this.layout.userBias >>> 2) + nUsers)),
-      movieBias: Float64Array.from(f32.subarray(this.layout.movieBias >>> 2, (this.layout.movieBias >>> 2) + nMovies)),
+      userBias: stridedBiases(f32, this.layout.userBias, nUsers, this.layout.biasStride),
+      movieBias: stridedBiases(f32, this.layout.movieBias, nMovies, this.layout.biasStride),
       userFactors: unpad(this.layout.P, nUsers),
       movieFactors: unpad(this.layout.Q, nMovies),
       k,
@@ -312,4 +312,11 @@ export class BlockSgdTrainer implements FactorTrainer {
     this.pending = null;
     pending?.reject(new Error('SgdTrainer: disposed during an epoch'));
   }
+}
+
+/** The biases at byte offset `offset`, one every `stride` floats, as a packed Float64Array. */
+function stridedBiases(f32: Float32Array, offset: number, n: number, stride: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0, at = offset >>> 2; i < n; i++, at += stride) out[i] = f32[at];
+  return out;
 }
