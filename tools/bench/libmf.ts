@@ -4,10 +4,11 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RatingMatrix } from '@recsys/data';
+import { processCpuSeconds } from './api-bench-server';
 
-/** The folder of LibMF's binaries beside the project (`<repo>/../shared/reference/libmf`), or null when absent. */
+/** The folder of LibMF's binaries: $LIBMF_DIR, else beside the project (`<repo>/../shared/reference/libmf`); null when absent. */
 export function libmfDir(repoRoot: string): string | null {
-  const dir = join(repoRoot, '..', 'shared', 'reference', 'libmf');
+  const dir = process.env.LIBMF_DIR ?? join(repoRoot, '..', 'shared', 'reference', 'libmf');
   return existsSync(join(dir, 'mf-train')) ? dir : null;
 }
 
@@ -75,6 +76,8 @@ export interface LibmfRun {
   firstLineSeconds: number;
   /** Seconds between consecutive iteration lines (iterations 1 …): one iteration plus LibMF's loss print. */
   secondsPerIteration: number[];
+  /** CPU seconds (all of mf-train's threads, from /proc) between the same lines. */
+  cpuSecondsPerIteration: number[];
   medianSecondsPerIteration: number;
   trainRmse: number[];
   wallSeconds: number;
@@ -100,6 +103,7 @@ export function runLibmf(dir: string, text: string, model: string, o: { threads:
     const started = performance.now();
     const child = spawn(join(dir, 'mf-train'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const stamps: number[] = [];
+    const cpuStamps: number[] = [];
     const rmse: number[] = [];
     let pending = '';
     let stderr = '';
@@ -114,6 +118,7 @@ export function runLibmf(dir: string, text: string, model: string, o: { threads:
         const m = /^(\d+)\s+([0-9.eE+-]+)\s+/.exec(line);
         if (m) {
           stamps.push(now);
+          cpuStamps.push(processCpuSeconds(child.pid ?? -1));
           rmse.push(Number(m[2]));
         }
       }
@@ -127,12 +132,14 @@ export function runLibmf(dir: string, text: string, model: string, o: { threads:
         return;
       }
       const per = stamps.slice(1).map((t, i) => (t - stamps[i]) / 1000);
+      const cpu = cpuStamps.slice(1).map((t, i) => t - cpuStamps[i]);
       resolve({
         threads: o.threads,
         factors: o.factors,
         iterations: o.iterations,
         firstLineSeconds: (stamps[0] - started) / 1000,
         secondsPerIteration: per,
+        cpuSecondsPerIteration: cpu,
         medianSecondsPerIteration: median(per),
         trainRmse: rmse,
         wallSeconds: (performance.now() - started) / 1000,

@@ -234,23 +234,19 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
     }
     if (!readyAt) throw new Error('the server answered no prediction in time');
     log(`first prediction after ${since(readyAt)} s (model ${firstModel})`);
+    const startup = (configuredAt: number | null): ServingBenchResult['startup'] => ({
+      listeningSeconds: since(listening.time),
+      dataLoadedSeconds: since(dataLoaded.time),
+      readySeconds: since(readyAt),
+      readyAfterDataSeconds: round((readyAt - dataLoaded.time) / 1000, 2),
+      configuredActiveSeconds: configuredAt === null ? NaN : since(configuredAt),
+      firstModel,
+      serverTimings: events.find((e) => e.msg === 'ready')?.entry.timings ?? null,
+      log: events.filter((e) => configuredAt === null || e.time <= configuredAt).map((e) => [since(e.time), e.msg]),
+    });
     if (options.startupOnly) {
-      return {
-        data: options.data,
-        ratings,
-        nodeFlags,
-        configured: { kind: options.kind, params: options.params },
-        startup: {
-          listeningSeconds: since(listening.time),
-          dataLoadedSeconds: since(dataLoaded.time),
-          readySeconds: since(readyAt),
-          readyAfterDataSeconds: round((readyAt - dataLoaded.time) / 1000, 2),
-          configuredActiveSeconds: NaN,
-          firstModel,
-          serverTimings: events.find((e) => e.msg === 'ready')?.entry.timings ?? null,
-          log: events.map((e) => [since(e.time), e.msg]),
-        },
-      } as unknown as ServingBenchResult;
+      // Only the startup figures: the other fields are absent.
+      return { data: options.data, ratings, nodeFlags, configured: { kind: options.kind, params: options.params }, startup: startup(null) } as unknown as ServingBenchResult;
     }
     const configuredAt = firstModel.startsWith(`${options.kind}-`)
       ? readyAt
@@ -352,16 +348,7 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
       ratings,
       nodeFlags,
       configured: { kind: options.kind, params: options.params },
-      startup: {
-        listeningSeconds: since(listening.time),
-        dataLoadedSeconds: since(dataLoaded.time),
-        readySeconds: since(readyAt),
-        readyAfterDataSeconds: round((readyAt - dataLoaded.time) / 1000, 2),
-        configuredActiveSeconds: since(configuredAt),
-        firstModel,
-        serverTimings: events.find((e) => e.msg === 'ready')?.entry.timings ?? null,
-        log: events.filter((e) => e.time <= configuredAt).map((e) => [since(e.time), e.msg]),
-      },
+      startup: startup(configuredAt),
       steady: { rssBytes: steadyRss, bytesPerRating: round(steadyRss / ratings, 2) },
       latency: { prediction, recommendations, oneClient, similarMovies },
       retrain: {

@@ -31,14 +31,14 @@
  *   `/usr/bin/time -f %M` (the process's maxRSS): the whole CLI path (snapshot read, the guard's
  *   2 % hold-out, fit, check, artifact written), per rating of the data (target ≤ 20).
  */
-import { ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { ChildProcess, fork, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildRatingMatrix, generateSynthetic, MovieCatalog, RatingMatrix, readSnapshot, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
 import { createModel, TrainingProgress } from '@recsys/models';
 import { BenchCli, BenchOption, BenchValues, intListValue, intValue, numberValue, readBenchArgs } from './bench-args';
-import { processCpuSeconds } from './api-bench-server';
+import { runLibmf, writeLibmfText } from './libmf';
 import { gc } from './svd-bench-child';
 
 interface Args {
@@ -175,61 +175,6 @@ function runFit(job: FitJob): Promise<FitResult> {
 
 const LIBMF_DIR = process.env.LIBMF_DIR ?? resolve(__dirname, '..', '..', '..', '..', 'shared', 'reference', 'libmf');
 
-/** LibMF's text input: `user movie stars`, one rating a line, 0-based dense indices (by user). */
-async function writeLibmfText(path: string, m: RatingMatrix): Promise<void> {
-  const out = createWriteStream(path);
-  const { userPtr, userMovies, userRatings } = m;
-  let chunk = '';
-  for (let u = 0; u < m.nUsers; u++) {
-    for (let k = userPtr[u]; k < userPtr[u + 1]; k++) chunk += `${u} ${userMovies[k]} ${userRatings[k] * 0.5}\n`;
-    if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-      chunk = '';
-    }
-  }
-  out.write(chunk);
-  await new Promise<void>((r, j) => {
-    out.on('error', j);
-    out.end(() => r());
-  });
-}
-
-/** Runs mf-train; resolves to the seconds between its iteration lines (the first gap, after reading, excluded). */
-function runLibmf(text: string, model: string, threads: number, a: Args): Promise<{ secondsPerIteration: number[]; cpuSecondsPerIteration: number[]; totalSeconds: number }> {
-  return new Promise((resolvePromise, reject) => {
-    const started = performance.now();
-    const args = ['-s', String(threads), '-k', String(a.factors), '-t', String(a.epochs + 1), '-l2', String(a.reg), '-r', String(a.lr), text, model];
-    const proc = spawn(join(LIBMF_DIR, 'mf-train'), args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    const marks: number[] = [];
-    const cpuMarks: number[] = [];
-    let buffered = '';
-    proc.stdout.on('data', (data: Buffer) => {
-      buffered += data.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl).trim();
-        buffered = buffered.slice(nl + 1);
-        if (/^\d+\s/.test(line)) {
-          marks.push(performance.now());
-          cpuMarks.push(processCpuSeconds(proc.pid ?? -1));
-        }
-      }
-    });
-    proc.on('error', reject);
-    proc.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`mf-train exited with ${code}`));
-      const gaps: number[] = [];
-      const cpu: number[] = [];
-      for (let i = 1; i < marks.length; i++) {
-        gaps.push((marks[i] - marks[i - 1]) / 1000);
-        cpu.push(cpuMarks[i] - cpuMarks[i - 1]);
-      }
-      log(`  libmf ${threads} threads: ${gaps.map((g) => g.toFixed(3)).join(', ')} s per iteration (CPU ${cpu.map((g) => g.toFixed(2)).join(', ')})`);
-      resolvePromise({ secondsPerIteration: gaps, cpuSecondsPerIteration: cpu, totalSeconds: (performance.now() - started) / 1000 });
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // `recsys train` under /usr/bin/time.
 
@@ -273,7 +218,7 @@ async function parent(a: Args): Promise<void> {
     // A text input newer than the snapshot in --dir is reused (writing 100M lines takes minutes).
     if (libmfPresent && !(existsSync(text) && statSync(text).mtimeMs > statSync(snapshot).mtimeMs)) {
       log(`writing LibMF's text input ${text} …`);
-      await writeLibmfText(text, matrix);
+      writeLibmfText(matrix, text);
     }
     matrix = null;
     gc();
@@ -298,7 +243,8 @@ async function parent(a: Args): Promise<void> {
         ours.push(mine);
         const run: Record<string, unknown> = { secondsPerEpoch: r.secondsPerEpoch.map((s) => round(s)), cpuSecondsPerEpoch: r.cpuSecondsPerEpoch.map((s) => round(s)), trainRmse: r.trainRmse.map((x) => round(x, 4)), load1: round(loadavg()[0], 2) };
         if (libmfPresent) {
-          const l = await runLibmf(text, join(dir, 'libmf.model'), threads, a);
+          const l = await runLibmf(LIBMF_DIR, text, join(dir, 'libmf.model'), { threads, factors: a.factors, iterations: a.epochs + 1, reg: a.reg, lr: a.lr });
+          log(`  libmf ${threads} threads: ${l.secondsPerIteration.map((g) => g.toFixed(3)).join(', ')} s per iteration (CPU ${l.cpuSecondsPerIteration.map((g) => g.toFixed(2)).join(', ')})`);
           const their = median(l.secondsPerIteration.slice(1));
           theirs.push(their);
           ratios.push(mine / their);
