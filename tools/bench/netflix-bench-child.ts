@@ -1,7 +1,10 @@
 // One step of netflix-bench.ts in a fresh process, so that its time and memory are its own:
 //   node --expose-gc tools/dist/bench/netflix-bench-child.js '<job as JSON>'
 // prints the result as one JSON line on stdout; progress on stderr.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { readSnapshot } from '@recsys/data';
 import { createModel, TrainingProgress } from '@recsys/models';
 import { writeLibmfText } from './libmf';
@@ -40,6 +43,8 @@ export interface FitResult {
 }
 
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
+
+const RSS_HOOK = join(__dirname, 'peak-rss-hook.js');
 
 function peakRss(): number {
   return process.resourceUsage().maxRSS * 1024;
@@ -103,6 +108,43 @@ async function run(job: ChildJob): Promise<unknown> {
     peakRss: peakRss(),
   };
   return result;
+}
+
+/** A command in a child process whose stdout is one JSON document; stderr passes through. */
+export function runJson<T>(args: string[], options: { env?: NodeJS.ProcessEnv; peakRssFile?: string } = {}): Promise<{ result: T; wallSeconds: number; peakRss: number | null }> {
+  const env = { ...process.env, ...options.env };
+  if (options.peakRssFile) {
+    env.RECSYS_PEAK_RSS_FILE = options.peakRssFile;
+    rmSync(options.peakRssFile, { force: true });
+  }
+  const nodeArgs = options.peakRssFile ? ['--require', RSS_HOOK, ...args] : args;
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, nodeArgs, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallSeconds = (performance.now() - started) / 1000;
+      if (code !== 0) {
+        reject(new Error(`node ${args.join(' ')} exited with ${code}`));
+        return;
+      }
+      let peakRss: number | null = null;
+      if (options.peakRssFile && existsSync(options.peakRssFile)) peakRss = (JSON.parse(readFileSync(options.peakRssFile, 'utf8')) as { peakRss: number }).peakRss;
+      try {
+        resolvePromise({ result: JSON.parse(out) as T, wallSeconds, peakRss });
+      } catch {
+        reject(new Error(`node ${args.join(' ')} printed no JSON document: ${out.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+/** One job in a fresh `node --expose-gc` process running this module; resolves to its result. */
+export function runChild<T>(job: ChildJob): Promise<T> {
+  return runJson<T>(['--expose-gc', __filename, JSON.stringify(job)]).then((r) => r.result);
 }
 
 if (require.main === module) {

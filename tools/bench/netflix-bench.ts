@@ -21,20 +21,18 @@
  *
  * Each figure is given beside its target of issue 10 in `targets`.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BenchCli, BenchOption, BenchValues, choiceListValue, intListValue, intValue, readBenchArgs } from './bench-args';
 import { libmfDir, LibmfRun, median, runLibmf } from './libmf';
-import type { ChildJob, FitResult, LoadResult } from './netflix-bench-child';
+import { FitResult, LoadResult, runChild, runJson } from './netflix-bench-child';
 import { SERVING_BENCH_DEFAULTS, servingBench, ServingBenchResult } from './serving-bench';
 
 const REPO = resolve(__dirname, '..', '..', '..');
 const CLI_MAIN = join(REPO, 'apps', 'cli', 'dist', 'main.js');
-const CHILD = join(__dirname, 'netflix-bench-child.js');
-const RSS_HOOK = join(__dirname, 'peak-rss-hook.js');
 
 const STEPS = ['import', 'sgd', 'als', 'svdpp', 'baseline', 'train', 'api'] as const;
 type Step = (typeof STEPS)[number];
@@ -88,42 +86,6 @@ export function argsFrom(v: BenchValues<typeof CLI.options>): Args {
 }
 
 const log = (message: string): void => void process.stderr.write(`[netflix-bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-
-/** A command in a child process whose stdout is one JSON document; stderr passes through. */
-export function runJson<T>(args: string[], options: { env?: NodeJS.ProcessEnv; peakRssFile?: string } = {}): Promise<{ result: T; wallSeconds: number; peakRss: number | null }> {
-  const env = { ...process.env, ...options.env };
-  if (options.peakRssFile) {
-    env.RECSYS_PEAK_RSS_FILE = options.peakRssFile;
-    rmSync(options.peakRssFile, { force: true });
-  }
-  const nodeArgs = options.peakRssFile ? ['--require', RSS_HOOK, ...args] : args;
-  return new Promise((resolvePromise, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, nodeArgs, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => (out += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const wallSeconds = (performance.now() - started) / 1000;
-      if (code !== 0) {
-        reject(new Error(`node ${args.join(' ')} exited with ${code}`));
-        return;
-      }
-      let peakRss: number | null = null;
-      if (options.peakRssFile && existsSync(options.peakRssFile)) peakRss = (JSON.parse(readFileSync(options.peakRssFile, 'utf8')) as { peakRss: number }).peakRss;
-      try {
-        resolvePromise({ result: JSON.parse(out) as T, wallSeconds, peakRss });
-      } catch {
-        reject(new Error(`node ${args.join(' ')} printed no JSON document: ${out.slice(0, 200)}`));
-      }
-    });
-  });
-}
-
-function child<T>(job: ChildJob): Promise<T> {
-  return runJson<T>(['--expose-gc', CHILD, JSON.stringify(job)]).then((r) => r.result);
-}
 
 function hasPrizeFiles(dir: string): boolean {
   return existsSync(dir) && readdirSync(dir).some((f) => /^combined_data_\d+\.txt$/i.test(f));
@@ -216,7 +178,7 @@ async function sgdStep(args: Args, prizeDir: string, snapshot: string, libmf: st
     if (!existsSync(text)) {
       for (const f of readdirSync(args.dir)) if (/^libmf-.*\.txt$/.test(f)) rmSync(join(args.dir, f));
       log(`sgd: writing the snapshot's ratings as LibMF text (${text})`);
-      await child({ job: 'libmf-text', snapshot, out: text });
+      await runChild({ job: 'libmf-text', snapshot, out: text });
     }
   } else {
     log('sgd: ../shared/reference/libmf is absent: the LibMF comparison is skipped');
@@ -232,7 +194,7 @@ async function sgdStep(args: Args, prizeDir: string, snapshot: string, libmf: st
         log(`sgd: LibMF ${run.medianSecondsPerIteration.toFixed(2)} s per iteration`);
       }
       log(`sgd: ours, ${threads} thread(s)`);
-      const ours = await child<FitResult>({ job: 'fit', snapshot, kind: 'svd', params: { factors, epochs: args.epochs, threads } });
+      const ours = await runChild<FitResult>({ job: 'fit', snapshot, kind: 'svd', params: { factors, epochs: args.epochs, threads } });
       const oursMedian = median(steadyEpochs(ours));
       pairs.push({ threads, libmf: run, ours, oursMedianSecondsPerEpoch: oursMedian, ratio: run === null ? null : oursMedian / run.medianSecondsPerIteration });
     }
@@ -252,7 +214,7 @@ async function sgdStep(args: Args, prizeDir: string, snapshot: string, libmf: st
 
 async function fitStep(snapshot: string, kind: string, params: Record<string, unknown>) {
   log(`${kind}: ${JSON.stringify(params)}`);
-  const fit = await child<FitResult>({ job: 'fit', snapshot, kind, params });
+  const fit = await runChild<FitResult>({ job: 'fit', snapshot, kind, params });
   return { ...fit, medianSecondsPerEpoch: median(steadyEpochs(fit)) };
 }
 
@@ -318,7 +280,7 @@ export async function netflixBench(args: Args): Promise<Record<string, unknown>>
     targets.push(target('import peak bytes per rating', imp.peakBytesPerRating, '<=', 16, 'B'));
   }
   log('snapshot: loading');
-  const load = await child<LoadResult>({ job: 'load', snapshot });
+  const load = await runChild<LoadResult>({ job: 'load', snapshot });
   out.snapshot = { ...load, residentBytesPerRating: load.rss / load.ratings };
   const libmf = libmfDir(REPO);
   let sgdTwo: number | null = null;

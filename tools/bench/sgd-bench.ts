@@ -31,14 +31,14 @@
  *   `/usr/bin/time -f %M` (the process's maxRSS): the whole CLI path (snapshot read, the guard's
  *   2 % hold-out, fit, check, artifact written), per rating of the data (target ≤ 20).
  */
-import { ChildProcess, fork, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildRatingMatrix, generateSynthetic, MovieCatalog, RatingMatrix, readSnapshot, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
-import { createModel, TrainingProgress } from '@recsys/models';
 import { BenchCli, BenchOption, BenchValues, intListValue, intValue, numberValue, readBenchArgs } from './bench-args';
-import { runLibmf, writeLibmfText } from './libmf';
+import { libmfDir, median, runLibmf, writeLibmfText } from './libmf';
+import { FitResult, runChild } from './netflix-bench-child';
 import { gc } from './svd-bench-child';
 
 interface Args {
@@ -109,71 +109,15 @@ function argsFrom(v: BenchValues<typeof CLI.options>): Args {
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
-function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 /** The epochs that count: all but the first when there are more than two (its first call runs V8's baseline code). */
 function steady(seconds: number[]): number[] {
   return seconds.length > 2 ? seconds.slice(1) : seconds;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Child: one fit in a fresh process.
-
-interface FitJob {
-  snapshot: string;
-  kind: 'svd' | 'svdpp';
-  params: Record<string, unknown>;
+/** One fit in a fresh process (netflix-bench-child.ts's `fit` job: per-epoch wall and CPU seconds, peak RSS). */
+function runFit(job: { snapshot: string; kind: 'svd' | 'svdpp'; params: Record<string, unknown> }): Promise<FitResult> {
+  return runChild<FitResult>({ job: 'fit', ...job });
 }
-
-interface FitResult {
-  secondsPerEpoch: number[];
-  cpuSecondsPerEpoch: number[];
-  trainRmse: number[];
-  peakRss: number;
-  ratings: number;
-}
-
-async function fitChild(job: FitJob): Promise<FitResult> {
-  const train: RatingMatrix = readSnapshot(job.snapshot).matrix;
-  gc();
-  const seconds: number[] = [];
-  const cpu: number[] = [];
-  const rmse: number[] = [];
-  let mark = process.cpuUsage();
-  await createModel(job.kind, job.params).fit(train, {
-    onProgress: (p: TrainingProgress) => {
-      const used = process.cpuUsage(mark);
-      seconds.push(p.seconds);
-      cpu.push((used.user + used.system) / 1e6);
-      rmse.push(p.trainRmse ?? NaN);
-      log(`  ${job.kind} ${JSON.stringify(job.params.threads)} threads epoch ${p.epoch}/${p.epochs}: ${p.seconds.toFixed(3)} s, train RMSE ${(p.trainRmse ?? NaN).toFixed(4)}`);
-      mark = process.cpuUsage();
-    },
-  });
-  return { secondsPerEpoch: seconds, cpuSecondsPerEpoch: cpu, trainRmse: rmse, peakRss: process.resourceUsage().maxRSS * 1024, ratings: train.nRatings };
-}
-
-function runFit(job: FitJob): Promise<FitResult> {
-  return new Promise((resolvePromise, reject) => {
-    const proc: ChildProcess = fork(__filename, ['--child', JSON.stringify(job)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let result: FitResult | null = null;
-    proc.on('message', (m: { result?: FitResult; error?: string }) => {
-      if (m.result) result = m.result;
-      else if (m.error) reject(new Error(m.error));
-    });
-    proc.on('error', reject);
-    proc.on('exit', (code) => (result && code === 0 ? resolvePromise(result) : reject(new Error(`sgd-bench child ${job.kind} exited with ${code}`))));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// LibMF.
-
-const LIBMF_DIR = process.env.LIBMF_DIR ?? resolve(__dirname, '..', '..', '..', '..', 'shared', 'reference', 'libmf');
 
 // ---------------------------------------------------------------------------------------------
 // `recsys train` under /usr/bin/time.
@@ -213,7 +157,8 @@ async function parent(a: Args): Promise<void> {
     }
     let matrix: RatingMatrix | null = readSnapshot(snapshot).matrix;
     const data = { snapshot, ratings: matrix.nRatings, users: matrix.nUsers, movies: matrix.nMovies, snapshotBytes: statSync(snapshot).size };
-    const libmfPresent = existsSync(join(LIBMF_DIR, 'mf-train'));
+    const LIBMF_DIR = libmfDir(resolve(__dirname, '..', '..', '..'));
+    const libmfPresent = LIBMF_DIR !== null;
     const text = join(dir, 'libmf-train.txt');
     // A text input newer than the snapshot in --dir is reused (writing 100M lines takes minutes).
     if (libmfPresent && !(existsSync(text) && statSync(text).mtimeMs > statSync(snapshot).mtimeMs)) {
@@ -224,7 +169,7 @@ async function parent(a: Args): Promise<void> {
     gc();
 
     const hyper = { lr: a.lr, lrBias: a.lr, reg: a.reg, regBias: a.reg, initStd: 0.1, seed: 42 };
-    const svdJob = (threads: number, factors = a.factors, epochs = a.epochs): FitJob => ({
+    const svdJob = (threads: number, factors = a.factors, epochs = a.epochs): { snapshot: string; kind: 'svd'; params: Record<string, unknown> } => ({
       snapshot: snapshot!,
       kind: 'svd',
       params: { ...hyper, solver: 'sgd', factors, epochs, threads },
@@ -243,7 +188,7 @@ async function parent(a: Args): Promise<void> {
         ours.push(mine);
         const run: Record<string, unknown> = { secondsPerEpoch: r.secondsPerEpoch.map((s) => round(s)), cpuSecondsPerEpoch: r.cpuSecondsPerEpoch.map((s) => round(s)), trainRmse: r.trainRmse.map((x) => round(x, 4)), load1: round(loadavg()[0], 2) };
         if (libmfPresent) {
-          const l = await runLibmf(LIBMF_DIR, text, join(dir, 'libmf.model'), { threads, factors: a.factors, iterations: a.epochs + 1, reg: a.reg, lr: a.lr });
+          const l = await runLibmf(LIBMF_DIR!, text, join(dir, 'libmf.model'), { threads, factors: a.factors, iterations: a.epochs + 1, reg: a.reg, lr: a.lr });
           log(`  libmf ${threads} threads: ${l.secondsPerIteration.map((g) => g.toFixed(3)).join(', ')} s per iteration (CPU ${l.cpuSecondsPerIteration.map((g) => g.toFixed(2)).join(', ')})`);
           const their = median(l.secondsPerIteration.slice(1));
           theirs.push(their);
@@ -309,7 +254,7 @@ async function parent(a: Args): Promise<void> {
       factors: a.factors,
       epochsPerRun: a.epochs,
       hyper: { lr: a.lr, reg: a.reg },
-      libmf: libmfPresent ? { binary: join(LIBMF_DIR, 'mf-train'), note: 'seconds between its iteration lines, the first gap excluded' } : { skipped: `no mf-train in ${LIBMF_DIR}` },
+      libmf: LIBMF_DIR !== null ? { binary: join(LIBMF_DIR, 'mf-train'), note: 'seconds between its iteration lines, the first gap excluded' } : { skipped: 'no mf-train in $LIBMF_DIR or ../shared/reference/libmf' },
       svd,
       svdpp,
       train,
@@ -321,14 +266,8 @@ async function parent(a: Args): Promise<void> {
   }
 }
 
-const argv = process.argv.slice(2);
-if (argv[0] === '--child') {
-  fitChild(JSON.parse(argv[1]) as FitJob).then(
-    (result) => process.send!({ result }, () => process.exit(0)),
-    (error: unknown) => process.send!({ error: (error as Error).stack ?? String(error) }, () => process.exit(1)),
-  );
-} else {
-  parent(readBenchArgs(CLI, argsFrom, argv)).catch((error: unknown) => {
+if (require.main === module) {
+  parent(readBenchArgs(CLI, argsFrom)).catch((error: unknown) => {
     process.stderr.write(`sgd-bench: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   });
