@@ -46,8 +46,8 @@ describe('retrain under load', () => {
       },
     });
     await new Promise((r) => setTimeout(r, 500));
-    // SVD++ for 60 epochs at lr 0.005 and reg 0.08 (its default reg 0.02 overfits these 20k ratings in 60 epochs), twice (the guard's fit without the held-out slice, then the
-    // fit on every rating), takes 1.5–2.5 s on these 20k ratings on an idle machine. (At lr 0.015,
+    // SVD++ for 60 epochs at lr 0.005 and reg 0.08 (its default reg 0.02 overfits these 20k ratings in 60 epochs), fitted once
+    // (the guard's fit without the held-out slice, which is then served: a retrain no longer refits on every rating). (At lr 0.015,
     // 150 epochs overfit these ratings: the guard fails such a run, issue 9.)
     const started = await t.gql<{ retrain: { id: string } }>(
       'mutation { retrain(input: { kind: SVDPP, parameters: { epochs: 60, lr: 0.005, reg: 0.08 } }) { id } }',
