@@ -116,7 +116,8 @@ export interface TrainingSource {
   holdout: { fraction: number; seed: number } | null;
 }
 
-function sameFingerprint(a: DataFingerprint, b: DataFingerprint): boolean {
+/** Two fingerprints of the same matrix: equal counts and CRC-32. */
+export function sameFingerprint(a: DataFingerprint, b: DataFingerprint): boolean {
   return a.crc32 === b.crc32 && a.users === b.users && a.movies === b.movies && a.ratings === b.ratings;
 }
 

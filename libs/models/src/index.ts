@@ -16,7 +16,7 @@ export { LatentModel } from './latent/latent-model';
 export type { FoldInOptions, LatentFitOptions } from './latent/latent-model';
 export type { Contribution, FittedLatentState, FoldedUser, PredictionDetail } from './latent/latent-serving';
 export { BiasedRidge } from './latent/fold-in';
-export { fingerprintMatrix, readModelArtifact } from './artifact';
+export { fingerprintMatrix, readModelArtifact, sameFingerprint } from './artifact';
 export type { ArtifactContent, DataFingerprint } from './artifact';
 export * from './param-bounds';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { RatingMatrix, SnapshotError } from '@recsys/data';
-import { ArtifactContent, DataFingerprint, fingerprintMatrix, FoldedUser, LatentModel, loadModelArtifact, readModelArtifact, restoreModel, TrainingProgress } from '@recsys/models';
+import { ArtifactContent, DataFingerprint, fingerprintMatrix, FoldedUser, LatentModel, loadModelArtifact, readModelArtifact, restoreModel, sameFingerprint, TrainingProgress } from '@recsys/models';
 import type { Logger } from '../logger';
 import { MovieTotals, movieTotalsOf, TrainingMetrics } from './training-job';
 
@@ -96,10 +96,6 @@ export function unsafeFileName(name: unknown): string | null {
   return null;
 }
 
-/** Two fingerprints of the same training matrix. */
-function sameFingerprint(a: DataFingerprint, b: DataFingerprint): boolean {
-  return a.users === b.users && a.movies === b.movies && a.ratings === b.ratings && a.crc32 === b.crc32;
-}
 
 /** A fingerprint as a person reads it: counts and CRC-32. */
 function describe(f: DataFingerprint): string {
@@ -349,7 +345,7 @@ export class ModelRegistry {
     const artifact = readModelArtifact(path);
     const found = artifact.source.data;
     const given = fingerprintMatrix(data);
-    if (found.crc32 !== given.crc32 || found.ratings !== given.ratings || found.users !== given.users || found.movies !== given.movies) {
+    if (!sameFingerprint(found, given)) {
       throw new UnusableArtifactError(
         `model file ${path} was trained on other data: its data fingerprint is ${describe(found)}; the data served has ${describe(this.base)}. Train it on this data (recsys train --data … --out FILE) or serve the data it was trained on.`,
       );
