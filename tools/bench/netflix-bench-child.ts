@@ -95,8 +95,7 @@ async function run(job: ChildJob): Promise<unknown> {
     writeLibmfText(matrix, job.out);
     return { seconds: (performance.now() - t0) / 1000, ratings: matrix.nRatings };
   }
-  let best = 0;
-  for (let m = 1; m < matrix.nMovies; m++) if (matrix.movieCount(m) > matrix.movieCount(best)) best = m;
+  const best = matrix.mostRatedMovie();
   const result: LoadResult = {
     mostRatedMovie: { id: matrix.movies.ids[best], ratings: matrix.movieCount(best) },
     seconds: (performance.now() - t0) / 1000,

@@ -104,8 +104,7 @@ function authorizationOf(headers: IncomingHttpHeaders): string | undefined {
 
 function exampleIds(catalog: CatalogService): ExampleIds {
   const t = catalog.active.train;
-  let bestMovie = 0;
-  for (let m = 1; m < t.nMovies; m++) if (t.movieCount(m) > t.movieCount(bestMovie)) bestMovie = m;
+  const bestMovie = t.mostRatedMovie();
   let user = 0;
   while (user < t.nUsers - 1 && t.userCount(user) < 20) user++;
   // A movie the user has not rated, so the example predicts something unknown.

@@ -206,3 +206,15 @@ describe('matrixArraysOf / RatingMatrix.fromArrays', () => {
     expect(() => RatingMatrix.fromArrays(withoutIds)).toThrow('RatingMatrix.fromArrays: the arrays carry no ids or no scale');
   });
 });
+
+describe('RatingMatrix.mostRatedMovie', () => {
+  it('is the internal index of the movie with the most ratings, the lowest among ties, and -1 without movies', () => {
+    // Movie ids 30, 10, 20 → internal 2, 0, 1; counts: 10 → 2, 20 → 2, 30 → 1.
+    const b = new RatingListBuilder(8, false);
+    for (const [u, m] of [[1, 30], [1, 10], [2, 10], [2, 20], [3, 20]]) b.push(u, m, 8, 0);
+    const { matrix } = buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5);
+    expect(matrix.movies.ids[matrix.mostRatedMovie()]).toBe(10);
+    const empty = buildRatingMatrix(new RatingListBuilder(1, false).finish(), WHOLE_STARS_1_TO_5).matrix;
+    expect(empty.mostRatedMovie()).toBe(-1);
+  });
+});

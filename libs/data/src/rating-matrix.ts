@@ -92,6 +92,20 @@ export class RatingMatrix implements MatrixArrays {
     return NaN;
   }
 
+  /** Internal index of the movie with the most ratings (the lowest index among ties), or -1 without movies. */
+  mostRatedMovie(): number {
+    let best = -1;
+    let most = -1;
+    for (let m = 0; m < this.nMovies; m++) {
+      const count = this.moviePtr[m + 1] - this.moviePtr[m];
+      if (count > most) {
+        most = count;
+        best = m;
+      }
+    }
+    return best;
+  }
+
   /** Density: ratings / (users × movies). */
   density(): number {
     return this.nUsers === 0 || this.nMovies === 0 ? 0 : this.nRatings / (this.nUsers * this.nMovies);
