@@ -1,34 +1,205 @@
+import { Worker } from 'node:worker_threads';
+import { workerScript } from '@recsys/core';
 import { BuildResult, buildRatingMatrix } from './build-matrix';
 import { dropDuplicates } from './counting-sort';
 import { IdIndex } from './id-index';
 import { MovieRunsList } from './movie-runs';
 import { RatingList, RatingMatrix } from './rating-matrix';
 import { RatingScale } from './rating-scale';
-import { discard, releaseMemory } from './release-memory';
-import { newArray, transposeOnThreads } from './transpose-threads';
+import { releaseMemory } from './release-memory';
+import { isShared, newArray, transposeOnThreads, userBounds } from './transpose-threads';
+
+/** Below this many ratings the build is not worth a thread. */
+const PARALLEL_MIN_RATINGS = 1 << 20;
+
+/** The rows of every part (external user ids, rating × 2, days or null), indexed by part. */
+export interface PartRows {
+  readonly users: Int32Array[];
+  readonly ratings: Uint8Array[];
+  readonly days: Array<Uint16Array | null>;
+}
+
+/**
+ * The runs one thread moves into the rows, a contiguous stretch of all runs in movie order: run
+ * i is the rows [from[i], to[i]) of part `part[i]`, all of movie index `movie[i]`.
+ */
+export interface RunShare {
+  readonly part: Uint32Array;
+  readonly from: Uint32Array;
+  readonly to: Uint32Array;
+  readonly movie: Int32Array;
+}
+
+/** The by-user (CSR) arrays the runs are moved into. */
+export interface RowArrays {
+  readonly userMovies: Int32Array;
+  readonly userRatings: Uint8Array;
+  readonly userDays: Uint16Array | null;
+}
+
+/** counts[user id] += the share's ratings of that user. */
+export function countShareUsers(parts: PartRows, share: RunShare, counts: Int32Array): void {
+  for (let i = 0; i < share.part.length; i++) {
+    const users = parts.users[share.part[i]];
+    const to = share.to[i];
+    for (let k = share.from[i]; k < to; k++) counts[users[k]]++;
+  }
+}
+
+/**
+ * The share's ratings in movie order from column position `at` on: the user's index
+ * (`indexOf[user id]`) and the rating, users still in the order read within each column.
+ */
+export function writeShareColumns(parts: PartRows, share: RunShare, indexOf: Int32Array, at: number, movieUsers: Int32Array, movieRatings: Uint8Array): void {
+  for (let i = 0; i < share.part.length; i++) {
+    const p = share.part[i];
+    const users = parts.users[p];
+    const ratings = parts.ratings[p];
+    const to = share.to[i];
+    for (let k = share.from[i]; k < to; k++, at++) {
+      movieUsers[at] = indexOf[users[k]];
+      movieRatings[at] = ratings[k];
+    }
+  }
+}
+
+/**
+ * Move the share's ratings (column positions from `at` on, still in the order read) into the
+ * rows: a rating of user index u goes to `next[u]++` (its movie index, rating and day).
+ * `next[u]` starts where this share's first rating of u goes: the row start plus the earlier
+ * shares' ratings of u. Runs in movie order keep each row ascending by movie, equal movies in
+ * the order read.
+ */
+export function scatterShare(days: ReadonlyArray<Uint16Array | null>, share: RunShare, at: number, movieUsers: Int32Array, movieRatings: Uint8Array, next: Int32Array, rows: RowArrays): void {
+  const { userMovies, userRatings, userDays } = rows;
+  for (let i = 0; i < share.part.length; i++) {
+    const d = days[share.part[i]];
+    const m = share.movie[i];
+    const from = share.from[i];
+    const end = at + share.to[i] - from;
+    if (userDays !== null && d !== null) {
+      for (let k = from; at < end; at++, k++) {
+        const to = next[movieUsers[at]]++;
+        userMovies[to] = m;
+        userRatings[to] = movieRatings[at];
+        userDays[to] = d[k];
+      }
+    } else {
+      for (; at < end; at++) {
+        const to = next[movieUsers[at]]++;
+        userMovies[to] = m;
+        userRatings[to] = movieRatings[at];
+      }
+    }
+  }
+}
+
+/**
+ * Sort the columns of movies [mFrom, mTo) by user, in place: each (user, rating) is packed as
+ * user · 256 + rating into the user array (users below 2^23), the column sorted natively
+ * (`Int32Array.prototype.sort`: a column is ~5,600 ratings on average, so it sorts in cache,
+ * where a transpose writes to every column at once), then unpacked. A column holds no user
+ * twice (the caller checks), so the order is the transpose's.
+ */
+export function sortColumns(moviePtr: Uint32Array, mFrom: number, mTo: number, movieUsers: Int32Array, movieRatings: Uint8Array): void {
+  for (let m = mFrom; m < mTo; m++) {
+    const s = moviePtr[m];
+    const e = moviePtr[m + 1];
+    for (let j = s; j < e; j++) movieUsers[j] = (movieUsers[j] << 8) | movieRatings[j];
+    movieUsers.subarray(s, e).sort();
+    for (let j = s; j < e; j++) {
+      const key = movieUsers[j];
+      movieRatings[j] = key & 255;
+      movieUsers[j] = key >> 8;
+    }
+  }
+}
+
+/** Over the rows of users [uFrom, uTo): how many ratings repeat the movie of the next one in their row (the duplicates `dropDuplicates` drops). */
+export function countRepeats(userPtr: Uint32Array, userMovies: Int32Array, uFrom: number, uTo: number): number {
+  let repeats = 0;
+  for (let u = uFrom; u < uTo; u++) {
+    const end = userPtr[u + 1];
+    for (let j = userPtr[u] + 1; j < end; j++) if (userMovies[j] === userMovies[j - 1]) repeats++;
+  }
+  return repeats;
+}
+
+/** The steps a build thread is asked to do, in this order (see `build-from-runs-worker.ts`). */
+export type BuildStep =
+  | { readonly step: 'count'; readonly parts: PartRows; readonly share: RunShare; readonly counts: Int32Array }
+  | { readonly step: 'columns'; readonly indexOf: Int32Array; readonly at: number; readonly movieUsers: Int32Array; readonly movieRatings: Uint8Array }
+  | { readonly step: 'scatter'; readonly next: Int32Array; readonly rows: RowArrays }
+  | { readonly step: 'scan'; readonly userPtr: Uint32Array; readonly userMovies: Int32Array; readonly uFrom: number; readonly uTo: number }
+  | { readonly step: 'sort'; readonly moviePtr: Uint32Array; readonly mFrom: number; readonly mTo: number };
+
+/** A build thread's answer to a step. */
+export type BuildReply = { readonly step: 'done'; readonly duplicates?: number } | { readonly step: 'failed'; readonly message: string };
+
+/** A worker thread that does build steps one at a time. */
+class BuildThread {
+  private readonly worker: Worker;
+  private pending: { resolve: (r: BuildReply) => void; reject: (e: Error) => void } | null = null;
+  private failure: Error | null = null;
+
+  constructor() {
+    const { filename, options } = workerScript(__dirname, 'build-from-runs-worker');
+    this.worker = new Worker(filename, options);
+    this.worker.on('message', (m: BuildReply) => this.settle(m.step === 'failed' ? new Error(`build thread: ${m.message}`) : null, m));
+    this.worker.on('error', (e) => this.settle(e, null));
+    this.worker.on('exit', (code) => this.settle(new Error(`build thread exited (code ${code}) before it was done`), null));
+  }
+
+  private settle(error: Error | null, reply: BuildReply | null): void {
+    const p = this.pending;
+    this.pending = null;
+    if (error !== null) this.failure ??= error;
+    if (p === null) return;
+    if (error !== null) p.reject(error);
+    else p.resolve(reply!);
+  }
+
+  /** Post a step; resolves with the thread's reply. */
+  ask(step: BuildStep): Promise<BuildReply> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise<BuildReply>((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.worker.postMessage(step);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}
 
 /**
  * Build a RatingMatrix from ratings grouped in movie runs (the parts of a Netflix Prize import,
  * in file order), with the same result as `buildRatingMatrix` on the same rows: duplicates of a
  * (user, movie) pair resolved to the last one read, rows by movie ascending, columns by user
- * ascending.
+ * ascending. A parallel radix sort in two counting-sort passes (by user, then by movie), each
+ * on `threads` threads when the parts' rows are in SharedArrayBuffers (else on this thread):
  *
- * The parts are consumed: `parts` is emptied, and each of their arrays is freed as soon as it
- * has been moved into the rows. Peak memory is 12 bytes a rating with dates (the resident
- * matrix), against 28 for a RatingList through `buildRatingMatrix`: the parts (4 + 1 + 2 bytes)
- * plus the largest row array (4), then the rows (7) plus the columns (5).
+ * 1. The runs are put in movie order (a stable counting sort of the runs, not of the ratings)
+ *    and cut into `threads` shares of about equal ratings.
+ * 2. Each thread counts its share's ratings per user id in a table of its own, indexed by the
+ *    id itself (largest id below 2^24 or 8 × the ratings, as in `IdIndex`; sparser ids go
+ *    through `buildRatingMatrix`). Prefix sums over the ids give the row starts (the i-th
+ *    smallest id is internal index i) and, per share, where its first rating of each user goes.
+ * 3. Each thread moves its share into the rows (`scatterShare`): every thread writes slots of
+ *    its own, and each row comes out ascending by movie, equal movies in the order read.
+ * 4. The parts are dropped; each thread scans a range of users for repeated movies and counts
+ *    ratings per movie (`scanRows`). Repeats (rare) are dropped on this thread, keeping the last.
+ * 5. Each thread writes its users' ratings into the columns (`transposeUsers`), from the column
+ *    start plus the earlier ranges' ratings of each movie: users come out ascending.
  *
- * 1. Users are counted in a table indexed by the id itself (largest id below 2^24 or 8 × the
- *    ratings, as in `IdIndex`; sparser ids go through `buildRatingMatrix`): the prefix sums give
- *    the row starts, and the i-th smallest id is internal index i.
- * 2. Runs are ordered by movie (a stable counting sort of the runs, not of the ratings); taken
- *    in that order, each rating's user id is replaced by its place in the rows
- *    (`next[user]++`), so every row comes out in ascending movie order, equal movies in the
- *    order read. Days, ratings and movies then move to their places one array at a time.
- * 3. Each row keeps the last of each run of equal movies (`dropDuplicates`); the columns are
- *    the counting-sort transpose of the rows.
+ * The parts are consumed: `parts` is emptied. Peak memory is 14 bytes a rating with dates: the
+ * parts (4 + 1 + 2) and the rows (4 + 1 + 2); then the rows and the columns (4 + 1), 12.
+ *
+ * @param minRatings fewer ratings than this are built on this thread alone (tests lower it)
  */
-export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingScale, threads = 1): Promise<BuildResult> {
+export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingScale, threads = 1, minRatings = PARALLEL_MIN_RATINGS): Promise<BuildResult> {
   let n = 0;
   let maxUser = -1;
   let maxMovie = -1;
@@ -51,32 +222,14 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
   }
   if (negative < 0) throw new RangeError('buildFromMovieRuns: negative user or movie id');
   const withDays = parts.some((p) => p.days !== null);
-  // (Places in the rows are held in the Int32 user arrays: at most 2^31 - 1 ratings.)
+  // (Row places are Int32: at most 2^31 - 1 ratings.)
   if (n > 0x7fffffff || !(maxUser < 16_777_216 || maxUser < 8 * n) || !(maxMovie < 16_777_216 || maxMovie < 8 * n)) {
     return buildRatingMatrix(parts.splice(0).map(expandRuns), scale);
   }
+  const shared = threads > 1 && n >= minRatings && parts.every((p) => isShared(p.users) && isShared(p.ratings) && (p.days === null || isShared(p.days)));
+  const nThreads = shared ? Math.max(1, Math.min(threads, n)) : 1;
 
-  // 1. Users: counts by id, then row starts by index; `userOf` maps an id to its index.
-  const userOf = new Int32Array(maxUser + 1);
-  for (const p of parts) {
-    const users = p.users;
-    for (let k = 0; k < p.length; k++) userOf[users[k]]++;
-  }
-  let nU = 0;
-  for (let id = 0; id <= maxUser; id++) if (userOf[id] !== 0) nU++;
-  const userIds = new Int32Array(nU);
-  const userPtr = new Uint32Array(nU + 1);
-  for (let id = 0, u = 0, run = 0; id <= maxUser; id++) {
-    const c = userOf[id];
-    if (c === 0) continue;
-    userIds[u] = id;
-    userPtr[u] = run;
-    userOf[id] = u++;
-    run += c;
-  }
-  userPtr[nU] = n;
-
-  // 2. Movies: distinct ids ascending, then the runs in movie order (stable).
+  // 1. Movies: distinct ids ascending, then the runs in movie order (stable), cut into shares.
   const movieOf = new Int32Array(maxMovie + 1).fill(-1);
   const runCount = new Uint32Array(maxMovie + 2);
   for (const p of parts) for (let r = 0; r < p.runs; r++) runCount[p.runMovies[r] + 1]++;
@@ -86,103 +239,149 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
   const movieIds = new Int32Array(nM);
   for (let id = 0; id <= maxMovie; id++) if (movieOf[id] >= 0) movieIds[movieOf[id]] = id;
   for (let id = 0; id <= maxMovie; id++) runCount[id + 1] += runCount[id];
-  // Runs as (part, run) in movie order.
-  const orderPart = new Uint32Array(runs);
-  const orderRun = new Uint32Array(runs);
+  const all = { part: new Uint32Array(runs), from: new Uint32Array(runs), to: new Uint32Array(runs), movie: new Int32Array(runs) };
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
     for (let r = 0; r < p.runs; r++) {
       const at = runCount[p.runMovies[r]]++;
-      orderPart[at] = i;
-      orderRun[at] = r;
+      all.part[at] = i;
+      all.from[at] = p.runStarts[r];
+      all.to[at] = r + 1 < p.runs ? p.runStarts[r + 1] : p.length;
+      all.movie[at] = movieOf[p.runMovies[r]];
     }
   }
-
-  // Each rating's place in the rows, in place of its user id: rating k of user u goes to
-  // next[u]++. Runs in movie order make every row ascending by movie, equal movies as read.
-  const next = userPtr.slice(0, nU);
-  const users = parts.map((p) => p.users);
-  let ratings: Array<Uint8Array | null> = parts.map((p) => p.ratings);
-  let days: Array<Uint16Array | null> = parts.map((p) => p.days);
-  const lengths = parts.map((p) => p.length);
-  const runMovies = parts.map((p) => p.runMovies);
-  const runStarts = parts.map((p) => p.runStarts);
-  const runsOf = parts.map((p) => p.runs);
-  // From here on the parts' arrays are held only here, so that each can be freed once moved.
+  const shares: RunShare[] = [];
+  // Where each share's ratings start in the columns (runs in movie order are the columns, users as read).
+  const shareStart: number[] = [];
+  for (let t = 0, o = 0, done = 0; t < nThreads; t++) {
+    const start = o;
+    shareStart.push(done);
+    const want = t + 1 === nThreads ? n : Math.floor((n * (t + 1)) / nThreads);
+    while (o < runs && (done < want || t + 1 === nThreads)) done += all.to[o] - all.from[o++];
+    shares.push({ part: all.part.subarray(start, o), from: all.from.subarray(start, o), to: all.to.subarray(start, o), movie: all.movie.subarray(start, o) });
+  }
+  const rowsOf: PartRows = { users: parts.map((p) => p.users), ratings: parts.map((p) => p.ratings), days: parts.map((p) => p.days) };
+  // From here on the parts' arrays are held only by `rowsOf` (and the threads), to be dropped after step 3.
   parts.length = 0;
-  for (let o = 0; o < runs; o++) {
-    const i = orderPart[o];
-    const r = orderRun[o];
-    const to = r + 1 < runsOf[i] ? runStarts[i][r + 1] : lengths[i];
-    placeRun(users[i], runStarts[i][r], to, userOf, next);
-  }
-  // One array at a time into the rows, each source freed before the next row array exists: the
-  // peak is the parts (7 bytes a rating) plus the largest row array (4), not plus all three (7).
-  const rowDays = withDays ? new Uint16Array(n) : null;
-  if (rowDays !== null) for (let i = 0; i < users.length; i++) if (days[i] !== null) scatter16(users[i], days[i]!, lengths[i], rowDays);
-  discard(days);
-  days = [];
-  releaseMemory();
-  // Shared when the columns are written on several threads (`transposeOnThreads`).
-  const shared = threads > 1;
-  const rowRatings = newArray(Uint8Array, n, shared);
-  for (let i = 0; i < users.length; i++) scatter8(users[i], ratings[i]!, lengths[i], rowRatings);
-  discard(ratings);
-  ratings = [];
-  releaseMemory();
-  const rowMovies = newArray(Int32Array, n, shared);
-  for (let o = 0; o < runs; o++) {
-    const i = orderPart[o];
-    const r = orderRun[o];
-    const to = r + 1 < runsOf[i] ? runStarts[i][r + 1] : lengths[i];
-    fillRun(users[i], runStarts[i][r], to, movieOf[runMovies[i][r]], rowMovies);
-  }
-  discard(users);
-  users.length = 0;
-  releaseMemory();
 
-  // 3. Deduplicate inside each row (keep the last of equal movies), then the columns.
-  const userIndex = IdIndex.fromSorted(userIds);
-  const movieIndex = IdIndex.fromSorted(movieIds);
+  const helpers: BuildThread[] = [];
+  for (let t = 1; t < nThreads; t++) helpers.push(new BuildThread());
+  const onAll = async (step: (t: number) => BuildStep, here: () => void): Promise<BuildReply[]> => {
+    const asked = helpers.map((h, i) => h.ask(step(i + 1)));
+    here();
+    return Promise.all(asked);
+  };
+  try {
+    // 2. Users: counts by id per share, then each id's index and row start, and each share's first slots.
+    let counts: Int32Array[] = [];
+    for (let t = 0; t < nThreads; t++) counts.push(newArray(Int32Array, maxUser + 1, shared));
+    await onAll((t) => ({ step: 'count', parts: rowsOf, share: shares[t], counts: counts[t] }), () => countShareUsers(rowsOf, shares[0], counts[0]));
+    const indexOf = newArray(Int32Array, maxUser + 1, shared);
+    let nU = 0;
+    for (let id = 0; id <= maxUser; id++) {
+      let c = 0;
+      for (let t = 0; t < nThreads; t++) c += counts[t][id];
+      indexOf[id] = c === 0 ? -1 : nU++;
+    }
+    if (nU >= 1 << 23) throw new RangeError(`buildFromMovieRuns: ${nU} users; at most 8,388,607 are supported`);
+    const userIds = new Int32Array(nU);
+    const userPtr = new Uint32Array(nU + 1);
+    const next: Int32Array[] = [];
+    for (let t = 0; t < nThreads; t++) next.push(newArray(Int32Array, nU, shared));
+    for (let id = 0, at = 0; id <= maxUser; id++) {
+      const u = indexOf[id];
+      if (u < 0) continue;
+      userIds[u] = id;
+      userPtr[u] = at;
+      for (let t = 0; t < nThreads; t++) {
+        next[t][u] = at;
+        at += counts[t][id];
+      }
+    }
+    userPtr[nU] = n;
+    counts = [];
+
+    // 3. The columns, users in the order read; then the parts' users and ratings go.
+    const movieUsers = newArray(Int32Array, n, shared);
+    const movieRatings = newArray(Uint8Array, n, shared);
+    await onAll(
+      (t) => ({ step: 'columns', indexOf, at: shareStart[t], movieUsers, movieRatings }),
+      () => writeShareColumns(rowsOf, shares[0], indexOf, 0, movieUsers, movieRatings),
+    );
+    const days = rowsOf.days.slice();
+    rowsOf.users.length = 0;
+    rowsOf.ratings.length = 0;
+    releaseMemory();
+
+    // 4. The rows, from the columns; then the parts' days go.
+    const rows: RowArrays = { userMovies: newArray(Int32Array, n, shared), userRatings: newArray(Uint8Array, n, shared), userDays: withDays ? newArray(Uint16Array, n, shared) : null };
+    await onAll((t) => ({ step: 'scatter', next: next[t], rows }), () => scatterShare(days, shares[0], 0, movieUsers, movieRatings, next[0], rows));
+    days.length = 0;
+    next.length = 0;
+    releaseMemory();
+
+    // 5. Repeated movies in a row (a user who rated a movie twice): rare, handled here.
+    const bounds = userBounds(userPtr, nU, nThreads);
+    let repeats = 0;
+    for (const r of await onAll((t) => ({ step: 'scan', userPtr, userMovies: rows.userMovies, uFrom: bounds[t], uTo: bounds[t + 1] }), () => (repeats += countRepeats(userPtr, rows.userMovies, bounds[0], bounds[1])))) {
+      if (r.step === 'done') repeats += r.duplicates!;
+    }
+    if (repeats > 0) {
+      await Promise.all(helpers.map((h) => h.stop()));
+      helpers.length = 0;
+      return await withoutRepeats(userIds, movieIds, scale, userPtr, rows, nM, movieUsers, movieRatings, shared ? nThreads : 1);
+    }
+
+    // 6. Each column sorted by user, on movie ranges of about equal ratings.
+    const moviePtr = new Uint32Array(nM + 1);
+    for (let o = 0; o < runs; o++) moviePtr[all.movie[o] + 1] += all.to[o] - all.from[o];
+    for (let m = 0; m < nM; m++) moviePtr[m + 1] += moviePtr[m];
+    const movieBounds = userBounds(moviePtr, nM, nThreads);
+    await onAll((t) => ({ step: 'sort', moviePtr, mFrom: movieBounds[t], mTo: movieBounds[t + 1] }), () => sortColumns(moviePtr, movieBounds[0], movieBounds[1], movieUsers, movieRatings));
+
+    const matrix = new RatingMatrix(IdIndex.fromSorted(userIds), IdIndex.fromSorted(movieIds), scale, userPtr, rows.userMovies, rows.userRatings, rows.userDays, moviePtr, movieUsers, movieRatings);
+    return { matrix, duplicates: 0, duplicateExamples: [] };
+  } finally {
+    await Promise.all(helpers.map((h) => h.stop()));
+  }
+}
+
+/**
+ * The matrix when some user rated a movie twice or more: the rows keep the last of each
+ * repeated movie (`dropDuplicates`), and the columns are their transpose (written over the
+ * column arrays, which are then trimmed).
+ */
+async function withoutRepeats(
+  userIds: Int32Array,
+  movieIds: Int32Array,
+  scale: RatingScale,
+  userPtr: Uint32Array,
+  rows: RowArrays,
+  nM: number,
+  movieUsers: Int32Array,
+  movieRatings: Uint8Array,
+  threads: number,
+): Promise<BuildResult> {
+  const nU = userIds.length;
+  const n = userPtr[nU];
+  const shared = isShared(movieUsers);
   const duplicateRows: number[] = [];
   const duplicateMovies: number[] = [];
-  const nr = dropDuplicates(rowMovies, rowRatings, rowDays, userPtr, nU, duplicateRows, duplicateMovies);
-  const duplicateExamples = duplicateRows.map((u, e) => ({ user: userIds[u], movie: movieIds[duplicateMovies[e]] }));
-  // Shared rows stay views of their buffers (a copy would not be shared).
-  const trim = <T extends Int32Array | Uint8Array | Uint16Array>(a: T): T => (nr === n ? a : ((shared ? a.subarray(0, nr) : a.slice(0, nr)) as T));
-  const userMovies = trim(rowMovies);
-  const userRatings = trim(rowRatings);
-  const userDays = rowDays === null ? null : trim(rowDays);
-
+  const nr = dropDuplicates(rows.userMovies, rows.userRatings, rows.userDays, userPtr, nU, duplicateRows, duplicateMovies);
+  // Shared arrays stay views of their buffers (a copy would not be shared).
+  const trim = <T extends Int32Array | Uint8Array | Uint16Array>(a: T): T => (shared ? a.subarray(0, nr) : a.slice(0, nr)) as T;
+  const userMovies = trim(rows.userMovies);
+  const userRatings = trim(rows.userRatings);
+  const userDays = rows.userDays === null ? null : trim(rows.userDays);
+  const columnUsers = trim(movieUsers);
+  const columnRatings = trim(movieRatings);
   const moviePtr = new Uint32Array(nM + 1);
   for (let j = 0; j < nr; j++) moviePtr[userMovies[j] + 1]++;
   for (let m = 0; m < nM; m++) moviePtr[m + 1] += moviePtr[m];
-  const movieUsers = newArray(Int32Array, nr, shared);
-  const movieRatings = newArray(Uint8Array, nr, shared);
-  await transposeOnThreads({ userPtr, userMovies, userRatings, nU, nM, moviePtr, movieUsers, movieRatings }, threads);
-
-  const matrix = new RatingMatrix(userIndex, movieIndex, scale, userPtr, userMovies, userRatings, userDays, moviePtr, movieUsers, movieRatings);
+  await transposeOnThreads({ userPtr, userMovies, userRatings, nU, nM, moviePtr, movieUsers: columnUsers, movieRatings: columnRatings }, threads);
+  const matrix = new RatingMatrix(IdIndex.fromSorted(userIds), IdIndex.fromSorted(movieIds), scale, userPtr, userMovies, userRatings, userDays, moviePtr, columnUsers, columnRatings);
+  const duplicateExamples = duplicateRows.map((u, e) => ({ user: userIds[u], movie: movieIds[duplicateMovies[e]] }));
   return { matrix, duplicates: n - nr, duplicateExamples };
-}
-
-/** Replace the user ids [from, to) by their places in the rows (`next[index of the user]++`). */
-function placeRun(users: Int32Array, from: number, to: number, userOf: Int32Array, next: Uint32Array): void {
-  for (let k = from; k < to; k++) users[k] = next[userOf[users[k]]]++;
-}
-
-/** out[place[k]] = values[k] for the first n. */
-function scatter16(place: Int32Array, values: Uint16Array, n: number, out: Uint16Array): void {
-  for (let k = 0; k < n; k++) out[place[k]] = values[k];
-}
-
-/** out[place[k]] = values[k] for the first n. */
-function scatter8(place: Int32Array, values: Uint8Array, n: number, out: Uint8Array): void {
-  for (let k = 0; k < n; k++) out[place[k]] = values[k];
-}
-
-/** out[place[k]] = m for k in [from, to). */
-function fillRun(place: Int32Array, from: number, to: number, m: number, out: Int32Array): void {
-  for (let k = from; k < to; k++) out[place[k]] = m;
 }
 
 /** A part as a RatingList (a movie id per row), for ids too sparse for the tables above. */

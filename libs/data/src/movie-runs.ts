@@ -1,6 +1,12 @@
-/** A copy of `a` in a new zeroed array of `capacity` elements (≥ a.length), for growing builders. */
+import { newArray } from './transpose-threads';
+
+/**
+ * A copy of `a` in a new zeroed array of `capacity` elements (≥ a.length), for growing builders;
+ * over a SharedArrayBuffer when `a` is.
+ */
 export function grownTo<T extends Int32Array | Uint32Array | Uint8Array | Uint16Array>(a: T, capacity: number): T {
-  const b = new (a.constructor as new (n: number) => T)(capacity);
+  const ctor = a.constructor as { new (n: number): T; new (buffer: SharedArrayBuffer): T; readonly BYTES_PER_ELEMENT: number };
+  const b = newArray(ctor, capacity, a.buffer instanceof SharedArrayBuffer);
   b.set(a);
   return b;
 }
@@ -40,12 +46,14 @@ export class MovieRunsBuilder {
   /**
    * @param initialCapacity rows to allocate up front; pages never written are never resident,
    *   so a generous estimate costs address space only
+   * @param shared hold the rows (users, ratings, days) in SharedArrayBuffers, so that
+   *   `buildFromMovieRuns` can read them on several threads without a copy
    */
-  constructor(initialCapacity = 1 << 16, readonly hasDays = false) {
+  constructor(initialCapacity = 1 << 16, readonly hasDays = false, shared = false) {
     const cap = Math.max(16, initialCapacity);
-    this.users = new Int32Array(cap);
-    this.ratings = new Uint8Array(cap);
-    this.days = hasDays ? new Uint16Array(cap) : null;
+    this.users = newArray(Int32Array, cap, shared);
+    this.ratings = newArray(Uint8Array, cap, shared);
+    this.days = hasDays ? newArray(Uint16Array, cap, shared) : null;
   }
 
   get length(): number {

@@ -38,12 +38,34 @@ export function isShared(a: ArrayBufferView): boolean {
  * A zeroed typed array of n elements, over a SharedArrayBuffer when `shared` (so that worker
  * threads can write it in place), else over an ordinary ArrayBuffer.
  */
-export function newArray<T extends Int32Array | Uint8Array | Uint16Array>(
+export function newArray<T extends Int32Array | Uint32Array | Uint8Array | Uint16Array>(
   ctor: { new (n: number): T; new (buffer: SharedArrayBuffer): T; readonly BYTES_PER_ELEMENT: number },
   n: number,
   shared: boolean,
 ): T {
   return shared ? new ctor(new SharedArrayBuffer(n * ctor.BYTES_PER_ELEMENT)) : new ctor(n);
+}
+
+/**
+ * Bounds of `threads` ranges of users with about equal ratings each: range t is users
+ * [bounds[t], bounds[t + 1]) (binary search of the row starts).
+ */
+export function userBounds(userPtr: Uint32Array, nU: number, threads: number): number[] {
+  const nr = userPtr[nU];
+  const bounds = [0];
+  for (let t = 1; t < threads; t++) {
+    const want = Math.floor((nr * t) / threads);
+    let lo = bounds[t - 1];
+    let hi = nU;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (userPtr[mid] < want) lo = mid + 1;
+      else hi = mid;
+    }
+    bounds.push(lo);
+  }
+  bounds.push(nU);
+  return bounds;
 }
 
 /**
@@ -63,20 +85,7 @@ export async function transposeOnThreads(a: TransposeArrays, threads: number, mi
     transpose(userPtr, userMovies, userRatings, nU, nM, moviePtr, movieUsers, movieRatings);
     return;
   }
-  // User ranges of about nr / threads ratings each.
-  const bounds = [0];
-  for (let t = 1; t < threads; t++) {
-    const want = Math.floor((nr * t) / threads);
-    let lo = bounds[t - 1];
-    let hi = nU;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (userPtr[mid] < want) lo = mid + 1;
-      else hi = mid;
-    }
-    bounds.push(lo);
-  }
-  bounds.push(nU);
+  const bounds = userBounds(userPtr, nU, threads);
   // Where each range's ratings of each movie start.
   const starts: Uint32Array[] = [];
   const next = moviePtr.slice(0, nM);

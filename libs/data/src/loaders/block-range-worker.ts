@@ -13,7 +13,7 @@ import { workerContext } from './context';
 
 async function readRange(request: BlockRangeRequest): Promise<BlockRangeResult> {
   const ctx = workerContext(request.skipInvalid, request.chunkBytes, (bytes) => post({ kind: 'progress', bytes }));
-  const out = new MovieRunsBuilder(request.capacity, request.withDays);
+  const out = new MovieRunsBuilder(request.capacity, request.withDays, request.shared);
   const reads: SegmentRead[] = [];
   try {
     await readSegments(ctx, request.segments, request.layout, out, reads);
@@ -29,10 +29,10 @@ function post(message: BlockWorkerMessage): void {
     parentPort!.postMessage(message);
     return;
   }
-  // The arrays move to the parent without a copy.
+  // The arrays go to the parent without a copy: shared ones are shared, the others moved.
   const { users, ratings, days, runMovies, runStarts } = message.list;
-  const transfer = [users.buffer, ratings.buffer, runMovies.buffer, runStarts.buffer] as ArrayBuffer[];
-  if (days !== null) transfer.push(days.buffer as ArrayBuffer);
+  const buffers = [users.buffer, ratings.buffer, runMovies.buffer, runStarts.buffer, days?.buffer];
+  const transfer = buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
   parentPort!.postMessage(message, transfer);
 }
 

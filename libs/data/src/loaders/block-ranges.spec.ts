@@ -206,6 +206,41 @@ describe('buildFromMovieRuns', () => {
     expectSameMatrix(got.matrix, want.matrix);
   });
 
+  /** Parts in shared memory (as a threaded import makes them) and the same rows as one RatingList. */
+  function sharedRuns(seed: number, repeats: boolean) {
+    let s = seed;
+    const rnd = (n: number): number => ((s = (s * 1103515245 + 12345) % 2147483648), s % n);
+    const parts = [new MovieRunsBuilder(16, true, true), new MovieRunsBuilder(16, true, true), new MovieRunsBuilder(16, true, true)];
+    const list = new RatingListBuilder(16, true);
+    for (let run = 0; run < 400; run++) {
+      // Movies out of order and split over runs in different parts.
+      const movie = 3 + 2 * rnd(50);
+      const part = parts[run < 150 ? 0 : run < 260 ? 1 : 2];
+      // Without repeats, a user id stands for one (user, movie) pair at most: ids of different runs differ.
+      for (let k = rnd(40); k >= 0; k--) {
+        const user = repeats ? 7 + rnd(90) : 5 + run * 64 + k;
+        const code = 2 * (1 + rnd(5));
+        const day = rnd(30000);
+        part.push(user, movie, code, day);
+        list.push(user, movie, code, day);
+      }
+    }
+    return { runs: parts.map((p) => p.view()), want: buildRatingMatrix(list.finish(), WHOLE_STARS_1_TO_5) };
+  }
+
+  it.each([1, 2, 3, 5])('builds the same matrix from shared parts on %i threads, repeated (user, movie) pairs or not', async (threads) => {
+    for (const repeats of [false, true]) {
+      const { runs, want } = sharedRuns(threads * 7 + (repeats ? 1 : 0), repeats);
+      const got = await buildFromMovieRuns(runs, WHOLE_STARS_1_TO_5, threads, 0);
+      expect(runs).toEqual([]);
+      expect(got.duplicates).toBe(want.duplicates);
+      if (repeats) expect(got.duplicates).toBeGreaterThan(0);
+      else expect(got.duplicates).toBe(0);
+      expect(got.duplicateExamples).toEqual(want.duplicateExamples);
+      expectSameMatrix(got.matrix, want.matrix);
+    }
+  });
+
   it('takes ids too sparse for a table through buildRatingMatrix', async () => {
     const p = new MovieRunsBuilder(16, false);
     p.push(2_000_000_000, 7, 8, 0);

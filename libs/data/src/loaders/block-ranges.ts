@@ -29,6 +29,8 @@ export interface BlockRangeRequest {
   readonly layout: RowLayout;
   readonly capacity: number;
   readonly withDays: boolean;
+  /** Rows in SharedArrayBuffers (for a build on several threads). */
+  readonly shared: boolean;
   readonly skipInvalid: boolean;
   readonly chunkBytes: number;
 }
@@ -152,7 +154,8 @@ export async function readSegments(ctx: LoadContext, segments: readonly Segment[
  * Read every rating file of a block layout (Netflix Prize: `MovieID:` lines opening blocks of
  * rows) on `threads` threads: the files are cut into ranges of whole blocks (`blockRanges`);
  * this thread reads the first while worker threads read the others, each into a MovieRunsList
- * of its own that moves here without a copy (transferred).
+ * of its own that comes here without a copy (in shared memory on several threads, else
+ * transferred).
  *
  * The result is what one thread would give, in parts: errors and skipped-row examples name each
  * file's own lines (a later range's are shifted by the lines of the file before it); the first
@@ -168,6 +171,8 @@ export async function readBlockRanges(
 ): Promise<MovieRunsList[]> {
   const withDays = layout.date >= 0 || layout.timestamp >= 0;
   const ranges = await blockRanges(files, sizes, threads);
+  // Rows in shared memory, so that the build can use every thread on them (`buildFromMovieRuns`).
+  const shared = threads > 1;
   const rangeBytes = (r: readonly Segment[]): number => r.reduce((sum, s) => sum + s.to - s.from, 0);
   const filesBefore = ctx.files.length;
 
@@ -183,6 +188,7 @@ export async function readBlockRanges(
       layout,
       capacity: capacityOf(rangeBytes(ranges[k])),
       withDays,
+      shared,
       skipInvalid: ctx.issues.skipInvalid,
       chunkBytes: ctx.reader.chunkBytes,
     };
@@ -220,7 +226,7 @@ export async function readBlockRanges(
   };
 
   const parts: MovieRunsList[] = [];
-  const first = new MovieRunsBuilder(capacityOf(rangeBytes(ranges[0])), withDays);
+  const first = new MovieRunsBuilder(capacityOf(rangeBytes(ranges[0])), withDays, shared);
   const reads: SegmentRead[] = [];
   try {
     await readSegments(ctx, ranges[0], layout, first, reads);

@@ -1,0 +1,54 @@
+/*
+ * Worker thread entry: one thread of `buildFromMovieRuns` (build-from-runs.ts). It is posted the
+ * steps in order (count, columns, scatter, scan, sort) over shared arrays and answers each when
+ * done. It drops the parts' arrays as soon as the steps after no longer read them, and collects,
+ * so that their memory goes before the next arrays are allocated.
+ */
+import { parentPort } from 'node:worker_threads';
+import { BuildReply, BuildStep, countRepeats, countShareUsers, PartRows, RunShare, scatterShare, sortColumns, writeShareColumns } from './build-from-runs';
+import { releaseMemory } from './release-memory';
+
+let parts: PartRows | null = null;
+let share: RunShare | null = null;
+let at = 0;
+let movieUsers: Int32Array | null = null;
+let movieRatings: Uint8Array | null = null;
+
+function run(m: BuildStep): BuildReply {
+  switch (m.step) {
+    case 'count':
+      parts = m.parts;
+      share = m.share;
+      countShareUsers(parts, share, m.counts);
+      return { step: 'done' };
+    case 'columns':
+      at = m.at;
+      movieUsers = m.movieUsers;
+      movieRatings = m.movieRatings;
+      writeShareColumns(parts!, share!, m.indexOf, at, movieUsers, movieRatings);
+      parts = { users: [], ratings: [], days: parts!.days };
+      releaseMemory();
+      return { step: 'done' };
+    case 'scatter':
+      scatterShare(parts!.days, share!, at, movieUsers!, movieRatings!, m.next, m.rows);
+      parts = null;
+      share = null;
+      releaseMemory();
+      return { step: 'done' };
+    case 'scan':
+      return { step: 'done', duplicates: countRepeats(m.userPtr, m.userMovies, m.uFrom, m.uTo) };
+    case 'sort':
+      sortColumns(m.moviePtr, m.mFrom, m.mTo, movieUsers!, movieRatings!);
+      return { step: 'done' };
+  }
+}
+
+parentPort!.on('message', (m: BuildStep) => {
+  let reply: BuildReply;
+  try {
+    reply = run(m);
+  } catch (e) {
+    reply = { step: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  }
+  parentPort!.postMessage(reply);
+});
