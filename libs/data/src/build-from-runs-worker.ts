@@ -1,18 +1,18 @@
 /*
  * Worker thread entry: one thread of `buildFromMovieRuns` (build-from-runs.ts). It is posted the
- * steps in order (count, columns, scatter, scan, sort) over shared arrays and answers each when
+ * steps in order (count, columns, scatter, unpack, sort) over shared arrays and answers each when
  * done. It drops the parts' arrays as soon as the steps after no longer read them, and collects,
  * so that their memory goes before the next arrays are allocated.
  */
 import { parentPort } from 'node:worker_threads';
-import { BuildReply, BuildStep, countRepeats, countShareUsers, PartRows, RunShare, scatterShare, sortColumns, writeShareColumns } from './build-from-runs';
+import { BuildReply, BuildStep, countShareUsers, PartRows, RowArrays, RunShare, scatterShare, sortColumns, unpackRows, writeShareColumns } from './build-from-runs';
 import { releaseMemory } from './release-memory';
 
 let parts: PartRows | null = null;
 let share: RunShare | null = null;
 let at = 0;
-let movieUsers: Int32Array | null = null;
-let movieRatings: Uint8Array | null = null;
+let columnKeys: Int32Array | null = null;
+let rows: RowArrays | null = null;
 
 function run(m: BuildStep): BuildReply {
   switch (m.step) {
@@ -23,22 +23,22 @@ function run(m: BuildStep): BuildReply {
       return { step: 'done' };
     case 'columns':
       at = m.at;
-      movieUsers = m.movieUsers;
-      movieRatings = m.movieRatings;
-      writeShareColumns(parts!, share!, m.indexOf, at, movieUsers, movieRatings);
+      columnKeys = m.columnKeys;
+      writeShareColumns(parts!, share!, m.indexOf, at, columnKeys);
       parts = { users: [], ratings: [], days: parts!.days };
       releaseMemory();
       return { step: 'done' };
     case 'scatter':
-      scatterShare(parts!.days, share!, at, movieUsers!, movieRatings!, m.next, m.rows);
+      rows = m.rows;
+      scatterShare(parts!.days, share!, at, columnKeys!, m.next, rows);
       parts = null;
       share = null;
       releaseMemory();
       return { step: 'done' };
-    case 'scan':
-      return { step: 'done', duplicates: countRepeats(m.userPtr, m.userMovies, m.uFrom, m.uTo) };
+    case 'unpack':
+      return { step: 'done', duplicates: unpackRows(m.userPtr, rows!.userMovies, rows!.userRatings, m.uFrom, m.uTo) };
     case 'sort':
-      sortColumns(m.moviePtr, m.mFrom, m.mTo, movieUsers!, movieRatings!);
+      sortColumns(m.moviePtr, m.mFrom, m.mTo, columnKeys!, m.movieRatings);
       return { step: 'done' };
   }
 }

@@ -47,91 +47,100 @@ export function countShareUsers(parts: PartRows, share: RunShare, counts: Int32A
 }
 
 /**
- * The share's ratings in movie order from column position `at` on: the user's index
- * (`indexOf[user id]`) and the rating, users still in the order read within each column.
+ * The share's ratings in movie order from column position `at` on, each packed as
+ * user index · 256 + rating (`indexOf[user id]`; users below 2^23), users still in the order
+ * read within each column.
  */
-export function writeShareColumns(parts: PartRows, share: RunShare, indexOf: Int32Array, at: number, movieUsers: Int32Array, movieRatings: Uint8Array): void {
+export function writeShareColumns(parts: PartRows, share: RunShare, indexOf: Int32Array, at: number, columnKeys: Int32Array): void {
   for (let i = 0; i < share.part.length; i++) {
     const p = share.part[i];
     const users = parts.users[p];
     const ratings = parts.ratings[p];
     const to = share.to[i];
-    for (let k = share.from[i]; k < to; k++, at++) {
-      movieUsers[at] = indexOf[users[k]];
-      movieRatings[at] = ratings[k];
-    }
+    for (let k = share.from[i]; k < to; k++, at++) columnKeys[at] = (indexOf[users[k]] << 8) | ratings[k];
   }
 }
 
 /**
  * Move the share's ratings (column positions from `at` on, still in the order read) into the
- * rows: a rating of user index u goes to `next[u]++` (its movie index, rating and day).
- * `next[u]` starts where this share's first rating of u goes: the row start plus the earlier
- * shares' ratings of u. Runs in movie order keep each row ascending by movie, equal movies in
- * the order read.
+ * rows: a rating of user index u goes to `next[u]++`, as movie index · 256 + rating in
+ * `userMovies` (`unpackRows` splits it; one random write fewer) and its day. `next[u]` starts
+ * where this share's first rating of u goes: the row start plus the earlier shares' ratings of
+ * u. Runs in movie order keep each row ascending by movie, equal movies in the order read.
  */
-export function scatterShare(days: ReadonlyArray<Uint16Array | null>, share: RunShare, at: number, movieUsers: Int32Array, movieRatings: Uint8Array, next: Int32Array, rows: RowArrays): void {
-  const { userMovies, userRatings, userDays } = rows;
+export function scatterShare(days: ReadonlyArray<Uint16Array | null>, share: RunShare, at: number, columnKeys: Int32Array, next: Int32Array, rows: RowArrays): void {
+  const { userMovies, userDays } = rows;
   for (let i = 0; i < share.part.length; i++) {
     const d = days[share.part[i]];
-    const m = share.movie[i];
+    const m = share.movie[i] << 8;
     const from = share.from[i];
     const end = at + share.to[i] - from;
     if (userDays !== null && d !== null) {
       for (let k = from; at < end; at++, k++) {
-        const to = next[movieUsers[at]]++;
-        userMovies[to] = m;
-        userRatings[to] = movieRatings[at];
+        const key = columnKeys[at];
+        const to = next[key >> 8]++;
+        userMovies[to] = m | (key & 255);
         userDays[to] = d[k];
       }
     } else {
       for (; at < end; at++) {
-        const to = next[movieUsers[at]]++;
-        userMovies[to] = m;
-        userRatings[to] = movieRatings[at];
+        const key = columnKeys[at];
+        userMovies[next[key >> 8]++] = m | (key & 255);
       }
     }
   }
 }
 
 /**
- * Sort the columns of movies [mFrom, mTo) by user, in place: each (user, rating) is packed as
- * user · 256 + rating into the user array (users below 2^23), the column sorted natively
- * (`Int32Array.prototype.sort`: a column is ~5,600 ratings on average, so it sorts in cache,
- * where a transpose writes to every column at once), then unpacked. A column holds no user
- * twice (the caller checks), so the order is the transpose's.
+ * Split the packed rows of users [uFrom, uTo) (movie index · 256 + rating, see `scatterShare`)
+ * into movies and ratings; returns how many ratings repeat the movie before them in their row
+ * (the duplicates `dropDuplicates` drops).
  */
-export function sortColumns(moviePtr: Uint32Array, mFrom: number, mTo: number, movieUsers: Int32Array, movieRatings: Uint8Array): void {
-  for (let m = mFrom; m < mTo; m++) {
-    const s = moviePtr[m];
-    const e = moviePtr[m + 1];
-    for (let j = s; j < e; j++) movieUsers[j] = (movieUsers[j] << 8) | movieRatings[j];
-    movieUsers.subarray(s, e).sort();
-    for (let j = s; j < e; j++) {
-      const key = movieUsers[j];
-      movieRatings[j] = key & 255;
-      movieUsers[j] = key >> 8;
-    }
-  }
-}
-
-/** Over the rows of users [uFrom, uTo): how many ratings repeat the movie of the next one in their row (the duplicates `dropDuplicates` drops). */
-export function countRepeats(userPtr: Uint32Array, userMovies: Int32Array, uFrom: number, uTo: number): number {
+export function unpackRows(userPtr: Uint32Array, userMovies: Int32Array, userRatings: Uint8Array, uFrom: number, uTo: number): number {
   let repeats = 0;
   for (let u = uFrom; u < uTo; u++) {
     const end = userPtr[u + 1];
-    for (let j = userPtr[u] + 1; j < end; j++) if (userMovies[j] === userMovies[j - 1]) repeats++;
+    let prev = -1;
+    for (let j = userPtr[u]; j < end; j++) {
+      const x = userMovies[j];
+      const m = x >>> 8;
+      userRatings[j] = x & 255;
+      userMovies[j] = m;
+      if (m === prev) repeats++;
+      prev = m;
+    }
   }
   return repeats;
+}
+
+/**
+ * Sort the columns of movies [mFrom, mTo) by user, in place, and unpack them: `columnKeys`
+ * holds user index · 256 + rating (`writeShareColumns`), so a native sort of each column
+ * (`Int32Array.prototype.sort`: a column is ~5,600 ratings on average, so it sorts in cache,
+ * where a transpose writes to every column at once) orders it by user; the users stay in
+ * `columnKeys` (then the column users) and the ratings go to `movieRatings`. A column holds no
+ * user twice (the caller checks), so the order is the transpose's.
+ */
+export function sortColumns(moviePtr: Uint32Array, mFrom: number, mTo: number, columnKeys: Int32Array, movieRatings: Uint8Array): void {
+  for (let m = mFrom; m < mTo; m++) {
+    const s = moviePtr[m];
+    const e = moviePtr[m + 1];
+    columnKeys.subarray(s, e).sort();
+    for (let j = s; j < e; j++) {
+      const key = columnKeys[j];
+      movieRatings[j] = key & 255;
+      columnKeys[j] = key >> 8;
+    }
+  }
 }
 
 /** The steps a build thread is asked to do, in this order (see `build-from-runs-worker.ts`). */
 export type BuildStep =
   | { readonly step: 'count'; readonly parts: PartRows; readonly share: RunShare; readonly counts: Int32Array }
-  | { readonly step: 'columns'; readonly indexOf: Int32Array; readonly at: number; readonly movieUsers: Int32Array; readonly movieRatings: Uint8Array }
+  | { readonly step: 'columns'; readonly indexOf: Int32Array; readonly at: number; readonly columnKeys: Int32Array }
   | { readonly step: 'scatter'; readonly next: Int32Array; readonly rows: RowArrays }
-  | { readonly step: 'scan'; readonly userPtr: Uint32Array; readonly userMovies: Int32Array; readonly uFrom: number; readonly uTo: number }
-  | { readonly step: 'sort'; readonly moviePtr: Uint32Array; readonly mFrom: number; readonly mTo: number };
+  | { readonly step: 'unpack'; readonly userPtr: Uint32Array; readonly uFrom: number; readonly uTo: number }
+  | { readonly step: 'sort'; readonly moviePtr: Uint32Array; readonly mFrom: number; readonly mTo: number; readonly movieRatings: Uint8Array };
 
 /** A build thread's answer to a step. */
 export type BuildReply = { readonly step: 'done'; readonly duplicates?: number } | { readonly step: 'failed'; readonly message: string };
@@ -178,24 +187,29 @@ class BuildThread {
  * Build a RatingMatrix from ratings grouped in movie runs (the parts of a Netflix Prize import,
  * in file order), with the same result as `buildRatingMatrix` on the same rows: duplicates of a
  * (user, movie) pair resolved to the last one read, rows by movie ascending, columns by user
- * ascending. A parallel radix sort in two counting-sort passes (by user, then by movie), each
- * on `threads` threads when the parts' rows are in SharedArrayBuffers (else on this thread):
+ * ascending, on `threads` threads when the parts' rows are in SharedArrayBuffers (else on this
+ * thread):
  *
  * 1. The runs are put in movie order (a stable counting sort of the runs, not of the ratings)
- *    and cut into `threads` shares of about equal ratings.
+ *    and cut into `threads` shares of about equal ratings. Runs in movie order are the columns,
+ *    users in the order read.
  * 2. Each thread counts its share's ratings per user id in a table of its own, indexed by the
  *    id itself (largest id below 2^24 or 8 × the ratings, as in `IdIndex`; sparser ids go
- *    through `buildRatingMatrix`). Prefix sums over the ids give the row starts (the i-th
- *    smallest id is internal index i) and, per share, where its first rating of each user goes.
- * 3. Each thread moves its share into the rows (`scatterShare`): every thread writes slots of
- *    its own, and each row comes out ascending by movie, equal movies in the order read.
- * 4. The parts are dropped; each thread scans a range of users for repeated movies and counts
- *    ratings per movie (`scanRows`). Repeats (rare) are dropped on this thread, keeping the last.
- * 5. Each thread writes its users' ratings into the columns (`transposeUsers`), from the column
- *    start plus the earlier ranges' ratings of each movie: users come out ascending.
+ *    through `buildRatingMatrix`). Prefix sums over the ids give each id's index (the i-th
+ *    smallest id is index i), the row starts and, per share, where its first rating of each
+ *    user goes.
+ * 3. Each thread writes its share of the columns, (user index, rating) packed in one Int32;
+ *    the parts' users and ratings are dropped.
+ * 4. Each thread moves its share from the columns into the rows (`scatterShare`), at slots of
+ *    its own: each row comes out ascending by movie, equal movies in the order read.
+ * 5. Each thread unpacks a range of rows and counts repeated movies (`unpackRows`). A user who
+ *    rated a movie twice (rare) is handled on this thread: the last rating is kept
+ *    (`dropDuplicates`) and the columns are the transpose of the rows.
+ * 6. Otherwise each thread sorts a range of columns by user and unpacks them (`sortColumns`), in cache.
  *
- * The parts are consumed: `parts` is emptied. Peak memory is 14 bytes a rating with dates: the
- * parts (4 + 1 + 2) and the rows (4 + 1 + 2); then the rows and the columns (4 + 1), 12.
+ * The parts are consumed: `parts` is emptied. Peak memory is 13 bytes a rating with dates: the
+ * parts (4 + 1 + 2) with the packed columns (4), then the parts' days, the packed columns and
+ * the rows (4 + 1 + 2); the matrix is 12.
  *
  * @param minRatings fewer ratings than this are built on this thread alone (tests lower it)
  */
@@ -302,12 +316,8 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
     counts = [];
 
     // 3. The columns, users in the order read; then the parts' users and ratings go.
-    const movieUsers = newArray(Int32Array, n, shared);
-    const movieRatings = newArray(Uint8Array, n, shared);
-    await onAll(
-      (t) => ({ step: 'columns', indexOf, at: shareStart[t], movieUsers, movieRatings }),
-      () => writeShareColumns(rowsOf, shares[0], indexOf, 0, movieUsers, movieRatings),
-    );
+    const columnKeys = newArray(Int32Array, n, shared);
+    await onAll((t) => ({ step: 'columns', indexOf, at: shareStart[t], columnKeys }), () => writeShareColumns(rowsOf, shares[0], indexOf, 0, columnKeys));
     const days = rowsOf.days.slice();
     rowsOf.users.length = 0;
     rowsOf.ratings.length = 0;
@@ -315,21 +325,23 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
 
     // 4. The rows, from the columns; then the parts' days go.
     const rows: RowArrays = { userMovies: newArray(Int32Array, n, shared), userRatings: newArray(Uint8Array, n, shared), userDays: withDays ? newArray(Uint16Array, n, shared) : null };
-    await onAll((t) => ({ step: 'scatter', next: next[t], rows }), () => scatterShare(days, shares[0], 0, movieUsers, movieRatings, next[0], rows));
+    await onAll((t) => ({ step: 'scatter', next: next[t], rows }), () => scatterShare(days, shares[0], 0, columnKeys, next[0], rows));
     days.length = 0;
     next.length = 0;
     releaseMemory();
 
-    // 5. Repeated movies in a row (a user who rated a movie twice): rare, handled here.
+    // 5. Movies and ratings of the rows apart; a user who rated a movie twice (rare) is handled here.
     const bounds = userBounds(userPtr, nU, nThreads);
     let repeats = 0;
-    for (const r of await onAll((t) => ({ step: 'scan', userPtr, userMovies: rows.userMovies, uFrom: bounds[t], uTo: bounds[t + 1] }), () => (repeats += countRepeats(userPtr, rows.userMovies, bounds[0], bounds[1])))) {
+    const here = (): number => (repeats += unpackRows(userPtr, rows.userMovies, rows.userRatings, bounds[0], bounds[1]));
+    for (const r of await onAll((t) => ({ step: 'unpack', userPtr, uFrom: bounds[t], uTo: bounds[t + 1] }), here)) {
       if (r.step === 'done') repeats += r.duplicates!;
     }
+    const movieRatings = newArray(Uint8Array, n, shared);
     if (repeats > 0) {
       await Promise.all(helpers.map((h) => h.stop()));
       helpers.length = 0;
-      return await withoutRepeats(userIds, movieIds, scale, userPtr, rows, nM, movieUsers, movieRatings, shared ? nThreads : 1);
+      return await withoutRepeats(userIds, movieIds, scale, userPtr, rows, nM, columnKeys, movieRatings, shared ? nThreads : 1);
     }
 
     // 6. Each column sorted by user, on movie ranges of about equal ratings.
@@ -337,7 +349,8 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
     for (let o = 0; o < runs; o++) moviePtr[all.movie[o] + 1] += all.to[o] - all.from[o];
     for (let m = 0; m < nM; m++) moviePtr[m + 1] += moviePtr[m];
     const movieBounds = userBounds(moviePtr, nM, nThreads);
-    await onAll((t) => ({ step: 'sort', moviePtr, mFrom: movieBounds[t], mTo: movieBounds[t + 1] }), () => sortColumns(moviePtr, movieBounds[0], movieBounds[1], movieUsers, movieRatings));
+    await onAll((t) => ({ step: 'sort', moviePtr, mFrom: movieBounds[t], mTo: movieBounds[t + 1], movieRatings }), () => sortColumns(moviePtr, movieBounds[0], movieBounds[1], columnKeys, movieRatings));
+    const movieUsers = columnKeys;
 
     const matrix = new RatingMatrix(IdIndex.fromSorted(userIds), IdIndex.fromSorted(movieIds), scale, userPtr, rows.userMovies, rows.userRatings, rows.userDays, moviePtr, movieUsers, movieRatings);
     return { matrix, duplicates: 0, duplicateExamples: [] };
