@@ -222,11 +222,9 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
   for (const p of parts) {
     n += p.length;
     runs += p.runs;
-    const users = p.users;
-    for (let k = 0; k < p.length; k++) {
-      const u = users[k];
-      negative |= u;
-      if (u > maxUser) maxUser = u;
+    if (p.length > 0) {
+      negative |= p.minUser;
+      if (p.maxUser > maxUser) maxUser = p.maxUser;
     }
     for (let r = 0; r < p.runs; r++) {
       const m = p.runMovies[r];

@@ -27,6 +27,9 @@ export interface MovieRunsList {
   readonly runs: number;
   readonly runMovies: Int32Array;
   readonly runStarts: Uint32Array;
+  /** Smallest and largest user id (2^31 - 1 and -1 when empty), kept as rows come (no pass over them later). */
+  readonly minUser: number;
+  readonly maxUser: number;
 }
 
 /**
@@ -42,6 +45,8 @@ export class MovieRunsBuilder {
   private runs = 0;
   private lastMovie = -1;
   private n = 0;
+  private minUser = 0x7fffffff;
+  private maxUser = -1;
 
   /**
    * @param initialCapacity rows to allocate up front; pages never written are never resident,
@@ -65,6 +70,8 @@ export class MovieRunsBuilder {
     const k = this.n++;
     if (movieId !== this.lastMovie) this.openRun(movieId, k);
     this.users[k] = userId;
+    if (userId > this.maxUser) this.maxUser = userId;
+    if (userId < this.minUser) this.minUser = userId;
     this.ratings[k] = ratingCode;
     if (this.days !== null) this.days[k] = day;
   }
@@ -97,6 +104,8 @@ export class MovieRunsBuilder {
       runs: this.runs,
       runMovies: this.runMovies.subarray(0, this.runs),
       runStarts: this.runStarts.subarray(0, this.runs),
+      minUser: this.minUser,
+      maxUser: this.maxUser,
     };
   }
 }
