@@ -325,6 +325,7 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
     const rows: RowArrays = { userMovies: newArray(Int32Array, n, shared), userRatings: newArray(Uint8Array, n, shared), userDays: withDays ? newArray(Uint16Array, n, shared) : null };
     await onAll((t) => ({ step: 'scatter', next: next[t], rows }), () => scatterShare(days, shares[0], 0, columnKeys, next[0], rows));
     days.length = 0;
+    rowsOf.days.length = 0;
     next.length = 0;
     releaseMemory();
 
