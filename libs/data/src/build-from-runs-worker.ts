@@ -5,7 +5,7 @@
  * so that their memory goes before the next arrays are allocated.
  */
 import { parentPort } from 'node:worker_threads';
-import { BuildReply, BuildStep, countShareUsers, PartRows, RowArrays, RunShare, scatterShare, sortColumns, unpackRows, writeShareColumns } from './build-from-runs';
+import { BuildReply, BuildStep, countShareUsers, PartRows, RowArrays, RunShare, scatterShare, sortBuckets, sortColumns, writeShareColumns } from './build-from-runs';
 import { releaseMemory } from './release-memory';
 
 let parts: PartRows | null = null;
@@ -30,13 +30,13 @@ function run(m: BuildStep): BuildReply {
       return { step: 'done' };
     case 'scatter':
       rows = m.rows;
-      scatterShare(parts!.days, share!, at, columnKeys!, m.next, rows);
+      scatterShare(parts!.days, share!, at, columnKeys!, m.buckets, m.next, rows);
       parts = null;
       share = null;
       releaseMemory();
       return { step: 'done' };
     case 'unpack':
-      return { step: 'done', duplicates: unpackRows(m.userPtr, rows!.userMovies, rows!.userRatings, m.uFrom, m.uTo) };
+      return { step: 'done', duplicates: sortBuckets(m.userPtr, m.nU, m.buckets, m.bFrom, m.bTo, rows!) };
     case 'sort':
       sortColumns(m.moviePtr, m.mFrom, m.mTo, columnKeys!, m.movieRatings);
       return { step: 'done' };

@@ -62,14 +62,38 @@ export function writeShareColumns(parts: PartRows, share: RunShare, indexOf: Int
 }
 
 /**
- * Move the share's ratings (column positions from `at` on, still in the order read) into the
- * rows: a rating of user index u goes to `next[u]++`, as movie index · 256 + rating in
- * `userMovies` (`unpackRows` splits it; one random write fewer) and its day. `next[u]` starts
- * where this share's first rating of u goes: the row start plus the earlier shares' ratings of
- * u. Runs in movie order keep each row ascending by movie, equal movies in the order read.
+ * How the row scatter cuts users into buckets: bucket b is users [b · 2^shift, (b + 1) · 2^shift),
+ * whose rows are one contiguous stretch. A rating is held meanwhile in one Int32 as
+ * (user − bucket's first) · 2^(movieBits + 8) + movie · 256 + rating.
  */
-export function scatterShare(days: ReadonlyArray<Uint16Array | null>, share: RunShare, at: number, columnKeys: Int32Array, next: Int32Array, rows: RowArrays): void {
+export interface Buckets {
+  readonly shift: number;
+  readonly movieBits: number;
+  readonly count: number;
+}
+
+/**
+ * Buckets of at most 512 users (rows of ~100,000 ratings at 100M: ~700 KB, sorted in cache), or
+ * fewer so that user, movie and rating fit 32 bits (nM < 2^24; with 2^24 movies a bucket is one user).
+ */
+export function bucketsFor(nU: number, nM: number): Buckets {
+  const movieBits = nM <= 1 ? 0 : 32 - Math.clz32(nM - 1);
+  const shift = Math.max(0, Math.min(9, 24 - movieBits));
+  return { shift, movieBits, count: (nU + (1 << shift) - 1) >>> shift };
+}
+
+/**
+ * First pass of the row scatter: move the share's ratings (column positions from `at` on, still
+ * in the order read) to their user's bucket, at `next[bucket]++`: a few hundred write streams at
+ * once instead of one random write per rating over the whole rows. `next[b]` starts where this
+ * share's first rating of bucket b goes (the bucket's start plus the earlier shares' ratings in
+ * it), so each bucket holds its ratings in movie order, equal movies in the order read.
+ */
+export function scatterShare(days: ReadonlyArray<Uint16Array | null>, share: RunShare, at: number, columnKeys: Int32Array, b: Buckets, next: Int32Array, rows: RowArrays): void {
   const { userMovies, userDays } = rows;
+  const shift = b.shift;
+  const mask = (1 << shift) - 1;
+  const high = b.movieBits + 8;
   for (let i = 0; i < share.part.length; i++) {
     const d = days[share.part[i]];
     const m = share.movie[i] << 8;
@@ -78,36 +102,70 @@ export function scatterShare(days: ReadonlyArray<Uint16Array | null>, share: Run
     if (userDays !== null && d !== null) {
       for (let k = from; at < end; at++, k++) {
         const key = columnKeys[at];
-        const to = next[key >> 8]++;
-        userMovies[to] = m | (key & 255);
+        const u = key >> 8;
+        const to = next[u >> shift]++;
+        userMovies[to] = ((u & mask) << high) | m | (key & 255);
         userDays[to] = d[k];
       }
     } else {
       for (; at < end; at++) {
         const key = columnKeys[at];
-        userMovies[next[key >> 8]++] = m | (key & 255);
+        const u = key >> 8;
+        userMovies[next[u >> shift]++] = ((u & mask) << high) | m | (key & 255);
       }
     }
   }
 }
 
 /**
- * Split the packed rows of users [uFrom, uTo) (movie index · 256 + rating, see `scatterShare`)
- * into movies and ratings; returns how many ratings repeat the movie before them in their row
- * (the duplicates `dropDuplicates` drops).
+ * Second pass of the row scatter, for buckets [bFrom, bTo): a stable counting sort of each
+ * bucket by user (through a buffer the size of the largest bucket, in cache), written back as
+ * movie indices, ratings and days. Returns how many ratings repeat the movie before them in
+ * their row (the duplicates `dropDuplicates` drops).
  */
-export function unpackRows(userPtr: Uint32Array, userMovies: Int32Array, userRatings: Uint8Array, uFrom: number, uTo: number): number {
+export function sortBuckets(userPtr: Uint32Array, nU: number, b: Buckets, bFrom: number, bTo: number, rows: RowArrays): number {
+  const { userMovies, userRatings, userDays } = rows;
+  const high = b.movieBits + 8;
+  const low = high >= 32 ? -1 : (1 << high) - 1;
+  // (x >>> 32 is x: with 2^24 movies a bucket is one user and the mask is 0.)
+  const mask = (1 << b.shift) - 1;
+  let longest = 0;
+  for (let k = bFrom; k < bTo; k++) longest = Math.max(longest, userPtr[Math.min(nU, (k + 1) << b.shift)] - userPtr[k << b.shift]);
+  const keys = new Int32Array(longest);
+  const days = userDays === null ? null : new Uint16Array(longest);
+  const cursor = new Int32Array(1 << b.shift);
   let repeats = 0;
-  for (let u = uFrom; u < uTo; u++) {
-    const end = userPtr[u + 1];
-    let prev = -1;
-    for (let j = userPtr[u]; j < end; j++) {
-      const x = userMovies[j];
-      const m = x >>> 8;
-      userRatings[j] = x & 255;
-      userMovies[j] = m;
-      if (m === prev) repeats++;
-      prev = m;
+  for (let k = bFrom; k < bTo; k++) {
+    const u0 = k << b.shift;
+    const u1 = Math.min(nU, (k + 1) << b.shift);
+    const r0 = userPtr[u0];
+    const r1 = userPtr[u1];
+    for (let u = u0; u < u1; u++) cursor[u - u0] = userPtr[u] - r0;
+    if (days !== null && userDays !== null) {
+      for (let j = r0; j < r1; j++) {
+        const x = userMovies[j];
+        const q = cursor[(x >>> high) & mask]++;
+        keys[q] = x & low;
+        days[q] = userDays[j];
+      }
+      userDays.set(days.subarray(0, r1 - r0), r0);
+    } else {
+      for (let j = r0; j < r1; j++) {
+        const x = userMovies[j];
+        keys[cursor[(x >>> high) & mask]++] = x & low;
+      }
+    }
+    for (let u = u0; u < u1; u++) {
+      const end = userPtr[u + 1];
+      let prev = -1;
+      for (let j = userPtr[u]; j < end; j++) {
+        const y = keys[j - r0];
+        const m = y >>> 8;
+        userMovies[j] = m;
+        userRatings[j] = y & 255;
+        if (m === prev) repeats++;
+        prev = m;
+      }
     }
   }
   return repeats;
@@ -138,8 +196,8 @@ export function sortColumns(moviePtr: Uint32Array, mFrom: number, mTo: number, c
 export type BuildStep =
   | { readonly step: 'count'; readonly parts: PartRows; readonly share: RunShare; readonly counts: Int32Array }
   | { readonly step: 'columns'; readonly indexOf: Int32Array; readonly at: number; readonly columnKeys: Int32Array }
-  | { readonly step: 'scatter'; readonly next: Int32Array; readonly rows: RowArrays }
-  | { readonly step: 'unpack'; readonly userPtr: Uint32Array; readonly uFrom: number; readonly uTo: number }
+  | { readonly step: 'scatter'; readonly buckets: Buckets; readonly next: Int32Array; readonly rows: RowArrays }
+  | { readonly step: 'unpack'; readonly userPtr: Uint32Array; readonly nU: number; readonly buckets: Buckets; readonly bFrom: number; readonly bTo: number }
   | { readonly step: 'sort'; readonly moviePtr: Uint32Array; readonly mFrom: number; readonly mTo: number; readonly movieRatings: Uint8Array };
 
 /** A build thread's answer to a step. */
@@ -200,16 +258,17 @@ class BuildThread {
  *    user goes.
  * 3. Each thread writes its share of the columns, (user index, rating) packed in one Int32;
  *    the parts' users and ratings are dropped.
- * 4. Each thread moves its share from the columns into the rows (`scatterShare`), at slots of
- *    its own: each row comes out ascending by movie, equal movies in the order read.
- * 5. Each thread unpacks a range of rows and counts repeated movies (`unpackRows`). A user who
- *    rated a movie twice (rare) is handled on this thread: the last rating is kept
+ * 4. Each thread moves its share from the columns into the rows' buckets of 512 users
+ *    (`scatterShare`), at slots of its own, in movie order.
+ * 5. Each thread sorts a range of buckets by user in cache (`sortBuckets`): each row comes out
+ *    ascending by movie, equal movies in the order read. A user who rated a movie twice (rare)
+ *    is handled on this thread: the last rating is kept
  *    (`dropDuplicates`) and the columns are the transpose of the rows.
  * 6. Otherwise each thread sorts a range of columns by user and unpacks them (`sortColumns`), in cache.
  *
- * The parts are consumed: `parts` is emptied. Peak memory is 13 bytes a rating with dates: the
+ * The parts are consumed: `parts` is emptied. Peak memory is 12 bytes a rating with dates: the
  * parts (4 + 1 + 2) with the packed columns (4), then the parts' days, the packed columns and
- * the rows (4 + 1 + 2); the matrix is 12.
+ * the packed rows (4 + 2); the matrix is 12.
  *
  * @param minRatings fewer ratings than this are built on this thread alone (tests lower it)
  */
@@ -298,16 +357,28 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
     if (nU >= 1 << 23) throw new RangeError(`buildFromMovieRuns: ${nU} users; at most 8,388,607 are supported`);
     const userIds = new Int32Array(nU);
     const userPtr = new Uint32Array(nU + 1);
+    const buckets = bucketsFor(nU, nM);
+    // Each share's ratings per bucket, then where its first one of each bucket goes.
     const next: Int32Array[] = [];
-    for (let t = 0; t < nThreads; t++) next.push(newArray(Int32Array, nU, shared));
+    for (let t = 0; t < nThreads; t++) next.push(new Int32Array(buckets.count));
     for (let id = 0, at = 0; id <= maxUser; id++) {
       const u = indexOf[id];
       if (u < 0) continue;
       userIds[u] = id;
       userPtr[u] = at;
+      const k = u >>> buckets.shift;
       for (let t = 0; t < nThreads; t++) {
-        next[t][u] = at;
-        at += counts[t][id];
+        const c = counts[t][id];
+        next[t][k] += c;
+        at += c;
+      }
+    }
+    for (let k = 0; k < buckets.count; k++) {
+      let at = userPtr[k << buckets.shift];
+      for (let t = 0; t < nThreads; t++) {
+        const c = next[t][k];
+        next[t][k] = at;
+        at += c;
       }
     }
     userPtr[nU] = n;
@@ -323,17 +394,19 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
 
     // 4. The rows, from the columns; then the parts' days go.
     const rows: RowArrays = { userMovies: newArray(Int32Array, n, shared), userRatings: newArray(Uint8Array, n, shared), userDays: withDays ? newArray(Uint16Array, n, shared) : null };
-    await onAll((t) => ({ step: 'scatter', next: next[t], rows }), () => scatterShare(days, shares[0], 0, columnKeys, next[0], rows));
+    await onAll((t) => ({ step: 'scatter', buckets, next: next[t], rows }), () => scatterShare(days, shares[0], 0, columnKeys, buckets, next[0], rows));
     days.length = 0;
     rowsOf.days.length = 0;
     next.length = 0;
     releaseMemory();
 
-    // 5. Movies and ratings of the rows apart; a user who rated a movie twice (rare) is handled here.
-    const bounds = userBounds(userPtr, nU, nThreads);
+    // 5. Each bucket sorted by user into the rows; a user who rated a movie twice (rare) is handled here.
+    const bucketPtr = new Uint32Array(buckets.count + 1);
+    for (let k = 0; k <= buckets.count; k++) bucketPtr[k] = userPtr[Math.min(nU, k << buckets.shift)];
+    const bounds = userBounds(bucketPtr, buckets.count, nThreads);
     let repeats = 0;
-    const here = (): number => (repeats += unpackRows(userPtr, rows.userMovies, rows.userRatings, bounds[0], bounds[1]));
-    for (const r of await onAll((t) => ({ step: 'unpack', userPtr, uFrom: bounds[t], uTo: bounds[t + 1] }), here)) {
+    const here = (): number => (repeats += sortBuckets(userPtr, nU, buckets, bounds[0], bounds[1], rows));
+    for (const r of await onAll((t) => ({ step: 'unpack', userPtr, nU, buckets, bFrom: bounds[t], bTo: bounds[t + 1] }), here)) {
       if (r.step === 'done') repeats += r.duplicates!;
     }
     const movieRatings = newArray(Uint8Array, n, shared);
