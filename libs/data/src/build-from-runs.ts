@@ -339,6 +339,8 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
   for (let t = 1; t < nThreads; t++) helpers.push(new BuildThread());
   const onAll = async (step: (t: number) => BuildStep, here: () => void): Promise<BuildReply[]> => {
     const asked = helpers.map((h, i) => h.ask(step(i + 1)));
+    // Awaited below; a thread failing while this one works must not count as unhandled.
+    for (const a of asked) a.catch(() => undefined);
     here();
     return Promise.all(asked);
   };
