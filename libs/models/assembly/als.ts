@@ -14,6 +14,82 @@ import { dot } from './dot';
 /** Ratings accumulated in f32 before they are added into the f64 sums. */
 const FLUSH_EVERY: u32 = 64;
 
+/** Four rows' dot products with one row v: [v·q0, v·q1, v·q2, v·q3] in f32x4 lanes. */
+// @ts-ignore: decorator
+@inline
+function dot4(v: usize, q0: usize, q1: usize, q2: usize, q3: usize, rowBytes: usize): v128 {
+  // Two accumulators per row (even and odd chunks): eight independent chains, v loaded once for all four rows.
+  const zero = f32x4.splat(0);
+  let a0 = zero;
+  let a1 = zero;
+  let a2 = zero;
+  let a3 = zero;
+  let b0 = zero;
+  let b1 = zero;
+  let b2 = zero;
+  let b3 = zero;
+  let g: usize = 0;
+  for (; g + 32 <= rowBytes; g += 32) {
+    const x = v128.load(v + g);
+    const y = v128.load(v + g + 16);
+    a0 = f32x4.add(a0, f32x4.mul(x, v128.load(q0 + g)));
+    b0 = f32x4.add(b0, f32x4.mul(y, v128.load(q0 + g + 16)));
+    a1 = f32x4.add(a1, f32x4.mul(x, v128.load(q1 + g)));
+    b1 = f32x4.add(b1, f32x4.mul(y, v128.load(q1 + g + 16)));
+    a2 = f32x4.add(a2, f32x4.mul(x, v128.load(q2 + g)));
+    b2 = f32x4.add(b2, f32x4.mul(y, v128.load(q2 + g + 16)));
+    a3 = f32x4.add(a3, f32x4.mul(x, v128.load(q3 + g)));
+    b3 = f32x4.add(b3, f32x4.mul(y, v128.load(q3 + g + 16)));
+  }
+  if (g < rowBytes) {
+    const x = v128.load(v + g);
+    a0 = f32x4.add(a0, f32x4.mul(x, v128.load(q0 + g)));
+    a1 = f32x4.add(a1, f32x4.mul(x, v128.load(q1 + g)));
+    a2 = f32x4.add(a2, f32x4.mul(x, v128.load(q2 + g)));
+    a3 = f32x4.add(a3, f32x4.mul(x, v128.load(q3 + g)));
+  }
+  a0 = f32x4.add(a0, b0);
+  a1 = f32x4.add(a1, b1);
+  a2 = f32x4.add(a2, b2);
+  a3 = f32x4.add(a3, b3);
+  // Lanes summed by two rounds of pairwise shuffles: lane i of the result is row i's total.
+  const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 1, 4, 5), v128.shuffle<f32>(a0, a1, 2, 3, 6, 7));
+  const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), v128.shuffle<f32>(a2, a3, 2, 3, 6, 7));
+  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 2, 4, 6), v128.shuffle<f32>(s01, s23, 1, 3, 5, 7));
+}
+
+/** acc += (w0·q0 + w1·q1) + (w2·q2 + w3·q3), rows of `rowBytes`: one load and store of acc per four rows. */
+// @ts-ignore: decorator
+@inline
+function axpy4(acc: usize, q0: usize, q1: usize, q2: usize, q3: usize, w0: f32, w1: f32, w2: f32, w3: f32, rowBytes: usize): void {
+  const v0 = f32x4.splat(w0);
+  const v1 = f32x4.splat(w1);
+  const v2 = f32x4.splat(w2);
+  const v3 = f32x4.splat(w3);
+  for (let g: usize = 0; g < rowBytes; g += 16) {
+    const s = f32x4.add(
+      f32x4.add(f32x4.mul(v0, v128.load(q0 + g)), f32x4.mul(v1, v128.load(q1 + g))),
+      f32x4.add(f32x4.mul(v2, v128.load(q2 + g)), f32x4.mul(v3, v128.load(q3 + g))),
+    );
+    v128.store(acc + g, f32x4.add(v128.load(acc + g), s));
+  }
+}
+
+/** acc += w·q, rows of `rowBytes`. */
+// @ts-ignore: decorator
+@inline
+function axpy(acc: usize, q: usize, w: f32, rowBytes: usize): void {
+  const wv = f32x4.splat(w);
+  for (let g: usize = 0; g < rowBytes; g += 16) v128.store(acc + g, f32x4.add(v128.load(acc + g), f32x4.mul(wv, v128.load(q + g))));
+}
+
+/** Copies a row of `rowBytes` from `from` to `to`. */
+// @ts-ignore: decorator
+@inline
+function copyRow(to: usize, from: usize, rowBytes: usize): void {
+  for (let g: usize = 0; g < rowBytes; g += 16) v128.store(to + g, v128.load(from + g));
+}
+
 /**
  * One pass over the ratings `begin .. end−1` of a row: with x_j = [q_{o_j}; 1] (o_j =
  * `other[j]`, q rows of `kp` f32 at `fixed`) and v = [`v` (kp f64); `vb`],
@@ -55,23 +131,64 @@ export function alsPass(
   }
   let wsum: f64 = 0;
   let pending: u32 = 0;
-  for (let j = begin; j < end; j++) {
+  let j = begin;
+  // Four ratings at a time (dot4, axpy4), then the last few one by one.
+  for (; j + 4 <= end; j += 4) {
+    const at = other + ((<usize>j) << 2);
+    const o0 = <usize>load<i32>(at);
+    const o1 = <usize>load<i32>(at, 4);
+    const o2 = <usize>load<i32>(at, 8);
+    const o3 = <usize>load<i32>(at, 12);
+    const copy = rowsCopy + (<usize>(j - begin)) * rowBytes;
+    let q0 = fixed + o0 * rowBytes;
+    let q1 = fixed + o1 * rowBytes;
+    let q2 = fixed + o2 * rowBytes;
+    let q3 = fixed + o3 * rowBytes;
+    if (gather === 2) {
+      q0 = copy;
+      q1 = copy + rowBytes;
+      q2 = copy + 2 * rowBytes;
+      q3 = copy + 3 * rowBytes;
+    } else if (gather === 1) {
+      copyRow(copy, q0, rowBytes);
+      copyRow(copy + rowBytes, q1, rowBytes);
+      copyRow(copy + 2 * rowBytes, q2, rowBytes);
+      copyRow(copy + 3 * rowBytes, q3, rowBytes);
+    }
+    const d = dot4(vf, q0, q1, q2, q3, rowBytes);
+    let w0: f64 = vb + <f64>f32x4.extract_lane(d, 0);
+    let w1: f64 = vb + <f64>f32x4.extract_lane(d, 1);
+    let w2: f64 = vb + <f64>f32x4.extract_lane(d, 2);
+    let w3: f64 = vb + <f64>f32x4.extract_lane(d, 3);
+    if (residual) {
+      const c = codes + <usize>j;
+      w0 = <f64>load<u8>(c) * 0.5 - mu - load<f64>(fixedBias + (o0 << 3)) - w0;
+      w1 = <f64>load<u8>(c, 1) * 0.5 - mu - load<f64>(fixedBias + (o1 << 3)) - w1;
+      w2 = <f64>load<u8>(c, 2) * 0.5 - mu - load<f64>(fixedBias + (o2 << 3)) - w2;
+      w3 = <f64>load<u8>(c, 3) * 0.5 - mu - load<f64>(fixedBias + (o3 << 3)) - w3;
+    }
+    wsum += w0;
+    wsum += w1;
+    wsum += w2;
+    wsum += w3;
+    axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
+    pending += 4;
+    if (pending >= FLUSH_EVERY) {
+      flush(acc, out, kp);
+      pending = 0;
+    }
+  }
+  for (; j < end; j++) {
     const o = <usize>load<i32>(other + ((<usize>j) << 2));
     const copy = rowsCopy + (<usize>(j - begin)) * rowBytes;
     let q = fixed + o * rowBytes;
     if (gather === 2) q = copy;
-    else if (gather === 1) {
-      for (let g: usize = 0; g < rowBytes; g += 16) v128.store(copy + g, v128.load(q + g));
-    }
+    else if (gather === 1) copyRow(copy, q, rowBytes);
     const t: f64 = vb + <f64>dot(vf, q, rowBytes);
     const w: f64 = residual ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + (o << 3)) - t : t;
     wsum += w;
-    const wv = f32x4.splat(<f32>w);
-    for (let g: usize = 0; g < rowBytes; g += 16) v128.store(acc + g, f32x4.add(v128.load(acc + g), f32x4.mul(wv, v128.load(q + g))));
-    if (++pending === FLUSH_EVERY) {
-      flush(acc, out, kp);
-      pending = 0;
-    }
+    axpy(acc, q, <f32>w, rowBytes);
+    pending++;
   }
   if (pending > 0) flush(acc, out, kp);
   return wsum;
@@ -108,7 +225,28 @@ export function alsSse(
 ): f64 {
   const rowBytes: usize = (<usize>kp) << 2;
   let sse: f64 = 0;
-  for (let j = begin; j < end; j++) {
+  let j = begin;
+  for (; j + 4 <= end; j += 4) {
+    const at = other + ((<usize>j) << 2);
+    const o0 = <usize>load<i32>(at);
+    const o1 = <usize>load<i32>(at, 4);
+    const o2 = <usize>load<i32>(at, 8);
+    const o3 = <usize>load<i32>(at, 12);
+    const copy = rowsCopy + (<usize>(j - begin)) * rowBytes;
+    const d = gathered
+      ? dot4(p, copy, copy + rowBytes, copy + 2 * rowBytes, copy + 3 * rowBytes, rowBytes)
+      : dot4(p, fixed + o0 * rowBytes, fixed + o1 * rowBytes, fixed + o2 * rowBytes, fixed + o3 * rowBytes, rowBytes);
+    const c = codes + <usize>j;
+    const e0: f64 = <f64>load<u8>(c) * 0.5 - mu - bias - load<f64>(fixedBias + (o0 << 3)) - <f64>f32x4.extract_lane(d, 0);
+    const e1: f64 = <f64>load<u8>(c, 1) * 0.5 - mu - bias - load<f64>(fixedBias + (o1 << 3)) - <f64>f32x4.extract_lane(d, 1);
+    const e2: f64 = <f64>load<u8>(c, 2) * 0.5 - mu - bias - load<f64>(fixedBias + (o2 << 3)) - <f64>f32x4.extract_lane(d, 2);
+    const e3: f64 = <f64>load<u8>(c, 3) * 0.5 - mu - bias - load<f64>(fixedBias + (o3 << 3)) - <f64>f32x4.extract_lane(d, 3);
+    sse += e0 * e0;
+    sse += e1 * e1;
+    sse += e2 * e2;
+    sse += e3 * e3;
+  }
+  for (; j < end; j++) {
     const o = <usize>load<i32>(other + ((<usize>j) << 2));
     const q = gathered ? rowsCopy + (<usize>(j - begin)) * rowBytes : fixed + o * rowBytes;
     const e: f64 = <f64>load<u8>(codes + <usize>j) * 0.5 - mu - bias - load<f64>(fixedBias + (o << 3)) - <f64>dot(p, q, rowBytes);
@@ -168,8 +306,49 @@ export function alsBlockPass(
     const b: f64 = load<f64>(vb + (l << 3));
     const o_l = out + l * outBytes;
     let wsum: f64 = 0;
-    let w2: f64 = 0;
+    let w2sum: f64 = 0;
     let pending: u32 = 0;
+    // Four ratings at a time while all four are in the block (`other` ascends within the row), then one by one.
+    for (; j + 4 <= end; j += 4) {
+      const at = other + ((<usize>j) << 2);
+      const o3 = <usize>load<i32>(at, 12);
+      if (<i32>o3 >= blockEnd) break;
+      const o0 = <usize>load<i32>(at);
+      const o1 = <usize>load<i32>(at, 4);
+      const o2 = <usize>load<i32>(at, 8);
+      const q0 = fixed + o0 * rowBytes;
+      const q1 = fixed + o1 * rowBytes;
+      const q2 = fixed + o2 * rowBytes;
+      const q3 = fixed + o3 * rowBytes;
+      const d = dot4(vf, q0, q1, q2, q3, rowBytes);
+      let w0: f64 = b + <f64>f32x4.extract_lane(d, 0);
+      let w1: f64 = b + <f64>f32x4.extract_lane(d, 1);
+      let w2: f64 = b + <f64>f32x4.extract_lane(d, 2);
+      let w3: f64 = b + <f64>f32x4.extract_lane(d, 3);
+      if (mode) {
+        const c = codes + <usize>j;
+        w0 = <f64>load<u8>(c) * 0.5 - mu - load<f64>(fixedBias + (o0 << 3)) - w0;
+        w1 = <f64>load<u8>(c, 1) * 0.5 - mu - load<f64>(fixedBias + (o1 << 3)) - w1;
+        w2 = <f64>load<u8>(c, 2) * 0.5 - mu - load<f64>(fixedBias + (o2 << 3)) - w2;
+        w3 = <f64>load<u8>(c, 3) * 0.5 - mu - load<f64>(fixedBias + (o3 << 3)) - w3;
+      }
+      wsum += w0;
+      w2sum += w0 * w0;
+      wsum += w1;
+      w2sum += w1 * w1;
+      wsum += w2;
+      w2sum += w2 * w2;
+      wsum += w3;
+      w2sum += w3 * w3;
+      if (mode < 2) {
+        axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
+        pending += 4;
+        if (pending >= FLUSH_EVERY) {
+          flush(acc, o_l, kp);
+          pending = 0;
+        }
+      }
+    }
     while (j < end) {
       const o = load<i32>(other + ((<usize>j) << 2));
       if (o >= blockEnd) break;
@@ -177,21 +356,17 @@ export function alsBlockPass(
       const t: f64 = b + <f64>dot(vf, q, rowBytes);
       const w: f64 = mode ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + ((<usize>o) << 3)) - t : t;
       wsum += w;
-      w2 += w * w;
+      w2sum += w * w;
       if (mode < 2) {
-        const wv = f32x4.splat(<f32>w);
-        for (let g: usize = 0; g < rowBytes; g += 16) v128.store(acc + g, f32x4.add(v128.load(acc + g), f32x4.mul(wv, v128.load(q + g))));
-        if (++pending === FLUSH_EVERY) {
-          flush(acc, o_l, kp);
-          pending = 0;
-        }
+        axpy(acc, q, <f32>w, rowBytes);
+        pending++;
       }
       j++;
     }
     if (pending > 0) flush(acc, o_l, kp);
     const kpAt = o_l + ((<usize>kp) << 3);
     store<f64>(kpAt, load<f64>(kpAt) + wsum);
-    store<f64>(kpAt + 8, load<f64>(kpAt + 8) + w2);
+    store<f64>(kpAt + 8, load<f64>(kpAt + 8) + w2sum);
     store<u32>(cursorAt, j);
   }
 }

@@ -258,7 +258,7 @@ export class AlsRowKernel {
   private rowRegBias: number;
   // The blocked half step's arrays (made on first use) and its CG vectors (rows of k + 1 f64).
   private block: AlsBlockState | null = null;
-  private blockCg: { r: Float64Array; p: Float64Array; x: Float64Array; rr: Float64Array; active: Uint8Array } | null = null;
+  private blockCg: { r: Float64Array; r0: Float64Array; p: Float64Array; x: Float64Array; rr: Float64Array; e0: Float64Array; active: Uint8Array } | null = null;
 
   constructor(
     readonly params: AlsRowParams,
@@ -388,14 +388,16 @@ export class AlsRowKernel {
     this.block ??= this.passes.blockState(ALS_BLOCK_CHUNK_ROWS);
     const cgState = (this.blockCg ??= {
       r: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
+      r0: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
       p: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
       x: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
       rr: new Float64Array(ALS_BLOCK_CHUNK_ROWS),
+      e0: new Float64Array(ALS_BLOCK_CHUNK_ROWS),
       active: new Uint8Array(ALS_BLOCK_CHUNK_ROWS),
     });
     const s = this.block;
     const { v, vb, out, cursor } = s;
-    const { r, p, x, rr, active } = cgState;
+    const { r, r0, p, x, rr, e0, active } = cgState;
     const { ptr, factors: solved, bias: solvedBias } = rows;
     const blockRows = this.params.movieBlockRows!;
     const nFixed = fixedSide.bias.length;
@@ -419,11 +421,13 @@ export class AlsRowKernel {
     for (let l = 0; l < n; l++) {
       const c = l * k1;
       x.fill(0, c, c + k1);
+      e0[l] = out[l * S + kp + 1];
       if (!active[l]) continue;
       let sum = 0;
       for (let f = 0; f <= k; f++) {
         const rf = out[l * S + (f < k ? f : kp)] - (f < k ? reg * v[l * kp + f] : regBias * vb[l]);
         r[c + f] = rf;
+        r0[c + f] = rf;
         p[c + f] = rf;
         sum += rf * rf;
       }
@@ -471,6 +475,11 @@ export class AlsRowKernel {
         if (!(Math.sqrt(rrNew) > 0)) active[l] = 0;
       }
     }
+    // Σ e² with the new values z₀ + δ without another pass: e = e₀ − Xδ and (XᵀX + D)δ = r₀ − r
+    // (the CG residual r), so Σ e² = Σ e₀² − 2δ·Xᵀe₀ + δᵀXᵀXδ = Σ e₀² − δ·(r₀ + r) − δ·D(2z₀ + δ)
+    // with Xᵀe₀ = r₀ + Dz₀; Σ e₀² is the residual pass's Σ w². Exact in exact arithmetic; here it
+    // differs from a pass over the stored (f32) values by rounding only.
+    let sse = 0;
     for (let l = 0; l < n; l++) {
       const a = from + l;
       const at = a * kp;
@@ -479,16 +488,18 @@ export class AlsRowKernel {
         // No ratings: the ridge solution is 0.
         for (let f = 0; f < k; f++) solved[at + f] = 0;
         solvedBias[a] = 0;
-      } else {
-        for (let f = 0; f < k; f++) solved[at + f] += x[c + f];
-        solvedBias[a] += x[c + k];
+        continue;
       }
+      let rowSse = e0[l];
+      for (let f = 0; f <= k; f++) {
+        const d = x[c + f];
+        const z0 = f < k ? solved[at + f] : solvedBias[a];
+        rowSse -= d * (r0[c + f] + r[c + f]) + d * (f < k ? reg : regBias) * (2 * z0 + d);
+      }
+      if (withSse) sse += Math.max(0, rowSse);
+      for (let f = 0; f < k; f++) solved[at + f] += x[c + f];
+      solvedBias[a] += x[c + k];
     }
-    if (!withSse) return 0;
-    current();
-    run(2);
-    let sse = 0;
-    for (let l = 0; l < n; l++) sse += out[l * S + kp + 1];
     return sse;
   }
 
