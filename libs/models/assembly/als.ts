@@ -256,28 +256,32 @@ export function alsSse(
 }
 
 /**
- * One pass of the blocked (lockstep) half step over rows `from .. to−1` of a side (the movies):
- * for each row a (local index l = a − from), the ratings j = cursor[l] … while j < ptr[a+1] and
- * other[j] < `blockEnd` (the row's ratings by the fixed rows of the current block: `other` is
- * ascending within a row, so each block's ratings are the next run), with x_j = [q_{o_j}; 1] and
- * v = [v_l (kp f64); vb[l]]:
+ * One pass of the blocked (lockstep) half step over rows `from .. to−1` of a side (the movies),
+ * the fixed rows (users) visited in blocks of `blockRows`: for each block [s, e) and each row a
+ * (local index l = a − from), the ratings j = cursor[l] … while j < ptr[a+1] and other[j] < e
+ * (the row's ratings by the block's rows: `other` is ascending within a row, so each block's
+ * ratings are the next run), with x_j = [q_{o_j}; 1] and v = [v_l (kp f64); vb[l]]:
  *
  *   mode 0: w_j = x_j·v;   mode 1 and 2: w_j = (codes[j]/2 − μ − fixedBias[o_j]) − x_j·v
  *
  * adds Σ_j w_j q_{o_j} to out_l[0..kp) (mode 0 and 1), Σ_j w_j to out_l[kp] and Σ_j w_j² to
  * out_l[kp+1] (rows of kp + 2 f64), and moves cursor[l] past the run. Visiting the fixed rows
  * block by block keeps one block of them (a few MiB) in cache and in the TLB for all the rows
- * instead of reading each q once per rating from anywhere in a large matrix. `scratch` holds
- * 2·kp f32 (v in f32 and the f32 sums, flushed into out every 64 ratings and at the run's end).
+ * instead of reading each q once per rating from anywhere in a large matrix.
+ *
+ * `rowState` holds, per row, v in f32 and the f32 sums (2·kp f32) and at `pending` the count of
+ * ratings in those sums (u32): they persist across the blocks, and the sums are flushed into
+ * out_l every 64 ratings and at the end, so a row's short run in a block costs no set-up.
  */
-export function alsBlockPass(
+export function alsBlockRun(
   mode: u32,
   other: usize,
   codes: usize,
   ptr: usize,
   from: u32,
   to: u32,
-  blockEnd: i32,
+  nFixed: i32,
+  blockRows: i32,
   fixed: usize,
   fixedBias: usize,
   kp: u32,
@@ -286,88 +290,100 @@ export function alsBlockPass(
   v: usize,
   vb: usize,
   out: usize,
-  scratch: usize,
+  rowState: usize,
+  pending: usize,
 ): void {
   const rowBytes: usize = (<usize>kp) << 2;
   const outBytes: usize = (<usize>(kp + 2)) << 3;
-  const vf = scratch;
-  const acc = scratch + rowBytes;
-  for (let a = from; a < to; a++) {
-    const l = <usize>(a - from);
-    const cursorAt = cursor + (l << 2);
-    let j = load<u32>(cursorAt);
-    const end = load<u32>(ptr + ((<usize>a + 1) << 2));
-    if (j >= end || load<i32>(other + ((<usize>j) << 2)) >= blockEnd) continue;
+  const n = <usize>(to - from);
+  for (let l: usize = 0; l < n; l++) {
     const vRow = v + l * ((<usize>kp) << 3);
+    const vf = rowState + l * 2 * rowBytes;
+    const acc = vf + rowBytes;
     for (let f: usize = 0; f < <usize>kp; f++) {
       store<f32>(vf + (f << 2), <f32>load<f64>(vRow + (f << 3)));
       store<f32>(acc + (f << 2), 0);
     }
-    const b: f64 = load<f64>(vb + (l << 3));
-    const o_l = out + l * outBytes;
-    let wsum: f64 = 0;
-    let w2sum: f64 = 0;
-    let pending: u32 = 0;
-    // Four ratings at a time while all four are in the block (`other` ascends within the row), then one by one.
-    for (; j + 4 <= end; j += 4) {
-      const at = other + ((<usize>j) << 2);
-      const o3 = <usize>load<i32>(at, 12);
-      if (<i32>o3 >= blockEnd) break;
-      const o0 = <usize>load<i32>(at);
-      const o1 = <usize>load<i32>(at, 4);
-      const o2 = <usize>load<i32>(at, 8);
-      const q0 = fixed + o0 * rowBytes;
-      const q1 = fixed + o1 * rowBytes;
-      const q2 = fixed + o2 * rowBytes;
-      const q3 = fixed + o3 * rowBytes;
-      const d = dot4(vf, q0, q1, q2, q3, rowBytes);
-      let w0: f64 = b + <f64>f32x4.extract_lane(d, 0);
-      let w1: f64 = b + <f64>f32x4.extract_lane(d, 1);
-      let w2: f64 = b + <f64>f32x4.extract_lane(d, 2);
-      let w3: f64 = b + <f64>f32x4.extract_lane(d, 3);
-      if (mode) {
-        const c = codes + <usize>j;
-        w0 = <f64>load<u8>(c) * 0.5 - mu - load<f64>(fixedBias + (o0 << 3)) - w0;
-        w1 = <f64>load<u8>(c, 1) * 0.5 - mu - load<f64>(fixedBias + (o1 << 3)) - w1;
-        w2 = <f64>load<u8>(c, 2) * 0.5 - mu - load<f64>(fixedBias + (o2 << 3)) - w2;
-        w3 = <f64>load<u8>(c, 3) * 0.5 - mu - load<f64>(fixedBias + (o3 << 3)) - w3;
-      }
-      wsum += w0;
-      w2sum += w0 * w0;
-      wsum += w1;
-      w2sum += w1 * w1;
-      wsum += w2;
-      w2sum += w2 * w2;
-      wsum += w3;
-      w2sum += w3 * w3;
-      if (mode < 2) {
-        axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
-        pending += 4;
-        if (pending >= FLUSH_EVERY) {
-          flush(acc, o_l, kp);
-          pending = 0;
+    store<u32>(pending + (l << 2), 0);
+  }
+  for (let blockStart: i32 = 0; blockStart < nFixed; blockStart += blockRows) {
+    const blockEnd: i32 = min(nFixed, blockStart + blockRows);
+    for (let l: usize = 0; l < n; l++) {
+      const cursorAt = cursor + (l << 2);
+      let j = load<u32>(cursorAt);
+      const end = load<u32>(ptr + ((<usize>from + l + 1) << 2));
+      if (j >= end || load<i32>(other + ((<usize>j) << 2)) >= blockEnd) continue;
+      const vf = rowState + l * 2 * rowBytes;
+      const acc = vf + rowBytes;
+      const b: f64 = load<f64>(vb + (l << 3));
+      const o_l = out + l * outBytes;
+      let wsum: f64 = 0;
+      let w2sum: f64 = 0;
+      let count = load<u32>(pending + (l << 2));
+      // Four ratings at a time while all four are in the block, then one by one.
+      for (; j + 4 <= end; j += 4) {
+        const at = other + ((<usize>j) << 2);
+        const o3 = <usize>load<i32>(at, 12);
+        if (<i32>o3 >= blockEnd) break;
+        const o0 = <usize>load<i32>(at);
+        const o1 = <usize>load<i32>(at, 4);
+        const o2 = <usize>load<i32>(at, 8);
+        const q0 = fixed + o0 * rowBytes;
+        const q1 = fixed + o1 * rowBytes;
+        const q2 = fixed + o2 * rowBytes;
+        const q3 = fixed + o3 * rowBytes;
+        const d = dot4(vf, q0, q1, q2, q3, rowBytes);
+        let w0: f64 = b + <f64>f32x4.extract_lane(d, 0);
+        let w1: f64 = b + <f64>f32x4.extract_lane(d, 1);
+        let w2: f64 = b + <f64>f32x4.extract_lane(d, 2);
+        let w3: f64 = b + <f64>f32x4.extract_lane(d, 3);
+        if (mode) {
+          const c = codes + <usize>j;
+          w0 = <f64>load<u8>(c) * 0.5 - mu - load<f64>(fixedBias + (o0 << 3)) - w0;
+          w1 = <f64>load<u8>(c, 1) * 0.5 - mu - load<f64>(fixedBias + (o1 << 3)) - w1;
+          w2 = <f64>load<u8>(c, 2) * 0.5 - mu - load<f64>(fixedBias + (o2 << 3)) - w2;
+          w3 = <f64>load<u8>(c, 3) * 0.5 - mu - load<f64>(fixedBias + (o3 << 3)) - w3;
+        }
+        wsum += w0;
+        w2sum += w0 * w0;
+        wsum += w1;
+        w2sum += w1 * w1;
+        wsum += w2;
+        w2sum += w2 * w2;
+        wsum += w3;
+        w2sum += w3 * w3;
+        if (mode < 2) {
+          axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
+          count += 4;
+          if (count >= FLUSH_EVERY) {
+            flush(acc, o_l, kp);
+            count = 0;
+          }
         }
       }
-    }
-    while (j < end) {
-      const o = load<i32>(other + ((<usize>j) << 2));
-      if (o >= blockEnd) break;
-      const q = fixed + (<usize>o) * rowBytes;
-      const t: f64 = b + <f64>dot(vf, q, rowBytes);
-      const w: f64 = mode ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + ((<usize>o) << 3)) - t : t;
-      wsum += w;
-      w2sum += w * w;
-      if (mode < 2) {
-        axpy(acc, q, <f32>w, rowBytes);
-        pending++;
+      while (j < end) {
+        const o = load<i32>(other + ((<usize>j) << 2));
+        if (o >= blockEnd) break;
+        const q = fixed + (<usize>o) * rowBytes;
+        const t: f64 = b + <f64>dot(vf, q, rowBytes);
+        const w: f64 = mode ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + ((<usize>o) << 3)) - t : t;
+        wsum += w;
+        w2sum += w * w;
+        if (mode < 2) {
+          axpy(acc, q, <f32>w, rowBytes);
+          count++;
+        }
+        j++;
       }
-      j++;
+      store<u32>(pending + (l << 2), count);
+      const kpAt = o_l + ((<usize>kp) << 3);
+      store<f64>(kpAt, load<f64>(kpAt) + wsum);
+      store<f64>(kpAt + 8, load<f64>(kpAt + 8) + w2sum);
+      store<u32>(cursorAt, j);
     }
-    if (pending > 0) flush(acc, o_l, kp);
-    const kpAt = o_l + ((<usize>kp) << 3);
-    store<f64>(kpAt, load<f64>(kpAt) + wsum);
-    store<f64>(kpAt + 8, load<f64>(kpAt + 8) + w2sum);
-    store<u32>(cursorAt, j);
+  }
+  for (let l: usize = 0; l < n; l++) {
+    if (load<u32>(pending + (l << 2)) > 0) flush(rowState + l * 2 * rowBytes + rowBytes, out + l * outBytes, kp);
   }
 }
 

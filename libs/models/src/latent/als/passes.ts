@@ -108,13 +108,14 @@ export interface AlsPasses {
   /** The arrays of the blocked half step for up to `rows` rows (in the kernel's memory); made once per thread. */
   blockState(rows: number): AlsBlockState;
   /**
-   * One block of a blocked pass over rows `from .. to−1` of `rows` (local index l = a − from):
-   * the ratings j from `s.cursor[l]` while j < ptr[a+1] and other[j] < `blockEnd`, with
-   * x_j = [q_{o_j}; 1] and v = [s.v row l; s.vb[l]], w_j = x_j·v (mode 0) or
-   * y_j − x_j·v (modes 1, 2; y_j = r_j − μ − b_{o_j}); adds Σ w_j q_{o_j} to s.out row l
-   * [0..kp) (modes 0 and 1 only), Σ w_j to [kp] and Σ w_j² to [kp+1], and moves the cursor on.
+   * One blocked pass over rows `from .. to−1` of `rows` (local index l = a − from), the fixed
+   * rows visited in blocks of `blockRows`: for each block [s, e), the ratings j from
+   * `s.cursor[l]` while j < ptr[a+1] and other[j] < e, with x_j = [q_{o_j}; 1] and
+   * v = [s.v row l; s.vb[l]], w_j = x_j·v (mode 0) or y_j − x_j·v (modes 1, 2;
+   * y_j = r_j − μ − b_{o_j}); adds Σ w_j q_{o_j} to s.out row l [0..kp) (modes 0 and 1 only),
+   * Σ w_j to [kp] and Σ w_j² to [kp+1], and moves the cursor on.
    */
-  blockPass(mode: AlsBlockMode, rows: AlsSide, fixed: AlsSide, from: number, to: number, blockEnd: number, s: AlsBlockState): void;
+  blockRun(mode: AlsBlockMode, rows: AlsSide, fixed: AlsSide, from: number, to: number, blockRows: number, s: AlsBlockState): void;
   /**
    * When present (the SIMD kernel): the whole row-by-row cg solve of rows `from .. to−1` of the
    * loaded chunk, the same steps as {@link AlsRowKernel}'s with {@link ConjugateGradient} (warm
@@ -188,32 +189,36 @@ export function plainAlsPasses(k: number, kp: number, mu: number): AlsPasses {
       return sse;
     },
     blockState: (rows) => plainBlockState(rows, kp),
-    blockPass(mode, rows, fixedSide, from, to, blockEnd, s) {
+    blockRun(mode, rows, fixedSide, from, to, blockRows, s) {
       const { ptr, other, codes } = rows;
       const fixed = fixedSide.factors;
       const fixedBias = fixedSide.bias;
       const { cursor, v, vb, out } = s;
-      for (let a = from; a < to; a++) {
-        const l = a - from;
-        const end = ptr[a + 1];
-        const at = l * kp;
-        const o_l = l * (kp + 2);
-        let j = cursor[l];
-        let wsum = 0;
-        let w2 = 0;
-        for (; j < end && other[j] < blockEnd; j++) {
-          const o = other[j];
-          const qo = o * kp;
-          let t = vb[l];
-          for (let f = 0; f < k; f++) t += fixed[qo + f] * v[at + f];
-          const w = mode === 0 ? t : codes[j] * 0.5 - mu - fixedBias[o] - t;
-          wsum += w;
-          w2 += w * w;
-          if (mode !== 2) for (let f = 0; f < k; f++) out[o_l + f] += w * fixed[qo + f];
+      const nFixed = fixedBias.length;
+      for (let start = 0; start < nFixed; start += blockRows) {
+        const blockEnd = Math.min(nFixed, start + blockRows);
+        for (let a = from; a < to; a++) {
+          const l = a - from;
+          const end = ptr[a + 1];
+          const at = l * kp;
+          const o_l = l * (kp + 2);
+          let j = cursor[l];
+          let wsum = 0;
+          let w2 = 0;
+          for (; j < end && other[j] < blockEnd; j++) {
+            const o = other[j];
+            const qo = o * kp;
+            let t = vb[l];
+            for (let f = 0; f < k; f++) t += fixed[qo + f] * v[at + f];
+            const w = mode === 0 ? t : codes[j] * 0.5 - mu - fixedBias[o] - t;
+            wsum += w;
+            w2 += w * w;
+            if (mode !== 2) for (let f = 0; f < k; f++) out[o_l + f] += w * fixed[qo + f];
+          }
+          out[o_l + kp] += wsum;
+          out[o_l + kp + 1] += w2;
+          cursor[l] = j;
         }
-        out[o_l + kp] += wsum;
-        out[o_l + kp + 1] += w2;
-        cursor[l] = j;
       }
     },
   };
@@ -400,11 +405,10 @@ export class AlsRowKernel {
     const { r, r0, p, x, rr, e0, active } = cgState;
     const { ptr, factors: solved, bias: solvedBias } = rows;
     const blockRows = this.params.movieBlockRows!;
-    const nFixed = fixedSide.bias.length;
     const run = (mode: AlsBlockMode): void => {
       for (let l = 0; l < n; l++) cursor[l] = active[l] ? ptr[from + l] : ptr[from + l + 1];
       out.fill(0, 0, n * S);
-      for (let start = 0; start < nFixed; start += blockRows) this.passes.blockPass(mode, rows, fixedSide, from, to, Math.min(nFixed, start + blockRows), s);
+      this.passes.blockRun(mode, rows, fixedSide, from, to, blockRows, s);
     };
     // v ← each row's current values; every row with ratings takes part in the next pass.
     const current = (): void => {
