@@ -83,6 +83,34 @@ function axpy(acc: usize, q: usize, w: f32, rowBytes: usize): void {
   for (let g: usize = 0; g < rowBytes; g += 16) v128.store(acc + g, f32x4.add(v128.load(acc + g), f32x4.mul(wv, v128.load(q + g))));
 }
 
+/** Σ w² of the four ratings of the last {@link step4}. */
+let step4W2: f64 = 0;
+
+/**
+ * Four ratings' share of a pass (rows q0..q3 of the fixed side, o0..o3 their indices, `c` the
+ * address of the first's rating code): w_i = vb + v·q_i, or with `residual`
+ * w_i = (code_i/2 − μ − fixedBias[o_i]) − (vb + v·q_i); acc += Σ w_i q_i. Returns Σ w_i and
+ * leaves Σ w_i² in {@link step4W2}.
+ */
+// @ts-ignore: decorator
+@inline
+function step4(residual: u32, vf: usize, vb: f64, q0: usize, q1: usize, q2: usize, q3: usize, o0: usize, o1: usize, o2: usize, o3: usize, c: usize, fixedBias: usize, mu: f64, acc: usize, rowBytes: usize): f64 {
+  const d = dot4(vf, q0, q1, q2, q3, rowBytes);
+  let w0: f64 = vb + <f64>f32x4.extract_lane(d, 0);
+  let w1: f64 = vb + <f64>f32x4.extract_lane(d, 1);
+  let w2: f64 = vb + <f64>f32x4.extract_lane(d, 2);
+  let w3: f64 = vb + <f64>f32x4.extract_lane(d, 3);
+  if (residual) {
+    w0 = <f64>load<u8>(c) * 0.5 - mu - load<f64>(fixedBias + (o0 << 3)) - w0;
+    w1 = <f64>load<u8>(c, 1) * 0.5 - mu - load<f64>(fixedBias + (o1 << 3)) - w1;
+    w2 = <f64>load<u8>(c, 2) * 0.5 - mu - load<f64>(fixedBias + (o2 << 3)) - w2;
+    w3 = <f64>load<u8>(c, 3) * 0.5 - mu - load<f64>(fixedBias + (o3 << 3)) - w3;
+  }
+  axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
+  step4W2 = w0 * w0 + w1 * w1 + (w2 * w2 + w3 * w3);
+  return w0 + w1 + (w2 + w3);
+}
+
 /** Copies a row of `rowBytes` from `from` to `to`. */
 // @ts-ignore: decorator
 @inline
@@ -155,23 +183,7 @@ export function alsPass(
       copyRow(copy + 2 * rowBytes, q2, rowBytes);
       copyRow(copy + 3 * rowBytes, q3, rowBytes);
     }
-    const d = dot4(vf, q0, q1, q2, q3, rowBytes);
-    let w0: f64 = vb + <f64>f32x4.extract_lane(d, 0);
-    let w1: f64 = vb + <f64>f32x4.extract_lane(d, 1);
-    let w2: f64 = vb + <f64>f32x4.extract_lane(d, 2);
-    let w3: f64 = vb + <f64>f32x4.extract_lane(d, 3);
-    if (residual) {
-      const c = codes + <usize>j;
-      w0 = <f64>load<u8>(c) * 0.5 - mu - load<f64>(fixedBias + (o0 << 3)) - w0;
-      w1 = <f64>load<u8>(c, 1) * 0.5 - mu - load<f64>(fixedBias + (o1 << 3)) - w1;
-      w2 = <f64>load<u8>(c, 2) * 0.5 - mu - load<f64>(fixedBias + (o2 << 3)) - w2;
-      w3 = <f64>load<u8>(c, 3) * 0.5 - mu - load<f64>(fixedBias + (o3 << 3)) - w3;
-    }
-    wsum += w0;
-    wsum += w1;
-    wsum += w2;
-    wsum += w3;
-    axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
+    wsum += step4(residual, vf, vb, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
     pending += 4;
     if (pending >= FLUSH_EVERY) {
       flush(acc, out, kp);
@@ -225,28 +237,7 @@ export function alsSse(
 ): f64 {
   const rowBytes: usize = (<usize>kp) << 2;
   let sse: f64 = 0;
-  let j = begin;
-  for (; j + 4 <= end; j += 4) {
-    const at = other + ((<usize>j) << 2);
-    const o0 = <usize>load<i32>(at);
-    const o1 = <usize>load<i32>(at, 4);
-    const o2 = <usize>load<i32>(at, 8);
-    const o3 = <usize>load<i32>(at, 12);
-    const copy = rowsCopy + (<usize>(j - begin)) * rowBytes;
-    const d = gathered
-      ? dot4(p, copy, copy + rowBytes, copy + 2 * rowBytes, copy + 3 * rowBytes, rowBytes)
-      : dot4(p, fixed + o0 * rowBytes, fixed + o1 * rowBytes, fixed + o2 * rowBytes, fixed + o3 * rowBytes, rowBytes);
-    const c = codes + <usize>j;
-    const e0: f64 = <f64>load<u8>(c) * 0.5 - mu - bias - load<f64>(fixedBias + (o0 << 3)) - <f64>f32x4.extract_lane(d, 0);
-    const e1: f64 = <f64>load<u8>(c, 1) * 0.5 - mu - bias - load<f64>(fixedBias + (o1 << 3)) - <f64>f32x4.extract_lane(d, 1);
-    const e2: f64 = <f64>load<u8>(c, 2) * 0.5 - mu - bias - load<f64>(fixedBias + (o2 << 3)) - <f64>f32x4.extract_lane(d, 2);
-    const e3: f64 = <f64>load<u8>(c, 3) * 0.5 - mu - bias - load<f64>(fixedBias + (o3 << 3)) - <f64>f32x4.extract_lane(d, 3);
-    sse += e0 * e0;
-    sse += e1 * e1;
-    sse += e2 * e2;
-    sse += e3 * e3;
-  }
-  for (; j < end; j++) {
+  for (let j = begin; j < end; j++) {
     const o = <usize>load<i32>(other + ((<usize>j) << 2));
     const q = gathered ? rowsCopy + (<usize>(j - begin)) * rowBytes : fixed + o * rowBytes;
     const e: f64 = <f64>load<u8>(codes + <usize>j) * 0.5 - mu - bias - load<f64>(fixedBias + (o << 3)) - <f64>dot(p, q, rowBytes);
@@ -262,9 +253,9 @@ export function alsSse(
  * (the row's ratings by the block's rows: `other` is ascending within a row, so each block's
  * ratings are the next run), with x_j = [q_{o_j}; 1] and v = [v_l (kp f64); vb[l]]:
  *
- *   mode 0: w_j = x_j·v;   mode 1 and 2: w_j = (codes[j]/2 − μ − fixedBias[o_j]) − x_j·v
+ *   mode 0: w_j = x_j·v;   mode 1: w_j = (codes[j]/2 − μ − fixedBias[o_j]) − x_j·v
  *
- * adds Σ_j w_j q_{o_j} to out_l[0..kp) (mode 0 and 1), Σ_j w_j to out_l[kp] and Σ_j w_j² to
+ * adds Σ_j w_j q_{o_j} to out_l[0..kp), Σ_j w_j to out_l[kp] and Σ_j w_j² to
  * out_l[kp+1] (rows of kp + 2 f64), and moves cursor[l] past the run. Visiting the fixed rows
  * block by block keeps one block of them (a few MiB) in cache and in the TLB for all the rows
  * instead of reading each q once per rating from anywhere in a large matrix.
@@ -332,33 +323,12 @@ export function alsBlockRun(
         const q1 = fixed + o1 * rowBytes;
         const q2 = fixed + o2 * rowBytes;
         const q3 = fixed + o3 * rowBytes;
-        const d = dot4(vf, q0, q1, q2, q3, rowBytes);
-        let w0: f64 = b + <f64>f32x4.extract_lane(d, 0);
-        let w1: f64 = b + <f64>f32x4.extract_lane(d, 1);
-        let w2: f64 = b + <f64>f32x4.extract_lane(d, 2);
-        let w3: f64 = b + <f64>f32x4.extract_lane(d, 3);
-        if (mode) {
-          const c = codes + <usize>j;
-          w0 = <f64>load<u8>(c) * 0.5 - mu - load<f64>(fixedBias + (o0 << 3)) - w0;
-          w1 = <f64>load<u8>(c, 1) * 0.5 - mu - load<f64>(fixedBias + (o1 << 3)) - w1;
-          w2 = <f64>load<u8>(c, 2) * 0.5 - mu - load<f64>(fixedBias + (o2 << 3)) - w2;
-          w3 = <f64>load<u8>(c, 3) * 0.5 - mu - load<f64>(fixedBias + (o3 << 3)) - w3;
-        }
-        wsum += w0;
-        w2sum += w0 * w0;
-        wsum += w1;
-        w2sum += w1 * w1;
-        wsum += w2;
-        w2sum += w2 * w2;
-        wsum += w3;
-        w2sum += w3 * w3;
-        if (mode < 2) {
-          axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
-          count += 4;
-          if (count >= FLUSH_EVERY) {
-            flush(acc, o_l, kp);
-            count = 0;
-          }
+        wsum += step4(mode, vf, b, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
+        w2sum += step4W2;
+        count += 4;
+        if (count >= FLUSH_EVERY) {
+          flush(acc, o_l, kp);
+          count = 0;
         }
       }
       while (j < end) {
@@ -369,10 +339,8 @@ export function alsBlockRun(
         const w: f64 = mode ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + ((<usize>o) << 3)) - t : t;
         wsum += w;
         w2sum += w * w;
-        if (mode < 2) {
-          axpy(acc, q, <f32>w, rowBytes);
-          count++;
-        }
+        axpy(acc, q, <f32>w, rowBytes);
+        count++;
         j++;
       }
       store<u32>(pending + (l << 2), count);

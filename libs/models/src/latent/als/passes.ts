@@ -111,8 +111,8 @@ export interface AlsPasses {
    * One blocked pass over rows `from .. to−1` of `rows` (local index l = a − from), the fixed
    * rows visited in blocks of `blockRows`: for each block [s, e), the ratings j from
    * `s.cursor[l]` while j < ptr[a+1] and other[j] < e, with x_j = [q_{o_j}; 1] and
-   * v = [s.v row l; s.vb[l]], w_j = x_j·v (mode 0) or y_j − x_j·v (modes 1, 2;
-   * y_j = r_j − μ − b_{o_j}); adds Σ w_j q_{o_j} to s.out row l [0..kp) (modes 0 and 1 only),
+   * v = [s.v row l; s.vb[l]], w_j = x_j·v (mode 0) or y_j − x_j·v (mode 1;
+   * y_j = r_j − μ − b_{o_j}); adds Σ w_j q_{o_j} to s.out row l [0..kp),
    * Σ w_j to [kp] and Σ w_j² to [kp+1], and moves the cursor on.
    */
   blockRun(mode: AlsBlockMode, rows: AlsSide, fixed: AlsSide, from: number, to: number, blockRows: number, s: AlsBlockState): void;
@@ -125,8 +125,8 @@ export interface AlsPasses {
   cgRows?(rows: AlsSide, fixed: AlsSide, from: number, to: number, reg: number, regBias: number, steps: number, withSse: boolean): number;
 }
 
-/** What a blocked pass computes: 0 the product Σ x xᵀ v, 1 the residual Σ (y − x·v) x, 2 only Σ (y − x·v)². */
-export type AlsBlockMode = 0 | 1 | 2;
+/** What a blocked pass computes: 0 the product Σ x xᵀ v, 1 the residual Σ (y − x·v) x (and Σ (y − x·v)², which gives Σ e² after the solve). */
+export type AlsBlockMode = 0 | 1;
 
 /**
  * Per-row arrays of the blocked half step (rows of a chunk, local index l): the next rating of
@@ -213,7 +213,7 @@ export function plainAlsPasses(k: number, kp: number, mu: number): AlsPasses {
             const w = mode === 0 ? t : codes[j] * 0.5 - mu - fixedBias[o] - t;
             wsum += w;
             w2 += w * w;
-            if (mode !== 2) for (let f = 0; f < k; f++) out[o_l + f] += w * fixed[qo + f];
+            for (let f = 0; f < k; f++) out[o_l + f] += w * fixed[qo + f];
           }
           out[o_l + kp] += wsum;
           out[o_l + kp + 1] += w2;
@@ -379,7 +379,9 @@ export class AlsRowKernel {
    * {@link ConjugateGradient}'s recurrence with tolerance 0) for all rows `from .. to−1` at once,
    * each product one pass over the chunk's ratings in blocks of `movieBlockRows` fixed rows (for
    * each block, every row's ratings by that block's rows: the block stays in cache for the whole
-   * chunk). Σ e² (withSse) is one more pass with the new values.
+   * chunk). Σ e² (withSse) costs no pass: it follows from the residual pass's Σ e₀² and the CG
+   * vectors (see the identity below), i.e. the Σ e² of the f64 solution z₀ + δ, which the f32
+   * factor rows then store rounded.
    */
   private solveBlocked(rows: AlsSide, fixedSide: AlsSide, from: number, to: number, withSse: boolean): number {
     const k = this.factors;
