@@ -14,6 +14,110 @@ import { dot } from './dot';
 /** Ratings accumulated in f32 before they are added into the f64 sums. */
 const FLUSH_EVERY: u32 = 64;
 
+/** Four rows' dot products with one row v: [v·q0, v·q1, v·q2, v·q3] in f32x4 lanes. */
+// @ts-ignore: decorator
+@inline
+function dot4(v: usize, q0: usize, q1: usize, q2: usize, q3: usize, rowBytes: usize): v128 {
+  // Two accumulators per row (even and odd chunks): eight independent chains, v loaded once for all four rows.
+  const zero = f32x4.splat(0);
+  let a0 = zero;
+  let a1 = zero;
+  let a2 = zero;
+  let a3 = zero;
+  let b0 = zero;
+  let b1 = zero;
+  let b2 = zero;
+  let b3 = zero;
+  let g: usize = 0;
+  for (; g + 32 <= rowBytes; g += 32) {
+    const x = v128.load(v + g);
+    const y = v128.load(v + g + 16);
+    a0 = f32x4.add(a0, f32x4.mul(x, v128.load(q0 + g)));
+    b0 = f32x4.add(b0, f32x4.mul(y, v128.load(q0 + g + 16)));
+    a1 = f32x4.add(a1, f32x4.mul(x, v128.load(q1 + g)));
+    b1 = f32x4.add(b1, f32x4.mul(y, v128.load(q1 + g + 16)));
+    a2 = f32x4.add(a2, f32x4.mul(x, v128.load(q2 + g)));
+    b2 = f32x4.add(b2, f32x4.mul(y, v128.load(q2 + g + 16)));
+    a3 = f32x4.add(a3, f32x4.mul(x, v128.load(q3 + g)));
+    b3 = f32x4.add(b3, f32x4.mul(y, v128.load(q3 + g + 16)));
+  }
+  if (g < rowBytes) {
+    const x = v128.load(v + g);
+    a0 = f32x4.add(a0, f32x4.mul(x, v128.load(q0 + g)));
+    a1 = f32x4.add(a1, f32x4.mul(x, v128.load(q1 + g)));
+    a2 = f32x4.add(a2, f32x4.mul(x, v128.load(q2 + g)));
+    a3 = f32x4.add(a3, f32x4.mul(x, v128.load(q3 + g)));
+  }
+  a0 = f32x4.add(a0, b0);
+  a1 = f32x4.add(a1, b1);
+  a2 = f32x4.add(a2, b2);
+  a3 = f32x4.add(a3, b3);
+  // Lanes summed by two rounds of pairwise shuffles: lane i of the result is row i's total.
+  const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 1, 4, 5), v128.shuffle<f32>(a0, a1, 2, 3, 6, 7));
+  const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), v128.shuffle<f32>(a2, a3, 2, 3, 6, 7));
+  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 2, 4, 6), v128.shuffle<f32>(s01, s23, 1, 3, 5, 7));
+}
+
+/** acc += (w0·q0 + w1·q1) + (w2·q2 + w3·q3), rows of `rowBytes`: one load and store of acc per four rows. */
+// @ts-ignore: decorator
+@inline
+function axpy4(acc: usize, q0: usize, q1: usize, q2: usize, q3: usize, w0: f32, w1: f32, w2: f32, w3: f32, rowBytes: usize): void {
+  const v0 = f32x4.splat(w0);
+  const v1 = f32x4.splat(w1);
+  const v2 = f32x4.splat(w2);
+  const v3 = f32x4.splat(w3);
+  for (let g: usize = 0; g < rowBytes; g += 16) {
+    const s = f32x4.add(
+      f32x4.add(f32x4.mul(v0, v128.load(q0 + g)), f32x4.mul(v1, v128.load(q1 + g))),
+      f32x4.add(f32x4.mul(v2, v128.load(q2 + g)), f32x4.mul(v3, v128.load(q3 + g))),
+    );
+    v128.store(acc + g, f32x4.add(v128.load(acc + g), s));
+  }
+}
+
+/** acc += w·q, rows of `rowBytes`. */
+// @ts-ignore: decorator
+@inline
+function axpy(acc: usize, q: usize, w: f32, rowBytes: usize): void {
+  const wv = f32x4.splat(w);
+  for (let g: usize = 0; g < rowBytes; g += 16) v128.store(acc + g, f32x4.add(v128.load(acc + g), f32x4.mul(wv, v128.load(q + g))));
+}
+
+/** Σ w² of the four ratings of the last {@link step4}. */
+let step4W2: f64 = 0;
+
+/**
+ * Four ratings' share of a pass (rows q0..q3 of the fixed side, o0..o3 their indices, `c` the
+ * address of the first's rating code): w_i = vb + v·q_i, or with `residual`
+ * w_i = (code_i/2 − μ − fixedBias[o_i]) − (vb + v·q_i); acc += Σ w_i q_i. Returns Σ w_i and
+ * leaves Σ w_i² in {@link step4W2}.
+ */
+// @ts-ignore: decorator
+@inline
+function step4(residual: u32, vf: usize, vb: f64, q0: usize, q1: usize, q2: usize, q3: usize, o0: usize, o1: usize, o2: usize, o3: usize, c: usize, fixedBias: usize, mu: f64, acc: usize, rowBytes: usize): f64 {
+  const d = dot4(vf, q0, q1, q2, q3, rowBytes);
+  let w0: f64 = vb + <f64>f32x4.extract_lane(d, 0);
+  let w1: f64 = vb + <f64>f32x4.extract_lane(d, 1);
+  let w2: f64 = vb + <f64>f32x4.extract_lane(d, 2);
+  let w3: f64 = vb + <f64>f32x4.extract_lane(d, 3);
+  if (residual) {
+    w0 = <f64>load<u8>(c) * 0.5 - mu - load<f64>(fixedBias + (o0 << 3)) - w0;
+    w1 = <f64>load<u8>(c, 1) * 0.5 - mu - load<f64>(fixedBias + (o1 << 3)) - w1;
+    w2 = <f64>load<u8>(c, 2) * 0.5 - mu - load<f64>(fixedBias + (o2 << 3)) - w2;
+    w3 = <f64>load<u8>(c, 3) * 0.5 - mu - load<f64>(fixedBias + (o3 << 3)) - w3;
+  }
+  axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
+  step4W2 = w0 * w0 + w1 * w1 + (w2 * w2 + w3 * w3);
+  return w0 + w1 + (w2 + w3);
+}
+
+/** Copies a row of `rowBytes` from `from` to `to`. */
+// @ts-ignore: decorator
+@inline
+function copyRow(to: usize, from: usize, rowBytes: usize): void {
+  for (let g: usize = 0; g < rowBytes; g += 16) v128.store(to + g, v128.load(from + g));
+}
+
 /**
  * One pass over the ratings `begin .. end−1` of a row: with x_j = [q_{o_j}; 1] (o_j =
  * `other[j]`, q rows of `kp` f32 at `fixed`) and v = [`v` (kp f64); `vb`],
@@ -55,23 +159,48 @@ export function alsPass(
   }
   let wsum: f64 = 0;
   let pending: u32 = 0;
-  for (let j = begin; j < end; j++) {
+  let j = begin;
+  // Four ratings at a time (dot4, axpy4), then the last few one by one.
+  for (; j + 4 <= end; j += 4) {
+    const at = other + ((<usize>j) << 2);
+    const o0 = <usize>load<i32>(at);
+    const o1 = <usize>load<i32>(at, 4);
+    const o2 = <usize>load<i32>(at, 8);
+    const o3 = <usize>load<i32>(at, 12);
+    const copy = rowsCopy + (<usize>(j - begin)) * rowBytes;
+    let q0 = fixed + o0 * rowBytes;
+    let q1 = fixed + o1 * rowBytes;
+    let q2 = fixed + o2 * rowBytes;
+    let q3 = fixed + o3 * rowBytes;
+    if (gather === 2) {
+      q0 = copy;
+      q1 = copy + rowBytes;
+      q2 = copy + 2 * rowBytes;
+      q3 = copy + 3 * rowBytes;
+    } else if (gather === 1) {
+      copyRow(copy, q0, rowBytes);
+      copyRow(copy + rowBytes, q1, rowBytes);
+      copyRow(copy + 2 * rowBytes, q2, rowBytes);
+      copyRow(copy + 3 * rowBytes, q3, rowBytes);
+    }
+    wsum += step4(residual, vf, vb, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
+    pending += 4;
+    if (pending >= FLUSH_EVERY) {
+      flush(acc, out, kp);
+      pending = 0;
+    }
+  }
+  for (; j < end; j++) {
     const o = <usize>load<i32>(other + ((<usize>j) << 2));
     const copy = rowsCopy + (<usize>(j - begin)) * rowBytes;
     let q = fixed + o * rowBytes;
     if (gather === 2) q = copy;
-    else if (gather === 1) {
-      for (let g: usize = 0; g < rowBytes; g += 16) v128.store(copy + g, v128.load(q + g));
-    }
+    else if (gather === 1) copyRow(copy, q, rowBytes);
     const t: f64 = vb + <f64>dot(vf, q, rowBytes);
     const w: f64 = residual ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + (o << 3)) - t : t;
     wsum += w;
-    const wv = f32x4.splat(<f32>w);
-    for (let g: usize = 0; g < rowBytes; g += 16) v128.store(acc + g, f32x4.add(v128.load(acc + g), f32x4.mul(wv, v128.load(q + g))));
-    if (++pending === FLUSH_EVERY) {
-      flush(acc, out, kp);
-      pending = 0;
-    }
+    axpy(acc, q, <f32>w, rowBytes);
+    pending++;
   }
   if (pending > 0) flush(acc, out, kp);
   return wsum;
@@ -118,28 +247,32 @@ export function alsSse(
 }
 
 /**
- * One pass of the blocked (lockstep) half step over rows `from .. to−1` of a side (the movies):
- * for each row a (local index l = a − from), the ratings j = cursor[l] … while j < ptr[a+1] and
- * other[j] < `blockEnd` (the row's ratings by the fixed rows of the current block: `other` is
- * ascending within a row, so each block's ratings are the next run), with x_j = [q_{o_j}; 1] and
- * v = [v_l (kp f64); vb[l]]:
+ * One pass of the blocked (lockstep) half step over rows `from .. to−1` of a side (the movies),
+ * the fixed rows (users) visited in blocks of `blockRows`: for each block [s, e) and each row a
+ * (local index l = a − from), the ratings j = cursor[l] … while j < ptr[a+1] and other[j] < e
+ * (the row's ratings by the block's rows: `other` is ascending within a row, so each block's
+ * ratings are the next run), with x_j = [q_{o_j}; 1] and v = [v_l (kp f64); vb[l]]:
  *
- *   mode 0: w_j = x_j·v;   mode 1 and 2: w_j = (codes[j]/2 − μ − fixedBias[o_j]) − x_j·v
+ *   mode 0: w_j = x_j·v;   mode 1: w_j = (codes[j]/2 − μ − fixedBias[o_j]) − x_j·v
  *
- * adds Σ_j w_j q_{o_j} to out_l[0..kp) (mode 0 and 1), Σ_j w_j to out_l[kp] and Σ_j w_j² to
+ * adds Σ_j w_j q_{o_j} to out_l[0..kp), Σ_j w_j to out_l[kp] and Σ_j w_j² to
  * out_l[kp+1] (rows of kp + 2 f64), and moves cursor[l] past the run. Visiting the fixed rows
  * block by block keeps one block of them (a few MiB) in cache and in the TLB for all the rows
- * instead of reading each q once per rating from anywhere in a large matrix. `scratch` holds
- * 2·kp f32 (v in f32 and the f32 sums, flushed into out every 64 ratings and at the run's end).
+ * instead of reading each q once per rating from anywhere in a large matrix.
+ *
+ * `rowState` holds, per row, v in f32 and the f32 sums (2·kp f32) and at `pending` the count of
+ * ratings in those sums (u32): they persist across the blocks, and the sums are flushed into
+ * out_l every 64 ratings and at the end, so a row's short run in a block costs no set-up.
  */
-export function alsBlockPass(
+export function alsBlockRun(
   mode: u32,
   other: usize,
   codes: usize,
   ptr: usize,
   from: u32,
   to: u32,
-  blockEnd: i32,
+  nFixed: i32,
+  blockRows: i32,
   fixed: usize,
   fixedBias: usize,
   kp: u32,
@@ -148,51 +281,77 @@ export function alsBlockPass(
   v: usize,
   vb: usize,
   out: usize,
-  scratch: usize,
+  rowState: usize,
+  pending: usize,
 ): void {
   const rowBytes: usize = (<usize>kp) << 2;
   const outBytes: usize = (<usize>(kp + 2)) << 3;
-  const vf = scratch;
-  const acc = scratch + rowBytes;
-  for (let a = from; a < to; a++) {
-    const l = <usize>(a - from);
-    const cursorAt = cursor + (l << 2);
-    let j = load<u32>(cursorAt);
-    const end = load<u32>(ptr + ((<usize>a + 1) << 2));
-    if (j >= end || load<i32>(other + ((<usize>j) << 2)) >= blockEnd) continue;
+  const n = <usize>(to - from);
+  for (let l: usize = 0; l < n; l++) {
     const vRow = v + l * ((<usize>kp) << 3);
+    const vf = rowState + l * 2 * rowBytes;
+    const acc = vf + rowBytes;
     for (let f: usize = 0; f < <usize>kp; f++) {
       store<f32>(vf + (f << 2), <f32>load<f64>(vRow + (f << 3)));
       store<f32>(acc + (f << 2), 0);
     }
-    const b: f64 = load<f64>(vb + (l << 3));
-    const o_l = out + l * outBytes;
-    let wsum: f64 = 0;
-    let w2: f64 = 0;
-    let pending: u32 = 0;
-    while (j < end) {
-      const o = load<i32>(other + ((<usize>j) << 2));
-      if (o >= blockEnd) break;
-      const q = fixed + (<usize>o) * rowBytes;
-      const t: f64 = b + <f64>dot(vf, q, rowBytes);
-      const w: f64 = mode ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + ((<usize>o) << 3)) - t : t;
-      wsum += w;
-      w2 += w * w;
-      if (mode < 2) {
-        const wv = f32x4.splat(<f32>w);
-        for (let g: usize = 0; g < rowBytes; g += 16) v128.store(acc + g, f32x4.add(v128.load(acc + g), f32x4.mul(wv, v128.load(q + g))));
-        if (++pending === FLUSH_EVERY) {
+    store<u32>(pending + (l << 2), 0);
+  }
+  for (let blockStart: i32 = 0; blockStart < nFixed; blockStart += blockRows) {
+    const blockEnd: i32 = min(nFixed, blockStart + blockRows);
+    for (let l: usize = 0; l < n; l++) {
+      const cursorAt = cursor + (l << 2);
+      let j = load<u32>(cursorAt);
+      const end = load<u32>(ptr + ((<usize>from + l + 1) << 2));
+      if (j >= end || load<i32>(other + ((<usize>j) << 2)) >= blockEnd) continue;
+      const vf = rowState + l * 2 * rowBytes;
+      const acc = vf + rowBytes;
+      const b: f64 = load<f64>(vb + (l << 3));
+      const o_l = out + l * outBytes;
+      let wsum: f64 = 0;
+      let w2sum: f64 = 0;
+      let count = load<u32>(pending + (l << 2));
+      // Four ratings at a time while all four are in the block, then one by one.
+      for (; j + 4 <= end; j += 4) {
+        const at = other + ((<usize>j) << 2);
+        const o3 = <usize>load<i32>(at, 12);
+        if (<i32>o3 >= blockEnd) break;
+        const o0 = <usize>load<i32>(at);
+        const o1 = <usize>load<i32>(at, 4);
+        const o2 = <usize>load<i32>(at, 8);
+        const q0 = fixed + o0 * rowBytes;
+        const q1 = fixed + o1 * rowBytes;
+        const q2 = fixed + o2 * rowBytes;
+        const q3 = fixed + o3 * rowBytes;
+        wsum += step4(mode, vf, b, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
+        w2sum += step4W2;
+        count += 4;
+        if (count >= FLUSH_EVERY) {
           flush(acc, o_l, kp);
-          pending = 0;
+          count = 0;
         }
       }
-      j++;
+      while (j < end) {
+        const o = load<i32>(other + ((<usize>j) << 2));
+        if (o >= blockEnd) break;
+        const q = fixed + (<usize>o) * rowBytes;
+        const t: f64 = b + <f64>dot(vf, q, rowBytes);
+        const w: f64 = mode ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + ((<usize>o) << 3)) - t : t;
+        wsum += w;
+        w2sum += w * w;
+        axpy(acc, q, <f32>w, rowBytes);
+        count++;
+        j++;
+      }
+      store<u32>(pending + (l << 2), count);
+      const kpAt = o_l + ((<usize>kp) << 3);
+      store<f64>(kpAt, load<f64>(kpAt) + wsum);
+      store<f64>(kpAt + 8, load<f64>(kpAt + 8) + w2sum);
+      store<u32>(cursorAt, j);
     }
-    if (pending > 0) flush(acc, o_l, kp);
-    const kpAt = o_l + ((<usize>kp) << 3);
-    store<f64>(kpAt, load<f64>(kpAt) + wsum);
-    store<f64>(kpAt + 8, load<f64>(kpAt + 8) + w2);
-    store<u32>(cursorAt, j);
+  }
+  for (let l: usize = 0; l < n; l++) {
+    if (load<u32>(pending + (l << 2)) > 0) flush(rowState + l * 2 * rowBytes + rowBytes, out + l * outBytes, kp);
   }
 }
 

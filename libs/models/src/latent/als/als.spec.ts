@@ -306,8 +306,9 @@ describe('createAlsTrainer', () => {
     expect(run.wasm).toBe(useWasm);
     for (let t = 1; t < run.objectives.length; t++) expect(run.objectives[t]).toBeLessThanOrEqual(run.objectives[t - 1] * (1 + 1e-6));
     const s = run.state;
-    // The SIMD kernel's dot products run in f32.
-    expect(run.rmse[run.rmse.length - 1]).toBeCloseTo(trainingRmse(m, m.globalMean(), s.userBias, s.movieBias, s.userFactors, s.movieFactors, k), useWasm ? 7 : 9);
+    // The SIMD kernel's dot products run in f32; the cg solver's blocked movies half step takes Σ e²
+    // from the CG identity over its f64 solution, which the f32 factors store rounded (≈ 1e-9 here).
+    expect(run.rmse[run.rmse.length - 1]).toBeCloseTo(trainingRmse(m, m.globalMean(), s.userBias, s.movieBias, s.userFactors, s.movieFactors, k), useWasm ? 7 : solver === 'cg' ? 8 : 9);
   });
 
   it('cg with warm starts reaches the objective of exact (Cholesky) ALS', async () => {
@@ -357,7 +358,8 @@ describe('createAlsTrainer', () => {
       // Same CG steps; only the order of the f64 sums (per block) differs, and with wasm the f32 flushes.
       for (let j = 0; j < rows.state.movieFactors.length; j++) expect(blocked.state.movieFactors[j]).toBeCloseTo(rows.state.movieFactors[j], useWasm ? 4 : 6);
       for (let j = 0; j < rows.state.movieBias.length; j++) expect(blocked.state.movieBias[j]).toBeCloseTo(rows.state.movieBias[j], useWasm ? 4 : 6);
-      for (let t = 0; t < 3; t++) expect(blocked.rmse[t]).toBeCloseTo(rows.rmse[t], useWasm ? 6 : 9);
+      // The blocked Σ e² comes from the CG identity (f64 solution), row by row from a pass over the stored f32 values.
+      for (let t = 0; t < 3; t++) expect(blocked.rmse[t]).toBeCloseTo(rows.rmse[t], useWasm ? 6 : 8);
     }
   }, 30_000);
 

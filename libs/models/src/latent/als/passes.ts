@@ -108,13 +108,14 @@ export interface AlsPasses {
   /** The arrays of the blocked half step for up to `rows` rows (in the kernel's memory); made once per thread. */
   blockState(rows: number): AlsBlockState;
   /**
-   * One block of a blocked pass over rows `from .. to−1` of `rows` (local index l = a − from):
-   * the ratings j from `s.cursor[l]` while j < ptr[a+1] and other[j] < `blockEnd`, with
-   * x_j = [q_{o_j}; 1] and v = [s.v row l; s.vb[l]], w_j = x_j·v (mode 0) or
-   * y_j − x_j·v (modes 1, 2; y_j = r_j − μ − b_{o_j}); adds Σ w_j q_{o_j} to s.out row l
-   * [0..kp) (modes 0 and 1 only), Σ w_j to [kp] and Σ w_j² to [kp+1], and moves the cursor on.
+   * One blocked pass over rows `from .. to−1` of `rows` (local index l = a − from), the fixed
+   * rows visited in blocks of `blockRows`: for each block [s, e), the ratings j from
+   * `s.cursor[l]` while j < ptr[a+1] and other[j] < e, with x_j = [q_{o_j}; 1] and
+   * v = [s.v row l; s.vb[l]], w_j = x_j·v (mode 0) or y_j − x_j·v (mode 1;
+   * y_j = r_j − μ − b_{o_j}); adds Σ w_j q_{o_j} to s.out row l [0..kp),
+   * Σ w_j to [kp] and Σ w_j² to [kp+1], and moves the cursor on.
    */
-  blockPass(mode: AlsBlockMode, rows: AlsSide, fixed: AlsSide, from: number, to: number, blockEnd: number, s: AlsBlockState): void;
+  blockRun(mode: AlsBlockMode, rows: AlsSide, fixed: AlsSide, from: number, to: number, blockRows: number, s: AlsBlockState): void;
   /**
    * When present (the SIMD kernel): the whole row-by-row cg solve of rows `from .. to−1` of the
    * loaded chunk, the same steps as {@link AlsRowKernel}'s with {@link ConjugateGradient} (warm
@@ -124,8 +125,8 @@ export interface AlsPasses {
   cgRows?(rows: AlsSide, fixed: AlsSide, from: number, to: number, reg: number, regBias: number, steps: number, withSse: boolean): number;
 }
 
-/** What a blocked pass computes: 0 the product Σ x xᵀ v, 1 the residual Σ (y − x·v) x, 2 only Σ (y − x·v)². */
-export type AlsBlockMode = 0 | 1 | 2;
+/** What a blocked pass computes: 0 the product Σ x xᵀ v, 1 the residual Σ (y − x·v) x (and Σ (y − x·v)², which gives Σ e² after the solve). */
+export type AlsBlockMode = 0 | 1;
 
 /**
  * Per-row arrays of the blocked half step (rows of a chunk, local index l): the next rating of
@@ -188,32 +189,36 @@ export function plainAlsPasses(k: number, kp: number, mu: number): AlsPasses {
       return sse;
     },
     blockState: (rows) => plainBlockState(rows, kp),
-    blockPass(mode, rows, fixedSide, from, to, blockEnd, s) {
+    blockRun(mode, rows, fixedSide, from, to, blockRows, s) {
       const { ptr, other, codes } = rows;
       const fixed = fixedSide.factors;
       const fixedBias = fixedSide.bias;
       const { cursor, v, vb, out } = s;
-      for (let a = from; a < to; a++) {
-        const l = a - from;
-        const end = ptr[a + 1];
-        const at = l * kp;
-        const o_l = l * (kp + 2);
-        let j = cursor[l];
-        let wsum = 0;
-        let w2 = 0;
-        for (; j < end && other[j] < blockEnd; j++) {
-          const o = other[j];
-          const qo = o * kp;
-          let t = vb[l];
-          for (let f = 0; f < k; f++) t += fixed[qo + f] * v[at + f];
-          const w = mode === 0 ? t : codes[j] * 0.5 - mu - fixedBias[o] - t;
-          wsum += w;
-          w2 += w * w;
-          if (mode !== 2) for (let f = 0; f < k; f++) out[o_l + f] += w * fixed[qo + f];
+      const nFixed = fixedBias.length;
+      for (let start = 0; start < nFixed; start += blockRows) {
+        const blockEnd = Math.min(nFixed, start + blockRows);
+        for (let a = from; a < to; a++) {
+          const l = a - from;
+          const end = ptr[a + 1];
+          const at = l * kp;
+          const o_l = l * (kp + 2);
+          let j = cursor[l];
+          let wsum = 0;
+          let w2 = 0;
+          for (; j < end && other[j] < blockEnd; j++) {
+            const o = other[j];
+            const qo = o * kp;
+            let t = vb[l];
+            for (let f = 0; f < k; f++) t += fixed[qo + f] * v[at + f];
+            const w = mode === 0 ? t : codes[j] * 0.5 - mu - fixedBias[o] - t;
+            wsum += w;
+            w2 += w * w;
+            for (let f = 0; f < k; f++) out[o_l + f] += w * fixed[qo + f];
+          }
+          out[o_l + kp] += wsum;
+          out[o_l + kp + 1] += w2;
+          cursor[l] = j;
         }
-        out[o_l + kp] += wsum;
-        out[o_l + kp + 1] += w2;
-        cursor[l] = j;
       }
     },
   };
@@ -258,7 +263,7 @@ export class AlsRowKernel {
   private rowRegBias: number;
   // The blocked half step's arrays (made on first use) and its CG vectors (rows of k + 1 f64).
   private block: AlsBlockState | null = null;
-  private blockCg: { r: Float64Array; p: Float64Array; x: Float64Array; rr: Float64Array; active: Uint8Array } | null = null;
+  private blockCg: { r: Float64Array; r0: Float64Array; p: Float64Array; x: Float64Array; rr: Float64Array; e0: Float64Array; active: Uint8Array } | null = null;
 
   constructor(
     readonly params: AlsRowParams,
@@ -374,7 +379,9 @@ export class AlsRowKernel {
    * {@link ConjugateGradient}'s recurrence with tolerance 0) for all rows `from .. to−1` at once,
    * each product one pass over the chunk's ratings in blocks of `movieBlockRows` fixed rows (for
    * each block, every row's ratings by that block's rows: the block stays in cache for the whole
-   * chunk). Σ e² (withSse) is one more pass with the new values.
+   * chunk). Σ e² (withSse) costs no pass: it follows from the residual pass's Σ e₀² and the CG
+   * vectors (see the identity below), i.e. the Σ e² of the f64 solution z₀ + δ, which the f32
+   * factor rows then store rounded.
    */
   private solveBlocked(rows: AlsSide, fixedSide: AlsSide, from: number, to: number, withSse: boolean): number {
     const k = this.factors;
@@ -388,21 +395,22 @@ export class AlsRowKernel {
     this.block ??= this.passes.blockState(ALS_BLOCK_CHUNK_ROWS);
     const cgState = (this.blockCg ??= {
       r: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
+      r0: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
       p: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
       x: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
       rr: new Float64Array(ALS_BLOCK_CHUNK_ROWS),
+      e0: new Float64Array(ALS_BLOCK_CHUNK_ROWS),
       active: new Uint8Array(ALS_BLOCK_CHUNK_ROWS),
     });
     const s = this.block;
     const { v, vb, out, cursor } = s;
-    const { r, p, x, rr, active } = cgState;
+    const { r, r0, p, x, rr, e0, active } = cgState;
     const { ptr, factors: solved, bias: solvedBias } = rows;
     const blockRows = this.params.movieBlockRows!;
-    const nFixed = fixedSide.bias.length;
     const run = (mode: AlsBlockMode): void => {
       for (let l = 0; l < n; l++) cursor[l] = active[l] ? ptr[from + l] : ptr[from + l + 1];
       out.fill(0, 0, n * S);
-      for (let start = 0; start < nFixed; start += blockRows) this.passes.blockPass(mode, rows, fixedSide, from, to, Math.min(nFixed, start + blockRows), s);
+      this.passes.blockRun(mode, rows, fixedSide, from, to, blockRows, s);
     };
     // v ← each row's current values; every row with ratings takes part in the next pass.
     const current = (): void => {
@@ -419,11 +427,13 @@ export class AlsRowKernel {
     for (let l = 0; l < n; l++) {
       const c = l * k1;
       x.fill(0, c, c + k1);
+      e0[l] = out[l * S + kp + 1];
       if (!active[l]) continue;
       let sum = 0;
       for (let f = 0; f <= k; f++) {
         const rf = out[l * S + (f < k ? f : kp)] - (f < k ? reg * v[l * kp + f] : regBias * vb[l]);
         r[c + f] = rf;
+        r0[c + f] = rf;
         p[c + f] = rf;
         sum += rf * rf;
       }
@@ -471,6 +481,11 @@ export class AlsRowKernel {
         if (!(Math.sqrt(rrNew) > 0)) active[l] = 0;
       }
     }
+    // Σ e² with the new values z₀ + δ without another pass: e = e₀ − Xδ and (XᵀX + D)δ = r₀ − r
+    // (the CG residual r), so Σ e² = Σ e₀² − 2δ·Xᵀe₀ + δᵀXᵀXδ = Σ e₀² − δ·(r₀ + r) − δ·D(2z₀ + δ)
+    // with Xᵀe₀ = r₀ + Dz₀; Σ e₀² is the residual pass's Σ w². Exact in exact arithmetic; here it
+    // differs from a pass over the stored (f32) values by rounding only.
+    let sse = 0;
     for (let l = 0; l < n; l++) {
       const a = from + l;
       const at = a * kp;
@@ -479,16 +494,18 @@ export class AlsRowKernel {
         // No ratings: the ridge solution is 0.
         for (let f = 0; f < k; f++) solved[at + f] = 0;
         solvedBias[a] = 0;
-      } else {
-        for (let f = 0; f < k; f++) solved[at + f] += x[c + f];
-        solvedBias[a] += x[c + k];
+        continue;
       }
+      let rowSse = e0[l];
+      for (let f = 0; f <= k; f++) {
+        const d = x[c + f];
+        const z0 = f < k ? solved[at + f] : solvedBias[a];
+        rowSse -= d * (r0[c + f] + r[c + f]) + d * (f < k ? reg : regBias) * (2 * z0 + d);
+      }
+      if (withSse) sse += Math.max(0, rowSse);
+      for (let f = 0; f < k; f++) solved[at + f] += x[c + f];
+      solvedBias[a] += x[c + k];
     }
-    if (!withSse) return 0;
-    current();
-    run(2);
-    let sse = 0;
-    for (let l = 0; l < n; l++) sse += out[l * S + kp + 1];
     return sse;
   }
 

@@ -13,14 +13,17 @@ export const ALS_GATHER_BYTES = 8 << 20;
 const align16 = (x: number): number => Math.ceil(x / 16) * 16;
 
 /** Offsets in a thread's scratch area of the blocked half step's arrays ({@link AlsBlockState}), for {@link ALS_BLOCK_CHUNK_ROWS} rows. */
-function blockOffsets(kp: number): { cg: number; cursor: number; v: number; vb: number; out: number; bytes: number } {
+function blockOffsets(kp: number): { cg: number; cursor: number; v: number; vb: number; out: number; rowState: number; pending: number; bytes: number } {
   const rows = ALS_BLOCK_CHUNK_ROWS;
   const cg = align16(24 * kp) + ALS_GATHER_BYTES;
   const cursor = cg + align16(4 * (kp + 1) * 8);
   const v = cursor + align16(rows * 4);
   const vb = v + rows * kp * 8;
   const out = vb + rows * 8;
-  return { cg, cursor, v, vb, out, bytes: align16(out + rows * (kp + 2) * 8) };
+  // The kernel's own per-row state of a blocked pass: v in f32 and the f32 sums (2·kp f32), and their rating counts (u32).
+  const rowState = align16(out + rows * (kp + 2) * 8);
+  const pending = rowState + rows * 2 * kp * 4;
+  return { cg, cursor, v, vb, out, rowState, pending, bytes: align16(pending + rows * 4) };
 }
 
 /** Offsets in a thread's scratch area of the current chunk's slice of the rating arrays (ptr u32, other i32, codes u8). */
@@ -73,14 +76,15 @@ interface AlsWasmExports {
     gathered: number,
     rowsCopy: number,
   ): number;
-  alsBlockPass(
+  alsBlockRun(
     mode: number,
     other: number,
     codes: number,
     ptr: number,
     from: number,
     to: number,
-    blockEnd: number,
+    nFixed: number,
+    blockRows: number,
     fixed: number,
     fixedBias: number,
     kp: number,
@@ -89,7 +93,8 @@ interface AlsWasmExports {
     v: number,
     vb: number,
     out: number,
-    scratch: number,
+    rowState: number,
+    pending: number,
   ): void;
   alsCgRows(
     other: number,
@@ -273,16 +278,18 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, layout: Al
         ALS_GATHER_BYTES,
       );
     },
-    blockPass(mode, rows, fixed, from, to, blockEnd, s) {
+    blockRun(mode, rows, fixed, from, to, blockRows, s) {
       bases(rows);
-      kernel.alsBlockPass(
+      const at = blockOffsets(kp);
+      kernel.alsBlockRun(
         mode,
         otherBase,
         codesBase,
         ptrBase,
         from,
         to,
-        blockEnd,
+        fixed.bias.length,
+        blockRows,
         fixed.factors.byteOffset,
         fixed.bias.byteOffset,
         kp,
@@ -291,7 +298,8 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, layout: Al
         s.v.byteOffset,
         s.vb.byteOffset,
         s.out.byteOffset,
-        work,
+        scratch + at.rowState,
+        scratch + at.pending,
       );
     },
   };
