@@ -29,7 +29,7 @@ export interface SimilarityPoolRecord {
    */
   baselines: 'model' | 'fitted';
   threads: number;
-  /** Seconds to start it (copying the matrix into the pool's shared memory, starting the workers, the baselines). */
+  /** Seconds to start it (placing the matrix: in place or a copy, see SimilarityPool.sharesMatrix; starting the workers, the baselines). */
   startSeconds: number;
   /** Seconds of those spent on the baselines (copying the model's, or the fit). */
   baselinesSeconds: number;
@@ -64,9 +64,11 @@ interface Settings {
  * The similar-movie queries of the API, over the active model's training matrix, without
  * blocking the event loop at any size:
  *
- * - each model's matrix gets a {@link SimilarityPool} when the model becomes active: the pool copies
- *   the matrix into its shared WebAssembly memory (chunk by chunk, between turns of the event
- *   loop), the lightest queries (≤ `maxInlineWork`) run inline, all others on worker threads
+ * - each model's matrix gets a {@link SimilarityPool} when the model becomes active: its workers
+ *   read the matrix's own arrays in place when they lie in one shared WebAssembly memory (a
+ *   snapshot's, read by readContainer: no copy, the pool adds about 6 MB of working space at
+ *   100M), else the pool copies the matrix into a memory of its own (chunk by chunk, between
+ *   turns of the event loop; about 8 B/rating); the lightest queries (≤ `maxInlineWork`) run inline, all others on worker threads
  *   (results identical to `SimilarityScorer`'s for jaccard, cosine and pearson, and within 1e-12
  *   for pearson-baseline);
  * - pearson-baseline's baselines b_ui = μ + b_u + b_i come with the model: its own biases (every
