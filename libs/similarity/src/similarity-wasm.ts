@@ -44,8 +44,28 @@ export interface SimilarityKernels {
     codeSlots: number,
     inChunk: number,
   ): void;
-  accumulatePearsonBaseline(matrix: number, pFrom: number, pTo: number, m: number, globalMean: number, userBias: number, movieBias: number, sums: number): void;
+  accumulatePearsonBaselineF32(
+    matrix: number,
+    pFrom: number,
+    pTo: number,
+    m: number,
+    globalMean: number,
+    userBias: number,
+    movieBias: number,
+    sums: number,
+    partial: number,
+    nMovies: number,
+    flushEvery: number,
+  ): void;
 }
+
+/**
+ * Raters whose pearson-baseline contributions accumulatePearsonBaselineF32 sums in f32 before it
+ * adds them into the f64 sums: the f32 rounding then applies to sums of at most this many terms
+ * (relative error ≤ 4096·2⁻²⁴ ≈ 2.4e-4 of their magnitudes in the worst case, about 1e-6 in
+ * practice); a flush costs one pass over the movies' 16-byte partial sums.
+ */
+export const PEARSON_BASELINE_FLUSH_RATERS = 4096;
 
 /** Where the compiled kernels are: libs/similarity/wasm/similarity.wasm, one level above both src/ and dist/. */
 export const SIMILARITY_WASM_PATH = join(__dirname, '..', 'wasm', 'similarity.wasm');
@@ -71,7 +91,10 @@ export function similarityKernels(memory: WasmMemory, movieIndexBytes: 2 | 4, mo
   return {
     accumulateJaccard: pick('accumulateJaccard'),
     accumulateMoments: pick('accumulateMoments'),
-    accumulatePearsonBaseline: pick('accumulatePearsonBaseline'),
+    accumulatePearsonBaselineF32: (exports.accumulatePearsonBaselineF32 as (bytes: number, ...rest: Parameters<SimilarityKernels['accumulatePearsonBaselineF32']>) => void).bind(
+      null,
+      movieIndexBytes,
+    ),
   };
 }
 
@@ -81,7 +104,8 @@ export function similarityKernels(memory: WasmMemory, movieIndexBytes: 2 | 4, mo
  * (f64 [μ, b_u × nUsers, b_i × nMovies]), the code windows of accumulateMoments (CODE_WINDOWS
  * tables of 256 u32, see codeWindows) and, per worker w, an accumulator region at
  * `accumulators + w·regionBytes` (i32 counts or f64 sums, zero between queries), MOMENT_SLOTS packed
- * slots of `packedBytes` each at `packed + w·MOMENT_SLOTS·packedBytes` (u64 per movie) and 1 KiB of
+ * slots of `packedBytes` each at `packed + w·MOMENT_SLOTS·packedBytes` (u64 per movie; pearson-baseline's
+ * f32x4 partial sums, 16 bytes per movie, use the same bytes) and 1 KiB of
  * scratch at `scratch + w·1024`. The pool's own part is the `bytes` from `base`; matrix arrays
  * placed by the caller (the matrix's own arrays in its WebAssembly memory) lie outside it.
  */

@@ -69,7 +69,7 @@ interface Settings {
  *   snapshot's, read by readContainer: no copy, the pool adds about 6 MB of working space at
  *   100M), else the pool copies the matrix into a memory of its own (chunk by chunk, between
  *   turns of the event loop; about 8 B/rating); the lightest queries (≤ `maxInlineWork`) run inline, all others on worker threads
- *   (results identical to `SimilarityScorer`'s for jaccard, cosine and pearson, and within 1e-12
+ *   (results identical to `SimilarityScorer`'s for jaccard, cosine and pearson, and within POOL_PEARSON_BASELINE_TOLERANCE
  *   for pearson-baseline);
  * - pearson-baseline's baselines b_ui = μ + b_u + b_i come with the model: its own biases (every
  *   served model is biased), else an ALS fit (`SimilarityPool.fitBaselines`) on a pool worker;
