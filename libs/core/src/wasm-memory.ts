@@ -8,6 +8,8 @@
  * kernels' own working space.
  */
 
+import type { MatrixArrays } from './matrix-arrays';
+
 /** A shared WebAssembly.Memory (opaque to the workspace's lib typings; it can be posted to worker threads). */
 export interface SharedWasmMemory {
   readonly buffer: SharedArrayBuffer;
@@ -64,4 +66,31 @@ export function registerWasmBuffer(memory: SharedWasmMemory): SharedArrayBuffer 
   const buffer = memory.buffer;
   memories.set(buffer, memory);
   return buffer;
+}
+
+/** The array fields of a MatrixArrays, in the order they are laid out by {@link matrixArraysInOneBuffer}. */
+const MATRIX_ARRAY_FIELDS = ['userPtr', 'userMovies', 'userRatings', 'moviePtr', 'movieUsers', 'movieRatings', 'userIds', 'movieIds'] as const;
+
+/**
+ * The arrays of `a` (ids included, when present) copied into one buffer of {@link sharedBuffer},
+ * each at an 8-byte boundary: shared with worker threads without a copy, and, the rating arrays
+ * being in one WebAssembly memory, readable in place by WebAssembly kernels (the similarity pool's).
+ * `a` itself when its arrays are all in shared memory already (a snapshot's: then this only checks).
+ */
+export function matrixArraysInOneBuffer(a: MatrixArrays): MatrixArrays {
+  const arrays = MATRIX_ARRAY_FIELDS.map((field) => a[field]).filter((x): x is NonNullable<typeof x> => x !== undefined);
+  if (arrays.every((x) => x.buffer instanceof SharedArrayBuffer)) return a;
+  const bytes = arrays.reduce((sum, x) => sum + Math.ceil(x.byteLength / 8) * 8, 0);
+  const buffer = sharedBuffer(bytes);
+  const out: Record<string, unknown> = { ...a };
+  let at = 0;
+  for (const field of MATRIX_ARRAY_FIELDS) {
+    const from = a[field];
+    if (from === undefined) continue;
+    const to = new (from.constructor as new (b: SharedArrayBuffer, offset: number, length: number) => Int32Array | Uint32Array | Uint8Array)(buffer, at, from.length);
+    to.set(from);
+    out[field] = to;
+    at += Math.ceil(from.byteLength / 8) * 8;
+  }
+  return out as unknown as MatrixArrays;
 }

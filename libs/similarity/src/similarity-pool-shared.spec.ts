@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MatrixArrays, sharedBuffer, wasmMemoryOf } from '@recsys/core';
+import { matrixArraysInOneBuffer, wasmMemoryOf } from '@recsys/core';
 import { buildRatingMatrix, matrixArraysOf, MovieCatalog, RatingMatrix, readSnapshot, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
 import { longTailDensity, randomRatings } from '@recsys/testing';
 import { fitBaselinesAls } from './baselines';
@@ -14,22 +14,9 @@ function randomMatrix(seed: number, users: number, movies: number, density: numb
   return buildRatingMatrix(ratings, WHOLE_STARS_1_TO_5).matrix;
 }
 
-/** The matrix with its six arrays copied into one shared WebAssembly memory (as readContainer reads a snapshot). */
+/** The matrix with its arrays copied into one shared WebAssembly memory (as the API shares an imported matrix). */
 function inOneWasmMemory(matrix: RatingMatrix): RatingMatrix {
-  const a = matrixArraysOf(matrix);
-  const names = ['userPtr', 'userMovies', 'userRatings', 'moviePtr', 'movieUsers', 'movieRatings'] as const;
-  const bytes = names.reduce((sum, n) => sum + Math.ceil(a[n].byteLength / 8) * 8, 0);
-  const buffer = sharedBuffer(bytes);
-  let at = 0;
-  const out: Record<string, unknown> = { ...a };
-  for (const n of names) {
-    const from = a[n];
-    const to = new (from.constructor as new (b: SharedArrayBuffer, offset: number, length: number) => typeof from)(buffer, at, from.length);
-    to.set(from as never);
-    out[n] = to;
-    at += Math.ceil(from.byteLength / 8) * 8;
-  }
-  return RatingMatrix.fromArrays(out as unknown as MatrixArrays);
+  return RatingMatrix.fromArrays(matrixArraysInOneBuffer(matrixArraysOf(matrix)));
 }
 
 describe('SimilarityPool over a matrix in a shared WebAssembly memory (zero copy)', () => {
