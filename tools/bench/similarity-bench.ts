@@ -42,6 +42,10 @@ import {
 } from '@recsys/similarity';
 import { BenchCli, BenchOption, BenchValues, choiceListValue, intListValue, intValue, readBenchArgs } from './bench-args';
 
+/** The pool's movie indices: the matrix's own i32 in place (`shared`, zero copy) or a u16 copy (`u16`, `narrowMovieIndices`). */
+const MOVIE_INDICES = ['shared', 'u16'] as const;
+type MovieIndices = (typeof MOVIE_INDICES)[number];
+
 export interface Args {
   ratings: number;
   seed: number;
@@ -53,6 +57,7 @@ export interface Args {
   index: boolean;
   repeats: number;
   pool: boolean;
+  movieIndices: MovieIndices[];
   scorer: boolean;
   snapshot: string | undefined;
 }
@@ -73,6 +78,12 @@ export const CLI = {
     repeats: { type: 'string', value: 'N', default: '20', description: 'extra queries of the most-rated movie (the best estimates a quiet machine)' },
     'no-index': { type: 'boolean', description: 'skip the neighbour-index builds' },
     'no-pool': { type: 'boolean', description: 'skip the SimilarityPool latencies' },
+    'movie-indices': {
+      type: 'string',
+      value: 'LIST',
+      default: 'shared',
+      description: "pool layouts to run, in turn for each thread count: 'shared' (the matrix's own i32 movie indices, no copy) and 'u16' (narrowMovieIndices: a 2 B/rating copy)",
+    },
     'no-scorer': { type: 'boolean', description: 'skip the single-threaded SimilarityScorer latencies (the TypeScript reference)' },
     snapshot: { type: 'string', value: 'FILE', description: 'read the ratings from this snapshot instead of generating them (--ratings and --seed then only seed the movie sample)' },
   },
@@ -90,6 +101,7 @@ export function argsFrom(v: BenchValues<typeof CLI.options>): Args {
     index: !v['no-index'],
     repeats: intValue('repeats', v.repeats),
     pool: !v['no-pool'],
+    movieIndices: choiceListValue('movie-indices', v['movie-indices'], MOVIE_INDICES),
     scorer: !v['no-scorer'],
     snapshot: v.snapshot,
   };
@@ -180,10 +192,10 @@ async function main(): Promise<void> {
 
   const pool: Record<string, unknown> = {};
   if (args.pool) {
-    for (const threads of args.threads) {
+    for (const threads of args.threads) for (const movieIndices of args.movieIndices) {
       const loadBefore = loadavg().map(round);
       let t0 = process.hrtime.bigint();
-      const p = await SimilarityPool.start(matrix, { baselines, threads });
+      const p = await SimilarityPool.start(matrix, { baselines, threads, narrowMovieIndices: movieIndices === 'u16' });
       const startSeconds = seconds(t0);
       // The ALS fit on a pool worker (what the API does for a model without biases): the same
       // values as the baselines given at start, so the queries below are unchanged.
@@ -222,13 +234,15 @@ async function main(): Promise<void> {
             mostRatedMs: round(mostRatedMs),
             concurrentBurstMs: round(burstMs),
           };
-          log(`pool ${threads} thread(s) ${metric}: ${JSON.stringify(perMetric[metric])}`);
+          log(`pool ${threads} thread(s) ${movieIndices} ${metric}: ${JSON.stringify(perMetric[metric])}`);
         }
       } finally {
         await p.close();
       }
-      pool[`threads${threads}`] = {
+      pool[movieIndices === 'shared' ? `threads${threads}` : `threads${threads}-${movieIndices}`] = {
         threads,
+        movieIndices,
+        sharesMatrix: p.sharesMatrix,
         maxInlineWork: p.maxInlineWork,
         startSeconds: round(startSeconds),
         fitBaselinesOnWorkerSeconds: round(fitBaselinesSeconds),

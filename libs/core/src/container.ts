@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { endianness } from 'node:os';
 import * as zlib from 'node:zlib';
+import { sharedBuffer } from './wasm-memory';
 
 /*
  * The one binary container of the project's files (snapshots, model artifacts, neighbour
@@ -381,7 +382,7 @@ export function decodeContainer(format: ContainerFormat, bytes: Uint8Array, file
 /**
  * Reads and decodes the container at `path` (see {@link decodeContainer} for the refusals). The
  * preamble is checked first; then the whole file goes into one preallocated SharedArrayBuffer
- * (chunked reads, so files beyond 2 GiB work) and every section is a view over it: no copy, and
+ * (a shared WebAssembly.Memory's, see sharedBuffer; chunked reads, so files beyond 2 GiB work) and every section is a view over it: no copy, and
  * posting a section to a worker thread shares it. Errors of the
  * file system (a missing file) are thrown as they are.
  */
@@ -389,21 +390,22 @@ export function readContainer(format: ContainerFormat, path: string): Container 
   const refuse = new Refusal(format, path);
   requireLittleEndian(refuse);
   const fd = fs.openSync(path, 'r');
-  let buffer: SharedArrayBuffer;
+  let bytes: Uint8Array;
   try {
     const size = fs.fstatSync(fd).size;
     const head = new Uint8Array(Math.min(size, CONTAINER_PREAMBLE_BYTES));
     const got = readAll(fd, head, 0, head.byteLength, 0);
     checkPreamble(refuse, head.subarray(0, got), size);
     // Shared memory: the sections (views of it) can be posted to worker threads (ALS, similarity, API
-    // training) and read there in place, without a copy.
-    buffer = new SharedArrayBuffer(size);
-    const read = readAll(fd, new Uint8Array(buffer), 0, size, 0);
+    // training) and read there in place, without a copy; inside a WebAssembly.Memory (sharedBuffer)
+    // so that WebAssembly kernels (the similarity pool's) read them in place too.
+    bytes = new Uint8Array(sharedBuffer(size), 0, size);
+    const read = readAll(fd, bytes, 0, size, 0);
     if (read !== size) throw refuse.error(refuse.reasons.truncated(size, read));
   } finally {
     fs.closeSync(fd);
   }
-  return decodeContainer(format, new Uint8Array(buffer), path);
+  return decodeContainer(format, bytes, path);
 }
 
 /** Whether `path` exists and starts with the format's magic (reads 8 bytes; never throws). */

@@ -2,3 +2,4 @@ export * from './random';
 export * from './workers';
 export * from './container';
 export * from './matrix-arrays';
+export * from './wasm-memory';

@@ -1,4 +1,5 @@
 import { ContainerError, decodeContainer, encodeContainer } from './container';
+import { wasmMemoryOf, matrixArraysInOneBuffer } from './wasm-memory';
 import { MatrixArrays, matrixArraysFromSections, matrixArraysToSections, shareArray, shareMatrixArrays, unshareMatrixArrays } from './matrix-arrays';
 
 // Users 10, 20; movies 5, 7, 9. User 10 rated 5 (4★) and 9 (2★), user 20 rated 7 (5★) and 9 (3★).
@@ -98,3 +99,22 @@ describe('matrixArraysToSections / matrixArraysFromSections', () => {
 function order(name: string): number {
   return ['userIds', 'movieIds', 'userPtr', 'userMovies', 'userRatings', 'moviePtr', 'movieUsers', 'movieRatings'].indexOf(name.slice('matrix.'.length));
 }
+
+describe('matrixArraysInOneBuffer', () => {
+  it('copies plain arrays into one WebAssembly memory, same types and values, 8-byte aligned', () => {
+    const one = matrixArraysInOneBuffer(arrays);
+    const memory = wasmMemoryOf(one.userPtr.buffer);
+    expect(memory).toBeDefined();
+    for (const f of FIELDS) {
+      const a = one[f]!;
+      expect([f, wasmMemoryOf(a.buffer) === memory, a.constructor, a.byteOffset % 8]).toEqual([f, true, arrays[f]!.constructor, 0]);
+      expect(Array.from(a)).toEqual(Array.from(arrays[f]!));
+    }
+    expect([one.nUsers, one.nMovies, one.scale]).toEqual([2, 3, arrays.scale]);
+  });
+
+  it('keeps arrays already in shared memory (only checks)', () => {
+    const shared = shareMatrixArrays(arrays);
+    expect(matrixArraysInOneBuffer(shared)).toBe(shared);
+  });
+});

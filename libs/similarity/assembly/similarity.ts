@@ -192,44 +192,72 @@ function flush(packed: usize, sums: usize, stride: u32, nMovies: u32, x: f64): v
 
 /**
  * pearson-baseline (stride 4: [common, Σ dx·dy, Σ dx², Σ dy²]) with b_ui = μ + b_u + b_i and
- * dx = x/2 − ((μ + b_u) + b_m), dy = y/2 − ((μ + b_u) + b_n) (the reference's association). Two
- * f64x2 adds per rating: (common, Σdx·dy) += (1, dx)·(1, dy) and (Σdx², Σdy²) += (dx, dy)², the
- * same IEEE operations as the reference's four scalar ones, in the same order, so the sums agree
- * bit for bit. `userBias` / `movieBias` are f64 arrays.
+ * dx = x/2 − ((μ + b_u) + b_m), dy = y/2 − ((μ + b_u) + b_n) (the reference's association, in f64,
+ * then rounded to f32), summed in f32: one f32x4 add per rating on 16 bytes per movie (an exact
+ * f64 kernel needed two f64x2 adds on 32 bytes: measured at 10M, 1.3–1.5× the CPU per query of
+ * this one). `userBias` / `movieBias` are f64 arrays. Each rating adds (1, dx, dx, dy) ⊙ (1, dy, dx, dy) = (1, dx·dy, dx², dy²)
+ * into `partial` (f32x4 per movie). The f32 sums only ever hold the contributions of at most
+ * `flushEvery` raters: then, and at the end, every movie's partial sums are added into its f64
+ * `sums` (stride 4: [common, Σ dx·dy, Σ dx², Σ dy²]) and zeroed, so the rounding of f32 applies to
+ * sums of at most `flushEvery` terms (relative error ≤ flushEvery·2⁻²⁴ of their magnitudes; the
+ * common counts stay exact integers). `partial` is zero on entry and on return.
  */
 // @ts-ignore: decorator
 @inline
-function pearsonBaseline<M>(matrix: usize, pFrom: u32, pTo: u32, m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize): void {
+function pearsonBaselineF32<M>(
+  matrix: usize, pFrom: u32, pTo: u32, m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize, partial: usize, nMovies: u32, flushEvery: u32,
+): void {
   const movieUsers = arrayAt(matrix, 0);
   const movieRatings = arrayAt(matrix, 1);
   const userPtr = arrayAt(matrix, 2);
   const userMovies = arrayAt(matrix, 3);
   const userRatings = arrayAt(matrix, 4);
   const biasM = load<f64>(movieBias + ((<usize>m) << 3));
-  const one = f64x2.splat(1.0);
+  const last = f32x4(0, 0, 0, 1);
+  const second = f32x4(0, 1, 0, 1);
+  let raters: u32 = 0;
   for (let p = pFrom; p < pTo; p++) {
     const u = <usize>load<u32>(movieUsers + ((<usize>p) << 2));
     const base = globalMean + load<f64>(userBias + (u << 3));
-    const dx = <f64>load<u8>(movieRatings + <usize>p) * 0.5 - (base + biasM);
-    const oneDx = f64x2.replace_lane(one, 1, dx);
-    const dxDx = f64x2.splat(dx);
+    const dx = <f32>(<f64>load<u8>(movieRatings + <usize>p) * 0.5 - (base + biasM));
+    // (1, dx, dx, 0) + dy·(0, 0, 0, 1) and (1, 0, dx, 0) + dy·(0, 1, 0, 1).
+    const b = f32x4.replace_lane(f32x4(1, 0, 0, 0), 2, dx);
+    const a = f32x4.replace_lane(b, 1, dx);
     const rowAt = userPtr + (u << 2);
     const end = <usize>load<u32>(rowAt, 4);
     for (let q = <usize>load<u32>(rowAt); q < end; q++) {
       const n = movieAt<M>(userMovies, q);
-      const dy = <f64>load<u8>(userRatings + q) * 0.5 - (base + load<f64>(movieBias + (n << 3)));
-      const at = sums + (n << 5);
-      const dxDy = f64x2.replace_lane(dxDx, 1, dy);
-      v128.store(at, f64x2.add(v128.load(at), f64x2.mul(oneDx, f64x2.replace_lane(one, 1, dy))));
-      v128.store(at, f64x2.add(v128.load(at, 16), f64x2.mul(dxDy, dxDy)), 16);
+      const dy = f32x4.splat(<f32>(<f64>load<u8>(userRatings + q) * 0.5 - (base + load<f64>(movieBias + (n << 3)))));
+      const at = partial + (n << 4);
+      const terms = f32x4.mul(f32x4.add(a, f32x4.mul(dy, last)), f32x4.add(b, f32x4.mul(dy, second)));
+      v128.store(at, f32x4.add(v128.load(at), terms));
     }
+    if (++raters === flushEvery) {
+      flushF32(partial, sums, nMovies);
+      raters = 0;
+    }
+  }
+  if (raters !== 0) flushF32(partial, sums, nMovies);
+}
+
+/** sums (f64 × 4 per movie) += partial (f32 × 4 per movie), partial zeroed. */
+function flushF32(partial: usize, sums: usize, nMovies: u32): void {
+  const zero = f32x4.splat(0);
+  for (let n: usize = 0; n < <usize>nMovies; n++) {
+    const from = partial + (n << 4);
+    const v = v128.load(from);
+    if (!v128.any_true(v)) continue;
+    v128.store(from, zero);
+    const to = sums + (n << 5);
+    v128.store(to, f64x2.add(v128.load(to), f64x2.promote_low_f32x4(v)));
+    v128.store(to, f64x2.add(v128.load(to, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))), 16);
   }
 }
 
-export function accumulatePearsonBaseline16(matrix: usize, pFrom: u32, pTo: u32, m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize): void {
-  pearsonBaseline<u16>(matrix, pFrom, pTo, m, globalMean, userBias, movieBias, sums);
-}
-
-export function accumulatePearsonBaseline32(matrix: usize, pFrom: u32, pTo: u32, m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize): void {
-  pearsonBaseline<u32>(matrix, pFrom, pTo, m, globalMean, userBias, movieBias, sums);
+/** pearsonBaselineF32 over u16 (`movieIndexBytes` 2) or u32 movie indices: one export, both instances. */
+export function accumulatePearsonBaselineF32(
+  movieIndexBytes: u32, matrix: usize, pFrom: u32, pTo: u32, m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize, partial: usize, nMovies: u32, flushEvery: u32,
+): void {
+  if (movieIndexBytes === 2) pearsonBaselineF32<u16>(matrix, pFrom, pTo, m, globalMean, userBias, movieBias, sums, partial, nMovies, flushEvery);
+  else pearsonBaselineF32<u32>(matrix, pFrom, pTo, m, globalMean, userBias, movieBias, sums, partial, nMovies, flushEvery);
 }

@@ -8,7 +8,7 @@ import { SIMILARITY_METRICS } from './similarity';
 import { strideOf } from './similarity-kernels';
 import { fitBaselinesAls } from './baselines';
 import { COMMAND_FIT_BASELINES, COMMAND_STOP, CONTROL, SimilarityPoolWorkerInput, SimilarityPoolWorkerMessage } from './similarity-pool-protocol';
-import { MOMENT_SLOTS, poolMatrix, similarityKernels } from './similarity-wasm';
+import { MOMENT_SLOTS, PEARSON_BASELINE_FLUSH_RATERS, poolMatrix, similarityKernels } from './similarity-wasm';
 
 function run(input: SimilarityPoolWorkerInput): void {
   const { layout: l, worker, threads, chunk, windows } = input;
@@ -48,7 +48,8 @@ function run(input: SimilarityPoolWorkerInput): void {
     if (metric === 'jaccard') {
       kernels.accumulateJaccard(l.matrix, pFrom, pTo, region);
     } else if (metric === 'pearson-baseline') {
-      kernels.accumulatePearsonBaseline(l.matrix, pFrom, pTo, m, baselineValues[0], userBias, movieBias, region);
+      // The packed slots (80 bytes per movie) hold the f32 partial sums (16).
+      kernels.accumulatePearsonBaselineF32(l.matrix, pFrom, pTo, m, baselineValues[0], userBias, movieBias, region, packed, l.nMovies, PEARSON_BASELINE_FLUSH_RATERS);
     } else {
       const stride = strideOf(metric);
       for (let w = 0; w < windows; w++) {

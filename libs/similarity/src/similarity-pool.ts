@@ -29,7 +29,8 @@ import {
   CONTROL_SLOTS,
   SimilarityPoolWorkerInput,
 } from './similarity-pool-protocol';
-import { codeWindows, copyMatrix, poolMatrix, momentsChunk, similarityLayout, similarityMemory, similarityWasmModule } from './similarity-wasm';
+import { placeMatrix } from './similarity-placement';
+import { codeWindows, momentsChunk, similarityWasmModule } from './similarity-wasm';
 
 export interface SimilarityPoolOptions extends SimilarityOptions {
   /** Worker threads. Default `os.availableParallelism()`. */
@@ -40,6 +41,12 @@ export interface SimilarityPoolOptions extends SimilarityOptions {
    * the merge of their accumulators. Default 1,000,000.
    */
   maxInlineWork?: number;
+  /**
+   * When the matrix lies in a shared WebAssembly memory (zero copy, see the class comment): also
+   * keep a u16 copy of the CSR's movie indices (2 bytes per rating, up to 65,536 movies) for
+   * kernels that stream 3 bytes per co-rating instead of 5. Default false: no copy at all.
+   */
+  narrowMovieIndices?: boolean;
 }
 
 /** Per-query overrides of the pool's defaults (those given to `SimilarityPool.start`). */
@@ -57,6 +64,12 @@ export interface SimilarityPoolStats {
   workers: number;
 }
 
+/**
+ * How far the pool's pearson-baseline similarities may lie from `mostSimilar`'s (f64) ones: the
+ * f32 sums' rounding (see the class comment). Similarities lie in [−1, 1].
+ */
+export const POOL_PEARSON_BASELINE_TOLERANCE = 1e-6;
+
 type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 /** `Atomics.waitAsync` (Node ≥ 16; not in the ES2022 lib typings). */
 function waitAsync(array: Int32Array, index: number, value: number): WaitAsyncResult {
@@ -65,10 +78,19 @@ function waitAsync(array: Int32Array, index: number, value: number): WaitAsyncRe
 
 /**
  * `mostSimilar` split over worker threads, for one query on a heavy movie in well under the
- * single-threaded time. The matrix arrays are copied once into one shared WebAssembly memory
- * (chunk by chunk, one per turn of the event loop; the CSR's movie indices as u16 when there are
- * at most 65,536 movies: about 8 bytes per rating in all), which also holds the baselines and one
- * accumulator region per worker. A query on m splits m's raters
+ * single-threaded time. The kernels (WebAssembly) see one linear memory, which must hold the
+ * matrix, the baselines and one accumulator region per worker:
+ *
+ * - zero copy: when the matrix's arrays lie in one shared WebAssembly memory (a snapshot read by
+ *   `readSnapshot`, which reads into one: `sharedBuffer` of @recsys/core), the workers read the
+ *   matrix's own arrays there (movie indices as i32; `narrowMovieIndices` adds a u16 copy of
+ *   them, 2 bytes per rating) and the memory grows by the pool's working space only (baselines and
+ *   accumulators, about 6 MB at the Netflix Prize's size), given back when the pool closes;
+ * - otherwise the arrays are copied once into a memory of the pool's own (chunk by chunk, one per
+ *   turn of the event loop; the movie indices as u16 up to 65,536 movies: about 8 bytes per
+ *   rating in all). `sharesMatrix` says which.
+ *
+ * A query on m splits m's raters
  * into `threads` contiguous CSC ranges of equal work (Σ |I_u|); each worker runs the metric's
  * WebAssembly kernel (assembly/similarity.ts) over its range into its region; the calling thread
  * then adds the regions into the first (zeroing the others), and scores and selects the top k with
@@ -78,7 +100,7 @@ function waitAsync(array: Int32Array, index: number, value: number): WaitAsyncRe
  * - cosine and pearson: packed accumulators per rating code x of m, and one u64 add per rating
  *   packing (1, y, y²) into x's, flushed into the f64 sums at the end: one 8-byte touch instead of
  *   four or six f64 ones, in one pass, with exactly the same (integer) sums;
- * - pearson-baseline: two f64x2 (SIMD) adds per rating, the reference's operations in its order.
+ * - pearson-baseline: one f32x4 (SIMD) add per rating into f32 partial sums, flushed into f64 ones.
  *
  * Queries are posted through a shared control array (Atomics.notify to the workers,
  * Atomics.waitAsync on the calling thread, so its event loop stays free): measured here, a round
@@ -91,9 +113,11 @@ function waitAsync(array: Int32Array, index: number, value: number): WaitAsyncRe
  *
  * Results equal `mostSimilar(matrix, m, k, options)`: identical for jaccard, cosine and pearson
  * (their sums are sums of small integers, exact in float64 whatever the order). For
- * pearson-baseline the partial sums are added in another order (per worker range, then the
- * ranges in order), so similarities may differ in the last bits: within 1e-12 (similarities lie
- * in [−1, 1]); the split is deterministic, so the pool itself always gives the same answer.
+ * pearson-baseline the workers' kernel sums in f32 (one f32x4 add per rating, flushed into f64
+ * sums every PEARSON_BASELINE_FLUSH_RATERS raters; measured 1.3–1.5× less CPU per query than
+ * the exact f64 kernel at 10M), so similarities differ from the f64 reference by f32 rounding:
+ * within {@link POOL_PEARSON_BASELINE_TOLERANCE} on the specs' data (observed ≤ 1e-7), the
+ * supports exactly; the split is deterministic, so the pool itself always gives the same answer.
  *
  * pearson-baseline needs baselines: pass `baselines` to `start` or to `setBaselines` (the API
  * passes the model's biases), or have a worker fit them with `fitBaselines()`; otherwise the first
@@ -106,6 +130,11 @@ function waitAsync(array: Int32Array, index: number, value: number): WaitAsyncRe
 export class SimilarityPool {
   readonly threads: number;
   readonly maxInlineWork: number;
+  /**
+   * Whether the workers read the matrix's own arrays in its shared WebAssembly memory (no copy), or
+   * a copy of the pool's own (a matrix outside such a memory).
+   */
+  readonly sharesMatrix: boolean;
   /** Defaults of every query. */
   readonly defaults: Readonly<Required<SimilarityQueryOptions>>;
 
@@ -141,8 +170,10 @@ export class SimilarityPool {
     input: Omit<SimilarityPoolWorkerInput, 'worker'>,
     workers: Worker[],
     exited: Promise<void>[],
+    shared: boolean,
   ) {
     this.matrix = matrix;
+    this.sharesMatrix = shared;
     this.defaults = { metric: defaults.metric, minSupport: defaults.minSupport, shrinkage: defaults.shrinkage };
     this.threads = threads;
     this.maxInlineWork = maxInlineWork;
@@ -200,10 +231,8 @@ export class SimilarityPool {
     const maxInlineWork = options.maxInlineWork ?? 1_000_000;
     if (!(maxInlineWork >= 0)) throw new RangeError(`maxInlineWork must be a number ≥ 0, got ${maxInlineWork}`);
 
-    const layout = similarityLayout(matrix.nUsers, matrix.nMovies, matrix.userMovies.length, threads, MAX_STRIDE);
     const module = similarityWasmModule();
-    const memory = similarityMemory(layout);
-    const present = await copyMatrix(matrix, poolMatrix(memory, layout));
+    const { memory, layout, present, shared, release } = await placeMatrix(matrix, threads, MAX_STRIDE, options.narrowMovieIndices ?? false);
     const input: Omit<SimilarityPoolWorkerInput, 'worker'> = {
       module,
       memory,
@@ -225,13 +254,15 @@ export class SimilarityPool {
       exited.push(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
       ready.push(whenWorkerReady(worker, `similarity pool worker ${w}`));
     }
+    // The pool's part of a shared memory is given back once every worker has exited.
+    void Promise.all(exited).then(release);
     try {
       await Promise.all(ready);
     } catch (error) {
       await Promise.all(workers.map((worker) => worker.terminate()));
       throw error;
     }
-    return new SimilarityPool(matrix, defaults, baselines, threads, maxInlineWork, input, workers, exited);
+    return new SimilarityPool(matrix, defaults, baselines, threads, maxInlineWork, input, workers, exited, shared);
   }
 
   /**

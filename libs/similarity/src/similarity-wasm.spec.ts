@@ -9,6 +9,7 @@ import {
   copyMatrix,
   MOMENT_SLOTS,
   momentsChunk,
+  PEARSON_BASELINE_FLUSH_RATERS,
   poolMatrix,
   similarityKernels,
   similarityLayout,
@@ -96,18 +97,12 @@ describe('similarity WebAssembly kernels', () => {
       ['jaccard', 2],
       ['cosine', 2],
       ['pearson', 2],
-      ['pearson-baseline', 2],
       ['jaccard', 4],
       ['cosine', 4],
       ['pearson', 4],
-      ['pearson-baseline', 4],
     ])('%s with %d-byte movie indices, every movie, whole and split ranges', async (metric, movieIndexBytes) => {
       const { layout: l, memory, present, windows, kernels } = await setUp(matrix, movieIndexBytes);
       const buffer = memory.buffer;
-      const b = new Float64Array(buffer, l.baselines, 1 + l.nUsers + l.nMovies);
-      b[0] = baselines.globalMean;
-      b.set(baselines.userBias, 1);
-      b.set(baselines.movieBias, 1 + l.nUsers);
       const counts = new Int32Array(buffer, l.accumulators, l.nMovies);
       const sums = new Float64Array(buffer, l.accumulators, l.regionBytes / 8);
       const chunk = chunkOverride ?? momentsChunk(present);
@@ -128,9 +123,7 @@ describe('similarity WebAssembly kernels', () => {
             const [pFrom, pTo] = [cuts[c], cuts[c + 1]];
             accumulateDense(metric, matrix, baselines, m, pFrom, pTo, refCounts, refSums);
             if (metric === 'jaccard') kernels.accumulateJaccard(l.matrix, pFrom, pTo, l.accumulators);
-            else if (metric === 'pearson-baseline') {
-              kernels.accumulatePearsonBaseline(l.matrix, pFrom, pTo, m, b[0], l.baselines + 8, l.baselines + 8 * (1 + l.nUsers), l.accumulators);
-            } else {
+            else {
               for (let w = 0; w < windows; w++) {
                 kernels.accumulateMoments(l.matrix, pFrom, pTo, l.packed, l.packedBytes, l.accumulators, stride, l.nMovies, chunk, l.codeSlots + 1024 * w, l.scratch);
               }
@@ -143,6 +136,40 @@ describe('similarity WebAssembly kernels', () => {
         }
       }
       if (manyCodes) expect(windows).toBe(3);
+    });
+
+    it.each<[2 | 4, number]>([
+      [2, PEARSON_BASELINE_FLUSH_RATERS],
+      [4, PEARSON_BASELINE_FLUSH_RATERS],
+      [2, 3],
+    ])('pearson-baseline in f32 (%d-byte movie indices, flush every %d raters): exact counts, sums within f32 rounding', async (movieIndexBytes, flushEvery) => {
+      const { layout: l, memory, kernels } = await setUp(matrix, movieIndexBytes);
+      const buffer = memory.buffer;
+      const b = new Float64Array(buffer, l.baselines, 1 + l.nUsers + l.nMovies);
+      b[0] = baselines.globalMean;
+      b.set(baselines.userBias, 1);
+      b.set(baselines.movieBias, 1 + l.nUsers);
+      const sums = new Float64Array(buffer, l.accumulators, l.nMovies * 4);
+      const partial = new Float32Array(buffer, l.packed, l.nMovies * 4);
+      const refSums = new Float64Array(l.nMovies * 4);
+      for (let m = 0; m < matrix.nMovies; m++) {
+        const [from, to] = [matrix.moviePtr[m], matrix.moviePtr[m + 1]];
+        sums.fill(0);
+        refSums.fill(0);
+        accumulateDense('pearson-baseline', matrix, baselines, m, from, to, new Int32Array(0), refSums);
+        for (const [pFrom, pTo] of [[from, (from + to) >> 1], [(from + to) >> 1, to]]) {
+          kernels.accumulatePearsonBaselineF32(l.matrix, pFrom, pTo, m, b[0], l.baselines + 8, l.baselines + 8 * (1 + l.nUsers), l.accumulators, l.packed, l.nMovies, flushEvery);
+        }
+        for (let n = 0; n < l.nMovies; n++) {
+          const at = 4 * n;
+          // Slot 0 counts common raters (exact). The others are f32 sums: their error is relative to
+          // the terms' magnitudes, Σ dx² + Σ dy² (which bounds 2·Σ |dx·dy| too).
+          expect(sums[at]).toBe(refSums[at]);
+          const scale = refSums[at + 2] + refSums[at + 3];
+          for (let i = 1; i < 4; i++) expect(Math.abs(sums[at + i] - refSums[at + i])).toBeLessThanOrEqual(1e-5 * scale);
+        }
+        expect(partial.every((v) => v === 0)).toBe(true);
+      }
     });
   });
 });

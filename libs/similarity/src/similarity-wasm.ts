@@ -5,7 +5,7 @@
 // both compiled and from sources.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MatrixArrays } from '@recsys/core';
+import type { MatrixArrays, SharedWasmMemory } from '@recsys/core';
 import type { BaselineMatrix } from './baselines';
 
 /** A compiled module (opaque; it can be posted to worker threads). */
@@ -14,9 +14,7 @@ export interface WasmModule {
 }
 
 /** A shared linear memory (its buffer is a SharedArrayBuffer; it can be posted to worker threads). */
-export interface WasmMemory {
-  readonly buffer: SharedArrayBuffer;
-}
+export type WasmMemory = SharedWasmMemory;
 
 interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
@@ -46,8 +44,28 @@ export interface SimilarityKernels {
     codeSlots: number,
     inChunk: number,
   ): void;
-  accumulatePearsonBaseline(matrix: number, pFrom: number, pTo: number, m: number, globalMean: number, userBias: number, movieBias: number, sums: number): void;
+  accumulatePearsonBaselineF32(
+    matrix: number,
+    pFrom: number,
+    pTo: number,
+    m: number,
+    globalMean: number,
+    userBias: number,
+    movieBias: number,
+    sums: number,
+    partial: number,
+    nMovies: number,
+    flushEvery: number,
+  ): void;
 }
+
+/**
+ * Raters whose pearson-baseline contributions accumulatePearsonBaselineF32 sums in f32 before it
+ * adds them into the f64 sums: the f32 rounding then applies to sums of at most this many terms
+ * (relative error ≤ 4096·2⁻²⁴ ≈ 2.4e-4 of their magnitudes in the worst case, about 1e-6 in
+ * practice); a flush costs one pass over the movies' 16-byte partial sums.
+ */
+export const PEARSON_BASELINE_FLUSH_RATERS = 4096;
 
 /** Where the compiled kernels are: libs/similarity/wasm/similarity.wasm, one level above both src/ and dist/. */
 export const SIMILARITY_WASM_PATH = join(__dirname, '..', 'wasm', 'similarity.wasm');
@@ -73,24 +91,29 @@ export function similarityKernels(memory: WasmMemory, movieIndexBytes: 2 | 4, mo
   return {
     accumulateJaccard: pick('accumulateJaccard'),
     accumulateMoments: pick('accumulateMoments'),
-    accumulatePearsonBaseline: pick('accumulatePearsonBaseline'),
+    accumulatePearsonBaselineF32: (exports.accumulatePearsonBaselineF32 as (bytes: number, ...rest: Parameters<SimilarityKernels['accumulatePearsonBaselineF32']>) => void).bind(
+      null,
+      movieIndexBytes,
+    ),
   };
 }
 
 /**
- * Byte offsets of everything in the pool's memory: the six matrix arrays (the CSR's movie indices
- * as u16 when there are at most 65,536 movies, else u32: `movieIndexBytes`), the baselines
+ * Byte offsets of everything the kernels use in the pool's memory: the six matrix arrays (the CSR's
+ * movie indices as u16 when `movieIndexBytes` is 2, else the matrix's own i32), the baselines
  * (f64 [μ, b_u × nUsers, b_i × nMovies]), the code windows of accumulateMoments (CODE_WINDOWS
  * tables of 256 u32, see codeWindows) and, per worker w, an accumulator region at
  * `accumulators + w·regionBytes` (i32 counts or f64 sums, zero between queries), MOMENT_SLOTS packed
- * slots of `packedBytes` each at `packed + w·MOMENT_SLOTS·packedBytes` (u64 per movie) and 1 KiB of
- * scratch at `scratch + w·1024`.
+ * slots of `packedBytes` each at `packed + w·MOMENT_SLOTS·packedBytes` (u64 per movie; pearson-baseline's
+ * f32x4 partial sums, 16 bytes per movie, use the same bytes) and 1 KiB of
+ * scratch at `scratch + w·1024`. The pool's own part is the `bytes` from `base`; matrix arrays
+ * placed by the caller (the matrix's own arrays in its WebAssembly memory) lie outside it.
  */
 export interface SimilarityLayout {
   nUsers: number;
   nMovies: number;
   nRatings: number;
-  /** Bytes per movie index in `userMovies`: 2 up to 65,536 movies, else 4. */
+  /** Bytes per movie index in `userMovies`: 2 (a u16 copy) up to 65,536 movies, or 4 (i32). */
   movieIndexBytes: 2 | 4;
   /** The kernels' matrix descriptor: u32 offsets of movieUsers, movieRatings, userPtr, userMovies, userRatings. */
   matrix: number;
@@ -107,22 +130,29 @@ export interface SimilarityLayout {
   packed: number;
   packedBytes: number;
   scratch: number;
-  /** Bytes in all (a multiple of the 64 KiB page). */
+  /** Where the pool's own part starts (a multiple of the 64 KiB page). */
+  base: number;
+  /** Bytes of the pool's own part (a multiple of the 64 KiB page). */
   bytes: number;
 }
 
-const PAGE = 65536;
+/** Byte offsets of matrix arrays that already are in the memory (not laid out, not copied). */
+export type PlacedArrays = Partial<Pick<SimilarityLayout, 'userPtr' | 'moviePtr' | 'userMovies' | 'movieUsers' | 'userRatings' | 'movieRatings'>>;
+
+/** Bytes per WebAssembly page. */
+export const PAGE = 65536;
+/** A wasm32 memory holds at most 65,536 pages (4 GiB). */
+const MAX_PAGES = 65536;
 /** Rating codes accumulateMoments takes in one pass (each with its own packed accumulators): every code of whole- or half-star data. */
 export const MOMENT_SLOTS = 10;
 /** Windows of MOMENT_SLOTS codes that cover all 256 codes. */
 export const CODE_WINDOWS = Math.ceil(256 / MOMENT_SLOTS);
-/** A wasm32 memory holds at most 65,536 pages (4 GiB). */
-const MAX_PAGES = 65536;
 
 /**
  * The layout for a matrix of that size and `threads` workers; `stride` is the most f64 slots per
  * movie of any metric; `movieIndexBytes` defaults to 2 up to 65,536 movies, else 4 (4 may be asked
- * for any matrix: the tests run both kernels on one).
+ * for any matrix: the tests run both kernels on one). Arrays in `placed` keep their offsets; the
+ * rest is laid out from `base` (a page boundary; 0 for a memory of the pool's own).
  */
 export function similarityLayout(
   nUsers: number,
@@ -131,9 +161,12 @@ export function similarityLayout(
   threads: number,
   stride: number,
   movieIndexBytes: 2 | 4 = nMovies <= 65536 ? 2 : 4,
+  placed: PlacedArrays = {},
+  base = 0,
 ): SimilarityLayout {
   if (movieIndexBytes === 2 && nMovies > 65536) throw new RangeError(`u16 movie indices cannot hold ${nMovies} movies`);
-  let end = 64;
+  if (placed.userMovies !== undefined && movieIndexBytes !== 4) throw new RangeError('placed movie indices are the matrix\'s own i32');
+  let end = base + 64;
   // Every block on a 64-byte boundary: no two workers write one cache line.
   const take = (bytes: number): number => {
     const at = Math.ceil(end / 64) * 64;
@@ -148,12 +181,12 @@ export function similarityLayout(
     nRatings,
     movieIndexBytes,
     matrix: take(4 * 5),
-    userPtr: take(4 * (nUsers + 1)),
-    moviePtr: take(4 * (nMovies + 1)),
-    userMovies: take(movieIndexBytes * nRatings),
-    movieUsers: take(4 * nRatings),
-    userRatings: take(nRatings),
-    movieRatings: take(nRatings),
+    userPtr: placed.userPtr ?? take(4 * (nUsers + 1)),
+    moviePtr: placed.moviePtr ?? take(4 * (nMovies + 1)),
+    userMovies: placed.userMovies ?? take(movieIndexBytes * nRatings),
+    movieUsers: placed.movieUsers ?? take(4 * nRatings),
+    userRatings: placed.userRatings ?? take(nRatings),
+    movieRatings: placed.movieRatings ?? take(nRatings),
     baselines: take(8 * (1 + nUsers + nMovies)),
     codeSlots: take(CODE_WINDOWS * 1024),
     accumulators: take(threads * regionBytes),
@@ -161,24 +194,30 @@ export function similarityLayout(
     packed: take(threads * MOMENT_SLOTS * packedBytes),
     packedBytes,
     scratch: take(threads * 1024),
+    base,
     bytes: 0,
   };
-  layout.bytes = Math.ceil(end / PAGE) * PAGE;
-  if (layout.bytes / PAGE > MAX_PAGES) {
+  layout.bytes = Math.ceil((end - base) / PAGE) * PAGE;
+  if ((base + layout.bytes) / PAGE > MAX_PAGES) {
     throw new RangeError(
-      `the similarity pool's WebAssembly memory would need ${(layout.bytes / 2 ** 30).toFixed(2)} GiB for ${nRatings} ratings, ` +
+      `the similarity pool's WebAssembly memory would need ${((base + layout.bytes) / 2 ** 30).toFixed(2)} GiB for ${nRatings} ratings, ` +
         `more than the 4 GiB a wasm32 memory can hold (about 400M ratings)`,
     );
   }
   return layout;
 }
 
-/** A new shared memory of the layout's size, zeroed but for the kernels' matrix descriptor. */
+/** Writes the kernels' matrix descriptor (see SimilarityLayout.matrix) into the memory. */
+export function writeDescriptor(memory: WasmMemory, l: SimilarityLayout): void {
+  new Uint32Array(memory.buffer, l.matrix, 5).set([l.movieUsers, l.movieRatings, l.userPtr, l.userMovies, l.userRatings]);
+}
+
+/** A new shared memory of the layout's size (its `base` must be 0), zeroed but for the kernels' matrix descriptor. */
 export function similarityMemory(layout: SimilarityLayout): WasmMemory {
+  if (layout.base !== 0) throw new RangeError('similarityMemory lays out a memory of its own: base must be 0');
   const pages = layout.bytes / PAGE;
   const memory = new wasmApi.Memory({ initial: pages, maximum: pages, shared: true });
-  const l = layout;
-  new Uint32Array(memory.buffer, l.matrix, 5).set([l.movieUsers, l.movieRatings, l.userPtr, l.userMovies, l.userRatings]);
+  writeDescriptor(memory, layout);
   return memory;
 }
 
@@ -197,19 +236,23 @@ export function poolMatrix(memory: WasmMemory, l: SimilarityLayout): BaselineMat
   };
 }
 
-/** Elements copied per turn of the event loop (1M: about a millisecond). */
+/** Elements copied or scanned per turn of the event loop (1M: about a millisecond). */
 const COPY_CHUNK = 1 << 20;
+
+const turn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Copies the matrix into the memory (views from poolMatrix), one chunk per turn of the event loop
- * so that a 100M-rating matrix (about 1 GB) does not hold the loop.
+ * so that a 100M-rating matrix (about 1 GB) does not hold the loop. Arrays that already are the
+ * matrix's own (the same memory at the same offset) are left alone.
  * @returns which rating codes (stars × 2) the matrix holds: 256 flags
  */
 export async function copyMatrix(matrix: MatrixArrays, into: BaselineMatrix): Promise<Uint8Array> {
   // Uint16Array.set of an Int32Array narrows each index (all below 65,536 there).
   const copy = async (from: Uint32Array | Int32Array | Uint8Array, to: Uint32Array | Int32Array | Uint16Array | Uint8Array): Promise<void> => {
+    if (from.buffer === to.buffer && from.byteOffset === to.byteOffset) return;
     for (let at = 0; at < from.length; at += COPY_CHUNK) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await turn();
       to.set(from.subarray(at, at + COPY_CHUNK), at);
     }
   };
@@ -218,13 +261,13 @@ export async function copyMatrix(matrix: MatrixArrays, into: BaselineMatrix): Pr
   await copy(matrix.userMovies, into.userMovies);
   await copy(matrix.movieUsers, into.movieUsers);
   await copy(matrix.movieRatings, into.movieRatings);
+  await copy(matrix.userRatings, into.userRatings);
   const present = new Uint8Array(256);
-  const ratings = matrix.userRatings;
+  const ratings = matrix.movieRatings;
   for (let at = 0; at < ratings.length; at += COPY_CHUNK) {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await turn();
     const end = Math.min(ratings.length, at + COPY_CHUNK);
     for (let p = at; p < end; p++) present[ratings[p]] = 1;
-    into.userRatings.set(ratings.subarray(at, end), at);
   }
   return present;
 }

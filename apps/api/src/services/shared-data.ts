@@ -1,4 +1,4 @@
-import { MatrixArrays, SectionArray, shareArray } from '@recsys/core';
+import { MatrixArrays, matrixArraysInOneBuffer, SectionArray, shareArray } from '@recsys/core';
 import { LoadedDataset, matrixArraysOf, RatingMatrix } from '@recsys/data';
 
 /** `a` itself when it is a view of shared memory (any part of a SharedArrayBuffer), else a copy in one of its exact size. */
@@ -18,17 +18,13 @@ export function shareDataset(dataset: LoadedDataset): LoadedDataset {
   return { ...dataset, matrix: RatingMatrix.fromArrays(sharedMatrixArrays(matrixArraysOf(m)), m.userDays === null ? null : inSharedMemory(m.userDays)) };
 }
 
-/** The arrays of a matrix, ids included (those present). */
-const ARRAY_FIELDS = ['userPtr', 'userMovies', 'userRatings', 'moviePtr', 'movieUsers', 'movieRatings', 'userIds', 'movieIds'] as const;
-
-/** The arrays (ids included) each {@link inSharedMemory}: posted to a worker, they are shared, not copied. */
+/**
+ * The arrays (ids included) in shared memory: posted to a worker, they are shared, not copied.
+ * Arrays not shared yet are copied into one WebAssembly memory (matrixArraysInOneBuffer), where
+ * the similarity pool's kernels read them in place too; shared ones (a snapshot's) are kept.
+ */
 export function sharedMatrixArrays(a: MatrixArrays): MatrixArrays {
-  const out: Record<string, unknown> = { ...a };
-  for (const field of ARRAY_FIELDS) {
-    const array = a[field];
-    if (array) out[field] = inSharedMemory(array);
-  }
-  return out as unknown as MatrixArrays;
+  return matrixArraysInOneBuffer(a);
 }
 
 /**

@@ -18,6 +18,12 @@ export interface SimilarMoviesOptions {
    * the loop 1.95 s when every matrix up to 1M ratings was served inline).
    */
   maxInlineWork?: number;
+  /**
+   * A u16 copy of the matrix's movie indices for the pool's kernels (2 B/rating; see
+   * SimilarityPoolOptions.narrowMovieIndices): less memory traffic per query for that memory.
+   * Default false: the pool reads the matrix's own arrays, no copy.
+   */
+  narrowMovieIndices?: boolean;
 }
 
 /** The life of one similarity pool, for monitoring and tests (no reference to the pool itself, so that a closed pool's shared memory can be freed). */
@@ -29,7 +35,9 @@ export interface SimilarityPoolRecord {
    */
   baselines: 'model' | 'fitted';
   threads: number;
-  /** Seconds to start it (copying the matrix into the pool's shared memory, starting the workers, the baselines). */
+  /** Whether its workers read the matrix's own arrays in place (SimilarityPool.sharesMatrix), or a copy. */
+  sharesMatrix: boolean;
+  /** Seconds to start it (placing the matrix: in place or a copy, see SimilarityPool.sharesMatrix; starting the workers, the baselines). */
   startSeconds: number;
   /** Seconds of those spent on the baselines (copying the model's, or the fit). */
   baselinesSeconds: number;
@@ -56,6 +64,7 @@ const KEEP_RECORDS = 32;
 interface Settings {
   threads: number;
   maxInlineWork: number;
+  narrowMovieIndices: boolean;
   logger: Logger;
   record(r: SimilarityPoolRecord): void;
 }
@@ -64,10 +73,12 @@ interface Settings {
  * The similar-movie queries of the API, over the active model's training matrix, without
  * blocking the event loop at any size:
  *
- * - each model's matrix gets a {@link SimilarityPool} when the model becomes active: the pool copies
- *   the matrix into its shared WebAssembly memory (chunk by chunk, between turns of the event
- *   loop), the lightest queries (≤ `maxInlineWork`) run inline, all others on worker threads
- *   (results identical to `SimilarityScorer`'s for jaccard, cosine and pearson, and within 1e-12
+ * - each model's matrix gets a {@link SimilarityPool} when the model becomes active: its workers
+ *   read the matrix's own arrays in place when they lie in one shared WebAssembly memory (a
+ *   snapshot's, read by readContainer: no copy, the pool adds about 6 MB of working space at
+ *   100M), else the pool copies the matrix into a memory of its own (chunk by chunk, between
+ *   turns of the event loop; about 8 B/rating); the lightest queries (≤ `maxInlineWork`) run inline, all others on worker threads
+ *   (results identical to `SimilarityScorer`'s for jaccard, cosine and pearson, and within POOL_PEARSON_BASELINE_TOLERANCE
  *   for pearson-baseline);
  * - pearson-baseline's baselines b_ui = μ + b_u + b_i come with the model: its own biases (every
  *   served model is biased), else an ALS fit (`SimilarityPool.fitBaselines`) on a pool worker;
@@ -93,6 +104,7 @@ export class SimilarMovies {
     this.settings = {
       threads,
       maxInlineWork,
+      narrowMovieIndices: options.narrowMovieIndices ?? false,
       logger,
       record: (r) => {
         this.poolRecords.push(r);
@@ -219,11 +231,11 @@ class ModelSimilarity {
 
   /** Starts the pool over the model's matrix with the model's biases, or fits baselines in a worker first. */
   private async start(): Promise<void> {
-    const { threads, maxInlineWork, logger } = this.settings;
+    const { threads, maxInlineWork, narrowMovieIndices, logger } = this.settings;
     const started = performance.now();
     const fromModel = modelBaselines(this.serving);
     const copied = performance.now();
-    const pool = await SimilarityPool.start(this.serving.train, { threads, maxInlineWork, baselines: fromModel ?? undefined });
+    const pool = await SimilarityPool.start(this.serving.train, { threads, maxInlineWork, narrowMovieIndices, baselines: fromModel ?? undefined });
     let baselinesSeconds = (copied - started) / 1000;
     this.starting = pool;
     try {
@@ -248,13 +260,14 @@ class ModelSimilarity {
       modelId: this.modelId,
       baselines: fromModel ? 'model' : 'fitted',
       threads,
+      sharesMatrix: pool.sharesMatrix,
       startSeconds: (performance.now() - started) / 1000,
       baselinesSeconds,
       closed: false,
     };
     this.settings.record(record);
     poolRecords.set(pool, record);
-    logger.info({ model: this.modelId, ratings: this.serving.train.nRatings, threads, baselines: record.baselines, seconds: record.startSeconds }, 'similarity pool started');
+    logger.info({ model: this.modelId, ratings: this.serving.train.nRatings, threads, baselines: record.baselines, sharesMatrix: record.sharesMatrix, seconds: record.startSeconds }, 'similarity pool started');
   }
 
   private async closePool(pool: SimilarityPool): Promise<void> {

@@ -1,0 +1,102 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { matrixArraysInOneBuffer, wasmMemoryOf } from '@recsys/core';
+import { buildRatingMatrix, matrixArraysOf, MovieCatalog, RatingMatrix, readSnapshot, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
+import { longTailDensity, randomRatings } from '@recsys/testing';
+import { fitBaselinesAls } from './baselines';
+import { mostSimilar, SIMILARITY_METRICS } from './similarity';
+import { POOL_PEARSON_BASELINE_TOLERANCE, SimilarityPool } from './similarity-pool';
+
+/** Random matrix with a long tail: popularity falls with the movie number, every 4th user rates a lot. */
+function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
+  const ratings = randomRatings({ seed, users, movies, density: longTailDensity(density, movies), userId: (u) => 10 + u, movieId: (m) => 5 + 2 * m });
+  return buildRatingMatrix(ratings, WHOLE_STARS_1_TO_5).matrix;
+}
+
+/** The matrix with its arrays copied into one shared WebAssembly memory (as the API shares an imported matrix). */
+function inOneWasmMemory(matrix: RatingMatrix): RatingMatrix {
+  return RatingMatrix.fromArrays(matrixArraysInOneBuffer(matrixArraysOf(matrix)));
+}
+
+describe('SimilarityPool over a matrix in a shared WebAssembly memory (zero copy)', () => {
+  const plain = randomMatrix(11, 300, 60, 0.15);
+
+  it.each([
+    ['the matrix\'s own i32 movie indices', false],
+    ['a u16 copy of the movie indices (narrowMovieIndices)', true],
+  ])('reads %s in place: every metric and movie equals mostSimilar, and a rating changed in the matrix is seen', async (_, narrowMovieIndices) => {
+    const matrix = inOneWasmMemory(plain);
+    const baselines = fitBaselinesAls(matrix);
+    const memory = wasmMemoryOf(matrix.userRatings.buffer)!;
+    expect(memory).toBeDefined();
+    const pool = await SimilarityPool.start(matrix, { threads: 2, baselines, maxInlineWork: 0, narrowMovieIndices });
+    try {
+      expect(pool.sharesMatrix).toBe(true);
+      for (const metric of SIMILARITY_METRICS) {
+        for (let m = 0; m < matrix.nMovies; m++) {
+          const actual = await pool.mostSimilar(m, 8, { metric });
+          const expected = mostSimilar(matrix, m, 8, { metric, baselines });
+          expect(actual.map((x) => [x.movie, x.support])).toEqual(expected.map((x) => [x.movie, x.support]));
+          for (let j = 0; j < expected.length; j++) expect(Math.abs(actual[j].similarity - expected[j].similarity)).toBeLessThanOrEqual(POOL_PEARSON_BASELINE_TOLERANCE);
+        }
+      }
+      // No copy: the workers read the matrix's own ratings. Change one rating (both orientations)
+      // of a rater of movie 0 in the matrix's arrays; the pool's next answer follows.
+      const p = matrix.moviePtr[0];
+      const u = matrix.movieUsers[p];
+      const old = matrix.movieRatings[p];
+      const q = matrix.userPtr[u] + matrix.userMovies.subarray(matrix.userPtr[u], matrix.userPtr[u + 1]).indexOf(0);
+      expect(matrix.userRatings[q]).toBe(old);
+      const before = mostSimilar(matrix, 0, 8, { metric: 'cosine' });
+      const changed = old === 2 ? 10 : 2;
+      matrix.movieRatings[p] = changed;
+      matrix.userRatings[q] = changed;
+      const after = mostSimilar(matrix, 0, 8, { metric: 'cosine' });
+      expect(after).not.toEqual(before);
+      expect(await pool.mostSimilar(0, 8, { metric: 'cosine' })).toEqual(after);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('grows the memory by its working space only, and the next pool reuses it once the first has closed', async () => {
+    const matrix = inOneWasmMemory(plain);
+    const memory = wasmMemoryOf(matrix.userRatings.buffer)!;
+    const dataBytes = memory.buffer.byteLength;
+    const first = await SimilarityPool.start(matrix, { threads: 2 });
+    const grown = memory.buffer.byteLength;
+    // Baselines (8 B per user and movie), accumulators (2 × 48 B per movie), packed slots, scratch: well under the data's size here too.
+    expect(grown - dataBytes).toBeGreaterThan(0);
+    expect(grown - dataBytes).toBeLessThanOrEqual(64 * 1024 * Math.ceil((8 * (1 + plain.nUsers + plain.nMovies) + 2 * (48 + 80) * plain.nMovies + 30 * 1024 + 4096) / 65536));
+    await first.close();
+    // Workers exit asynchronously after close resolves their exit promises; give the release a turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = await SimilarityPool.start(matrix, { threads: 2 });
+    try {
+      expect(memory.buffer.byteLength).toBe(grown);
+      expect(second.sharesMatrix).toBe(true);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a snapshot is read into such a memory, so a pool over it copies nothing; a plain matrix is copied', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recsys-pool-'));
+    try {
+      const file = path.join(dir, 'm.snap');
+      writeSnapshot(file, { matrix: plain, catalog: new MovieCatalog() });
+      const read = readSnapshot(file).matrix;
+      const pool = await SimilarityPool.start(read, { threads: 1, maxInlineWork: 0 });
+      const copied = await SimilarityPool.start(plain, { threads: 1, maxInlineWork: 0 });
+      try {
+        expect([pool.sharesMatrix, copied.sharesMatrix]).toEqual([true, false]);
+        expect(await pool.mostSimilar(3, 5, { metric: 'pearson' })).toEqual(await copied.mostSimilar(3, 5, { metric: 'pearson' }));
+      } finally {
+        await Promise.all([pool.close(), copied.close()]);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
