@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { DATA_FORMATS, DataFormat, defaultCacheDir } from '@recsys/data';
 import { createModel } from '@recsys/models';
 import { GuardLimits, guardLimitsFromEnv, intFromEnv } from './http/limits';
+import { TRAINING_NICE } from './services/training-job';
 import type { SimilarMoviesOptions } from './services/similar-movies';
 
 /** Model kinds the API trains and serves: the latent-factor models, which can fold in new ratings. */
@@ -52,6 +53,8 @@ export interface ApiConfig {
   maxComplexity: number;
   /** Similar-movie queries: pool threads and the heaviest query run on the event loop (defaults in SimilarMoviesOptions). */
   similarity: SimilarMoviesOptions;
+  /** `RECSYS_TRAINING_NICE`: nice value (0..19) of the training threads, below the event loop; default {@link TRAINING_NICE}. */
+  trainingNice: number;
   /** The other limits of every transport (aliases, tokens, directives, subscriptions per socket, time budget): `RECSYS_MAX_*` (http/limits.ts). */
   guard: GuardLimits;
 }
@@ -105,6 +108,8 @@ Environment:
   RECSYS_MODEL_PARAMS   its parameters as a JSON object, e.g. {"factors":100,"epochs":20}
                         (default: the kind's defaults)
   RECSYS_LOG_LEVEL      pino log level (default info)
+  RECSYS_TRAINING_NICE  nice value 0..19 of the training threads, so that queries never wait
+                        for their time slices (default ${TRAINING_NICE}; 0: the server's priority)
 `;
 }
 
@@ -210,6 +215,7 @@ export function resolveConfig(argv: readonly string[] = process.argv.slice(2), e
     maxDepth: intFromEnv(env, 'RECSYS_MAX_DEPTH', 12, 1),
     maxComplexity: intFromEnv(env, 'RECSYS_MAX_COMPLEXITY', 20_000, 1),
     similarity: {},
+    trainingNice: intFromEnv(env, 'RECSYS_TRAINING_NICE', TRAINING_NICE, 0, 19),
     guard: guardLimitsFromEnv(env),
   };
 }

@@ -11,3 +11,4 @@ export * from './stats';
 export * from './loaders';
 export * from './synthetic';
 export * from './default-data';
+export { releaseMemory } from './release-memory';

@@ -9,9 +9,11 @@ let collect: (() => void) | null = null;
  * whenever V8 next collects: without it the dropped and the new arrays are resident together
  * and the import's peak grows by their size. Uses `globalThis.gc` when the process runs with
  * `--expose-gc`, else exposes it once through the V8 flag (Node's documented `v8.setFlagsFromString`
- * with `vm`); a few milliseconds for a small heap.
+ * with `vm`); a few milliseconds for a small heap. `wait: false` runs one collection only: the
+ * memory of what it found dead is then freed by V8's background sweeper shortly after this
+ * returns, for half the pause (the API, which must not hold its event loop long).
  */
-export function releaseMemory(): void {
+export function releaseMemory(options: { wait?: boolean } = {}): void {
   if (collect === null) {
     const exposed = (globalThis as { gc?: () => void }).gc;
     if (exposed) collect = exposed;
@@ -24,7 +26,7 @@ export function releaseMemory(): void {
   // collection; the next collection waits for that sweep to finish, so the memory is returned
   // before this returns (measured: one collection left 40 of 40 MB resident at 10M ratings).
   collect();
-  collect();
+  if (options.wait !== false) collect();
 }
 
 /**

@@ -152,6 +152,11 @@ export class SimilarMovies {
     });
   }
 
+  /** Resolves once every pool retired so far has closed (its queries answered, its workers exited). */
+  async retired(): Promise<void> {
+    await Promise.all([...this.retiring]);
+  }
+
   /** The active model's similarity state. */
   stats(): SimilarMoviesStats {
     return this.current?.stats() ?? { modelId: null, mode: null, baselines: 'none', inlineQueries: 0, workerQueries: 0 };

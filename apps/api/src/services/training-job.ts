@@ -4,6 +4,16 @@ import { buildRatingMatrix, matrixArraysOf, RatingListBuilder, RatingMatrix } fr
 import { ArtifactContent, createModel, DataFingerprint, fingerprintMatrix, Predictor, restoreModel, saveModel, TrainingProgress } from '@recsys/models';
 import { fitChecked, ModelRejectedError, stopOnDivergence } from '@recsys/evaluation';
 
+/**
+ * Nice value of a training worker's threads (0 = the server's; 19 = the lowest priority). With
+ * every core busy training (2 epoch threads on 2 cores), the event loop otherwise shares the
+ * cores with them in equal slices and a query can wait tens of milliseconds for its turn
+ * (a retrain at 100M ratings under query load saw event-loop delays of 63–67 ms); at nice 10 the scheduler weighs a training thread about 1/9 of the loop's
+ * (Linux CFS weights 110 against 1024), so the loop runs as soon as it has work, and training
+ * still gets every cycle it leaves idle.
+ */
+export const TRAINING_NICE = 10;
+
 /** What a training worker is asked to do. */
 export interface TrainingJob {
   kind: string;
@@ -20,6 +30,8 @@ export interface TrainingJob {
   artifactPath: string | null;
   /** Run the guard (fit on all but a held-out slice, beat the reference there) before the final fit; default true. */
   check?: boolean;
+  /** Nice value of the worker's threads (see {@link TRAINING_NICE}); default 0 (the server's own priority). */
+  nice?: number;
 }
 
 /**

@@ -59,6 +59,8 @@ export interface TrainingServiceDeps {
   matrix: RatingMatrix;
   pubsub: ApiPubSub;
   logger: Logger;
+  /** Nice value of the training threads (see TRAINING_NICE); default 0. */
+  nice?: number;
 }
 
 /**
@@ -127,7 +129,7 @@ export class TrainingService {
     const artifactPath = persist ? registry.artifactPath(modelId) : null;
     // The base ratings go to the worker in shared memory, read in place (the server shared them
     // once at startup; sharedMatrixArrays then only checks): no O(ratings) step before the answer.
-    const job: TrainingJob = { kind, params: full, base: sharedMatrixArrays(base), extra, artifactPath, check: options.check !== false };
+    const job: TrainingJob = { kind, params: full, base: sharedMatrixArrays(base), extra, artifactPath, check: options.check !== false, nice: this.deps.nice ?? 0 };
     const script = workerScript(__dirname, 'training-worker');
     const worker = new Worker(script.filename, { ...script.options, workerData: job });
     this.runs.set(run.id, run);

@@ -17,13 +17,15 @@ export function smallDataset(ratings = 20_000): LoadedDataset {
   return { ...dataset, report: builtDatasetReport(dataset, 'synthetic') };
 }
 
-/** A configuration for tests: port 0 on loopback, a temp cache dir, a fixed token, svd with 10 epochs. */
+/** A configuration for tests: port 0 on loopback, a temp cache dir, a fixed token, svd with 10 epochs, training at nice 0. */
 export function testConfig(cacheDir: string, overrides: Partial<ApiConfig> = {}): ApiConfig {
   return {
     ...resolveConfig([], { RECSYS_CACHE_DIR: cacheDir, RECSYS_API_TOKEN: TEST_TOKEN }),
     port: 0,
     host: '127.0.0.1',
     defaultModel: { kind: 'svd', params: { epochs: 10 } },
+    // The specs wait for trainings on a machine that may be busy with other work: at the server's priority.
+    trainingNice: 0,
     ...overrides,
   };
 }

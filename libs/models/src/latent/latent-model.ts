@@ -207,7 +207,7 @@ export abstract class LatentModel extends BasePredictor {
   recommendForFactors(vector: Float32Array, n: number, excludeMovieIds: Iterable<number> = []): Recommendation[] {
     this.checkVector(vector);
     const train = this.train;
-    const scores = new Float64Array(train.nMovies);
+    const scores = this.scoreScratch();
     this.scoreVector(vector, 0, vector[this.k], scores);
     for (const id of excludeMovieIds) {
       const m = train.movies.indexOf(id);
