@@ -2,7 +2,7 @@ import { buildRatingMatrix, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 
 import { longTailDensity, randomRatings } from '@recsys/testing';
 import { fitBaselinesAls } from './baselines';
 import { mostSimilar, Neighbour, SimilarityMetric, SIMILARITY_METRICS } from './similarity';
-import { POOL_PEARSON_BASELINE_TOLERANCE, SimilarityPool } from './similarity-pool';
+import { movieWorkOf, POOL_PEARSON_BASELINE_TOLERANCE, SimilarityPool } from './similarity-pool';
 
 /** Random matrix with a long tail: popularity falls with the movie number, every 4th user rates a lot. */
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
@@ -35,6 +35,19 @@ describe('SimilarityPool', () => {
   const matrix = randomMatrix(7, 400, 70, 0.12);
   const baselines = fitBaselinesAls(matrix);
   const movies = Array.from({ length: matrix.nMovies }, (_, m) => m);
+
+  it("movieWorkOf: Σ over each movie's raters of their row lengths, computed once per matrix", async () => {
+    // Plainly: for each movie, visit its raters by scanning every user's row.
+    const expected = new Float64Array(matrix.nMovies);
+    for (let u = 0; u < matrix.nUsers; u++) {
+      const length = matrix.userPtr[u + 1] - matrix.userPtr[u];
+      for (let p = matrix.userPtr[u]; p < matrix.userPtr[u + 1]; p++) expected[matrix.userMovies[p]] += length;
+    }
+    const first = movieWorkOf(matrix);
+    expect(await first).toEqual(expected);
+    expect(movieWorkOf(matrix)).toBe(first);
+    expect(movieWorkOf(randomMatrix(8, 50, 10, 0.3))).not.toBe(first);
+  });
 
   describe.each([
     [1, 'one worker'],

@@ -127,6 +127,42 @@ function waitAsync(array: Int32Array, index: number, value: number): WaitAsyncRe
  *
  * Call `close()` when done: the workers keep the process alive until then.
  */
+/** Each matrix's per-movie query work (keyed by its CSC user indices: the same arrays, the same work). */
+const movieWorkTables = new WeakMap<Int32Array, Promise<Float64Array>>();
+/** Raters visited per slice of {@link movieWorkOf} before it yields to the event loop (~2–4 ms). */
+const MOVIE_WORK_SLICE = 1 << 20;
+
+/**
+ * Σ_{u∈U_m} |I_u| for every movie m (what a query on m costs, which decides inline or workers):
+ * one pass over every rating, about 0.3 s at 100M, so it is computed once per matrix (every pool
+ * over the same arrays, e.g. each retrain's model over the API's matrix, reuses it) and in
+ * slices of ~1M raters between turns of the event loop, so that starting a pool never stalls
+ * the queries being served meanwhile.
+ */
+export function movieWorkOf(matrix: MatrixArrays): Promise<Float64Array> {
+  let table = movieWorkTables.get(matrix.movieUsers);
+  if (table === undefined) {
+    table = (async () => {
+      const nM = matrix.nMovies;
+      const work = new Float64Array(nM);
+      let sinceYield = 0;
+      for (let m = 0; m < nM; m++) {
+        const from = matrix.moviePtr[m];
+        const to = matrix.moviePtr[m + 1];
+        work[m] = raterWork(matrix, from, to);
+        sinceYield += to - from;
+        if (sinceYield >= MOVIE_WORK_SLICE) {
+          sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      }
+      return work;
+    })();
+    movieWorkTables.set(matrix.movieUsers, table);
+  }
+  return table;
+}
+
 export class SimilarityPool {
   readonly threads: number;
   readonly maxInlineWork: number;
@@ -171,6 +207,7 @@ export class SimilarityPool {
     workers: Worker[],
     exited: Promise<void>[],
     shared: boolean,
+    movieWork: Float64Array,
   ) {
     this.matrix = matrix;
     this.sharesMatrix = shared;
@@ -187,8 +224,6 @@ export class SimilarityPool {
     this.baselineValues = new Float64Array(buffer, l.baselines, 1 + l.nUsers + l.nMovies);
     if (baselines !== null) this.setBaselines(baselines);
 
-    const movieWork = new Float64Array(nM);
-    for (let m = 0; m < nM; m++) movieWork[m] = raterWork(matrix, matrix.moviePtr[m], matrix.moviePtr[m + 1]);
     this.movieWork = movieWork;
 
     const region = (w: number) => ({
@@ -231,6 +266,7 @@ export class SimilarityPool {
     const maxInlineWork = options.maxInlineWork ?? 1_000_000;
     if (!(maxInlineWork >= 0)) throw new RangeError(`maxInlineWork must be a number ≥ 0, got ${maxInlineWork}`);
 
+    const movieWork = await movieWorkOf(matrix);
     const module = similarityWasmModule();
     const { memory, layout, present, shared, release } = await placeMatrix(matrix, threads, MAX_STRIDE, options.narrowMovieIndices ?? false);
     const input: Omit<SimilarityPoolWorkerInput, 'worker'> = {
@@ -262,7 +298,7 @@ export class SimilarityPool {
       await Promise.all(workers.map((worker) => worker.terminate()));
       throw error;
     }
-    return new SimilarityPool(matrix, defaults, baselines, threads, maxInlineWork, input, workers, exited, shared);
+    return new SimilarityPool(matrix, defaults, baselines, threads, maxInlineWork, input, workers, exited, shared, movieWork);
   }
 
   /**
