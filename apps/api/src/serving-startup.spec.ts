@@ -5,8 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { writeSnapshot } from '@recsys/data';
-import { createModel, fingerprintMatrix, loadModel } from '@recsys/models';
+import { buildRatingMatrix, builtDatasetReport, generateSynthetic, holdoutSplit, LoadedDataset, RatingListBuilder, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
+import { fitChecked } from '@recsys/evaluation';
+import { createModel, fingerprintMatrix, loadModel, saveModel } from '@recsys/models';
 import { ConfigError, resolveConfig } from './config';
 import { createLogger } from './logger';
 import { startApi, STARTUP_BASELINE } from './server';
@@ -113,6 +114,50 @@ describe('RECSYS_MODEL: a model trained by the CLI', () => {
     } finally {
       await api.close();
       rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('RECSYS_MODEL: an artifact whose held-out slice took every rating of some users', () => {
+  /** The small set plus 400 users with one rating each: the guard's 2 % slice takes the only rating of several. */
+  function withSingleRatingUsers(): LoadedDataset {
+    const data = generateSynthetic({ ratings: 20_000, users: 500, movies: 300, seed: 7 });
+    const list = new RatingListBuilder(data.list.length + 400, false);
+    for (let k = 0; k < data.list.length; k++) list.push(data.list.users[k], data.list.movies[k], data.list.ratings[k]);
+    for (let j = 0; j < 400; j++) list.push(900_000 + j, data.list.movies[(j * 37) % data.list.length], 2 + 2 * (j % 4));
+    const dataset = { matrix: buildRatingMatrix(list.finish(), WHOLE_STARS_1_TO_5).matrix, catalog: data.catalog };
+    return { ...dataset, report: builtDatasetReport(dataset, 'synthetic') };
+  }
+
+  it('serves over the data as it is, predicting what the model predicted when it was trained', async () => {
+    const dataset = withSingleRatingUsers();
+    const data = dataset.matrix;
+    expect(holdoutSplit(data, { testFraction: 0.02, seed: 42 }).train.nUsers).toBeLessThan(data.nUsers);
+    const fit = await fitChecked('svd', {}, data);
+    const dir = mkdtempSync(join(tmpdir(), 'recsys-model-file-lost-'));
+    const artifact = join(dir, 'svd.rmodel');
+    saveModel(artifact, fit.model, { source: { data, holdout: fit.holdout } });
+    const t = await startTestApi({ dataset, config: { modelFile: artifact } });
+    try {
+      expect((await t.api.ready).modelSource).toBe('file');
+      // No training matrix rebuilt (it would lack the held-out ratings): the model serves over the data's rows.
+      const served = t.api.services()!.registry.requireActive().model.train;
+      expect([served.nUsers, served.nRatings]).toEqual([data.nUsers, data.nRatings]);
+      const lost: number[] = [];
+      for (let u = 0; u < data.nUsers; u++) if (fit.train.userCount(u) === 0) lost.push(u);
+      expect(lost.length).toBeGreaterThan(0);
+      // The library's loader rebuilds the training ratings (every user kept) and predicts the same.
+      const loaded = await loadModel(artifact, data);
+      for (const u of [...lost.slice(0, 5), 0, 10, data.nUsers - 1]) {
+        const userId = data.users.ids[u];
+        const movieId = data.movies.ids[data.userMovies[data.userPtr[u]]];
+        const r = await t.gql<{ prediction: { rating: number } }>(`{ prediction(userId: ${userId}, movieId: ${movieId}) { rating } }`);
+        expect(r.data!.prediction.rating).toBe(fit.model.predict(userId, movieId).rating);
+        expect(loaded.predict(userId, movieId).rating).toBe(fit.model.predict(userId, movieId).rating);
+      }
+    } finally {
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { Dataset, fileSplit, kFoldSplits, holdoutSplit, LoadedDataset, RatingMatrix } from '@recsys/data';
+import { Dataset, fileSplit, kFoldSplits, holdoutSlice, holdoutSplit, LoadedDataset, RatingMatrix } from '@recsys/data';
 import { buildNeighbourIndex, mostSimilar, Neighbour, SIMILARITY_METRICS, SimilarityMetric } from '@recsys/similarity';
-import { createModel, loadModel, loadModelArtifact, Predictor, saveModel, TrainingProgress } from '@recsys/models';
+import { createModel, fingerprintMatrix, loadModel, loadModelArtifact, Predictor, saveModel, TrainingProgress } from '@recsys/models';
 import { CheckedFit, DEFAULT_HOLDOUT, evaluate, EvaluationFold, EvaluationResult, fitChecked, FitDivergedError, stopOnDivergence } from '@recsys/evaluation';
 import { openDataset, withDataOptions, DataSourceOptions } from './data-source';
 import { ModelFlags, modelParams, withModelOptions } from './model-options';
@@ -161,7 +161,11 @@ export function registerModelCommands(program: Command): void {
     const params = modelParams(o);
     createModel(o.model, params);
     const dataset = await openDataset(o);
-    const split = o.validation !== undefined ? holdoutSplit(dataset.matrix, { testFraction: o.validation, seed: o.seed ?? 42 }) : null;
+    // The data's fingerprint, taken first: without --neighbours nothing reads the data after the
+    // split, so the training part is compacted into the data's own buffers (one matrix at the peak).
+    const dataFingerprint = fingerprintMatrix(dataset.matrix);
+    const consumeData = !o.neighbours;
+    const split = o.validation !== undefined ? holdoutSlice(dataset.matrix, { testFraction: o.validation, seed: o.seed ?? 42, consume: consumeData }) : null;
     // Per-epoch lines are the progress of a text run (a bar would overwrite them); --json runs
     // show a bar on a terminal instead.
     const progress = new Progress(`training ${o.model}`, o.json === true && process.stderr.isTTY === true);
@@ -171,7 +175,7 @@ export function registerModelCommands(program: Command): void {
       // The guard: fit without the held-out slice (the --validation split, or a seeded 2 %), stop
       // at a diverged epoch, and keep the model only if it beats its reference kind on the slice.
       fit = await fitChecked(o.model, params, split ? split.train : dataset.matrix, {
-        ...(split ? { heldOut: split.test, validate: true, earlyStopping: o.earlyStopping !== undefined ? { patience: o.earlyStopping } : undefined } : {}),
+        ...(split ? { heldOut: split.test, validate: true, earlyStopping: o.earlyStopping !== undefined ? { patience: o.earlyStopping } : undefined } : { consumeData }),
         onProgress: (p) => {
           progress.update(p.epoch, p.epochs);
           if (!o.json && p.trainRmse !== undefined) {
@@ -206,7 +210,7 @@ export function registerModelCommands(program: Command): void {
     // The artifact names the data and the held-out slice, so that --model-file over the same
     // --data rebuilds the training ratings.
     const holdout = split ? { fraction: o.validation!, seed: o.seed ?? 42 } : fit.holdout;
-    saveModel(o.out, model, { neighbourIndex, source: { data: dataset.matrix, holdout } });
+    saveModel(o.out, model, { neighbourIndex, source: { data: dataFingerprint, holdout } });
     const result = {
       model: model.kind,
       params: model.params,

@@ -1,6 +1,9 @@
+import { Random } from '@recsys/core';
 import { randomRatingDraws } from '@recsys/testing';
 import {
   buildRatingMatrix,
+  holdoutMask,
+  holdoutSlice,
   holdoutSplit,
   kFoldSplits,
   leaveKOutSplit,
@@ -89,6 +92,99 @@ describe('holdoutSplit', () => {
     for (const f of [0, 1, -0.1, 1.5, NaN]) {
       expect(() => holdoutSplit(matrix, { testFraction: f })).toThrow(`holdoutSplit: testFraction must lie strictly between 0 and 1, got ${f}`);
     }
+  });
+});
+
+/** The held-out by-user positions, plainly: a full array of positions, partially Fisher–Yates-shuffled. */
+function referenceHeldOut(n: number, fraction: number, seed: number): Set<number> {
+  const positions = Array.from({ length: n }, (_, k) => k);
+  const rng = new Random(seed);
+  const nTest = Math.round(fraction * n);
+  for (let i = 0; i < nTest; i++) {
+    const j = i + rng.int(n - i);
+    [positions[i], positions[j]] = [positions[j], positions[i]];
+  }
+  return new Set(positions.slice(0, nTest));
+}
+
+/** For each movie index, its (user index, rating code) pairs read from the by-user rows: the transpose, plainly. */
+function columnsFromRows(m: RatingMatrix): string[] {
+  const cols: string[][] = Array.from({ length: m.nMovies }, () => []);
+  for (let u = 0; u < m.nUsers; u++) for (let k = m.userPtr[u]; k < m.userPtr[u + 1]; k++) cols[m.userMovies[k]].push(`${u}:${m.userRatings[k]}`);
+  return cols.map((c) => c.join(' '));
+}
+
+function columns(m: RatingMatrix): string[] {
+  const out: string[] = [];
+  for (let j = 0; j < m.nMovies; j++) {
+    const c: string[] = [];
+    for (let k = m.moviePtr[j]; k < m.moviePtr[j + 1]; k++) c.push(`${m.movieUsers[k]}:${m.movieRatings[k]}`);
+    out.push(c.join(' '));
+  }
+  return out;
+}
+
+describe('holdoutMask', () => {
+  it.each([
+    [0.02, 42],
+    [0.05, 7],
+    [0.2, 42],
+    [0.5, 3],
+  ])('holds out the positions of a plain partial Fisher–Yates (fraction %p, seed %p)', (fraction, seed) => {
+    const mask = holdoutMask(matrix, { testFraction: fraction, seed });
+    const expected = referenceHeldOut(matrix.nRatings, fraction, seed);
+    const got = new Set<number>();
+    mask.forEach((v, k) => v === 1 && got.add(k));
+    expect(got.size).toBe(Math.round(fraction * matrix.nRatings));
+    expect(got).toEqual(expected);
+  });
+});
+
+describe('holdoutSlice', () => {
+  // Many users with one or two ratings: a 30 % slice takes every rating of some of them.
+  const sparse = randomMatrix(500, 300, 40, 11);
+  const options = { testFraction: 0.3, seed: 9 };
+
+  it('holds out the same ratings as holdoutSplit and keeps every user and movie at its index', () => {
+    const slice = holdoutSlice(sparse, options);
+    const split = holdoutSplit(sparse, options);
+    expect(keysOf(slice.test)).toEqual(keysOf(split.test));
+    expect(keysOf(slice.train.toList())).toEqual(keysOf(split.train.toList()));
+    expect(slice.train.users).toBe(sparse.users);
+    expect(slice.train.movies).toBe(sparse.movies);
+    expect(slice.train.nUsers).toBe(sparse.nUsers);
+    // The case it is for: some users lost every rating (holdoutSplit drops them, holdoutSlice keeps an empty row).
+    expect(split.train.nUsers).toBeLessThan(sparse.nUsers);
+    let empty = 0;
+    for (let u = 0; u < sparse.nUsers; u++) if (slice.train.userCount(u) === 0) empty++;
+    expect(empty).toBe(sparse.nUsers - split.train.nUsers);
+  });
+
+  it('trains on exactly the ratings not held out, by user and by movie', () => {
+    const { train } = holdoutSlice(sparse, options);
+    const held = referenceHeldOut(sparse.nRatings, options.testFraction, options.seed);
+    const expected: string[] = [];
+    for (let u = 0; u < sparse.nUsers; u++) {
+      for (let k = sparse.userPtr[u]; k < sparse.userPtr[u + 1]; k++) if (!held.has(k)) expected.push(`${u},${sparse.userMovies[k]},${sparse.userRatings[k]},${sparse.userDays![k]}`);
+    }
+    const got: string[] = [];
+    for (let u = 0; u < train.nUsers; u++) for (let k = train.userPtr[u]; k < train.userPtr[u + 1]; k++) got.push(`${u},${train.userMovies[k]},${train.userRatings[k]},${train.userDays![k]}`);
+    expect(got).toEqual(expected);
+    expect(columns(train)).toEqual(columnsFromRows(train));
+  });
+
+  it('consume compacts into the source buffers and gives the same matrix as a copy; days: false drops the dates', () => {
+    const copy = holdoutSlice(sparse, options);
+    const noDays = holdoutSlice(sparse, { ...options, days: false });
+    expect(noDays.train.userDays).toBeNull();
+    const source = randomMatrix(500, 300, 40, 11);
+    const consumed = holdoutSlice(source, { ...options, consume: true });
+    expect(consumed.train.userMovies.buffer).toBe(source.userMovies.buffer);
+    expect(consumed.train.movieUsers.buffer).toBe(source.movieUsers.buffer);
+    for (const key of ['userPtr', 'userMovies', 'userRatings', 'userDays', 'moviePtr', 'movieUsers', 'movieRatings'] as const) {
+      expect(Array.from(consumed.train[key]!)).toEqual(Array.from(copy.train[key]!));
+    }
+    expect(keysOf(consumed.test)).toEqual(keysOf(copy.test));
   });
 });
 

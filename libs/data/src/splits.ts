@@ -1,6 +1,7 @@
 import { Random } from '@recsys/core';
 import { RatingPairs } from './dataset';
 import { buildRatingMatrix } from './build-matrix';
+import { releaseMemory } from './release-memory';
 import { RatingList, RatingMatrix } from './rating-matrix';
 
 /**
@@ -44,6 +45,18 @@ function seedOf(options: SplitOptions): number {
  * `testFraction` must lie in (0, 1). Default seed 42.
  */
 export function holdoutSplit(matrix: RatingMatrix, options: SplitOptions & { testFraction: number }): Split {
+  const mask = holdoutMask(matrix, options);
+  return splitByMask(`holdout ${options.testFraction} (seed ${seedOf(options)})`, matrix, mask);
+}
+
+/**
+ * The held-out positions of {@link holdoutSplit} as a mask over by-user positions (mask[k] = 1:
+ * rating k is held out): the first round(testFraction × n) positions of a seeded partial
+ * Fisher–Yates shuffle of 0..n−1. A small slice (under 1/16 of the ratings) keeps only the
+ * displaced entries of the shuffle in a Map (about 50 bytes per held-out rating instead of 4 bytes
+ * per rating); the draws and so the mask are the same either way.
+ */
+export function holdoutMask(matrix: RatingMatrix, options: SplitOptions & { testFraction: number }): Uint8Array {
   const { testFraction } = options;
   if (!(testFraction > 0 && testFraction < 1)) {
     throw new RangeError(`holdoutSplit: testFraction must lie strictly between 0 and 1, got ${testFraction}`);
@@ -51,11 +64,24 @@ export function holdoutSplit(matrix: RatingMatrix, options: SplitOptions & { tes
   const seed = seedOf(options);
   const n = matrix.nRatings;
   const nTest = Math.round(testFraction * n);
+  const rng = new Random(seed);
+  const mask = new Uint8Array(n);
+  if (nTest * 16 < n) {
+    // positions[j] = displaced.get(j) ?? j; position i is never read again after step i.
+    const displaced = new Map<number, number>();
+    for (let i = 0; i < nTest; i++) {
+      const j = i + rng.int(n - i);
+      const atI = displaced.get(i) ?? i;
+      const atJ = displaced.get(j) ?? j;
+      displaced.set(j, atI);
+      displaced.delete(i);
+      mask[atJ] = 1;
+    }
+    return mask;
+  }
   const positions = new Uint32Array(n);
   for (let k = 0; k < n; k++) positions[k] = k;
   // Partial Fisher–Yates: after step i, positions[0..i] is a uniform random i+1-subset in random order.
-  const rng = new Random(seed);
-  const mask = new Uint8Array(n);
   for (let i = 0; i < nTest; i++) {
     const j = i + rng.int(n - i);
     const t = positions[i];
@@ -63,7 +89,114 @@ export function holdoutSplit(matrix: RatingMatrix, options: SplitOptions & { tes
     positions[j] = t;
     mask[positions[i]] = 1;
   }
-  return splitByMask(`holdout ${testFraction} (seed ${seed})`, matrix, mask);
+  return mask;
+}
+
+/**
+ * The guard's held-out slice: the held-out ratings of {@link holdoutSplit} (same seed, same
+ * ratings), but a training matrix that keeps every user and movie of `matrix` at the same index
+ * (a user or movie whose every rating is held out keeps an empty row), so a model fitted on it is
+ * indexed like `matrix` and serves over it as it is. `test` lists the held-out ratings in user
+ * order. With `consume: true` the training matrix is compacted in place into `matrix`'s own
+ * buffers (no second copy of the ratings; `matrix` must not be used afterwards); otherwise it is a
+ * new matrix. `days: false` leaves the dates out (10 instead of 12 bytes per rating in a copy).
+ */
+export function holdoutSlice(
+  matrix: RatingMatrix,
+  options: SplitOptions & { testFraction: number; consume?: boolean; days?: boolean },
+): { train: RatingMatrix; test: RatingList } {
+  const slice = sliceByMask(matrix, holdoutMask(matrix, options), options.consume === true, options.days ?? true);
+  // The masks (1 byte per rating each) are garbage now: return them before the caller allocates its trainer.
+  releaseMemory();
+  return slice;
+}
+
+function sliceByMask(matrix: RatingMatrix, mask: Uint8Array, consume: boolean, days: boolean): { train: RatingMatrix; test: RatingList } {
+  const test = matrix.toList((k) => mask[k] === 1);
+  return { train: consume ? compactWithout(matrix, mask, days) : copyWithout(matrix, mask, days), test };
+}
+
+/** For each by-movie position, whether the same rating is masked: users ascending visit each column in order. */
+function movieMaskOf(matrix: RatingMatrix, mask: Uint8Array): Uint8Array {
+  const out = new Uint8Array(matrix.nRatings);
+  const next = matrix.moviePtr.slice(0, matrix.nMovies);
+  const { userPtr, userMovies } = matrix;
+  for (let u = 0; u < matrix.nUsers; u++) {
+    for (let k = userPtr[u]; k < userPtr[u + 1]; k++) {
+      const at = next[userMovies[k]]++;
+      if (mask[k] === 1) out[at] = 1;
+    }
+  }
+  return out;
+}
+
+/** New row pointers of `ptr` once the masked positions are gone. */
+function prunedPointers(ptr: Uint32Array, mask: Uint8Array): Uint32Array {
+  const out = new Uint32Array(ptr.length);
+  let kept = 0;
+  for (let r = 0; r + 1 < ptr.length; r++) {
+    for (let k = ptr[r]; k < ptr[r + 1]; k++) kept += 1 - mask[k];
+    out[r + 1] = kept;
+  }
+  return out;
+}
+
+/** Keeps the unmasked entries of `from` (in order) in `to`, which may be `from` itself: the write never passes the read. */
+function keepUnmasked<T extends Int32Array | Uint8Array | Uint16Array>(from: T, to: T, mask: Uint8Array): void {
+  let w = 0;
+  for (let k = 0; k < from.length; k++) {
+    if (mask[k] === 0) to[w++] = from[k];
+  }
+}
+
+/** `matrix` without the masked ratings, same ids and indices, in new arrays. */
+function copyWithout(matrix: RatingMatrix, mask: Uint8Array, days: boolean): RatingMatrix {
+  const movieMask = movieMaskOf(matrix, mask);
+  const userPtr = prunedPointers(matrix.userPtr, mask);
+  const moviePtr = prunedPointers(matrix.moviePtr, movieMask);
+  const n = userPtr[matrix.nUsers];
+  const pick = <T extends Int32Array | Uint8Array | Uint16Array>(a: T, m: Uint8Array, Ctor: new (n: number) => T): T => {
+    const out = new Ctor(n);
+    keepUnmasked(a, out, m);
+    return out;
+  };
+  return new RatingMatrix(
+    matrix.users,
+    matrix.movies,
+    matrix.scale,
+    userPtr,
+    pick(matrix.userMovies, mask, Int32Array),
+    pick(matrix.userRatings, mask, Uint8Array),
+    days && matrix.userDays ? pick(matrix.userDays, mask, Uint16Array) : null,
+    moviePtr,
+    pick(matrix.movieUsers, movieMask, Int32Array),
+    pick(matrix.movieRatings, movieMask, Uint8Array),
+  );
+}
+
+/** `matrix` without the masked ratings, same ids and indices, compacted in place: views of `matrix`'s buffers. */
+function compactWithout(matrix: RatingMatrix, mask: Uint8Array, withDays: boolean): RatingMatrix {
+  const movieMask = movieMaskOf(matrix, mask);
+  const userPtr = prunedPointers(matrix.userPtr, mask);
+  const moviePtr = prunedPointers(matrix.moviePtr, movieMask);
+  const n = userPtr[matrix.nUsers];
+  const inPlace = <T extends Int32Array | Uint8Array | Uint16Array>(a: T, m: Uint8Array): T => {
+    keepUnmasked(a, a, m);
+    return a.subarray(0, n) as T;
+  };
+  const days = withDays && matrix.userDays ? inPlace(matrix.userDays, mask) : null;
+  return new RatingMatrix(
+    matrix.users,
+    matrix.movies,
+    matrix.scale,
+    userPtr,
+    inPlace(matrix.userMovies, mask),
+    inPlace(matrix.userRatings, mask),
+    days,
+    moviePtr,
+    inPlace(matrix.movieUsers, movieMask),
+    inPlace(matrix.movieRatings, movieMask),
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { holdoutSplit, RatingList, RatingMatrix } from '@recsys/data';
+import { holdoutSlice, RatingList, RatingMatrix } from '@recsys/data';
 import { createModel, FitOptions, Predictor, TrainingProgress } from '@recsys/models';
 import { stopOnDivergence } from './divergence';
 import { errorMetrics } from './error-metrics';
@@ -49,6 +49,12 @@ function fmt(x: number): string {
 export interface CheckedFitOptions extends FitOptions {
   /** The held-out slice (default {@link DEFAULT_HOLDOUT}); ignored when `heldOut` is given. */
   holdout?: HoldoutSlice;
+  /**
+   * With the default slice: `data` is not needed afterwards, so the training part is compacted in
+   * place into its buffers instead of copied (the peak holds one matrix, not two; `data` must not
+   * be used once this is called).
+   */
+  consumeData?: boolean;
   /** Held-out ratings chosen by the caller (e.g. a validation split); `data` is then all training data. */
   heldOut?: RatingList;
   /** Report the held-out RMSE per epoch and pass the slice to the fit as its validation set. */
@@ -60,7 +66,10 @@ export interface CheckedFitOptions extends FitOptions {
 /** A fitted model that beat its reference, with the figures that show it. */
 export interface CheckedFit {
   model: Predictor;
-  /** The ratings the model was fitted on (data minus the held-out slice). */
+  /**
+   * The ratings the model was fitted on: data minus the held-out slice, with every user and movie
+   * of data at its index (see holdoutSlice), so the model's rows are the data's.
+   */
   train: RatingMatrix;
   /** The slice, when it was drawn here (null when the caller gave `heldOut`). */
   holdout: HoldoutSlice | null;
@@ -87,7 +96,7 @@ export async function fitChecked(kind: string, params: Record<string, unknown>, 
     test = options.heldOut;
   } else {
     holdout = options.holdout ?? DEFAULT_HOLDOUT;
-    const split = holdoutSplit(data, { testFraction: holdout.fraction, seed: holdout.seed });
+    const split = holdoutSlice(data, { testFraction: holdout.fraction, seed: holdout.seed, consume: options.consumeData === true, days: false });
     train = split.train;
     test = split.test;
   }

@@ -1,6 +1,6 @@
 import * as zlib from 'node:zlib';
 import { Container, ContainerFormat, decodeContainer, encodeContainer, readContainer, SectionArray, sectionType, writeContainer } from '@recsys/core';
-import { holdoutSplit, RatingMatrix, RatingScale, SnapshotError } from '@recsys/data';
+import { holdoutSlice, holdoutSplit, RatingMatrix, RatingScale, SnapshotError } from '@recsys/data';
 import type { TrainingProgress } from './predictor';
 
 /** The 8 ASCII bytes every model artifact starts with. */
@@ -141,7 +141,11 @@ export function trainingMatrixFor(artifact: ModelArtifact, data: RatingMatrix): 
       `the model was trained on other data (${describeFingerprint(source.data)}); the data given has ${describeFingerprint(given)}`,
     );
   }
-  const train = source.holdout ? holdoutSplit(data, { testFraction: source.holdout.fraction, seed: source.holdout.seed }).train : data;
+  const h = source.holdout;
+  // An artifact of the guard keeps every user and movie of the data (holdoutSlice); one written
+  // before that has the ids of what was left after the slice (holdoutSplit, ids re-derived).
+  const keepsIndices = h !== null && artifact.fingerprint.users === data.nUsers && artifact.fingerprint.movies === data.nMovies;
+  const train = h === null ? data : keepsIndices ? holdoutSlice(data, { testFraction: h.fraction, seed: h.seed, days: false }).train : holdoutSplit(data, { testFraction: h.fraction, seed: h.seed }).train;
   if (source.holdout && !sameFingerprint(fingerprintMatrix(train), artifact.fingerprint)) {
     throw new ArtifactError(artifact.file, `the training ratings drawn from the data (holdout ${JSON.stringify(source.holdout)}) do not match the header's fingerprint`);
   }

@@ -1,5 +1,5 @@
 import { RatingMatrix } from '@recsys/data';
-import { ArtifactContent, ArtifactError, ARTIFACT_VERSION, fingerprintMatrix, ModelArtifact, readModelArtifact, TrainingSource, trainingMatrixFor, writeModelArtifact } from './artifact';
+import { ArtifactContent, ArtifactError, ARTIFACT_VERSION, DataFingerprint, fingerprintMatrix, ModelArtifact, readModelArtifact, TrainingSource, trainingMatrixFor, writeModelArtifact } from './artifact';
 import { BaselineModel, BaselineParams } from './latent/baseline-model';
 import { JaccardCfModel } from './neighbourhood/jaccard-cf';
 import { KnnBaselineModel, KnnBaselineParams, KNN_BASELINE_DEFAULTS } from './neighbourhood/knn-baseline';
@@ -61,9 +61,10 @@ export interface SaveModelOptions {
   /**
    * The data the training ratings were drawn from and the seeded slice held out of it (as
    * `fitChecked` or a validation split does), so that a loader given that data rebuilds the
-   * training ratings; default: the model's training ratings themselves, nothing held out.
+   * training ratings; default: the model's training ratings themselves, nothing held out. `data`
+   * may be given as its fingerprint (taken before a fit that consumed the matrix).
    */
-  source?: { data: RatingMatrix; holdout: { fraction: number; seed: number } | null };
+  source?: { data: RatingMatrix | DataFingerprint; holdout: { fraction: number; seed: number } | null };
 }
 
 /**
@@ -78,14 +79,16 @@ export function saveModel(path: string, model: Predictor, options: SaveModelOpti
   else throw new RangeError(`saveModel: models of kind "${model.kind}" cannot be saved (no artifact writer registered)`);
   if (options.neighbourIndex) {
     // The index is over the data's movies (the model's training ratings may lack a few).
-    const movies = options.source ? options.source.data.nMovies : content.fingerprint.movies;
+    const data = options.source?.data;
+    const movies = data === undefined ? content.fingerprint.movies : data instanceof RatingMatrix ? data.nMovies : data.movies;
     if (options.neighbourIndex.nMovies !== movies) {
       throw new RangeError(`saveModel: the neighbour index has ${options.neighbourIndex.nMovies} movies, the data ${movies}`);
     }
     content = { ...content, sections: { ...content.sections, [NEIGHBOUR_SECTION]: serializeNeighbourIndex(options.neighbourIndex) } };
   }
   if (options.source) {
-    const source: TrainingSource = { data: fingerprintMatrix(options.source.data), holdout: options.source.holdout };
+    const data = options.source.data;
+    const source: TrainingSource = { data: data instanceof RatingMatrix ? fingerprintMatrix(data) : data, holdout: options.source.holdout };
     content = { ...content, source };
   }
   writeModelArtifact(path, content);

@@ -34,6 +34,13 @@ export interface FactorTrainer<S extends FactorState = FactorState> {
   readonly converged: boolean;
   /** A copy of the current state. */
   state(): S;
+  /**
+   * The last state, handed over without copying what can be shared (e.g. factor rows that need no
+   * unpadding, as views of the trainer's memory, which they then keep alive): the end of a fit
+   * does not hold the factors twice. Called once, right before {@link dispose}; optional (the
+   * epoch loop falls back to {@link state}).
+   */
+  finalState?(): S;
   /** Releases worker threads and memory; no step after it. */
   dispose(): Promise<void>;
 }

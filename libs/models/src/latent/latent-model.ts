@@ -72,7 +72,13 @@ export abstract class LatentModel extends BasePredictor {
     };
   }
 
-  /** Takes a trainer's state over (its arrays become the model's). */
+  /**
+   * Takes a trainer's state over (its arrays become the model's). A user or movie with no training
+   * ratings (an empty row of a training matrix that keeps every index, such as the guard's
+   * held-out slice) gets b = 0 and a zero factor row: whatever the trainer's initial draw left
+   * there was never fitted, and with zeros its prediction is μ + b_i (μ + b_u), exactly that of a
+   * user (movie) the model does not know.
+   */
   protected adopt(state: FactorState): void {
     this.globalMean = state.globalMean;
     this.userBias = state.userBias;
@@ -80,6 +86,9 @@ export abstract class LatentModel extends BasePredictor {
     this.userFactors = state.userFactors;
     this.movieFactors = state.movieFactors;
     this.k = state.k;
+    const train = this.train;
+    clearEmptyRows(train.userPtr, state.userBias, state.userFactors, state.k);
+    clearEmptyRows(train.moviePtr, state.movieBias, state.movieFactors, state.k);
   }
 
   /**
@@ -356,5 +365,14 @@ export abstract class LatentModel extends BasePredictor {
     }));
     items.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.movieId - b.movieId);
     return items.slice(0, n);
+  }
+}
+
+/** Zeroes bias[i] and factor row i (k floats) of every i whose row ptr[i] .. ptr[i+1] is empty. */
+function clearEmptyRows(ptr: Uint32Array, bias: Float64Array, factors: Float32Array, k: number): void {
+  for (let i = 0; i + 1 < ptr.length; i++) {
+    if (ptr[i + 1] !== ptr[i]) continue;
+    bias[i] = 0;
+    factors.fill(0, i * k, (i + 1) * k);
   }
 }

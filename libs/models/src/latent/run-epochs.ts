@@ -80,7 +80,7 @@ export async function runEpochs<S extends FactorState>(
       }
     }
     const restoredBest = bestState !== null && bestEpoch < history.length - 1;
-    model.adopt(restoredBest ? bestState! : trainer.state());
+    model.adopt(restoredBest ? bestState! : (trainer.finalState?.() ?? trainer.state()));
     return { history, restoredBest };
   } finally {
     await trainer.dispose();

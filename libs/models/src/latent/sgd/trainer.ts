@@ -300,6 +300,25 @@ export class BlockSgdTrainer implements FactorTrainer {
     };
   }
 
+  /**
+   * The last parameters: as {@link state}, except that factor rows with no padding (k a multiple of
+   * 4, kp = k) are views of the trainer's memory instead of copies (that memory, ratings included,
+   * then lives as long as the model does; at 100M ratings and 100 factors the copy would add
+   * 1.9 bytes per rating to the fit's peak).
+   */
+  finalState(): FactorState {
+    if (this.layout.kp !== this.layout.factors || this.disposed) return this.state();
+    const { nUsers, nMovies, factors: k } = this.layout;
+    return {
+      globalMean: this.mu,
+      userBias: stridedBiases(new Float32Array(this.buffer), this.layout.userBias, nUsers, this.layout.biasStride),
+      movieBias: stridedBiases(new Float32Array(this.buffer), this.layout.movieBias, nMovies, this.layout.biasStride),
+      userFactors: new Float32Array(this.buffer, this.layout.P, nUsers * k),
+      movieFactors: new Float32Array(this.buffer, this.layout.Q, nMovies * k),
+      k,
+    };
+  }
+
   /** Terminates the workers; the trainer cannot be used afterwards. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
