@@ -4,32 +4,24 @@ import { RatingMatrix } from '@recsys/data';
 /** Largest movie count the packed rating format `(movie << 8) | code` can address. */
 export const MAX_KERNEL_MOVIES = 1 << 24;
 
-/**
- * Floats from one bias to the next when worker threads train: 16, one 64-byte cache line each
- * (one thread keeps them packed, stride 1, which is faster there: fewer cache misses). With threads, two threads
- * update biases of different users and movies at once, but the block partition interleaves the
- * groups' indices, so packed f32 biases would share cache lines and every rating's bias store
- * would bounce a line between the cores (measured at 10M, 100 factors, 2 threads, 4 × 4 blocks:
- * 1.39 CPU s per epoch against 0.62 s for the same blocks on one thread). Costs 60 bytes per user
- * and movie (0.3 B/rating at the Prize's shape).
- */
-export const THREADED_BIAS_STRIDE = 16;
-
 /** Byte offset of the first array: the first KiB stays unused so that offset 0 never holds data. */
 const FIRST_OFFSET = 1024;
 
 /**
  * Where the SGD trainer keeps everything in one linear memory (byte offsets, 16-byte aligned).
+ * Users and movies go by their internal index ({@link SgdPartition}: a seeded renumbering in
+ * which every group is a contiguous range), as LibMF renumbers them.
  *
- * - `P` users × kp f32, `Q` movies × kp f32: factor rows padded to kp = 4·⌈k/4⌉ with zeros;
- *   `userBias`, `movieBias`: f32, one every `biasStride` floats (1, or {@link THREADED_BIAS_STRIDE}
- *   with worker threads: a cache line each).
+ * - `P` users × kp f32, `Q` movies × kp f32, rows by internal index, padded to kp = 4·⌈k/4⌉ with
+ *   zeros; `userBias`, `movieBias`: packed f32 by internal index. Threads working on different
+ *   groups touch disjoint ranges of all four, sharing at most the cache line at a range's edge.
  * - The ratings, cut into B × B blocks (user block × movie block, block b = ub·B + mb) and inside
- *   a block into segments, one per user with ratings there: segment s is user `segUser[s]` with
- *   the packed ratings `ratings[segOff[s] .. segOff[s+1])`, each `(movie << 8) | (stars × 2)`
- *   (4 bytes a rating), movies ascending. Block b owns segments `blockSeg[b] .. blockSeg[b+1]−1`.
- * - `order`: the processing order of segments, a permutation within each block's range,
- *   reshuffled in place every epoch.
+ *   a block into segments, one per user with ratings there, users ascending: segment s is
+ *   internal user `segUser[s]` with the packed ratings `ratings[segOff[s] .. segOff[s+1])`, each
+ *   `(internal movie << 8) | (stars × 2)` (4 bytes a rating), in the matrix's movie order. Block b
+ *   owns segments `blockSeg[b] .. blockSeg[b+1]−1`. A block is processed in this stored order:
+ *   the user rows stream through memory in ascending order while the block's movie rows (a
+ *   contiguous range) stay in the core's cache.
  */
 export interface SgdLayout {
   readonly nUsers: number;
@@ -43,48 +35,73 @@ export interface SgdLayout {
   readonly nSegments: number;
   readonly P: number;
   readonly Q: number;
-  /** Floats from one bias to the next (1 or THREADED_BIAS_STRIDE). */
-  readonly biasStride: number;
   readonly userBias: number;
   readonly movieBias: number;
   readonly ratings: number;
   readonly segUser: number;
   readonly segOff: number;
-  readonly order: number;
   /** Bytes the memory must hold. */
   readonly bytes: number;
 }
 
-/** The block partition of a training matrix: which user block and movie block each index falls in. */
+/**
+ * The block partition of a training matrix: the internal index of every user and movie (a seeded
+ * permutation) and the group each falls in; group g holds the internal indices
+ * `userStart[g] .. userStart[g+1]−1` (movies likewise).
+ */
 export interface SgdPartition {
   readonly blocks: number;
+  /** Group of each user and movie, by matrix index. */
   readonly userBlock: Uint8Array | Uint16Array;
   readonly movieBlock: Uint8Array | Uint16Array;
+  /** Internal index of each user and movie, by matrix index. */
+  readonly userIndex: Uint32Array;
+  readonly movieIndex: Uint32Array;
+  /** Matrix index of each internal user index (the inverse of userIndex). */
+  readonly userOrder: Uint32Array;
+  /** B + 1 boundaries of the groups in internal indices. */
+  readonly userStart: Uint32Array;
+  readonly movieStart: Uint32Array;
   /** Segments per block (B × B) and ratings per block. */
   readonly blockSegments: Uint32Array;
   readonly blockRatings: Uint32Array;
 }
 
+/** Groups of {@link balancedGroups}: by matrix index, the internal index, its inverse and the group boundaries. */
+interface Groups {
+  readonly group: Uint8Array | Uint16Array;
+  readonly index: Uint32Array;
+  readonly order: Uint32Array;
+  readonly start: Uint32Array;
+}
+
 /**
- * Cut `count.length` items into `blocks` groups of about equal total count: items in a seeded
- * random order, item i joining group ⌊B·(c_before + c_i/2)/total⌋ (c_before: count of the items
- * placed before it). Random assignment keeps each block a fair sample of users (or movies).
+ * Cut `n` items into `blocks` groups of about equal total count: items in a seeded random order
+ * (which becomes their internal index), the item at position j joining group
+ * ⌊B·(c_before + c_j/2)/total⌋ (c_before: count of the items placed before it). The group never
+ * decreases along the order, so each group is a contiguous range of internal indices; random
+ * order keeps each group a fair sample of users (or movies).
  */
-function balancedGroups(counts: (i: number) => number, n: number, blocks: number, total: number, rng: Random): Uint8Array | Uint16Array {
+function balancedGroups(counts: (i: number) => number, n: number, blocks: number, total: number, rng: Random): Groups {
   const group = blocks <= 256 ? new Uint8Array(n) : new Uint16Array(n);
-  if (blocks === 1) return group;
-  const perm = new Uint32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  rng.shuffle(perm);
+  const order = new Uint32Array(n);
+  const index = new Uint32Array(n);
+  const start = new Uint32Array(blocks + 1);
+  for (let i = 0; i < n; i++) order[i] = i;
+  rng.shuffle(order);
   let before = 0;
   for (let j = 0; j < n; j++) {
-    const i = perm[j];
+    const i = order[j];
+    index[i] = j;
     const c = counts(i);
     const g = total === 0 ? Math.floor((j * blocks) / n) : Math.floor((blocks * (before + c / 2)) / total);
     group[i] = Math.min(blocks - 1, g);
+    start[group[i] + 1] = j + 1;
     before += c;
   }
-  return group;
+  // Groups left empty end where the previous one ends.
+  for (let g = 1; g <= blocks; g++) start[g] = Math.max(start[g], start[g - 1]);
+  return { group, index, order, start };
 }
 
 /** Partition users and movies into `blocks` groups each (seeded) and count segments and ratings per block. */
@@ -92,8 +109,10 @@ export function partitionRatings(train: RatingMatrix, blocks: number, rng: Rando
   const B = blocks;
   const userPtr = train.userPtr;
   const moviePtr = train.moviePtr;
-  const userBlock = balancedGroups((u) => userPtr[u + 1] - userPtr[u], train.nUsers, B, train.nRatings, rng);
-  const movieBlock = balancedGroups((m) => moviePtr[m + 1] - moviePtr[m], train.nMovies, B, train.nRatings, rng);
+  const users = balancedGroups((u) => userPtr[u + 1] - userPtr[u], train.nUsers, B, train.nRatings, rng);
+  const movieGroups = balancedGroups((m) => moviePtr[m + 1] - moviePtr[m], train.nMovies, B, train.nRatings, rng);
+  const userBlock = users.group;
+  const movieBlock = movieGroups.group;
   const blockSegments = new Uint32Array(B * B);
   const blockRatings = new Uint32Array(B * B);
   const perMovieBlock = new Uint32Array(B);
@@ -110,7 +129,18 @@ export function partitionRatings(train: RatingMatrix, blocks: number, rng: Rando
       }
     }
   }
-  return { blocks: B, userBlock, movieBlock, blockSegments, blockRatings };
+  return {
+    blocks: B,
+    userBlock,
+    movieBlock,
+    userIndex: users.index,
+    movieIndex: movieGroups.index,
+    userOrder: users.order,
+    userStart: users.start,
+    movieStart: movieGroups.start,
+    blockSegments,
+    blockRatings,
+  };
 }
 
 const align16 = (x: number): number => Math.ceil(x / 16) * 16;
@@ -133,20 +163,18 @@ export function memoryPlan(): { take: (bytes: number) => number; end: () => numb
 }
 
 /** Byte offsets of every array for a matrix, factor count and partition. */
-export function planLayout(train: RatingMatrix, factors: number, partition: SgdPartition, biasStride = 1): SgdLayout {
-  if (biasStride !== 1 && biasStride !== THREADED_BIAS_STRIDE) throw new RangeError(`planLayout: biasStride must be 1 or ${THREADED_BIAS_STRIDE}, got ${biasStride}`);
+export function planLayout(train: RatingMatrix, factors: number, partition: SgdPartition): SgdLayout {
   const kp = Math.ceil(factors / 4) * 4;
   let nSegments = 0;
   for (let b = 0; b < partition.blockSegments.length; b++) nSegments += partition.blockSegments[b];
   const { take, end } = memoryPlan();
   const P = take(train.nUsers * kp * 4);
   const Q = take(train.nMovies * kp * 4);
-  const userBias = take(train.nUsers * biasStride * 4);
-  const movieBias = take(train.nMovies * biasStride * 4);
+  const userBias = take(train.nUsers * 4);
+  const movieBias = take(train.nMovies * 4);
   const ratings = take(train.nRatings * 4);
   const segUser = take(nSegments * 4);
   const segOff = take((nSegments + 1) * 4);
-  const order = take(nSegments * 4);
   return {
     nUsers: train.nUsers,
     nMovies: train.nMovies,
@@ -157,21 +185,19 @@ export function planLayout(train: RatingMatrix, factors: number, partition: SgdP
     nSegments,
     P,
     Q,
-    biasStride,
     userBias,
     movieBias,
     ratings,
     segUser,
     segOff,
-    order,
     bytes: end(),
   };
 }
 
 /**
- * Write the ratings, segments and identity order into `buffer` (zero-filled) as `layout` says and
- * return `blockSeg` (B × B + 1 segment offsets per block). Segments within a block follow
- * ascending user index; ratings within a segment ascending movie index.
+ * Write the ratings and segments into `buffer` (zero-filled) as `layout` says and return
+ * `blockSeg` (B × B + 1 segment offsets per block). Segments within a block follow ascending
+ * internal user index; ratings within a segment the matrix's (ascending) movie order.
  */
 export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: SgdLayout, train: RatingMatrix, partition: SgdPartition): Uint32Array {
   const B = layout.blocks;
@@ -192,14 +218,14 @@ export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: Sg
   const ratings = layout.ratings >>> 2;
   const segUser = layout.segUser >>> 2;
   const segOff = layout.segOff >>> 2;
-  const order = layout.order >>> 2;
-  const { userBlock, movieBlock } = partition;
+  const { userBlock, movieBlock, userOrder, movieIndex } = partition;
   const userPtr = train.userPtr;
   const movies = train.userMovies;
   const codes = train.userRatings;
   const cursor = new Uint32Array(B);
   const perMovieBlock = new Uint32Array(B);
-  for (let u = 0; u < train.nUsers; u++) {
+  for (let iu = 0; iu < train.nUsers; iu++) {
+    const u = userOrder[iu];
     const row = userBlock[u] * B;
     perMovieBlock.fill(0);
     for (let k = userPtr[u]; k < userPtr[u + 1]; k++) perMovieBlock[movieBlock[movies[k]]]++;
@@ -207,35 +233,38 @@ export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: Sg
       if (perMovieBlock[mb] === 0) continue;
       const b = row + mb;
       const s = nextSeg[b]++;
-      u32[segUser + s] = u;
+      u32[segUser + s] = iu;
       u32[segOff + s] = nextRating[b];
       cursor[mb] = nextRating[b];
       nextRating[b] += perMovieBlock[mb];
     }
     for (let k = userPtr[u]; k < userPtr[u + 1]; k++) {
       const m = movies[k];
-      u32[ratings + cursor[movieBlock[m]]++] = ((m << 8) | codes[k]) >>> 0;
+      u32[ratings + cursor[movieBlock[m]]++] = ((movieIndex[m] << 8) | codes[k]) >>> 0;
     }
   }
   u32[segOff + layout.nSegments] = layout.nRatings;
-  for (let s = 0; s < layout.nSegments; s++) u32[order + s] = s;
   return blockSeg;
 }
 
-/** Fill the first `factors` floats of each of `rows` rows of kp floats at byte `offset` with N(mean, std²) draws (pads stay 0). */
+/**
+ * Fill the first `factors` floats of rows of kp floats at byte `offset` with N(mean, std²) draws
+ * (pads stay 0), drawing for matrix index 0, 1, … in turn into row `index[i]`: the draws do not
+ * depend on the renumbering.
+ */
 export function initFactors(
   buffer: ArrayBuffer | SharedArrayBuffer,
   offset: number,
-  rows: number,
+  index: Uint32Array,
   factors: number,
   kp: number,
   mean: number,
   std: number,
   rng: Random,
 ): void {
-  const f32 = new Float32Array(buffer, offset, rows * kp);
-  for (let r = 0; r < rows; r++) {
-    const row = r * kp;
+  const f32 = new Float32Array(buffer, offset, index.length * kp);
+  for (let r = 0; r < index.length; r++) {
+    const row = index[r] * kp;
     for (let f = 0; f < factors; f++) f32[row + f] = mean + std * rng.normal();
   }
 }
