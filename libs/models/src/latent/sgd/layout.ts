@@ -18,7 +18,7 @@ const FIRST_OFFSET = 1024;
  * - The ratings, cut into B × B blocks (user block × movie block, block b = ub·B + mb) and inside
  *   a block into segments, one per user with ratings there, users ascending: segment s is
  *   internal user `segUser[s]` with the packed ratings `ratings[segOff[s] .. segOff[s+1])`, each
- *   `(internal movie << 8) | (stars × 2)` (4 bytes a rating), in the matrix's movie order. Block b
+ *   `(internal movie << 8) | (stars × 2)` (4 bytes a rating), movies ascending. Block b
  *   owns segments `blockSeg[b] .. blockSeg[b+1]−1`. A block is processed in this stored order:
  *   the user rows stream through memory in ascending order while the block's movie rows (a
  *   contiguous range) stay in the core's cache.
@@ -77,7 +77,7 @@ interface Groups {
 
 /**
  * Cut `n` items into `blocks` groups of about equal total count: items in a seeded random order
- * (which becomes their internal index), the item at position j joining group
+ * (which becomes their internal index; the identity for one group), the item at position j joining group
  * ⌊B·(c_before + c_j/2)/total⌋ (c_before: count of the items placed before it). The group never
  * decreases along the order, so each group is a contiguous range of internal indices; random
  * order keeps each group a fair sample of users (or movies).
@@ -88,7 +88,9 @@ function balancedGroups(counts: (i: number) => number, n: number, blocks: number
   const index = new Uint32Array(n);
   const start = new Uint32Array(blocks + 1);
   for (let i = 0; i < n; i++) order[i] = i;
-  rng.shuffle(order);
+  // One group needs no renumbering: keeping the matrix's order keeps each user's movie rows in
+  // ascending addresses, as the hardware prefetcher likes.
+  if (blocks > 1) rng.shuffle(order);
   let before = 0;
   for (let j = 0; j < n; j++) {
     const i = order[j];
@@ -197,7 +199,7 @@ export function planLayout(train: RatingMatrix, factors: number, partition: SgdP
 /**
  * Write the ratings and segments into `buffer` (zero-filled) as `layout` says and return
  * `blockSeg` (B × B + 1 segment offsets per block). Segments within a block follow ascending
- * internal user index; ratings within a segment the matrix's (ascending) movie order.
+ * internal user index, ratings within a segment ascending internal movie index.
  */
 export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: SgdLayout, train: RatingMatrix, partition: SgdPartition): Uint32Array {
   const B = layout.blocks;
@@ -218,12 +220,15 @@ export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: Sg
   const ratings = layout.ratings >>> 2;
   const segUser = layout.segUser >>> 2;
   const segOff = layout.segOff >>> 2;
-  const { userBlock, movieBlock, userOrder, movieIndex } = partition;
+  const { userBlock, movieBlock, userOrder, movieIndex, movieStart } = partition;
   const userPtr = train.userPtr;
   const movies = train.userMovies;
   const codes = train.userRatings;
   const cursor = new Uint32Array(B);
   const perMovieBlock = new Uint32Array(B);
+  let maxDegree = 0;
+  for (let u = 0; u < train.nUsers; u++) maxDegree = Math.max(maxDegree, userPtr[u + 1] - userPtr[u]);
+  const packed = new Uint32Array(maxDegree);
   for (let iu = 0; iu < train.nUsers; iu++) {
     const u = userOrder[iu];
     const row = userBlock[u] * B;
@@ -238,9 +243,14 @@ export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: Sg
       cursor[mb] = nextRating[b];
       nextRating[b] += perMovieBlock[mb];
     }
-    for (let k = userPtr[u]; k < userPtr[u + 1]; k++) {
-      const m = movies[k];
-      u32[ratings + cursor[movieBlock[m]]++] = ((movieIndex[m] << 8) | codes[k]) >>> 0;
+    // The user's ratings by ascending internal movie index (the packed value's high bits), so
+    // every segment reads its movie rows in ascending addresses; groups are ranges of that index.
+    const degree = userPtr[u + 1] - userPtr[u];
+    for (let k = userPtr[u], i = 0; i < degree; k++, i++) packed[i] = ((movieIndex[movies[k]] << 8) | codes[k]) >>> 0;
+    const sorted = packed.subarray(0, degree).sort();
+    for (let i = 0, mb = 0; i < degree; i++) {
+      while (sorted[i] >>> 8 >= movieStart[mb + 1]) mb++;
+      u32[ratings + cursor[mb]++] = sorted[i];
     }
   }
   u32[segOff + layout.nSegments] = layout.nRatings;
