@@ -45,8 +45,8 @@ export interface SgdLayout {
 }
 
 /**
- * The block partition of a training matrix: the internal index of every user and movie (a seeded
- * permutation) and the group each falls in; group g holds the internal indices
+ * The block partition of a training matrix: the group each user and movie falls in (seeded) and
+ * its internal index, numbered by (group, matrix index); group g holds the internal indices
  * `userStart[g] .. userStart[g+1]−1` (movies likewise).
  */
 export interface SgdPartition {
@@ -57,8 +57,6 @@ export interface SgdPartition {
   /** Internal index of each user and movie, by matrix index. */
   readonly userIndex: Uint32Array;
   readonly movieIndex: Uint32Array;
-  /** Matrix index of each internal user index (the inverse of userIndex). */
-  readonly userOrder: Uint32Array;
   /** B + 1 boundaries of the groups in internal indices. */
   readonly userStart: Uint32Array;
   readonly movieStart: Uint32Array;
@@ -67,43 +65,44 @@ export interface SgdPartition {
   readonly blockRatings: Uint32Array;
 }
 
-/** Groups of {@link balancedGroups}: by matrix index, the internal index, its inverse and the group boundaries. */
+/** A renumbering by group: by matrix index the group and the internal index; the group boundaries. */
 interface Groups {
   readonly group: Uint8Array | Uint16Array;
   readonly index: Uint32Array;
-  readonly order: Uint32Array;
   readonly start: Uint32Array;
 }
 
 /**
- * Cut `n` items into `blocks` groups of about equal total count: items in a seeded random order
- * (which becomes their internal index; the identity for one group), the item at position j joining group
- * ⌊B·(c_before + c_j/2)/total⌋ (c_before: count of the items placed before it). The group never
- * decreases along the order, so each group is a contiguous range of internal indices; random
- * order keeps each group a fair sample of users (or movies).
+ * Cut `n` items into `blocks` groups of about equal total count: items in a seeded random order,
+ * the item at position j joining group ⌊B·(c_before + c_j/2)/total⌋ (c_before: count of the items
+ * placed before it). Random order keeps each group a fair sample of users (or movies). Then
+ * number the items by (group, matrix index): each group a contiguous range of internal indices,
+ * the matrix's order kept inside it, so a row sorted by matrix index stays sorted by internal
+ * index within each group (no sort when the blocks are written), and one group is the identity.
  */
 function balancedGroups(counts: (i: number) => number, n: number, blocks: number, total: number, rng: Random): Groups {
   const group = blocks <= 256 ? new Uint8Array(n) : new Uint16Array(n);
-  const order = new Uint32Array(n);
-  const index = new Uint32Array(n);
-  const start = new Uint32Array(blocks + 1);
-  for (let i = 0; i < n; i++) order[i] = i;
-  // One group needs no renumbering: keeping the matrix's order keeps each user's movie rows in
-  // ascending addresses, as the hardware prefetcher likes.
-  if (blocks > 1) rng.shuffle(order);
-  let before = 0;
-  for (let j = 0; j < n; j++) {
-    const i = order[j];
-    index[i] = j;
-    const c = counts(i);
-    const g = total === 0 ? Math.floor((j * blocks) / n) : Math.floor((blocks * (before + c / 2)) / total);
-    group[i] = Math.min(blocks - 1, g);
-    start[group[i] + 1] = j + 1;
-    before += c;
+  if (blocks > 1) {
+    const perm = new Uint32Array(n);
+    for (let i = 0; i < n; i++) perm[i] = i;
+    rng.shuffle(perm);
+    let before = 0;
+    for (let j = 0; j < n; j++) {
+      const i = perm[j];
+      const c = counts(i);
+      const g = total === 0 ? Math.floor((j * blocks) / n) : Math.floor((blocks * (before + c / 2)) / total);
+      group[i] = Math.min(blocks - 1, g);
+      before += c;
+    }
   }
-  // Groups left empty end where the previous one ends.
-  for (let g = 1; g <= blocks; g++) start[g] = Math.max(start[g], start[g - 1]);
-  return { group, index, order, start };
+  // Stable counting sort by group.
+  const start = new Uint32Array(blocks + 1);
+  for (let i = 0; i < n; i++) start[group[i] + 1]++;
+  for (let g = 0; g < blocks; g++) start[g + 1] += start[g];
+  const next = start.slice(0, blocks);
+  const index = new Uint32Array(n);
+  for (let i = 0; i < n; i++) index[i] = next[group[i]]++;
+  return { group, index, start };
 }
 
 /** Partition users and movies into `blocks` groups each (seeded) and count segments and ratings per block. */
@@ -137,7 +136,6 @@ export function partitionRatings(train: RatingMatrix, blocks: number, rng: Rando
     movieBlock,
     userIndex: users.index,
     movieIndex: movieGroups.index,
-    userOrder: users.order,
     userStart: users.start,
     movieStart: movieGroups.start,
     blockSegments,
@@ -198,8 +196,10 @@ export function planLayout(train: RatingMatrix, factors: number, partition: SgdP
 
 /**
  * Write the ratings and segments into `buffer` (zero-filled) as `layout` says and return
- * `blockSeg` (B × B + 1 segment offsets per block). Segments within a block follow ascending
- * internal user index, ratings within a segment ascending internal movie index.
+ * `blockSeg` (B × B + 1 segment offsets per block). Users in matrix order and each user's
+ * ratings in the matrix's ascending movie order give, by {@link balancedGroups}' numbering,
+ * segments in ascending internal user index within a block and ratings in ascending internal
+ * movie index within a segment.
  */
 export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: SgdLayout, train: RatingMatrix, partition: SgdPartition): Uint32Array {
   const B = layout.blocks;
@@ -220,17 +220,13 @@ export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: Sg
   const ratings = layout.ratings >>> 2;
   const segUser = layout.segUser >>> 2;
   const segOff = layout.segOff >>> 2;
-  const { userBlock, movieBlock, userOrder, movieIndex, movieStart } = partition;
+  const { userBlock, movieBlock, userIndex, movieIndex } = partition;
   const userPtr = train.userPtr;
   const movies = train.userMovies;
   const codes = train.userRatings;
   const cursor = new Uint32Array(B);
   const perMovieBlock = new Uint32Array(B);
-  let maxDegree = 0;
-  for (let u = 0; u < train.nUsers; u++) maxDegree = Math.max(maxDegree, userPtr[u + 1] - userPtr[u]);
-  const packed = new Uint32Array(maxDegree);
-  for (let iu = 0; iu < train.nUsers; iu++) {
-    const u = userOrder[iu];
+  for (let u = 0; u < train.nUsers; u++) {
     const row = userBlock[u] * B;
     perMovieBlock.fill(0);
     for (let k = userPtr[u]; k < userPtr[u + 1]; k++) perMovieBlock[movieBlock[movies[k]]]++;
@@ -238,19 +234,14 @@ export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: Sg
       if (perMovieBlock[mb] === 0) continue;
       const b = row + mb;
       const s = nextSeg[b]++;
-      u32[segUser + s] = iu;
+      u32[segUser + s] = userIndex[u];
       u32[segOff + s] = nextRating[b];
       cursor[mb] = nextRating[b];
       nextRating[b] += perMovieBlock[mb];
     }
-    // The user's ratings by ascending internal movie index (the packed value's high bits), so
-    // every segment reads its movie rows in ascending addresses; groups are ranges of that index.
-    const degree = userPtr[u + 1] - userPtr[u];
-    for (let k = userPtr[u], i = 0; i < degree; k++, i++) packed[i] = ((movieIndex[movies[k]] << 8) | codes[k]) >>> 0;
-    const sorted = packed.subarray(0, degree).sort();
-    for (let i = 0, mb = 0; i < degree; i++) {
-      while (sorted[i] >>> 8 >= movieStart[mb + 1]) mb++;
-      u32[ratings + cursor[mb]++] = sorted[i];
+    for (let k = userPtr[u]; k < userPtr[u + 1]; k++) {
+      const m = movies[k];
+      u32[ratings + cursor[movieBlock[m]]++] = ((movieIndex[m] << 8) | codes[k]) >>> 0;
     }
   }
   u32[segOff + layout.nSegments] = layout.nRatings;
@@ -258,23 +249,22 @@ export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: Sg
 }
 
 /**
- * Fill the first `factors` floats of rows of kp floats at byte `offset` with N(mean, std²) draws
- * (pads stay 0), drawing for matrix index 0, 1, … in turn into row `index[i]`: the draws do not
- * depend on the renumbering.
+ * Fill the first `factors` floats of each of `rows` rows of kp floats at byte `offset` with
+ * N(mean, std²) draws, row after row in memory order (pads stay 0).
  */
 export function initFactors(
   buffer: ArrayBuffer | SharedArrayBuffer,
   offset: number,
-  index: Uint32Array,
+  rows: number,
   factors: number,
   kp: number,
   mean: number,
   std: number,
   rng: Random,
 ): void {
-  const f32 = new Float32Array(buffer, offset, index.length * kp);
-  for (let r = 0; r < index.length; r++) {
-    const row = index[r] * kp;
+  const f32 = new Float32Array(buffer, offset, rows * kp);
+  for (let r = 0; r < rows; r++) {
+    const row = r * kp;
     for (let f = 0; f < factors; f++) f32[row + f] = mean + std * rng.normal();
   }
 }

@@ -61,8 +61,8 @@ const STREAM = Object.freeze({ init: 0xd9eb7c82, partition: 0xb3d6f905, schedule
  * Each epoch applies, rating by rating, with e = r − r̂:
  *   b_u += lrBias·(e − regBias·b_u);  b_i += lrBias·(e − regBias·b_i);
  *   p_u += lr·(e·q_i − reg·p_u);       q_i += lr·(e·p_u − reg·q_i)   (both with the old p_u, q_i)
- * in f32. p and q start N(initMean, initStd²) from the seeded generator (p rows by user, then q
- * rows by movie), biases 0, μ the training mean.
+ * in f32. p and q start N(initMean, initStd²) from the seeded generator (p rows, then q rows, in
+ * internal order), biases 0, μ the training mean.
  *
  * Order (LibMF's): users and movies are renumbered in a seeded random order and cut into B
  * groups of about equal rating counts, each a contiguous range of the new numbers, giving B × B
@@ -108,8 +108,8 @@ export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerO
   const buffer: ArrayBuffer | SharedArrayBuffer = memory ? memory.buffer : new ArrayBuffer(pages * PAGE);
   const blockSeg = writeRatings(buffer, layout, train, partition);
   const initRng = derive(seed, STREAM.init);
-  initFactors(buffer, layout.P, partition.userIndex, factors, layout.kp, initMean, initStd, initRng);
-  initFactors(buffer, layout.Q, partition.movieIndex, factors, layout.kp, initMean, initStd, initRng);
+  initFactors(buffer, layout.P, train.nUsers, factors, layout.kp, initMean, initStd, initRng);
+  initFactors(buffer, layout.Q, train.nMovies, factors, layout.kp, initMean, initStd, initRng);
   const mu = train.globalMean();
   const kernel: SgdKernel = memory ? wasmKernel(memory) : referenceKernel(buffer);
 
@@ -128,7 +128,7 @@ interface SgdHyper {
 
 /**
  * The blocked SGD trainer {@link createSgdTrainer} builds: owns the factors in (shared)
- * WebAssembly memory; ratings grouped by user, users in shuffled order each epoch.
+ * WebAssembly memory; ratings in blocks of contiguous user and movie ranges (LibMF's layout).
  */
 export class BlockSgdTrainer implements FactorTrainer {
   readonly factors: number;
