@@ -14,7 +14,7 @@
 import { dot as dotRows, rowSum, SGD_STEP } from './dot';
 
 /**
- * One pass of Surprise's SVD updates over the user segments `order[from .. to)`.
+ * One pass of Surprise's SVD updates over the user segments `from .. to−1`, in that order.
  *
  * Segment s is user `segUser[s]` with the packed ratings `ratings[segOff[s] .. segOff[s+1])`,
  * each `(movie << 8) | (stars × 2)`, movies distinct. For each rating, with p = P[u], q = Q[m]:
@@ -34,7 +34,6 @@ import { dot as dotRows, rowSum, SGD_STEP } from './dot';
  * @returns Σ e² (in f64) over the ratings visited, e taken before the update.
  */
 export function sgdSegments(
-  order: usize,
   segUser: usize,
   segOff: usize,
   from: u32,
@@ -44,7 +43,6 @@ export function sgdSegments(
   Q: usize,
   userBias: usize,
   movieBias: usize,
-  biasShift: u32,
   kp: u32,
   mu: f32,
   lr: f32,
@@ -56,15 +54,13 @@ export function sgdSegments(
   const rowBytes: usize = (<usize>kp) << 2;
   const vkeep = f32x4.splat(<f32>1 - lr * reg);
   let sink = v128.splat<i32>(0);
-  for (let j = from; j < to; j++) {
-    const s = load<u32>(order + ((<usize>j) << 2));
+  for (let s = from; s < to; s++) {
     const u = load<u32>(segUser + ((<usize>s) << 2));
     const start = load<u32>(segOff + ((<usize>s) << 2));
     const end = load<u32>(segOff + ((<usize>s + 1) << 2));
     if (start >= end) continue;
     const pu = P + (<usize>u) * rowBytes;
-    // Bias i is at byte i << biasShift: 2 packed, 6 one per 64-byte line when threads share the memory (layout.ts).
-    const buAt = userBias + ((<usize>u) << biasShift);
+    const buAt = userBias + ((<usize>u) << 2);
     let bu = load<f32>(buAt);
     // Touch every Q row of the segment first (one load per 64-byte line): the loads are
     // independent, so the CPU fetches the rows from L3 or memory in parallel, and the rating loop
@@ -79,7 +75,7 @@ export function sgdSegments(
     for (let k = start; k < end; k++) {
       const m = <usize>(packed >>> 8);
       const r = <f32>(packed & 255) * <f32>0.5;
-      const bmAt = movieBias + (m << biasShift);
+      const bmAt = movieBias + (m << 2);
       const bm = load<f32>(bmAt);
       const e: f32 = r - (mu + bu + bm + dot);
       sse += <f64>e * <f64>e;
@@ -95,9 +91,8 @@ export function sgdSegments(
         rowSum(SGD_STEP, pu, qi, qi, 0, 0, rowBytes, vkeep, vstep, vstep);
         // Touch the next segment's user row: independent loads the CPU overlaps with the stores
         // above (WebAssembly has no prefetch instruction); its first dot then finds it in cache.
-        if (j + 1 < to) {
-          const sn = load<u32>(order + ((<usize>(j + 1)) << 2));
-          const pn = P + (<usize>load<u32>(segUser + ((<usize>sn) << 2))) * rowBytes;
+        if (s + 1 < to) {
+          const pn = P + (<usize>load<u32>(segUser + ((<usize>s + 1) << 2))) * rowBytes;
           for (let g: usize = 0; g < rowBytes; g += 64) sink = v128.or(sink, v128.load(pn + g));
         }
       }
@@ -107,27 +102,4 @@ export function sgdSegments(
   // Keeps the touching loads alive; bytes 0 … 15 of the memory are this scratch word.
   v128.store(0, sink);
   return sse;
-}
-
-/**
- * Fisher–Yates shuffle of the u32 array `order[from .. to)` in place, drawing from a mulberry32
- * stream started at `seed`: step i (from the end) swaps position i with from + (x mod (i − from + 1)).
- * The modulo bias is below n / 2³², negligible for the segment counts shuffled here.
- */
-export function shuffleSegments(order: usize, from: u32, to: u32, seed: u32): void {
-  if (to <= from + 1) return;
-  let state = seed;
-  for (let i = to - 1; i > from; i--) {
-    state += 0x6d2b79f5;
-    let t = state;
-    t = (t ^ (t >>> 15)) * (t | 1);
-    t ^= t + (t ^ (t >>> 7)) * (t | 61);
-    t ^= t >>> 14;
-    const j = from + t % (i - from + 1);
-    const a = order + ((<usize>i) << 2);
-    const b = order + ((<usize>j) << 2);
-    const tmp = load<u32>(a);
-    store<u32>(a, load<u32>(b));
-    store<u32>(b, tmp);
-  }
 }

@@ -11,9 +11,8 @@ import { wasmApi, WasmMemory, WasmModule } from '../../wasm';
  * update (the same operations in the same order); the reference computes them one after the other.
  */
 export interface SgdKernel {
-  /** One SGD pass over the segments `order[from .. to)`; returns Σ e² (e before each update). */
+  /** One SGD pass over the segments `from .. to−1` in order; returns Σ e² (e before each update). */
   sgdSegments(
-    order: number,
     segUser: number,
     segOff: number,
     from: number,
@@ -23,8 +22,6 @@ export interface SgdKernel {
     Q: number,
     userBias: number,
     movieBias: number,
-    /** log2 of the bytes from one bias to the next: 2 (packed f32) or 6 (one per cache line). */
-    biasShift: number,
     kp: number,
     mu: number,
     lr: number,
@@ -32,8 +29,6 @@ export interface SgdKernel {
     lrBias: number,
     regBias: number,
   ): number;
-  /** Fisher–Yates shuffle of the u32s `order[from .. to)` from a mulberry32 stream seeded with `seed`. */
-  shuffleSegments(order: number, from: number, to: number, seed: number): void;
 }
 
 /** Where the compiled kernel is: libs/models/wasm/sgd.wasm, two levels above both src/kernels and dist/kernels. */
@@ -111,7 +106,7 @@ export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKer
   }
 
   return {
-    sgdSegments(order, segUser, segOff, from, to, ratings, P, Q, userBias, movieBias, biasShift, kp, muIn, lrIn, regIn, lrBiasIn, regBiasIn) {
+    sgdSegments(segUser, segOff, from, to, ratings, P, Q, userBias, movieBias, kp, muIn, lrIn, regIn, lrBiasIn, regBiasIn) {
       const mu = fround(muIn);
       const lr = fround(lrIn);
       const reg = fround(regIn);
@@ -119,14 +114,12 @@ export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKer
       const regBias = fround(regBiasIn);
       const keep = fround(1 - fround(lr * reg));
       let sse = 0;
-      for (let j = from; j < to; j++) {
-        const s = u32[(order >>> 2) + j];
+      for (let s = from; s < to; s++) {
         const u = u32[(segUser >>> 2) + s];
         const start = u32[(segOff >>> 2) + s];
         const end = u32[(segOff >>> 2) + s + 1];
         const pu = (P >>> 2) + u * kp;
-        const biasStride = 1 << (biasShift - 2);
-        const buAt = (userBias >>> 2) + u * biasStride;
+        const buAt = (userBias >>> 2) + u;
         let bu = f32[buAt];
         for (let k = start; k < end; k++) {
           const packed = u32[(ratings >>> 2) + k];
@@ -134,7 +127,7 @@ export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKer
           const r = (packed & 255) * 0.5;
           const qi = (Q >>> 2) + m * kp;
           const d = dot(pu, qi, kp);
-          const bmAt = (movieBias >>> 2) + m * biasStride;
+          const bmAt = (movieBias >>> 2) + m;
           const e = ratingError(r, mu, bu, f32[bmAt], d);
           sse += e * e;
           bu = stepBiases(f32, bmAt, bu, e, lrBias, regBias);
@@ -150,23 +143,6 @@ export function referenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): SgdKer
         f32[buAt] = bu;
       }
       return sse;
-    },
-
-    shuffleSegments(order, from, to, seed) {
-      if (to <= from + 1) return;
-      const base = order >>> 2;
-      let state = seed >>> 0;
-      for (let i = to - 1; i > from; i--) {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = state;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        t = (t ^ (t >>> 14)) >>> 0;
-        const j = from + (t % (i - from + 1));
-        const tmp = u32[base + i];
-        u32[base + i] = u32[base + j];
-        u32[base + j] = tmp;
-      }
     },
   };
 }

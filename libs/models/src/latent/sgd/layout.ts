@@ -4,32 +4,24 @@ import { RatingMatrix } from '@recsys/data';
 /** Largest movie count the packed rating format `(movie << 8) | code` can address. */
 export const MAX_KERNEL_MOVIES = 1 << 24;
 
-/**
- * Floats from one bias to the next when worker threads train: 16, one 64-byte cache line each
- * (one thread keeps them packed, stride 1, which is faster there: fewer cache misses). With threads, two threads
- * update biases of different users and movies at once, but the block partition interleaves the
- * groups' indices, so packed f32 biases would share cache lines and every rating's bias store
- * would bounce a line between the cores (measured at 10M, 100 factors, 2 threads, 4 × 4 blocks:
- * 1.39 CPU s per epoch against 0.62 s for the same blocks on one thread). Costs 60 bytes per user
- * and movie (0.3 B/rating at the Prize's shape).
- */
-export const THREADED_BIAS_STRIDE = 16;
-
 /** Byte offset of the first array: the first KiB stays unused so that offset 0 never holds data. */
 const FIRST_OFFSET = 1024;
 
 /**
  * Where the SGD trainer keeps everything in one linear memory (byte offsets, 16-byte aligned).
+ * Users and movies go by their internal index ({@link SgdPartition}: a seeded renumbering in
+ * which every group is a contiguous range), as LibMF renumbers them.
  *
- * - `P` users × kp f32, `Q` movies × kp f32: factor rows padded to kp = 4·⌈k/4⌉ with zeros;
- *   `userBias`, `movieBias`: f32, one every `biasStride` floats (1, or {@link THREADED_BIAS_STRIDE}
- *   with worker threads: a cache line each).
+ * - `P` users × kp f32, `Q` movies × kp f32, rows by internal index, padded to kp = 4·⌈k/4⌉ with
+ *   zeros; `userBias`, `movieBias`: packed f32 by internal index. Threads working on different
+ *   groups touch disjoint ranges of all four, sharing at most the cache line at a range's edge.
  * - The ratings, cut into B × B blocks (user block × movie block, block b = ub·B + mb) and inside
- *   a block into segments, one per user with ratings there: segment s is user `segUser[s]` with
- *   the packed ratings `ratings[segOff[s] .. segOff[s+1])`, each `(movie << 8) | (stars × 2)`
- *   (4 bytes a rating), movies ascending. Block b owns segments `blockSeg[b] .. blockSeg[b+1]−1`.
- * - `order`: the processing order of segments, a permutation within each block's range,
- *   reshuffled in place every epoch.
+ *   a block into segments, one per user with ratings there, users ascending: segment s is
+ *   internal user `segUser[s]` with the packed ratings `ratings[segOff[s] .. segOff[s+1])`, each
+ *   `(internal movie << 8) | (stars × 2)` (4 bytes a rating), movies ascending. Block b
+ *   owns segments `blockSeg[b] .. blockSeg[b+1]−1`. A block is processed in this stored order:
+ *   the user rows stream through memory in ascending order while the block's movie rows (a
+ *   contiguous range) stay in the core's cache.
  */
 export interface SgdLayout {
   readonly nUsers: number;
@@ -43,48 +35,74 @@ export interface SgdLayout {
   readonly nSegments: number;
   readonly P: number;
   readonly Q: number;
-  /** Floats from one bias to the next (1 or THREADED_BIAS_STRIDE). */
-  readonly biasStride: number;
   readonly userBias: number;
   readonly movieBias: number;
   readonly ratings: number;
   readonly segUser: number;
   readonly segOff: number;
-  readonly order: number;
   /** Bytes the memory must hold. */
   readonly bytes: number;
 }
 
-/** The block partition of a training matrix: which user block and movie block each index falls in. */
+/**
+ * The block partition of a training matrix: the group each user and movie falls in (seeded) and
+ * its internal index, numbered by (group, matrix index); group g holds the internal indices
+ * `userStart[g] .. userStart[g+1]−1` (movies likewise).
+ */
 export interface SgdPartition {
   readonly blocks: number;
+  /** Group of each user and movie, by matrix index. */
   readonly userBlock: Uint8Array | Uint16Array;
   readonly movieBlock: Uint8Array | Uint16Array;
+  /** Internal index of each user and movie, by matrix index. */
+  readonly userIndex: Uint32Array;
+  readonly movieIndex: Uint32Array;
+  /** B + 1 boundaries of the groups in internal indices. */
+  readonly userStart: Uint32Array;
+  readonly movieStart: Uint32Array;
   /** Segments per block (B × B) and ratings per block. */
   readonly blockSegments: Uint32Array;
   readonly blockRatings: Uint32Array;
 }
 
+/** A renumbering by group: by matrix index the group and the internal index; the group boundaries. */
+interface Groups {
+  readonly group: Uint8Array | Uint16Array;
+  readonly index: Uint32Array;
+  readonly start: Uint32Array;
+}
+
 /**
- * Cut `count.length` items into `blocks` groups of about equal total count: items in a seeded
- * random order, item i joining group ⌊B·(c_before + c_i/2)/total⌋ (c_before: count of the items
- * placed before it). Random assignment keeps each block a fair sample of users (or movies).
+ * Cut `n` items into `blocks` groups of about equal total count: items in a seeded random order,
+ * the item at position j joining group ⌊B·(c_before + c_j/2)/total⌋ (c_before: count of the items
+ * placed before it). Random order keeps each group a fair sample of users (or movies). Then
+ * number the items by (group, matrix index): each group a contiguous range of internal indices,
+ * the matrix's order kept inside it, so a row sorted by matrix index stays sorted by internal
+ * index within each group (no sort when the blocks are written), and one group is the identity.
  */
-function balancedGroups(counts: (i: number) => number, n: number, blocks: number, total: number, rng: Random): Uint8Array | Uint16Array {
+function balancedGroups(counts: (i: number) => number, n: number, blocks: number, total: number, rng: Random): Groups {
   const group = blocks <= 256 ? new Uint8Array(n) : new Uint16Array(n);
-  if (blocks === 1) return group;
-  const perm = new Uint32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  rng.shuffle(perm);
-  let before = 0;
-  for (let j = 0; j < n; j++) {
-    const i = perm[j];
-    const c = counts(i);
-    const g = total === 0 ? Math.floor((j * blocks) / n) : Math.floor((blocks * (before + c / 2)) / total);
-    group[i] = Math.min(blocks - 1, g);
-    before += c;
+  if (blocks > 1) {
+    const perm = new Uint32Array(n);
+    for (let i = 0; i < n; i++) perm[i] = i;
+    rng.shuffle(perm);
+    let before = 0;
+    for (let j = 0; j < n; j++) {
+      const i = perm[j];
+      const c = counts(i);
+      const g = total === 0 ? Math.floor((j * blocks) / n) : Math.floor((blocks * (before + c / 2)) / total);
+      group[i] = Math.min(blocks - 1, g);
+      before += c;
+    }
   }
-  return group;
+  // Stable counting sort by group.
+  const start = new Uint32Array(blocks + 1);
+  for (let i = 0; i < n; i++) start[group[i] + 1]++;
+  for (let g = 0; g < blocks; g++) start[g + 1] += start[g];
+  const next = start.slice(0, blocks);
+  const index = new Uint32Array(n);
+  for (let i = 0; i < n; i++) index[i] = next[group[i]]++;
+  return { group, index, start };
 }
 
 /** Partition users and movies into `blocks` groups each (seeded) and count segments and ratings per block. */
@@ -92,8 +110,10 @@ export function partitionRatings(train: RatingMatrix, blocks: number, rng: Rando
   const B = blocks;
   const userPtr = train.userPtr;
   const moviePtr = train.moviePtr;
-  const userBlock = balancedGroups((u) => userPtr[u + 1] - userPtr[u], train.nUsers, B, train.nRatings, rng);
-  const movieBlock = balancedGroups((m) => moviePtr[m + 1] - moviePtr[m], train.nMovies, B, train.nRatings, rng);
+  const users = balancedGroups((u) => userPtr[u + 1] - userPtr[u], train.nUsers, B, train.nRatings, rng);
+  const movieGroups = balancedGroups((m) => moviePtr[m + 1] - moviePtr[m], train.nMovies, B, train.nRatings, rng);
+  const userBlock = users.group;
+  const movieBlock = movieGroups.group;
   const blockSegments = new Uint32Array(B * B);
   const blockRatings = new Uint32Array(B * B);
   const perMovieBlock = new Uint32Array(B);
@@ -110,7 +130,17 @@ export function partitionRatings(train: RatingMatrix, blocks: number, rng: Rando
       }
     }
   }
-  return { blocks: B, userBlock, movieBlock, blockSegments, blockRatings };
+  return {
+    blocks: B,
+    userBlock,
+    movieBlock,
+    userIndex: users.index,
+    movieIndex: movieGroups.index,
+    userStart: users.start,
+    movieStart: movieGroups.start,
+    blockSegments,
+    blockRatings,
+  };
 }
 
 const align16 = (x: number): number => Math.ceil(x / 16) * 16;
@@ -133,20 +163,18 @@ export function memoryPlan(): { take: (bytes: number) => number; end: () => numb
 }
 
 /** Byte offsets of every array for a matrix, factor count and partition. */
-export function planLayout(train: RatingMatrix, factors: number, partition: SgdPartition, biasStride = 1): SgdLayout {
-  if (biasStride !== 1 && biasStride !== THREADED_BIAS_STRIDE) throw new RangeError(`planLayout: biasStride must be 1 or ${THREADED_BIAS_STRIDE}, got ${biasStride}`);
+export function planLayout(train: RatingMatrix, factors: number, partition: SgdPartition): SgdLayout {
   const kp = Math.ceil(factors / 4) * 4;
   let nSegments = 0;
   for (let b = 0; b < partition.blockSegments.length; b++) nSegments += partition.blockSegments[b];
   const { take, end } = memoryPlan();
   const P = take(train.nUsers * kp * 4);
   const Q = take(train.nMovies * kp * 4);
-  const userBias = take(train.nUsers * biasStride * 4);
-  const movieBias = take(train.nMovies * biasStride * 4);
+  const userBias = take(train.nUsers * 4);
+  const movieBias = take(train.nMovies * 4);
   const ratings = take(train.nRatings * 4);
   const segUser = take(nSegments * 4);
   const segOff = take((nSegments + 1) * 4);
-  const order = take(nSegments * 4);
   return {
     nUsers: train.nUsers,
     nMovies: train.nMovies,
@@ -157,21 +185,21 @@ export function planLayout(train: RatingMatrix, factors: number, partition: SgdP
     nSegments,
     P,
     Q,
-    biasStride,
     userBias,
     movieBias,
     ratings,
     segUser,
     segOff,
-    order,
     bytes: end(),
   };
 }
 
 /**
- * Write the ratings, segments and identity order into `buffer` (zero-filled) as `layout` says and
- * return `blockSeg` (B × B + 1 segment offsets per block). Segments within a block follow
- * ascending user index; ratings within a segment ascending movie index.
+ * Write the ratings and segments into `buffer` (zero-filled) as `layout` says and return
+ * `blockSeg` (B × B + 1 segment offsets per block). Users in matrix order and each user's
+ * ratings in the matrix's ascending movie order give, by {@link balancedGroups}' numbering,
+ * segments in ascending internal user index within a block and ratings in ascending internal
+ * movie index within a segment.
  */
 export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: SgdLayout, train: RatingMatrix, partition: SgdPartition): Uint32Array {
   const B = layout.blocks;
@@ -192,8 +220,7 @@ export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: Sg
   const ratings = layout.ratings >>> 2;
   const segUser = layout.segUser >>> 2;
   const segOff = layout.segOff >>> 2;
-  const order = layout.order >>> 2;
-  const { userBlock, movieBlock } = partition;
+  const { userBlock, movieBlock, userIndex, movieIndex } = partition;
   const userPtr = train.userPtr;
   const movies = train.userMovies;
   const codes = train.userRatings;
@@ -207,22 +234,24 @@ export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: Sg
       if (perMovieBlock[mb] === 0) continue;
       const b = row + mb;
       const s = nextSeg[b]++;
-      u32[segUser + s] = u;
+      u32[segUser + s] = userIndex[u];
       u32[segOff + s] = nextRating[b];
       cursor[mb] = nextRating[b];
       nextRating[b] += perMovieBlock[mb];
     }
     for (let k = userPtr[u]; k < userPtr[u + 1]; k++) {
       const m = movies[k];
-      u32[ratings + cursor[movieBlock[m]]++] = ((m << 8) | codes[k]) >>> 0;
+      u32[ratings + cursor[movieBlock[m]]++] = ((movieIndex[m] << 8) | codes[k]) >>> 0;
     }
   }
   u32[segOff + layout.nSegments] = layout.nRatings;
-  for (let s = 0; s < layout.nSegments; s++) u32[order + s] = s;
   return blockSeg;
 }
 
-/** Fill the first `factors` floats of each of `rows` rows of kp floats at byte `offset` with N(mean, std²) draws (pads stay 0). */
+/**
+ * Fill the first `factors` floats of each of `rows` rows of kp floats at byte `offset` with
+ * N(mean, std²) draws, row after row in memory order (pads stay 0).
+ */
 export function initFactors(
   buffer: ArrayBuffer | SharedArrayBuffer,
   offset: number,

@@ -4,18 +4,8 @@ import type { SgdKernel } from './kernel';
 import type { SgdLayout } from './layout';
 import type { WasmMemory, WasmModule } from '../../wasm';
 
-/** Seed of the segment shuffle of block `block` in epoch `epoch`: a 32-bit hash of the three. */
-export function blockSeed(seed: number, epoch: number, block: number): number {
-  let h = (seed >>> 0) ^ Math.imul(epoch + 1, 0x9e3779b9) ^ Math.imul(block + 1, 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 /** The f32 hyper-parameters an epoch passes to the kernel. */
 export interface EpochParameters {
-  readonly epoch: number;
-  readonly seed: number;
   readonly mu: number;
   readonly lr: number;
   readonly reg: number;
@@ -31,17 +21,15 @@ export interface EpochParameters {
 export const SEGMENTS_PER_CALL = 4096;
 
 /**
- * Shuffle block b's segment order (seeded by {@link blockSeed}) and run the SGD kernel over it.
- * Returns Σ e² of the block (summed per call of {@link SEGMENTS_PER_CALL} segments, then over calls).
+ * Run the SGD kernel over block b's segments in their stored order (users ascending: the user
+ * rows stream through memory, the block's movie rows stay in cache). Returns Σ e² of the block (summed per call of {@link SEGMENTS_PER_CALL} segments, then over calls).
  */
 export function runBlock(kernel: SgdKernel, layout: SgdLayout, blockSeg: Uint32Array, b: number, p: EpochParameters): number {
   const from = blockSeg[b];
   const to = blockSeg[b + 1];
-  kernel.shuffleSegments(layout.order, from, to, blockSeed(p.seed, p.epoch, b));
   let sse = 0;
   for (let start = from; start < to; start += SEGMENTS_PER_CALL) {
     sse += kernel.sgdSegments(
-      layout.order,
       layout.segUser,
       layout.segOff,
       start,
@@ -51,7 +39,6 @@ export function runBlock(kernel: SgdKernel, layout: SgdLayout, blockSeg: Uint32A
       layout.Q,
       layout.userBias,
       layout.movieBias,
-      Math.log2(layout.biasStride * 4),
       layout.kp,
       p.mu,
       p.lr,

@@ -126,9 +126,9 @@ describe('SGD trainer: WebAssembly kernel against the TypeScript reference', () 
 });
 
 describe('SGD trainer: worker threads over blocks', () => {
-  it('two threads equal the serial reference run of the same 4 × 4 block schedule, and repeat exactly', async () => {
+  it('two threads equal the serial reference run of the same 8 × 8 block schedule, and repeat exactly', async () => {
     const parallel = await run({ factors: 10, threads: 2, seed: 9, backend: 'wasm' }, 3);
-    expect(parallel.trainer.blocks).toBe(4);
+    expect(parallel.trainer.blocks).toBe(8);
     expect(parallel.trainer.workers).toBe(2);
     const again = await run({ factors: 10, threads: 2, seed: 9 }, 3);
     expect(again.rmse).toEqual(parallel.rmse);

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { referenceKernel, SGD_WASM_PATH, SgdKernel, sgdWasmModule, wasmKernel } from './kernel';
-import { initFactors, THREADED_BIAS_STRIDE, MAX_KERNEL_MOVIES, partitionRatings, planLayout, SgdLayout, writeRatings } from './layout';
+import { initFactors, MAX_KERNEL_MOVIES, partitionRatings, planLayout, SgdLayout, SgdPartition, writeRatings } from './layout';
 import { wasmApi, WasmMemory } from '../../wasm';
 import type { FactorState, FactorTrainer } from '../factor-trainer';
 import type { SgdOptions } from './plain-trainer';
@@ -23,8 +23,12 @@ export interface SgdTrainerOptions extends SgdOptions {
    */
   backend?: Backend;
   /**
-   * Blocks per side B of the user × movie grid; default 1 for one thread, 2 × threads otherwise
+   * Blocks per side B of the user × movie grid; default 1 for one thread, 4 × threads otherwise
    * (capped by the user and movie counts). Results depend on B, not on how many threads run it.
+   * Measured at 10M ratings, 100 factors, one thread: B = 4 costs 0.42–0.47 CPU-s an epoch
+   * against 0.57–0.62 for B = 1, but one block keeps one thread's fits as they were (the API's
+   * guard specs sit on a knife edge); on two threads 8 and 4 cost the same CPU and 8 balances the
+   * rounds better.
    */
   blocks?: number;
 }
@@ -58,19 +62,21 @@ const STREAM = Object.freeze({ init: 0xd9eb7c82, partition: 0xb3d6f905, schedule
  * Each epoch applies, rating by rating, with e = r − r̂:
  *   b_u += lrBias·(e − regBias·b_u);  b_i += lrBias·(e − regBias·b_i);
  *   p_u += lr·(e·q_i − reg·p_u);       q_i += lr·(e·p_u − reg·q_i)   (both with the old p_u, q_i)
- * in f32. p and q start N(initMean, initStd²) from the seeded generator (p rows by user, then q
- * rows by movie), biases 0, μ the training mean.
+ * in f32. p and q start N(initMean, initStd²) from the seeded generator (p rows, then q rows, in
+ * internal order), biases 0, μ the training mean.
  *
- * Order: users and movies are split into B groups of about equal rating counts (seeded), giving
- * B × B blocks; each epoch visits every block once in B rounds of B blocks that share no user
- * group and no movie group (a Latin square with seeded row, column and round permutations).
- * Within a block each user's ratings are processed together, users in a fresh seeded order per
- * epoch. With threads > 1, worker threads share the memory and split each round's blocks, with
+ * Order (LibMF's): users and movies are renumbered in a seeded random order and cut into B
+ * groups of about equal rating counts, each a contiguous range of the new numbers, giving B × B
+ * blocks; each epoch visits every block once in B rounds of B blocks that share no user group
+ * and no movie group (a Latin square with seeded row, column and round permutations). Within a
+ * block each user's ratings are processed together, users in ascending new number: their rows
+ * stream through memory while the block's movie rows stay in the core's cache. With threads > 1, worker threads share the memory and split each round's blocks, with
  * a barrier between rounds; two threads never touch the same user or movie rows at once, and the
  * result equals the serial run of the same schedule: deterministic for a seed and B.
  *
- * Memory: 4·kp bytes per user and per movie for the factors (kp = k rounded up to 4), 4 bytes
- * per user and movie for the biases, 4 bytes per rating plus 12 per (user, block) segment.
+ * Memory: 4·kp bytes per user and per movie for the factors (kp = k rounded up to 4), 16 bytes
+ * per user and movie for the biases and the renumbering, 4 bytes per rating plus 8 per
+ * (user, block) segment.
  */
 export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerOptions): Promise<BlockSgdTrainer> {
   const factors = positiveInteger('factors', options.factors);
@@ -86,7 +92,7 @@ export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerO
   if (train.nMovies > MAX_KERNEL_MOVIES) {
     throw new RangeError(`createSgdTrainer: ${train.nMovies} movies exceed the kernel's limit of ${MAX_KERNEL_MOVIES}`);
   }
-  const requestedBlocks = positiveInteger('blocks', options.blocks ?? (threads === 1 ? 1 : 2 * threads));
+  const requestedBlocks = positiveInteger('blocks', options.blocks ?? (threads === 1 ? 1 : 4 * threads));
   const blocks = Math.max(1, Math.min(requestedBlocks, train.nUsers, train.nMovies, 4096));
   const backend = resolveBackend('SGD', options.backend ?? 'auto', SGD_WASM_PATH);
   const useWasm = backend.wasm;
@@ -94,7 +100,7 @@ export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerO
 
   const partition = partitionRatings(train, blocks, derive(seed, STREAM.partition));
   const workerCount = useWasm && threads > 1 ? Math.min(threads, blocks) : 0;
-  const layout = planLayout(train, factors, partition, workerCount > 0 ? THREADED_BIAS_STRIDE : 1);
+  const layout = planLayout(train, factors, partition);
   const pages = Math.ceil(layout.bytes / PAGE);
   if (pages > MAX_PAGES) {
     throw new RangeError(`createSgdTrainer: ${layout.bytes} bytes of factors and ratings exceed WebAssembly's 4 GiB`);
@@ -108,7 +114,7 @@ export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerO
   const mu = train.globalMean();
   const kernel: SgdKernel = memory ? wasmKernel(memory) : referenceKernel(buffer);
 
-  const trainer = new BlockSgdTrainer(layout, buffer, kernel, useWasm, blockSeg, mu, hyper, seed, derive(seed, STREAM.schedule));
+  const trainer = new BlockSgdTrainer(layout, partition, buffer, kernel, useWasm, blockSeg, mu, hyper, derive(seed, STREAM.schedule));
   if (workerCount > 0) await trainer.startWorkers(memory!, workerCount);
   return trainer;
 }
@@ -123,7 +129,7 @@ interface SgdHyper {
 
 /**
  * The blocked SGD trainer {@link createSgdTrainer} builds: owns the factors in (shared)
- * WebAssembly memory; ratings grouped by user, users in shuffled order each epoch.
+ * WebAssembly memory; ratings in blocks of contiguous user and movie ranges (LibMF's layout).
  */
 export class BlockSgdTrainer implements FactorTrainer {
   readonly factors: number;
@@ -145,6 +151,8 @@ export class BlockSgdTrainer implements FactorTrainer {
 
   constructor(
     private readonly layout: SgdLayout,
+    /** Internal index of each user and movie (rows of the memory), kept to unscramble {@link state}. */
+    private readonly partition: SgdPartition,
     private readonly buffer: ArrayBuffer | SharedArrayBuffer,
     private readonly kernel: SgdKernel,
     /** Whether the WebAssembly SIMD kernel runs (else the TypeScript reference kernel). */
@@ -153,7 +161,6 @@ export class BlockSgdTrainer implements FactorTrainer {
     /** μ, the training mean (the kernel computes with it rounded to f32). */
     private readonly mu: number,
     private readonly hyper: SgdHyper,
-    private readonly seed: number,
     private readonly scheduleRng: Random,
   ) {
     this.factors = layout.factors;
@@ -247,8 +254,6 @@ export class BlockSgdTrainer implements FactorTrainer {
     if (this.failure) throw this.failure;
     if (this.busy) throw new Error('SgdTrainer: step() while another epoch runs');
     const parameters: EpochParameters = {
-      epoch: this.epochs,
-      seed: this.seed >>> 0,
       mu: Math.fround(this.mu),
       ...this.hyper,
     };
@@ -279,23 +284,32 @@ export class BlockSgdTrainer implements FactorTrainer {
     return Math.sqrt(sse / this.layout.nRatings);
   }
 
-  /** Copies of the parameters, factor rows unpadded. */
+  /** Copies of the parameters by matrix index, factor rows unpadded. */
   state(): FactorState {
     if (this.disposed) throw new Error('SgdTrainer: state() after dispose()');
-    const { nUsers, nMovies, factors: k, kp } = this.layout;
+    const { factors: k, kp } = this.layout;
+    const { userIndex, movieIndex } = this.partition;
     const f32 = new Float32Array(this.buffer);
-    const unpad = (offset: number, rows: number): Float32Array => {
-      const out = new Float32Array(rows * k);
+    const unpad = (offset: number, index: Uint32Array): Float32Array => {
+      const out = new Float32Array(index.length * k);
       const at = offset >>> 2;
-      for (let r = 0; r < rows; r++) out.set(f32.subarray(at + r * kp, at + r * kp + k), r * k);
+      for (let r = 0; r < index.length; r++) {
+        const from = at + index[r] * kp;
+        out.set(f32.subarray(from, from + k), r * k);
+      }
+      return out;
+    };
+    const biases = (offset: number, index: Uint32Array): Float64Array => {
+      const out = new Float64Array(index.length);
+      for (let i = 0, at = offset >>> 2; i < index.length; i++) out[i] = f32[at + index[i]];
       return out;
     };
     return {
       globalMean: this.mu,
-      userBias: stridedBiases(f32, this.layout.userBias, nUsers, this.layout.biasStride),
-      movieBias: stridedBiases(f32, this.layout.movieBias, nMovies, this.layout.biasStride),
-      userFactors: unpad(this.layout.P, nUsers),
-      movieFactors: unpad(this.layout.Q, nMovies),
+      userBias: biases(this.layout.userBias, userIndex),
+      movieBias: biases(this.layout.movieBias, movieIndex),
+      userFactors: unpad(this.layout.P, userIndex),
+      movieFactors: unpad(this.layout.Q, movieIndex),
       k,
     };
   }
@@ -331,11 +345,4 @@ export class BlockSgdTrainer implements FactorTrainer {
     this.pending = null;
     pending?.reject(new Error('SgdTrainer: disposed during an epoch'));
   }
-}
-
-/** The biases at byte offset `offset`, one every `stride` floats, as a packed Float64Array. */
-function stridedBiases(f32: Float32Array, offset: number, n: number, stride: number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0, at = offset >>> 2; i < n; i++, at += stride) out[i] = f32[at];
-  return out;
 }
