@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { buildRatingMatrix, generateSynthetic, holdoutSplit, RatingList, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
-import { BlockSgdTrainer, createSgdTrainer, SgdTrainerOptions } from './trainer';
+import { BlockSgdTrainer, createSgdTrainer, gatherRowsInPlace, SgdTrainerOptions } from './trainer';
 import type { FactorState } from '../factor-trainer';
 
 function matrixOf(triples: Array<[number, number, number]>): RatingMatrix {
@@ -148,6 +148,29 @@ describe('SGD trainer: worker threads over blocks', () => {
     expect(Math.abs(rmseOne - rmseTwo)).toBeLessThan(0.01);
     expect(Math.abs(one.rmse[11] - two.rmse[11])).toBeLessThan(0.01);
   }, 30_000);
+
+  it('finalState() equals state() (rows put back in matrix order in place, as views) and ends the stepping', async () => {
+    const trainer = await createSgdTrainer(train, { factors: 8, threads: 2, lr: 0.01, reg: 0.02 });
+    try {
+      await trainer.step();
+      const copy = trainer.state();
+      const final = trainer.finalState();
+      expect(final).toEqual(copy);
+      expect(final.userFactors.byteOffset + final.userFactors.byteLength).toBeLessThanOrEqual(final.userFactors.buffer.byteLength);
+      expect(final.userFactors.buffer).toBe(final.movieFactors.buffer);
+      await expect(trainer.step()).rejects.toThrow('after finalState');
+    } finally {
+      await trainer.dispose();
+    }
+  });
+
+  it('gatherRowsInPlace: row r becomes row index[r], for a permutation with several cycles and fixed points', () => {
+    const index = Uint32Array.from([3, 1, 0, 5, 2, 4, 6]);
+    const k = 2;
+    const rows = Float32Array.from({ length: index.length * k }, (_, i) => i);
+    const expected = Float32Array.from({ length: rows.length }, (_, i) => rows[index[Math.floor(i / k)] * k + (i % k)]);
+    expect(gatherRowsInPlace(rows, index, k)).toEqual(expected);
+  });
 
   it('dispose terminates every worker and refuses further epochs', async () => {
     const terminate = jest.spyOn(Worker.prototype, 'terminate');

@@ -144,6 +144,8 @@ export class BlockSgdTrainer implements FactorTrainer {
   private readonly threads: Worker[] = [];
   private epochs = 0;
   private disposed = false;
+  /** Set by finalState(), which reorders the factor rows in place. */
+  private finalised = false;
   private busy = false;
   /** Set while an epoch runs in the workers: settles it on 'done' / failure. */
   private pending: { remaining: number; resolve: () => void; reject: (e: Error) => void } | null = null;
@@ -250,6 +252,7 @@ export class BlockSgdTrainer implements FactorTrainer {
 
   /** One epoch over every block; resolves to the RMSE of the errors met, each before its update (as LibMF reports). */
   async step(): Promise<number> {
+    if (this.finalised) throw new Error('SgdTrainer: step() after finalState()');
     if (this.disposed) throw new Error('SgdTrainer: step() after dispose()');
     if (this.failure) throw this.failure;
     if (this.busy) throw new Error('SgdTrainer: step() while another epoch runs');
@@ -318,17 +321,29 @@ export class BlockSgdTrainer implements FactorTrainer {
    * The last parameters: as {@link state}, except that factor rows with no padding (k a multiple of
    * 4, kp = k) are views of the trainer's memory instead of copies (that memory, ratings included,
    * then lives as long as the model does; at 100M ratings and 100 factors the copy would add
-   * 1.9 bytes per rating to the fit's peak).
+   * 1.9 bytes per rating to the fit's peak). The rows are first put back into matrix order in
+   * place (the layout renumbers users and movies into contiguous groups), one cycle of the
+   * permutation at a time with one row of scratch, so the trainer cannot step afterwards.
    */
   finalState(): FactorState {
     if (this.layout.kp !== this.layout.factors || this.disposed) return this.state();
     const { nUsers, nMovies, factors: k } = this.layout;
+    const { userIndex, movieIndex } = this.partition;
+    const f32 = new Float32Array(this.buffer);
+    const biases = (offset: number, index: Uint32Array): Float64Array => {
+      const out = new Float64Array(index.length);
+      for (let i = 0, at = offset >>> 2; i < index.length; i++) out[i] = f32[at + index[i]];
+      return out;
+    };
+    const userBias = biases(this.layout.userBias, userIndex);
+    const movieBias = biases(this.layout.movieBias, movieIndex);
+    this.finalised = true;
     return {
       globalMean: this.mu,
-      userBias: stridedBiases(new Float32Array(this.buffer), this.layout.userBias, nUsers, this.layout.biasStride),
-      movieBias: stridedBiases(new Float32Array(this.buffer), this.layout.movieBias, nMovies, this.layout.biasStride),
-      userFactors: new Float32Array(this.buffer, this.layout.P, nUsers * k),
-      movieFactors: new Float32Array(this.buffer, this.layout.Q, nMovies * k),
+      userBias,
+      movieBias,
+      userFactors: gatherRowsInPlace(new Float32Array(this.buffer, this.layout.P, nUsers * k), userIndex, k),
+      movieFactors: gatherRowsInPlace(new Float32Array(this.buffer, this.layout.Q, nMovies * k), movieIndex, k),
       k,
     };
   }
@@ -345,4 +360,31 @@ export class BlockSgdTrainer implements FactorTrainer {
     this.pending = null;
     pending?.reject(new Error('SgdTrainer: disposed during an epoch'));
   }
+}
+
+/**
+ * Row r of the result is row index[r] of `rows` (k floats each), computed in place in `rows`
+ * (returned): `index` is a permutation, followed one cycle at a time with a single row of
+ * scratch and one byte per row to mark the rows already placed.
+ */
+export function gatherRowsInPlace(rows: Float32Array, index: Uint32Array, k: number): Float32Array {
+  const n = index.length;
+  const placed = new Uint8Array(n);
+  const scratch = new Float32Array(k);
+  for (let start = 0; start < n; start++) {
+    if (placed[start] || index[start] === start) continue;
+    scratch.set(rows.subarray(start * k, start * k + k));
+    let at = start;
+    for (;;) {
+      placed[at] = 1;
+      const from = index[at];
+      if (from === start) {
+        rows.set(scratch, at * k);
+        break;
+      }
+      rows.copyWithin(at * k, from * k, from * k + k);
+      at = from;
+    }
+  }
+  return rows;
 }
