@@ -49,7 +49,9 @@ async function main(): Promise<void> {
     }
     config = resolveConfig(argv);
   } catch (error) {
-    if (error instanceof ConfigError) refuse(error.message);
+    // Whatever resolveConfig refuses is a bad flag or variable (ConfigError, or a limit's RangeError
+    // such as RECSYS_TRAINING_NICE=abc): one line and exit 2, not a stack trace.
+    if (error instanceof ConfigError || error instanceof RangeError) refuse(error.message);
     throw error;
   }
   if (config.port !== 0) {

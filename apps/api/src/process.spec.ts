@@ -206,6 +206,11 @@ const gone = (pid: number): boolean => {
     expect(await unknown.exited).toBe(2);
     expect(unknown.stderr()).toMatch(/^recsys-api: Unknown option '--dta'.*\(see --help\)\n$/);
     expect(unknown.lines).toEqual([]);
+    for (const [name, value] of [['RECSYS_TRAINING_NICE', 'abc'], ['RECSYS_TRAINING_NICE', '20'], ['RECSYS_MAX_DEPTH', '-1'], ['RECSYS_MAX_ALIASES', '1e400']]) {
+      const bad = start(['--data', data], { [name]: value });
+      expect(await bad.exited).toBe(2);
+      expect(bad.stderr()).toMatch(new RegExp(`^recsys-api: ${name} must be an integer in \\d+\\.\\.\\d+, got "${value}"\n$`));
+    }
   });
 
   it('listens on loopback by default, writes a generated token to a 0600 file whose path (never the token) is logged; a busy port is one line and exit 2', async () => {

@@ -56,7 +56,7 @@ export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: numbe
   const text = env[name];
   if (text === undefined || text.trim() === '') return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${text}"`);
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer in ${min}..${max}, got "${text}"`);
   return value;
 }
 
