@@ -51,8 +51,11 @@ describe('startup: the baseline serves first, the configured model replaces it',
     expect(['QUEUED', 'RUNNING']).toContain(readyz.configured.status);
     expect(readyz.status).toBe('serving baseline; training the configured svdpp model');
     expect(readyz.eventLoop.maxMs).toBeGreaterThan(0);
-    const before = await t.gql<{ prediction: { modelId: string } }>(`{ prediction(userId: ${u}, movieId: ${m}) { modelId } }`);
+    const before = await t.gql<{ prediction: { modelId: string; model: { id: string; kind: string } } }>(`{ prediction(userId: ${u}, movieId: ${m}) { modelId model { id kind } } }`);
+    expect(before.errors).toBeUndefined();
     expect(before.data!.prediction.modelId).toBe(first.id);
+    // The in-memory baseline has no stored record, yet its predictions name it.
+    expect(before.data!.prediction.model).toEqual({ id: first.id, kind: 'BASELINE' });
 
     const run = await t.api.configuredModel;
     expect(run!.status).toBe('SUCCEEDED');

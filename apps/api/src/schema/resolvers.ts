@@ -320,7 +320,7 @@ export class PredictionResolver {
 
   @FieldResolver(() => ModelInfo, { description: 'The model that predicted.' })
   model(@Root() p: Prediction, @Ctx() ctx: ApiContext): ModelInfo {
-    const record = ctx.services.registry.record(p.modelId);
+    const record = ctx.services.registry.servedRecord(p.modelId);
     if (!record) throw notFound('model', p.modelId);
     return toModelInfo(record);
   }
@@ -350,7 +350,7 @@ export class ModelInfoResolver {
 export class TrainingRunResolver {
   @FieldResolver(() => ModelInfo, { nullable: true, description: 'The model it produced (once SUCCEEDED).' })
   model(@Root() run: TrainingRun, @Ctx() ctx: ApiContext): ModelInfo | null {
-    const record = run.modelId ? ctx.services.registry.record(run.modelId) : undefined;
+    const record = run.modelId ? ctx.services.registry.servedRecord(run.modelId) : undefined;
     return record ? toModelInfo(record) : null;
   }
 }

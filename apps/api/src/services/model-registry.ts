@@ -202,6 +202,11 @@ export class ModelRegistry {
     return this.manifest.models.find((r) => r.id === id && r.baseCrc32 === this.baseCrc32);
   }
 
+  /** The stored model `id`, or the active one when that is `id` (the startup baseline serves without being stored). */
+  servedRecord(id: string): ModelRecord | undefined {
+    return this.record(id) ?? (this.activeModel?.id === id ? this.activeModel.record : undefined);
+  }
+
   artifactPath(id: string): string {
     return this.pathOf(`${id}.rmodel`, id);
   }
