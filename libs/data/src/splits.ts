@@ -113,7 +113,7 @@ export function holdoutSlice(
 
 function sliceByMask(matrix: RatingMatrix, mask: Uint8Array, consume: boolean, days: boolean): { train: RatingMatrix; test: RatingList } {
   const test = matrix.toList((k) => mask[k] === 1);
-  return { train: consume ? compactWithout(matrix, mask, days) : copyWithout(matrix, mask, days), test };
+  return { train: withoutMasked(matrix, mask, days, consume), test };
 }
 
 /** For each by-movie position, whether the same rating is masked: users ascending visit each column in order. */
@@ -149,53 +149,32 @@ function keepUnmasked<T extends Int32Array | Uint8Array | Uint16Array>(from: T, 
   }
 }
 
-/** `matrix` without the masked ratings, same ids and indices, in new arrays. */
-function copyWithout(matrix: RatingMatrix, mask: Uint8Array, days: boolean): RatingMatrix {
+/**
+ * `matrix` without the masked ratings, same ids and indices: in new arrays, or with `inPlace`
+ * compacted into `matrix`'s own buffers (views of them; `matrix` must not be used afterwards).
+ */
+function withoutMasked(matrix: RatingMatrix, mask: Uint8Array, days: boolean, inPlace: boolean): RatingMatrix {
   const movieMask = movieMaskOf(matrix, mask);
   const userPtr = prunedPointers(matrix.userPtr, mask);
   const moviePtr = prunedPointers(matrix.moviePtr, movieMask);
   const n = userPtr[matrix.nUsers];
-  const pick = <T extends Int32Array | Uint8Array | Uint16Array>(a: T, m: Uint8Array, Ctor: new (n: number) => T): T => {
-    const out = new Ctor(n);
-    keepUnmasked(a, out, m);
-    return out;
+  const keep = <T extends Int32Array | Uint8Array | Uint16Array>(a: T, m: Uint8Array, Ctor: new (n: number) => T): T => {
+    const to = inPlace ? a : new Ctor(n);
+    keepUnmasked(a, to, m);
+    return inPlace ? (a.subarray(0, n) as T) : to;
   };
+  const userDays = days && matrix.userDays ? keep(matrix.userDays, mask, Uint16Array) : null;
   return new RatingMatrix(
     matrix.users,
     matrix.movies,
     matrix.scale,
     userPtr,
-    pick(matrix.userMovies, mask, Int32Array),
-    pick(matrix.userRatings, mask, Uint8Array),
-    days && matrix.userDays ? pick(matrix.userDays, mask, Uint16Array) : null,
+    keep(matrix.userMovies, mask, Int32Array),
+    keep(matrix.userRatings, mask, Uint8Array),
+    userDays,
     moviePtr,
-    pick(matrix.movieUsers, movieMask, Int32Array),
-    pick(matrix.movieRatings, movieMask, Uint8Array),
-  );
-}
-
-/** `matrix` without the masked ratings, same ids and indices, compacted in place: views of `matrix`'s buffers. */
-function compactWithout(matrix: RatingMatrix, mask: Uint8Array, withDays: boolean): RatingMatrix {
-  const movieMask = movieMaskOf(matrix, mask);
-  const userPtr = prunedPointers(matrix.userPtr, mask);
-  const moviePtr = prunedPointers(matrix.moviePtr, movieMask);
-  const n = userPtr[matrix.nUsers];
-  const inPlace = <T extends Int32Array | Uint8Array | Uint16Array>(a: T, m: Uint8Array): T => {
-    keepUnmasked(a, a, m);
-    return a.subarray(0, n) as T;
-  };
-  const days = withDays && matrix.userDays ? inPlace(matrix.userDays, mask) : null;
-  return new RatingMatrix(
-    matrix.users,
-    matrix.movies,
-    matrix.scale,
-    userPtr,
-    inPlace(matrix.userMovies, mask),
-    inPlace(matrix.userRatings, mask),
-    days,
-    moviePtr,
-    inPlace(matrix.movieUsers, movieMask),
-    inPlace(matrix.movieRatings, movieMask),
+    keep(matrix.movieUsers, movieMask, Int32Array),
+    keep(matrix.movieRatings, movieMask, Uint8Array),
   );
 }
 
