@@ -302,15 +302,10 @@ export class BlockSgdTrainer implements FactorTrainer {
       }
       return out;
     };
-    const biases = (offset: number, index: Uint32Array): Float64Array => {
-      const out = new Float64Array(index.length);
-      for (let i = 0, at = offset >>> 2; i < index.length; i++) out[i] = f32[at + index[i]];
-      return out;
-    };
     return {
       globalMean: this.mu,
-      userBias: biases(this.layout.userBias, userIndex),
-      movieBias: biases(this.layout.movieBias, movieIndex),
+      userBias: this.biasesByMatrixIndex(this.layout.userBias, userIndex),
+      movieBias: this.biasesByMatrixIndex(this.layout.movieBias, movieIndex),
       userFactors: unpad(this.layout.P, userIndex),
       movieFactors: unpad(this.layout.Q, movieIndex),
       k,
@@ -329,14 +324,8 @@ export class BlockSgdTrainer implements FactorTrainer {
     if (this.layout.kp !== this.layout.factors || this.disposed) return this.state();
     const { nUsers, nMovies, factors: k } = this.layout;
     const { userIndex, movieIndex } = this.partition;
-    const f32 = new Float32Array(this.buffer);
-    const biases = (offset: number, index: Uint32Array): Float64Array => {
-      const out = new Float64Array(index.length);
-      for (let i = 0, at = offset >>> 2; i < index.length; i++) out[i] = f32[at + index[i]];
-      return out;
-    };
-    const userBias = biases(this.layout.userBias, userIndex);
-    const movieBias = biases(this.layout.movieBias, movieIndex);
+    const userBias = this.biasesByMatrixIndex(this.layout.userBias, userIndex);
+    const movieBias = this.biasesByMatrixIndex(this.layout.movieBias, movieIndex);
     this.finalised = true;
     return {
       globalMean: this.mu,
@@ -346,6 +335,14 @@ export class BlockSgdTrainer implements FactorTrainer {
       movieFactors: gatherRowsInPlace(new Float32Array(this.buffer, this.layout.Q, nMovies * k), movieIndex, k),
       k,
     };
+  }
+
+  /** The f32 biases at byte `offset` (internal order), as f64 by matrix index (`index`: matrix → internal). */
+  private biasesByMatrixIndex(offset: number, index: Uint32Array): Float64Array {
+    const f32 = new Float32Array(this.buffer);
+    const out = new Float64Array(index.length);
+    for (let i = 0, at = offset >>> 2; i < index.length; i++) out[i] = f32[at + index[i]];
+    return out;
   }
 
   /** Terminates the workers; the trainer cannot be used afterwards. */
