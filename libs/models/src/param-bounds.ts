@@ -87,6 +87,14 @@ export const KNN_BASELINE_PARAM_BOUNDS: ParamBounds = frozen({
   regMovie: { ...REG },
 });
 
+/** `ease` (see EASE_DEFAULTS in ranking/ease-model.ts). */
+export const EASE_PARAM_BOUNDS: ParamBounds = frozen({
+  lambda: { min: 0, minExclusive: true, max: 1e9, note: 'G = XᵀX + λI must be positive definite' },
+  minWeight: { min: 0, max: 1e6 },
+  maxItems: { min: 1, max: 32_000, integer: true, note: 'items² × 4 B of memory; 32,000 items: 4.1 GB, the WebAssembly limit' },
+  threads: { min: 0, max: 'cores', integer: true, note: '0: every core' },
+});
+
 /**
  * Bounds of every built-in kind's numeric parameters (`mean`, `jaccard-cf` and `popular` have
  * none). The models refuse values outside them when their parameters are validated; the API's
@@ -100,6 +108,7 @@ export const PARAM_BOUNDS: Readonly<Record<string, ParamBounds>> = Object.freeze
   mean: frozen({}),
   'jaccard-cf': frozen({}),
   popular: frozen({}),
+  ease: EASE_PARAM_BOUNDS,
 });
 
 /** The numeric upper bound (`'cores'` resolved on this machine). */

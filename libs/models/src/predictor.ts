@@ -29,6 +29,10 @@ export interface TrainingProgress {
   trainRmse?: number;
   validationRmse?: number;
   seconds: number;
+  /** What the step was, for models whose fit has phases rather than epochs (e.g. `ease`: gram, inverse, weights). */
+  phase?: string;
+  /** Bytes the fit holds (e.g. `ease`'s kernel memory). */
+  memoryBytes?: number;
 }
 
 export interface FitOptions {
