@@ -102,7 +102,7 @@ describe('ease', () => {
   const handB = [0, 0.5, -0.2, 0.4, 0, 0.4, -0.2, 0.5, 0];
 
   it('computes the hand-worked 3 × 3 EASE', async () => {
-    const model = await new EaseModel({ lambda: 1, threads: 1 }).fit(hand());
+    const model = await new EaseModel({ lambda: 1, minWeight: 0, threads: 1 }).fit(hand());
     const b = model.weights;
     for (let k = 0; k < 9; k++) expect(b[k]).toBeCloseTo(handB[k], 6);
     // User 1 has movies 1 and 2: scores = row 1 + row 2 of B = [0.4, 0.5, 0.2]; movie 3 is the only one left.
@@ -145,7 +145,7 @@ describe('ease', () => {
 
   it('explains a score by contributions that sum to it exactly, largest |c| first', async () => {
     const train = randomMatrix(3, 60, 40, 0.2);
-    const model = await new EaseModel({ lambda: 10, threads: 1 }).fit(train);
+    const model = await new EaseModel({ lambda: 10, minWeight: 0, threads: 1 }).fit(train);
     const interactions = [
       { movieId: train.movies.ids[0], weight: 4 },
       { movieId: train.movies.ids[3], weight: 5 },
@@ -168,7 +168,7 @@ describe('ease', () => {
   });
 
   it('finds similar movies in row m of B, the movie itself excluded', async () => {
-    const model = await new EaseModel({ lambda: 1, threads: 1 }).fit(hand());
+    const model = await new EaseModel({ lambda: 1, minWeight: 0, threads: 1 }).fit(hand());
     // Row of movie 2: [0.4, 0, 0.4]: movies 1 and 3 tie (smaller id first).
     expect(model.similar(2, 5)).toEqual([
       { movieId: 1, similarity: expect.closeTo(0.4, 6) },
@@ -197,6 +197,21 @@ describe('ease', () => {
     expect(() => new EaseModel({ lambda: 0 })).toThrow('ease: lambda must be a number with 0 < lambda ≤ 1e9, got 0');
     expect(() => new EaseModel({ weighting: 'log' as never })).toThrow(`ease: weighting must be 'binary' or 'value', got "log"`);
     expect(() => createModel('ease', { lamda: 3 })).toThrow('ease: unknown parameter lamda');
+  });
+
+  it('takes minWeight 3 stars on rating data and 0 on implicit data unless given, and refuses a view with no interaction', async () => {
+    const ratings = hand();
+    const fitted = await new EaseModel({ lambda: 1, threads: 1 }).fit(ratings);
+    expect(fitted.params.minWeight).toBe(3);
+    // Movie 3's only rating is 1 star: below 3 it is no interaction, so B's row and column of it are 0.
+    expect(Array.from(fitted.weights.subarray(6, 9))).toEqual([0, 0, 0]);
+    const b = new RatingListBuilder(64);
+    for (const [u, m] of [[1, 1], [1, 2], [2, 2], [2, 3]]) b.push(u, m, 2);
+    const implicit = buildRatingMatrix(b.finish(), { min: 1, max: 1, step: 1, implicit: true } as unknown as typeof WHOLE_STARS_1_TO_5).matrix;
+    const onImplicit = await new EaseModel({ lambda: 1, threads: 1 }).fit(implicit);
+    expect(onImplicit.params.minWeight).toBe(0);
+    for (let k = 0; k < 9; k++) expect(onImplicit.weights[k]).toBeCloseTo(handB[k], 6);
+    await expect(new EaseModel({ minWeight: 2 }).fit(implicit)).rejects.toThrow('ease: none of the 4 stored values is ≥ minWeight 2 (the scale is 1..1): give a smaller minWeight');
   });
 
   it('reports the three phases through onProgress with the kernel memory', async () => {

@@ -23,13 +23,13 @@ export interface EaseParams {
 }
 
 /**
- * Defaults of `ease`. λ = 200 measured with the issue's protocol (train uN.base, relevant: held-out
- * ratings ≥ 4, candidates: movies unrated in training, k = 10), binary X of every rating:
- * see {@link EaseModel} for the figures and the other data sets.
+ * Defaults of `ease` (see {@link EaseModel} for the measurements): λ = 400, minWeight 3 (ratings
+ * ≥ 3 stars are the interactions; on implicit data, a scale marked `implicit`, the default is 0:
+ * every stored interaction), binary X, maxItems 20,000, threads 0 (every core).
  */
 export const EASE_DEFAULTS: Readonly<EaseParams> = Object.freeze({
-  lambda: 200,
-  minWeight: 0,
+  lambda: 400,
+  minWeight: 3,
   weighting: 'binary',
   maxItems: 20_000,
   threads: 0,
@@ -82,7 +82,9 @@ const fmtBytes = (bytes: number): string => `${bytes.toLocaleString('en-US')} B 
  */
 export class EaseModel extends RankingModel {
   readonly kind = 'ease';
-  readonly params: Readonly<EaseParams>;
+  private p: Readonly<EaseParams>;
+  /** Whether minWeight was given (else it follows the data: 3 on rating scales, 0 on implicit ones). */
+  private readonly minWeightGiven: boolean;
   /** B, items × items row-major (row i: what item i adds to every item's score). */
   private b: Float32Array | null = null;
   /** Timings of the last fit (null before one, and for a loaded model). */
@@ -97,7 +99,13 @@ export class EaseModel extends RankingModel {
     }
     checkParamBounds('ease', p as unknown as Record<string, unknown>, EASE_PARAM_BOUNDS);
     if (p.weighting !== 'binary' && p.weighting !== 'value') throw new RangeError(`ease: weighting must be 'binary' or 'value', got ${JSON.stringify(p.weighting)}`);
-    this.params = Object.freeze(p);
+    this.p = Object.freeze(p);
+    this.minWeightGiven = params.minWeight !== undefined;
+  }
+
+  /** The parameters, defaults filled in (minWeight as the last fit resolved it, see {@link EASE_DEFAULTS}). */
+  get params(): Readonly<EaseParams> {
+    return this.p;
   }
 
   /** The item–item weights B (items × items, row-major); throws before fit. */
@@ -107,6 +115,7 @@ export class EaseModel extends RankingModel {
   }
 
   protected async fitModel(train: RatingMatrix, options: FitOptions): Promise<void> {
+    if (!this.minWeightGiven) this.p = Object.freeze({ ...this.p, minWeight: (train.scale as { implicit?: boolean }).implicit === true ? 0 : EASE_DEFAULTS.minWeight });
     const p = this.params;
     const n = train.nMovies;
     const matrixBytes = easeMatrixBytes(n);
@@ -117,6 +126,9 @@ export class EaseModel extends RankingModel {
     }
     const started = performance.now();
     const nnz = countInteractions(train, p.minWeight);
+    if (nnz === 0) {
+      throw new RangeError(`ease: none of the ${train.nRatings} stored values is ≥ minWeight ${p.minWeight} (the scale is ${train.scale.min}..${train.scale.max}): give a smaller minWeight`);
+    }
     const threads = p.threads === 0 ? undefined : p.threads;
     const solver = await EaseSolver.create(n, { nUsers: train.nUsers, nnz, threads });
     const memoryBytes = solver.memoryBytes;
@@ -161,6 +173,7 @@ export class EaseModel extends RankingModel {
   }
 
   static fromArtifact(artifact: ModelArtifact, train: RatingMatrix): EaseModel {
+    // minWeight as the fit resolved it is in the params.
     const model = new EaseModel(artifact.params as Partial<EaseParams>);
     model.b = requireSection(artifact, 'weights', Float32Array, train.nMovies * train.nMovies);
     const mean = artifact.meta.globalMean;
