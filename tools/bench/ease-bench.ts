@@ -7,9 +7,9 @@
  *     [--snapshot FILE | --ratings 10000000 --users 200000 --movies 17770 --seed 42]
  *     [--threads 2] [--lambda L] [--min-weight W]
  *
- * Output: items, users, interactions (after the minWeight view), Σ_u n_u² (the Gram build's work
- * is half of it), the model's lastFitTimings (gramSeconds, inverseSeconds, totalSeconds, peakBytes
- * of the kernel memory), CPU seconds of the fit (all threads of the process), peakRss
+ * Output: items, users, interactions (after the minWeight view), Σ_u n_u² over them (the Gram
+ * build's work is half of it), the model's lastFitTimings (gramSeconds,
+ * inverseSeconds, totalSeconds, their CPU seconds, peakBytes of the kernel memory), CPU seconds of the fit (all threads of the process), peakRss
  * (`process.resourceUsage().maxRSS`: the data, the kernel memory and B), the load average before
  * and after (the machine is shared: wall seconds grow with it, CPU seconds much less), threads.
  */
@@ -49,8 +49,6 @@ async function main(): Promise<void> {
     matrix = buildRatingMatrix(generateSynthetic(options).list, WHOLE_STARS_1_TO_5).matrix;
     data = `generateSynthetic(${JSON.stringify(options)})`;
   }
-  let sumSquares = 0;
-  for (let u = 0; u < matrix.nUsers; u++) sumSquares += (matrix.userPtr[u + 1] - matrix.userPtr[u]) ** 2;
   const params: Record<string, unknown> = { threads: num('threads', values.threads!) };
   if (values.lambda !== undefined) params.lambda = num('lambda', values.lambda);
   if (values['min-weight'] !== undefined) params.minWeight = num('min-weight', values['min-weight']);
@@ -60,21 +58,30 @@ async function main(): Promise<void> {
   const model = (await createModel('ease', params).fit(matrix, { onProgress: (p) => log(`${p.seconds.toFixed(1)} s: ${p.phase}`) })) as EaseModel;
   const used = process.cpuUsage(cpu);
   const t = model.lastFitTimings!;
+  // Interactions after the minWeight view and Σ_u n_u² over them (the Gram build adds half of it).
   let interactions = 0;
-  const minCode = 2 * (model.params.minWeight as number);
-  for (let k = 0; k < matrix.nRatings; k++) if (matrix.userRatings[k] >= minCode) interactions++;
+  let sumSquares = 0;
+  const minCode = 2 * model.params.minWeight;
+  for (let u = 0; u < matrix.nUsers; u++) {
+    let count = 0;
+    for (let k = matrix.userPtr[u]; k < matrix.userPtr[u + 1]; k++) if (matrix.userRatings[k] >= minCode) count++;
+    interactions += count;
+    sumSquares += count * count;
+  }
   const out = {
     data,
     items: matrix.nMovies,
     users: matrix.nUsers,
     ratings: matrix.nRatings,
     interactions,
-    sumUserCountSquared: sumSquares,
+    sumInteractionsPerUserSquared: sumSquares,
     params: model.params,
     threads: model.params.threads,
     gramSeconds: t.gramSeconds,
     inverseSeconds: t.inverseSeconds,
     totalSeconds: t.totalSeconds,
+    gramCpuSeconds: t.gramCpuSeconds,
+    inverseCpuSeconds: t.inverseCpuSeconds,
     cpuSeconds: (used.user + used.system) / 1e6,
     peakBytes: t.peakBytes,
     matrixBytes: matrix.nMovies * matrix.nMovies * 4,

@@ -109,7 +109,14 @@ describe('ease', () => {
     expect(model.recommend(1, 5)).toEqual([{ movieId: 3, score: expect.closeTo(0.2, 6) }]);
     expect(model.recommend(1, 3, { excludeRated: false }).map((r) => r.movieId)).toEqual([2, 1, 3]);
     expect(model.predict(2, 1).unclipped).toBeCloseTo(0.4 - 0.2, 6);
-    expect(model.lastFitTimings).toEqual({ gramSeconds: expect.any(Number), inverseSeconds: expect.any(Number), totalSeconds: expect.any(Number), peakBytes: expect.any(Number) });
+    expect(model.lastFitTimings).toEqual({
+      gramSeconds: expect.any(Number),
+      inverseSeconds: expect.any(Number),
+      totalSeconds: expect.any(Number),
+      gramCpuSeconds: expect.any(Number),
+      inverseCpuSeconds: expect.any(Number),
+      peakBytes: expect.any(Number),
+    });
   });
 
   it.each([

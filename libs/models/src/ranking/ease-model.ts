@@ -40,6 +40,12 @@ export interface EaseFitTimings {
   gramSeconds: number;
   inverseSeconds: number;
   totalSeconds: number;
+  /**
+   * CPU seconds of the process (every thread: the calling one and the workers) during the Gram build
+   * and the inverse: on a shared machine wall seconds grow with the load, these much less.
+   */
+  gramCpuSeconds: number;
+  inverseCpuSeconds: number;
   /** The kernel's memory (matrix, interaction copy, scratch) plus the copy of B when one was made. */
   peakBytes: number;
 }
@@ -69,11 +75,20 @@ const fmtBytes = (bytes: number): string => `${bytes.toLocaleString('en-US')} B 
  * build reads), 4 B per user per thread and a few MB of scratch; B (items² × 4 B) stays with the
  * model. Above `maxItems` (default 20,000: 1.6 GB) fit refuses with a RangeError stating the bytes.
  *
- * Defaults ({@link EASE_DEFAULTS}): λ = 200, minWeight 0 (every rating is an interaction), binary,
- * maxItems 20,000, threads = cores. λ chosen on (NDCG@10 / P@10, the issue's protocol: relevant =
- * held-out ratings ≥ 4, candidates = unrated movies, k = 10):
- *   - MovieLens 100k u1–u5 mean: see the table in the ml100k spec (ease-ml100k.spec.ts);
- *   - the Netflix Kaggle sample and a generated set: see the model's spec.
+ * Defaults ({@link EASE_DEFAULTS}): λ = 400, minWeight 3 stars on rating data (0 on implicit
+ * data: a scale marked `implicit`), binary X, maxItems 20,000, threads = cores. Chosen by
+ * tools/bench/ease-sweep.ts with the issue's protocol (relevant: held-out ratings ≥ 4;
+ * candidates: movies the user did not rate in training; k = 10), NDCG@10:
+ *   - MovieLens 100k u1–u5 (mean): minWeight 0 (every rating): λ 300 0.383, λ 500 0.385 (u1 P@10
+ *     0.377 / NDCG@10 0.448: numpy's figures exactly); minWeight 4: λ 300 0.400; minWeight 3:
+ *     λ 250 0.404, 300 0.406, **400 0.4064 (P@10 0.305, coverage 0.18)**, 500 0.405, 700 0.403.
+ *     Taking 1- and 2-star ratings as positives is what held numpy below 0.40: a low rating says
+ *     the user saw the movie but is poor evidence of what they will rate ≥ 4;
+ *   - generated (generateSynthetic 2M ratings, 50,000 users, 3,000 movies, seed 42; 0.2 holdout):
+ *     minWeight 0: λ 100 0.162, 200 0.167, 400 0.172, 700 0.175; minWeight 3: λ 100 0.167,
+ *     200 0.174, 400 0.179 (ratings ≥ 3 better at every λ);
+ *   - the Netflix Kaggle sample (8 movies; 0.2 holdout): 0.544 (minWeight 0) and 0.528
+ *     (minWeight 3) for every λ in 100..1000: 8 candidates hardly rank, so it did not decide.
  *
  * Verbs: `foldIn` keeps the user's known interactions (B needs no solve); `similar(m)` is row m of
  * B (B_mk: what having m adds to k's score, i.e. the list of a user who has only m);
@@ -134,13 +149,21 @@ export class EaseModel extends RankingModel {
     const memoryBytes = solver.memoryBytes;
     const progress = (epoch: number, phase: string): void =>
       options.onProgress?.({ epoch, epochs: 3, seconds: (performance.now() - started) / 1000, phase, memoryBytes });
+    const cpuSeconds = (from: NodeJS.CpuUsage): number => {
+      const used = process.cpuUsage(from);
+      return (used.user + used.system) / 1e6;
+    };
     try {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await solver.gram(train, p.lambda, { minWeight: p.minWeight, binary: p.weighting === 'binary' });
       const t1 = performance.now();
+      const gramCpuSeconds = cpuSeconds(c0);
+      const c1 = process.cpuUsage();
       progress(1, `gram: ${nnz} interactions, ${n} items, matrix ${fmtBytes(matrixBytes)}, kernel memory ${fmtBytes(memoryBytes)}`);
       await solver.invert();
       const t2 = performance.now();
+      const inverseCpuSeconds = cpuSeconds(c1);
       progress(2, 'inverse');
       const inPlace = await solver.weights();
       // Keep B apart from the kernel's memory when that holds much more (the copy of X).
@@ -151,6 +174,8 @@ export class EaseModel extends RankingModel {
         gramSeconds: (t1 - t0) / 1000,
         inverseSeconds: (t2 - t1) / 1000,
         totalSeconds: (performance.now() - started) / 1000,
+        gramCpuSeconds,
+        inverseCpuSeconds,
         peakBytes: memoryBytes + (copy ? matrixBytes : 0),
       };
     } finally {
