@@ -92,7 +92,7 @@ export const EASE_PARAM_BOUNDS: ParamBounds = frozen({
   lambda: { min: 0, minExclusive: true, max: 1e9, note: 'G = XᵀX + λI must be positive definite' },
   minWeight: { min: 0, max: 1e6 },
   maxItems: { min: 1, max: 32_000, integer: true, note: 'items² × 4 B of memory; 32,000 items: 4.1 GB, the WebAssembly limit' },
-  threads: { min: 0, max: 'cores', integer: true, note: '0: every core' },
+  threads: { ...THREADS },
 });
 
 /**

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { RatingMatrix } from '@recsys/data';
 import { ArtifactContent, fingerprintMatrix, ModelArtifact, requireSection } from '../artifact';
 import { checkParamBounds, EASE_PARAM_BOUNDS } from '../param-bounds';
@@ -18,21 +19,21 @@ export interface EaseParams {
   weighting: EaseWeighting;
   /** Most items the model accepts: its dense items × items f32 matrix takes items² × 4 bytes. */
   maxItems: number;
-  /** Threads of the Gram build and the inverse; 0: os.availableParallelism(). */
+  /** Threads of the Gram build and the inverse (default os.availableParallelism()). */
   threads: number;
 }
 
 /**
  * Defaults of `ease` (see {@link EaseModel} for the measurements): λ = 400, minWeight 3 (ratings
  * ≥ 3 stars are the interactions; on implicit data, a scale marked `implicit`, the default is 0:
- * every stored interaction), binary X, maxItems 20,000, threads 0 (every core).
+ * every stored interaction), binary X, maxItems 20,000, threads = os.availableParallelism().
  */
 export const EASE_DEFAULTS: Readonly<EaseParams> = Object.freeze({
   lambda: 400,
   minWeight: 3,
   weighting: 'binary',
   maxItems: 20_000,
-  threads: 0,
+  threads: availableParallelism(),
 });
 
 /** What the last fit took: phase wall seconds and the bytes it held at its peak. */
@@ -144,8 +145,7 @@ export class EaseModel extends RankingModel {
     if (nnz === 0) {
       throw new RangeError(`ease: none of the ${train.nRatings} stored values is ≥ minWeight ${p.minWeight} (the scale is ${train.scale.min}..${train.scale.max}): give a smaller minWeight`);
     }
-    const threads = p.threads === 0 ? undefined : p.threads;
-    const solver = await EaseSolver.create(n, { nUsers: train.nUsers, nnz, threads });
+    const solver = await EaseSolver.create(n, { nUsers: train.nUsers, nnz, threads: p.threads });
     const memoryBytes = solver.memoryBytes;
     const progress = (epoch: number, phase: string): void =>
       options.onProgress?.({ epoch, epochs: 3, seconds: (performance.now() - started) / 1000, phase, memoryBytes });
