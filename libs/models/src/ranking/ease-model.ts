@@ -198,8 +198,9 @@ export class EaseModel extends RankingModel {
   }
 
   static fromArtifact(artifact: ModelArtifact, train: RatingMatrix): EaseModel {
-    // minWeight as the fit resolved it is in the params.
-    const model = new EaseModel(artifact.params as Partial<EaseParams>);
+    // minWeight as the fit resolved it is in the params; threads are the fitting machine's (a loaded model fits nothing).
+    const { threads: _threads, ...params } = artifact.params as Partial<EaseParams>;
+    const model = new EaseModel(params);
     model.b = requireSection(artifact, 'weights', Float32Array, train.nMovies * train.nMovies);
     const mean = artifact.meta.globalMean;
     model.restore(train, typeof mean === 'number' && Number.isFinite(mean) ? mean : undefined);

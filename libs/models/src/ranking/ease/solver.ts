@@ -43,11 +43,11 @@ export class EaseSolver {
    * {@link gram} will copy in), with `threads` threads. Refuses (RangeError, bytes stated) a
    * layout beyond WebAssembly's 4 GiB.
    */
-  static async create(n: number, options: { nUsers?: number; nnz?: number; threads?: number; blockSize?: number } = {}): Promise<EaseSolver> {
+  static async create(n: number, options: { nUsers?: number; nnz?: number; threads?: number; blockSize?: number; gramTileBytes?: number } = {}): Promise<EaseSolver> {
     const threads = options.threads ?? availableParallelism();
     if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`ease: threads must be an integer ≥ 1, got ${threads}`);
     if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`ease: the item count must be an integer ≥ 1, got ${n}`);
-    const layout = easeLayout(n, options.nUsers ?? 0, options.nnz ?? 0, threads, options.blockSize);
+    const layout = easeLayout(n, options.nUsers ?? 0, options.nnz ?? 0, threads, options.blockSize, options.gramTileBytes);
     const pages = Math.ceil(layout.bytes / PAGE);
     if (pages > MAX_PAGES) {
       throw new RangeError(

@@ -60,13 +60,13 @@ export function easeBlockSize(n: number): number {
   return n >= 4096 ? 128 : n >= 512 ? 64 : n >= 64 ? 32 : 16;
 }
 
-/** The layout for n items, nUsers users and nnz interactions on `threads` threads (nb: see {@link easeBlockSize}). */
-export function easeLayout(n: number, nUsers: number, nnz: number, threads: number, nb = easeBlockSize(n)): EaseLayout {
+/** The layout for n items, nUsers users and nnz interactions on `threads` threads (nb: see {@link easeBlockSize}; Gram tiles of about gramTileBytes). */
+export function easeLayout(n: number, nUsers: number, nnz: number, threads: number, nb = easeBlockSize(n), gramTileBytes = EASE_GRAM_TILE_BYTES): EaseLayout {
   // The kernel forms W = V·D 16 columns at a time.
   if (!(Number.isInteger(nb) && nb >= 16 && nb % 16 === 0)) throw new RangeError(`ease: block size must be a multiple of 16, got ${nb}`);
   const np = Math.max(nb, Math.ceil(n / nb) * nb);
   const chunkRows = Math.min(64, nb);
-  const tileRows = Math.max(1, Math.min(np, Math.floor(EASE_GRAM_TILE_BYTES / (4 * np))));
+  const tileRows = Math.max(1, Math.min(np, Math.floor(gramTileBytes / (4 * np))));
   let at = 1024; // the first KiB stays unused: offset 0 never holds data
   const take = (bytes: number): number => {
     const offset = at;
