@@ -80,6 +80,8 @@ describe('rankingMetrics on hand-computed lists', () => {
     expect(r.ndcg).toBeCloseTo((1 / l3 / (1 + 1 / l3) + 1 + 0) / 3, 12);
     expect(r.map).toBeCloseTo((0.25 + 1 + 0) / 3, 12);
     expect(r.hitRate).toBeCloseTo(2 / 3, 12);
+    // MRR: user 10's first hit is at rank 2, user 20's at rank 1, user 40 has none.
+    expect(r.mrr).toBeCloseTo((1 / 2 + 1 + 0) / 3, 12);
     // Lists cover movies {1, 2, 3, 5, 6} of the 6 in train (user 30's list counts too).
     expect(r.recommendedMovies).toBe(5);
     expect(r.catalogueMovies).toBe(6);
@@ -95,6 +97,25 @@ describe('rankingMetrics on hand-computed lists', () => {
     expect(r.precision).toBeCloseTo((1 / 3 + 1 + 0 + 0) / 4, 12);
     expect(r.map).toBeCloseTo((0.25 + 1 + 0 + 0) / 4, 12);
     expect(r.hitRate).toBeCloseTo(2 / 4, 12);
+    expect(r.mrr).toBeCloseTo((1 / 2 + 1 + 0 + 0) / 4, 12);
+  });
+
+  it('MRR is the reciprocal rank of the first hit only, whatever follows it', () => {
+    // user 1: hits at ranks 3 and 4 → 1/3; user 2: hit at rank 5 → 1/5; user 3: hits at 1 and 2 → 1;
+    // user 4: relevant movie just past the cutoff (rank 6 of a longer list) → 0.
+    const lister = new FixedListPredictor({ 1: [1, 2, 3, 4, 5], 2: [6, 5, 4, 3, 2], 3: [1, 2, 3, 4, 5], 4: [1, 2, 3, 4, 5, 6] });
+    const t = list([
+      [1, 3, 4],
+      [1, 4, 5],
+      [2, 2, 4],
+      [3, 1, 5],
+      [3, 2, 5],
+      [4, 6, 5],
+    ]);
+    const r = rankingMetrics(lister, train, t, { k: 5 });
+    expect(r.usersEvaluated).toBe(4);
+    expect(r.mrr).toBeCloseTo((1 / 3 + 1 / 5 + 1 + 0) / 4, 12);
+    expect(r.hitRate).toBeCloseTo(3 / 4, 12);
   });
 
   it('AP@k and NDCG@k with a missed relevant item, and precision over k for short lists', () => {
@@ -113,12 +134,14 @@ describe('rankingMetrics on hand-computed lists', () => {
     expect(r.ndcg).toBeCloseTo((1.5 / (1.5 + 1 / Math.log2(3)) + 1) / 2, 12);
     expect(r.map).toBeCloseTo(((1 + 2 / 3) / 3 + 1) / 2, 12);
     expect(r.hitRate).toBe(1);
+    expect(r.mrr).toBe(1);
   });
 
   it('is NaN rather than a made-up figure when no user has a relevant test rating', () => {
     const r = rankingMetrics(model, train, list([[10, 1, 2]]));
     expect(r.usersEvaluated).toBe(0);
     expect(r.precision).toBeNaN();
+    expect(r.mrr).toBeNaN();
     expect(r.coverage).toBeCloseTo(3 / 6, 12);
   });
 

@@ -32,6 +32,8 @@ export interface RankingMetrics {
   ndcg: number;
   /** Mean over evaluated users of AP@k. */
   map: number;
+  /** Mean over evaluated users of 1 / (rank of the first hit in the list), 0 without a hit. */
+  mrr: number;
   /** Fraction of evaluated users with at least one hit. */
   hitRate: number;
   /** Distinct movies recommended to any test user / movies in the training matrix. */
@@ -60,6 +62,7 @@ export interface RankingMetrics {
  * - NDCG@k = DCG / IDCG with DCG = Σ_{i=1..|L_u|} rel_i / log2(i + 1) and
  *   IDCG = Σ_{i=1..min(k, |Rel_u|)} 1 / log2(i + 1)
  * - MAP@k: AP@k = (1 / min(k, |Rel_u|)) Σ_{i=1..|L_u|} rel_i · hits among the first i / i
+ * - MRR@k = 1 / i for the smallest i with rel_i = 1 (the first hit's rank), 0 without a hit
  * - hit rate@k = 1 if hits_u > 0 else 0
  *
  * and, over the lists of all test users (skipped ones included), catalogue coverage = distinct
@@ -100,6 +103,7 @@ export function rankingMetrics(model: Predictor, train: RatingMatrix, test: Rati
   let sumNdcg = 0;
   let sumAp = 0;
   let sumHit = 0;
+  let sumRr = 0;
   const thresholdCode = threshold * 2;
   const relevant = new Set<number>();
 
@@ -126,6 +130,7 @@ export function rankingMetrics(model: Predictor, train: RatingMatrix, test: Rati
       let precisionSum = 0;
       for (let i = 0; i < list.length && i < k; i++) {
         if (!relevant.has(list[i].movieId)) continue;
+        if (hits === 0) sumRr += 1 / (i + 1);
         hits++;
         dcg += 1 / Math.log2(i + 2);
         precisionSum += hits / (i + 1);
@@ -151,6 +156,7 @@ export function rankingMetrics(model: Predictor, train: RatingMatrix, test: Rati
     recall: sumRecall / evaluated,
     ndcg: sumNdcg / evaluated,
     map: sumAp / evaluated,
+    mrr: sumRr / evaluated,
     hitRate: sumHit / evaluated,
     coverage: train.nMovies === 0 ? NaN : recommendedMovies / train.nMovies,
     recommendedMovies,
