@@ -242,7 +242,7 @@ export function leaveKOutSplit(
   const seed = seedOf(options);
   const need = k + minTrain;
   const heldOut = (count: number): number => (count < need ? 0 : k);
-  const mask = byDate ? latestPerUserMask(matrix, days!, seed, heldOut) : randomPerUserMask(matrix, seed, heldOut);
+  const mask = perUserMask(matrix, seed, heldOut, byDate ? days : null);
   const how = byDate ? 'latest' : 'random';
   return splitByMask(`leave-${k}-out ${how} (minTrain ${minTrain}, seed ${seed})`, matrix, mask);
 }
@@ -257,42 +257,17 @@ function maxUserCount(matrix: RatingMatrix): number {
 
 /**
  * A test mask over by-user positions holding out `heldOut(count)` ratings of each user (count =
- * the user's ratings), chosen uniformly at random: a partial Fisher–Yates over the user's offsets,
- * users in index order, one `Random(seed)` stream.
+ * the user's ratings), users in index order, one `Random(seed)` stream. Without `days` they are
+ * chosen uniformly at random (a partial Fisher–Yates over the user's offsets); with `days` they
+ * are the user's latest, ties on a day broken at random: key = day · 2^32 + rank in a random
+ * order of the user's ratings, distinct (< 2^48, exact in a double), the largest keys held out.
  */
-function randomPerUserMask(matrix: RatingMatrix, seed: number, heldOut: (count: number) => number): Uint8Array {
-  const rng = new Random(seed);
-  const ptr = matrix.userPtr;
-  const local = new Uint32Array(maxUserCount(matrix));
-  const mask = new Uint8Array(matrix.nRatings);
-  for (let u = 0; u < matrix.nUsers; u++) {
-    const start = ptr[u];
-    const count = ptr[u + 1] - start;
-    const h = heldOut(count);
-    if (h === 0) continue;
-    for (let i = 0; i < count; i++) local[i] = i;
-    for (let i = 0; i < h; i++) {
-      const j = i + rng.int(count - i);
-      const t = local[i];
-      local[i] = local[j];
-      local[j] = t;
-      mask[start + local[i]] = 1;
-    }
-  }
-  return mask;
-}
-
-/**
- * A test mask holding out each user's `heldOut(count)` latest ratings by date, ties on a day broken
- * at random (seeded): key = day · 2^32 + rank in a random order of the user's ratings, distinct
- * (< 2^48, exact in a double), so the largest keys are the latest.
- */
-function latestPerUserMask(matrix: RatingMatrix, days: Uint16Array, seed: number, heldOut: (count: number) => number): Uint8Array {
+function perUserMask(matrix: RatingMatrix, seed: number, heldOut: (count: number) => number, days: Uint16Array | null): Uint8Array {
   const rng = new Random(seed);
   const ptr = matrix.userPtr;
   const most = maxUserCount(matrix);
   const local = new Uint32Array(most);
-  const keys = new Float64Array(most);
+  const keys = days === null ? null : new Float64Array(most);
   const mask = new Uint8Array(matrix.nRatings);
   for (let u = 0; u < matrix.nUsers; u++) {
     const start = ptr[u];
@@ -300,10 +275,20 @@ function latestPerUserMask(matrix: RatingMatrix, days: Uint16Array, seed: number
     const h = heldOut(count);
     if (h === 0) continue;
     for (let i = 0; i < count; i++) local[i] = i;
-    const order = rng.shuffle(local.subarray(0, count));
-    for (let rank = 0; rank < count; rank++) keys[rank] = days[start + order[rank]] * 4294967296 + rank;
-    const sorted = keys.subarray(0, count).sort();
-    for (let i = count - h; i < count; i++) mask[start + order[sorted[i] % 4294967296]] = 1;
+    if (keys === null) {
+      for (let i = 0; i < h; i++) {
+        const j = i + rng.int(count - i);
+        const t = local[i];
+        local[i] = local[j];
+        local[j] = t;
+        mask[start + local[i]] = 1;
+      }
+    } else {
+      const order = rng.shuffle(local.subarray(0, count));
+      for (let rank = 0; rank < count; rank++) keys[rank] = days![start + order[rank]] * 4294967296 + rank;
+      const sorted = keys.subarray(0, count).sort();
+      for (let i = count - h; i < count; i++) mask[start + order[sorted[i] % 4294967296]] = 1;
+    }
   }
   return mask;
 }
@@ -324,7 +309,7 @@ export function perUserHoldoutSplit(matrix: RatingMatrix, options: SplitOptions 
   const seed = seedOf(options);
   if (maxUserCount(matrix) < 2) throw new RangeError(`perUserHoldoutSplit: no user has 2 ratings (of ${matrix.nRatings} ratings, ${matrix.nUsers} users): nothing to hold out`);
   const heldOut = (c: number): number => (c < 2 ? 0 : Math.min(c - 1, Math.max(1, Math.round(testFraction * c))));
-  return splitByMask(`per-user holdout ${testFraction} (seed ${seed})`, matrix, randomPerUserMask(matrix, seed, heldOut));
+  return splitByMask(`per-user holdout ${testFraction} (seed ${seed})`, matrix, perUserMask(matrix, seed, heldOut, null));
 }
 
 /**
