@@ -134,7 +134,8 @@ export function registerDataCommands(program: Command): void {
     const dataset = await openDataset(o);
     const s = datasetStats(dataset, { top: o.top });
     if (o.json) return printJson({ source: dataset.report.files, format: dataset.report.format, ...s });
-    console.log(`${int(s.ratings)} ratings by ${int(s.users)} users of ${int(s.movies)} movies (${int(s.catalogMovies)} in the catalog)`);
+    const implicit = dataset.matrix.scale.implicit === true;
+    console.log(`${int(s.ratings)} ${implicit ? 'interactions (implicit feedback: values are weights)' : 'ratings'} by ${int(s.users)} users of ${int(s.movies)} movies (${int(s.catalogMovies)} in the catalog)`);
     console.log(`density ${(s.density * 100).toFixed(4)} %, mean rating ${s.meanRating.toFixed(4)}, MSE of the mean ${s.mseOfMean.toFixed(6)}`);
     console.log(`ratings per user: min ${s.ratingsPerUser.min}, median ${s.ratingsPerUser.median}, mean ${s.ratingsPerUser.mean.toFixed(1)}, max ${int(s.ratingsPerUser.max)}`);
     console.log(`ratings per movie: min ${s.ratingsPerMovie.min}, median ${s.ratingsPerMovie.median}, mean ${s.ratingsPerMovie.mean.toFixed(1)}, max ${int(s.ratingsPerMovie.max)}`);
