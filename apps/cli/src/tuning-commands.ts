@@ -18,7 +18,7 @@ import {
   SearchTrial,
   stopOnDivergence,
 } from '@recsys/evaluation';
-import { DataSourceOptions, openDataset, withDataOptions } from './data-source';
+import { dataLoadOptions, DataSourceOptions, openDataset, withDataOptions } from './data-source';
 import { ModelFlags, modelParams, withModelOptions } from './model-options';
 import { int, printJson, table } from './output';
 import { numberIn, positiveInt } from './parse';
@@ -86,7 +86,7 @@ async function foldSource(o: DataSourceOptions & FoldFlags, seed: number, comman
     const progress = new Progress('reading folds');
     try {
       for (let i = 0; i < o.train.length; i++) {
-        pairs.push(await fileSplit(o.train[i], o.test[i], { format: o.format, skipInvalid: o.skipInvalid }));
+        pairs.push(await fileSplit(o.train[i], o.test[i], dataLoadOptions(o)));
         progress.update(i + 1, o.train.length);
       }
     } finally {
@@ -215,7 +215,7 @@ export function registerTuningCommands(program: Command): void {
     if ((o.train !== undefined) === (o.holdout !== undefined)) throw new UsageError('rank-evaluate needs exactly one of --train FILE --test FILE, --holdout FRACTION');
     let split: { name: string; train: RatingMatrix; test: RatingList };
     if (o.train !== undefined) {
-      split = await fileSplit(o.train, o.test!, { format: o.format, skipInvalid: o.skipInvalid });
+      split = await fileSplit(o.train, o.test!, dataLoadOptions(o));
     } else {
       split = holdoutSplit((await openDataset(o)).matrix, { testFraction: o.holdout!, seed });
     }
