@@ -50,8 +50,9 @@ describe('benchmark options (util.parseArgs, strict)', () => {
   });
 
   it('data-bench: the defaults and values of before', () => {
-    expect(args(dataBench)).toEqual({ ratings: 10_000_000, keep: false });
-    expect(args(dataBench, '--ratings', '1000000', '--keep')).toEqual({ ratings: 1_000_000, keep: true });
+    expect(args(dataBench)).toEqual({ ratings: 10_000_000, keep: false, clicks: false });
+    expect(args(dataBench, '--ratings', '1000000', '--keep')).toEqual({ ratings: 1_000_000, keep: true, clicks: false });
+    expect(args(dataBench, '--clicks')).toEqual({ ratings: 10_000_000, keep: false, clicks: true });
     expect(usageError(() => args(dataBench, '--ratings', '5'))).toBe('--ratings must be an integer ≥ 1000, got "5"');
   });
 

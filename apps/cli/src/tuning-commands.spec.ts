@@ -302,13 +302,30 @@ describe('recsys rank-evaluate protocols', () => {
     expect([fold.testUsers, fold.usersEvaluated, fold.relevantPairs]).toEqual([2, 1, 1]);
     await expect(run(['rank-evaluate', '--model', 'popular', '--data', file, '--leave-last', '0'])).rejects.toThrow('--leave-last must be a positive integer, got "0"');
     await expect(run(['rank-evaluate', '--model', 'popular', '--data', file, '--format', 'movielens-100k', '--leave-last', '5'])).rejects.toThrow(
-      'leaveLastSplit: no user has more than 5 ratings (the most is 3): nothing to hold out',
+      'leaveLastSplit: no user has more than 5 movies (the most is 3): nothing to hold out',
     );
     const undated = path.join(dir, 'Netflix_Dataset_Rating.csv');
     fs.writeFileSync(undated, 'User_ID,Rating,Movie_ID\n1,5,3\n1,4,2\n');
     await expect(run(['rank-evaluate', '--model', 'popular', '--data', undated, '--leave-last', '1'])).rejects.toThrow(
       `--leave-last needs a timestamp per rating, and ${undated} has none; use --per-user-holdout FRACTION instead`,
     );
+  });
+
+  it('--leave-last on a user_id,item_id,timestamp clicks file: a re-clicked item leaves with all its clicks, every held-out click is relevant', async () => {
+    const clicks = path.join(dir, 'clicks.csv');
+    // Days: user 1 clicks 10 (day 0 and day 2) and 11 (day 1); user 2 10, 12, 11 on days 0, 1, 3; user 3 10, 12 on days 0, 4.
+    const t0 = 1_699_920_000;
+    const rows = [[1, 10, 0], [1, 11, 1], [1, 10, 2], [2, 10, 0], [2, 12, 1], [2, 11, 3], [3, 10, 0], [3, 12, 4]];
+    fs.writeFileSync(clicks, 'user_id,item_id,timestamp\n' + rows.map(([u, m, d]) => `${u},${m},${t0 + d * 86_400}`).join('\n') + '\n');
+    const doc = JSON.parse((await run(['rank-evaluate', '--model', 'popular', '--data', clicks, '--leave-last', '1', '--top-k', '2', '--json'])).stdout);
+    // Held out: user 1's two clicks of 10, user 2's 11, user 3's 12; train (1,11) (2,10) (2,12) (3,10).
+    expect(doc.folds).toEqual([{ name: 'leave-last-1 by date', trainRatings: 4, testRatings: 4 }]);
+    expect(doc.relevantThreshold).toBe(0.5);
+    // popular by train counts (10: 2, then 11, 12): user 1 [10, 12] hit at 1, user 2 [11] hit at 1, user 3 [11, 12] hit at 2.
+    const r = doc.results[0].folds[0].ranking;
+    expect(r.usersEvaluated).toBe(3);
+    expect(r.precision).toBeCloseTo(1 / 2, 12);
+    expect(r.mrr).toBeCloseTo((1 + 1 + 1 / 2) / 3, 12);
   });
 
   it('takes exactly one protocol, and --model-file only with one split', async () => {

@@ -25,7 +25,7 @@ import {
   stopOnDivergence,
   summariseRankingFolds,
 } from '@recsys/evaluation';
-import { DataSourceOptions, openDataset, withDataOptions } from './data-source';
+import { dataLoadOptions, DataSourceOptions, openDataset, withDataOptions } from './data-source';
 import { ModelFlags, modelParams, withModelOptions } from './model-options';
 import { int, printJson, table } from './output';
 import { foldCount, numberIn, openFraction, positiveInt } from './parse';
@@ -106,7 +106,7 @@ async function leaveLastFold(o: DataSourceOptions, n: number): Promise<Evaluatio
   if (oneFile) {
     const progress = new Progress(`reading ${o.data}`);
     try {
-      const { list, scale } = await loadRatingsFile(o.data!, { format: o.format, skipInvalid: o.skipInvalid, onProgress: progress.update });
+      const { list, scale } = await loadRatingsFile(o.data!, { ...dataLoadOptions(o), onProgress: progress.update });
       source = { list, scale };
     } finally {
       progress.stop();
@@ -135,7 +135,7 @@ async function foldSource(o: DataSourceOptions & FoldFlags, seed: number, comman
     const progress = new Progress('reading folds');
     try {
       for (let i = 0; i < o.train.length; i++) {
-        pairs.push(await fileSplit(o.train[i], o.test[i], { format: o.format, skipInvalid: o.skipInvalid }));
+        pairs.push(await fileSplit(o.train[i], o.test[i], dataLoadOptions(o)));
         progress.update(i + 1, o.train.length);
       }
     } finally {
@@ -214,13 +214,13 @@ export function registerTuningCommands(program: Command): void {
           .requiredOption('--grid <json>', 'parameter → list of values, e.g. \'{"factors":[50,100],"reg":[0.02,0.05]}\'; with --random a value may also be {"min":…,"max":…,"log":true,"integer":true}')
           .option('--random <n>', 'random search: try n settings drawn from --grid (seeded by --seed) instead of all of them', positiveInt('--random'))
           .option('--objective <name>', `what ranks the settings: ${OBJECTIVE_FORMS} (ranking figures: higher is better)`, objectiveOption, parseObjective('rmse'))
-          .option('--threshold <stars>', 'for a ranking objective: a held-out rating is relevant when it is at least this', numberIn('--threshold', 0, 10), 4)
+          .option('--threshold <stars>', 'for a ranking objective: a held-out rating is relevant when it is at least this (default 4; implicit data: every held-out interaction)', numberIn('--threshold', 0, 127.5))
           .option('--json', 'print one JSON document on stdout'),
       ),
     ),
     'svd',
     { modelFile: false },
-  ).action(async (o: DataSourceOptions & ModelFlags & FoldFlags & { grid: string; random?: number; objective: Objective; threshold: number; json?: boolean }) => {
+  ).action(async (o: DataSourceOptions & ModelFlags & FoldFlags & { grid: string; random?: number; objective: Objective; threshold?: number; json?: boolean }) => {
     const space = parseSearchJson(o.grid);
     const seed = o.seed ?? 42;
     // Fixed parameters from the flags; the searched ones override them. --seed seeds the folds
@@ -293,12 +293,12 @@ export function registerTuningCommands(program: Command): void {
           )
           // --k is taken by withModelOptions (knn-baseline's neighbour count), hence --top-k.
           .option('--top-k <k>', 'length of each recommendation list (the cutoff k)', positiveInt('--top-k'), 10)
-          .option('--threshold <stars>', 'a held-out rating is relevant when it is at least this', numberIn('--threshold', 0, 10), 4)
+          .option('--threshold <stars>', 'a held-out rating is relevant when it is at least this (default 4; implicit data: every held-out interaction)', numberIn('--threshold', 0, 127.5))
           .option('--json', 'print one JSON document on stdout'),
       ),
     ),
     'svd,popular',
-  ).action(async (o: DataSourceOptions & ModelFlags & FoldFlags & { topK: number; threshold: number; json?: boolean }) => {
+  ).action(async (o: DataSourceOptions & ModelFlags & FoldFlags & { topK: number; threshold?: number; json?: boolean }) => {
     const seed = o.seed ?? 42;
     const kinds = o.model.split(',').map((s) => s.trim()).filter(Boolean);
     // Every kind and its parameters are checked (exit 2) before any data is read.
@@ -326,13 +326,15 @@ export function registerTuningCommands(program: Command): void {
       }
     }
     const splits = results[0].folds.map((f) => ({ name: f.name, trainRatings: f.trainRatings, testRatings: f.testRatings }));
-    if (o.json) return printJson({ evaluation: description, k: o.topK, relevantThreshold: o.threshold, folds: splits, results });
+    // The threshold used: --threshold, else 4 stars (every held-out interaction for implicit data).
+    const threshold = results[0].relevantThreshold;
+    if (o.json) return printJson({ evaluation: description, k: o.topK, relevantThreshold: threshold, folds: splits, results });
     const r0 = results[0].folds[0].ranking;
     const many = splits.length > 1;
     console.log(
       many
-        ? `${description}; relevant = rating ≥ ${o.threshold}; figures are mean ± sd over the ${splits.length} folds`
-        : `split ${splits[0].name}: ${int(splits[0].trainRatings)} train, ${int(splits[0].testRatings)} test ratings; relevant = rating ≥ ${o.threshold}; ` +
+        ? `${description}; relevant = rating ≥ ${threshold}; figures are mean ± sd over the ${splits.length} folds`
+        : `split ${splits[0].name}: ${int(splits[0].trainRatings)} train, ${int(splits[0].testRatings)} test ratings; relevant = rating ≥ ${threshold}; ` +
             `${int(r0.usersEvaluated)} of ${int(r0.testUsers)} test users have a relevant rating`,
     );
     const k = o.topK;

@@ -417,6 +417,27 @@ describe('leaveLastSplit', () => {
     expect(Array.from(leaveLastSplit(rowsList(swapped), WHOLE_STARS_1_TO_5, { n: 1 }).test.movies)).toEqual([11, 21]);
   });
 
+  it('holds out a repeated movie (clicks) with all its rows, timed by its latest row', () => {
+    // User 1 clicks 10 (day 1), 11 (day 2), 10 again (day 3), 12 (day 2, after 11 in the file).
+    const clicks = rowsList([
+      [1, 10, 1, 1],
+      [1, 11, 1, 2],
+      [1, 10, 1, 3],
+      [1, 12, 1, 2],
+      [2, 10, 1, 1],
+      [2, 10, 1, 2],
+    ]);
+    const one = leaveLastSplit(clicks, WHOLE_STARS_1_TO_5, { n: 1 });
+    // Movie 10's latest click (day 3) is the last: both of its rows go to test; user 2 has one movie.
+    expect(Array.from(one.test.movies)).toEqual([10, 10]);
+    expect(Array.from(one.test.days!)).toEqual([1, 3]);
+    expect(Array.from(one.train.movies.ids)).toEqual([10, 11, 12]);
+    expect(one.train.rating(one.train.users.indexOf(1), one.train.movies.indexOf(10))).toBeNaN();
+    // The next two by time: 12 (day 2, the later row) then 10.
+    expect(Array.from(leaveLastSplit(clicks, WHOLE_STARS_1_TO_5, { n: 2 }).test.movies)).toEqual([12, 10, 10]);
+    expect(() => leaveLastSplit(clicks, WHOLE_STARS_1_TO_5, { n: 3 })).toThrow('leaveLastSplit: no user has more than 3 movies (the most is 3)');
+  });
+
   it('matches a plain sort by (day, row) per user on a shuffled random list with many ties', () => {
     const base = matrix.toList();
     const order = new Random(9).shuffle(Uint32Array.from({ length: base.length }, (_, i) => i));
@@ -442,7 +463,7 @@ describe('leaveLastSplit', () => {
     expect(() => leaveLastSplit(noDays, WHOLE_STARS_1_TO_5, { n: 1 })).toThrow('leaveLastSplit: the data has no timestamps');
     expect(() => leaveLastSplit(rowsList(FILE), WHOLE_STARS_1_TO_5, { n: 0 })).toThrow('leaveLastSplit: n must be an integer of at least 1, got 0');
     expect(() => leaveLastSplit(rowsList(FILE), WHOLE_STARS_1_TO_5, { n: 1.5 })).toThrow('leaveLastSplit: n must be an integer of at least 1, got 1.5');
-    expect(() => leaveLastSplit(rowsList(FILE), WHOLE_STARS_1_TO_5, { n: 4 })).toThrow('leaveLastSplit: no user has more than 4 ratings (the most is 4): nothing to hold out');
+    expect(() => leaveLastSplit(rowsList(FILE), WHOLE_STARS_1_TO_5, { n: 4 })).toThrow('leaveLastSplit: no user has more than 4 movies (the most is 4): nothing to hold out');
   });
 });
 

@@ -314,15 +314,16 @@ export function perUserHoldoutSplit(matrix: RatingMatrix, options: SplitOptions 
 
 /**
  * Time-ordered leave-last-n-out over a list of ratings or interactions in file order: every user
- * with more than `n` rows holds out their last `n` by date, ties on the same day broken by the
- * order of the rows in `list` (the later row is the later interaction); users with n rows or
- * fewer keep them all in train (each tested user keeps at least one). Dates are what the loaders
- * keep (days since 1970-01-01; MovieLens' Unix seconds become days), so within a day the file
- * order decides. `train` is built from the kept rows with `scale` (a (user, movie) pair listed
- * twice among them: the later row wins, as on import); `test` lists the held-out rows in user
- * order, each user's in time order. For a RatingMatrix pass `matrix.toList()`: its order within
- * a user is by movie. Throws when `list` has no dates, `n` is not an integer ≥ 1, or no user has
- * more than `n` rows.
+ * with more than `n` distinct movies holds out their last `n` movies by date — a movie's time is
+ * that of its latest row, ties on the same day broken by the order of the rows in `list` (the
+ * later row is the later interaction) — with every row of those movies (repeated clicks of a
+ * held-out item all go to test, so a held-out movie is never in train); users with n movies or
+ * fewer keep them all in train, and each tested user keeps at least one. Dates are what the
+ * loaders keep (days since 1970-01-01; MovieLens' and the interactions format's Unix seconds
+ * become days), so within a day the file order decides. `train` is built from the kept rows with
+ * `scale` (repeats resolved as on import); `test` lists the held-out rows user by user, movies in
+ * time order. For a RatingMatrix pass `matrix.toList()`: its order within a user is by movie.
+ * Throws when `list` has no dates, `n` is not an integer ≥ 1, or no user has more than `n` movies.
  */
 export function leaveLastSplit(list: RatingList, scale: RatingScale, options: { n: number }): Split {
   const { n } = options;
@@ -340,30 +341,51 @@ export function leaveLastSplit(list: RatingList, scale: RatingScale, options: { 
     most = Math.max(most, ptr[u + 1]);
     ptr[u + 1] += ptr[u];
   }
-  if (most <= n) throw new RangeError(`leaveLastSplit: no user has more than ${n} ratings (the most is ${most}): nothing to hold out`);
   const next = ptr.slice(0, users.size);
   const byUser = new Uint32Array(rows);
   for (let j = 0; j < rows; j++) byUser[next[userOf[j]]++] = j;
-  // Key = day · 2^32 + row: distinct, ordered by day then file order, exact in a double (< 2^48).
-  const keys = new Float64Array(most);
+  const movies = list.movies;
+  // Per user: the rows ordered by movie (then file order), one run per (user, movie) pair; a pair's
+  // key is its latest row's day · 2^32 + row (distinct, by day then file order, exact: < 2^48).
+  const local = new Uint32Array(most);
+  const pairKey = new Float64Array(most);
+  const runStart = new Uint32Array(most);
+  const runEnd = new Uint32Array(most);
+  const pairOrder = new Uint32Array(most);
   const test = new Uint8Array(rows);
-  // The held-out rows, user by user, each user's in time order.
+  // The held-out rows, user by user, pairs in time order, a pair's rows in file order.
   const held = new Uint32Array(rows);
   let nHeld = 0;
+  let mostPairs = 0;
   for (let u = 0; u < users.size; u++) {
     const count = ptr[u + 1] - ptr[u];
-    if (count <= n) continue;
-    for (let i = 0; i < count; i++) {
-      const j = byUser[ptr[u] + i];
-      keys[i] = days[j] * 4294967296 + j;
+    const own = local.subarray(0, count);
+    own.set(byUser.subarray(ptr[u], ptr[u + 1]));
+    own.sort((a, b) => movies[a] - movies[b] || a - b);
+    let pairs = 0;
+    for (let i = 0; i < count; ) {
+      let latest = -1;
+      let e = i;
+      for (; e < count && movies[own[e]] === movies[own[i]]; e++) latest = Math.max(latest, days[own[e]] * 4294967296 + own[e]);
+      pairKey[pairs] = latest;
+      runStart[pairs] = i;
+      runEnd[pairs] = e;
+      pairs++;
+      i = e;
     }
-    const sorted = keys.subarray(0, count).sort();
-    for (let i = count - n; i < count; i++) {
-      const j = sorted[i] % 4294967296;
-      test[j] = 1;
-      held[nHeld++] = j;
+    mostPairs = Math.max(mostPairs, pairs);
+    if (pairs <= n) continue;
+    const order = pairOrder.subarray(0, pairs);
+    for (let p = 0; p < pairs; p++) order[p] = p;
+    order.sort((a, b) => pairKey[a] - pairKey[b]);
+    for (let q = pairs - n; q < pairs; q++) {
+      for (let r = runStart[order[q]]; r < runEnd[order[q]]; r++) {
+        test[own[r]] = 1;
+        held[nHeld++] = own[r];
+      }
     }
   }
+  if (nHeld === 0) throw new RangeError(`leaveLastSplit: no user has more than ${n} movies (the most is ${mostPairs}): nothing to hold out`);
   const trainList = new RatingListBuilder(rows - nHeld, true);
   for (let p = 0; p < rows; p++) {
     const j = byUser[p];

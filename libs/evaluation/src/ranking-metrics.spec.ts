@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { buildRatingMatrix, fileSplit, RatingList, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, fileSplit, INTERACTION_WEIGHTS, RatingList, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { IdPairs, Prediction, Predictor, Recommendation } from '@recsys/models';
 import { describeWithData, sharedDataPath } from '@recsys/testing';
 import { rankingMetrics } from './ranking-metrics';
@@ -149,6 +149,19 @@ describe('rankingMetrics on hand-computed lists', () => {
     expect(r.precision).toBeNaN();
     expect(r.mrr).toBeNaN();
     expect(r.coverage).toBeCloseTo(3 / 6, 12);
+  });
+
+  it('counts every held-out interaction as relevant on implicit data unless a threshold is given', () => {
+    const clicks = buildRatingMatrix(list([[10, 1, 0.5], [20, 2, 1], [30, 3, 0.5], [40, 4, 1], [50, 5, 0.5], [50, 6, 1]]), INTERACTION_WEIGHTS).matrix;
+    // Weights 0.5 and 1 (one click): user 10's movies {2, 4}, user 20's {5}.
+    const t = list([[10, 2, 0.5], [10, 4, 1], [20, 5, 1]]);
+    const r = rankingMetrics(model, clicks, t, { k: 3 });
+    expect(r.relevantThreshold).toBe(0.5);
+    expect(r.usersEvaluated).toBe(2);
+    // user 10: list [1, 2, 3], hit at rank 2 → P 1/3, MRR 1/2; user 20: [5, 1, 6] → P 1/3, MRR 1.
+    expect(r.precision).toBeCloseTo(1 / 3, 12);
+    expect(r.mrr).toBeCloseTo(3 / 4, 12);
+    expect(rankingMetrics(model, clicks, t, { k: 3, relevantThreshold: 1 }).relevantPairs).toBe(2);
   });
 
   it('refuses a bad cutoff', () => {

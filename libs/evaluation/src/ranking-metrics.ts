@@ -1,10 +1,14 @@
-import { IdIndex, RatingList, RatingMatrix } from '@recsys/data';
+import { IdIndex, RatingList, RatingMatrix, RatingScale } from '@recsys/data';
 import { Predictor } from '@recsys/models';
 
 export interface RankingOptions {
   /** Length of each recommendation list (the cutoff k). Default 10. */
   k?: number;
-  /** A held-out rating r is relevant when r ≥ relevantThreshold (stars). Default 4. */
+  /**
+   * A held-out rating r is relevant when r ≥ relevantThreshold (stars, or a weight for
+   * interactions). Default {@link defaultRelevantThreshold} of the training scale: 4 stars for
+   * ratings, every held-out interaction for implicit feedback.
+   */
   relevantThreshold?: number;
   /** Which users get a list: every user with at least one test rating (the only choice so far). */
   users?: 'all-test-users';
@@ -46,6 +50,14 @@ export interface RankingMetrics {
 }
 
 /**
+ * The relevance threshold when none is given: 4 (stars) for rating data, the scale's least value
+ * for implicit feedback (`scale.implicit`), so that every held-out interaction is relevant.
+ */
+export function defaultRelevantThreshold(scale: RatingScale): number {
+  return scale.implicit === true ? scale.min : 4;
+}
+
+/**
  * Top-k ranking metrics of a fitted model on held-out ratings.
  *
  * For every distinct user u of `test`: L_u = `model.recommend(u, k, { excludeRated: true })`, the
@@ -66,12 +78,13 @@ export interface RankingMetrics {
  * - hit rate@k = 1 if hits_u > 0 else 0
  *
  * and, over the lists of all test users (skipped ones included), catalogue coverage = distinct
- * recommended movies / movies in `train`. Defaults: k 10, relevantThreshold 4 stars. Averages are
+ * recommended movies / movies in `train`. Defaults: k 10, relevantThreshold 4 stars (implicit data:
+ * every held-out interaction, {@link defaultRelevantThreshold}). Averages are
  * NaN when no user has a relevant test rating.
  */
 export function rankingMetrics(model: Predictor, train: RatingMatrix, test: RatingList, options: RankingOptions = {}): RankingMetrics {
   const k = options.k ?? 10;
-  const threshold = options.relevantThreshold ?? 4;
+  const threshold = options.relevantThreshold ?? defaultRelevantThreshold(train.scale);
   const users = options.users ?? 'all-test-users';
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`rankingMetrics: k must be an integer of at least 1, got ${k}`);
   if (!Number.isFinite(threshold)) throw new RangeError(`rankingMetrics: relevantThreshold must be a finite number, got ${threshold}`);

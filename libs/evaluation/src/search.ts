@@ -55,7 +55,7 @@ export interface SearchOptions {
    * Default RMSE.
    */
   objective?: Objective;
-  /** For a ranking objective: a test rating ≥ this is relevant. Default 4. */
+  /** For a ranking objective: a test rating ≥ this is relevant. Default: rankingMetrics' (4 stars; implicit data: every interaction). */
   relevantThreshold?: number;
   fit?: FitOptions;
   /** Called after each trial with (trial, trials done, trials in all). */
