@@ -9,7 +9,7 @@
 // The plain TypeScript reference is `plainAlsPasses` in src/latent/als/passes.ts (same formulas,
 // f64 accumulation): results agree to f32 rounding, not bit for bit. Dot products: dot.ts.
 
-import { axpy, axpy4, copyRow, dot, dot4, flush } from './dot';
+import { axpy, axpy4, cgDirection, cgStep, copyRow, copyRows4, dot, dot4, flush } from './dot';
 
 /** Ratings accumulated in f32 before they are added into the f64 sums. */
 const FLUSH_EVERY: u32 = 64;
@@ -101,12 +101,7 @@ export function alsPass(
       q1 = copy + rowBytes;
       q2 = copy + 2 * rowBytes;
       q3 = copy + 3 * rowBytes;
-    } else if (gather === 1) {
-      copyRow(copy, q0, rowBytes);
-      copyRow(copy + rowBytes, q1, rowBytes);
-      copyRow(copy + 2 * rowBytes, q2, rowBytes);
-      copyRow(copy + 3 * rowBytes, q3, rowBytes);
-    }
+    } else if (gather === 1) copyRows4(copy, q0, q1, q2, q3, rowBytes);
     wsum += step4(residual, vf, vb, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
     pending += 4;
     if (pending >= FLUSH_EVERY) {
@@ -358,23 +353,13 @@ export function alsCgRows(
       pap += pb * apb;
       if (!(pap > 0)) break;
       const alpha = rr / pap;
-      let rrNew: f64 = 0;
-      for (let f: usize = 0; f < <usize>k; f++) {
-        const o = f << 3;
-        store<f64>(x + o, load<f64>(x + o) + alpha * load<f64>(p + o));
-        const rf = load<f64>(r + o) - alpha * load<f64>(ap + o);
-        store<f64>(r + o, rf);
-        rrNew += rf * rf;
-      }
+      let rrNew = cgStep(x, r, p, ap, alpha, k);
       store<f64>(x + kb, load<f64>(x + kb) + alpha * pb);
       const rbNew = load<f64>(r + kb) - alpha * apb;
       store<f64>(r + kb, rbNew);
       rrNew += rbNew * rbNew;
       const beta = rrNew / rr;
-      for (let f: usize = 0; f < <usize>k; f++) {
-        const o = f << 3;
-        store<f64>(p + o, load<f64>(r + o) + beta * load<f64>(p + o));
-      }
+      cgDirection(p, r, beta, k);
       store<f64>(p + kb, rbNew + beta * pb);
       rr = rrNew;
     }

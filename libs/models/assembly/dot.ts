@@ -163,3 +163,41 @@ export function flush(acc: usize, out: usize, kp: u32): void {
     store<f32>(at, 0);
   }
 }
+
+/**
+ * The update of one conjugate-gradient step over n f64 components: x += α·p, r −= α·Ap; returns
+ * the new r·r (als.ts, ials.ts).
+ */
+// @ts-ignore: decorator
+@inline
+export function cgStep(x: usize, r: usize, p: usize, ap: usize, alpha: f64, n: u32): f64 {
+  let rr: f64 = 0;
+  for (let f: usize = 0; f < <usize>n; f++) {
+    const o = f << 3;
+    store<f64>(x + o, load<f64>(x + o) + alpha * load<f64>(p + o));
+    const rf = load<f64>(r + o) - alpha * load<f64>(ap + o);
+    store<f64>(r + o, rf);
+    rr += rf * rf;
+  }
+  return rr;
+}
+
+/** The next conjugate direction over n f64 components: p ← r + β·p. */
+// @ts-ignore: decorator
+@inline
+export function cgDirection(p: usize, r: usize, beta: f64, n: u32): void {
+  for (let f: usize = 0; f < <usize>n; f++) {
+    const o = f << 3;
+    store<f64>(p + o, load<f64>(r + o) + beta * load<f64>(p + o));
+  }
+}
+
+/** Copies the rows q0..q3 (`rowBytes` each) to four consecutive rows at `to`. */
+// @ts-ignore: decorator
+@inline
+export function copyRows4(to: usize, q0: usize, q1: usize, q2: usize, q3: usize, rowBytes: usize): void {
+  copyRow(to, q0, rowBytes);
+  copyRow(to + rowBytes, q1, rowBytes);
+  copyRow(to + 2 * rowBytes, q2, rowBytes);
+  copyRow(to + 3 * rowBytes, q3, rowBytes);
+}

@@ -6,7 +6,7 @@
 // TypeScript reference is `plainIalsPasses` in src/ranking/ials/kernel.ts: same formulas with
 // f64 everywhere, so results agree to f32 rounding, not bit for bit.
 
-import { axpy, axpy4, copyRow, dot, dot4, flush } from './dot';
+import { axpy, axpy4, cgDirection, cgStep, copyRow, copyRows4, dot, dot4, flush } from './dot';
 
 /** Ratings accumulated in f32 before they are added into the f64 sums. */
 const FLUSH_EVERY: u32 = 64;
@@ -60,12 +60,7 @@ export function ialsPass(
       q1 = to + rowBytes;
       q2 = to + 2 * rowBytes;
       q3 = to + 3 * rowBytes;
-    } else if (gather === 1) {
-      copyRow(to, q0, rowBytes);
-      copyRow(to + rowBytes, q1, rowBytes);
-      copyRow(to + 2 * rowBytes, q2, rowBytes);
-      copyRow(to + 3 * rowBytes, q3, rowBytes);
-    }
+    } else if (gather === 1) copyRows4(to, q0, q1, q2, q3, rowBytes);
     const d = dot4(v, q0, q1, q2, q3, rowBytes);
     const m0 = load<f32>(cm1 + ((<usize>load<u8>(c)) << 2));
     const m1 = load<f32>(cm1 + ((<usize>load<u8>(c, 1)) << 2));
@@ -214,19 +209,8 @@ export function ialsRows(
       }
       if (!(pap > 0)) break;
       const alpha = rr / pap;
-      let rrNew: f64 = 0;
-      for (let f: usize = 0; f < <usize>k; f++) {
-        const o = f << 3;
-        store<f64>(x + o, load<f64>(x + o) + alpha * load<f64>(p + o));
-        const rf = load<f64>(r + o) - alpha * load<f64>(out + o);
-        store<f64>(r + o, rf);
-        rrNew += rf * rf;
-      }
-      const beta = rrNew / rr;
-      for (let f: usize = 0; f < <usize>k; f++) {
-        const o = f << 3;
-        store<f64>(p + o, load<f64>(r + o) + beta * load<f64>(p + o));
-      }
+      const rrNew = cgStep(x, r, p, out, alpha, k);
+      cgDirection(p, r, rrNew / rr, k);
       rr = rrNew;
     }
     for (let f: usize = 0; f < <usize>k; f++) store<f32>(z + (f << 2), <f32>(<f64>load<f32>(z + (f << 2)) + load<f64>(x + (f << 3))));

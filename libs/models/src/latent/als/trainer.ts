@@ -64,7 +64,7 @@ const PAGE = 65536;
 const align16 = (x: number): number => Math.ceil(x / 16) * 16;
 
 /** Most ratings and most rows of any chunk given by its boundaries over `ptr`. */
-function chunkExtent(ptr: Uint32Array, bounds: Uint32Array): { ratings: number; rows: number } {
+export function chunkExtent(ptr: Uint32Array, bounds: Uint32Array): { ratings: number; rows: number } {
   let ratings = 0;
   let rows = 0;
   for (let c = 0; c + 1 < bounds.length; c++) {
