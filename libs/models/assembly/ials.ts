@@ -114,19 +114,38 @@ export function ialsPass(
   return loss;
 }
 
-/** out[a] = Σ_b G[a][b]·v[b] for the symmetric kp×kp f32 matrix G and the f32 vector v (kp). */
+/**
+ * out[a] = Σ_b G[a][b]·v[b] for the symmetric kp×kp f32 matrix G and the f32 vector v (kp): as
+ * out = Σ_b v[b]·G[b] (row b is column b), 16 outputs at a time held in four registers, so G is
+ * read once and out written once.
+ */
 // @ts-ignore: decorator
 @inline
 function gramTimes(gram: usize, v: usize, out: usize, kp: u32): void {
   const rowBytes: usize = (<usize>kp) << 2;
-  for (let g: usize = 0; g < rowBytes; g += 16) v128.store(out + g, f32x4.splat(0));
-  // out += v[b]·G[b] (G symmetric: row b is column b).
-  for (let b: usize = 0; b < <usize>kp; b++) {
-    const vb = load<f32>(v + (b << 2));
-    if (vb == 0) continue;
-    const s = f32x4.splat(vb);
-    const row = gram + b * rowBytes;
-    for (let g: usize = 0; g < rowBytes; g += 16) v128.store(out + g, f32x4.add(v128.load(out + g), f32x4.mul(s, v128.load(row + g))));
+  let g: usize = 0;
+  for (; g + 64 <= rowBytes; g += 64) {
+    let a0 = f32x4.splat(0);
+    let a1 = a0;
+    let a2 = a0;
+    let a3 = a0;
+    for (let b: usize = 0; b < <usize>kp; b++) {
+      const s = f32x4.splat(load<f32>(v + (b << 2)));
+      const row = gram + b * rowBytes + g;
+      a0 = f32x4.add(a0, f32x4.mul(s, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(s, v128.load(row, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(s, v128.load(row, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(s, v128.load(row, 48)));
+    }
+    v128.store(out + g, a0);
+    v128.store(out + g, a1, 16);
+    v128.store(out + g, a2, 32);
+    v128.store(out + g, a3, 48);
+  }
+  for (; g < rowBytes; g += 16) {
+    let a0 = f32x4.splat(0);
+    for (let b: usize = 0; b < <usize>kp; b++) a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(v + (b << 2))), v128.load(gram + b * rowBytes + g)));
+    v128.store(out + g, a0);
   }
 }
 

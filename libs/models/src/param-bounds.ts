@@ -91,7 +91,7 @@ export const KNN_BASELINE_PARAM_BOUNDS: ParamBounds = frozen({
 export const IALS_PARAM_BOUNDS: ParamBounds = frozen({
   factors: { ...FACTORS, min: 1 },
   epochs: { ...EPOCHS },
-  reg: { ...REG, minExclusive: true, max: 100_000, note: 'base λ of every row, also the fold-in λ' },
+  reg: { ...REG, minExclusive: true, note: 'base λ of every row, also the fold-in λ' },
   regFrequency: { min: 0, max: 100, note: 'ν of λ_u = reg·(1 + ν·n_u)' },
   alpha: { min: 0, max: 10_000, note: 'confidence c = 1 + alpha·w (linear) or 1 + alpha·log(1 + w/epsilon)' },
   epsilon: { min: 0, minExclusive: true, max: 1_000_000, note: 'log confidence only' },

@@ -43,9 +43,9 @@ export interface IalsParams {
 export const IALS_DEFAULTS: Readonly<IalsParams> = Object.freeze({
   factors: 64,
   epochs: 15,
-  reg: 0.05,
+  reg: 0.2,
   regFrequency: 1,
-  alpha: 1,
+  alpha: 0.5,
   confidence: 'linear',
   epsilon: 1,
   cgSteps: 3,
@@ -112,7 +112,38 @@ export function ialsConfidence(p: Pick<IalsParams, 'alpha' | 'confidence' | 'eps
  * **Fold-in, explain, similar, artifact**: {@link FactorRankingModel}'s, with the same confidence
  * and λ_u = reg·(1 + ν·n_u): a folded-in user is the exact solution of their row's equations.
  *
- * **Defaults** ({@link IALS_DEFAULTS}): see the table below (filled from the measurements).
+ * **Defaults** ({@link IALS_DEFAULTS}): 64 factors, 15 epochs, reg 0.2, regFrequency 1, alpha 0.5
+ * (linear), cgSteps 3, minWeight 0, initStd 0.01, seed 42, threads = cores. Chosen by a sweep
+ * (α ∈ {0.5, 1, 1.5, 2, 3, 5, 10}, reg ∈ {0.01 … 4}, ν ∈ {0, 1}, then factors, epochs, cgSteps)
+ * on three sets, relevant = held-out ratings ≥ 4, candidates = movies unrated in training, k = 10,
+ * `rankingMetrics` of @recsys/evaluation: MovieLens 100k u1–u5 (mean); the Netflix Kaggle
+ * sample (99,999 ratings, 8 movies) with one seeded rating per user held out
+ * (`leaveKOutSplit(k 1, seed 42)`); generated heavy users, Netflix shape
+ * (`generateSynthetic({ ratings: 1e6, users: 4802, movies: 17770, seed: 42 })`, 10 per user held
+ * out, seed 42). P@10 / NDCG@10 (coverage):
+ *
+ * | model | ML-100k u1–u5 | Kaggle sample | heavy 1M |
+ * |---|---|---|---|
+ * | `ials` defaults | 0.302 / 0.395 (0.312) | 0.100 / 0.687 | 0.053 / 0.086 (0.114) |
+ * | ν = 0 (Hu et al.'s constant λ) | 0.228 / 0.304 (0.350) | 0.100 / 0.471 | 0.051 / 0.083 (0.102) |
+ * | α 1, reg 0.3 | 0.302 / 0.394 | 0.100 / 0.687 | 0.053 / 0.085 |
+ * | α 2, reg 0.5 | 0.301 / 0.391 | 0.100 / 0.686 | 0.051 / 0.082 |
+ * | 32 factors | 0.302 / 0.395 (0.296) | 0.100 / 0.687 | 0.053 / 0.086 (0.107) |
+ * | 128 factors (α 1, reg 0.3) | 0.303 / 0.397 (0.300) | – | 0.053 / 0.085 (0.125) |
+ * | cgSteps 2 | 0.301 / 0.394 | 0.100 / 0.687 | 0.052 / 0.084 |
+ * | `popular` | 0.157 / 0.198 (0.036) | 0.100 / 0.819 | 0.014 / 0.020 (0.013) |
+ *
+ * (EASE λ 500 by numpy on ML-100k u1–u5: 0.292 / 0.385.) The frequency-scaled λ is what makes
+ * iALS competitive, as Rendle et al. report; 64 factors tie 32 on NDCG and cover more of the
+ * catalogue; 8, 15 or 30 epochs and 2–4 CG steps differ by < 0.003 on ML-100k u1–u2. On the
+ * 8-movie Kaggle sample (≈ 1.3 ratings per user) popularity wins and no setting swept changes
+ * iALS's 0.687 by more than 0.11 (α 2, reg 0.1: 0.792, but 0.070 on the heavy set).
+ *
+ * **Speed** (64 factors, one epoch, the machine shared by other jobs, CPU seconds of the process):
+ * generated 10M (200,000 users): `ials` 3.4 CPU-s against 0.36 for an SGD `svd` epoch; the Netflix
+ * 100M snapshot: `ials` 41 CPU-s (83 s wall) against 8 s wall for `svd`. An epoch costs 1 + cgSteps
+ * passes over the entries per side (a dot and an axpy of k floats each) plus a k×k product per CG
+ * step and row, against SGD's one update per rating: about 10× an SGD epoch, not the 2× asked.
  */
 export class IalsModel extends FactorRankingModel {
   readonly kind = 'ials';
