@@ -4,7 +4,7 @@ import { describeWithData, randomRatings, sharedDataPath, tempDir } from '@recsy
 import { gaussSolve } from '../../test/reference';
 import { setBackendLogger } from '../backend';
 import { createModel, loadModel, saveModel } from '../model-kinds';
-import { IalsModel, ialsParams } from './ials-model';
+import { ialsConfidence, IalsModel, ialsParams } from './ials-model';
 import { createIalsTrainer, IalsTrainerOptions } from './ials/trainer';
 
 beforeAll(() => setBackendLogger(() => {}));
@@ -224,6 +224,11 @@ describe('IalsModel', () => {
     expect(() => createModel('ials', { threads: 10_000 })).toThrow(/ials: threads must be an integer in 1\.\.cores/);
     expect(() => createModel('ials', { backend: 'gpu' })).toThrow('ials: backend must be one of auto, wasm, js, got "gpu"');
     expect(ialsParams({ confidence: 'log', epsilon: 2 })).toMatchObject({ confidence: 'log', epsilon: 2 });
+  });
+
+  it('turns weights into confidences: 1 + αw, or 1 + α·log(1 + w/ε)', () => {
+    expect(ialsConfidence({ confidence: 'linear', alpha: 0.5, epsilon: 1 }, 4)).toBe(3);
+    expect(ialsConfidence({ confidence: 'log', alpha: 2, epsilon: 0.5 }, 3)).toBeCloseTo(1 + 2 * Math.log(7), 12);
   });
 
   it('fits, recommends unseen movies, reports progress per epoch, and round-trips through save/load', async () => {
