@@ -144,6 +144,9 @@ export function ialsConfidence(p: Pick<IalsParams, 'alpha' | 'confidence' | 'eps
  * 100M snapshot: `ials` 41 CPU-s (83 s wall) against 8 s wall for `svd`. An epoch costs 1 + cgSteps
  * passes over the entries per side (a dot and an axpy of k floats each) plus a k×k product per CG
  * step and row, against SGD's one update per rating: about 10× an SGD epoch, not the 2× asked.
+ * At 100M the items' half step takes twice the users' (20 against 10 CPU-s): a movie's rows of
+ * X are gathered once at random from 123 MB, and its later passes stream a copy larger than the
+ * caches (up to 60 MB).
  */
 export class IalsModel extends FactorRankingModel {
   readonly kind = 'ials';
