@@ -140,19 +140,20 @@ export function ialsConfidence(p: Pick<IalsParams, 'alpha' | 'confidence' | 'eps
  * 8-movie Kaggle sample (≈ 1.3 ratings per user) popularity wins and no setting swept changes
  * iALS's 0.687 by more than 0.11 (α 2, reg 0.1: 0.792, but 0.070 on the heavy set).
  *
- * **Speed** (64 factors, one epoch, the machine shared by other jobs at load 5–9, CPU seconds of
- * the process, the second epoch of a fresh process): generated 10M (200,000 users, 17,770
- * movies), 1 thread: `ials` 3.7–4.1 CPU-s with cgSteps 3, 3.7–4.0 with 2, 2.1–3.1 with 1, against
- * 0.27–0.32 for an SGD `svd` epoch; 2 threads: 4.2–4.5, 2.9–3.4, 2.3–3.0 against 0.27–0.39. The
- * Netflix 100M snapshot: `ials` 41 CPU-s (83 s wall, cgSteps 3) against 8 s wall for `svd`. An
- * epoch costs 1 + cgSteps passes over the entries per side (a dot and an axpy of k floats each)
- * plus a k×k product per CG step and row, against SGD's one update per rating: 7–13× an SGD
- * epoch, not the 2× asked. CPU seconds per half step at 10M (1 thread): users 0.6–0.8 (cgSteps 1)
- * to 1.6–2.0 (cgSteps 3); items 1.0–2.0 whatever cgSteps: a movie's rows of X are gathered at
- * random from 51 MB (123 MB at 100M) in its first pass, and that latency, not the arithmetic,
- * is most of the items' half step. (Touching the rows 8 or 16 entries ahead, a software
- * prefetch, changed nothing measurable at this load.) At 100M the items' half step takes twice the users'
- * (20 against 10 CPU-s); its later passes stream a copy larger than the caches (up to 60 MB).
+ * **Speed** (64 factors, CPU seconds of the process per epoch, epochs after the first of a fresh
+ * process, the machine shared by other jobs at load 2–9, so ranges): generated 10M (200,000
+ * users, 17,770 movies), 1 thread: `ials` 4.1–4.5 CPU-s with cgSteps 3, 2.2–4.0 with 2, 2.1–3.2
+ * with 1, against 0.27–0.44 for an SGD `svd` epoch; 2 threads: 4.7, 4.2–4.4 and 2.9–3.1 against
+ * 0.27. The Netflix 100M snapshot (cgSteps 2, load ≈ 2): 20.1 CPU-s (20.1 s wall) on 1 thread,
+ * 24.9 CPU-s (25–36 s wall) on 2, against 2.9 and 2.7 for `svd` (2.8 and 2.7 s wall): 7× an SGD
+ * epoch on 1 thread, not the 2× asked, and a second thread does not shorten the epoch. An epoch
+ * costs 1 + cgSteps passes over the entries per side (a dot and an axpy of k floats each) plus a
+ * k×k product per CG step and row (at 10M, 50 entries per user, that product is about 40 % of the
+ * users' arithmetic), against SGD's one update per rating. CPU seconds per half step at 10M
+ * (1 thread): users 0.6–0.8 (cgSteps 1) to 1.6–2.0 (cgSteps 3); items 1.0–2.0 whatever cgSteps:
+ * a movie's rows of X are gathered at random from 51 MB (123 MB at 100M) in its first pass, and
+ * that latency, not the arithmetic, is most of the items' half step. (Touching the rows 8 or 16
+ * entries ahead, a software prefetch, changed nothing measurable at this load.)
  */
 export class IalsModel extends FactorRankingModel {
   readonly kind = 'ials';
