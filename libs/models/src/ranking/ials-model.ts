@@ -146,8 +146,9 @@ export function ialsConfidence(p: Pick<IalsParams, 'alpha' | 'confidence' | 'eps
  * with 1, against 0.27–0.44 for an SGD `svd` epoch; 2 threads: 4.7, 4.2–4.4 and 2.9–3.1 against
  * 0.27. The Netflix 100M snapshot (cgSteps 2, load ≈ 2): 20.1 CPU-s (20.1 s wall) on 1 thread,
  * 24.9 CPU-s (25–36 s wall) on 2, against 2.9 and 2.7 for `svd` (2.8 and 2.7 s wall): 7× an SGD
- * epoch on 1 thread, not the 2× asked, and a second thread does not shorten the epoch. An epoch
- * costs 1 + cgSteps passes over the entries per side (a dot and an axpy of k floats each) plus a
+ * epoch on 1 thread, not the 2× asked; the second thread did not shorten the epoch there, but
+ * on this shared machine (two busy worker threads got 0.66 of a core at load 6) that says little
+ * about scaling. An epoch costs 1 + cgSteps passes over the entries per side (a dot and an axpy of k floats each) plus a
  * k×k product per CG step and row (at 10M, 50 entries per user, that product is about 40 % of the
  * users' arithmetic), against SGD's one update per rating. CPU seconds per half step at 10M
  * (1 thread): users 0.6–0.8 (cgSteps 1) to 1.6–2.0 (cgSteps 3); items 1.0–2.0 whatever cgSteps:
