@@ -48,7 +48,7 @@ export const IALS_DEFAULTS: Readonly<IalsParams> = Object.freeze({
   alpha: 0.5,
   confidence: 'linear',
   epsilon: 1,
-  cgSteps: 3,
+  cgSteps: 2,
   minWeight: 0,
   seed: 42,
   threads: availableParallelism(),
@@ -113,7 +113,7 @@ export function ialsConfidence(p: Pick<IalsParams, 'alpha' | 'confidence' | 'eps
  * and λ_u = reg·(1 + ν·n_u): a folded-in user is the exact solution of their row's equations.
  *
  * **Defaults** ({@link IALS_DEFAULTS}): 64 factors, 15 epochs, reg 0.2, regFrequency 1, alpha 0.5
- * (linear), cgSteps 3, minWeight 0, initStd 0.01, seed 42, threads = cores. Chosen by a sweep
+ * (linear), cgSteps 2, minWeight 0, initStd 0.01, seed 42, threads = cores. Chosen by a sweep
  * (α ∈ {0.5, 1, 1.5, 2, 3, 5, 10}, reg ∈ {0.01 … 4}, ν ∈ {0, 1}, then factors, epochs, cgSteps)
  * on three sets, relevant = held-out ratings ≥ 4, candidates = movies unrated in training, k = 10,
  * `rankingMetrics` of @recsys/evaluation: MovieLens 100k u1–u5 (mean); the Netflix Kaggle
@@ -124,13 +124,14 @@ export function ialsConfidence(p: Pick<IalsParams, 'alpha' | 'confidence' | 'eps
  *
  * | model | ML-100k u1–u5 | Kaggle sample | heavy 1M |
  * |---|---|---|---|
- * | `ials` defaults | 0.302 / 0.394 (0.312) | 0.100 / 0.687 | 0.053 / 0.086 (0.114) |
+ * | `ials` defaults (cgSteps 2) | 0.301 / 0.394 (0.312) | 0.100 / 0.687 | 0.052 / 0.084 (0.113) |
  * | ν = 0 (Hu et al.'s constant λ) | 0.228 / 0.304 (0.350) | 0.100 / 0.471 | 0.051 / 0.083 (0.102) |
  * | α 1, reg 0.3 | 0.302 / 0.394 | 0.100 / 0.687 | 0.053 / 0.085 |
  * | α 2, reg 0.5 | 0.301 / 0.391 | 0.100 / 0.686 | 0.051 / 0.082 |
  * | 32 factors | 0.302 / 0.394 (0.296) | 0.100 / 0.687 | 0.053 / 0.086 (0.107) |
  * | 128 factors (α 1, reg 0.3) | 0.303 / 0.397 (0.300) | – | 0.053 / 0.085 (0.125) |
- * | cgSteps 2 | 0.301 / 0.394 | 0.100 / 0.687 | 0.052 / 0.084 |
+ * | cgSteps 3 | 0.302 / 0.394 (0.312) | 0.100 / 0.687 | 0.053 / 0.086 (0.114) |
+ * | cgSteps 1 | 0.300 / 0.392 (0.273) | 0.100 / 0.687 | 0.050 / 0.081 (0.119) |
  * | `popular` | 0.157 / 0.198 (0.036) | 0.100 / 0.819 | 0.014 / 0.020 (0.013) |
  *
  * (EASE λ 500 by numpy on ML-100k u1–u5: 0.292 / 0.385.) The frequency-scaled λ is what makes
@@ -139,14 +140,21 @@ export function ialsConfidence(p: Pick<IalsParams, 'alpha' | 'confidence' | 'eps
  * 8-movie Kaggle sample (≈ 1.3 ratings per user) popularity wins and no setting swept changes
  * iALS's 0.687 by more than 0.11 (α 2, reg 0.1: 0.792, but 0.070 on the heavy set).
  *
- * **Speed** (64 factors, one epoch, the machine shared by other jobs, CPU seconds of the process):
- * generated 10M (200,000 users): `ials` 3.4 CPU-s against 0.36 for an SGD `svd` epoch; the Netflix
- * 100M snapshot: `ials` 41 CPU-s (83 s wall) against 8 s wall for `svd`. An epoch costs 1 + cgSteps
- * passes over the entries per side (a dot and an axpy of k floats each) plus a k×k product per CG
- * step and row, against SGD's one update per rating: about 10× an SGD epoch, not the 2× asked.
- * At 100M the items' half step takes twice the users' (20 against 10 CPU-s): a movie's rows of
- * X are gathered once at random from 123 MB, and its later passes stream a copy larger than the
- * caches (up to 60 MB).
+ * **Speed** (64 factors, CPU seconds of the process per epoch, epochs after the first of a fresh
+ * process, the machine shared by other jobs at load 2–9, so ranges): generated 10M (200,000
+ * users, 17,770 movies), 1 thread: `ials` 4.1–4.5 CPU-s with cgSteps 3, 2.2–4.0 with 2, 2.1–3.2
+ * with 1, against 0.27–0.44 for an SGD `svd` epoch; 2 threads: 4.7, 4.2–4.4 and 2.9–3.1 against
+ * 0.27. The Netflix 100M snapshot (cgSteps 2, load ≈ 2): 20.1 CPU-s (20.1 s wall) on 1 thread,
+ * 24.9 CPU-s (25–36 s wall) on 2, against 2.9 and 2.7 for `svd` (2.8 and 2.7 s wall): 7× an SGD
+ * epoch on 1 thread, not the 2× asked; the second thread did not shorten the epoch there, but
+ * on this shared machine (two busy worker threads got 0.66 of a core at load 6) that says little
+ * about scaling. An epoch costs 1 + cgSteps passes over the entries per side (a dot and an axpy of k floats each) plus a
+ * k×k product per CG step and row (at 10M, 50 entries per user, that product is about 40 % of the
+ * users' arithmetic), against SGD's one update per rating. CPU seconds per half step at 10M
+ * (1 thread): users 0.6–0.8 (cgSteps 1) to 1.6–2.0 (cgSteps 3); items 1.0–2.0 whatever cgSteps:
+ * a movie's rows of X are gathered at random from 51 MB (123 MB at 100M) in its first pass, and
+ * that latency, not the arithmetic, is most of the items' half step. (Touching the rows 8 or 16
+ * entries ahead, a software prefetch, changed nothing measurable at this load.)
  */
 export class IalsModel extends FactorRankingModel {
   readonly kind = 'ials';
