@@ -5,6 +5,7 @@ import { JaccardCfModel } from './neighbourhood/jaccard-cf';
 import { KnnBaselineModel, KnnBaselineParams, KNN_BASELINE_DEFAULTS } from './neighbourhood/knn-baseline';
 import { MeanModel } from './neighbourhood/mean-model';
 import { MostPopularModel } from './ranking/popular-model';
+import { BprModel, BprParams } from './ranking/bpr-model';
 import type { Predictor } from './predictor';
 import { deserializeNeighbourIndex, NeighbourIndex, serializeNeighbourIndex } from '@recsys/similarity';
 import { SvdModel, SvdParams } from './latent/svd-model';
@@ -209,4 +210,9 @@ registerModelKind('popular', {
   },
   toArtifact: (model) => ratingsOnlyArtifact('popular', (model as MostPopularModel).train),
   fromArtifact: (_artifact, train) => new MostPopularModel().fit(train),
+});
+
+registerModelKind('bpr', {
+  create: (params) => new BprModel(params as Partial<BprParams>),
+  fromArtifact: (artifact, train) => BprModel.fromArtifact(artifact, train),
 });

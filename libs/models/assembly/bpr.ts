@@ -1,0 +1,242 @@
+// SIMD kernel of the BPR trainer (libs/models/src/ranking/bpr/), compiled to WebAssembly by
+// tools/build-wasm.js (`asc --enable simd --enable threads --importMemory --sharedMemory -O3
+// --runtime stub`).
+//
+// Everything lives in the imported shared linear memory at byte offsets the host lays out
+// (src/ranking/bpr/layout.ts): P (nUsers × kp f32), Q (nMovies × kp f32), b (nMovies f32), the
+// positive interactions as a CSR by user (ptr u32, movies u32 ascending per row), the optional
+// negative-sampling table (u32 movie indices), and one 32-byte state block per thread (its
+// xorshift32 state and counters). Several worker instances run these functions at once: each on
+// its own range of users (so P rows are never shared), all of them on Q and b (Hogwild!).
+//
+// The plain TypeScript reference (src/ranking/bpr/reference.ts) draws exactly the same samples
+// (integer arithmetic) and applies the same update rule in f64.
+
+/** Most draws of a negative before the sample is skipped (a user who has nearly every movie). */
+export const MAX_NEGATIVE_TRIES: u32 = 64;
+
+// The last sample drawn by `draw` (per instance; every thread has its own instance).
+let sampledUser: u32 = 0;
+let sampledPositive: u32 = 0;
+let sampledNegative: u32 = 0;
+
+/** xorshift32 (Marsaglia 2003): the thread's next state, kept at `rngAt`. */
+// @ts-ignore: decorator
+@inline
+function nextRandom(rngAt: usize): u32 {
+  let x = load<u32>(rngAt);
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  store<u32>(rngAt, x);
+  return x;
+}
+
+/** An integer in [0, n): ⌊x · n / 2³²⌋ of the next state x (Lemire's multiply-shift, no division). */
+// @ts-ignore: decorator
+@inline
+function below(rngAt: usize, n: u32): u32 {
+  return <u32>((<u64>nextRandom(rngAt) * <u64>n) >>> 32);
+}
+
+/** Whether the ascending u32 array at `movies[start .. end)` holds `m` (binary search). */
+// @ts-ignore: decorator
+@inline
+function holds(movies: usize, start: u32, end: u32, m: u32): bool {
+  let lo = start;
+  let hi = end;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = load<u32>(movies + ((<usize>mid) << 2));
+    if (v == m) return true;
+    if (v < m) lo = mid + 1;
+    else hi = mid;
+  }
+  return false;
+}
+
+/**
+ * Draws one triple for the users `uFrom .. uTo−1` into the globals: a positive interaction
+ * uniformly among theirs (index in ptr[uFrom] .. ptr[uTo]), its user by binary search in ptr,
+ * then negatives (uniform over nMovies, or table[uniform] when tableLen > 0) until one is not in
+ * the user's row, at most MAX_NEGATIVE_TRIES times. Returns false when no negative was found.
+ */
+// @ts-ignore: decorator
+@inline
+function draw(ptr: usize, movies: usize, nMovies: u32, uFrom: u32, uTo: u32, table: usize, tableLen: u32, rngAt: usize): bool {
+  const first = load<u32>(ptr + ((<usize>uFrom) << 2));
+  const last = load<u32>(ptr + ((<usize>uTo) << 2));
+  const at = first + below(rngAt, last - first);
+  // The largest u in [uFrom, uTo) with ptr[u] ≤ at.
+  let lo = uFrom;
+  let hi = uTo - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (load<u32>(ptr + ((<usize>mid) << 2)) <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  sampledUser = lo;
+  sampledPositive = load<u32>(movies + ((<usize>at) << 2));
+  const start = load<u32>(ptr + ((<usize>lo) << 2));
+  const end = load<u32>(ptr + ((<usize>lo + 1) << 2));
+  for (let t: u32 = 0; t < MAX_NEGATIVE_TRIES; t++) {
+    const j = tableLen > 0 ? load<u32>(table + ((<usize>below(rngAt, tableLen)) << 2)) : below(rngAt, nMovies);
+    if (!holds(movies, start, end, j)) {
+      sampledNegative = j;
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * eˣ in f64 without the standard library's lookup tables (the kernels have no data segments):
+ * x clamped to ±80 (NaN passes through), x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor
+ * series to r¹², then scaled by 2ⁿ through the exponent bits. Relative error below 1e-14.
+ */
+// @ts-ignore: decorator
+@inline
+function expf64(x: f64): f64 {
+  const c = min(max(x, -80.0), 80.0);
+  const n = nearest(c * 1.4426950408889634);
+  const r = c - n * 0.6931471803691238 - n * 1.9082149292705877e-10;
+  let p = 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  return p * reinterpret<f64>((<i64>n + 1023) << 52);
+}
+
+/**
+ * −ln σ(x) = ln(1 + e^(−x)) = max(−x, 0) + ln(1 + y), y = e^(−|x|) ∈ (0, 1], with
+ * ln(1 + y) = 2·atanh(s), s = y / (2 + y) ≤ 1/3, by its series to s²³ (error below 1e-12).
+ */
+// @ts-ignore: decorator
+@inline
+function softplusNeg(x: f64): f64 {
+  const y = expf64(-abs(x));
+  const s = y / (2.0 + y);
+  const s2 = s * s;
+  let t = 1.0 / 23.0;
+  t = t * s2 + 1.0 / 21.0;
+  t = t * s2 + 1.0 / 19.0;
+  t = t * s2 + 1.0 / 17.0;
+  t = t * s2 + 1.0 / 15.0;
+  t = t * s2 + 1.0 / 13.0;
+  t = t * s2 + 1.0 / 11.0;
+  t = t * s2 + 1.0 / 9.0;
+  t = t * s2 + 1.0 / 7.0;
+  t = t * s2 + 1.0 / 5.0;
+  t = t * s2 + 1.0 / 3.0;
+  t = t * s2 + 1.0;
+  return max(-x, 0.0) + 2.0 * s * t;
+}
+
+/**
+ * `count` SGD steps of BPR (Rendle et al. 2009) on triples drawn by {@link draw}. For each, with
+ * p = P[u], q_i = Q[i], q_j = Q[j]:
+ *   x = (b_i − b_j) + p·(q_i − q_j),  g = 1 / (1 + eˣ) = σ(−x)   (g in f64, then f32)
+ *   p   ← (1 − lr·regUser)·p   + (lr·g)·(q_i − q_j)
+ *   q_i ← (1 − lr·regItem)·q_i + (lr·g)·p_old
+ *   q_j ← (1 − lr·regItem)·q_j − (lr·g)·p_old
+ *   b_i += lr·(g − regBias·b_i);  b_j += lr·(−g − regBias·b_j)
+ * in f32, the dot in four f32x4 accumulators. Adds to the thread's state block at `stateAt`
+ * (after its u32 rng word): f64 at +8 the samples with x > 0 (before the step: the sampled AUC),
+ * f64 at +16 the samples skipped for want of a negative.
+ *
+ * @returns Σ −ln σ(x) over the steps taken (f64), x before each step.
+ */
+export function bprSteps(
+  ptr: usize,
+  movies: usize,
+  nMovies: u32,
+  uFrom: u32,
+  uTo: u32,
+  table: usize,
+  tableLen: u32,
+  stateAt: usize,
+  count: u32,
+  P: usize,
+  Q: usize,
+  bias: usize,
+  kp: u32,
+  lr: f32,
+  regUser: f32,
+  regItem: f32,
+  regBias: f32,
+): f64 {
+  const rowBytes: usize = (<usize>kp) << 2;
+  const keepUser = f32x4.splat(<f32>1 - lr * regUser);
+  const keepItem = f32x4.splat(<f32>1 - lr * regItem);
+  const zero = f32x4.splat(0);
+  let loss: f64 = 0;
+  let correct: f64 = 0;
+  let skipped: f64 = 0;
+  for (let s: u32 = 0; s < count; s++) {
+    if (!draw(ptr, movies, nMovies, uFrom, uTo, table, tableLen, stateAt)) {
+      skipped += 1;
+      continue;
+    }
+    const pu = P + (<usize>sampledUser) * rowBytes;
+    const qi = Q + (<usize>sampledPositive) * rowBytes;
+    const qj = Q + (<usize>sampledNegative) * rowBytes;
+    const biAt = bias + ((<usize>sampledPositive) << 2);
+    const bjAt = bias + ((<usize>sampledNegative) << 2);
+    let a0 = zero;
+    let a1 = zero;
+    let f: usize = 0;
+    for (; f + 32 <= rowBytes; f += 32) {
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(pu + f), f32x4.sub(v128.load(qi + f), v128.load(qj + f))));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(pu + f + 16), f32x4.sub(v128.load(qi + f + 16), v128.load(qj + f + 16))));
+    }
+    if (f < rowBytes) a0 = f32x4.add(a0, f32x4.mul(v128.load(pu + f), f32x4.sub(v128.load(qi + f), v128.load(qj + f))));
+    const acc = f32x4.add(a0, a1);
+    const dot = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+    const bi = load<f32>(biAt);
+    const bj = load<f32>(bjAt);
+    const x: f32 = bi - bj + dot;
+    const xd = <f64>x;
+    const g = <f32>(1.0 / (1.0 + expf64(xd)));
+    loss += softplusNeg(xd);
+    if (x > 0) correct += 1;
+    const step = lr * g;
+    const vstep = f32x4.splat(step);
+    for (let c: usize = 0; c < rowBytes; c += 16) {
+      const vp = v128.load(pu + c);
+      const vi = v128.load(qi + c);
+      const vj = v128.load(qj + c);
+      const sp = f32x4.mul(vstep, vp);
+      v128.store(pu + c, f32x4.add(f32x4.mul(keepUser, vp), f32x4.mul(vstep, f32x4.sub(vi, vj))));
+      v128.store(qi + c, f32x4.add(f32x4.mul(keepItem, vi), sp));
+      v128.store(qj + c, f32x4.sub(f32x4.mul(keepItem, vj), sp));
+    }
+    store<f32>(biAt, bi + lr * (g - regBias * bi));
+    store<f32>(bjAt, bj + lr * (-g - regBias * bj));
+  }
+  store<f64>(stateAt + 8, load<f64>(stateAt + 8) + correct);
+  store<f64>(stateAt + 16, load<f64>(stateAt + 16) + skipped);
+  return loss;
+}
+
+/**
+ * Draws `count` triples as {@link bprSteps} would, without training: (u, i, j) as three u32 at
+ * `out` + 12·s, j = 0xffffffff for a skipped sample. For tests and for checking the sampler.
+ */
+export function bprDraw(ptr: usize, movies: usize, nMovies: u32, uFrom: u32, uTo: u32, table: usize, tableLen: u32, stateAt: usize, count: u32, out: usize): void {
+  for (let s: u32 = 0; s < count; s++) {
+    const ok = draw(ptr, movies, nMovies, uFrom, uTo, table, tableLen, stateAt);
+    const at = out + (<usize>s) * 12;
+    store<u32>(at, sampledUser);
+    store<u32>(at + 4, sampledPositive);
+    store<u32>(at + 8, ok ? sampledNegative : 0xffffffff);
+  }
+}
