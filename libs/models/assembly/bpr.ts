@@ -100,19 +100,9 @@ function expf64(x: f64): f64 {
   const c = min(max(x, -80.0), 80.0);
   const n = nearest(c * 1.4426950408889634);
   const r = c - n * 0.6931471803691238 - n * 1.9082149292705877e-10;
-  let p = 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
+  // 1 + r(1 + r/2(1 + r/3(… (1 + r/12)))): Horner's form of the series to r¹².
+  let p = 1.0;
+  for (let d = 12; d >= 1; d--) p = 1.0 + (p * r) / <f64>d;
   return p * reinterpret<f64>((<i64>n + 1023) << 52);
 }
 
@@ -126,18 +116,9 @@ function softplusNeg(x: f64): f64 {
   const y = expf64(-abs(x));
   const s = y / (2.0 + y);
   const s2 = s * s;
-  let t = 1.0 / 23.0;
-  t = t * s2 + 1.0 / 21.0;
-  t = t * s2 + 1.0 / 19.0;
-  t = t * s2 + 1.0 / 17.0;
-  t = t * s2 + 1.0 / 15.0;
-  t = t * s2 + 1.0 / 13.0;
-  t = t * s2 + 1.0 / 11.0;
-  t = t * s2 + 1.0 / 9.0;
-  t = t * s2 + 1.0 / 7.0;
-  t = t * s2 + 1.0 / 5.0;
-  t = t * s2 + 1.0 / 3.0;
-  t = t * s2 + 1.0;
+  // Σ s^(2n) / (2n + 1) for n = 0 … 11, by Horner's rule in s².
+  let t = 0.0;
+  for (let d = 23; d >= 1; d -= 2) t = t * s2 + 1.0 / <f64>d;
   return max(-x, 0.0) + 2.0 * s * t;
 }
 
@@ -149,7 +130,7 @@ function softplusNeg(x: f64): f64 {
  *   q_i ← (1 − lr·regItem)·q_i + (lr·g)·p_old
  *   q_j ← (1 − lr·regItem)·q_j − (lr·g)·p_old
  *   b_i += lr·(g − regBias·b_i);  b_j += lr·(−g − regBias·b_j)
- * in f32, the dot in four f32x4 accumulators. Adds to the thread's state block at `stateAt`
+ * in f32, the dot in two f32x4 accumulators. Adds to the thread's state block at `stateAt`
  * (after its u32 rng word): f64 at +8 the samples with x > 0 (before the step: the sampled AUC),
  * f64 at +16 the samples skipped for want of a negative.
  *

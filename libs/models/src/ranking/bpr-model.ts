@@ -43,17 +43,17 @@ export interface BprParams {
 export const BPR_DEFAULTS: Readonly<BprParams> = Object.freeze({
   factors: 64,
   epochs: 100,
-  lr: 0.05,
-  regUser: 0.0025,
-  regItem: 0.0025,
+  lr: 0.02,
+  regUser: 0.05,
+  regItem: 0.01,
   regBias: 0.01,
   negativeSampling: 0,
   minWeight: 0,
   seed: 42,
   threads: 1,
   initStd: 0.1,
-  foldInReg: 1,
-  foldInAlpha: 10,
+  foldInReg: 10,
+  foldInAlpha: 100,
   backend: 'auto',
 });
 

@@ -1,10 +1,9 @@
-import { Worker } from 'node:worker_threads';
-import { Random, shareArray, whenWorkerReady, workerScript } from '@recsys/core';
+import { Random, shareArray, workerScript, WorkerPool } from '@recsys/core';
 import { RatingMatrix } from '@recsys/data';
 import { availableParallelism } from 'node:os';
 import { ALS_BLOCK_BYTES, ALS_BLOCK_CHUNK_ROWS, ALS_CG_STEPS, alsBlockRows, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './passes';
 import { runChunks } from './chunks';
-import { ALS_CONTROL, AlsLayout, AlsRatings, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest } from './protocol';
+import { ALS_CONTROL, AlsLayout, AlsRatings, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerRequest } from './protocol';
 import { ALS_WASM_PATH, alsScratchBytes, alsWasmModule, wasmAlsPasses } from './wasm';
 import { wasmApi } from '../../wasm';
 import type { FactorState, FactorTrainer } from '../factor-trainer';
@@ -257,9 +256,7 @@ export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerO
 export class AlsTrainer implements FactorTrainer {
   readonly solver: AlsRowSolver;
   readonly converged = false;
-  private readonly threads: Worker[] = [];
-  private pending: { remaining: number; errors: string[]; resolve: () => void } | null = null;
-  private failure: Error | null = null;
+  private pool: WorkerPool<AlsWorkerRequest> | null = null;
   private disposed = false;
 
   constructor(
@@ -300,71 +297,29 @@ export class AlsTrainer implements FactorTrainer {
 
   /** Worker threads started (threads − 1). */
   get workers(): number {
-    return this.threads.length;
+    return this.pool?.size ?? 0;
   }
 
   async startWorkers(count: number, input: (thread: number) => AlsWorkerInput): Promise<void> {
-    const { filename, options } = workerScript(__dirname, 'worker');
-    const ready: Array<Promise<void>> = [];
-    for (let t = 0; t < count; t++) {
-      const worker = new Worker(filename, { ...options, workerData: input(t + 1) });
-      this.threads.push(worker);
-      ready.push(whenWorkerReady(worker, `ALS worker ${t + 1}`));
-    }
-    try {
-      await Promise.all(ready);
-    } catch (error) {
-      await this.dispose();
-      throw new Error(`AlsTrainer: a worker thread failed to start: ${(error as Error).message}`);
-    }
-    for (const worker of this.threads) {
-      worker.on('message', (message: AlsWorkerMessage) => this.onWorkerMessage(message));
-      worker.on('error', (error: Error) => this.fail(`worker thread failed: ${error.message}`));
-      worker.on('exit', (code: number) => {
-        if (!this.disposed) this.fail(`worker thread exited with code ${code}`);
-      });
-    }
-  }
-
-  private onWorkerMessage(message: AlsWorkerMessage): void {
-    const pending = this.pending;
-    if (pending === null || message.type === 'ready') return;
-    if (message.type === 'error') pending.errors.push(message.message);
-    if (--pending.remaining === 0) {
-      this.pending = null;
-      pending.resolve();
-    }
-  }
-
-  private fail(message: string): void {
-    if (this.failure === null) this.failure = new Error(`AlsTrainer: ${message}`);
-    Atomics.store(this.shared.control, ALS_CONTROL.abort, 1);
-    const pending = this.pending;
-    this.pending = null;
-    pending?.resolve();
+    const inputs = Array.from({ length: count }, (_, t) => input(t + 1));
+    this.pool = await WorkerPool.start<AlsWorkerRequest, AlsWorkerInput>(workerScript(__dirname, 'worker'), 'AlsTrainer', inputs, () =>
+      Atomics.store(this.shared.control, ALS_CONTROL.abort, 1),
+    );
   }
 
   /** One half step over all chunks: the workers and this thread take chunks until none is left. */
   private async half(byUser: boolean, withSse: boolean): Promise<void> {
     const control = this.shared.control;
     Atomics.store(control, ALS_CONTROL.cursor, 0);
-    let done: Promise<void> | null = null;
+    const workers = this.pool?.run({ type: 'half', byUser, withSse });
     const errors: string[] = [];
-    if (this.threads.length > 0) {
-      done = new Promise<void>((resolve) => {
-        this.pending = { remaining: this.threads.length, errors, resolve };
-      });
-      const request: AlsWorkerRequest = { type: 'half', byUser, withSse };
-      for (const worker of this.threads) worker.postMessage(request);
-    }
     try {
       runChunks(this.kernel, this.shared, byUser, withSse);
     } catch (error) {
       Atomics.store(control, ALS_CONTROL.abort, 1);
       errors.push((error as Error).message);
     }
-    if (done) await done;
-    if (this.failure) throw this.failure;
+    if (workers) errors.push(...(await workers));
     if (errors.length > 0) {
       Atomics.store(control, ALS_CONTROL.abort, 0);
       throw new Error(errors[0]);
@@ -374,7 +329,6 @@ export class AlsTrainer implements FactorTrainer {
   /** One half step per side; resolves to the training RMSE after it (unclipped). */
   async step(): Promise<number> {
     if (this.disposed) throw new Error('AlsTrainer: step() after dispose()');
-    if (this.failure) throw this.failure;
     const usersFirst = !this.moviesFirst;
     await this.half(usersFirst, false);
     await this.half(!usersFirst, true);
@@ -391,10 +345,6 @@ export class AlsTrainer implements FactorTrainer {
     if (this.disposed) return;
     this.disposed = true;
     Atomics.store(this.shared.control, ALS_CONTROL.abort, 1);
-    const threads = this.threads.splice(0);
-    await Promise.all(threads.map((worker) => worker.terminate()));
-    const pending = this.pending;
-    this.pending = null;
-    pending?.resolve();
+    await this.pool?.dispose();
   }
 }

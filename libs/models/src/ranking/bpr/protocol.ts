@@ -91,4 +91,3 @@ export interface BprWorkerInput {
 }
 
 export type BprWorkerRequest = { type: 'epoch'; params: BprStepParams };
-export type BprWorkerMessage = { type: 'ready' } | { type: 'done' } | { type: 'error'; message: string };

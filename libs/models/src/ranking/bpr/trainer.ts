@@ -1,11 +1,10 @@
-import { Worker } from 'node:worker_threads';
-import { derive, deriveSeed, whenWorkerReady, workerScript, WASM_MAX_PAGES, WASM_PAGE_BYTES } from '@recsys/core';
+import { derive, deriveSeed, workerScript, WASM_MAX_PAGES, WASM_PAGE_BYTES, WorkerPool } from '@recsys/core';
 import type { RatingMatrix } from '@recsys/data';
 import { Backend, logBackend, resolveBackend } from '../../backend';
 import { wasmApi, WasmMemory } from '../../wasm';
 import type { RankingFactors } from '../factor-ranking-model';
 import { BPR_STATE, BPR_WASM_PATH, BprKernel, bprWasmModule, referenceBprKernel, wasmBprKernel } from './kernel';
-import { BPR_CONTROL, BprLayout, BprStepParams, BprWorkerInput, BprWorkerMessage, BprWorkerRequest, runThreadEpoch } from './protocol';
+import { BPR_CONTROL, BprLayout, BprStepParams, BprWorkerInput, BprWorkerRequest, runThreadEpoch } from './protocol';
 
 /** How {@link createBprTrainer} lays out and samples. */
 export interface BprTrainerOptions {
@@ -170,11 +169,9 @@ export async function createBprTrainer(train: RatingMatrix, options: BprTrainerO
 
 /** BPR epochs over one buffer; built by {@link createBprTrainer}. */
 export class BprTrainer {
-  private readonly threads: Worker[] = [];
+  private pool: WorkerPool<BprWorkerRequest> | null = null;
   private readonly control: Int32Array;
   private readonly f64: Float64Array;
-  private pending: { remaining: number; errors: string[]; resolve: () => void } | null = null;
-  private failure: Error | null = null;
   private disposed = false;
 
   constructor(
@@ -188,56 +185,20 @@ export class BprTrainer {
 
   /** Worker threads started (threads − 1 with the SIMD kernel, else 0). */
   get workers(): number {
-    return this.threads.length;
+    return this.pool?.size ?? 0;
   }
 
+  /** Starts a worker per user range but the first (which the calling thread runs). */
   async startWorkers(memory: WasmMemory): Promise<void> {
-    const { filename, options } = workerScript(__dirname, 'worker');
     const module = bprWasmModule();
-    const ready: Array<Promise<void>> = [];
-    for (let t = 1; t < this.layout.samples.length; t++) {
-      const workerData: BprWorkerInput = { memory, module, layout: this.layout, thread: t };
-      const worker = new Worker(filename, { ...options, workerData });
-      this.threads.push(worker);
-      ready.push(whenWorkerReady(worker, `BPR worker ${t}`));
-    }
-    try {
-      await Promise.all(ready);
-    } catch (error) {
-      await this.dispose();
-      throw new Error(`BprTrainer: a worker thread failed to start: ${(error as Error).message}`);
-    }
-    for (const worker of this.threads) {
-      worker.on('message', (message: BprWorkerMessage) => this.onWorkerMessage(message));
-      worker.on('error', (error: Error) => this.fail(`worker thread failed: ${error.message}`));
-      worker.on('exit', (code: number) => {
-        if (!this.disposed) this.fail(`worker thread exited with code ${code}`);
-      });
-    }
-  }
-
-  private onWorkerMessage(message: BprWorkerMessage): void {
-    const pending = this.pending;
-    if (pending === null || message.type === 'ready') return;
-    if (message.type === 'error') pending.errors.push(message.message);
-    if (--pending.remaining === 0) {
-      this.pending = null;
-      pending.resolve();
-    }
-  }
-
-  private fail(message: string): void {
-    if (this.failure === null) this.failure = new Error(`BprTrainer: ${message}`);
-    Atomics.store(this.control, BPR_CONTROL.abort, 1);
-    const pending = this.pending;
-    this.pending = null;
-    pending?.resolve();
+    const inputs: BprWorkerInput[] = [];
+    for (let t = 1; t < this.layout.samples.length; t++) inputs.push({ memory, module, layout: this.layout, thread: t });
+    this.pool = await WorkerPool.start<BprWorkerRequest, BprWorkerInput>(workerScript(__dirname, 'worker'), 'BprTrainer', inputs, () => Atomics.store(this.control, BPR_CONTROL.abort, 1));
   }
 
   /** One epoch: as many samples as positives, each thread its range's share. */
   async step(params: BprStepParams): Promise<BprEpochStats> {
     if (this.disposed) throw new Error('BprTrainer: step() after dispose()');
-    if (this.failure) throw this.failure;
     const { layout, f64 } = this;
     const p: BprStepParams = { lr: Math.fround(params.lr), regUser: Math.fround(params.regUser), regItem: Math.fround(params.regItem), regBias: Math.fround(params.regBias) };
     const threads = layout.samples.length;
@@ -245,27 +206,19 @@ export class BprTrainer {
       const at = (layout.states + t * BPR_STATE.bytes) >>> 3;
       f64[at + 1] = f64[at + 2] = f64[at + 3] = 0; // correct, skipped, loss
     }
-    const errors: string[] = [];
-    let done: Promise<void> | null = null;
-    if (this.threads.length > 0) {
-      done = new Promise<void>((resolve) => {
-        this.pending = { remaining: this.threads.length, errors, resolve };
-      });
-      const request: BprWorkerRequest = { type: 'epoch', params: p };
-      for (const worker of this.threads) worker.postMessage(request);
-    }
+    const workers = this.pool?.run({ type: 'epoch', params: p });
+    let error: string | null = null;
     try {
       // The calling thread runs range 0, and, without workers, every other range after it.
-      for (let t = 0; t < (this.threads.length > 0 ? 1 : threads); t++) runThreadEpoch(this.kernel, layout, t, p, this.control, f64);
-    } catch (error) {
+      for (let t = 0; t < (workers ? 1 : threads); t++) runThreadEpoch(this.kernel, layout, t, p, this.control, f64);
+    } catch (thrown) {
       Atomics.store(this.control, BPR_CONTROL.abort, 1);
-      errors.push((error as Error).message);
+      error = (thrown as Error).message;
     }
-    if (done) await done;
-    if (this.failure) throw this.failure;
-    if (errors.length > 0) {
+    const errors = workers ? await workers : [];
+    if (error !== null || errors.length > 0) {
       Atomics.store(this.control, BPR_CONTROL.abort, 0);
-      throw new Error(errors[0]);
+      throw new Error(`BprTrainer: ${error ?? errors[0]}`);
     }
     let loss = 0;
     let correct = 0;
@@ -306,10 +259,6 @@ export class BprTrainer {
     if (this.disposed) return;
     this.disposed = true;
     Atomics.store(this.control, BPR_CONTROL.abort, 1);
-    const threads = this.threads.splice(0);
-    await Promise.all(threads.map((worker) => worker.terminate()));
-    const pending = this.pending;
-    this.pending = null;
-    pending?.resolve();
+    await this.pool?.dispose();
   }
 }

@@ -1,10 +1,11 @@
 // Worker thread of the BPR trainer: each epoch it runs its own range of users' samples with the
 // SIMD kernel on the shared memory (P rows of its users are its alone; Q and b are shared with
 // the other threads, updated without locks: Hogwild!). Relative imports only (runs from sources
-// under jest through @swc-node/register).
+// under jest through @swc-node/register; the one package import is a type).
 import { parentPort, workerData } from 'node:worker_threads';
 import { wasmBprKernel } from './kernel';
-import { BPR_CONTROL, BprWorkerInput, BprWorkerMessage, BprWorkerRequest, runThreadEpoch } from './protocol';
+import type { PooledWorkerReply } from '@recsys/core';
+import { BPR_CONTROL, BprWorkerInput, BprWorkerRequest, runThreadEpoch } from './protocol';
 
 const input = workerData as BprWorkerInput;
 const { layout, thread } = input;
@@ -14,7 +15,7 @@ const f64 = new Float64Array(input.memory.buffer, 0, input.memory.buffer.byteLen
 
 parentPort!.on('message', (request: BprWorkerRequest) => {
   if (request.type !== 'epoch') return;
-  let reply: BprWorkerMessage = { type: 'done' };
+  let reply: PooledWorkerReply = { type: 'done' };
   try {
     runThreadEpoch(kernel, layout, thread, request.params, control, f64);
   } catch (error) {
@@ -23,4 +24,4 @@ parentPort!.on('message', (request: BprWorkerRequest) => {
   }
   parentPort!.postMessage(reply);
 });
-parentPort!.postMessage({ type: 'ready' } satisfies BprWorkerMessage);
+parentPort!.postMessage({ type: 'ready' } satisfies PooledWorkerReply);
