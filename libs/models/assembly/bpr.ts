@@ -4,7 +4,8 @@
 //
 // Everything lives in the imported shared linear memory at byte offsets the host lays out
 // (src/ranking/bpr/layout.ts): P (nUsers × kp f32), Q (nMovies × kp f32), b (nMovies f32), the
-// positive interactions as a CSR by user (ptr u32, movies u32 ascending per row), the optional
+// positive interactions as a CSR by user (ptr u32, movies u32 ascending per row) with the user of
+// each (owners u32), the optional
 // negative-sampling table (u32 movie indices), and one 32-byte state block per thread (its
 // xorshift32 state and counters). Several worker instances run these functions at once: each on
 // its own range of users (so P rows are never shared), all of them on Q and b (Hogwild!).
@@ -12,8 +13,10 @@
 // The plain TypeScript reference (src/ranking/bpr/reference.ts) draws exactly the same samples
 // (integer arithmetic) and applies the same update rule in f64.
 
-/** Most draws of a negative before the sample is skipped (a user who has nearly every movie). */
-export const MAX_NEGATIVE_TRIES: u32 = 64;
+/** Uniform negatives: draws rejected before the negative is drawn from the user's complement directly. */
+export const UNIFORM_TRIES: u32 = 4;
+/** Popularity negatives: draws rejected before the sample is skipped (a user who has nearly every movie). */
+export const TABLE_TRIES: u32 = 64;
 
 // The last sample drawn by `draw` (per instance; every thread has its own instance).
 let sampledUser: u32 = 0;
@@ -56,37 +59,63 @@ function holds(movies: usize, start: u32, end: u32, m: u32): bool {
 }
 
 /**
- * Draws one triple for the users `uFrom .. uTo−1` into the globals: a positive interaction
- * uniformly among theirs (index in ptr[uFrom] .. ptr[uTo]), its user by binary search in ptr,
- * then negatives (uniform over nMovies, or table[uniform] when tableLen > 0) until one is not in
- * the user's row, at most MAX_NEGATIVE_TRIES times. Returns false when no negative was found.
+ * The r-th (from 0) movie index not in the ascending row movies[start .. end): r + k, k the number
+ * of positions t with row[t] − t ≤ r (row[t] − t never decreases, so k is found by binary search).
  */
 // @ts-ignore: decorator
 @inline
-function draw(ptr: usize, movies: usize, nMovies: u32, uFrom: u32, uTo: u32, table: usize, tableLen: u32, rngAt: usize): bool {
+function nthAbsent(movies: usize, start: u32, end: u32, r: u32): u32 {
+  let lo: u32 = 0;
+  let hi: u32 = end - start;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (load<u32>(movies + ((<usize>(start + mid)) << 2)) - mid <= r) lo = mid + 1;
+    else hi = mid;
+  }
+  return r + lo;
+}
+
+/**
+ * Draws one triple for the users `uFrom .. uTo−1` into the globals: a positive interaction
+ * uniformly among theirs (index in ptr[uFrom] .. ptr[uTo]; its user is owners[index], so no
+ * search), then a negative not in the user's row. Uniform (tableLen = 0): up to UNIFORM_TRIES
+ * draws over all movies, each rejected when in the row (binary search), then one draw among the
+ * nMovies − |row| others directly ({@link nthAbsent}); either way uniform over the movies the user
+ * lacks, and a user with many movies costs no long rejection loop. By popularity: table[uniform]
+ * up to TABLE_TRIES times. Returns false (the sample is skipped) for a user with every movie, or
+ * when the table draws all fail.
+ */
+// @ts-ignore: decorator
+@inline
+function draw(ptr: usize, movies: usize, owners: usize, nMovies: u32, uFrom: u32, uTo: u32, table: usize, tableLen: u32, rngAt: usize): bool {
   const first = load<u32>(ptr + ((<usize>uFrom) << 2));
   const last = load<u32>(ptr + ((<usize>uTo) << 2));
   const at = first + below(rngAt, last - first);
-  // The largest u in [uFrom, uTo) with ptr[u] ≤ at.
-  let lo = uFrom;
-  let hi = uTo - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (load<u32>(ptr + ((<usize>mid) << 2)) <= at) lo = mid;
-    else hi = mid - 1;
-  }
-  sampledUser = lo;
+  const u = load<u32>(owners + ((<usize>at) << 2));
+  sampledUser = u;
   sampledPositive = load<u32>(movies + ((<usize>at) << 2));
-  const start = load<u32>(ptr + ((<usize>lo) << 2));
-  const end = load<u32>(ptr + ((<usize>lo + 1) << 2));
-  for (let t: u32 = 0; t < MAX_NEGATIVE_TRIES; t++) {
-    const j = tableLen > 0 ? load<u32>(table + ((<usize>below(rngAt, tableLen)) << 2)) : below(rngAt, nMovies);
+  const start = load<u32>(ptr + ((<usize>u) << 2));
+  const end = load<u32>(ptr + ((<usize>u + 1) << 2));
+  if (tableLen > 0) {
+    for (let t: u32 = 0; t < TABLE_TRIES; t++) {
+      const j = load<u32>(table + ((<usize>below(rngAt, tableLen)) << 2));
+      if (!holds(movies, start, end, j)) {
+        sampledNegative = j;
+        return true;
+      }
+    }
+    return false;
+  }
+  if (end - start >= nMovies) return false;
+  for (let t: u32 = 0; t < UNIFORM_TRIES; t++) {
+    const j = below(rngAt, nMovies);
     if (!holds(movies, start, end, j)) {
       sampledNegative = j;
       return true;
     }
   }
-  return false;
+  sampledNegative = nthAbsent(movies, start, end, below(rngAt, nMovies - (end - start)));
+  return true;
 }
 
 /**
@@ -139,6 +168,7 @@ function softplusNeg(x: f64): f64 {
 export function bprSteps(
   ptr: usize,
   movies: usize,
+  owners: usize,
   nMovies: u32,
   uFrom: u32,
   uTo: u32,
@@ -163,7 +193,7 @@ export function bprSteps(
   let correct: f64 = 0;
   let skipped: f64 = 0;
   for (let s: u32 = 0; s < count; s++) {
-    if (!draw(ptr, movies, nMovies, uFrom, uTo, table, tableLen, stateAt)) {
+    if (!draw(ptr, movies, owners, nMovies, uFrom, uTo, table, tableLen, stateAt)) {
       skipped += 1;
       continue;
     }
@@ -212,9 +242,9 @@ export function bprSteps(
  * Draws `count` triples as {@link bprSteps} would, without training: (u, i, j) as three u32 at
  * `out` + 12·s, j = 0xffffffff for a skipped sample. For tests and for checking the sampler.
  */
-export function bprDraw(ptr: usize, movies: usize, nMovies: u32, uFrom: u32, uTo: u32, table: usize, tableLen: u32, stateAt: usize, count: u32, out: usize): void {
+export function bprDraw(ptr: usize, movies: usize, owners: usize, nMovies: u32, uFrom: u32, uTo: u32, table: usize, tableLen: u32, stateAt: usize, count: u32, out: usize): void {
   for (let s: u32 = 0; s < count; s++) {
-    const ok = draw(ptr, movies, nMovies, uFrom, uTo, table, tableLen, stateAt);
+    const ok = draw(ptr, movies, owners, nMovies, uFrom, uTo, table, tableLen, stateAt);
     const at = out + (<usize>s) * 12;
     store<u32>(at, sampledUser);
     store<u32>(at + 4, sampledPositive);

@@ -58,7 +58,7 @@ function drawTriples(trainer: BprTrainer, count: number): Uint32Array {
   const u32 = new Uint32Array(trainer.buffer);
   const out = layout.bytes - count * 12;
   const saved = u32[rngWord(trainer)];
-  trainer.kernel.bprDraw(layout.ptr, layout.movies, layout.nMovies, layout.userFrom[0], layout.userFrom[1], layout.table, layout.tableLen, layout.states, count, out);
+  trainer.kernel.bprDraw(layout.ptr, layout.movies, layout.owners, layout.nMovies, layout.userFrom[0], layout.userFrom[1], layout.table, layout.tableLen, layout.states, count, out);
   u32[rngWord(trainer)] = saved;
   return u32.slice(out >>> 2, (out >>> 2) + 3 * count);
 }
@@ -113,7 +113,7 @@ describe('bpr kernel', () => {
       const u32 = new Uint32Array(copy);
       const out = trainer.layout.bytes - train.nRatings * 12;
       const { layout } = trainer;
-      referenceBprKernel(copy).bprDraw(layout.ptr, layout.movies, layout.nMovies, 0, nUsers, 0, 0, layout.states, train.nRatings, out);
+      referenceBprKernel(copy).bprDraw(layout.ptr, layout.movies, layout.owners, layout.nMovies, 0, nUsers, 0, 0, layout.states, train.nRatings, out);
       expect(u32.slice(out >>> 2, (out >>> 2) + triples.length)).toEqual(triples);
 
       const params = { lr: 0.05, regUser: 0.01, regItem: 0.02, regBias: 0.005 };
@@ -167,8 +167,42 @@ describe('bpr kernel', () => {
         negatives[j]++;
       }
       expect(skipped).toBe(0);
+      if (beta === 0) {
+        // Uniform over the movies the sample's user lacks (rejection, then the complement draw of
+        // dense rows): movie m is expected Σ_s [m ∉ I_u(s)] / (nMovies − |I_u(s)|) times.
+        const expected = new Float64Array(train.nMovies);
+        for (let s = 0; s < triples.length; s += 3) {
+          const row = rows[triples[s]];
+          for (let m = 0; m < train.nMovies; m++) if (!row.has(m)) expected[m] += 1 / (train.nMovies - row.size);
+        }
+        for (let m = 0; m < train.nMovies; m++) expect(Math.abs(negatives[m] - expected[m])).toBeLessThan(5 * Math.sqrt(expected[m]) + 1);
+      }
       // Every movie some user lacks is drawn as a negative.
       expect(negatives.every((n, m) => n > 0 || train.moviePtr[m + 1] - train.moviePtr[m] === train.nUsers)).toBe(true);
+    } finally {
+      await trainer.dispose();
+    }
+  });
+
+  it('a user lacking one movie always gets that one; a user with every movie is skipped', async () => {
+    // User 1 has movies 1..9 of 10 (the complement draw after the rejections), user 2 all 10.
+    const entries: Array<[number, number, number]> = [];
+    for (let m = 1; m <= 9; m++) entries.push([1, m, 4]);
+    for (let m = 1; m <= 10; m++) entries.push([2, m, 4]);
+    const train = matrixOf(entries);
+    const trainer = await createBprTrainer(train, options({ extraBytes: 1000 * 12 }));
+    try {
+      const triples = drawTriples(trainer, 1000);
+      let skipped = 0;
+      for (let s = 0; s < triples.length; s += 3) {
+        if (triples[s] === 0) expect(triples[s + 2]).toBe(9);
+        else {
+          expect(triples[s + 2]).toBe(0xffffffff);
+          skipped++;
+        }
+      }
+      expect(skipped).toBeGreaterThan(400);
+      expect((await trainer.step({ lr: 0.01, regUser: 0, regItem: 0, regBias: 0 })).skipped).toBeGreaterThan(0);
     } finally {
       await trainer.dispose();
     }

@@ -97,10 +97,13 @@ export interface BprProgress extends TrainingProgress {
  *
  * I_u⁺ are the user's entries with value ≥ minWeight (their weights are not used otherwise).
  * An epoch draws as many samples as there are positives: a positive uniformly among all of them
- * (so users weigh by their activity, as in Rendle's LearnBPR), then negatives uniformly over all
- * movies (or ∝ popularity^β, β = negativeSampling), each rejected while in I_u⁺ (binary search
- * in the user's ascending row; after 64 rejections the sample is skipped). P and Q start
- * N(0, initStd²), b at 0.
+ * (so users weigh by their activity, as in Rendle's LearnBPR), then a negative uniformly over the
+ * movies the user lacks: drawn over all movies and rejected while in I_u⁺ (binary search in the
+ * user's ascending row), after 4 rejections drawn among the complement directly (the r-th movie
+ * not in the row, by binary search), so heavy users cost no long rejection loops; or, with
+ * negativeSampling β > 0, drawn ∝ (positives of j)^β from a table of 2²⁰ entries and rejected
+ * while in I_u⁺, the sample skipped after 64 tries. A user with every movie has no negative: their
+ * samples are skipped. P and Q start N(0, initStd²), b at 0.
  *
  * Runs in the AssemblyScript f32x4 kernel (libs/models/assembly/bpr.ts), sampling by a seeded
  * xorshift32 per thread, on `threads` threads that share P, Q and b in one shared

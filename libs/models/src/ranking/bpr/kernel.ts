@@ -9,8 +9,10 @@ import { compiledWasmModule, wasmApi, WasmMemory, WasmModule } from '../../wasm'
 /** Where the compiled kernel is: libs/models/wasm/bpr.wasm, above both src/ranking/bpr and dist/ranking/bpr. */
 export const BPR_WASM_PATH = join(__dirname, '..', '..', '..', 'wasm', 'bpr.wasm');
 
-/** Most draws of a negative before a sample is skipped (the kernel's MAX_NEGATIVE_TRIES). */
-export const MAX_NEGATIVE_TRIES = 64;
+/** Uniform negatives: draws rejected before the complement draw (the kernel's UNIFORM_TRIES). */
+export const UNIFORM_TRIES = 4;
+/** Popularity negatives: draws before a sample is skipped (the kernel's TABLE_TRIES). */
+export const TABLE_TRIES = 64;
 
 /** Byte offsets (inside a thread's 32-byte state block) of what the kernel keeps there. */
 export const BPR_STATE = Object.freeze({ rng: 0, correct: 8, skipped: 16, loss: 24, bytes: 32 });
@@ -20,6 +22,7 @@ export interface BprKernel {
   bprSteps(
     ptr: number,
     movies: number,
+    owners: number,
     nMovies: number,
     uFrom: number,
     uTo: number,
@@ -37,7 +40,7 @@ export interface BprKernel {
     regBias: number,
   ): number;
   /** `count` triples (u, i, j) as u32 at `out` + 12·s (j = 0xffffffff: skipped), drawn as bprSteps would. */
-  bprDraw(ptr: number, movies: number, nMovies: number, uFrom: number, uTo: number, table: number, tableLen: number, stateAt: number, count: number, out: number): void;
+  bprDraw(ptr: number, movies: number, owners: number, nMovies: number, uFrom: number, uTo: number, table: number, tableLen: number, stateAt: number, count: number, out: number): void;
 }
 
 /** The compiled SIMD module (once per thread). */
@@ -93,36 +96,55 @@ export function referenceBprKernel(buffer: ArrayBuffer | SharedArrayBuffer): Bpr
     return false;
   }
 
-  function draw(ptr: number, movies: number, nMovies: number, uFrom: number, uTo: number, table: number, tableLen: number, rngAt: number): boolean {
+  function nthAbsent(movies: number, start: number, end: number, r: number): number {
+    let lo = 0;
+    let hi = end - start;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (u32[(movies >>> 2) + start + mid] - mid <= r) lo = mid + 1;
+      else hi = mid;
+    }
+    return r + lo;
+  }
+
+  function draw(ptr: number, movies: number, owners: number, nMovies: number, uFrom: number, uTo: number, table: number, tableLen: number, rngAt: number): boolean {
     const p = ptr >>> 2;
     const first = u32[p + uFrom];
     const at = first + below(rngAt, u32[p + uTo] - first);
-    let lo = uFrom;
-    let hi = uTo - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (u32[p + mid] <= at) lo = mid;
-      else hi = mid - 1;
-    }
-    user = lo;
+    const u = u32[(owners >>> 2) + at];
+    user = u;
     positive = u32[(movies >>> 2) + at];
-    for (let t = 0; t < MAX_NEGATIVE_TRIES; t++) {
-      const j = tableLen > 0 ? u32[(table >>> 2) + below(rngAt, tableLen)] : below(rngAt, nMovies);
-      if (!holds(movies, u32[p + lo], u32[p + lo + 1], j)) {
+    const start = u32[p + u];
+    const end = u32[p + u + 1];
+    if (tableLen > 0) {
+      for (let t = 0; t < TABLE_TRIES; t++) {
+        const j = u32[(table >>> 2) + below(rngAt, tableLen)];
+        if (!holds(movies, start, end, j)) {
+          negative = j;
+          return true;
+        }
+      }
+      return false;
+    }
+    if (end - start >= nMovies) return false;
+    for (let t = 0; t < UNIFORM_TRIES; t++) {
+      const j = below(rngAt, nMovies);
+      if (!holds(movies, start, end, j)) {
         negative = j;
         return true;
       }
     }
-    return false;
+    negative = nthAbsent(movies, start, end, below(rngAt, nMovies - (end - start)));
+    return true;
   }
 
   return {
-    bprSteps(ptr, movies, nMovies, uFrom, uTo, table, tableLen, stateAt, count, P, Q, bias, kp, lr, regUser, regItem, regBias) {
+    bprSteps(ptr, movies, owners, nMovies, uFrom, uTo, table, tableLen, stateAt, count, P, Q, bias, kp, lr, regUser, regItem, regBias) {
       let loss = 0;
       let correct = 0;
       let skipped = 0;
       for (let s = 0; s < count; s++) {
-        if (!draw(ptr, movies, nMovies, uFrom, uTo, table, tableLen, stateAt)) {
+        if (!draw(ptr, movies, owners, nMovies, uFrom, uTo, table, tableLen, stateAt)) {
           skipped++;
           continue;
         }
@@ -154,9 +176,9 @@ export function referenceBprKernel(buffer: ArrayBuffer | SharedArrayBuffer): Bpr
       f64[(stateAt + BPR_STATE.skipped) >>> 3] += skipped;
       return loss;
     },
-    bprDraw(ptr, movies, nMovies, uFrom, uTo, table, tableLen, stateAt, count, out) {
+    bprDraw(ptr, movies, owners, nMovies, uFrom, uTo, table, tableLen, stateAt, count, out) {
       for (let s = 0; s < count; s++) {
-        const ok = draw(ptr, movies, nMovies, uFrom, uTo, table, tableLen, stateAt);
+        const ok = draw(ptr, movies, owners, nMovies, uFrom, uTo, table, tableLen, stateAt);
         const at = (out >>> 2) + 3 * s;
         u32[at] = user;
         u32[at + 1] = positive;

@@ -7,7 +7,7 @@ import type { WasmMemory, WasmModule } from '../../wasm';
  * Byte offsets (16-byte aligned) of everything the kernel reads and writes, in one buffer (the
  * shared WebAssembly memory, or an ArrayBuffer for the TypeScript kernel): P, Q (rows of kp f32,
  * padding lanes zero), b (f32), the positives by user (ptr u32, movies u32 ascending per row),
- * the negative-sampling table (u32, tableLen entries; none for uniform sampling), one
+ * the user of each positive (owners u32), the negative-sampling table (u32, tableLen entries; none for uniform sampling), one
  * {@link BPR_STATE} block per thread and the control words (i32).
  */
 export interface BprLayout {
@@ -21,6 +21,8 @@ export interface BprLayout {
   readonly bias: number;
   readonly ptr: number;
   readonly movies: number;
+  /** The user of each positive (u32, aligned with movies): a uniform positive's user without a search. */
+  readonly owners: number;
   readonly table: number;
   readonly tableLen: number;
   readonly states: number;
@@ -63,6 +65,7 @@ export function runThreadEpoch(kernel: BprKernel, layout: BprLayout, t: number, 
     f64[lossAt] += kernel.bprSteps(
       layout.ptr,
       layout.movies,
+      layout.owners,
       layout.nMovies,
       layout.userFrom[t],
       layout.userFrom[t + 1],

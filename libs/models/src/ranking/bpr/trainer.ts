@@ -79,6 +79,7 @@ export function planBprLayout(train: RatingMatrix, options: BprTrainerOptions, p
     bias: take(train.nMovies * 4),
     ptr: take((train.nUsers + 1) * 4),
     movies: take(nPositives * 4),
+    owners: take(nPositives * 4),
     table: take(tableLen * 4),
     tableLen,
     states: take(options.threads * BPR_STATE.bytes),
@@ -98,11 +99,14 @@ function fillMemory(buffer: ArrayBuffer | SharedArrayBuffer, layout: BprLayout, 
   u32.set(ptr, layout.ptr >>> 2);
   const minCode = options.minWeight * 2;
   const counts = new Float64Array(train.nMovies);
-  for (let e = 0, at = layout.movies >>> 2; e < train.nRatings; e++) {
-    if (train.userRatings[e] < minCode) continue;
-    const m = train.userMovies[e];
-    u32[at++] = m;
-    counts[m]++;
+  for (let u = 0, at = 0; u < train.nUsers; u++) {
+    for (let e = train.userPtr[u]; e < train.userPtr[u + 1]; e++) {
+      if (train.userRatings[e] < minCode) continue;
+      const m = train.userMovies[e];
+      u32[(layout.movies >>> 2) + at] = m;
+      u32[(layout.owners >>> 2) + at++] = u;
+      counts[m]++;
+    }
   }
   if (layout.tableLen > 0) {
     // Movie m takes the entries from ⌊C_{m−1}·L/C⌋ to ⌊C_m·L/C⌋, C_m the running sum of count^β.
