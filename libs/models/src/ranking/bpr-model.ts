@@ -149,11 +149,12 @@ export interface BprProgress extends TrainingProgress {
  * 100 epochs, lr 0.02, regUser 0.05, regItem 0.01, regBias 0.01, uniform negatives, minWeight 0,
  * initStd 0.1, one thread, fold-in λ 10, α 100.
  *
- * Speed (`npm run bench:ranking`, 64 factors, 2 shared and loaded cores): about 1 µs of CPU per
- * sample at 10M interactions (10–11 CPU-s an epoch, 16–34× an SGD `svd` epoch): every sample
- * reads a random user row, two random item rows and the user's positives, so an epoch is bound
- * by memory latency; the kernel draws the next sample and touches its rows before training on
- * the current one so that those fetches overlap.
+ * Speed (`npm run bench:ranking`, 64 factors, 2 shared cores at load 6–11): about 1 µs of CPU
+ * per sample at 10M interactions (9.5–10.8 CPU-s an epoch, 25–34× the CPU of an SGD `svd`
+ * epoch), 1.6 µs at 100M (162 CPU-s an epoch; 45× svd's): every sample reads a random user row,
+ * two random item rows and the user's positives, so an epoch is bound by memory latency, where
+ * svd's blocked SGD streams. The kernel draws the next sample and touches its rows before
+ * training on the current one so that those fetches overlap.
  */
 export class BprModel extends FactorRankingModel {
   readonly kind = 'bpr';
