@@ -4,3 +4,5 @@ export * from './ranking-metrics';
 export * from './search';
 export * from './guard';
 export * from './divergence';
+export * from './objective';
+export * from './ranking-evaluate';

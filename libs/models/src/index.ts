@@ -16,6 +16,8 @@ export { LatentModel } from './latent/latent-model';
 export { isRankingModel, knownInteractions, RankingModel } from './ranking/ranking-model';
 export { FactorRankingModel } from './ranking/factor-ranking-model';
 export type { RankingFactors } from './ranking/factor-ranking-model';
+export { IALS_DEFAULTS, IalsModel, ialsParams } from './ranking/ials-model';
+export type { IalsConfidence, IalsParams } from './ranking/ials-model';
 export type { Interaction, InteractionViewParams, ModelNeighbour, RankingContribution, RankingUser } from './ranking/ranking-model';
 export type { FoldInOptions, LatentFitOptions } from './latent/latent-model';
 export type { Contribution, FittedLatentState, FoldedUser, PredictionDetail } from './latent/latent-serving';
@@ -41,4 +43,6 @@ export type { Backend } from './backend';
 // For evaluation, the tools and tests outside the lib.
 export { MeanModel } from './neighbourhood/mean-model';
 export { mostPopularModel } from './ranking/popular-model';
+export { EASE_DEFAULTS, EaseModel, easeModel } from './ranking/ease-model';
+export type { EaseFitTimings, EaseParams, EaseWeighting } from './ranking/ease-model';
 export { ALS_WASM_PATH } from './latent/als/wasm';

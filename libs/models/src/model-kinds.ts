@@ -6,6 +6,8 @@ import { KnnBaselineModel, KnnBaselineParams, KNN_BASELINE_DEFAULTS } from './ne
 import { MeanModel } from './neighbourhood/mean-model';
 import { MostPopularModel } from './ranking/popular-model';
 import { BprModel, BprParams } from './ranking/bpr-model';
+import { EaseModel, EaseParams } from './ranking/ease-model';
+import { IalsModel } from './ranking/ials-model';
 import type { Predictor } from './predictor';
 import { deserializeNeighbourIndex, NeighbourIndex, serializeNeighbourIndex } from '@recsys/similarity';
 import { SvdModel, SvdParams } from './latent/svd-model';
@@ -210,6 +212,17 @@ registerModelKind('popular', {
   },
   toArtifact: (model) => ratingsOnlyArtifact('popular', (model as MostPopularModel).train),
   fromArtifact: (_artifact, train) => new MostPopularModel().fit(train),
+});
+
+registerModelKind('ease', {
+  create: (params) => new EaseModel(params as Partial<EaseParams>),
+  fromArtifact: (artifact, train) => EaseModel.fromArtifact(artifact, train),
+});
+
+// `ials`: implicit ALS (ranking); unknown and bad parameters are refused by its constructor.
+registerModelKind('ials', {
+  create: (params) => new IalsModel(params),
+  fromArtifact: (artifact, train) => IalsModel.fromArtifact(artifact, train),
 });
 
 registerModelKind('bpr', {

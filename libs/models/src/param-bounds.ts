@@ -87,6 +87,29 @@ export const KNN_BASELINE_PARAM_BOUNDS: ParamBounds = frozen({
   regMovie: { ...REG },
 });
 
+/** `ease` (see EASE_DEFAULTS in ranking/ease-model.ts). */
+export const EASE_PARAM_BOUNDS: ParamBounds = frozen({
+  lambda: { min: 0, minExclusive: true, max: 1e9, note: 'G = XᵀX + λI must be positive definite' },
+  minWeight: { min: 0, max: 127.5, note: 'stored values are at most 127.5' },
+  maxItems: { min: 1, max: 32_000, integer: true, note: 'items² × 4 B of memory; 32,000 items: 4.1 GB, the WebAssembly limit' },
+  threads: { ...THREADS },
+});
+
+/** `ials` (see IALS_DEFAULTS). */
+export const IALS_PARAM_BOUNDS: ParamBounds = frozen({
+  factors: { ...FACTORS, min: 1 },
+  epochs: { ...EPOCHS },
+  reg: { ...REG, minExclusive: true, note: 'base λ of every row, also the fold-in λ' },
+  regFrequency: { min: 0, max: 100, note: 'ν of λ_u = reg·(1 + ν·n_u)' },
+  alpha: { min: 0, max: 10_000, note: 'confidence c = 1 + alpha·w (linear) or 1 + alpha·log(1 + w/epsilon)' },
+  epsilon: { min: 0, minExclusive: true, max: 1_000_000, note: 'log confidence only' },
+  cgSteps: { min: 1, max: 100, integer: true },
+  minWeight: { min: 0, max: 127.5, note: 'entries of weight < minWeight are not positives' },
+  initStd: { ...INIT_STD },
+  seed: { ...SEED },
+  threads: { ...THREADS },
+});
+
 /** `bpr` (see BPR_DEFAULTS). */
 export const BPR_PARAM_BOUNDS: ParamBounds = frozen({
   factors: { ...FACTORS, min: 1 },
@@ -117,6 +140,8 @@ export const PARAM_BOUNDS: Readonly<Record<string, ParamBounds>> = Object.freeze
   mean: frozen({}),
   'jaccard-cf': frozen({}),
   popular: frozen({}),
+  ease: EASE_PARAM_BOUNDS,
+  ials: IALS_PARAM_BOUNDS,
   bpr: BPR_PARAM_BOUNDS,
 });
 

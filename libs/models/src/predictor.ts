@@ -28,7 +28,13 @@ export interface TrainingProgress {
   epochs: number;
   trainRmse?: number;
   validationRmse?: number;
+  /** The training objective after the epoch, for models that minimise something other than RMSE (`ials`). */
+  trainLoss?: number;
   seconds: number;
+  /** What the step was, for models whose fit has phases rather than epochs (e.g. `ease`: gram, inverse, weights). */
+  phase?: string;
+  /** Bytes the fit holds (e.g. `ease`'s kernel memory). */
+  memoryBytes?: number;
 }
 
 export interface FitOptions {

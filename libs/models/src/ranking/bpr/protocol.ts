@@ -1,5 +1,6 @@
 // The BPR trainer's memory layout, the per-thread epoch and its messages with worker threads
 // (trainer.ts, worker.ts). Relative imports only (the worker runs from sources under jest).
+import { ALS_CONTROL } from '../../latent/als/protocol';
 import { BprKernel, BPR_STATE } from './kernel';
 import type { WasmMemory, WasmModule } from '../../wasm';
 
@@ -36,8 +37,8 @@ export interface BprLayout {
 
 /** Indices into the Int32 control words. */
 export const BPR_CONTROL = Object.freeze({
-  /** Non-zero: stop taking chunks (dispose, or a failure in another thread). */
-  abort: 0,
+  /** Non-zero: stop taking chunks (dispose, or a failure in another thread); the word ChunkWorkerPool raises. */
+  abort: ALS_CONTROL.abort,
   length: 4,
 });
 

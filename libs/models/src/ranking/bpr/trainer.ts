@@ -1,6 +1,7 @@
-import { derive, deriveSeed, workerScript, WASM_MAX_PAGES, WASM_PAGE_BYTES, WorkerPool } from '@recsys/core';
+import { derive, deriveSeed, WASM_MAX_PAGES, WASM_PAGE_BYTES } from '@recsys/core';
 import type { RatingMatrix } from '@recsys/data';
 import { Backend, logBackend, resolveBackend } from '../../backend';
+import { ChunkWorkerPool } from '../../latent/als/pool';
 import { wasmApi, WasmMemory } from '../../wasm';
 import type { RankingFactors } from '../factor-ranking-model';
 import { BPR_STATE, BPR_WASM_PATH, BprKernel, bprWasmModule, referenceBprKernel, wasmBprKernel } from './kernel';
@@ -173,7 +174,7 @@ export async function createBprTrainer(train: RatingMatrix, options: BprTrainerO
 
 /** BPR epochs over one buffer; built by {@link createBprTrainer}. */
 export class BprTrainer {
-  private pool: WorkerPool<BprWorkerRequest> | null = null;
+  private pool: ChunkWorkerPool<BprWorkerRequest> | null = null;
   private readonly control: Int32Array;
   private readonly f64: Float64Array;
   private disposed = false;
@@ -192,12 +193,12 @@ export class BprTrainer {
     return this.pool?.size ?? 0;
   }
 
-  /** Starts a worker per user range but the first (which the calling thread runs). */
+  /** Starts a worker per user range but the first (which the calling thread runs), on the ALS trainers' pool. */
   async startWorkers(memory: WasmMemory): Promise<void> {
     const module = bprWasmModule();
-    const inputs: BprWorkerInput[] = [];
-    for (let t = 1; t < this.layout.samples.length; t++) inputs.push({ memory, module, layout: this.layout, thread: t });
-    this.pool = await WorkerPool.start<BprWorkerRequest, BprWorkerInput>(workerScript(__dirname, 'worker'), 'BprTrainer', inputs, () => Atomics.store(this.control, BPR_CONTROL.abort, 1));
+    const pool = new ChunkWorkerPool<BprWorkerRequest>('BprTrainer', this.control);
+    this.pool = pool;
+    await pool.start(__dirname, 'worker', this.layout.samples.length - 1, (thread): BprWorkerInput => ({ memory, module, layout: this.layout, thread }));
   }
 
   /** One epoch: as many samples as positives, each thread its range's share. */
@@ -210,20 +211,10 @@ export class BprTrainer {
       const at = (layout.states + t * BPR_STATE.bytes) >>> 3;
       f64[at + 1] = f64[at + 2] = f64[at + 3] = 0; // correct, skipped, loss
     }
-    const workers = this.pool?.run({ type: 'epoch', params: p });
-    let error: string | null = null;
-    try {
-      // The calling thread runs range 0, and, without workers, every other range after it.
-      for (let t = 0; t < (workers ? 1 : threads); t++) runThreadEpoch(this.kernel, layout, t, p, this.control, f64);
-    } catch (thrown) {
-      Atomics.store(this.control, BPR_CONTROL.abort, 1);
-      error = (thrown as Error).message;
-    }
-    const errors = workers ? await workers : [];
-    if (error !== null || errors.length > 0) {
-      Atomics.store(this.control, BPR_CONTROL.abort, 0);
-      throw new Error(`BprTrainer: ${error ?? errors[0]}`);
-    }
+    const pool = this.pool;
+    // The calling thread runs range 0 beside the workers, or, without workers, every range in turn.
+    if (pool !== null) await pool.run({ type: 'epoch', params: p }, () => runThreadEpoch(this.kernel, layout, 0, p, this.control, f64));
+    else for (let t = 0; t < threads; t++) runThreadEpoch(this.kernel, layout, t, p, this.control, f64);
     let loss = 0;
     let correct = 0;
     let skipped = 0;

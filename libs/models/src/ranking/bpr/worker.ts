@@ -1,10 +1,10 @@
 // Worker thread of the BPR trainer: each epoch it runs its own range of users' samples with the
 // SIMD kernel on the shared memory (P rows of its users are its alone; Q and b are shared with
 // the other threads, updated without locks: Hogwild!). Relative imports only (runs from sources
-// under jest through @swc-node/register; the one package import is a type).
+// under jest through @swc-node/register).
 import { parentPort, workerData } from 'node:worker_threads';
 import { wasmBprKernel } from './kernel';
-import type { PooledWorkerReply } from '@recsys/core';
+import { serveChunkRequests } from '../../latent/als/pool-worker';
 import { BPR_CONTROL, BprWorkerInput, BprWorkerRequest, runThreadEpoch } from './protocol';
 
 const input = workerData as BprWorkerInput;
@@ -13,15 +13,4 @@ const kernel = wasmBprKernel(input.memory, input.module);
 const control = new Int32Array(input.memory.buffer, layout.control, BPR_CONTROL.length);
 const f64 = new Float64Array(input.memory.buffer, 0, input.memory.buffer.byteLength >>> 3);
 
-parentPort!.on('message', (request: BprWorkerRequest) => {
-  if (request.type !== 'epoch') return;
-  let reply: PooledWorkerReply = { type: 'done' };
-  try {
-    runThreadEpoch(kernel, layout, thread, request.params, control, f64);
-  } catch (error) {
-    Atomics.store(control, BPR_CONTROL.abort, 1);
-    reply = { type: 'error', message: (error as Error).message };
-  }
-  parentPort!.postMessage(reply);
-});
-parentPort!.postMessage({ type: 'ready' } satisfies PooledWorkerReply);
+serveChunkRequests<BprWorkerRequest>(parentPort!, control, (request) => runThreadEpoch(kernel, layout, thread, request.params, control, f64));
