@@ -40,6 +40,10 @@ export interface FitResult {
   rssAfterLoad: number;
   peakRss: number;
   loadAverageBeforeAfter: [number, number];
+  /** The last progress report as the model gave it (ranking kinds add e.g. `loss`, `auc`). */
+  lastProgress: TrainingProgress | null;
+  /** The model's `lastFitTimings` after the fit, when it has them (`ease`: Gram and inverse seconds, peak bytes). */
+  lastFitTimings: Record<string, number> | null;
 }
 
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
@@ -61,9 +65,11 @@ async function fit(job: Extract<ChildJob, { job: 'fit' }>): Promise<FitResult> {
   const trainRmse: number[] = [];
   const loadBefore = loadavg()[0];
   let cpuMark = process.cpuUsage();
+  let lastProgress: TrainingProgress | null = null;
   const started = performance.now();
   await model.fit(matrix, {
     onProgress: (p: TrainingProgress) => {
+      lastProgress = p;
       const used = process.cpuUsage(cpuMark);
       cpuMark = process.cpuUsage();
       secondsPerEpoch.push(p.seconds);
@@ -84,6 +90,8 @@ async function fit(job: Extract<ChildJob, { job: 'fit' }>): Promise<FitResult> {
     rssAfterLoad,
     peakRss: peakRss(),
     loadAverageBeforeAfter: [loadBefore, loadavg()[0]],
+    lastProgress,
+    lastFitTimings: (model as { lastFitTimings?: Record<string, number> }).lastFitTimings ?? null,
   };
 }
 

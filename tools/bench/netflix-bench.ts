@@ -154,7 +154,7 @@ interface SgdPair {
 }
 
 /** Epochs after the first: the first carries the trainer's setup (layout, workers, shuffles). */
-function steadyEpochs(fit: FitResult): number[] {
+export function steadyEpochs(fit: FitResult): number[] {
   return fit.secondsPerEpoch.length > 1 ? fit.secondsPerEpoch.slice(1) : fit.secondsPerEpoch;
 }
 
@@ -255,7 +255,7 @@ export interface Target {
   met: boolean | null;
 }
 
-function target(what: string, value: number | null | undefined, op: '<=' | '>=', bound: number, unit: string): Target {
+export function target(what: string, value: number | null | undefined, op: '<=' | '>=', bound: number, unit: string): Target {
   const v = value ?? null;
   return { what, value: v, target: `${op} ${bound} ${unit}`, met: v === null || Number.isNaN(v) ? null : op === '<=' ? v <= bound : v >= bound };
 }

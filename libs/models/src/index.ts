@@ -33,6 +33,8 @@ export { SVD_DEFAULTS, SvdModel } from './latent/svd-model';
 export type { SvdParams, SvdSolver } from './latent/svd-model';
 export { SVDPP_DEFAULTS } from './latent/svdpp-model';
 export type { SvdppParams } from './latent/svdpp-model';
+export { BPR_DEFAULTS, BprModel } from './ranking/bpr-model';
+export type { BprParams, BprProgress } from './ranking/bpr-model';
 export { KNN_BASELINE_DEFAULTS } from './neighbourhood/knn-baseline';
 export type { KnnBaselineParams } from './neighbourhood/knn-baseline';
 export { setBackendLogger } from './backend';

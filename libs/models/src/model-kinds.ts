@@ -5,6 +5,7 @@ import { JaccardCfModel } from './neighbourhood/jaccard-cf';
 import { KnnBaselineModel, KnnBaselineParams, KNN_BASELINE_DEFAULTS } from './neighbourhood/knn-baseline';
 import { MeanModel } from './neighbourhood/mean-model';
 import { MostPopularModel } from './ranking/popular-model';
+import { BprModel, BprParams } from './ranking/bpr-model';
 import { EaseModel, EaseParams } from './ranking/ease-model';
 import { IalsModel } from './ranking/ials-model';
 import type { Predictor } from './predictor';
@@ -222,4 +223,9 @@ registerModelKind('ease', {
 registerModelKind('ials', {
   create: (params) => new IalsModel(params),
   fromArtifact: (artifact, train) => IalsModel.fromArtifact(artifact, train),
+});
+
+registerModelKind('bpr', {
+  create: (params) => new BprModel(params as Partial<BprParams>),
+  fromArtifact: (artifact, train) => BprModel.fromArtifact(artifact, train),
 });

@@ -110,6 +110,23 @@ export const IALS_PARAM_BOUNDS: ParamBounds = frozen({
   threads: { ...THREADS },
 });
 
+/** `bpr` (see BPR_DEFAULTS). */
+export const BPR_PARAM_BOUNDS: ParamBounds = frozen({
+  factors: { ...FACTORS, min: 1 },
+  epochs: { ...EPOCHS },
+  lr: { ...RATE },
+  regUser: { ...REG },
+  regItem: { ...REG },
+  regBias: { ...REG },
+  negativeSampling: { min: 0, max: 2, note: 'β of negatives ∝ popularity^β; 0 uniform' },
+  minWeight: { min: 0, max: 1000 },
+  seed: { ...SEED },
+  threads: { ...THREADS },
+  initStd: { ...INIT_STD },
+  foldInReg: { ...REG, minExclusive: true },
+  foldInAlpha: { min: 0, max: 1_000_000 },
+});
+
 /**
  * Bounds of every built-in kind's numeric parameters (`mean`, `jaccard-cf` and `popular` have
  * none). The models refuse values outside them when their parameters are validated; the API's
@@ -125,6 +142,7 @@ export const PARAM_BOUNDS: Readonly<Record<string, ParamBounds>> = Object.freeze
   popular: frozen({}),
   ease: EASE_PARAM_BOUNDS,
   ials: IALS_PARAM_BOUNDS,
+  bpr: BPR_PARAM_BOUNDS,
 });
 
 /** The numeric upper bound (`'cores'` resolved on this machine). */
