@@ -4,3 +4,4 @@ export * from './ranking-metrics';
 export * from './search';
 export * from './guard';
 export * from './divergence';
+export * from './ranking-guard';
