@@ -70,7 +70,8 @@ export interface TrainingServiceDeps {
 
 /**
  * Runs trainings one at a time in a worker thread. A run is QUEUED when accepted, RUNNING once
- * its worker is online, then SUCCEEDED (its model passed the guard and is now the active one) or
+ * its worker is online, then SUCCEEDED (its model passed the guard and is now the active one of
+ * its role: a rating kind's replaces the rating model, a ranking kind's the ranking model) or
  * FAILED (the fit diverged, the model did not beat its reference on held-out ratings, or anything
  * else went wrong: the active model is unchanged and the run keeps the reason). Asking for a run
  * while one is queued or running is refused with a CONFLICT error.
