@@ -169,8 +169,10 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   let similar: SimilarMovies | null = null;
   /** The background run of the configured model (null when it was not needed). */
   let configuredRun: TrainingRunState | null = null;
-  /** The background run of the configured ranking model (null when it was not needed). */
+  /** The background run of the configured ranking model (null when it was not needed, or before it starts). */
   let configuredRankingRun: TrainingRunState | null = null;
+  /** The configured ranking model waits for the configured rating model's run before its own starts. */
+  let rankingWaiting = false;
 
   const app = express();
   app.disable('x-powered-by');
@@ -228,14 +230,14 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     }
     const model = s.registry.requireActive().record;
     const ranking = s.registry.requireActiveRanking().record;
-    const configuredOf = (kind: string, run: TrainingRunState | null, served: string) => ({
+    const configuredOf = (kind: string, run: TrainingRunState | null, served: string, waiting = false) => ({
       kind,
-      status: run === null ? 'SERVING' : run.status === 'SUCCEEDED' ? (served === run.modelId ? 'SERVING' : 'REPLACED') : run.status,
+      status: run === null ? (waiting ? 'QUEUED' : 'SERVING') : run.status === 'SUCCEEDED' ? (served === run.modelId ? 'SERVING' : 'REPLACED') : run.status,
       run: run?.id ?? null,
       error: run?.error ?? null,
     });
     const configured = configuredOf(config.defaultModel.kind, configuredRun, model.id);
-    const configuredRanking = configuredOf(config.rankingModel.kind, configuredRankingRun, ranking.id);
+    const configuredRanking = configuredOf(config.rankingModel.kind, configuredRankingRun, ranking.id, rankingWaiting);
     const training = [configured, configuredRanking].filter((c) => c.status === 'RUNNING' || c.status === 'QUEUED').map((c) => `; training the configured ${c.kind} model`);
     res.json({
       ready: true,
@@ -446,10 +448,18 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     logger.info({ timings, url, serving: serves, training: { rating: background ? kind : null, ranking: rankingBackground ? config.rankingModel.kind : null } }, 'ready');
     if (!background) resolveConfigured(null);
     if (!rankingBackground) resolveConfiguredRanking(null);
+    rankingWaiting = rankingBackground;
     // One run at a time: the configured rating model, then the configured ranking model.
     void (async () => {
       if (background) resolveConfigured(await trainConfigured('rating', kind, params, 'baseline', (run) => (configuredRun = run)));
-      if (rankingBackground) resolveConfiguredRanking(await trainConfigured('ranking', config.rankingModel.kind, config.rankingModel.params, 'popular', (run) => (configuredRankingRun = run)));
+      if (rankingBackground) {
+        resolveConfiguredRanking(
+          await trainConfigured('ranking', config.rankingModel.kind, config.rankingModel.params, 'popular', (run) => {
+            configuredRankingRun = run;
+            rankingWaiting = false;
+          }),
+        );
+      }
     })().catch((error: unknown) => {
       logger.error({ err: error }, 'training the configured models failed');
       resolveConfigured(configuredRun);

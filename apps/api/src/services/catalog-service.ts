@@ -1,6 +1,7 @@
 import { LoadedDataset, Movie as CatalogMovie, RatingScale } from '@recsys/data';
 import type { SimilarityMetric } from '@recsys/similarity';
 import { badInput, notFound } from '../errors';
+import { MAX_SIMILAR_CACHED } from './model-registry';
 import type { ModelRegistry, ServedModel, ServingModel } from './model-registry';
 import type { RatingStore, StoredInteraction, StoredRating } from './rating-store';
 import type { SimilarMovies } from './similar-movies';
@@ -208,12 +209,20 @@ export class CatalogService {
    * may then hold fewer than n).
    */
   private modelSimilarMovies(movieId: number, n: number, minSupport: number): SimilarMovieView[] {
-    const { model } = this.registry.requireActiveRanking();
+    const serving = this.registry.requireActiveRanking();
+    const { model, similarCache } = serving;
     const t = model.train;
     const i = t.movies.indexOf(movieId);
     if (i < 0) return [];
+    let neighbours = similarCache.get(i);
+    if (!neighbours) {
+      // The most n may be (SimilarArgs: 1..100), once per movie and model.
+      neighbours = model.similar(movieId, MAX_MODEL_NEIGHBOURS);
+      if (similarCache.size >= MAX_SIMILAR_CACHED) similarCache.delete(similarCache.keys().next().value as number);
+      similarCache.set(i, neighbours);
+    }
     const out: SimilarMovieView[] = [];
-    for (const nb of model.similar(movieId, n)) {
+    for (const nb of neighbours.slice(0, n)) {
       const support = commonUsers(t, i, t.movies.indexOf(nb.movieId));
       if (support >= minSupport) out.push({ movieId: nb.movieId, similarity: nb.similarity, support });
     }
@@ -279,6 +288,9 @@ export class CatalogService {
 
 /** The `metric` of similar movies by the active ranking model's own similarity. */
 export const MODEL_METRIC = 'model';
+
+/** The longest list similarMovies(metric: MODEL) gives (its n is 1..100). */
+const MAX_MODEL_NEIGHBOURS = 100;
 
 /** |U_i ∩ U_j|: users with entries for both movies (a merge of the two ascending CSC columns; 0 when j < 0). */
 export function commonUsers(t: { moviePtr: Uint32Array; movieUsers: Int32Array }, i: number, j: number): number {
