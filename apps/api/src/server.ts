@@ -9,8 +9,8 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { NextFunction, Request, Response } from 'express';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { LoadedDataset, loadDataset, loadDefaultDataset, matrixArraysOf, releaseMemory } from '@recsys/data';
-import { fingerprintMatrix, RankingModel } from '@recsys/models';
+import { LoadedDataset, loadDataset, loadDefaultDataset, matrixArraysOf, RatingMatrix, releaseMemory } from '@recsys/data';
+import { createModel, fingerprintMatrix, RankingModel } from '@recsys/models';
 import { ApiConfig, writeTokenFile } from './config';
 import { corsAllowlist } from './http/cors';
 import { graphiqlAssets, graphiqlHeaders, graphiqlPage, ExampleIds } from './http/graphiql';
@@ -21,7 +21,7 @@ import { createLogger, Logger } from './logger';
 import { buildApiSchema } from './schema/build-schema';
 import { ApiContext, ApiServices, createContext } from './schema/context';
 import { CatalogService } from './services/catalog-service';
-import { ModelRegistry, ServingModel, UnusableArtifactError } from './services/model-registry';
+import { ModelRecord, ModelRegistry, newModelId, ServingModel, UnusableArtifactError } from './services/model-registry';
 import { createApiPubSub } from './services/pubsub';
 import { PredictionService } from './services/prediction-service';
 import { RatingStore } from './services/rating-store';
@@ -122,6 +122,32 @@ function exampleIds(catalog: CatalogService): ExampleIds {
   // A movie the user has not rated, so the example predicts something unknown.
   const movies = t.nMovies > 0 ? t.movies.ids[bestMovie] : 0;
   return { movieId: movies, userId: t.nUsers > 0 ? t.users.ids[user] : 0 };
+}
+
+/**
+ * The ranking model that serves while the configured one trains: `popular` counted over the data
+ * set before ready (one pass over the ratings, 0.27 CPU s at 100M; no epoch), kept in memory
+ * only (a restart restores the stored ranking model instead).
+ */
+async function startupPopular(registry: ModelRegistry, matrix: RatingMatrix): Promise<ServingModel<RankingModel>> {
+  const started = performance.now();
+  const model = await createModel('popular').fit(matrix);
+  const record: ModelRecord = {
+    id: newModelId('popular'),
+    kind: 'popular',
+    role: 'ranking',
+    params: {},
+    trainedAt: new Date().toISOString(),
+    metrics: { trainRmse: NaN, trainMae: NaN, ratings: matrix.nRatings, users: matrix.nUsers, movies: matrix.nMovies, fitSeconds: (performance.now() - started) / 1000 },
+    fingerprint: fingerprintMatrix(matrix),
+    baseCrc32: registry.baseCrc32,
+    ratingsThroughId: 0,
+    interactionsThroughId: 0,
+    file: '',
+    history: [],
+    trainingRunId: null,
+  };
+  return registry.activateInMemory(record, model) as ServingModel<RankingModel>;
 }
 
 /**
@@ -413,10 +439,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     const rankingBackground = ranking === null;
     if (!ranking) {
       rankingSource = 'popular';
-      const run = trainer.start('popular', {}, 'STARTUP', { check: false, persist: false });
-      await trainer.waitFor(run);
-      if (run.status !== 'SUCCEEDED') throw new Error(`counting the startup popular model failed: ${run.error}`);
-      ranking = registry.requireActiveRanking();
+      ranking = await startupPopular(registry, dataset.matrix);
     }
     // The served matrix's movie totals, counted now rather than at the first movie query.
     serving.movieRatingTotals();

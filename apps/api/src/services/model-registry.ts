@@ -412,12 +412,22 @@ export class ModelRegistry {
    * good: the startup baseline, which a restart does not restore).
    */
   async activateFitted(record: ModelRecord, content: ArtifactContent, train: RatingMatrix, persist: boolean): Promise<ServingModel<ServedModel>> {
-    const model = await restoreModel(content, train, record.file || '<memory>');
+    const serving = this.activateInMemory(record, await restoreModel(content, train, record.file || '<memory>'));
+    if (persist) this.store(record);
+    return serving;
+  }
+
+  /**
+   * Makes a fitted model the active one of its role, in memory only (until {@link store} records
+   * it): what a training worker posted (see {@link activateFitted}), or the startup `popular`,
+   * counted on the event loop before ready (one pass over the ratings: 0.27 CPU s at 100M, less
+   * than starting a worker thread).
+   */
+  activateInMemory(record: ModelRecord, model: Predictor): ServingModel<ServedModel> {
     const role = roleOf(model, `model ${record.id}`);
     if (role !== recordRole(record)) throw new Error(`model ${record.id} is a ${role} model, recorded as a ${recordRole(record)} model`);
     const serving = new ServingModel<ServedModel>(record, model as ServedModel);
     this.swapIn(serving);
-    if (persist) this.store(record);
     return serving;
   }
 
