@@ -9,16 +9,22 @@
  * Prints ONE JSON document on stdout; progress goes to stderr. Targets: import ≥ 200 MB/s,
  * ≤ 12 bytes per rating resident, snapshot load ≥ 1 GB/s.
  *
+ * With `--clicks` it also writes the same rows as two implicit-feedback files of the same shape,
+ * `user_id,item_id,clicks` (the rating as the click count) and `user_id,item_id,timestamp`, movie
+ * by movie as the Kaggle file (so that only the parsing differs), and
+ * imports each and the ratings CSV by turns (3 runs each, from the page cache; best wall and
+ * CPU seconds), to compare their MB/s with the ratings CSV's (`clicks` in the JSON).
+ *
  * With `--data DIR` (a data folder or file, e.g. the 100M Netflix Prize folder) it imports that
  * instead, in fresh child processes, and reports MB/s, threads, peak RSS per rating and the
  * cached restart (see import-folder.ts): `npm run bench:data -- --data /path/prize-100m`.
  * Targets there: ≥ 250 MB/s on 2 threads, peak ≤ 16 bytes per rating.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSynthetic, loadDataset, readSnapshot, writeNetflixKaggle, writeSnapshot } from '@recsys/data';
+import { generateSynthetic, loadDataset, RatingList, readSnapshot, writeNetflixKaggle, writeSnapshot } from '@recsys/data';
 import { BenchCli, BenchOption, BenchValues, intValue, readBenchArgs } from './bench-args';
 import { benchImportFolder, importChild, ImportJob } from './import-folder';
 
@@ -32,6 +38,7 @@ export const CLI = {
     keep: { type: 'boolean', description: 'keep the generated files (their folder is reported as tempDir)' },
     data: { type: 'string', value: 'PATH', description: 'import this data folder or file instead (fresh child processes: import, then the cached restart)' },
     threads: { type: 'string', value: 'N', description: 'threads for --data (default: every core)' },
+    clicks: { type: 'boolean', description: 'also import the same rows as user_id,item_id,clicks and user_id,item_id,timestamp interactions files' },
   },
 } as const satisfies BenchCli<Record<string, BenchOption>>;
 
@@ -40,6 +47,7 @@ export interface Args {
   keep: boolean;
   data?: string;
   threads?: number;
+  clicks: boolean;
 }
 
 export function argsFrom(values: BenchValues<typeof CLI.options>): Args {
@@ -48,6 +56,7 @@ export function argsFrom(values: BenchValues<typeof CLI.options>): Args {
     keep: values.keep,
     data: values.data,
     threads: values.threads === undefined ? undefined : intValue('threads', values.threads, 1),
+    clicks: values.clicks,
   };
 }
 
@@ -80,8 +89,82 @@ function warmRead(path: string): void {
 
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
+/**
+ * The rows of `list` as an interactions file with a `user_id,item_id,clicks` header (the rating
+ * as the count) or `user_id,item_id,timestamp` (deterministic Unix seconds in 2020–2021).
+ */
+function writeClicks(path: string, list: RatingList, column: 'clicks' | 'timestamp'): number {
+  const fd = openSync(path, 'w');
+  let bytes = 0;
+  try {
+    const write = (text: string): void => {
+      bytes += writeSync(fd, text);
+    };
+    write(`user_id,item_id,${column}\n`);
+    // Movie by movie, as the Kaggle file is written (a stable counting sort by movie id), so that
+    // both files cost the same to build into a matrix and only the parsing differs.
+    let maxMovie = 0;
+    for (let k = 0; k < list.length; k++) if (list.movies[k] > maxMovie) maxMovie = list.movies[k];
+    const next = new Uint32Array(maxMovie + 2);
+    for (let k = 0; k < list.length; k++) next[list.movies[k] + 1]++;
+    for (let m = 0; m <= maxMovie; m++) next[m + 1] += next[m];
+    const order = new Uint32Array(list.length);
+    for (let k = 0; k < list.length; k++) order[next[list.movies[k]]++] = k;
+    const batch = 100_000;
+    for (let from = 0; from < list.length; from += batch) {
+      const lines: string[] = [];
+      for (let i = from; i < Math.min(list.length, from + batch); i++) {
+        const k = order[i];
+        const value = column === 'clicks' ? list.ratings[k] / 2 : 1_577_836_800 + ((k * 7919) % 63_072_000);
+        lines.push(`${list.users[k]},${list.movies[k]},${value}\n`);
+      }
+      write(lines.join(''));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
+}
+
+/**
+ * Import each file 3 times from the page cache, the files taking turns (so that the load of a
+ * shared machine falls on all of them alike); per file the best wall and CPU seconds (the CPU
+ * time of the process: every reading thread) and the MB/s of each.
+ */
+async function timeImports(files: Record<string, string>): Promise<Record<string, Record<string, unknown>>> {
+  const wall: Record<string, number[]> = {};
+  const cpu: Record<string, number[]> = {};
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const path of Object.values(files)) warmRead(path);
+  for (let run = 0; run < 3; run++) {
+    for (const [name, path] of Object.entries(files)) {
+      gc();
+      const c = process.cpuUsage();
+      const t = process.hrtime.bigint();
+      const loaded = await loadDataset(path);
+      (wall[name] ??= []).push(seconds(t));
+      const used = process.cpuUsage(c);
+      (cpu[name] ??= []).push((used.user + used.system) / 1e6);
+      out[name] = { format: loaded.report.format, bytes: statSync(path).size, rowsLoaded: loaded.matrix.nRatings };
+    }
+  }
+  for (const name of Object.keys(files)) {
+    const bytes = out[name].bytes as number;
+    const bestWall = Math.min(...wall[name]);
+    const bestCpu = Math.min(...cpu[name]);
+    Object.assign(out[name], {
+      wallSeconds: round(bestWall),
+      wallRuns: wall[name].map((x) => round(x)),
+      mbPerSecond: round(bytes / 1e6 / bestWall, 1),
+      cpuSeconds: round(bestCpu),
+      mbPerCpuSecond: round(bytes / 1e6 / bestCpu, 1),
+    });
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
-  const { ratings, keep, data: dataPath, threads } = readBenchArgs(CLI, argsFrom);
+  const { ratings, keep, data: dataPath, threads, clicks } = readBenchArgs(CLI, argsFrom);
   if (dataPath !== undefined) {
     const result = await benchImportFolder(__filename, dataPath, threads, log);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -102,6 +185,12 @@ async function main(): Promise<void> {
     t = process.hrtime.bigint();
     const written = await writeNetflixKaggle(dir, data);
     const writeSeconds = seconds(t);
+    const clickFiles = { clicks: join(dir, 'clicks.csv'), timestamp: join(dir, 'clicks-timestamp.csv') };
+    if (clicks) {
+      log('writing the same rows as user_id,item_id,clicks and user_id,item_id,timestamp files');
+      writeClicks(clickFiles.clicks, data.list, 'clicks');
+      writeClicks(clickFiles.timestamp, data.list, 'timestamp');
+    }
     data = null;
     const fileBytes = statSync(ratingFile).size;
 
@@ -148,6 +237,22 @@ async function main(): Promise<void> {
     }
     const snapshotLoadSeconds = Math.min(...loadTimes);
 
+    let clicksResult: Record<string, unknown> | undefined;
+    if (clicks) {
+      log('importing the ratings CSV and the interactions files by turns (3 runs each, from the page cache)');
+      const timed = await timeImports({ ratingsCsv: ratingFile, clicksWeighted: clickFiles.clicks, clicksTimestamped: clickFiles.timestamp });
+      const ratio = (name: string, key: string): number => round((timed[name][key] as number) / (timed.ratingsCsv[key] as number), 2);
+      clicksResult = {
+        ...timed,
+        vsRatingsCsv: {
+          weightedMbPerSecond: ratio('clicksWeighted', 'mbPerSecond'),
+          weightedMbPerCpuSecond: ratio('clicksWeighted', 'mbPerCpuSecond'),
+          timestampedMbPerSecond: ratio('clicksTimestamped', 'mbPerSecond'),
+          timestampedMbPerCpuSecond: ratio('clicksTimestamped', 'mbPerCpuSecond'),
+        },
+      };
+    }
+
     const MB = 1e6;
     const result = {
       benchmark: 'data',
@@ -184,6 +289,7 @@ async function main(): Promise<void> {
         gbPerSecond: round(snapshotBytes / 1e9 / snapshotLoadSeconds, 2),
         targetGbPerSecond: 1,
       },
+      ...(clicksResult ? { clicks: clicksResult } : {}),
       node: process.version,
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',

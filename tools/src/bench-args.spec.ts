@@ -1,11 +1,13 @@
 import { BenchUsageError, helpText, intListValue, intValue, numberValue, parseBench } from '../bench/bench-args';
+import { markdownTable, TableRow } from '../bench/ranking-table';
 import * as apiBench from '../bench/api-bench';
 import * as dataBench from '../bench/data-bench';
 import * as similarityBench from '../bench/similarity-bench';
 import * as svdBench from '../bench/svd-bench';
 import * as netflixBench from '../bench/netflix-bench';
+import * as rankingTable from '../bench/ranking-table';
 
-const benches = [apiBench, dataBench, similarityBench, svdBench, netflixBench];
+const benches = [apiBench, dataBench, similarityBench, svdBench, netflixBench, rankingTable];
 
 function args<A>(bench: { CLI: Parameters<typeof parseBench>[0]; argsFrom: (v: never) => A }, ...argv: string[]): A {
   const parsed = parseBench(bench.CLI, bench.argsFrom as (v: unknown) => A, argv);
@@ -48,8 +50,9 @@ describe('benchmark options (util.parseArgs, strict)', () => {
   });
 
   it('data-bench: the defaults and values of before', () => {
-    expect(args(dataBench)).toEqual({ ratings: 10_000_000, keep: false });
-    expect(args(dataBench, '--ratings', '1000000', '--keep')).toEqual({ ratings: 1_000_000, keep: true });
+    expect(args(dataBench)).toEqual({ ratings: 10_000_000, keep: false, clicks: false });
+    expect(args(dataBench, '--ratings', '1000000', '--keep')).toEqual({ ratings: 1_000_000, keep: true, clicks: false });
+    expect(args(dataBench, '--clicks')).toEqual({ ratings: 10_000_000, keep: false, clicks: true });
     expect(usageError(() => args(dataBench, '--ratings', '5'))).toBe('--ratings must be an integer ≥ 1000, got "5"');
   });
 
@@ -128,5 +131,43 @@ describe('benchmark options (util.parseArgs, strict)', () => {
     expect(numberValue('x', '1e-3')).toBe(0.001);
     expect(intListValue('t', '1, 2')).toEqual([1, 2]);
     expect(() => intListValue('t', '1,,2')).toThrow(BenchUsageError);
+  });
+});
+
+describe('ranking-table options', () => {
+  it('defaults to the issue protocol: popular and svd on u1..u5, k 10, threshold 4', () => {
+    expect(args(rankingTable)).toEqual({ models: ['popular', 'svd'], folds: [1, 2, 3, 4, 5], dataDir: '../shared/data', k: 10, threshold: 4, params: {}, markdown: false });
+    expect(args(rankingTable, '--models', 'popular,ease', '--folds', '1', '--params', '{"ease":{"lambda":500}}', '--markdown')).toMatchObject({
+      models: ['popular', 'ease'],
+      folds: [1],
+      params: { ease: { lambda: 500 } },
+      markdown: true,
+    });
+  });
+
+  it('refuses malformed lists, cutoffs and parameters', () => {
+    expect(usageError(() => args(rankingTable, '--models', 'popular,,svd'))).toBe('--models takes model kinds separated by commas, got "popular,,svd"');
+    expect(usageError(() => args(rankingTable, '--folds', '0'))).toBe('--folds takes integers ≥ 1 separated by commas, got "0"');
+    expect(usageError(() => args(rankingTable, '--k', '0'))).toBe('--k must be an integer ≥ 1, got "0"');
+    expect(usageError(() => args(rankingTable, '--threshold', 'x'))).toBe('--threshold must be a number, got "x"');
+    expect(usageError(() => args(rankingTable, '--params', '{'))).toContain('--params is not valid JSON');
+    expect(usageError(() => args(rankingTable, '--params', '{"svd":5}'))).toContain('--params must be a JSON object of kind → parameters object');
+    expect(usageError(() => args(rankingTable, '--params', '{"ease":{}}'))).toBe('--params names kind(s) not in --models: ease');
+  });
+});
+
+describe('markdownTable', () => {
+  it('prints one row per model with the means to 3 decimals, "-" where there is no figure', () => {
+    const row = (model: string, precision: number, ndcg: number, coverage: number): TableRow => ({
+      model,
+      params: {},
+      ranks: false,
+      mean: { precision, recall: 0, ndcg, map: 0, mrr: 0, hitRate: 0, coverage, rmse: null, mae: null, fitSeconds: 0 },
+      sd: { precision: 0, recall: 0, ndcg: 0, map: 0, mrr: 0, hitRate: 0, coverage: 0, rmse: null, mae: null, fitSeconds: 0 },
+      folds: [],
+    });
+    expect(markdownTable([row('popular', 0.15684, 0.19815, 0.0361), row('x', NaN, 0.4, 1)], 10)).toBe(
+      ['| model | P@10 | NDCG@10 | coverage |', '|---|---|---|---|', '| `popular` | 0.157 | 0.198 | 0.036 |', '| `x` | - | 0.400 | 1.000 |'].join('\n'),
+    );
   });
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DATA_FORMATS, DataFormat, defaultCacheDir } from '@recsys/data';
+import { ColumnRole, DATA_FORMATS, DataFormat, defaultCacheDir, loadOptionsConflict, parseColumns, parseRatingScale, RatingScale } from '@recsys/data';
 import { createModel, isRankingModel } from '@recsys/models';
 import { GuardLimits, guardLimitsFromEnv, intFromEnv } from './http/limits';
 import { TRAINING_NICE } from './services/training-job';
@@ -30,8 +30,12 @@ export interface ApiConfig {
   host: string;
   /** `RECSYS_DATA` / `--data`: a snapshot, ratings file or data folder; absent: the embedded synthetic set. */
   dataPath?: string;
-  /** `--format`: force the data format. */
+  /** `RECSYS_DATA_FORMAT` / `--format`: force the data format. */
   dataFormat?: DataFormat;
+  /** `RECSYS_DATA_COLUMNS` / `--columns`: what each column of a delimited data file holds (see `parseColumns`). */
+  dataColumns?: ColumnRole[];
+  /** `RECSYS_DATA_SCALE` / `--scale`: the rating scale of rating data on another scale (`MIN..MAX[:STEP]`). */
+  dataScale?: RatingScale;
   /** `--skip-invalid`: skip malformed rows instead of refusing the data. */
   skipInvalid: boolean;
   /** `RECSYS_CACHE_DIR`, default `.cache/` at the repository root. */
@@ -88,6 +92,8 @@ const FLAGS = {
   host: { type: 'string' },
   data: { type: 'string' },
   format: { type: 'string' },
+  columns: { type: 'string' },
+  scale: { type: 'string' },
   'skip-invalid': { type: 'boolean' },
   'model-file': { type: 'string' },
   'ranking-model-file': { type: 'string' },
@@ -106,7 +112,13 @@ Options:
                       a container sets HOST=0.0.0.0)
   --data <path>       snapshot, ratings file or data folder to serve (env RECSYS_DATA;
                       default: the embedded synthetic data)
-  --format <format>   force the data format: ${DATA_FORMATS.join(', ')}
+  --format <format>   force the data format (env RECSYS_DATA_FORMAT): ${DATA_FORMATS.join(', ')}
+  --columns <list>    what each column of a delimited data file holds, in order, e.g.
+                      user,movie,rating or user,item,timestamp (names user, movie/item,
+                      rating/weight, timestamp, skip/_), for a file without a header or with
+                      other column names (env RECSYS_DATA_COLUMNS)
+  --scale <MIN..MAX[:STEP]>  rating scale of rating data on another scale, e.g. 1..10
+                      (env RECSYS_DATA_SCALE; default: the format's)
   --skip-invalid      skip malformed rows instead of refusing the data
   --model-file <file> serve this model artifact (written by \`recsys train --out FILE\` on the
                       same data; refused, naming both data fingerprints, when trained on other
@@ -147,6 +159,8 @@ export function parseFlags(argv: readonly string[]): {
   host?: string;
   data?: string;
   format?: string;
+  columns?: string;
+  scale?: string;
   'skip-invalid'?: boolean;
   'model-file'?: string;
   'ranking-model-file'?: string;
@@ -224,6 +238,17 @@ function modelFromEnv<K extends string>(env: NodeJS.ProcessEnv, prefix: string, 
   return { kind: kind as K, params };
 }
 
+/** A data setting from its flag, else its variable, parsed; a parse error is a ConfigError naming where the value came from. */
+function dataSetting<T>(flag: string | undefined, flagName: string, variable: string | undefined, variableName: string, parse: (text: string) => T): T | undefined {
+  const text = flag ?? (variable || undefined);
+  if (text === undefined) return undefined;
+  try {
+    return parse(text);
+  } catch (error) {
+    throw new ConfigError(`${flag !== undefined ? flagName : variableName}: ${(error as Error).message}`);
+  }
+}
+
 /** Writes a generated token to `file` readable by its owner only (0600), atomically. */
 export function writeTokenFile(file: string, token: string): void {
   mkdirSync(dirname(file), { recursive: true });
@@ -244,10 +269,14 @@ export function resolveConfig(argv: readonly string[] = process.argv.slice(2), e
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError(`PORT must be an integer in 0..65535, got "${portText}"`);
   const host = flags.host ?? (env.HOST || '127.0.0.1');
-  const format = flags.format;
+  const format = flags.format ?? (env.RECSYS_DATA_FORMAT || undefined);
   if (format !== undefined && !DATA_FORMATS.includes(format as DataFormat)) {
-    throw new ConfigError(`--format must be one of ${DATA_FORMATS.join(', ')}, got "${format}"`);
+    throw new ConfigError(`${flags.format !== undefined ? '--format' : 'RECSYS_DATA_FORMAT'} must be one of ${DATA_FORMATS.join(', ')}, got "${format}"`);
   }
+  const dataColumns = dataSetting(flags.columns, '--columns', env.RECSYS_DATA_COLUMNS, 'RECSYS_DATA_COLUMNS', parseColumns);
+  const dataScale = dataSetting(flags.scale, '--scale', env.RECSYS_DATA_SCALE, 'RECSYS_DATA_SCALE', parseRatingScale);
+  const conflict = loadOptionsConflict({ format: format as DataFormat | undefined, columns: dataColumns, scale: dataScale });
+  if (conflict !== null) throw new ConfigError(`data settings: ${conflict}`);
   const cacheDir = env.RECSYS_CACHE_DIR ?? defaultCacheDir();
   const token = env.RECSYS_API_TOKEN;
   return {
@@ -255,6 +284,8 @@ export function resolveConfig(argv: readonly string[] = process.argv.slice(2), e
     host,
     dataPath: flags.data ?? (env.RECSYS_DATA || undefined),
     dataFormat: format as DataFormat | undefined,
+    ...(dataColumns ? { dataColumns } : {}),
+    ...(dataScale ? { dataScale } : {}),
     skipInvalid: flags['skip-invalid'] === true,
     cacheDir,
     modelDir: env.RECSYS_MODEL_DIR ?? join(cacheDir, 'models'),

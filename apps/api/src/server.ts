@@ -172,7 +172,7 @@ function releaseRetired(logger: Logger, model: string): void {
 
 async function loadData(config: ApiConfig, options: StartOptions): Promise<LoadedDataset> {
   if (options.loadData) return options.loadData();
-  if (config.dataPath) return loadDataset(config.dataPath, { format: config.dataFormat, skipInvalid: config.skipInvalid, cacheDir: config.cacheDir });
+  if (config.dataPath) return loadDataset(config.dataPath, { format: config.dataFormat, columns: config.dataColumns, scale: config.dataScale, skipInvalid: config.skipInvalid, cacheDir: config.cacheDir });
   return loadDefaultDataset({ cacheDir: config.cacheDir });
 }
 

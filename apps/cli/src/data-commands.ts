@@ -74,6 +74,7 @@ export function registerDataCommands(program: Command): void {
   ).action(async (o: DataSourceOptions & { out?: string; json?: boolean }) => {
     const dataset = await openDataset(o);
     const r = dataset.report;
+    const implicit = dataset.matrix.scale.implicit === true;
     let snapshot: { path: string; bytes: number; seconds: number } | undefined;
     if (o.out) {
       const t = performance.now();
@@ -91,6 +92,10 @@ export function registerDataCommands(program: Command): void {
       skippedExamples: r.skippedExamples,
       duplicates: r.duplicates,
       duplicateExamples: r.duplicateExamples,
+      // Implicit feedback: the values are interaction weights (repeated pairs summed, sums above 127.5 capped).
+      implicit,
+      scale: dataset.matrix.scale,
+      capped: r.capped ?? 0,
       untitledMovies: r.untitledMovies,
       bytes: r.bytes,
       seconds: r.seconds,
@@ -102,12 +107,17 @@ export function registerDataCommands(program: Command): void {
       snapshot,
     };
     if (o.json) return printJson(result);
-    console.log(`${r.format}: ${int(r.ratings)} ratings, ${int(r.users)} users, ${int(r.movies)} movies (${int(dataset.catalog.size)} titles) in ${r.seconds.toFixed(2)} s`);
+    const noun = implicit ? 'interactions' : 'ratings';
+    const s = dataset.matrix.scale;
+    console.log(`${r.format}: ${int(r.ratings)} ${noun}, ${int(r.users)} users, ${int(r.movies)} movies (${int(dataset.catalog.size)} titles) in ${r.seconds.toFixed(2)} s`);
+    console.log(implicit ? 'implicit feedback: values are interaction weights' : `rating scale ${s.min}..${s.max} in steps of ${s.step}`);
     if (r.skipped) {
       console.log(`skipped ${int(r.skipped)} malformed rows, first ones:`);
       for (const e of r.skippedExamples) console.log(`  ${e.file}:${e.line}: ${e.reason}`);
     }
-    if (r.duplicates) console.log(`replaced ${int(r.duplicates)} duplicate ratings (the last rating of a user for a movie wins)`);
+    if (r.duplicates && implicit) console.log(`summed ${int(r.duplicates)} repeated (user, item) rows into earlier ones`);
+    else if (r.duplicates) console.log(`replaced ${int(r.duplicates)} duplicate ratings (the last rating of a user for a movie wins)`);
+    if (r.capped) console.log(`capped ${int(r.capped)} weights above 127.5 (the largest stored weight)`);
     if (r.untitledMovies) console.log(`${int(r.untitledMovies)} rated movies are not in the titles file (titled "Movie <id>")`);
     if (r.cache?.used) console.log(`read from the import cache ${r.cache.path} (the files are unchanged)`);
     else if (r.cache?.written) console.log(`cached as ${r.cache.path}`);
@@ -124,7 +134,8 @@ export function registerDataCommands(program: Command): void {
     const dataset = await openDataset(o);
     const s = datasetStats(dataset, { top: o.top });
     if (o.json) return printJson({ source: dataset.report.files, format: dataset.report.format, ...s });
-    console.log(`${int(s.ratings)} ratings by ${int(s.users)} users of ${int(s.movies)} movies (${int(s.catalogMovies)} in the catalog)`);
+    const implicit = dataset.matrix.scale.implicit === true;
+    console.log(`${int(s.ratings)} ${implicit ? 'interactions (implicit feedback: values are weights)' : 'ratings'} by ${int(s.users)} users of ${int(s.movies)} movies (${int(s.catalogMovies)} in the catalog)`);
     console.log(`density ${(s.density * 100).toFixed(4)} %, mean rating ${s.meanRating.toFixed(4)}, MSE of the mean ${s.mseOfMean.toFixed(6)}`);
     console.log(`ratings per user: min ${s.ratingsPerUser.min}, median ${s.ratingsPerUser.median}, mean ${s.ratingsPerUser.mean.toFixed(1)}, max ${int(s.ratingsPerUser.max)}`);
     console.log(`ratings per movie: min ${s.ratingsPerMovie.min}, median ${s.ratingsPerMovie.median}, mean ${s.ratingsPerMovie.mean.toFixed(1)}, max ${int(s.ratingsPerMovie.max)}`);

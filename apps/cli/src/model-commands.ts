@@ -3,7 +3,7 @@ import { Dataset, fileSplit, kFoldSplits, holdoutSlice, holdoutSplit, LoadedData
 import { buildNeighbourIndex, mostSimilar, Neighbour, SIMILARITY_METRICS, SimilarityMetric } from '@recsys/similarity';
 import { createModel, fingerprintMatrix, loadModel, loadModelArtifact, Predictor, saveModel, TrainingProgress } from '@recsys/models';
 import { CheckedFit, DEFAULT_HOLDOUT, evaluate, EvaluationFold, EvaluationResult, fitChecked, FitDivergedError, stopOnDivergence } from '@recsys/evaluation';
-import { openDataset, withDataOptions, DataSourceOptions } from './data-source';
+import { dataLoadOptions, openDataset, withDataOptions, DataSourceOptions } from './data-source';
 import { ModelFlags, modelParams, withModelOptions } from './model-options';
 import { int, printJson, table } from './output';
 import { externalId, numberIn, positiveInt } from './parse';
@@ -259,7 +259,7 @@ export function registerModelCommands(program: Command): void {
     let folds: () => Iterable<EvaluationFold> | AsyncIterable<EvaluationFold>;
     let description: string;
     if (o.train.length > 0) {
-      const opts = { format: o.format, skipInvalid: o.skipInvalid };
+      const opts = dataLoadOptions(o);
       folds = async function* () {
         for (let i = 0; i < o.train.length; i++) yield await fileSplit(o.train[i], o.test[i], opts);
       };

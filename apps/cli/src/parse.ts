@@ -51,3 +51,21 @@ export function finiteNumber(flag: string): (value: string) => number {
     return n;
   };
 }
+
+/** commander parser for a fraction strictly between 0 and 1 (a share of the ratings to hold out). */
+export function openFraction(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !(n > 0 && n < 1)) throw new InvalidArgumentError(`${flag} must be a number strictly between 0 and 1, got "${value}"`);
+    return n;
+  };
+}
+
+/** commander parser for a fold count: an integer of at least 2. */
+export function foldCount(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 2) throw new InvalidArgumentError(`${flag} must be an integer of at least 2, got "${value}"`);
+    return n;
+  };
+}

@@ -44,6 +44,13 @@ describe('shareArray / shareMatrixArrays', () => {
     for (const name of FIELDS) expect(again[name]).toBe(shared[name]);
   });
 
+  it('keeps the implicit flag of an implicit-feedback scale, and adds none to a rating scale', () => {
+    const implicit = { min: 0.5, max: 127.5, step: 0.5, implicit: true };
+    expect(shareMatrixArrays({ ...arrays, scale: implicit }).scale).toEqual(implicit);
+    expect(unshareMatrixArrays(shareMatrixArrays({ ...arrays, scale: implicit })).scale).toEqual(implicit);
+    expect('implicit' in shareMatrixArrays(arrays).scale!).toBe(false);
+  });
+
   it('leaves out the ids and scale when absent', () => {
     const { userIds: _u, movieIds: _m, scale: _s, ...bare } = arrays;
     const shared = shareMatrixArrays(bare);

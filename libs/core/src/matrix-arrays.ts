@@ -9,6 +9,12 @@ export interface RatingScale {
   readonly max: number;
   /** 1 for whole stars, 0.5 for half stars. */
   readonly step: number;
+  /**
+   * True for implicit feedback (views, clicks, plays): the values are interaction weights (a
+   * count or strength, summed over repeated pairs), not ratings. Absent (never false) on the
+   * rating scales, so that they stay as they were.
+   */
+  readonly implicit?: boolean;
 }
 
 /**
@@ -83,7 +89,7 @@ function mapArrays(a: MatrixArrays, f: <T extends SectionArray>(x: T) => T): Mat
     movieRatings: f(a.movieRatings),
     ...(a.userIds ? { userIds: f(a.userIds) } : {}),
     ...(a.movieIds ? { movieIds: f(a.movieIds) } : {}),
-    ...(a.scale ? { scale: Object.freeze({ min: a.scale.min, max: a.scale.max, step: a.scale.step }) } : {}),
+    ...(a.scale ? { scale: Object.freeze({ min: a.scale.min, max: a.scale.max, step: a.scale.step, ...(a.scale.implicit ? { implicit: true } : {}) }) } : {}),
   };
 }
 

@@ -427,7 +427,7 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
     const movieUsers = columnKeys;
 
     const matrix = new RatingMatrix(IdIndex.fromSorted(userIds), IdIndex.fromSorted(movieIds), scale, userPtr, rows.userMovies, rows.userRatings, rows.userDays, moviePtr, movieUsers, movieRatings);
-    return { matrix, duplicates: 0, duplicateExamples: [] };
+    return { matrix, duplicates: 0, duplicateExamples: [], capped: 0 };
   } finally {
     await Promise.all(helpers.map((h) => h.stop()));
   }
@@ -468,7 +468,7 @@ async function withoutRepeats(
   await transposeOnThreads({ userPtr, userMovies, userRatings, nU, nM, moviePtr, movieUsers: columnUsers, movieRatings: columnRatings }, threads);
   const matrix = new RatingMatrix(IdIndex.fromSorted(userIds), IdIndex.fromSorted(movieIds), scale, userPtr, userMovies, userRatings, userDays, moviePtr, columnUsers, columnRatings);
   const duplicateExamples = duplicateRows.map((u, e) => ({ user: userIds[u], movie: movieIds[duplicateMovies[e]] }));
-  return { matrix, duplicates: n - nr, duplicateExamples };
+  return { matrix, duplicates: n - nr, duplicateExamples, capped: 0 };
 }
 
 /** A part as a RatingList (a movie id per row), for ids too sparse for the tables above. */

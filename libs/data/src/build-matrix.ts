@@ -5,8 +5,13 @@ import { dropDuplicates, scatterByUser, sortRowsByMovie, transpose } from './cou
 
 export interface BuildResult {
   matrix: RatingMatrix;
-  /** Number of ratings dropped because a later rating of the same (user, movie) replaced them. */
+  /**
+   * Number of ratings dropped because a later rating of the same (user, movie) replaced them (for
+   * implicit feedback: rows added into an earlier row of the same pair).
+   */
   duplicates: number;
+  /** Implicit feedback: pairs whose summed weight exceeded 127.5 and was stored as 127.5. */
+  capped: number;
   /** Up to 5 examples of duplicated pairs, as external ids. */
   duplicateExamples: Array<{ user: number; movie: number }>;
 }
@@ -25,7 +30,8 @@ export interface BuildResult {
  * 3. When the input is in neither order, a stable counting sort by movie puts it in movie order.
  * 4. A stable scatter by user writes the by-user rows; in movie-ordered input each row comes out
  *    in ascending movie order, and user-ordered input has its rows sorted where they are not.
- * 5. Equal (user, movie) pairs are then adjacent in input order: the last one read wins.
+ * 5. Equal (user, movie) pairs are then adjacent in input order: the last one read wins; for
+ *    implicit feedback (`scale.implicit`) their weights are summed instead (capped at 127.5).
  * 6. The by-movie layout is a counting-sort transpose of the rows (users ascending per movie).
  *
  * Measured on 10 M Netflix-like ratings (50,000 users, 1,786 movies, movie-ordered) on one core:
@@ -78,7 +84,8 @@ export function buildRatingMatrix(list: RatingList | readonly RatingList[], scal
   // Deduplicate inside each row: keep the last of each run of equal movies.
   const duplicateRows: number[] = [];
   const duplicateMovies: number[] = [];
-  const nr = dropDuplicates(rowMovies, rowRatings, rowDays, userPtr, nU, duplicateRows, duplicateMovies);
+  const capped = new Float64Array(1);
+  const nr = dropDuplicates(rowMovies, rowRatings, rowDays, userPtr, nU, duplicateRows, duplicateMovies, scale.implicit === true, capped);
   const duplicates = n - nr;
   const duplicateExamples = duplicateRows.map((u, e) => ({ user: users.ids[u], movie: movies.ids[duplicateMovies[e]] }));
   const userMovies = nr === n ? rowMovies : rowMovies.slice(0, nr);
@@ -95,7 +102,7 @@ export function buildRatingMatrix(list: RatingList | readonly RatingList[], scal
   transpose(userPtr, userMovies, userRatings, nU, nM, moviePtr, movieUsers, movieRatings);
 
   const matrix = new RatingMatrix(users, movies, scale, userPtr, userMovies, userRatings, userDays, moviePtr, movieUsers, movieRatings);
-  return { matrix, duplicates, duplicateExamples };
+  return { matrix, duplicates, duplicateExamples, capped: capped[0] };
 }
 
 function isPartList(list: RatingList | readonly RatingList[]): list is readonly RatingList[] {

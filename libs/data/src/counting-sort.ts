@@ -140,6 +140,10 @@ export function sortRowsByMovie(movies: Int32Array, ratings: Uint8Array, days: U
 /**
  * Compacts the rows in place, dropping all but the last of equal adjacent movies in each row;
  * rewrites userPtr. Up to 5 dropped (row, movie) pairs go to the example lists.
+ *
+ * With `sum` (implicit feedback) the codes of equal adjacent movies are added up instead, a sum
+ * above 255 (127.5) kept as 255 and counted once per pair in `capped[0]`, and the pair keeps
+ * the latest of its days.
  */
 export function dropDuplicates(
   movies: Int32Array,
@@ -149,9 +153,12 @@ export function dropDuplicates(
   nU: number,
   exampleRows: number[],
   exampleMovies: number[],
+  sum = false,
+  capped: Float64Array = new Float64Array(1),
 ): number {
   let write = 0;
   let start = 0;
+  let cappedRun = false;
   for (let u = 0; u < nU; u++) {
     const end = userPtr[u + 1];
     for (let j = start; j < end; j++) {
@@ -160,8 +167,16 @@ export function dropDuplicates(
           exampleRows.push(u);
           exampleMovies.push(movies[j]);
         }
+        if (sum) {
+          const total = ratings[j] + ratings[j + 1];
+          if (total > 255 && !cappedRun) capped[0]++;
+          cappedRun ||= total > 255;
+          ratings[j + 1] = total > 255 ? 255 : total;
+          if (days !== null && days[j] > days[j + 1]) days[j + 1] = days[j];
+        }
         continue;
       }
+      cappedRun = false;
       if (write !== j) {
         movies[write] = movies[j];
         ratings[write] = ratings[j];

@@ -47,6 +47,11 @@ export interface ImportReport {
   /** Rated movies that the titles file does not list (titled `Movie <id>`). */
   untitledMovies: number;
   seconds: number;
+  /**
+   * Implicit feedback only: weights (a row's, or the sum of a repeated pair's) above 127.5 that
+   * were stored as 127.5.
+   */
+  capped?: number;
   /** With `LoadOptions.cacheDir`: whether the snapshot cache was used or written. */
   cache?: ImportCacheReport;
 }

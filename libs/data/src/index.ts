@@ -8,6 +8,7 @@ export * from './dataset';
 export * from './snapshot';
 export * from './splits';
 export * from './stats';
+export * from './interactions-view';
 export * from './loaders';
 export * from './synthetic';
 export * from './default-data';

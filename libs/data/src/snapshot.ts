@@ -15,7 +15,8 @@ export const SNAPSHOT_VERSION = 2;
  * Snapshot file, format version 2: the binary container of @recsys/core (magic "RECSYSNP", a
  * CRC-32 over the whole file, 8-byte aligned sections that the arrays are views over) with
  *
- *   JSON header { users, movies, ratings, days: whether the matrix has days, scale: {min, max, step} }
+ *   JSON header { users, movies, ratings, days: whether the matrix has days, scale: {min, max, step
+ *               [, implicit: true for implicit feedback; absent in rating data and older files]} }
  *   sections    the matrix arrays (`matrixArraysToSections`): userIds (i32), movieIds (i32),
  *               userPtr (u32), userMovies (i32), userRatings (u8), moviePtr (u32), movieUsers (i32),
  *               movieRatings (u8); then userDays (u16, only with days) and catalog (u8: UTF-8
@@ -124,7 +125,7 @@ export function writeSnapshot(path: string, dataset: Dataset, meta?: unknown): v
     movies: m.nMovies,
     ratings: m.nRatings,
     days: m.userDays !== null,
-    scale: { min: m.scale.min, max: m.scale.max, step: m.scale.step },
+    scale: { min: m.scale.min, max: m.scale.max, step: m.scale.step, ...(m.scale.implicit ? { implicit: true } : {}) },
     ...(meta === undefined ? {} : { meta }),
   };
   writeContainer(SNAPSHOT_FORMAT, path, { header, sections });
@@ -168,7 +169,8 @@ function decodeSnapshot(file: string, container: Container): Dataset {
   const nUsers = h.users;
   const nMovies = h.movies;
   const nRatings = h.ratings;
-  const scale: RatingScale = Object.freeze({ min: sc.min, max: sc.max, step: sc.step });
+  if (sc.implicit !== undefined && typeof sc.implicit !== 'boolean') throw new SnapshotError(file, `corrupted: the header's scale.implicit is not a boolean (${JSON.stringify(sc.implicit)})`);
+  const scale: RatingScale = Object.freeze({ min: sc.min, max: sc.max, step: sc.step, ...(sc.implicit ? { implicit: true } : {}) });
 
   const section = <T extends SectionArray>(id: string, length: number, ctor: { new (n: number): T; readonly BYTES_PER_ELEMENT: number }): T => {
     const a = container.sections[id];

@@ -7,6 +7,8 @@ import {
   holdoutSplit,
   kFoldSplits,
   leaveKOutSplit,
+  leaveLastSplit,
+  perUserHoldoutSplit,
   probeSplit,
   RatingList,
   RatingListBuilder,
@@ -324,6 +326,144 @@ describe('leaveKOutSplit', () => {
       noDays.movieRatings,
     );
     expect(() => leaveKOutSplit(stripped, { k: 1, byDate: true })).toThrow('leaveKOutSplit: byDate needs rating dates, and this matrix has none');
+  });
+});
+
+describe('perUserHoldoutSplit', () => {
+  it('holds out min(c − 1, max(1, round(f · c))) of each user\u2019s c ratings, none of a one-rating user', () => {
+    const split = perUserHoldoutSplit(matrix, { testFraction: 0.2, seed: 3 });
+    expectPartition(matrix, split);
+    const tested = countsByUser(split.test);
+    for (let u = 0; u < matrix.nUsers; u++) {
+      const c = matrix.userCount(u);
+      const want = c < 2 ? 0 : Math.min(c - 1, Math.max(1, Math.round(0.2 * c)));
+      expect([matrix.users.ids[u], tested.get(matrix.users.ids[u]) ?? 0]).toEqual([matrix.users.ids[u], want]);
+    }
+  });
+
+  it('on hand-made users with 1, 2, 3, 10 and 11 ratings at f = 0.2 holds out 0, 1, 1, 2 and 2', () => {
+    const b = new RatingListBuilder(32, false);
+    for (const [u, c] of [[1, 1], [2, 2], [3, 3], [4, 10], [5, 11]]) for (let m = 1; m <= c; m++) b.push(u, m, 6);
+    const m = buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+    const split = perUserHoldoutSplit(m, { testFraction: 0.2 });
+    expect(Object.fromEntries(countsByUser(split.test))).toEqual({ 2: 1, 3: 1, 4: 2, 5: 2 });
+    // A large fraction still leaves every user one training rating.
+    const most = perUserHoldoutSplit(m, { testFraction: 0.99 });
+    expect(Object.fromEntries(countsByUser(most.test))).toEqual({ 2: 1, 3: 2, 4: 9, 5: 10 });
+    expect(Object.fromEntries(countsByUser(most.train.toList()))).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1, 5: 1 });
+  });
+
+  it('picks each of a user\u2019s ratings about equally often over seeds', () => {
+    const b = new RatingListBuilder(8, false);
+    for (let m = 1; m <= 4; m++) b.push(1, m, 6);
+    const m = buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+    const counts = [0, 0, 0, 0, 0];
+    const seeds = 800;
+    for (let seed = 0; seed < seeds; seed++) counts[perUserHoldoutSplit(m, { testFraction: 0.25, seed }).test.movies[0]]++;
+    // One of 4 held out: each movie 200 times in expectation (sd ≈ 12).
+    for (let movie = 1; movie <= 4; movie++) expect(Math.abs(counts[movie] - seeds / 4)).toBeLessThan(60);
+  });
+
+  it('is deterministic for a seed and differs across seeds', () => {
+    const test = (seed: number) => keysOf(perUserHoldoutSplit(matrix, { testFraction: 0.1, seed }).test);
+    expect(test(3)).toEqual(test(3));
+    expect(test(3)).not.toEqual(test(4));
+  });
+
+  it('refuses a fraction outside (0, 1) and data where no user has two ratings', () => {
+    for (const f of [0, 1, -0.1, 1.5, NaN, 1e9]) {
+      expect(() => perUserHoldoutSplit(matrix, { testFraction: f })).toThrow(`perUserHoldoutSplit: testFraction must lie strictly between 0 and 1, got ${f}`);
+    }
+    const b = new RatingListBuilder(4, false);
+    b.push(1, 1, 6);
+    b.push(2, 1, 6);
+    const single = buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
+    expect(() => perUserHoldoutSplit(single, { testFraction: 0.5 })).toThrow('perUserHoldoutSplit: no user has 2 ratings (of 2 ratings, 2 users): nothing to hold out');
+  });
+});
+
+describe('leaveLastSplit', () => {
+  /** A list in the given row order: [user, movie, stars, day]. */
+  function rowsList(rows: Array<[number, number, number, number]>): RatingList {
+    const b = new RatingListBuilder(rows.length, true);
+    for (const [u, m, stars, day] of rows) b.push(u, m, stars * 2, day);
+    return b.finish();
+  }
+  const FILE: Array<[number, number, number, number]> = [
+    [1, 10, 4, 5],
+    [3, 20, 5, 2],
+    [1, 11, 3, 7],
+    [2, 10, 5, 1],
+    [1, 12, 5, 7],
+    [3, 21, 1, 2],
+    [1, 13, 2, 3],
+    [3, 22, 4, 1],
+  ];
+
+  it('holds out each user\u2019s last n by date, a tie on the day going to the later row of the file', () => {
+    // User 1: days 5, 7, 7, 3 → by (day, row): 13, 10, 11, 12. User 3: days 2, 2, 1 → 22, 20, 21.
+    const two = leaveLastSplit(rowsList(FILE), WHOLE_STARS_1_TO_5, { n: 2 });
+    expect(Array.from(two.test.users)).toEqual([1, 1, 3, 3]);
+    expect(Array.from(two.test.movies)).toEqual([11, 12, 20, 21]);
+    expect(Array.from(two.test.days!)).toEqual([7, 7, 2, 2]);
+    expect(Array.from(two.test.ratings)).toEqual([6, 10, 10, 2]);
+    // User 2's one row stays in train.
+    expect(keysOf(two.train.toList())).toEqual(['1,10,8,5', '1,13,4,3', '2,10,10,1', '3,22,8,1']);
+    const one = leaveLastSplit(rowsList(FILE), WHOLE_STARS_1_TO_5, { n: 1 });
+    expect(Array.from(one.test.movies)).toEqual([12, 21]);
+    // The same rows in another file order change which tie is last.
+    const swapped = [...FILE];
+    [swapped[2], swapped[4]] = [swapped[4], swapped[2]];
+    expect(Array.from(leaveLastSplit(rowsList(swapped), WHOLE_STARS_1_TO_5, { n: 1 }).test.movies)).toEqual([11, 21]);
+  });
+
+  it('holds out a repeated movie (clicks) with all its rows, timed by its latest row', () => {
+    // User 1 clicks 10 (day 1), 11 (day 2), 10 again (day 3), 12 (day 2, after 11 in the file).
+    const clicks = rowsList([
+      [1, 10, 1, 1],
+      [1, 11, 1, 2],
+      [1, 10, 1, 3],
+      [1, 12, 1, 2],
+      [2, 10, 1, 1],
+      [2, 10, 1, 2],
+    ]);
+    const one = leaveLastSplit(clicks, WHOLE_STARS_1_TO_5, { n: 1 });
+    // Movie 10's latest click (day 3) is the last: both of its rows go to test; user 2 has one movie.
+    expect(Array.from(one.test.movies)).toEqual([10, 10]);
+    expect(Array.from(one.test.days!)).toEqual([1, 3]);
+    expect(Array.from(one.train.movies.ids)).toEqual([10, 11, 12]);
+    expect(one.train.rating(one.train.users.indexOf(1), one.train.movies.indexOf(10))).toBeNaN();
+    // The next two by time: 12 (day 2, the later row) then 10.
+    expect(Array.from(leaveLastSplit(clicks, WHOLE_STARS_1_TO_5, { n: 2 }).test.movies)).toEqual([12, 10, 10]);
+    expect(() => leaveLastSplit(clicks, WHOLE_STARS_1_TO_5, { n: 3 })).toThrow('leaveLastSplit: no user has more than 3 movies (the most is 3)');
+  });
+
+  it('matches a plain sort by (day, row) per user on a shuffled random list with many ties', () => {
+    const base = matrix.toList();
+    const order = new Random(9).shuffle(Uint32Array.from({ length: base.length }, (_, i) => i));
+    const b = new RatingListBuilder(base.length, true);
+    for (const j of order) b.push(base.users[j], base.movies[j], base.ratings[j], base.days![j]);
+    const list = b.finish();
+    const n = 3;
+    const split = leaveLastSplit(list, WHOLE_STARS_1_TO_5, { n });
+    const byUser = new Map<number, number[]>();
+    for (let j = 0; j < list.length; j++) byUser.set(list.users[j], [...(byUser.get(list.users[j]) ?? []), j]);
+    const expected: string[] = [];
+    for (const rows of byUser.values()) {
+      if (rows.length <= n) continue;
+      const sorted = [...rows].sort((a, b2) => list.days![a] - list.days![b2] || a - b2);
+      for (const j of sorted.slice(-n)) expected.push(`${list.users[j]},${list.movies[j]},${list.ratings[j]},${list.days![j]}`);
+    }
+    expect(keysOf(split.test)).toEqual(expected.sort());
+    expectPartition(matrix, split);
+  });
+
+  it('refuses data without dates, n below 1 or not an integer, and an n no user exceeds', () => {
+    const noDays: RatingList = { ...rowsList(FILE), days: null };
+    expect(() => leaveLastSplit(noDays, WHOLE_STARS_1_TO_5, { n: 1 })).toThrow('leaveLastSplit: the data has no timestamps');
+    expect(() => leaveLastSplit(rowsList(FILE), WHOLE_STARS_1_TO_5, { n: 0 })).toThrow('leaveLastSplit: n must be an integer of at least 1, got 0');
+    expect(() => leaveLastSplit(rowsList(FILE), WHOLE_STARS_1_TO_5, { n: 1.5 })).toThrow('leaveLastSplit: n must be an integer of at least 1, got 1.5');
+    expect(() => leaveLastSplit(rowsList(FILE), WHOLE_STARS_1_TO_5, { n: 4 })).toThrow('leaveLastSplit: no user has more than 4 movies (the most is 4): nothing to hold out');
   });
 });
 

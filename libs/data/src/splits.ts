@@ -2,7 +2,9 @@ import { Random } from '@recsys/core';
 import { RatingPairs } from './dataset';
 import { buildRatingMatrix } from './build-matrix';
 import { releaseMemory } from './release-memory';
-import { RatingList, RatingMatrix } from './rating-matrix';
+import { IdIndex } from './id-index';
+import { RatingList, RatingListBuilder, RatingMatrix } from './rating-matrix';
+import { RatingScale } from './rating-scale';
 
 /**
  * A train/test split. `train` holds the training ratings as a matrix (its ids are re-derived, so
@@ -238,23 +240,43 @@ export function leaveKOutSplit(
     throw new RangeError('leaveKOutSplit: byDate needs rating dates, and this matrix has none');
   }
   const seed = seedOf(options);
+  const need = k + minTrain;
+  const heldOut = (count: number): number => (count < need ? 0 : k);
+  const mask = perUserMask(matrix, seed, heldOut, byDate ? days : null);
+  const how = byDate ? 'latest' : 'random';
+  return splitByMask(`leave-${k}-out ${how} (minTrain ${minTrain}, seed ${seed})`, matrix, mask);
+}
+
+/** The most ratings any user has: the size of per-user scratch arrays. */
+function maxUserCount(matrix: RatingMatrix): number {
+  const ptr = matrix.userPtr;
+  let most = 0;
+  for (let u = 0; u < matrix.nUsers; u++) most = Math.max(most, ptr[u + 1] - ptr[u]);
+  return most;
+}
+
+/**
+ * A test mask over by-user positions holding out `heldOut(count)` ratings of each user (count =
+ * the user's ratings), users in index order, one `Random(seed)` stream. Without `days` they are
+ * chosen uniformly at random (a partial Fisher–Yates over the user's offsets); with `days` they
+ * are the user's latest, ties on a day broken at random: key = day · 2^32 + rank in a random
+ * order of the user's ratings, distinct (< 2^48, exact in a double), the largest keys held out.
+ */
+function perUserMask(matrix: RatingMatrix, seed: number, heldOut: (count: number) => number, days: Uint16Array | null): Uint8Array {
   const rng = new Random(seed);
   const ptr = matrix.userPtr;
-  let maxCount = 0;
-  for (let u = 0; u < matrix.nUsers; u++) maxCount = Math.max(maxCount, ptr[u + 1] - ptr[u]);
-  const local = new Uint32Array(maxCount);
-  const keys = byDate ? new Float64Array(maxCount) : null;
+  const most = maxUserCount(matrix);
+  const local = new Uint32Array(most);
+  const keys = days === null ? null : new Float64Array(most);
   const mask = new Uint8Array(matrix.nRatings);
-  const need = k + minTrain;
-
   for (let u = 0; u < matrix.nUsers; u++) {
     const start = ptr[u];
     const count = ptr[u + 1] - start;
-    if (count < need) continue;
+    const h = heldOut(count);
+    if (h === 0) continue;
+    for (let i = 0; i < count; i++) local[i] = i;
     if (keys === null) {
-      // Partial Fisher–Yates over the user's offsets: the first k are a uniform k-subset.
-      for (let i = 0; i < count; i++) local[i] = i;
-      for (let i = 0; i < k; i++) {
+      for (let i = 0; i < h; i++) {
         const j = i + rng.int(count - i);
         const t = local[i];
         local[i] = local[j];
@@ -262,20 +284,119 @@ export function leaveKOutSplit(
         mask[start + local[i]] = 1;
       }
     } else {
-      // Key = day · 2^32 + rank in a random order of the user's ratings: distinct keys (< 2^48,
-      // exact in a double), ordered by day with random tie-breaks. The k largest are tested.
-      for (let i = 0; i < count; i++) local[i] = i;
       const order = rng.shuffle(local.subarray(0, count));
       for (let rank = 0; rank < count; rank++) keys[rank] = days![start + order[rank]] * 4294967296 + rank;
       const sorted = keys.subarray(0, count).sort();
-      for (let i = count - k; i < count; i++) {
-        const rank = sorted[i] % 4294967296;
-        mask[start + order[rank]] = 1;
+      for (let i = count - h; i < count; i++) mask[start + order[sorted[i] % 4294967296]] = 1;
+    }
+  }
+  return mask;
+}
+
+/**
+ * Per-user holdout: each user with c ≥ 2 ratings holds out h = min(c − 1, max(1, round(testFraction
+ * · c))) of them, chosen uniformly at random (seeded), so every such user has at least one test
+ * and at least one training rating; a user with one rating keeps it in train. Unlike
+ * {@link holdoutSplit}, light users are tested in proportion, not left to chance. `testFraction`
+ * must lie strictly between 0 and 1; default seed 42. Throws when no user has 2 ratings (nothing
+ * could be held out).
+ */
+export function perUserHoldoutSplit(matrix: RatingMatrix, options: SplitOptions & { testFraction: number }): Split {
+  const { testFraction } = options;
+  if (!(testFraction > 0 && testFraction < 1)) {
+    throw new RangeError(`perUserHoldoutSplit: testFraction must lie strictly between 0 and 1, got ${testFraction}`);
+  }
+  const seed = seedOf(options);
+  if (maxUserCount(matrix) < 2) throw new RangeError(`perUserHoldoutSplit: no user has 2 ratings (of ${matrix.nRatings} ratings, ${matrix.nUsers} users): nothing to hold out`);
+  const heldOut = (c: number): number => (c < 2 ? 0 : Math.min(c - 1, Math.max(1, Math.round(testFraction * c))));
+  return splitByMask(`per-user holdout ${testFraction} (seed ${seed})`, matrix, perUserMask(matrix, seed, heldOut, null));
+}
+
+/**
+ * Time-ordered leave-last-n-out over a list of ratings or interactions in file order: every user
+ * with more than `n` distinct movies holds out their last `n` movies by date — a movie's time is
+ * that of its latest row, ties on the same day broken by the order of the rows in `list` (the
+ * later row is the later interaction) — with every row of those movies (repeated clicks of a
+ * held-out item all go to test, so a held-out movie is never in train); users with n movies or
+ * fewer keep them all in train, and each tested user keeps at least one. Dates are what the
+ * loaders keep (days since 1970-01-01; MovieLens' and the interactions format's Unix seconds
+ * become days), so within a day the file order decides. `train` is built from the kept rows with
+ * `scale` (repeats resolved as on import); `test` lists the held-out rows user by user, movies in
+ * time order. For a RatingMatrix pass `matrix.toList()`: its order within a user is by movie.
+ * Throws when `list` has no dates, `n` is not an integer ≥ 1, or no user has more than `n` movies.
+ */
+export function leaveLastSplit(list: RatingList, scale: RatingScale, options: { n: number }): Split {
+  const { n } = options;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`leaveLastSplit: n must be an integer of at least 1, got ${n}`);
+  const days = list.days;
+  if (days === null) throw new RangeError('leaveLastSplit: the data has no timestamps (leave-last needs a date or timestamp per rating)');
+  const rows = list.length;
+  // Group the rows by user with a stable counting sort: within a user, rows stay in file order.
+  const users = IdIndex.fromValues(list.users, rows);
+  const userOf = users.mapAll(list.users, rows);
+  const ptr = new Uint32Array(users.size + 1);
+  for (let j = 0; j < rows; j++) ptr[userOf[j] + 1]++;
+  let most = 0;
+  for (let u = 0; u < users.size; u++) {
+    most = Math.max(most, ptr[u + 1]);
+    ptr[u + 1] += ptr[u];
+  }
+  const next = ptr.slice(0, users.size);
+  const byUser = new Uint32Array(rows);
+  for (let j = 0; j < rows; j++) byUser[next[userOf[j]]++] = j;
+  const movies = list.movies;
+  // Per user: the rows ordered by movie (then file order), one run per (user, movie) pair; a pair's
+  // key is its latest row's day · 2^32 + row (distinct, by day then file order, exact: < 2^48).
+  const local = new Uint32Array(most);
+  const pairKey = new Float64Array(most);
+  const runStart = new Uint32Array(most);
+  const runEnd = new Uint32Array(most);
+  const pairOrder = new Uint32Array(most);
+  const test = new Uint8Array(rows);
+  // The held-out rows, user by user, pairs in time order, a pair's rows in file order.
+  const held = new Uint32Array(rows);
+  let nHeld = 0;
+  let mostPairs = 0;
+  for (let u = 0; u < users.size; u++) {
+    const count = ptr[u + 1] - ptr[u];
+    const own = local.subarray(0, count);
+    own.set(byUser.subarray(ptr[u], ptr[u + 1]));
+    own.sort((a, b) => movies[a] - movies[b] || a - b);
+    let pairs = 0;
+    for (let i = 0; i < count; ) {
+      let latest = -1;
+      let e = i;
+      for (; e < count && movies[own[e]] === movies[own[i]]; e++) latest = Math.max(latest, days[own[e]] * 4294967296 + own[e]);
+      pairKey[pairs] = latest;
+      runStart[pairs] = i;
+      runEnd[pairs] = e;
+      pairs++;
+      i = e;
+    }
+    mostPairs = Math.max(mostPairs, pairs);
+    if (pairs <= n) continue;
+    const order = pairOrder.subarray(0, pairs);
+    for (let p = 0; p < pairs; p++) order[p] = p;
+    order.sort((a, b) => pairKey[a] - pairKey[b]);
+    for (let q = pairs - n; q < pairs; q++) {
+      for (let r = runStart[order[q]]; r < runEnd[order[q]]; r++) {
+        test[own[r]] = 1;
+        held[nHeld++] = own[r];
       }
     }
   }
-  const how = byDate ? 'latest' : 'random';
-  return splitByMask(`leave-${k}-out ${how} (minTrain ${minTrain}, seed ${seed})`, matrix, mask);
+  if (nHeld === 0) throw new RangeError(`leaveLastSplit: no user has more than ${n} movies (the most is ${mostPairs}): nothing to hold out`);
+  const trainList = new RatingListBuilder(rows - nHeld, true);
+  for (let p = 0; p < rows; p++) {
+    const j = byUser[p];
+    if (test[j] === 0) trainList.push(list.users[j], list.movies[j], list.ratings[j], days[j]);
+  }
+  const testList = new RatingListBuilder(nHeld, true);
+  for (let i = 0; i < nHeld; i++) {
+    const j = held[i];
+    testList.push(list.users[j], list.movies[j], list.ratings[j], days[j]);
+  }
+  return { name: `leave-last-${n} by date`, train: buildRatingMatrix(trainList.view(), scale).matrix, test: testList.finish() };
 }
 
 /**

@@ -36,7 +36,12 @@ export interface EvaluationResult {
 export async function evaluate(
   makeModel: () => Predictor,
   folds: Iterable<EvaluationFold> | AsyncIterable<EvaluationFold>,
-  options: { fit?: FitOptions; onFold?: (result: FoldResult, index: number) => void } = {},
+  options: {
+    fit?: FitOptions;
+    onFold?: (result: FoldResult, index: number) => void;
+    /** Called with each fold's fitted model before the next fold is built (e.g. to rank with it). */
+    afterFit?: (model: Predictor, fold: EvaluationFold, result: FoldResult) => void;
+  } = {},
 ): Promise<EvaluationResult> {
   const results: FoldResult[] = [];
   let kind = '';
@@ -64,6 +69,7 @@ export async function evaluate(
       predictSeconds: (t2 - t1) / 1000,
     };
     results.push(result);
+    options.afterFit?.(model, fold, result);
     options.onFold?.(result, results.length - 1);
   }
   if (results.length === 0) throw new Error('evaluate: no folds to evaluate on');

@@ -5,3 +5,5 @@ export * from './search';
 export * from './guard';
 export * from './divergence';
 export * from './ranking-guard';
+export * from './objective';
+export * from './ranking-evaluate';

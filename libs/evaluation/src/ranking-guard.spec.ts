@@ -1,4 +1,4 @@
-import { buildRatingMatrix, generateSynthetic, holdoutSlice, RatingList, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, generateSynthetic, holdoutSlice, INTERACTION_WEIGHTS, RatingList, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { createModel } from '@recsys/models';
 import { DEFAULT_HOLDOUT } from './guard';
 import { fitCheckedRanking, relevantThresholdOf, sampleTestUsers } from './ranking-guard';
@@ -11,10 +11,10 @@ function listOf(rows: Array<[number, number, number]>): RatingList {
 }
 
 describe('the ranking guard', () => {
-  it('relevant = the top quarter of the scale: 4 stars on 1..5, every entry on a one-value scale', () => {
+  it('relevant = the top quarter of a rating scale (4 stars on 1..5), every interaction of implicit feedback', () => {
     expect(relevantThresholdOf(WHOLE_STARS_1_TO_5)).toBe(4);
     expect(relevantThresholdOf({ min: 1, max: 10, step: 1 })).toBe(7.75);
-    expect(relevantThresholdOf({ min: 1, max: 1, step: 1 })).toBe(1);
+    expect(relevantThresholdOf(INTERACTION_WEIGHTS)).toBe(0.5);
   });
 
   it('sampleTestUsers keeps whole users (all their entries, in order), at most the number asked, the same for the same seed', () => {

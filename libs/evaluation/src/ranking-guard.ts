@@ -12,12 +12,13 @@ export const RANKING_REFERENCE_KIND = 'popular';
 export const RANKING_GUARD_MAX_USERS = 5_000;
 
 /**
- * The value from which a held-out entry counts as relevant for the ranking guard: the top quarter
- * of the scale, min + 0.75 (max − min) (4 stars on 1..5, the issue's protocol; every entry when
- * the scale is one value, as for 0/1 interactions).
+ * The value from which a held-out entry counts as relevant for the ranking guard: for rating data
+ * the top quarter of the scale, min + 0.75 (max − min) (4 stars on 1..5, the issue's protocol);
+ * for implicit feedback (`scale.implicit`) every held-out interaction (its weight is a count or a
+ * strength, not a judgement).
  */
 export function relevantThresholdOf(scale: RatingScale): number {
-  return scale.min + 0.75 * (scale.max - scale.min);
+  return scale.implicit ? scale.min : scale.min + 0.75 * (scale.max - scale.min);
 }
 
 /** A ranking model that did not beat `popular` on held-out data: not to be served or written. */

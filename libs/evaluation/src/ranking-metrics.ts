@@ -1,10 +1,14 @@
-import { IdIndex, RatingList, RatingMatrix } from '@recsys/data';
+import { IdIndex, RatingList, RatingMatrix, RatingScale } from '@recsys/data';
 import { Predictor } from '@recsys/models';
 
 export interface RankingOptions {
   /** Length of each recommendation list (the cutoff k). Default 10. */
   k?: number;
-  /** A held-out rating r is relevant when r ≥ relevantThreshold (stars). Default 4. */
+  /**
+   * A held-out rating r is relevant when r ≥ relevantThreshold (stars, or a weight for
+   * interactions). Default {@link defaultRelevantThreshold} of the training scale: 4 stars for
+   * ratings, every held-out interaction for implicit feedback.
+   */
   relevantThreshold?: number;
   /** Which users get a list: every user with at least one test rating (the only choice so far). */
   users?: 'all-test-users';
@@ -32,6 +36,8 @@ export interface RankingMetrics {
   ndcg: number;
   /** Mean over evaluated users of AP@k. */
   map: number;
+  /** Mean over evaluated users of 1 / (rank of the first hit in the list), 0 without a hit. */
+  mrr: number;
   /** Fraction of evaluated users with at least one hit. */
   hitRate: number;
   /** Distinct movies recommended to any test user / movies in the training matrix. */
@@ -41,6 +47,14 @@ export interface RankingMetrics {
   /** Movies in the training matrix. */
   catalogueMovies: number;
   seconds: number;
+}
+
+/**
+ * The relevance threshold when none is given: 4 (stars) for rating data, the scale's least value
+ * for implicit feedback (`scale.implicit`), so that every held-out interaction is relevant.
+ */
+export function defaultRelevantThreshold(scale: RatingScale): number {
+  return scale.implicit === true ? scale.min : 4;
 }
 
 /**
@@ -60,15 +74,17 @@ export interface RankingMetrics {
  * - NDCG@k = DCG / IDCG with DCG = Σ_{i=1..|L_u|} rel_i / log2(i + 1) and
  *   IDCG = Σ_{i=1..min(k, |Rel_u|)} 1 / log2(i + 1)
  * - MAP@k: AP@k = (1 / min(k, |Rel_u|)) Σ_{i=1..|L_u|} rel_i · hits among the first i / i
+ * - MRR@k = 1 / i for the smallest i with rel_i = 1 (the first hit's rank), 0 without a hit
  * - hit rate@k = 1 if hits_u > 0 else 0
  *
  * and, over the lists of all test users (skipped ones included), catalogue coverage = distinct
- * recommended movies / movies in `train`. Defaults: k 10, relevantThreshold 4 stars. Averages are
+ * recommended movies / movies in `train`. Defaults: k 10, relevantThreshold 4 stars (implicit data:
+ * every held-out interaction, {@link defaultRelevantThreshold}). Averages are
  * NaN when no user has a relevant test rating.
  */
 export function rankingMetrics(model: Predictor, train: RatingMatrix, test: RatingList, options: RankingOptions = {}): RankingMetrics {
   const k = options.k ?? 10;
-  const threshold = options.relevantThreshold ?? 4;
+  const threshold = options.relevantThreshold ?? defaultRelevantThreshold(train.scale);
   const users = options.users ?? 'all-test-users';
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`rankingMetrics: k must be an integer of at least 1, got ${k}`);
   if (!Number.isFinite(threshold)) throw new RangeError(`rankingMetrics: relevantThreshold must be a finite number, got ${threshold}`);
@@ -100,6 +116,7 @@ export function rankingMetrics(model: Predictor, train: RatingMatrix, test: Rati
   let sumNdcg = 0;
   let sumAp = 0;
   let sumHit = 0;
+  let sumRr = 0;
   const thresholdCode = threshold * 2;
   const relevant = new Set<number>();
 
@@ -126,6 +143,7 @@ export function rankingMetrics(model: Predictor, train: RatingMatrix, test: Rati
       let precisionSum = 0;
       for (let i = 0; i < list.length && i < k; i++) {
         if (!relevant.has(list[i].movieId)) continue;
+        if (hits === 0) sumRr += 1 / (i + 1);
         hits++;
         dcg += 1 / Math.log2(i + 2);
         precisionSum += hits / (i + 1);
@@ -151,6 +169,7 @@ export function rankingMetrics(model: Predictor, train: RatingMatrix, test: Rati
     recall: sumRecall / evaluated,
     ndcg: sumNdcg / evaluated,
     map: sumAp / evaluated,
+    mrr: sumRr / evaluated,
     hitRate: sumHit / evaluated,
     coverage: train.nMovies === 0 ? NaN : recommendedMovies / train.nMovies,
     recommendedMovies,

@@ -51,6 +51,45 @@ const test = build([
   [1, 3, 5],
 ]).list;
 const folds = (): EvaluationFold[] => [{ name: 'hand', train, test }];
+
+/**
+ * Predicts `value` + `tilt` · movieId for every pair: with a tiny tilt its RMSE is that of the
+ * constant `value`, while the sign of the tilt orders its lists by movie id (descending for a
+ * positive tilt). So RMSE and a ranking figure can be made to disagree on purpose.
+ */
+class TiltedModel extends BasePredictor {
+  readonly kind = 'test-tilted';
+  readonly ranks: boolean;
+  constructor(readonly params: { value: number; tilt: number; ranks?: boolean }) {
+    super();
+    this.ranks = params.ranks === true;
+  }
+  protected fitModel(): void {}
+  protected estimate(_u: number, m: number): number {
+    return this.params.value + this.params.tilt * this.train.movies.ids[m];
+  }
+}
+
+registerModelKind('test-tilted', {
+  create: (params) => new TiltedModel({ value: Number(params.value ?? 3), tilt: Number(params.tilt ?? 0), ranks: params.ranks === true }),
+  fromArtifact: () => {
+    throw new Error('not saved');
+  },
+});
+
+// Movies 1..5 in train; users 1..3 rated movie 1. In test each of them rates movie 5 five stars
+// (relevant) and movie 2 one star.
+const tiltTrain = build([
+  [1, 1, 3],
+  [2, 1, 3],
+  [3, 1, 3],
+  [4, 2, 3],
+  [4, 3, 3],
+  [4, 4, 3],
+  [4, 5, 3],
+]).matrix;
+const tiltTest = build([1, 2, 3].flatMap((u): Array<[number, number, number]> => [[u, 5, 5], [u, 2, 1]])).list;
+const tiltFolds = (): EvaluationFold[] => [{ name: 'tilt', train: tiltTrain, test: tiltTest }];
 const testStars = [1, 4, 4, 5];
 const rmseOf = (c: number) => Math.sqrt(testStars.reduce((s, r) => s + (Math.min(5, Math.max(1, c)) - r) ** 2, 0) / testStars.length);
 
@@ -103,6 +142,68 @@ describe('gridSearch', () => {
     const before = ConstantModel.fits;
     await expect(gridSearch('test-constant', { value: [1, 2], bogus: [1] }, folds)).rejects.toThrow('test-constant: unknown parameter(s) bogus');
     expect(ConstantModel.fits).toBe(before);
+  });
+});
+
+describe('search objectives', () => {
+  // Setting A: constant 3 (RMSE 2 on ratings 5 and 1), lists ascending: [2, 3] with no hit.
+  // Setting B: constant 4.5 (RMSE √((0.25 + 12.25) / 2) = 2.5), lists descending: [5, 4], a hit at rank 1.
+  const grid = { value: [3, 4.5], tilt: [-1e-9, 1e-9] };
+  const A = { value: 3, tilt: -1e-9 };
+  const B = { value: 4.5, tilt: 1e-9 };
+
+  it('RMSE (the default) ranks the constant nearest the ratings first', async () => {
+    const trials = await gridSearch('test-tilted', grid, tiltFolds);
+    expect(trials[0].objective).toBe('rmse');
+    expect(trials[0].params.value).toBe(3);
+    expect(trials[0].meanObjective).toBeCloseTo(2, 6);
+    expect(trials[0].meanObjective).toBe(trials[0].meanRmse);
+    expect(trials[trials.length - 1].params.value).toBe(4.5);
+  });
+
+  it('NDCG@2 puts the setting whose lists hit first, though its RMSE is worse, and reports every figure by hand', async () => {
+    const trials = await gridSearch('test-tilted', grid, tiltFolds, { objective: { metric: 'ndcg', k: 2 } });
+    expect(trials.map((t) => t.objective)).toEqual(['ndcg@2', 'ndcg@2', 'ndcg@2', 'ndcg@2']);
+    // Both descending settings hit at rank 1 (NDCG 1); ties keep the order they ran: value 3 then 4.5.
+    expect(trials.map((t) => [t.params.tilt, t.meanObjective])).toEqual([
+      [1e-9, 1],
+      [1e-9, 1],
+      [-1e-9, 0],
+      [-1e-9, 0],
+    ]);
+    const vs = async (metric: 'precision' | 'recall' | 'ndcg' | 'map' | 'mrr' | 'hit') => {
+      const a = (await gridSearch('test-tilted', { value: [A.value] }, tiltFolds, { baseParams: { tilt: A.tilt }, objective: { metric, k: 2 } }))[0];
+      const b = (await gridSearch('test-tilted', { value: [B.value] }, tiltFolds, { baseParams: { tilt: B.tilt }, objective: { metric, k: 2 } }))[0];
+      return [a.meanObjective, b.meanObjective];
+    };
+    // B: one hit of one relevant movie at rank 1 for each user: P 1/2, R 1, MAP 1, MRR 1, HR 1.
+    expect(await vs('precision')).toEqual([0, 0.5]);
+    expect(await vs('recall')).toEqual([0, 1]);
+    expect(await vs('map')).toEqual([0, 1]);
+    expect(await vs('mrr')).toEqual([0, 1]);
+    expect(await vs('hit')).toEqual([0, 1]);
+    const rmse = (await gridSearch('test-tilted', { value: [B.value] }, tiltFolds, { baseParams: { tilt: B.tilt }, objective: { metric: 'ndcg', k: 2 } }))[0];
+    expect(rmse.meanRmse).toBeCloseTo(2.5, 6);
+    expect(rmse.folds).toEqual([{ name: 'tilt', rmse: rmse.meanRmse, mae: rmse.meanMae, objective: 1 }]);
+  });
+
+  it('MAE ranks by the median where RMSE ranks by the mean', async () => {
+    // Test ratings 1, 4, 4, 5: RMSE is least at the mean 3.5, MAE at the median 4
+    // (MAE: 4 → (3 + 0 + 0 + 1) / 4 = 1, 3.5 → (2.5 + 0.5 + 0.5 + 1.5) / 4 = 1.25).
+    const byRmse = await gridSearch('test-constant', { value: [3.5, 4] }, folds);
+    const byMae = await gridSearch('test-constant', { value: [3.5, 4] }, folds, { objective: { metric: 'mae' } });
+    expect(byRmse.map((t) => t.params.value)).toEqual([3.5, 4]);
+    expect(byMae.map((t) => t.params.value)).toEqual([4, 3.5]);
+    expect(byMae.map((t) => t.meanObjective)).toEqual([1, 1.25]);
+  });
+
+  it('refuses an error objective for a ranking model, and a failed trial ranks last under a ranking objective', async () => {
+    await expect(gridSearch('test-tilted', { value: [3] }, tiltFolds, { baseParams: { ranks: true } })).rejects.toThrow(
+      'search: test-tilted ranks movies and its scores are not ratings, so rmse means nothing for it; use a ranking objective such as ndcg@10',
+    );
+    const ranked = await gridSearch('test-tilted', { value: [3] }, tiltFolds, { baseParams: { ranks: true, tilt: 1e-9 }, objective: { metric: 'ndcg', k: 2 } });
+    expect(ranked[0].meanObjective).toBe(1);
+    expect(ranked[0].meanRmse).toBeNaN();
   });
 });
 

@@ -1,6 +1,8 @@
 import { Random } from '@recsys/core';
-import { createModel, FitOptions } from '@recsys/models';
+import { createModel, FitOptions, isRankingModel, Predictor } from '@recsys/models';
 import { evaluate, EvaluationFold } from './evaluate';
+import { DEFAULT_OBJECTIVE, higherIsBetter, isRankingObjective, Objective, objectiveName, rankingFigure } from './objective';
+import { RankingMetrics, rankingMetrics } from './ranking-metrics';
 
 /** Values to try per parameter: the grid is their Cartesian product. */
 export type ParamGrid = Record<string, readonly unknown[]>;
@@ -24,11 +26,15 @@ export interface SearchTrial {
   params: Record<string, unknown>;
   /** Every parameter the model used: base parameters, this trial's, and the kind's defaults. */
   modelParams: Readonly<Record<string, unknown>>;
-  /** Unweighted means over the folds. */
+  /** The objective the trials are ranked by, by name (`rmse`, `ndcg@10`). */
+  objective: string;
+  /** The objective's unweighted mean over the folds (the trials are ranked by it). */
+  meanObjective: number;
+  /** Unweighted means over the folds (NaN for a ranking model, whose scores are not ratings). */
   meanRmse: number;
   meanMae: number;
   meanMse: number;
-  folds: Array<{ name: string; rmse: number; mae: number }>;
+  folds: Array<{ name: string; rmse: number; mae: number; objective: number }>;
   /** Fitting seconds summed over the folds. */
   fitSeconds: number;
   /** Wall-clock seconds of the whole trial (fits, predictions, fold construction). */
@@ -43,6 +49,14 @@ export interface SearchTrial {
 export interface SearchOptions {
   /** Parameters every trial shares (the trial's own override them). */
   baseParams?: Record<string, unknown>;
+  /**
+   * What ranks the settings (see {@link parseObjective}): mean RMSE or MAE (lower is better), or a
+   * ranking figure at a cutoff, e.g. NDCG@10 (higher is better; lists by {@link rankingMetrics}).
+   * Default RMSE.
+   */
+  objective?: Objective;
+  /** For a ranking objective: a test rating ≥ this is relevant. Default: rankingMetrics' (4 stars; implicit data: every interaction). */
+  relevantThreshold?: number;
   fit?: FitOptions;
   /** Called after each trial with (trial, trials done, trials in all). */
   onTrial?: (trial: SearchTrial, done: number, total: number) => void;
@@ -180,18 +194,19 @@ export function sampleParams(space: ParamSpace, options: { trials: number; seed?
   return samples;
 }
 
-/** Best first: lower mean RMSE; NaN (a failed or diverged fit) last; ties keep the order the trials ran. */
-function byMeanRmse(a: SearchTrial, b: SearchTrial): number {
-  const ka = Number.isNaN(a.meanRmse) ? Infinity : a.meanRmse;
-  const kb = Number.isNaN(b.meanRmse) ? Infinity : b.meanRmse;
-  return ka - kb || a.index - b.index;
+/** Best first by the mean objective (lower or higher is better); NaN (a failed or diverged fit) last; ties keep the order the trials ran. */
+function byObjective(higher: boolean): (a: SearchTrial, b: SearchTrial) => number {
+  const key = (t: SearchTrial): number => (Number.isNaN(t.meanObjective) ? Infinity : higher ? -t.meanObjective : t.meanObjective);
+  return (a, b) => key(a) - key(b) || a.index - b.index;
 }
 
 /**
  * Evaluate a model kind at each parameter setting over the same folds and return every trial,
- * best first (lowest mean RMSE over the folds). Every setting is checked by creating its model
- * before the first fit, so a bad value fails at once rather than after hours of search. A setting
- * whose fit diverges (or throws) is kept as a failed trial with its reason and the search goes on.
+ * best first by the objective's mean over the folds (default: lowest mean RMSE; a ranking
+ * objective such as NDCG@10: highest). Every setting is checked by creating its model before the
+ * first fit, so a bad value fails at once rather than after hours of search; an error objective
+ * for a ranking model (whose scores are not ratings) is refused. A setting whose fit diverges (or
+ * throws) is kept as a failed trial with its reason and the search goes on.
  */
 export async function searchTrials(
   kind: string,
@@ -200,19 +215,33 @@ export async function searchTrials(
   options: SearchOptions = {},
 ): Promise<SearchTrial[]> {
   const base = options.baseParams ?? {};
-  for (const params of settings) createModel(kind, { ...base, ...params });
+  const objective = options.objective ?? DEFAULT_OBJECTIVE;
+  const name = objectiveName(objective);
+  let ranks = false;
+  for (const params of settings) ranks = isRankingModel(createModel(kind, { ...base, ...params }));
+  if (ranks && !isRankingObjective(objective)) {
+    throw new RangeError(`search: ${kind} ranks movies and its scores are not ratings, so ${name} means nothing for it; use a ranking objective such as ndcg@10`);
+  }
   const trials: SearchTrial[] = [];
   for (let index = 0; index < settings.length; index++) {
     const params = settings[index];
     const started = performance.now();
     let result;
+    const rankings: RankingMetrics[] = [];
     try {
-      result = await evaluate(() => createModel(kind, { ...base, ...params }), folds(), { fit: options.fit });
+      const afterFit = isRankingObjective(objective)
+        ? (model: Predictor, fold: EvaluationFold) => {
+            rankings.push(rankingMetrics(model, fold.train, fold.test, { k: objective.k, relevantThreshold: options.relevantThreshold }));
+          }
+        : undefined;
+      result = await evaluate(() => createModel(kind, { ...base, ...params }), folds(), { fit: options.fit, afterFit });
     } catch (error) {
       const trial: SearchTrial = {
         index,
         params,
         modelParams: createModel(kind, { ...base, ...params }).params,
+        objective: name,
+        meanObjective: NaN,
         meanRmse: NaN,
         meanMae: NaN,
         meanMse: NaN,
@@ -225,14 +254,23 @@ export async function searchTrials(
       options.onTrial?.(trial, index + 1, settings.length);
       continue;
     }
+    const errorsOrNaN = (x: number): number => (ranks ? NaN : x);
+    const perFold = result.folds.map((f, i) => ({
+      name: f.name,
+      rmse: errorsOrNaN(f.rmse),
+      mae: errorsOrNaN(f.mae),
+      objective: isRankingObjective(objective) ? rankingFigure(rankings[i], objective.metric) : f[objective.metric],
+    }));
     const trial: SearchTrial = {
       index,
       params,
       modelParams: result.params,
-      meanRmse: result.mean.rmse,
-      meanMae: result.mean.mae,
-      meanMse: result.mean.mse,
-      folds: result.folds.map((f) => ({ name: f.name, rmse: f.rmse, mae: f.mae })),
+      objective: name,
+      meanObjective: perFold.reduce((sum, f) => sum + f.objective, 0) / perFold.length,
+      meanRmse: errorsOrNaN(result.mean.rmse),
+      meanMae: errorsOrNaN(result.mean.mae),
+      meanMse: errorsOrNaN(result.mean.mse),
+      folds: perFold,
       fitSeconds: result.folds.reduce((s, f) => s + f.fitSeconds, 0),
       seconds: (performance.now() - started) / 1000,
       error: null,
@@ -240,12 +278,13 @@ export async function searchTrials(
     trials.push(trial);
     options.onTrial?.(trial, index + 1, settings.length);
   }
-  return trials.sort(byMeanRmse);
+  return trials.sort(byObjective(higherIsBetter(objective)));
 }
 
 /**
  * Grid search: every point of `grid` ({@link gridPoints}: the Cartesian product, last key
- * fastest) over `baseParams`, each scored by mean RMSE over `folds()`. All trials, best first.
+ * fastest) over `baseParams`, each scored by the objective's mean over `folds()` (default RMSE).
+ * All trials, best first.
  */
 export function gridSearch(kind: string, grid: ParamGrid, folds: FoldSource, options: SearchOptions = {}): Promise<SearchTrial[]> {
   return searchTrials(kind, gridPoints(grid), folds, options);
@@ -253,7 +292,7 @@ export function gridSearch(kind: string, grid: ParamGrid, folds: FoldSource, opt
 
 /**
  * Random search: `trials` settings drawn from `space` by {@link sampleParams} (seeded, default
- * seed 42), each scored by mean RMSE over `folds()`. All trials, best first.
+ * seed 42), each scored by the objective's mean over `folds()` (default RMSE). All trials, best first.
  */
 export function randomSearch(
   kind: string,

@@ -173,4 +173,12 @@ describe('model artifacts', () => {
       expect(() => trainingMatrixFor(decodeModelArtifact(bytes, 'f.model'), m)).toThrow(/do not match the header's fingerprint/);
     });
   });
+
+  it('keeps the implicit flag of interaction data, and adds none to rating data', () => {
+    const content = { kind: 'x', params: {}, history: [], fingerprint: fingerprintMatrix(randomMatrix(5, 25, 18, 0.4)), meta: {}, sections: {} };
+    const implicit = decodeModelArtifact(encodeModelArtifact({ ...content, scale: { min: 0.5, max: 127.5, step: 0.5, implicit: true } }), 'i.model');
+    expect(implicit.scale).toEqual({ min: 0.5, max: 127.5, step: 0.5, implicit: true });
+    const ratings = decodeModelArtifact(encodeModelArtifact({ ...content, scale: WHOLE_STARS_1_TO_5 }), 'r.model');
+    expect(ratings.scale).toEqual({ min: 1, max: 5, step: 1 });
+  });
 });

@@ -161,7 +161,8 @@ function artifactHeader(content: ArtifactContent): Record<string, unknown> {
     history: content.history,
     fingerprint: content.fingerprint,
     source: content.source ?? { data: content.fingerprint, holdout: null },
-    scale: { min: content.scale.min, max: content.scale.max, step: content.scale.step },
+    // `implicit` only when set, so that rating-data artifacts keep the header they always had.
+    scale: { min: content.scale.min, max: content.scale.max, step: content.scale.step, ...(content.scale.implicit === true ? { implicit: true } : {}) },
     meta: content.meta,
   };
 }
@@ -194,7 +195,7 @@ function artifactOf(container: Container, file: string): ModelArtifact {
     history: (header.history ?? []) as TrainingProgress[],
     fingerprint: header.fingerprint as DataFingerprint,
     source: sourceOf(header, file),
-    scale: Object.freeze({ min: scale.min, max: scale.max, step: scale.step }),
+    scale: Object.freeze({ min: scale.min, max: scale.max, step: scale.step, ...(scale.implicit === true ? { implicit: true } : {}) }),
     meta: (header.meta ?? {}) as Record<string, unknown>,
     sections: container.sections as Record<string, SectionArray>,
     trainedAt: String(header.trainedAt ?? ''),

@@ -14,6 +14,8 @@ export { BasePredictor } from './predictor';
 export type { FallbackReason, FitOptions, IdPairs, Prediction, Predictor, Recommendation, TrainingProgress } from './predictor';
 export { LatentModel } from './latent/latent-model';
 export { isRankingModel, knownInteractions, RankingModel } from './ranking/ranking-model';
+export { FactorRankingModel } from './ranking/factor-ranking-model';
+export type { RankingFactors } from './ranking/factor-ranking-model';
 export type { Interaction, InteractionViewParams, ModelNeighbour, RankingContribution, RankingUser } from './ranking/ranking-model';
 export type { FoldInOptions, LatentFitOptions } from './latent/latent-model';
 export type { Contribution, FittedLatentState, FoldedUser, PredictionDetail } from './latent/latent-serving';

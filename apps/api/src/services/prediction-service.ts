@@ -1,10 +1,9 @@
-import { isOnScale } from '@recsys/data';
+import { isOnScale, MAX_CODED_VALUE } from '@recsys/data';
 import type { Contribution, FallbackReason, FoldedUser, Interaction, RankingModel, RankingUser } from '@recsys/models';
 import { badInput, notFound } from '../errors';
 import type { CatalogService } from './catalog-service';
 import type { ModelRegistry, ServedModel, ServingModel } from './model-registry';
 import type { RatingStore, StoredInteraction, StoredRating } from './rating-store';
-import { MAX_MATRIX_VALUE } from './training-job';
 
 export interface PredictionView {
   userId: number;
@@ -29,7 +28,7 @@ export const MAX_FOLD_INS = 20_000;
 export const MAX_INTERACTION_WEIGHT = 100;
 
 /** The largest sum of one user's API interactions with one movie: the most a training matrix holds (code 255). */
-export const MAX_PAIR_INTERACTION_WEIGHT = MAX_MATRIX_VALUE;
+export const MAX_PAIR_INTERACTION_WEIGHT = MAX_CODED_VALUE;
 
 /** Adds `value` to a bounded cache (past MAX_FOLD_INS users the oldest entry is dropped, and refitted when needed). */
 function cache<V>(map: Map<number, V>, userId: number, value: V): V {

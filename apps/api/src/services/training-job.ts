@@ -1,6 +1,6 @@
 import { closeSync, openSync, renameSync } from 'node:fs';
 import { MatrixArrays, SectionArray, shareArray } from '@recsys/core';
-import { buildRatingMatrix, matrixArraysOf, RatingListBuilder, RatingMatrix } from '@recsys/data';
+import { buildRatingMatrix, matrixArraysOf, MAX_CODED_VALUE, RatingListBuilder, RatingMatrix } from '@recsys/data';
 import { ArtifactContent, createModel, DataFingerprint, fingerprintMatrix, isRankingModel, Predictor, restoreModel, saveModel, TrainingProgress } from '@recsys/models';
 import { fitChecked, fitCheckedRanking, ModelRejectedError, RankingModelRejectedError, stopOnDivergence } from '@recsys/evaluation';
 
@@ -140,14 +140,11 @@ export function jobMatrix(job: Pick<TrainingJob, 'base' | 'extra' | 'interaction
   return buildRatingMatrix(list.finish(), scale).matrix;
 }
 
-/** The largest value a training matrix holds (code 255 = value × 2). */
-export const MAX_MATRIX_VALUE = 127.5;
-
 /**
  * The value of each pair with API interactions, as the ranking training matrix holds it: the
  * pair's value before them (the data set's, replaced by the pair's latest API rating when there
  * is one; 0 when neither) plus the sum of its interaction weights, rounded to the matrix's
- * half-unit codes and capped at {@link MAX_MATRIX_VALUE}. The same sum a ranking model's fold-in
+ * half-unit codes and capped at MAX_CODED_VALUE (127.5, as the interactions importer caps repeated pairs). The same sum a ranking model's fold-in
  * makes of the user's entries ("repeats summed"), so a retrain sees what fold-in served.
  */
 export function summedInteractionCodes(base: RatingMatrix, extra: TrainingJob['extra'], interactions: ApiInteractions): { users: Int32Array; movies: Int32Array; codes: Uint8Array } {
@@ -171,7 +168,7 @@ export function summedInteractionCodes(base: RatingMatrix, extra: TrainingJob['e
   return {
     users: Int32Array.from(pairs, (p) => p.user),
     movies: Int32Array.from(pairs, (p) => p.movie),
-    codes: Uint8Array.from(pairs, (p) => Math.max(1, Math.min(255, Math.round(p.value * 2)))),
+    codes: Uint8Array.from(pairs, (p) => Math.max(1, Math.min(MAX_CODED_VALUE * 2, Math.round(p.value * 2)))),
   };
 }
 

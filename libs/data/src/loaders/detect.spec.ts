@@ -14,11 +14,11 @@ function put(path: string, content: string | Buffer = ''): string {
   return full;
 }
 
-const HINT = 'use --format one of netflix-kaggle, netflix-prize, movielens-100k, movielens-dat, movielens-csv, snapshot';
+const HINT = 'use --format one of netflix-kaggle, netflix-prize, movielens-100k, movielens-dat, movielens-csv, ratings-csv, interactions, snapshot (a delimited file without a header: --columns, e.g. user,movie,rating)';
 
 describe('detectFormat', () => {
   it('lists every format', () => {
-    expect(DATA_FORMATS).toEqual(['netflix-kaggle', 'netflix-prize', 'movielens-100k', 'movielens-dat', 'movielens-csv', 'snapshot']);
+    expect(DATA_FORMATS).toEqual(['netflix-kaggle', 'netflix-prize', 'movielens-100k', 'movielens-dat', 'movielens-csv', 'ratings-csv', 'interactions', 'snapshot']);
   });
 
   it('tells a folder by the files inside it', () => {

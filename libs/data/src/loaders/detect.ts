@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { DataFormatError } from '../errors';
 import { isSnapshotFile } from '../snapshot';
 import { headerStyle } from './header';
+import { delimitedStyle } from './delimited';
 import { KAGGLE_RATINGS_FILE } from './netflix-kaggle';
 import { COMBINED_FILE, MOVIE_FILE, prizeTrainingFiles } from './netflix-prize';
 import { DATA_FORMATS, DataFormat } from './options';
@@ -12,7 +13,7 @@ import { readFirstLine } from './text';
 const ML100K_FILE = /^(u\.data|u[1-5ab]\.(base|test))$/i;
 
 function unrecognised(path: string, what: string): DataFormatError {
-  return new DataFormatError(path, 0, `cannot tell the format of ${what}; use --format one of ${DATA_FORMATS.join(', ')}`);
+  return new DataFormatError(path, 0, `cannot tell the format of ${what}; use --format one of ${DATA_FORMATS.join(', ')} (a delimited file without a header: --columns, e.g. user,movie,rating)`);
 }
 
 /**
@@ -26,8 +27,10 @@ function unrecognised(path: string, what: string): DataFormatError {
  * movielens-100k; `combined_data_*.txt`, `mv_*.txt` → netflix-prize; `*.dat` → movielens-dat;
  * `ratings.csv` → movielens-csv; `Netflix_Dataset_Rating.csv` → netflix-kaggle; then by the first
  * line: a CSV header naming user, movie and rating columns (`User_ID`/`Movie_ID` → netflix-kaggle,
- * `userId`/`movieId` → movielens-csv), `123:` → netflix-prize, four tab-separated numbers →
- * movielens-100k, `1::2::…` → movielens-dat.
+ * `userId`/`movieId` → movielens-csv), a header with any separator naming user and item columns
+ * (`user_id,item_id,timestamp`: interactions without a rating column, ratings-csv with one; see
+ * `delimitedStyle`), `123:` → netflix-prize, four tab-separated numbers → movielens-100k,
+ * `1::2::…` → movielens-dat.
  *
  * Anything else is a DataFormatError(path, 0, 'cannot tell the format …; use --format one of …').
  */
@@ -56,6 +59,8 @@ export function detectFormat(path: string): DataFormat {
   if (first === null) throw unrecognised(path, 'an empty file');
   const style = headerStyle(first);
   if (style !== null) return style;
+  const delimited = delimitedStyle(first);
+  if (delimited !== null) return delimited;
   if (/^\d+:$/.test(first)) return 'netflix-prize';
   if (/^\d+\t\d+\t\d+(\.\d+)?\t\d+$/.test(first)) return 'movielens-100k';
   if (/^\d+::\d+::/.test(first)) return 'movielens-dat';

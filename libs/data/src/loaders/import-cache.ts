@@ -10,6 +10,8 @@ interface CacheKey {
   readonly format: string;
   readonly skipInvalid: boolean;
   readonly files: ReadonlyArray<readonly [path: string, size: number, mtimeMs: number]>;
+  /** A column mapping and scale given with the import (absent without them, as in older cache files). */
+  readonly mapping?: Readonly<Record<string, string>>;
 }
 
 interface CacheMeta {
@@ -19,7 +21,7 @@ interface CacheMeta {
 
 /**
  * The snapshot cache of text imports: the import of a folder or file is kept as one snapshot in
- * the cache folder, named by a hash of the source's absolute path, the format and `skipInvalid`
+ * the cache folder, named by a hash of the source's absolute path, the format, `skipInvalid` and any column mapping or scale
  * (one file per source, replaced when the source changes, so old versions do not pile up).
  * Its header holds the key (absolute path, size and mtime of every file read, titles included,
  * the format, `skipInvalid`, the snapshot version) and the import's report. A later import whose
@@ -32,7 +34,9 @@ export class ImportCache {
   readonly path: string;
   private readonly key: CacheKey;
 
-  constructor(cacheDir: string, source: string, format: string, skipInvalid: boolean, files: readonly string[]) {
+  /** @param mapping the options besides the format that change what is read (`columns`, `scale`), as text */
+  constructor(cacheDir: string, source: string, format: string, skipInvalid: boolean, files: readonly string[], mapping: Readonly<Record<string, string>> = {}) {
+    const mapped = Object.keys(mapping).length > 0;
     this.key = {
       version: SNAPSHOT_VERSION,
       format,
@@ -41,8 +45,12 @@ export class ImportCache {
         const st = statSync(f);
         return [resolve(f), st.size, st.mtimeMs] as const;
       }),
+      ...(mapped ? { mapping } : {}),
     };
-    const hash = createHash('sha256').update(JSON.stringify([resolve(source), format, skipInvalid])).digest('hex').slice(0, 16);
+    const hash = createHash('sha256')
+      .update(JSON.stringify(mapped ? [resolve(source), format, skipInvalid, mapping] : [resolve(source), format, skipInvalid]))
+      .digest('hex')
+      .slice(0, 16);
     const name = basename(resolve(source)).replace(/[^A-Za-z0-9._-]/g, '_');
     this.path = join(cacheDir, `import-${name}-${hash}.rsnap`);
   }

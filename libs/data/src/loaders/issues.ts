@@ -11,6 +11,8 @@ export const MAX_SKIPPED_EXAMPLES = 10;
 export class IssueLog {
   skipped = 0;
   readonly examples: ImportIssue[] = [];
+  /** Interaction weights above 127.5 that were stored as 127.5 (rows kept, not malformed). */
+  capped = 0;
 
   constructor(readonly skipInvalid = false) {}
 

@@ -6,14 +6,15 @@ import { buildRatingMatrix } from '../build-matrix';
 import { buildFromMovieRuns } from '../build-from-runs';
 import { MovieRunsList } from '../movie-runs';
 import { RatingList, RatingListBuilder, RatingMatrix } from '../rating-matrix';
-import { RatingScale } from '../rating-scale';
+import { formatRatingScale, RatingScale } from '../rating-scale';
 import { readSnapshot } from '../snapshot';
 import { LoadContext } from './context';
 import { detectFormat } from './detect';
 import { planMovieLens100k, planMovieLensCsv, planMovieLensDat } from './movielens';
 import { planNetflixKaggle } from './netflix-kaggle';
 import { planNetflixPrize } from './netflix-prize';
-import { LoadOptions } from './options';
+import { DataFormat, LoadOptions } from './options';
+import { planDelimited } from './delimited';
 import { lineAlignedCuts } from './byte-reader';
 import { fileSize, FormatPlan, isDirectory } from './plan';
 import { readRatingRowsSplit } from './parallel-rows';
@@ -21,13 +22,50 @@ import { readBlockRanges } from './block-ranges';
 import { ImportCache } from './import-cache';
 import { hasDays, readRatingRows } from './rating-rows';
 
-const PLANNERS: Record<FormatPlan['format'], (path: string) => FormatPlan> = {
+const PLANNERS: Record<Exclude<FormatPlan['format'], 'interactions' | 'ratings-csv'>, (path: string) => FormatPlan> = {
   'netflix-kaggle': planNetflixKaggle,
   'netflix-prize': planNetflixPrize,
   'movielens-100k': planMovieLens100k,
   'movielens-dat': planMovieLensDat,
   'movielens-csv': planMovieLensCsv,
 };
+
+/**
+ * The format of a load: `options.format`; else with `options.columns` interactions (no rating
+ * column) or ratings-csv (a rating column); else `detectFormat(path)`. A RangeError when the
+ * options do not fit the format (columns for a fixed layout, a scale for interactions or a snapshot).
+ */
+function formatOf(path: string, options: LoadOptions): DataFormat {
+  const format = options.format ?? (options.columns ? (options.columns.includes('rating') ? 'ratings-csv' : 'interactions') : detectFormat(path));
+  const conflict = loadOptionsConflict({ ...options, format });
+  if (conflict !== null) throw new RangeError(conflict);
+  return format;
+}
+
+/**
+ * Why a format does not take the other options given with it, or null when it does: columns are
+ * for the interactions and ratings-csv formats (the others have fixed columns), a scale is not for
+ * interactions (weights) or snapshots (they keep theirs). For configuration checks before a load.
+ */
+export function loadOptionsConflict(options: Pick<LoadOptions, 'format' | 'columns' | 'scale'>): string | null {
+  const format = options.format;
+  if (format === undefined) return null;
+  if (options.columns && format !== 'interactions' && format !== 'ratings-csv') {
+    return `columns apply to the interactions and ratings-csv formats, not to ${format} (its columns are fixed)`;
+  }
+  if (options.scale && format === 'snapshot') return 'a scale does not apply to a snapshot (it keeps the scale it was imported with)';
+  if (options.scale && format === 'interactions') return 'a scale is for rating data; interaction weights are any positive number (capped at 127.5)';
+  return null;
+}
+
+/** The plan of a text format, on `options.scale` instead of the format's own scale when given. */
+function planOf(path: string, format: Exclude<DataFormat, 'snapshot'>, options: LoadOptions): FormatPlan {
+  if (format === 'interactions' || format === 'ratings-csv') return planDelimited(format, path, options);
+  const plan = PLANNERS[format](path);
+  const scale = options.scale;
+  if (scale === undefined) return plan;
+  return { ...plan, layout: (file) => ({ ...plan.layout(file), scale }), scaleOf: () => scale };
+}
 
 /**
  * Rows to allocate for `bytes` of a format of about `bytesPerRow` bytes a row: 25% more than
@@ -158,14 +196,18 @@ function snapshotDataset(path: string, started: number): LoadedDataset {
  */
 export async function loadDataset(path: string, options: LoadOptions = {}): Promise<LoadedDataset> {
   const started = performance.now();
-  const format = options.format ?? detectFormat(path);
+  const format = formatOf(path, options);
   if (format === 'snapshot') return snapshotDataset(path, started);
-  const plan = PLANNERS[format](path);
+  const plan = planOf(path, format, options);
   const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, 'RecsysImportCache'));
   let cache: ImportCache | null = null;
   let cacheWarning: string | undefined;
   if (options.cacheDir !== undefined) {
-    cache = new ImportCache(options.cacheDir, path, format, options.skipInvalid ?? false, [...plan.titleFiles, ...plan.ratingFiles]);
+    const mapping = {
+      ...(options.columns ? { columns: options.columns.join(',') } : {}),
+      ...(options.scale ? { scale: formatRatingScale(options.scale) } : {}),
+    };
+    cache = new ImportCache(options.cacheDir, path, format, options.skipInvalid ?? false, [...plan.titleFiles, ...plan.ratingFiles], mapping);
     const hit = cache.read(() => (performance.now() - started) / 1000);
     if (hit.dataset !== null) {
       options.onProgress?.(1, 1);
@@ -178,12 +220,15 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
   // Titles first: a bad titles file fails in milliseconds, not after the ratings.
   const catalog = plan.titleFiles.length > 0 ? await plan.readTitles(ctx) : new MovieCatalog();
   let built;
+  let scale: RatingScale;
   if (isBlockPlan(plan)) {
-    const { parts, scale } = await readPlanRuns(ctx, plan);
-    built = await buildFromMovieRuns(parts, scale, ctx.threads);
+    const read = await readPlanRuns(ctx, plan);
+    scale = read.scale;
+    built = await buildFromMovieRuns(read.parts, scale, ctx.threads);
   } else {
-    const { parts, scale } = await readPlanRatings(ctx, plan);
-    built = buildRatingMatrix(parts, scale);
+    const read = await readPlanRatings(ctx, plan);
+    scale = read.scale;
+    built = buildRatingMatrix(read.parts, scale);
   }
   const { matrix, duplicates, duplicateExamples } = built;
   const report: ImportReport = {
@@ -199,6 +244,7 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
     duplicateExamples,
     untitledMovies: countUntitled(matrix, catalog),
     seconds: (performance.now() - started) / 1000,
+    ...(scale.implicit ? { capped: ctx.issues.capped + built.capped } : {}),
   };
   if (cache !== null) {
     const writeWarning = cache.write({ matrix, catalog }, report);
@@ -215,14 +261,14 @@ export async function readRatingsFileInto(
   options: LoadOptions,
 ): Promise<{ list: RatingList; scale: RatingScale; format: string }> {
   if (isDirectory(path)) throw new DataFormatError(path, 0, 'expected a ratings file, found a folder');
-  const format = options.format ?? detectFormat(path);
+  const format = formatOf(path, options);
   if (format === 'snapshot') {
     const { matrix } = readSnapshot(path);
     ctx.files.push(path);
     ctx.bytes += fileSize(path);
     return { list: matrix.toList(), scale: matrix.scale, format };
   }
-  const { parts, scale } = await readPlanRatings(ctx, PLANNERS[format](path));
+  const { parts, scale } = await readPlanRatings(ctx, planOf(path, format, options));
   return { list: joinParts(parts), scale, format };
 }
 

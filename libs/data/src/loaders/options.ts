@@ -1,7 +1,23 @@
 import { ProgressCallback } from '../dataset';
+import { RatingScale } from '../rating-scale';
 
-/** The rating data layouts the loaders read. */
-export type DataFormat = 'netflix-kaggle' | 'netflix-prize' | 'movielens-100k' | 'movielens-dat' | 'movielens-csv' | 'snapshot';
+/**
+ * The rating data layouts the loaders read. `interactions` is implicit feedback
+ * (`user,item[,weight][,timestamp]`, see `delimited.ts`); `ratings-csv` is any delimited rating
+ * file with a header naming its columns or a `columns` mapping.
+ */
+export type DataFormat =
+  | 'netflix-kaggle'
+  | 'netflix-prize'
+  | 'movielens-100k'
+  | 'movielens-dat'
+  | 'movielens-csv'
+  | 'ratings-csv'
+  | 'interactions'
+  | 'snapshot';
+
+/** What a column of a delimited file holds (`--columns`); `skip` columns are ignored. */
+export type ColumnRole = 'user' | 'movie' | 'rating' | 'weight' | 'timestamp' | 'skip';
 
 export const DATA_FORMATS: readonly DataFormat[] = Object.freeze([
   'netflix-kaggle',
@@ -9,12 +25,24 @@ export const DATA_FORMATS: readonly DataFormat[] = Object.freeze([
   'movielens-100k',
   'movielens-dat',
   'movielens-csv',
+  'ratings-csv',
+  'interactions',
   'snapshot',
 ] as const);
 
 export interface LoadOptions {
-  /** Forces a format; otherwise `detectFormat(path)`. */
+  /**
+   * Forces a format; otherwise `detectFormat(path)`, or with `columns` `interactions` (no rating
+   * column, or a `weight` one) or `ratings-csv` (a `rating` column).
+   */
   format?: DataFormat;
+  /**
+   * What each column of a delimited file holds, in order (see `parseColumns`), for a file without
+   * a header or with other column names (the `ratings-csv` and `interactions` formats only).
+   */
+  columns?: readonly ColumnRole[];
+  /** The rating scale of a text rating format instead of the format's own (see `parseRatingScale`); not for interactions or snapshots. */
+  scale?: RatingScale;
   /**
    * Default false: the first malformed row throws `DataFormatError(file, line, reason)`. When true,
    * malformed rows are skipped, counted in `report.skipped` and the first 10 kept as examples.

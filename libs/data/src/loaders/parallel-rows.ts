@@ -32,6 +32,7 @@ export type RangeResult =
       readonly bytes: number;
       readonly skipped: number;
       readonly examples: readonly ImportIssue[];
+      readonly capped: number;
     }
   | { readonly kind: 'format-error'; readonly file: string; readonly line: number; readonly reason: string }
   | { readonly kind: 'failed'; readonly message: string };
@@ -102,6 +103,7 @@ export async function readRatingRowsSplit(
   if (result.kind === 'failed') throw new Error(`reading ${file} from byte ${cut}: ${result.message}`);
   ctx.bytes += result.bytes;
   ctx.issues.absorb(result.skipped, result.examples, first.lines);
+  ctx.issues.capped += result.capped;
   const length = result.users.length;
   requireRows(file, layout, first.appended + length, first.lines + result.lines, ctx.issues.skipped - skippedBefore, layout.headerLines);
   return { length, users: result.users, movies: result.movies, ratings: result.ratings, days: result.days };

@@ -32,8 +32,22 @@ export interface RowLayout {
   readonly headerLines: number;
   /** Ratings must lie on this scale's grid. */
   readonly scale: RatingScale;
-  /** What the rows are, for the empty-file message: 'ratings' or 'pairs'. */
+  /** What the rows are, for the empty-file message: 'ratings', 'interactions' or 'pairs'. */
   readonly noun: string;
+  /** The separator is runs of spaces and tabs (`delimiter` is a space); leading and trailing ones are ignored. */
+  readonly whitespace?: boolean;
+  /**
+   * Timestamps from 10^11 on are Unix milliseconds, and the careful path reads either kind of
+   * time field as Unix seconds/milliseconds or an ISO date with an optional time of day
+   * (`YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH:MM]`, the day as written).
+   */
+  readonly flexibleTime?: boolean;
+  /**
+   * Implicit feedback: the `rating` field (optional) is a weight, any positive number, rounded to
+   * the nearest half unit (at least 0.5) and capped at 127.5 (counted in `IssueLog.capped`); a
+   * row without a weight field weighs 1.
+   */
+  readonly implicit?: boolean;
 }
 
 /**
@@ -52,6 +66,12 @@ export function hasDays(layout: RowLayout): boolean {
 }
 
 const SECONDS_PER_DAY = 86400;
+/** With `flexibleTime`, timestamps from here on are milliseconds (10^11 s is the year 5138; 10^11 ms is 1973). */
+const MS_TIMESTAMPS_FROM = 1e11;
+/** The largest code, 255 = 127.5 × 2. */
+const MAX_CODE = 255;
+/** An ISO date with an optional time of day and zone, as `flexibleTime` accepts it (error path only). */
+const ISO_DATE_TIME = /^(\d{4}-\d\d-\d\d)(?:[T ]([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?$/;
 
 /** What a field holds, for the fast path. */
 const IGNORE = 0;
@@ -135,6 +155,12 @@ export async function readRowRange(
   headerLines = layout.headerLines,
 ): Promise<RowsRead> {
   const { delimiter, doubleDelimiter, fields, user, movie, rating, date, timestamp, scale } = layout;
+  const whitespace = layout.whitespace === true;
+  const implicit = layout.implicit === true;
+  const flexibleTime = layout.flexibleTime === true;
+  const msFrom = flexibleTime ? MS_TIMESTAMPS_FROM : Infinity;
+  // Implicit rows without a weight field weigh 1 (code 2).
+  const defaultCode = implicit ? 2 : 0;
   const issues = ctx.issues;
   const blocks = movie < 0;
   // Netflix Prize: -1 before any `MovieID:` line, -2 after a malformed one.
@@ -160,7 +186,25 @@ export async function readRowRange(
     // Split into fields; count past the expected number to report it.
     let n = 0;
     let from = s;
+    if (whitespace) {
+      // Runs of spaces and tabs separate; leading and trailing ones do not start a field.
+      while (s < e && (buf[s] === 32 || buf[s] === 9)) s++;
+      while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) e--;
+      if (s === e) return;
+      from = s;
+    }
     for (let i = s; i < e; i++) {
+      if (whitespace) {
+        if (buf[i] !== 32 && buf[i] !== 9) continue;
+        if (n < fields) {
+          starts[n] = from;
+          ends[n] = i;
+        }
+        n++;
+        while (i + 1 < e && (buf[i + 1] === 32 || buf[i + 1] === 9)) i++;
+        from = i + 1;
+        continue;
+      }
       if (buf[i] !== delimiter) continue;
       if (doubleDelimiter) {
         if (i + 1 >= e || buf[i + 1] !== delimiter) continue;
@@ -215,8 +259,20 @@ export async function readRowRange(
       return;
     }
 
-    let code = 0;
-    if (rating >= 0) {
+    let code = defaultCode;
+    if (rating >= 0 && implicit) {
+      const w = parseDecimal(buf, starts[rating], ends[rating]);
+      if (!(w > 0)) {
+        const text = fieldText(buf, starts[rating], ends[rating]);
+        issues.reject(file, line, Number.isNaN(w) ? `weight "${text}" is not a number` : `weight "${text}" is not positive`);
+        return;
+      }
+      code = Math.max(1, Math.round(w * 2));
+      if (code > MAX_CODE) {
+        code = MAX_CODE;
+        issues.capped++;
+      }
+    } else if (rating >= 0) {
       const r = parseDecimal(buf, starts[rating], ends[rating]);
       if (!isOnScale(scale, r)) {
         issues.reject(file, line, badRating(fieldText(buf, starts[rating], ends[rating]), r, scale));
@@ -226,7 +282,15 @@ export async function readRowRange(
     }
 
     let day = 0;
-    if (date >= 0) {
+    if (flexibleTime && (date >= 0 || timestamp >= 0)) {
+      const f = date >= 0 ? date : timestamp;
+      const found = flexibleDay(fieldText(buf, starts[f], ends[f]));
+      if (typeof found === 'string') {
+        issues.reject(file, line, found);
+        return;
+      }
+      day = found;
+    } else if (date >= 0) {
       day = parseIsoDate(buf, starts[date], ends[date]);
       if (!(day >= 0 && day <= MAX_DAY)) {
         const text = fieldText(buf, starts[date], ends[date]);
@@ -287,7 +351,7 @@ export async function readRowRange(
       let ok = line > headerLines;
       let userId = 0;
       let movieId = blockMovie;
-      let code = 0;
+      let code = defaultCode;
       let day = 0;
       for (let f = 0; ok && f < fields; f++) {
         const role = roles[f];
@@ -295,6 +359,12 @@ export async function readRowRange(
           day = parseIsoDate(buf, p, p + 10);
           ok = day >= 0 && day <= MAX_DAY;
           p += 10;
+          // With flexibleTime, `THH:MM:SS` and an optional `Z` after the date; any other time goes the careful way.
+          if (flexibleTime && buf[p] === 84 /* T */) {
+            ok = ok && isClock(buf, p + 1);
+            p += 9;
+            if (buf[p] === 90 /* Z */) p++;
+          }
         } else if (role === IGNORE) {
           let c = buf[p];
           while (c !== delimiter && c !== LF && c !== CR) c = buf[++p];
@@ -317,10 +387,10 @@ export async function readRowRange(
               c = buf[++p];
               while (c === 48) c = buf[++p];
             }
-            ok = ok && digits > 0 && digits <= 2 && r >= minCode && r <= maxCode && (r - minCode) % stepCode === 0;
+            ok = ok && digits > 0 && digits <= 3 && r >= minCode && r <= maxCode && (r - minCode) % stepCode === 0;
             code = r;
           } else if (role === TIMESTAMP) {
-            day = Math.floor(v / SECONDS_PER_DAY);
+            day = Math.floor((v >= msFrom ? Math.floor(v / 1000) : v) / SECONDS_PER_DAY);
             ok = digits > 0 && digits <= 15 && day <= MAX_DAY;
           } else {
             ok = digits > 0 && digits <= 10 && v <= MAX_ID;
@@ -504,6 +574,36 @@ export function requireRows(file: string, layout: RowLayout, appended: number, l
           ? 'the file has only a header'
           : 'the file has no rows';
   throw new DataFormatError(file, 0, `no ${layout.noun}: ${why}`);
+}
+
+/** `HH:MM:SS` at q (hours 00..23, minutes and seconds 00..59). */
+function isClock(buf: Buffer, q: number): boolean {
+  const h = (buf[q] - 48) * 10 + (buf[q + 1] - 48);
+  const m = (buf[q + 3] - 48) * 10 + (buf[q + 4] - 48);
+  const sec = (buf[q + 6] - 48) * 10 + (buf[q + 7] - 48);
+  for (const i of [0, 1, 3, 4, 6, 7]) if (buf[q + i] < 48 || buf[q + i] > 57) return false;
+  return buf[q + 2] === 58 && buf[q + 5] === 58 && h <= 23 && m <= 59 && sec <= 59;
+}
+
+/**
+ * Days since 1970-01-01 of a `flexibleTime` field: Unix seconds, or milliseconds from 10^11 on,
+ * or an ISO date with an optional time of day (the day as written); else the reason it is not
+ * one (error path).
+ */
+export function flexibleDay(text: string): number | string {
+  let day: number;
+  if (/^\d{1,15}$/.test(text)) {
+    const v = Number(text);
+    day = Math.floor((v >= MS_TIMESTAMPS_FROM ? Math.floor(v / 1000) : v) / SECONDS_PER_DAY);
+  } else {
+    const m = ISO_DATE_TIME.exec(text);
+    day = m === null ? NaN : parseIsoDate(Buffer.from(m[1], 'latin1'), 0, 10);
+    if (Number.isNaN(day)) {
+      return `timestamp "${text}" is not Unix seconds or milliseconds or an ISO date (YYYY-MM-DD[THH:MM[:SS]])`;
+    }
+  }
+  if (day < 0 || day > MAX_DAY) return `timestamp "${text}" is outside 1970-01-01..2149-06-06`;
+  return day;
 }
 
 /** Why bytes are not an id (error path). */

@@ -26,6 +26,7 @@ async function readRange(request: RangeRequest): Promise<RangeResult> {
       bytes: ctx.bytes,
       skipped: ctx.issues.skipped,
       examples: ctx.issues.examples,
+      capped: ctx.issues.capped,
     };
   } catch (e) {
     if (e instanceof DataFormatError) return { kind: 'format-error', file: e.file, line: e.line, reason: e.reason };

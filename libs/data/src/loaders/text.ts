@@ -110,16 +110,23 @@ export function parseIdText(text: string): number {
 
 /** The first line of a file (BOM and CR removed), from its first 64 KiB; null for an empty file. */
 export function readFirstLine(path: string): string | null {
+  return readFirstLines(path, 1)[0] ?? null;
+}
+
+/**
+ * Up to `n` first lines of a file (BOM and CR removed), from its first 64 KiB; none for an empty
+ * file. The last one may be cut short when the lines are long.
+ */
+export function readFirstLines(path: string, n: number): string[] {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(65536);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    let text = buf.toString('latin1', 0, n);
+    const got = readSync(fd, buf, 0, buf.length, 0);
+    let text = buf.toString('latin1', 0, got);
     if (text.startsWith('\u00ef\u00bb\u00bf')) text = text.slice(3);
-    if (text === '') return null;
-    const nl = text.indexOf('\n');
-    const first = nl < 0 ? text : text.slice(0, nl);
-    return first.endsWith('\r') ? first.slice(0, -1) : first;
+    if (text === '') return [];
+    const lines = text.split('\n', n);
+    return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
   } finally {
     closeSync(fd);
   }
