@@ -9,79 +9,10 @@
 // The plain TypeScript reference is `plainAlsPasses` in src/latent/als/passes.ts (same formulas,
 // f64 accumulation): results agree to f32 rounding, not bit for bit. Dot products: dot.ts.
 
-import { dot } from './dot';
+import { axpy, axpy4, cgDirection, cgStep, copyRow, copyRows4, dot, dot4, flush } from './dot';
 
 /** Ratings accumulated in f32 before they are added into the f64 sums. */
 const FLUSH_EVERY: u32 = 64;
-
-/** Four rows' dot products with one row v: [v·q0, v·q1, v·q2, v·q3] in f32x4 lanes. */
-// @ts-ignore: decorator
-@inline
-function dot4(v: usize, q0: usize, q1: usize, q2: usize, q3: usize, rowBytes: usize): v128 {
-  // Two accumulators per row (even and odd chunks): eight independent chains, v loaded once for all four rows.
-  const zero = f32x4.splat(0);
-  let a0 = zero;
-  let a1 = zero;
-  let a2 = zero;
-  let a3 = zero;
-  let b0 = zero;
-  let b1 = zero;
-  let b2 = zero;
-  let b3 = zero;
-  let g: usize = 0;
-  for (; g + 32 <= rowBytes; g += 32) {
-    const x = v128.load(v + g);
-    const y = v128.load(v + g + 16);
-    a0 = f32x4.add(a0, f32x4.mul(x, v128.load(q0 + g)));
-    b0 = f32x4.add(b0, f32x4.mul(y, v128.load(q0 + g + 16)));
-    a1 = f32x4.add(a1, f32x4.mul(x, v128.load(q1 + g)));
-    b1 = f32x4.add(b1, f32x4.mul(y, v128.load(q1 + g + 16)));
-    a2 = f32x4.add(a2, f32x4.mul(x, v128.load(q2 + g)));
-    b2 = f32x4.add(b2, f32x4.mul(y, v128.load(q2 + g + 16)));
-    a3 = f32x4.add(a3, f32x4.mul(x, v128.load(q3 + g)));
-    b3 = f32x4.add(b3, f32x4.mul(y, v128.load(q3 + g + 16)));
-  }
-  if (g < rowBytes) {
-    const x = v128.load(v + g);
-    a0 = f32x4.add(a0, f32x4.mul(x, v128.load(q0 + g)));
-    a1 = f32x4.add(a1, f32x4.mul(x, v128.load(q1 + g)));
-    a2 = f32x4.add(a2, f32x4.mul(x, v128.load(q2 + g)));
-    a3 = f32x4.add(a3, f32x4.mul(x, v128.load(q3 + g)));
-  }
-  a0 = f32x4.add(a0, b0);
-  a1 = f32x4.add(a1, b1);
-  a2 = f32x4.add(a2, b2);
-  a3 = f32x4.add(a3, b3);
-  // Lanes summed by two rounds of pairwise shuffles: lane i of the result is row i's total.
-  const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 1, 4, 5), v128.shuffle<f32>(a0, a1, 2, 3, 6, 7));
-  const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), v128.shuffle<f32>(a2, a3, 2, 3, 6, 7));
-  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 2, 4, 6), v128.shuffle<f32>(s01, s23, 1, 3, 5, 7));
-}
-
-/** acc += (w0·q0 + w1·q1) + (w2·q2 + w3·q3), rows of `rowBytes`: one load and store of acc per four rows. */
-// @ts-ignore: decorator
-@inline
-function axpy4(acc: usize, q0: usize, q1: usize, q2: usize, q3: usize, w0: f32, w1: f32, w2: f32, w3: f32, rowBytes: usize): void {
-  const v0 = f32x4.splat(w0);
-  const v1 = f32x4.splat(w1);
-  const v2 = f32x4.splat(w2);
-  const v3 = f32x4.splat(w3);
-  for (let g: usize = 0; g < rowBytes; g += 16) {
-    const s = f32x4.add(
-      f32x4.add(f32x4.mul(v0, v128.load(q0 + g)), f32x4.mul(v1, v128.load(q1 + g))),
-      f32x4.add(f32x4.mul(v2, v128.load(q2 + g)), f32x4.mul(v3, v128.load(q3 + g))),
-    );
-    v128.store(acc + g, f32x4.add(v128.load(acc + g), s));
-  }
-}
-
-/** acc += w·q, rows of `rowBytes`. */
-// @ts-ignore: decorator
-@inline
-function axpy(acc: usize, q: usize, w: f32, rowBytes: usize): void {
-  const wv = f32x4.splat(w);
-  for (let g: usize = 0; g < rowBytes; g += 16) v128.store(acc + g, f32x4.add(v128.load(acc + g), f32x4.mul(wv, v128.load(q + g))));
-}
 
 /** Σ w² of the four ratings of the last {@link step4}. */
 let step4W2: f64 = 0;
@@ -109,13 +40,6 @@ function step4(residual: u32, vf: usize, vb: f64, q0: usize, q1: usize, q2: usiz
   axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
   step4W2 = w0 * w0 + w1 * w1 + (w2 * w2 + w3 * w3);
   return w0 + w1 + (w2 + w3);
-}
-
-/** Copies a row of `rowBytes` from `from` to `to`. */
-// @ts-ignore: decorator
-@inline
-function copyRow(to: usize, from: usize, rowBytes: usize): void {
-  for (let g: usize = 0; g < rowBytes; g += 16) v128.store(to + g, v128.load(from + g));
 }
 
 /**
@@ -177,12 +101,7 @@ export function alsPass(
       q1 = copy + rowBytes;
       q2 = copy + 2 * rowBytes;
       q3 = copy + 3 * rowBytes;
-    } else if (gather === 1) {
-      copyRow(copy, q0, rowBytes);
-      copyRow(copy + rowBytes, q1, rowBytes);
-      copyRow(copy + 2 * rowBytes, q2, rowBytes);
-      copyRow(copy + 3 * rowBytes, q3, rowBytes);
-    }
+    } else if (gather === 1) copyRows4(copy, q0, q1, q2, q3, rowBytes);
     wsum += step4(residual, vf, vb, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
     pending += 4;
     if (pending >= FLUSH_EVERY) {
@@ -204,16 +123,6 @@ export function alsPass(
   }
   if (pending > 0) flush(acc, out, kp);
   return wsum;
-}
-
-// @ts-ignore: decorator
-@inline
-function flush(acc: usize, out: usize, kp: u32): void {
-  for (let f: usize = 0; f < <usize>kp; f++) {
-    const at = acc + (f << 2);
-    store<f64>(out + (f << 3), load<f64>(out + (f << 3)) + <f64>load<f32>(at));
-    store<f32>(at, 0);
-  }
 }
 
 /**
@@ -444,23 +353,13 @@ export function alsCgRows(
       pap += pb * apb;
       if (!(pap > 0)) break;
       const alpha = rr / pap;
-      let rrNew: f64 = 0;
-      for (let f: usize = 0; f < <usize>k; f++) {
-        const o = f << 3;
-        store<f64>(x + o, load<f64>(x + o) + alpha * load<f64>(p + o));
-        const rf = load<f64>(r + o) - alpha * load<f64>(ap + o);
-        store<f64>(r + o, rf);
-        rrNew += rf * rf;
-      }
+      let rrNew = cgStep(x, r, p, ap, alpha, k);
       store<f64>(x + kb, load<f64>(x + kb) + alpha * pb);
       const rbNew = load<f64>(r + kb) - alpha * apb;
       store<f64>(r + kb, rbNew);
       rrNew += rbNew * rbNew;
       const beta = rrNew / rr;
-      for (let f: usize = 0; f < <usize>k; f++) {
-        const o = f << 3;
-        store<f64>(p + o, load<f64>(r + o) + beta * load<f64>(p + o));
-      }
+      cgDirection(p, r, beta, k);
       store<f64>(p + kb, rbNew + beta * pb);
       rr = rrNew;
     }

@@ -1,4 +1,5 @@
-// The one row loop of the AssemblyScript kernels (sgd.ts, svdpp.ts, als.ts): a sum over the 4-lane
+// The shared row helpers of the AssemblyScript kernels: dot4/axpy4/axpy/copyRow (als.ts, ials.ts)
+// and the one row loop of sgd.ts, svdpp.ts, als.ts: a sum over the 4-lane
 // chunks of factor rows into four accumulators, with what a chunk does chosen by a compile-time
 // constant (inlined, so each use compiles to its own loop with no branch inside).
 
@@ -74,4 +75,129 @@ export function rowSum(kind: i32, a: usize, b: usize, n: usize, z: usize, g: usi
 export function dot(a: usize, b: usize, rowBytes: usize): f32 {
   const zero = f32x4.splat(0);
   return rowSum(DOT, a, b, 0, 0, 0, rowBytes, zero, zero, zero);
+}
+
+/** Four rows' dot products with one row v: [v·q0, v·q1, v·q2, v·q3] in f32x4 lanes. */
+// @ts-ignore: decorator
+@inline
+export function dot4(v: usize, q0: usize, q1: usize, q2: usize, q3: usize, rowBytes: usize): v128 {
+  // Two accumulators per row (even and odd chunks): eight independent chains, v loaded once for all four rows.
+  const zero = f32x4.splat(0);
+  let a0 = zero;
+  let a1 = zero;
+  let a2 = zero;
+  let a3 = zero;
+  let b0 = zero;
+  let b1 = zero;
+  let b2 = zero;
+  let b3 = zero;
+  let g: usize = 0;
+  for (; g + 32 <= rowBytes; g += 32) {
+    const x = v128.load(v + g);
+    const y = v128.load(v + g + 16);
+    a0 = f32x4.add(a0, f32x4.mul(x, v128.load(q0 + g)));
+    b0 = f32x4.add(b0, f32x4.mul(y, v128.load(q0 + g + 16)));
+    a1 = f32x4.add(a1, f32x4.mul(x, v128.load(q1 + g)));
+    b1 = f32x4.add(b1, f32x4.mul(y, v128.load(q1 + g + 16)));
+    a2 = f32x4.add(a2, f32x4.mul(x, v128.load(q2 + g)));
+    b2 = f32x4.add(b2, f32x4.mul(y, v128.load(q2 + g + 16)));
+    a3 = f32x4.add(a3, f32x4.mul(x, v128.load(q3 + g)));
+    b3 = f32x4.add(b3, f32x4.mul(y, v128.load(q3 + g + 16)));
+  }
+  if (g < rowBytes) {
+    const x = v128.load(v + g);
+    a0 = f32x4.add(a0, f32x4.mul(x, v128.load(q0 + g)));
+    a1 = f32x4.add(a1, f32x4.mul(x, v128.load(q1 + g)));
+    a2 = f32x4.add(a2, f32x4.mul(x, v128.load(q2 + g)));
+    a3 = f32x4.add(a3, f32x4.mul(x, v128.load(q3 + g)));
+  }
+  a0 = f32x4.add(a0, b0);
+  a1 = f32x4.add(a1, b1);
+  a2 = f32x4.add(a2, b2);
+  a3 = f32x4.add(a3, b3);
+  // Lanes summed by two rounds of pairwise shuffles: lane i of the result is row i's total.
+  const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 1, 4, 5), v128.shuffle<f32>(a0, a1, 2, 3, 6, 7));
+  const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), v128.shuffle<f32>(a2, a3, 2, 3, 6, 7));
+  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 2, 4, 6), v128.shuffle<f32>(s01, s23, 1, 3, 5, 7));
+}
+
+/** acc += (w0·q0 + w1·q1) + (w2·q2 + w3·q3), rows of `rowBytes`: one load and store of acc per four rows. */
+// @ts-ignore: decorator
+@inline
+export function axpy4(acc: usize, q0: usize, q1: usize, q2: usize, q3: usize, w0: f32, w1: f32, w2: f32, w3: f32, rowBytes: usize): void {
+  const v0 = f32x4.splat(w0);
+  const v1 = f32x4.splat(w1);
+  const v2 = f32x4.splat(w2);
+  const v3 = f32x4.splat(w3);
+  for (let g: usize = 0; g < rowBytes; g += 16) {
+    const s = f32x4.add(
+      f32x4.add(f32x4.mul(v0, v128.load(q0 + g)), f32x4.mul(v1, v128.load(q1 + g))),
+      f32x4.add(f32x4.mul(v2, v128.load(q2 + g)), f32x4.mul(v3, v128.load(q3 + g))),
+    );
+    v128.store(acc + g, f32x4.add(v128.load(acc + g), s));
+  }
+}
+
+/** acc += w·q, rows of `rowBytes`. */
+// @ts-ignore: decorator
+@inline
+export function axpy(acc: usize, q: usize, w: f32, rowBytes: usize): void {
+  const wv = f32x4.splat(w);
+  for (let g: usize = 0; g < rowBytes; g += 16) v128.store(acc + g, f32x4.add(v128.load(acc + g), f32x4.mul(wv, v128.load(q + g))));
+}
+
+/** Copies a row of `rowBytes` from `from` to `to`. */
+// @ts-ignore: decorator
+@inline
+export function copyRow(to: usize, from: usize, rowBytes: usize): void {
+  for (let g: usize = 0; g < rowBytes; g += 16) v128.store(to + g, v128.load(from + g));
+}
+
+/** out[f] += acc[f] (kp f64 ← f32) and acc[f] ← 0: the f32 sums of a few ratings flushed into f64. */
+// @ts-ignore: decorator
+@inline
+export function flush(acc: usize, out: usize, kp: u32): void {
+  for (let f: usize = 0; f < <usize>kp; f++) {
+    const at = acc + (f << 2);
+    store<f64>(out + (f << 3), load<f64>(out + (f << 3)) + <f64>load<f32>(at));
+    store<f32>(at, 0);
+  }
+}
+
+/**
+ * The update of one conjugate-gradient step over n f64 components: x += α·p, r −= α·Ap; returns
+ * the new r·r (als.ts, ials.ts).
+ */
+// @ts-ignore: decorator
+@inline
+export function cgStep(x: usize, r: usize, p: usize, ap: usize, alpha: f64, n: u32): f64 {
+  let rr: f64 = 0;
+  for (let f: usize = 0; f < <usize>n; f++) {
+    const o = f << 3;
+    store<f64>(x + o, load<f64>(x + o) + alpha * load<f64>(p + o));
+    const rf = load<f64>(r + o) - alpha * load<f64>(ap + o);
+    store<f64>(r + o, rf);
+    rr += rf * rf;
+  }
+  return rr;
+}
+
+/** The next conjugate direction over n f64 components: p ← r + β·p. */
+// @ts-ignore: decorator
+@inline
+export function cgDirection(p: usize, r: usize, beta: f64, n: u32): void {
+  for (let f: usize = 0; f < <usize>n; f++) {
+    const o = f << 3;
+    store<f64>(p + o, load<f64>(r + o) + beta * load<f64>(p + o));
+  }
+}
+
+/** Copies the rows q0..q3 (`rowBytes` each) to four consecutive rows at `to`. */
+// @ts-ignore: decorator
+@inline
+export function copyRows4(to: usize, q0: usize, q1: usize, q2: usize, q3: usize, rowBytes: usize): void {
+  copyRow(to, q0, rowBytes);
+  copyRow(to + rowBytes, q1, rowBytes);
+  copyRow(to + 2 * rowBytes, q2, rowBytes);
+  copyRow(to + 3 * rowBytes, q3, rowBytes);
 }

@@ -16,6 +16,8 @@ export { LatentModel } from './latent/latent-model';
 export { isRankingModel, knownInteractions, RankingModel } from './ranking/ranking-model';
 export { FactorRankingModel } from './ranking/factor-ranking-model';
 export type { RankingFactors } from './ranking/factor-ranking-model';
+export { IALS_DEFAULTS, IalsModel, ialsParams } from './ranking/ials-model';
+export type { IalsConfidence, IalsParams } from './ranking/ials-model';
 export type { Interaction, InteractionViewParams, ModelNeighbour, RankingContribution, RankingUser } from './ranking/ranking-model';
 export type { FoldInOptions, LatentFitOptions } from './latent/latent-model';
 export type { Contribution, FittedLatentState, FoldedUser, PredictionDetail } from './latent/latent-serving';

@@ -5,6 +5,7 @@ import { JaccardCfModel } from './neighbourhood/jaccard-cf';
 import { KnnBaselineModel, KnnBaselineParams, KNN_BASELINE_DEFAULTS } from './neighbourhood/knn-baseline';
 import { MeanModel } from './neighbourhood/mean-model';
 import { MostPopularModel } from './ranking/popular-model';
+import { IalsModel } from './ranking/ials-model';
 import type { Predictor } from './predictor';
 import { deserializeNeighbourIndex, NeighbourIndex, serializeNeighbourIndex } from '@recsys/similarity';
 import { SvdModel, SvdParams } from './latent/svd-model';
@@ -208,4 +209,10 @@ registerModelKind('popular', {
     return new MostPopularModel();
   },
   fromArtifact: (_artifact, train) => new MostPopularModel().fit(train),
+});
+
+// `ials`: implicit ALS (ranking); unknown and bad parameters are refused by its constructor.
+registerModelKind('ials', {
+  create: (params) => new IalsModel(params),
+  fromArtifact: (artifact, train) => IalsModel.fromArtifact(artifact, train),
 });

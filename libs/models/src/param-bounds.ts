@@ -87,6 +87,21 @@ export const KNN_BASELINE_PARAM_BOUNDS: ParamBounds = frozen({
   regMovie: { ...REG },
 });
 
+/** `ials` (see IALS_DEFAULTS). */
+export const IALS_PARAM_BOUNDS: ParamBounds = frozen({
+  factors: { ...FACTORS, min: 1 },
+  epochs: { ...EPOCHS },
+  reg: { ...REG, minExclusive: true, note: 'base λ of every row, also the fold-in λ' },
+  regFrequency: { min: 0, max: 100, note: 'ν of λ_u = reg·(1 + ν·n_u)' },
+  alpha: { min: 0, max: 10_000, note: 'confidence c = 1 + alpha·w (linear) or 1 + alpha·log(1 + w/epsilon)' },
+  epsilon: { min: 0, minExclusive: true, max: 1_000_000, note: 'log confidence only' },
+  cgSteps: { min: 1, max: 100, integer: true },
+  minWeight: { min: 0, max: 127.5, note: 'entries of weight < minWeight are not positives' },
+  initStd: { ...INIT_STD },
+  seed: { ...SEED },
+  threads: { ...THREADS },
+});
+
 /**
  * Bounds of every built-in kind's numeric parameters (`mean`, `jaccard-cf` and `popular` have
  * none). The models refuse values outside them when their parameters are validated; the API's
@@ -100,6 +115,7 @@ export const PARAM_BOUNDS: Readonly<Record<string, ParamBounds>> = Object.freeze
   mean: frozen({}),
   'jaccard-cf': frozen({}),
   popular: frozen({}),
+  ials: IALS_PARAM_BOUNDS,
 });
 
 /** The numeric upper bound (`'cores'` resolved on this machine). */

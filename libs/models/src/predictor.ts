@@ -28,6 +28,8 @@ export interface TrainingProgress {
   epochs: number;
   trainRmse?: number;
   validationRmse?: number;
+  /** The training objective after the epoch, for models that minimise something other than RMSE (`ials`). */
+  trainLoss?: number;
   seconds: number;
 }
 

@@ -50,6 +50,11 @@ export abstract class FactorRankingModel extends RankingModel {
   /** λ of the fold-in least squares. */
   protected abstract get foldInReg(): number;
 
+  /** λ of the fold-in of a user with `count` positive interactions; {@link foldInReg} unless a kind scales it by frequency (`ials`). */
+  protected foldInRegFor(_count: number): number {
+    return this.foldInReg;
+  }
+
   /** c(w): the confidence of an interaction of weight w in the fold-in (≥ 1 keeps W positive definite). */
   protected abstract foldInConfidence(weight: number): number;
 
@@ -154,7 +159,7 @@ export abstract class FactorRankingModel extends RankingModel {
         for (let b = 0; b <= a; b++) A[a * k + b] += scaled * Q[row + b];
       }
     }
-    const reg = this.foldInReg;
+    const reg = this.foldInRegFor(movies.length);
     for (let a = 0; a < k; a++) A[a * k + a] += reg;
     return choleskyFactor(A, k) ? { L: A, rhs, confidence } : null;
   }

@@ -3,9 +3,10 @@ import { ALS_CONTROL, AlsShared } from './protocol';
 
 /**
  * Takes chunks of the half step's rows from the shared counter until none is left (or another
- * thread aborted) and solves them; with `withSse` (the second half step) it also stores each chunk's Σ e².
+ * thread aborted) and solves them; with `withSse` (the second half step) it also stores each chunk's Σ e²
+ * (the iALS trainer runs it too: its kernel's solveRows returns a chunk's objective share).
  */
-export function runChunks(kernel: AlsRowKernel, s: AlsShared, byUser: boolean, withSse: boolean): void {
+export function runChunks(kernel: Pick<AlsRowKernel, 'solveRows'>, s: Pick<AlsShared, 'userChunks' | 'movieChunks' | 'chunkSse' | 'control'>, byUser: boolean, withSse: boolean): void {
   const chunks = byUser ? s.userChunks : s.movieChunks;
   const nChunks = chunks.length - 1;
   const control = s.control;

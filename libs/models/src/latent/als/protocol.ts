@@ -92,4 +92,3 @@ export interface AlsWorkerInput {
 
 export type AlsWorkerRequest = { type: 'half'; byUser: boolean; withSse: boolean };
 
-export type AlsWorkerMessage = { type: 'ready' } | { type: 'done' } | { type: 'error'; message: string };

@@ -1,10 +1,10 @@
-import { Worker } from 'node:worker_threads';
-import { Random, shareArray, whenWorkerReady, workerScript } from '@recsys/core';
+import { Random, shareArray } from '@recsys/core';
 import { RatingMatrix } from '@recsys/data';
 import { availableParallelism } from 'node:os';
 import { ALS_BLOCK_BYTES, ALS_BLOCK_CHUNK_ROWS, ALS_CG_STEPS, alsBlockRows, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './passes';
 import { runChunks } from './chunks';
-import { ALS_CONTROL, AlsLayout, AlsRatings, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest } from './protocol';
+import { ALS_CONTROL, AlsLayout, AlsRatings, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerRequest } from './protocol';
+import { ChunkWorkerPool } from './pool';
 import { ALS_WASM_PATH, alsScratchBytes, alsWasmModule, wasmAlsPasses } from './wasm';
 import { wasmApi } from '../../wasm';
 import type { FactorState, FactorTrainer } from '../factor-trainer';
@@ -64,7 +64,7 @@ const PAGE = 65536;
 const align16 = (x: number): number => Math.ceil(x / 16) * 16;
 
 /** Most ratings and most rows of any chunk given by its boundaries over `ptr`. */
-function chunkExtent(ptr: Uint32Array, bounds: Uint32Array): { ratings: number; rows: number } {
+export function chunkExtent(ptr: Uint32Array, bounds: Uint32Array): { ratings: number; rows: number } {
   let ratings = 0;
   let rows = 0;
   for (let c = 0; c + 1 < bounds.length; c++) {
@@ -119,6 +119,14 @@ export function alsLayout(train: RatingMatrix, factors: number, threads: number,
   };
 }
 
+/** A copy of `rows` rows of kp floats as rows of k floats. */
+export function unpadRows(from: Float32Array, rows: number, k: number, kp: number): Float32Array {
+  if (kp === k) return from.slice();
+  const out = new Float32Array(rows * k);
+  for (let r = 0; r < rows; r++) out.set(from.subarray(r * kp, r * kp + k), r * k);
+  return out;
+}
+
 /** `a` itself when it lives in shared memory (a worker then reads it in place), else a copy of it in a SharedArrayBuffer. */
 function sharedView<T extends Uint32Array | Int32Array | Uint8Array>(a: T): T {
   return a.buffer instanceof SharedArrayBuffer ? a : shareArray(a);
@@ -129,7 +137,7 @@ function sharedView<T extends Uint32Array | Int32Array | Uint8Array>(a: T): T {
  * threads each array in shared memory, copied (its 4 or 1 bytes per rating) only when it is not
  * there already (a snapshot read by `readSnapshot` is).
  */
-function ratingArrays(train: RatingMatrix, threads: number): AlsRatings {
+export function ratingArrays(train: RatingMatrix, threads: number): AlsRatings {
   const { userPtr, userMovies, userRatings, moviePtr, movieUsers, movieRatings } = train;
   const arrays = { userPtr, userMovies, userRatings, moviePtr, movieUsers, movieRatings };
   if (threads === 1) return arrays;
@@ -144,12 +152,12 @@ function ratingArrays(train: RatingMatrix, threads: number): AlsRatings {
 }
 
 /** Copies rows of k floats into rows of kp floats. */
-function padRows(from: Float32Array, to: Float32Array, rows: number, k: number, kp: number): void {
+export function padRows(from: Float32Array, to: Float32Array, rows: number, k: number, kp: number): void {
   for (let r = 0; r < rows; r++) to.set(from.subarray(r * k, r * k + k), r * kp);
 }
 
 /** Fills the first k floats of each of `rows` rows of kp floats with mean + std · N(0, 1) draws, in row-major order. */
-function drawRows(random: Random, to: Float32Array, rows: number, k: number, kp: number, mean: number, std: number): void {
+export function drawRows(random: Random, to: Float32Array, rows: number, k: number, kp: number, mean: number, std: number): void {
   for (let r = 0; r < rows; r++) {
     const row = r * kp;
     for (let f = 0; f < k; f++) to[row + f] = mean + std * random.normal();
@@ -257,9 +265,7 @@ export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerO
 export class AlsTrainer implements FactorTrainer {
   readonly solver: AlsRowSolver;
   readonly converged = false;
-  private readonly threads: Worker[] = [];
-  private pending: { remaining: number; errors: string[]; resolve: () => void } | null = null;
-  private failure: Error | null = null;
+  private readonly pool: ChunkWorkerPool<AlsWorkerRequest>;
   private disposed = false;
 
   constructor(
@@ -271,6 +277,7 @@ export class AlsTrainer implements FactorTrainer {
     private readonly moviesFirst: boolean,
   ) {
     this.solver = kernel.params.solver;
+    this.pool = new ChunkWorkerPool('AlsTrainer', shared.control);
   }
 
   /** Bytes of the buffer holding the factors, biases and the threads' scratch areas. */
@@ -281,100 +288,35 @@ export class AlsTrainer implements FactorTrainer {
   /** Copies of the factors (unpadded) and biases; readable after dispose too. */
   state(): FactorState {
     const { nUsers, nMovies, factors: k, kp } = this.layout;
-    const unpad = (from: Float32Array, rows: number): Float32Array => {
-      if (kp === k) return from.slice();
-      const out = new Float32Array(rows * k);
-      for (let r = 0; r < rows; r++) out.set(from.subarray(r * kp, r * kp + k), r * k);
-      return out;
-    };
     const { users, movies } = this.shared.views;
     return {
       globalMean: this.kernel.params.mu,
       userBias: users.bias.slice(),
       movieBias: movies.bias.slice(),
-      userFactors: unpad(users.factors, nUsers),
-      movieFactors: unpad(movies.factors, nMovies),
+      userFactors: unpadRows(users.factors, nUsers, k, kp),
+      movieFactors: unpadRows(movies.factors, nMovies, k, kp),
       k,
     };
   }
 
   /** Worker threads started (threads − 1). */
   get workers(): number {
-    return this.threads.length;
+    return this.pool.size;
   }
 
   async startWorkers(count: number, input: (thread: number) => AlsWorkerInput): Promise<void> {
-    const { filename, options } = workerScript(__dirname, 'worker');
-    const ready: Array<Promise<void>> = [];
-    for (let t = 0; t < count; t++) {
-      const worker = new Worker(filename, { ...options, workerData: input(t + 1) });
-      this.threads.push(worker);
-      ready.push(whenWorkerReady(worker, `ALS worker ${t + 1}`));
-    }
-    try {
-      await Promise.all(ready);
-    } catch (error) {
-      await this.dispose();
-      throw new Error(`AlsTrainer: a worker thread failed to start: ${(error as Error).message}`);
-    }
-    for (const worker of this.threads) {
-      worker.on('message', (message: AlsWorkerMessage) => this.onWorkerMessage(message));
-      worker.on('error', (error: Error) => this.fail(`worker thread failed: ${error.message}`));
-      worker.on('exit', (code: number) => {
-        if (!this.disposed) this.fail(`worker thread exited with code ${code}`);
-      });
-    }
-  }
-
-  private onWorkerMessage(message: AlsWorkerMessage): void {
-    const pending = this.pending;
-    if (pending === null || message.type === 'ready') return;
-    if (message.type === 'error') pending.errors.push(message.message);
-    if (--pending.remaining === 0) {
-      this.pending = null;
-      pending.resolve();
-    }
-  }
-
-  private fail(message: string): void {
-    if (this.failure === null) this.failure = new Error(`AlsTrainer: ${message}`);
-    Atomics.store(this.shared.control, ALS_CONTROL.abort, 1);
-    const pending = this.pending;
-    this.pending = null;
-    pending?.resolve();
+    await this.pool.start(__dirname, 'worker', count, input);
   }
 
   /** One half step over all chunks: the workers and this thread take chunks until none is left. */
   private async half(byUser: boolean, withSse: boolean): Promise<void> {
-    const control = this.shared.control;
-    Atomics.store(control, ALS_CONTROL.cursor, 0);
-    let done: Promise<void> | null = null;
-    const errors: string[] = [];
-    if (this.threads.length > 0) {
-      done = new Promise<void>((resolve) => {
-        this.pending = { remaining: this.threads.length, errors, resolve };
-      });
-      const request: AlsWorkerRequest = { type: 'half', byUser, withSse };
-      for (const worker of this.threads) worker.postMessage(request);
-    }
-    try {
-      runChunks(this.kernel, this.shared, byUser, withSse);
-    } catch (error) {
-      Atomics.store(control, ALS_CONTROL.abort, 1);
-      errors.push((error as Error).message);
-    }
-    if (done) await done;
-    if (this.failure) throw this.failure;
-    if (errors.length > 0) {
-      Atomics.store(control, ALS_CONTROL.abort, 0);
-      throw new Error(errors[0]);
-    }
+    Atomics.store(this.shared.control, ALS_CONTROL.cursor, 0);
+    await this.pool.run({ type: 'half', byUser, withSse }, () => runChunks(this.kernel, this.shared, byUser, withSse));
   }
 
   /** One half step per side; resolves to the training RMSE after it (unclipped). */
   async step(): Promise<number> {
     if (this.disposed) throw new Error('AlsTrainer: step() after dispose()');
-    if (this.failure) throw this.failure;
     const usersFirst = !this.moviesFirst;
     await this.half(usersFirst, false);
     await this.half(!usersFirst, true);
@@ -390,11 +332,6 @@ export class AlsTrainer implements FactorTrainer {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    Atomics.store(this.shared.control, ALS_CONTROL.abort, 1);
-    const threads = this.threads.splice(0);
-    await Promise.all(threads.map((worker) => worker.terminate()));
-    const pending = this.pending;
-    this.pending = null;
-    pending?.resolve();
+    await this.pool.dispose();
   }
 }

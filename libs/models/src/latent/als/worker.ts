@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AlsRowKernel } from './passes';
 import { runChunks } from './chunks';
-import { ALS_CONTROL, AlsWorkerInput, AlsWorkerMessage, AlsWorkerRequest, alsSharedViews } from './protocol';
+import { AlsWorkerInput, AlsWorkerRequest, alsSharedViews } from './protocol';
+import { serveChunkRequests } from './pool-worker';
 import { wasmAlsPasses } from './wasm';
 import type { WasmMemory, WasmModule } from '../../wasm';
 
@@ -19,15 +20,4 @@ const passes = input.memory
   : undefined;
 const kernel = new AlsRowKernel(params, shared.views, passes);
 
-parentPort!.on('message', (request: AlsWorkerRequest) => {
-  if (request.type !== 'half') return;
-  let reply: AlsWorkerMessage = { type: 'done' };
-  try {
-    runChunks(kernel, shared, request.byUser, request.withSse);
-  } catch (error) {
-    Atomics.store(shared.control, ALS_CONTROL.abort, 1);
-    reply = { type: 'error', message: (error as Error).message };
-  }
-  parentPort!.postMessage(reply);
-});
-parentPort!.postMessage({ type: 'ready' } satisfies AlsWorkerMessage);
+serveChunkRequests<AlsWorkerRequest>(parentPort!, shared.control, (request) => runChunks(kernel, shared, request.byUser, request.withSse));
