@@ -16,6 +16,7 @@ const kernels = [
   { source: 'libs/models/assembly/sgd.ts', output: 'libs/models/wasm/sgd.wasm' },
   { source: 'libs/models/assembly/als.ts', output: 'libs/models/wasm/als.wasm' },
   { source: 'libs/models/assembly/svdpp.ts', output: 'libs/models/wasm/svdpp.wasm' },
+  { source: 'libs/models/assembly/ease.ts', output: 'libs/models/wasm/ease.wasm' },
   { source: 'libs/models/assembly/ials.ts', output: 'libs/models/wasm/ials.wasm' },
   { source: 'libs/similarity/assembly/similarity.ts', output: 'libs/similarity/wasm/similarity.wasm' },
 ];

@@ -41,4 +41,6 @@ export type { Backend } from './backend';
 // For evaluation, the tools and tests outside the lib.
 export { MeanModel } from './neighbourhood/mean-model';
 export { mostPopularModel } from './ranking/popular-model';
+export { EASE_DEFAULTS, EaseModel, easeModel } from './ranking/ease-model';
+export type { EaseFitTimings, EaseParams, EaseWeighting } from './ranking/ease-model';
 export { ALS_WASM_PATH } from './latent/als/wasm';

@@ -5,6 +5,7 @@ import { JaccardCfModel } from './neighbourhood/jaccard-cf';
 import { KnnBaselineModel, KnnBaselineParams, KNN_BASELINE_DEFAULTS } from './neighbourhood/knn-baseline';
 import { MeanModel } from './neighbourhood/mean-model';
 import { MostPopularModel } from './ranking/popular-model';
+import { EaseModel, EaseParams } from './ranking/ease-model';
 import { IalsModel } from './ranking/ials-model';
 import type { Predictor } from './predictor';
 import { deserializeNeighbourIndex, NeighbourIndex, serializeNeighbourIndex } from '@recsys/similarity';
@@ -209,6 +210,11 @@ registerModelKind('popular', {
     return new MostPopularModel();
   },
   fromArtifact: (_artifact, train) => new MostPopularModel().fit(train),
+});
+
+registerModelKind('ease', {
+  create: (params) => new EaseModel(params as Partial<EaseParams>),
+  fromArtifact: (artifact, train) => EaseModel.fromArtifact(artifact, train),
 });
 
 // `ials`: implicit ALS (ranking); unknown and bad parameters are refused by its constructor.

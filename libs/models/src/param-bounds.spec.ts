@@ -3,6 +3,7 @@ import { BASELINE_DEFAULTS } from './latent/baseline-model';
 import { SVD_DEFAULTS } from './latent/svd-model';
 import { SVDPP_DEFAULTS } from './latent/svdpp-model';
 import { KNN_BASELINE_DEFAULTS } from './neighbourhood/knn-baseline';
+import { EASE_DEFAULTS } from './ranking/ease-model';
 import { createModel, modelKinds } from './model-kinds';
 import { checkParamBounds, describeBounds, formatBound, PARAM_BOUNDS, withinBound } from './param-bounds';
 
@@ -14,6 +15,7 @@ describe('PARAM_BOUNDS: one table of every parameter\'s accepted range', () => {
       ['svdpp', SVDPP_DEFAULTS],
       ...Object.values(BASELINE_DEFAULTS).map((d) => ['baseline', d] as [string, Record<string, unknown>]),
       ['knn-baseline', KNN_BASELINE_DEFAULTS],
+      ['ease', EASE_DEFAULTS],
     ];
     for (const [kind, d] of defaults) {
       for (const [name, value] of Object.entries(d)) {

@@ -87,6 +87,14 @@ export const KNN_BASELINE_PARAM_BOUNDS: ParamBounds = frozen({
   regMovie: { ...REG },
 });
 
+/** `ease` (see EASE_DEFAULTS in ranking/ease-model.ts). */
+export const EASE_PARAM_BOUNDS: ParamBounds = frozen({
+  lambda: { min: 0, minExclusive: true, max: 1e9, note: 'G = XᵀX + λI must be positive definite' },
+  minWeight: { min: 0, max: 127.5, note: 'stored values are at most 127.5' },
+  maxItems: { min: 1, max: 32_000, integer: true, note: 'items² × 4 B of memory; 32,000 items: 4.1 GB, the WebAssembly limit' },
+  threads: { ...THREADS },
+});
+
 /** `ials` (see IALS_DEFAULTS). */
 export const IALS_PARAM_BOUNDS: ParamBounds = frozen({
   factors: { ...FACTORS, min: 1 },
@@ -115,6 +123,7 @@ export const PARAM_BOUNDS: Readonly<Record<string, ParamBounds>> = Object.freeze
   mean: frozen({}),
   'jaccard-cf': frozen({}),
   popular: frozen({}),
+  ease: EASE_PARAM_BOUNDS,
   ials: IALS_PARAM_BOUNDS,
 });
 

@@ -31,6 +31,10 @@ export interface TrainingProgress {
   /** The training objective after the epoch, for models that minimise something other than RMSE (`ials`). */
   trainLoss?: number;
   seconds: number;
+  /** What the step was, for models whose fit has phases rather than epochs (e.g. `ease`: gram, inverse, weights). */
+  phase?: string;
+  /** Bytes the fit holds (e.g. `ease`'s kernel memory). */
+  memoryBytes?: number;
 }
 
 export interface FitOptions {
