@@ -128,32 +128,37 @@ describe('serving two roles: a rating model and a ranking model (issue 11, servi
     expect(p.data!.prediction.modelId).toBe(after.rating.id);
   });
 
-  it('retrain IALS (a real ranking kind): served in the ranking role if it beats popular on held-out NDCG@10, refused with both figures otherwise', async () => {
-    const before = await active(t);
-    const r = await t.gql<{ retrain: Run }>(`mutation { retrain(input: { kind: IALS, parameters: { factors: 8, epochs: 5, threads: 1 } }) { ${RUN_FIELDS} } }`);
-    expect(r.errors).toBeUndefined();
-    const run = await finished(t, r.data!.retrain.id);
-    expect(run.role).toBe('RANKING');
-    expect(run.referenceNdcg).not.toBeNull();
-    console.log(`ials (8 factors, 5 epochs) on the spec data: ${run.status}, held-out NDCG@10 ${run.heldOutNdcg} against popular's ${run.referenceNdcg}`);
-    const after = await active(t);
-    expect(after.rating.id).toBe(before.rating.id);
-    if (run.heldOutNdcg! > run.referenceNdcg!) {
-      expect(run.status).toBe('SUCCEEDED');
-      expect(after.ranking).toEqual({ id: run.modelId, kind: 'IALS', role: 'RANKING' });
-      // Lists and similar movies come from the ials model now: the model's own answers.
-      const { model } = t.api.services()!.registry.requireActiveRanking();
-      expect(await list(t, user, 10)).toEqual(model.recommend(user, 10).map((x) => x.movieId));
-      const movie = byCount(ref)[0];
-      const similar = await t.gql<{ similarMovies: Array<{ movieId: number; similarity: number }> }>(`{ similarMovies(movieId: ${movie}, n: 5, metric: MODEL) { movieId similarity } }`);
-      expect(similar.errors).toBeUndefined();
-      const own = model.similar(movie, 5);
-      expect(similar.data!.similarMovies.map((x) => x.movieId)).toEqual(own.map((x) => x.movieId));
-      similar.data!.similarMovies.forEach((x, i) => expect(x.similarity).toBeCloseTo(own[i].similarity, 6));
-    } else {
-      expect(run.status).toBe('FAILED');
-      expect(run.error).toContain(`NDCG@10 ${run.heldOutNdcg!.toFixed(4)} against ${run.referenceNdcg!.toFixed(4)}`);
-      expect(after.ranking.id).toBe(before.ranking.id);
+  it('retrain of each merged ranking kind (ials, ease, bpr): served in the ranking role if it beats popular on held-out NDCG@10, refused with both figures otherwise', async () => {
+    const small: Record<string, string> = { ials: '{ factors: 8, epochs: 5, threads: 1 }', ease: '{}', bpr: '{}' };
+    const merged = ['ials', 'ease', 'bpr'].filter((k) => modelKinds().includes(k));
+    expect(merged).toContain('ials');
+    for (const kind of merged) {
+      const before = await active(t);
+      const r = await t.gql<{ retrain: Run }>(`mutation { retrain(input: { kind: ${kind.toUpperCase()}, parameters: ${small[kind]} }) { ${RUN_FIELDS} } }`);
+      expect(r.errors).toBeUndefined();
+      const run = await finished(t, r.data!.retrain.id);
+      expect(run.role).toBe('RANKING');
+      expect(run.referenceNdcg).not.toBeNull();
+      console.log(`${kind} ${small[kind]} on the spec data: ${run.status}, held-out NDCG@10 ${run.heldOutNdcg} against popular's ${run.referenceNdcg}`);
+      const after = await active(t);
+      expect(after.rating.id).toBe(before.rating.id);
+      if (run.heldOutNdcg! > run.referenceNdcg!) {
+        expect(run.status).toBe('SUCCEEDED');
+        expect(after.ranking).toEqual({ id: run.modelId, kind: kind.toUpperCase(), role: 'RANKING' });
+        // Lists and similar movies come from the new model now: the model's own answers.
+        const { model } = t.api.services()!.registry.requireActiveRanking();
+        expect(await list(t, user, 10)).toEqual(model.recommend(user, 10).map((x) => x.movieId));
+        const movie = byCount(ref)[0];
+        const similar = await t.gql<{ similarMovies: Array<{ movieId: number; similarity: number }> }>(`{ similarMovies(movieId: ${movie}, n: 5, metric: MODEL) { movieId similarity } }`);
+        expect(similar.errors).toBeUndefined();
+        const own = model.similar(movie, 5);
+        expect(similar.data!.similarMovies.map((x) => x.movieId)).toEqual(own.map((x) => x.movieId));
+        similar.data!.similarMovies.forEach((x, i) => expect(x.similarity).toBeCloseTo(own[i].similarity, 6));
+      } else {
+        expect(run.status).toBe('FAILED');
+        expect(run.error).toContain(`NDCG@10 ${run.heldOutNdcg!.toFixed(4)} against ${run.referenceNdcg!.toFixed(4)}`);
+        expect(after.ranking.id).toBe(before.ranking.id);
+      }
     }
     // Back to popular for the known answers below.
     const back = await t.gql<{ retrain: Run }>(`mutation { retrain(input: { kind: POPULAR }) { ${RUN_FIELDS} } }`);
