@@ -263,8 +263,8 @@ describe('GraphQL API over HTTP', () => {
       for (let i = 1; i < items.length; i++) expect(Math.abs(items[i].contribution)).toBeLessThanOrEqual(Math.abs(items[i - 1].contribution));
     });
 
-    it('recommendations: the top n of a brute-force scoring of every unrated movie', async () => {
-      const { model } = await activeModel(t);
+    it('recommendations of the rating model named: the top n of a brute-force scoring of every unrated movie', async () => {
+      const { model, id } = await activeModel(t);
       const s = model.state();
       const k = model.factorCount;
       const u = model.train.users.indexOf(someUser);
@@ -278,15 +278,27 @@ describe('GraphQL API over HTTP', () => {
         })
         .sort((a, b) => b.score - a.score);
       const { data } = await t.gql<{ recommendations: Array<{ rank: number; score: number; movie: { id: number } }>; user: { recommendations: Array<{ movieId: number }> } }>(
-        'query($u: Int!) { recommendations(userId: $u, n: 5) { rank score movie { id } } user(id: $u) { recommendations(n: 5) { movieId } } }',
-        { u: someUser },
+        'query($u: Int!, $m: ID) { recommendations(userId: $u, n: 5, model: $m) { rank score movie { id } } user(id: $u) { recommendations(n: 5, model: $m) { movieId } } }',
+        { u: someUser, m: id },
       );
       expect(data!.recommendations.map((r) => r.movie.id)).toEqual(scored.slice(0, 5).map((x) => x.id));
       expect(data!.recommendations.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5]);
       data!.recommendations.forEach((r, i) => expect(r.score).toBeCloseTo(Math.min(5, Math.max(1, scored[i].score)), 5));
       expect(data!.user.recommendations.map((r) => r.movieId)).toEqual(scored.slice(0, 5).map((x) => x.id));
-      const withRated = await t.gql<{ recommendations: Array<{ movieId: number }> }>('query($u: Int!) { recommendations(userId: $u, n: 100, excludeRated: false) { movieId } }', { u: someUser });
+      const withRated = await t.gql<{ recommendations: Array<{ movieId: number }> }>('query($u: Int!, $m: ID) { recommendations(userId: $u, n: 100, excludeRated: false, model: $m) { movieId } }', { u: someUser, m: id });
       expect(withRated.data!.recommendations.some((r) => ref.byUser.get(someUser)!.has(r.movieId))).toBe(true);
+    });
+
+    it('recommendations by default: the active ranking model (popular): the most-rated movies the user has not rated, score = rating count', async () => {
+      const counts = [...ref.byMovie.entries()].filter(([id]) => !ref.byUser.get(someUser)!.has(id)).map(([id, raters]) => ({ id, count: raters.size }));
+      counts.sort((a, b) => b.count - a.count || a.id - b.id);
+      const { data, errors } = await t.gql<{ recommendations: Array<{ movieId: number; score: number }>; activeModels: { ranking: { kind: string; role: string } } }>(
+        'query($u: Int!) { recommendations(userId: $u, n: 5) { movieId score } activeModels { ranking { kind role } } }',
+        { u: someUser },
+      );
+      expect(errors).toBeUndefined();
+      expect(data!.activeModels.ranking).toEqual({ kind: 'POPULAR', role: 'RANKING' });
+      expect(data!.recommendations).toEqual(counts.slice(0, 5).map((c) => ({ movieId: c.id, score: c.count })));
     });
 
     it('recommendations: NOT_FOUND for an unknown user or model, BAD_USER_INPUT for n outside 1..100', async () => {

@@ -70,6 +70,35 @@ describe('typed client and CLI --server against the API', () => {
     expect(failed.stderr).toContain('999999999');
   }, 60_000);
 
+  it('interact through the client and the CLI: the list changes at once; bad weights refused with the server\'s message, nothing stored', async () => {
+    const user = someUser();
+    const env = { ...process.env, RECSYS_API_TOKEN: TEST_TOKEN };
+    const active = await client.activeModels();
+    expect(active.ranking.role).toBe('RANKING');
+    expect(active.rating.role).toBe('RATING');
+    const before = await client.recommendations(user, { n: 3 });
+    const row = await client.interact(user, before[0].movieId);
+    expect(row).toMatchObject({ userId: user, movieId: before[0].movieId, weight: 1 });
+    expect((await client.recommendations(user, { n: 2 })).map((r) => r.movieId)).toEqual(before.slice(1).map((r) => r.movieId));
+    const store = t.api.services()!.predictions.store;
+    const stored = store.interactions().length;
+    await expect(client.interact(user, before[1].movieId, -2)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    const cli = JSON.parse((await run(process.execPath, [CLI, 'interact', '--server', t.api.url, '--user', String(user), '--movie', String(before[1].movieId), '--weight', '2.5', '--json'], { env })).stdout);
+    expect(cli).toMatchObject({ userId: user, movieId: before[1].movieId, weight: 2.5 });
+    expect(store.interactions().length).toBe(stored + 1);
+    for (const [weight, message] of [
+      ['-1', 'weight must be a finite number with 0 < weight ≤ 100, got -1'],
+      ['1e9', 'weight must be a finite number with 0 < weight ≤ 100, got 1000000000'],
+      ['NaN', '--weight must be a finite number, got "NaN"'],
+      ['abc', '--weight must be a finite number, got "abc"'],
+    ]) {
+      const failed = await run(process.execPath, [CLI, 'interact', '--server', t.api.url, '--user', String(user), '--movie', String(before[1].movieId), '--weight', weight], { env }).catch((e) => e);
+      expect([weight, failed.code]).toEqual([weight, 2]);
+      expect(failed.stderr).toContain(message);
+    }
+    expect(store.interactions().length).toBe(stored + 1);
+  }, 60_000);
+
   it('the CLI retrains through --server and waits for the run', async () => {
     const { stdout } = await run(process.execPath, [CLI, 'retrain', '--server', t.api.url, '--token', TEST_TOKEN, '--model', 'svd', '--params', '{"epochs":10}', '--wait', '--json'], {
       env: process.env,

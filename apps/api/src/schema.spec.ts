@@ -15,9 +15,9 @@ describe('schema.graphql', () => {
     const schema = parseSdl(readFileSync(SCHEMA_FILE, 'utf8'));
     const fields = (type: GraphQLObjectType | null | undefined) => Object.keys(type?.getFields() ?? {}).sort();
     expect(fields(schema.getQueryType())).toEqual(
-      ['activeModel', 'models', 'movie', 'movies', 'ping', 'prediction', 'predictions', 'recommendations', 'similarMovies', 'trainingRun', 'trainingRuns', 'user', 'users'].sort(),
+      ['activeModel', 'activeModels', 'models', 'movie', 'movies', 'ping', 'prediction', 'predictions', 'recommendations', 'similarMovies', 'trainingRun', 'trainingRuns', 'user', 'users'].sort(),
     );
-    expect(fields(schema.getMutationType())).toEqual(['rateMovie', 'retrain']);
+    expect(fields(schema.getMutationType())).toEqual(['interact', 'rateMovie', 'retrain']);
     expect(fields(schema.getSubscriptionType())).toEqual(['trainingRunUpdated']);
     const movie = schema.getType('Movie') as GraphQLObjectType;
     expect(Object.keys(movie.getFields())).toEqual(expect.arrayContaining(['id', 'title', 'year', 'ratingCount', 'meanRating', 'similar', 'ratings']));

@@ -5,7 +5,7 @@ import { RecsysClientError } from '@recsys/client';
 import { EXIT_BAD_DATA, EXIT_FAILED, EXIT_USAGE, UsageError } from './errors';
 import { registerDataCommands } from './data-commands';
 import { registerModelCommands } from './model-commands';
-import { registerRetrainCommand } from './remote';
+import { registerInteractCommand, registerRetrainCommand } from './remote';
 import { registerTuningCommands } from './tuning-commands';
 
 export { EXIT_BAD_DATA, EXIT_FAILED, EXIT_USAGE, RunFailedError, UsageError } from './errors';
@@ -21,6 +21,7 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerModelCommands(program);
   registerRetrainCommand(program);
+  registerInteractCommand(program);
   registerTuningCommands(program);
   return program;
 }

@@ -6,17 +6,10 @@ import { CheckedFit, DEFAULT_HOLDOUT, evaluate, EvaluationFold, EvaluationResult
 import { dataLoadOptions, openDataset, withDataOptions, DataSourceOptions } from './data-source';
 import { ModelFlags, modelParams, withModelOptions } from './model-options';
 import { int, printJson, table } from './output';
-import { numberIn, positiveInt } from './parse';
+import { externalId, numberIn, positiveInt } from './parse';
 import { Progress } from './progress';
 import { RunFailedError, UsageError } from './errors';
 import { remotePredict, remoteRecommend, remoteSimilar, ServerOptions, withServerOption } from './remote';
-
-function externalId(flag: string): (value: string) => number {
-  return (value: string) => {
-    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`${flag} must be a non-negative integer id, got "${value}"`);
-    return Number(value);
-  };
-}
 
 /**
  * Fit the model the flags describe on `train` (with a progress bar), or load --model-file. A fit
@@ -53,10 +46,10 @@ export function registerModelCommands(program: Command): void {
   withServerOption(withDataOptions(
     program
       .command('similar')
-      .description('the movies most similar to a movie (Jaccard by default: users who rated both / users who rated either)')
+      .description('the movies most similar to a movie (Jaccard by default: users who rated both / users who rated either; with --server, metric model: by the server\'s ranking model)')
       .requiredOption('--movie <id>', 'movie id', externalId('--movie'))
       .option('--n <n>', 'how many', positiveInt('--n'), 10)
-      .addOption(new Option('--metric <metric>', 'similarity metric').choices([...SIMILARITY_METRICS]).default('jaccard'))
+      .addOption(new Option('--metric <metric>', 'similarity metric (model: the ranking model\'s own, with --server only)').choices([...SIMILARITY_METRICS, 'model']).default('jaccard'))
       .option('--min-support <n>', 'least number of common raters (default 0: every rated movie is a candidate)', (v) => {
         if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`--min-support must be a non-negative integer, got "${v}"`);
         return Number(v);
@@ -65,6 +58,7 @@ export function registerModelCommands(program: Command): void {
       .option('--json', 'print one JSON document on stdout'),
   )).action(async (o: DataSourceOptions & ServerOptions & { movie: number; n: number; metric: SimilarityMetric; minSupport?: number; modelFile?: string; json?: boolean }) => {
     if (o.server) return remoteSimilar(o);
+    if ((o.metric as string) === 'model') throw new UsageError('--metric model asks a server\'s ranking model: give --server URL (or RECSYS_SERVER)');
     const dataset = await openDataset(o);
     const m = requireMovie(dataset, o.movie);
     const t = performance.now();

@@ -33,6 +33,25 @@ export function numberIn(flag: string, min: number, max: number): (value: string
   };
 }
 
+/** commander parser for an external (user or movie) id: a non-negative integer. */
+export function externalId(flag: string): (value: string) => number {
+  return (value: string) => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`${flag} must be a non-negative integer id, got "${value}"`);
+    return Number(value);
+  };
+}
+
+/** commander parser for a finite decimal number (its range is the receiver's to check, e.g. the server's). */
+export function finiteNumber(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value.trim()) || !Number.isFinite(n)) {
+      throw new InvalidArgumentError(`${flag} must be a finite number, got "${value}"`);
+    }
+    return n;
+  };
+}
+
 /** commander parser for a fraction strictly between 0 and 1 (a share of the ratings to hold out). */
 export function openFraction(flag: string): (value: string) => number {
   return (value: string) => {

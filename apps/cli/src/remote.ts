@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { ModelKind, RecsysClient, SimilarityMetric as GqlMetric } from '@recsys/client';
 import { int, printJson, table } from './output';
 import { modelParams, ModelFlags } from './model-options';
+import { externalId, finiteNumber } from './parse';
 
 /** Options every command that can ask a running server takes. */
 export interface ServerOptions {
@@ -51,7 +52,7 @@ export function registerRetrainCommand(program: Command): void {
     program
       .command('retrain')
       .description('ask a running server to retrain its model (needs --server and the bearer token); --wait follows the run to the end')
-      .addOption(new Option('--model <kind>', 'model kind (default: the active model\'s)').choices(['baseline', 'svd', 'svdpp']))
+      .addOption(new Option('--model <kind>', 'model kind (default: the active rating model\'s); a ranking kind replaces the ranking model').choices(['baseline', 'svd', 'svdpp', 'popular', 'ease', 'ials', 'bpr']))
       .option('--params <json>', 'model parameters as JSON')
       .option('--threads <n>', 'worker threads', (v) => Number(v))
       .option('--wait', 'poll the training run until it SUCCEEDED or FAILED')
@@ -78,7 +79,34 @@ export function registerRetrainCommand(program: Command): void {
     });
     if (o.json) return printJson(final);
     if (final.status === 'FAILED') throw new Error(`training run ${final.id} failed: ${final.error}`);
-    const guard = final.heldOutRmse != null && final.referenceRmse != null ? ` (held-out RMSE ${final.heldOutRmse.toFixed(4)}, beating ${final.referenceKind}'s ${final.referenceRmse.toFixed(4)})` : '';
-    console.log(`training run ${final.id} SUCCEEDED: model ${final.modelId} is now active${guard}`);
+    const guard =
+      final.heldOutRmse != null && final.referenceRmse != null
+        ? ` (held-out RMSE ${final.heldOutRmse.toFixed(4)}, beating ${final.referenceKind}'s ${final.referenceRmse.toFixed(4)})`
+        : final.heldOutNdcg != null
+          ? ` (held-out NDCG@10 ${final.heldOutNdcg.toFixed(4)}${final.referenceNdcg != null ? `, beating ${final.referenceKind}'s ${final.referenceNdcg.toFixed(4)}` : ''})`
+          : '';
+    console.log(`training run ${final.id} SUCCEEDED: model ${final.modelId} is now the active ${final.role.toLowerCase()} model${guard}`);
+  });
+}
+
+/**
+ * `interact`: only through a server (an interaction lives in the server's store). The server
+ * validates the weight (0 < weight ≤ 100; one pair's sum ≤ 127.5) as it does for HTTP and
+ * WebSocket; here only that it is a number.
+ */
+export function registerInteractCommand(program: Command): void {
+  withServerOption(
+    program
+      .command('interact')
+      .description('record that a user interacted with a movie (a view, click or play) on a running server (needs --server and the bearer token); the user\'s recommendations reflect it at once')
+      .requiredOption('--user <id>', 'user id', externalId('--user'))
+      .requiredOption('--movie <id>', 'movie id', externalId('--movie'))
+      .option('--weight <w>', 'weight of the interaction, 0 < w ≤ 100 (default 1)', finiteNumber('--weight'))
+      .option('--json', 'print one JSON document on stdout'),
+  ).action(async (o: ServerOptions & { user: number; movie: number; weight?: number; json?: boolean }) => {
+    if (!o.server) throw new UsageError('interact needs --server URL (or RECSYS_SERVER): interactions are stored by a running server');
+    const row = await client(o).interact(o.user, o.movie, o.weight);
+    if (o.json) return printJson({ server: o.server, ...row });
+    console.log(`user ${row.userId} interacted with movie ${row.movieId} (weight ${row.weight}) at ${row.at}`);
   });
 }

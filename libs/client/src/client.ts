@@ -2,6 +2,8 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import {
   ActiveModelDocument,
+  ActiveModelsDocument,
+  InteractDocument,
   PredictionDocument,
   RateMovieDocument,
   RecommendationsDocument,
@@ -97,8 +99,14 @@ export class RecsysClient {
     return (await this.request(RecommendationsDocument, { userId, n: options.n, excludeRated: options.excludeRated, model: options.model })).recommendations;
   }
 
+  /** The active rating model (predictions); {@link activeModels} gives both roles. */
   async activeModel() {
     return (await this.request(ActiveModelDocument, {})).activeModel;
+  }
+
+  /** The active rating model and the active ranking model. */
+  async activeModels() {
+    return (await this.request(ActiveModelsDocument, {})).activeModels;
   }
 
   async retrain(input: RetrainInput = {}) {
@@ -111,6 +119,11 @@ export class RecsysClient {
 
   async rateMovie(userId: number, movieId: number, rating: number) {
     return (await this.request(RateMovieDocument, { userId, movieId, rating })).rateMovie;
+  }
+
+  /** Records an interaction (default weight 1): the user's recommendations reflect it at once. */
+  async interact(userId: number, movieId: number, weight?: number) {
+    return (await this.request(InteractDocument, { userId, movieId, weight })).interact;
   }
 
   /** Polls a training run until it SUCCEEDED or FAILED (every `intervalMs`, default 250 ms). */

@@ -4,5 +4,6 @@ export * from './ranking-metrics';
 export * from './search';
 export * from './guard';
 export * from './divergence';
+export * from './ranking-guard';
 export * from './objective';
 export * from './ranking-evaluate';

@@ -204,13 +204,12 @@ registerModelKind('knn-baseline', {
   fromArtifact: (artifact, train) => KnnBaselineModel.fromArtifact(artifact, train),
 });
 
-// `popular`: its whole state is the training matrix (rating counts and means).
+// `popular`: its whole state is the training matrix (rating counts and means); its artifact is its own toArtifact().
 registerModelKind('popular', {
   create: (params) => {
     rejectUnknown('popular', params, []);
     return new MostPopularModel();
   },
-  toArtifact: (model) => ratingsOnlyArtifact('popular', (model as MostPopularModel).train),
   fromArtifact: (_artifact, train) => new MostPopularModel().fit(train),
 });
 

@@ -82,7 +82,8 @@ export interface ExampleIds {
 }
 
 /**
- * The example tabs GraphiQL opens with: similar movies, a prediction, a retrain with its progress.
+ * The example tabs GraphiQL opens with: similar movies, a prediction, a user's list by the ranking
+ * model with an interaction that changes it, a retrain with its progress.
  * The ids are written into the queries (GraphiQL 4.1.2 drops `variables` of default tabs).
  */
 export function exampleTabs(ids: ExampleIds): Array<{ query: string; headers?: string }> {
@@ -115,6 +116,23 @@ query Prediction {
 `,
     },
     {
+      query: `# The user's list by the active ranking model, and movies like the first by that model.
+# Interact (needs the API token in the Authorization header below) changes the list at once.
+query Recommendations {
+  activeModels { rating { id kind } ranking { id kind } }
+  user(id: ${ids.userId}) {
+    recommendations(n: 10) { rank score movie { id title } }
+  }
+  similarMovies(movieId: ${ids.movieId}, n: 5, metric: MODEL) { similarity support movie { id title } }
+}
+
+mutation Interact {
+  interact(userId: ${ids.userId}, movieId: ${ids.movieId}, weight: 1) { userId movieId weight at }
+}
+`,
+      headers: JSON.stringify({ Authorization: 'Bearer <RECSYS_API_TOKEN>' }, null, 2),
+    },
+    {
       query: `# Retrain needs the API token: put it in the Authorization header below (when
 # RECSYS_API_TOKEN is unset, the server generates one at start and writes it to the file
 # <cache>/api-token, readable by its owner only; the log names the file).
@@ -131,7 +149,7 @@ query RunStatus {
   trainingRuns(first: 1) {
     edges { node { id status epoch totalEpochs error model { id trainedAt metrics { trainRmse } } } }
   }
-  activeModel { id kind trainedAt }
+  activeModels { rating { id kind trainedAt } ranking { id kind trainedAt } }
 }
 `,
       headers: JSON.stringify({ Authorization: 'Bearer <RECSYS_API_TOKEN>' }, null, 2),

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Logger } from '../logger';
 import type { CatalogService, MovieView, UserView } from '../services/catalog-service';
-import type { ModelRecord, ModelRegistry } from '../services/model-registry';
+import { ModelRecord, ModelRegistry, recordRole } from '../services/model-registry';
 import type { ApiPubSub } from '../services/pubsub';
 import type { PredictionService } from '../services/prediction-service';
 import type { TrainingRunState, TrainingService } from '../services/training-service';
@@ -12,9 +12,9 @@ import type { ModelInfo, TrainingRun } from './types';
 export interface ApiServices {
   /** Movies, users, their ratings and similar movies. */
   catalog: CatalogService;
-  /** Predictions, recommendations, explanations and new ratings. */
+  /** Predictions, recommendations, explanations, new ratings and interactions. */
   predictions: PredictionService;
-  /** The trained models and the active one. */
+  /** The trained models and the two active ones (rating and ranking). */
   registry: ModelRegistry;
   training: TrainingService;
   /** The schema's publish/subscribe (training runs). */
@@ -57,12 +57,26 @@ export function toModelInfo(r: ModelRecord): ModelInfo {
   return {
     id: r.id,
     kind: r.kind,
+    role: recordRole(r),
     parameters: r.params,
     trainedAt: r.trainedAt,
     // NaN: not measured (see ModelMetrics), which GraphQL says as null.
-    metrics: { heldOutRmse: null, heldOutRatings: null, referenceKind: null, referenceRmse: null, ...r.metrics, trainRmse: finiteOrNull(r.metrics.trainRmse), trainMae: finiteOrNull(r.metrics.trainMae), fitSeconds: finiteOrNull(r.metrics.fitSeconds) },
+    metrics: {
+      heldOutRmse: null,
+      heldOutRatings: null,
+      referenceKind: null,
+      referenceRmse: null,
+      heldOutNdcg: null,
+      referenceNdcg: null,
+      heldOutUsers: null,
+      ...r.metrics,
+      trainRmse: finiteOrNull(r.metrics.trainRmse),
+      trainMae: finiteOrNull(r.metrics.trainMae),
+      fitSeconds: finiteOrNull(r.metrics.fitSeconds),
+    },
     dataFingerprint: r.fingerprint,
     ratingsThroughId: r.ratingsThroughId,
+    interactionsThroughId: r.interactionsThroughId ?? 0,
     history: r.history,
     trainingRunId: r.trainingRunId,
   };
@@ -74,16 +88,20 @@ export function toTrainingRun(s: TrainingRunState): TrainingRun {
     status: s.status,
     trigger: s.trigger,
     kind: s.kind,
+    role: s.role,
     parameters: s.params,
     totalEpochs: s.totalEpochs,
     epoch: s.epochs.length,
     epochs: s.epochs.slice(),
     apiRatings: s.apiRatings,
+    apiInteractions: s.apiInteractions,
     error: s.error,
     heldOutRmse: s.guard?.heldOutRmse ?? null,
     heldOutRatings: s.guard?.heldOutRatings ?? null,
     referenceKind: s.guard?.referenceKind ?? null,
     referenceRmse: s.guard?.referenceRmse ?? null,
+    heldOutNdcg: s.guard?.heldOutNdcg ?? null,
+    referenceNdcg: s.guard?.referenceNdcg ?? null,
     modelId: s.modelId,
     queuedAt: s.queuedAt,
     startedAt: s.startedAt,

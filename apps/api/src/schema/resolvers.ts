@@ -2,14 +2,18 @@ import { GraphQLError } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root, Subscription, SubscriptionHandlerData } from 'type-graphql';
 import type { ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { SimilarityMetric } from '@recsys/similarity';
+import { modelKinds } from '@recsys/models';
 import { apiError, badInput, checkId, notFound, unauthenticated } from '../errors';
-import { apiRating, MovieView, RatingView, UserView } from '../services/catalog-service';
+import { apiRating, MODEL_METRIC, MovieView, RatingView, UserView } from '../services/catalog-service';
 import type { PredictionView } from '../services/prediction-service';
 import { TRAINING_RUN_TOPIC, TrainingRunState } from '../services/training-service';
 import { ApiContext, toModelInfo, toTrainingRun } from './context';
 import { Connection, ModelInfoConnection, MovieConnection, pageOfKeyed, pageOfSortedIds, RatingConnection, TrainingRunConnection, UserConnection } from './connections';
 import {
+  ActiveModels,
   ExplanationArgs,
+  InteractArgs,
+  InteractionRecord,
   ModelInfo,
   Movie,
   MoviesArgs,
@@ -45,6 +49,11 @@ function listCost(sizeArg: string, fallback: number, base = 1) {
 }
 
 const MAX_PAIRS = 1000;
+
+/** A metric argument as the catalog takes it (MODEL: the active ranking model's similarity). */
+function metricOf(metric: string): SimilarityMetric | typeof MODEL_METRIC {
+  return metric as SimilarityMetric | typeof MODEL_METRIC;
+}
 
 function toPrediction(p: PredictionView): Prediction {
   return { ...p, isFallback: p.fallbackReason !== null };
@@ -98,10 +107,13 @@ export class QueryResolver {
     return pageOfSortedIds('user', ctx.services.catalog.allUsers(), first, after, (id) => ctx.loaders.user.load(id));
   }
 
-  @Query(() => [SimilarMovie], { description: 'The n movies most similar to a movie; NOT_FOUND for an unknown movie.', complexity: listCost('n', 10, 20) })
+  @Query(() => [SimilarMovie], {
+    description: 'The n movies most similar to a movie (metric MODEL: by the active ranking model); NOT_FOUND for an unknown movie.',
+    complexity: listCost('n', 10, 20),
+  })
   async similarMovies(@Args() { movieId, n, metric, minSupport }: SimilarMoviesArgs, @Ctx() ctx: ApiContext): Promise<SimilarMovie[]> {
     checkId('movieId', movieId);
-    return ctx.budget.wait((signal) => ctx.services.catalog.similarMovies(movieId, n, metric as SimilarityMetric, minSupport, signal));
+    return ctx.budget.wait((signal) => ctx.services.catalog.similarMovies(movieId, n, metricOf(metric), minSupport, signal));
   }
 
   @Query(() => Prediction, { description: 'A predicted rating; unknown users or movies give a fallback (isFallback, fallbackReason), not an error.', complexity: 5 })
@@ -124,18 +136,27 @@ export class QueryResolver {
     return ctx.budget.run(() => pairs.map((p) => toPrediction(predictions.predict(serving, p.userId, p.movieId))));
   }
 
-  @Query(() => [Recommendation], { description: 'The n movies the model scores highest for a user; NOT_FOUND for an unknown user.', complexity: listCost('n', 10, 10) })
+  @Query(() => [Recommendation], {
+    description: 'The n movies the active ranking model (or the model named) scores highest for a user, after fold-in of their newer ratings and interactions; NOT_FOUND for an unknown user.',
+    complexity: listCost('n', 10, 10),
+  })
   async recommendations(@Args() { userId, n, excludeRated, model }: RecommendationsArgs, @Ctx() ctx: ApiContext): Promise<Recommendation[]> {
     checkId('userId', userId);
     const { catalog, predictions } = ctx.services;
     if (!catalog.userExists(userId)) throw notFound('user', userId);
-    const serving = await predictions.model(model);
+    const serving = await predictions.listModel(model);
     return ctx.budget.run(() => predictions.recommend(serving, userId, n, excludeRated));
   }
 
-  @Query(() => ModelInfo, { description: 'The model serving requests.' })
+  @Query(() => ModelInfo, { description: 'The active rating model (predictions and explanations); activeModels shows both roles.' })
   activeModel(@Ctx() ctx: ApiContext): ModelInfo {
     return toModelInfo(ctx.services.registry.requireActive().record);
+  }
+
+  @Query(() => ActiveModels, { description: 'The active rating model and the active ranking model.' })
+  activeModels(@Ctx() ctx: ApiContext): ActiveModels {
+    const { registry } = ctx.services;
+    return { rating: toModelInfo(registry.requireActive().record), ranking: toModelInfo(registry.requireActiveRanking().record) };
   }
 
   @Query(() => ModelInfoConnection, { description: 'Models trained on the loaded data, newest first.', complexity: listCost('first', 20) })
@@ -161,7 +182,7 @@ export class QueryResolver {
 export class MutationResolver {
   @Mutation(() => TrainingRun, {
     description:
-      'Trains a model in a worker thread on the data plus every API rating; returns the QUEUED run at once. Parameters not given are the kind\'s defaults; values outside their bounds (see RetrainInput.parameters) are refused with BAD_USER_INPUT. It is fitted once, on all but a held-out 2 % of the data, and must beat its reference kind on that slice; then that very model replaces the active one (over every rating: users and movies seen only in the slice get the biases); a fit that diverges or loses to its reference ends FAILED with the reason and the active model keeps serving. One run at a time (CONFLICT otherwise). Needs the bearer token.',
+      'Trains a model in a worker thread on the data plus every API rating (and, for a ranking kind, every API interaction); returns the QUEUED run at once. A rating kind replaces the active rating model, a ranking kind the active ranking model (it must beat popular\'s NDCG@10 on the held-out slice; the other role is untouched). Parameters not given are the kind\'s defaults; values outside their bounds (see RetrainInput.parameters) are refused with BAD_USER_INPUT. It is fitted once, on all but a held-out 2 % of the data, and must beat its reference kind on that slice; then that very model replaces the active one (over every rating: users and movies seen only in the slice get the biases); a fit that diverges or loses to its reference ends FAILED with the reason and the active model keeps serving. One run at a time (CONFLICT otherwise). Needs the bearer token.',
   })
   retrain(@Arg('input', () => RetrainInput, { nullable: true, defaultValue: {} }) input: RetrainInput, @Ctx() ctx: ApiContext): TrainingRun {
     if (!ctx.authenticated) throw unauthenticated();
@@ -169,6 +190,7 @@ export class MutationResolver {
     const active = registry.requireActive().record;
     const kind = input.kind ?? active.kind;
     if (!VALID_KINDS.includes(kind)) throw badInput('input.kind', kind, `must be one of ${VALID_KINDS.join(', ')}`);
+    if (!modelKinds().includes(kind)) throw badInput('input.kind', kind, `is not in this build yet (it knows ${VALID_KINDS.filter((k) => modelKinds().includes(k)).join(', ')})`);
     // Omitted parameters are the kind's defaults (createModel fills them in), never the active
     // model's: a value given once (threads: 10000) must not stick to later runs.
     const params: Record<string, unknown> = { ...(input.parameters ?? {}) };
@@ -187,7 +209,7 @@ export class MutationResolver {
 
   @Mutation(() => Rating, {
     description:
-      'Stores a rating durably (SQLite, WAL, fsynced) before returning and refits the user\'s factors at once; the next retrain includes it. New users are allowed; the movie must exist. Needs the bearer token.',
+      'Stores a rating durably (SQLite, WAL, fsynced) before returning and folds the user into both active models at once (their predictions and their list reflect it); the next retrain includes it. New users are allowed; the movie must exist. Needs the bearer token.',
   })
   async rateMovie(@Args() { userId, movieId, rating }: RateMovieArgs, @Ctx() ctx: ApiContext): Promise<RatingView> {
     if (!ctx.authenticated) throw unauthenticated();
@@ -197,6 +219,19 @@ export class MutationResolver {
     ctx.loaders.user.clear(userId);
     ctx.loaders.movie.clear(movieId);
     return apiRating(row);
+  }
+
+  @Mutation(() => InteractionRecord, {
+    description:
+      'Stores an interaction (a view, click or play; weight default 1, 0 < weight ≤ 100, a user\'s interactions with one movie add up to at most 127.5) durably before returning and folds the user into the active ranking model at once: their next recommendations reflect it. Rating models never see interactions; the next retrain of a ranking kind includes it. New users are allowed; the movie must exist. A refused input stores nothing. Needs the bearer token.',
+  })
+  async interact(@Args() { userId, movieId, weight }: InteractArgs, @Ctx() ctx: ApiContext): Promise<InteractionRecord> {
+    if (!ctx.authenticated) throw unauthenticated();
+    checkId('userId', userId);
+    checkId('movieId', movieId);
+    const row = await ctx.services.predictions.interact(userId, movieId, weight);
+    ctx.loaders.user.clear(userId);
+    return { userId: row.userId, movieId: row.movieId, weight: row.weight, at: row.at };
   }
 }
 
@@ -214,9 +249,9 @@ export class SubscriptionResolver {
 
 @Resolver(() => Movie)
 export class MovieResolver {
-  @FieldResolver(() => [SimilarMovie], { description: 'The n most similar movies.', complexity: listCost('n', 10, 20) })
+  @FieldResolver(() => [SimilarMovie], { description: 'The n most similar movies (metric MODEL: by the active ranking model).', complexity: listCost('n', 10, 20) })
   async similar(@Root() movie: MovieView, @Args() { n, metric, minSupport }: SimilarArgs, @Ctx() ctx: ApiContext): Promise<SimilarMovie[]> {
-    return ctx.budget.wait((signal) => ctx.services.catalog.similarMovies(movie.id, n, metric as SimilarityMetric, minSupport, signal));
+    return ctx.budget.wait((signal) => ctx.services.catalog.similarMovies(movie.id, n, metricOf(metric), minSupport, signal));
   }
 
   @FieldResolver(() => RatingConnection, { description: 'Ratings of this movie by user id.', complexity: listCost('first', 20) })
@@ -240,10 +275,10 @@ export class UserResolver {
     });
   }
 
-  @FieldResolver(() => [Recommendation], { description: 'The n movies the model scores highest for this user.', complexity: listCost('n', 10, 10) })
+  @FieldResolver(() => [Recommendation], { description: 'The n movies the active ranking model (or the model named) scores highest for this user.', complexity: listCost('n', 10, 10) })
   async recommendations(@Root() user: UserView, @Args() { n, excludeRated, model }: RecommendationArgs, @Ctx() ctx: ApiContext): Promise<Recommendation[]> {
     const { predictions } = ctx.services;
-    const serving = await predictions.model(model);
+    const serving = await predictions.listModel(model);
     return ctx.budget.run(() => predictions.recommend(serving, user.id, n, excludeRated));
   }
 
@@ -340,9 +375,10 @@ export class PredictionResolver {
 
 @Resolver(() => ModelInfo)
 export class ModelInfoResolver {
-  @FieldResolver(() => Boolean, { description: 'Whether this model serves requests now.' })
+  @FieldResolver(() => Boolean, { description: 'Whether this model serves requests now (as the active model of its role).' })
   active(@Root() m: ModelInfo, @Ctx() ctx: ApiContext): boolean {
-    return ctx.services.registry.active?.id === m.id;
+    const { registry } = ctx.services;
+    return registry.active?.id === m.id || registry.activeRanking?.id === m.id;
   }
 }
 

@@ -9,10 +9,12 @@ export enum SimilarityMetricEnum {
   COSINE = 'cosine',
   PEARSON = 'pearson',
   PEARSON_BASELINE = 'pearson-baseline',
+  MODEL = 'model',
 }
 registerEnumType(SimilarityMetricEnum, {
   name: 'SimilarityMetric',
-  description: 'Item–item similarity over common raters (libs/similarity): jaccard |U_m∩U_n|/|U_m∪U_n|, cosine, pearson, or Koren\'s shrunk pearson-baseline.',
+  description:
+    'Item–item similarity over common raters (libs/similarity): jaccard |U_m∩U_n|/|U_m∪U_n|, cosine, pearson, or Koren\'s shrunk pearson-baseline; or MODEL: the active ranking model\'s own item–item similarity from its weights or factors (popular: the co-occurrence count |U_m∩U_n|, "people who watched this also watched").',
 });
 
 export enum FallbackReasonEnum {
@@ -27,8 +29,25 @@ export enum ModelKindEnum {
   BASELINE = 'baseline',
   SVD = 'svd',
   SVDPP = 'svdpp',
+  POPULAR = 'popular',
+  EASE = 'ease',
+  IALS = 'ials',
+  BPR = 'bpr',
 }
-registerEnumType(ModelKindEnum, { name: 'ModelKind', description: 'Latent-factor models (they can fold in new ratings): baseline μ+b_u+b_i, svd, svdpp.' });
+registerEnumType(ModelKindEnum, {
+  name: 'ModelKind',
+  description:
+    'Rating models (latent-factor, they fold in new ratings; role RATING): baseline μ+b_u+b_i, svd, svdpp. Ranking models (they fold in ratings and interactions; role RANKING): popular, ease, ials, bpr. A kind this build does not register yet is refused by retrain with BAD_USER_INPUT.',
+});
+
+export enum ModelRoleEnum {
+  RATING = 'rating',
+  RANKING = 'ranking',
+}
+registerEnumType(ModelRoleEnum, {
+  name: 'ModelRole',
+  description: 'RATING: serves prediction, predictions and explanations. RANKING: serves recommendations and similarMovies(metric: MODEL). One model of each role is active, each swapped on its own.',
+});
 
 export enum TrainingStatusEnum {
   QUEUED = 'QUEUED',
@@ -118,7 +137,7 @@ export class SimilarMovie {
   support!: number;
 }
 
-@ObjectType({ description: 'A recommended movie and its score (the predicted rating, clipped to the scale).' })
+@ObjectType({ description: 'A recommended movie and its score: a ranking model\'s raw score (popular: the movie\'s rating count; not a rating), or a rating model\'s predicted rating clipped to the scale when a rating model is named.' })
 export class Recommendation {
   @Field(() => Int)
   movieId!: number;
@@ -201,6 +220,12 @@ export class ModelMetrics {
   referenceKind?: string | null;
   @Field(() => Float, { nullable: true, description: 'RMSE of referenceKind (fitted with its defaults on the same ratings) on the held-out slice.' })
   referenceRmse?: number | null;
+  @Field(() => Float, { nullable: true, description: 'Ranking models: NDCG@10 on the held-out slice (relevant: held-out value in the top quarter of the scale, ≥ 4 stars on 1..5), which had to beat referenceNdcg.' })
+  heldOutNdcg?: number | null;
+  @Field(() => Float, { nullable: true, description: 'Ranking models: NDCG@10 of popular on the same slice (null for popular itself).' })
+  referenceNdcg?: number | null;
+  @Field(() => Int, { nullable: true, description: 'Ranking models: held-out users whose lists were scored (a seeded sample of at most 5,000).' })
+  heldOutUsers?: number | null;
   @Field(() => Float, {
     nullable: true,
     description: 'Training RMSE of the last epoch, on the ratings the model was fitted on (all but the guard\'s held-out slice). Null when not measured: a model served from a file (RECSYS_MODEL).',
@@ -224,6 +249,8 @@ export class ModelInfo {
   id!: string;
   @Field(() => ModelKindEnum)
   kind!: string;
+  @Field(() => ModelRoleEnum, { description: 'What it serves: RATING (predictions) or RANKING (recommendation lists).' })
+  role!: string;
   @Field(() => GraphQLJSONObject, { description: 'All parameters, defaults filled in.' })
   parameters!: Record<string, unknown>;
   @Field(() => GraphQLDateTime)
@@ -234,6 +261,8 @@ export class ModelInfo {
   dataFingerprint!: DataFingerprint;
   @Field(() => Int, { description: 'API ratings with row ids up to this are in the training data.' })
   ratingsThroughId!: number;
+  @Field(() => Int, { description: 'Ranking models: API interactions with row ids up to this are in the training data (0 for rating models, which never see interactions).' })
+  interactionsThroughId!: number;
   @Field(() => [EpochProgress])
   history!: EpochProgress[];
   @Field(() => ID, { nullable: true })
@@ -250,6 +279,8 @@ export class TrainingRun {
   trigger!: string;
   @Field(() => ModelKindEnum)
   kind!: string;
+  @Field(() => ModelRoleEnum, { description: 'The role its model takes when it succeeds.' })
+  role!: string;
   @Field(() => GraphQLJSONObject, { description: 'Every parameter the run uses: those given, the kind\'s defaults for the rest.' })
   parameters!: Record<string, unknown>;
   @Field(() => Int, { nullable: true })
@@ -260,6 +291,8 @@ export class TrainingRun {
   epochs!: EpochProgress[];
   @Field(() => Int, { description: 'Ratings given through rateMovie included in the training data.' })
   apiRatings!: number;
+  @Field(() => Int, { description: 'Interactions given through interact included in the training data (ranking kinds only).' })
+  apiInteractions!: number;
   @Field(() => String, { nullable: true, description: 'Why the run FAILED (e.g. the fit diverged at an epoch, or the model did not beat its reference on held-out ratings).' })
   error!: string | null;
   @Field(() => Float, { nullable: true, description: 'RMSE of the guard fit on the held-out slice (a seeded 2 % of the training data); null until measured.' })
@@ -270,6 +303,10 @@ export class TrainingRun {
   referenceKind!: string | null;
   @Field(() => Float, { nullable: true, description: 'RMSE of referenceKind on the same slice: the run FAILED unless heldOutRmse is lower.' })
   referenceRmse!: number | null;
+  @Field(() => Float, { nullable: true, description: 'Ranking kinds: NDCG@10 of the guard fit on the held-out slice; null until measured.' })
+  heldOutNdcg!: number | null;
+  @Field(() => Float, { nullable: true, description: 'Ranking kinds: NDCG@10 of popular on the same slice: the run FAILED unless heldOutNdcg is higher (null for popular itself).' })
+  referenceNdcg!: number | null;
   @Field(() => ID, { nullable: true, description: 'Id of the model it produced (once SUCCEEDED).' })
   modelId!: string | null;
   @Field(() => GraphQLDateTime)
@@ -278,6 +315,26 @@ export class TrainingRun {
   startedAt!: Date | null;
   @Field(() => GraphQLDateTime, { nullable: true })
   finishedAt!: Date | null;
+}
+
+@ObjectType({ description: 'The two active models, each swapped on its own.' })
+export class ActiveModels {
+  @Field(() => ModelInfo, { description: 'Serves prediction, predictions and explanations.' })
+  rating!: ModelInfo;
+  @Field(() => ModelInfo, { description: 'Serves recommendations (Query and User) and similarMovies(metric: MODEL).' })
+  ranking!: ModelInfo;
+}
+
+@ObjectType({ description: 'An interaction given through interact (a view, click or play).' })
+export class InteractionRecord {
+  @Field(() => Int)
+  userId!: number;
+  @Field(() => Int)
+  movieId!: number;
+  @Field(() => Float, { description: 'Its weight; the user\'s interactions with one movie add up.' })
+  weight!: number;
+  @Field(() => GraphQLDateTime, { description: 'When it was stored.' })
+  at!: string;
 }
 
 // ---- arguments and inputs ----------------------------------------------------------------------
@@ -327,9 +384,9 @@ export class RecommendationArgs {
   @Min(1)
   @Max(100)
   n!: number;
-  @Field({ defaultValue: true, description: 'Skip movies the user has rated.' })
+  @Field({ defaultValue: true, description: 'Skip movies the user has rated or interacted with.' })
   excludeRated!: boolean;
-  @Field(() => ID, { nullable: true, description: 'A model id from `models`; default the active model.' })
+  @Field(() => ID, { nullable: true, description: 'A model id from `models` (of either role); default the active ranking model.' })
   model?: string | null;
 }
 
@@ -381,13 +438,13 @@ export class ExplanationArgs {
 /** The bounds of each kind's parameters as the retrain input's description says them (from PARAM_BOUNDS of @recsys/models). */
 function retrainBounds(): string {
   return Object.values(ModelKindEnum)
-    .map((kind) => `${kind}: ${describeBounds(PARAM_BOUNDS[kind])}`)
+    .map((kind) => `${kind}: ${PARAM_BOUNDS[kind] ? describeBounds(PARAM_BOUNDS[kind]) || 'no parameters' : 'not in this build yet'}`)
     .join('. ');
 }
 
-@InputType({ description: 'Every field optional: an omitted kind is the active model\'s, omitted parameters are the kind\'s defaults.' })
+@InputType({ description: 'Every field optional: an omitted kind is the active rating model\'s, omitted parameters are the kind\'s defaults.' })
 export class RetrainInput {
-  @Field(() => ModelKindEnum, { nullable: true, description: 'Default: the active model\'s kind.' })
+  @Field(() => ModelKindEnum, { nullable: true, description: 'Default: the active rating model\'s kind. A ranking kind (popular, ease, ials, bpr) is activated in the ranking role.' })
   kind?: ModelKindEnum | null;
   @Field(() => GraphQLJSONObject, {
     nullable: true,
@@ -411,6 +468,16 @@ export class RateMovieArgs {
   movieId!: number;
   @Field(() => Float, { description: 'On the data set\'s rating scale (1..5 whole stars for Netflix-shaped data).' })
   rating!: number;
+}
+
+@ArgsType()
+export class InteractArgs {
+  @Field(() => Int)
+  userId!: number;
+  @Field(() => Int)
+  movieId!: number;
+  @Field(() => Float, { defaultValue: 1, description: 'A finite number with 0 < weight ≤ 100 (e.g. 1 per view, or a play count); one user\'s interactions with one movie add up to at most 127.5.' })
+  weight!: number;
 }
 
 export const VALID_KINDS: readonly string[] = Object.values(ModelKindEnum);

@@ -1,8 +1,9 @@
 import { LoadedDataset, Movie as CatalogMovie, RatingScale } from '@recsys/data';
 import type { SimilarityMetric } from '@recsys/similarity';
 import { badInput, notFound } from '../errors';
-import type { ModelRegistry, ServingModel } from './model-registry';
-import type { RatingStore, StoredRating } from './rating-store';
+import { MAX_SIMILAR_CACHED } from './model-registry';
+import type { ModelRegistry, ServedModel, ServingModel } from './model-registry';
+import type { RatingStore, StoredInteraction, StoredRating } from './rating-store';
 import type { SimilarMovies } from './similar-movies';
 
 export interface MovieView {
@@ -67,9 +68,15 @@ export class CatalogService {
   }
 
   /** A user's API ratings newer than the model, in row order (later rows win). */
-  pendingRatings(serving: ServingModel, userId: number): StoredRating[] {
+  pendingRatings(serving: ServingModel<ServedModel>, userId: number): StoredRating[] {
     const through = serving.record.ratingsThroughId;
     return this.store.byUser(userId).filter((r) => r.id > through);
+  }
+
+  /** A user's API interactions newer than the model (all of them for a rating model, which never trains on them), in row order. */
+  pendingInteractions(serving: ServingModel<ServedModel>, userId: number): StoredInteraction[] {
+    const through = serving.record.interactionsThroughId ?? 0;
+    return this.store.interactionsOf(userId).filter((r) => r.id > through);
   }
 
   private pendingAll(serving: ServingModel): StoredRating[] {
@@ -94,7 +101,7 @@ export class CatalogService {
   }
 
   /** Marks ratings in the training matrix that came from the API (same pair, same value, latest row). */
-  private markApiSource(serving: ServingModel, views: Map<number, RatingView>, match: (r: StoredRating) => boolean, key: (r: StoredRating) => number): void {
+  private markApiSource(serving: ServingModel<ServedModel>, views: Map<number, RatingView>, match: (r: StoredRating) => boolean, key: (r: StoredRating) => number): void {
     const through = serving.record.ratingsThroughId;
     for (const r of this.store.list()) {
       if (r.id > through) break;
@@ -184,9 +191,10 @@ export class CatalogService {
    * ratings there), computed off the event loop when the query is heavy (see {@link SimilarMovies});
    * rejects with `signal.reason` when `signal` aborts first.
    */
-  async similarMovies(movieId: number, n: number, metric: SimilarityMetric, minSupport: number, signal?: AbortSignal): Promise<SimilarMovieView[]> {
+  async similarMovies(movieId: number, n: number, metric: SimilarityMetric | typeof MODEL_METRIC, minSupport: number, signal?: AbortSignal): Promise<SimilarMovieView[]> {
     if (!Number.isInteger(minSupport) || minSupport < 0) throw badInput('minSupport', minSupport, 'must be a non-negative integer');
     if (!this.movieExists(movieId)) throw notFound('movie', movieId);
+    if (metric === MODEL_METRIC) return this.modelSimilarMovies(movieId, n, minSupport);
     const active = this.active;
     const m = active.train.movies.indexOf(movieId);
     if (m < 0) return [];
@@ -194,16 +202,44 @@ export class CatalogService {
     return neighbours.map((nb) => ({ movieId: active.train.movies.ids[nb.movie], similarity: nb.similarity, support: nb.support }));
   }
 
+  /**
+   * The active ranking model's n movies most like `movieId` ({@link RankingModel.similar}: its own
+   * weights or factors), each with its common raters |U_i ∩ U_j| in the model's training matrix
+   * (a merge of the two sorted columns); those with fewer than `minSupport` are left out (the list
+   * may then hold fewer than n).
+   */
+  private modelSimilarMovies(movieId: number, n: number, minSupport: number): SimilarMovieView[] {
+    const serving = this.registry.requireActiveRanking();
+    const { model, similarCache } = serving;
+    const t = model.train;
+    const i = t.movies.indexOf(movieId);
+    if (i < 0) return [];
+    let neighbours = similarCache.get(i);
+    if (!neighbours) {
+      // The most n may be (SimilarArgs: 1..100), once per movie and model.
+      neighbours = model.similar(movieId, MAX_MODEL_NEIGHBOURS);
+      if (similarCache.size >= MAX_SIMILAR_CACHED) similarCache.delete(similarCache.keys().next().value as number);
+      similarCache.set(i, neighbours);
+    }
+    const out: SimilarMovieView[] = [];
+    for (const nb of neighbours.slice(0, n)) {
+      const support = commonUsers(t, i, t.movies.indexOf(nb.movieId));
+      if (support >= minSupport) out.push({ movieId: nb.movieId, similarity: nb.similarity, support });
+    }
+    return out;
+  }
+
   // ---- users ----------------------------------------------------------------------------------
 
+  /** A user of the data, or one with ratings or interactions given through the API. */
   userExists(userId: number): boolean {
-    return this.active.train.users.has(userId) || this.store.byUser(userId).length > 0;
+    return this.active.train.users.has(userId) || this.store.hasUser(userId);
   }
 
   /** User ids with ratings (training data or API), ascending. */
   allUsers(): Int32Array {
     const trainIds = this.active.train.users.ids;
-    const extra = [...this.store.users()].filter((id) => !this.active.train.users.has(id));
+    const extra = [...new Set([...this.store.users(), ...this.store.interactingUsers()])].filter((id) => !this.active.train.users.has(id));
     if (extra.length === 0) return trainIds;
     const out = new Int32Array(trainIds.length + extra.length);
     out.set(trainIds);
@@ -212,7 +248,7 @@ export class CatalogService {
   }
 
   /** A user's ratings by movie id: the model's training row merged with the user's newer API ratings. */
-  userRatingMap(serving: ServingModel, userId: number): Map<number, RatingView> {
+  userRatingMap(serving: ServingModel<ServedModel>, userId: number): Map<number, RatingView> {
     const t = serving.train;
     const u = t.users.indexOf(userId);
     const byMovie = new Map<number, RatingView>();
@@ -248,6 +284,33 @@ export class CatalogService {
       return { id, ratingCount: ratings.length, meanRating: ratings.length > 0 ? sum / ratings.length : null };
     });
   }
+}
+
+/** The `metric` of similar movies by the active ranking model's own similarity. */
+export const MODEL_METRIC = 'model';
+
+/** The longest list similarMovies(metric: MODEL) gives (its n is 1..100). */
+const MAX_MODEL_NEIGHBOURS = 100;
+
+/** |U_i ∩ U_j|: users with entries for both movies (a merge of the two ascending CSC columns; 0 when j < 0). */
+export function commonUsers(t: { moviePtr: Uint32Array; movieUsers: Int32Array }, i: number, j: number): number {
+  if (j < 0) return 0;
+  let a = t.moviePtr[i];
+  let b = t.moviePtr[j];
+  const aEnd = t.moviePtr[i + 1];
+  const bEnd = t.moviePtr[j + 1];
+  let common = 0;
+  while (a < aEnd && b < bEnd) {
+    const x = t.movieUsers[a];
+    const y = t.movieUsers[b];
+    if (x === y) {
+      common++;
+      a++;
+      b++;
+    } else if (x < y) a++;
+    else b++;
+  }
+  return common;
 }
 
 /** A rating given through the API, as listed. */

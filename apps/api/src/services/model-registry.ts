@@ -2,14 +2,33 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { RatingMatrix, SnapshotError } from '@recsys/data';
-import { ArtifactContent, DataFingerprint, fingerprintMatrix, FoldedUser, LatentModel, loadModelArtifact, readModelArtifact, restoreModel, sameFingerprint, TrainingProgress } from '@recsys/models';
+import { ArtifactContent, DataFingerprint, fingerprintMatrix, FoldedUser, isRankingModel, LatentModel, loadModelArtifact, ModelNeighbour, Predictor, RankingModel, RankingUser, readModelArtifact, restoreModel, sameFingerprint, TrainingProgress } from '@recsys/models';
 import type { Logger } from '../logger';
 import { MovieTotals, movieTotalsOf, TrainingMetrics } from './training-job';
+
+/**
+ * What a served model is for: `rating` (predictions and explanations: a latent-factor model that
+ * folds in ratings) or `ranking` (recommendation lists and similar movies by the model: a
+ * RankingModel). One model of each role is active at a time, each swapped on its own.
+ */
+export type ModelRole = 'rating' | 'ranking';
+
+/** The models the API serves: latent-factor models (rating role) and ranking models. */
+export type ServedModel = LatentModel | RankingModel;
+
+/** The role of a model the API can serve; throws for any other. */
+export function roleOf(model: Predictor, where: string): ModelRole {
+  if (isRankingModel(model)) return 'ranking';
+  if (model instanceof LatentModel) return 'rating';
+  throw new UnusableArtifactError(`${where} holds a ${model.kind} model; the API serves latent-factor models (baseline, svd, svdpp) and ranking models (popular, ease, ials, bpr)`);
+}
 
 /** What the manifest records of one trained model. */
 export interface ModelRecord {
   id: string;
   kind: string;
+  /** Absent in manifests written before ranking models served: `rating`. */
+  role?: ModelRole;
   params: Record<string, unknown>;
   /** ISO 8601. */
   trainedAt: string;
@@ -20,6 +39,8 @@ export interface ModelRecord {
   baseCrc32: string;
   /** The API ratings with row ids ≤ this are in the training matrix; later ones are folded in. */
   ratingsThroughId: number;
+  /** Ranking models: the API interactions with row ids ≤ this are in the training matrix (absent: 0, none). */
+  interactionsThroughId?: number;
   /** Artifact file name inside the model directory. */
   file: string;
   history: TrainingProgress[];
@@ -27,26 +48,53 @@ export interface ModelRecord {
 }
 
 interface Manifest {
+  /** The active rating model. */
   activeId: string | null;
+  /** The active ranking model (absent in manifests written before ranking models served). */
+  activeRankingId?: string | null;
   models: ModelRecord[];
+}
+
+/** The role of a record (`rating` for records written before roles existed). */
+export function recordRole(r: ModelRecord): ModelRole {
+  return r.role ?? 'rating';
 }
 
 /**
  * A loaded model with what serving keeps beside it: per-movie rating totals of its training matrix
- * and the fold-ins of users with API ratings newer than the model. It holds no copy of the model's
- * biases or factors: predictions, fold-in and explanations are the model's own verbs.
+ * and the fold-ins of users with API ratings (or interactions) newer than the model. It holds no
+ * copy of the model's biases, factors or weights: predictions, fold-in, lists and explanations
+ * are the model's own verbs.
  */
-export class ServingModel {
-  /** userId → the user refitted from their ratings including API ratings newer than the model. */
+export class ServingModel<M extends ServedModel = LatentModel> {
+  /** Rating role: userId → the user refitted from their ratings including API ratings newer than the model. */
   readonly foldIns = new Map<number, FoldedUser>();
+  /** Ranking role: userId → the user folded in from their entries including API ratings and interactions newer than the model. */
+  readonly rankingUsers = new Map<number, RankingUser>();
+  /**
+   * Ranking role: movie index → its 100 nearest by the model's own similarity (similarMovies(metric:
+   * MODEL) slices it), computed once per movie: popular's co-occurrence counts cost up to 0.3 CPU s
+   * for the most-rated movie at 100M ratings. At most {@link MAX_SIMILAR_CACHED} movies, the oldest dropped.
+   */
+  readonly similarCache = new Map<number, ModelNeighbour[]>();
 
   constructor(
     readonly record: ModelRecord,
-    readonly model: LatentModel,
+    readonly model: M,
   ) {}
 
   get id(): string {
     return this.record.id;
+  }
+
+  get role(): ModelRole {
+    return isRankingModel(this.model) ? 'ranking' : 'rating';
+  }
+
+  /** Drops the user's cached fold-ins (after a new rating or interaction). */
+  forget(userId: number): void {
+    this.foldIns.delete(userId);
+    this.rankingUsers.delete(userId);
   }
 
   get train(): RatingMatrix {
@@ -64,6 +112,9 @@ export class ServingModel {
     return totals;
   }
 }
+
+/** Movies whose model neighbours a ranking {@link ServingModel} keeps (≤ 100 each: ~2 kB). */
+export const MAX_SIMILAR_CACHED = 5_000;
 
 /** The movie totals of each training matrix already counted (see {@link ServingModel.movieRatingTotals}). */
 const movieTotalsByMatrix = new WeakMap<RatingMatrix, MovieTotals>();
@@ -126,7 +177,8 @@ const KEEP_LOADED = 2;
 export class ModelRegistry {
   private manifest: Manifest;
   private activeModel: ServingModel | null = null;
-  private readonly loaded = new Map<string, ServingModel>();
+  private activeRankingModel: ServingModel<RankingModel> | null = null;
+  private readonly loaded = new Map<string, ServingModel<ServedModel>>();
   private readonly activationListeners: Array<(serving: ServingModel) => void> = [];
 
   /** CRC-32 of the loaded data set: the records of other data sets are ignored. */
@@ -140,8 +192,8 @@ export class ModelRegistry {
     readonly dir: string,
     readonly base: DataFingerprint,
     private readonly logger: Logger,
-    /** The ratings a model saw (the data set plus the API ratings up to an id): artifacts do not hold them. */
-    readonly trainingData: (ratingsThroughId: number) => RatingMatrix,
+    /** The ratings a model saw (the data set plus the API ratings, and for ranking models interactions, up to an id): artifacts do not hold them. */
+    readonly trainingData: (ratingsThroughId: number, interactionsThroughId?: number) => RatingMatrix,
   ) {
     this.baseCrc32 = base.crc32;
     mkdirSync(dir, { recursive: true });
@@ -164,7 +216,8 @@ export class ModelRegistry {
         }
         return problem === null;
       });
-      return { activeId: typeof m.activeId === 'string' && models.some((r) => r.id === m.activeId) ? m.activeId : null, models };
+      const known = (id: unknown) => (typeof id === 'string' && models.some((r) => r.id === id) ? id : null);
+      return { activeId: known(m.activeId), activeRankingId: known(m.activeRankingId), models };
     } catch (error) {
       this.logger.warn({ file: this.manifestPath, err: error }, 'model manifest unreadable; starting a new one');
       return { activeId: null, models: [] };
@@ -177,18 +230,46 @@ export class ModelRegistry {
     renameSync(tmp, this.manifestPath);
   }
 
-  /** The model serving requests (null only before startup finished). */
+  /** The rating model serving predictions (null only before startup finished). */
   get active(): ServingModel | null {
     return this.activeModel;
   }
 
-  /** The active model, for services running after startup (throws before). */
+  /** The active rating model, for services running after startup (throws before). */
   requireActive(): ServingModel {
     if (!this.activeModel) throw new Error('no active model yet');
     return this.activeModel;
   }
 
-  /** Calls `listener` with the new active model each time `activate` swaps one in (not at `restoreActive`). */
+  /** The ranking model serving recommendation lists (null only before startup finished). */
+  get activeRanking(): ServingModel<RankingModel> | null {
+    return this.activeRankingModel;
+  }
+
+  /** The active ranking model, for services running after startup (throws before). */
+  requireActiveRanking(): ServingModel<RankingModel> {
+    if (!this.activeRankingModel) throw new Error('no active ranking model yet');
+    return this.activeRankingModel;
+  }
+
+  /** The active model of a role. */
+  activeOf(role: ModelRole): ServingModel<ServedModel> | null {
+    return role === 'ranking' ? this.activeRankingModel : this.activeModel;
+  }
+
+  /** Makes `serving` the active model of its role (one assignment). */
+  private setActive(serving: ServingModel<ServedModel>): void {
+    if (isRankingModel(serving.model)) this.activeRankingModel = serving as ServingModel<RankingModel>;
+    else this.activeModel = serving as ServingModel;
+  }
+
+  /** The manifest's active id of `role` set to `id`. */
+  private setManifestActive(role: ModelRole, id: string): void {
+    if (role === 'ranking') this.manifest.activeRankingId = id;
+    else this.manifest.activeId = id;
+  }
+
+  /** Calls `listener` with the new active rating model each time `activate` swaps one in (not at `restoreActive`; ranking models need no similarity pool). */
   onActivated(listener: (serving: ServingModel) => void): void {
     this.activationListeners.push(listener);
   }
@@ -202,9 +283,9 @@ export class ModelRegistry {
     return this.manifest.models.find((r) => r.id === id && r.baseCrc32 === this.baseCrc32);
   }
 
-  /** The stored model `id`, or the active one when that is `id` (the startup baseline serves without being stored). */
+  /** The stored model `id`, or an active one when that is `id` (the startup baselines serve without being stored). */
   servedRecord(id: string): ModelRecord | undefined {
-    return this.record(id) ?? (this.activeModel?.id === id ? this.activeModel.record : undefined);
+    return this.record(id) ?? [this.activeModel, this.activeRankingModel].find((s) => s?.id === id)?.record;
   }
 
   artifactPath(id: string): string {
@@ -228,8 +309,9 @@ export class ModelRegistry {
    * this data: the artifact's data fingerprint must be the record's, and, for a model trained
    * without API ratings, the loaded data set's own.
    */
-  private async load(record: ModelRecord): Promise<ServingModel> {
-    const expected = record.ratingsThroughId === 0 ? this.base : record.fingerprint;
+  private async load(record: ModelRecord): Promise<ServingModel<ServedModel>> {
+    const interactionsThroughId = record.interactionsThroughId ?? 0;
+    const expected = record.ratingsThroughId === 0 && interactionsThroughId === 0 ? this.base : record.fingerprint;
     const refuse = (found: DataFingerprint | null, detail: string): never => {
       this.logger.warn({ model: record.id, file: record.file, artifactFingerprint: found, expectedFingerprint: expected }, 'model artifact trained on other data than the data served: refused');
       throw new UnusableArtifactError(`model ${record.id}: its artifact was trained on other data (${detail})`);
@@ -238,7 +320,7 @@ export class ModelRegistry {
     let loaded: Awaited<ReturnType<typeof loadModelArtifact>>;
     try {
       // The artifact holds no ratings: it is loaded over the ratings it names (data set + API ratings).
-      loaded = await loadModelArtifact(path, this.trainingData(record.ratingsThroughId));
+      loaded = await loadModelArtifact(path, this.trainingData(record.ratingsThroughId, interactionsThroughId));
     } catch (error) {
       if (error instanceof SnapshotError && /trained on other data/.test(error.message)) refuse(readModelArtifact(path).fingerprint, error.reason);
       throw error;
@@ -248,36 +330,39 @@ export class ModelRegistry {
     if (!sameFingerprint(found, record.fingerprint) || !sameFingerprint(found, expected)) {
       refuse(found, `fingerprint ${JSON.stringify(found)}, expected ${JSON.stringify(expected)}`);
     }
-    if (!(model instanceof LatentModel)) throw new Error(`model ${record.id} is a ${model.kind}, not a latent-factor model`);
-    return new ServingModel(record, model);
+    if (roleOf(model, `model ${record.id}`) !== recordRole(record)) throw new UnusableArtifactError(`model ${record.id}: its artifact holds a ${model.kind} model, not one of the ${recordRole(record)} role its record names`);
+    return new ServingModel<ServedModel>(record, model as ServedModel);
   }
 
   /**
-   * At startup: the manifest's active model when it was trained on this data set and its artifact
-   * loads; otherwise null (the caller trains one).
+   * At startup: the manifest's active model of `role` (default rating) when it was trained on
+   * this data set and its artifact loads; otherwise null (the caller trains one).
    */
-  async restoreActive(): Promise<ServingModel | null> {
-    const id = this.manifest.activeId;
+  async restoreActive(role: ModelRole = 'rating'): Promise<ServingModel<ServedModel> | null> {
+    const id = role === 'ranking' ? this.manifest.activeRankingId : this.manifest.activeId;
     const record = id ? this.record(id) : undefined;
     if (!record) return null;
     try {
-      this.activeModel = await this.load(record);
-      return this.activeModel;
+      const serving = await this.load(record);
+      if (serving.role !== role) throw new UnusableArtifactError(`model ${record.id} is a ${serving.role} model, recorded as the active ${role} model`);
+      this.setActive(serving);
+      return serving;
     } catch (error) {
-      this.logger.warn({ model: record.id, err: error }, 'stored model unusable; a new one will be trained');
+      this.logger.warn({ model: record.id, role, err: error }, 'stored model unusable; a new one will be trained');
       return null;
     }
   }
 
-  /** The active model, or the model with this id (loaded on demand); null when unknown. */
-  async serving(id?: string | null): Promise<ServingModel | null> {
-    const active = this.activeModel;
-    if (!id || (active && active.id === id)) return active;
+  /** The active model of `role` (default rating), or the model with this id of either role (loaded on demand); null when unknown. */
+  async serving(id?: string | null, role: ModelRole = 'rating'): Promise<ServingModel<ServedModel> | null> {
+    if (!id) return this.activeOf(role);
+    const active = [this.activeModel, this.activeRankingModel].find((s) => s?.id === id);
+    if (active) return active;
     const cached = this.loaded.get(id);
     if (cached) return cached;
     const record = this.record(id);
     if (!record) return null;
-    let serving: ServingModel;
+    let serving: ServingModel<ServedModel>;
     try {
       serving = await this.load(record);
     } catch (error) {
@@ -290,24 +375,32 @@ export class ModelRegistry {
     return serving;
   }
 
-  /** Every loaded model (the active one first), e.g. to drop a user's stale fold-in vectors. */
-  loadedModels(): ServingModel[] {
-    return [...(this.activeModel ? [this.activeModel] : []), ...this.loaded.values()];
+  /** Every loaded model (the active ones first), e.g. to drop a user's stale fold-ins. */
+  loadedModels(): Array<ServingModel<ServedModel>> {
+    const models: Array<ServingModel<ServedModel>> = [];
+    if (this.activeModel) models.push(this.activeModel);
+    if (this.activeRankingModel) models.push(this.activeRankingModel);
+    return [...models, ...this.loaded.values()];
   }
 
   /**
-   * Loads a freshly written artifact, records it and makes it the active model (one assignment),
-   * then saves the manifest and removes the artifacts of the oldest models.
+   * Loads a freshly written artifact, records it and makes it the active model of its role (one
+   * assignment), then saves the manifest and removes the artifacts of the oldest models.
    */
-  async activate(record: ModelRecord): Promise<ServingModel> {
+  async activate(record: ModelRecord): Promise<ServingModel<ServedModel>> {
     const serving = await this.load(record);
     this.manifest.models.push(record);
-    this.activeModel = serving;
-    this.manifest.activeId = record.id;
+    this.swapIn(serving);
+    this.setManifestActive(serving.role, record.id);
     this.prune();
     this.writeManifest();
-    for (const listener of this.activationListeners) listener(serving);
     return serving;
+  }
+
+  /** Makes `serving` the active model of its role and tells the listeners of a new rating model. */
+  private swapIn(serving: ServingModel<ServedModel>): void {
+    this.setActive(serving);
+    if (serving.role === 'rating') for (const listener of this.activationListeners) listener(serving as ServingModel);
   }
 
   /**
@@ -318,23 +411,34 @@ export class ModelRegistry {
    * before); without, the model only serves in memory (until {@link store} records it, or for
    * good: the startup baseline, which a restart does not restore).
    */
-  async activateFitted(record: ModelRecord, content: ArtifactContent, train: RatingMatrix, persist: boolean): Promise<ServingModel> {
-    const model = await restoreModel(content, train, record.file || '<memory>');
-    if (!(model instanceof LatentModel)) throw new Error(`model ${record.id} is a ${model.kind}, not a latent-factor model`);
-    const serving = new ServingModel(record, model);
-    this.activeModel = serving;
+  async activateFitted(record: ModelRecord, content: ArtifactContent, train: RatingMatrix, persist: boolean): Promise<ServingModel<ServedModel>> {
+    const serving = this.activateInMemory(record, await restoreModel(content, train, record.file || '<memory>'));
     if (persist) this.store(record);
-    for (const listener of this.activationListeners) listener(serving);
     return serving;
   }
 
   /**
-   * Records a model whose artifact is now written in the manifest, as the active model when it
-   * still serves (else as an inactive one), then removes the artifacts of the oldest models.
+   * Makes a fitted model the active one of its role, in memory only (until {@link store} records
+   * it): what a training worker posted (see {@link activateFitted}), or the startup `popular`,
+   * counted on the event loop before ready (one pass over the ratings: 0.27 CPU s at 100M, less
+   * than starting a worker thread).
+   */
+  activateInMemory(record: ModelRecord, model: Predictor): ServingModel<ServedModel> {
+    const role = roleOf(model, `model ${record.id}`);
+    if (role !== recordRole(record)) throw new Error(`model ${record.id} is a ${role} model, recorded as a ${recordRole(record)} model`);
+    const serving = new ServingModel<ServedModel>(record, model as ServedModel);
+    this.swapIn(serving);
+    return serving;
+  }
+
+  /**
+   * Records a model whose artifact is now written in the manifest, as the active model of its role
+   * when it still serves (else as an inactive one), then removes the artifacts of the oldest models.
    */
   store(record: ModelRecord): void {
     this.manifest.models.push(record);
-    if (this.activeModel?.id === record.id) this.manifest.activeId = record.id;
+    const role = recordRole(record);
+    if (this.activeOf(role)?.id === record.id) this.setManifestActive(role, record.id);
     this.prune();
     this.writeManifest();
   }
@@ -343,10 +447,11 @@ export class ModelRegistry {
    * Serves the model of an artifact written elsewhere (`recsys train --out FILE`), over `data`
    * (the loaded data set, whose fingerprint the artifact must name as its source). The model is
    * not added to the manifest: it serves until a retrain replaces it.
+   * It becomes the active model of its role (a latent-factor model: rating; a ranking model: ranking).
    * @throws UnusableArtifactError naming both fingerprints when the model was trained on other
-   *   data, or when it is not a latent-factor model the API can fold users into.
+   *   data, or when it is neither a latent-factor model the API can fold users into nor a ranking model.
    */
-  async serveFile(path: string, data: RatingMatrix): Promise<ServingModel> {
+  async serveFile(path: string, data: RatingMatrix): Promise<ServingModel<ServedModel>> {
     const artifact = readModelArtifact(path);
     const found = artifact.source.data;
     const given = fingerprintMatrix(data);
@@ -364,13 +469,15 @@ export class ModelRegistry {
     } else {
       model = (await loadModelArtifact(path, data)).model;
     }
-    if (!(model instanceof LatentModel)) throw new UnusableArtifactError(`model file ${path} holds a ${model.kind} model; the API serves latent-factor models (baseline, svd, svdpp)`);
+    const role = roleOf(model, `model file ${path}`);
+    const { train } = model as ServedModel;
     const record: ModelRecord = {
       id: `file-${basename(path).replace(/[^A-Za-z0-9._-]/g, '_')}`,
       kind: artifact.kind,
+      role,
       params: artifact.params,
       trainedAt: artifact.trainedAt,
-      metrics: { trainRmse: NaN, trainMae: NaN, ratings: model.train.nRatings, users: model.train.nUsers, movies: model.train.nMovies, fitSeconds: NaN },
+      metrics: { trainRmse: NaN, trainMae: NaN, ratings: train.nRatings, users: train.nUsers, movies: train.nMovies, fitSeconds: NaN },
       fingerprint: artifact.fingerprint,
       baseCrc32: this.baseCrc32,
       ratingsThroughId: 0,
@@ -378,12 +485,13 @@ export class ModelRegistry {
       history: artifact.history,
       trainingRunId: null,
     };
-    this.activeModel = new ServingModel(record, model);
-    return this.activeModel;
+    const serving = new ServingModel<ServedModel>(record, model as ServedModel);
+    this.setActive(serving);
+    return serving;
   }
 
   private prune(): void {
-    const mine = this.records().filter((r) => r.id !== this.manifest.activeId);
+    const mine = this.records().filter((r) => r.id !== this.manifest.activeId && r.id !== this.manifest.activeRankingId);
     for (const old of mine.slice(KEEP_MODELS)) {
       try {
         rmSync(this.pathOf(old.file, old.id), { force: true });

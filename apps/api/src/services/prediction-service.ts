@@ -1,9 +1,9 @@
-import { isOnScale } from '@recsys/data';
-import type { Contribution, FallbackReason, FoldedUser } from '@recsys/models';
+import { isOnScale, MAX_CODED_VALUE } from '@recsys/data';
+import type { Contribution, FallbackReason, FoldedUser, Interaction, RankingModel, RankingUser } from '@recsys/models';
 import { badInput, notFound } from '../errors';
 import type { CatalogService } from './catalog-service';
-import type { ModelRegistry, ServingModel } from './model-registry';
-import type { RatingStore, StoredRating } from './rating-store';
+import type { ModelRegistry, ServedModel, ServingModel } from './model-registry';
+import type { RatingStore, StoredInteraction, StoredRating } from './rating-store';
 
 export interface PredictionView {
   userId: number;
@@ -24,6 +24,19 @@ export type ExplanationItem = Contribution;
 /** Fold-ins kept per model (a folded user is ~1 kB at 100 factors; refitting one takes well under 1 ms). */
 export const MAX_FOLD_INS = 20_000;
 
+/** The largest weight of one interaction (`interact`). */
+export const MAX_INTERACTION_WEIGHT = 100;
+
+/** The largest sum of one user's API interactions with one movie: the most a training matrix holds (code 255). */
+export const MAX_PAIR_INTERACTION_WEIGHT = MAX_CODED_VALUE;
+
+/** Adds `value` to a bounded cache (past MAX_FOLD_INS users the oldest entry is dropped, and refitted when needed). */
+function cache<V>(map: Map<number, V>, userId: number, value: V): V {
+  if (map.size >= MAX_FOLD_INS) map.delete(map.keys().next().value as number);
+  map.set(userId, value);
+  return value;
+}
+
 export interface RecommendationView {
   movieId: number;
   score: number;
@@ -31,11 +44,13 @@ export interface RecommendationView {
 }
 
 /**
- * Predictions, recommendations and explanations of the registry's active model (or a named one),
- * and new ratings. A user with API ratings newer than the model is folded in (the model's
- * `foldIn` over the user's ratings from the {@link CatalogService}, cached per model until the
- * user rates again); the maths are the model's verbs (`predictFolded`, `explain`,
- * `recommendForFactors`).
+ * Predictions and explanations of the registry's active rating model (or a named one),
+ * recommendation lists of its active ranking model (or a named model of either role), and new
+ * ratings and interactions. A user with API ratings (or, for a ranking model, interactions) newer
+ * than the model is folded in (the model's `foldIn` over the user's entries from the
+ * {@link CatalogService}, cached per model until the user rates or interacts again); the maths
+ * are the model's verbs (`predictFolded`, `explain`, `recommendForFactors`; for ranking models
+ * `foldIn`, `recommendFolded`).
  */
 export class PredictionService {
   constructor(
@@ -49,15 +64,28 @@ export class PredictionService {
     return this.registry.requireActive();
   }
 
-  /** The active model, or the one named (NOT_FOUND when unknown). */
+  /** The active ranking model. */
+  get activeRanking(): ServingModel<RankingModel> {
+    return this.registry.requireActiveRanking();
+  }
+
+  /** The active rating model, or the one named (NOT_FOUND when unknown; BAD_USER_INPUT when it is a ranking model). */
   async model(id?: string | null): Promise<ServingModel> {
-    const serving = await this.registry.serving(id);
+    const serving = await this.registry.serving(id, 'rating');
     if (!serving) throw notFound('model', id ?? '(active)');
+    if (serving.role !== 'rating') throw badInput('model', id, 'names a ranking model: predictions and explanations need a rating model (see activeModels)');
+    return serving as ServingModel;
+  }
+
+  /** The model of recommendation lists: the active ranking model, or the one named (of either role; NOT_FOUND when unknown). */
+  async listModel(id?: string | null): Promise<ServingModel<ServedModel>> {
+    const serving = await this.registry.serving(id, 'ranking');
+    if (!serving) throw notFound('model', id ?? '(active ranking)');
     return serving;
   }
 
   /** The user's ratings for the model: its training row merged with their newer API ratings. */
-  private ratingsOf(serving: ServingModel, userId: number): Array<{ movieId: number; rating: number }> {
+  private ratingsOf(serving: ServingModel<ServedModel>, userId: number): Array<{ movieId: number; rating: number }> {
     return [...this.catalog.userRatingMap(serving, userId).values()].map((r) => ({ movieId: r.movieId, rating: r.rating }));
   }
 
@@ -68,14 +96,23 @@ export class PredictionService {
    */
   foldedUser(serving: ServingModel, userId: number): FoldedUser | null {
     if (this.catalog.pendingRatings(serving, userId).length === 0) return null;
-    let folded = serving.foldIns.get(userId);
-    if (!folded) {
-      folded = serving.model.foldIn(this.ratingsOf(serving, userId));
-      // A bounded cache: past MAX_FOLD_INS users the oldest fold-in is dropped (and refitted when needed).
-      if (serving.foldIns.size >= MAX_FOLD_INS) serving.foldIns.delete(serving.foldIns.keys().next().value as number);
-      serving.foldIns.set(userId, folded);
-    }
-    return folded;
+    return serving.foldIns.get(userId) ?? cache(serving.foldIns, userId, serving.model.foldIn(this.ratingsOf(serving, userId)));
+  }
+
+  /**
+   * The user as the ranking model folds them in when they have API ratings or interactions newer
+   * than the model: their entries (training row, an API rating replacing the entry of its movie)
+   * with weight = the value, plus each newer interaction with its weight (the model sums repeats);
+   * cached per model until the user rates or interacts again. Null otherwise (the model's own row applies).
+   */
+  rankingUser(serving: ServingModel<RankingModel>, userId: number): RankingUser | null {
+    const interactions = this.catalog.pendingInteractions(serving, userId);
+    if (interactions.length === 0 && this.catalog.pendingRatings(serving, userId).length === 0) return null;
+    const cached = serving.rankingUsers.get(userId);
+    if (cached) return cached;
+    const entries: Interaction[] = this.ratingsOf(serving, userId).map((r) => ({ movieId: r.movieId, weight: r.rating }));
+    for (const i of interactions) entries.push({ movieId: i.movieId, weight: i.weight });
+    return cache(serving.rankingUsers, userId, serving.model.foldIn(entries));
   }
 
   predict(serving: ServingModel, userId: number, movieId: number): PredictionView {
@@ -88,12 +125,29 @@ export class PredictionService {
     return serving.model.explain(this.ratingsOf(serving, userId), movieId, n);
   }
 
-  recommend(serving: ServingModel, userId: number, n: number, excludeRated: boolean): RecommendationView[] {
+  /**
+   * The user's list by `serving`: a ranking model's raw scores (after fold-in of newer API ratings
+   * and interactions), or a rating model's clipped predictions (after fold-in of newer ratings).
+   * With `excludeRated` every movie the user has rated or interacted with is left out.
+   */
+  recommend(serving: ServingModel<ServedModel>, userId: number, n: number, excludeRated: boolean): RecommendationView[] {
+    const recs = serving.role === 'ranking' ? this.rankingList(serving as ServingModel<RankingModel>, userId, n, excludeRated) : this.ratingList(serving as ServingModel, userId, n, excludeRated);
+    return recs.map((r, i) => ({ movieId: r.movieId, score: r.score, rank: i + 1 }));
+  }
+
+  private ratingList(serving: ServingModel, userId: number, n: number, excludeRated: boolean) {
     const folded = this.foldedUser(serving, userId);
-    const recs = folded
+    return folded
       ? serving.model.recommendForFactors(folded.vector, n, excludeRated ? this.catalog.userRatingMap(serving, userId).keys() : [])
       : serving.model.recommend(userId, n, { excludeRated });
-    return recs.map((r, i) => ({ movieId: r.movieId, score: r.score, rank: i + 1 }));
+  }
+
+  private rankingList(serving: ServingModel<RankingModel>, userId: number, n: number, excludeRated: boolean) {
+    const user = this.rankingUser(serving, userId);
+    if (!user) return serving.model.recommend(userId, n, { excludeRated });
+    // Besides the folded user's own movies: those a model with minWeight > 0 left out of them.
+    const exclude = excludeRated ? [...this.catalog.userRatingMap(serving, userId).keys(), ...this.catalog.pendingInteractions(serving, userId).map((i) => i.movieId)] : [];
+    return serving.model.recommendFolded(user, n, { excludeInteracted: excludeRated, excludeMovieIds: exclude });
   }
 
   /**
@@ -105,8 +159,36 @@ export class PredictionService {
     if (!isOnScale(scale, rating)) throw badInput('rating', rating, `must be on the rating scale ${scale.min}..${scale.max} in steps of ${scale.step}`);
     if (!this.catalog.movieExists(movieId)) throw notFound('movie', movieId);
     const row = await this.store.add(userId, movieId, rating);
-    for (const serving of this.registry.loadedModels()) serving.foldIns.delete(userId);
-    this.foldedUser(this.active, userId);
+    this.refold(userId);
     return row;
+  }
+
+  /**
+   * Stores an interaction (a view, click or play of `weight` > 0, at most
+   * {@link MAX_INTERACTION_WEIGHT}; the user's interactions with one movie sum to at most
+   * {@link MAX_PAIR_INTERACTION_WEIGHT}) durably, then folds the user into the active ranking
+   * model at once: their next list reflects it. Rating models do not see interactions. The movie
+   * must exist; the user may be new. Nothing is stored when the input is refused.
+   */
+  async interact(userId: number, movieId: number, weight: number): Promise<StoredInteraction> {
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0 || weight > MAX_INTERACTION_WEIGHT) {
+      throw badInput('weight', weight, `must be a finite number with 0 < weight ≤ ${MAX_INTERACTION_WEIGHT}`);
+    }
+    if (!this.catalog.movieExists(movieId)) throw notFound('movie', movieId);
+    let total = weight;
+    for (const i of this.store.interactionsOf(userId)) if (i.movieId === movieId) total += i.weight;
+    if (total > MAX_PAIR_INTERACTION_WEIGHT) {
+      throw badInput('weight', weight, `would take user ${userId}'s interactions with movie ${movieId} to ${total}, above the most one pair holds (${MAX_PAIR_INTERACTION_WEIGHT})`);
+    }
+    const row = await this.store.addInteraction(userId, movieId, weight);
+    this.refold(userId);
+    return row;
+  }
+
+  /** Drops the user's fold-ins in every loaded model and folds them into both active models again. */
+  private refold(userId: number): void {
+    for (const serving of this.registry.loadedModels()) serving.forget(userId);
+    this.foldedUser(this.active, userId);
+    this.rankingUser(this.activeRanking, userId);
   }
 }

@@ -14,23 +14,39 @@ export interface StoredRating {
   readonly ratedAt: string;
 }
 
+/** One interaction given through the API (`interact`): a view, click or play with its weight. */
+export interface StoredInteraction {
+  /** Row id of the interactions table (its own sequence, apart from the ratings'). */
+  readonly id: number;
+  readonly userId: number;
+  readonly movieId: number;
+  /** > 0; repeated interactions with the same movie add up. */
+  readonly weight: number;
+  /** ISO 8601 time the interaction was stored. */
+  readonly at: string;
+}
+
 /**
- * The ratings given through the API, in SQLite (better-sqlite3), append-only: a user rating the
+ * The ratings and interactions given through the API, in SQLite (better-sqlite3), append-only: a user rating the
  * same movie again adds a row, and the latest row wins.
  *
  * Durability: WAL journal with `synchronous = FULL`, so every `add` fsyncs the WAL before it
  * resolves: a committed rating survives a process kill (kill -9) and also an OS crash or power
  * loss. (NORMAL would survive a process kill but not a power loss; ratings are few, so the fsync
  * per rating is affordable.) All rows are also held in memory, by user, for fold-in.
+ *
+ * Interactions (`interact`) live in their own table with their own row ids, appended the same way
+ * (group commit, fsync before the caller hears back); a model records the last row id of each it
+ * was trained with (ratingsThroughId, interactionsThroughId).
  */
 export class RatingStore {
   private readonly db: Database.Database;
-  private readonly insert: Database.Statement<[number, number, number, string]>;
   private readonly byUserId = new Map<number, StoredRating[]>();
   private readonly all: StoredRating[] = [];
-  private readonly insertAll: (ratings: Array<Omit<StoredRating, 'id'>>) => StoredRating[];
-  /** Ratings waiting for the next commit. */
-  private readonly pending: Array<{ userId: number; movieId: number; rating: number; resolve: (row: StoredRating) => void; reject: (error: unknown) => void }> = [];
+  private readonly interactionsByUser = new Map<number, StoredInteraction[]>();
+  private readonly allInteractions: StoredInteraction[] = [];
+  private readonly ratingCommits: GroupCommit<Omit<StoredRating, 'id' | 'ratedAt'>, StoredRating>;
+  private readonly interactionCommits: GroupCommit<Omit<StoredInteraction, 'id' | 'at'>, StoredInteraction>;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -44,19 +60,27 @@ export class RatingStore {
       rating REAL NOT NULL,
       rated_at TEXT NOT NULL
     )`);
-    this.insert = this.db.prepare('INSERT INTO ratings (user_id, movie_id, rating, rated_at) VALUES (?, ?, ?, ?)');
-    this.insertAll = this.db.transaction((ratings: Array<Omit<StoredRating, 'id'>>) =>
-      ratings.map((r): StoredRating => ({ id: Number(this.insert.run(r.userId, r.movieId, r.rating, r.ratedAt).lastInsertRowid), ...r })),
+    this.db.exec(`CREATE TABLE IF NOT EXISTS interactions (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      user_id INTEGER NOT NULL,
+      movie_id INTEGER NOT NULL,
+      weight REAL NOT NULL,
+      at TEXT NOT NULL
+    )`);
+    const insert = this.db.prepare<[number, number, number, string]>('INSERT INTO ratings (user_id, movie_id, rating, rated_at) VALUES (?, ?, ?, ?)');
+    const insertInteraction = this.db.prepare<[number, number, number, string]>('INSERT INTO interactions (user_id, movie_id, weight, at) VALUES (?, ?, ?, ?)');
+    this.ratingCommits = new GroupCommit(
+      this.db.transaction((rows: Array<Omit<StoredRating, 'id' | 'ratedAt'>>, ratedAt: string) => rows.map((r): StoredRating => ({ id: Number(insert.run(r.userId, r.movieId, r.rating, ratedAt).lastInsertRowid), ...r, ratedAt }))),
+      (row) => remember(this.all, this.byUserId, row),
+    );
+    this.interactionCommits = new GroupCommit(
+      this.db.transaction((rows: Array<Omit<StoredInteraction, 'id' | 'at'>>, at: string) => rows.map((r): StoredInteraction => ({ id: Number(insertInteraction.run(r.userId, r.movieId, r.weight, at).lastInsertRowid), ...r, at }))),
+      (row) => remember(this.allInteractions, this.interactionsByUser, row),
     );
     const rows = this.db.prepare('SELECT id, user_id AS userId, movie_id AS movieId, rating, rated_at AS ratedAt FROM ratings ORDER BY id').all() as StoredRating[];
-    for (const row of rows) this.remember(row);
-  }
-
-  private remember(row: StoredRating): void {
-    this.all.push(row);
-    let list = this.byUserId.get(row.userId);
-    if (!list) this.byUserId.set(row.userId, (list = []));
-    list.push(row);
+    for (const row of rows) remember(this.all, this.byUserId, row);
+    const interactions = this.db.prepare('SELECT id, user_id AS userId, movie_id AS movieId, weight, at FROM interactions ORDER BY id').all() as StoredInteraction[];
+    for (const row of interactions) remember(this.allInteractions, this.interactionsByUser, row);
   }
 
   /**
@@ -65,28 +89,12 @@ export class RatingStore {
    * commit): eight concurrent ratings no longer hold the loop for eight fsyncs in a row.
    */
   add(userId: number, movieId: number, rating: number): Promise<StoredRating> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ userId, movieId, rating, resolve, reject });
-      if (this.pending.length === 1) setImmediate(() => this.flush());
-    });
+    return this.ratingCommits.add({ userId, movieId, rating });
   }
 
-  /** Commits the pending ratings (one transaction), then remembers them and answers their callers. */
-  private flush(): void {
-    const batch = this.pending.splice(0);
-    if (batch.length === 0) return;
-    const ratedAt = new Date().toISOString();
-    let rows: StoredRating[];
-    try {
-      rows = this.insertAll(batch.map((b) => ({ userId: b.userId, movieId: b.movieId, rating: b.rating, ratedAt })));
-    } catch (error) {
-      for (const b of batch) b.reject(error);
-      return;
-    }
-    rows.forEach((row, i) => {
-      this.remember(row);
-      batch[i].resolve(row);
-    });
+  /** Stores an interaction durably (group commit and fsync, as {@link add}) and resolves with its row. */
+  addInteraction(userId: number, movieId: number, weight: number): Promise<StoredInteraction> {
+    return this.interactionCommits.add({ userId, movieId, weight });
   }
 
   /** Every stored rating, oldest first. */
@@ -113,8 +121,80 @@ export class RatingStore {
     return this.all.length;
   }
 
+  /** Every stored interaction, oldest first. */
+  interactions(): readonly StoredInteraction[] {
+    return this.allInteractions;
+  }
+
+  /** The user's stored interactions, oldest first (empty when none). */
+  interactionsOf(userId: number): readonly StoredInteraction[] {
+    return this.interactionsByUser.get(userId) ?? [];
+  }
+
+  /** Users with at least one stored interaction. */
+  interactingUsers(): IterableIterator<number> {
+    return this.interactionsByUser.keys();
+  }
+
+  /** Id of the newest interaction row (0 when none). */
+  get lastInteractionId(): number {
+    return this.allInteractions.length === 0 ? 0 : this.allInteractions[this.allInteractions.length - 1].id;
+  }
+
+  /** Whether the user has stored ratings or interactions. */
+  hasUser(userId: number): boolean {
+    return this.byUserId.has(userId) || this.interactionsByUser.has(userId);
+  }
+
   close(): void {
-    if (this.db.open) this.flush();
+    if (this.db.open) this.ratingCommits.flush();
+    if (this.db.open) this.interactionCommits.flush();
     if (this.db.open) this.db.close();
+  }
+}
+
+/** Appends a stored row to the list of all rows and to its user's. */
+function remember<R extends { userId: number }>(all: R[], byUser: Map<number, R[]>, row: R): void {
+  all.push(row);
+  let list = byUser.get(row.userId);
+  if (!list) byUser.set(row.userId, (list = []));
+  list.push(row);
+}
+
+/**
+ * Rows added in the same turn of the event loop, committed together by `commit` (one transaction,
+ * one fsync) with the commit's time, then remembered and answered in order; when
+ * the commit throws, every caller of the batch gets the error and nothing is remembered.
+ */
+class GroupCommit<In extends object, Row> {
+  private readonly pending: Array<{ input: In; resolve: (row: Row) => void; reject: (error: unknown) => void }> = [];
+
+  constructor(
+    private readonly commit: (inputs: In[], now: string) => Row[],
+    private readonly remember: (row: Row) => void,
+  ) {}
+
+  add(input: In): Promise<Row> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ input, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  flush(): void {
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return;
+    const now = new Date().toISOString();
+    let rows: Row[];
+    try {
+      rows = this.commit(batch.map((b) => b.input), now);
+    } catch (error) {
+      for (const b of batch) b.reject(error);
+      return;
+    }
+    rows.forEach((row, i) => {
+      this.remember(row);
+      batch[i].resolve(row);
+    });
   }
 }

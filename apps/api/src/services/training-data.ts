@@ -1,5 +1,5 @@
 import { encodeRating, RatingMatrix } from '@recsys/data';
-import { jobMatrix, TrainingJob } from './training-job';
+import { ApiInteractions, jobMatrix, TrainingJob } from './training-job';
 import type { RatingStore } from './rating-store';
 
 /** The API ratings with row id ≤ `throughId`, oldest first, as the typed arrays a training job takes. */
@@ -14,12 +14,20 @@ export function apiRatingsThrough(store: RatingStore, throughId: number): Traini
   return extra;
 }
 
+/** The API interactions with row id ≤ `throughId`, oldest first, as the typed arrays a training job takes. */
+export function apiInteractionsThrough(store: RatingStore, throughId: number): ApiInteractions {
+  const rows = store.interactions().filter((r) => r.id <= throughId);
+  return { users: Int32Array.from(rows, (r) => r.userId), movies: Int32Array.from(rows, (r) => r.movieId), weights: Float32Array.from(rows, (r) => r.weight) };
+}
+
 /**
  * The ratings a model trained by this server saw: the loaded data set plus the API ratings up to
- * `throughId` (model artifacts refer to them by fingerprint instead of storing them). The data set
- * itself when no API rating was included, so that restoring a model costs no copy of it.
+ * `throughId` and, for a ranking model, the API interactions up to `interactionsThroughId` (model
+ * artifacts refer to them by fingerprint instead of storing them). The data set itself when
+ * nothing of the API was included, so that restoring a model costs no copy of it.
  */
-export function trainingDataThrough(base: RatingMatrix, baseArrays: TrainingJob['base'], store: RatingStore, throughId: number): RatingMatrix {
+export function trainingDataThrough(base: RatingMatrix, baseArrays: TrainingJob['base'], store: RatingStore, throughId: number, interactionsThroughId = 0): RatingMatrix {
   const extra = apiRatingsThrough(store, throughId);
-  return extra.users.length === 0 ? base : jobMatrix({ base: baseArrays, extra });
+  const interactions = apiInteractionsThrough(store, interactionsThroughId);
+  return extra.users.length === 0 && interactions.users.length === 0 ? base : jobMatrix({ base: baseArrays, extra, interactions });
 }

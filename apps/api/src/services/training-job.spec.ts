@@ -1,6 +1,7 @@
 import { buildRatingMatrix, RatingListBuilder, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { smallDataset } from '../testing/harness';
-import { movieTotalsOf, rebaseContent } from './training-job';
+import { matrixArraysOf } from '@recsys/data';
+import { jobMatrix, movieTotalsOf, rebaseContent } from './training-job';
 
 /** A matrix of (user, movie, stars) triples. */
 function matrixOf(rows: Array<[number, number, number]>) {
@@ -71,5 +72,30 @@ describe('movieTotalsOf', () => {
       expect(totals.count[m]).toBe(count);
       expect(totals.sum[m]).toBeCloseTo(sum, 10);
     }
+  });
+});
+
+describe('jobMatrix with API interactions (ranking kinds)', () => {
+  it('adds each pair\'s interaction weights to its value: the data set\'s, or its latest API rating\'s, or 0 (hand case)', () => {
+    // Data: user 1 rated movie 10 3 stars and movie 20 4 stars; user 2 rated movie 10 5 stars.
+    const base = matrixOf([
+      [1, 10, 3],
+      [1, 20, 4],
+      [2, 10, 5],
+    ]);
+    const extra = { users: Int32Array.of(1, 1), movies: Int32Array.of(20, 20), ratings: Uint8Array.of(2 * 2, 1 * 2) };
+    // user 1: movie 10 +1 +0.5, movie 20 +2 (its latest API rating is 1 star); user 3 (new): movie 30 +2.5; user 2: movie 10 +200 (capped).
+    const interactions = { users: Int32Array.of(1, 1, 1, 3, 2), movies: Int32Array.of(10, 20, 10, 30, 10), weights: Float32Array.of(1, 2, 0.5, 2.5, 200) };
+    const m = jobMatrix({ base: matrixArraysOf(base), extra, interactions });
+    const value = (u: number, movie: number) => m.rating(m.users.indexOf(u), m.movies.indexOf(movie));
+    expect(value(1, 10)).toBe(4.5);
+    expect(value(1, 20)).toBe(3);
+    expect(value(3, 30)).toBe(2.5);
+    expect(value(2, 10)).toBe(127.5);
+    expect(m.nRatings).toBe(4);
+    // Without interactions the API ratings alone: the latest wins.
+    const ratingsOnly = jobMatrix({ base: matrixArraysOf(base), extra });
+    expect(ratingsOnly.rating(ratingsOnly.users.indexOf(1), ratingsOnly.movies.indexOf(20))).toBe(1);
+    expect(ratingsOnly.rating(ratingsOnly.users.indexOf(1), ratingsOnly.movies.indexOf(10))).toBe(3);
   });
 });

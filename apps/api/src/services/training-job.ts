@@ -1,8 +1,8 @@
 import { closeSync, openSync, renameSync } from 'node:fs';
 import { MatrixArrays, SectionArray, shareArray } from '@recsys/core';
-import { buildRatingMatrix, matrixArraysOf, RatingListBuilder, RatingMatrix } from '@recsys/data';
-import { ArtifactContent, createModel, DataFingerprint, fingerprintMatrix, Predictor, restoreModel, saveModel, TrainingProgress } from '@recsys/models';
-import { fitChecked, ModelRejectedError, stopOnDivergence } from '@recsys/evaluation';
+import { buildRatingMatrix, matrixArraysOf, MAX_CODED_VALUE, RatingListBuilder, RatingMatrix } from '@recsys/data';
+import { ArtifactContent, createModel, DataFingerprint, fingerprintMatrix, isRankingModel, Predictor, restoreModel, saveModel, TrainingProgress } from '@recsys/models';
+import { fitChecked, fitCheckedRanking, ModelRejectedError, RankingModelRejectedError, stopOnDivergence } from '@recsys/evaluation';
 
 /**
  * Nice value of a training worker's threads (0 = the server's; 19 = the lowest priority). With
@@ -23,6 +23,11 @@ export interface TrainingJob {
   /** Ratings given through the API, oldest first (a later one of the same pair wins); codes = stars × 2. */
   extra: { users: Int32Array; movies: Int32Array; ratings: Uint8Array };
   /**
+   * Interactions given through the API (`interact`), for ranking kinds only (rating models never
+   * see them): each adds its weight to the pair's value (see {@link jobMatrix}).
+   */
+  interactions?: ApiInteractions;
+  /**
    * Where to write the model artifact (written to `<path>.tmp`, then renamed: readers never see
    * half a file); null: nothing is written (the startup baseline, served until the configured
    * model replaces it).
@@ -34,17 +39,32 @@ export interface TrainingJob {
   nice?: number;
 }
 
+/** Interactions given through the API, oldest first; weights as given (> 0). */
+export interface ApiInteractions {
+  users: Int32Array;
+  movies: Int32Array;
+  weights: Float32Array;
+}
+
 /**
- * What the guard measured before a model may be served: its RMSE on the held-out slice of its
- * training data (a seeded 2 %, see DEFAULT_HOLDOUT of @recsys/evaluation) and its reference
- * kind's RMSE on the same slice, which it had to beat.
+ * What the guard measured before a model may be served, on the held-out slice of its training
+ * data (a seeded 2 %, see DEFAULT_HOLDOUT of @recsys/evaluation): for a rating model its RMSE
+ * and its reference kind's RMSE, which it had to beat; for a ranking model its NDCG@10 and that
+ * of `popular` (fitCheckedRanking of @recsys/evaluation), which it had to beat.
  */
 export interface GuardMetrics {
-  heldOutRmse: number;
+  /** Null for a ranking model. */
+  heldOutRmse: number | null;
   heldOutRatings: number;
-  /** `baseline` for svd and svdpp, `mean` for baseline. */
+  /** `baseline` for svd and svdpp, `mean` for baseline, `popular` for ranking kinds. */
   referenceKind: string | null;
   referenceRmse: number | null;
+  /** Ranking models: NDCG@10 on the slice (null for rating models). */
+  heldOutNdcg?: number | null;
+  /** Ranking models: popular's NDCG@10 on the slice (null for popular itself). */
+  referenceNdcg?: number | null;
+  /** Ranking models: test users whose lists were scored. */
+  heldOutUsers?: number | null;
 }
 
 /** Accuracy on the training ratings (the last epoch's, on the ratings fitted; MAE NaN: not measured), the guard's held-out figures and the size of the training data. */
@@ -100,18 +120,56 @@ export class TrainingJobError extends Error {
  * of the same (user, movie) and a later API rating replace an earlier one. Without API ratings,
  * the base arrays themselves (shared memory, no copy).
  */
-export function jobMatrix(job: Pick<TrainingJob, 'base' | 'extra'>): RatingMatrix {
+export function jobMatrix(job: Pick<TrainingJob, 'base' | 'extra' | 'interactions'>): RatingMatrix {
   const { base, extra } = job;
+  const interactions = job.interactions;
   const { userIds, movieIds, scale } = base;
   if (!userIds || !movieIds || !scale) throw new Error('training job: the base ratings come without ids or scale');
-  if (extra.users.length === 0) return RatingMatrix.fromArrays(base);
-  const list = new RatingListBuilder(base.userMovies.length + extra.users.length, false);
+  const nInteractions = interactions?.users.length ?? 0;
+  if (extra.users.length === 0 && nInteractions === 0) return RatingMatrix.fromArrays(base);
+  const list = new RatingListBuilder(base.userMovies.length + extra.users.length + nInteractions, false);
   for (let u = 0; u < base.nUsers; u++) {
     const userId = userIds[u];
     for (let k = base.userPtr[u]; k < base.userPtr[u + 1]; k++) list.push(userId, movieIds[base.userMovies[k]], base.userRatings[k]);
   }
   for (let j = 0; j < extra.users.length; j++) list.push(extra.users[j], extra.movies[j], extra.ratings[j]);
+  if (interactions && nInteractions > 0) {
+    const summed = summedInteractionCodes(RatingMatrix.fromArrays(base), extra, interactions);
+    for (let j = 0; j < summed.users.length; j++) list.push(summed.users[j], summed.movies[j], summed.codes[j]);
+  }
   return buildRatingMatrix(list.finish(), scale).matrix;
+}
+
+/**
+ * The value of each pair with API interactions, as the ranking training matrix holds it: the
+ * pair's value before them (the data set's, replaced by the pair's latest API rating when there
+ * is one; 0 when neither) plus the sum of its interaction weights, rounded to the matrix's
+ * half-unit codes and capped at MAX_CODED_VALUE (127.5, as the interactions importer caps repeated pairs). The same sum a ranking model's fold-in
+ * makes of the user's entries ("repeats summed"), so a retrain sees what fold-in served.
+ */
+export function summedInteractionCodes(base: RatingMatrix, extra: TrainingJob['extra'], interactions: ApiInteractions): { users: Int32Array; movies: Int32Array; codes: Uint8Array } {
+  const value = new Map<string, { user: number; movie: number; value: number }>();
+  const key = (u: number, m: number) => `${u}:${m}`;
+  for (let j = 0; j < interactions.users.length; j++) {
+    const k = key(interactions.users[j], interactions.movies[j]);
+    if (!value.has(k)) {
+      const u = base.users.indexOf(interactions.users[j]);
+      const m = base.movies.indexOf(interactions.movies[j]);
+      const before = u >= 0 && m >= 0 ? base.rating(u, m) : NaN;
+      value.set(k, { user: interactions.users[j], movie: interactions.movies[j], value: Number.isNaN(before) ? 0 : before });
+    }
+  }
+  for (let j = 0; j < extra.users.length; j++) {
+    const v = value.get(key(extra.users[j], extra.movies[j]));
+    if (v) v.value = extra.ratings[j] * 0.5;
+  }
+  for (let j = 0; j < interactions.users.length; j++) value.get(key(interactions.users[j], interactions.movies[j]))!.value += interactions.weights[j];
+  const pairs = [...value.values()];
+  return {
+    users: Int32Array.from(pairs, (p) => p.user),
+    movies: Int32Array.from(pairs, (p) => p.movie),
+    codes: Uint8Array.from(pairs, (p) => Math.max(1, Math.min(MAX_CODED_VALUE * 2, Math.round(p.value * 2)))),
+  };
 }
 
 /** Σ count and Σ stars of each movie's ratings: m's are positions moviePtr[m] .. moviePtr[m+1]-1 of movieRatings (codes = stars × 2). */
@@ -151,6 +209,12 @@ export function rebaseContent(content: ArtifactContent, from: RatingMatrix, to: 
   const sameUsers = same(from.users.ids, to.users.ids);
   const sameMovies = same(from.movies.ids, to.movies.ids);
   const sections: Record<string, SectionArray> = {};
+  if (sameUsers && sameMovies) {
+    // Every row is already at its index (the guard's slice keeps them: see holdoutSlice), whatever
+    // the section (a ranking kind's item-item weights too).
+    for (const [name, a] of Object.entries(content.sections)) sections[name] = shareArray(a);
+    return { ...content, sections, fingerprint: fingerprintMatrix(to) };
+  }
   for (const [name, a] of Object.entries(content.sections)) {
     const byUser = USER_SECTIONS.has(name);
     if (!byUser && !MOVIE_SECTIONS.has(name)) throw new Error(`rebaseContent: section "${name}" is neither per user nor per movie`);
@@ -193,8 +257,14 @@ export async function runTrainingJob(job: TrainingJob, onProgress: (p: TrainingP
   };
   let guard: GuardMetrics | undefined;
   let model: Predictor;
+  const ranking = isRankingModel(createModel(job.kind, job.params));
   try {
-    if (job.check !== false) {
+    if (ranking && job.check !== false) {
+      // A ranking model must beat popular's NDCG@10 on the held-out slice (the same slice as a rating model's).
+      const fit = await fitCheckedRanking(job.kind, job.params, train, { onProgress: progress });
+      guard = { heldOutRmse: null, heldOutRatings: fit.heldOut, referenceKind: fit.reference?.kind ?? null, referenceRmse: null, heldOutNdcg: fit.ndcg, referenceNdcg: fit.reference?.ndcg ?? null, heldOutUsers: fit.users };
+      model = await restoreModel(rebaseContent(fit.model.toArtifact(), fit.train, train), train);
+    } else if (job.check !== false) {
       const fit = await fitChecked(job.kind, job.params, train, { validate: true, onProgress: progress });
       guard = { heldOutRmse: fit.rmse, heldOutRatings: fit.heldOut, referenceKind: fit.reference?.kind ?? null, referenceRmse: fit.reference?.rmse ?? null };
       const content = rebaseContent((fit.model as Predictor & { toArtifact(): ArtifactContent }).toArtifact(), fit.train, train);
@@ -203,6 +273,17 @@ export async function runTrainingJob(job: TrainingJob, onProgress: (p: TrainingP
       model = await createModel(job.kind, job.params).fit(train, { onProgress: stopOnDivergence(job.kind, progress) });
     }
   } catch (error) {
+    if (error instanceof RankingModelRejectedError) {
+      throw new TrainingJobError(error.message, {
+        heldOutRmse: null,
+        heldOutRatings: error.heldOut,
+        referenceKind: error.referenceKind,
+        referenceRmse: null,
+        heldOutNdcg: error.ndcg,
+        referenceNdcg: Number.isFinite(error.referenceNdcg) ? error.referenceNdcg : null,
+        heldOutUsers: error.users,
+      });
+    }
     if (error instanceof ModelRejectedError) {
       throw new TrainingJobError(error.message, { heldOutRmse: error.rmse, heldOutRatings: error.heldOut, referenceKind: error.referenceKind, referenceRmse: error.referenceRmse });
     }
@@ -222,7 +303,7 @@ export async function runTrainingJob(job: TrainingJob, onProgress: (p: TrainingP
     fingerprint: fingerprintMatrix(train),
     history,
     model: sharedContent(content),
-    train: job.extra.users.length === 0 ? null : matrixArraysOf(train),
+    train: job.extra.users.length === 0 && (job.interactions?.users.length ?? 0) === 0 ? null : matrixArraysOf(train),
     movieTotals: movieTotalsOf(train),
     save: () => {
       if (tmp === null || job.artifactPath === null) return;

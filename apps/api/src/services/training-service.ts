@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { MatrixArrays, workerScript } from '@recsys/core';
 import { RatingMatrix } from '@recsys/data';
-import { createModel, TrainingProgress } from '@recsys/models';
+import { createModel, isRankingModel, TrainingProgress } from '@recsys/models';
 import { apiError } from '../errors';
 import type { Logger } from '../logger';
-import { ModelRecord, ModelRegistry, newModelId, rememberMovieTotals } from './model-registry';
+import { ModelRecord, ModelRegistry, ModelRole, newModelId, rememberMovieTotals } from './model-registry';
 import { localArrays, sharedMatrixArrays } from './shared-data';
 import type { ApiPubSub } from './pubsub';
 import type { RatingStore } from './rating-store';
-import { apiRatingsThrough } from './training-data';
+import { apiInteractionsThrough, apiRatingsThrough } from './training-data';
 import { GuardMetrics, TrainingJob, TrainingMessage } from './training-job';
 
 export type TrainingStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
@@ -24,6 +24,8 @@ export interface TrainingRunState {
   status: TrainingStatus;
   trigger: TrainingTrigger;
   kind: string;
+  /** The role its model takes when it succeeds: rating (predictions) or ranking (recommendation lists). */
+  role: ModelRole;
   /** Full parameters (the kind's defaults for every one not given). */
   params: Record<string, unknown>;
   /** Epochs (or iterations) the parameters ask for. */
@@ -33,6 +35,9 @@ export interface TrainingRunState {
   /** API ratings included (row ids ≤ ratingsThroughId). */
   apiRatings: number;
   ratingsThroughId: number;
+  /** API interactions included (ranking kinds only; row ids ≤ interactionsThroughId). */
+  apiInteractions: number;
+  interactionsThroughId: number;
   error: string | null;
   /** What the guard measured on the held-out slice (null until it has, or when it never got that far). */
   guard: GuardMetrics | null;
@@ -65,7 +70,8 @@ export interface TrainingServiceDeps {
 
 /**
  * Runs trainings one at a time in a worker thread. A run is QUEUED when accepted, RUNNING once
- * its worker is online, then SUCCEEDED (its model passed the guard and is now the active one) or
+ * its worker is online, then SUCCEEDED (its model passed the guard and is now the active one of
+ * its role: a rating kind's replaces the rating model, a ranking kind's the ranking model) or
  * FAILED (the fit diverged, the model did not beat its reference on held-out ratings, or anything
  * else went wrong: the active model is unchanged and the run keeps the reason). Asking for a run
  * while one is queued or running is refused with a CONFLICT error.
@@ -105,18 +111,25 @@ export class TrainingService {
     }
     const full = { ...probe.params } as Record<string, unknown>;
     const { store, registry, base } = this.deps;
-    // Every API rating so far: the same rows the registry adds back when it loads the model.
+    // Every API rating so far (and, for a ranking kind, every interaction): the same rows the
+    // registry adds back when it loads the model.
     const extra = apiRatingsThrough(store, store.lastId);
+    const role: ModelRole = isRankingModel(probe) ? 'ranking' : 'rating';
+    const interactionsThroughId = role === 'ranking' ? store.lastInteractionId : 0;
+    const interactions = apiInteractionsThrough(store, interactionsThroughId);
     const run: TrainingRunState = {
       id: randomUUID(),
       status: 'QUEUED',
       trigger,
       kind,
+      role,
       params: full,
       totalEpochs: typeof full.epochs === 'number' ? full.epochs : null,
       epochs: [],
       apiRatings: extra.users.length,
       ratingsThroughId: store.lastId,
+      apiInteractions: interactions.users.length,
+      interactionsThroughId,
       error: null,
       guard: null,
       modelId: null,
@@ -129,12 +142,12 @@ export class TrainingService {
     const artifactPath = persist ? registry.artifactPath(modelId) : null;
     // The base ratings go to the worker in shared memory, read in place (the server shared them
     // once at startup; sharedMatrixArrays then only checks): no O(ratings) step before the answer.
-    const job: TrainingJob = { kind, params: full, base: sharedMatrixArrays(base), extra, artifactPath, check: options.check !== false, nice: this.deps.nice ?? 0 };
+    const job: TrainingJob = { kind, params: full, base: sharedMatrixArrays(base), extra, interactions, artifactPath, check: options.check !== false, nice: this.deps.nice ?? 0 };
     const script = workerScript(__dirname, 'training-worker');
     const worker = new Worker(script.filename, { ...script.options, workerData: job });
     this.runs.set(run.id, run);
     this.publish(run);
-    this.deps.logger.info({ run: run.id, kind, params: full, apiRatings: extra.users.length, trigger }, 'training run queued');
+    this.deps.logger.info({ run: run.id, kind, role, params: full, apiRatings: extra.users.length, apiInteractions: interactions.users.length, trigger }, 'training run queued');
     const finished = new Promise<void>((resolve) => {
       let settled = false;
       const settle = (fn: () => Promise<void> | void) => {
@@ -171,16 +184,28 @@ export class TrainingService {
         } else if (message.type === 'done') {
           const outcome = message.outcome;
           const m = outcome.metrics;
-          if (m.heldOutRmse !== undefined) run.guard = { heldOutRmse: m.heldOutRmse, heldOutRatings: m.heldOutRatings!, referenceKind: m.referenceKind ?? null, referenceRmse: m.referenceRmse ?? null };
+          if (m.heldOutRatings !== undefined) {
+            run.guard = {
+              heldOutRmse: m.heldOutRmse ?? null,
+              heldOutRatings: m.heldOutRatings,
+              referenceKind: m.referenceKind ?? null,
+              referenceRmse: m.referenceRmse ?? null,
+              heldOutNdcg: m.heldOutNdcg ?? null,
+              referenceNdcg: m.referenceNdcg ?? null,
+              heldOutUsers: m.heldOutUsers ?? null,
+            };
+          }
           const record: ModelRecord = {
             id: modelId,
             kind,
+            role,
             params: full,
             trainedAt: new Date().toISOString(),
             metrics: outcome.metrics,
             fingerprint: outcome.fingerprint,
             baseCrc32: registry.baseCrc32,
             ratingsThroughId: run.ratingsThroughId,
+            interactionsThroughId: run.interactionsThroughId,
             file: persist ? `${modelId}.rmodel` : '',
             history: outcome.history,
             trainingRunId: run.id,

@@ -67,8 +67,8 @@ export async function startTestApi(
   const dataset = options.dataset ?? smallDataset();
   const api = await startApi(testConfig(dir, options.config), { loadData: async () => dataset, logger: createLogger('silent'), ...options.start });
   await api.ready;
-  // The specs start from the configured model (trained in the background after a baseline served first).
-  if (!options.keepBaseline) await api.configuredModel;
+  // The specs start from the configured models (trained in the background after a baseline and popular served first).
+  if (!options.keepBaseline) await Promise.all([api.configuredModel, api.configuredRankingModel]);
   return {
     api,
     dir,
