@@ -19,8 +19,13 @@ export type ApiModelKind = (typeof API_MODEL_KINDS)[number];
 export const API_RANKING_KINDS = ['popular', 'ease', 'ials', 'bpr'] as const;
 export type ApiRankingKind = (typeof API_RANKING_KINDS)[number];
 
-/** The ranking kind trained when no stored ranking model fits the data (the lead sets the measured best after the kinds are merged). */
-export const DEFAULT_RANKING_KIND: ApiRankingKind = 'popular';
+/**
+ * The ranking kind trained when no stored ranking model fits the data: the one that measures best
+ * on the default data (1M ratings; `recsys rank-evaluate --model popular,ease,ials,bpr
+ * --per-user-holdout 0.2`, NDCG@10: ials 0.226, ease 0.214, bpr 0.205, popular 0.065; fits 1.3,
+ * 1.0 and 28.7 s). On MovieLens 100k u1–u5 `ease` leads (0.406 against 0.394): see the README.
+ */
+export const DEFAULT_RANKING_KIND: ApiRankingKind = 'ials';
 
 /** Everything the server reads from its environment and command line, defaults filled in. */
 export interface ApiConfig {

@@ -356,9 +356,9 @@ describe('the guard of ranking models (the training job, run in this thread so t
 });
 
 describe('ranking configuration', () => {
-  it('RECSYS_RANKING_MODEL_KIND defaults to popular; a rating kind, an unknown or unmerged kind, bad params are ConfigErrors', () => {
+  it('RECSYS_RANKING_MODEL_KIND defaults to ials; a rating kind, an unknown or unmerged kind, bad params are ConfigErrors', () => {
     const env = { RECSYS_CACHE_DIR: '/tmp/rankserve-config', RECSYS_API_TOKEN: 't' };
-    expect(resolveConfig([], env).rankingModel).toEqual({ kind: 'popular', params: {} });
+    expect(resolveConfig([], env).rankingModel).toEqual({ kind: 'ials', params: {} });
     expect(resolveConfig(['--ranking-model-file', '/x/y.rmodel'], env).rankingModelFile).toBe('/x/y.rmodel');
     expect(resolveConfig([], { ...env, RECSYS_RANKING_MODEL: '/a.rmodel' }).rankingModelFile).toBe('/a.rmodel');
     const refused = (extra: Record<string, string>) => {
