@@ -371,7 +371,7 @@ describe('ranking configuration', () => {
       throw new Error('accepted');
     };
     expect(refused({ RECSYS_RANKING_MODEL_KIND: 'svd' })).toMatch(/RECSYS_RANKING_MODEL_KIND must be one of popular, ease, ials, bpr, got "svd"/);
-    expect(refused({ RECSYS_RANKING_MODEL_PARAMS: '{"factors": 3}' })).toMatch(/RECSYS_RANKING_MODEL_PARAMS: popular: unknown parameter\(s\) factors/);
+    expect(refused({ RECSYS_RANKING_MODEL_KIND: 'popular', RECSYS_RANKING_MODEL_PARAMS: '{"factors": 3}' })).toMatch(/RECSYS_RANKING_MODEL_PARAMS: popular: unknown parameter\(s\) factors/);
     expect(refused({ RECSYS_RANKING_MODEL_PARAMS: '[1]' })).toMatch(/must be a JSON object/);
     expect(refused({ RECSYS_MODEL_KIND: 'popular' })).toMatch(/RECSYS_MODEL_KIND must be one of baseline, svd, svdpp/);
   });
