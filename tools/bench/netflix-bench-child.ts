@@ -75,7 +75,7 @@ async function fit(job: Extract<ChildJob, { job: 'fit' }>): Promise<FitResult> {
       secondsPerEpoch.push(p.seconds);
       cpuSecondsPerEpoch.push((used.user + used.system) / 1e6);
       trainRmse.push(p.trainRmse ?? NaN);
-      log(`  ${job.kind} ${JSON.stringify(job.params)} epoch ${p.epoch}/${p.epochs}: ${p.seconds.toFixed(3)} s, train RMSE ${(p.trainRmse ?? NaN).toFixed(4)}`);
+      log(`  ${job.kind} ${JSON.stringify(job.params)} epoch ${p.epoch}/${p.epochs}: ${p.seconds.toFixed(3)} s, ${fitMeasure(p)}`);
     },
   });
   return {
@@ -166,4 +166,12 @@ if (require.main === module) {
       process.exit(1);
     },
   );
+}
+
+/** What an epoch reports besides its seconds: training RMSE (rating models), else the ranking kinds' loss (and bpr's sampled AUC). */
+function fitMeasure(p: TrainingProgress & { loss?: number; auc?: number }): string {
+  if (p.trainRmse !== undefined) return `train RMSE ${p.trainRmse.toFixed(4)}`;
+  const loss = p.trainLoss ?? p.loss;
+  if (loss === undefined) return 'no training measure';
+  return `training loss ${loss.toPrecision(5)}${p.auc === undefined ? '' : `, sampled AUC ${p.auc.toFixed(4)}`}`;
 }
