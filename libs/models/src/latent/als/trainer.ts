@@ -9,6 +9,7 @@ import { ALS_WASM_PATH, alsScratchBytes, alsWasmModule, wasmAlsPasses } from './
 import { wasmApi } from '../../wasm';
 import type { FactorState, FactorTrainer } from '../factor-trainer';
 import { Backend, logBackend, resolveBackend } from '../../backend';
+import { memoryPlan } from '../sgd/layout';
 
 export interface AlsTrainerOptions {
   /** k ≥ 0. */
@@ -61,7 +62,6 @@ export interface AlsTrainerOptions {
 }
 
 const PAGE = 65536;
-const align16 = (x: number): number => Math.ceil(x / 16) * 16;
 
 /** Most ratings and most rows of any chunk given by its boundaries over `ptr`. */
 export function chunkExtent(ptr: Uint32Array, bounds: Uint32Array): { ratings: number; rows: number } {
@@ -81,12 +81,8 @@ export function chunkExtent(ptr: Uint32Array, bounds: Uint32Array): { ratings: n
  */
 export function alsLayout(train: RatingMatrix, factors: number, threads: number, userChunks: Uint32Array, movieChunks: Uint32Array): AlsLayout {
   const kp = Math.max(4, Math.ceil(factors / 4) * 4);
-  let at = 1024; // the first KiB stays unused: offset 0 never holds data
-  const take = (bytes: number): number => {
-    const offset = at;
-    at = align16(at + bytes);
-    return offset;
-  };
+  const plan = memoryPlan();
+  const take = plan.take;
   const users = chunkExtent(train.userPtr, userChunks);
   const movies = chunkExtent(train.moviePtr, movieChunks);
   const maxChunkRatings = Math.max(users.ratings, movies.ratings);
@@ -115,7 +111,7 @@ export function alsLayout(train: RatingMatrix, factors: number, threads: number,
     control: take(ALS_CONTROL.length * 4),
     scratch: take(threads * scratchBytes),
     scratchBytes,
-    bytes: at,
+    bytes: plan.end(),
   };
 }
 

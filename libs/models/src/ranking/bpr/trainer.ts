@@ -2,6 +2,7 @@ import { derive, deriveSeed, WASM_MAX_PAGES, WASM_PAGE_BYTES } from '@recsys/cor
 import type { RatingMatrix } from '@recsys/data';
 import { Backend, logBackend, resolveBackend } from '../../backend';
 import { ChunkWorkerPool } from '../../latent/als/pool';
+import { memoryPlan } from '../../latent/sgd/layout';
 import { wasmApi, WasmMemory } from '../../wasm';
 import type { RankingFactors } from '../factor-ranking-model';
 import { BPR_STATE, BPR_WASM_PATH, BprKernel, bprWasmModule, referenceBprKernel, wasmBprKernel } from './kernel';
@@ -61,12 +62,8 @@ export function planBprLayout(train: RatingMatrix, options: BprTrainerOptions, p
   const kp = Math.ceil(options.factors / 4) * 4;
   const nPositives = ptr[train.nUsers];
   const tableLen = options.negativeSampling > 0 ? BPR_TABLE_ENTRIES : 0;
-  let at = 1024; // the first KiB stays unused: offset 0 never holds data
-  const take = (bytes: number): number => {
-    const offset = at;
-    at = align16(at + bytes);
-    return offset;
-  };
+  const plan = memoryPlan();
+  const take = plan.take;
   const userFrom = userRanges(ptr, train.nUsers, options.threads);
   const samples = userFrom.slice(1).map((to, t) => ptr[to] - ptr[userFrom[t]]);
   const layout = {
@@ -89,7 +86,7 @@ export function planBprLayout(train: RatingMatrix, options: BprTrainerOptions, p
     samples,
     bytes: 0,
   };
-  layout.bytes = at + align16(options.extraBytes ?? 0);
+  layout.bytes = plan.end() + align16(options.extraBytes ?? 0);
   return layout;
 }
 

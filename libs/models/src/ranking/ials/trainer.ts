@@ -7,6 +7,7 @@ import { alsChunks } from '../../latent/als/passes';
 import { ChunkWorkerPool } from '../../latent/als/pool';
 import { ALS_CONTROL } from '../../latent/als/protocol';
 import { chunkExtent, drawRows, padRows, ratingArrays, unpadRows } from '../../latent/als/trainer';
+import { memoryPlan } from '../../latent/sgd/layout';
 import { wasmApi } from '../../wasm';
 import { IALS_GATHER_BYTES, IALS_GRAM_GROUPS, IALS_WASM_PATH, IalsRowKernel, ialsScratchBytes, ialsWasmModule } from './kernel';
 import { IalsLayout, IalsShared, ialsSharedViews, IalsWorkerInput, IalsWorkerRequest, runGramGroups } from './protocol';
@@ -34,7 +35,6 @@ export interface IalsTrainerOptions {
 }
 
 const PAGE = 65536;
-const align16 = (x: number): number => Math.ceil(x / 16) * 16;
 
 function longestRow(ptr: Uint32Array, n: number): number {
   let most = 0;
@@ -45,12 +45,8 @@ function longestRow(ptr: Uint32Array, n: number): number {
 /** Offsets of every array for `train`, k factors, `threads` scratch areas and the given chunks. */
 export function ialsLayout(train: RatingMatrix, factors: number, threads: number, userChunks: Uint32Array, itemChunks: Uint32Array, wasm: boolean): IalsLayout {
   const kp = Math.max(4, Math.ceil(factors / 4) * 4);
-  let at = 1024;
-  const take = (bytes: number): number => {
-    const offset = at;
-    at = align16(at + bytes);
-    return offset;
-  };
+  const plan = memoryPlan();
+  const take = plan.take;
   const users = chunkExtent(train.userPtr, userChunks);
   const items = chunkExtent(train.moviePtr, itemChunks);
   const maxChunkRatings = Math.max(users.ratings, items.ratings);
@@ -88,7 +84,7 @@ export function ialsLayout(train: RatingMatrix, factors: number, threads: number
     control: take(ALS_CONTROL.length * 4),
     scratch: take(threads * scratchBytes),
     scratchBytes,
-    bytes: at,
+    bytes: plan.end(),
   };
 }
 
