@@ -27,6 +27,7 @@ export default [
             { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:data', 'scope:similarity', 'scope:optimization', 'scope:core', 'scope:testing'] },
             { sourceTag: 'scope:evaluation', onlyDependOnLibsWithTags: ['scope:data', 'scope:similarity', 'scope:optimization', 'scope:models', 'scope:core', 'scope:testing'] },
             { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:testing'] },
+            { sourceTag: 'scope:charts', onlyDependOnLibsWithTags: ['scope:testing'] },
             { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:tools', onlyDependOnLibsWithTags: ['type:lib'] },

@@ -19,7 +19,7 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
-    '^@recsys/(core|data|similarity|optimization|models|evaluation|client|testing)$': path.join(root, 'libs/$1/src/index.ts'),
+    '^@recsys/(core|data|similarity|optimization|models|evaluation|client|charts|testing)$': path.join(root, 'libs/$1/src/index.ts'),
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
