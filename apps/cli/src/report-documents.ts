@@ -78,7 +78,8 @@ export function tuneReport(command: string, model: string, search: string, objec
         xLabel: name,
         yLabel: `mean ${objective}`,
         xType: spanLog ? 'log' : 'linear',
-        points: ok.map((t) => ({ x: t.params[name] as number, y: t.meanObjective, series: t === best ? 'best' : 'other trials', label: `${paramsText(t.params)}: ${t.meanObjective.toFixed(4)}` })),
+        // The best last, so that it is drawn over the others.
+        points: [...ok.slice(1), ...ok.slice(0, 1)].map((t) => ({ x: t.params[name] as number, y: t.meanObjective, series: t === best ? 'best' : 'other trials', label: `${paramsText(t.params)}: ${t.meanObjective.toFixed(4)}` })),
       });
     } else {
       // A string parameter: per value, the best trial having it.
@@ -103,17 +104,21 @@ export function tuneReport(command: string, model: string, search: string, objec
     bars: ok.map((t) => ({ category: paramsText(t.params) || '(defaults)', value: t.meanObjective, highlight: t === best })),
   });
   const failed = trials.filter((t) => t.error !== null);
+  // RMSE and MAE beside the objective, unless it is one of them.
+  const besides = ([['mean RMSE', (t: SearchTrial) => t.meanRmse], ['mean MAE', (t: SearchTrial) => t.meanMae]] as Array<[string, (t: SearchTrial) => number]>).filter(
+    ([h]) => h.toLowerCase() !== `mean ${objective}`.toLowerCase(),
+  );
   return document(`tune: ${model} by ${objective}`, command, [
     {
       heading: `${search} search for ${model}`,
       text: `Each setting scored by its mean ${objective} over the folds of ${description}.${best ? ` Best: ${paramsText(best.params) || '(defaults)'} → ${best.meanObjective.toFixed(4)}.` : ' Every setting failed.'}${failed.length ? ` ${failed.length} setting(s) failed (in the table).` : ''}`,
       charts,
       table: {
-        columns: ['rank', 'parameters', `mean ${objective}`, 'mean RMSE', 'mean MAE', 'fit s', 'seconds', 'error'],
+        columns: ['rank', 'parameters', `mean ${objective}`, ...besides.map(([h]) => h), 'fit s', 'seconds', 'error'],
         rows: trials.map((t, i) =>
           t.error === null
-            ? [i + 1, paramsText(t.params) || '(defaults)', t.meanObjective, figure(t.meanRmse), figure(t.meanMae), t.fitSeconds, t.seconds, null]
-            : [null, paramsText(t.params) || '(defaults)', null, null, null, null, t.seconds, t.error],
+            ? [i + 1, paramsText(t.params) || '(defaults)', t.meanObjective, ...besides.map(([, f]) => figure(f(t))), t.fitSeconds, t.seconds, null]
+            : [null, paramsText(t.params) || '(defaults)', null, ...besides.map(() => null), null, t.seconds, t.error],
         ),
       },
     },

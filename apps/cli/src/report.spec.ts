@@ -93,9 +93,11 @@ describeWithBrowser('recsys --report FILE.html', () => {
     for (const [i, name] of ['regUser', 'regMovie'].entries()) {
       const c = charts[i];
       if (c.type !== 'scatter') throw new Error('not a scatter');
-      expect(c.points.map((p) => [p.x, p.y])).toEqual(printed.trials.map((t) => [t.params[name], t.meanObjective]));
+      // Every trial, the best (printed first) drawn last.
+      expect(c.points.map((p) => [p.x, p.y])).toEqual([...printed.trials.slice(1), printed.trials[0]].map((t) => [t.params[name], t.meanObjective]));
       expect(c.points.filter((p) => p.series === 'best').map((p) => [p.x, p.y])).toEqual([[printed.best.params[name], printed.best.meanObjective]]);
     }
+    expect(doc.sections[0].table!.columns).toEqual(['rank', 'parameters', 'mean RMSE', 'mean MAE', 'fit s', 'seconds', 'error']);
     const ranked = charts[2];
     expect(ranked.type === 'bar' && ranked.bars.map((b) => [b.value, b.highlight])).toEqual(printed.trials.map((t, i) => [t.meanObjective, i === 0]));
     const page = await openReport(file);

@@ -206,13 +206,14 @@ function drawBars(spec: BarChartSpec, width: number) {
     marks,
     style: { fontSize: '11px', overflow: 'visible' },
   };
+  // xLabel names the horizontal axis and yLabel the vertical one, whichever holds the categories.
   const categoryScale = {
     domain: categories,
-    label: spec.xLabel ?? null,
+    label: (horizontal ? spec.yLabel : spec.xLabel) ?? null,
     tickFormat: (c: string) => shorten(c, 32),
     ticks: bandTicks(categories, horizontal ? 60 : Math.max(2, Math.floor(width / (longest * charWidth * 0.75 + 6)))),
   };
-  const valueScale = { label: spec.yLabel ?? null, grid: true, nice: true, zero: true };
+  const valueScale = { label: (horizontal ? spec.xLabel : spec.yLabel) ?? null, grid: true, nice: true, zero: true };
   const groupScale = { domain: groups, axis: null, paddingInner: 0.05 };
   if (horizontal) {
     const rows = categories.length * Math.max(1, groups.length);
@@ -302,8 +303,9 @@ function drawScatter(spec: ScatterChartSpec, width: number) {
     marginLeft: 55,
     style: { fontSize: '11px', overflow: 'visible' },
     color: { type: 'identity' },
-    x: { type: spec.xType ?? 'linear', label: spec.xLabel ?? null, grid: true },
-    y: { type: spec.yType ?? 'linear', label: spec.yLabel ?? null, grid: true },
+    // Inset: a point at the domain's edge is drawn whole.
+    x: { type: spec.xType ?? 'linear', label: spec.xLabel ?? null, grid: true, inset: 6 },
+    y: { type: spec.yType ?? 'linear', label: spec.yLabel ?? null, grid: true, inset: 6 },
     marks: [
       Plot.dot(points, {
         x: 'x',
