@@ -46,15 +46,14 @@ const points = positiveInt('points', values.points!);
 const root = path.resolve(__dirname, '..', '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { BROWSER_BUILD } = require(path.join(root, 'tools/build-web.js')) as { BROWSER_BUILD: import('esbuild').BuildOptions };
+
+/** `contents` bundled as tools/build-web.js bundles the report script. */
 function bundle(contents: string, nodePaths: string[] = []): string {
   const out = esbuild.buildSync({
+    ...BROWSER_BUILD,
     stdin: { contents, resolveDir: path.join(root, 'libs/charts/src'), loader: 'ts' },
-    bundle: true,
-    minify: true,
-    format: 'iife',
-    target: 'es2022',
-    platform: 'browser',
-    legalComments: 'none',
     write: false,
     nodePaths,
     logLevel: 'silent',

@@ -125,16 +125,26 @@ export function tuneReport(command: string, model: string, search: string, objec
   ]);
 }
 
-/** `rank-evaluate`: the top-k figures per model side by side (popular among them by default), ± sd over folds. */
-export function rankEvaluateReport(command: string, description: string, k: number, results: RankingEvaluation[]): ReportDocument {
-  const metrics: Array<[string, keyof RankingSummary]> = [
+/** rank-evaluate's figures in its printed order, with their column headings. */
+export function rankingFigures(k: number): Array<[string, keyof RankingSummary]> {
+  return [
+    ['RMSE', 'rmse'],
+    ['MAE', 'mae'],
     [`P@${k}`, 'precision'],
     [`R@${k}`, 'recall'],
     [`NDCG@${k}`, 'ndcg'],
     [`MAP@${k}`, 'map'],
+    [`MRR@${k}`, 'mrr'],
     [`HR@${k}`, 'hitRate'],
     ['coverage', 'coverage'],
   ];
+}
+
+/** `rank-evaluate`: the top-k figures per model side by side (popular among them by default), ± sd over folds. */
+export function rankEvaluateReport(command: string, description: string, k: number, results: RankingEvaluation[]): ReportDocument {
+  const columns = rankingFigures(k);
+  // Charted: the figures in 0..1 that compare lists (RMSE and MAE are another scale; MRR is in the table).
+  const metrics = columns.filter(([, key]) => key !== 'rmse' && key !== 'mae' && key !== 'mrr');
   const many = results.some((r) => r.folds.length > 1);
   const bars: BarChartSpec['bars'] = [];
   for (const [label, key] of metrics) {
@@ -145,7 +155,6 @@ export function rankEvaluateReport(command: string, description: string, k: numb
       bars.push({ category: label, group: r.model, value: mean, ...(many && sd !== null ? { error: sd } : {}) });
     }
   }
-  const columns: Array<[string, keyof RankingSummary]> = [['RMSE', 'rmse'], ['MAE', 'mae'], ...metrics, [`MRR@${k}`, 'mrr']];
   return document(`rank-evaluate: ${results.map((r) => r.model).join(', ')}`, command, [
     {
       heading: `Top-${k} ranking per model`,

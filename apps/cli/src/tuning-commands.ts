@@ -20,7 +20,6 @@ import {
   rankingEvaluate,
   RankingEvaluation,
   rankingFold,
-  RankingSummary,
   SearchTrial,
   stopOnDivergence,
   summariseRankingFolds,
@@ -31,7 +30,7 @@ import { int, printJson, table } from './output';
 import { foldCount, numberIn, openFraction, positiveInt } from './parse';
 import { Progress } from './progress';
 import { commandLine, prepareReport, withReportOption, writeReport } from './report';
-import { rankEvaluateReport, tuneReport } from './report-documents';
+import { rankEvaluateReport, rankingFigures, tuneReport } from './report-documents';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -346,17 +345,7 @@ export function registerTuningCommands(program: Command): void {
             `${int(r0.usersEvaluated)} of ${int(r0.testUsers)} test users have a relevant rating`,
     );
     const k = o.topK;
-    const figures: Array<[string, keyof RankingSummary]> = [
-      ['RMSE', 'rmse'],
-      ['MAE', 'mae'],
-      [`P@${k}`, 'precision'],
-      [`R@${k}`, 'recall'],
-      [`NDCG@${k}`, 'ndcg'],
-      [`MAP@${k}`, 'map'],
-      [`MRR@${k}`, 'mrr'],
-      [`HR@${k}`, 'hitRate'],
-      ['coverage', 'coverage'],
-    ];
+    const figures = rankingFigures(k);
     console.log(
       table(
         ['model', ...figures.map(([h]) => h), 'fit s'],

@@ -74,23 +74,9 @@ export function renderChart(spec: ChartSpec, options: RenderOptions = {}): HTMLE
   }
   figure.append(caption);
 
-  let drawn: { svg: Element; legend?: Array<{ name: string; colour: string; dashed?: boolean }> } | null;
-  switch (spec.type) {
-    case 'bar':
-      drawn = drawBars(spec, width);
-      break;
-    case 'line':
-      drawn = drawLines(spec, width);
-      break;
-    case 'scatter':
-      drawn = drawScatter(spec, width);
-      break;
-    case 'graph':
-      drawn = drawGraph(spec, width);
-      break;
-    default:
-      throw new Error(`renderChart: unknown chart type '${(spec as { type?: unknown }).type}' in chart '${(spec as { title?: unknown }).title}' (expected bar, line, scatter or graph)`);
-  }
+  const drawer = DRAWERS[spec.type] as ((s: ChartSpec, width: number) => Drawn | null) | undefined;
+  if (!drawer) throw new Error(`renderChart: unknown chart type '${(spec as { type?: unknown }).type}' in chart '${(spec as { title?: unknown }).title}' (expected bar, line, scatter or graph)`);
+  const drawn = drawer(spec, width);
   if (!drawn) {
     const note = document.createElement('p');
     note.className = 'recsys-chart-empty';
@@ -105,6 +91,19 @@ export function renderChart(spec: ChartSpec, options: RenderOptions = {}): HTMLE
   figure.append(drawn.svg);
   return figure;
 }
+
+/** What a drawer returns: Plot's SVG and the legend entries (shown when more than one). */
+interface Drawn {
+  svg: Element;
+  legend?: Array<{ name: string; colour: string; dashed?: boolean }>;
+}
+
+const DRAWERS: { [K in ChartSpec['type']]: (spec: Extract<ChartSpec, { type: K }>, width: number) => Drawn | null } = {
+  bar: (spec, width) => drawBars(spec, width),
+  line: (spec, width) => drawLines(spec, width),
+  scatter: (spec, width) => drawScatter(spec, width),
+  graph: (spec, width) => drawGraph(spec, width),
+};
 
 function legend(items: Array<{ name: string; colour: string; dashed?: boolean }>): HTMLElement {
   const box = document.createElement('div');
