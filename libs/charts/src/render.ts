@@ -374,20 +374,33 @@ function drawGraph(spec: GraphChartSpec, width: number) {
   }
   const around = spec.nodes.length - 1;
   const placed = spec.nodes.map((n, i) => {
-    if (i === 0) return { ...n, x: 0, y: 0, centre: true };
+    if (i === 0) return { ...n, x: 0, y: 0, centre: true, angle: undefined as number | undefined, r: undefined as number | undefined };
     const r = Math.max(MIN_RADIUS, Math.min(1, 1 - (toCentre.get(n.id) ?? 0)));
     const angle = -Math.PI / 2 + (2 * Math.PI * (i - 1)) / around;
-    return { ...n, x: r * Math.cos(angle), y: r * Math.sin(angle), centre: false };
+    return { ...n, x: r * Math.cos(angle), y: r * Math.sin(angle), centre: false, angle, r };
   });
+  // Labels outside their node, away from the centre: right of the nodes on the right, left of
+  // those on the left, centred above and below.
+  const side = (n: { angle?: number }) => {
+    const c = Math.cos(n.angle ?? Math.PI / 2);
+    return c > 0.25 ? 'start' : c < -0.25 ? 'end' : 'middle';
+  };
+  const LABEL_GAP = 0.08;
+  const labelled = placed.map((n) => ({ ...n, lx: n.centre ? 0 : (n.r! + LABEL_GAP) * Math.cos(n.angle!), ly: n.centre ? 0.1 : (n.r! + LABEL_GAP) * Math.sin(n.angle!) }));
   const at = (id: string) => placed[index.get(id) as number];
   const links = spec.links.map((l) => ({ ...l, from: at(l.source), to: at(l.target) }));
-  const size = Math.min(width, 520);
+  const size = Math.min(width, 640);
+  const marginX = Math.min(130, Math.round(size * 0.2));
   type Placed = (typeof placed)[number];
   type Link = (typeof links)[number];
   const svg = Plot.plot({
+    // The plotting area square, with room at the sides for the labels.
     width: size,
-    height: size,
-    margin: 60,
+    height: size - 2 * marginX + 60,
+    marginLeft: marginX,
+    marginRight: marginX,
+    marginTop: 30,
+    marginBottom: 30,
     style: { fontSize: '11px', overflow: 'visible' },
     color: { type: 'identity' },
     x: { axis: null, domain: [-1, 1] },
@@ -414,18 +427,21 @@ function drawGraph(spec: GraphChartSpec, width: number) {
         href: (n: Placed) => n.href ?? null,
         className: 'recsys-node',
       }),
-      ...[placed.slice(0, 1), placed.slice(1)].map((nodes, i) =>
-        Plot.text(nodes, {
-          x: 'x',
-          y: 'y',
-          text: (n: Placed) => shorten(n.label, 28),
-          dy: -13,
-          fontWeight: i === 0 ? 'bold' : 'normal',
-          stroke: 'white',
-          strokeWidth: 3,
-          fill: INK,
-          className: 'recsys-label',
-        }),
+      ...(['centre', 'start', 'end', 'middle'] as const).map((group) =>
+        Plot.text(
+          labelled.filter((n) => (group === 'centre' ? n.centre : !n.centre && side(n) === group)),
+          {
+            x: 'lx',
+            y: 'ly',
+            text: (n: Placed) => shorten(n.label, 28),
+            textAnchor: group === 'centre' ? 'middle' : group,
+            fontWeight: group === 'centre' ? 'bold' : 'normal',
+            stroke: 'white',
+            strokeWidth: 3,
+            fill: INK,
+            className: 'recsys-label',
+          },
+        ),
       ),
     ],
   });
