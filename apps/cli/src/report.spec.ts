@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ReportDocument } from '@recsys/charts';
 import { describeWithBrowser, openBrowser, tempDir } from '@recsys/testing';
-import { REPORT_CSP, reportHtml, reportScriptPath } from './report';
+import { RunFailedError } from './errors';
+import { prepareReport, REPORT_CSP, reportHtml, reportScriptPath } from './report';
 import { run } from './testing/run-cli';
 
 // --report FILE.html on evaluate, tune, rank-evaluate and train: the page's embedded JSON holds
@@ -159,6 +160,12 @@ describe('recsys --report: refused before the work starts', () => {
     const train = await run('train', '--data', data, '--model', 'baseline', '--out', path.join(dir, 'x.model'), '--report', path.join(dir, 'nope', 'r.html'));
     expect(train.code).toBe(2);
     expect(fs.readdirSync(dir).sort()).toEqual(before);
+  });
+
+  test('a report script that is not built is a run failure saying how to build it', () => {
+    const missing = path.join(dir, 'no-dist', 'report.js');
+    expect(() => prepareReport(path.join(dir, 'r.html'), missing)).toThrow(new RunFailedError(`--report needs the report script ${missing}, which is not built: run npm run build`));
+    expect(prepareReport(undefined, missing)).toBeUndefined();
   });
 });
 

@@ -35,7 +35,7 @@ export interface ReportTarget {
  * is a UsageError (exit 2) naming it; a missing script is a RunFailedError saying how to build it.
  * Undefined when no --report was given.
  */
-export function prepareReport(file: string | undefined): ReportTarget | undefined {
+export function prepareReport(file: string | undefined, scriptFile = reportScriptPath()): ReportTarget | undefined {
   if (file === undefined) return undefined;
   if (file.trim() === '') throw new UsageError('--report needs a file name, got ""');
   const full = path.resolve(file);
@@ -50,7 +50,6 @@ export function prepareReport(file: string | undefined): ReportTarget | undefine
   } catch (e) {
     throw new UsageError(`--report ${file}: cannot write in ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  const scriptFile = reportScriptPath();
   if (!fs.existsSync(scriptFile)) throw new RunFailedError(`--report needs the report script ${scriptFile}, which is not built: run npm run build`);
   return { file: full, script: fs.readFileSync(scriptFile, 'utf8') };
 }
