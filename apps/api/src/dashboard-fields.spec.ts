@@ -208,7 +208,7 @@ describe('the fields the dashboard reads (issue 12)', () => {
 
     // A long run holds the trainer: retrain validates the parameters before it refuses a second
     // run, so a value that passes validation answers CONFLICT and one that does not BAD_USER_INPUT.
-    const long = await t.gql<{ retrain: { id: string } }>('mutation { retrain(input: { kind: SVD, parameters: { epochs: 1000 } }) { id } }');
+    const long = await t.gql<{ retrain: { id: string } }>('mutation { retrain(input: { kind: SVD, parameters: { epochs: 1000, factors: 500 } }) { id } }');
     expect(long.errors).toBeUndefined();
     const retrain = (kind: string, parameters: Record<string, unknown>) =>
       t.gql('mutation($k: ModelKind!, $p: JSONObject!) { retrain(input: { kind: $k, parameters: $p }) { id } }', { k: kind, p: parameters }).then((x) => x.errors?.[0].extensions?.code ?? 'ACCEPTED');
