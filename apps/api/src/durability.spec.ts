@@ -108,7 +108,7 @@ describe('durability of rateMovie', () => {
     const first = await startChild(env);
     children.push(first.child);
     // The configured models train in the background first (CONFLICT until they are done).
-    const retrain = () => gqlRequest<{ retrain: { id: string } }>(first.url, 'mutation { retrain(input: { kind: SVD, parameters: { epochs: 1000, factors: 500 } }) { id } }');
+    const retrain = () => gqlRequest<{ retrain: { id: string } }>(first.url, 'mutation { retrain(input: { kind: SVDPP, parameters: { epochs: 1000, factors: 1000 } }) { id } }');
     let started = await retrain();
     for (let i = 0; i < 1000 && started.errors?.[0].extensions?.code === 'CONFLICT'; i++) {
       await new Promise((r) => setTimeout(r, 50));

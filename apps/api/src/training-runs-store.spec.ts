@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { RatingStore } from './services/rating-store';
 import { INTERRUPTED } from './services/training-service';
 import { startTestApi, TestApi } from './testing/harness';
@@ -71,7 +72,7 @@ describe('training runs in the store (issue 12)', () => {
     const finished = await until(t, done.data!.retrain.id, (r) => r.status === 'SUCCEEDED' || r.status === 'FAILED');
     expect(finished.status).toBe('SUCCEEDED');
     expect(finished.epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    const long = await t.gql<{ retrain: { id: string } }>('mutation { retrain(input: { kind: SVD, parameters: { epochs: 1000, factors: 500 } }) { id } }');
+    const long = await t.gql<{ retrain: { id: string } }>('mutation { retrain(input: { kind: SVDPP, parameters: { epochs: 1000, factors: 1000 } }) { id } }');
     expect(long.errors).toBeUndefined();
     await until(t, long.data!.retrain.id, (r) => r.epochs.length >= 3);
     const before = await allRuns(t);
@@ -124,5 +125,37 @@ describe('training runs in the store (issue 12)', () => {
     expect(next.errors).toBeUndefined();
     await until(t, next.data!.retrain.id, (r) => r.status === 'SUCCEEDED');
     expect((await allRuns(t))[0].id).toBe(next.data!.retrain.id);
+  });
+
+  it('a run the store cannot write is not started (SERVICE_UNAVAILABLE, nothing lost); once it can, runs start again', async () => {
+    t ??= await startTestApi({ dir });
+    const before = await allRuns(t);
+    const file = t.api.services()!.predictions.store.path;
+    // Another connection makes every write of a run fail, as a full disk would.
+    const other = new Database(file);
+    other.exec("CREATE TRIGGER refuse_runs BEFORE INSERT ON training_runs BEGIN SELECT RAISE(ABORT, 'simulated: database or disk is full'); END");
+    try {
+      const refused = await t.gql<{ retrain: { id: string } }>('mutation { retrain(input: { kind: BASELINE }) { id } }');
+      expect(refused.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect(refused.errors?.[0].message).toMatch(/could not be stored.*nothing was started/);
+      expect(t.api.services()!.training.running).toBeNull();
+      // Nothing stored before is lost, and the API's ratings still work.
+      expect(await allRuns(t)).toEqual(before);
+      const rated = await t.gql<{ rateMovie: { rating: number } }>('mutation { rateMovie(userId: 777001, movieId: ' + t.dataset.matrix.movies.ids[0] + ', rating: 4) { rating } }');
+      expect(rated.errors).toBeUndefined();
+    } finally {
+      other.exec('DROP TRIGGER refuse_runs');
+      other.close();
+    }
+    // The reason is the store's, with what was being written.
+    const store = new RatingStore(join(dir, 'refusing.sqlite'));
+    const direct = new Database(store.path);
+    direct.exec("CREATE TRIGGER refuse_runs BEFORE INSERT ON training_runs BEGIN SELECT RAISE(ABORT, 'simulated: database or disk is full'); END");
+    direct.close();
+    expect(() => store.saveRun('r1', { status: 'QUEUED' })).toThrow(/could not store training run r1 in .*refusing\.sqlite: simulated: database or disk is full/);
+    store.close();
+    const next = await t.gql<{ retrain: { id: string } }>('mutation { retrain(input: { kind: BASELINE }) { id } }');
+    expect(next.errors).toBeUndefined();
+    expect((await until(t, next.data!.retrain.id, (r) => r.status !== 'QUEUED' && r.status !== 'RUNNING')).status).toBe('SUCCEEDED');
   });
 });

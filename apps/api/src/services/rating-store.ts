@@ -42,7 +42,9 @@ export interface StoredRun {
 export class StoreWriteError extends Error {
   override readonly name = 'StoreWriteError';
   constructor(what: string, path: string, cause: unknown) {
-    super(`could not store ${what} in ${path}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    // SQLite's errors may come from another realm (jest): take any error's message, not only an Error's.
+    const reason = typeof (cause as { message?: unknown } | null)?.message === 'string' ? (cause as { message: string }).message : String(cause);
+    super(`could not store ${what} in ${path}: ${reason}`);
   }
 }
 
