@@ -14,6 +14,7 @@ import { createModel, fingerprintMatrix, RankingModel } from '@recsys/models';
 import { ApiConfig, writeTokenFile } from './config';
 import { corsAllowlist } from './http/cors';
 import { graphiqlAssets, graphiqlHeaders, graphiqlPage, ExampleIds } from './http/graphiql';
+import { landingPage } from './http/landing';
 import { byteSize, complexityLimitPlugin, operationGuard, subscriptionsOverWebSocketPlugin } from './http/limits';
 import { serveGraphqlWs } from './http/websocket';
 import { maskError, newLogId } from './errors';
@@ -291,6 +292,10 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     res.status(204).end();
   });
   app.use(graphiqlAssets());
+  // GET /: links to /dashboard, GraphiQL and the probes.
+  app.get('/', (req, res) => {
+    res.type('html').set(graphiqlHeaders(req.headers.host)).send(landingPage());
+  });
   app.get('/graphql', (req, res, next) => {
     // Browsers ask for text/html first; API clients (curl sends */*) get the API.
     if (req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') {
@@ -457,6 +462,12 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     else warmup.catch((error: unknown) => logger.error({ err: error }, 'similarity pool failed to start'));
     const similarityWarmup = lap();
     services = { catalog, predictions, registry, training: trainer, pubsub, logger };
+    // dataSummary: counted once, in chunks between requests, from ready on (see CatalogService.dataSummary).
+    const summaryStarted = performance.now();
+    catalog
+      .dataSummary()
+      .then(() => logger.info({ seconds: (performance.now() - summaryStarted) / 1000 }, 'data summary counted'))
+      .catch((error: unknown) => logger.error({ err: error }, 'counting the data summary failed'));
     const timings: StartupTimings = {
       data,
       ratingStore,
