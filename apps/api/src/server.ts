@@ -13,6 +13,7 @@ import { LoadedDataset, loadDataset, loadDefaultDataset, matrixArraysOf, RatingM
 import { createModel, fingerprintMatrix, RankingModel } from '@recsys/models';
 import { ApiConfig, writeTokenFile } from './config';
 import { corsAllowlist } from './http/cors';
+import { dashboardRoutes } from './http/dashboard';
 import { graphiqlAssets, graphiqlHeaders, graphiqlPage, ExampleIds } from './http/graphiql';
 import { byteSize, complexityLimitPlugin, operationGuard, subscriptionsOverWebSocketPlugin } from './http/limits';
 import { serveGraphqlWs } from './http/websocket';
@@ -291,6 +292,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     res.status(204).end();
   });
   app.use(graphiqlAssets());
+  app.use(dashboardRoutes());
   app.get('/graphql', (req, res, next) => {
     // Browsers ask for text/html first; API clients (curl sends */*) get the API.
     if (req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') {
