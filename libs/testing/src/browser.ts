@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { tempDir } from './temp-dir';
 
 /** Debian's chromium (apt-get install chromium; .ci/run installs it): never a test tool's own download. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -39,7 +40,10 @@ export interface BrowserSession {
  * sync or safe-browsing requests), so every request seen comes from the page under test.
  */
 export async function openBrowser(options: { width?: number; height?: number } = {}): Promise<BrowserSession> {
-  const context = await chromium.launchPersistentContext(tempDir('recsys-chromium-'), {
+  // A profile folder of its own, removed by close(): openBrowser runs inside beforeAll, where
+  // tempDir (which registers an afterAll hook) cannot be called.
+  const profile = mkdtempSync(join(tmpdir(), 'recsys-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
@@ -63,6 +67,9 @@ export async function openBrowser(options: { width?: number; height?: number } =
       const ws = origin.replace(/^http/, 'ws');
       return requested.filter((u) => !(u.startsWith(origin) || u.startsWith(ws) || /^(data|blob|about):/.test(u)));
     },
-    close: () => context.close(),
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
+    },
   };
 }
