@@ -1,6 +1,6 @@
 import { DashDataDocument } from '@recsys/client';
 import { client } from '../api';
-import { drawChart } from '../chart';
+import { renderChart } from '@recsys/charts';
 import { fmt, h, replace, table } from '../dom';
 import { degreeSpec, histogramSpec, monthSpec } from '../specs';
 import type { ViewContext } from './view';
@@ -18,10 +18,10 @@ export async function dataView(ctx: ViewContext): Promise<void> {
     h(
       'div',
       { class: 'grid' },
-      drawChart(histogramSpec('Rating histogram', d.ratingHistogram, 'Ratings per value of the scale.')),
-      drawChart(degreeSpec('Ratings per user', d.ratingsPerUser, 'users')),
-      drawChart(degreeSpec('Ratings per movie', d.ratingsPerMovie, 'movies')),
-      d.ratingsByMonth.length > 0 ? drawChart(monthSpec(d.ratingsByMonth)) : h('p', { class: 'note' }, 'The data has no dates: no ratings per month.'),
+      renderChart(histogramSpec('Rating histogram', d.ratingHistogram, 'Ratings per value of the scale.')),
+      renderChart(degreeSpec('Ratings per user', d.ratingsPerUser, 'users')),
+      renderChart(degreeSpec('Ratings per movie', d.ratingsPerMovie, 'movies')),
+      d.ratingsByMonth.length > 0 ? renderChart(monthSpec(d.ratingsByMonth)) : h('p', { class: 'note' }, 'The data has no dates: no ratings per month.'),
     ),
   );
 }

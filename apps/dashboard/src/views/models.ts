@@ -1,6 +1,6 @@
 import { DashModelsDocument } from '@recsys/client';
 import { client } from '../api';
-import { drawChart } from '../chart';
+import { renderChart } from '@recsys/charts';
 import { fmt, h, replace, table } from '../dom';
 import { metricsSpec, modelLabel, ModelRow } from '../specs';
 import type { ViewContext } from './view';
@@ -24,10 +24,10 @@ export async function modelsView(ctx: ViewContext): Promise<void> {
       'div',
       { class: 'grid' },
       rating.length > 0
-        ? drawChart(metricsSpec('Rating models: held-out RMSE and MAE', rating, [{ key: 'heldOutRmse', name: 'RMSE' }, { key: 'heldOutMae', name: 'MAE' }], 'Lower is better; the active model is emphasised.'))
+        ? renderChart(metricsSpec('Rating models: held-out RMSE and MAE', rating, [{ key: 'heldOutRmse', name: 'RMSE' }, { key: 'heldOutMae', name: 'MAE' }], 'Lower is better; the active model is emphasised.'))
         : h('p', {}, 'No stored rating model.'),
       ranking.length > 0
-        ? drawChart(metricsSpec('Ranking models: held-out NDCG@10', ranking, [{ key: 'heldOutNdcg', name: 'NDCG@10' }], 'Higher is better; the active model is emphasised.'))
+        ? renderChart(metricsSpec('Ranking models: held-out NDCG@10', ranking, [{ key: 'heldOutNdcg', name: 'NDCG@10' }], 'Higher is better; the active model is emphasised.'))
         : h('p', {}, 'No stored ranking model.'),
     ),
     table(

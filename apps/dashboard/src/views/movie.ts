@@ -1,6 +1,6 @@
 import { DashMovieDocument, DashMovieSearchDocument } from '@recsys/client';
 import { client } from '../api';
-import { drawChart } from '../chart';
+import { renderChart } from '@recsys/charts';
 import { fmt, h, movieName, replace, table } from '../dom';
 import { histogramSpec, neighbourhoodSpec, similarSpec } from '../specs';
 import type { ViewContext } from './view';
@@ -30,9 +30,9 @@ export async function movieView(ctx: ViewContext): Promise<void> {
     h(
       'div',
       { class: 'grid' },
-      drawChart(histogramSpec('Its ratings', movie.ratingHistogram, 'Ratings of this movie in the training data per value of the scale.')),
-      drawChart(neighbourhoodSpec(movie, 'JACCARD', movie.jaccard)),
-      METRICS.map(({ name, field }) => (movie[field].length > 0 ? drawChart(similarSpec(name, movie[field])) : h('p', { class: 'note' }, `No similar movies by ${name}.`))),
+      renderChart(histogramSpec('Its ratings', movie.ratingHistogram, 'Ratings of this movie in the training data per value of the scale.')),
+      renderChart(neighbourhoodSpec(movie, 'JACCARD', movie.jaccard)),
+      METRICS.map(({ name, field }) => (movie[field].length > 0 ? renderChart(similarSpec(name, movie[field])) : h('p', { class: 'note' }, `No similar movies by ${name}.`))),
     ),
   );
 }

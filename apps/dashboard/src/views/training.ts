@@ -2,7 +2,7 @@ import { DashModelKindsDocument, DashRetrainDocument, DashRunUpdatedDocument, Da
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { client, errorText, savedToken, saveToken } from '../api';
-import { drawChart } from '../chart';
+import { renderChart } from '@recsys/charts';
 import { errorBox, fmt, h, replace, table } from '../dom';
 import { curveSpec, secondsLeft } from '../specs';
 import type { ViewContext } from './view';
@@ -116,7 +116,7 @@ export async function trainingView(ctx: ViewContext): Promise<void> {
       past,
       h('h2', { id: 'past-h' }, 'Past runs'),
       list.length === 0 ? h('p', {}, 'No runs yet.') : null,
-      h('div', { class: 'grid' }, withCurves.map((r) => drawChart(curveSpec(`Run ${r.id}`, r.epochs, runCaption(r)), { width: 420 }))),
+      h('div', { class: 'grid' }, withCurves.map((r) => renderChart(curveSpec(`Run ${r.id}`, r.epochs, runCaption(r)), { width: 420 }))),
       list.length > 0
         ? table(
             ['run', 'kind', 'status', 'epochs', 'held-out RMSE', 'held-out MAE', 'held-out NDCG@10', 'queued', 'error'],
@@ -139,7 +139,7 @@ export async function trainingView(ctx: ViewContext): Promise<void> {
       h('h2', { id: 'live-h' }, `Run ${r.id}`),
       h('p', {}, h('span', { class: 'status', id: 'run-status', 'data-status': r.status }, r.status), ` · epoch ${r.epoch} of ${r.totalEpochs ?? '?'} `, progress, left !== null ? ` · about ${fmt(Math.ceil(left))} s left` : ''),
       r.error ? errorBox(r.error) : null,
-      drawChart(curveSpec('Learning curve', r.epochs, runCaption(r))),
+      renderChart(curveSpec('Learning curve', r.epochs, runCaption(r))),
     );
   };
 

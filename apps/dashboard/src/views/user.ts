@@ -1,6 +1,6 @@
 import { DashMovieSearchDocument, DashPredictionDocument, DashUserDocument, DashUserRatingsDocument, type DashRatingPageFragment } from '@recsys/client';
 import { client, errorText } from '../api';
-import { drawChart } from '../chart';
+import { renderChart } from '@recsys/charts';
 import { errorBox, fmt, h, movieName, replace, table } from '../dom';
 import { contributionSpec } from '../specs';
 import type { ViewContext } from './view';
@@ -59,7 +59,7 @@ export async function userView(ctx: ViewContext): Promise<void> {
       : h(
           'div',
           { class: 'grid' },
-          explained.map((r) => drawChart(contributionSpec(`Why #${r.rank}: ${movieName(r.movie)}`, r.explanation, 'The user’s movies that weigh most in this score.'))),
+          explained.map((r) => renderChart(contributionSpec(`Why #${r.rank}: ${movieName(r.movie)}`, r.explanation, 'The user’s movies that weigh most in this score.'))),
         ),
   );
 
@@ -85,7 +85,7 @@ function predictionForm(userId: number, ctx: ViewContext): HTMLElement {
       replace(
         out,
         h('p', { class: 'prediction' }, `Predicted rating of ${what}: `, h('strong', {}, fmt(p.rating, 2)), ` (baseline ${fmt(p.baseline, 2)}${p.isFallback ? `; fallback: ${p.fallbackReason}` : ''}; model ${p.modelId})`),
-        p.explanation.length > 0 ? drawChart(contributionSpec(`Why ${fmt(p.rating, 2)} for ${what}`, p.explanation, 'The user’s rated movies that weigh most in this prediction.')) : h('p', { class: 'note' }, 'No explanation for a fallback.'),
+        p.explanation.length > 0 ? renderChart(contributionSpec(`Why ${fmt(p.rating, 2)} for ${what}`, p.explanation, 'The user’s rated movies that weigh most in this prediction.')) : h('p', { class: 'note' }, 'No explanation for a fallback.'),
       );
     } catch (error) {
       replace(out, errorBox(errorText(error)));
