@@ -204,5 +204,5 @@ export async function trainingView(ctx: ViewContext): Promise<void> {
     }
   }
 
-  replace(ctx.main, h('h1', {}, 'Training'), h('section', { 'aria-labelledby': 'retrain-h' }, h('h2', { id: 'retrain-h' }, 'Retrain'), form), live, past);
+  replace(ctx.main, h('h1', {}, 'Training'), h('div', { class: 'training-top' }, h('section', { 'aria-labelledby': 'retrain-h' }, h('h2', { id: 'retrain-h' }, 'Retrain'), form), live), past);
 }
