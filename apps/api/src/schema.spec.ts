@@ -15,7 +15,7 @@ describe('schema.graphql', () => {
     const schema = parseSdl(readFileSync(SCHEMA_FILE, 'utf8'));
     const fields = (type: GraphQLObjectType | null | undefined) => Object.keys(type?.getFields() ?? {}).sort();
     expect(fields(schema.getQueryType())).toEqual(
-      ['activeModel', 'activeModels', 'models', 'movie', 'movies', 'ping', 'prediction', 'predictions', 'recommendations', 'similarMovies', 'trainingRun', 'trainingRuns', 'user', 'users'].sort(),
+      ['activeModel', 'activeModels', 'dataSummary', 'modelKinds', 'models', 'movie', 'movies', 'ping', 'prediction', 'predictions', 'recommendations', 'similarMovies', 'trainingRun', 'trainingRuns', 'user', 'users'].sort(),
     );
     expect(fields(schema.getMutationType())).toEqual(['interact', 'rateMovie', 'retrain']);
     expect(fields(schema.getSubscriptionType())).toEqual(['trainingRunUpdated']);

@@ -459,6 +459,12 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     else warmup.catch((error: unknown) => logger.error({ err: error }, 'similarity pool failed to start'));
     const similarityWarmup = lap();
     services = { catalog, predictions, registry, training: trainer, pubsub, logger };
+    // dataSummary: counted once, in chunks between requests, from ready on (see CatalogService.dataSummary).
+    const summaryStarted = performance.now();
+    catalog
+      .dataSummary()
+      .then(() => logger.info({ seconds: (performance.now() - summaryStarted) / 1000 }, 'data summary counted'))
+      .catch((error: unknown) => logger.error({ err: error }, 'counting the data summary failed'));
     const timings: StartupTimings = {
       data,
       ratingStore,

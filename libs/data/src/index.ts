@@ -13,3 +13,4 @@ export * from './loaders';
 export * from './synthetic';
 export * from './default-data';
 export { releaseMemory } from './release-memory';
+export * from './data-summary';

@@ -75,6 +75,8 @@ export interface CheckedFit {
   holdout: HoldoutSlice | null;
   heldOut: number;
   rmse: number;
+  /** MAE of the model on the held-out slice (reported beside the RMSE; the guard decides by the RMSE). */
+  mae: number;
   reference: { kind: string; rmse: number } | null;
   history: TrainingProgress[];
 }
@@ -119,11 +121,11 @@ export async function fitChecked(kind: string, params: Record<string, unknown>, 
       options.onProgress?.(p);
     }),
   } as FitOptions);
-  const rmse = errorMetrics(model.predictMany(test), test).rmse;
+  const { rmse, mae } = errorMetrics(model.predictMany(test), test);
   if (reference !== null) {
     if (!(rmse < reference.rmse)) throw new ModelRejectedError(kind, rmse, reference.kind, reference.rmse, test.length);
   } else if (!Number.isFinite(rmse)) {
     throw new ModelRejectedError(kind, rmse, 'finite predictions', NaN, test.length);
   }
-  return { model, train, holdout, heldOut: test.length, rmse, reference, history };
+  return { model, train, holdout, heldOut: test.length, rmse, mae, reference, history };
 }

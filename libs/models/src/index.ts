@@ -25,6 +25,8 @@ export { BiasedRidge } from './latent/fold-in';
 export { fingerprintMatrix, readModelArtifact, sameFingerprint } from './artifact';
 export type { ArtifactContent, DataFingerprint } from './artifact';
 export * from './param-bounds';
+export { parameterInfo, PARAM_CHOICES } from './param-info';
+export type { ParameterInfo } from './param-info';
 
 // Model parameters and their defaults (LibMF's parameter struct; createModel fills the gaps).
 export { BASELINE_DEFAULTS } from './latent/baseline-model';

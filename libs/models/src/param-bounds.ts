@@ -17,6 +17,8 @@ export interface ParamBound {
   integer?: boolean;
   /** What else to know, e.g. "sgd needs lr > 0": said with the range. */
   note?: string;
+  /** The kind's default is the machine's cores (`threads` of ease and ials): it differs from machine to machine. */
+  defaultFromMachine?: boolean;
 }
 
 /** Bounds of a kind's numeric parameters, by name. */
@@ -92,7 +94,7 @@ export const EASE_PARAM_BOUNDS: ParamBounds = frozen({
   lambda: { min: 0, minExclusive: true, max: 1e9, note: 'G = XᵀX + λI must be positive definite' },
   minWeight: { min: 0, max: 127.5, note: 'stored values are at most 127.5' },
   maxItems: { min: 1, max: 32_000, integer: true, note: 'items² × 4 B of memory; 32,000 items: 4.1 GB, the WebAssembly limit' },
-  threads: { ...THREADS },
+  threads: { ...THREADS, defaultFromMachine: true },
 });
 
 /** `ials` (see IALS_DEFAULTS). */
@@ -107,7 +109,7 @@ export const IALS_PARAM_BOUNDS: ParamBounds = frozen({
   minWeight: { min: 0, max: 127.5, note: 'entries of weight < minWeight are not positives' },
   initStd: { ...INIT_STD },
   seed: { ...SEED },
-  threads: { ...THREADS },
+  threads: { ...THREADS, defaultFromMachine: true },
 });
 
 /** `bpr` (see BPR_DEFAULTS). */

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root, Subscription, SubscriptionHandlerData } from 'type-graphql';
 import type { ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { SimilarityMetric } from '@recsys/similarity';
-import { modelKinds } from '@recsys/models';
+import { createModel, isRankingModel, modelKinds, parameterInfo } from '@recsys/models';
 import { apiError, badInput, checkId, notFound, unauthenticated } from '../errors';
 import { apiRating, MODEL_METRIC, MovieView, RatingView, UserView } from '../services/catalog-service';
 import type { PredictionView } from '../services/prediction-service';
@@ -11,10 +11,12 @@ import { ApiContext, toModelInfo, toTrainingRun } from './context';
 import { Connection, ModelInfoConnection, MovieConnection, pageOfKeyed, pageOfSortedIds, RatingConnection, TrainingRunConnection, UserConnection } from './connections';
 import {
   ActiveModels,
+  DataSummary,
   ExplanationArgs,
   InteractArgs,
   InteractionRecord,
   ModelInfo,
+  ModelKindInfo,
   Movie,
   MoviesArgs,
   PageArgs,
@@ -35,6 +37,7 @@ import {
   User,
   UserPredictionArgs,
   VALID_KINDS,
+  ValueCount,
 } from './types';
 
 /**
@@ -165,6 +168,16 @@ export class QueryResolver {
     return pageOfKeyed('model', infos, (m) => m.id, first, after);
   }
 
+  @Query(() => DataSummary, { description: 'Counts and distributions of the loaded training data (the data set the server started on; API ratings are not in it).' })
+  dataSummary(@Ctx() ctx: ApiContext): Promise<DataSummary> {
+    return ctx.services.catalog.dataSummary();
+  }
+
+  @Query(() => [ModelKindInfo], { description: 'Every kind retrain takes, with its parameters, defaults and bounds (the same bounds retrain enforces).' })
+  modelKinds(): ModelKindInfo[] {
+    return modelKindInfos();
+  }
+
   @Query(() => TrainingRun, { description: 'A training run by id (poll it for progress); NOT_FOUND when unknown.' })
   trainingRun(@Arg('id', () => ID) id: string, @Ctx() ctx: ApiContext): TrainingRun {
     const run = ctx.services.training.get(id);
@@ -247,8 +260,35 @@ export class SubscriptionResolver {
   }
 }
 
+/** What each kind is, in a line (its parameters come from the models' tables: see parameterInfo). */
+const KIND_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  baseline: 'μ + b_u + b_i: user and movie biases (ALS by default); the reference svd and svdpp must beat.',
+  svd: 'Biased matrix factorisation μ + b_u + b_i + p_u·q_i (Funk SVD; SGD by default, or ALS, L-BFGS).',
+  svdpp: 'SVD++: svd plus implicit factors of the movies the user rated.',
+  popular: 'Most-rated movies first (the same list for everyone); the reference ranking kinds must beat.',
+  ease: 'EASE (Steck 2019): a dense item–item weight matrix B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹.',
+  ials: 'Implicit ALS (Hu, Koren, Volinsky 2008) with conjugate-gradient row solves.',
+  bpr: 'Bayesian personalised ranking (Rendle et al. 2009): SGD on sampled (user, positive, negative) triples.',
+};
+
+/** Every kind of the ModelKind enum this build registers, with its role and parameters (the tables retrain validates with). */
+function modelKindInfos(): ModelKindInfo[] {
+  const built = modelKinds();
+  return VALID_KINDS.filter((kind) => built.includes(kind)).map((kind) => ({
+    kind,
+    role: isRankingModel(createModel(kind)) ? 'ranking' : 'rating',
+    description: KIND_DESCRIPTIONS[kind] ?? kind,
+    parameters: parameterInfo(kind).map((p) => ({ ...p, default: p.default === null ? null : JSON.stringify(p.default) })),
+  }));
+}
+
 @Resolver(() => Movie)
 export class MovieResolver {
+  @FieldResolver(() => [ValueCount], { description: 'Its ratings in the training data per value of the scale (as DataSummary.ratingHistogram).' })
+  ratingHistogram(@Root() movie: MovieView, @Ctx() ctx: ApiContext): ValueCount[] {
+    return ctx.services.catalog.movieRatingHistogram(movie.id);
+  }
+
   @FieldResolver(() => [SimilarMovie], { description: 'The n most similar movies (metric MODEL: by the active ranking model).', complexity: listCost('n', 10, 20) })
   async similar(@Root() movie: MovieView, @Args() { n, metric, minSupport }: SimilarArgs, @Ctx() ctx: ApiContext): Promise<SimilarMovie[]> {
     return ctx.budget.wait((signal) => ctx.services.catalog.similarMovies(movie.id, n, metricOf(metric), minSupport, signal));
@@ -330,6 +370,17 @@ export class RecommendationResolver {
   @FieldResolver(() => Movie)
   movie(@Root() rec: Recommendation, @Ctx() ctx: ApiContext): Promise<MovieView> {
     return requireMovie(ctx, rec.movieId);
+  }
+
+  @FieldResolver(() => [PredictionFactor], {
+    description:
+      "The user's movies that weigh most in this score, largest |contribution| first (the ranking model's additive explanation; empty for popular, whose score does not depend on the user). `rating` is the user's rating or interaction weight of that movie.",
+    complexity: listCost('n', 5, 10),
+  })
+  async explanation(@Root() rec: Recommendation, @Args() { n }: ExplanationArgs, @Ctx() ctx: ApiContext): Promise<PredictionFactor[]> {
+    const { predictions } = ctx.services;
+    const serving = await predictions.listModel(rec.modelId);
+    return ctx.budget.run(() => predictions.explainRecommendation(serving, rec.userId, rec.movieId, n));
   }
 }
 

@@ -137,6 +137,92 @@ export class SimilarMovie {
   support!: number;
 }
 
+@ObjectType()
+export class ValueCount {
+  @Field(() => Float)
+  value!: number;
+  @Field(() => Int)
+  count!: number;
+}
+
+@ObjectType()
+export class DegreeCount {
+  @Field(() => Int)
+  ratings!: number;
+  @Field(() => Int)
+  count!: number;
+}
+
+@ObjectType()
+export class MonthCount {
+  @Field()
+  month!: string;
+  @Field(() => Int)
+  count!: number;
+}
+
+@ObjectType()
+export class DataSummary {
+  @Field(() => Int)
+  users!: number;
+  @Field(() => Int)
+  movies!: number;
+  @Field(() => Int)
+  ratings!: number;
+  @Field(() => Float)
+  scaleMin!: number;
+  @Field(() => Float)
+  scaleMax!: number;
+  @Field(() => Float)
+  scaleStep!: number;
+  @Field()
+  implicit!: boolean;
+  @Field(() => Float)
+  meanRating!: number;
+  @Field(() => [ValueCount], { description: 'Count of ratings per value of the scale, ascending by value (all values of the scale, zeros included).' })
+  ratingHistogram!: ValueCount[];
+  @Field(() => [DegreeCount], { description: 'For each k with at least one user having exactly k ratings: k and that number of users, ascending by k (the long tail; log–log).' })
+  ratingsPerUser!: DegreeCount[];
+  @Field(() => [DegreeCount], { description: 'The same per movie.' })
+  ratingsPerMovie!: DegreeCount[];
+  @Field(() => [MonthCount], { description: "Ratings per calendar month 'YYYY-MM', ascending; empty when the data has no dates." })
+  ratingsByMonth!: MonthCount[];
+}
+
+@ObjectType()
+export class ModelParameterInfo {
+  @Field()
+  name!: string;
+  @Field()
+  description!: string;
+  @Field({ description: "'integer', 'number' or 'string'" })
+  type!: string;
+  @Field(() => String, { nullable: true, description: 'The default as JSON text, e.g. \'100\' or \'"sgd"\'; null when the default depends on the machine (threads).' })
+  default!: string | null;
+  @Field(() => Float, { nullable: true })
+  min!: number | null;
+  @Field(() => Float, { nullable: true })
+  max!: number | null;
+  @Field()
+  minExclusive!: boolean;
+  @Field()
+  maxExclusive!: boolean;
+  @Field(() => [String], { nullable: true, description: 'Allowed values of a string parameter; null otherwise.' })
+  choices!: string[] | null;
+}
+
+@ObjectType()
+export class ModelKindInfo {
+  @Field(() => ModelKindEnum)
+  kind!: string;
+  @Field(() => ModelRoleEnum)
+  role!: string;
+  @Field()
+  description!: string;
+  @Field(() => [ModelParameterInfo])
+  parameters!: ModelParameterInfo[];
+}
+
 @ObjectType({ description: 'A recommended movie and its score: a ranking model\'s raw score (popular: the movie\'s rating count; not a rating), or a rating model\'s predicted rating clipped to the scale when a rating model is named.' })
 export class Recommendation {
   @Field(() => Int)
@@ -145,6 +231,9 @@ export class Recommendation {
   score!: number;
   @Field(() => Int, { description: '1 for the best.' })
   rank!: number;
+  /** Whose list it is and by which model (not in the schema: what `explanation` needs). */
+  userId!: number;
+  modelId!: string;
 }
 
 @ObjectType({
@@ -214,6 +303,8 @@ export class EpochProgress {
 export class ModelMetrics {
   @Field(() => Float, { nullable: true, description: 'RMSE on the held-out slice (a seeded 2 % of the training data) of the guard fit, which had to beat referenceRmse. Null for models trained before the guard existed.' })
   heldOutRmse?: number | null;
+  @Field(() => Float, { nullable: true, description: 'MAE on the held-out slice of the guard fit (rating models).' })
+  heldOutMae?: number | null;
   @Field(() => Int, { nullable: true, description: 'Ratings in the held-out slice.' })
   heldOutRatings?: number | null;
   @Field(() => String, { nullable: true, description: 'The kind the model had to beat on the held-out slice: baseline for svd and svdpp, mean for baseline.' })
@@ -297,6 +388,8 @@ export class TrainingRun {
   error!: string | null;
   @Field(() => Float, { nullable: true, description: 'RMSE of the guard fit on the held-out slice (a seeded 2 % of the training data); null until measured.' })
   heldOutRmse!: number | null;
+  @Field(() => Float, { nullable: true })
+  heldOutMae!: number | null;
   @Field(() => Int, { nullable: true, description: 'Ratings in the held-out slice.' })
   heldOutRatings!: number | null;
   @Field(() => String, { nullable: true, description: 'The kind the model had to beat on the held-out slice: baseline for svd and svdpp, mean for baseline.' })

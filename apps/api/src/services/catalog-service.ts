@@ -1,4 +1,4 @@
-import { LoadedDataset, Movie as CatalogMovie, RatingScale } from '@recsys/data';
+import { DataSummary, dataSummary, LoadedDataset, Movie as CatalogMovie, RatingScale, scaleHistogram, ValueCount } from '@recsys/data';
 import type { SimilarityMetric } from '@recsys/similarity';
 import { badInput, notFound } from '../errors';
 import { MAX_SIMILAR_CACHED } from './model-registry';
@@ -60,6 +60,25 @@ export class CatalogService {
 
   get scale(): RatingScale {
     return this.dataset.matrix.scale;
+  }
+
+  private summary: Promise<DataSummary> | null = null;
+
+  /**
+   * Counts and distributions of the loaded data set (not the API ratings), computed once, in
+   * chunks with turns of the event loop between them (see `dataSummary` of @recsys/data), and
+   * kept: the server starts it at ready, so a query finds it done or waits for the same pass.
+   */
+  dataSummary(): Promise<DataSummary> {
+    this.summary ??= dataSummary(this.dataset.matrix);
+    return this.summary;
+  }
+
+  /** A movie's ratings in the loaded data set per value of the scale (its CSC slice); all zeros for a movie without any. */
+  movieRatingHistogram(movieId: number): ValueCount[] {
+    const t = this.dataset.matrix;
+    const m = t.movies.indexOf(movieId);
+    return m < 0 ? scaleHistogram(t.scale, t.movieRatings, 0, 0) : scaleHistogram(t.scale, t.movieRatings, t.moviePtr[m], t.moviePtr[m + 1]);
   }
 
   /** The active model (the API is not ready without one). */

@@ -41,6 +41,9 @@ export interface RecommendationView {
   movieId: number;
   score: number;
   rank: number;
+  /** Whose list it is, and the model that made it (what its explanation needs). */
+  userId: number;
+  modelId: string;
 }
 
 /**
@@ -110,9 +113,17 @@ export class PredictionService {
     if (interactions.length === 0 && this.catalog.pendingRatings(serving, userId).length === 0) return null;
     const cached = serving.rankingUsers.get(userId);
     if (cached) return cached;
+    return cache(serving.rankingUsers, userId, serving.model.foldIn(this.rankingEntries(serving, userId)));
+  }
+
+  /**
+   * The user's entries as a ranking model folds them in: their row of its training matrix (an API
+   * rating replacing the entry of its movie) with weight = the value, plus each newer interaction.
+   */
+  private rankingEntries(serving: ServingModel<RankingModel>, userId: number): Interaction[] {
     const entries: Interaction[] = this.ratingsOf(serving, userId).map((r) => ({ movieId: r.movieId, weight: r.rating }));
-    for (const i of interactions) entries.push({ movieId: i.movieId, weight: i.weight });
-    return cache(serving.rankingUsers, userId, serving.model.foldIn(entries));
+    for (const i of this.catalog.pendingInteractions(serving, userId)) entries.push({ movieId: i.movieId, weight: i.weight });
+    return entries;
   }
 
   predict(serving: ServingModel, userId: number, movieId: number): PredictionView {
@@ -132,7 +143,20 @@ export class PredictionService {
    */
   recommend(serving: ServingModel<ServedModel>, userId: number, n: number, excludeRated: boolean): RecommendationView[] {
     const recs = serving.role === 'ranking' ? this.rankingList(serving as ServingModel<RankingModel>, userId, n, excludeRated) : this.ratingList(serving as ServingModel, userId, n, excludeRated);
-    return recs.map((r, i) => ({ movieId: r.movieId, score: r.score, rank: i + 1 }));
+    return recs.map((r, i) => ({ movieId: r.movieId, score: r.score, rank: i + 1, userId, modelId: serving.id }));
+  }
+
+  /**
+   * The n movies of the user that weigh most in `movieId`'s score by `serving`, largest
+   * |contribution| first: a ranking model's `explain` over the same entries its list folds in
+   * (`rating` = the entry's weight; empty for popular), or a rating model's prediction explanation.
+   */
+  explainRecommendation(serving: ServingModel<ServedModel>, userId: number, movieId: number, n: number): ExplanationItem[] {
+    if (serving.role !== 'ranking') return this.explain(serving as ServingModel, userId, movieId, n);
+    const ranking = serving as ServingModel<RankingModel>;
+    return ranking.model
+      .explain(this.rankingEntries(ranking, userId), movieId, n)
+      .map((c) => ({ movieId: c.movieId, rating: c.weight, contribution: c.contribution, factorSimilarity: null }));
   }
 
   private ratingList(serving: ServingModel, userId: number, n: number, excludeRated: boolean) {

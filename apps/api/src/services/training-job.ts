@@ -55,6 +55,8 @@ export interface ApiInteractions {
 export interface GuardMetrics {
   /** Null for a ranking model. */
   heldOutRmse: number | null;
+  /** MAE of the guard fit on the slice (rating models; null for a ranking model and for a rejected one). */
+  heldOutMae?: number | null;
   heldOutRatings: number;
   /** `baseline` for svd and svdpp, `mean` for baseline, `popular` for ranking kinds. */
   referenceKind: string | null;
@@ -266,7 +268,7 @@ export async function runTrainingJob(job: TrainingJob, onProgress: (p: TrainingP
       model = await restoreModel(rebaseContent(fit.model.toArtifact(), fit.train, train), train);
     } else if (job.check !== false) {
       const fit = await fitChecked(job.kind, job.params, train, { validate: true, onProgress: progress });
-      guard = { heldOutRmse: fit.rmse, heldOutRatings: fit.heldOut, referenceKind: fit.reference?.kind ?? null, referenceRmse: fit.reference?.rmse ?? null };
+      guard = { heldOutRmse: fit.rmse, heldOutMae: fit.mae, heldOutRatings: fit.heldOut, referenceKind: fit.reference?.kind ?? null, referenceRmse: fit.reference?.rmse ?? null };
       const content = rebaseContent((fit.model as Predictor & { toArtifact(): ArtifactContent }).toArtifact(), fit.train, train);
       model = await restoreModel(content, train);
     } else {

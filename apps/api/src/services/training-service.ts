@@ -187,6 +187,7 @@ export class TrainingService {
           if (m.heldOutRatings !== undefined) {
             run.guard = {
               heldOutRmse: m.heldOutRmse ?? null,
+              heldOutMae: m.heldOutMae ?? null,
               heldOutRatings: m.heldOutRatings,
               referenceKind: m.referenceKind ?? null,
               referenceRmse: m.referenceRmse ?? null,

@@ -57,7 +57,7 @@ export const IALS_DEFAULTS: Readonly<IalsParams> = Object.freeze({
 } as IalsParams);
 
 const PARAM_NAMES = Object.keys(IALS_DEFAULTS) as Array<keyof IalsParams>;
-const CONFIDENCES: readonly IalsConfidence[] = ['linear', 'log'];
+export const CONFIDENCES: readonly IalsConfidence[] = ['linear', 'log'];
 
 /** Full parameters from partial ones: defaults fill the gaps; unknown names and bad values are refused with what and where. */
 export function ialsParams(partial: Partial<IalsParams> | Record<string, unknown> = {}): IalsParams {
