@@ -7,15 +7,15 @@ import { startTestApi, TestApi, TEST_TOKEN } from './testing/harness';
 
 jest.setTimeout(60_000);
 
-describe('GET /dashboard', () => {
-  let t: TestApi;
-  beforeAll(async () => {
-    t = await startTestApi();
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+let t: TestApi;
+beforeAll(async () => {
+  t = await startTestApi();
+});
+afterAll(async () => {
+  await t?.close();
+});
 
+describe('GET /dashboard', () => {
   it('serves the page with a strict Content-Security-Policy, its script and its stylesheet', async () => {
     const origin = new URL(t.api.url).origin;
     const page = await fetch(`${origin}/dashboard`);
@@ -54,10 +54,13 @@ describe('GET /dashboard', () => {
   });
 });
 
-/** Marks drawn in the chart whose title is `title` (bars, dots, line points, graph nodes), counted in the page. */
+/** Marks drawn in the one chart titled `title` (or starting with it, when it ends with '…'): bars, dots, graph links, counted in the page. */
 async function marks(s: BrowserSession, title: string): Promise<number> {
   return s.page.evaluate((title) => {
-    const figures = [...document.querySelectorAll('#main figure')].filter((f) => (f.querySelector('.recsys-chart-title')?.textContent ?? '').startsWith(title));
+    const figures = [...document.querySelectorAll('#main figure')].filter((f) => {
+      const shown = f.querySelector('.recsys-chart-title')?.textContent ?? '';
+      return title.endsWith('…') ? shown.startsWith(title.slice(0, -1)) : shown === title;
+    });
     if (figures.length !== 1) throw new Error(`${figures.length} charts titled "${title}"`);
     return figures[0].querySelectorAll('svg g.recsys-bar rect, svg g.recsys-point circle, svg g.recsys-link path').length;
   }, title);
@@ -71,17 +74,14 @@ async function open(s: BrowserSession, origin: string, hash: string): Promise<vo
 }
 
 describeWithBrowser('the dashboard in a browser', () => {
-  let t: TestApi;
   let s: BrowserSession;
   let origin: string;
   beforeAll(async () => {
-    t = await startTestApi();
     origin = new URL(t.api.url).origin;
     s = await openBrowser();
   });
   afterAll(async () => {
     await s?.close();
-    await t?.close();
   });
   afterEach(() => {
     expect(s.errors).toEqual([]);
@@ -102,6 +102,15 @@ describeWithBrowser('the dashboard in a browser', () => {
     expect(await marks(s, 'Ratings per movie')).toBe(movieKs.size);
     const counts = await s.page.textContent('#main table');
     expect(counts).toContain(m.nRatings.toLocaleString('en'));
+    // Keyboard: the first Tab reaches the skip link, drawn with a focus ring; then the nav bar's links.
+    await s.page.keyboard.press('Tab');
+    const skip = await s.page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      return { text: el.textContent, outline: getComputedStyle(el).outlineStyle };
+    });
+    expect(skip).toEqual({ text: 'Skip to content', outline: 'solid' });
+    await s.page.keyboard.press('Tab');
+    expect(await s.page.evaluate(() => document.activeElement?.getAttribute('href'))).toBe('#/data');
   });
 
   it('models: a bar per known held-out metric of every stored model, the active ones marked', async () => {
@@ -117,8 +126,8 @@ describeWithBrowser('the dashboard in a browser', () => {
       else rankingBars += Number(n.metrics.heldOutNdcg !== null);
     }
     expect(ratingBars).toBeGreaterThan(0);
-    expect(await marks(s, 'Rating models')).toBe(ratingBars);
-    if (nodes.some((n) => n.role === 'RANKING')) expect(await marks(s, 'Ranking models')).toBe(rankingBars);
+    expect(await marks(s, 'Rating models: held-out RMSE and MAE')).toBe(ratingBars);
+    if (nodes.some((n) => n.role === 'RANKING')) expect(await marks(s, 'Ranking models: held-out NDCG@10')).toBe(rankingBars);
     const rows = await s.page.$$eval('#main > table tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
     expect(rows).toHaveLength(nodes.length);
     const activeRating = rows.find((row) => row.startsWith(r.data!.activeModels.rating.id));
@@ -136,10 +145,16 @@ describeWithBrowser('the dashboard in a browser', () => {
       expect(await marks(s, `Most similar by ${metric}`)).toBe(10);
     }
     expect(await marks(s, 'Neighbourhood by JACCARD')).toBe(10);
-    // Click through to a neighbour: its own view opens.
+    // Through to a neighbour by keyboard: its bar (an SVG link) takes the focus, Enter opens its own view.
     const first = await t.gql<{ similarMovies: Array<{ movieId: number }> }>(`{ similarMovies(movieId: ${movieId}, n: 1) { movieId } }`);
     const neighbour = first.data!.similarMovies[0].movieId;
-    await s.page.click(`#main a[href="#/movie/${neighbour}"]`);
+    const focused = await s.page.evaluate((href) => {
+      const link = [...document.querySelectorAll('#main svg a')].find((a) => (a.getAttribute('href') ?? a.getAttributeNS('http://www.w3.org/1999/xlink', 'href')) === href) as SVGAElement | undefined;
+      link?.focus();
+      return document.activeElement === link;
+    }, `#/movie/${neighbour}`);
+    expect(focused).toBe(true);
+    await s.page.keyboard.press('Enter');
     await s.page.waitForFunction((id) => location.hash === `#/movie/${id}` && document.getElementById('main')!.dataset.ready === 'true', neighbour);
   });
 
@@ -170,7 +185,7 @@ describeWithBrowser('the dashboard in a browser', () => {
     await s.page.waitForSelector('#prediction .prediction');
     const p = await t.gql<{ prediction: { rating: number; explanation: unknown[] } }>(`{ prediction(userId: ${userId}, movieId: ${m.movies.ids[0]}) { rating explanation(n: 10) { movieId } } }`);
     expect(await s.page.textContent('#prediction .prediction')).toContain(p.data!.prediction.rating.toFixed(2));
-    if (p.data!.prediction.explanation.length > 0) expect(await marks(s, `Why ${p.data!.prediction.rating.toFixed(2)}`)).toBe(p.data!.prediction.explanation.length);
+    if (p.data!.prediction.explanation.length > 0) expect(await marks(s, `Why ${p.data!.prediction.rating.toFixed(2)} for…`)).toBe(p.data!.prediction.explanation.length);
   });
 
   it('training: a retrain started from the form (token typed in) draws its curve live and ends SUCCEEDED', async () => {
