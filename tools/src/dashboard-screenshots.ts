@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 3;
   const shots = !process.argv.includes('--no-shots');
   const dir = mkdtempSync(join(tmpdir(), 'recsys-screenshots-'));
-  const server = await startServer({ env: { RECSYS_CACHE_DIR: dir, RECSYS_LOG_LEVEL: 'warn' } }, dir, 600);
+  const server = await startServer({ env: { RECSYS_CACHE_DIR: dir } }, dir, 600);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
   try {
     await waitForConfiguredModels(server.base, 900);
@@ -82,6 +82,7 @@ async function main(): Promise<void> {
       if (!shots) continue;
       if (v.name === 'training') {
         // A retrain from the form (token typed in), its curve drawn live, then the picture.
+        await page.selectOption('#kind', 'SVD');
         await page.fill('#token', server.token);
         await page.fill('#param-epochs', '20');
         await page.click('#retrain');

@@ -1,16 +1,12 @@
 import type { BarChartSpec, GraphChartSpec, LineChartSpec, ScatterChartSpec } from '@recsys/charts';
+import type { DashDataQuery } from '@recsys/client';
 import { movieName } from './dom';
 
 /** The ChartSpecs of the views, built from the API's answers (plain functions of the data). */
 
-export interface ValueCount {
-  value: number;
-  count: number;
-}
-export interface DegreeCount {
-  ratings: number;
-  count: number;
-}
+type Summary = DashDataQuery['dataSummary'];
+export type ValueCount = Summary['ratingHistogram'][number];
+export type DegreeCount = Summary['ratingsPerUser'][number];
 
 /** Ratings per value of the scale: one bar per value (zeros included). */
 export function histogramSpec(title: string, histogram: ValueCount[], caption?: string): BarChartSpec {
@@ -38,7 +34,7 @@ export function degreeSpec(title: string, rows: DegreeCount[], who: 'users' | 'm
   };
 }
 
-export function monthSpec(rows: Array<{ month: string; count: number }>): LineChartSpec {
+export function monthSpec(rows: Summary['ratingsByMonth']): LineChartSpec {
   return {
     type: 'line',
     title: 'Ratings per month',
@@ -57,9 +53,9 @@ export interface ModelRow {
   metrics: { heldOutRmse: number | null; heldOutMae: number | null; heldOutNdcg: number | null };
 }
 
-/** A model's label in charts: its kind and the end of its id (ids are unique; kinds repeat). */
-export function modelLabel(m: { id: string; kind: string }, active: boolean): string {
-  return `${m.kind.toLowerCase()} ${m.id.slice(-6)}${active ? ' (active)' : ''}`;
+/** A model's label in charts: its id (which starts with its kind), marked when active. */
+export function modelLabel(m: { id: string }, active: boolean): string {
+  return `${m.id}${active ? ' (active)' : ''}`;
 }
 
 /**
@@ -121,7 +117,7 @@ export interface SimilarRow {
 
 /** A bar's category: the movie and its support (common raters); unique within the list. */
 function similarCategory(s: SimilarRow, seen: Set<string>): string {
-  let c = `${movieName(s.movie)} · ${s.support} common raters`;
+  let c = `${movieName(s.movie)} · ${s.support}`;
   if (seen.has(c)) c += ` · #${s.movieId}`;
   seen.add(c);
   return c;
@@ -134,7 +130,7 @@ export function similarSpec(metric: string, list: SimilarRow[]): BarChartSpec {
     type: 'bar',
     orientation: 'horizontal',
     title: `Most similar by ${metric}`,
-    caption: 'Bar: similarity; label: the common raters (support). Enter or click opens the movie.',
+    caption: 'Bar: similarity; the number after the title: its common raters (support). Enter or click opens the movie.',
     xLabel: 'similarity',
     signed: list.some((s) => s.similarity < 0),
     bars: list.map((s) => ({ category: similarCategory(s, seen), value: s.similarity, href: `#/movie/${s.movieId}` })),

@@ -2,7 +2,7 @@ import { DashModelsDocument } from '@recsys/client';
 import { client } from '../api';
 import { renderChart } from '@recsys/charts';
 import { fmt, h, replace, table } from '../dom';
-import { metricsSpec, modelLabel, ModelRow } from '../specs';
+import { metricsSpec, ModelRow } from '../specs';
 import type { ViewContext } from './view';
 
 /** Every stored model with its held-out metrics side by side; the active rating and ranking models marked. */
@@ -35,7 +35,7 @@ export async function modelsView(ctx: ViewContext): Promise<void> {
       nodes.map((m) => {
         const active = activeIds.has(m.id);
         const ref = m.metrics.referenceKind ? `${m.metrics.referenceKind}: ${fmt(m.metrics.referenceRmse ?? m.metrics.referenceNdcg, 4)}` : m.metrics.referenceNdcg !== null ? `popular: ${fmt(m.metrics.referenceNdcg, 4)}` : '–';
-        return [m.id, modelLabel(m, false).split(' ')[0], m.role.toLowerCase(), m.trainedAt.replace('T', ' ').slice(0, 19), fmt(m.metrics.heldOutRmse, 4), fmt(m.metrics.heldOutMae, 4), fmt(m.metrics.heldOutNdcg, 4), ref, active ? h('strong', { class: 'active' }, `active ${m.role.toLowerCase()}`) : ''];
+        return [m.id, m.kind.toLowerCase(), m.role.toLowerCase(), m.trainedAt.replace('T', ' ').slice(0, 19), fmt(m.metrics.heldOutRmse, 4), fmt(m.metrics.heldOutMae, 4), fmt(m.metrics.heldOutNdcg, 4), ref, active ? h('strong', { class: 'active' }, `active ${m.role.toLowerCase()}`) : ''];
       }),
       'Every stored model',
     ),

@@ -13,20 +13,12 @@ type ParamInfo = KindInfo['parameters'][number];
 /** Past runs drawn with their curves (the newest). */
 export const PAST_RUN_CURVES = 6;
 
-/** A parameter's bounds in words, e.g. "0 < lr ≤ 1". */
-function boundsText(p: ParamInfo): string {
-  if (p.choices) return `one of ${p.choices.join(', ')}`;
-  const lo = p.min === null ? '' : `${p.min} ${p.minExclusive ? '<' : '≤'} `;
-  const hi = p.max === null ? '' : ` ${p.maxExclusive ? '<' : '≤'} ${p.max}`;
-  return `${p.type}${lo || hi ? `: ${lo}${p.name}${hi}` : ''}`;
-}
-
 /** One field per parameter: a select for choices, else a number input with the bounds as min/max and the default filled in. */
 function parameterField(p: ParamInfo): { row: HTMLElement; read(): [string, unknown] | null } {
   const id = `param-${p.name}`;
   const hintId = `${id}-hint`;
   const fallback = p.default === null ? null : (JSON.parse(p.default) as unknown);
-  const hint = h('span', { class: 'hint', id: hintId }, `${p.description} (${boundsText(p)}; default ${p.default ?? 'set by the machine'})`);
+  const hint = h('span', { class: 'hint', id: hintId }, `${p.description}; default ${p.default ?? 'set by the machine'}`);
   let control: HTMLInputElement | HTMLSelectElement;
   if (p.choices) {
     control = h('select', { id, name: p.name, 'aria-describedby': hintId }, p.choices.map((c) => h('option', { value: c, selected: c === fallback }, c)));
@@ -77,10 +69,15 @@ function runCaption(run: DashRunFragment): string {
 
 /** The form to retrain, the live learning curve of the run it starts, and past runs with their curves. */
 export async function trainingView(ctx: ViewContext): Promise<void> {
-  const [{ modelKinds }, runs] = await Promise.all([client().request(DashModelKindsDocument, {}), client().request(DashTrainingRunsDocument, { first: 20 })]);
+  const [{ modelKinds, activeModels }, runs] = await Promise.all([client().request(DashModelKindsDocument, {}), client().request(DashTrainingRunsDocument, { first: 20 })]);
   if (ctx.stale()) return;
 
-  const kindSelect = h('select', { id: 'kind', name: 'kind' }, modelKinds.map((k) => h('option', { value: k.kind }, `${k.kind.toLowerCase()} (${k.role.toLowerCase()})`)));
+  // Preselected: the active rating model's kind (retrain's own default).
+  const kindSelect = h(
+    'select',
+    { id: 'kind', name: 'kind' },
+    modelKinds.map((k) => h('option', { value: k.kind, selected: k.kind === activeModels.rating.kind }, `${k.kind.toLowerCase()} (${k.role.toLowerCase()})`)),
+  );
   const kindHelp = h('p', { class: 'hint', id: 'kind-hint' });
   kindSelect.setAttribute('aria-describedby', 'kind-hint');
   const params = h('fieldset', {}, h('legend', {}, 'Parameters'));
