@@ -95,6 +95,8 @@ async function main(): Promise<void> {
         await page.press('#predict-movie', 'Enter');
         await page.waitForSelector('#prediction .prediction');
       }
+      // Clicking scrolled the page: the picture shows its top.
+      await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({ path: join(REPO_ROOT, 'docs', `dashboard-${v.name}.png`) });
     }
     if (errors.length) throw new Error(`console errors: ${errors.join('; ')}`);
