@@ -204,7 +204,7 @@ describeWithBrowser('the dashboard in a browser', () => {
     await s.page.click('#retrain');
     await s.page.waitForFunction(() => (document.getElementById('retrain-message')?.textContent ?? '').includes('BAD_USER_INPUT'));
     expect(await s.page.textContent('#retrain-message')).toMatch(/epochs/);
-    expect(await s.page.evaluate(() => sessionStorage.getItem('recsys-api-token'))).toBe(TEST_TOKEN);
+    expect(await s.page.evaluate(() => sessionStorage.getItem('recsys.apiToken'))).toBe(TEST_TOKEN);
     expect(await s.page.evaluate(() => localStorage.length + document.cookie.length)).toBe(0);
 
     // Record the curve's points at every redraw of the live run.

@@ -6,7 +6,7 @@ import { writeSnapshot } from '@recsys/data';
 import { tempDir } from '@recsys/testing';
 import { gqlRequest, smallDataset, TEST_TOKEN } from './testing/harness';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 const repoRoot = resolve(__dirname, '../../..');
 
@@ -95,6 +95,43 @@ describe('durability of rateMovie', () => {
     expect(data!.user.ratings.edges[0].node).toEqual({ movieId: movie, rating: 2, source: 'API' });
     // The restored model predates the rating, so the rating is folded in again.
     expect(data!.prediction).toEqual({ foldedIn: true, isFallback: false });
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  });
+
+  it('a training run killed -9 mid-run comes back FAILED with every epoch it had reported', async () => {
+    const dataset = smallDataset(8_000);
+    const runDir = join(dir, 'runs');
+    const snapshot = join(dir, 'runs.rsnap');
+    writeSnapshot(snapshot, dataset);
+    const env = { RECSYS_DATA: snapshot, RECSYS_CACHE_DIR: runDir, RECSYS_API_TOKEN: TEST_TOKEN, PORT: '0', HOST: '127.0.0.1', RECSYS_LOG_LEVEL: 'info' };
+    const first = await startChild(env);
+    children.push(first.child);
+    // The configured models train in the background first (CONFLICT until they are done).
+    const retrain = () => gqlRequest<{ retrain: { id: string } }>(first.url, 'mutation { retrain(input: { kind: SVDPP, parameters: { epochs: 1000, factors: 1000 } }) { id } }');
+    let started = await retrain();
+    for (let i = 0; i < 1000 && started.errors?.[0].extensions?.code === 'CONFLICT'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      started = await retrain();
+    }
+    expect(started.errors).toBeUndefined();
+    const id = started.data!.retrain.id;
+    const query = 'query($id: ID!) { trainingRun(id: $id) { status error epochs { epoch trainRmse } } }';
+    let seen: Array<{ epoch: number; trainRmse: number }> = [];
+    for (let i = 0; i < 2000 && seen.length < 3; i++, await new Promise((r) => setTimeout(r, 20))) {
+      seen = (await gqlRequest<{ trainingRun: { epochs: Array<{ epoch: number; trainRmse: number }> } }>(first.url, query, { id })).data!.trainingRun.epochs;
+    }
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    await killHard(first.child);
+
+    const second = await startChild(env);
+    children.push(second.child);
+    const { data, errors } = await gqlRequest<{ trainingRun: { status: string; error: string; epochs: Array<{ epoch: number; trainRmse: number }> } }>(second.url, query, { id });
+    expect(errors).toBeUndefined();
+    expect(data!.trainingRun.status).toBe('FAILED');
+    expect(data!.trainingRun.error).toBe('the server stopped during the run');
+    // Each epoch was stored (fsynced) before it was published: all those seen, maybe a few more.
+    expect(data!.trainingRun.epochs.slice(0, seen.length)).toEqual(seen);
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));
   });

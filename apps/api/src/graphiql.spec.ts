@@ -1,42 +1,76 @@
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { tempDir } from '@recsys/testing';
+import { BrowserSession, describeWithBrowser, openBrowser } from '@recsys/testing';
+import { exampleTabs, MAX_COMMENT_LINE, TOKEN_STORAGE_KEY } from './http/graphiql';
 import { TRAINING_RUN_TOPIC } from './services/training-service';
-import { startTestApi, TestApi } from './testing/harness';
+import { startTestApi, TEST_TOKEN, TestApi } from './testing/harness';
 
-jest.setTimeout(60_000);
+jest.setTimeout(90_000);
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.log(`graphiql.spec: skipped the browser test because ${CHROMIUM} is not installed (.ci/run installs Debian's chromium with apt-get)`);
+describe('GraphiQL example tabs and GET /', () => {
+  // The longest ids there are: the comment lines must fit with any.
+  const tabs = exampleTabs({ movieId: 2_147_483_647, userId: 2_147_483_647 });
+  const nameOf = (query: string) => /^(?:query|mutation|subscription) (\w+)/m.exec(query)?.[1];
 
-(haveChromium ? describe : describe.skip)('GraphiQL in a browser', () => {
-  let t: TestApi;
-
-  beforeAll(async () => {
-    t = await startTestApi();
+  it(`every comment line of every tab is at most ${MAX_COMMENT_LINE} characters`, () => {
+    const comments = tabs.flatMap((t) => t.query.split('\n').filter((line) => line.trimStart().startsWith('#')));
+    expect(comments.length).toBeGreaterThan(15);
+    for (const line of comments) expect([line, line.length <= MAX_COMMENT_LINE]).toEqual([line, true]);
   });
+
+  it('the first tab names /dashboard; Progress is a subscription alone in its tab, with the note on one running operation; no tab sets a header', () => {
+    expect(tabs[0].query).toMatch(/^# .*\/dashboard/);
+    const progress = tabs.filter((t) => /^subscription /m.test(t.query));
+    expect(progress).toHaveLength(1);
+    expect(nameOf(progress[0].query)).toBe('Progress');
+    expect(progress[0].query.match(/^(query|mutation|subscription) /gm)).toEqual(['subscription ']);
+    expect(progress[0].query).toMatch(/one operation at a time/);
+    expect(progress[0].query).toMatch(/\/dashboard/);
+    expect(tabs.map((t) => nameOf(t.query))).toEqual(['SimilarMovies', 'Prediction', 'Recommendations', 'Retrain', 'Progress']);
+    // The token comes from the bar's input: a tab's own Authorization header would override it.
+    for (const t of tabs) expect(t.headers).toBeUndefined();
+  });
+
+  it('GET / links to /dashboard and to GraphiQL', async () => {
+    const t = await startTestApi({ keepBaseline: true });
+    try {
+      const base = t.api.url.replace('/graphql', '');
+      const res = await fetch(`${base}/`, { headers: { accept: 'text/html' } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/text\/html/);
+      expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+      const html = await res.text();
+      expect(html).toContain('href="/dashboard"');
+      expect(html).toContain('href="/graphql"');
+      // GraphiQL stays where it was.
+      expect(await (await fetch(`${base}/graphql`, { headers: { accept: 'text/html' } })).text()).toContain('href="/dashboard"');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describeWithBrowser('GraphiQL in a browser', () => {
+  let t: TestApi;
+  let session: BrowserSession | null = null;
   afterAll(async () => {
+    await session?.close();
     await t?.close();
   });
-  const profile = tempDir('recsys-chromium-');
+  // Called while the tests are collected: its profile directory registers its own afterAll (after the one above).
+  const opening = openBrowser();
+  opening.catch(() => undefined);
+  beforeAll(async () => {
+    t = await startTestApi();
+    session = await opening;
+  });
 
-  it('opens offline from the local server, runs the similar-movies tab and shows the result', async () => {
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const requested: string[] = [];
+  it('opens offline with the bar and the Headers pane, runs a query, and a retrain whose token comes from the bar', async () => {
+    const { page } = session!;
     const origin = new URL(t.api.url).origin;
+    const resultText = async () => (await page.textContent('.result-window')) ?? '';
     try {
-      const page = context.pages()[0] ?? (await context.newPage());
-      page.on('request', (r) => requested.push(r.url()));
-      page.on('websocket', (ws) => requested.push(ws.url()));
-      // The page's Content-Security-Policy (script-src 'self', frame-ancestors 'none', …) must not block GraphiQL.
       const violations: string[] = [];
       page.on('console', (m) => {
         if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
@@ -44,29 +78,51 @@ if (!haveChromium) console.log(`graphiql.spec: skipped the browser test because 
       const response = await page.goto(t.api.url, { waitUntil: 'load' });
       expect(response!.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
       await page.waitForSelector('.graphiql-execute-button', { timeout: 20_000 });
-      // The first tab holds the similar-movies example with the most-rated movie as its variable.
+      expect(await page.getAttribute('#recsys-bar a', 'href')).toBe('/dashboard');
+      // The Headers pane is open from the start (not the Variables pane, not collapsed).
+      expect(await page.isVisible('.graphiql-editor-tools')).toBe(true);
+      expect((await page.textContent('.graphiql-editor-tools button.active')) ?? '').toMatch(/Headers/);
+
+      // The first tab: similar movies of the most-rated movie, checked against the API.
       await page.click('.graphiql-execute-button');
       await page.waitForFunction(() => (document.querySelector('.result-window')?.textContent ?? '').includes('"similarMovies"'), undefined, { timeout: 20_000 });
-      const shown = (await page.textContent('.result-window')) ?? '';
-
-      // The tab asks for movie(id) first, then its similar movies: check them against the API.
+      const shown = await resultText();
       const movieId = Number(/"movie":\s*\{\s*"id":\s*(\d+)/.exec(shown)?.[1]);
       expect(Number.isInteger(movieId)).toBe(true);
       const expected = await t.gql<{ similarMovies: Array<{ movie: { title: string } }> }>('query($id: Int!) { similarMovies(movieId: $id, n: 10) { movie { title } } }', { id: movieId });
       for (const s of expected.data!.similarMovies.slice(0, 3)) expect(shown).toContain(s.movie.title);
-      expect(shown).toContain('"similarity"');
 
       const tabs = await page.$$eval('.graphiql-tab', (els) => els.map((e) => e.textContent ?? ''));
-      expect(tabs.join(' ')).toMatch(/SimilarMovies/);
-      expect(tabs.join(' ')).toMatch(/Prediction/);
-      expect(tabs.join(' ')).toMatch(/Retrain/);
+      expect(tabs.join(' ')).toMatch(/SimilarMovies.*Prediction.*Recommendations.*Retrain.*Progress/);
 
-      // The retrain tab: run its Progress subscription (over graphql-ws), retrain, watch it finish.
+      // The Retrain tab without a token: refused.
+      const runRetrain = async () => {
+        const line = '.graphiql-query-editor .CodeMirror-line >> text=mutation Retrain';
+        await page.waitForSelector(line);
+        await page.click(line);
+        await page.keyboard.press('Control+Enter');
+      };
       await page.click('.graphiql-tab >> text=Retrain');
+      await runRetrain();
+      await page.waitForFunction(() => (document.querySelector('.result-window')?.textContent ?? '').includes('UNAUTHENTICATED'), undefined, { timeout: 20_000 });
+
+      // The token typed in the bar (the tab's headers untouched): the same tab now starts a run.
+      await page.fill('#recsys-token', TEST_TOKEN);
+      expect(await page.evaluate((key) => sessionStorage.getItem(key), TOKEN_STORAGE_KEY)).toBe(TEST_TOKEN);
+      await runRetrain();
+      await page.waitForFunction(() => /"retrain":\s*\{\s*"id"/.test(document.querySelector('.result-window')?.textContent ?? ''), undefined, { timeout: 20_000 });
+      const runId = /"id":\s*"([0-9a-f-]{36})"/.exec(await resultText())![1];
+      let status = '';
+      for (let i = 0; i < 3000 && status !== 'SUCCEEDED' && status !== 'FAILED'; i++) {
+        status = (await t.gql<{ trainingRun: { status: string } }>('query($id: ID!) { trainingRun(id: $id) { status } }', { id: runId })).data!.trainingRun.status;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(status).toBe('SUCCEEDED');
+
+      // The Progress tab: its subscription sees a run started elsewhere through to SUCCEEDED.
+      await page.click('.graphiql-tab >> text=Progress');
       const progressLine = '.graphiql-query-editor .CodeMirror-line >> text=subscription Progress';
       await page.waitForSelector(progressLine);
-      // Ctrl+Enter runs the operation under the cursor; the editor may still be settling after the
-      // tab switch, so place the cursor and run again until the server sees the subscription.
       const pubsub = t.api.services()!.pubsub;
       for (let attempt = 0; attempt < 5 && pubsub.subscriberCount(TRAINING_RUN_TOPIC) === 0; attempt++) {
         await page.click(progressLine);
@@ -74,25 +130,30 @@ if (!haveChromium) console.log(`graphiql.spec: skipped the browser test because 
         for (let i = 0; i < 40 && pubsub.subscriberCount(TRAINING_RUN_TOPIC) === 0; i++) await new Promise((r) => setTimeout(r, 25));
       }
       expect(pubsub.subscriberCount(TRAINING_RUN_TOPIC)).toBe(1);
-      // 10 epochs: with fewer, svd does not beat baseline on this data and the guard fails the run (issue 9).
       const run = await t.gql<{ retrain: { id: string } }>('mutation { retrain(input: { parameters: { epochs: 10 } }) { id } }');
       await page
-        .waitForFunction(() => (document.querySelector('.result-window')?.textContent ?? '').includes('SUCCEEDED'), undefined, { timeout: 20_000 })
+        .waitForFunction((id) => {
+          const text = document.querySelector('.result-window')?.textContent ?? '';
+          return text.includes(id) && text.includes('SUCCEEDED');
+        }, run.data!.retrain.id, { timeout: 30_000 })
         .catch(async (error: Error) => {
           await page.screenshot({ path: join(tmpdir(), 'recsys-graphiql-failure.png') });
-          throw new Error(`${error.message}; result window: ${(await page.textContent('.result-window'))?.slice(0, 500)}`);
+          throw new Error(`${error.message}; result window: ${(await resultText()).slice(0, 500)}`);
         });
-      const progress = (await page.textContent('.result-window')) ?? '';
-      expect(progress).toContain(run.data!.retrain.id);
-      expect(progress).toContain('"trainRmse"');
+      expect(await resultText()).toContain('"trainRmse"');
 
-      expect(requested.length).toBeGreaterThan(3);
-      expect(requested.some((u) => u.startsWith('ws://'))).toBe(true);
-      const foreign = requested.filter((u) => !(u.startsWith(origin) || u.startsWith(origin.replace('http', 'ws')) || u.startsWith('data:') || u.startsWith('blob:')));
-      expect(foreign).toEqual([]);
+      // The token stays for this browser tab's session: a reload keeps it.
+      await page.reload({ waitUntil: 'load' });
+      await page.waitForSelector('#recsys-token');
+      expect(await page.inputValue('#recsys-token')).toBe(TEST_TOKEN);
+
+      expect(session!.requested.some((u) => u.startsWith('ws://'))).toBe(true);
+      expect(session!.foreignRequests(origin)).toEqual([]);
+      expect(session!.errors).toEqual([]);
       expect(violations).toEqual([]);
-    } finally {
-      await context.close();
+    } catch (error) {
+      await page.screenshot({ path: join(tmpdir(), 'serve-graphiql-failure.png') }).catch(() => undefined);
+      throw error;
     }
   });
 });

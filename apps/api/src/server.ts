@@ -15,6 +15,7 @@ import { ApiConfig, writeTokenFile } from './config';
 import { corsAllowlist } from './http/cors';
 import { dashboardRoutes } from './http/dashboard';
 import { graphiqlAssets, graphiqlHeaders, graphiqlPage, ExampleIds } from './http/graphiql';
+import { landingPage } from './http/landing';
 import { byteSize, complexityLimitPlugin, operationGuard, subscriptionsOverWebSocketPlugin } from './http/limits';
 import { serveGraphqlWs } from './http/websocket';
 import { maskError, newLogId } from './errors';
@@ -293,6 +294,10 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   });
   app.use(graphiqlAssets());
   app.use(dashboardRoutes());
+  // GET /: links to /dashboard, GraphiQL and the probes.
+  app.get('/', (req, res) => {
+    res.type('html').set(graphiqlHeaders(req.headers.host)).send(landingPage());
+  });
   app.get('/graphql', (req, res, next) => {
     // Browsers ask for text/html first; API clients (curl sends */*) get the API.
     if (req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') {

@@ -1,6 +1,7 @@
 import { RecsysClient, RecsysClientError } from '@recsys/client';
 
-const TOKEN_KEY = 'recsys-api-token';
+// The key GraphiQL's token bar uses too (apps/api/src/http/graphiql.ts): one token per tab for both pages.
+const TOKEN_KEY = 'recsys.apiToken';
 
 /** The API token typed into the training form: kept in this tab's sessionStorage only (never localStorage or a cookie). */
 export function savedToken(): string {

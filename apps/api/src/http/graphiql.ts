@@ -10,23 +10,58 @@ export function graphiqlAssetDirs(): Record<string, string> {
   };
 }
 
+/** The sessionStorage key of the API token typed in the bar above GraphiQL. */
+export const TOKEN_STORAGE_KEY = 'recsys.apiToken';
+
 /**
  * The page's own script: it reads the example tabs from the page's JSON data block and starts
- * GraphiQL over HTTP with subscriptions over graphql-ws. A file of this server (not inline), so
- * the page's Content-Security-Policy allows scripts from 'self' only.
+ * GraphiQL over HTTP with subscriptions over graphql-ws. The bar's "API token" input is kept in
+ * sessionStorage (this tab's session only, never sent anywhere else), and the fetcher adds
+ * `Authorization: Bearer <token>` to a request when the input is filled and the tab's own headers
+ * set no Authorization. A file of this server (not inline), so the page's
+ * Content-Security-Policy allows scripts from 'self' only.
  */
 const START_SCRIPT = `'use strict';
 (function () {
+  var KEY = ${JSON.stringify(TOKEN_STORAGE_KEY)};
+  var input = document.getElementById('recsys-token');
+  try { input.value = sessionStorage.getItem(KEY) || ''; } catch (e) { /* storage off: the input still works */ }
+  input.addEventListener('input', function () {
+    try {
+      if (input.value) sessionStorage.setItem(KEY, input.value);
+      else sessionStorage.removeItem(KEY);
+    } catch (e) { /* storage off */ }
+  });
+  function withToken(url, init) {
+    init = init || {};
+    var headers = {};
+    var given = init.headers || {};
+    if (typeof Headers !== 'undefined' && given instanceof Headers) given.forEach(function (v, k) { headers[k] = v; });
+    else Object.keys(given).forEach(function (k) { headers[k] = given[k]; });
+    var token = input.value.trim();
+    var has = Object.keys(headers).some(function (k) { return k.toLowerCase() === 'authorization'; });
+    if (token && !has) headers.Authorization = 'Bearer ' + token;
+    return window.fetch(url, Object.assign({}, init, { headers: headers }));
+  }
   var tabs = JSON.parse(document.getElementById('graphiql-tabs').textContent);
   var url = new URL('/graphql', location.href).href;
-  var fetcher = GraphiQL.createFetcher({ url: url, subscriptionUrl: url.replace(/^http/, 'ws') });
+  var fetcher = GraphiQL.createFetcher({ url: url, subscriptionUrl: url.replace(/^http/, 'ws'), fetch: withToken });
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
-    React.createElement(GraphiQL, { fetcher: fetcher, defaultTabs: tabs, defaultEditorToolsVisibility: true }),
+    React.createElement(GraphiQL, { fetcher: fetcher, defaultTabs: tabs, defaultEditorToolsVisibility: 'headers' }),
   );
 })();
 `;
 
-const PAGE_CSS = 'html, body, #graphiql { height: 100%; margin: 0; }\n';
+/** The page: a slim bar (link to /dashboard, the token input) above GraphiQL, which fills the rest. */
+const PAGE_CSS = `html, body { height: 100%; margin: 0; }
+body { display: flex; flex-direction: column; font-family: system-ui, sans-serif; }
+#recsys-bar { display: flex; align-items: center; gap: 1em; padding: 4px 12px; font-size: 14px; border-bottom: 1px solid #d0d0d0; background: #f6f7f9; color: #1b1f24; }
+#recsys-bar a { color: #0b57d0; font-weight: 600; }
+#recsys-bar a:focus-visible, #recsys-bar input:focus-visible { outline: 2px solid #0b57d0; outline-offset: 2px; }
+#recsys-bar .grow { flex: 1; }
+#recsys-bar input { font: inherit; width: 22em; padding: 2px 6px; }
+#graphiql { flex: 1; min-height: 0; }
+`;
 
 /**
  * Serves /graphiql/<package>/<file> from the packages above (immutable per installed version),
@@ -81,15 +116,22 @@ export interface ExampleIds {
   userId: number;
 }
 
+/** The longest comment line of an example tab: GraphiQL's editor shows about 60 characters beside the Run button. */
+export const MAX_COMMENT_LINE = 56;
+
 /**
- * The example tabs GraphiQL opens with: similar movies, a prediction, a user's list by the ranking
- * model with an interaction that changes it, a retrain with its progress.
+ * The example tabs GraphiQL opens with: similar movies (naming /dashboard), a prediction, a
+ * user's list by the ranking model with an interaction that changes it, a retrain, and its
+ * progress (a subscription, in a tab of its own: GraphiQL runs one operation at a time).
+ * Mutations take the API token from the bar above the editor; no tab sets an Authorization header.
  * The ids are written into the queries (GraphiQL 4.1.2 drops `variables` of default tabs).
  */
 export function exampleTabs(ids: ExampleIds): Array<{ query: string; headers?: string }> {
   return [
     {
-      query: `# Movies most similar to movie ${ids.movieId}, the most-rated one (Jaccard over common raters).
+      query: `# Pictures of all this: /dashboard (link above).
+# The movies most similar to the most-rated one,
+# movie ${ids.movieId} (Jaccard over common raters).
 query SimilarMovies {
   movie(id: ${ids.movieId}) { id title year ratingCount }
   similarMovies(movieId: ${ids.movieId}, n: 10, metric: JACCARD) {
@@ -101,7 +143,8 @@ query SimilarMovies {
 `,
     },
     {
-      query: `# A predicted rating with the rated movies that weighed most.
+      query: `# A predicted rating with the rated movies that
+# weighed most.
 query Prediction {
   prediction(userId: ${ids.userId}, movieId: ${ids.movieId}) {
     rating
@@ -116,12 +159,18 @@ query Prediction {
 `,
     },
     {
-      query: `# The user's list by the active ranking model, and movies like the first by that model.
-# Interact (needs the API token in the Authorization header below) changes the list at once.
+      query: `# The user's list by the active ranking model, and
+# movies like the first by that model.
+# Interact changes the list at once; it needs the API
+# token: type it in the bar above (or set an
+# Authorization header in Headers below).
 query Recommendations {
   activeModels { rating { id kind } ranking { id kind } }
   user(id: ${ids.userId}) {
-    recommendations(n: 10) { rank score movie { id title } }
+    recommendations(n: 10) {
+      rank score movie { id title }
+      explanation(n: 3) { contribution movie { title } }
+    }
   }
   similarMovies(movieId: ${ids.movieId}, n: 5, metric: MODEL) { similarity support movie { id title } }
 }
@@ -130,36 +179,46 @@ mutation Interact {
   interact(userId: ${ids.userId}, movieId: ${ids.movieId}, weight: 1) { userId movieId weight at }
 }
 `,
-      headers: JSON.stringify({ Authorization: 'Bearer <RECSYS_API_TOKEN>' }, null, 2),
     },
     {
-      query: `# Retrain needs the API token: put it in the Authorization header below (when
-# RECSYS_API_TOKEN is unset, the server generates one at start and writes it to the file
-# <cache>/api-token, readable by its owner only; the log names the file).
-# Run Retrain, then Progress (a subscription: every epoch with its RMSE) or poll RunStatus.
+      query: `# Retrain needs the API token: type it in the bar
+# above (kept for this browser tab only), or set an
+# Authorization header in Headers below. When
+# RECSYS_API_TOKEN is unset, the server makes one at
+# start and writes it to <cache>/api-token, readable
+# by its owner only (the log names the file).
+# Watch the run in the Progress tab (another window),
+# or run RunStatus here.
 mutation Retrain {
   retrain(input: { parameters: { epochs: 30 } }) { id status kind totalEpochs }
 }
 
-subscription Progress {
-  trainingRunUpdated { id status epoch totalEpochs epochs { epoch trainRmse } error modelId }
-}
-
 query RunStatus {
   trainingRuns(first: 1) {
-    edges { node { id status epoch totalEpochs error model { id trainedAt metrics { trainRmse } } } }
+    edges { node { id status epoch totalEpochs error heldOutRmse heldOutMae model { id } } }
   }
   activeModels { rating { id kind trainedAt } ranking { id kind trainedAt } }
 }
 `,
-      headers: JSON.stringify({ Authorization: 'Bearer <RECSYS_API_TOKEN>' }, null, 2),
+    },
+    {
+      query: `# Every status change and finished epoch of training
+# runs, as they happen.
+# GraphiQL runs one operation at a time: Run in any
+# tab stops this subscription. So keep it running
+# here and start the retrain from another window
+# (the Retrain tab) or from /dashboard → Training.
+subscription Progress {
+  trainingRunUpdated { id status epoch totalEpochs epochs { epoch trainRmse validationRmse } error modelId }
+}
+`,
     },
   ];
 }
 
 /**
- * The GraphiQL page: React 18 and GraphiQL 4 UMD bundles, queries over HTTP, subscriptions over
- * graphql-ws. Every script is a file of this server (no inline script: see graphiqlHeaders); the
+ * The GraphiQL page: a bar with a link to /dashboard and the API token input, then React 18 and
+ * GraphiQL 4 UMD bundles, queries over HTTP, subscriptions over graphql-ws. Every script is a file of this server (no inline script: see graphiqlHeaders); the
  * example tabs travel in a JSON data block, which no browser executes.
  */
 export function graphiqlPage(ids: ExampleIds): string {
@@ -173,6 +232,11 @@ export function graphiqlPage(ids: ExampleIds): string {
 <link rel="stylesheet" href="/graphiql/page.css">
 </head>
 <body>
+<header id="recsys-bar">
+<a href="/dashboard">Dashboard</a>
+<span class="grow">recsys GraphQL API</span>
+<label>API token <input id="recsys-token" type="password" autocomplete="off" spellcheck="false" placeholder="for retrain, rateMovie and interact"></label>
+</header>
 <div id="graphiql">Loading GraphiQL…</div>
 <script type="application/json" id="graphiql-tabs">${tabs}</script>
 <script src="/graphiql/react/react.production.min.js"></script>

@@ -178,14 +178,18 @@ export class QueryResolver {
     return modelKindInfos();
   }
 
-  @Query(() => TrainingRun, { description: 'A training run by id (poll it for progress); NOT_FOUND when unknown.' })
+  @Query(() => TrainingRun, { description: 'A training run by id (poll it for progress; stored runs of earlier server processes too); NOT_FOUND when unknown.' })
   trainingRun(@Arg('id', () => ID) id: string, @Ctx() ctx: ApiContext): TrainingRun {
     const run = ctx.services.training.get(id);
     if (!run) throw notFound('trainingRun', id);
     return toTrainingRun(run);
   }
 
-  @Query(() => TrainingRunConnection, { description: 'Training runs since the server started, newest first.', complexity: listCost('first', 20) })
+  @Query(() => TrainingRunConnection, {
+    description:
+      'Training runs, newest first, with their epochs: kept in the store beside the API ratings, so they survive a restart (a run that was QUEUED or RUNNING when the server stopped is FAILED with error "the server stopped during the run").',
+    complexity: listCost('first', 20),
+  })
   trainingRuns(@Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Connection<TrainingRun> {
     return pageOfKeyed('run', ctx.services.training.list().map(toTrainingRun), (r) => r.id, first, after);
   }

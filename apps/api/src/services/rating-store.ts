@@ -27,6 +27,28 @@ export interface StoredInteraction {
 }
 
 /**
+ * A training run as the store keeps it: its state as JSON (dates as ISO strings) and its epochs,
+ * one row each (see {@link RatingStore.saveRun}, {@link RatingStore.saveEpoch}).
+ */
+export interface StoredRun {
+  readonly id: string;
+  /** The run's fields but its epochs, as given to saveRun. */
+  readonly state: Record<string, unknown>;
+  /** Its epochs' progress, in order. */
+  readonly epochs: Array<Record<string, unknown>>;
+}
+
+/** A write to the store that failed: what was being written and SQLite's reason (nothing stored before it is lost). */
+export class StoreWriteError extends Error {
+  override readonly name = 'StoreWriteError';
+  constructor(what: string, path: string, cause: unknown) {
+    // SQLite's errors may come from another realm (jest): take any error's message, not only an Error's.
+    const reason = typeof (cause as { message?: unknown } | null)?.message === 'string' ? (cause as { message: string }).message : String(cause);
+    super(`could not store ${what} in ${path}: ${reason}`);
+  }
+}
+
+/**
  * The ratings and interactions given through the API, in SQLite (better-sqlite3), append-only: a user rating the
  * same movie again adds a row, and the latest row wins.
  *
@@ -47,6 +69,8 @@ export class RatingStore {
   private readonly allInteractions: StoredInteraction[] = [];
   private readonly ratingCommits: GroupCommit<Omit<StoredRating, 'id' | 'ratedAt'>, StoredRating>;
   private readonly interactionCommits: GroupCommit<Omit<StoredInteraction, 'id' | 'at'>, StoredInteraction>;
+  private readonly upsertRun: Database.Statement<[string, string]>;
+  private readonly insertEpoch: Database.Statement<[string, number, string]>;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -67,6 +91,21 @@ export class RatingStore {
       weight REAL NOT NULL,
       at TEXT NOT NULL
     )`);
+    // Training runs (one row each, its state as JSON, rewritten at each status change) and their
+    // epochs (one row per finished epoch), so that runs and their learning curves survive a restart.
+    this.db.exec(`CREATE TABLE IF NOT EXISTS training_runs (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      state TEXT NOT NULL
+    )`);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS training_run_epochs (
+      run_id TEXT NOT NULL,
+      epoch INTEGER NOT NULL,
+      progress TEXT NOT NULL,
+      PRIMARY KEY (run_id, epoch)
+    )`);
+    this.upsertRun = this.db.prepare<[string, string]>('INSERT INTO training_runs (id, state) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state');
+    this.insertEpoch = this.db.prepare<[string, number, string]>('INSERT OR REPLACE INTO training_run_epochs (run_id, epoch, progress) VALUES (?, ?, ?)');
     const insert = this.db.prepare<[number, number, number, string]>('INSERT INTO ratings (user_id, movie_id, rating, rated_at) VALUES (?, ?, ?, ?)');
     const insertInteraction = this.db.prepare<[number, number, number, string]>('INSERT INTO interactions (user_id, movie_id, weight, at) VALUES (?, ?, ?, ?)');
     this.ratingCommits = new GroupCommit(
@@ -144,6 +183,40 @@ export class RatingStore {
   /** Whether the user has stored ratings or interactions. */
   hasUser(userId: number): boolean {
     return this.byUserId.has(userId) || this.interactionsByUser.has(userId);
+  }
+
+  /**
+   * Writes a training run's state (every field but its epochs; dates as ISO strings), replacing
+   * the run's earlier state: committed and fsynced before it returns. A failure throws
+   * {@link StoreWriteError} (the run's earlier row, and everything else, stays as it was).
+   */
+  saveRun(id: string, state: Record<string, unknown>): void {
+    try {
+      this.upsertRun.run(id, JSON.stringify(state));
+    } catch (error) {
+      throw new StoreWriteError(`training run ${id}`, this.path, error);
+    }
+  }
+
+  /** Writes epoch `epoch` (1-based) of a run (as {@link saveRun}: fsynced, StoreWriteError on failure). */
+  saveEpoch(runId: string, epoch: number, progress: Record<string, unknown>): void {
+    try {
+      this.insertEpoch.run(runId, epoch, JSON.stringify(progress));
+    } catch (error) {
+      throw new StoreWriteError(`epoch ${epoch} of training run ${runId}`, this.path, error);
+    }
+  }
+
+  /** Every stored training run, oldest first, with its epochs in order. */
+  runs(): StoredRun[] {
+    const rows = this.db.prepare('SELECT id, state FROM training_runs ORDER BY seq').all() as Array<{ id: string; state: string }>;
+    const epochs = new Map<string, Array<Record<string, unknown>>>();
+    for (const e of this.db.prepare('SELECT run_id AS runId, progress FROM training_run_epochs ORDER BY run_id, epoch').iterate() as IterableIterator<{ runId: string; progress: string }>) {
+      let list = epochs.get(e.runId);
+      if (!list) epochs.set(e.runId, (list = []));
+      list.push(JSON.parse(e.progress) as Record<string, unknown>);
+    }
+    return rows.map((r) => ({ id: r.id, state: JSON.parse(r.state) as Record<string, unknown>, epochs: epochs.get(r.id) ?? [] }));
   }
 
   close(): void {

@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import { ModelRecord, ModelRegistry, ModelRole, newModelId, rememberMovieTotals } from './model-registry';
 import { localArrays, sharedMatrixArrays } from './shared-data';
 import type { ApiPubSub } from './pubsub';
-import type { RatingStore } from './rating-store';
+import type { RatingStore, StoredRun } from './rating-store';
 import { apiInteractionsThrough, apiRatingsThrough } from './training-data';
 import { GuardMetrics, TrainingJob, TrainingMessage } from './training-job';
 
@@ -47,6 +47,34 @@ export interface TrainingRunState {
   finishedAt: Date | null;
 }
 
+/** The error of a run that was QUEUED or RUNNING when the server stopped (found so at the next start). */
+export const INTERRUPTED = 'the server stopped during the run';
+
+/** A run's stored state: every field but its epochs (stored one row each), dates as ISO strings, and when it was written. */
+function storedState(run: TrainingRunState): Record<string, unknown> {
+  const { epochs: _epochs, ...state } = run;
+  return { ...state, updatedAt: new Date().toISOString() };
+}
+
+/** A run as the store gave it back (dates revived). */
+function runFromStore(stored: StoredRun): TrainingRunState {
+  const { updatedAt: _updatedAt, ...s } = stored.state as unknown as Omit<TrainingRunState, 'queuedAt' | 'startedAt' | 'finishedAt' | 'epochs'> & {
+    queuedAt: string;
+    startedAt: string | null;
+    finishedAt: string | null;
+    updatedAt: string;
+  };
+  const date = (x: string | null) => (x === null ? null : new Date(x));
+  return {
+    ...s,
+    id: stored.id,
+    epochs: stored.epochs as unknown as TrainingProgress[],
+    queuedAt: new Date(s.queuedAt),
+    startedAt: date(s.startedAt),
+    finishedAt: date(s.finishedAt),
+  };
+}
+
 /** How a run goes beyond its kind and parameters. */
 export interface RunOptions {
   /** Run the guard before the final fit (default true); the startup baseline skips it to serve within seconds. */
@@ -81,7 +109,19 @@ export class TrainingService {
   private current: { run: TrainingRunState; worker: Worker; finished: Promise<void> } | null = null;
   private closed = false;
 
-  constructor(private readonly deps: TrainingServiceDeps) {}
+  constructor(private readonly deps: TrainingServiceDeps) {
+    for (const stored of deps.store.runs()) {
+      const run = runFromStore(stored);
+      if (run.status === 'QUEUED' || run.status === 'RUNNING') {
+        // The process ended during the run (a restart, a crash): it can never finish now.
+        run.status = 'FAILED';
+        run.error = INTERRUPTED;
+        run.finishedAt = run.finishedAt ?? new Date(stored.state.updatedAt as string);
+        this.persist(run);
+      }
+      this.runs.set(run.id, run);
+    }
+  }
 
   get(id: string): TrainingRunState | undefined {
     return this.runs.get(id);
@@ -143,6 +183,13 @@ export class TrainingService {
     // The base ratings go to the worker in shared memory, read in place (the server shared them
     // once at startup; sharedMatrixArrays then only checks): no O(ratings) step before the answer.
     const job: TrainingJob = { kind, params: full, base: sharedMatrixArrays(base), extra, interactions, artifactPath, check: options.check !== false, nice: this.deps.nice ?? 0 };
+    // Stored before anything starts: a run the store cannot keep is not run (nothing else is lost).
+    try {
+      this.deps.store.saveRun(run.id, storedState(run));
+    } catch (error) {
+      this.deps.logger.error({ err: error, run: run.id }, 'training run not stored; not started');
+      throw apiError('SERVICE_UNAVAILABLE', 'the training run could not be stored (the server log says why): nothing was started');
+    }
     const script = workerScript(__dirname, 'training-worker');
     const worker = new Worker(script.filename, { ...script.options, workerData: job });
     this.runs.set(run.id, run);
@@ -172,6 +219,7 @@ export class TrainingService {
       worker.on('message', (message: TrainingMessage) => {
         if (message.type === 'progress') {
           run.epochs.push(message.progress);
+          this.persistEpoch(run);
           this.publish(run);
         } else if (message.type === 'error') {
           if (activated) {
@@ -236,7 +284,7 @@ export class TrainingService {
         }
       });
       worker.on('error', (error) => settle(() => this.fail(run, error)));
-      worker.on('exit', (code) => settle(() => this.fail(run, new Error(this.closed ? 'the server shut down during training' : `the training worker exited with code ${code}`))));
+      worker.on('exit', (code) => settle(() => this.fail(run, new Error(this.closed ? INTERRUPTED : `the training worker exited with code ${code}`))));
     });
     this.current = { run, worker, finished };
     return run;
@@ -250,8 +298,31 @@ export class TrainingService {
     this.publish(run);
   }
 
+  /** Publishes a run's new state to subscribers, stored first (see {@link persist}). */
   private publish(run: TrainingRunState): void {
+    this.persist(run);
     this.deps.pubsub.publish(TRAINING_RUN_TOPIC, run);
+  }
+
+  /**
+   * Stores the run's state (fsynced). A failed write is logged with the reason and the run goes
+   * on: it still serves from memory, and its stored row keeps the last state that was written.
+   */
+  private persist(run: TrainingRunState): void {
+    try {
+      this.deps.store.saveRun(run.id, storedState(run));
+    } catch (error) {
+      this.deps.logger.error({ err: error, run: run.id, status: run.status }, 'training run state not stored');
+    }
+  }
+
+  /** Stores the run's newest epoch (as {@link persist}: a failure is logged, the run goes on). */
+  private persistEpoch(run: TrainingRunState): void {
+    try {
+      this.deps.store.saveEpoch(run.id, run.epochs.length, run.epochs[run.epochs.length - 1] as unknown as Record<string, unknown>);
+    } catch (error) {
+      this.deps.logger.error({ err: error, run: run.id, epoch: run.epochs.length }, 'training run epoch not stored');
+    }
   }
 
   /** Resolves when the run (if it is the current one) has finished, whatever its outcome. */
