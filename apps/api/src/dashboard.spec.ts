@@ -156,6 +156,17 @@ describeWithBrowser('the dashboard in a browser', () => {
     expect(focused).toBe(true);
     await s.page.keyboard.press('Enter');
     await s.page.waitForFunction((id) => location.hash === `#/movie/${id}` && document.getElementById('main')!.dataset.ready === 'true', neighbour);
+
+    // The nav bar's search: part of a title lists the matching movies (as movies(search:) does), each a link.
+    const title = (await t.gql<{ movie: { title: string } }>(`{ movie(id: ${movieId}) { title } }`)).data!.movie.title;
+    const part = title.slice(0, Math.min(5, title.length));
+    const found = await t.gql<{ movies: { totalCount: number } }>('query($q: String!) { movies(search: $q, first: 1) { totalCount } }', { q: part });
+    await s.page.fill('#movie-search-input', part);
+    await s.page.press('#movie-search-input', 'Enter');
+    await s.page.waitForSelector('#main[data-view="search"][data-ready="true"]');
+    expect(await s.page.$$eval('#main tbody tr', (r) => r.length)).toBe(Math.min(50, found.data!.movies.totalCount));
+    await s.page.click(`#main tbody a[href="#/movie/${movieId}"]`);
+    await s.page.waitForFunction((id) => location.hash === `#/movie/${id}` && document.getElementById('main')!.dataset.ready === 'true', movieId);
   });
 
   it('user: a page of ratings, the recommendations with their explanations, and a prediction for a title typed in', async () => {
@@ -163,7 +174,12 @@ describeWithBrowser('the dashboard in a browser', () => {
     let u = 0;
     while (m.userCount(u) <= 20) u++;
     const userId = m.users.ids[u];
-    await open(s, origin, `#/user/${userId}`);
+    // Opened from the nav bar's user field.
+    await open(s, origin, '#/data');
+    await s.page.fill('#user-lookup-input', String(userId));
+    await s.page.press('#user-lookup-input', 'Enter');
+    await s.page.waitForSelector('#main[data-view="user"][data-ready="true"]');
+    expect(await s.page.textContent('#main h1')).toBe(`User ${userId}`);
     expect(await s.page.$$eval('#ratings-h + table tbody tr', (r) => r.length)).toBe(20);
     expect(await s.page.textContent('#ratings-h')).toContain(`(${m.userCount(u)})`);
     await s.page.click('section[aria-labelledby=ratings-h] button:has-text("Next")');

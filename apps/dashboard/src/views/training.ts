@@ -201,5 +201,12 @@ export async function trainingView(ctx: ViewContext): Promise<void> {
     }
   }
 
+  // A run already going (started elsewhere, or before a reload) is followed live too.
+  const going = runs.trainingRuns.edges.map((e) => e.node).find((r) => r.status === 'RUNNING' || r.status === 'QUEUED');
+  if (going) {
+    showRun(going);
+    watch(going.id);
+  }
+
   replace(ctx.main, h('h1', {}, 'Training'), h('div', { class: 'training-top' }, h('section', { 'aria-labelledby': 'retrain-h' }, h('h2', { id: 'retrain-h' }, 'Retrain'), form), live), past);
 }
