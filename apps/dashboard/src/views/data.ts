@@ -1,6 +1,6 @@
 import { DashDataDocument } from '@recsys/client';
-import { client } from '../api';
 import { renderChart } from '@recsys/charts';
+import { client } from '../api';
 import { fmt, h, replace, table } from '../dom';
 import { degreeSpec, histogramSpec, monthSpec } from '../specs';
 import type { ViewContext } from './view';

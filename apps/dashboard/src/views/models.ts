@@ -1,6 +1,6 @@
 import { DashModelsDocument } from '@recsys/client';
-import { client } from '../api';
 import { renderChart } from '@recsys/charts';
+import { client } from '../api';
 import { fmt, h, replace, table } from '../dom';
 import { metricsSpec, ModelRow } from '../specs';
 import type { ViewContext } from './view';

@@ -1,6 +1,6 @@
 import { DashMovieDocument, DashMovieSearchDocument } from '@recsys/client';
-import { client } from '../api';
 import { renderChart } from '@recsys/charts';
+import { client } from '../api';
 import { fmt, h, movieName, replace, table } from '../dom';
 import { histogramSpec, neighbourhoodSpec, similarSpec } from '../specs';
 import type { ViewContext } from './view';

@@ -1,8 +1,8 @@
 import { DashModelKindsDocument, DashRetrainDocument, DashRunUpdatedDocument, DashTrainingRunDocument, DashTrainingRunsDocument, type DashModelKindsQuery, type DashRunFragment } from '@recsys/client';
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
-import { client, errorText, savedToken, saveToken } from '../api';
 import { renderChart } from '@recsys/charts';
+import { client, errorText, savedToken, saveToken } from '../api';
 import { errorBox, fmt, h, replace, table } from '../dom';
 import { curveSpec, secondsLeft } from '../specs';
 import type { ViewContext } from './view';
@@ -141,37 +141,46 @@ export async function trainingView(ctx: ViewContext): Promise<void> {
   };
 
   const ws = createClient({ url: `${location.origin.replace(/^http/, 'ws')}/graphql`, lazy: true, retryAttempts: 3 });
-  let timer: ReturnType<typeof setInterval> | null = null;
+  /** The run followed live (one at a time): stop() ends its subscription and poll. */
+  let watching: { stop(): void } | null = null;
   ctx.onLeave(() => {
-    if (timer) clearInterval(timer);
+    watching?.stop();
     void ws.dispose();
   });
 
   const watch = (id: string) => {
-    const finished = async () => {
+    watching?.stop();
+    let done = false;
+    let timer: ReturnType<typeof setInterval> | null = null;
+    let unsubscribe = () => {};
+    const stop = () => {
+      done = true;
       if (timer) clearInterval(timer);
-      timer = null;
+      unsubscribe();
+    };
+    watching = { stop };
+    const update = async (run: DashRunFragment) => {
+      if (done || ctx.stale()) return;
+      showRun(run);
+      if (current?.status !== 'SUCCEEDED' && current?.status !== 'FAILED') return;
+      // Over: the past runs now hold it.
+      stop();
       const r = await client().request(DashTrainingRunsDocument, { first: 20 });
       if (!ctx.stale()) showPast(r.trainingRuns.edges.map((e) => e.node));
     };
     const poll = async () => {
       try {
-        const { trainingRun } = await client().request(DashTrainingRunDocument, { id });
-        if (ctx.stale()) return;
-        showRun(trainingRun);
-        if (trainingRun.status === 'SUCCEEDED' || trainingRun.status === 'FAILED') await finished();
+        await update((await client().request(DashTrainingRunDocument, { id })).trainingRun);
       } catch (error) {
         replace(message, errorBox(errorText(error)));
       }
     };
-    ws.subscribe<{ trainingRunUpdated: DashRunFragment }>(
+    unsubscribe = ws.subscribe<{ trainingRunUpdated: DashRunFragment }>(
       { query: print(DashRunUpdatedDocument), variables: { id } },
       {
         next: ({ data, errors }) => {
           if (errors?.length) replace(message, errorBox(errors.map((e) => e.message).join('; ')));
-          if (!data || ctx.stale()) return;
-          showRun(data.trainingRunUpdated);
-          if (current?.status === 'SUCCEEDED' || current?.status === 'FAILED') void finished();
+          if (data) void update(data.trainingRunUpdated);
         },
         error: (error) => replace(message, errorBox(`live updates stopped: ${errorText(error)}; polling instead`)),
         complete: () => undefined,

@@ -1,6 +1,6 @@
 import { DashMovieSearchDocument, DashPredictionDocument, DashUserDocument, DashUserRatingsDocument, type DashRatingPageFragment } from '@recsys/client';
-import { client, errorText } from '../api';
 import { renderChart } from '@recsys/charts';
+import { client, errorText } from '../api';
 import { errorBox, fmt, h, movieName, replace, table } from '../dom';
 import { contributionSpec } from '../specs';
 import type { ViewContext } from './view';
