@@ -31,8 +31,11 @@ export async function movieView(ctx: ViewContext): Promise<void> {
       'div',
       { class: 'grid' },
       renderChart(histogramSpec('Its ratings', movie.ratingHistogram, 'Ratings of this movie in the training data per value of the scale.')),
-      renderChart(neighbourhoodSpec(movie, 'JACCARD', movie.jaccard)),
-      METRICS.map(({ name, field }) => (movie[field].length > 0 ? renderChart(similarSpec(name, movie[field])) : h('p', { class: 'note' }, `No similar movies by ${name}.`))),
+      METRICS.flatMap(({ name, field }) => [
+        movie[field].length > 0 ? renderChart(similarSpec(name, movie[field])) : h('p', { class: 'note' }, `No similar movies by ${name}.`),
+        // The graph beside the first metric's bars: the same neighbours, drawn around the movie.
+        field === 'jaccard' && movie.jaccard.length > 0 ? renderChart(neighbourhoodSpec(movie, 'JACCARD', movie.jaccard)) : null,
+      ]),
     ),
   );
 }
