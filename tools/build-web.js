@@ -22,6 +22,11 @@ const newest = (dir) => {
   return t;
 };
 
+/** esbuild's options for every browser bundle (also tools/bench/chart-bench.ts's). */
+const BROWSER_BUILD = { bundle: true, minify: true, format: 'iife', target: 'es2022', platform: 'browser', legalComments: 'none', sourcemap: false };
+module.exports = { BROWSER_BUILD };
+if (require.main !== module) return;
+
 const force = process.argv.includes('--force');
 const esbuild = require('esbuild');
 for (const b of bundles) {
@@ -34,13 +39,7 @@ for (const b of bundles) {
   esbuild.buildSync({
     entryPoints: [entry],
     outfile: out,
-    bundle: true,
-    minify: true,
-    format: 'iife',
-    target: 'es2022',
-    platform: 'browser',
-    legalComments: 'none',
-    sourcemap: false,
+    ...BROWSER_BUILD,
     // @recsys/* to the libs' sources, as in the tests.
     tsconfig: path.join(root, 'tsconfig.base.json'),
     logLevel: 'warning',

@@ -9,6 +9,8 @@ import { int, printJson, table } from './output';
 import { externalId, numberIn, positiveInt } from './parse';
 import { Progress } from './progress';
 import { RunFailedError, UsageError } from './errors';
+import { commandLine, prepareReport, withReportOption, writeReport } from './report';
+import { evaluateReport, trainReport } from './report-documents';
 import { remotePredict, remoteRecommend, remoteSimilar, ServerOptions, withServerOption } from './remote';
 
 /**
@@ -131,7 +133,7 @@ export function registerModelCommands(program: Command): void {
     console.log(table(['id', 'title', 'year', 'score'], recs.map((r) => [r.id, r.title, r.year ?? '', r.score.toFixed(4)])));
   });
 
-  withModelOptions(
+  const trainCommand = withModelOptions(
     withDataOptions(
       program
         .command('train')
@@ -148,12 +150,14 @@ export function registerModelCommands(program: Command): void {
     ),
     'svd',
     { modelFile: false },
-  ).action(
-    async (o: DataSourceOptions & ModelFlags & { out: string; validation?: number; earlyStopping?: number; neighbours?: number; neighbourMetric: SimilarityMetric; json?: boolean }) => {
+  );
+  withReportOption(trainCommand).action(
+    async (o: DataSourceOptions & ModelFlags & { out: string; validation?: number; earlyStopping?: number; neighbours?: number; neighbourMetric: SimilarityMetric; json?: boolean; report?: string }, cmd: Command) => {
     if (o.earlyStopping !== undefined && o.validation === undefined) throw new UsageError('--early-stopping needs --validation FRACTION');
-    // Refuse bad parameters (exit 2) before reading any data.
+    // Refuse bad parameters and an unwritable --report (exit 2) before reading any data.
     const params = modelParams(o);
     createModel(o.model, params);
+    const report = prepareReport(o.report);
     const dataset = await openDataset(o);
     // The data's fingerprint, taken first: without --neighbours nothing reads the data after the
     // split, so the training part is compacted into the data's own buffers (one matrix at the peak).
@@ -220,6 +224,7 @@ export function registerModelCommands(program: Command): void {
       history,
     };
     const kept = keptEpoch(history, o.earlyStopping);
+    if (report) writeReport(report, trainReport(commandLine(cmd), result));
     if (o.json) return printJson({ ...result, keptEpoch: kept?.epoch ?? null, stoppedEarly: kept?.stoppedEarly ?? false });
     console.log(`trained ${model.kind} on ${int(trainMatrix.nRatings)} ratings in ${seconds.toFixed(2)} s; wrote ${o.out}`);
     console.log(
@@ -236,7 +241,7 @@ export function registerModelCommands(program: Command): void {
     },
   );
 
-  withModelOptions(
+  const evaluateCommand = withModelOptions(
     withDataOptions(
       program
         .command('evaluate')
@@ -249,12 +254,14 @@ export function registerModelCommands(program: Command): void {
         .option('--json', 'print one JSON document on stdout'),
     ),
     'knn-baseline,jaccard-cf,mean',
-  ).action(async (o: DataSourceOptions & ModelFlags & { folds?: number; holdout?: number; train: string[]; test: string[]; onTraining?: boolean; json?: boolean }) => {
+  );
+  withReportOption(evaluateCommand).action(async (o: DataSourceOptions & ModelFlags & { folds?: number; holdout?: number; train: string[]; test: string[]; onTraining?: boolean; json?: boolean; report?: string }, cmd: Command) => {
     const kinds = o.model.split(',').map((s) => s.trim()).filter(Boolean);
     const seed = o.seed ?? 42;
     const modes = [o.folds !== undefined, o.holdout !== undefined, o.train.length > 0 || o.test.length > 0, !!o.onTraining].filter(Boolean).length;
     if (modes !== 1) throw new UsageError('evaluate needs exactly one of --folds K, --holdout FRACTION, --train FILE --test FILE, --on-training');
     if (o.train.length !== o.test.length) throw new UsageError(`evaluate: ${o.train.length} --train files but ${o.test.length} --test files; give them in pairs`);
+    const report = prepareReport(o.report);
 
     let folds: () => Iterable<EvaluationFold> | AsyncIterable<EvaluationFold>;
     let description: string;
@@ -303,6 +310,7 @@ export function registerModelCommands(program: Command): void {
       }
     }
     const failure = diverged.length > 0 ? new RunFailedError(diverged.map((d) => d.error).join('; ')) : null;
+    if (report) writeReport(report, evaluateReport(commandLine(cmd), description, results, diverged));
     if (o.json) {
       printJson({ evaluation: description, results, ...(diverged.length > 0 ? { failed: diverged } : {}) });
       if (failure) throw failure;

@@ -20,7 +20,6 @@ import {
   rankingEvaluate,
   RankingEvaluation,
   rankingFold,
-  RankingSummary,
   SearchTrial,
   stopOnDivergence,
   summariseRankingFolds,
@@ -30,6 +29,8 @@ import { ModelFlags, modelParams, withModelOptions } from './model-options';
 import { int, printJson, table } from './output';
 import { foldCount, numberIn, openFraction, positiveInt } from './parse';
 import { Progress } from './progress';
+import { commandLine, prepareReport, withReportOption, writeReport } from './report';
+import { rankEvaluateReport, rankingFigures, tuneReport } from './report-documents';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -202,7 +203,7 @@ function cell(mean: number | null, sd: number | null | undefined, digits = 4): s
 }
 
 export function registerTuningCommands(program: Command): void {
-  withModelOptions(
+  const tuneCommand = withModelOptions(
     withDataOptions(
       withFoldOptions(
         program
@@ -220,7 +221,8 @@ export function registerTuningCommands(program: Command): void {
     ),
     'svd',
     { modelFile: false },
-  ).action(async (o: DataSourceOptions & ModelFlags & FoldFlags & { grid: string; random?: number; objective: Objective; threshold?: number; json?: boolean }) => {
+  );
+  withReportOption(tuneCommand).action(async (o: DataSourceOptions & ModelFlags & FoldFlags & { grid: string; random?: number; objective: Objective; threshold?: number; json?: boolean; report?: string }, cmd: Command) => {
     const space = parseSearchJson(o.grid);
     const seed = o.seed ?? 42;
     // Fixed parameters from the flags; the searched ones override them. --seed seeds the folds
@@ -232,6 +234,7 @@ export function registerTuningCommands(program: Command): void {
         if (!Array.isArray(values)) throw new UsageError(`--grid: parameter "${key}" needs a list of values (ranges like {"min":…,"max":…} need --random N)`);
       }
     }
+    const report = prepareReport(o.report);
     const { folds, description } = await foldSource(o, seed, 'tune');
     const progress = new Progress(`tuning ${o.model}`);
     const options = {
@@ -255,6 +258,7 @@ export function registerTuningCommands(program: Command): void {
     // Failed trials rank last; the best is the best that did not fail.
     const best = trials.find((t) => t.error === null) ?? null;
     const failure = best === null ? new RunFailedError(`every setting failed: ${trials.map((t) => `${formatParams(t.params) || '(defaults)'}: ${t.error}`).join('; ')}`) : null;
+    if (report) writeReport(report, tuneReport(commandLine(cmd), o.model, search, label, description, trials));
     if (o.json) {
       printJson({ model: o.model, search, objective, evaluation: description, baseParams: base, best, trials });
       if (failure) throw failure;
@@ -282,7 +286,7 @@ export function registerTuningCommands(program: Command): void {
     console.log(`best: ${o.model} ${formatParams(best!.params)} → mean ${label} ${fixed(best!.meanObjective, 4)}`);
   });
 
-  withModelOptions(
+  const rankEvaluateCommand = withModelOptions(
     withDataOptions(
       withFoldOptions(
         program
@@ -298,11 +302,13 @@ export function registerTuningCommands(program: Command): void {
       ),
     ),
     'svd,popular',
-  ).action(async (o: DataSourceOptions & ModelFlags & FoldFlags & { topK: number; threshold?: number; json?: boolean }) => {
+  );
+  withReportOption(rankEvaluateCommand).action(async (o: DataSourceOptions & ModelFlags & FoldFlags & { topK: number; threshold?: number; json?: boolean; report?: string }, cmd: Command) => {
     const seed = o.seed ?? 42;
     const kinds = o.model.split(',').map((s) => s.trim()).filter(Boolean);
     // Every kind and its parameters are checked (exit 2) before any data is read.
     const params = o.modelFile ? null : paramsPerKind(kinds, o);
+    const report = prepareReport(o.report);
     const { folds, description, count } = await foldSource(o, seed, 'rank-evaluate');
     const ranking = { k: o.topK, relevantThreshold: o.threshold };
     const results: RankingEvaluation[] = [];
@@ -328,6 +334,7 @@ export function registerTuningCommands(program: Command): void {
     const splits = results[0].folds.map((f) => ({ name: f.name, trainRatings: f.trainRatings, testRatings: f.testRatings }));
     // The threshold used: --threshold, else 4 stars (every held-out interaction for implicit data).
     const threshold = results[0].relevantThreshold;
+    if (report) writeReport(report, rankEvaluateReport(commandLine(cmd), description, o.topK, results));
     if (o.json) return printJson({ evaluation: description, k: o.topK, relevantThreshold: threshold, folds: splits, results });
     const r0 = results[0].folds[0].ranking;
     const many = splits.length > 1;
@@ -338,17 +345,7 @@ export function registerTuningCommands(program: Command): void {
             `${int(r0.usersEvaluated)} of ${int(r0.testUsers)} test users have a relevant rating`,
     );
     const k = o.topK;
-    const figures: Array<[string, keyof RankingSummary]> = [
-      ['RMSE', 'rmse'],
-      ['MAE', 'mae'],
-      [`P@${k}`, 'precision'],
-      [`R@${k}`, 'recall'],
-      [`NDCG@${k}`, 'ndcg'],
-      [`MAP@${k}`, 'map'],
-      [`MRR@${k}`, 'mrr'],
-      [`HR@${k}`, 'hitRate'],
-      ['coverage', 'coverage'],
-    ];
+    const figures = rankingFigures(k);
     console.log(
       table(
         ['model', ...figures.map(([h]) => h), 'fit s'],

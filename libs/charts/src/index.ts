@@ -1,2 +1,3 @@
 export * from './spec';
 export * from './render';
+export { renderReportDocument } from './report';

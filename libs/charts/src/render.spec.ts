@@ -194,19 +194,40 @@ describeWithBrowser('renderChart in chromium', () => {
     expect(message).toBe(`renderChart: chart 'bad': series[0] ('s') points[0].x is "2005-13", not a 'YYYY-MM' or 'YYYY-MM-DD' date`);
   });
 
-  test('log–log scatter of 17,770 points: 17,770 circles, power-of-ten ticks on both axes', async () => {
+  test('log–log scatter of 17,770 points: one path of 17,770 circle subpaths (above PATH_SCATTER_THRESHOLD), power-of-ten ticks on both axes', async () => {
     const points = Array.from({ length: 17770 }, (_, i) => ({ x: i + 1, y: 1 + ((i * 7919) % 5000) }));
-    const got = await draw<{ circles: number; x: string[]; y: string[] }>(
+    const got = await draw<{ circles: number; paths: string[]; subpaths: number; x: string[]; y: string[] }>(
       { type: 'scatter', title: 'long tail', xType: 'log', yType: 'log', points },
       `(fig) => ({
         circles: fig.querySelectorAll('svg g.recsys-point circle').length,
+        paths: [...fig.querySelectorAll('svg g.recsys-point path')].map((p) => p.getAttribute('data-points')),
+        subpaths: [...fig.querySelectorAll('svg g.recsys-point path')].reduce((n, p) => n + (p.getAttribute('d').match(/M/g) || []).length, 0),
         x: [...fig.querySelectorAll('svg [aria-label="x-axis tick label"] text')].map((t) => t.textContent).filter((t) => t),
         y: [...fig.querySelectorAll('svg [aria-label="y-axis tick label"] text')].map((t) => t.textContent).filter((t) => t),
       })`,
     );
-    expect(got.circles).toBe(17770);
+    expect(got.circles).toBe(0);
+    expect(got.paths).toEqual(['17770']);
+    expect(got.subpaths).toBe(17770);
     expect(got.x).toEqual(expect.arrayContaining(['1', '10', '100', '1k', '10k']));
     expect(got.y).toEqual(expect.arrayContaining(['1', '10', '100', '1k']));
+  });
+
+  test('a scatter of 3,000 points in two series: 3,000 circles, a legend entry per series; 6,000 points: a path per series', async () => {
+    const points = Array.from({ length: 3000 }, (_, i) => ({ x: i + 1, y: (i % 97) + 1, series: i % 3 === 0 ? 'movies' : 'users' }));
+    const small = await draw<{ circles: number; legend: string[] }>(
+      { type: 'scatter', title: 't', points },
+      `(fig) => ({ circles: fig.querySelectorAll('svg g.recsys-point circle').length, legend: [...fig.querySelectorAll('.recsys-chart-legend [role="listitem"]')].map((e) => e.textContent) })`,
+    );
+    expect(small).toEqual({ circles: 3000, legend: ['movies', 'users'] });
+    const large = await draw<Array<[string | null, string | null]>>(
+      { type: 'scatter', title: 't', points: [...points, ...points.map((p) => ({ ...p, y: p.y + 100 }))] },
+      `(fig) => [...fig.querySelectorAll('svg g.recsys-point path')].map((p) => [p.getAttribute('fill'), p.getAttribute('data-points')])`,
+    );
+    expect(large).toEqual([
+      ['#0072B2', '2000'],
+      ['#E69F00', '4000'],
+    ]);
   });
 
   test('log scatter leaves out the points a log axis cannot show', async () => {

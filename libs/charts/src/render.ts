@@ -43,6 +43,13 @@ export interface RenderOptions {
 const MAX_TOOLTIP_POINTS = 2000;
 
 /**
+ * Above this many points a scatter draws its points as one `<path>` per colour (a circle subpath
+ * per point, `data-points` = their number) instead of a `<circle>` each: 17,770 circles cost
+ * chromium about 1 s to build, lay out and paint on this machine, one path a small fraction (npm run bench:charts).
+ */
+export const PATH_SCATTER_THRESHOLD = 5000;
+
+/**
  * Draws a {@link ChartSpec} as `<figure class="recsys-chart">`: a `<figcaption>` (title, caption,
  * legend when there is more than one series) and the SVG from Observable Plot, whose `aria-label`
  * is the title. Bars with `href` are SVG links (`<a>`: reached by Tab, followed by Enter); marks
@@ -67,23 +74,9 @@ export function renderChart(spec: ChartSpec, options: RenderOptions = {}): HTMLE
   }
   figure.append(caption);
 
-  let drawn: { svg: Element; legend?: Array<{ name: string; colour: string; dashed?: boolean }> } | null;
-  switch (spec.type) {
-    case 'bar':
-      drawn = drawBars(spec, width);
-      break;
-    case 'line':
-      drawn = drawLines(spec, width);
-      break;
-    case 'scatter':
-      drawn = drawScatter(spec, width);
-      break;
-    case 'graph':
-      drawn = drawGraph(spec, width);
-      break;
-    default:
-      throw new Error(`renderChart: unknown chart type '${(spec as { type?: unknown }).type}' in chart '${(spec as { title?: unknown }).title}' (expected bar, line, scatter or graph)`);
-  }
+  const drawer = DRAWERS[spec.type] as ((s: ChartSpec, width: number) => Drawn | null) | undefined;
+  if (!drawer) throw new Error(`renderChart: unknown chart type '${(spec as { type?: unknown }).type}' in chart '${(spec as { title?: unknown }).title}' (expected bar, line, scatter or graph)`);
+  const drawn = drawer(spec, width);
   if (!drawn) {
     const note = document.createElement('p');
     note.className = 'recsys-chart-empty';
@@ -98,6 +91,19 @@ export function renderChart(spec: ChartSpec, options: RenderOptions = {}): HTMLE
   figure.append(drawn.svg);
   return figure;
 }
+
+/** What a drawer returns: Plot's SVG and the legend entries (shown when more than one). */
+interface Drawn {
+  svg: Element;
+  legend?: Array<{ name: string; colour: string; dashed?: boolean }>;
+}
+
+const DRAWERS: { [K in ChartSpec['type']]: (spec: Extract<ChartSpec, { type: K }>, width: number) => Drawn | null } = {
+  bar: (spec, width) => drawBars(spec, width),
+  line: (spec, width) => drawLines(spec, width),
+  scatter: (spec, width) => drawScatter(spec, width),
+  graph: (spec, width) => drawGraph(spec, width),
+};
 
 function legend(items: Array<{ name: string; colour: string; dashed?: boolean }>): HTMLElement {
   const box = document.createElement('div');
@@ -199,13 +205,14 @@ function drawBars(spec: BarChartSpec, width: number) {
     marks,
     style: { fontSize: '11px', overflow: 'visible' },
   };
+  // xLabel names the horizontal axis and yLabel the vertical one, whichever holds the categories.
   const categoryScale = {
     domain: categories,
-    label: spec.xLabel ?? null,
+    label: (horizontal ? spec.yLabel : spec.xLabel) ?? null,
     tickFormat: (c: string) => shorten(c, 32),
     ticks: bandTicks(categories, horizontal ? 60 : Math.max(2, Math.floor(width / (longest * charWidth * 0.75 + 6)))),
   };
-  const valueScale = { label: spec.yLabel ?? null, grid: true, nice: true, zero: true };
+  const valueScale = { label: (horizontal ? spec.xLabel : spec.yLabel) ?? null, grid: true, nice: true, zero: true };
   const groupScale = { domain: groups, axis: null, paddingInner: 0.05 };
   if (horizontal) {
     const rows = categories.length * Math.max(1, groups.length);
@@ -295,8 +302,9 @@ function drawScatter(spec: ScatterChartSpec, width: number) {
     marginLeft: 55,
     style: { fontSize: '11px', overflow: 'visible' },
     color: { type: 'identity' },
-    x: { type: spec.xType ?? 'linear', label: spec.xLabel ?? null, grid: true },
-    y: { type: spec.yType ?? 'linear', label: spec.yLabel ?? null, grid: true },
+    // Inset: a point at the domain's edge is drawn whole.
+    x: { type: spec.xType ?? 'linear', label: spec.xLabel ?? null, grid: true, inset: 6 },
+    y: { type: spec.yType ?? 'linear', label: spec.yLabel ?? null, grid: true, inset: 6 },
     marks: [
       Plot.dot(points, {
         x: 'x',
@@ -306,10 +314,43 @@ function drawScatter(spec: ScatterChartSpec, width: number) {
         fillOpacity: 0.8,
         title: tooltips ? (p: ScatterChartSpec['points'][number]) => p.label ?? `${p.series != null ? `${p.series}: ` : ''}(${fmt(p.x)}, ${fmt(p.y)})` : undefined,
         className: 'recsys-point',
+        render: points.length > PATH_SCATTER_THRESHOLD && !tooltips ? dotsAsPaths : undefined,
       }),
     ],
   });
   return { svg, legend: names.map((n) => ({ name: n, colour: colourOf.get(n) as string })) };
+}
+
+/** A dot mark's points as one `<path>` per fill colour, each point a circle subpath (a Plot render function). */
+function dotsAsPaths(index: number[], _scales: Plot.ScaleFunctions, values: Plot.ChannelValues, _dimensions: Plot.Dimensions, context: Plot.Context): SVGElement {
+  const doc = context.document;
+  const ns = 'http://www.w3.org/2000/svg';
+  const g = doc.createElementNS(ns, 'g');
+  g.setAttribute('class', 'recsys-point');
+  g.setAttribute('fill-opacity', '0.8');
+  const X = values.x as ArrayLike<number>;
+  const Y = values.y as ArrayLike<number>;
+  const R = values.r as ArrayLike<number> | undefined;
+  const F = values.fill as ArrayLike<string> | undefined;
+  const byColour = new Map<string, string[]>();
+  for (const i of index) {
+    const x = X[i];
+    const y = Y[i];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    const r = R ? R[i] : 1.5;
+    const colour = F ? F[i] : PALETTE[0];
+    let parts = byColour.get(colour);
+    if (!parts) byColour.set(colour, (parts = []));
+    parts.push(`M${(x - r).toFixed(1)},${y.toFixed(1)}a${r},${r} 0 1,0 ${2 * r},0a${r},${r} 0 1,0 ${-2 * r},0`);
+  }
+  for (const [colour, parts] of byColour) {
+    const path = doc.createElementNS(ns, 'path');
+    path.setAttribute('fill', colour);
+    path.setAttribute('d', parts.join(''));
+    path.setAttribute('data-points', String(parts.length));
+    g.append(path);
+  }
+  return g;
 }
 
 /** Nearer than this to the centre a neighbour would sit on it (similarity ≥ 0.9). */
@@ -333,20 +374,33 @@ function drawGraph(spec: GraphChartSpec, width: number) {
   }
   const around = spec.nodes.length - 1;
   const placed = spec.nodes.map((n, i) => {
-    if (i === 0) return { ...n, x: 0, y: 0, centre: true };
+    if (i === 0) return { ...n, x: 0, y: 0, centre: true, angle: undefined as number | undefined, r: undefined as number | undefined };
     const r = Math.max(MIN_RADIUS, Math.min(1, 1 - (toCentre.get(n.id) ?? 0)));
     const angle = -Math.PI / 2 + (2 * Math.PI * (i - 1)) / around;
-    return { ...n, x: r * Math.cos(angle), y: r * Math.sin(angle), centre: false };
+    return { ...n, x: r * Math.cos(angle), y: r * Math.sin(angle), centre: false, angle, r };
   });
+  // Labels outside their node, away from the centre: right of the nodes on the right, left of
+  // those on the left, centred above and below.
+  const side = (n: { angle?: number }) => {
+    const c = Math.cos(n.angle ?? Math.PI / 2);
+    return c > 0.25 ? 'start' : c < -0.25 ? 'end' : 'middle';
+  };
+  const LABEL_GAP = 0.08;
+  const labelled = placed.map((n) => ({ ...n, lx: n.centre ? 0 : (n.r! + LABEL_GAP) * Math.cos(n.angle!), ly: n.centre ? 0.1 : (n.r! + LABEL_GAP) * Math.sin(n.angle!) }));
   const at = (id: string) => placed[index.get(id) as number];
   const links = spec.links.map((l) => ({ ...l, from: at(l.source), to: at(l.target) }));
-  const size = Math.min(width, 520);
+  const size = Math.min(width, 640);
+  const marginX = Math.min(130, Math.round(size * 0.2));
   type Placed = (typeof placed)[number];
   type Link = (typeof links)[number];
   const svg = Plot.plot({
+    // The plotting area square, with room at the sides for the labels.
     width: size,
-    height: size,
-    margin: 60,
+    height: size - 2 * marginX + 60,
+    marginLeft: marginX,
+    marginRight: marginX,
+    marginTop: 30,
+    marginBottom: 30,
     style: { fontSize: '11px', overflow: 'visible' },
     color: { type: 'identity' },
     x: { axis: null, domain: [-1, 1] },
@@ -373,18 +427,21 @@ function drawGraph(spec: GraphChartSpec, width: number) {
         href: (n: Placed) => n.href ?? null,
         className: 'recsys-node',
       }),
-      ...[placed.slice(0, 1), placed.slice(1)].map((nodes, i) =>
-        Plot.text(nodes, {
-          x: 'x',
-          y: 'y',
-          text: (n: Placed) => shorten(n.label, 28),
-          dy: -13,
-          fontWeight: i === 0 ? 'bold' : 'normal',
-          stroke: 'white',
-          strokeWidth: 3,
-          fill: INK,
-          className: 'recsys-label',
-        }),
+      ...(['centre', 'start', 'end', 'middle'] as const).map((group) =>
+        Plot.text(
+          labelled.filter((n) => (group === 'centre' ? n.centre : !n.centre && side(n) === group)),
+          {
+            x: 'lx',
+            y: 'ly',
+            text: (n: Placed) => shorten(n.label, 28),
+            textAnchor: group === 'centre' ? 'middle' : group,
+            fontWeight: group === 'centre' ? 'bold' : 'normal',
+            stroke: 'white',
+            strokeWidth: 3,
+            fill: INK,
+            className: 'recsys-label',
+          },
+        ),
       ),
     ],
   });
