@@ -95,6 +95,26 @@ describeWithBrowser('GraphiQL in a browser', () => {
       const tabs = await page.$$eval('.graphiql-tab', (els) => els.map((e) => e.textContent ?? ''));
       expect(tabs.join(' ')).toMatch(/SimilarMovies.*Prediction.*Recommendations.*Retrain.*Progress/);
 
+      // In this 1280-pixel-wide window every comment line of every tab ends left of the Run button.
+      for (const name of ['SimilarMovies', 'Prediction', 'Recommendations', 'Retrain', 'Progress']) {
+        await page.click(`.graphiql-tab >> text=${name}`);
+        await page.waitForSelector('.graphiql-query-editor .CodeMirror-line >> text=/^# /');
+        const overflow = await page.evaluate(() => {
+          const limit = document.querySelector('.graphiql-execute-button')!.getBoundingClientRect().left;
+          const out: string[] = [];
+          for (const line of document.querySelectorAll('.graphiql-query-editor .CodeMirror-line')) {
+            const text = line.textContent ?? '';
+            if (!text.startsWith('#')) continue;
+            const range = document.createRange();
+            range.selectNodeContents(line);
+            if (range.getBoundingClientRect().right > limit) out.push(text);
+          }
+          return out;
+        });
+        expect([name, overflow]).toEqual([name, []]);
+      }
+      await page.click('.graphiql-tab >> text=SimilarMovies');
+
       // The Retrain tab without a token: refused.
       const runRetrain = async () => {
         const line = '.graphiql-query-editor .CodeMirror-line >> text=mutation Retrain';

@@ -116,8 +116,11 @@ export interface ExampleIds {
   userId: number;
 }
 
-/** The longest comment line of an example tab: GraphiQL's editor shows about 60 characters beside the Run button. */
-export const MAX_COMMENT_LINE = 56;
+/**
+ * The longest comment line of an example tab: GraphiQL's editor shows about 51 characters beside
+ * the Run button in a 1280-pixel-wide window (the editor takes half of it), more in wider ones.
+ */
+export const MAX_COMMENT_LINE = 50;
 
 /**
  * The example tabs GraphiQL opens with: similar movies (naming /dashboard), a prediction, a
@@ -161,8 +164,8 @@ query Prediction {
     {
       query: `# The user's list by the active ranking model, and
 # movies like the first by that model.
-# Interact changes the list at once; it needs the API
-# token: type it in the bar above (or set an
+# Interact changes the list at once. It needs the
+# API token: type it in the bar above (or set an
 # Authorization header in Headers below).
 query Recommendations {
   activeModels { rating { id kind } ranking { id kind } }
@@ -182,13 +185,13 @@ mutation Interact {
     },
     {
       query: `# Retrain needs the API token: type it in the bar
-# above (kept for this browser tab only), or set an
-# Authorization header in Headers below. When
-# RECSYS_API_TOKEN is unset, the server makes one at
-# start and writes it to <cache>/api-token, readable
-# by its owner only (the log names the file).
-# Watch the run in the Progress tab (another window),
-# or run RunStatus here.
+# above (kept for this browser tab only), or set
+# an Authorization header in Headers below. When
+# RECSYS_API_TOKEN is unset, the server makes one
+# at start and writes it to <cache>/api-token,
+# readable by its owner only (the log names it).
+# Watch the run in the Progress tab (in another
+# window), or run RunStatus here.
 mutation Retrain {
   retrain(input: { parameters: { epochs: 30 } }) { id status kind totalEpochs }
 }
@@ -202,12 +205,13 @@ query RunStatus {
 `,
     },
     {
-      query: `# Every status change and finished epoch of training
-# runs, as they happen.
-# GraphiQL runs one operation at a time: Run in any
-# tab stops this subscription. So keep it running
-# here and start the retrain from another window
-# (the Retrain tab) or from /dashboard → Training.
+      query: `# Every status change and finished epoch of
+# training runs, as they happen.
+# GraphiQL runs one operation at a time: Run in
+# any tab stops this subscription. So keep it
+# running here and start the retrain from another
+# window (the Retrain tab) or from /dashboard →
+# Training.
 subscription Progress {
   trainingRunUpdated { id status epoch totalEpochs epochs { epoch trainRmse validationRmse } error modelId }
 }

@@ -219,8 +219,9 @@ export class TrainingService {
       worker.on('message', (message: TrainingMessage) => {
         if (message.type === 'progress') {
           run.epochs.push(message.progress);
+          // One row for the epoch (the run's own row changes at status changes only): one fsync per epoch.
           this.persistEpoch(run);
-          this.publish(run);
+          this.deps.pubsub.publish(TRAINING_RUN_TOPIC, run);
         } else if (message.type === 'error') {
           if (activated) {
             // The model serves; only its artifact could not be written (it is not stored).
