@@ -123,7 +123,7 @@ function similarCategory(s: SimilarRow, seen: Set<string>): string {
   return c;
 }
 
-/** The most similar movies as horizontal bars, each a link to its movie view (a bar chart's yLabel names the value axis in either orientation). */
+/** The most similar movies as horizontal bars, each a link to its movie view. */
 export function similarSpec(metric: string, list: SimilarRow[]): BarChartSpec {
   const seen = new Set<string>();
   return {
@@ -131,7 +131,7 @@ export function similarSpec(metric: string, list: SimilarRow[]): BarChartSpec {
     orientation: 'horizontal',
     title: `Most similar by ${metric}`,
     caption: 'Bar: similarity; the number after the title: its common raters (support). Enter or click opens the movie.',
-    yLabel: 'similarity',
+    xLabel: 'similarity',
     signed: list.some((s) => s.similarity < 0),
     bars: list.map((s) => ({ category: similarCategory(s, seen), value: s.similarity, href: `#/movie/${s.movieId}` })),
   };
@@ -163,7 +163,7 @@ export function contributionSpec(title: string, factors: FactorRow[], caption?: 
     orientation: 'horizontal',
     title,
     caption,
-    yLabel: 'contribution',
+    xLabel: 'contribution',
     signed: true,
     bars: factors.map((f) => {
       let category = `${movieName(f.movie)} · rated ${f.rating}`;
