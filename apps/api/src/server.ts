@@ -13,6 +13,7 @@ import { LoadedDataset, loadDataset, loadDefaultDataset, matrixArraysOf, RatingM
 import { createModel, fingerprintMatrix, RankingModel } from '@recsys/models';
 import { ApiConfig, writeTokenFile } from './config';
 import { corsAllowlist } from './http/cors';
+import { dashboardRoutes } from './http/dashboard';
 import { graphiqlAssets, graphiqlHeaders, graphiqlPage, ExampleIds } from './http/graphiql';
 import { landingPage } from './http/landing';
 import { byteSize, complexityLimitPlugin, operationGuard, subscriptionsOverWebSocketPlugin } from './http/limits';
@@ -292,6 +293,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     res.status(204).end();
   });
   app.use(graphiqlAssets());
+  app.use(dashboardRoutes());
   // GET /: links to /dashboard, GraphiQL and the probes.
   app.get('/', (req, res) => {
     res.type('html').set(graphiqlHeaders(req.headers.host)).send(landingPage());
