@@ -116,12 +116,19 @@ describeWithBrowser('GraphiQL in a browser', () => {
       await page.click('.graphiql-tab >> text=SimilarMovies');
 
       // The Retrain tab without a token: refused.
-      // Ctrl+Enter runs the operation under the cursor, but the editor may still be settling after
-      // the tab switch on a loaded machine and drop the key: press again only while the page has
-      // sent no Retrain request (so a slow answer never starts a second run).
+      // Ctrl+Enter runs the operation under the cursor, but on a loaded machine GraphiQL may still
+      // be settling after the tab switch: it drops the key, or sends the new tab's document with the
+      // old tab's operationName (answered OPERATION_RESOLUTION_FAILURE, seen in CI). Press again
+      // only while the page has sent no request naming Retrain (so a slow answer never starts a
+      // second run).
       let retrainRequests = 0;
       page.on('request', (r) => {
-        if (r.method() === 'POST' && (r.postData() ?? '').includes('mutation Retrain')) retrainRequests++;
+        if (r.method() !== 'POST') return;
+        try {
+          if ((JSON.parse(r.postData() ?? '{}') as { operationName?: string }).operationName === 'Retrain') retrainRequests++;
+        } catch {
+          // Not a GraphQL request.
+        }
       });
       const runRetrain = async () => {
         const before = retrainRequests;
