@@ -28,6 +28,7 @@ export const CLI = {
     ratings: { type: 'string', value: 'N', default: '0', description: 'generate N synthetic ratings (0: the default data set)' },
     snapshot: { type: 'string', value: 'FILE', description: 'with --ratings: where to write the snapshot (default: a temp file, removed after)' },
     runs: { type: 'string', value: 'N', default: '3', description: 'runs of each way (the best is reported)' },
+    from: { type: 'string', value: 'FILE', description: 'time an existing snapshot instead (e.g. the 100M Prize set), read only' },
   },
 } as const satisfies BenchCli<Record<string, BenchOption>>;
 
@@ -35,16 +36,18 @@ interface Args {
   ratings: number;
   snapshot?: string;
   runs: number;
+  from?: string;
 }
 
 function argsFrom(values: BenchValues<typeof CLI.options>): Args {
-  return { ratings: intValue('ratings', values.ratings, 0), snapshot: values.snapshot, runs: intValue('runs', values.runs, 1) };
+  return { ratings: intValue('ratings', values.ratings, 0), snapshot: values.snapshot, runs: intValue('runs', values.runs, 1), from: values.from };
 }
 
 const log = (line: string) => process.stderr.write(`[summary-bench] ${line}\n`);
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
 async function loadMatrix(args: Args): Promise<{ matrix: RatingMatrix; source: string }> {
+  if (args.from) return { matrix: readSnapshot(args.from).matrix, source: `snapshot ${args.from}` };
   if (args.ratings === 0) return { matrix: (await loadDefaultDataset()).matrix, source: 'default data' };
   const dir = args.snapshot ? null : mkdtempSync(join(tmpdir(), 'summary-bench-'));
   const file = args.snapshot ?? join(dir!, 'synthetic.rsnap');

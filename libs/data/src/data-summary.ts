@@ -45,12 +45,12 @@ export interface DataSummary {
  * (stored values × 2) positions `from .. to - 1` that hold it (codes off the scale are not counted).
  */
 export function scaleHistogram(scale: RatingScale, codes: ArrayLike<number>, from = 0, to = codes.length): ValueCount[] {
-  const byCode = new Float64Array(256);
+  const byCode = new Uint32Array(256); // counts < 2^32 (a matrix holds at most 2^32 - 1 ratings)
   for (let k = from; k < to; k++) byCode[codes[k]]++;
   return histogramOfCodes(scale, byCode);
 }
 
-function histogramOfCodes(scale: RatingScale, byCode: Float64Array): ValueCount[] {
+function histogramOfCodes(scale: RatingScale, byCode: ArrayLike<number>): ValueCount[] {
   const steps = Math.round((scale.max - scale.min) / scale.step);
   const out: ValueCount[] = [];
   for (let i = 0; i <= steps; i++) {
@@ -72,7 +72,7 @@ function degreeCounts(ptr: Uint32Array): DegreeCount[] {
 }
 
 /** Ratings per calendar month from per-day counts (days since 1970-01-01). */
-function monthCounts(byDay: Float64Array): MonthCount[] {
+function monthCounts(byDay: ArrayLike<number>): MonthCount[] {
   const months = new Map<string, number>();
   for (let d = 0; d < byDay.length; d++) {
     if (byDay[d] === 0) continue;
@@ -83,7 +83,7 @@ function monthCounts(byDay: Float64Array): MonthCount[] {
 }
 
 /** Ratings counted per pass of {@link dataSummary}'s steps: a few milliseconds of work each. */
-export const SUMMARY_CHUNK = 2_000_000;
+export const SUMMARY_CHUNK = 1_000_000;
 
 /**
  * The summary's work in steps: each `yield` comes after at most `chunk` ratings were counted (the
@@ -92,8 +92,8 @@ export const SUMMARY_CHUNK = 2_000_000;
  */
 function* summarySteps(matrix: RatingMatrix, chunk: number): Generator<void, DataSummary, void> {
   if (!(chunk >= 1)) throw new RangeError(`dataSummary: chunk must be at least 1, got ${chunk}`);
-  const byCode = new Float64Array(256);
-  const byDay = matrix.userDays ? new Float64Array(65_536) : null;
+  const byCode = new Uint32Array(256); // counts < 2^32 (a matrix holds at most 2^32 - 1 ratings)
+  const byDay = matrix.userDays ? new Uint32Array(65_536) : null;
   const codes = matrix.userRatings;
   const days = matrix.userDays;
   for (let start = 0; start < codes.length; start += chunk) {
