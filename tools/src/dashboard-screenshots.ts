@@ -2,7 +2,9 @@
 // default data, a temporary cache folder), waits for /readyz and the configured models, opens
 // each dashboard view in Debian's chromium at 1280×900, writes docs/dashboard-<view>.png and
 // prints each view's time to its last chart (JSON on stdout).
-//   node tools/dist/src/dashboard-screenshots.js [--runs N] [--no-shots]
+//   node tools/dist/src/dashboard-screenshots.js [--runs N] [--no-shots] [--data FILE]
+// --data times the views on another data set (e.g. the 100M Prize snapshot; RECSYS_MODEL_KIND and
+// the other RECSYS_* variables of the environment pass through to the server).
 import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,8 +52,10 @@ async function main(): Promise<void> {
   const runsAt = process.argv.indexOf('--runs');
   const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 3;
   const shots = !process.argv.includes('--no-shots');
+  const dataAt = process.argv.indexOf('--data');
+  const data = dataAt > 0 ? process.argv[dataAt + 1] : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'recsys-screenshots-'));
-  const server = await startServer({ env: { RECSYS_CACHE_DIR: dir } }, dir, 600);
+  const server = await startServer({ data, env: { RECSYS_CACHE_DIR: dir } }, dir, 600);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
   try {
     await waitForConfiguredModels(server.base, 900);
