@@ -78,7 +78,10 @@ export interface ApiConfig {
   maxDepth: number;
   /** Largest accepted estimated query cost (see http/limits.ts): `RECSYS_MAX_COMPLEXITY`, default 20,000. */
   maxComplexity: number;
-  /** Similar-movie queries: pool threads and the heaviest query run on the event loop (defaults in SimilarMoviesOptions). */
+  /**
+   * Similar-movie queries: pool threads and the heaviest query run on the event loop (defaults in
+   * SimilarMoviesOptions); `RECSYS_SIMILARITY_NARROW_INDICES` (1, the default, or 0) sets `narrowMovieIndices`.
+   */
   similarity: SimilarMoviesOptions;
   /** `RECSYS_TRAINING_NICE`: nice value (0..19) of the training threads, below the event loop; default {@link TRAINING_NICE}. */
   trainingNice: number;
@@ -155,6 +158,9 @@ Environment:
   RECSYS_LOG_LEVEL      pino log level (default info)
   RECSYS_TRAINING_NICE  nice value 0..19 of the training threads, so that queries never wait
                         for their time slices (default ${TRAINING_NICE}; 0: the server's priority)
+  RECSYS_SIMILARITY_NARROW_INDICES
+                        1 (default): the similarity pool keeps a u16 copy of the movie indices
+                        (2 B/rating, up to 65,536 movies) for faster similar-movie queries; 0: none
 `;
 }
 
@@ -306,7 +312,7 @@ export function resolveConfig(argv: readonly string[] = process.argv.slice(2), e
     bodyLimit: '100kb',
     maxDepth: intFromEnv(env, 'RECSYS_MAX_DEPTH', 12, 1),
     maxComplexity: intFromEnv(env, 'RECSYS_MAX_COMPLEXITY', 20_000, 1),
-    similarity: {},
+    similarity: { narrowMovieIndices: intFromEnv(env, 'RECSYS_SIMILARITY_NARROW_INDICES', 1, 0, 1) === 1 },
     trainingNice: intFromEnv(env, 'RECSYS_TRAINING_NICE', TRAINING_NICE, 0, 19),
     guard: guardLimitsFromEnv(env),
   };

@@ -9,6 +9,7 @@
 // fails on a busy machine).
 import { buildRatingMatrix, builtDatasetReport, generateSynthetic, LoadedDataset, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { fitBaselinesAls, POOL_PEARSON_BASELINE_TOLERANCE, SIMILARITY_METRICS, SimilarityMetric, SimilarityScorer } from '@recsys/similarity';
+import { resolveConfig } from './config';
 import { createLogger } from './logger';
 import type { ApiServices } from './schema/context';
 import type { ServingModel } from './services/model-registry';
@@ -88,7 +89,8 @@ describe('similar movies at scale (similarity pool)', () => {
   it('starts one pool for the active model at startup, with the model\'s biases as pearson-baseline\'s baselines', () => {
     const pools = services.catalog.similar.pools();
     expect(pools).toHaveLength(1);
-    expect(pools[0]).toMatchObject({ modelId: services.catalog.active.id, baselines: 'model', threads: 2, closed: false });
+    // The default u16 copy of the movie indices (RECSYS_SIMILARITY_NARROW_INDICES).
+    expect(pools[0]).toMatchObject({ modelId: services.catalog.active.id, baselines: 'model', threads: 2, movieIndexBytes: 2, closed: false });
     expect(services.catalog.similar.stats()).toMatchObject({ mode: 'pool', baselines: 'ready' });
   });
 
@@ -208,5 +210,15 @@ describe('similar movies of a model without usable biases', () => {
       await similar.close();
     }
     expect(similar.pools().every((p) => p.closed)).toBe(true);
+  });
+});
+
+describe('RECSYS_SIMILARITY_NARROW_INDICES', () => {
+  it('defaults to a u16 copy of the movie indices; 0 turns it off; anything else is refused, naming the variable and value', () => {
+    expect(resolveConfig([], {}).similarity.narrowMovieIndices).toBe(true);
+    expect(resolveConfig([], { RECSYS_SIMILARITY_NARROW_INDICES: '1' }).similarity.narrowMovieIndices).toBe(true);
+    expect(resolveConfig([], { RECSYS_SIMILARITY_NARROW_INDICES: '0' }).similarity.narrowMovieIndices).toBe(false);
+    expect(() => resolveConfig([], { RECSYS_SIMILARITY_NARROW_INDICES: 'yes' })).toThrow('RECSYS_SIMILARITY_NARROW_INDICES must be an integer in 0..1, got "yes"');
+    expect(() => resolveConfig([], { RECSYS_SIMILARITY_NARROW_INDICES: '2' })).toThrow('RECSYS_SIMILARITY_NARROW_INDICES must be an integer in 0..1, got "2"');
   });
 });

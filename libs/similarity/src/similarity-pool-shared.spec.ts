@@ -33,6 +33,7 @@ describe('SimilarityPool over a matrix in a shared WebAssembly memory (zero copy
     const pool = await SimilarityPool.start(matrix, { threads: 2, baselines, maxInlineWork: 0, narrowMovieIndices });
     try {
       expect(pool.sharesMatrix).toBe(true);
+      expect(pool.movieIndexBytes).toBe(narrowMovieIndices ? 2 : 4);
       for (const metric of SIMILARITY_METRICS) {
         for (let m = 0; m < matrix.nMovies; m++) {
           const actual = await pool.mostSimilar(m, 8, { metric });

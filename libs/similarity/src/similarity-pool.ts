@@ -171,6 +171,8 @@ export class SimilarityPool {
    * a copy of the pool's own (a matrix outside such a memory).
    */
   readonly sharesMatrix: boolean;
+  /** Bytes per movie index the kernels stream: 2 (a u16 copy, see `narrowMovieIndices`) or 4 (the matrix's own i32). */
+  readonly movieIndexBytes: 2 | 4;
   /** Defaults of every query. */
   readonly defaults: Readonly<Required<SimilarityQueryOptions>>;
 
@@ -211,6 +213,7 @@ export class SimilarityPool {
   ) {
     this.matrix = matrix;
     this.sharesMatrix = shared;
+    this.movieIndexBytes = input.layout.movieIndexBytes;
     this.defaults = { metric: defaults.metric, minSupport: defaults.minSupport, shrinkage: defaults.shrinkage };
     this.threads = threads;
     this.maxInlineWork = maxInlineWork;
