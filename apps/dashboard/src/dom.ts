@@ -67,7 +67,7 @@ export const MAX_ID = 2 ** 31 - 1;
  * ids, and an id past GraphQL's Int is not sent (the server would refuse the request itself).
  */
 export function routeId(what: string, text: string): number {
-  if (text === '') throw new Error(`no ${what} id in the address: open #/${what}/ID with an integer id in 0..${MAX_ID}`);
+  if (text === '') throw new Error(`no ${what} id in the address: open #/${what}/ID with an integer in 0..${MAX_ID}`);
   const id = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
   if (!(id <= MAX_ID)) throw new Error(`${what} id must be an integer in 0..${MAX_ID}, got "${text.length > 40 ? `${text.slice(0, 40)}…` : text}"`);
   return id;
