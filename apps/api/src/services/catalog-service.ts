@@ -91,6 +91,11 @@ export class CatalogService {
     return histogram.slice();
   }
 
+  /** The histogram of {@link movieRatingHistogram} when already counted (no pass over ratings), else null. */
+  countedRatingHistogram(movieId: number): ValueCount[] | null {
+    return this.histograms.get(this.dataset.matrix.movies.indexOf(movieId))?.slice() ?? null;
+  }
+
   /** The active model (the API is not ready without one). */
   get active(): ServingModel {
     return this.registry.requireActive();
