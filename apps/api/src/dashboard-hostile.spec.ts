@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { request } from 'node:http';
-import { describeWithBrowser, openBrowser, type BrowserSession } from '@recsys/testing';
+import { browserForTests, describeWithBrowser } from '@recsys/testing';
 import { smallDataset, startTestApi, TestApi } from './testing/harness';
 
 jest.setTimeout(90_000);
@@ -77,25 +77,15 @@ describe('GET /dashboard/… serves its three files and nothing else', () => {
 });
 
 describeWithBrowser('the dashboard with hostile addresses and titles', () => {
-  let s: BrowserSession;
-  beforeAll(async () => {
-    s = await openBrowser();
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
-  afterEach(() => {
-    expect(s.errors).toEqual([]);
-    expect(s.foreignRequests(origin)).toEqual([]);
-  });
+  const session = browserForTests(() => origin);
 
   /** Opens the page at `hash`; answers the view drawn, the alert shown (null when none) and the heading. */
   async function show(hash: string): Promise<{ view: string; alert: string | null; h1: string | null }> {
     // From a blank page each time: a new load, never a same-document hash change whose old view could still be read.
-    await s.page.goto('about:blank');
-    await s.page.goto(`${origin}/dashboard${hash}`, { waitUntil: 'load' });
-    await s.page.waitForSelector('#main[data-ready="true"]', { timeout: 20_000 });
-    return s.page.evaluate(() => ({
+    await session().page.goto('about:blank');
+    await session().page.goto(`${origin}/dashboard${hash}`, { waitUntil: 'load' });
+    await session().page.waitForSelector('#main[data-ready="true"]', { timeout: 20_000 });
+    return session().page.evaluate(() => ({
       view: document.getElementById('main')!.dataset.view!,
       alert: document.querySelector('#main [role="alert"]')?.textContent ?? null,
       h1: document.querySelector('#main h1')?.textContent ?? null,
@@ -115,10 +105,10 @@ describeWithBrowser('the dashboard with hostile addresses and titles', () => {
       ['#/user/99999999999', `user id must be ${range}, got "99999999999"`],
     ];
     for (const [hash, message] of cases) {
-      const before = s.requested.length;
+      const before = session().requested.length;
       expect([hash, await show(hash)]).toEqual([hash, { view: hash.split('/')[1], alert: message, h1: null }]);
       // Refused in the page: the only requests are the page's own files.
-      expect(s.requested.slice(before).filter((u) => u.endsWith('/graphql'))).toEqual([]);
+      expect(session().requested.slice(before).filter((u) => u.endsWith('/graphql'))).toEqual([]);
     }
     // An id in range that names no movie: the server's NOT_FOUND, shown.
     let unknown = 2_000_000_000;
@@ -135,7 +125,7 @@ describeWithBrowser('the dashboard with hostile addresses and titles', () => {
     const long = 'q'.repeat(10_000);
     const shown = await show(`#/search/${long}`);
     expect(shown).toEqual({ view: 'search', alert: null, h1: `Movies matching “${long}”` });
-    expect(await s.page.textContent('#main p')).toBe('0 found.');
+    expect(await session().page.textContent('#main p')).toBe('0 found.');
     // No route at all, and an in-page anchor: the data view.
     expect((await show('')).view).toBe('data');
     expect((await show('#main')).view).toBe('data');
@@ -144,15 +134,15 @@ describeWithBrowser('the dashboard with hostile addresses and titles', () => {
   it('the skip link moves the focus to the view and leaves its route in place', async () => {
     const id = hostileIds[0];
     await show(`#/movie/${id}`);
-    await s.page.keyboard.press('Tab');
-    expect(await s.page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
-    await s.page.keyboard.press('Enter');
-    expect(await s.page.evaluate(() => [location.hash, document.activeElement?.id, document.getElementById('main')!.dataset.view])).toEqual([`#/movie/${id}`, 'main', 'movie']);
+    await session().page.keyboard.press('Tab');
+    expect(await session().page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await session().page.keyboard.press('Enter');
+    expect(await session().page.evaluate(() => [location.hash, document.activeElement?.id, document.getElementById('main')!.dataset.view])).toEqual([`#/movie/${id}`, 'main', 'movie']);
   });
 
   it('titles holding HTML are shown as text in every view, and never run', async () => {
     const hostileCount = () =>
-      s.page.evaluate(() => ({
+      session().page.evaluate(() => ({
         xss: (window as unknown as { __xss?: number }).__xss ?? null,
         // Elements the titles would create if inserted as HTML.
         injected: document.querySelectorAll('#main img, #main script, #main svg[onload], #main [onerror]').length,
@@ -165,7 +155,7 @@ describeWithBrowser('the dashboard with hostile addresses and titles', () => {
     // The search finds each by its markup, listed as text in a link.
     for (const title of HOSTILE_TITLES) {
       await show(`#/search/${encodeURIComponent(title)}`);
-      const links = await s.page.$$eval('#main tbody a', (as) => as.map((a) => a.textContent));
+      const links = await session().page.$$eval('#main tbody a', (as) => as.map((a) => a.textContent));
       expect(links).toContain(`${title} (2001)`);
       expect(await hostileCount()).toEqual({ xss: null, injected: 0 });
     }
@@ -175,7 +165,7 @@ describeWithBrowser('the dashboard with hostile addresses and titles', () => {
     let u = 0;
     while (m.userCount(u) <= 20 || !Number.isNaN(m.rating(u, first))) u++;
     await show(`#/user/${m.users.ids[u]}`);
-    expect(await s.page.$$eval('#recs-h + table tbody a', (as) => as.map((a) => a.textContent))).toContain(`${HOSTILE_TITLES[0]} (2001)`);
+    expect(await session().page.$$eval('#recs-h + table tbody a', (as) => as.map((a) => a.textContent))).toContain(`${HOSTILE_TITLES[0]} (2001)`);
     expect(await hostileCount()).toEqual({ xss: null, injected: 0 });
     // The data and models views (no titles) and the movie view of a neighbour still draw.
     await show('#/data');
