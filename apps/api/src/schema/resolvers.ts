@@ -3,7 +3,7 @@ import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolve
 import type { ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { SimilarityMetric } from '@recsys/similarity';
 import { createModel, isRankingModel, modelKinds, parameterInfo } from '@recsys/models';
-import { apiError, badInput, checkId, notFound, unauthenticated } from '../errors';
+import { apiError, badInput, checkId, cutText, notFound, SHOWN_VALUE_CHARS, unauthenticated } from '../errors';
 import { apiRating, MODEL_METRIC, MovieView, RatingView, UserView } from '../services/catalog-service';
 import type { PredictionView } from '../services/prediction-service';
 import { TRAINING_RUN_TOPIC, TrainingRunState } from '../services/training-service';
@@ -221,7 +221,8 @@ export class MutationResolver {
     try {
       return toTrainingRun(training.start(kind, params, 'API'));
     } catch (error) {
-      if (error instanceof RangeError) throw apiError('BAD_USER_INPUT', `input.parameters: ${error.message}`, { argument: 'input.parameters' });
+      // The models' messages repeat the refused value or name (a huge string, a deep object): cut.
+      if (error instanceof RangeError) throw apiError('BAD_USER_INPUT', `input.parameters: ${cutText(error.message, 2 * SHOWN_VALUE_CHARS)}`, { argument: 'input.parameters' });
       throw error;
     }
   }
