@@ -111,6 +111,27 @@ describe('GraphQL API over HTTP', () => {
       expect(codeOf(await t.gql('mutation { retrain(input: { threads: 0 }) { id } }'))).toBe('BAD_USER_INPUT');
     });
 
+    it('retrain refuses a huge or deeply nested parameter without echoing it back whole, and stores no run', async () => {
+      const runsBefore = (await t.gql<{ trainingRuns: { totalCount: number } }>('{ trainingRuns(first: 1) { totalCount } }')).data!.trainingRuns.totalCount;
+      let deep: unknown = 1;
+      for (let i = 0; i < 2000; i++) deep = { a: deep };
+      const huge = 'x'.repeat(90_000);
+      for (const parameters of [{ solver: huge }, { [huge]: 1 }, { epochs: deep }]) {
+        const r = await t.gql('mutation($p: JSONObject) { retrain(input: { kind: BASELINE, parameters: $p }) { id } }', { p: parameters });
+        expect(codeOf(r)).toBe('BAD_USER_INPUT');
+        const message = r.errors![0].message;
+        expect(message.startsWith('input.parameters: baseline: ')).toBe(true);
+        // 400 characters of the models' message, then how long it was.
+        expect(message).toMatch(/… \(cut: [\d,]+ characters in all\)$/);
+        expect(message.length).toBeLessThan(500);
+      }
+      // A bad value of an argument checked by the API itself is cut the same way.
+      const cursor = await t.gql('query($after: String) { trainingRuns(first: 1, after: $after) { totalCount } }', { after: 'y'.repeat(50_000) });
+      expect(codeOf(cursor)).toBe('BAD_USER_INPUT');
+      expect(cursor.errors![0].message.length).toBeLessThan(500);
+      expect((await t.gql<{ trainingRuns: { totalCount: number } }>('{ trainingRuns(first: 1) { totalCount } }')).data!.trainingRuns.totalCount).toBe(runsBefore);
+    });
+
     it('runs in a worker, reports every epoch over the subscription, then swaps the active model; a second request meanwhile is a CONFLICT', async () => {
       const { createClient } = await import('graphql-ws');
       const WebSocket = (await import('ws')).default;

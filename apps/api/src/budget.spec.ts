@@ -77,4 +77,21 @@ describe('time budget through the API', () => {
     const after = await t.gql('{ users(first: 20) { edges { node { recommendations(n: 2) { rank } } } } }');
     expect(after.errors).toBeUndefined();
   });
+
+  it('Movie.ratingHistogram is counted within the budget too: past it, the rest is cancelled with TIMEOUT', async () => {
+    const catalog = t.api.services()!.catalog;
+    const histogram = catalog.movieRatingHistogram.bind(catalog);
+    catalog.movieRatingHistogram = (movieId) => {
+      busy(30);
+      return histogram(movieId);
+    };
+    try {
+      const r = await t.gql('{ movies(first: 20) { edges { node { id ratingHistogram { count } } } } }');
+      expect([...new Set(r.errors!.map((e) => e.extensions!.code))]).toEqual(['TIMEOUT']);
+      expect(r.errors!.length).toBeGreaterThan(0);
+      expect(r.errors!.length).toBeLessThan(20);
+    } finally {
+      catalog.movieRatingHistogram = histogram;
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { describeWithBrowser, openBrowser, type BrowserSession } from '@recsys/testing';
+import { browserForTests, describeWithBrowser, type BrowserSession } from '@recsys/testing';
 import { dashboardRoutes } from './http/dashboard';
 import { startTestApi, TestApi, TEST_TOKEN } from './testing/harness';
 
@@ -76,16 +76,10 @@ async function open(s: BrowserSession, origin: string, hash: string): Promise<vo
 describeWithBrowser('the dashboard in a browser', () => {
   let s: BrowserSession;
   let origin: string;
-  beforeAll(async () => {
+  const session = browserForTests(() => origin);
+  beforeAll(() => {
     origin = new URL(t.api.url).origin;
-    s = await openBrowser();
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
-  afterEach(() => {
-    expect(s.errors).toEqual([]);
-    expect(s.foreignRequests(origin)).toEqual([]);
+    s = session();
   });
 
   it('data: a bar per scale value, a dot per distinct ratings count of users and of movies', async () => {

@@ -16,7 +16,15 @@ export function notFound(what: string, id: number | string): GraphQLError {
 
 /** BAD_USER_INPUT naming the argument and the value it got. */
 export function badInput(argument: string, value: unknown, rule: string): GraphQLError {
-  return apiError('BAD_USER_INPUT', `${argument} ${rule}, got ${JSON.stringify(value)}`, { argument });
+  return apiError('BAD_USER_INPUT', `${argument} ${rule}, got ${cutText(JSON.stringify(value) ?? String(value), SHOWN_VALUE_CHARS)}`, { argument });
+}
+
+/** Characters of a refused value an error message repeats (a 90 kB string is not echoed back whole). */
+export const SHOWN_VALUE_CHARS = 200;
+
+/** `text` when at most `max` characters, else its first `max` and how long it was. */
+export function cutText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (cut: ${text.length.toLocaleString('en-US')} characters in all)`;
 }
 
 export function unauthenticated(): GraphQLError {

@@ -2,7 +2,8 @@
 // graphql-ws, with the same codes; errors are masked alike; the WebSocket has its own limits
 // (message size, Origin, operations per socket).
 import { Writable } from 'node:stream';
-import { getIntrospectionQuery } from 'graphql';
+import { getIntrospectionQuery, print } from 'graphql';
+import { DashTrainingRunsDocument } from '@recsys/client';
 import pino from 'pino';
 import { corsOrigins, resolveConfig } from './config';
 import { DEFAULT_GUARD_LIMITS, guardLimitsFromEnv } from './http/limits';
@@ -75,6 +76,20 @@ describe('one guard for HTTP and WebSocket', () => {
     expect(codeOf((await both(q, { n: 2 })).ws.errors)).toBe('GRAPHQL_VALIDATION_FAILED');
     const one = await both(q, { n: 1 });
     expect(one.ws.errors).toBeUndefined();
+  });
+
+  it('costs lists of epochs (TrainingRun.epochs, ModelInfo.history) by their size: 30 aliases of 100 runs with their epochs are refused, the dashboard\'s runs query passes', async () => {
+    for (const list of ['trainingRuns(first: 100) { edges { node { epochs { epoch } } } }', 'models(first: 100) { edges { node { history { epoch } } } }']) {
+      const r = await both(`{ ${Array.from({ length: 30 }, (_, i) => `a${i}: ${list}`).join(' ')} }`);
+      for (const errors of [r.http.errors, r.ws.errors]) {
+        expect(codeOf(errors)).toBe('GRAPHQL_VALIDATION_FAILED');
+        expect(errors![0].message).toMatch(/complexity \d+ exceeds the limit of 20000/);
+      }
+    }
+    // What the dashboard's training view asks: its last 20 runs with every epoch.
+    const dashboard = await both(print(DashTrainingRunsDocument), { first: 20 });
+    expect(dashboard.http.errors).toBeUndefined();
+    expect(dashboard.ws.errors).toBeUndefined();
   });
 
   it('refuses documents over the token limit and too deep ones on both transports', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { RatingStore } from './services/rating-store';
 import { INTERRUPTED } from './services/training-service';
-import { startTestApi, TestApi } from './testing/harness';
+import { GqlResult, startTestApi, TestApi } from './testing/harness';
 
 jest.setTimeout(120_000);
 
@@ -50,11 +50,22 @@ async function until(t: TestApi, id: string, done: (run: Run) => boolean): Promi
   throw new Error(`run ${id}: condition not reached`);
 }
 
+/** Every run, newest first, page by page (a page of runs with their epochs is costed at 100 epochs a run: 20 a page fit the cost limit). */
 async function allRuns(t: TestApi): Promise<Run[]> {
-  const r = await t.gql<{ trainingRuns: { totalCount: number; edges: Array<{ node: Run }> } }>(`{ trainingRuns(first: 100) { totalCount edges { node { ${RUN} } } } }`);
-  expect(r.errors).toBeUndefined();
-  expect(r.data!.trainingRuns.totalCount).toBe(r.data!.trainingRuns.edges.length);
-  return r.data!.trainingRuns.edges.map((e) => e.node);
+  const runs: Run[] = [];
+  let after: string | null = null;
+  for (;;) {
+    type Page = { trainingRuns: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: Array<{ node: Run }> } };
+    const r: GqlResult<Page> = await t.gql<Page>(`query($after: String) { trainingRuns(first: 20, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { ${RUN} } } } }`, { after });
+    expect(r.errors).toBeUndefined();
+    const page = r.data!.trainingRuns;
+    runs.push(...page.edges.map((e) => e.node));
+    if (!page.pageInfo.hasNextPage) {
+      expect(page.totalCount).toBe(runs.length);
+      return runs;
+    }
+    after = page.pageInfo.endCursor;
+  }
 }
 
 describe('training runs in the store (issue 12)', () => {

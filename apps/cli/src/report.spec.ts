@@ -162,6 +162,39 @@ describe('recsys --report: refused before the work starts', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(before);
   });
 
+  test('--report twice, --report followed by an option, or a path ending in a separator: exit 2 saying so, nothing written', async () => {
+    const before = fs.readdirSync(dir).sort();
+    const a = path.join(dir, 'a.html');
+    const b = path.join(dir, 'b.html');
+    const twice = await run('evaluate', '--data', data, '--folds', '3', '--model', 'mean', '--report', a, '--report', b);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain(`--report given twice ("${a}" and "${b}"): give one file`);
+    // `--report --json` would otherwise write a file named --json (in the working folder) and print no JSON.
+    const option = await run('evaluate', '--data', data, '--folds', '3', '--model', 'mean', '--report', '--json');
+    fs.rmSync('--json', { force: true });
+    expect(option.code).toBe(2);
+    expect(option.stderr).toContain('--report needs a file name, got the option --json (for a file so named write ./--json)');
+    const folder = path.join(dir, 'new-folder') + path.sep;
+    const slash = await run('evaluate', '--data', data, '--folds', '3', '--model', 'mean', '--report', folder);
+    expect(slash).toEqual({ code: 2, stdout: '', stderr: `recsys: --report ${folder}: names a folder (it ends with a path separator), not a file\n` });
+    expect(fs.readdirSync(dir).sort()).toEqual(before);
+  });
+
+  test('a run that fails after the check leaves an existing report as it was; a path with spaces and non-ASCII is written', async () => {
+    const file = path.join(dir, 'kept report ü 日本.html');
+    fs.writeFileSync(file, 'the earlier report');
+    const failed = await run('evaluate', '--data', path.join(dir, 'no-such-data.tsv'), '--folds', '3', '--model', 'mean', '--report', file);
+    expect(failed.code).not.toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toBe('the earlier report');
+    // No temporary file left beside it.
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const ok = await run('evaluate', '--data', data, '--folds', '3', '--model', 'mean', '--report', file);
+    expect(ok.code).toBe(0);
+    expect(embedded(file).command).toBe(`recsys evaluate --data ${data} --folds 3 --model mean --report '${file}'`);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    fs.rmSync(file);
+  });
+
   test('a report script that is not built is a run failure saying how to build it', () => {
     const missing = path.join(dir, 'no-dist', 'report.js');
     expect(() => prepareReport(path.join(dir, 'r.html'), missing)).toThrow(new RunFailedError(`--report needs the report script ${missing}, which is not built: run npm run build`));

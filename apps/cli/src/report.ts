@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { ReportDocument } from '@recsys/charts';
 import { RunFailedError, UsageError } from './errors';
 
@@ -9,7 +9,18 @@ import { RunFailedError, UsageError } from './errors';
  * that can load nothing from anywhere, for sharing a command's results as pictures.
  */
 export function withReportOption(cmd: Command): Command {
-  return cmd.option('--report <file.html>', 'also write the results as one self-contained HTML page with charts (opens offline; nothing is loaded from anywhere)');
+  return cmd.option('--report <file.html>', 'also write the results as one self-contained HTML page with charts (opens offline; nothing is loaded from anywhere)', reportArgument);
+}
+
+/**
+ * commander's parser of --report's value: refuses a second --report (commander would keep the
+ * last one silently) and a value that is the next option (`--report --json` would write a file
+ * named --json and print no JSON); a file so named is still written as ./--json.
+ */
+function reportArgument(value: string, previous: string | undefined): string {
+  if (previous !== undefined) throw new InvalidArgumentError(`--report given twice ("${previous}" and "${value}"): give one file`);
+  if (value.startsWith('-')) throw new InvalidArgumentError(`--report needs a file name, got the option ${value} (for a file so named write ./${value})`);
+  return value;
 }
 
 /** The id the report script reads the document from (libs/charts/src/report.ts). */
@@ -40,6 +51,8 @@ export function prepareReport(file: string | undefined, scriptFile = reportScrip
   if (file.trim() === '') throw new UsageError('--report needs a file name, got ""');
   const full = path.resolve(file);
   if (fs.existsSync(full) && fs.statSync(full).isDirectory()) throw new UsageError(`--report ${file}: is a folder, not a file`);
+  // path.resolve drops a trailing separator: `new-folder/` would otherwise be written as a file.
+  if (file.endsWith('/') || file.endsWith(path.sep)) throw new UsageError(`--report ${file}: names a folder (it ends with a path separator), not a file`);
   const dir = path.dirname(full);
   if (!fs.existsSync(dir)) throw new UsageError(`--report ${file}: the folder ${dir} does not exist`);
   // The real test of writability (permissions, read-only mounts): make and remove a file there.

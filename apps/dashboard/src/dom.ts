@@ -57,3 +57,27 @@ export function movieName(movie: { title: string; year?: number | null }): strin
 export function errorBox(message: string): HTMLElement {
   return h('p', { class: 'error', role: 'alert' }, message);
 }
+
+/** Largest id the API takes (GraphQL's Int is a 32-bit signed integer). */
+export const MAX_ID = 2 ** 31 - 1;
+
+/**
+ * The id of a route such as `#/movie/ID`, checked before any request: digits only, in
+ * 0..2147483647 (the API's own bound), so that `#/movie/` is not movie 0, `1e3` or `0x10` are not
+ * ids, and an id past GraphQL's Int is not sent (the server would refuse the request itself).
+ */
+export function routeId(what: string, text: string): number {
+  if (text === '') throw new Error(`no ${what} id in the address: open #/${what}/ID with an integer in 0..${MAX_ID}`);
+  const id = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
+  if (!(id <= MAX_ID)) throw new Error(`${what} id must be an integer in 0..${MAX_ID}, got "${text.length > 40 ? `${text.slice(0, 40)}…` : text}"`);
+  return id;
+}
+
+/** A route's text argument as typed (`#/search/TEXT` holds it percent-encoded). */
+export function routeText(what: string, text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new Error(`the ${what} in the address is not valid percent-encoding (a % not followed by two hex digits of UTF-8): "${text.length > 40 ? `${text.slice(0, 40)}…` : text}"`);
+  }
+}

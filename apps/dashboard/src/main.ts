@@ -1,5 +1,5 @@
 import { errorText } from './api';
-import { errorBox, replace } from './dom';
+import { errorBox, h, replace } from './dom';
 import { dataView } from './views/data';
 import { modelsView } from './views/models';
 import { movieView, searchView } from './views/movie';
@@ -17,13 +17,33 @@ const ROUTES: Record<string, (ctx: ViewContext) => Promise<void>> = {
   search: searchView,
 };
 
+/** A route no view answers: says so, and which routes there are. */
+function unknownView(name: string): (ctx: ViewContext) => Promise<void> {
+  return async ({ main }) => {
+    const shown = name.length > 40 ? `${name.slice(0, 40)}…` : name;
+    replace(
+      main,
+      h('h1', {}, 'No such view'),
+      errorBox(`no view "${shown}" in the address ${location.hash.length > 60 ? `${location.hash.slice(0, 60)}…` : location.hash}`),
+      h('p', {}, 'The views: ', [h('a', { href: '#/data' }, 'Data'), ', ', h('a', { href: '#/models' }, 'Models'), ', ', h('a', { href: '#/training' }, 'Training'), ', #/movie/ID, #/user/ID and #/search/TEXT.']),
+    );
+  };
+}
+
+/** Whether a location hash is a route (`#/…`) rather than an in-page anchor. */
+function isRoute(hash: string): boolean {
+  return hash.startsWith('#/');
+}
+
 let generation = 0;
 let cleanups: Array<() => void> = [];
 
 async function route(): Promise<void> {
   const main = document.getElementById('main')!;
-  const [, name = 'data', ...rest] = location.hash.split('/');
-  const view = ROUTES[name] ?? dataView;
+  // A hash that is no route (none, `#`, an in-page anchor such as `#main`): the data view.
+  const [, given = '', ...rest] = (isRoute(location.hash) ? location.hash : '#/').split('/');
+  const name = given === '' && rest.length === 0 ? 'data' : given;
+  const view = Object.hasOwn(ROUTES, name) ? ROUTES[name] : unknownView(name);
   const mine = ++generation;
   for (const c of cleanups) c();
   cleanups = [];
@@ -57,7 +77,16 @@ function start(): void {
     e.preventDefault();
     location.hash = `#/user/${(document.getElementById('user-lookup-input') as HTMLInputElement).value.trim()}`;
   });
-  window.addEventListener('hashchange', () => void route());
+  // The skip link moves the focus to the view without leaving its route (its href #main would
+  // replace the route in the address, and a reload would then open the data view).
+  document.querySelector('.skip-link')?.addEventListener('click', (e) => {
+    e.preventDefault();
+    document.getElementById('main')!.focus();
+  });
+  // In-page anchors (`#main`, typed or followed) leave the view drawn.
+  window.addEventListener('hashchange', () => {
+    if (isRoute(location.hash) || location.hash === '') void route();
+  });
   void route();
 }
 

@@ -73,3 +73,23 @@ export async function openBrowser(options: { width?: number; height?: number } =
     },
   };
 }
+
+/**
+ * Inside a describe: one browser for its tests (opened before them, closed after), and after
+ * each test the checks every browser test makes: no console error, no request but to `origin()`.
+ * Returns the session's getter (the session exists once the tests run).
+ */
+export function browserForTests(origin: () => string, options: { width?: number; height?: number } = {}): () => BrowserSession {
+  let session: BrowserSession | undefined;
+  beforeAll(async () => {
+    session = await openBrowser(options);
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+  afterEach(() => {
+    expect(session!.errors).toEqual([]);
+    expect(session!.foreignRequests(origin())).toEqual([]);
+  });
+  return () => session!;
+}

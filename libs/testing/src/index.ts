@@ -9,5 +9,5 @@ export { tempDir, withTempDir } from './temp-dir';
 export type { TempDirOptions } from './temp-dir';
 export { describeWithData, planDataBlock, SHARED_DATA_DIR, sharedDataPath } from './shared-data';
 export type { DataBlockPlan } from './shared-data';
-export { CHROMIUM_PATH, describeWithBrowser, haveChromium, openBrowser } from './browser';
+export { browserForTests, CHROMIUM_PATH, describeWithBrowser, haveChromium, openBrowser } from './browser';
 export type { BrowserSession } from './browser';

@@ -3,7 +3,7 @@ import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolve
 import type { ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { SimilarityMetric } from '@recsys/similarity';
 import { createModel, isRankingModel, modelKinds, parameterInfo } from '@recsys/models';
-import { apiError, badInput, checkId, notFound, unauthenticated } from '../errors';
+import { apiError, badInput, checkId, cutText, notFound, SHOWN_VALUE_CHARS, unauthenticated } from '../errors';
 import { apiRating, MODEL_METRIC, MovieView, RatingView, UserView } from '../services/catalog-service';
 import type { PredictionView } from '../services/prediction-service';
 import { TRAINING_RUN_TOPIC, TrainingRunState } from '../services/training-service';
@@ -191,7 +191,9 @@ export class QueryResolver {
     complexity: listCost('first', 20),
   })
   trainingRuns(@Args() { first, after }: PageArgs, @Ctx() ctx: ApiContext): Connection<TrainingRun> {
-    return pageOfKeyed('run', ctx.services.training.list().map(toTrainingRun), (r) => r.id, first, after);
+    // The page first, then its runs only as TrainingRun (each copies its epochs): not every stored run per query.
+    const runs = pageOfKeyed('run', ctx.services.training.list(), (r) => r.id, first, after);
+    return { ...runs, edges: runs.edges.map((e) => ({ ...e, node: toTrainingRun(e.node) })) };
   }
 }
 
@@ -219,7 +221,8 @@ export class MutationResolver {
     try {
       return toTrainingRun(training.start(kind, params, 'API'));
     } catch (error) {
-      if (error instanceof RangeError) throw apiError('BAD_USER_INPUT', `input.parameters: ${error.message}`, { argument: 'input.parameters' });
+      // The models' messages repeat the refused value or name (a huge string, a deep object): cut.
+      if (error instanceof RangeError) throw apiError('BAD_USER_INPUT', `input.parameters: ${cutText(error.message, 2 * SHOWN_VALUE_CHARS)}`, { argument: 'input.parameters' });
       throw error;
     }
   }
@@ -289,8 +292,11 @@ function modelKindInfos(): ModelKindInfo[] {
 @Resolver(() => Movie)
 export class MovieResolver {
   @FieldResolver(() => [ValueCount], { description: 'Its ratings in the training data per value of the scale (as DataSummary.ratingHistogram).' })
-  ratingHistogram(@Root() movie: MovieView, @Ctx() ctx: ApiContext): ValueCount[] {
-    return ctx.services.catalog.movieRatingHistogram(movie.id);
+  ratingHistogram(@Root() movie: MovieView, @Ctx() ctx: ApiContext): ValueCount[] | Promise<ValueCount[]> {
+    const { catalog } = ctx.services;
+    // Counting is a pass over the movie's ratings (232,944 for Netflix's most rated): in the
+    // operation's time budget and slices of the event loop; once counted it is kept.
+    return catalog.countedRatingHistogram(movie.id) ?? ctx.budget.run(() => catalog.movieRatingHistogram(movie.id));
   }
 
   @FieldResolver(() => [SimilarMovie], { description: 'The n most similar movies (metric MODEL: by the active ranking model).', complexity: listCost('n', 10, 20) })

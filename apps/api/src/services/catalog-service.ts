@@ -74,11 +74,26 @@ export class CatalogService {
     return this.summary;
   }
 
-  /** A movie's ratings in the loaded data set per value of the scale (its CSC slice); all zeros for a movie without any. */
+  /** Histograms counted so far, by movie index (the loaded data never changes). */
+  private readonly histograms = new Map<number, readonly ValueCount[]>();
+
+  /**
+   * A movie's ratings in the loaded data set per value of the scale (its CSC slice); all zeros for a
+   * movie without any. Counted once per movie and kept (a few entries each): a query naming the
+   * most-rated movies under many aliases reads each movie's ratings once, not once per alias.
+   */
   movieRatingHistogram(movieId: number): ValueCount[] {
     const t = this.dataset.matrix;
     const m = t.movies.indexOf(movieId);
-    return m < 0 ? scaleHistogram(t.scale, t.movieRatings, 0, 0) : scaleHistogram(t.scale, t.movieRatings, t.moviePtr[m], t.moviePtr[m + 1]);
+    if (m < 0) return scaleHistogram(t.scale, t.movieRatings, 0, 0);
+    let histogram = this.histograms.get(m);
+    if (!histogram) this.histograms.set(m, (histogram = Object.freeze(scaleHistogram(t.scale, t.movieRatings, t.moviePtr[m], t.moviePtr[m + 1]).map((v) => Object.freeze(v)))));
+    return histogram.slice();
+  }
+
+  /** The histogram of {@link movieRatingHistogram} when already counted (no pass over ratings), else null. */
+  countedRatingHistogram(movieId: number): ValueCount[] | null {
+    return this.histograms.get(this.dataset.matrix.movies.indexOf(movieId))?.slice() ?? null;
   }
 
   /** The active model (the API is not ready without one). */

@@ -42,10 +42,33 @@ export interface StoredRun {
 export class StoreWriteError extends Error {
   override readonly name = 'StoreWriteError';
   constructor(what: string, path: string, cause: unknown) {
-    // SQLite's errors may come from another realm (jest): take any error's message, not only an Error's.
-    const reason = typeof (cause as { message?: unknown } | null)?.message === 'string' ? (cause as { message: string }).message : String(cause);
-    super(`could not store ${what} in ${path}: ${reason}`);
+    super(`could not store ${what} in ${path}: ${reasonOf(cause)}`);
   }
+}
+
+/** The store could not be opened or read at start: names the file, which is left as it was. */
+export class StoreOpenError extends Error {
+  override readonly name = 'StoreOpenError';
+  constructor(path: string, cause: unknown) {
+    super(`cannot open the rating store ${path}: ${reasonOf(cause)} (the file is left as it is: repair it, restore a backup, or move it away to start with an empty store; RECSYS_DB sets another path)`);
+  }
+}
+
+/** An error's message; SQLite's errors may come from another realm (jest): any error's, not only an Error's. */
+function reasonOf(cause: unknown): string {
+  return typeof (cause as { message?: unknown } | null)?.message === 'string' ? (cause as { message: string }).message : String(cause);
+}
+
+/** JSON text of a stored row, or a StoreOpenError naming the file and the row. */
+function parseStored(path: string, what: string, text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new StoreOpenError(path, `${what} is not valid JSON (${reasonOf(error)})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new StoreOpenError(path, `${what} is not a JSON object`);
+  return value as Record<string, unknown>;
 }
 
 /**
@@ -73,53 +96,70 @@ export class RatingStore {
   private readonly insertEpoch: Database.Statement<[string, number, string]>;
 
   constructor(readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ratings (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      user_id INTEGER NOT NULL,
-      movie_id INTEGER NOT NULL,
-      rating REAL NOT NULL,
-      rated_at TEXT NOT NULL
-    )`);
-    this.db.exec(`CREATE TABLE IF NOT EXISTS interactions (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      user_id INTEGER NOT NULL,
-      movie_id INTEGER NOT NULL,
-      weight REAL NOT NULL,
-      at TEXT NOT NULL
-    )`);
-    // Training runs (one row each, its state as JSON, rewritten at each status change) and their
-    // epochs (one row per finished epoch), so that runs and their learning curves survive a restart.
-    this.db.exec(`CREATE TABLE IF NOT EXISTS training_runs (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-      id TEXT NOT NULL UNIQUE,
-      state TEXT NOT NULL
-    )`);
-    this.db.exec(`CREATE TABLE IF NOT EXISTS training_run_epochs (
-      run_id TEXT NOT NULL,
-      epoch INTEGER NOT NULL,
-      progress TEXT NOT NULL,
-      PRIMARY KEY (run_id, epoch)
-    )`);
-    this.upsertRun = this.db.prepare<[string, string]>('INSERT INTO training_runs (id, state) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state');
-    this.insertEpoch = this.db.prepare<[string, number, string]>('INSERT OR REPLACE INTO training_run_epochs (run_id, epoch, progress) VALUES (?, ?, ?)');
-    const insert = this.db.prepare<[number, number, number, string]>('INSERT INTO ratings (user_id, movie_id, rating, rated_at) VALUES (?, ?, ?, ?)');
-    const insertInteraction = this.db.prepare<[number, number, number, string]>('INSERT INTO interactions (user_id, movie_id, weight, at) VALUES (?, ?, ?, ?)');
-    this.ratingCommits = new GroupCommit(
-      this.db.transaction((rows: Array<Omit<StoredRating, 'id' | 'ratedAt'>>, ratedAt: string) => rows.map((r): StoredRating => ({ id: Number(insert.run(r.userId, r.movieId, r.rating, ratedAt).lastInsertRowid), ...r, ratedAt }))),
-      (row) => remember(this.all, this.byUserId, row),
-    );
-    this.interactionCommits = new GroupCommit(
-      this.db.transaction((rows: Array<Omit<StoredInteraction, 'id' | 'at'>>, at: string) => rows.map((r): StoredInteraction => ({ id: Number(insertInteraction.run(r.userId, r.movieId, r.weight, at).lastInsertRowid), ...r, at }))),
-      (row) => remember(this.allInteractions, this.interactionsByUser, row),
-    );
-    const rows = this.db.prepare('SELECT id, user_id AS userId, movie_id AS movieId, rating, rated_at AS ratedAt FROM ratings ORDER BY id').all() as StoredRating[];
-    for (const row of rows) remember(this.all, this.byUserId, row);
-    const interactions = this.db.prepare('SELECT id, user_id AS userId, movie_id AS movieId, weight, at FROM interactions ORDER BY id').all() as StoredInteraction[];
-    for (const row of interactions) remember(this.allInteractions, this.interactionsByUser, row);
+    // A file SQLite cannot open or read (not a database, corrupt, read-only, a folder in the way)
+    // stops the server with the file named; the file itself is left exactly as it was.
+    // Set once `new Database` succeeds (a pragma or a read may fail after it), to close it then.
+    let opened: Database.Database | undefined;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.db = opened = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(`CREATE TABLE IF NOT EXISTS ratings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL,
+        movie_id INTEGER NOT NULL,
+        rating REAL NOT NULL,
+        rated_at TEXT NOT NULL
+      )`);
+      this.db.exec(`CREATE TABLE IF NOT EXISTS interactions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL,
+        movie_id INTEGER NOT NULL,
+        weight REAL NOT NULL,
+        at TEXT NOT NULL
+      )`);
+      // Training runs (one row each, its state as JSON, rewritten at each status change) and their
+      // epochs (one row per finished epoch), so that runs and their learning curves survive a restart.
+      this.db.exec(`CREATE TABLE IF NOT EXISTS training_runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL
+      )`);
+      this.db.exec(`CREATE TABLE IF NOT EXISTS training_run_epochs (
+        run_id TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        progress TEXT NOT NULL,
+        PRIMARY KEY (run_id, epoch)
+      )`);
+      // A write-protected file still opens (SQLite falls back to reading it) and would fail only at
+      // the first rating or run: probe a write now, in a transaction rolled back.
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        this.db.exec('UPDATE training_runs SET state = state WHERE 0');
+      } finally {
+        this.db.exec('ROLLBACK');
+      }
+      this.upsertRun = this.db.prepare<[string, string]>('INSERT INTO training_runs (id, state) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state');
+      this.insertEpoch = this.db.prepare<[string, number, string]>('INSERT OR REPLACE INTO training_run_epochs (run_id, epoch, progress) VALUES (?, ?, ?)');
+      const insert = this.db.prepare<[number, number, number, string]>('INSERT INTO ratings (user_id, movie_id, rating, rated_at) VALUES (?, ?, ?, ?)');
+      const insertInteraction = this.db.prepare<[number, number, number, string]>('INSERT INTO interactions (user_id, movie_id, weight, at) VALUES (?, ?, ?, ?)');
+      this.ratingCommits = new GroupCommit(
+        this.db.transaction((rows: Array<Omit<StoredRating, 'id' | 'ratedAt'>>, ratedAt: string) => rows.map((r): StoredRating => ({ id: Number(insert.run(r.userId, r.movieId, r.rating, ratedAt).lastInsertRowid), ...r, ratedAt }))),
+        (row) => remember(this.all, this.byUserId, row),
+      );
+      this.interactionCommits = new GroupCommit(
+        this.db.transaction((rows: Array<Omit<StoredInteraction, 'id' | 'at'>>, at: string) => rows.map((r): StoredInteraction => ({ id: Number(insertInteraction.run(r.userId, r.movieId, r.weight, at).lastInsertRowid), ...r, at }))),
+        (row) => remember(this.allInteractions, this.interactionsByUser, row),
+      );
+      const rows = this.db.prepare('SELECT id, user_id AS userId, movie_id AS movieId, rating, rated_at AS ratedAt FROM ratings ORDER BY id').all() as StoredRating[];
+      for (const row of rows) remember(this.all, this.byUserId, row);
+      const interactions = this.db.prepare('SELECT id, user_id AS userId, movie_id AS movieId, weight, at FROM interactions ORDER BY id').all() as StoredInteraction[];
+      for (const row of interactions) remember(this.allInteractions, this.interactionsByUser, row);
+    } catch (error) {
+      if (opened?.open) opened.close();
+      throw new StoreOpenError(path, error);
+    }
   }
 
   /**
@@ -214,9 +254,9 @@ export class RatingStore {
     for (const e of this.db.prepare('SELECT run_id AS runId, progress FROM training_run_epochs ORDER BY run_id, epoch').iterate() as IterableIterator<{ runId: string; progress: string }>) {
       let list = epochs.get(e.runId);
       if (!list) epochs.set(e.runId, (list = []));
-      list.push(JSON.parse(e.progress) as Record<string, unknown>);
+      list.push(parseStored(this.path, `the epoch row of training run ${e.runId}`, e.progress));
     }
-    return rows.map((r) => ({ id: r.id, state: JSON.parse(r.state) as Record<string, unknown>, epochs: epochs.get(r.id) ?? [] }));
+    return rows.map((r) => ({ id: r.id, state: parseStored(this.path, `the state of training run ${r.id}`, r.state), epochs: epochs.get(r.id) ?? [] }));
   }
 
   close(): void {

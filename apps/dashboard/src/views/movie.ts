@@ -1,7 +1,7 @@
 import { DashMovieDocument, DashMovieSearchDocument } from '@recsys/client';
 import { renderChart } from '@recsys/charts';
 import { client } from '../api';
-import { fmt, h, movieName, replace, table } from '../dom';
+import { errorBox, fmt, h, movieName, replace, routeId, routeText, table } from '../dom';
 import { histogramSpec, neighbourhoodSpec, similarSpec } from '../specs';
 import type { ViewContext } from './view';
 
@@ -19,8 +19,7 @@ export const SIMILAR_N = 10;
 
 /** A movie: title, year, its rating histogram, most similar movies per metric, and its neighbourhood. */
 export async function movieView(ctx: ViewContext): Promise<void> {
-  const id = Number(ctx.arg);
-  if (!Number.isSafeInteger(id)) throw new Error(`movie id must be an integer, got "${ctx.arg}"`);
+  const id = routeId('movie', ctx.arg);
   const { movie } = await client().request(DashMovieDocument, { id, n: SIMILAR_N });
   if (ctx.stale()) return;
   replace(
@@ -42,7 +41,11 @@ export async function movieView(ctx: ViewContext): Promise<void> {
 
 /** Movies whose title contains the search text, each a link to its view. */
 export async function searchView(ctx: ViewContext): Promise<void> {
-  const search = decodeURIComponent(ctx.arg);
+  const search = routeText('search', ctx.arg).trim();
+  if (search === '') {
+    replace(ctx.main, h('h1', {}, 'Movie search'), errorBox('no search text: type part of a title (or an id) in the Movie field above'));
+    return;
+  }
   const { movies } = await client().request(DashMovieSearchDocument, { search, first: 50 });
   if (ctx.stale()) return;
   replace(

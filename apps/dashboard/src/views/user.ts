@@ -1,7 +1,7 @@
 import { DashMovieSearchDocument, DashPredictionDocument, DashUserDocument, DashUserRatingsDocument, type DashRatingPageFragment } from '@recsys/client';
 import { renderChart } from '@recsys/charts';
 import { client, errorText } from '../api';
-import { errorBox, fmt, h, movieName, replace, table } from '../dom';
+import { errorBox, fmt, h, movieName, replace, routeId, table } from '../dom';
 import { contributionSpec } from '../specs';
 import type { ViewContext } from './view';
 
@@ -12,8 +12,7 @@ export const RECOMMENDATIONS_N = 10;
 
 /** A user: their ratings (paged), their recommendations with explanations, and a prediction for any movie. */
 export async function userView(ctx: ViewContext): Promise<void> {
-  const id = Number(ctx.arg);
-  if (!Number.isSafeInteger(id)) throw new Error(`user id must be an integer, got "${ctx.arg}"`);
+  const id = routeId('user', ctx.arg);
   const { user } = await client().request(DashUserDocument, { id, first: RATINGS_PAGE, n: RECOMMENDATIONS_N });
   if (ctx.stale()) return;
 
@@ -94,7 +93,16 @@ function predictionForm(userId: number, ctx: ViewContext): HTMLElement {
   const submit = async (event: Event) => {
     event.preventDefault();
     const text = input.value.trim();
-    if (/^\d+$/.test(text)) return predict(Number(text));
+    if (/^\d+$/.test(text)) {
+      let movieId: number;
+      try {
+        movieId = routeId('movie', text);
+      } catch (error) {
+        replace(out, errorBox(errorText(error)));
+        return;
+      }
+      return predict(movieId);
+    }
     try {
       const { movies } = await client().request(DashMovieSearchDocument, { search: text, first: 10 });
       if (ctx.stale()) return;
