@@ -119,6 +119,21 @@ export function startNodeFlags(): string[] {
   return match[1].split(/\s+/).filter(Boolean);
 }
 
+/** Waits until no training run is QUEUED or RUNNING (polling every 500 ms); throws after `timeoutMs`. */
+async function runsFinished(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = (await (
+      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ trainingRuns(first: 100) { edges { node { id status } } } }' }) })
+    ).json()) as { data?: { trainingRuns: { edges: Array<{ node: { id: string; status: string } }> } }; errors?: unknown };
+    if (!res.data) throw new Error(`trainingRuns failed: ${JSON.stringify(res.errors)}`);
+    const busy = res.data.trainingRuns.edges.filter((e) => e.node.status === 'RUNNING' || e.node.status === 'QUEUED');
+    if (busy.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`training runs still ${busy.map((e) => `${e.node.id} ${e.node.status}`).join(', ')} after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
@@ -255,9 +270,11 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
     if (configuredLine && !configuredLine.msg.includes('now serves')) throw new Error(`the configured model did not pass: ${JSON.stringify(configuredLine.entry)}`);
     log(`configured ${options.kind} model active after ${since(configuredAt)} s`);
 
-    // Steady: the similarity pool of the new model has started (it copies the matrix meanwhile), then 3 s.
+    // Steady: the similarity pool of the new model has started (it copies the matrix meanwhile) and
+    // the configured model's run has ended (its artifact written: until then a retrain is refused), then 3 s.
     const poolStarted = waitLog((e) => e.time >= configuredAt && e.msg === 'similarity pool started', 'similarity pool started').catch(() => undefined);
     await Promise.race([poolStarted, new Promise((r) => setTimeout(r, 120_000).unref())]);
+    await runsFinished(url, 600_000);
     await new Promise((r) => setTimeout(r, 3000));
     const steadyRss = rssOf(child.pid!);
     const users = await listIds(url, 'users', 300);

@@ -56,10 +56,24 @@ export class RatingMatrix implements MatrixArrays {
     }
   }
 
-  /** Mean of all ratings (NaN for an empty matrix). */
-  globalMean(): number {
+  /**
+   * Mean of all ratings (NaN for an empty matrix); with `exclude` (1 byte per by-user position,
+   * 1 = left out) the mean of the others, equal to that of a matrix without the ones left out.
+   */
+  globalMean(exclude?: Uint8Array): number {
     const r = this.userRatings;
     let sum = 0;
+    if (exclude) {
+      // The mean of the ratings kept, summed in the same order as a copy without the others would sum them.
+      let n = 0;
+      for (let k = 0; k < r.length; k++) {
+        if (exclude[k] === 0) {
+          sum += r[k];
+          n++;
+        }
+      }
+      return n === 0 ? NaN : (sum * 0.5) / n;
+    }
     for (let k = 0; k < r.length; k++) sum += r[k];
     return r.length === 0 ? NaN : (sum * 0.5) / r.length;
   }

@@ -40,6 +40,13 @@ export interface TrainingProgress {
 export interface FitOptions {
   /** Called after each epoch or iteration of iterative models. */
   onProgress?: (progress: TrainingProgress) => void;
+  /**
+   * Ratings of the training matrix the fit leaves out: 1 byte per by-user position (1 = left
+   * out), e.g. the guard's held-out slice (holdoutMask of @recsys/data). The fit equals one on a
+   * copy of the matrix without them that keeps every user and movie at its index (holdoutSlice),
+   * without making that copy. Only models whose {@link Predictor.canExclude} says so take it.
+   */
+  exclude?: Uint8Array;
 }
 
 /** (user, movie) pairs of external ids, e.g. a split's test RatingList or the qualifying pairs. */
@@ -64,6 +71,8 @@ export interface Predictor {
   predictMany(pairs: IdPairs, out?: Float64Array): Float64Array;
   /** The n best-scored movies for a user; rated movies are skipped unless excludeRated is false. */
   recommend(userId: number, n: number, options?: { excludeRated?: boolean }): Recommendation[];
+  /** Whether {@link fit} takes `exclude` with these parameters (false when absent). */
+  canExclude?(): boolean;
 }
 
 /**
@@ -93,10 +102,21 @@ export abstract class BasePredictor implements Predictor {
     return this.train.scale;
   }
 
+  /** Whether {@link fit} takes `exclude` with these parameters: none by default. */
+  canExclude(): boolean {
+    return false;
+  }
+
   async fit(train: RatingMatrix, options: FitOptions = {}): Promise<this> {
     if (train.nRatings === 0) throw new Error(`${this.kind}: cannot fit on an empty training set`);
+    const exclude = options.exclude;
+    if (exclude) {
+      if (!this.canExclude()) throw new Error(`${this.kind}: this kind (with these parameters) cannot leave ratings out of a fit (options.exclude); fit it on a copy without them`);
+      if (exclude.length !== train.nRatings) throw new RangeError(`${this.kind}: options.exclude has ${exclude.length} entries, expected one per rating (${train.nRatings})`);
+    }
     this.trainMatrix = train;
-    this.globalMean = train.globalMean();
+    this.globalMean = train.globalMean(exclude);
+    if (!Number.isFinite(this.globalMean)) throw new Error(`${this.kind}: cannot fit on an empty training set (options.exclude leaves out every rating)`);
     await this.fitModel(train, options);
     return this;
   }

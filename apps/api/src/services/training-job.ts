@@ -267,7 +267,8 @@ export async function runTrainingJob(job: TrainingJob, onProgress: (p: TrainingP
       guard = { heldOutRmse: null, heldOutRatings: fit.heldOut, referenceKind: fit.reference?.kind ?? null, referenceRmse: null, heldOutNdcg: fit.ndcg, referenceNdcg: fit.reference?.ndcg ?? null, heldOutUsers: fit.users };
       model = await restoreModel(rebaseContent(fit.model.toArtifact(), fit.train, train), train);
     } else if (job.check !== false) {
-      const fit = await fitChecked(job.kind, job.params, train, { validate: true, onProgress: progress });
+      // svd (sgd) and baseline (als) leave the slice out by a mask over the job's matrix: no training copy beside the trainer's layout.
+      const fit = await fitChecked(job.kind, job.params, train, { validate: true, excludeInPlace: true, onProgress: progress });
       guard = { heldOutRmse: fit.rmse, heldOutMae: fit.mae, heldOutRatings: fit.heldOut, referenceKind: fit.reference?.kind ?? null, referenceRmse: fit.reference?.rmse ?? null };
       const content = rebaseContent((fit.model as Predictor & { toArtifact(): ArtifactContent }).toArtifact(), fit.train, train);
       model = await restoreModel(content, train);

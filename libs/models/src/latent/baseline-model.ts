@@ -1,6 +1,7 @@
 import { RatingMatrix } from '@recsys/data';
 import { ModelArtifact } from '../artifact';
 import { Backend, backendParam } from '../backend';
+import { ExcludingBiasAlsTrainer } from './als/bias-trainer';
 import { createAlsTrainer } from './als/trainer';
 import type { FactorTrainer } from './factor-trainer';
 import { LbfgsOutcome, LbfgsTrainer } from './lbfgs-trainer';
@@ -113,9 +114,14 @@ export class BaselineModel extends LatentModel {
     return this.movieBias.slice();
   }
 
+  /** The `als` solver fits with ratings left out, reading the matrix in place ({@link ExcludingBiasAlsTrainer}). */
+  override canExclude(): boolean {
+    return this.params.solver === 'als';
+  }
+
   protected async fitModel(train: RatingMatrix, options: LatentFitOptions): Promise<void> {
     const p = this.params;
-    const trainer = await baselineTrainer(train, p);
+    const trainer = options.exclude ? new ExcludingBiasAlsTrainer(train, options.exclude, { regUser: p.regUser, regMovie: p.regMovie }) : await baselineTrainer(train, p);
     await this.trainWith(trainer, p.epochs, options);
     this.lbfgsResult = trainer instanceof LbfgsTrainer ? trainer.outcome() : null;
   }

@@ -6,6 +6,7 @@ import { topN } from '../top-n';
 import { Contribution, factorCosine, FittedLatentState, foldInContributions, FoldedUser, PredictionDetail } from './latent-serving';
 import type { FactorState, FactorTrainer } from './factor-trainer';
 import { LatentFitOptions, runEpochs } from './run-epochs';
+import { keptCounts } from './kept-counts';
 
 export type { LatentFitOptions } from './run-epochs';
 
@@ -87,9 +88,20 @@ export abstract class LatentModel extends BasePredictor {
     this.movieFactors = state.movieFactors;
     this.k = state.k;
     const train = this.train;
+    const exclude = this.fitExclude;
+    if (exclude) {
+      // Rows whose every rating the fit left out are empty rows of the matrix it stands for.
+      const { users, movies } = keptCounts(train, exclude);
+      clearEmptyCounts(users, state.userBias, state.userFactors, state.k);
+      clearEmptyCounts(movies, state.movieBias, state.movieFactors, state.k);
+      return;
+    }
     clearEmptyRows(train.userPtr, state.userBias, state.userFactors, state.k);
     clearEmptyRows(train.moviePtr, state.movieBias, state.movieFactors, state.k);
   }
+
+  /** The ratings the current fit leaves out (options.exclude), while {@link trainWith} runs. */
+  private fitExclude: Uint8Array | null = null;
 
   /**
    * Fits by {@link runEpochs}: `epochs` steps of `trainer` with progress, validation and early
@@ -97,8 +109,13 @@ export abstract class LatentModel extends BasePredictor {
    * history, and the trainer is disposed.
    */
   protected async trainWith<S extends FactorState>(trainer: FactorTrainer<S>, epochs: number, options: LatentFitOptions): Promise<void> {
-    const run = await runEpochs({ kind: this.kind, adopt: (state: S) => this.adopt(state), validationRmse: (list) => this.listRmse(list) }, trainer, epochs, options);
-    this.history = run.history;
+    this.fitExclude = options.exclude ?? null;
+    try {
+      const run = await runEpochs({ kind: this.kind, adopt: (state: S) => this.adopt(state), validationRmse: (list) => this.listRmse(list) }, trainer, epochs, options);
+      this.history = run.history;
+    } finally {
+      this.fitExclude = null;
+    }
   }
 
   protected estimate(u: number, m: number): number {
@@ -369,6 +386,14 @@ export abstract class LatentModel extends BasePredictor {
 }
 
 /** Zeroes bias[i] and factor row i (k floats) of every i whose row ptr[i] .. ptr[i+1] is empty. */
+function clearEmptyCounts(counts: Uint32Array, bias: Float64Array, factors: Float32Array, k: number): void {
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] !== 0) continue;
+    bias[i] = 0;
+    factors.fill(0, i * k, (i + 1) * k);
+  }
+}
+
 function clearEmptyRows(ptr: Uint32Array, bias: Float64Array, factors: Float32Array, k: number): void {
   for (let i = 0; i + 1 < ptr.length; i++) {
     if (ptr[i + 1] !== ptr[i]) continue;

@@ -139,9 +139,14 @@ export class SvdModel extends LatentModel {
     return this.params.solver === 'als' ? this.params.reg : 1;
   }
 
+  /** Only the blocked SGD trainer (solver `sgd`, factors ≥ 1) builds its layout straight from a matrix with ratings left out. */
+  override canExclude(): boolean {
+    return this.params.solver === 'sgd' && this.params.factors > 0;
+  }
+
   protected async fitModel(train: RatingMatrix, options: LatentFitOptions): Promise<void> {
     const p = this.params;
-    const trainer = await svdTrainer(train, p);
+    const trainer = await svdTrainer(train, p, options.exclude);
     await this.trainWith(trainer, p.epochs, options);
     this.lbfgsResult = trainer instanceof LbfgsTrainer ? trainer.outcome() : null;
   }
@@ -158,12 +163,12 @@ export class SvdModel extends LatentModel {
  * `backend` says; with 0 factors the plain trainer), `als` the ALS trainer, `lbfgs` the L-BFGS
  * trainer.
  */
-async function svdTrainer(train: RatingMatrix, p: SvdParams): Promise<FactorTrainer> {
+async function svdTrainer(train: RatingMatrix, p: SvdParams, exclude?: Uint8Array): Promise<FactorTrainer> {
   const k = p.factors;
   if (p.solver === 'sgd') {
     const sgd = { factors: k, seed: p.seed, initStd: p.initStd, lr: p.lr, reg: p.reg, lrBias: p.lrBias, regBias: p.regBias };
     if (k === 0) return new PlainSgdTrainer(train, sgd);
-    return createSgdTrainer(train, { ...sgd, threads: p.threads, backend: p.backend });
+    return createSgdTrainer(train, { ...sgd, threads: p.threads, backend: p.backend, exclude });
   }
   if (p.solver === 'als') {
     // The initial factors (initialFactors' values) are drawn in the trainer's memory: a separate

@@ -12,6 +12,11 @@ export class MeanModel extends BasePredictor {
   readonly kind = 'mean';
   readonly params = Object.freeze({});
 
+  /** μ is all it fits, and the fit computes it without the ratings left out. */
+  override canExclude(): boolean {
+    return true;
+  }
+
   protected fitModel(_train: RatingMatrix): void {}
 
   protected estimate(): number {

@@ -1,5 +1,6 @@
 import { Random } from '@recsys/core';
 import { RatingMatrix } from '@recsys/data';
+import { keptCounts } from '../kept-counts';
 
 /** Largest movie count the packed rating format `(movie << 8) | code` can address. */
 export const MAX_KERNEL_MOVIES = 1 << 24;
@@ -105,13 +106,21 @@ function balancedGroups(counts: (i: number) => number, n: number, blocks: number
   return { group, index, start };
 }
 
-/** Partition users and movies into `blocks` groups each (seeded) and count segments and ratings per block. */
-export function partitionRatings(train: RatingMatrix, blocks: number, rng: Random): SgdPartition {
+/**
+ * Partition users and movies into `blocks` groups each (seeded) and count segments and ratings per
+ * block. With `exclude` (1 byte per by-user position, 1 = left out), the ratings left out count
+ * nowhere: the partition of the matrix without them (same users and movies at the same indices).
+ */
+export function partitionRatings(train: RatingMatrix, blocks: number, rng: Random, exclude: Uint8Array | null = null): SgdPartition {
   const B = blocks;
   const userPtr = train.userPtr;
   const moviePtr = train.moviePtr;
-  const users = balancedGroups((u) => userPtr[u + 1] - userPtr[u], train.nUsers, B, train.nRatings, rng);
-  const movieGroups = balancedGroups((m) => moviePtr[m + 1] - moviePtr[m], train.nMovies, B, train.nRatings, rng);
+  const kept = exclude ? keptCounts(train, exclude) : null;
+  const total = kept ? keptRatings(kept.users) : train.nRatings;
+  const userCount = kept ? (u: number) => kept.users[u] : (u: number) => userPtr[u + 1] - userPtr[u];
+  const movieCount = kept ? (m: number) => kept.movies[m] : (m: number) => moviePtr[m + 1] - moviePtr[m];
+  const users = balancedGroups(userCount, train.nUsers, B, total, rng);
+  const movieGroups = balancedGroups(movieCount, train.nMovies, B, total, rng);
   const userBlock = users.group;
   const movieBlock = movieGroups.group;
   const blockSegments = new Uint32Array(B * B);
@@ -121,7 +130,7 @@ export function partitionRatings(train: RatingMatrix, blocks: number, rng: Rando
   for (let u = 0; u < train.nUsers; u++) {
     const row = userBlock[u] * B;
     perMovieBlock.fill(0);
-    for (let k = userPtr[u]; k < userPtr[u + 1]; k++) perMovieBlock[movieBlock[movies[k]]]++;
+    for (let k = userPtr[u]; k < userPtr[u + 1]; k++) if (exclude === null || exclude[k] === 0) perMovieBlock[movieBlock[movies[k]]]++;
     for (let mb = 0; mb < B; mb++) {
       const c = perMovieBlock[mb];
       if (c > 0) {
@@ -145,6 +154,12 @@ export function partitionRatings(train: RatingMatrix, blocks: number, rng: Rando
 
 const align16 = (x: number): number => Math.ceil(x / 16) * 16;
 
+function keptRatings(userCounts: Uint32Array): number {
+  let n = 0;
+  for (let u = 0; u < userCounts.length; u++) n += userCounts[u];
+  return n;
+}
+
 /**
  * Hands out 16-byte-aligned byte offsets of one linear memory, one array after the other, from
  * the first KiB on (offset 0 never holds data): `take(bytes)` returns an array's offset, `end()`
@@ -162,23 +177,27 @@ export function memoryPlan(): { take: (bytes: number) => number; end: () => numb
   };
 }
 
-/** Byte offsets of every array for a matrix, factor count and partition. */
+/** Byte offsets of every array for a matrix, factor count and partition (its ratings: those the partition counts). */
 export function planLayout(train: RatingMatrix, factors: number, partition: SgdPartition): SgdLayout {
   const kp = Math.ceil(factors / 4) * 4;
   let nSegments = 0;
-  for (let b = 0; b < partition.blockSegments.length; b++) nSegments += partition.blockSegments[b];
+  let nRatings = 0;
+  for (let b = 0; b < partition.blockSegments.length; b++) {
+    nSegments += partition.blockSegments[b];
+    nRatings += partition.blockRatings[b];
+  }
   const { take, end } = memoryPlan();
   const P = take(train.nUsers * kp * 4);
   const Q = take(train.nMovies * kp * 4);
   const userBias = take(train.nUsers * 4);
   const movieBias = take(train.nMovies * 4);
-  const ratings = take(train.nRatings * 4);
+  const ratings = take(nRatings * 4);
   const segUser = take(nSegments * 4);
   const segOff = take((nSegments + 1) * 4);
   return {
     nUsers: train.nUsers,
     nMovies: train.nMovies,
-    nRatings: train.nRatings,
+    nRatings,
     factors,
     kp,
     blocks: partition.blocks,
@@ -201,7 +220,7 @@ export function planLayout(train: RatingMatrix, factors: number, partition: SgdP
  * segments in ascending internal user index within a block and ratings in ascending internal
  * movie index within a segment.
  */
-export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: SgdLayout, train: RatingMatrix, partition: SgdPartition): Uint32Array {
+export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: SgdLayout, train: RatingMatrix, partition: SgdPartition, exclude: Uint8Array | null = null): Uint32Array {
   const B = layout.blocks;
   const u32 = new Uint32Array(buffer);
   const nBlocks = B * B;
@@ -229,7 +248,7 @@ export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: Sg
   for (let u = 0; u < train.nUsers; u++) {
     const row = userBlock[u] * B;
     perMovieBlock.fill(0);
-    for (let k = userPtr[u]; k < userPtr[u + 1]; k++) perMovieBlock[movieBlock[movies[k]]]++;
+    for (let k = userPtr[u]; k < userPtr[u + 1]; k++) if (exclude === null || exclude[k] === 0) perMovieBlock[movieBlock[movies[k]]]++;
     for (let mb = 0; mb < B; mb++) {
       if (perMovieBlock[mb] === 0) continue;
       const b = row + mb;
@@ -240,6 +259,7 @@ export function writeRatings(buffer: ArrayBuffer | SharedArrayBuffer, layout: Sg
       nextRating[b] += perMovieBlock[mb];
     }
     for (let k = userPtr[u]; k < userPtr[u + 1]; k++) {
+      if (exclude !== null && exclude[k] !== 0) continue;
       const m = movies[k];
       u32[ratings + cursor[movieBlock[m]]++] = ((movieIndex[m] << 8) | codes[k]) >>> 0;
     }

@@ -14,6 +14,11 @@ export interface SgdTrainerOptions extends SgdOptions {
   /** Worker threads; default 1 (the epoch runs in the calling thread). */
   threads?: number;
   /**
+   * Ratings of `train` left out (1 byte per by-user position, 1 = left out): the trainer is the
+   * one of the matrix without them (same indices), built straight from `train` without that copy.
+   */
+  exclude?: Uint8Array;
+  /**
    * `wasm` runs the AssemblyScript SIMD kernel (libs/models/wasm/sgd.wasm); `js` the plain
    * TypeScript reference kernel with identical arithmetic in the calling thread (blocks in
    * schedule order, even when `threads` > 1), which gives bit-identical results, only slower;
@@ -88,6 +93,8 @@ export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerO
   const lr = finite('lr', options.lr, 0);
   const reg = finite('reg', options.reg, 0);
   const hyper: SgdHyper = { lr, reg, lrBias: finite('lrBias', options.lrBias ?? lr, 0), regBias: finite('regBias', options.regBias ?? reg, 0) };
+  const exclude = options.exclude ?? null;
+  if (exclude !== null && exclude.length !== train.nRatings) throw new RangeError(`createSgdTrainer: exclude has ${exclude.length} entries, expected one per rating (${train.nRatings})`);
   if (train.nRatings === 0) throw new RangeError('createSgdTrainer: the training matrix has no ratings');
   if (train.nMovies > MAX_KERNEL_MOVIES) {
     throw new RangeError(`createSgdTrainer: ${train.nMovies} movies exceed the kernel's limit of ${MAX_KERNEL_MOVIES}`);
@@ -98,20 +105,21 @@ export async function createSgdTrainer(train: RatingMatrix, options: SgdTrainerO
   const useWasm = backend.wasm;
   logBackend(`models: SGD kernel in ${useWasm ? 'WebAssembly' : 'TypeScript'} (${backend.reason})`);
 
-  const partition = partitionRatings(train, blocks, derive(seed, STREAM.partition));
+  const partition = partitionRatings(train, blocks, derive(seed, STREAM.partition), exclude);
   const workerCount = useWasm && threads > 1 ? Math.min(threads, blocks) : 0;
   const layout = planLayout(train, factors, partition);
+  if (layout.nRatings === 0) throw new RangeError('createSgdTrainer: exclude leaves out every rating of the training matrix');
   const pages = Math.ceil(layout.bytes / PAGE);
   if (pages > MAX_PAGES) {
     throw new RangeError(`createSgdTrainer: ${layout.bytes} bytes of factors and ratings exceed WebAssembly's 4 GiB`);
   }
   const memory = useWasm ? new wasmApi.Memory({ initial: pages, maximum: pages, shared: true }) : null;
   const buffer: ArrayBuffer | SharedArrayBuffer = memory ? memory.buffer : new ArrayBuffer(pages * PAGE);
-  const blockSeg = writeRatings(buffer, layout, train, partition);
+  const blockSeg = writeRatings(buffer, layout, train, partition, exclude);
   const initRng = derive(seed, STREAM.init);
   initFactors(buffer, layout.P, train.nUsers, factors, layout.kp, initMean, initStd, initRng);
   initFactors(buffer, layout.Q, train.nMovies, factors, layout.kp, initMean, initStd, initRng);
-  const mu = train.globalMean();
+  const mu = train.globalMean(exclude ?? undefined);
   const kernel: SgdKernel = memory ? wasmKernel(memory) : referenceKernel(buffer);
 
   const trainer = new BlockSgdTrainer(layout, partition, buffer, kernel, useWasm, blockSeg, mu, hyper, derive(seed, STREAM.schedule));
