@@ -10,21 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Page } from 'playwright-core';
-import { log, REPO_ROOT, startServer } from '../bench/api-bench-server';
+import { gql, log, REPO_ROOT, startServer } from '../bench/api-bench-server';
 
 const CHROMIUM = '/usr/bin/chromium';
 const VIEWPORT = { width: 1280, height: 900 };
-
-async function gql<T>(base: string, query: string, token?: string): Promise<T> {
-  const res = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: Array<{ message: string }> };
-  if (body.errors?.length || !body.data) throw new Error(`${query.slice(0, 60)}…: ${body.errors?.map((e) => e.message).join('; ') ?? `HTTP ${res.status}`}`);
-  return body.data;
-}
 
 /** Waits until the configured rating and ranking models serve (the Models view shows them). */
 async function waitForConfiguredModels(base: string, timeoutSeconds: number): Promise<void> {
@@ -60,9 +49,9 @@ async function main(): Promise<void> {
   try {
     await waitForConfiguredModels(server.base, 900);
     // A user with a few dozen ratings, and the movie at the top of their list.
-    const { users } = await gql<{ users: { edges: Array<{ node: { id: number; ratingCount: number } }> } }>(server.base, '{ users(first: 100) { edges { node { id ratingCount } } } }');
+    const { users } = await gql<{ users: { edges: Array<{ node: { id: number; ratingCount: number } }> } }>(`${server.base}/graphql`, '{ users(first: 100) { edges { node { id ratingCount } } } }');
     const user = users.edges.map((e) => e.node).find((u) => u.ratingCount >= 40 && u.ratingCount <= 200) ?? users.edges[0].node;
-    const { recommendations } = await gql<{ recommendations: Array<{ movieId: number }> }>(server.base, `{ recommendations(userId: ${user.id}, n: 1) { movieId } }`);
+    const { recommendations } = await gql<{ recommendations: Array<{ movieId: number }> }>(`${server.base}/graphql`, `{ recommendations(userId: ${user.id}, n: 1) { movieId } }`);
     const movieId = recommendations[0].movieId;
     const views: Array<{ name: string; hash: string }> = [
       { name: 'data', hash: '#/data' },
