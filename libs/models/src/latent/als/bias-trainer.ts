@@ -1,10 +1,7 @@
 import { RatingMatrix } from '@recsys/data';
 import type { FactorState, FactorTrainer } from '../factor-trainer';
 import { keptCounts } from '../kept-counts';
-
-/** The ALS trainer's default user chunks (createAlsTrainer's chunkRatings, alsChunks' maxRows): its SSE is summed by them. */
-const ALS_CHUNK_RATINGS = 1 << 14;
-const ALS_CHUNK_ROWS = 2048;
+import { alsChunks } from './passes';
 
 /**
  * The baseline's ALS (k = 0, movies first: exactly the {@link AlsTrainer} that `baseline`'s `als`
@@ -23,6 +20,8 @@ export class ExcludingBiasAlsTrainer implements FactorTrainer {
   private readonly userCount: Uint32Array;
   private readonly movieCount: Uint32Array;
   private readonly nKept: number;
+  /** The user chunks the ALS trainer sums its SSE by (alsChunks with its defaults), over the kept ratings. */
+  private readonly userChunks: Uint32Array;
 
   constructor(
     private readonly train: RatingMatrix,
@@ -34,10 +33,12 @@ export class ExcludingBiasAlsTrainer implements FactorTrainer {
     const { users, movies } = keptCounts(train, exclude);
     this.userCount = users;
     this.movieCount = movies;
-    let n = 0;
-    for (let u = 0; u < users.length; u++) n += users[u];
+    const keptPtr = new Uint32Array(users.length + 1);
+    for (let u = 0; u < users.length; u++) keptPtr[u + 1] = keptPtr[u] + users[u];
+    const n = keptPtr[users.length];
     if (n === 0) throw new RangeError('ExcludingBiasAlsTrainer: exclude leaves out every rating of the training matrix');
     this.nKept = n;
+    this.userChunks = alsChunks(keptPtr, users.length);
     this.mu = train.globalMean(exclude);
     this.userBias = new Float64Array(train.nUsers);
     this.movieBias = new Float64Array(train.nMovies);
@@ -63,16 +64,17 @@ export class ExcludingBiasAlsTrainer implements FactorTrainer {
       bi[m] = n === 0 ? 0 : sums[m] / (this.reg.regMovie + n);
     }
     // Users, with the training SSE after the new b_u, summed as the ALS trainer sums it: per row,
-    // rows into chunks (alsChunks' bounds over the kept counts), chunks in order.
+    // rows into its chunks, chunks in order.
+    const chunks = this.userChunks;
     let total = 0;
-    let chunkSse = 0;
-    let chunkStart = 0;
-    let keptBefore = 0;
-    let keptAtStart = 0;
-    for (let u = 0; u < nUsers; u++) {
-      const n = this.userCount[u];
-      if (n === 0) bu[u] = 0;
-      else {
+    for (let c = 0; c + 1 < chunks.length; c++) {
+      let chunkSse = 0;
+      for (let u = chunks[c]; u < chunks[c + 1]; u++) {
+        const n = this.userCount[u];
+        if (n === 0) {
+          bu[u] = 0;
+          continue;
+        }
         let sum = 0;
         for (let k = userPtr[u]; k < userPtr[u + 1]; k++) {
           if (exclude[k] === 0) sum += userRatings[k] * 0.5 - mu - bi[userMovies[k]];
@@ -87,15 +89,8 @@ export class ExcludingBiasAlsTrainer implements FactorTrainer {
         }
         chunkSse += rowSse;
       }
-      keptBefore += n;
-      if (keptBefore - keptAtStart >= ALS_CHUNK_RATINGS || u + 1 - chunkStart >= ALS_CHUNK_ROWS) {
-        total += chunkSse;
-        chunkSse = 0;
-        chunkStart = u + 1;
-        keptAtStart = keptBefore;
-      }
+      total += chunkSse;
     }
-    if (chunkStart < nUsers) total += chunkSse;
     return Math.sqrt(total / this.nKept);
   }
 
