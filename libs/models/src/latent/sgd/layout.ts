@@ -116,7 +116,7 @@ export function partitionRatings(train: RatingMatrix, blocks: number, rng: Rando
   const userPtr = train.userPtr;
   const moviePtr = train.moviePtr;
   const kept = exclude ? keptCounts(train, exclude) : null;
-  const total = kept ? keptRatings(kept.users) : train.nRatings;
+  const total = kept ? kept.total : train.nRatings;
   const userCount = kept ? (u: number) => kept.users[u] : (u: number) => userPtr[u + 1] - userPtr[u];
   const movieCount = kept ? (m: number) => kept.movies[m] : (m: number) => moviePtr[m + 1] - moviePtr[m];
   const users = balancedGroups(userCount, train.nUsers, B, total, rng);
@@ -153,12 +153,6 @@ export function partitionRatings(train: RatingMatrix, blocks: number, rng: Rando
 }
 
 const align16 = (x: number): number => Math.ceil(x / 16) * 16;
-
-function keptRatings(userCounts: Uint32Array): number {
-  let n = 0;
-  for (let u = 0; u < userCounts.length; u++) n += userCounts[u];
-  return n;
-}
 
 /**
  * Hands out 16-byte-aligned byte offsets of one linear memory, one array after the other, from
