@@ -17,6 +17,10 @@ export interface Args {
   data: string | undefined;
   format: string | undefined;
   cpuProf: string | undefined;
+  /** Throughput through this many API replicas over one PostgreSQL beside one (1: the single-process scenario). */
+  replicas: number;
+  /** The PostgreSQL cluster the replicas' database is created in (`--replicas` ≥ 2). */
+  databaseUrl: string | undefined;
 }
 
 export const CLI = {
@@ -36,6 +40,17 @@ export const CLI = {
     data: { type: 'string', value: 'PATH', description: "the server's data (default: the embedded synthetic set)" },
     format: { type: 'string', value: 'F', description: 'force the data format of --data' },
     'cpu-prof': { type: 'string', value: 'DIR', description: "write the server's CPU profile into DIR" },
+    replicas: {
+      type: 'string',
+      value: 'N',
+      default: '1',
+      description: 'throughput: N ≥ 2 starts N API replicas over one PostgreSQL and one model directory and measures prediction queries through all of them (round-robin) beside through one, in the same run',
+    },
+    'database-url': {
+      type: 'string',
+      value: 'URL',
+      description: 'with --replicas: a PostgreSQL cluster where the bench may create (and then drops) a database of its own (default RECSYS_TEST_DATABASE_URL)',
+    },
   },
 } as const satisfies BenchCli<Record<string, BenchOption>>;
 
@@ -54,5 +69,7 @@ export function argsFrom(v: BenchValues<typeof CLI.options>): Args {
     data: v.data,
     format: v.format,
     cpuProf: v['cpu-prof'] === undefined ? undefined : resolve(v['cpu-prof']),
+    replicas: intValue('replicas', v.replicas, 1),
+    databaseUrl: v['database-url'] ?? (process.env.RECSYS_TEST_DATABASE_URL || undefined),
   };
 }

@@ -42,7 +42,8 @@ export interface AutocannonInstance extends PromiseLike<AutocannonResult> {
 }
 
 export type Autocannon = (options: {
-  url: string;
+  /** Several URLs: the connections go to them in turn. */
+  url: string | string[];
   connections: number;
   duration: number;
   requests: AutocannonRequest[];
@@ -107,13 +108,23 @@ export function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-/** One autocannon run of `seconds` with every response's time recorded. */
-export async function run(url: string, kind: Kind, connections: number, seconds: number, serverPid: number): Promise<RunFigures> {
+/** CPU seconds of the server processes together (see {@link processCpuSeconds}). */
+function serversCpuSeconds(pids: readonly number[]): number {
+  return pids.reduce((s, pid) => s + processCpuSeconds(pid), 0);
+}
+
+/**
+ * One autocannon run of `seconds` with every response's time recorded. With several URLs (API
+ * replicas) autocannon spreads the connections over them round-robin; `serverPid` then lists
+ * every replica's process, and `serverCpu` is their sum.
+ */
+export async function run(url: string | string[], kind: Kind, connections: number, seconds: number, serverPid: number | readonly number[]): Promise<RunFigures> {
+  const pids = typeof serverPid === 'number' ? [serverPid] : serverPid;
   let next = 0;
   const { bodies } = kind;
   let times = new Float64Array(1 << 16);
   let n = 0;
-  const cpu0 = processCpuSeconds(serverPid);
+  const cpu0 = serversCpuSeconds(pids);
   const own0 = process.cpuUsage();
   const t0 = performance.now();
   const instance = autocannon({
@@ -144,7 +155,7 @@ export async function run(url: string, kind: Kind, connections: number, seconds:
   const result = await instance;
   const wall = (performance.now() - t0) / 1000;
   const own = process.cpuUsage(own0);
-  const serverCpuSeconds = processCpuSeconds(serverPid) - cpu0;
+  const serverCpuSeconds = serversCpuSeconds(pids) - cpu0;
   const serverCpu = serverCpuSeconds / wall;
   const sorted = times.slice(0, n).sort();
   let sum = 0;

@@ -55,6 +55,13 @@
  * throughput ratio toward 1; `requestsPerServerCpuSecond` (requests per CPU second the server
  * spent) and `cpuRatio` compare the per-request cost of the two kinds independently of that.
  *
+ * `throughput --replicas N` (N ≥ 2, tools/bench/api-bench-replicas.ts): N servers over one
+ * PostgreSQL database (created by the bench in `--database-url`'s cluster, default
+ * RECSYS_TEST_DATABASE_URL, and dropped after) and one model directory; prediction queries through
+ * one replica and through all N (autocannon's connections spread round-robin over their URLs) in
+ * alternating order, each run as above; `ratio` = all N / one. On one machine the replicas and
+ * this load generator share the cores.
+ *
  * Prints ONE JSON document on stdout; progress and the server's warnings go to stderr.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -65,6 +72,7 @@ import { throughput } from './api-bench-throughput';
 import { similarBurst } from './api-bench-similar-burst';
 import { log } from './api-bench-server';
 import { retrainLoad } from './api-bench-retrain-load';
+import { replicaThroughput } from './api-bench-replicas';
 import { argsFrom, CLI } from './api-bench-args';
 
 export * from './api-bench-args';
@@ -73,7 +81,8 @@ async function main(): Promise<void> {
   const args = readBenchArgs(CLI, argsFrom);
   const dir = mkdtempSync(join(tmpdir(), 'recsys-api-bench-'));
   try {
-    const scenario = { throughput, 'similar-burst': similarBurst, 'retrain-load': retrainLoad }[args.scenario];
+    if (args.replicas > 1 && args.scenario !== 'throughput') throw new Error(`--replicas applies to --scenario throughput, not ${args.scenario}`);
+    const scenario = args.replicas > 1 ? replicaThroughput : { throughput, 'similar-burst': similarBurst, 'retrain-load': retrainLoad }[args.scenario];
     const { report, passed } = await scenario(args, dir);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     if (args.check && !passed) {
