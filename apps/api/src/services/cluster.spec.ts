@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { createTestDatabase, describeWithPostgres, TestDatabase } from '@recsys/testing';
 import { createLogger } from '../logger';
-import { CLUSTER_CHANNEL, ClusterEvent, LocalCluster, parseEvent, PostgresCluster, TRAINING_LOCK_KEY } from './cluster';
+import { clusterChannel, ClusterEvent, LocalCluster, parseEvent, PostgresCluster, TRAINING_LOCK_NAMESPACE, trainingLockKey } from './cluster';
 
 jest.setTimeout(30_000);
 
@@ -17,6 +17,11 @@ describe('cluster events: parseEvent', () => {
     expect(parseEvent('{"from":"a","type":"interaction","id":1}')).toEqual({ from: 'a', event: { type: 'interaction', id: 1 } });
     expect(parseEvent('{"from":"b","type":"run","runId":"r-1"}')).toEqual({ from: 'b', event: { type: 'run', runId: 'r-1' } });
     expect(parseEvent('{"from":"b","type":"activated","role":"ranking","modelId":"m"}')).toEqual({ from: 'b', event: { type: 'activated', role: 'ranking', modelId: 'm' } });
+  });
+
+  it('one channel per data set; refuses a scope that is not a CRC-32', () => {
+    expect(clusterChannel('C0FFEE42')).toBe('recsys_events_c0ffee42');
+    expect(() => clusterChannel('x; DROP TABLE ratings')).toThrow(RangeError);
   });
 
   it('refuses anything else, saying why', () => {
@@ -47,8 +52,9 @@ describe('LocalCluster', () => {
 describeWithPostgres('PostgresCluster (issue 13)', () => {
   let db: TestDatabase;
   const opened: PostgresCluster[] = [];
-  const open = async () => {
-    const c = await PostgresCluster.open(db.url, createLogger('silent'));
+  const SCOPE = 'c0ffee42';
+  const open = async (scope = SCOPE) => {
+    const c = await PostgresCluster.open(db.url, scope, createLogger('silent'));
     opened.push(c);
     return c;
   };
@@ -80,8 +86,20 @@ describeWithPostgres('PostgresCluster (issue 13)', () => {
     expect(await b.tryLockTraining()).toBeNull();
     expect(await a.tryLockTraining()).toBeNull();
     // PostgreSQL itself sees the advisory lock held by one session.
-    const held = await admin((c) => c.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1::bigint", [TRAINING_LOCK_KEY]));
+    // PostgreSQL itself sees the advisory lock (two int4 keys: objsubid 2) held by one session.
+    const held = await admin((c) =>
+      c.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid::bigint = $1 AND objid::bigint = ($2::bigint & 4294967295)", [
+        TRAINING_LOCK_NAMESPACE,
+        trainingLockKey(SCOPE),
+      ]),
+    );
     expect(held.rows[0].n).toBe(1);
+    expect(trainingLockKey(SCOPE)).toBe(0xc0ffee42 | 0);
+    // Another data set's processes in the same database have a lock of their own.
+    const other = await open('0badcafe');
+    const releaseOther = await other.tryLockTraining();
+    expect(releaseOther).not.toBeNull();
+    await releaseOther!();
     await releaseA!();
     const releaseB = await b.tryLockTraining();
     expect(releaseB).not.toBeNull();
@@ -104,7 +122,10 @@ describeWithPostgres('PostgresCluster (issue 13)', () => {
     off();
     await a.notify({ type: 'rating', id: 41 });
     await a.notify({ type: 'activated', role: 'rating', modelId: 'svd-x' });
-    await admin((x) => x.query('SELECT pg_notify($1, $2)', [CLUSTER_CHANNEL, '{"hello":1}']));
+    await admin((x) => x.query('SELECT pg_notify($1, $2)', [clusterChannel(SCOPE), '{"hello":1}']));
+    // Another data set's events stay on its channel.
+    const other = await open('0badcafe');
+    await other.notify({ type: 'rating', id: 99 });
     await b.notify({ type: 'run', runId: 'run-1' });
     await until(() => seen.b.length === 2 && seen.a.length === 1, 5_000, 'events');
     await new Promise((r) => setTimeout(r, 200));

@@ -66,11 +66,22 @@ export class LocalCluster implements Cluster {
   async close(): Promise<void> {}
 }
 
-/** The LISTEN/NOTIFY channel of the API processes (one per database). */
-export const CLUSTER_CHANNEL = 'recsys_events';
+/**
+ * The LISTEN/NOTIFY channel of the API processes serving one data set (`scope`: its CRC-32 in
+ * hex; one database may hold several data sets, as the store keys its rows by it).
+ */
+export function clusterChannel(scope: string): string {
+  if (!/^[0-9a-f]{1,16}$/i.test(scope)) throw new RangeError(`cluster scope must be a data set's CRC-32 in hex, got ${JSON.stringify(scope)}`);
+  return `recsys_events_${scope.toLowerCase()}`;
+}
 
-/** The advisory-lock key of the training lock (any fixed bigint; the other users of the database must not take it). */
-export const TRAINING_LOCK_KEY = '7365637301300013';
+/** The first key of the training lock (`pg_try_advisory_lock(int, int)`): "recs" in ASCII; the second is the data set's CRC-32. */
+export const TRAINING_LOCK_NAMESPACE = 0x72656373;
+
+/** The training lock's second key: the data set's CRC-32 (hex) as a signed 32-bit integer. */
+export function trainingLockKey(scope: string): number {
+  return parseInt(scope.slice(-8), 16) | 0;
+}
 
 /** Reconnection delays of the listening session: doubled from the first to the last, then the last. */
 export const RECONNECT_DELAY_MS = { first: 100, last: 5_000 } as const;
@@ -112,12 +123,12 @@ export function parseEvent(payload: string): { from: string; event: ClusterEvent
 /**
  * API processes over one PostgreSQL database.
  *
- * Events: LISTEN on {@link CLUSTER_CHANNEL} on a dedicated session; NOTIFY through it (the
+ * Events: LISTEN on the data set's channel ({@link clusterChannel}) on a dedicated session; NOTIFY through it (the
  * process's own events come back to it and are dropped by their `from`). When the session is
  * lost it reconnects (delays {@link RECONNECT_DELAY_MS}) and then hands the listeners one
  * `resync` event: whatever was sent meanwhile is lost, so they read everything again.
  *
- * Training lock: `pg_try_advisory_lock` on a session of its own, opened per lock and closed at
+ * Training lock: `pg_try_advisory_lock(namespace, data set CRC-32)` on a session of its own, opened per lock and closed at
  * release. A process killed while it holds the lock loses its session, and PostgreSQL frees the
  * lock with it: no stale lock outlives its holder.
  */
@@ -133,14 +144,25 @@ export class PostgresCluster implements Cluster {
   /** Sessions holding the training lock (closed at close). */
   private readonly lockSessions = new Set<Client>();
 
+  /** LISTEN/NOTIFY channel (see {@link clusterChannel}). */
+  readonly channel: string;
+  private readonly lockKey: number;
+
   private constructor(
     private readonly url: string,
+    scope: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.channel = clusterChannel(scope);
+    this.lockKey = trainingLockKey(scope);
+  }
 
-  /** Connects the listening session (a failure to connect at start is thrown: the server does not start). */
-  static async open(url: string, logger: Logger): Promise<PostgresCluster> {
-    const cluster = new PostgresCluster(url, logger);
+  /**
+   * Connects the listening session of the processes serving data set `scope` (its CRC-32 in hex);
+   * a failure to connect at start is thrown (the server does not start).
+   */
+  static async open(url: string, scope: string, logger: Logger): Promise<PostgresCluster> {
+    const cluster = new PostgresCluster(url, scope, logger);
     cluster.client = await cluster.listen();
     return cluster;
   }
@@ -150,12 +172,12 @@ export class PostgresCluster implements Cluster {
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('the connection ended')));
     client.on('notification', (message) => {
-      if (message.channel !== CLUSTER_CHANNEL) return;
+      if (message.channel !== this.channel) return;
       this.receive(message.payload ?? '');
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${CLUSTER_CHANNEL}`);
+      await client.query(`LISTEN ${this.channel}`);
     } catch (error) {
       client.removeAllListeners('end');
       await client.end().catch(() => undefined);
@@ -167,7 +189,7 @@ export class PostgresCluster implements Cluster {
   private receive(payload: string): void {
     const parsed = parseEvent(payload);
     if ('problem' in parsed) {
-      this.logger.warn({ channel: CLUSTER_CHANNEL, payload: payload.slice(0, 200), problem: parsed.problem }, 'cluster event ignored: not one the API sends');
+      this.logger.warn({ channel: this.channel, payload: payload.slice(0, 200), problem: parsed.problem }, 'cluster event ignored: not one the API sends');
       return;
     }
     if (parsed.from === this.id) return;
@@ -232,7 +254,7 @@ export class PostgresCluster implements Cluster {
       return;
     }
     try {
-      await client.query('SELECT pg_notify($1, $2)', [CLUSTER_CHANNEL, payload]);
+      await client.query('SELECT pg_notify($1, $2)', [this.channel, payload]);
     } catch (error) {
       this.logger.warn({ err: error, event }, 'cluster event not sent (the other processes read it from the store at their next poll)');
     }
@@ -252,7 +274,7 @@ export class PostgresCluster implements Cluster {
     });
     await session.connect();
     try {
-      const { rows } = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [TRAINING_LOCK_KEY]);
+      const { rows } = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS locked', [TRAINING_LOCK_NAMESPACE, this.lockKey]);
       if (!rows[0]?.locked) {
         await session.end();
         return null;
@@ -268,7 +290,7 @@ export class PostgresCluster implements Cluster {
       held = false;
       this.lockSessions.delete(session);
       // Ending the session frees the lock too; the explicit unlock says so at once.
-      await session.query('SELECT pg_advisory_unlock($1::bigint)', [TRAINING_LOCK_KEY]).catch(() => undefined);
+      await session.query('SELECT pg_advisory_unlock($1::int, $2::int)', [TRAINING_LOCK_NAMESPACE, this.lockKey]).catch(() => undefined);
       await session.end().catch(() => undefined);
     };
   }
@@ -286,7 +308,7 @@ export class PostgresCluster implements Cluster {
   }
 }
 
-/** The cluster of a store: PostgreSQL's when `databaseUrl` is set, else one process's. */
-export async function openCluster(databaseUrl: string | undefined, logger: Logger): Promise<Cluster> {
-  return databaseUrl ? PostgresCluster.open(databaseUrl, logger) : new LocalCluster();
+/** The cluster of the processes serving data set `scope` (CRC-32 hex): over PostgreSQL when `databaseUrl` is set, else this process alone. */
+export async function openCluster(databaseUrl: string | undefined, scope: string, logger: Logger): Promise<Cluster> {
+  return databaseUrl ? PostgresCluster.open(databaseUrl, scope, logger) : new LocalCluster();
 }
