@@ -1,17 +1,15 @@
 import 'reflect-metadata';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { writeSnapshot } from '@recsys/data';
 import { ConfigError, corsOrigins, resolveConfig } from './config';
 import { smallDataset, startTestApi, TestApi } from './testing/harness';
+import { MAIN, Spawned, spawnServer } from './testing/server-process';
 
 jest.setTimeout(90_000);
-
-const ROOT = resolve(__dirname, '../../..');
-const MAIN = join(ROOT, 'apps/api/dist/main.js');
 
 // ---- the configuration ---------------------------------------------------------------------------
 
@@ -125,47 +123,6 @@ describe('CORS allowlist and GraphiQL headers over HTTP (issue 9)', () => {
 });
 
 // ---- the process: spawned as `node apps/api/dist/main.js` and as `npm start` ------------------------
-
-interface Spawned {
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  stderr: () => string;
-  exited: Promise<number | null>;
-  /** Resolves with the first log line with this message. */
-  line(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
-}
-
-function spawnServer(command: string, args: string[], env: Record<string, string>): Spawned {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, RECSYS_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: Array<Record<string, unknown>> = [];
-  let stderr = '';
-  let buffered = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const part of parts) {
-      if (!part.startsWith('{')) continue; // npm's banner
-      lines.push(JSON.parse(part));
-    }
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  return {
-    child,
-    lines,
-    stderr: () => stderr,
-    exited,
-    line: async (msg, timeoutMs = 60_000) => {
-      for (const started = Date.now(); Date.now() - started < timeoutMs; await new Promise((r) => setTimeout(r, 50))) {
-        const found = lines.find((l) => l.msg === msg);
-        if (found) return found;
-        if (child.exitCode !== null) break;
-      }
-      throw new Error(`no log line "${msg}" (exit ${child.exitCode}); stderr: ${stderr}; lines: ${JSON.stringify(lines.map((l) => l.msg))}`);
-    },
-  };
-}
 
 const gone = (pid: number): boolean => {
   try {
