@@ -387,7 +387,8 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     // The data's CRC: computed once for this matrix (fingerprintMatrix remembers it for every later check).
     const baseFingerprint = fingerprintMatrix(dataset.matrix);
     const baseCrc32 = baseFingerprint.crc32;
-    const opened = await openStore({ sqlitePath: config.dbPath ?? join(config.cacheDir, `ratings-${baseCrc32}.sqlite`), modelDir: config.modelDir, baseCrc32, logger });
+    if (config.databaseUrl && config.dbPath) logger.warn({ RECSYS_DB: config.dbPath }, 'RECSYS_DB is ignored: RECSYS_DATABASE_URL keeps the store in PostgreSQL');
+    const opened = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.dbPath ?? join(config.cacheDir, `ratings-${baseCrc32}.sqlite`), modelDir: config.modelDir, baseCrc32, logger });
     store = opened;
     const ratingStore = lap();
     logger.info({ store: opened.location, manifest: opened.manifests.location, apiRatings: opened.size, seconds: ratingStore }, 'rating store open');

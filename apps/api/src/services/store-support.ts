@@ -21,6 +21,22 @@ export class StoreOpenError extends Error {
   }
 }
 
+/**
+ * The URL as logs and errors may show it: without its password (in the user part or as a
+ * `password` parameter). Text that is not a URL keeps only what cannot be a password.
+ */
+export function maskDatabaseUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return text.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1@').replace(/(password=)[^&]*/gi, '$1***');
+  }
+  url.password = '';
+  for (const key of [...url.searchParams.keys()]) if (/password/i.test(key)) url.searchParams.set(key, '***');
+  return url.toString();
+}
+
 /** An error's message; SQLite's errors may come from another realm (jest): any error's, not only an Error's. */
 export function reasonOf(cause: unknown): string {
   return typeof (cause as { message?: unknown } | null)?.message === 'string' ? (cause as { message: string }).message : String(cause);

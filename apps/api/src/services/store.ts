@@ -1,8 +1,8 @@
 import type { Logger } from '../logger';
 import type { ModelRecord } from './model-registry';
 import { FileManifestStore } from './file-manifest';
+import { PgStore } from './pg-store';
 import { RatingStore } from './rating-store';
-import { StoreOpenError } from './store-support';
 
 export { StoreOpenError, StoreWriteError } from './store-support';
 
@@ -140,6 +140,6 @@ export interface OpenStoreOptions {
  * URL (without password) when it cannot be opened; nothing is created or dropped then.
  */
 export async function openStore(options: OpenStoreOptions): Promise<ApiStore> {
-  if (options.databaseUrl !== undefined) throw new StoreOpenError('PostgreSQL', 'the PostgreSQL store is not in this build yet');
+  if (options.databaseUrl !== undefined) return PgStore.open({ databaseUrl: options.databaseUrl, baseCrc32: options.baseCrc32, logger: options.logger });
   return new RatingStore(options.sqlitePath, new FileManifestStore(options.modelDir, options.logger));
 }
