@@ -8,6 +8,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { NextFunction, Request, Response } from 'express';
+import { GraphQLError } from 'graphql';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LoadedDataset, loadDataset, loadDefaultDataset, matrixArraysOf, RatingMatrix, releaseMemory } from '@recsys/data';
 import { createModel, fingerprintMatrix, RankingModel } from '@recsys/models';
@@ -23,10 +24,12 @@ import { createLogger, Logger } from './logger';
 import { buildApiSchema } from './schema/build-schema';
 import { ApiContext, ApiServices, createContext } from './schema/context';
 import { CatalogService } from './services/catalog-service';
-import { ModelRecord, ModelRegistry, newModelId, ServingModel, UnusableArtifactError } from './services/model-registry';
+import { ModelRecord, ModelRegistry, ModelRole, newModelId, ServingModel, UnusableArtifactError } from './services/model-registry';
 import { createApiPubSub } from './services/pubsub';
 import { PredictionService } from './services/prediction-service';
 import { ApiStore, openStore } from './services/store';
+import { Cluster, openCluster } from './services/cluster';
+import { ClusterSync } from './services/cluster-sync';
 import { SimilarMovies } from './services/similar-movies';
 import { shareDataset } from './services/shared-data';
 import { trainingDataThrough } from './services/training-data';
@@ -194,6 +197,9 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   let closing = false;
   let training: TrainingService | null = null;
   let store: ApiStore | null = null;
+  /** The other replicas over the same store (PostgreSQL), or this process alone (SQLite). */
+  let cluster: Cluster | null = null;
+  let sync: ClusterSync | null = null;
   let similar: SimilarMovies | null = null;
   /** The background run of the configured model (null when it was not needed). */
   let configuredRun: TrainingRunState | null = null;
@@ -408,7 +414,11 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
         })
         .catch((error: unknown) => logger.error({ err: error, model: activated.id }, 'similarity pool failed to start'));
     });
-    const trainer = await TrainingService.open({ registry, store: opened, base: baseArrays, matrix: dataset.matrix, pubsub, logger, nice: config.trainingNice });
+    const replicas = await openCluster(config.databaseUrl, baseCrc32, logger);
+    cluster = replicas;
+    // Before a run takes the API ratings: the rows other replicas stored (folded in once services exist).
+    const catchUp = () => (sync ? sync.catchUp() : opened.pull().then(() => undefined));
+    const trainer = await TrainingService.open({ registry, store: opened, base: baseArrays, matrix: dataset.matrix, pubsub, logger, nice: config.trainingNice, cluster: replicas, catchUp });
     training = trainer;
     const { kind, params } = config.defaultModel;
     let modelSource: StartupTimings['modelSource'] = 'artifact';
@@ -456,7 +466,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     logger.info({ model: serving.id, kind: serving.record.kind, source: modelSource, file: modelSource === 'baseline' ? null : modelSource === 'file' ? config.modelFile : join(config.modelDir, serving.record.file), seconds: model }, 'model ready');
     logger.info({ model: ranking.id, kind: ranking.record.kind, source: rankingSource }, 'ranking model ready');
     const catalog = new CatalogService(dataset, registry, opened, similarity);
-    const predictions = new PredictionService(registry, opened, catalog);
+    const predictions = new PredictionService(registry, opened, catalog, replicas);
     examples = exampleIds(catalog);
     // Ready once predictions answer: at 100M the similarity pool takes seconds to start (it has
     // its own copy of the matrix), and similar-movie queries wait for it meanwhile. On small data
@@ -466,6 +476,10 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     else warmup.catch((error: unknown) => logger.error({ err: error }, 'similarity pool failed to start'));
     const similarityWarmup = lap();
     services = { catalog, predictions, registry, training: trainer, pubsub, logger };
+    // Replicas: follow the others' rows, runs and activations (events, and a poll in case one is
+    // missed); catch up at once with what they did while this one started.
+    sync = new ClusterSync({ cluster: replicas, store: opened, registry, predictions, training: trainer, logger });
+    if (replicas.shared) await sync.on({ type: 'resync' });
     // dataSummary: counted once, in chunks between requests, from ready on (see CatalogService.dataSummary).
     const summaryStarted = performance.now();
     catalog
@@ -497,6 +511,8 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
             rankingWaiting = false;
           }),
         );
+        // Not trained here (another replica trains or trained it): no longer waiting either.
+        rankingWaiting = false;
       }
     })().catch((error: unknown) => {
       logger.error({ err: error }, 'training the configured models failed');
@@ -510,10 +526,29 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
    * fitted at startup in memory). When the guard refuses it, a checked `fallback` is stored, so
    * that a restart restores it instead of training the refused kind again. Null when closing.
    */
-  async function trainConfigured(role: string, kind: string, params: Record<string, unknown>, fallback: string, started: (run: TrainingRunState) => void): Promise<TrainingRunState | null> {
+  async function trainConfigured(role: ModelRole, kind: string, params: Record<string, unknown>, fallback: string, started: (run: TrainingRunState) => void): Promise<TrainingRunState | null> {
     if (closing || !training) return null;
     const trainer = training;
-    const run = await trainer.start(kind, params, 'STARTUP');
+    const registry = services?.registry;
+    if (cluster?.shared && registry) {
+      // Replicas: another one may have trained and activated it while this one started.
+      await registry.reload();
+      await registry.adoptActive(role);
+      const active = registry.activeOf(role);
+      if (active && registry.record(active.id)) {
+        logger.info({ model: active.id, kind: active.record.kind, role }, `another replica trained the ${role} model: it serves here`);
+        return null;
+      }
+    }
+    let run: TrainingRunState;
+    try {
+      run = await trainer.start(kind, params, 'STARTUP');
+    } catch (error) {
+      if (!(cluster?.shared && error instanceof GraphQLError && error.extensions.code === 'CONFLICT')) throw error;
+      // Another replica holds the training lock: it trains, and this one serves its model once activated.
+      logger.info({ kind, role, reason: error.message }, `another replica is training; serving ${fallback} until it activates a ${role} model`);
+      return null;
+    }
     started(run);
     logger.info({ run: run.id, kind, role }, `serving ${fallback}; training the configured ${kind} model in the background (it replaces ${fallback} when it passes the guard)`);
     await trainer.waitFor(run);
@@ -547,6 +582,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     close: async () => {
       if (closing) return;
       closing = true;
+      sync?.close();
       await training?.close();
       await ready.catch(() => undefined);
       await training?.close();
@@ -554,6 +590,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       loopDelay.disable();
       // Requests still draining get their similar movies; a baselines fit still running is stopped.
       await Promise.all([apollo.stop(), similar?.close()]);
+      await cluster?.close();
       await store?.close();
       services = null;
     },

@@ -408,6 +408,33 @@ export class ModelRegistry {
     return serving;
   }
 
+  /**
+   * After {@link reload}: when the manifest's active model of `role` is not the one serving (another
+   * replica activated it), loads its artifact from the model directory and swaps it in as
+   * {@link activate} does. Resolves with it, or null when there is nothing to change (the same
+   * model, none recorded, or one activated meanwhile); an artifact that cannot be served is logged
+   * and null (the current model keeps serving).
+   */
+  async adoptActive(role: ModelRole): Promise<ServingModel<ServedModel> | null> {
+    const id = role === 'ranking' ? this.manifest.activeRankingId : this.manifest.activeId;
+    const record = id ? this.record(id) : undefined;
+    const current = this.activeOf(role);
+    if (!record || current?.id === record.id) return null;
+    let serving: ServingModel<ServedModel>;
+    try {
+      serving = this.loaded.get(record.id) ?? (await this.load(record));
+      if (serving.role !== role) throw new UnusableArtifactError(`model ${record.id} is a ${serving.role} model, recorded as the active ${role} model`);
+    } catch (error) {
+      this.logger.warn({ model: record.id, role, err: error }, 'the active model of the shared manifest cannot be served here; the current model keeps serving');
+      return null;
+    }
+    // Another swap happened while the artifact loaded: it wins.
+    if (this.activeOf(role) !== current) return null;
+    this.loaded.delete(record.id);
+    this.swapIn(serving);
+    return serving;
+  }
+
   /** Makes `serving` the active model of its role and tells the listeners of a new rating model. */
   private swapIn(serving: ServingModel<ServedModel>): void {
     this.setActive(serving);

@@ -2,6 +2,7 @@ import { isOnScale, MAX_CODED_VALUE } from '@recsys/data';
 import type { Contribution, FallbackReason, FoldedUser, Interaction, RankingModel, RankingUser } from '@recsys/models';
 import { badInput, notFound } from '../errors';
 import type { CatalogService } from './catalog-service';
+import type { Cluster } from './cluster';
 import type { ModelRegistry, ServedModel, ServingModel } from './model-registry';
 import type { ApiStore, StoredInteraction, StoredRating } from './store';
 
@@ -60,6 +61,8 @@ export class PredictionService {
     readonly registry: ModelRegistry,
     readonly store: ApiStore,
     readonly catalog: CatalogService,
+    /** Told of each row stored here, for the other replicas over the same store (none: one process). */
+    private readonly cluster?: Pick<Cluster, 'notify'>,
   ) {}
 
   /** The active model (the API is not ready without one). */
@@ -184,6 +187,7 @@ export class PredictionService {
     if (!this.catalog.movieExists(movieId)) throw notFound('movie', movieId);
     const row = await this.store.add(userId, movieId, rating);
     this.refold(userId);
+    void this.cluster?.notify({ type: 'rating', id: row.id });
     return row;
   }
 
@@ -206,7 +210,16 @@ export class PredictionService {
     }
     const row = await this.store.addInteraction(userId, movieId, weight);
     this.refold(userId);
+    void this.cluster?.notify({ type: 'interaction', id: row.id });
     return row;
+  }
+
+  /**
+   * Folds in the users of rows another replica stored (already read into the store's mirror), as
+   * {@link rate} does for this replica's own: their next predictions and lists reflect them.
+   */
+  absorb(userIds: Iterable<number>): void {
+    for (const userId of new Set(userIds)) this.refold(userId);
   }
 
   /** Drops the user's fold-ins in every loaded model and folds them into both active models again. */

@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import { ModelRecord, ModelRegistry, ModelRole, newModelId, rememberMovieTotals } from './model-registry';
 import { localArrays, sharedMatrixArrays } from './shared-data';
 import type { ApiPubSub } from './pubsub';
+import type { Cluster, Release } from './cluster';
 import type { ApiStore, StoredRun } from './store';
 import { apiInteractionsThrough, apiRatingsThrough } from './training-data';
 import { GuardMetrics, TrainingJob, TrainingMessage } from './training-job';
@@ -50,10 +51,21 @@ export interface TrainingRunState {
 /** The error of a run that was QUEUED or RUNNING when the server stopped (found so at the next start). */
 export const INTERRUPTED = 'the server stopped during the run';
 
+/** The error of a run another replica left QUEUED or RUNNING when it stopped (found so by the next holder of the training lock). */
+export const ORPHANED = 'the replica running it stopped during the run';
+
+/** Whether a run is still to finish. */
+const inProgress = (status: unknown) => status === 'QUEUED' || status === 'RUNNING';
+
 /** A run's stored state: every field but its epochs (stored one row each), dates as ISO strings, and when it was written. */
 function storedState(run: TrainingRunState): Record<string, unknown> {
   const { epochs: _epochs, ...state } = run;
   return { ...state, updatedAt: new Date().toISOString() };
+}
+
+/** What changes in a stored run at each write: its state's time and its epoch count. */
+function versionOf(stored: StoredRun): string {
+  return `${String(stored.state.updatedAt)}#${stored.epochs.length}`;
 }
 
 /** A run as the store gave it back (dates revived). */
@@ -94,6 +106,14 @@ export interface TrainingServiceDeps {
   logger: Logger;
   /** Nice value of the training threads (see TRAINING_NICE); default 0. */
   nice?: number;
+  /**
+   * The other API processes over the same store (absent: this process alone). A run that writes
+   * the shared manifest holds its training lock while QUEUED or RUNNING; every stored change of a
+   * run and every activation is announced to them.
+   */
+  cluster?: Cluster;
+  /** Reads into the store's mirror what other processes stored, before a run takes the API ratings (see ClusterSync.catchUp). */
+  catchUp?: () => Promise<void>;
 }
 
 /**
@@ -109,6 +129,10 @@ export class TrainingService {
   private current: { run: TrainingRunState; worker: Worker; finished: Promise<void> } | null = null;
   /** A run being stored before its worker starts (see {@link start}): asking for another meanwhile is a CONFLICT. */
   private starting: TrainingRunState | null = null;
+  /** A start waiting for the cluster's training lock (asking for another meanwhile is a CONFLICT). */
+  private locking = false;
+  /** Runs of other processes as last read from the store: their `updatedAt` and epoch count (see {@link refreshAll}). */
+  private readonly versions = new Map<string, string>();
   private closed = false;
   /** The store writes of runs and epochs, one after the other, so that a run's later state is never overwritten by an earlier one. */
   private writes: Promise<void> = Promise.resolve();
@@ -119,12 +143,17 @@ export class TrainingService {
   /**
    * The service with the stored runs read back; runs stored as QUEUED or RUNNING (the process
    * ended during the run: a restart, a crash) are FAILED with {@link INTERRUPTED}, and stored so.
+   * With a shared cluster, only when the training lock is free (else another replica is running
+   * one of them: it stays as it is).
    */
   static async open(deps: TrainingServiceDeps): Promise<TrainingService> {
     const service = new TrainingService(deps);
+    const release = deps.cluster?.shared ? await deps.cluster.tryLockTraining() : null;
+    const nobodyTrains = !deps.cluster?.shared || release !== null;
     for (const stored of await deps.store.runs()) {
       const run = runFromStore(stored);
-      if (run.status === 'QUEUED' || run.status === 'RUNNING') {
+      service.versions.set(run.id, versionOf(stored));
+      if (nobodyTrains && inProgress(run.status)) {
         run.status = 'FAILED';
         run.error = INTERRUPTED;
         run.finishedAt = run.finishedAt ?? new Date(stored.state.updatedAt as string);
@@ -133,7 +162,35 @@ export class TrainingService {
       service.runs.set(run.id, run);
     }
     await service.writes;
+    await release?.();
     return service;
+  }
+
+  /**
+   * Reads a run another process changed from the store and publishes it to this process's
+   * subscribers (`trainingRunUpdated`); `trainingRun(s)` answer it from then on. This process's
+   * own run is left alone (it is the one writing it).
+   */
+  async refresh(id: string): Promise<void> {
+    if (this.current?.run.id === id || this.starting?.id === id) return;
+    const stored = await this.deps.store.run(id);
+    if (!stored || this.current?.run.id === id) return;
+    this.adopt(stored);
+  }
+
+  /** Reads every stored run and publishes those that changed since last read (a missed `run` event costs one poll). */
+  async refreshAll(): Promise<void> {
+    for (const stored of await this.deps.store.runs()) {
+      if (this.current?.run.id === stored.id || this.starting?.id === stored.id) continue;
+      if (this.versions.get(stored.id) !== versionOf(stored)) this.adopt(stored);
+    }
+  }
+
+  private adopt(stored: StoredRun): void {
+    const run = runFromStore(stored);
+    this.versions.set(run.id, versionOf(stored));
+    this.runs.set(run.id, run);
+    this.deps.pubsub.publish(TRAINING_RUN_TOPIC, run);
   }
 
   get(id: string): TrainingRunState | undefined {
@@ -164,7 +221,74 @@ export class TrainingService {
         runningRunId: busy.id,
       });
     }
-    const full = { ...probe.params } as Record<string, unknown>;
+    if (this.locking) throw apiError('CONFLICT', 'a training run is being started; wait for it to finish before asking for another', { runningRunId: null });
+    const persist = options.persist !== false;
+    // A run that writes the shared manifest: one at a time across the processes over the store.
+    const release = persist ? await this.lockTraining() : null;
+    try {
+      return await this.begin(kind, probe.params, trigger, options, release);
+    } catch (error) {
+      await release?.();
+      throw error;
+    }
+  }
+
+  /**
+   * The cluster's training lock (without a cluster: none needed, this process runs one at a time),
+   * then runs left QUEUED or RUNNING by a process that stopped are FAILED ({@link ORPHANED}), the
+   * manifest and the other processes' rows are read again (the run trains on them, its record
+   * joins that manifest). CONFLICT naming the run in progress elsewhere when the lock is held.
+   */
+  private async lockTraining(): Promise<Release | null> {
+    const { cluster } = this.deps;
+    if (!cluster) return null;
+    this.locking = true;
+    let release: Release | null = null;
+    try {
+      release = await cluster.tryLockTraining();
+      if (!release) {
+        const elsewhere = (await this.deps.store.runs()).reverse().find((r) => inProgress(r.state.status));
+        throw apiError(
+          'CONFLICT',
+          elsewhere
+            ? `training run ${elsewhere.id} is ${String(elsewhere.state.status).toLowerCase()} on another replica; wait for it to finish before asking for another`
+            : 'a training run is in progress on another replica; wait for it to finish before asking for another',
+          { runningRunId: elsewhere?.id ?? null },
+        );
+      }
+      if (cluster.shared) {
+        await this.failOrphans();
+        await this.deps.registry.reload();
+        await this.deps.catchUp?.();
+      }
+      return release;
+    } catch (error) {
+      await release?.();
+      throw error;
+    } finally {
+      this.locking = false;
+    }
+  }
+
+  /** Runs stored as QUEUED or RUNNING while this process holds the training lock: their process stopped. FAILED, stored and announced. */
+  private async failOrphans(): Promise<void> {
+    for (const stored of await this.deps.store.runs()) {
+      if (!inProgress(stored.state.status)) continue;
+      const run = runFromStore(stored);
+      run.status = 'FAILED';
+      run.error = ORPHANED;
+      run.finishedAt = new Date();
+      this.runs.set(run.id, run);
+      this.deps.logger.warn({ run: run.id, kind: run.kind }, 'training run of a replica that stopped: FAILED');
+      this.publish(run);
+    }
+    await this.writes;
+  }
+
+  /** Queues the run (its parameters checked, the lock held when it needs one) and starts its worker; `release` is called when it ends. */
+  private async begin(kind: string, params: Record<string, unknown>, trigger: TrainingTrigger, options: RunOptions, release: Release | null): Promise<TrainingRunState> {
+    const full = { ...params } as Record<string, unknown>;
+    const probe = createModel(kind, full);
     const { store, registry, base } = this.deps;
     // Every API rating so far (and, for a ranking kind, every interaction): the same rows the
     // registry adds back when it loads the model.
@@ -194,6 +318,7 @@ export class TrainingService {
     };
     const modelId = newModelId(kind);
     const persist = options.persist !== false;
+    const { cluster } = this.deps;
     const artifactPath = persist ? registry.artifactPath(modelId) : null;
     // The base ratings go to the worker in shared memory, read in place (the server shared them
     // once at startup; sharedMatrixArrays then only checks): no O(ratings) step before the answer.
@@ -234,8 +359,9 @@ export class TrainingService {
           .finally(async () => {
             if (this.current?.run === run) this.current = null;
             void worker.terminate();
-            // Finished once its last state is stored.
+            // Finished once its last state is stored; then the next run may start on any replica.
             await this.writes;
+            await release?.().catch((error: unknown) => this.deps.logger.error({ err: error, run: run.id }, 'releasing the training lock failed (its session ends with the process)'));
             resolve();
           });
       };
@@ -251,7 +377,7 @@ export class TrainingService {
           run.epochs.push(message.progress);
           // One row for the epoch (the run's own row changes at status changes only): one fsync per epoch.
           this.persistEpoch(run);
-          this.afterWrites(() => this.deps.pubsub.publish(TRAINING_RUN_TOPIC, run));
+          this.afterWrites(() => this.announce(run));
         } else if (message.type === 'error') {
           if (activated) {
             // The model serves; only its artifact could not be written (it is not stored).
@@ -310,7 +436,11 @@ export class TrainingService {
         } else {
           settle(async () => {
             const record = await activated;
-            if (record && persist) await registry.store(record);
+            if (record && persist) {
+              await registry.store(record);
+              // Recorded as the active model of its role: the other replicas load it from the model directory.
+              if (registry.activeOf(role)?.id === record.id) void cluster?.notify({ type: 'activated', role, modelId: record.id });
+            }
           });
         }
       });
@@ -332,7 +462,13 @@ export class TrainingService {
   /** Publishes a run's new state to subscribers, once stored (see {@link persist}). */
   private publish(run: TrainingRunState): void {
     this.persist(run);
-    this.afterWrites(() => this.deps.pubsub.publish(TRAINING_RUN_TOPIC, run));
+    this.afterWrites(() => this.announce(run));
+  }
+
+  /** Publishes a stored state of the run to this process's subscribers and tells the other processes (which read it from the store). */
+  private announce(run: TrainingRunState): void {
+    this.deps.pubsub.publish(TRAINING_RUN_TOPIC, run);
+    void this.deps.cluster?.notify({ type: 'run', runId: run.id });
   }
 
   /** Runs `then` once the store writes asked for so far are done (whether they succeeded or not). */
