@@ -27,22 +27,25 @@ async function benchDatabase(clusterUrl: string): Promise<{ url: string; drop():
 }
 
 interface Readiness {
-  model: { id: string };
-  configured: { status: string };
+  model: { id: string; stored: boolean };
+  rankingModel: { id: string; stored: boolean };
 }
 
 async function readiness(server: ServerProcess): Promise<Readiness> {
   return (await (await fetch(`${server.base}/readyz`)).json()) as Readiness;
 }
 
-/** Waits until every replica serves the stored configured model (the first one trains it; the others adopt it). */
-async function sameModel(servers: ServerProcess[], timeoutSeconds = 300): Promise<string> {
+/**
+ * Waits until every replica serves the same stored models of both roles (the first one trains the
+ * configured ones, the others adopt them), so that no training runs during the measured load.
+ */
+async function sameModels(servers: ServerProcess[], timeoutSeconds = 600): Promise<string> {
   const deadline = performance.now() + timeoutSeconds * 1000;
   for (;;) {
     const states = await Promise.all(servers.map(readiness));
-    const id = states[0].model.id;
-    if (states[0].configured.status === 'SERVING' && states.every((s) => s.model.id === id)) return id;
-    if (performance.now() > deadline) throw new Error(`the replicas do not serve one model after ${timeoutSeconds} s: ${JSON.stringify(states.map((s) => ({ model: s.model.id, configured: s.configured })))}`);
+    const [first] = states;
+    if (states.every((s) => s.model.stored && s.rankingModel.stored && s.model.id === first.model.id && s.rankingModel.id === first.rankingModel.id)) return `${first.model.id} and ${first.rankingModel.id}`;
+    if (performance.now() > deadline) throw new Error(`the replicas do not serve the same stored models after ${timeoutSeconds} s: ${JSON.stringify(states.map((s) => ({ model: s.model, rankingModel: s.rankingModel })))}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -50,7 +53,7 @@ async function sameModel(servers: ServerProcess[], timeoutSeconds = 300): Promis
 /**
  * `--replicas N` (N ≥ 2): a database of its own in `--database-url`'s cluster (default
  * RECSYS_TEST_DATABASE_URL), N servers over it with one shared model directory (the first trains
- * the configured model, the others adopt it), then `--rounds` rounds of prediction load through
+ * the configured models, the others adopt them; the load starts once all serve the same stored ones), then `--rounds` rounds of prediction load through
  * one replica and through all N (autocannon spreads the connections over the URLs), alternating
  * which goes first. `ratio` = all N / one.
  */
@@ -66,9 +69,9 @@ export async function replicaThroughput(args: Args, dir: string): Promise<Scenar
     for (let i = 0; i < args.replicas; i++) {
       log(`starting replica ${i + 1} of ${args.replicas}`);
       servers.push(await startServer({ ...args, env }, join(dir, `replica-${i}`)));
-      if (i === 0) await sameModel(servers);
+      if (i === 0) await sameModels(servers);
     }
-    const modelId = await sameModel(servers);
+    const modelId = await sameModels(servers);
     log(`every replica serves ${modelId}`);
     const users = await listIds(servers[0].url, 'users', 1000);
     const movies = await listIds(servers[0].url, 'movies', 1000);
