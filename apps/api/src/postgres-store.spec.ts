@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, describeWithPostgres, tempDir, TestDatabase } from '@recsys/testing';
 import { ConfigError, resolveConfig } from './config';
-import { startTestApi, TestApi } from './testing/harness';
+import { createLogger } from './logger';
+import { startApi } from './server';
+import { StoreOpenError } from './services/store';
+import { smallDataset, startTestApi, testConfig, TestApi } from './testing/harness';
 
 jest.setTimeout(180_000);
 
@@ -22,6 +25,23 @@ describe('RECSYS_DATABASE_URL / --database-url', () => {
     );
     expect(() => resolveConfig(['--database-url', 'db.example.com:5432'], {})).toThrow(/^--database-url must be a PostgreSQL URL .*got "db\.example\.com:5432"$/);
     expect(() => resolveConfig([], { RECSYS_DATABASE_URL: 'postgres://app:hunter2@[::1' })).toThrow(/got "postgres:\/\/app@\[::1"$/);
+  });
+});
+
+describe('the API with a PostgreSQL it cannot reach', () => {
+  const dir = tempDir('recsys-api-pg-refused-');
+  it('does not get ready: the StoreOpenError names the URL without its password; no SQLite file or manifest is made instead', async () => {
+    const api = await startApi(testConfig(dir, { databaseUrl: 'postgres://app:topsecret@127.0.0.1:1/recsys' }), { loadData: async () => smallDataset(), logger: createLogger('silent') });
+    try {
+      const error = await api.ready.then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreOpenError);
+      expect((error as Error).message).toMatch(/^cannot open the rating store postgres:\/\/app@127\.0\.0\.1:1\/recsys: .*ECONNREFUSED/);
+      expect((error as Error).message).not.toContain('topsecret');
+    } finally {
+      await api.close();
+    }
+    expect(readdirSync(dir).filter((f) => f.endsWith('.sqlite'))).toEqual([]);
+    expect(existsSync(join(dir, 'models', 'manifest.json'))).toBe(false);
   });
 });
 

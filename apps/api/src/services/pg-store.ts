@@ -76,24 +76,32 @@ async function inTransaction<T>(pool: Pool, begin: string, work: (client: PoolCl
 }
 
 /**
- * Inserts a batch of rows in one statement (one transaction: durable at COMMIT with the server's
- * default synchronous_commit) and answers them in the order given: ids come from the sequence in
- * the order the rows are inserted (the unnest's ordinality), which the returned rows are matched on.
+ * Inserts a batch of ratings (or interactions) of data set `baseCrc32` in one statement (one
+ * transaction: durable at COMMIT with the server's default synchronous_commit) with `value` (the
+ * rating or weight) and the time `at`, and answers their ids in the order given: the sequence
+ * numbers rows in the order they are inserted (the unnest's ordinality), which the returned rows
+ * are matched on.
  */
-async function insertBatch<In extends { userId: number; movieId: number }, Row extends { id: number; userId: number; movieId: number }>(
+async function insertBatch(
   pool: Pool,
-  sql: string,
-  params: unknown[],
-  inputs: In[],
-  toRow: (input: In, id: number) => Row,
-): Promise<Row[]> {
-  const { rows } = await pool.query<{ id: string; user_id: number; movie_id: number }>(sql, params);
+  table: { name: 'api_ratings' | 'api_interactions'; value: 'rating' | 'weight'; time: 'rated_at' | 'at' },
+  baseCrc32: string,
+  inputs: ReadonlyArray<{ userId: number; movieId: number }>,
+  values: number[],
+  at: string,
+): Promise<number[]> {
+  const { rows } = await pool.query<{ id: string; user_id: number; movie_id: number }>(
+    `INSERT INTO ${table.name} (base_crc32, user_id, movie_id, ${table.value}, ${table.time})
+     SELECT $1, u, m, v, $5 FROM unnest($2::int[], $3::int[], $4::float8[]) WITH ORDINALITY AS t(u, m, v, n) ORDER BY n
+     RETURNING id, user_id, movie_id`,
+    [baseCrc32, inputs.map((r) => r.userId), inputs.map((r) => r.movieId), values, at],
+  );
   if (rows.length !== inputs.length) throw new Error(`inserted ${rows.length} rows for ${inputs.length}`);
-  const ids = rows.map((r) => ({ id: Number(r.id), userId: r.user_id, movieId: r.movie_id })).sort((a, b) => a.id - b.id);
+  const ids = rows.map((r) => ({ id: Number(r.id), userId: r.user_id, movieId: r.movie_id })).sort((x, y) => x.id - y.id);
   return inputs.map((input, i) => {
     const got = ids[i];
     if (got.userId !== input.userId || got.movieId !== input.movieId) throw new Error(`row ${got.id} came back as (${got.userId}, ${got.movieId}), inserted as (${input.userId}, ${input.movieId})`);
-    return toRow(input, got.id);
+    return got.id;
   });
 }
 
@@ -130,30 +138,14 @@ export class PgStore extends MirroredStore implements ApiStore {
   ) {
     super();
     this.manifests = new PgManifestStore(pool, location, baseCrc32);
+    const ratings = { name: 'api_ratings', value: 'rating', time: 'rated_at' } as const;
+    const interactions = { name: 'api_interactions', value: 'weight', time: 'at' } as const;
     this.ratingCommits = new GroupCommit(
-      (rows, ratedAt) =>
-        insertBatch(
-          pool,
-          `INSERT INTO api_ratings (base_crc32, user_id, movie_id, rating, rated_at)
-           SELECT $1, u, m, r, $5 FROM unnest($2::int[], $3::int[], $4::float8[]) WITH ORDINALITY AS t(u, m, r, n) ORDER BY n
-           RETURNING id, user_id, movie_id`,
-          [baseCrc32, rows.map((r) => r.userId), rows.map((r) => r.movieId), rows.map((r) => r.rating), ratedAt],
-          rows,
-          (r, id): StoredRating => ({ id, ...r, ratedAt }),
-        ),
+      async (rows, ratedAt) => (await insertBatch(pool, ratings, baseCrc32, rows, rows.map((r) => r.rating), ratedAt)).map((id, i): StoredRating => ({ id, ...rows[i], ratedAt })),
       (row) => this.ratingRows.remember(row),
     );
     this.interactionCommits = new GroupCommit(
-      (rows, at) =>
-        insertBatch(
-          pool,
-          `INSERT INTO api_interactions (base_crc32, user_id, movie_id, weight, at)
-           SELECT $1, u, m, w, $5 FROM unnest($2::int[], $3::int[], $4::float8[]) WITH ORDINALITY AS t(u, m, w, n) ORDER BY n
-           RETURNING id, user_id, movie_id`,
-          [baseCrc32, rows.map((r) => r.userId), rows.map((r) => r.movieId), rows.map((r) => r.weight), at],
-          rows,
-          (r, id): StoredInteraction => ({ id, ...r, at }),
-        ),
+      async (rows, at) => (await insertBatch(pool, interactions, baseCrc32, rows, rows.map((r) => r.weight), at)).map((id, i): StoredInteraction => ({ id, ...rows[i], at })),
       (row) => this.interactionRows.remember(row),
     );
   }

@@ -1,7 +1,12 @@
 // The behaviour every ApiStore back end must have (store.spec.ts runs it against SQLite and against
 // PostgreSQL): the expected answers are built independently, by plain loops over what the test
 // itself wrote, never read back from the store under test.
-import type { ModelRecord } from './model-registry';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RatingMatrix } from '@recsys/data';
+import type { Logger } from '../logger';
+import { ModelRecord, ModelRegistry } from './model-registry';
 import type { ApiStore, Manifest, StoredInteraction, StoredRating } from './store';
 
 /** How the contract reaches one back end. */
@@ -172,6 +177,39 @@ export function storeContractTests(backEnd: () => StoreBackEnd): void {
       expect(await store.manifests.read()).toEqual(viaJson(second));
     } finally {
       await store.close();
+    }
+  });
+
+  it('ModelRegistry over the manifest store: reload() reads what another registry stored (no artifact loaded); entries with unsafe file names are refused', async () => {
+    const warnings: Array<{ problem?: string }> = [];
+    const logger = { warn: (fields: { problem?: string }) => warnings.push(fields), info: () => undefined, error: () => undefined } as unknown as Logger;
+    const noData = (): RatingMatrix => {
+      throw new Error('reload must not load an artifact');
+    };
+    const base = { users: 56, movies: 78, ratings: 1234, crc32: CONTRACT_CRC };
+    const dir = mkdtempSync(join(tmpdir(), 'recsys-store-contract-registry-'));
+    const [a, b] = [await backEnd().open(), await backEnd().open()];
+    try {
+      const ra = await ModelRegistry.open(dir, base, logger, noData, a.manifests);
+      const rb = await ModelRegistry.open(dir, base, logger, noData, b.manifests);
+      const before = rb.records().map((r) => r.id);
+      await ra.store(contractRecord('svd-3', { trainedAt: '2026-03-01T00:00:00.000Z' }));
+      expect(rb.record('svd-3')).toBeUndefined();
+      await rb.reload();
+      expect(rb.record('svd-3')).toEqual(contractRecord('svd-3', { trainedAt: '2026-03-01T00:00:00.000Z' }));
+      expect(rb.records().map((r) => r.id)).toEqual(['svd-3', ...before]);
+      // A manifest written by something else, with an entry naming a file outside the directory.
+      const current = (await a.manifests.read())!;
+      await a.manifests.write({ ...current, activeId: 'evil-1', models: [...current.models, contractRecord('evil-1', { file: '../../etc/passwd' })] });
+      await rb.reload();
+      expect(rb.record('evil-1')).toBeUndefined();
+      expect(await rb.restoreActive('rating')).toBeNull();
+      expect(warnings.some((w) => w.problem === 'holds a path separator')).toBe(true);
+      // Put back as it was for the tests after this one.
+      await a.manifests.write(current);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, describeWithPostgres, TestDatabase } from '@recsys/testing';
 import { createLogger } from '../logger';
+import type { ModelRecord } from './model-registry';
 import { ApiStore, openStore, StoreOpenError } from './store';
 import { maskDatabaseUrl } from './store-support';
 import { CONTRACT_CRC, contractRecord, StoreBackEnd, storeContractTests } from './store-contract';
@@ -138,6 +139,13 @@ describeWithPostgres('ApiStore contract: PostgreSQL', () => {
   });
 
   it('the held-out evaluations of the manifest\'s models are columns to query', async () => {
+    const ranking = await open('e0a1c0de');
+    try {
+      const metrics = { trainRmse: null, trainMae: null, ratings: 10, users: 2, movies: 5, fitSeconds: 1, heldOutRmse: null, heldOutRatings: 4, heldOutNdcg: 0.375, referenceNdcg: 0.25 };
+      await ranking.manifests.write({ activeId: null, activeRankingId: 'ials-7', models: [contractRecord('ials-7', { kind: 'ials', role: 'ranking', baseCrc32: 'e0a1c0de', metrics } as unknown as Partial<ModelRecord>)] });
+    } finally {
+      await ranking.close();
+    }
     const client = new Client({ connectionString: db.url });
     await client.connect();
     try {
@@ -146,7 +154,10 @@ describeWithPostgres('ApiStore contract: PostgreSQL', () => {
       expect(rows).toEqual([
         { id: 'svd-2', held_out_rmse: record.metrics.heldOutRmse, held_out_mae: record.metrics.heldOutMae, held_out_ndcg: null },
         { id: 'svd-1', held_out_rmse: 0.9, held_out_mae: 0.7, held_out_ndcg: null },
+        // Stored by the registry test.
+        { id: 'svd-3', held_out_rmse: 0.9, held_out_mae: 0.7, held_out_ndcg: null },
       ]);
+      expect((await client.query("SELECT id, held_out_rmse, held_out_ndcg FROM models WHERE base_crc32 = 'e0a1c0de'")).rows).toEqual([{ id: 'ials-7', held_out_rmse: null, held_out_ndcg: 0.375 }]);
     } finally {
       await client.end();
     }
