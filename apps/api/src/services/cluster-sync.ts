@@ -41,6 +41,8 @@ export class ClusterSync {
   private readonly pulling: Serial;
   private readonly following: Record<ModelRole, Serial>;
   private readonly runs = new Map<string, Serial>();
+  /** The manifest's active ids when this process last served them (or when it started): a different one is a new activation. */
+  private readonly seen: Record<ModelRole, string | null>;
 
   constructor(private readonly deps: ClusterSyncDeps) {
     this.pulling = new Serial(() => this.pull(), (error) => deps.logger.error({ err: error }, 'reading rows stored by other replicas failed; retried at the next event or poll'));
@@ -50,6 +52,7 @@ export class ClusterSync {
         (error) => deps.logger.error({ err: error, role }, 'adopting the active model of the shared manifest failed; retried at the next event or poll'),
       );
     this.following = { rating: follow('rating'), ranking: follow('ranking') };
+    this.seen = { rating: deps.registry.recordedActiveId('rating'), ranking: deps.registry.recordedActiveId('ranking') };
     this.unsubscribe = deps.cluster.onEvent((event) => this.on(event));
     if (deps.cluster.shared) {
       this.timer = setInterval(() => this.poll(), deps.pollMs ?? POLL_MS);
@@ -104,8 +107,14 @@ export class ClusterSync {
     const started = performance.now();
     // The rows the new model was trained with come first: it is loaded over them.
     await this.pulling.run();
-    await this.deps.registry.reload();
-    const adopted = await this.deps.registry.adoptActive(role);
+    const { registry } = this.deps;
+    await registry.reload();
+    // Only a new activation is adopted: a model served from a file (RECSYS_MODEL) keeps serving
+    // until another replica activates one, as until a retrain on a single server.
+    const id = registry.recordedActiveId(role);
+    if (id === this.seen[role]) return;
+    const adopted = await registry.adoptActive(role);
+    if (registry.activeOf(role)?.id === id) this.seen[role] = id;
     if (adopted) this.deps.logger.info({ model: adopted.id, role, ms: Math.round(performance.now() - started) }, 'serving the model another replica activated');
   }
 

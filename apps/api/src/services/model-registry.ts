@@ -274,6 +274,11 @@ export class ModelRegistry {
     else this.activeModel = serving as ServingModel;
   }
 
+  /** The id the manifest (as last read or written here) records as the active model of `role`; null when none. */
+  recordedActiveId(role: ModelRole): string | null {
+    return (role === 'ranking' ? this.manifest.activeRankingId : this.manifest.activeId) ?? null;
+  }
+
   /** The manifest's active id of `role` set to `id`. */
   private setManifestActive(role: ModelRole, id: string): void {
     if (role === 'ranking') this.manifest.activeRankingId = id;
@@ -416,7 +421,7 @@ export class ModelRegistry {
    * and null (the current model keeps serving).
    */
   async adoptActive(role: ModelRole): Promise<ServingModel<ServedModel> | null> {
-    const id = role === 'ranking' ? this.manifest.activeRankingId : this.manifest.activeId;
+    const id = this.recordedActiveId(role);
     const record = id ? this.record(id) : undefined;
     const current = this.activeOf(role);
     if (!record || current?.id === record.id) return null;
