@@ -1,4 +1,6 @@
-import { Serial } from './cluster-sync';
+import { createLogger } from '../logger';
+import type { Cluster, ClusterEvent, Release } from './cluster';
+import { ClusterSync, ClusterSyncDeps, Serial } from './cluster-sync';
 
 describe('Serial (one pass at a time, calls meanwhile coalesced into one more)', () => {
   it('runs one pass per idle call; the calls during a pass share one pass after it', async () => {
@@ -41,5 +43,98 @@ describe('Serial (one pass at a time, calls meanwhile coalesced into one more)',
     await serial.run();
     expect(n).toBe(2);
     expect(failures.map(String)).toEqual(['Error: boom']);
+  });
+});
+
+
+/** A shared cluster whose events the test hands to ClusterSync.on itself. */
+class ManualCluster implements Cluster {
+  readonly shared = true;
+  async tryLockTraining(): Promise<Release | null> {
+    return null;
+  }
+  async notify(): Promise<void> {}
+  onEvent(_listener: (event: ClusterEvent) => void): () => void {
+    return () => {};
+  }
+  async close(): Promise<void> {}
+}
+
+describe('ClusterSync with a store, registry and services that record what they are asked', () => {
+  const build = () => {
+    const calls: string[] = [];
+    const state = { manifest: 'svd-1' as string | null, active: 'svd-1', running: false, pulled: [[{ userId: 7 }, { userId: 9 }, { userId: 7 }], [{ userId: 3 }]] };
+    const deps = {
+      cluster: new ManualCluster(),
+      store: {
+        pull: async () => {
+          calls.push('pull');
+          return { ratings: (state.pulled.shift() ?? []) as never[], interactions: [] };
+        },
+      },
+      registry: {
+        reload: async () => void calls.push('reload'),
+        recordedActiveId: (role: string) => (role === 'rating' ? state.manifest : null),
+        activeOf: (role: string) => (role === 'rating' ? { id: state.active } : null),
+        adoptActive: async (role: string) => {
+          calls.push(`adopt ${role}`);
+          if (role !== 'rating' || state.manifest === null) return null;
+          state.active = state.manifest;
+          return { id: state.active };
+        },
+      },
+      predictions: { absorb: (users: Iterable<number>) => void calls.push(`absorb ${[...new Set(users)].join(',')}`) },
+      training: {
+        get running() {
+          return state.running ? {} : null;
+        },
+        refresh: async (id: string) => void calls.push(`refresh ${id}`),
+        refreshAll: async () => void calls.push('refreshAll'),
+        get: () => undefined,
+      },
+      logger: createLogger('silent'),
+      pollMs: 3_600_000,
+    } as unknown as ClusterSyncDeps;
+    const sync = new ClusterSync(deps);
+    return { sync, calls, state };
+  };
+
+  it('a rating: the new rows are read and their users folded in, once each', async () => {
+    const { sync, calls } = build();
+    await sync.on({ type: 'rating', id: 12 });
+    await sync.on({ type: 'interaction', id: 4 });
+    expect(calls).toEqual(['pull', 'absorb 7,9', 'pull', 'absorb 3']);
+    sync.close();
+  });
+
+  it('an activation: rows first, then the manifest; only a new active id is adopted; not while this process trains', async () => {
+    const { sync, calls, state } = build();
+    // The manifest still names the model this process started with: nothing to adopt.
+    await sync.on({ type: 'activated', role: 'rating', modelId: 'svd-1' });
+    expect(calls).toEqual(['pull', 'absorb 7,9', 'reload']);
+    calls.length = 0;
+    state.manifest = 'svd-2';
+    state.running = true;
+    await sync.on({ type: 'activated', role: 'rating', modelId: 'svd-2' });
+    expect(calls).toEqual([]);
+    state.running = false;
+    await sync.on({ type: 'activated', role: 'rating', modelId: 'svd-2' });
+    expect(calls).toEqual(['pull', 'absorb 3', 'reload', 'adopt rating']);
+    expect(state.active).toBe('svd-2');
+    calls.length = 0;
+    await sync.on({ type: 'activated', role: 'rating', modelId: 'svd-2' });
+    expect(calls).toEqual(['pull', 'reload']);
+    sync.close();
+  });
+
+  it('a run event reads that run; resync reads everything', async () => {
+    const { sync, calls } = build();
+    await sync.on({ type: 'run', runId: 'r1' });
+    expect(calls).toEqual(['refresh r1']);
+    calls.length = 0;
+    await sync.on({ type: 'resync' });
+    // The rows once for the resync and once more before the manifests are read (after their pass began).
+    expect(calls.sort()).toEqual(['absorb 3', 'absorb 7,9', 'pull', 'pull', 'refreshAll', 'reload', 'reload']);
+    sync.close();
   });
 });
