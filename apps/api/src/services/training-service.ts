@@ -133,6 +133,8 @@ export class TrainingService {
   private locking = false;
   /** Runs of other processes as last read from the store: their `updatedAt` and epoch count (see {@link refreshAll}). */
   private readonly versions = new Map<string, string>();
+  /** Runs this process started: it writes them, so it never reads them back. */
+  private readonly own = new Set<string>();
   private closed = false;
   /** The store writes of runs and epochs, one after the other, so that a run's later state is never overwritten by an earlier one. */
   private writes: Promise<void> = Promise.resolve();
@@ -172,17 +174,15 @@ export class TrainingService {
    * own run is left alone (it is the one writing it).
    */
   async refresh(id: string): Promise<void> {
-    if (this.current?.run.id === id || this.starting?.id === id) return;
+    if (this.own.has(id)) return;
     const stored = await this.deps.store.run(id);
-    if (!stored || this.current?.run.id === id) return;
-    this.adopt(stored);
+    if (stored && !this.own.has(id)) this.adopt(stored);
   }
 
   /** Reads every stored run and publishes those that changed since last read (a missed `run` event costs one poll). */
   async refreshAll(): Promise<void> {
     for (const stored of await this.deps.store.runs()) {
-      if (this.current?.run.id === stored.id || this.starting?.id === stored.id) continue;
-      if (this.versions.get(stored.id) !== versionOf(stored)) this.adopt(stored);
+      if (!this.own.has(stored.id) && this.versions.get(stored.id) !== versionOf(stored)) this.adopt(stored);
     }
   }
 
@@ -325,6 +325,7 @@ export class TrainingService {
     const job: TrainingJob = { kind, params: full, base: sharedMatrixArrays(base), extra, interactions, artifactPath, check: options.check !== false, nice: this.deps.nice ?? 0 };
     // Stored before anything starts: a run the store cannot keep is not run (nothing else is lost).
     this.starting = run;
+    this.own.add(run.id);
     try {
       await this.deps.store.saveRun(run.id, storedState(run));
     } catch (error) {
