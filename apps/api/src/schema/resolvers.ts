@@ -229,7 +229,7 @@ export class MutationResolver {
 
   @Mutation(() => Rating, {
     description:
-      'Stores a rating durably (SQLite, WAL, fsynced) before returning and folds the user into both active models at once (their predictions and their list reflect it); the next retrain includes it. New users are allowed; the movie must exist. Needs the bearer token.',
+      'Stores a rating durably (SQLite: WAL, fsynced; PostgreSQL with RECSYS_DATABASE_URL: committed) before returning and folds the user into both active models at once (their predictions and their list reflect it); the next retrain includes it. New users are allowed; the movie must exist. Needs the bearer token.',
   })
   async rateMovie(@Args() { userId, movieId, rating }: RateMovieArgs, @Ctx() ctx: ApiContext): Promise<RatingView> {
     if (!ctx.authenticated) throw unauthenticated();
