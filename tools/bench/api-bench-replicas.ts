@@ -126,7 +126,9 @@ export async function replicaThroughput(args: Args, dir: string): Promise<Scenar
       singleRequestsPerSecond: one.requestsPerSecond,
       replicasRequestsPerSecond: all.requestsPerSecond,
       ratio: round(ratio, 3),
-      note: 'one machine: the load generator (this process) and every replica share its cores',
+      // Requests per CPU second the servers spent, all N over one: the per-request cost apart from how much CPU the machine gave them.
+      cpuRatio: round(all.requestsPerServerCpuSecond / one.requestsPerServerCpuSecond, 3),
+      note: 'one machine: the load generator (this process) and every replica share its cores; serverCpu (cores busy, summed over the replicas) says how much CPU they got',
       loadAverageAfter: loadavg().map((x) => round(x, 2)),
     };
     return { report, passed: all.errors + all.non2xx + all.mismatches + one.errors + one.non2xx + one.mismatches === 0 };
