@@ -19,7 +19,7 @@ export interface Args {
   cpuProf: string | undefined;
   /** Throughput through this many API replicas over one PostgreSQL beside one (1: the single-process scenario). */
   replicas: number;
-  /** The PostgreSQL cluster the replicas' database is created in (`--replicas` ≥ 2). */
+  /** The PostgreSQL cluster the replicas' database is created in (`--replicas` ≥ 2; absent: RECSYS_TEST_DATABASE_URL). */
   databaseUrl: string | undefined;
 }
 
@@ -70,6 +70,6 @@ export function argsFrom(v: BenchValues<typeof CLI.options>): Args {
     format: v.format,
     cpuProf: v['cpu-prof'] === undefined ? undefined : resolve(v['cpu-prof']),
     replicas: intValue('replicas', v.replicas, 1),
-    databaseUrl: v['database-url'] ?? (process.env.RECSYS_TEST_DATABASE_URL || undefined),
+    databaseUrl: v['database-url'],
   };
 }

@@ -58,11 +58,12 @@ async function sameModels(servers: ServerProcess[], timeoutSeconds = 600): Promi
  * which goes first. `ratio` = all N / one.
  */
 export async function replicaThroughput(args: Args, dir: string): Promise<ScenarioResult> {
-  if (!args.databaseUrl) {
+  const clusterUrl = args.databaseUrl ?? (process.env.RECSYS_TEST_DATABASE_URL || undefined);
+  if (!clusterUrl) {
     throw new Error('--replicas needs a PostgreSQL cluster to create its database in: --database-url URL or RECSYS_TEST_DATABASE_URL (eval "$(bash tools/pg/throwaway-cluster.sh start)" starts one)');
   }
   const loadBefore = loadavg().map((x) => round(x, 2));
-  const db = await benchDatabase(args.databaseUrl);
+  const db = await benchDatabase(clusterUrl);
   const servers: ServerProcess[] = [];
   try {
     const env = { RECSYS_DATABASE_URL: db.url, RECSYS_MODEL_DIR: join(dir, 'models') };

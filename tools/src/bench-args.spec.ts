@@ -117,7 +117,23 @@ describe('benchmark options (util.parseArgs, strict)', () => {
   });
 
   it('api-bench: the defaults of before; the retrain-load scenario has the spec\'s 8 connections for 4 s', () => {
-    expect(args(apiBench)).toEqual({ scenario: 'throughput', check: false, connections: 10, duration: 10, warmup: 3, rounds: 2, pairs: 1000, variables: false, data: undefined, format: undefined, cpuProf: undefined });
+    expect(args(apiBench)).toEqual({
+      scenario: 'throughput',
+      check: false,
+      connections: 10,
+      duration: 10,
+      warmup: 3,
+      rounds: 2,
+      pairs: 1000,
+      variables: false,
+      data: undefined,
+      format: undefined,
+      cpuProf: undefined,
+      replicas: 1,
+      databaseUrl: undefined,
+    });
+    expect(args(apiBench, '--replicas', '2', '--database-url', 'postgres://x@h:5/db')).toMatchObject({ scenario: 'throughput', replicas: 2, databaseUrl: 'postgres://x@h:5/db' });
+    expect(usageError(() => args(apiBench, '--replicas', '0'))).toBe('--replicas must be an integer ≥ 1, got "0"');
     expect(args(apiBench, '--scenario', 'retrain-load', '--check')).toMatchObject({ scenario: 'retrain-load', check: true, connections: 8, duration: 4 });
     expect(args(apiBench, '--scenario', 'retrain-load', '--connections', '3')).toMatchObject({ connections: 3, duration: 4 });
     expect(usageError(() => args(apiBench, '--connections', '0'))).toBe('--connections must be an integer ≥ 1, got "0"');
