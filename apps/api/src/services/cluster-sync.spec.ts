@@ -1,6 +1,6 @@
 import { createLogger } from '../logger';
 import type { Cluster, ClusterEvent, Release } from './cluster';
-import { ClusterSync, ClusterSyncDeps, Serial } from './cluster-sync';
+import { ClusterSync, ClusterSyncDeps, MAX_ADOPT_ATTEMPTS, Serial } from './cluster-sync';
 
 describe('Serial (one pass at a time, calls meanwhile coalesced into one more)', () => {
   it('runs one pass per idle call; the calls during a pass share one pass after it', async () => {
@@ -63,6 +63,8 @@ class ManualCluster implements Cluster {
 describe('ClusterSync with a store, registry and services that record what they are asked', () => {
   const build = () => {
     const calls: string[] = [];
+    /** Ids whose artifact the fake registry cannot serve. */
+    const refuse = new Set<string>();
     const state = { manifest: 'svd-1' as string | null, active: 'svd-1', running: false, pulled: [[{ userId: 7 }, { userId: 9 }, { userId: 7 }], [{ userId: 3 }]] };
     const deps = {
       cluster: new ManualCluster(),
@@ -78,7 +80,7 @@ describe('ClusterSync with a store, registry and services that record what they 
         activeOf: (role: string) => (role === 'rating' ? { id: state.active } : null),
         adoptActive: async (role: string) => {
           calls.push(`adopt ${role}`);
-          if (role !== 'rating' || state.manifest === null) return null;
+          if (role !== 'rating' || state.manifest === null || refuse.has(state.manifest)) return null;
           state.active = state.manifest;
           return { id: state.active };
         },
@@ -96,7 +98,7 @@ describe('ClusterSync with a store, registry and services that record what they 
       pollMs: 3_600_000,
     } as unknown as ClusterSyncDeps;
     const sync = new ClusterSync(deps);
-    return { sync, calls, state };
+    return { sync, calls, state, refuse };
   };
 
   it('a rating: the new rows are read and their users folded in, once each', async () => {
@@ -124,6 +126,19 @@ describe('ClusterSync with a store, registry and services that record what they 
     calls.length = 0;
     await sync.on({ type: 'activated', role: 'rating', modelId: 'svd-2' });
     expect(calls).toEqual(['pull', 'reload']);
+    sync.close();
+  });
+
+  it('a recorded model that cannot be served here is tried MAX_ADOPT_ATTEMPTS times, then not until the next activation', async () => {
+    const { sync, calls, state, refuse } = build();
+    refuse.add('svd-bad');
+    state.manifest = 'svd-bad';
+    for (let i = 0; i < MAX_ADOPT_ATTEMPTS + 2; i++) await sync.on({ type: 'activated', role: 'rating', modelId: 'svd-bad' });
+    expect(calls.filter((c) => c === 'adopt rating').length).toBe(MAX_ADOPT_ATTEMPTS);
+    expect(state.active).toBe('svd-1');
+    state.manifest = 'svd-3';
+    await sync.on({ type: 'activated', role: 'rating', modelId: 'svd-3' });
+    expect(state.active).toBe('svd-3');
     sync.close();
   });
 

@@ -7,6 +7,8 @@ import type { TrainingService } from './training-service';
 
 /** How often a replica reads the store for rows it was not told about (a missed notification costs at most this). */
 export const POLL_MS = 1_000;
+/** Attempts to serve another replica's new active model before this one keeps its own until the next activation. */
+export const MAX_ADOPT_ATTEMPTS = 3;
 /** Every this many polls, the manifest is read again too (an `activated` event that never arrived costs at most POLL_MS × this). */
 export const MANIFEST_POLLS = 5;
 
@@ -43,6 +45,8 @@ export class ClusterSync {
   private readonly runs = new Map<string, Serial>();
   /** The manifest's active ids when this process last served them (or when it started): a different one is a new activation. */
   private readonly seen: Record<ModelRole, string | null>;
+  /** Failed attempts to serve a recorded active model, by its id. */
+  private readonly failures = new Map<string | null, number>();
 
   constructor(private readonly deps: ClusterSyncDeps) {
     this.pulling = new Serial(() => this.pull(), (error) => deps.logger.error({ err: error }, 'reading rows stored by other replicas failed; retried at the next event or poll'));
@@ -114,7 +118,14 @@ export class ClusterSync {
     const id = registry.recordedActiveId(role);
     if (id === this.seen[role]) return;
     const adopted = await registry.adoptActive(role);
-    if (registry.activeOf(role)?.id === id) this.seen[role] = id;
+    const failures = registry.activeOf(role)?.id === id ? 0 : (this.failures.get(id) ?? 0) + 1;
+    this.failures.set(id, failures);
+    // Served, or refused MAX_ADOPT_ATTEMPTS times (logged each time; e.g. trained on rows this
+    // replica holds differently): not tried again until another activation.
+    if (failures === 0 || failures >= MAX_ADOPT_ATTEMPTS) {
+      this.seen[role] = id;
+      this.failures.delete(id);
+    }
     if (adopted) this.deps.logger.info({ model: adopted.id, role, ms: Math.round(performance.now() - started) }, 'serving the model another replica activated');
   }
 
