@@ -371,6 +371,8 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       { tokenFile: config.tokenFile },
       'RECSYS_API_TOKEN is unset: generated a token for retrain and rateMovie and wrote it to tokenFile (mode 0600); send "Authorization: Bearer <its content>"',
     );
+    // Each replica would generate its own: a client's token would work on one replica only.
+    if (config.databaseUrl !== undefined) logger.warn('RECSYS_DATABASE_URL is set but RECSYS_API_TOKEN is not: this replica\'s generated token works on it alone; give every replica the same RECSYS_API_TOKEN');
   }
 
   let resolveConfigured: (run: TrainingRunState | null) => void = () => {};

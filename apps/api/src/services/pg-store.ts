@@ -3,7 +3,7 @@ import { Pool, PoolClient } from 'pg';
 import type { runner as MigrationRunner } from 'node-pg-migrate/dist/bundle';
 import type { Logger } from '../logger';
 import type { ModelRecord, ModelRole } from './model-registry';
-import type { ApiStore, Manifest, ManifestStore, StoredInteraction, StoredRating, StoredRun } from './store';
+import type { ApiStore, Manifest, ManifestStore, SettledIds, StoredInteraction, StoredRating, StoredRun } from './store';
 import { GroupCommit, maskDatabaseUrl, MirroredStore, reasonOf, StoreOpenError, StoreWriteError } from './store-support';
 
 /** The schema's migrations (SQL files applied in name order by node-pg-migrate): `apps/api/migrations`. */
@@ -204,6 +204,30 @@ export class PgStore extends MirroredStore implements ApiStore {
       if (this.pulling === next) this.pulling = null;
     });
     return next;
+  }
+
+  /**
+   * Commits this process's pending rows, then takes both tables' SHARE lock for a moment: it waits
+   * for every insert in flight (they hold ROW EXCLUSIVE from their INSERT to their commit, and
+   * take their ids from the sequence inside it), so once it is granted every id given out so far
+   * is committed or rolled back, and any later insert gets a higher id. The largest ids then are
+   * the settled ones; a pull brings every row through them into the mirror. Writers wait for the
+   * lock only while the two max(id) lookups run (an index scan each).
+   */
+  async settle(): Promise<SettledIds> {
+    await this.ratingCommits.flush();
+    await this.interactionCommits.flush();
+    const settled = await inTransaction(this.pool, 'BEGIN', async (client) => {
+      await client.query('LOCK TABLE api_ratings, api_interactions IN SHARE MODE');
+      const { rows } = await client.query<{ ratings: string; interactions: string }>(
+        `SELECT (SELECT coalesce(max(id), 0) FROM api_ratings WHERE base_crc32 = $1)::text AS ratings,
+                (SELECT coalesce(max(id), 0) FROM api_interactions WHERE base_crc32 = $1)::text AS interactions`,
+        [this.baseCrc32],
+      );
+      return { ratingsThroughId: Number(rows[0].ratings), interactionsThroughId: Number(rows[0].interactions) };
+    });
+    await this.pull();
+    return settled;
   }
 
   /**

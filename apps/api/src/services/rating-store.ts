@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ApiStore, ManifestStore, StoredInteraction, StoredRating, StoredRun } from './store';
+import type { ApiStore, ManifestStore, SettledIds, StoredInteraction, StoredRating, StoredRun } from './store';
 import { GroupCommit, MirroredStore, parseStored, StoreOpenError, StoreWriteError } from './store-support';
 
 /**
@@ -119,6 +119,13 @@ export class RatingStore extends MirroredStore implements ApiStore {
   /** Other processes do not write this file while it is open here: nothing to read. */
   async pull(): Promise<{ ratings: StoredRating[]; interactions: StoredInteraction[] }> {
     return { ratings: [], interactions: [] };
+  }
+
+  /** Commits what is pending (one process writes this file: nothing else can be in flight). */
+  async settle(): Promise<SettledIds> {
+    await this.ratingCommits.flush();
+    await this.interactionCommits.flush();
+    return { ratingsThroughId: this.lastId, interactionsThroughId: this.lastInteractionId };
   }
 
   /**

@@ -128,6 +128,23 @@ export function storeContractTests(backEnd: () => StoreBackEnd): void {
     }
   });
 
+  it('settle: commits the adds still pending and names the last ids, every row through them in the mirror', async () => {
+    const store = await backEnd().open();
+    try {
+      // Not awaited: the group commit is pending when settle() is called.
+      const pending = [store.add(41, 1, 3), store.add(42, 2, 4), store.addInteraction(41, 2, 1.5)];
+      const settled = await store.settle();
+      const [first, second, interaction] = (await Promise.all(pending)) as [StoredRating, StoredRating, StoredInteraction];
+      expect(settled).toEqual({ ratingsThroughId: second.id, interactionsThroughId: interaction.id });
+      expect(store.list().filter((r) => r.id <= settled.ratingsThroughId).slice(-2)).toEqual([first, second]);
+      expect(store.lastId).toBe(second.id);
+      givenRatings.push([41, 1, 3], [42, 2, 4]);
+      givenInteractions.push([41, 2, 1.5]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('runs and epochs: saveRun replaces a run\'s state (its place stays), epochs come back in order, run(id) answers one', async () => {
     const store = await backEnd().open();
     try {

@@ -95,6 +95,39 @@ describeWithPostgres('ApiStore contract: PostgreSQL', () => {
     }
   });
 
+  it('settle() waits for an insert in flight with a lower id, then names ids through which every row is in the mirror', async () => {
+    const a = await open();
+    const b = await open();
+    const raw = new Client({ connectionString: db.url });
+    await raw.connect();
+    try {
+      await raw.query('BEGIN');
+      const low = Number(
+        (await raw.query<{ id: string }>("INSERT INTO api_ratings (base_crc32, user_id, movie_id, rating, rated_at) VALUES ($1, 651, 7, 4, now()) RETURNING id", [CONTRACT_CRC])).rows[0].id,
+      );
+      const high = await a.add(652, 7, 2);
+      expect(high.id).toBeGreaterThan(low);
+      // B sees the higher id while the lower one is uncommitted: its lastId names a row set that
+      // is not final. settle() waits for the insert in flight.
+      await b.pull();
+      expect(b.lastId).toBe(high.id);
+      let settled: { ratingsThroughId: number } | null = null;
+      const settling = b.settle().then((s) => (settled = s));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(settled).toBeNull();
+      await raw.query('COMMIT');
+      await settling;
+      expect(settled).toEqual({ ratingsThroughId: high.id, interactionsThroughId: expect.any(Number) });
+      // Every row through the settled id is in B's mirror, the late one included.
+      expect(b.list().filter((r) => r.id === low || r.id === high.id).map((r) => r.userId)).toEqual([651, 652]);
+      // A row added after settling gets a higher id.
+      expect((await a.add(653, 7, 3)).id).toBeGreaterThan(high.id);
+    } finally {
+      await raw.query('ROLLBACK').catch(() => undefined);
+      await Promise.all([raw.end(), a.close(), b.close()]);
+    }
+  });
+
   it('a rolled-back insert leaves a gap in the ids that never holds pull() back', async () => {
     const a = await open();
     const b = await open();

@@ -95,6 +95,16 @@ export interface ApiStore {
    */
   pull(): Promise<{ ratings: StoredRating[]; interactions: StoredInteraction[] }>;
   /**
+   * The ids through which every rating and interaction is settled: committed (or rolled back) and
+   * in the mirror. A training run takes its API rows through these ids, so that every replica
+   * rebuilds the same training matrix from them: with several writers, a lower id may still be
+   * uncommitted when a higher one is already seen, and the mirror's `lastId` would then name rows
+   * that other replicas (and this one, later) hold but the run did not. SQLite: what is pending
+   * here is committed first, then the mirror's last ids. PostgreSQL: also waits for every other
+   * process's inserts in flight, then pulls.
+   */
+  settle(): Promise<SettledIds>;
+  /**
    * Writes a training run's state (every field but its epochs; dates as ISO strings), replacing
    * its earlier state, durably before it resolves. Rejects with a StoreWriteError (the run's
    * earlier row, and everything else, stays as it was).
@@ -110,6 +120,12 @@ export interface ApiStore {
   readonly manifests: ManifestStore;
   /** Commits what is pending and closes the store (its connections). */
   close(): Promise<void>;
+}
+
+/** See {@link ApiStore.settle}. */
+export interface SettledIds {
+  readonly ratingsThroughId: number;
+  readonly interactionsThroughId: number;
 }
 
 /** The model manifest of one data set, read and replaced as a whole. */

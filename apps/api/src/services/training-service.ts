@@ -9,7 +9,7 @@ import { ModelRecord, ModelRegistry, ModelRole, newModelId, rememberMovieTotals 
 import { localArrays, sharedMatrixArrays } from './shared-data';
 import type { ApiPubSub } from './pubsub';
 import type { Cluster, Release } from './cluster';
-import type { ApiStore, StoredRun } from './store';
+import type { ApiStore, SettledIds, StoredRun } from './store';
 import { apiInteractionsThrough, apiRatingsThrough } from './training-data';
 import { GuardMetrics, TrainingJob, TrainingMessage } from './training-job';
 
@@ -131,6 +131,8 @@ export class TrainingService {
   private starting: TrainingRunState | null = null;
   /** A start waiting for the cluster's training lock (asking for another meanwhile is a CONFLICT). */
   private locking = false;
+  /** From a start's checks to its run being queued (the lock, the settled ids): a second start meanwhile is a CONFLICT. */
+  private preparing = false;
   /** Runs of other processes as last read from the store: their `updatedAt` and epoch count (see {@link refreshAll}). */
   private readonly versions = new Map<string, string>();
   /** Runs this process started: it writes them, so it never reads them back. */
@@ -221,15 +223,27 @@ export class TrainingService {
         runningRunId: busy.id,
       });
     }
-    if (this.locking) throw apiError('CONFLICT', 'a training run is being started; wait for it to finish before asking for another', { runningRunId: null });
+    if (this.locking || this.preparing) throw apiError('CONFLICT', 'a training run is being started; wait for it to finish before asking for another', { runningRunId: null });
     const persist = options.persist !== false;
-    // A run that writes the shared manifest: one at a time across the processes over the store.
-    const release = persist ? await this.lockTraining() : null;
+    this.preparing = true;
     try {
-      return await this.begin(kind, probe.params, trigger, options, release);
-    } catch (error) {
-      await release?.();
-      throw error;
+      // A run that writes the shared manifest: one at a time across the processes over the store.
+      const release = persist ? await this.lockTraining() : null;
+      try {
+        // The API rows through the settled ids, not the mirror's last ones: with replicas, a lower
+        // id may commit after a higher one is seen, and every replica must rebuild the same
+        // training matrix from the ids the run records.
+        const settled = await this.deps.store.settle().catch((error: unknown) => {
+          this.deps.logger.error({ err: error }, 'the store could not settle the API ratings; training run not started');
+          throw apiError('SERVICE_UNAVAILABLE', 'the rating store could not be read (the server log says why): nothing was started');
+        });
+        return await this.begin(kind, probe.params, trigger, options, release, settled);
+      } catch (error) {
+        await release?.();
+        throw error;
+      }
+    } finally {
+      this.preparing = false;
     }
   }
 
@@ -286,15 +300,15 @@ export class TrainingService {
   }
 
   /** Queues the run (its parameters checked, the lock held when it needs one) and starts its worker; `release` is called when it ends. */
-  private async begin(kind: string, params: Record<string, unknown>, trigger: TrainingTrigger, options: RunOptions, release: Release | null): Promise<TrainingRunState> {
+  private async begin(kind: string, params: Record<string, unknown>, trigger: TrainingTrigger, options: RunOptions, release: Release | null, settled: SettledIds): Promise<TrainingRunState> {
     const full = { ...params } as Record<string, unknown>;
     const probe = createModel(kind, full);
     const { store, registry, base } = this.deps;
     // Every API rating so far (and, for a ranking kind, every interaction): the same rows the
     // registry adds back when it loads the model.
-    const extra = apiRatingsThrough(store, store.lastId);
+    const extra = apiRatingsThrough(store, settled.ratingsThroughId);
     const role: ModelRole = isRankingModel(probe) ? 'ranking' : 'rating';
-    const interactionsThroughId = role === 'ranking' ? store.lastInteractionId : 0;
+    const interactionsThroughId = role === 'ranking' ? settled.interactionsThroughId : 0;
     const interactions = apiInteractionsThrough(store, interactionsThroughId);
     const run: TrainingRunState = {
       id: randomUUID(),
@@ -306,7 +320,7 @@ export class TrainingService {
       totalEpochs: typeof full.epochs === 'number' ? full.epochs : null,
       epochs: [],
       apiRatings: extra.users.length,
-      ratingsThroughId: store.lastId,
+      ratingsThroughId: settled.ratingsThroughId,
       apiInteractions: interactions.users.length,
       interactionsThroughId,
       error: null,
