@@ -16,7 +16,11 @@ module.exports = {
         module: { type: 'commonjs' },
       },
     ],
+    '/node_modules/hyparquet(-writer)?/.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
+  // hyparquet and hyparquet-writer (Parquet for the Spark interop) ship ES modules only: jest's
+  // CommonJS runtime needs them compiled (node itself requires them as they are).
+  transformIgnorePatterns: ['/node_modules/(?!(hyparquet|hyparquet-writer)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@recsys/(core|data|similarity|optimization|models|evaluation|client|charts|testing)$': path.join(root, 'libs/$1/src/index.ts'),
