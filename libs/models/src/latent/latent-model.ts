@@ -184,19 +184,9 @@ export abstract class LatentModel extends BasePredictor {
    * [p_u, b_u] to pass to {@link predictForFactors} and {@link recommendForFactors}.
    */
   foldInUser(ratings: ReadonlyArray<{ movieId: number; rating: number }>, options: FoldInOptions = {}): Float32Array {
-    const train = this.train;
     const reg = options.reg ?? this.foldInReg;
     const regBias = options.regBias ?? reg;
-    const movies = new Int32Array(ratings.length);
-    const values = new Float64Array(ratings.length);
-    let n = 0;
-    for (const r of ratings) {
-      if (!Number.isFinite(r.rating)) throw new RangeError(`foldInUser: rating of movie ${r.movieId} is not a number (${r.rating})`);
-      const m = train.movies.indexOf(r.movieId);
-      if (m < 0) continue;
-      movies[n] = m;
-      values[n++] = r.rating;
-    }
+    const { movies, values, n } = this.indexRatings(ratings);
     const k = this.k;
     const implicit = new Float32Array(k);
     this.foldInImplicit(movies.subarray(0, n), implicit);
@@ -210,6 +200,26 @@ export abstract class LatentModel extends BasePredictor {
     const vector = foldInFactors(this.movieFactors, this.movieBias, this.globalMean, k, { length: n, movies, ratings: values }, reg, regBias, offsets, this.ridge);
     for (let f = 0; f < k; f++) vector[f] += implicit[f];
     return vector;
+  }
+
+  /**
+   * A user's ratings by internal movie index (the first n of `movies` and `values`), leaving out
+   * movies the model does not know and, with `keep`, those whose keep[m] is not 1.
+   * @throws RangeError for a rating that is not a finite number
+   */
+  protected indexRatings(ratings: ReadonlyArray<{ movieId: number; rating: number }>, keep?: Uint8Array): { movies: Int32Array; values: Float64Array; n: number } {
+    const ids = this.train.movies;
+    const movies = new Int32Array(ratings.length);
+    const values = new Float64Array(ratings.length);
+    let n = 0;
+    for (const r of ratings) {
+      if (!Number.isFinite(r.rating)) throw new RangeError(`foldInUser: rating of movie ${r.movieId} is not a number (${r.rating})`);
+      const m = ids.indexOf(r.movieId);
+      if (m < 0 || (keep !== undefined && keep[m] !== 1)) continue;
+      movies[n] = m;
+      values[n++] = r.rating;
+    }
+    return { movies, values, n };
   }
 
   protected checkVector(vector: Float32Array): void {

@@ -1,6 +1,6 @@
 import { clipToScale, RatingMatrix } from '@recsys/data';
 import { RidgeSolver } from '@recsys/optimization';
-import { ArtifactContent, ArtifactError, fingerprintMatrix, ModelArtifact, requireMetaNumber, requireSection } from '../artifact';
+import { ArtifactContent, ArtifactError, fittedArtifact, ModelArtifact, requireMetaNumber, requireSection } from '../artifact';
 import { checkParamBounds, SPARK_ALS_PARAM_BOUNDS } from '../param-bounds';
 import type { Prediction, Recommendation } from '../predictor';
 import { topN } from '../top-n';
@@ -215,18 +215,7 @@ export class SparkAlsModel extends LatentModel {
 
   /** Internal indices and ratings of the rated movies that have factors. */
   private ratedWithFactors(ratings: ReadonlyArray<{ movieId: number; rating: number }>): { movies: Int32Array; values: Float64Array; n: number } {
-    const train = this.train;
-    const movies = new Int32Array(ratings.length);
-    const values = new Float64Array(ratings.length);
-    let n = 0;
-    for (const r of ratings) {
-      if (!Number.isFinite(r.rating)) throw new RangeError(`foldInUser: rating of movie ${r.movieId} is not a number (${r.rating})`);
-      const m = train.movies.indexOf(r.movieId);
-      if (m < 0 || this.movieHas[m] !== 1) continue;
-      movies[n] = m;
-      values[n++] = r.rating;
-    }
-    return { movies, values, n };
+    return this.indexRatings(ratings, this.movieHas);
   }
 
   /** A = Σ y_j y_jᵀ (lower triangle), b = Σ r_j y_j over the first n of `movies`. */
@@ -335,16 +324,8 @@ export class SparkAlsModel extends LatentModel {
 
   /** Artifact: params, μ and rank in meta; factors and the two masks as sections (no biases). */
   override toArtifact(): ArtifactContent {
-    const train = this.train;
-    return {
-      kind: this.kind,
-      params: { ...this.params },
-      history: [],
-      fingerprint: fingerprintMatrix(train),
-      scale: train.scale,
-      meta: { globalMean: this.globalMean, factors: this.k, ...this.importMeta },
-      sections: { userFactors: this.userFactors, movieFactors: this.movieFactors, userHasFactors: this.userHas, movieHasFactors: this.movieHas },
-    };
+    const sections = { userFactors: this.userFactors, movieFactors: this.movieFactors, userHasFactors: this.userHas, movieHasFactors: this.movieHas };
+    return fittedArtifact(this, { globalMean: this.globalMean, factors: this.k, ...this.importMeta }, sections);
   }
 
   /** What the import recorded about the Spark model (sparkVersion, uid, …), kept in the artifact's meta. */
