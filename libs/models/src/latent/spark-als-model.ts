@@ -108,10 +108,18 @@ export class SparkAlsModel extends LatentModel {
     return this.params.regParam;
   }
 
+  /** Refused before anything is touched: the factors come from Spark (see the class). */
+  override async fit(): Promise<this> {
+    throw this.notTrainedHere();
+  }
+
   protected fitModel(): void {
-    const trainable = this.trainableKinds();
-    throw new Error(
-      `spark-als: models of this kind are trained by Spark (tools/spark/train_als.py) and imported with \`recsys import-model --format spark-als DIR\`; they cannot be trained here (kinds trained here: ${trainable.join(', ')})`,
+    throw this.notTrainedHere();
+  }
+
+  private notTrainedHere(): Error {
+    return new Error(
+      `spark-als: models of this kind are trained by Spark (tools/spark/train_als.py) and imported with \`recsys import-model --format spark-als DIR\`; they cannot be trained here (kinds trained here: ${this.trainableKinds().join(', ')})`,
     );
   }
 

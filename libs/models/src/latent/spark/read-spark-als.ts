@@ -12,7 +12,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, st
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { RatingMatrix } from '@recsys/data';
-import { AsyncBuffer, FileMetaData, parquetMetadataAsync, parquetReadObjects, parquetSchema, SchemaTree } from 'hyparquet';
+import { AsyncBuffer, ColumnData, FileMetaData, parquetMetadataAsync, parquetRead, parquetSchema, SchemaTree } from 'hyparquet';
 import { ArtifactError } from '../../artifact';
 import { trainableModelKinds } from '../../model-kinds';
 import { SPARK_ALS_DEFAULTS, SPARK_ALS_MAX_RANK, SparkAlsFactors, SparkAlsMatch, SparkAlsModel } from '../spark-als-model';
@@ -197,32 +197,51 @@ async function readFactorFolder(dir: string, what: string, rank: number): Promis
   }
 }
 
-/** Reads one file's rows, row group by row group, into ids and factors from row `row`; returns the next row. */
+/**
+ * Reads one file's rows, row group by row group (columnar: hyparquet's chunks, no object per row),
+ * into ids and factors from row `row`; returns the next row.
+ */
 async function readFactorRows(file: string, buffer: AsyncBuffer, metadata: FileMetaData, rank: number, ids: Int32Array, factors: Float32Array, row: number): Promise<number> {
   let start = 0;
   for (const group of metadata.row_groups) {
     const end = start + Number(group.num_rows);
-    let rows: Array<Record<string, unknown>>;
+    const chunks: ColumnData[] = [];
     try {
-      rows = await parquetReadObjects({ file: buffer, metadata, columns: ['id', 'features'], rowStart: start, rowEnd: end, compressors: COMPRESSORS });
+      await parquetRead({ file: buffer, metadata, columns: ['id', 'features'], rowStart: start, rowEnd: end, compressors: COMPRESSORS, onChunk: (c) => chunks.push(c) });
     } catch (e) {
       const codec = /compression codec/.test((e as Error).message) ? ' (write the factors with SNAPPY, GZIP or no compression: spark.sql.parquet.compression.codec)' : '';
       throw new ArtifactError(file, `cannot read rows ${start}..${end - 1}: ${(e as Error).message}${codec}`);
     }
-    for (let r = 0; r < rows.length; r++) {
-      const where = `row ${start + r}`;
-      const id = rows[r].id;
-      if (typeof id !== 'number' || !Number.isInteger(id)) throw new ArtifactError(file, `${where}: id is ${id === null || id === undefined ? 'null' : JSON.stringify(id)}, expected an int`);
-      const f = rows[r].features;
-      if (!Array.isArray(f)) throw new ArtifactError(file, `${where} (id ${id}): features is null`);
-      if (f.length !== rank) throw new ArtifactError(file, `${where} (id ${id}): features has ${f.length} values, the metadata's rank is ${rank}`);
-      for (let j = 0; j < rank; j++) {
-        const v = f[j];
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArtifactError(file, `${where} (id ${id}): features[${j}] is ${v === null || v === undefined ? 'null' : String(v)}, expected a finite float`);
-        factors[row * rank + j] = v;
-      }
-      ids[row++] = id;
+    const base = row - start;
+    for (const column of ['id', 'features']) {
+      const covered = chunks.filter((c) => c.columnName === column).reduce((n, c) => n + Math.max(0, Math.min(c.rowEnd, end) - Math.max(c.rowStart, start)), 0);
+      if (covered !== end - start) throw new ArtifactError(file, `rows ${start}..${end - 1}: column "${column}" holds ${covered} of the row group's ${end - start} values`);
     }
+    // Ids first (the messages about features name the row's id), then the features.
+    for (const c of chunks) {
+      if (c.columnName !== 'id') continue;
+      for (let r = Math.max(c.rowStart, start); r < Math.min(c.rowEnd, end); r++) {
+        const id = c.columnData[r - c.rowStart];
+        if (typeof id !== 'number' || !Number.isInteger(id)) throw new ArtifactError(file, `row ${r}: id is ${id === null || id === undefined ? 'null' : JSON.stringify(id)}, expected an int`);
+        ids[base + r] = id;
+      }
+    }
+    for (const c of chunks) {
+      if (c.columnName !== 'features') continue;
+      for (let r = Math.max(c.rowStart, start); r < Math.min(c.rowEnd, end); r++) {
+        const f = c.columnData[r - c.rowStart] as unknown;
+        const where = `row ${r} (id ${ids[base + r]})`;
+        if (!Array.isArray(f)) throw new ArtifactError(file, `${where}: features is null`);
+        if (f.length !== rank) throw new ArtifactError(file, `${where}: features has ${f.length} values, the metadata's rank is ${rank}`);
+        const offset = (base + r) * rank;
+        for (let j = 0; j < rank; j++) {
+          const v = f[j];
+          if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArtifactError(file, `${where}: features[${j}] is ${v === null || v === undefined ? 'null' : String(v)}, expected a finite float`);
+          factors[offset + j] = v;
+        }
+      }
+    }
+    row += end - start;
     start = end;
   }
   return row;

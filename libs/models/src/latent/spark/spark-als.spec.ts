@@ -114,6 +114,7 @@ describe('spark-als: import of a saved ALSModel', () => {
     expect(trainableModelKinds()).not.toContain('spark-als');
     expect(trainableModelKinds()).toContain('svd');
     await expect(model.fit(matrixOf([[1, 1, 3]]))).rejects.toThrow(new RegExp(`import-model --format spark-als.*kinds trained here: ${trainableModelKinds().join(', ')}`));
+    expect((model as SparkAlsModel).isFitted).toBe(false);
     expect(() => createModel('spark-als', { regParam: 0 })).toThrow(/regParam must be a number with 0 < regParam/);
     expect(() => createModel('spark-als', { rank: 3 })).toThrow(/unknown parameter "rank"/);
   });
