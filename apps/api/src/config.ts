@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ColumnRole, DATA_FORMATS, DataFormat, defaultCacheDir, loadOptionsConflict, parseColumns, parseRatingScale, RatingScale } from '@recsys/data';
 import { createModel, isRankingModel } from '@recsys/models';
 import { GuardLimits, guardLimitsFromEnv, intFromEnv } from './http/limits';
+import { maskDatabaseUrl } from './services/store-support';
 import { TRAINING_NICE } from './services/training-job';
 import type { SimilarMoviesOptions } from './services/similar-movies';
 
@@ -49,6 +50,12 @@ export interface ApiConfig {
   modelDir: string;
   /** `RECSYS_DB`: the SQLite file of ratings given through the API; default `<cacheDir>/ratings-<data crc32>.sqlite`. */
   dbPath?: string;
+  /**
+   * `RECSYS_DATABASE_URL` / `--database-url`: `postgres://…` or `postgresql://…`: the store (API
+   * ratings, interactions, training runs, the model manifest) lives in PostgreSQL, shared by
+   * replicas; RECSYS_DB is then ignored (the server logs so). Absent: SQLite and manifest.json.
+   */
+  databaseUrl?: string;
   /** `RECSYS_API_TOKEN`: bearer token of the mutations; generated when unset (see tokenFile). */
   token: string;
   tokenGenerated: boolean;
@@ -105,6 +112,7 @@ const FLAGS = {
   'skip-invalid': { type: 'boolean' },
   'model-file': { type: 'string' },
   'ranking-model-file': { type: 'string' },
+  'database-url': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -134,6 +142,11 @@ Options:
   --ranking-model-file <file>
                       the same for the ranking model that serves recommendation lists and
                       similarMovies(metric: MODEL) (env RECSYS_RANKING_MODEL)
+  --database-url <postgres://user:password@host:port/database>
+                      keep the store in PostgreSQL, shared by every replica: API ratings and
+                      interactions, training runs with their epochs, the model manifest and
+                      evaluations (env RECSYS_DATABASE_URL; the schema is migrated at start;
+                      default: SQLite, see RECSYS_DB, and <model dir>/manifest.json)
   -h, --help          print this help and exit
 
 Environment:
@@ -143,7 +156,9 @@ Environment:
                         e.g. https://app.example.com,http://localhost:5173 (default: none)
   RECSYS_CACHE_DIR      default data snapshot, models, rating store (default .cache/)
   RECSYS_MODEL_DIR      model artifacts and manifest.json (default <cache>/models)
-  RECSYS_DB             SQLite file of the API ratings (default <cache>/ratings-<data crc32>.sqlite)
+  RECSYS_DB             SQLite file of the API ratings (default <cache>/ratings-<data crc32>.sqlite);
+                        ignored, with a log line, when RECSYS_DATABASE_URL is set
+  RECSYS_DATABASE_URL   see --database-url
   RECSYS_MODEL_KIND     model trained when no stored model fits the data: ${API_MODEL_KINDS.join(', ')}
                         (default svd); a baseline serves within seconds while it trains in the
                         background, and it replaces the baseline when it passes the guard
@@ -175,6 +190,7 @@ export function parseFlags(argv: readonly string[]): {
   'skip-invalid'?: boolean;
   'model-file'?: string;
   'ranking-model-file'?: string;
+  'database-url'?: string;
   help?: boolean;
 } {
   try {
@@ -270,6 +286,27 @@ export function writeTokenFile(file: string, token: string): void {
 }
 
 /**
+ * The PostgreSQL URL of `--database-url` (else RECSYS_DATABASE_URL), or undefined when neither is
+ * set; a ConfigError for one that is not a `postgres:` or `postgresql:` URL (the message shows it
+ * without its password).
+ */
+export function databaseUrlSetting(flag: string | undefined, variable: string | undefined): string | undefined {
+  const text = flag ?? (variable || undefined);
+  if (text === undefined) return undefined;
+  const name = flag !== undefined ? '--database-url' : 'RECSYS_DATABASE_URL';
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // Shown below without its password.
+  }
+  if (url === null || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+    throw new ConfigError(`${name} must be a PostgreSQL URL postgres://user:password@host:port/database (or postgresql://…), got "${maskDatabaseUrl(text)}"`);
+  }
+  return text;
+}
+
+/**
  * The configuration from `argv` (after the script name) and `env`, with the defaults above.
  * Throws ConfigError for an unknown flag, a bad value or a bad variable (the server exits 2);
  * `--help` is the caller's to handle (see {@link parseFlags}).
@@ -288,6 +325,7 @@ export function resolveConfig(argv: readonly string[] = process.argv.slice(2), e
   const dataScale = dataSetting(flags.scale, '--scale', env.RECSYS_DATA_SCALE, 'RECSYS_DATA_SCALE', parseRatingScale);
   const conflict = loadOptionsConflict({ format: format as DataFormat | undefined, columns: dataColumns, scale: dataScale });
   if (conflict !== null) throw new ConfigError(`data settings: ${conflict}`);
+  const databaseUrl = databaseUrlSetting(flags['database-url'], env.RECSYS_DATABASE_URL);
   const cacheDir = env.RECSYS_CACHE_DIR ?? defaultCacheDir();
   const token = env.RECSYS_API_TOKEN;
   return {
@@ -301,6 +339,7 @@ export function resolveConfig(argv: readonly string[] = process.argv.slice(2), e
     cacheDir,
     modelDir: env.RECSYS_MODEL_DIR ?? join(cacheDir, 'models'),
     dbPath: env.RECSYS_DB || undefined,
+    ...(databaseUrl ? { databaseUrl } : {}),
     token: token || randomBytes(18).toString('base64url'),
     tokenGenerated: !token,
     tokenFile: join(cacheDir, 'api-token'),

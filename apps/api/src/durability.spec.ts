@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { writeSnapshot } from '@recsys/data';
-import { tempDir } from '@recsys/testing';
+import { createTestDatabase, describeWithPostgres, tempDir, TestDatabase } from '@recsys/testing';
 import { gqlRequest, smallDataset, TEST_TOKEN } from './testing/harness';
 
 jest.setTimeout(120_000);
@@ -132,6 +132,52 @@ describe('durability of rateMovie', () => {
     expect(data!.trainingRun.error).toBe('the server stopped during the run');
     // Each epoch was stored (fsynced) before it was published: all those seen, maybe a few more.
     expect(data!.trainingRun.epochs.slice(0, seen.length)).toEqual(seen);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  });
+});
+
+describeWithPostgres('durability of rateMovie on PostgreSQL (RECSYS_DATABASE_URL)', () => {
+  const children: ChildProcess[] = [];
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('durability');
+  });
+  afterAll(async () => {
+    for (const c of children) await killHard(c);
+    await db?.drop();
+  });
+  const dir = tempDir('recsys-api-durable-pg-');
+
+  it('ratings acknowledged before kill -9 are all there after a restart', async () => {
+    const dataset = smallDataset(8_000);
+    const snapshot = join(dir, 'small.rsnap');
+    writeSnapshot(snapshot, dataset);
+    const env = { RECSYS_DATA: snapshot, RECSYS_CACHE_DIR: dir, RECSYS_DATABASE_URL: db.url, RECSYS_MODEL_KIND: 'baseline', RECSYS_RANKING_MODEL_KIND: 'popular', RECSYS_API_TOKEN: TEST_TOKEN, PORT: '0', HOST: '127.0.0.1', RECSYS_LOG_LEVEL: 'info' };
+    const movies = [3, 4, 5, 6].map((i) => dataset.matrix.movies.ids[i]);
+    const user = 9_100_300;
+    const first = await startChild(env);
+    children.push(first.child);
+    // Eight at once (group commits), then the process dies the moment the last answer is in.
+    const rated = await Promise.all(
+      movies.flatMap((m, i) => [1, 2].map((k) => gqlRequest<{ rateMovie: { rating: number } }>(first.url, 'mutation($u: Int!, $m: Int!, $r: Float!) { rateMovie(userId: $u, movieId: $m, rating: $r) { rating } }', { u: user + k, m, r: 1 + i }))),
+    );
+    for (const r of rated) expect(r.errors).toBeUndefined();
+    await killHard(first.child);
+    expect(first.child.signalCode).toBe('SIGKILL');
+
+    const second = await startChild(env);
+    children.push(second.child);
+    for (const k of [1, 2]) {
+      const { data, errors } = await gqlRequest<{ user: { ratings: { edges: Array<{ node: { movieId: number; rating: number; source: string } }> } } }>(
+        second.url,
+        'query($u: Int!) { user(id: $u) { ratings(first: 50) { edges { node { movieId rating source } } } } }',
+        { u: user + k },
+      );
+      expect(errors).toBeUndefined();
+      const got = data!.user.ratings.edges.map((e) => e.node).sort((a, b) => a.movieId - b.movieId);
+      expect(got).toEqual(movies.map((m, i) => ({ movieId: m, rating: 1 + i, source: 'API' })).sort((a, b) => a.movieId - b.movieId));
+    }
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));
   });

@@ -26,7 +26,7 @@ import { CatalogService } from './services/catalog-service';
 import { ModelRecord, ModelRegistry, newModelId, ServingModel, UnusableArtifactError } from './services/model-registry';
 import { createApiPubSub } from './services/pubsub';
 import { PredictionService } from './services/prediction-service';
-import { RatingStore } from './services/rating-store';
+import { ApiStore, openStore } from './services/store';
 import { SimilarMovies } from './services/similar-movies';
 import { shareDataset } from './services/shared-data';
 import { trainingDataThrough } from './services/training-data';
@@ -193,7 +193,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   let examples: ExampleIds = { movieId: 1, userId: 1 };
   let closing = false;
   let training: TrainingService | null = null;
-  let store: RatingStore | null = null;
+  let store: ApiStore | null = null;
   let similar: SimilarMovies | null = null;
   /** The background run of the configured model (null when it was not needed). */
   let configuredRun: TrainingRunState | null = null;
@@ -387,11 +387,13 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     // The data's CRC: computed once for this matrix (fingerprintMatrix remembers it for every later check).
     const baseFingerprint = fingerprintMatrix(dataset.matrix);
     const baseCrc32 = baseFingerprint.crc32;
-    store = new RatingStore(config.dbPath ?? join(config.cacheDir, `ratings-${baseCrc32}.sqlite`));
+    if (config.databaseUrl && config.dbPath) logger.warn({ RECSYS_DB: config.dbPath }, 'RECSYS_DB is ignored: RECSYS_DATABASE_URL keeps the store in PostgreSQL');
+    const opened = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.dbPath ?? join(config.cacheDir, `ratings-${baseCrc32}.sqlite`), modelDir: config.modelDir, baseCrc32, logger });
+    store = opened;
     const ratingStore = lap();
-    logger.info({ file: store.path, apiRatings: store.size, seconds: ratingStore }, 'rating store open');
+    logger.info({ store: opened.location, manifest: opened.manifests.location, apiRatings: opened.size, seconds: ratingStore }, 'rating store open');
     const baseArrays = matrixArraysOf(dataset.matrix);
-    const registry = new ModelRegistry(config.modelDir, baseFingerprint, logger, (through, interactionsThrough) => trainingDataThrough(dataset.matrix, baseArrays, store!, through, interactionsThrough));
+    const registry = await ModelRegistry.open(config.modelDir, baseFingerprint, logger, (through, interactionsThrough) => trainingDataThrough(dataset.matrix, baseArrays, opened, through, interactionsThrough), opened.manifests);
     // One similarity pool per active training matrix: started at each swap, the old one closed.
     const similarity = new SimilarMovies(config.similarity, logger);
     similar = similarity;
@@ -406,7 +408,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
         })
         .catch((error: unknown) => logger.error({ err: error, model: activated.id }, 'similarity pool failed to start'));
     });
-    const trainer = new TrainingService({ registry, store, base: baseArrays, matrix: dataset.matrix, pubsub, logger, nice: config.trainingNice });
+    const trainer = await TrainingService.open({ registry, store: opened, base: baseArrays, matrix: dataset.matrix, pubsub, logger, nice: config.trainingNice });
     training = trainer;
     const { kind, params } = config.defaultModel;
     let modelSource: StartupTimings['modelSource'] = 'artifact';
@@ -425,7 +427,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       // only), then train the configured model in the background and swap it in when it passes.
       background = kind !== 'baseline';
       modelSource = background ? 'baseline' : 'trained';
-      const run = trainer.start('baseline', background ? STARTUP_BASELINE : params, 'STARTUP', background ? { check: false, persist: false } : {});
+      const run = await trainer.start('baseline', background ? STARTUP_BASELINE : params, 'STARTUP', background ? { check: false, persist: false } : {});
       await trainer.waitFor(run);
       if (run.status !== 'SUCCEEDED') throw new Error(`training the startup baseline failed: ${run.error}`);
       serving = registry.active!;
@@ -453,8 +455,8 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     const model = lap();
     logger.info({ model: serving.id, kind: serving.record.kind, source: modelSource, file: modelSource === 'baseline' ? null : modelSource === 'file' ? config.modelFile : join(config.modelDir, serving.record.file), seconds: model }, 'model ready');
     logger.info({ model: ranking.id, kind: ranking.record.kind, source: rankingSource }, 'ranking model ready');
-    const catalog = new CatalogService(dataset, registry, store, similarity);
-    const predictions = new PredictionService(registry, store, catalog);
+    const catalog = new CatalogService(dataset, registry, opened, similarity);
+    const predictions = new PredictionService(registry, opened, catalog);
     examples = exampleIds(catalog);
     // Ready once predictions answer: at 100M the similarity pool takes seconds to start (it has
     // its own copy of the matrix), and similar-movie queries wait for it meanwhile. On small data
@@ -511,7 +513,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   async function trainConfigured(role: string, kind: string, params: Record<string, unknown>, fallback: string, started: (run: TrainingRunState) => void): Promise<TrainingRunState | null> {
     if (closing || !training) return null;
     const trainer = training;
-    const run = trainer.start(kind, params, 'STARTUP');
+    const run = await trainer.start(kind, params, 'STARTUP');
     started(run);
     logger.info({ run: run.id, kind, role }, `serving ${fallback}; training the configured ${kind} model in the background (it replaces ${fallback} when it passes the guard)`);
     await trainer.waitFor(run);
@@ -519,7 +521,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       logger.info({ run: run.id, model: run.modelId, kind, role }, `the configured ${kind} model now serves`);
     } else if (!closing) {
       logger.warn({ run: run.id, kind, role, error: run.error }, `the configured ${kind} model failed; ${fallback} keeps serving`);
-      const stored = trainer.start(fallback, {}, 'STARTUP');
+      const stored = await trainer.start(fallback, {}, 'STARTUP');
       await trainer.waitFor(stored);
       if (stored.status !== 'SUCCEEDED') logger.error({ run: stored.id, error: stored.error }, `the stored ${fallback} failed; the startup ${fallback} keeps serving`);
     }
@@ -552,7 +554,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       loopDelay.disable();
       // Requests still draining get their similar movies; a baselines fit still running is stopped.
       await Promise.all([apollo.stop(), similar?.close()]);
-      store?.close();
+      await store?.close();
       services = null;
     },
   };

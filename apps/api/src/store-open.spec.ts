@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { RatingStore } from './services/rating-store';
+import { openStore } from './services/store';
 import { createLogger } from './logger';
 import { startApi } from './server';
 import { smallDataset, testConfig } from './testing/harness';
@@ -41,13 +41,16 @@ async function startupFailure(file: string): Promise<string> {
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
+/** The SQLite store `file` (its manifest in `<dir>/models`). */
+const open = (file: string) => openStore({ sqlitePath: file, modelDir: join(dir, 'models'), baseCrc32: '00000000', logger: createLogger('silent') });
+
 /** A store with one rating and one finished run, closed. */
 async function storeWithData(file: string): Promise<void> {
-  const store = new RatingStore(file);
+  const store = await open(file);
   await store.add(7, 3, 4);
-  store.saveRun('run-1', { id: 'run-1', status: 'SUCCEEDED', kind: 'baseline', updatedAt: '2026-01-01T00:00:00.000Z' });
-  store.saveEpoch('run-1', 1, { epoch: 1, epochs: 1, trainRmse: 0.9, seconds: 0.1 });
-  store.close();
+  await store.saveRun('run-1', { id: 'run-1', status: 'SUCCEEDED', kind: 'baseline', updatedAt: '2026-01-01T00:00:00.000Z' });
+  await store.saveEpoch('run-1', 1, { epoch: 1, epochs: 1, trainRmse: 0.9, seconds: 0.1 });
+  await store.close();
 }
 
 describe('a rating store that cannot be opened at start', () => {
@@ -57,7 +60,7 @@ describe('a rating store that cannot be opened at start', () => {
     const bytes = Buffer.alloc(8192);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131 + 7) & 0xff;
     writeFileSync(file, bytes);
-    expect(() => new RatingStore(file)).toThrow(refusal(file, 'file is not a database'));
+    await expect(open(file)).rejects.toThrow(refusal(file, 'file is not a database'));
     expect(await startupFailure(file)).toBe(refusal(file, 'file is not a database'));
     expect(readFileSync(file).equals(bytes)).toBe(true);
   });
@@ -78,11 +81,11 @@ describe('a rating store that cannot be opened at start', () => {
     check.close();
   });
 
-  it('a path whose folder is a file: the error names the path', () => {
+  it('a path whose folder is a file: the error names the path', async () => {
     const blocker = join(dir, 'plain-file');
     writeFileSync(blocker, 'x');
     const file = join(blocker, 'store.sqlite');
-    expect(() => new RatingStore(file)).toThrow(new RegExp(`^cannot open the rating store ${escapeRe(file)}: (EEXIST|ENOTDIR)`));
+    await expect(open(file)).rejects.toThrow(new RegExp(`^cannot open the rating store ${escapeRe(file)}: (EEXIST|ENOTDIR)`));
   });
 
   it('a write-protected file: refused at open (not at the first rating), named, and unchanged', async () => {
@@ -100,15 +103,15 @@ describe('a rating store that cannot be opened at start', () => {
       return;
     }
     try {
-      expect(() => new RatingStore(file)).toThrow(refusal(file, 'attempt to write a readonly database'));
+      await expect(open(file)).rejects.toThrow(refusal(file, 'attempt to write a readonly database'));
     } finally {
       execFileSync(root ? 'chattr' : 'chmod', root ? ['-i', file] : ['0644', file]);
     }
     expect(readFileSync(file).equals(before)).toBe(true);
     // Writable again: it opens with its rating and its run.
-    const store = new RatingStore(file);
+    const store = await open(file);
     expect(store.list().map((r) => [r.userId, r.movieId, r.rating])).toEqual([[7, 3, 4]]);
-    expect(store.runs().map((r) => [r.id, r.epochs.length])).toEqual([['run-1', 1]]);
-    store.close();
+    expect((await store.runs()).map((r) => [r.id, r.epochs.length])).toEqual([['run-1', 1]]);
+    await store.close();
   });
 });

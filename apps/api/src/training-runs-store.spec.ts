@@ -3,11 +3,15 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { RatingStore } from './services/rating-store';
+import { createLogger } from './logger';
+import { openStore } from './services/store';
 import { INTERRUPTED } from './services/training-service';
 import { GqlResult, startTestApi, TestApi } from './testing/harness';
 
 jest.setTimeout(120_000);
+
+/** The SQLite store `file` (its manifest in `<dir>/models`). */
+const open = (dir: string, file: string) => openStore({ sqlitePath: file, modelDir: join(dir, 'models'), baseCrc32: '00000000', logger: createLogger('silent') });
 
 interface Epoch {
   epoch: number;
@@ -94,9 +98,10 @@ describe('training runs in the store (issue 12)', () => {
     await t.close();
     t = null;
 
-    const stored = new RatingStore(join(dir, readdirSync(dir).find((f) => f.startsWith('ratings-') && f.endsWith('.sqlite'))!));
-    const row = stored.runs().find((r) => r.id === long.data!.retrain.id)!;
-    stored.close();
+    const stored = await open(dir, join(dir, readdirSync(dir).find((f) => f.startsWith('ratings-') && f.endsWith('.sqlite'))!));
+    const row = (await stored.run(long.data!.retrain.id))!;
+    expect((await stored.runs()).find((r) => r.id === long.data!.retrain.id)).toEqual(row);
+    await stored.close();
     // Every epoch the run reported before the server stopped is in the store.
     expect(row.epochs.length).toBeGreaterThanOrEqual(before[0].epochs.length);
 
@@ -123,11 +128,11 @@ describe('training runs in the store (issue 12)', () => {
     await t?.close();
     t = null;
     const file = join(dir, readdirSync(dir).find((f) => f.startsWith('ratings-') && f.endsWith('.sqlite'))!);
-    const store = new RatingStore(file);
+    const store = await open(dir, file);
     const queuedAt = '2026-01-02T03:04:05.000Z';
-    store.saveRun('crashed-run', { id: 'crashed-run', status: 'RUNNING', trigger: 'API', kind: 'svd', role: 'rating', params: { epochs: 9 }, totalEpochs: 9, apiRatings: 0, ratingsThroughId: 0, apiInteractions: 0, interactionsThroughId: 0, error: null, guard: null, modelId: null, queuedAt, startedAt: queuedAt, finishedAt: null, updatedAt: '2026-01-02T03:05:00.000Z' });
-    store.saveEpoch('crashed-run', 1, { epoch: 1, epochs: 9, trainRmse: 0.9, validationRmse: 0.95, seconds: 0.5 });
-    store.close();
+    await store.saveRun('crashed-run', { id: 'crashed-run', status: 'RUNNING', trigger: 'API', kind: 'svd', role: 'rating', params: { epochs: 9 }, totalEpochs: 9, apiRatings: 0, ratingsThroughId: 0, apiInteractions: 0, interactionsThroughId: 0, error: null, guard: null, modelId: null, queuedAt, startedAt: queuedAt, finishedAt: null, updatedAt: '2026-01-02T03:05:00.000Z' });
+    await store.saveEpoch('crashed-run', 1, { epoch: 1, epochs: 9, trainRmse: 0.9, validationRmse: 0.95, seconds: 0.5 });
+    await store.close();
     t = await startTestApi({ dir });
     const run = await runOf(t, 'crashed-run');
     expect(run).toMatchObject({ status: 'FAILED', error: 'the server stopped during the run', epoch: 1, totalEpochs: 9, queuedAt, finishedAt: '2026-01-02T03:05:00.000Z' });
@@ -141,7 +146,7 @@ describe('training runs in the store (issue 12)', () => {
   it('a run the store cannot write is not started (SERVICE_UNAVAILABLE, nothing lost); once it can, runs start again', async () => {
     t ??= await startTestApi({ dir });
     const before = await allRuns(t);
-    const file = t.api.services()!.predictions.store.path;
+    const file = t.api.services()!.predictions.store.location;
     // Another connection makes every write of a run fail, as a full disk would.
     const other = new Database(file);
     other.exec("CREATE TRIGGER refuse_runs BEFORE INSERT ON training_runs BEGIN SELECT RAISE(ABORT, 'simulated: database or disk is full'); END");
@@ -159,12 +164,12 @@ describe('training runs in the store (issue 12)', () => {
       other.close();
     }
     // The reason is the store's, with what was being written.
-    const store = new RatingStore(join(dir, 'refusing.sqlite'));
-    const direct = new Database(store.path);
+    const store = await open(dir, join(dir, 'refusing.sqlite'));
+    const direct = new Database(store.location);
     direct.exec("CREATE TRIGGER refuse_runs BEFORE INSERT ON training_runs BEGIN SELECT RAISE(ABORT, 'simulated: database or disk is full'); END");
     direct.close();
-    expect(() => store.saveRun('r1', { status: 'QUEUED' })).toThrow(/could not store training run r1 in .*refusing\.sqlite: simulated: database or disk is full/);
-    store.close();
+    await expect(store.saveRun('r1', { status: 'QUEUED' })).rejects.toThrow(/could not store training run r1 in .*refusing\.sqlite: simulated: database or disk is full/);
+    await store.close();
     const next = await t.gql<{ retrain: { id: string } }>('mutation { retrain(input: { kind: BASELINE }) { id } }');
     expect(next.errors).toBeUndefined();
     expect((await until(t, next.data!.retrain.id, (r) => r.status !== 'QUEUED' && r.status !== 'RUNNING')).status).toBe('SUCCEEDED');

@@ -204,7 +204,7 @@ export class MutationResolver {
     description:
       'Trains a model in a worker thread on the data plus every API rating (and, for a ranking kind, every API interaction); returns the QUEUED run at once. A rating kind replaces the active rating model, a ranking kind the active ranking model (it must beat popular\'s NDCG@10 on the held-out slice; the other role is untouched). Parameters not given are the kind\'s defaults; values outside their bounds (see RetrainInput.parameters) are refused with BAD_USER_INPUT. It is fitted once, on all but a held-out 2 % of the data, and must beat its reference kind on that slice; then that very model replaces the active one (over every rating: users and movies seen only in the slice get the biases); a fit that diverges or loses to its reference ends FAILED with the reason and the active model keeps serving. One run at a time (CONFLICT otherwise). Needs the bearer token.',
   })
-  retrain(@Arg('input', () => RetrainInput, { nullable: true, defaultValue: {} }) input: RetrainInput, @Ctx() ctx: ApiContext): TrainingRun {
+  async retrain(@Arg('input', () => RetrainInput, { nullable: true, defaultValue: {} }) input: RetrainInput, @Ctx() ctx: ApiContext): Promise<TrainingRun> {
     if (!ctx.authenticated) throw unauthenticated();
     const { registry, training } = ctx.services;
     const active = registry.requireActive().record;
@@ -222,7 +222,7 @@ export class MutationResolver {
     }
     // The model kinds refuse values outside PARAM_BOUNDS (RangeError) before anything is queued.
     try {
-      return toTrainingRun(training.start(kind, params, 'API'));
+      return toTrainingRun(await training.start(kind, params, 'API'));
     } catch (error) {
       // The models' messages repeat the refused value or name (a huge string, a deep object): cut.
       if (error instanceof RangeError) throw apiError('BAD_USER_INPUT', `input.parameters: ${cutText(error.message, 2 * SHOWN_VALUE_CHARS)}`, { argument: 'input.parameters' });
@@ -232,7 +232,7 @@ export class MutationResolver {
 
   @Mutation(() => Rating, {
     description:
-      'Stores a rating durably (SQLite, WAL, fsynced) before returning and folds the user into both active models at once (their predictions and their list reflect it); the next retrain includes it. New users are allowed; the movie must exist. Needs the bearer token.',
+      'Stores a rating durably (SQLite: WAL, fsynced; PostgreSQL with RECSYS_DATABASE_URL: committed) before returning and folds the user into both active models at once (their predictions and their list reflect it); the next retrain includes it. New users are allowed; the movie must exist. Needs the bearer token.',
   })
   async rateMovie(@Args() { userId, movieId, rating }: RateMovieArgs, @Ctx() ctx: ApiContext): Promise<RatingView> {
     if (!ctx.authenticated) throw unauthenticated();

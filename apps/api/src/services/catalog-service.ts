@@ -3,7 +3,7 @@ import type { SimilarityMetric } from '@recsys/similarity';
 import { badInput, notFound } from '../errors';
 import { MAX_SIMILAR_CACHED } from './model-registry';
 import type { ModelRegistry, ServedModel, ServingModel } from './model-registry';
-import type { RatingStore, StoredInteraction, StoredRating } from './rating-store';
+import type { ApiStore, StoredInteraction, StoredRating } from './store';
 import type { SimilarMovies } from './similar-movies';
 
 export interface MovieView {
@@ -54,7 +54,7 @@ export class CatalogService {
   constructor(
     readonly dataset: LoadedDataset,
     readonly registry: ModelRegistry,
-    readonly store: RatingStore,
+    readonly store: ApiStore,
     readonly similar: SimilarMovies,
   ) {}
 

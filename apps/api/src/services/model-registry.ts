@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, isAbsolute, join, resolve, sep } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { basename, isAbsolute, resolve, sep } from 'node:path';
 import { RatingMatrix, SnapshotError } from '@recsys/data';
 import { ArtifactContent, DataFingerprint, fingerprintMatrix, FoldedUser, isRankingModel, LatentModel, loadModelArtifact, ModelNeighbour, Predictor, RankingModel, RankingUser, readModelArtifact, restoreModel, sameFingerprint, TrainingProgress } from '@recsys/models';
 import type { Logger } from '../logger';
+import type { Manifest, ManifestStore } from './store';
 import { MovieTotals, movieTotalsOf, TrainingMetrics } from './training-job';
 
 /**
@@ -45,14 +46,6 @@ export interface ModelRecord {
   file: string;
   history: TrainingProgress[];
   trainingRunId: string | null;
-}
-
-interface Manifest {
-  /** The active rating model. */
-  activeId: string | null;
-  /** The active ranking model (absent in manifests written before ranking models served). */
-  activeRankingId?: string | null;
-  models: ModelRecord[];
 }
 
 /** The role of a record (`rating` for records written before roles existed). */
@@ -164,9 +157,11 @@ const KEEP_MODELS = 6;
 const KEEP_LOADED = 2;
 
 /**
- * The models of this data set: their manifest on disk (`manifest.json` in the model directory,
- * replaced atomically by write-and-rename) and the active model, which `activate` swaps in one
- * assignment, so a request sees either the old model or the new one, never a mix.
+ * The models of this data set: their manifest (a {@link ManifestStore}: `manifest.json` in the
+ * model directory, or PostgreSQL's tables; replaced atomically) and the active model, which
+ * `activate` swaps in one assignment, so a request sees either the old model or the new one,
+ * never a mix. Open it with {@link ModelRegistry.open} (reads the manifest); {@link reload}
+ * re-reads it (another replica activated a model) without loading any artifact.
  *
  * Files: every manifest entry names its artifact by a plain file name inside the directory
  * ({@link unsafeFileName}); entries that do not are dropped when the manifest is read (with a log
@@ -175,11 +170,13 @@ const KEEP_LOADED = 2;
  * loaded data's own; otherwise it is refused with a warning (at startup a new model is trained).
  */
 export class ModelRegistry {
-  private manifest: Manifest;
+  private manifest: Manifest = { activeId: null, models: [] };
   private activeModel: ServingModel | null = null;
   private activeRankingModel: ServingModel<RankingModel> | null = null;
   private readonly loaded = new Map<string, ServingModel<ServedModel>>();
   private readonly activationListeners: Array<(serving: ServingModel) => void> = [];
+  /** Manifest writes, one after the other (each writes the manifest as it was when asked). */
+  private writes: Promise<void> = Promise.resolve();
 
   /** CRC-32 of the loaded data set: the records of other data sets are ignored. */
   readonly baseCrc32: string;
@@ -187,6 +184,7 @@ export class ModelRegistry {
   /**
    * @param base fingerprint of the loaded data set (without API ratings): records of other data
    *   sets are ignored, and a model trained without API ratings must have been trained on exactly it.
+   *   The manifest is empty until {@link reload} (see {@link ModelRegistry.open}).
    */
   constructor(
     readonly dir: string,
@@ -194,40 +192,53 @@ export class ModelRegistry {
     private readonly logger: Logger,
     /** The ratings a model saw (the data set plus the API ratings, and for ranking models interactions, up to an id): artifacts do not hold them. */
     readonly trainingData: (ratingsThroughId: number, interactionsThroughId?: number) => RatingMatrix,
+    /** Where the manifest is read from and written to. */
+    readonly manifests: ManifestStore,
   ) {
     this.baseCrc32 = base.crc32;
     mkdirSync(dir, { recursive: true });
-    this.manifest = this.readManifest();
   }
 
-  private get manifestPath(): string {
-    return join(this.dir, 'manifest.json');
+  /** A registry over `manifests`, with the manifest read (see {@link reload}). */
+  static async open(
+    dir: string,
+    base: DataFingerprint,
+    logger: Logger,
+    trainingData: (ratingsThroughId: number, interactionsThroughId?: number) => RatingMatrix,
+    manifests: ManifestStore,
+  ): Promise<ModelRegistry> {
+    const registry = new ModelRegistry(dir, base, logger, trainingData, manifests);
+    await registry.reload();
+    return registry;
   }
 
-  private readManifest(): Manifest {
-    if (!existsSync(this.manifestPath)) return { activeId: null, models: [] };
-    try {
-      const m = JSON.parse(readFileSync(this.manifestPath, 'utf8')) as Manifest;
-      if (!Array.isArray(m.models)) throw new Error('no "models" array');
-      const models = m.models.filter((r) => {
-        const problem = r === null || typeof r !== 'object' ? 'not an object' : typeof r.id !== 'string' ? 'no string id' : unsafeFileName(r.file);
-        if (problem !== null) {
-          this.logger.warn({ file: this.manifestPath, entry: r === null || typeof r !== 'object' ? r : { id: r.id, file: r.file }, problem }, 'model manifest entry refused: its file is not a plain file name inside the model directory');
-        }
-        return problem === null;
-      });
-      const known = (id: unknown) => (typeof id === 'string' && models.some((r) => r.id === id) ? id : null);
-      return { activeId: known(m.activeId), activeRankingId: known(m.activeRankingId), models };
-    } catch (error) {
-      this.logger.warn({ file: this.manifestPath, err: error }, 'model manifest unreadable; starting a new one');
-      return { activeId: null, models: [] };
-    }
+  /**
+   * Reads the manifest again (e.g. after another replica activated a model): record lookups and
+   * {@link restoreActive} answer from it; no artifact is loaded and the active models stay as they
+   * are. Entries whose file is not a plain file name inside the model directory are dropped with a
+   * warning naming them; an active id without its record reads as none.
+   */
+  async reload(): Promise<void> {
+    const m = (await this.manifests.read()) ?? { activeId: null, models: [] };
+    const where = this.manifests.location;
+    const models = m.models.filter((r) => {
+      const problem = r === null || typeof r !== 'object' ? 'not an object' : typeof r.id !== 'string' ? 'no string id' : unsafeFileName(r.file);
+      if (problem !== null) {
+        this.logger.warn({ file: where, entry: r === null || typeof r !== 'object' ? r : { id: r.id, file: r.file }, problem }, 'model manifest entry refused: its file is not a plain file name inside the model directory');
+      }
+      return problem === null;
+    });
+    const known = (id: unknown) => (typeof id === 'string' && models.some((r) => r.id === id) ? id : null);
+    this.manifest = { activeId: known(m.activeId), activeRankingId: known(m.activeRankingId), models };
+    for (const id of [...this.loaded.keys()]) if (!models.some((r) => r.id === id)) this.loaded.delete(id);
   }
 
-  private writeManifest(): void {
-    const tmp = `${this.manifestPath}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.manifest, null, 1));
-    renameSync(tmp, this.manifestPath);
+  /** Writes the manifest as it is now, after the writes asked for before (rejects when this one fails). */
+  private writeManifest(): Promise<void> {
+    const snapshot: Manifest = { ...this.manifest, models: [...this.manifest.models] };
+    const write = this.writes.then(() => this.manifests.write(snapshot));
+    this.writes = write.catch(() => undefined);
+    return write;
   }
 
   /** The rating model serving predictions (null only before startup finished). */
@@ -393,7 +404,7 @@ export class ModelRegistry {
     this.swapIn(serving);
     this.setManifestActive(serving.role, record.id);
     this.prune();
-    this.writeManifest();
+    await this.writeManifest();
     return serving;
   }
 
@@ -413,7 +424,7 @@ export class ModelRegistry {
    */
   async activateFitted(record: ModelRecord, content: ArtifactContent, train: RatingMatrix, persist: boolean): Promise<ServingModel<ServedModel>> {
     const serving = this.activateInMemory(record, await restoreModel(content, train, record.file || '<memory>'));
-    if (persist) this.store(record);
+    if (persist) await this.store(record);
     return serving;
   }
 
@@ -433,14 +444,15 @@ export class ModelRegistry {
 
   /**
    * Records a model whose artifact is now written in the manifest, as the active model of its role
-   * when it still serves (else as an inactive one), then removes the artifacts of the oldest models.
+   * when it still serves (else as an inactive one), then removes the artifacts of the oldest models;
+   * resolves once the manifest is written.
    */
-  store(record: ModelRecord): void {
+  async store(record: ModelRecord): Promise<void> {
     this.manifest.models.push(record);
     const role = recordRole(record);
     if (this.activeOf(role)?.id === record.id) this.setManifestActive(role, record.id);
     this.prune();
-    this.writeManifest();
+    await this.writeManifest();
   }
 
   /**

@@ -3,7 +3,7 @@ import type { Contribution, FallbackReason, FoldedUser, Interaction, RankingMode
 import { badInput, notFound } from '../errors';
 import type { CatalogService } from './catalog-service';
 import type { ModelRegistry, ServedModel, ServingModel } from './model-registry';
-import type { RatingStore, StoredInteraction, StoredRating } from './rating-store';
+import type { ApiStore, StoredInteraction, StoredRating } from './store';
 
 export interface PredictionView {
   userId: number;
@@ -58,7 +58,7 @@ export interface RecommendationView {
 export class PredictionService {
   constructor(
     readonly registry: ModelRegistry,
-    readonly store: RatingStore,
+    readonly store: ApiStore,
     readonly catalog: CatalogService,
   ) {}
 

@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import { ModelRecord, ModelRegistry, ModelRole, newModelId, rememberMovieTotals } from './model-registry';
 import { localArrays, sharedMatrixArrays } from './shared-data';
 import type { ApiPubSub } from './pubsub';
-import type { RatingStore, StoredRun } from './rating-store';
+import type { ApiStore, StoredRun } from './store';
 import { apiInteractionsThrough, apiRatingsThrough } from './training-data';
 import { GuardMetrics, TrainingJob, TrainingMessage } from './training-job';
 
@@ -85,7 +85,7 @@ export interface RunOptions {
 
 export interface TrainingServiceDeps {
   registry: ModelRegistry;
-  store: RatingStore;
+  store: ApiStore;
   /** The loaded data set's ratings, ids and scale (the API ratings are added per run), in shared memory (see shareDataset). */
   base: MatrixArrays;
   /** The loaded data set's matrix over those arrays: what a model trained without API ratings serves over. */
@@ -107,20 +107,33 @@ export interface TrainingServiceDeps {
 export class TrainingService {
   private readonly runs = new Map<string, TrainingRunState>();
   private current: { run: TrainingRunState; worker: Worker; finished: Promise<void> } | null = null;
+  /** A run being stored before its worker starts (see {@link start}): asking for another meanwhile is a CONFLICT. */
+  private starting: TrainingRunState | null = null;
   private closed = false;
+  /** The store writes of runs and epochs, one after the other, so that a run's later state is never overwritten by an earlier one. */
+  private writes: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: TrainingServiceDeps) {
-    for (const stored of deps.store.runs()) {
+  /** A service with no runs yet: {@link TrainingService.open} reads the stored ones. */
+  constructor(private readonly deps: TrainingServiceDeps) {}
+
+  /**
+   * The service with the stored runs read back; runs stored as QUEUED or RUNNING (the process
+   * ended during the run: a restart, a crash) are FAILED with {@link INTERRUPTED}, and stored so.
+   */
+  static async open(deps: TrainingServiceDeps): Promise<TrainingService> {
+    const service = new TrainingService(deps);
+    for (const stored of await deps.store.runs()) {
       const run = runFromStore(stored);
       if (run.status === 'QUEUED' || run.status === 'RUNNING') {
-        // The process ended during the run (a restart, a crash): it can never finish now.
         run.status = 'FAILED';
         run.error = INTERRUPTED;
         run.finishedAt = run.finishedAt ?? new Date(stored.state.updatedAt as string);
-        this.persist(run);
+        service.persist(run);
       }
-      this.runs.set(run.id, run);
+      service.runs.set(run.id, run);
     }
+    await service.writes;
+    return service;
   }
 
   get(id: string): TrainingRunState | undefined {
@@ -139,14 +152,16 @@ export class TrainingService {
 
   /**
    * Validates the parameters (an unknown kind, parameter or bad value throws a RangeError before
-   * anything is queued), then queues the run and starts its worker.
+   * anything is queued), stores the run (a run the store cannot write is refused with
+   * SERVICE_UNAVAILABLE: nothing starts), then queues it and starts its worker.
    */
-  start(kind: string, params: Record<string, unknown>, trigger: TrainingTrigger, options: RunOptions = {}): TrainingRunState {
+  async start(kind: string, params: Record<string, unknown>, trigger: TrainingTrigger, options: RunOptions = {}): Promise<TrainingRunState> {
     if (this.closed) throw apiError('SERVICE_UNAVAILABLE', 'the server is shutting down');
     const probe = createModel(kind, params);
-    if (this.current) {
-      throw apiError('CONFLICT', `training run ${this.current.run.id} is ${this.current.run.status.toLowerCase()}; wait for it to finish before asking for another`, {
-        runningRunId: this.current.run.id,
+    const busy = this.current?.run ?? this.starting;
+    if (busy) {
+      throw apiError('CONFLICT', `training run ${busy.id} is ${busy.status.toLowerCase()}; wait for it to finish before asking for another`, {
+        runningRunId: busy.id,
       });
     }
     const full = { ...probe.params } as Record<string, unknown>;
@@ -184,11 +199,24 @@ export class TrainingService {
     // once at startup; sharedMatrixArrays then only checks): no O(ratings) step before the answer.
     const job: TrainingJob = { kind, params: full, base: sharedMatrixArrays(base), extra, interactions, artifactPath, check: options.check !== false, nice: this.deps.nice ?? 0 };
     // Stored before anything starts: a run the store cannot keep is not run (nothing else is lost).
+    this.starting = run;
     try {
-      this.deps.store.saveRun(run.id, storedState(run));
+      await this.deps.store.saveRun(run.id, storedState(run));
     } catch (error) {
       this.deps.logger.error({ err: error, run: run.id }, 'training run not stored; not started');
       throw apiError('SERVICE_UNAVAILABLE', 'the training run could not be stored (the server log says why): nothing was started');
+    } finally {
+      this.starting = null;
+    }
+    if (this.closed) {
+      // Closed while the run was being stored: it never starts.
+      run.status = 'FAILED';
+      run.error = INTERRUPTED;
+      run.finishedAt = new Date();
+      this.runs.set(run.id, run);
+      this.persist(run);
+      await this.writes;
+      throw apiError('SERVICE_UNAVAILABLE', 'the server is shutting down');
     }
     const script = workerScript(__dirname, 'training-worker');
     const worker = new Worker(script.filename, { ...script.options, workerData: job });
@@ -203,9 +231,11 @@ export class TrainingService {
         void Promise.resolve()
           .then(fn)
           .catch((error: unknown) => this.fail(run, error))
-          .finally(() => {
+          .finally(async () => {
             if (this.current?.run === run) this.current = null;
             void worker.terminate();
+            // Finished once its last state is stored.
+            await this.writes;
             resolve();
           });
       };
@@ -221,7 +251,7 @@ export class TrainingService {
           run.epochs.push(message.progress);
           // One row for the epoch (the run's own row changes at status changes only): one fsync per epoch.
           this.persistEpoch(run);
-          this.deps.pubsub.publish(TRAINING_RUN_TOPIC, run);
+          this.afterWrites(() => this.deps.pubsub.publish(TRAINING_RUN_TOPIC, run));
         } else if (message.type === 'error') {
           if (activated) {
             // The model serves; only its artifact could not be written (it is not stored).
@@ -280,7 +310,7 @@ export class TrainingService {
         } else {
           settle(async () => {
             const record = await activated;
-            if (record && persist) registry.store(record);
+            if (record && persist) await registry.store(record);
           });
         }
       });
@@ -299,31 +329,41 @@ export class TrainingService {
     this.publish(run);
   }
 
-  /** Publishes a run's new state to subscribers, stored first (see {@link persist}). */
+  /** Publishes a run's new state to subscribers, once stored (see {@link persist}). */
   private publish(run: TrainingRunState): void {
     this.persist(run);
-    this.deps.pubsub.publish(TRAINING_RUN_TOPIC, run);
+    this.afterWrites(() => this.deps.pubsub.publish(TRAINING_RUN_TOPIC, run));
+  }
+
+  /** Runs `then` once the store writes asked for so far are done (whether they succeeded or not). */
+  private afterWrites(then: () => void): void {
+    this.writes = this.writes.then(then).catch((error: unknown) => this.deps.logger.error({ err: error }, 'publishing a training run update failed'));
   }
 
   /**
-   * Stores the run's state (fsynced). A failed write is logged with the reason and the run goes
-   * on: it still serves from memory, and its stored row keeps the last state that was written.
+   * Stores the run's state as it is now (durably; after the writes asked for before). A failed
+   * write is logged with the reason and the run goes on: it still serves from memory, and its
+   * stored row keeps the last state that was written.
    */
   private persist(run: TrainingRunState): void {
-    try {
-      this.deps.store.saveRun(run.id, storedState(run));
-    } catch (error) {
-      this.deps.logger.error({ err: error, run: run.id, status: run.status }, 'training run state not stored');
-    }
+    const state = storedState(run);
+    const status = run.status;
+    this.writes = this.writes.then(() =>
+      this.deps.store.saveRun(run.id, state).catch((error: unknown) => {
+        this.deps.logger.error({ err: error, run: run.id, status }, 'training run state not stored');
+      }),
+    );
   }
 
   /** Stores the run's newest epoch (as {@link persist}: a failure is logged, the run goes on). */
   private persistEpoch(run: TrainingRunState): void {
-    try {
-      this.deps.store.saveEpoch(run.id, run.epochs.length, run.epochs[run.epochs.length - 1] as unknown as Record<string, unknown>);
-    } catch (error) {
-      this.deps.logger.error({ err: error, run: run.id, epoch: run.epochs.length }, 'training run epoch not stored');
-    }
+    const epoch = run.epochs.length;
+    const progress = run.epochs[epoch - 1] as unknown as Record<string, unknown>;
+    this.writes = this.writes.then(() =>
+      this.deps.store.saveEpoch(run.id, epoch, progress).catch((error: unknown) => {
+        this.deps.logger.error({ err: error, run: run.id, epoch }, 'training run epoch not stored');
+      }),
+    );
   }
 
   /** Resolves when the run (if it is the current one) has finished, whatever its outcome. */
@@ -339,5 +379,6 @@ export class TrainingService {
       await current.worker.terminate();
       await current.finished;
     }
+    await this.writes;
   }
 }
