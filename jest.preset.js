@@ -2,6 +2,10 @@
 // and @recsys/* imports resolved to the libs' sources so tests never need a build.
 const path = require('node:path');
 const root = __dirname;
+// Packages that ship ES modules only: Node 20 requires them natively (the built apps), jest's
+// CommonJS module system cannot, so swc turns them into CommonJS in tests. node-pg-migrate: the
+// PostgreSQL store's migrations; hyparquet, hyparquet-writer: Parquet for the Spark interop.
+const ESM_ONLY = ['node-pg-migrate', 'hyparquet', 'hyparquet-writer'];
 module.exports = {
   testEnvironment: 'node',
   transform: {
@@ -16,7 +20,9 @@ module.exports = {
         module: { type: 'commonjs' },
       },
     ],
+    [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@recsys/(core|data|similarity|optimization|models|evaluation|client|charts|testing)$': path.join(root, 'libs/$1/src/index.ts'),

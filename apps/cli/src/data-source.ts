@@ -37,11 +37,15 @@ function parsedBy<T>(flag: string, parse: (text: string) => T): (value: string) 
   };
 }
 
-/** Adds the options every data-reading command shares: --data, --format, --columns, --scale, --skip-invalid, --no-cache. */
-export function withDataOptions(cmd: Command): Command {
+/**
+ * Adds the options every data-reading command shares: --data, --format, --columns, --scale,
+ * --skip-invalid, --no-cache. Commands whose own --format names what they write (export,
+ * import-model) pass `formatFlag: '--data-format'`: the data's format is then `dataFormat`.
+ */
+export function withDataOptions(cmd: Command, options: { formatFlag?: '--format' | '--data-format' } = {}): Command {
   return cmd
     .option('--data <path>', 'a snapshot, a ratings or interactions file or a data folder (default: the embedded synthetic data)', process.env.RECSYS_DATA)
-    .addOption(new Option('--format <format>', 'force the data format instead of detecting it from the path').choices([...DATA_FORMATS]))
+    .addOption(new Option(`${options.formatFlag ?? '--format'} <format>`, 'force the data format instead of detecting it from the path').choices([...DATA_FORMATS]))
     .option(
       '--columns <list>',
       'what each column of a delimited file holds, in order: user, movie (or item), rating or weight, timestamp, skip (or _), e.g. user,movie,rating; for files without a header or with other column names',

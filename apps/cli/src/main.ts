@@ -6,6 +6,7 @@ import { EXIT_BAD_DATA, EXIT_FAILED, EXIT_USAGE, UsageError } from './errors';
 import { registerDataCommands } from './data-commands';
 import { registerModelCommands } from './model-commands';
 import { registerInteractCommand, registerRetrainCommand } from './remote';
+import { registerSparkCommands } from './spark-commands';
 import { registerTuningCommands } from './tuning-commands';
 
 export { EXIT_BAD_DATA, EXIT_FAILED, EXIT_USAGE, RunFailedError, UsageError } from './errors';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerRetrainCommand(program);
   registerInteractCommand(program);
   registerTuningCommands(program);
+  registerSparkCommands(program);
   return program;
 }
 

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Dataset, fileSplit, kFoldSplits, holdoutSlice, holdoutSplit, LoadedDataset, RatingMatrix } from '@recsys/data';
 import { buildNeighbourIndex, mostSimilar, Neighbour, SIMILARITY_METRICS, SimilarityMetric } from '@recsys/similarity';
-import { createModel, fingerprintMatrix, loadModel, loadModelArtifact, Predictor, saveModel, TrainingProgress } from '@recsys/models';
+import { createModel, fingerprintMatrix, loadModel, loadModelArtifact, modelKindImportedBy, Predictor, saveModel, trainableModelKinds, TrainingProgress } from '@recsys/models';
 import { CheckedFit, DEFAULT_HOLDOUT, evaluate, EvaluationFold, EvaluationResult, fitChecked, FitDivergedError, stopOnDivergence } from '@recsys/evaluation';
 import { dataLoadOptions, openDataset, withDataOptions, DataSourceOptions } from './data-source';
 import { ModelFlags, modelParams, withModelOptions } from './model-options';
@@ -157,6 +157,8 @@ export function registerModelCommands(program: Command): void {
     // Refuse bad parameters and an unwritable --report (exit 2) before reading any data.
     const params = modelParams(o);
     createModel(o.model, params);
+    const importedBy = modelKindImportedBy(o.model);
+    if (importedBy !== null) throw new UsageError(`${o.model} models are not trained here: ${importedBy}; kinds trained here: ${trainableModelKinds().join(', ')}`);
     const report = prepareReport(o.report);
     const dataset = await openDataset(o);
     // The data's fingerprint, taken first: without --neighbours nothing reads the data after the

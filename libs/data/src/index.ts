@@ -14,3 +14,4 @@ export * from './synthetic';
 export * from './default-data';
 export { releaseMemory } from './release-memory';
 export * from './data-summary';
+export * from './parquet-export';

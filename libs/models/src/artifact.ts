@@ -260,3 +260,13 @@ export function requireMetaNumber(artifact: ModelArtifact, name: string): number
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArtifactError(artifact.file, `meta field "${name}" is missing or not a finite number (${JSON.stringify(v)})`);
   return v;
 }
+
+/**
+ * The artifact content of a fitted model whose fit has no per-epoch history (imported, or fitted
+ * in closed form): its kind, params, the fingerprint of its training matrix and scale, with `meta`
+ * and `sections`.
+ */
+export function fittedArtifact(model: { kind: string; params: Readonly<Record<string, unknown>>; train: RatingMatrix }, meta: Record<string, unknown>, sections: Record<string, SectionArray>): ArtifactContent {
+  const train = model.train;
+  return { kind: model.kind, params: { ...model.params }, history: [], fingerprint: fingerprintMatrix(train), scale: train.scale, meta, sections };
+}

@@ -48,3 +48,10 @@ export { mostPopularModel } from './ranking/popular-model';
 export { EASE_DEFAULTS, EaseModel, easeModel } from './ranking/ease-model';
 export type { EaseFitTimings, EaseParams, EaseWeighting } from './ranking/ease-model';
 export { ALS_WASM_PATH } from './latent/als/wasm';
+
+// Spark interop: a Spark ML ALSModel (model.save(DIR)) imported as the `spark-als` kind.
+export { trainableModelKinds, modelKindImportedBy } from './model-kinds';
+export { SPARK_ALS_DEFAULTS, SPARK_ALS_MAX_RANK, SparkAlsModel } from './latent/spark-als-model';
+export type { SparkAlsFactors, SparkAlsMatch, SparkAlsParams } from './latent/spark-als-model';
+export { importSparkAlsModel, readSparkAlsModel } from './latent/spark/read-spark-als';
+export type { SparkAlsImport, SparkAlsMetadata, SparkModelFolder } from './latent/spark/read-spark-als';

@@ -12,6 +12,7 @@ import type { Predictor } from './predictor';
 import { deserializeNeighbourIndex, NeighbourIndex, serializeNeighbourIndex } from '@recsys/similarity';
 import { SvdModel, SvdParams } from './latent/svd-model';
 import { SvdppModel, SvdppParams } from './latent/svdpp-model';
+import { SparkAlsModel } from './latent/spark-als-model';
 
 /** How the registry builds, saves and loads models of one kind. */
 export interface ModelKind {
@@ -21,6 +22,11 @@ export interface ModelKind {
   fromArtifact(artifact: ModelArtifact, train: RatingMatrix): Predictor | Promise<Predictor>;
   /** The artifact content of a fitted model; when absent the model's own `toArtifact()` is used. */
   toArtifact?(model: Predictor): ArtifactContent;
+  /**
+   * How models of this kind come to be when they are not trained here (e.g. `spark-als`: imported
+   * with `recsys import-model`); absent for the kinds `fit` trains (see {@link trainableModelKinds}).
+   */
+  importedBy?: string;
 }
 
 /** A model that can describe itself as an artifact. */
@@ -38,6 +44,16 @@ export function registerModelKind(kind: string, entry: ModelKind): void {
 /** The kinds registered so far, sorted. */
 export function modelKinds(): string[] {
   return [...kinds.keys()].sort();
+}
+
+/** The kinds that `fit` trains (every registered kind but the imported ones, e.g. `spark-als`), sorted. */
+export function trainableModelKinds(): string[] {
+  return modelKinds().filter((kind) => kinds.get(kind)!.importedBy === undefined);
+}
+
+/** How models of `kind` are made when they are imported rather than trained (null for trainable and unknown kinds). */
+export function modelKindImportedBy(kind: string): string | null {
+  return kinds.get(kind)?.importedBy ?? null;
 }
 
 /**
@@ -227,4 +243,11 @@ registerModelKind('ials', {
 registerModelKind('bpr', {
   create: (params) => new BprModel(params as Partial<BprParams>),
   fromArtifact: (artifact, train) => BprModel.fromArtifact(artifact, train),
+});
+
+// `spark-als`: factors trained by Spark ML's ALS, imported (never fitted here; see SparkAlsModel).
+registerModelKind('spark-als', {
+  create: (params) => new SparkAlsModel(params, trainableModelKinds),
+  fromArtifact: (artifact, train) => SparkAlsModel.fromArtifact(artifact, train, trainableModelKinds),
+  importedBy: 'recsys import-model --format spark-als DIR (trained by Spark: tools/spark/train_als.py)',
 });

@@ -129,6 +129,11 @@ export const BPR_PARAM_BOUNDS: ParamBounds = frozen({
   foldInAlpha: { min: 0, max: 1_000_000 },
 });
 
+/** `spark-als` (see SPARK_ALS_DEFAULTS): imported from Spark, not trained here; its λ serves fold-in. */
+export const SPARK_ALS_PARAM_BOUNDS: ParamBounds = frozen({
+  regParam: { ...REG, minExclusive: true, note: 'Spark\'s regParam: fold-in solves (YᵀY + regParam·n_u·I) x_u = Yᵀr_u' },
+});
+
 /**
  * Bounds of every built-in kind's numeric parameters (`mean`, `jaccard-cf` and `popular` have
  * none). The models refuse values outside them when their parameters are validated; the API's
@@ -145,6 +150,7 @@ export const PARAM_BOUNDS: Readonly<Record<string, ParamBounds>> = Object.freeze
   ease: EASE_PARAM_BOUNDS,
   ials: IALS_PARAM_BOUNDS,
   bpr: BPR_PARAM_BOUNDS,
+  'spark-als': SPARK_ALS_PARAM_BOUNDS,
 });
 
 /** The numeric upper bound (`'cores'` resolved on this machine). */

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root, Subscription, SubscriptionHandlerData } from 'type-graphql';
 import type { ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { SimilarityMetric } from '@recsys/similarity';
-import { createModel, isRankingModel, modelKinds, parameterInfo } from '@recsys/models';
+import { createModel, isRankingModel, modelKindImportedBy, modelKinds, parameterInfo } from '@recsys/models';
 import { apiError, badInput, checkId, cutText, notFound, SHOWN_VALUE_CHARS, unauthenticated } from '../errors';
 import { apiRating, MODEL_METRIC, MovieView, RatingView, UserView } from '../services/catalog-service';
 import type { PredictionView } from '../services/prediction-service';
@@ -36,6 +36,7 @@ import {
   TrainingRun,
   User,
   UserPredictionArgs,
+  TRAINABLE_KINDS,
   VALID_KINDS,
   ValueCount,
 } from './types';
@@ -209,6 +210,8 @@ export class MutationResolver {
     const active = registry.requireActive().record;
     const kind = input.kind ?? active.kind;
     if (!VALID_KINDS.includes(kind)) throw badInput('input.kind', kind, `must be one of ${VALID_KINDS.join(', ')}`);
+    const importedBy = modelKindImportedBy(kind);
+    if (importedBy !== null) throw badInput('input.kind', kind, `is imported, not trained here (${importedBy}); retrain one of ${TRAINABLE_KINDS.filter((k) => modelKinds().includes(k)).join(', ')}`);
     if (!modelKinds().includes(kind)) throw badInput('input.kind', kind, `is not in this build yet (it knows ${VALID_KINDS.filter((k) => modelKinds().includes(k)).join(', ')})`);
     // Omitted parameters are the kind's defaults (createModel fills them in), never the active
     // model's: a value given once (threads: 10000) must not stick to later runs.
@@ -281,7 +284,7 @@ const KIND_DESCRIPTIONS: Readonly<Record<string, string>> = {
 /** Every kind of the ModelKind enum this build registers, with its role and parameters (the tables retrain validates with). */
 function modelKindInfos(): ModelKindInfo[] {
   const built = modelKinds();
-  return VALID_KINDS.filter((kind) => built.includes(kind)).map((kind) => ({
+  return TRAINABLE_KINDS.filter((kind) => built.includes(kind)).map((kind) => ({
     kind,
     role: isRankingModel(createModel(kind)) ? 'ranking' : 'rating',
     description: KIND_DESCRIPTIONS[kind] ?? kind,

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { describeBounds, formatBound, PARAM_BOUNDS } from '@recsys/models';
+import { describeBounds, formatBound, modelKindImportedBy, PARAM_BOUNDS } from '@recsys/models';
 
 /**
  * Epochs a list of epochs is costed at (a run of the default svd has 20, of the bounds up to
@@ -45,11 +45,12 @@ export enum ModelKindEnum {
   EASE = 'ease',
   IALS = 'ials',
   BPR = 'bpr',
+  SPARK_ALS = 'spark-als',
 }
 registerEnumType(ModelKindEnum, {
   name: 'ModelKind',
   description:
-    'Rating models (latent-factor, they fold in new ratings; role RATING): baseline μ+b_u+b_i, svd, svdpp. Ranking models (they fold in ratings and interactions; role RANKING): popular, ease, ials, bpr. A kind this build does not register yet is refused by retrain with BAD_USER_INPUT.',
+    'Rating models (latent-factor, they fold in new ratings; role RATING): baseline μ+b_u+b_i, svd, svdpp, and spark-als (x_u·y_i, trained by Spark ML ALS and imported with `recsys import-model --format spark-als`: served from RECSYS_MODEL, never retrained here). Ranking models (they fold in ratings and interactions; role RANKING): popular, ease, ials, bpr. A kind this build does not register yet, or an imported kind, is refused by retrain with BAD_USER_INPUT.',
 });
 
 export enum ModelRoleEnum {
@@ -543,6 +544,7 @@ export class ExplanationArgs {
 /** The bounds of each kind's parameters as the retrain input's description says them (from PARAM_BOUNDS of @recsys/models). */
 function retrainBounds(): string {
   return Object.values(ModelKindEnum)
+    .filter((kind) => modelKindImportedBy(kind) === null)
     .map((kind) => `${kind}: ${PARAM_BOUNDS[kind] ? describeBounds(PARAM_BOUNDS[kind]) || 'no parameters' : 'not in this build yet'}`)
     .join('. ');
 }
@@ -586,3 +588,6 @@ export class InteractArgs {
 }
 
 export const VALID_KINDS: readonly string[] = Object.values(ModelKindEnum);
+
+/** The kinds retrain trains: every kind of the enum but those imported from elsewhere (spark-als). */
+export const TRAINABLE_KINDS: readonly string[] = VALID_KINDS.filter((kind) => modelKindImportedBy(kind) === null);

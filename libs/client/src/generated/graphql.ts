@@ -10,13 +10,14 @@ export type FallbackReason =
   | 'UNKNOWN_USER'
   | 'UNKNOWN_USER_AND_MOVIE';
 
-/** Rating models (latent-factor, they fold in new ratings; role RATING): baseline μ+b_u+b_i, svd, svdpp. Ranking models (they fold in ratings and interactions; role RANKING): popular, ease, ials, bpr. A kind this build does not register yet is refused by retrain with BAD_USER_INPUT. */
+/** Rating models (latent-factor, they fold in new ratings; role RATING): baseline μ+b_u+b_i, svd, svdpp, and spark-als (x_u·y_i, trained by Spark ML ALS and imported with `recsys import-model --format spark-als`: served from RECSYS_MODEL, never retrained here). Ranking models (they fold in ratings and interactions; role RANKING): popular, ease, ials, bpr. A kind this build does not register yet, or an imported kind, is refused by retrain with BAD_USER_INPUT. */
 export type ModelKind =
   | 'BASELINE'
   | 'BPR'
   | 'EASE'
   | 'IALS'
   | 'POPULAR'
+  | 'SPARK_ALS'
   | 'SVD'
   | 'SVDPP';
 

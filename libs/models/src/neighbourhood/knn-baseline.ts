@@ -1,6 +1,6 @@
 import { RatingMatrix } from '@recsys/data';
 import { Baselines, fitBaselinesAls, SimilarityScorer } from '@recsys/similarity';
-import { ArtifactContent, fingerprintMatrix, ModelArtifact, requireMetaNumber, requireSection } from '../artifact';
+import { ArtifactContent, fittedArtifact, ModelArtifact, requireMetaNumber, requireSection } from '../artifact';
 import { BasePredictor, FitOptions } from '../predictor';
 import { checkParamBounds, KNN_BASELINE_PARAM_BOUNDS } from '../param-bounds';
 
@@ -101,17 +101,8 @@ export class KnnBaselineModel extends BasePredictor {
 
   /** Artifact: the baselines and the similarity matrix (the training ratings by fingerprint). */
   toArtifact(): ArtifactContent {
-    const train = this.train;
     const b = this.baselines!;
-    return {
-      kind: this.kind,
-      params: { ...this.params },
-      history: [],
-      fingerprint: fingerprintMatrix(train),
-      scale: train.scale,
-      meta: { globalMean: b.globalMean },
-      sections: { userBias: b.userBias, movieBias: b.movieBias, similarities: this.sims! },
-    };
+    return fittedArtifact(this, { globalMean: b.globalMean }, { userBias: b.userBias, movieBias: b.movieBias, similarities: this.sims! });
   }
 
   static fromArtifact(artifact: ModelArtifact, train: RatingMatrix): KnnBaselineModel {

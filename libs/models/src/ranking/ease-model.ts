@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { RatingMatrix } from '@recsys/data';
-import { ArtifactContent, fingerprintMatrix, ModelArtifact, requireSection } from '../artifact';
+import { ArtifactContent, fittedArtifact, ModelArtifact, requireSection } from '../artifact';
 import { checkParamBounds, EASE_PARAM_BOUNDS } from '../param-bounds';
 import type { FitOptions } from '../predictor';
 import { topN } from '../top-n';
@@ -185,16 +185,7 @@ export class EaseModel extends RankingModel {
 
   /** The model's state: B as one f32 section; params (λ, view) in the artifact's params. */
   toArtifact(): ArtifactContent {
-    const train = this.train;
-    return {
-      kind: this.kind,
-      params: { ...this.params },
-      history: [],
-      fingerprint: fingerprintMatrix(train),
-      scale: train.scale,
-      meta: { globalMean: this.globalMean, items: train.nMovies },
-      sections: { weights: this.weights },
-    };
+    return fittedArtifact(this, { globalMean: this.globalMean, items: this.train.nMovies }, { weights: this.weights });
   }
 
   static fromArtifact(artifact: ModelArtifact, train: RatingMatrix): EaseModel {
