@@ -64,11 +64,13 @@ export function svdppUsers(
     // are independent, so the CPU fetches the user's Q and Y rows from L3 or memory in parallel
     // here, and the rating loop below finds them in cache (WebAssembly has no prefetch).
     for (let k = start; k < end; k++) {
-      const row = (<usize>(load<u32>(ratings + ((<usize>k) << 2)) >>> 8)) * rowBytes;
+      const m = <usize>(load<u32>(ratings + ((<usize>k) << 2)) >>> 8);
+      const row = m * rowBytes;
       const yj = Y + row;
       const qj = Q + row;
       for (let f: usize = 0; f < rowBytes; f += 16) v128.store(z + f, f32x4.add(v128.load(z + f), v128.load(yj + f)));
       for (let f: usize = 0; f < rowBytes; f += 64) sink = v128.or(sink, v128.load(qj + f));
+      sink = v128.or(sink, v128.load(movieBias + (m << 6)));
     }
     const vnorm = f32x4.splat(nrm);
     for (let f: usize = 0; f < rowBytes; f += 16) {
@@ -85,7 +87,7 @@ export function svdppUsers(
     for (let k = start; k < end; k++) {
       const m = <usize>(packed >>> 8);
       const r = <f32>(packed & 255) * <f32>0.5;
-      const bmAt = movieBias + (m << 2);
+      const bmAt = movieBias + (m << 6);
       const bm = load<f32>(bmAt);
       const e: f32 = r - (mu + bu + bm + dot);
       sse += <f64>e * <f64>e;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wasmApi, WasmMemory, WasmModule } from '../../wasm';
+import { MOVIE_BIAS_STRIDE } from './protocol';
 import { ratingError, reduceAccumulators, stepBiases } from '../sgd/kernel';
 
 /**
@@ -105,7 +106,7 @@ export function svdppReferenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): S
             acc[slot] = acc[slot] + fround(fround(f32[pu + f] + f32[zi + f]) * f32[qi + f]);
           }
           const dot = reduceAccumulators(acc);
-          const bmAt = (movieBias >>> 2) + m;
+          const bmAt = (movieBias >>> 2) + m * MOVIE_BIAS_STRIDE;
           const e = ratingError(r, mu, bu, f32[bmAt], dot);
           sse += e * e;
           bu = stepBiases(f32, bmAt, bu, e, lrBias, regBias);

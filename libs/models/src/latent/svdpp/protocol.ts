@@ -26,10 +26,22 @@ export interface SvdppLayout {
   readonly ratings: number;
   /** u32 per user: this epoch's order of the users. */
   readonly order: number;
-  /** Per thread, two scratch rows (z and g) of kp floats. */
+  /**
+   * Per thread, two scratch rows (z and g) of kp floats, thread t's from `scratch + t·scratchBytes`,
+   * each thread's on cache lines of its own: the kernel writes g at every rating and reads z, so a
+   * line shared by two threads' rows would move between the cores at every rating.
+   */
   readonly scratch: number;
+  readonly scratchBytes: number;
   readonly bytes: number;
 }
+
+/**
+ * Floats from one movie's bias to the next (64 bytes: one cache line each). Packed biases put 16
+ * movies on a line, which every rating writes: two threads then take turns owning the lines of the
+ * popular movies' biases even when they rate different movies (false sharing).
+ */
+export const MOVIE_BIAS_STRIDE = 16;
 
 /** The f32 hyper-parameters of an epoch. */
 export interface SvdppEpochParameters {
@@ -45,7 +57,7 @@ export const USERS_PER_CALL = 2048;
 
 /** Runs the kernel over `order[from .. to)` with thread `thread`'s scratch rows. */
 export function runUsers(kernel: SvdppKernel, l: SvdppLayout, from: number, to: number, thread: number, p: SvdppEpochParameters): number {
-  const z = l.scratch + thread * 8 * l.kp;
+  const z = l.scratch + thread * l.scratchBytes;
   return kernel.svdppUsers(l.order, from, to, l.userPtr, l.ratings, l.P, l.Q, l.Y, l.userBias, l.movieBias, l.norm, l.shrink, z, z + 4 * l.kp, l.kp, p.mu, p.lr, p.reg, p.lrBias, p.regBias);
 }
 

@@ -8,7 +8,7 @@ import type { FactorState, FactorTrainer } from '../factor-trainer';
 import type { SvdppParams } from '../svdpp-model';
 import { memoryPlan } from '../sgd/layout';
 import { SVDPP_WASM_PATH, SvdppKernel, svdppReferenceKernel, svdppWasmKernel, svdppWasmModule } from './kernel';
-import { runUsers, SVDPP_CONTROL, SvdppEpochParameters, SvdppLayout, SvdppWorkerInput, SvdppWorkerMessage, SvdppWorkerRequest, USERS_PER_CALL } from './protocol';
+import { MOVIE_BIAS_STRIDE, runUsers, SVDPP_CONTROL, SvdppEpochParameters, SvdppLayout, SvdppWorkerInput, SvdppWorkerMessage, SvdppWorkerRequest, USERS_PER_CALL } from './protocol';
 
 /** SVD++'s state: `userFactors` holds the effective vectors p_u + |N(u)|^-½ Σ y_j. */
 export interface SvdppState extends FactorState {
@@ -24,21 +24,27 @@ export type SvdppTrainerOptions = Pick<SvdppParams, 'factors' | 'lr' | 'lrBias' 
 const PAGE = 65536;
 const MAX_PAGES = 65536;
 
-function planLayout(train: RatingMatrix, factors: number, threads: number): SvdppLayout {
+/**
+ * Byte offsets of the SVD++ arrays for `threads` threads. What several threads write lies on
+ * cache lines of its own: factor rows from a line's start (a row of 16 factors is one line), each
+ * movie's bias on a line of its own, and each thread's scratch rows on their own lines.
+ */
+export function planLayout(train: Pick<RatingMatrix, 'nUsers' | 'nMovies' | 'nRatings'>, factors: number, threads: number): SvdppLayout {
   const kp = Math.ceil(factors / 4) * 4;
   const { take, end } = memoryPlan();
-  const P = take(train.nUsers * kp * 4);
-  const Q = take(train.nMovies * kp * 4);
-  const Y = take(train.nMovies * kp * 4);
+  const P = take(train.nUsers * kp * 4, 64);
+  const Q = take(train.nMovies * kp * 4, 64);
+  const Y = take(train.nMovies * kp * 4, 64);
   const userBias = take(train.nUsers * 4);
-  const movieBias = take(train.nMovies * 4);
+  const movieBias = take(train.nMovies * MOVIE_BIAS_STRIDE * 4, 64);
   const norm = take(train.nUsers * 4);
   const shrink = take(train.nUsers * 4);
   const userPtr = take((train.nUsers + 1) * 4);
   const ratings = take(train.nRatings * 4);
   const order = take(train.nUsers * 4);
-  const scratch = take(threads * 8 * kp);
-  return { nUsers: train.nUsers, nMovies: train.nMovies, nRatings: train.nRatings, factors, kp, P, Q, Y, userBias, movieBias, norm, shrink, userPtr, ratings, order, scratch, bytes: end() };
+  const scratchBytes = Math.ceil((8 * kp) / 64) * 64;
+  const scratch = take(threads * scratchBytes, 64);
+  return { nUsers: train.nUsers, nMovies: train.nMovies, nRatings: train.nRatings, factors, kp, P, Q, Y, userBias, movieBias, norm, shrink, userPtr, ratings, order, scratch, scratchBytes, bytes: end() };
 }
 
 /** N(0, std²) draws into the first k floats of each padded row, row by row (initialFactors' order). */
@@ -60,8 +66,9 @@ function drawRows(f32: Float32Array, offset: number, rows: number, k: number, kp
  * lost, which SGD tolerates. One thread is deterministic (and equals the reference kernel bit for
  * bit); with more, results vary slightly from run to run.
  *
- * Memory: 4·kp bytes per user (P) and 8·kp per movie (Q, Y), 12 per user for the biases and the
- * per-user constants, 4 per rating (the packed ratings).
+ * Memory: 4·kp bytes per user (P) and 8·kp + 64 per movie (Q, Y and the bias on a cache line of
+ * its own), 12 per user for the biases and the per-user constants, 4 per rating (the packed
+ * ratings).
  */
 export async function createSvdppTrainer(train: RatingMatrix, o: SvdppTrainerOptions): Promise<SvdppSgdTrainer> {
   if (!(Number.isInteger(o.factors) && o.factors >= 0)) throw new RangeError(`svdpp: factors must be an integer ≥ 0, got ${o.factors}`);
@@ -215,7 +222,7 @@ export class SvdppSgdTrainer implements FactorTrainer<SvdppState> {
     return {
       globalMean: this.mu,
       userBias: Float64Array.from(f32.subarray(l.userBias >>> 2, (l.userBias >>> 2) + l.nUsers)),
-      movieBias: Float64Array.from(f32.subarray(l.movieBias >>> 2, (l.movieBias >>> 2) + l.nMovies)),
+      movieBias: Float64Array.from({ length: l.nMovies }, (_, m) => f32[(l.movieBias >>> 2) + m * MOVIE_BIAS_STRIDE]),
       userFactors: effectiveUserFactors(this.train, rawUserFactors, implicitFactors, k),
       movieFactors: unpad(l.Q, l.nMovies),
       k,
