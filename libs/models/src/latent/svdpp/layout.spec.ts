@@ -12,9 +12,11 @@ const LINE = 64;
  */
 describe('SVD++ layout: no cache line shared by what two threads write', () => {
   const sizes = [
-    // usersPerRun: ⌈32·nMovies / (ratings per user)⌉, at most ⌈nUsers / (16·3 workers)⌉, at least 64.
-    { nUsers: 480_189, nMovies: 17_770, nRatings: 100_000_000, usersPerRun: 2_731 },
-    { nUsers: 480_189, nMovies: 17_770, nRatings: 10_000_000, usersPerRun: 10_004 },
+    // usersPerRun: ⌈32·nMovies / (ratings per user)⌉ (2,731 and 27,306 for the first two), at most
+    // ⌈nUsers / (64·3 workers)⌉ (2,501), at least 64.
+    { nUsers: 480_189, nMovies: 17_770, nRatings: 100_000_000, usersPerRun: 2_501 },
+    { nUsers: 480_189, nMovies: 17_770, nRatings: 10_000_000, usersPerRun: 2_501 },
+    { nUsers: 480_189, nMovies: 17_770, nRatings: 1_000_000_000, usersPerRun: 274 },
     { nUsers: 943, nMovies: 1_682, nRatings: 80_000, usersPerRun: 64 },
     { nUsers: 7, nMovies: 5, nRatings: 13, usersPerRun: 64 },
   ];

@@ -64,7 +64,7 @@ function drawRows(f32: Float32Array, offset: number, rows: number, k: number, kp
  * ({@link Shuffler}), each user's ratings together.
  *
  * Threads: worker threads claim runs of users of the epoch's order from a shared cursor
- * (`usersPerRun`: about 32 ratings per movie, at most 1/16 of the users per thread; 2,731 users at
+ * (`usersPerRun`: about 32 ratings per movie, at most 1/64 of the users per thread; 2,731 users at
  * the Netflix Prize's size) and update P (their own users' rows) in place. The movie parameters
  * (Q, b_i, Y) each run reads and writes in the thread's own working copies, taken from the shared
  * arrays when the run starts; at its end the run's changes are applied to the shared arrays, which
@@ -72,7 +72,8 @@ function drawRows(f32: Float32Array, offset: number, rows: number, k: number, kp
  * y ↦ s·y + (w − s·base), s the product of the shrinks applied to y_j, see pushMovies in
  * assembly/svdpp.ts), one thread at a time. Writing one shared Q, Y and b_i in place at every
  * rating ("Hogwild!") made the cores pass those cache lines back and forth: 2 threads then cost
- * 2.2× the CPU of one (100M Prize-layout ratings, 16 factors), 1.2× with the copies. A thread sees
+ * 3.6× the CPU of one (100M Prize-layout ratings, 16 factors; 5.9 s an epoch against 2.7 s on one
+ * thread), 1.2× with the copies (2.0–2.1 s an epoch). A thread sees
  * the others' updates one run late; one thread is deterministic (and equals the reference kernel
  * bit for bit); with more, results vary slightly from run to run.
  *
