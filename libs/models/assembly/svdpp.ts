@@ -12,7 +12,9 @@ import { IMPLICIT_DOT, rowSum, SVDPP_STEP } from './dot';
  * SVD++ SGD over the users `order[from .. to)` (see SvdppModel for the model). User u has the
  * packed ratings `ratings[userPtr[u] .. userPtr[u+1])`, each `(movie << 8) | (stars × 2)`, and
  * the host's per-user constants `norm[u]` = |N(u)|^-½ and `shrink[u]` = (1 − lr·reg)^|N(u)|.
- * `z` and `g` are this thread's scratch rows (kp floats each). For each user:
+ * `z` and `g` are this thread's scratch rows (kp floats each). `yScale` (0: none) is a float per
+ * movie that each y_j update multiplies by the user's shrink: after a run of users, y_j is
+ * yScale[j]·(y_j before) + (what the updates added), which {@link pushMovies} needs. For each user:
  *
  *   z = norm · Σ_{j∈N(u)} y_j   (summed in rating order);  g = 0
  *   for each rating (m, r):  e = r − (((μ + b_u) + b_m) + (p + z)·q)
@@ -40,6 +42,7 @@ export function svdppUsers(
   shrink: usize,
   z: usize,
   g: usize,
+  yScale: usize,
   kp: u32,
   mu: f32,
   lr: f32,
@@ -106,17 +109,63 @@ export function svdppUsers(
     }
     store<f32>(buAt, bu);
 
-    // y_j ← shrink·y_j + (lr·norm)·g for every movie the user rated.
-    const vshrink = f32x4.splat(load<f32>(shrink + (u << 2)));
+    // y_j ← shrink·y_j + (lr·norm)·g for every movie the user rated (and yScale[j] ← yScale[j]·shrink).
+    const sh = load<f32>(shrink + (u << 2));
+    const vshrink = f32x4.splat(sh);
     const vgain = f32x4.splat(lr * nrm);
     for (let k = start; k < end; k++) {
-      const yj = Y + (<usize>(load<u32>(ratings + ((<usize>k) << 2)) >>> 8)) * rowBytes;
+      const m = <usize>(load<u32>(ratings + ((<usize>k) << 2)) >>> 8);
+      const yj = Y + m * rowBytes;
       for (let c: usize = 0; c < rowBytes; c += 16) {
         v128.store(yj + c, f32x4.add(f32x4.mul(vshrink, v128.load(yj + c)), f32x4.mul(vgain, v128.load(g + c))));
       }
+      if (yScale != 0) store<f32>(yScale + (m << 2), load<f32>(yScale + (m << 2)) * sh);
     }
   }
   // Keeps the touching loads alive; bytes 0 … 15 of the memory are this scratch word.
   v128.store(0, sink);
   return sse;
+}
+
+/**
+ * The end of a worker thread's run of users when several threads train, each on working copies
+ * of the movie parameters taken at the start of the run (`wQ`, `wY`, `wBias`) together with base
+ * copies (`bQ`, `bY`, `bBias`): what the run did is applied to the shared arrays, which the other
+ * threads may have changed meanwhile. For every movie m < nMovies, per float:
+ *
+ *   Q ← Q + (wQ − bQ);   b ← b + (wBias − bBias);   Y ← s·Y + (wY − s·bY),  s = yScale[m]
+ *
+ * The run's updates of q and b are sums of small steps, so its changes add. Those of y_j are
+ * affine, y ← shrink·y + step, and the shrink of a popular movie over a run can be near 0 (each
+ * rater u multiplies it by (1 − lr·reg)^|N(u)|): so the run's map y ↦ s·y + (wY − s·bY) is applied
+ * to the shared row, which keeps the other threads' changes scaled as they would have been had
+ * they come first (adding the difference would count the shrunk base twice).
+ */
+export function pushMovies(
+  nMovies: u32,
+  Q: usize,
+  Y: usize,
+  movieBias: usize,
+  wQ: usize,
+  wY: usize,
+  wBias: usize,
+  bQ: usize,
+  bY: usize,
+  bBias: usize,
+  yScale: usize,
+  kp: u32,
+): void {
+  const rowBytes: usize = (<usize>kp) << 2;
+  for (let m: usize = 0; m < <usize>nMovies; m++) {
+    const row = m * rowBytes;
+    const s = load<f32>(yScale + (m << 2));
+    const vs = f32x4.splat(s);
+    for (let f: usize = 0; f < rowBytes; f += 16) {
+      const at = row + f;
+      v128.store(Q + at, f32x4.add(v128.load(Q + at), f32x4.sub(v128.load(wQ + at), v128.load(bQ + at))));
+      v128.store(Y + at, f32x4.add(f32x4.mul(vs, v128.load(Y + at)), f32x4.sub(v128.load(wY + at), f32x4.mul(vs, v128.load(bY + at)))));
+    }
+    const b = m << 2;
+    store<f32>(movieBias + b, load<f32>(movieBias + b) + (load<f32>(wBias + b) - load<f32>(bBias + b)));
+  }
 }

@@ -97,7 +97,7 @@ function svdppParams(partial: Record<string, unknown>): SvdppParams {
  * The epochs run in the AssemblyScript SIMD kernel (libs/models/assembly/svdpp.ts; the
  * TypeScript reference with `backend: 'js'`), in f32 with p += lr(e·q − reg·p) computed as
  * (1 − lr·reg)·p + lr·e·q, and with `threads` > 1 on worker threads that share the memory
- * ({@link createSvdppTrainer}: lock-free, so deterministic on one thread only).
+ * ({@link createSvdppTrainer}: each thread trains runs of users on its own copies of the movie parameters and applies their changes to the shared ones, so deterministic on one thread only).
  *
  * After fitting, the effective user vectors p_u + z_u are stored as the user factors, so
  * prediction and recommend cost the same as SVD. Defaults: {@link SVDPP_DEFAULTS}.

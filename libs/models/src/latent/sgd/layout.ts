@@ -152,19 +152,19 @@ export function partitionRatings(train: RatingMatrix, blocks: number, rng: Rando
   };
 }
 
-const align16 = (x: number): number => Math.ceil(x / 16) * 16;
+const alignTo = (x: number, alignment: number): number => Math.ceil(x / alignment) * alignment;
 
 /**
- * Hands out 16-byte-aligned byte offsets of one linear memory, one array after the other, from
- * the first KiB on (offset 0 never holds data): `take(bytes)` returns an array's offset, `end()`
- * the bytes the memory must hold.
+ * Hands out byte offsets of one linear memory, one array after the other, from the first KiB on
+ * (offset 0 never holds data): `take(bytes, alignment = 16)` returns an array's offset (a multiple
+ * of `alignment`: 64 starts an array on a cache line), `end()` the bytes the memory must hold.
  */
-export function memoryPlan(): { take: (bytes: number) => number; end: () => number } {
+export function memoryPlan(): { take: (bytes: number, alignment?: number) => number; end: () => number } {
   let at = FIRST_OFFSET;
   return {
-    take: (bytes) => {
-      const offset = at;
-      at = align16(at + bytes);
+    take: (bytes, alignment = 16) => {
+      const offset = alignTo(at, alignment);
+      at = alignTo(offset + bytes, 16);
       return offset;
     },
     end: () => at,

@@ -27,6 +27,7 @@ export interface SvdppKernel {
     shrink: number,
     z: number,
     g: number,
+    yScale: number,
     kp: number,
     mu: number,
     lr: number,
@@ -34,6 +35,11 @@ export interface SvdppKernel {
     lrBias: number,
     regBias: number,
   ): number;
+  /**
+   * A worker's run applied to the shared Q, Y and movie biases (see assembly/svdpp.ts):
+   * Q += wQ − bQ, b += wBias − bBias, Y ← s·Y + (wY − s·bY) with s = yScale[m].
+   */
+  pushMovies(nMovies: number, Q: number, Y: number, movieBias: number, wQ: number, wY: number, wBias: number, bQ: number, bY: number, bBias: number, yScale: number, kp: number): void;
 }
 
 /** libs/models/wasm/svdpp.wasm, three levels above both src/latent/svdpp and dist/latent/svdpp. */
@@ -66,7 +72,7 @@ export function svdppReferenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): S
   // acc[4·(c mod 4) + lane]: the four f32x4 accumulators (a Float32Array rounds each store to f32).
   const acc = new Float32Array(16);
   return {
-    svdppUsers(order, from, to, userPtr, ratings, P, Q, Y, userBias, movieBias, norm, shrink, z, g, kp, muIn, lrIn, regIn, lrBiasIn, regBiasIn) {
+    svdppUsers(order, from, to, userPtr, ratings, P, Q, Y, userBias, movieBias, norm, shrink, z, g, yScale, kp, muIn, lrIn, regIn, lrBiasIn, regBiasIn) {
       const mu = fround(muIn);
       const lr = fround(lrIn);
       const reg = fround(regIn);
@@ -122,11 +128,24 @@ export function svdppReferenceKernel(buffer: ArrayBuffer | SharedArrayBuffer): S
         const sh = f32[(shrink >>> 2) + u];
         const gain = fround(lr * nrm);
         for (let k = start; k < end; k++) {
-          const yj = (Y >>> 2) + (u32[(ratings >>> 2) + k] >>> 8) * kp;
+          const m = u32[(ratings >>> 2) + k] >>> 8;
+          const yj = (Y >>> 2) + m * kp;
           for (let f = 0; f < kp; f++) f32[yj + f] = fround(fround(sh * f32[yj + f]) + fround(gain * f32[gi + f]));
+          if (yScale !== 0) f32[(yScale >>> 2) + m] *= sh;
         }
       }
       return sse;
+    },
+
+    pushMovies(nMovies, Q, Y, movieBias, wQ, wY, wBias, bQ, bY, bBias, yScale, kp) {
+      for (let m = 0; m < nMovies; m++) {
+        const s = f32[(yScale >>> 2) + m];
+        for (let f = m * kp; f < (m + 1) * kp; f++) {
+          f32[(Q >>> 2) + f] = fround(f32[(Q >>> 2) + f] + fround(f32[(wQ >>> 2) + f] - f32[(bQ >>> 2) + f]));
+          f32[(Y >>> 2) + f] = fround(fround(s * f32[(Y >>> 2) + f]) + fround(f32[(wY >>> 2) + f] - fround(s * f32[(bY >>> 2) + f])));
+        }
+        f32[(movieBias >>> 2) + m] = fround(f32[(movieBias >>> 2) + m] + fround(f32[(wBias >>> 2) + m] - f32[(bBias >>> 2) + m]));
+      }
     },
   };
 }

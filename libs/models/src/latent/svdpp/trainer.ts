@@ -8,7 +8,7 @@ import type { FactorState, FactorTrainer } from '../factor-trainer';
 import type { SvdppParams } from '../svdpp-model';
 import { memoryPlan } from '../sgd/layout';
 import { SVDPP_WASM_PATH, SvdppKernel, svdppReferenceKernel, svdppWasmKernel, svdppWasmModule } from './kernel';
-import { runUsers, SVDPP_CONTROL, SvdppEpochParameters, SvdppLayout, SvdppWorkerInput, SvdppWorkerMessage, SvdppWorkerRequest, USERS_PER_CALL } from './protocol';
+import { runUsers, SVDPP_CONTROL, SvdppEpochParameters, SvdppLayout, SvdppWorkerInput, SvdppWorkerMessage, SvdppWorkerRequest, USERS_PER_CALL, usersPerRun, workingBytes } from './protocol';
 
 /** SVD++'s state: `userFactors` holds the effective vectors p_u + |N(u)|^-½ Σ y_j. */
 export interface SvdppState extends FactorState {
@@ -24,21 +24,30 @@ export type SvdppTrainerOptions = Pick<SvdppParams, 'factors' | 'lr' | 'lrBias' 
 const PAGE = 65536;
 const MAX_PAGES = 65536;
 
-function planLayout(train: RatingMatrix, factors: number, threads: number): SvdppLayout {
+/**
+ * Byte offsets of the SVD++ arrays for `threads` threads. What several threads write lies on
+ * cache lines of its own: factor rows from a line's start (a row of 16 factors is one line), each
+ * movie's bias on a line of its own, and each thread's scratch rows on their own lines.
+ */
+export function planLayout(train: Pick<RatingMatrix, 'nUsers' | 'nMovies' | 'nRatings'>, factors: number, workers: number): SvdppLayout {
   const kp = Math.ceil(factors / 4) * 4;
   const { take, end } = memoryPlan();
-  const P = take(train.nUsers * kp * 4);
-  const Q = take(train.nMovies * kp * 4);
-  const Y = take(train.nMovies * kp * 4);
+  const P = take(train.nUsers * kp * 4, 64);
+  const Q = take(train.nMovies * kp * 4, 64);
+  const Y = take(train.nMovies * kp * 4, 64);
   const userBias = take(train.nUsers * 4);
-  const movieBias = take(train.nMovies * 4);
+  const movieBias = take(train.nMovies * 4, 64);
   const norm = take(train.nUsers * 4);
   const shrink = take(train.nUsers * 4);
   const userPtr = take((train.nUsers + 1) * 4);
   const ratings = take(train.nRatings * 4);
   const order = take(train.nUsers * 4);
-  const scratch = take(threads * 8 * kp);
-  return { nUsers: train.nUsers, nMovies: train.nMovies, nRatings: train.nRatings, factors, kp, P, Q, Y, userBias, movieBias, norm, shrink, userPtr, ratings, order, scratch, bytes: end() };
+  const scratchBytes = Math.ceil((8 * kp) / 64) * 64;
+  const scratch = take(Math.max(1, workers) * scratchBytes, 64);
+  const perWorker = workingBytes(train.nMovies, kp);
+  const working = workers > 0 ? take(workers * perWorker, 64) : 0;
+  const run = usersPerRun(train.nUsers, train.nMovies, train.nRatings, Math.max(1, workers));
+  return { nUsers: train.nUsers, nMovies: train.nMovies, nRatings: train.nRatings, factors, kp, P, Q, Y, userBias, movieBias, norm, shrink, userPtr, ratings, order, scratch, scratchBytes, working, workingBytes: perWorker, usersPerRun: run, bytes: end() };
 }
 
 /** N(0, std²) draws into the first k floats of each padded row, row by row (initialFactors' order). */
@@ -54,14 +63,23 @@ function drawRows(f32: Float32Array, offset: number, rows: number, k: number, kp
  * them, y from the stream of seed + 1, biases 0; users in a fresh seeded order each epoch
  * ({@link Shuffler}), each user's ratings together.
  *
- * Threads: worker threads claim runs of users of the epoch's order from a shared cursor and update
- * P (their own users' rows), Q, b_i and Y in place without locks ("Hogwild!", Recht et al. 2011):
- * two threads rarely touch one movie's row at the same moment, and when they do one update may be
- * lost, which SGD tolerates. One thread is deterministic (and equals the reference kernel bit for
- * bit); with more, results vary slightly from run to run.
+ * Threads: worker threads claim runs of users of the epoch's order from a shared cursor
+ * (`usersPerRun`: about 32 ratings per movie, at most 1/64 of the users per thread; 2,731 users at
+ * the Netflix Prize's size) and update P (their own users' rows) in place. The movie parameters
+ * (Q, b_i, Y) each run reads and writes in the thread's own working copies, taken from the shared
+ * arrays when the run starts; at its end the run's changes are applied to the shared arrays, which
+ * the other threads changed meanwhile (Q and b_i: + the run's difference; Y: the run's affine map
+ * y ↦ s·y + (w − s·base), s the product of the shrinks applied to y_j, see pushMovies in
+ * assembly/svdpp.ts), one thread at a time. Writing one shared Q, Y and b_i in place at every
+ * rating ("Hogwild!") made the cores pass those cache lines back and forth: 2 threads then cost
+ * 3.6× the CPU of one (100M Prize-layout ratings, 16 factors; 5.9 s an epoch against 2.7 s on one
+ * thread), 1.2× with the copies (2.0–2.1 s an epoch). A thread sees
+ * the others' updates one run late; one thread is deterministic (and equals the reference kernel
+ * bit for bit); with more, results vary slightly from run to run.
  *
  * Memory: 4·kp bytes per user (P) and 8·kp per movie (Q, Y), 12 per user for the biases and the
- * per-user constants, 4 per rating (the packed ratings).
+ * per-user constants, 4 per rating (the packed ratings); with worker threads, 16·kp + 12 per movie
+ * per worker (its working and base copies).
  */
 export async function createSvdppTrainer(train: RatingMatrix, o: SvdppTrainerOptions): Promise<SvdppSgdTrainer> {
   if (!(Number.isInteger(o.factors) && o.factors >= 0)) throw new RangeError(`svdpp: factors must be an integer ≥ 0, got ${o.factors}`);
@@ -72,7 +90,7 @@ export async function createSvdppTrainer(train: RatingMatrix, o: SvdppTrainerOpt
   const backend = resolveBackend('SVD++', o.backend ?? 'auto', SVDPP_WASM_PATH);
   logBackend(`models: SVD++ kernel in ${backend.wasm ? 'WebAssembly' : 'TypeScript'} (${backend.reason})`);
   const workers = backend.wasm && threads > 1 ? Math.min(threads, Math.ceil(train.nUsers / USERS_PER_CALL)) : 0;
-  const layout = planLayout(train, o.factors, Math.max(1, workers));
+  const layout = planLayout(train, o.factors, workers);
   const pages = Math.ceil(layout.bytes / PAGE);
   if (pages > MAX_PAGES) throw new RangeError(`svdpp: ${layout.bytes} bytes of factors and ratings exceed WebAssembly's 4 GiB`);
   const memory = backend.wasm ? new wasmApi.Memory({ initial: pages, maximum: pages, shared: true }) : null;
@@ -112,6 +130,8 @@ export class SvdppSgdTrainer implements FactorTrainer<SvdppState> {
   private readonly mu: number;
   private readonly shuffler: Shuffler;
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
+  /** On a cache line of its own: taken at each push of a worker's run. */
+  private readonly lock = new Int32Array(new SharedArrayBuffer(64), 0, 1);
   private readonly sse: Float64Array;
   private readonly threads: Worker[] = [];
   private pending: { remaining: number; resolve: () => void; reject: (e: Error) => void } | null = null;
@@ -136,7 +156,7 @@ export class SvdppSgdTrainer implements FactorTrainer<SvdppState> {
     const { filename, options } = workerScript(__dirname, 'worker');
     const ready: Array<Promise<void>> = [];
     for (let t = 0; t < count; t++) {
-      const input: SvdppWorkerInput = { module: svdppWasmModule(), memory, layout: this.layout, control: this.control, sse: this.sse, thread: t };
+      const input: SvdppWorkerInput = { module: svdppWasmModule(), memory, layout: this.layout, control: this.control, lock: this.lock, sse: this.sse, thread: t };
       const worker = new Worker(filename, { ...options, workerData: input });
       this.threads.push(worker);
       ready.push(whenWorkerReady(worker, `SVD++ worker ${t + 1}`));
