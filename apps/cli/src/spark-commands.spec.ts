@@ -14,17 +14,43 @@ const tmp = tempDir('recsys-cli-spark-');
 describe('recsys import-model --format spark-als', () => {
   it('writes a spark-als artifact that predicts the fixture\'s dot products, reporting skipped ids', async () => {
     const out = join(tmp, 'spark.rmodel');
-    const r = await run('import-model', '--format', 'spark-als', join(FIXTURES, 'model'), '--data', RATINGS, '--out', out, '--reg-param', '0.05', '--json');
+    // The fixture's factors are not fitted to its ratings (see the next test): --no-check.
+    const r = await run('import-model', '--format', 'spark-als', join(FIXTURES, 'model'), '--data', RATINGS, '--out', out, '--reg-param', '0.05', '--no-check', '--json');
     expect(r.code).toBe(0);
     const result = JSON.parse(r.stdout);
-    expect(result).toMatchObject({ kind: 'spark-als', rank: 3, usersSkipped: 1, moviesSkipped: 1, dataUsersWithoutFactors: 1, dataMoviesWithoutFactors: 1, regParam: { value: 0.05, from: 'option' } });
+    expect(result).toMatchObject({ kind: 'spark-als', rank: 3, usersSkipped: 1, moviesSkipped: 1, dataUsersWithoutFactors: 1, dataMoviesWithoutFactors: 1, regParam: { value: 0.05, from: 'option' }, check: null });
     const model = await loadModel(out, (await loadDataset(RATINGS)).matrix);
     expect(model.params).toEqual({ regParam: 0.05 });
     const factors = JSON.parse(readFileSync(join(FIXTURES, 'factors.json'), 'utf8'));
     const [u, i] = [factors.users[2], factors.items[3]];
     expect(model.predict(u.id, i.id).unclipped).toBeCloseTo(u.features.reduce((s: number, v: number, f: number) => s + v * i.features[f], 0), 6);
-    const text = await run('import-model', '--format', 'spark-als', join(FIXTURES, 'model'), '--data', RATINGS, '--out', out);
+    const text = await run('import-model', '--format', 'spark-als', join(FIXTURES, 'model'), '--data', RATINGS, '--out', out, '--no-check');
     expect(text.stdout).toMatch(/users: 5 with factors, 1 ids of the model not in the data skipped, 1 of the data without factors/);
+    expect(text.stdout).toMatch(/check: skipped \(--no-check\)/);
+  });
+
+  it('refuses (exit 1, nothing written) a model that fits its data worse than baseline: the fixture\'s factors were not fitted to its ratings', async () => {
+    const out = join(tmp, 'unchecked.rmodel');
+    const r = await run('import-model', '--format', 'spark-als', join(FIXTURES, 'model'), '--data', RATINGS, '--out', out);
+    expect(r.code).toBe(1);
+    // Both figures, computed here independently: the fixture's dot products (clamped to the scale)
+    // and baseline's fit, on all 30 ratings.
+    const m = /does not beat baseline on 30 sampled ratings of the data \(RMSE (\d\.\d{4}) against (\d\.\d{4}), both fitted on every rating\): not written/.exec(r.stderr);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThanOrEqual(Number(m![2]));
+    const factors = JSON.parse(readFileSync(join(FIXTURES, 'factors.json'), 'utf8')) as { users: Array<{ id: number; features: number[] }>; items: Array<{ id: number; features: number[] }> };
+    const lines = readFileSync(RATINGS, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    const mean = lines.reduce((s, [, , r]) => s + r, 0) / lines.length;
+    let se = 0;
+    for (const [user, movie, rating] of lines) {
+      const u = factors.users.find((x) => x.id === user);
+      const i = factors.items.find((x) => x.id === movie);
+      const dot = u && i ? u.features.reduce((s, v, f) => s + v * i.features[f], 0) : mean;
+      const clamped = Math.min(5, Math.max(1, dot));
+      se += (clamped - rating) ** 2;
+    }
+    expect(Number(m![1])).toBeCloseTo(Math.sqrt(se / lines.length), 3);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('refuses a hostile model with exit 2, writing nothing and leaving an earlier --out as it was', async () => {

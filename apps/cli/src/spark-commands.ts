@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { DataFormat, writeRatingsParquet } from '@recsys/data';
+import { checkImportedModel, ImportedModelRejectedError } from '@recsys/evaluation';
 import { importSparkAlsModel, saveModel } from '@recsys/models';
 import { openDataset, withDataOptions, DataSourceOptions } from './data-source';
-import { UsageError } from './errors';
+import { RunFailedError, UsageError } from './errors';
 import { int, printJson } from './output';
 import { numberIn, positiveInt } from './parse';
 import { Progress } from './progress';
@@ -58,13 +59,25 @@ export function registerSparkCommands(program: Command): void {
       .addOption(new Option('--format <format>', 'what DIR holds').choices(['spark-als']).makeOptionMandatory())
       .requiredOption('--out <file>', 'the model artifact to write (nothing is written when the import fails)')
       .option('--reg-param <lambda>', "fold-in λ: Spark's regParam the model was trained with (default: the metadata's paramMap.regParam, else Spark's default 0.1)", numberIn('--reg-param', 0, 1000))
+      .option('--no-check', 'write it without the check that it fits the data (up to 1M sampled ratings) better than baseline')
       .option('--json', 'print one JSON document on stdout'),
     { formatFlag: '--data-format' },
-  ).action(async (dir: string, o: DataFlags & { format: 'spark-als'; out: string; regParam?: number; json?: boolean }) => {
+  ).action(async (dir: string, o: DataFlags & { format: 'spark-als'; out: string; regParam?: number; check: boolean; json?: boolean }) => {
     if (!existsSync(dir)) throw new UsageError(`${dir}: no such folder (the DIR of ALSModel.save(DIR))`);
     const dataset = await openDataset(dataSource(o));
     const t = performance.now();
     const imported = await importSparkAlsModel(dir, dataset.matrix, { regParam: o.regParam });
+    // A model is written only if it beats the baseline: here in-sample (Spark trained on every
+    // rating), which still refuses a model of other data, other ids or another scale.
+    let check: Awaited<ReturnType<typeof checkImportedModel>> | null = null;
+    if (o.check) {
+      try {
+        check = await checkImportedModel(imported.model, dataset.matrix);
+      } catch (error) {
+        if (error instanceof ImportedModelRejectedError) throw new RunFailedError(`${error.message} (--no-check writes it anyway)`);
+        throw error;
+      }
+    }
     saveModel(o.out, imported.model);
     const { metadata: m, match, regParam } = imported;
     const result = {
@@ -81,12 +94,15 @@ export function registerSparkCommands(program: Command): void {
       userFiles: imported.users.files,
       itemFiles: imported.items.files,
       ...match,
+      check,
       seconds: (performance.now() - t) / 1000,
     };
     if (o.json) return printJson(result);
     console.log(`imported a Spark ${m.sparkVersion} ALSModel of rank ${m.rank} (${m.uid}) as spark-als; wrote ${o.out}`);
     console.log(`users: ${int(match.usersMatched)} with factors, ${int(match.usersSkipped)} ids of the model not in the data skipped, ${int(match.dataUsersWithoutFactors)} of the data without factors (they fall back to the mean)`);
     console.log(`movies: ${int(match.moviesMatched)} with factors, ${int(match.moviesSkipped)} ids of the model not in the data skipped, ${int(match.dataMoviesWithoutFactors)} of the data without factors (they fall back to the mean)`);
+    if (check) console.log(`check: RMSE ${check.rmse.toFixed(4)} against baseline's ${check.reference.rmse.toFixed(4)} on ${int(check.sampled)} sampled ratings of the data (both fitted on every rating)`);
+    else console.log('check: skipped (--no-check)');
     console.log(`fold-in λ (regParam) ${regParam.value} (${regParam.from === 'option' ? '--reg-param' : regParam.from === 'metadata' ? "the metadata's paramMap" : "Spark's default; pass --reg-param to match the training"})`);
   });
 }

@@ -155,3 +155,57 @@ export async function fitChecked(kind: string, params: Record<string, unknown>, 
 function canExclude(model: Predictor): boolean {
   return model.canExclude?.() === true;
 }
+
+/** Ratings {@link checkImportedModel} measures on: every rating of smaller data, else a seeded sample of about this many. */
+export const IMPORT_CHECK_SAMPLE = 1_000_000;
+
+/** What {@link checkImportedModel} measured. */
+export interface ImportCheck {
+  /** Ratings of the data it was measured on: all of them, or a seeded sample of about {@link IMPORT_CHECK_SAMPLE}. */
+  sampled: number;
+  rmse: number;
+  mae: number;
+  reference: { kind: 'baseline'; rmse: number };
+}
+
+/** An imported model that does not beat the baseline on its own training data: not written. */
+export class ImportedModelRejectedError extends Error {
+  override readonly name = 'ImportedModelRejectedError';
+  constructor(
+    readonly kind: string,
+    readonly rmse: number,
+    readonly referenceRmse: number,
+    readonly sampled: number,
+  ) {
+    super(
+      `the imported ${kind} model does not beat baseline on ${sampled.toLocaleString('en-US')} sampled ratings of the data ` +
+        `(RMSE ${fmt(rmse)} against ${fmt(referenceRmse)}, both fitted on every rating): not written; ` +
+        `check that it was trained on these ratings (the same ids and rating scale)`,
+    );
+  }
+}
+
+/**
+ * The check of a model trained elsewhere (a Spark ALSModel) before it is written as an artifact:
+ * on the ratings of `data` (every one up to `sampleSize`, else a seeded sample of about that many),
+ * its RMSE must be below that of `baseline` (μ + b_u + b_i) fitted on all of `data`. Both have seen those ratings (the other system trained
+ * on every rating, so nothing is held out from it), so this is an in-sample comparison: it cannot
+ * tell a good model from an overfitted one, but it refuses one trained on other data, other ids
+ * or another scale, which does not even fit its own training ratings as well as the baseline.
+ * Throws {@link ImportedModelRejectedError} (ties refused), or a RangeError when the slice is empty.
+ */
+export async function checkImportedModel(model: Predictor, data: RatingMatrix, sampleSize = IMPORT_CHECK_SAMPLE): Promise<ImportCheck> {
+  let sample: RatingList;
+  if (data.nRatings <= sampleSize) {
+    sample = data.toList(() => true);
+  } else {
+    const mask = holdoutMask(data, { testFraction: sampleSize / data.nRatings, seed: DEFAULT_HOLDOUT.seed });
+    sample = data.toList((k) => mask[k] === 1);
+  }
+  if (sample.length === 0) throw new RangeError(`the sample to check the imported ${model.kind} model on is empty (${data.nRatings} ratings): too little data`);
+  const reference = await createModel('baseline').fit(data);
+  const referenceRmse = errorMetrics(reference.predictMany(sample), sample).rmse;
+  const { rmse, mae } = errorMetrics(model.predictMany(sample), sample);
+  if (!(rmse < referenceRmse)) throw new ImportedModelRejectedError(model.kind, rmse, referenceRmse, sample.length);
+  return { sampled: sample.length, rmse, mae, reference: { kind: 'baseline', rmse: referenceRmse } };
+}
