@@ -75,6 +75,22 @@ describeWithBrowser('GraphiQL in a browser', () => {
       page.on('console', (m) => {
         if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
       });
+      // Every answer of 400 and up, with what was asked. Right after a tab switch on a loaded
+      // machine GraphiQL may send the new tab's document with the old tab's operationName, which
+      // the server rightly answers 400 (seen in CI, also with the Run button's menu): that race is
+      // GraphiQL's, and is the one 400 allowed below; any other error answer fails the test.
+      const failed: Array<{ status: number; operationName: unknown; operations: string[] }> = [];
+      page.on('response', (r) => {
+        if (r.status() < 400) return;
+        let body: { operationName?: unknown; query?: unknown } = {};
+        try {
+          body = JSON.parse(r.request().postData() ?? '{}') as typeof body;
+        } catch {
+          // Not a GraphQL request: its operationName stays undefined, so it is not excused.
+        }
+        const operations = typeof body.query === 'string' ? [...body.query.matchAll(/\b(?:query|mutation|subscription)\s+(\w+)/g)].map((m) => m[1]) : [];
+        failed.push({ status: r.status(), operationName: body.operationName, operations });
+      });
       const response = await page.goto(t.api.url, { waitUntil: 'load' });
       expect(response!.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
       await page.waitForSelector('.graphiql-execute-button', { timeout: 20_000 });
@@ -191,7 +207,12 @@ describeWithBrowser('GraphiQL in a browser', () => {
 
       expect(session!.requested.some((u) => u.startsWith('ws://'))).toBe(true);
       expect(session!.foreignRequests(origin)).toEqual([]);
-      expect(session!.errors).toEqual([]);
+      // GraphiQL's race (see `failed`): a 400 for an operationName its document does not define.
+      const raced = failed.filter((f) => f.status === 400 && typeof f.operationName === 'string' && f.operations.length > 0 && !f.operations.includes(f.operationName));
+      expect(failed.filter((f) => !raced.includes(f))).toEqual([]);
+      const resourceErrors = session!.errors.filter((e) => e === 'Failed to load resource: the server responded with a status of 400 (Bad Request)');
+      expect(resourceErrors.length).toBe(raced.length);
+      expect(session!.errors.filter((e) => !resourceErrors.includes(e))).toEqual([]);
       expect(violations).toEqual([]);
     } catch (error) {
       await page.screenshot({ path: join(tmpdir(), 'serve-graphiql-failure.png') }).catch(() => undefined);
