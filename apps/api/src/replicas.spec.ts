@@ -82,6 +82,12 @@ const figures: Record<string, number> = {};
     expect(startup.map((n) => n.kind).sort()).toEqual(['BASELINE', 'BASELINE', 'POPULAR', 'SVD']);
     const trained = [a, b].filter((r) => r.spawned.lines.some((l) => l.msg === 'training run queued' && l.kind === 'svd'));
     expect(trained.length).toBe(1);
+    // /readyz tells a load balancer or an operator which store each replica shares and that the
+    // other replicas' events arrive; the URL is shown as the database's, without a password.
+    for (const r of [a, b]) {
+      const ready = (await (await fetch(`${r.base}/readyz`)).json()) as { store: { location: string; shared: boolean; events: string | null } };
+      expect(ready.store).toEqual({ location: expect.stringContaining(db.name), shared: true, events: 'listening' });
+    }
   });
 
   it('a retrain on A is seen by a subscription on B, refused on B meanwhile (CONFLICT), and activated on both within 2 s', async () => {

@@ -199,6 +199,8 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   let store: ApiStore | null = null;
   /** The other replicas over the same store (PostgreSQL), or this process alone (SQLite). */
   let cluster: Cluster | null = null;
+  /** The store's location for /readyz (a PostgreSQL URL without its password). */
+  let storeLocation: string | null = null;
   let sync: ClusterSync | null = null;
   let similar: SimilarMovies | null = null;
   /** The background run of the configured model (null when it was not needed). */
@@ -282,6 +284,9 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       rankingModel: { id: ranking.id, kind: ranking.kind, stored: s.registry.record(ranking.id) !== undefined },
       configured,
       configuredRanking,
+      // For replicas: which store, and whether the other replicas' events arrive (while they do not,
+      // this replica still reads the store every second and serves; the log says why).
+      store: { location: storeLocation, shared: cluster?.shared ?? false, events: cluster?.shared ? (cluster.listening ? 'listening' : 'reconnecting') : null },
       eventLoop: eventLoop(),
     });
   });
@@ -399,6 +404,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     const opened = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.dbPath ?? join(config.cacheDir, `ratings-${baseCrc32}.sqlite`), modelDir: config.modelDir, baseCrc32, logger });
     store = opened;
     const ratingStore = lap();
+    storeLocation = opened.location;
     logger.info({ store: opened.location, manifest: opened.manifests.location, apiRatings: opened.size, seconds: ratingStore }, 'rating store open');
     const baseArrays = matrixArraysOf(dataset.matrix);
     const registry = await ModelRegistry.open(config.modelDir, baseFingerprint, logger, (through, interactionsThrough) => trainingDataThrough(dataset.matrix, baseArrays, opened, through, interactionsThrough), opened.manifests);

@@ -29,6 +29,8 @@ export type Release = () => Promise<void>;
 export interface Cluster {
   /** True when other processes may share the store (events arrive; polling the store makes sense). */
   readonly shared: boolean;
+  /** Whether events from the other processes arrive now (false while the event session reconnects: the polls still read the store). */
+  readonly listening: boolean;
   /**
    * Takes the training lock when no process (this one included) holds it: its Release frees it.
    * Null when it is held. Hold it while a run is QUEUED or RUNNING.
@@ -44,6 +46,7 @@ export interface Cluster {
 /** One process over SQLite: an in-process lock, no broadcast. */
 export class LocalCluster implements Cluster {
   readonly shared = false;
+  readonly listening = true;
   private locked = false;
 
   async tryLockTraining(): Promise<Release | null> {
@@ -143,6 +146,10 @@ export class PostgresCluster implements Cluster {
   private delay: number = RECONNECT_DELAY_MS.first;
   /** Sessions holding the training lock (closed at close). */
   private readonly lockSessions = new Set<Client>();
+
+  get listening(): boolean {
+    return this.client !== null && this.reconnecting === null && !this.closed;
+  }
 
   /** LISTEN/NOTIFY channel (see {@link clusterChannel}). */
   readonly channel: string;
