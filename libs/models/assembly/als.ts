@@ -27,11 +27,6 @@ const RESIDUAL: u32 = 1;
 /** Only the w = x·v (Σ w and Σ w²; nothing is added into `out`'s vector part): the last CG step needs pᵀXᵀXp = Σ w² alone. */
 const DOTS: u32 = 2;
 
-/** Σ w² of the last {@link alsPass} (mode {@link DOTS} computes nothing else but Σ w). */
-export function alsPassW2(): f64 {
-  return passW2;
-}
-
 /**
  * Four ratings' share of a pass (rows q0..q3 of the fixed side, o0..o3 their indices, `c` the
  * address of the first's rating code): w_i = vb + v·q_i, or with mode {@link RESIDUAL}
@@ -65,7 +60,7 @@ function step4(mode: u32, vf: usize, vb: f64, q0: usize, q1: usize, q2: usize, q
  *   w_j = (codes[j]/2 − μ − fixedBias[o_j]) − x_j·v   (mode 1: the residual Σ (y_j − x_j·v) x_j)
  *
  * writes out[f] = Σ_j w_j q_{o_j, f} (kp f64; mode 2 leaves `out` alone), returns Σ_j w_j and
- * leaves Σ_j w_j² for {@link alsPassW2}. `scratch` holds 2·kp f32 (v in f32, and the f32 sums
+ * leaves Σ_j w_j² in {@link passW2}. `scratch` holds 2·kp f32 (v in f32, and the f32 sums
  * flushed into `out` every 64 ratings).
  *
  * `gather` 1 also copies each q_{o_j} to `rowsCopy` (row j − begin), 2 reads them from there
