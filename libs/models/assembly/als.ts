@@ -17,27 +17,37 @@ const FLUSH_EVERY: u32 = 64;
 /** Σ w² of the four ratings of the last {@link step4}. */
 let step4W2: f64 = 0;
 
+/** Σ w² of the last {@link alsPass}. */
+let passW2: f64 = 0;
+
+/** What a pass computes (its `mode`): the product Σ x xᵀ v. */
+const PRODUCT: u32 = 0;
+/** The residual Σ (y − x·v) x. */
+const RESIDUAL: u32 = 1;
+/** Only the w = x·v (Σ w and Σ w²; nothing is added into `out`'s vector part): the last CG step needs pᵀXᵀXp = Σ w² alone. */
+const DOTS: u32 = 2;
+
 /**
  * Four ratings' share of a pass (rows q0..q3 of the fixed side, o0..o3 their indices, `c` the
- * address of the first's rating code): w_i = vb + v·q_i, or with `residual`
- * w_i = (code_i/2 − μ − fixedBias[o_i]) − (vb + v·q_i); acc += Σ w_i q_i. Returns Σ w_i and
- * leaves Σ w_i² in {@link step4W2}.
+ * address of the first's rating code): w_i = vb + v·q_i, or with mode {@link RESIDUAL}
+ * w_i = (code_i/2 − μ − fixedBias[o_i]) − (vb + v·q_i); acc += Σ w_i q_i unless the mode is
+ * {@link DOTS}. Returns Σ w_i and leaves Σ w_i² in {@link step4W2}.
  */
 // @ts-ignore: decorator
 @inline
-function step4(residual: u32, vf: usize, vb: f64, q0: usize, q1: usize, q2: usize, q3: usize, o0: usize, o1: usize, o2: usize, o3: usize, c: usize, fixedBias: usize, mu: f64, acc: usize, rowBytes: usize): f64 {
+function step4(mode: u32, vf: usize, vb: f64, q0: usize, q1: usize, q2: usize, q3: usize, o0: usize, o1: usize, o2: usize, o3: usize, c: usize, fixedBias: usize, mu: f64, acc: usize, rowBytes: usize): f64 {
   const d = dot4(vf, q0, q1, q2, q3, rowBytes);
   let w0: f64 = vb + <f64>f32x4.extract_lane(d, 0);
   let w1: f64 = vb + <f64>f32x4.extract_lane(d, 1);
   let w2: f64 = vb + <f64>f32x4.extract_lane(d, 2);
   let w3: f64 = vb + <f64>f32x4.extract_lane(d, 3);
-  if (residual) {
+  if (mode == RESIDUAL) {
     w0 = <f64>load<u8>(c) * 0.5 - mu - load<f64>(fixedBias + (o0 << 3)) - w0;
     w1 = <f64>load<u8>(c, 1) * 0.5 - mu - load<f64>(fixedBias + (o1 << 3)) - w1;
     w2 = <f64>load<u8>(c, 2) * 0.5 - mu - load<f64>(fixedBias + (o2 << 3)) - w2;
     w3 = <f64>load<u8>(c, 3) * 0.5 - mu - load<f64>(fixedBias + (o3 << 3)) - w3;
   }
-  axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
+  if (mode != DOTS) axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
   step4W2 = w0 * w0 + w1 * w1 + (w2 * w2 + w3 * w3);
   return w0 + w1 + (w2 + w3);
 }
@@ -46,18 +56,19 @@ function step4(residual: u32, vf: usize, vb: f64, q0: usize, q1: usize, q2: usiz
  * One pass over the ratings `begin .. end−1` of a row: with x_j = [q_{o_j}; 1] (o_j =
  * `other[j]`, q rows of `kp` f32 at `fixed`) and v = [`v` (kp f64); `vb`],
  *
- *   w_j = x_j·v                                   (residual = 0: the product Σ x_j x_jᵀ v)
- *   w_j = (codes[j]/2 − μ − fixedBias[o_j]) − x_j·v   (residual = 1: the residual Σ (y_j − x_j·v) x_j)
+ *   w_j = x_j·v                                   (mode 0: the product Σ x_j x_jᵀ v; mode 2: w_j alone)
+ *   w_j = (codes[j]/2 − μ − fixedBias[o_j]) − x_j·v   (mode 1: the residual Σ (y_j − x_j·v) x_j)
  *
- * writes out[f] = Σ_j w_j q_{o_j, f} (kp f64) and returns Σ_j w_j. `scratch` holds 2·kp f32
- * (v in f32, and the f32 sums flushed into `out` every 64 ratings).
+ * writes out[f] = Σ_j w_j q_{o_j, f} (kp f64; mode 2 leaves `out` alone), returns Σ_j w_j and
+ * leaves Σ_j w_j² in {@link passW2}. `scratch` holds 2·kp f32 (v in f32, and the f32 sums
+ * flushed into `out` every 64 ratings).
  *
  * `gather` 1 also copies each q_{o_j} to `rowsCopy` (row j − begin), 2 reads them from there
  * instead of from `fixed`: the later passes over a row stream one contiguous block (cache and
  * prefetch friendly) instead of scattered rows of a large factor matrix; 0 neither.
  */
 export function alsPass(
-  residual: u32,
+  mode: u32,
   other: usize,
   codes: usize,
   begin: u32,
@@ -76,12 +87,16 @@ export function alsPass(
   const rowBytes: usize = (<usize>kp) << 2;
   const vf = scratch;
   const acc = scratch + rowBytes;
+  const sums = mode != DOTS;
   for (let f: usize = 0; f < <usize>kp; f++) {
     store<f32>(vf + (f << 2), <f32>load<f64>(v + (f << 3)));
-    store<f32>(acc + (f << 2), 0);
-    store<f64>(out + (f << 3), 0);
+    if (sums) {
+      store<f32>(acc + (f << 2), 0);
+      store<f64>(out + (f << 3), 0);
+    }
   }
   let wsum: f64 = 0;
+  let w2sum: f64 = 0;
   let pending: u32 = 0;
   let j = begin;
   // Four ratings at a time (dot4, axpy4), then the last few one by one.
@@ -102,9 +117,10 @@ export function alsPass(
       q2 = copy + 2 * rowBytes;
       q3 = copy + 3 * rowBytes;
     } else if (gather === 1) copyRows4(copy, q0, q1, q2, q3, rowBytes);
-    wsum += step4(residual, vf, vb, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
+    wsum += step4(mode, vf, vb, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
+    w2sum += step4W2;
     pending += 4;
-    if (pending >= FLUSH_EVERY) {
+    if (sums && pending >= FLUSH_EVERY) {
       flush(acc, out, kp);
       pending = 0;
     }
@@ -116,12 +132,14 @@ export function alsPass(
     if (gather === 2) q = copy;
     else if (gather === 1) copyRow(copy, q, rowBytes);
     const t: f64 = vb + <f64>dot(vf, q, rowBytes);
-    const w: f64 = residual ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + (o << 3)) - t : t;
+    const w: f64 = mode == RESIDUAL ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + (o << 3)) - t : t;
     wsum += w;
-    axpy(acc, q, <f32>w, rowBytes);
+    w2sum += w * w;
+    if (sums) axpy(acc, q, <f32>w, rowBytes);
     pending++;
   }
-  if (pending > 0) flush(acc, out, kp);
+  if (sums && pending > 0) flush(acc, out, kp);
+  passW2 = w2sum;
   return wsum;
 }
 
@@ -162,9 +180,9 @@ export function alsSse(
  * (the row's ratings by the block's rows: `other` is ascending within a row, so each block's
  * ratings are the next run), with x_j = [q_{o_j}; 1] and v = [v_l (kp f64); vb[l]]:
  *
- *   mode 0: w_j = x_j·v;   mode 1: w_j = (codes[j]/2 − μ − fixedBias[o_j]) − x_j·v
+ *   mode 0 and 2: w_j = x_j·v;   mode 1: w_j = (codes[j]/2 − μ − fixedBias[o_j]) − x_j·v
  *
- * adds Σ_j w_j q_{o_j} to out_l[0..kp), Σ_j w_j to out_l[kp] and Σ_j w_j² to
+ * adds Σ_j w_j q_{o_j} to out_l[0..kp) (not in mode 2), Σ_j w_j to out_l[kp] and Σ_j w_j² to
  * out_l[kp+1] (rows of kp + 2 f64), and moves cursor[l] past the run. Visiting the fixed rows
  * block by block keeps one block of them (a few MiB) in cache and in the TLB for all the rows
  * instead of reading each q once per rating from anywhere in a large matrix.
@@ -196,6 +214,7 @@ export function alsBlockRun(
   const rowBytes: usize = (<usize>kp) << 2;
   const outBytes: usize = (<usize>(kp + 2)) << 3;
   const n = <usize>(to - from);
+  const sums = mode != DOTS;
   for (let l: usize = 0; l < n; l++) {
     const vRow = v + l * ((<usize>kp) << 3);
     const vf = rowState + l * 2 * rowBytes;
@@ -235,7 +254,7 @@ export function alsBlockRun(
         wsum += step4(mode, vf, b, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
         w2sum += step4W2;
         count += 4;
-        if (count >= FLUSH_EVERY) {
+        if (sums && count >= FLUSH_EVERY) {
           flush(acc, o_l, kp);
           count = 0;
         }
@@ -245,10 +264,10 @@ export function alsBlockRun(
         if (o >= blockEnd) break;
         const q = fixed + (<usize>o) * rowBytes;
         const t: f64 = b + <f64>dot(vf, q, rowBytes);
-        const w: f64 = mode ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + ((<usize>o) << 3)) - t : t;
+        const w: f64 = mode == RESIDUAL ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + ((<usize>o) << 3)) - t : t;
         wsum += w;
         w2sum += w * w;
-        axpy(acc, q, <f32>w, rowBytes);
+        if (sums) axpy(acc, q, <f32>w, rowBytes);
         count++;
         j++;
       }
@@ -260,7 +279,7 @@ export function alsBlockRun(
     }
   }
   for (let l: usize = 0; l < n; l++) {
-    if (load<u32>(pending + (l << 2)) > 0) flush(rowState + l * 2 * rowBytes + rowBytes, out + l * outBytes, kp);
+    if (sums && load<u32>(pending + (l << 2)) > 0) flush(rowState + l * 2 * rowBytes + rowBytes, out + l * outBytes, kp);
   }
 }
 
@@ -324,7 +343,7 @@ export function alsCgRows(
     }
     store<f64>(x + kb, 0);
     const z0b = load<f64>(zb);
-    let gsum = alsPass(1, other, codes, begin, end, fixed, fixedBias, kp, mu, p, z0b, scratch, out, gather, rowsCopy);
+    let gsum = alsPass(RESIDUAL, other, codes, begin, end, fixed, fixedBias, kp, mu, p, z0b, scratch, out, gather, rowsCopy);
     let rr: f64 = 0;
     for (let f: usize = 0; f < <usize>k; f++) {
       const rf = load<f64>(out + (f << 3)) - reg * load<f64>(p + (f << 3));
@@ -340,7 +359,20 @@ export function alsCgRows(
     for (let s: u32 = 0; s < steps; s++) {
       if (!(Math.sqrt(rr) > 0)) break;
       const pb = load<f64>(p + kb);
-      const wsum = alsPass(0, other, codes, begin, end, fixed, fixedBias, kp, mu, p, pb, scratch, out, later, rowsCopy);
+      if (s + 1 == steps) {
+        // The last step needs only pᵀAp = Σ (x_j·p)² + pᵀDp (dots, no Σ w x pass) for α; r and p are not used after it.
+        alsPass(DOTS, other, codes, begin, end, fixed, fixedBias, kp, mu, p, pb, scratch, out, later, rowsCopy);
+        let pap: f64 = passW2 + regBias * pb * pb;
+        for (let f: usize = 0; f < <usize>k; f++) {
+          const pf = load<f64>(p + (f << 3));
+          pap += reg * pf * pf;
+        }
+        if (!(pap > 0)) break;
+        const alpha = rr / pap;
+        for (let f: usize = 0; f <= <usize>kp; f++) store<f64>(x + (f << 3), load<f64>(x + (f << 3)) + alpha * load<f64>(p + (f << 3)));
+        break;
+      }
+      const wsum = alsPass(PRODUCT, other, codes, begin, end, fixed, fixedBias, kp, mu, p, pb, scratch, out, later, rowsCopy);
       let pap: f64 = 0;
       for (let f: usize = 0; f < <usize>k; f++) {
         const pf = load<f64>(p + (f << 3));

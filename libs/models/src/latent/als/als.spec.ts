@@ -256,7 +256,7 @@ describe('createAlsTrainer', () => {
     }
   }
 
-  it('lays out rows of kp = 4⌈k/4⌉ floats, 16-byte aligned, and no rating arrays', () => {
+  it('lays out rows of kp = 4⌈k/4⌉ floats, 16-byte aligned, scratch areas on cache lines of their own, and no rating arrays', () => {
     const userChunks = alsChunks(m.userPtr, m.nUsers, 100);
     const movieChunks = alsChunks(m.moviePtr, m.nMovies, 50);
     const layout = alsLayout(m, 10, 2, userChunks, movieChunks);
@@ -264,6 +264,10 @@ describe('createAlsTrainer', () => {
     for (const key of ['P', 'Q', 'userBias', 'movieBias', 'scratch', 'scratchBytes'] as const) {
       expect(layout[key] % 16).toBe(0);
     }
+    // Each thread's scratch area on cache lines of its own, and the shared control words too.
+    expect(layout.scratch % 64).toBe(0);
+    expect(layout.scratchBytes % 64).toBe(0);
+    expect(layout.control % 64).toBe(0);
     expect(layout.Q - layout.P).toBeGreaterThanOrEqual(m.nUsers * 12 * 4);
     // The scratch areas hold the largest chunk's slice of the ratings, not the ratings themselves.
     let most = 0;

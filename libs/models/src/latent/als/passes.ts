@@ -76,7 +76,7 @@ export interface AlsRowParams {
 }
 
 /** Most rows in a chunk of the blocked half step (its per-row arrays are sized for this many). */
-export const ALS_BLOCK_CHUNK_ROWS = 512;
+export const ALS_BLOCK_CHUNK_ROWS = 4096;
 
 /**
  * Bytes of the fixed side's factor rows one block of the blocked half step reads (user rows of
@@ -111,8 +111,8 @@ export interface AlsPasses {
    * One blocked pass over rows `from .. to−1` of `rows` (local index l = a − from), the fixed
    * rows visited in blocks of `blockRows`: for each block [s, e), the ratings j from
    * `s.cursor[l]` while j < ptr[a+1] and other[j] < e, with x_j = [q_{o_j}; 1] and
-   * v = [s.v row l; s.vb[l]], w_j = x_j·v (mode 0) or y_j − x_j·v (mode 1;
-   * y_j = r_j − μ − b_{o_j}); adds Σ w_j q_{o_j} to s.out row l [0..kp),
+   * v = [s.v row l; s.vb[l]], w_j = x_j·v (mode 0 and 2) or y_j − x_j·v (mode 1;
+   * y_j = r_j − μ − b_{o_j}); adds Σ w_j q_{o_j} to s.out row l [0..kp) (not in mode 2),
    * Σ w_j to [kp] and Σ w_j² to [kp+1], and moves the cursor on.
    */
   blockRun(mode: AlsBlockMode, rows: AlsSide, fixed: AlsSide, from: number, to: number, blockRows: number, s: AlsBlockState): void;
@@ -125,8 +125,12 @@ export interface AlsPasses {
   cgRows?(rows: AlsSide, fixed: AlsSide, from: number, to: number, reg: number, regBias: number, steps: number, withSse: boolean): number;
 }
 
-/** What a blocked pass computes: 0 the product Σ x xᵀ v, 1 the residual Σ (y − x·v) x (and Σ (y − x·v)², which gives Σ e² after the solve). */
-export type AlsBlockMode = 0 | 1;
+/**
+ * What a blocked pass computes: 0 the product Σ x xᵀ v, 1 the residual Σ (y − x·v) x (and
+ * Σ (y − x·v)², which gives Σ e² after the solve), 2 only Σ x·v and Σ (x·v)² (the last CG step
+ * needs no more: pᵀ(XᵀX)p = Σ (x·p)²).
+ */
+export type AlsBlockMode = 0 | 1 | 2;
 
 /**
  * Per-row arrays of the blocked half step (rows of a chunk, local index l): the next rating of
@@ -210,10 +214,10 @@ export function plainAlsPasses(k: number, kp: number, mu: number): AlsPasses {
             const qo = o * kp;
             let t = vb[l];
             for (let f = 0; f < k; f++) t += fixed[qo + f] * v[at + f];
-            const w = mode === 0 ? t : codes[j] * 0.5 - mu - fixedBias[o] - t;
+            const w = mode === 1 ? codes[j] * 0.5 - mu - fixedBias[o] - t : t;
             wsum += w;
             w2 += w * w;
-            for (let f = 0; f < k; f++) out[o_l + f] += w * fixed[qo + f];
+            if (mode !== 2) for (let f = 0; f < k; f++) out[o_l + f] += w * fixed[qo + f];
           }
           out[o_l + kp] += wsum;
           out[o_l + kp + 1] += w2;
@@ -263,7 +267,7 @@ export class AlsRowKernel {
   private rowRegBias: number;
   // The blocked half step's arrays (made on first use) and its CG vectors (rows of k + 1 f64).
   private block: AlsBlockState | null = null;
-  private blockCg: { r: Float64Array; r0: Float64Array; p: Float64Array; x: Float64Array; rr: Float64Array; e0: Float64Array; active: Uint8Array } | null = null;
+  private blockCg: { r: Float64Array; r0: Float64Array; p: Float64Array; x: Float64Array; g: Float64Array; rr: Float64Array; xx: Float64Array; e0: Float64Array; active: Uint8Array } | null = null;
 
   constructor(
     readonly params: AlsRowParams,
@@ -398,13 +402,16 @@ export class AlsRowKernel {
       r0: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
       p: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
       x: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
+      // XᵀX δ and ‖Xδ‖² of the solution δ so far (for Σ e² after the last step, which forms no XᵀXp).
+      g: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
       rr: new Float64Array(ALS_BLOCK_CHUNK_ROWS),
+      xx: new Float64Array(ALS_BLOCK_CHUNK_ROWS),
       e0: new Float64Array(ALS_BLOCK_CHUNK_ROWS),
       active: new Uint8Array(ALS_BLOCK_CHUNK_ROWS),
     });
     const s = this.block;
     const { v, vb, out, cursor } = s;
-    const { r, r0, p, x, rr, e0, active } = cgState;
+    const { r, r0, p, x, g, rr, xx, e0, active } = cgState;
     const { ptr, factors: solved, bias: solvedBias } = rows;
     const blockRows = this.params.movieBlockRows!;
     const run = (mode: AlsBlockMode): void => {
@@ -427,6 +434,8 @@ export class AlsRowKernel {
     for (let l = 0; l < n; l++) {
       const c = l * k1;
       x.fill(0, c, c + k1);
+      g.fill(0, c, c + k1);
+      xx[l] = 0;
       e0[l] = out[l * S + kp + 1];
       if (!active[l]) continue;
       let sum = 0;
@@ -440,7 +449,10 @@ export class AlsRowKernel {
       rr[l] = sum;
       if (!(Math.sqrt(sum) > 0)) active[l] = 0;
     }
-    for (let step = 0; step < this.params.cgSteps; step++) {
+    const steps = this.params.cgSteps;
+    for (let step = 0; step < steps; step++) {
+      // The last step needs only pᵀAp = Σ (x·p)² + pᵀDp for its α (r and p are not used after it): a pass of dots alone.
+      const last = step + 1 === steps;
       let any = false;
       for (let l = 0; l < n; l++) {
         if (!active[l]) continue;
@@ -451,27 +463,39 @@ export class AlsRowKernel {
         vb[l] = p[c + k];
       }
       if (!any) break;
-      run(0);
+      run(last ? 2 : 0);
       for (let l = 0; l < n; l++) {
         if (!active[l]) continue;
         const c = l * k1;
         const o = l * S;
-        // Ap = Σ x xᵀ p + D p, then one step of the recurrence.
-        let pap = 0;
+        // pᵀXᵀXp (Σ (x·p)², the pass's Σ w²), pᵀ(XᵀX δ) with δ the solution so far, and pᵀAp.
+        const pxxp = out[o + kp + 1];
+        let pg = 0;
+        let pap = pxxp;
         for (let f = 0; f <= k; f++) {
-          const apf = f < k ? out[o + f] + reg * p[c + f] : out[o + kp] + regBias * p[c + k];
-          out[o + (f < k ? f : kp)] = apf;
-          pap += p[c + f] * apf;
+          const pf = p[c + f];
+          pg += pf * g[c + f];
+          pap += (f < k ? reg : regBias) * pf * pf;
         }
         if (!(pap > 0)) {
           active[l] = 0;
           continue;
         }
         const alpha = rr[l] / pap;
+        // ‖X(δ + αp)‖² = ‖Xδ‖² + 2α pᵀXᵀXδ + α² ‖Xp‖².
+        xx[l] += 2 * alpha * pg + alpha * alpha * pxxp;
+        if (last) {
+          for (let f = 0; f <= k; f++) x[c + f] += alpha * p[c + f];
+          continue;
+        }
+        // One step of the recurrence, Ap = XᵀXp + Dp; g = XᵀXδ follows δ.
         let rrNew = 0;
         for (let f = 0; f <= k; f++) {
-          x[c + f] += alpha * p[c + f];
-          const rf = r[c + f] - alpha * out[o + (f < k ? f : kp)];
+          const pf = p[c + f];
+          const xxp = out[o + (f < k ? f : kp)];
+          x[c + f] += alpha * pf;
+          g[c + f] += alpha * xxp;
+          const rf = r[c + f] - alpha * (xxp + (f < k ? reg : regBias) * pf);
           r[c + f] = rf;
           rrNew += rf * rf;
         }
@@ -481,10 +505,9 @@ export class AlsRowKernel {
         if (!(Math.sqrt(rrNew) > 0)) active[l] = 0;
       }
     }
-    // Σ e² with the new values z₀ + δ without another pass: e = e₀ − Xδ and (XᵀX + D)δ = r₀ − r
-    // (the CG residual r), so Σ e² = Σ e₀² − 2δ·Xᵀe₀ + δᵀXᵀXδ = Σ e₀² − δ·(r₀ + r) − δ·D(2z₀ + δ)
-    // with Xᵀe₀ = r₀ + Dz₀; Σ e₀² is the residual pass's Σ w². Exact in exact arithmetic; here it
-    // differs from a pass over the stored (f32) values by rounding only.
+    // Σ e² with the new values z₀ + δ without another pass: e = e₀ − Xδ, so Σ e² = Σ e₀² − 2δ·Xᵀe₀ + ‖Xδ‖²
+    // with Xᵀe₀ = r₀ + Dz₀; Σ e₀² is the residual pass's Σ w², ‖Xδ‖² was followed step by step. Exact in
+    // exact arithmetic; here it differs from a pass over the stored (f32) values by rounding only.
     let sse = 0;
     for (let l = 0; l < n; l++) {
       const a = from + l;
@@ -496,11 +519,11 @@ export class AlsRowKernel {
         solvedBias[a] = 0;
         continue;
       }
-      let rowSse = e0[l];
+      let rowSse = e0[l] + xx[l];
       for (let f = 0; f <= k; f++) {
         const d = x[c + f];
         const z0 = f < k ? solved[at + f] : solvedBias[a];
-        rowSse -= d * (r0[c + f] + r[c + f]) + d * (f < k ? reg : regBias) * (2 * z0 + d);
+        rowSse -= 2 * d * (r0[c + f] + (f < k ? reg : regBias) * z0);
       }
       if (withSse) sse += Math.max(0, rowSse);
       for (let f = 0; f < k; f++) solved[at + f] += x[c + f];

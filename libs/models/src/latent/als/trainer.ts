@@ -63,6 +63,9 @@ export interface AlsTrainerOptions {
 
 const PAGE = 65536;
 
+/** Bytes of a cache line: the threads' scratch areas and the control words start on one. */
+const CACHE_LINE = 64;
+
 /** Most ratings and most rows of any chunk given by its boundaries over `ptr`. */
 export function chunkExtent(ptr: Uint32Array, bounds: Uint32Array): { ratings: number; rows: number } {
   let ratings = 0;
@@ -87,7 +90,8 @@ export function alsLayout(train: RatingMatrix, factors: number, threads: number,
   const movies = chunkExtent(train.moviePtr, movieChunks);
   const maxChunkRatings = Math.max(users.ratings, movies.ratings);
   const maxChunkRows = Math.max(users.rows, movies.rows);
-  const scratchBytes = alsScratchBytes(kp, maxChunkRatings, maxChunkRows);
+  // Each thread's scratch area on cache lines of its own (a whole number of lines from a line's start).
+  const scratchBytes = Math.ceil(alsScratchBytes(kp, maxChunkRatings, maxChunkRows) / CACHE_LINE) * CACHE_LINE;
   const nUserChunks = userChunks.length - 1;
   const nMovieChunks = movieChunks.length - 1;
   return {
@@ -108,8 +112,8 @@ export function alsLayout(train: RatingMatrix, factors: number, threads: number,
     userChunks: take((nUserChunks + 1) * 4),
     movieChunks: take((nMovieChunks + 1) * 4),
     chunkSse: take(Math.max(nUserChunks, nMovieChunks) * 8),
-    control: take(ALS_CONTROL.length * 4),
-    scratch: take(threads * scratchBytes),
+    control: take(ALS_CONTROL.length * 4, CACHE_LINE),
+    scratch: take(threads * scratchBytes, CACHE_LINE),
     scratchBytes,
     bytes: plan.end(),
   };
