@@ -67,18 +67,20 @@ describeWithPostgres('ApiStore contract: PostgreSQL', () => {
     }
   });
 
+  /** A rating inserted by another session (`c`, in its transaction if one is open), as a writer elsewhere would: its id. */
+  const insertRaw = async (c: Client, user: number, movie: number, rating: number): Promise<number> =>
+    Number((await c.query<{ id: string }>("INSERT INTO api_ratings (base_crc32, user_id, movie_id, rating, rated_at) VALUES ($1, $2, $3, $4, now()) RETURNING id", [CONTRACT_CRC, user, movie, rating])).rows[0].id);
+
   it('pull() does not miss a row committed after a higher id was read (sequences commit out of order)', async () => {
     const b = await open();
     const first = new Client({ connectionString: db.url });
     const second = new Client({ connectionString: db.url });
     await Promise.all([first.connect(), second.connect()]);
     try {
-      const insert = (c: Client, user: number) =>
-        c.query<{ id: string }>("INSERT INTO api_ratings (base_crc32, user_id, movie_id, rating, rated_at) VALUES ($1, $2, 7, 3, '2026-01-01T00:00:00Z') RETURNING id", [CONTRACT_CRC, user]);
       await first.query('BEGIN');
-      const low = Number((await insert(first, 601)).rows[0].id);
+      const low = await insertRaw(first, 601, 7, 3);
       await second.query('BEGIN');
-      const high = Number((await insert(second, 602)).rows[0].id);
+      const high = await insertRaw(second, 602, 7, 3);
       expect(high).toBeGreaterThan(low);
       // The later id commits first, and B reads it.
       await second.query('COMMIT');
@@ -102,9 +104,7 @@ describeWithPostgres('ApiStore contract: PostgreSQL', () => {
     await raw.connect();
     try {
       await raw.query('BEGIN');
-      const low = Number(
-        (await raw.query<{ id: string }>("INSERT INTO api_ratings (base_crc32, user_id, movie_id, rating, rated_at) VALUES ($1, 651, 7, 4, now()) RETURNING id", [CONTRACT_CRC])).rows[0].id,
-      );
+      const low = await insertRaw(raw, 651, 7, 4);
       const high = await a.add(652, 7, 2);
       expect(high.id).toBeGreaterThan(low);
       // B sees the higher id while the lower one is uncommitted: its lastId names a row set that
@@ -135,7 +135,7 @@ describeWithPostgres('ApiStore contract: PostgreSQL', () => {
     await raw.connect();
     try {
       await raw.query('BEGIN');
-      await raw.query("INSERT INTO api_ratings (base_crc32, user_id, movie_id, rating, rated_at) VALUES ($1, 701, 1, 1, now())", [CONTRACT_CRC]);
+      await insertRaw(raw, 701, 1, 1);
       await raw.query('ROLLBACK');
       const after = await a.add(702, 1, 2);
       expect((await b.pull()).ratings).toEqual([after]);
