@@ -260,13 +260,27 @@ export function target(what: string, value: number | null | undefined, op: '<=' 
   return { what, value: v, target: `${op} ${bound} ${unit}`, met: v === null || Number.isNaN(v) ? null : op === '<=' ? v <= bound : v >= bound };
 }
 
+/**
+ * Whether this run's large allocations may use transparent huge pages: the kernel's setting and
+ * the GLIBC_TUNABLES that `tools/with-huge-pages.sh` sets (every child inherits it, LibMF's too).
+ */
+export function hugePagesSetting(): { kernel: string | null; glibcTunables: string | null } {
+  let kernel: string | null = null;
+  try {
+    kernel = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? null;
+  } catch {
+    kernel = null;
+  }
+  return { kernel, glibcTunables: process.env.GLIBC_TUNABLES ?? null };
+}
+
 export async function netflixBench(args: Args): Promise<Record<string, unknown>> {
   const started = performance.now();
   mkdirSync(args.dir, { recursive: true });
   const skip = new Set<Step>(args.skip);
   const threads = availableParallelism();
   const out: Record<string, unknown> = {
-    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), node: process.version, loadAverageAtStart: loadavg()[0] },
+    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), node: process.version, loadAverageAtStart: loadavg()[0], hugePages: hugePagesSetting() },
   };
   const data = await ensureData(args);
   out.data = { dir: data.dir, reused: data.reused, generatedSeconds: data.generatedSeconds };
