@@ -42,8 +42,12 @@ import {
 } from '@recsys/similarity';
 import { BenchCli, BenchOption, BenchValues, choiceListValue, intListValue, intValue, readBenchArgs } from './bench-args';
 
-/** The pool's movie indices: the matrix's own i32 in place (`shared`, zero copy) or a u16 copy (`u16`, `narrowMovieIndices`). */
-const MOVIE_INDICES = ['shared', 'u16'] as const;
+/**
+ * The pool's movie indices: the matrix's own i32 in place (`shared`, zero copy), a u16 copy
+ * (`u16`, `narrowMovieIndices`: segmented by rating code where it fits), or the plain u16 copy in
+ * the rows' order (`u16plain`, `segmentMovieIndices: false`).
+ */
+const MOVIE_INDICES = ['shared', 'u16', 'u16plain'] as const;
 type MovieIndices = (typeof MOVIE_INDICES)[number];
 
 export interface Args {
@@ -82,7 +86,9 @@ export const CLI = {
       type: 'string',
       value: 'LIST',
       default: 'shared',
-      description: "pool layouts to run, in turn for each thread count: 'shared' (the matrix's own i32 movie indices, no copy) and 'u16' (narrowMovieIndices: a 2 B/rating copy)",
+      description:
+        "pool layouts to run, in turn for each thread count: 'shared' (the matrix's own i32 movie indices, no copy), 'u16' (narrowMovieIndices: a 2 B/rating copy, " +
+        "segmented by rating code where it fits) and 'u16plain' (the same copy in the rows' order)",
     },
     'no-scorer': { type: 'boolean', description: 'skip the single-threaded SimilarityScorer latencies (the TypeScript reference)' },
     snapshot: { type: 'string', value: 'FILE', description: 'read the ratings from this snapshot instead of generating them (--ratings and --seed then only seed the movie sample)' },
@@ -195,7 +201,12 @@ async function main(): Promise<void> {
     for (const threads of args.threads) for (const movieIndices of args.movieIndices) {
       const loadBefore = loadavg().map(round);
       let t0 = process.hrtime.bigint();
-      const p = await SimilarityPool.start(matrix, { baselines, threads, narrowMovieIndices: movieIndices === 'u16' });
+      const p = await SimilarityPool.start(matrix, {
+        baselines,
+        threads,
+        narrowMovieIndices: movieIndices !== 'shared',
+        segmentMovieIndices: movieIndices !== 'u16plain',
+      });
       const startSeconds = seconds(t0);
       // The ALS fit on a pool worker (what the API does for a model without biases): the same
       // values as the baselines given at start, so the queries below are unchanged.
@@ -242,6 +253,7 @@ async function main(): Promise<void> {
       pool[movieIndices === 'shared' ? `threads${threads}` : `threads${threads}-${movieIndices}`] = {
         threads,
         movieIndices,
+        segmented: p.segmented,
         sharesMatrix: p.sharesMatrix,
         maxInlineWork: p.maxInlineWork,
         startSeconds: round(startSeconds),

@@ -32,13 +32,15 @@ import {
  * - otherwise the arrays are copied into a memory of the pool's own (movie indices as u16 up to
  *   65,536 movies).
  *
- * Copies run one chunk per turn of the event loop. `shared` says which case it was.
+ * Copies run one chunk per turn of the event loop. `shared` says which case it was. `segment`
+ * false keeps the plain u16 copy where a segmented one would fit.
  */
 export async function placeMatrix(
   matrix: MatrixArrays,
   threads: number,
   stride: number,
   narrowMovieIndices: boolean,
+  segment = true,
 ): Promise<{ memory: WasmMemory; layout: SimilarityLayout; present: Uint8Array; shared: boolean; release: () => void }> {
   const { nUsers, nMovies } = matrix;
   const nRatings = matrix.userMovies.length;
@@ -53,7 +55,7 @@ export async function placeMatrix(
   }
   const narrow = narrowMovieIndices && nMovies <= 65536;
   const present = await presentCodes(matrix.movieRatings);
-  const codes = narrow && canSegment(nMovies, codeCount(present)) ? codeCount(present) : 0;
+  const codes = narrow && segment && canSegment(nMovies, codeCount(present)) ? codeCount(present) : 0;
   const placed: PlacedArrays = {
     userPtr: matrix.userPtr.byteOffset,
     moviePtr: matrix.moviePtr.byteOffset,
