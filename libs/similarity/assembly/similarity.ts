@@ -114,12 +114,11 @@ function moments<M>(
   chunk: u32,
   codeSlots: usize,
   inChunk: usize,
+  segmented: bool,
 ): void {
   const movieUsers = arrayAt(matrix, 0);
   const movieRatings = arrayAt(matrix, 1);
   const userPtr = arrayAt(matrix, 2);
-  const userMovies = arrayAt(matrix, 3);
-  const userRatings = arrayAt(matrix, 4);
   memory.fill(inChunk, 0, 256 << 2);
   for (let p = pFrom; p < pTo; p++) {
     const x = <usize>load<u8>(movieRatings + <usize>p);
@@ -127,47 +126,69 @@ function moments<M>(
     if (slot === 0) continue;
     const base = packed + (<usize>(slot - 1)) * packedBytes;
     const u = <usize>load<u32>(movieUsers + ((<usize>p) << 2));
-    const rowAt = userPtr + (u << 2);
-    let q = <usize>load<u32>(rowAt);
-    const end = <usize>load<u32>(rowAt, 4);
-    for (; q + 2 <= end; q += 2) {
-      const y0 = <u64>load<u8>(userRatings + q);
-      const y1 = <u64>load<u8>(userRatings + q, 1);
-      const a = base + (movieAt<M>(userMovies, q) << 3);
-      const b = base + (movieAt<M>(userMovies, q + 1) << 3);
-      store<u64>(a, load<u64>(a) + (1 | (y0 << SUM_Y_SHIFT) | ((y0 * y0) << SUM_YY_SHIFT)));
-      store<u64>(b, load<u64>(b) + (1 | (y1 << SUM_Y_SHIFT) | ((y1 * y1) << SUM_YY_SHIFT)));
-    }
-    if (q < end) {
-      const y = <u64>load<u8>(userRatings + q);
-      const a = base + (movieAt<M>(userMovies, q) << 3);
-      store<u64>(a, load<u64>(a) + (1 | (y << SUM_Y_SHIFT) | ((y * y) << SUM_YY_SHIFT)));
-    }
-    const counter = inChunk + (x << 2);
-    const n = load<u32>(counter) + 1;
-    if (n === chunk) {
-      flush(base, sums, stride, nMovies, <f64>x);
-      store<u32>(counter, 0);
-    } else {
-      store<u32>(counter, n);
-    }
+    if (segmented) addRuns(matrix, userPtr, u, base);
+    else addRow<M>(matrix, userPtr, u, base);
+    countRater(inChunk, x, chunk, base, sums, stride, nMovies);
   }
-  for (let x: usize = 0; x < 256; x++) {
-    const slot = load<u32>(codeSlots + (x << 2));
-    if (slot !== 0 && load<u32>(inChunk + (x << 2)) !== 0) flush(packed + (<usize>(slot - 1)) * packedBytes, sums, stride, nMovies, <f64>x);
+  flushRest(codeSlots, inChunk, packed, packedBytes, sums, stride, nMovies);
+}
+
+/** accumulateMoments' work for rater u's row (movie indices of type M, each rating's code read from userRatings) into the packed slot at `base`. */
+// @ts-ignore: decorator
+@inline
+function addRow<M>(matrix: usize, userPtr: usize, u: usize, base: usize): void {
+  const userMovies = arrayAt(matrix, 3);
+  const userRatings = arrayAt(matrix, 4);
+  const rowAt = userPtr + (u << 2);
+  let q = <usize>load<u32>(rowAt);
+  const end = <usize>load<u32>(rowAt, 4);
+  for (; q + 2 <= end; q += 2) {
+    const y0 = <u64>load<u8>(userRatings + q);
+    const y1 = <u64>load<u8>(userRatings + q, 1);
+    const a = base + (movieAt<M>(userMovies, q) << 3);
+    const b = base + (movieAt<M>(userMovies, q + 1) << 3);
+    store<u64>(a, load<u64>(a) + (1 | (y0 << SUM_Y_SHIFT) | ((y0 * y0) << SUM_YY_SHIFT)));
+    store<u64>(b, load<u64>(b) + (1 | (y1 << SUM_Y_SHIFT) | ((y1 * y1) << SUM_YY_SHIFT)));
+  }
+  if (q < end) {
+    const y = <u64>load<u8>(userRatings + q);
+    const a = base + (movieAt<M>(userMovies, q) << 3);
+    store<u64>(a, load<u64>(a) + (1 | (y << SUM_Y_SHIFT) | ((y * y) << SUM_YY_SHIFT)));
   }
 }
 
 export function accumulateMoments16(
   matrix: usize, pFrom: u32, pTo: u32, packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32, chunk: u32, codeSlots: usize, inChunk: usize,
 ): void {
-  moments<u16>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk);
+  moments<u16>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk, false);
 }
 
 export function accumulateMoments32(
   matrix: usize, pFrom: u32, pTo: u32, packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32, chunk: u32, codeSlots: usize, inChunk: usize,
 ): void {
-  moments<u32>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk);
+  moments<u32>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk, false);
+}
+
+/** Counts one more rater of code x in its chunk; flushes x's packed slot (at `base`) when the chunk is full. */
+// @ts-ignore: decorator
+@inline
+function countRater(inChunk: usize, x: usize, chunk: u32, base: usize, sums: usize, stride: u32, nMovies: u32): void {
+  const counter = inChunk + (x << 2);
+  const n = load<u32>(counter) + 1;
+  if (n === chunk) {
+    flush(base, sums, stride, nMovies, <f64>x);
+    store<u32>(counter, 0);
+  } else {
+    store<u32>(counter, n);
+  }
+}
+
+/** At the end of accumulateMoments: flushes every code's packed slot that holds raters of a chunk not yet flushed. */
+function flushRest(codeSlots: usize, inChunk: usize, packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32): void {
+  for (let x: usize = 0; x < 256; x++) {
+    const slot = load<u32>(codeSlots + (x << 2));
+    if (slot !== 0 && load<u32>(inChunk + (x << 2)) !== 0) flush(packed + (<usize>(slot - 1)) * packedBytes, sums, stride, nMovies, <f64>x);
+  }
 }
 
 /** Adds the packed group fields of every movie into its sums (see accumulateMoments) and zeroes them. */
@@ -285,58 +306,41 @@ function codeAt(matrix: usize, k: usize): u64 {
 /**
  * accumulateMoments over the segmented copy: the same packed slots, chunks, flushes and sums (so
  * the same sums bit for bit), but one constant 1 | y << 21 | y² << 42 per run of code y, added by
- * one u64 add per rating (measured at 100M on the most-rated movie, one thread: 62 vs 101 ms).
+ * one u64 add per rating.
  */
 export function accumulateMomentsSegmented(
   matrix: usize, pFrom: u32, pTo: u32, packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32, chunk: u32, codeSlots: usize, inChunk: usize,
 ): void {
-  const movieUsers = arrayAt(matrix, 0);
-  const movieRatings = arrayAt(matrix, 1);
-  const userPtr = arrayAt(matrix, 2);
+  moments<u16>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk, true);
+}
+
+/** accumulateMomentsSegmented's work for rater u's runs into the packed slot at `base`: one constant per run. */
+// @ts-ignore: decorator
+@inline
+function addRuns(matrix: usize, userPtr: usize, u: usize, base: usize): void {
   const movies = arrayAt(matrix, 5);
-  const ends = arrayAt(matrix, 6);
   const nCodes = arrayAt(matrix, 8);
-  memory.fill(inChunk, 0, 256 << 2);
-  for (let p = pFrom; p < pTo; p++) {
-    const x = <usize>load<u8>(movieRatings + <usize>p);
-    const slot = load<u32>(codeSlots + (x << 2));
-    if (slot === 0) continue;
-    const base = packed + (<usize>(slot - 1)) * packedBytes;
-    const u = <usize>load<u32>(movieUsers + ((<usize>p) << 2));
-    const row = <usize>load<u32>(userPtr + (u << 2));
-    const runs = ends + ((u * nCodes) << 1);
-    let q = row;
-    for (let k: usize = 0; k < nCodes; k++) {
-      const end = row + <usize>load<u16>(runs + (k << 1));
-      const y = codeAt(matrix, k);
-      const add: u64 = 1 | (y << SUM_Y_SHIFT) | ((y * y) << SUM_YY_SHIFT);
-      for (; q + 4 <= end; q += 4) {
-        const a = base + (<usize>load<u16>(movies + (q << 1)) << 3);
-        const b = base + (<usize>load<u16>(movies + (q << 1), 2) << 3);
-        const c = base + (<usize>load<u16>(movies + (q << 1), 4) << 3);
-        const d = base + (<usize>load<u16>(movies + (q << 1), 6) << 3);
-        store<u64>(a, load<u64>(a) + add);
-        store<u64>(b, load<u64>(b) + add);
-        store<u64>(c, load<u64>(c) + add);
-        store<u64>(d, load<u64>(d) + add);
-      }
-      for (; q < end; q++) {
-        const a = base + (<usize>load<u16>(movies + (q << 1)) << 3);
-        store<u64>(a, load<u64>(a) + add);
-      }
+  const row = <usize>load<u32>(userPtr + (u << 2));
+  const runs = arrayAt(matrix, 6) + ((u * nCodes) << 1);
+  let q = row;
+  for (let k: usize = 0; k < nCodes; k++) {
+    const end = row + <usize>load<u16>(runs + (k << 1));
+    const y = codeAt(matrix, k);
+    const add: u64 = 1 | (y << SUM_Y_SHIFT) | ((y * y) << SUM_YY_SHIFT);
+    for (; q + 4 <= end; q += 4) {
+      const a = base + (<usize>load<u16>(movies + (q << 1)) << 3);
+      const b = base + (<usize>load<u16>(movies + (q << 1), 2) << 3);
+      const c = base + (<usize>load<u16>(movies + (q << 1), 4) << 3);
+      const d = base + (<usize>load<u16>(movies + (q << 1), 6) << 3);
+      store<u64>(a, load<u64>(a) + add);
+      store<u64>(b, load<u64>(b) + add);
+      store<u64>(c, load<u64>(c) + add);
+      store<u64>(d, load<u64>(d) + add);
     }
-    const counter = inChunk + (x << 2);
-    const n = load<u32>(counter) + 1;
-    if (n === chunk) {
-      flush(base, sums, stride, nMovies, <f64>x);
-      store<u32>(counter, 0);
-    } else {
-      store<u32>(counter, n);
+    for (; q < end; q++) {
+      const a = base + (<usize>load<u16>(movies + (q << 1)) << 3);
+      store<u64>(a, load<u64>(a) + add);
     }
-  }
-  for (let x: usize = 0; x < 256; x++) {
-    const slot = load<u32>(codeSlots + (x << 2));
-    if (slot !== 0 && load<u32>(inChunk + (x << 2)) !== 0) flush(packed + (<usize>(slot - 1)) * packedBytes, sums, stride, nMovies, <f64>x);
   }
 }
 
@@ -347,7 +351,7 @@ export function accumulateMomentsSegmented(
  *   Σ dx·dy = Σ dx·Y − b_n·Σ dx,   Σ dy² = Σ Y² − 2·b_n·Σ Y + b_n²·common:
  * each rating adds one rater-and-run constant into its movie's 32-byte partial entry (f32 × 4
  * [1, dx, dx², dx·Y] and f64 × 2 [Y, Y²]: two SIMD adds, no per-rating arithmetic and no read of
- * b_n; measured at 100M, one thread: 66–69 vs 137–142 ms). Every `flushEvery` raters and at the
+ * b_n). Every `flushEvery` raters and at the
  * end, each touched movie's partial entry is expanded with its b_n into the f64 sums and zeroed.
  * Σ Y and Σ Y² are summed in f64, so the expansion of Σ dy² (whose terms may be a few times the
  * result) loses nothing; the f32 sums hold at most `flushEvery` raters' terms, as in

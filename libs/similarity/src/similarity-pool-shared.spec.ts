@@ -5,7 +5,7 @@ import { matrixArraysInOneBuffer, wasmMemoryOf } from '@recsys/core';
 import { buildRatingMatrix, matrixArraysOf, MovieCatalog, RatingListBuilder, RatingMatrix, readSnapshot, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
 import { longTailDensity, randomRatings } from '@recsys/testing';
 import { fitBaselinesAls } from './baselines';
-import { mostSimilar, Neighbour, SIMILARITY_METRICS } from './similarity';
+import { mostSimilar, SIMILARITY_METRICS } from './similarity';
 import { POOL_PEARSON_BASELINE_TOLERANCE, SimilarityPool } from './similarity-pool';
 
 /** Random matrix with a long tail: popularity falls with the movie number, every 4th user rates a lot. */
@@ -107,34 +107,6 @@ describe('SimilarityPool over a matrix in a shared WebAssembly memory (zero copy
           expect(await pool.mostSimilar(m, 5, { metric, minSupport: 1 })).toEqual([]);
         }
       }
-    } finally {
-      await pool.close();
-    }
-  });
-
-  it('the segmented u16 copy: ties rank the larger movie id first (hand-computed)', async () => {
-    // Raters: 10 {1,2,3}, 20 {1,2,3}, 30 {1,2,3}, 40 {1,2}, 50 {4}, 60 {4}. Jaccard with 10: 20 → 3/3, 30 → 3/3, 40 → 2/3.
-    const tiny = inOneWasmMemory(
-      matrixOf([
-        [1, 10, 5], [2, 10, 3], [3, 10, 4],
-        [1, 20, 1], [2, 20, 2], [3, 20, 2],
-        [1, 30, 4], [2, 30, 4], [3, 30, 4],
-        [1, 40, 2], [2, 40, 5],
-        [4, 50, 3], [4, 60, 1],
-      ]),
-    );
-    const ids = (ns: Neighbour[]) => ns.map((x) => tiny.movies.ids[x.movie]);
-    const pool = await SimilarityPool.start(tiny, { threads: 2, maxInlineWork: 0, narrowMovieIndices: true });
-    try {
-      expect(pool.segmented).toBe(true);
-      const m10 = tiny.movies.indexOf(10);
-      const all = await pool.mostSimilar(m10, 10);
-      expect(ids(all)).toEqual([30, 20, 40, 60, 50]);
-      expect(all.map((x) => x.similarity)).toEqual([1, 1, 2 / 3, 0, 0]);
-      // cosine of 10 (5,3,4) with 30 (4,4,4): 48/√(50·48); with 20 (1,2,2): 19/√(50·9); with 40 (5,3)·(2,5): 25/√(34·29).
-      const cosine = await pool.mostSimilar(m10, 3, { metric: 'cosine', minSupport: 1 });
-      expect(ids(cosine)).toEqual([30, 20, 40]);
-      expect(cosine.map((x) => x.similarity)).toEqual([48 / Math.sqrt(50 * 48), 19 / Math.sqrt(50 * 9), 25 / Math.sqrt(34 * 29)]);
     } finally {
       await pool.close();
     }
