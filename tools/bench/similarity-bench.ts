@@ -6,6 +6,7 @@
  *   npx tsc -b tools && node tools/dist/bench/similarity-bench.js [--ratings 10000000] [--seed 42]
  *     [--snapshot FILE] [--queries 100] [--k 10] [--index-k 50] [--threads 1,2]
  *     [--index-metrics jaccard,pearson-baseline] [--repeats 20] [--no-index] [--no-pool] [--no-scorer]
+ *     [--movie-indices shared,u16,u16plain] [--interleave]
  *     (--help: the options)
  *
  * At 100M: `npm run bench:similarity -- --snapshot /path/prize-100m.snap --no-index --no-scorer
@@ -42,8 +43,12 @@ import {
 } from '@recsys/similarity';
 import { BenchCli, BenchOption, BenchValues, choiceListValue, intListValue, intValue, readBenchArgs } from './bench-args';
 
-/** The pool's movie indices: the matrix's own i32 in place (`shared`, zero copy) or a u16 copy (`u16`, `narrowMovieIndices`). */
-const MOVIE_INDICES = ['shared', 'u16'] as const;
+/**
+ * The pool's movie indices: the matrix's own i32 in place (`shared`, zero copy), a u16 copy
+ * (`u16`, `narrowMovieIndices`: segmented by rating code where it fits), or the plain u16 copy in
+ * the rows' order (`u16plain`, `segmentMovieIndices: false`).
+ */
+const MOVIE_INDICES = ['shared', 'u16', 'u16plain'] as const;
 type MovieIndices = (typeof MOVIE_INDICES)[number];
 
 export interface Args {
@@ -59,6 +64,7 @@ export interface Args {
   pool: boolean;
   movieIndices: MovieIndices[];
   scorer: boolean;
+  interleave: boolean;
   snapshot: string | undefined;
 }
 
@@ -82,9 +88,17 @@ export const CLI = {
       type: 'string',
       value: 'LIST',
       default: 'shared',
-      description: "pool layouts to run, in turn for each thread count: 'shared' (the matrix's own i32 movie indices, no copy) and 'u16' (narrowMovieIndices: a 2 B/rating copy)",
+      description:
+        "pool layouts to run, in turn for each thread count: 'shared' (the matrix's own i32 movie indices, no copy), 'u16' (narrowMovieIndices: a 2 B/rating copy, " +
+        "segmented by rating code where it fits) and 'u16plain' (the same copy in the rows' order)",
     },
     'no-scorer': { type: 'boolean', description: 'skip the single-threaded SimilarityScorer latencies (the TypeScript reference)' },
+    interleave: {
+      type: 'boolean',
+      description:
+        'also start one pool per --movie-indices layout at once (each --threads count) and query the most-rated movie in turn on each, one query at a time ' +
+        '(--repeats rounds, the order alternating): CPU per query and latency per layout and the median ratio of each pair, with the load shared alike',
+    },
     snapshot: { type: 'string', value: 'FILE', description: 'read the ratings from this snapshot instead of generating them (--ratings and --seed then only seed the movie sample)' },
   },
 } as const satisfies BenchCli<Record<string, BenchOption>>;
@@ -103,6 +117,7 @@ export function argsFrom(v: BenchValues<typeof CLI.options>): Args {
     pool: !v['no-pool'],
     movieIndices: choiceListValue('movie-indices', v['movie-indices'], MOVIE_INDICES),
     scorer: !v['no-scorer'],
+    interleave: v.interleave === true,
     snapshot: v.snapshot,
   };
 }
@@ -195,7 +210,12 @@ async function main(): Promise<void> {
     for (const threads of args.threads) for (const movieIndices of args.movieIndices) {
       const loadBefore = loadavg().map(round);
       let t0 = process.hrtime.bigint();
-      const p = await SimilarityPool.start(matrix, { baselines, threads, narrowMovieIndices: movieIndices === 'u16' });
+      const p = await SimilarityPool.start(matrix, {
+        baselines,
+        threads,
+        narrowMovieIndices: movieIndices !== 'shared',
+        segmentMovieIndices: movieIndices !== 'u16plain',
+      });
       const startSeconds = seconds(t0);
       // The ALS fit on a pool worker (what the API does for a model without biases): the same
       // values as the baselines given at start, so the queries below are unchanged.
@@ -242,6 +262,7 @@ async function main(): Promise<void> {
       pool[movieIndices === 'shared' ? `threads${threads}` : `threads${threads}-${movieIndices}`] = {
         threads,
         movieIndices,
+        segmented: p.segmented,
         sharesMatrix: p.sharesMatrix,
         maxInlineWork: p.maxInlineWork,
         startSeconds: round(startSeconds),
@@ -252,6 +273,11 @@ async function main(): Promise<void> {
         latency: perMetric,
       };
     }
+  }
+
+  const interleaved: Record<string, unknown> = {};
+  if (args.interleave) {
+    for (const threads of args.threads) interleaved[`threads${threads}`] = await interleave(matrix, baselines, threads, args.movieIndices, mostRated, args.k, args.repeats);
   }
 
   const builds: unknown[] = [];
@@ -306,9 +332,70 @@ async function main(): Promise<void> {
       latency,
     },
     similarityPool: pool,
+    interleaved,
     neighbourIndex: { sumOfSquaredUserCounts: totalWork, builds },
   };
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+}
+
+/**
+ * One pool per layout (the same matrix, `threads` workers each), then per metric: 3 warm-up
+ * queries on each, and `repeats` rounds of one query of the most-rated movie on each pool in turn
+ * (the order reversed every other round), so that every layout sees the same load. Per layout:
+ * the median CPU time per query (user + system of the process, every thread: only one query runs
+ * at a time) and p50 / p99 / best wall time; per pair with the first layout, the median of the
+ * per-round CPU ratios.
+ */
+async function interleave(
+  matrix: RatingMatrix,
+  baselines: ReturnType<typeof fitBaselinesAls>,
+  threads: number,
+  layouts: MovieIndices[],
+  movie: number,
+  k: number,
+  repeats: number,
+): Promise<Record<string, unknown>> {
+  const loadBefore = loadavg().map(round);
+  const pools: SimilarityPool[] = [];
+  try {
+    for (const layout of layouts) {
+      pools.push(await SimilarityPool.start(matrix, { baselines, threads, narrowMovieIndices: layout !== 'shared', segmentMovieIndices: layout !== 'u16plain' }));
+    }
+    const perMetric: Record<string, unknown> = {};
+    for (const metric of SIMILARITY_METRICS) {
+      for (const p of pools) for (let w = 0; w < 3; w++) await p.mostSimilar(movie, k, { metric });
+      const cpu = layouts.map(() => [] as number[]);
+      const wall = layouts.map(() => [] as number[]);
+      for (let r = 0; r < repeats; r++) {
+        const order = layouts.map((_, i) => (r % 2 === 0 ? i : layouts.length - 1 - i));
+        for (const i of order) {
+          const cpuBefore = process.cpuUsage();
+          const start = process.hrtime.bigint();
+          await pools[i].mostSimilar(movie, k, { metric });
+          wall[i].push(Number(process.hrtime.bigint() - start) / 1e6);
+          const used = process.cpuUsage(cpuBefore);
+          cpu[i].push((used.user + used.system) / 1000);
+        }
+      }
+      const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
+      const entry: Record<string, unknown> = {};
+      layouts.forEach((layout, i) => {
+        const sorted = [...wall[i]].sort((a, b) => a - b);
+        entry[layout] = {
+          cpuMsPerQueryMedian: round(median(cpu[i])),
+          p50Ms: round(quantile(sorted, 0.5)),
+          p99Ms: round(quantile(sorted, 0.99)),
+          bestMs: round(sorted[0]),
+          ...(i === 0 ? {} : { cpuRatioToFirstMedian: round(median(cpu[i].map((c, r) => c / cpu[0][r]))) }),
+        };
+      });
+      perMetric[metric] = entry;
+      log(`interleaved ${threads} thread(s) ${metric}: ${JSON.stringify(entry)}`);
+    }
+    return { threads, layouts, repeats, loadAverageBefore: loadBefore, loadAverageAfter: loadavg().map(round), latency: perMetric };
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+  }
 }
 
 /**

@@ -22,8 +22,11 @@ function movieAt<M>(userMovies: usize, q: usize): usize {
   return <usize>load<M>(userMovies + q * sizeof<M>());
 }
 
-// Every kernel takes `matrix`, the offset of five u32 in memory: the offsets of movieUsers (u32),
-// movieRatings (u8), userPtr (u32), userMovies (M) and userRatings (u8).
+// Every kernel takes `matrix`, the offset of nine u32 in memory: the offsets of movieUsers (u32),
+// movieRatings (u8), userPtr (u32), userMovies (M) and userRatings (u8), then those of the
+// segmented copy (see accumulateMomentsSegmented; 0 when the layout has none): its movie indices
+// (u16), its segment ends (u16 × codes per user) and its codes (u32 × codes, ascending), and the
+// number of codes.
 // @ts-ignore: decorator
 @inline
 function arrayAt(matrix: usize, field: usize): usize {
@@ -35,10 +38,10 @@ function arrayAt(matrix: usize, field: usize): usize {
  */
 // @ts-ignore: decorator
 @inline
-function jaccard<M>(matrix: usize, pFrom: u32, pTo: u32, counts: usize): void {
+function jaccard<M>(matrix: usize, pFrom: u32, pTo: u32, counts: usize, moviesField: usize): void {
   const movieUsers = arrayAt(matrix, 0);
   const userPtr = arrayAt(matrix, 2);
-  const userMovies = arrayAt(matrix, 3);
+  const userMovies = arrayAt(matrix, moviesField);
   for (let p = pFrom; p < pTo; p++) {
     const u = <usize>load<u32>(movieUsers + ((<usize>p) << 2));
     const rowAt = userPtr + (u << 2);
@@ -62,11 +65,16 @@ function jaccard<M>(matrix: usize, pFrom: u32, pTo: u32, counts: usize): void {
 }
 
 export function accumulateJaccard16(matrix: usize, pFrom: u32, pTo: u32, counts: usize): void {
-  jaccard<u16>(matrix, pFrom, pTo, counts);
+  jaccard<u16>(matrix, pFrom, pTo, counts, 3);
 }
 
 export function accumulateJaccard32(matrix: usize, pFrom: u32, pTo: u32, counts: usize): void {
-  jaccard<u32>(matrix, pFrom, pTo, counts);
+  jaccard<u32>(matrix, pFrom, pTo, counts, 3);
+}
+
+/** jaccard over the segmented copy's u16 movie indices (a row's order does not change its counts). */
+export function accumulateJaccardSegmented(matrix: usize, pFrom: u32, pTo: u32, counts: usize): void {
+  jaccard<u16>(matrix, pFrom, pTo, counts, 5);
 }
 
 /** Bit positions of the three fields packed in one u64 per movie by accumulateMoments. */
@@ -106,12 +114,11 @@ function moments<M>(
   chunk: u32,
   codeSlots: usize,
   inChunk: usize,
+  segmented: bool,
 ): void {
   const movieUsers = arrayAt(matrix, 0);
   const movieRatings = arrayAt(matrix, 1);
   const userPtr = arrayAt(matrix, 2);
-  const userMovies = arrayAt(matrix, 3);
-  const userRatings = arrayAt(matrix, 4);
   memory.fill(inChunk, 0, 256 << 2);
   for (let p = pFrom; p < pTo; p++) {
     const x = <usize>load<u8>(movieRatings + <usize>p);
@@ -119,47 +126,69 @@ function moments<M>(
     if (slot === 0) continue;
     const base = packed + (<usize>(slot - 1)) * packedBytes;
     const u = <usize>load<u32>(movieUsers + ((<usize>p) << 2));
-    const rowAt = userPtr + (u << 2);
-    let q = <usize>load<u32>(rowAt);
-    const end = <usize>load<u32>(rowAt, 4);
-    for (; q + 2 <= end; q += 2) {
-      const y0 = <u64>load<u8>(userRatings + q);
-      const y1 = <u64>load<u8>(userRatings + q, 1);
-      const a = base + (movieAt<M>(userMovies, q) << 3);
-      const b = base + (movieAt<M>(userMovies, q + 1) << 3);
-      store<u64>(a, load<u64>(a) + (1 | (y0 << SUM_Y_SHIFT) | ((y0 * y0) << SUM_YY_SHIFT)));
-      store<u64>(b, load<u64>(b) + (1 | (y1 << SUM_Y_SHIFT) | ((y1 * y1) << SUM_YY_SHIFT)));
-    }
-    if (q < end) {
-      const y = <u64>load<u8>(userRatings + q);
-      const a = base + (movieAt<M>(userMovies, q) << 3);
-      store<u64>(a, load<u64>(a) + (1 | (y << SUM_Y_SHIFT) | ((y * y) << SUM_YY_SHIFT)));
-    }
-    const counter = inChunk + (x << 2);
-    const n = load<u32>(counter) + 1;
-    if (n === chunk) {
-      flush(base, sums, stride, nMovies, <f64>x);
-      store<u32>(counter, 0);
-    } else {
-      store<u32>(counter, n);
-    }
+    if (segmented) addRuns(matrix, userPtr, u, base);
+    else addRow<M>(matrix, userPtr, u, base);
+    countRater(inChunk, x, chunk, base, sums, stride, nMovies);
   }
-  for (let x: usize = 0; x < 256; x++) {
-    const slot = load<u32>(codeSlots + (x << 2));
-    if (slot !== 0 && load<u32>(inChunk + (x << 2)) !== 0) flush(packed + (<usize>(slot - 1)) * packedBytes, sums, stride, nMovies, <f64>x);
+  flushRest(codeSlots, inChunk, packed, packedBytes, sums, stride, nMovies);
+}
+
+/** accumulateMoments' work for rater u's row (movie indices of type M, each rating's code read from userRatings) into the packed slot at `base`. */
+// @ts-ignore: decorator
+@inline
+function addRow<M>(matrix: usize, userPtr: usize, u: usize, base: usize): void {
+  const userMovies = arrayAt(matrix, 3);
+  const userRatings = arrayAt(matrix, 4);
+  const rowAt = userPtr + (u << 2);
+  let q = <usize>load<u32>(rowAt);
+  const end = <usize>load<u32>(rowAt, 4);
+  for (; q + 2 <= end; q += 2) {
+    const y0 = <u64>load<u8>(userRatings + q);
+    const y1 = <u64>load<u8>(userRatings + q, 1);
+    const a = base + (movieAt<M>(userMovies, q) << 3);
+    const b = base + (movieAt<M>(userMovies, q + 1) << 3);
+    store<u64>(a, load<u64>(a) + (1 | (y0 << SUM_Y_SHIFT) | ((y0 * y0) << SUM_YY_SHIFT)));
+    store<u64>(b, load<u64>(b) + (1 | (y1 << SUM_Y_SHIFT) | ((y1 * y1) << SUM_YY_SHIFT)));
+  }
+  if (q < end) {
+    const y = <u64>load<u8>(userRatings + q);
+    const a = base + (movieAt<M>(userMovies, q) << 3);
+    store<u64>(a, load<u64>(a) + (1 | (y << SUM_Y_SHIFT) | ((y * y) << SUM_YY_SHIFT)));
   }
 }
 
 export function accumulateMoments16(
   matrix: usize, pFrom: u32, pTo: u32, packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32, chunk: u32, codeSlots: usize, inChunk: usize,
 ): void {
-  moments<u16>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk);
+  moments<u16>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk, false);
 }
 
 export function accumulateMoments32(
   matrix: usize, pFrom: u32, pTo: u32, packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32, chunk: u32, codeSlots: usize, inChunk: usize,
 ): void {
-  moments<u32>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk);
+  moments<u32>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk, false);
+}
+
+/** Counts one more rater of code x in its chunk; flushes x's packed slot (at `base`) when the chunk is full. */
+// @ts-ignore: decorator
+@inline
+function countRater(inChunk: usize, x: usize, chunk: u32, base: usize, sums: usize, stride: u32, nMovies: u32): void {
+  const counter = inChunk + (x << 2);
+  const n = load<u32>(counter) + 1;
+  if (n === chunk) {
+    flush(base, sums, stride, nMovies, <f64>x);
+    store<u32>(counter, 0);
+  } else {
+    store<u32>(counter, n);
+  }
+}
+
+/** At the end of accumulateMoments: flushes every code's packed slot that holds raters of a chunk not yet flushed. */
+function flushRest(codeSlots: usize, inChunk: usize, packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32): void {
+  for (let x: usize = 0; x < 256; x++) {
+    const slot = load<u32>(codeSlots + (x << 2));
+    if (slot !== 0 && load<u32>(inChunk + (x << 2)) !== 0) flush(packed + (<usize>(slot - 1)) * packedBytes, sums, stride, nMovies, <f64>x);
+  }
 }
 
 /** Adds the packed group fields of every movie into its sums (see accumulateMoments) and zeroes them. */
@@ -260,4 +289,135 @@ export function accumulatePearsonBaselineF32(
 ): void {
   if (movieIndexBytes === 2) pearsonBaselineF32<u16>(matrix, pFrom, pTo, m, globalMean, userBias, movieBias, sums, partial, nMovies, flushEvery);
   else pearsonBaselineF32<u32>(matrix, pFrom, pTo, m, globalMean, userBias, movieBias, sums, partial, nMovies, flushEvery);
+}
+
+// The segmented copy (SimilarityLayout.segmented): each user's row of u16 movie indices ordered by
+// rating code (the codes in ascending order, movies ascending within a code), with the end of each
+// code's run (u16, relative to the row's start) per user, so that a rating's code is known from
+// where it lies: the kernels below stream 2 bytes per co-rating instead of 3, and what they add
+// for a rating depends on the run, not on the rating, so it is computed once per run.
+
+// @ts-ignore: decorator
+@inline
+function codeAt(matrix: usize, k: usize): u64 {
+  return <u64>load<u32>(arrayAt(matrix, 7) + (k << 2));
+}
+
+/**
+ * accumulateMoments over the segmented copy: the same packed slots, chunks, flushes and sums (so
+ * the same sums bit for bit), but one constant 1 | y << 21 | y² << 42 per run of code y, added by
+ * one u64 add per rating.
+ */
+export function accumulateMomentsSegmented(
+  matrix: usize, pFrom: u32, pTo: u32, packed: usize, packedBytes: usize, sums: usize, stride: u32, nMovies: u32, chunk: u32, codeSlots: usize, inChunk: usize,
+): void {
+  moments<u16>(matrix, pFrom, pTo, packed, packedBytes, sums, stride, nMovies, chunk, codeSlots, inChunk, true);
+}
+
+/** accumulateMomentsSegmented's work for rater u's runs into the packed slot at `base`: one constant per run. */
+// @ts-ignore: decorator
+@inline
+function addRuns(matrix: usize, userPtr: usize, u: usize, base: usize): void {
+  const movies = arrayAt(matrix, 5);
+  const nCodes = arrayAt(matrix, 8);
+  const row = <usize>load<u32>(userPtr + (u << 2));
+  const runs = arrayAt(matrix, 6) + ((u * nCodes) << 1);
+  let q = row;
+  for (let k: usize = 0; k < nCodes; k++) {
+    const end = row + <usize>load<u16>(runs + (k << 1));
+    const y = codeAt(matrix, k);
+    const add: u64 = 1 | (y << SUM_Y_SHIFT) | ((y * y) << SUM_YY_SHIFT);
+    for (; q + 4 <= end; q += 4) {
+      const a = base + (<usize>load<u16>(movies + (q << 1)) << 3);
+      const b = base + (<usize>load<u16>(movies + (q << 1), 2) << 3);
+      const c = base + (<usize>load<u16>(movies + (q << 1), 4) << 3);
+      const d = base + (<usize>load<u16>(movies + (q << 1), 6) << 3);
+      store<u64>(a, load<u64>(a) + add);
+      store<u64>(b, load<u64>(b) + add);
+      store<u64>(c, load<u64>(c) + add);
+      store<u64>(d, load<u64>(d) + add);
+    }
+    for (; q < end; q++) {
+      const a = base + (<usize>load<u16>(movies + (q << 1)) << 3);
+      store<u64>(a, load<u64>(a) + add);
+    }
+  }
+}
+
+/**
+ * pearson-baseline over the segmented copy, into the same f64 `sums` (stride 4: [common,
+ * Σ dx·dy, Σ dx², Σ dy²]) as accumulatePearsonBaselineF32. With a_u = μ + b_u, dx = x/2 − (a_u +
+ * b_m) and Y = y/2 − a_u (both per rater and run, not per rating), dy = Y − b_n, so
+ *   Σ dx·dy = Σ dx·Y − b_n·Σ dx,   Σ dy² = Σ Y² − 2·b_n·Σ Y + b_n²·common:
+ * each rating adds one rater-and-run constant into its movie's 32-byte partial entry (f32 × 4
+ * [1, dx, dx², dx·Y] and f64 × 2 [Y, Y²]: two SIMD adds, no per-rating arithmetic and no read of
+ * b_n). Every `flushEvery` raters and at the
+ * end, each touched movie's partial entry is expanded with its b_n into the f64 sums and zeroed.
+ * Σ Y and Σ Y² are summed in f64, so the expansion of Σ dy² (whose terms may be a few times the
+ * result) loses nothing; the f32 sums hold at most `flushEvery` raters' terms, as in
+ * accumulatePearsonBaselineF32. `partial` (32 bytes per movie) is zero on entry and on return.
+ */
+export function accumulatePearsonBaselineSegmented(
+  matrix: usize, pFrom: u32, pTo: u32, m: u32, globalMean: f64, userBias: usize, movieBias: usize, sums: usize, partial: usize, nMovies: u32, flushEvery: u32,
+): void {
+  const movieUsers = arrayAt(matrix, 0);
+  const movieRatings = arrayAt(matrix, 1);
+  const userPtr = arrayAt(matrix, 2);
+  const movies = arrayAt(matrix, 5);
+  const ends = arrayAt(matrix, 6);
+  const nCodes = arrayAt(matrix, 8);
+  const biasM = load<f64>(movieBias + ((<usize>m) << 3));
+  let raters: u32 = 0;
+  for (let p = pFrom; p < pTo; p++) {
+    const u = <usize>load<u32>(movieUsers + ((<usize>p) << 2));
+    const base = globalMean + load<f64>(userBias + (u << 3));
+    const dx = <f64>load<u8>(movieRatings + <usize>p) * 0.5 - (base + biasM);
+    const dx32 = <f32>dx;
+    const dxx32 = <f32>(dx * dx);
+    const row = <usize>load<u32>(userPtr + (u << 2));
+    const runs = ends + ((u * nCodes) << 1);
+    let q = row;
+    for (let k: usize = 0; k < nCodes; k++) {
+      const end = row + <usize>load<u16>(runs + (k << 1));
+      const y = <f64>codeAt(matrix, k) * 0.5 - base;
+      const low = f32x4.replace_lane(f32x4(1, dx32, dxx32, 0), 3, <f32>(dx * y));
+      const high = f64x2.replace_lane(f64x2.splat(y), 1, y * y);
+      for (; q < end; q++) {
+        const at = partial + (<usize>load<u16>(movies + (q << 1)) << 5);
+        v128.store(at, f32x4.add(v128.load(at), low));
+        v128.store(at, f64x2.add(v128.load(at, 16), high), 16);
+      }
+    }
+    if (++raters === flushEvery) {
+      flushSegmented(partial, sums, movieBias, nMovies);
+      raters = 0;
+    }
+  }
+  if (raters !== 0) flushSegmented(partial, sums, movieBias, nMovies);
+}
+
+/** sums (f64 × 4 per movie) += the expansion of each touched movie's partial entry (see accumulatePearsonBaselineSegmented), partial zeroed. */
+function flushSegmented(partial: usize, sums: usize, movieBias: usize, nMovies: u32): void {
+  const zero = f32x4.splat(0);
+  for (let n: usize = 0; n < <usize>nMovies; n++) {
+    const from = partial + (n << 5);
+    const low = v128.load(from);
+    // Lane 0 counts the raters: zero exactly when no rater touched the movie since the last flush.
+    if (f32x4.extract_lane(low, 0) === 0) continue;
+    const high = v128.load(from, 16);
+    v128.store(from, zero);
+    v128.store(from, zero, 16);
+    const bn = load<f64>(movieBias + (n << 3));
+    const c = <f64>f32x4.extract_lane(low, 0);
+    const sdx = <f64>f32x4.extract_lane(low, 1);
+    const sdxdx = <f64>f32x4.extract_lane(low, 2);
+    const sdxy = <f64>f32x4.extract_lane(low, 3);
+    const sy = f64x2.extract_lane(high, 0);
+    const syy = f64x2.extract_lane(high, 1);
+    const to = sums + (n << 5);
+    store<f64>(to, load<f64>(to) + c);
+    store<f64>(to, load<f64>(to, 8) + (sdxy - bn * sdx), 8);
+    store<f64>(to, load<f64>(to, 16) + sdxdx, 16);
+    store<f64>(to, load<f64>(to, 24) + (syy - 2 * bn * sy + bn * bn * c), 24);
+  }
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { matrixArraysInOneBuffer, wasmMemoryOf } from '@recsys/core';
-import { buildRatingMatrix, matrixArraysOf, MovieCatalog, RatingMatrix, readSnapshot, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
+import { buildRatingMatrix, matrixArraysOf, MovieCatalog, RatingListBuilder, RatingMatrix, readSnapshot, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
 import { longTailDensity, randomRatings } from '@recsys/testing';
 import { fitBaselinesAls } from './baselines';
 import { mostSimilar, SIMILARITY_METRICS } from './similarity';
@@ -12,6 +12,13 @@ import { POOL_PEARSON_BASELINE_TOLERANCE, SimilarityPool } from './similarity-po
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
   const ratings = randomRatings({ seed, users, movies, density: longTailDensity(density, movies), userId: (u) => 10 + u, movieId: (m) => 5 + 2 * m });
   return buildRatingMatrix(ratings, WHOLE_STARS_1_TO_5).matrix;
+}
+
+/** A matrix from [externalUser, externalMovie, stars] rows. */
+function matrixOf(rows: Array<[number, number, number]>): RatingMatrix {
+  const b = new RatingListBuilder(rows.length);
+  for (const [u, m, r] of rows) b.push(u, m, r * 2);
+  return buildRatingMatrix(b.finish(), WHOLE_STARS_1_TO_5).matrix;
 }
 
 /** The matrix with its arrays copied into one shared WebAssembly memory (as the API shares an imported matrix). */
@@ -34,6 +41,7 @@ describe('SimilarityPool over a matrix in a shared WebAssembly memory (zero copy
     try {
       expect(pool.sharesMatrix).toBe(true);
       expect(pool.movieIndexBytes).toBe(narrowMovieIndices ? 2 : 4);
+      expect(pool.segmented).toBe(narrowMovieIndices);
       for (const metric of SIMILARITY_METRICS) {
         for (let m = 0; m < matrix.nMovies; m++) {
           const actual = await pool.mostSimilar(m, 8, { metric });
@@ -43,7 +51,9 @@ describe('SimilarityPool over a matrix in a shared WebAssembly memory (zero copy
         }
       }
       // No copy: the workers read the matrix's own ratings. Change one rating (both orientations)
-      // of a rater of movie 0 in the matrix's arrays; the pool's next answer follows.
+      // of a rater of movie 0 in the matrix's arrays; the pool's next answer follows. (The
+      // segmented u16 copy holds the rows' codes by position, so there the change is seen through
+      // the by-movie side only, the query's own column, as here; a served matrix never changes.)
       const p = matrix.moviePtr[0];
       const u = matrix.movieUsers[p];
       const old = matrix.movieRatings[p];
@@ -56,6 +66,47 @@ describe('SimilarityPool over a matrix in a shared WebAssembly memory (zero copy
       const after = mostSimilar(matrix, 0, 8, { metric: 'cosine' });
       expect(after).not.toEqual(before);
       expect(await pool.mostSimilar(0, 8, { metric: 'cosine' })).toEqual(after);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('the segmented u16 copy: every metric, movie, minSupport and shrinkage equals mostSimilar, the last movie and movies without co-raters included', async () => {
+    // A long-tail matrix plus two movies rated only by users who rated nothing else (no co-raters),
+    // one of them the last movie index, and a user who rated every movie.
+    const extra: Array<[number, number, number]> = [];
+    for (let m = 0; m < plain.nMovies; m++) {
+      const p = plain.moviePtr[m];
+      for (let q = p; q < plain.moviePtr[m + 1]; q++) extra.push([plain.users.ids[plain.movieUsers[q]], plain.movies.ids[m], plain.movieRatings[q] / 2]);
+      extra.push([9_999, plain.movies.ids[m], 1 + (m % 5)]);
+    }
+    extra.push([10_001, 1, 4], [10_002, 1, 2], [10_003, 999_999, 5]);
+    const matrix = inOneWasmMemory(matrixOf(extra));
+    const baselines = fitBaselinesAls(matrix);
+    const pool = await SimilarityPool.start(matrix, { threads: 2, baselines, maxInlineWork: 0, narrowMovieIndices: true });
+    try {
+      expect(pool.segmented).toBe(true);
+      const lonely = [matrix.movies.indexOf(1), matrix.movies.indexOf(999_999)];
+      expect(lonely[1]).toBe(matrix.nMovies - 1);
+      for (const metric of SIMILARITY_METRICS) {
+        for (const [minSupport, shrinkage, k] of [[0, 100, 8], [2, 0, matrix.nMovies], [5, 7.5, 12]]) {
+          for (let m = 0; m < matrix.nMovies; m++) {
+            const actual = await pool.mostSimilar(m, k, { metric, minSupport, shrinkage });
+            const expected = mostSimilar(matrix, m, k, { metric, minSupport, shrinkage, baselines });
+            expect(actual.map((x) => [x.movie, x.support])).toEqual(expected.map((x) => [x.movie, x.support]));
+            for (let j = 0; j < expected.length; j++) {
+              const tolerance = metric === 'pearson-baseline' ? POOL_PEARSON_BASELINE_TOLERANCE : 0;
+              expect(Math.abs(actual[j].similarity - expected[j].similarity)).toBeLessThanOrEqual(tolerance);
+            }
+          }
+        }
+        // Without co-raters: with minSupport 0 every other movie at similarity 0, support 0.
+        for (const m of lonely) {
+          const all = await pool.mostSimilar(m, matrix.nMovies, { metric });
+          expect(all.every((x) => x.similarity === 0 && x.support === 0)).toBe(true);
+          expect(await pool.mostSimilar(m, 5, { metric, minSupport: 1 })).toEqual([]);
+        }
+      }
     } finally {
       await pool.close();
     }

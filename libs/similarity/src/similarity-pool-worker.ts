@@ -12,7 +12,7 @@ import { MOMENT_SLOTS, PEARSON_BASELINE_FLUSH_RATERS, poolMatrix, similarityKern
 
 function run(input: SimilarityPoolWorkerInput): void {
   const { layout: l, worker, threads, chunk, windows } = input;
-  const kernels = similarityKernels(input.memory, l.movieIndexBytes, input.module);
+  const kernels = similarityKernels(input.memory, l, input.module);
   const control = new Int32Array(input.control);
   const ranges = new Uint32Array(input.ranges);
   const region = l.accumulators + worker * l.regionBytes;
@@ -48,7 +48,7 @@ function run(input: SimilarityPoolWorkerInput): void {
     if (metric === 'jaccard') {
       kernels.accumulateJaccard(l.matrix, pFrom, pTo, region);
     } else if (metric === 'pearson-baseline') {
-      // The packed slots (80 bytes per movie) hold the f32 partial sums (16).
+      // The packed slots (80 bytes per movie) hold the partial sums (16 bytes per movie, 32 over the segmented copy).
       kernels.accumulatePearsonBaselineF32(l.matrix, pFrom, pTo, m, baselineValues[0], userBias, movieBias, region, packed, l.nMovies, PEARSON_BASELINE_FLUSH_RATERS);
     } else {
       const stride = strideOf(metric);

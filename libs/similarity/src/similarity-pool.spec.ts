@@ -1,4 +1,5 @@
-import { buildRatingMatrix, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { matrixArraysInOneBuffer } from '@recsys/core';
+import { buildRatingMatrix, matrixArraysOf, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { longTailDensity, randomRatings } from '@recsys/testing';
 import { fitBaselinesAls } from './baselines';
 import { mostSimilar, Neighbour, SimilarityMetric, SIMILARITY_METRICS } from './similarity';
@@ -127,19 +128,24 @@ describe('SimilarityPool', () => {
     }
   });
 
-  it('ties: equal similarities rank the larger movie id first; minSupport drops movies without enough co-raters', async () => {
+  it.each([
+    ['the pool\'s own copy', false],
+    ['the segmented u16 copy beside the matrix in its shared WebAssembly memory', true],
+  ])('ties (%s): equal similarities rank the larger movie id first; minSupport drops movies without enough co-raters', async (_, inPlace) => {
     // Hand-computed. Raters: 10 {1,2,3}, 20 {1,2,3}, 30 {1,2,3}, 40 {1,2}, 50 {4}, 60 {4}.
     // Jaccard with 10: 20 → 3/3, 30 → 3/3, 40 → 2/3, 50 → 0, 60 → 0.
-    const tiny = matrixOf([
+    const rows = matrixOf([
       [1, 10, 5], [2, 10, 3], [3, 10, 4],
       [1, 20, 1], [2, 20, 2], [3, 20, 2],
       [1, 30, 4], [2, 30, 4], [3, 30, 4],
       [1, 40, 2], [2, 40, 5],
       [4, 50, 3], [4, 60, 1],
     ]);
+    const tiny = inPlace ? RatingMatrix.fromArrays(matrixArraysInOneBuffer(matrixArraysOf(rows))) : rows;
     const ids = (ns: Neighbour[]) => ns.map((x) => tiny.movies.ids[x.movie]);
-    const pool = await SimilarityPool.start(tiny, { threads: 2, maxInlineWork: 0 });
+    const pool = await SimilarityPool.start(tiny, { threads: 2, maxInlineWork: 0, narrowMovieIndices: inPlace });
     try {
+      expect([pool.sharesMatrix, pool.segmented]).toEqual([inPlace, inPlace]);
       const m10 = tiny.movies.indexOf(10);
       const all = await pool.mostSimilar(m10, 10);
       expect(ids(all)).toEqual([30, 20, 40, 60, 50]);

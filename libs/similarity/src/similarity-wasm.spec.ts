@@ -5,8 +5,11 @@ import { fitBaselinesAls } from './baselines';
 import { SimilarityMetric } from './similarity';
 import { accumulateDense, MAX_STRIDE, strideOf } from './similarity-kernels';
 import {
+  canSegment,
+  codeCount,
   codeWindows,
   copyMatrix,
+  copySegmented,
   MOMENT_SLOTS,
   momentsChunk,
   PEARSON_BASELINE_FLUSH_RATERS,
@@ -14,6 +17,7 @@ import {
   similarityKernels,
   similarityLayout,
   similarityMemory,
+  presentCodes,
 } from './similarity-wasm';
 
 /** A random long-tail matrix as plain arrays, its rating codes passed through `code`. */
@@ -33,13 +37,19 @@ function randomArrays(seed: number, users: number, movies: number, code: (c: num
   };
 }
 
+/** Movie indices the kernels read: u16 or i32 in the rows' order, or the segmented copy. */
+type Indices = 2 | 4 | 'segmented';
+
 /** The kernels over a copy of `matrix` in their memory, with one worker region. */
-async function setUp(matrix: MatrixArrays, movieIndexBytes: 2 | 4 = 2) {
-  const layout = similarityLayout(matrix.nUsers, matrix.nMovies, matrix.userMovies.length, 1, MAX_STRIDE, movieIndexBytes);
+async function setUp(matrix: MatrixArrays, indices: Indices = 2) {
+  const present = await presentCodes(matrix.movieRatings);
+  const codes = indices === 'segmented' ? codeCount(present) : 0;
+  const layout = similarityLayout(matrix.nUsers, matrix.nMovies, matrix.userMovies.length, 1, MAX_STRIDE, indices === 4 ? 4 : 2, {}, 0, codes);
   const memory = similarityMemory(layout);
-  const present = await copyMatrix(matrix, poolMatrix(memory, layout));
+  expect(await copyMatrix(matrix, poolMatrix(memory, layout))).toEqual(present);
+  if (layout.segmented) await copySegmented(matrix, memory, layout, present);
   const windows = codeWindows(memory, layout, present);
-  return { layout, memory, present, windows, kernels: similarityKernels(memory, movieIndexBytes) };
+  return { layout, memory, present, windows, kernels: similarityKernels(memory, layout) };
 }
 
 describe('similarity WebAssembly kernels', () => {
@@ -54,6 +64,42 @@ describe('similarity WebAssembly kernels', () => {
     }
     expect(similarityLayout(10, 70_000, 100, 2, MAX_STRIDE).movieIndexBytes).toBe(4);
     expect(() => similarityLayout(10, 70_000, 100, 2, MAX_STRIDE, 2)).toThrow('u16 movie indices cannot hold 70000 movies');
+  });
+
+  it('the segmented copy: each row ordered by code then movie, the runs\' ends per user, poolMatrix in the rows\' order', async () => {
+    const matrix = randomArrays(6, 80, 35, (c) => c * 3); // codes 6, 12, 18, 24, 30
+    const { layout: l, memory } = await setUp(matrix, 'segmented');
+    expect([l.segmented, l.nCodes, l.movieIndexBytes]).toEqual([true, 5, 2]);
+    const b = memory.buffer;
+    expect(Array.from(new Uint32Array(b, l.codeList, 5))).toEqual([6, 12, 18, 24, 30]);
+    const movies = new Uint16Array(b, l.segmentedMovies, l.nRatings);
+    const ends = new Uint16Array(b, l.segmentEnds, 5 * l.nUsers);
+    for (let u = 0; u < matrix.nUsers; u++) {
+      const from = matrix.userPtr[u];
+      // A plain loop: the row's (code, movie) pairs sorted, against the runs read back.
+      const expected: [number, number][] = [];
+      for (let q = from; q < matrix.userPtr[u + 1]; q++) expected.push([matrix.userRatings[q], matrix.userMovies[q]]);
+      expected.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+      const actual: [number, number][] = [];
+      let start = 0;
+      for (let k = 0; k < 5; k++) {
+        const end = ends[u * 5 + k];
+        for (let i = start; i < end; i++) actual.push([6 * (k + 1), movies[from + i]]);
+        start = end;
+      }
+      expect(start).toBe(matrix.userPtr[u + 1] - from);
+      expect(actual).toEqual(expected);
+    }
+    // The matrix's own arrays in their order, for the ALS fit on a worker.
+    const copy = poolMatrix(memory, l);
+    expect(copy.userMovies).toBeInstanceOf(Int32Array);
+    for (const name of ['userMovies', 'userRatings', 'movieUsers', 'movieRatings'] as const) expect(Array.from(copy[name])).toEqual(Array.from(matrix[name]));
+    expect([canSegment(65_535, MOMENT_SLOTS), canSegment(65_536, 5), canSegment(100, MOMENT_SLOTS + 1), canSegment(100, 0)]).toEqual([true, false, false, false]);
+    expect(() => similarityLayout(10, 100, 100, 1, MAX_STRIDE, 2, {}, 0, 11)).toThrow('a segmented copy holds up to 10 codes');
+    expect(() => similarityLayout(10, 100, 100, 1, MAX_STRIDE, 4, {}, 0, 5)).toThrow('a segmented copy streams u16 movie indices');
+    const wrong = new Uint8Array(256);
+    wrong[6] = 1;
+    await expect(copySegmented(matrix, memory, l, wrong)).rejects.toThrow('the matrix holds 1 codes, the layout 5');
   });
 
   it('momentsChunk: the most raters whose packed fields cannot overflow (21, 21 and 22 bits)', () => {
@@ -93,15 +139,23 @@ describe('similarity WebAssembly kernels', () => {
     const matrix = manyCodes ? spreadCodes(randomArrays(9, 120, 40, (c) => c)) : randomArrays(5, 120, 40, code);
     const baselines = fitBaselinesAls(matrix);
 
-    it.each<[SimilarityMetric, 2 | 4]>([
+    it.each<[SimilarityMetric, Indices]>([
       ['jaccard', 2],
       ['cosine', 2],
       ['pearson', 2],
       ['jaccard', 4],
       ['cosine', 4],
       ['pearson', 4],
-    ])('%s with %d-byte movie indices, every movie, whole and split ranges', async (metric, movieIndexBytes) => {
-      const { layout: l, memory, present, windows, kernels } = await setUp(matrix, movieIndexBytes);
+      ['jaccard', 'segmented'],
+      ['cosine', 'segmented'],
+      ['pearson', 'segmented'],
+    ])('%s with movie indices %s, every movie, whole and split ranges', async (metric, indices) => {
+      if (indices === 'segmented' && manyCodes) {
+        // 30 codes: more than one window, so no segmented copy (the pool keeps the plain u16 one).
+        expect(canSegment(matrix.nMovies, 30)).toBe(false);
+        return;
+      }
+      const { layout: l, memory, present, windows, kernels } = await setUp(matrix, indices);
       const buffer = memory.buffer;
       const counts = new Int32Array(buffer, l.accumulators, l.nMovies);
       const sums = new Float64Array(buffer, l.accumulators, l.regionBytes / 8);
@@ -138,19 +192,23 @@ describe('similarity WebAssembly kernels', () => {
       if (manyCodes) expect(windows).toBe(3);
     });
 
-    it.each<[2 | 4, number]>([
+    it.each<[Indices, number]>([
       [2, PEARSON_BASELINE_FLUSH_RATERS],
       [4, PEARSON_BASELINE_FLUSH_RATERS],
       [2, 3],
-    ])('pearson-baseline in f32 (%d-byte movie indices, flush every %d raters): exact counts, sums within f32 rounding', async (movieIndexBytes, flushEvery) => {
-      const { layout: l, memory, kernels } = await setUp(matrix, movieIndexBytes);
+      ['segmented', PEARSON_BASELINE_FLUSH_RATERS],
+      ['segmented', 3],
+      ['segmented', 1],
+    ])('pearson-baseline in f32 (movie indices %s, flush every %d raters): exact counts, sums within f32 rounding', async (indices, flushEvery) => {
+      if (indices === 'segmented' && manyCodes) return;
+      const { layout: l, memory, kernels } = await setUp(matrix, indices);
       const buffer = memory.buffer;
       const b = new Float64Array(buffer, l.baselines, 1 + l.nUsers + l.nMovies);
       b[0] = baselines.globalMean;
       b.set(baselines.userBias, 1);
       b.set(baselines.movieBias, 1 + l.nUsers);
       const sums = new Float64Array(buffer, l.accumulators, l.nMovies * 4);
-      const partial = new Float32Array(buffer, l.packed, l.nMovies * 4);
+      const partial = new Float32Array(buffer, l.packed, l.nMovies * (l.segmented ? 8 : 4));
       const refSums = new Float64Array(l.nMovies * 4);
       for (let m = 0; m < matrix.nMovies; m++) {
         const [from, to] = [matrix.moviePtr[m], matrix.moviePtr[m + 1]];
