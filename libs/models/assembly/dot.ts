@@ -77,6 +77,15 @@ export function dot(a: usize, b: usize, rowBytes: usize): f32 {
   return rowSum(DOT, a, b, 0, 0, 0, rowBytes, zero, zero, zero);
 }
 
+/** [Σ lanes of a0, Σ lanes of a1, Σ lanes of a2, Σ lanes of a3], each as (l0 + l2) + (l1 + l3), by two rounds of pairwise shuffles. */
+// @ts-ignore: decorator
+@inline
+function laneSums(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 1, 4, 5), v128.shuffle<f32>(a0, a1, 2, 3, 6, 7));
+  const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), v128.shuffle<f32>(a2, a3, 2, 3, 6, 7));
+  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 2, 4, 6), v128.shuffle<f32>(s01, s23, 1, 3, 5, 7));
+}
+
 /**
  * Four rows' dot products with one row v: [v·q0, v·q1, v·q2, v·q3] in f32x4 lanes. One
  * accumulator per row, and one moving address with the other rows at fixed distances from it
@@ -104,9 +113,7 @@ export function dot4(v: usize, q0: usize, q1: usize, q2: usize, q3: usize, rowBy
     a2 = f32x4.add(a2, f32x4.mul(x, v128.load(q + d2)));
     a3 = f32x4.add(a3, f32x4.mul(x, v128.load(q + d3)));
   }
-  const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 1, 4, 5), v128.shuffle<f32>(a0, a1, 2, 3, 6, 7));
-  const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), v128.shuffle<f32>(a2, a3, 2, 3, 6, 7));
-  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 2, 4, 6), v128.shuffle<f32>(s01, s23, 1, 3, 5, 7));
+  return laneSums(a0, a1, a2, a3);
 }
 
 /** acc += (w0·q0 + w1·q1) + (w2·q2 + w3·q3), rows of `rowBytes`: one load and store of acc per four rows; addresses as in {@link dot4}. */
@@ -218,18 +225,15 @@ export function dot4i(v: usize, g: usize, rowBytes: usize): v128 {
   let a1 = zero;
   let a2 = zero;
   let a3 = zero;
-  const end = v + rowBytes;
   let q = g;
-  for (let p = v; p < end; p += 16, q += 64) {
+  for (let p = v, end = v + rowBytes; p < end; p += 16, q += 64) {
     const x = v128.load(p);
     a0 = f32x4.add(a0, f32x4.mul(x, v128.load(q)));
     a1 = f32x4.add(a1, f32x4.mul(x, v128.load(q, 16)));
     a2 = f32x4.add(a2, f32x4.mul(x, v128.load(q, 32)));
     a3 = f32x4.add(a3, f32x4.mul(x, v128.load(q, 48)));
   }
-  const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 1, 4, 5), v128.shuffle<f32>(a0, a1, 2, 3, 6, 7));
-  const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), v128.shuffle<f32>(a2, a3, 2, 3, 6, 7));
-  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 2, 4, 6), v128.shuffle<f32>(s01, s23, 1, 3, 5, 7));
+  return laneSums(a0, a1, a2, a3);
 }
 
 /** {@link axpy4} over four rows stored interleaved at `g` ({@link copyRows4i}): the same sums in the same order. */
