@@ -9,7 +9,7 @@
 // The plain TypeScript reference is `plainAlsPasses` in src/latent/als/passes.ts (same formulas,
 // f64 accumulation): results agree to f32 rounding, not bit for bit. Dot products: dot.ts.
 
-import { axpy, axpy4, cgDirection, cgStep, copyRow, copyRows4, dot, dot4, flush } from './dot';
+import { axpy, axpy4, axpy4i, cgDirection, cgStep, copyRow, copyRows4i, dot, dot4, dot4i, flush } from './dot';
 
 /** Ratings accumulated in f32 before they are added into the f64 sums. */
 const FLUSH_EVERY: u32 = 64;
@@ -28,15 +28,17 @@ const RESIDUAL: u32 = 1;
 const DOTS: u32 = 2;
 
 /**
- * Four ratings' share of a pass (rows q0..q3 of the fixed side, o0..o3 their indices, `c` the
- * address of the first's rating code): w_i = vb + v·q_i, or with mode {@link RESIDUAL}
+ * Four ratings' share of a pass (rows q0..q3 of the fixed side, or with `interleaved` the same
+ * rows as {@link copyRows4i} stores them at q0; o0..o3 their indices, `c` the address of the
+ * first's rating code): w_i = vb + v·q_i, or with mode {@link RESIDUAL}
  * w_i = (code_i/2 − μ − fixedBias[o_i]) − (vb + v·q_i); acc += Σ w_i q_i unless the mode is
- * {@link DOTS}. Returns Σ w_i and leaves Σ w_i² in {@link step4W2}.
+ * {@link DOTS}. Returns Σ w_i and leaves Σ w_i² in {@link step4W2}. Both layouts give the same
+ * sums in the same order.
  */
 // @ts-ignore: decorator
 @inline
-function step4(mode: u32, vf: usize, vb: f64, q0: usize, q1: usize, q2: usize, q3: usize, o0: usize, o1: usize, o2: usize, o3: usize, c: usize, fixedBias: usize, mu: f64, acc: usize, rowBytes: usize): f64 {
-  const d = dot4(vf, q0, q1, q2, q3, rowBytes);
+function step4(mode: u32, interleaved: bool, vf: usize, vb: f64, q0: usize, q1: usize, q2: usize, q3: usize, o0: usize, o1: usize, o2: usize, o3: usize, c: usize, fixedBias: usize, mu: f64, acc: usize, rowBytes: usize): f64 {
+  const d = interleaved ? dot4i(vf, q0, rowBytes) : dot4(vf, q0, q1, q2, q3, rowBytes);
   let w0: f64 = vb + <f64>f32x4.extract_lane(d, 0);
   let w1: f64 = vb + <f64>f32x4.extract_lane(d, 1);
   let w2: f64 = vb + <f64>f32x4.extract_lane(d, 2);
@@ -47,7 +49,10 @@ function step4(mode: u32, vf: usize, vb: f64, q0: usize, q1: usize, q2: usize, q
     w2 = <f64>load<u8>(c, 2) * 0.5 - mu - load<f64>(fixedBias + (o2 << 3)) - w2;
     w3 = <f64>load<u8>(c, 3) * 0.5 - mu - load<f64>(fixedBias + (o3 << 3)) - w3;
   }
-  if (mode != DOTS) axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
+  if (mode != DOTS) {
+    if (interleaved) axpy4i(acc, q0, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
+    else axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
+  }
   step4W2 = w0 * w0 + w1 * w1 + (w2 * w2 + w3 * w3);
   return w0 + w1 + (w2 + w3);
 }
@@ -63,9 +68,12 @@ function step4(mode: u32, vf: usize, vb: f64, q0: usize, q1: usize, q2: usize, q
  * leaves Σ_j w_j² in {@link passW2}. `scratch` holds 2·kp f32 (v in f32, and the f32 sums
  * flushed into `out` every 64 ratings).
  *
- * `gather` 1 also copies each q_{o_j} to `rowsCopy` (row j − begin), 2 reads them from there
- * instead of from `fixed`: the later passes over a row stream one contiguous block (cache and
- * prefetch friendly) instead of scattered rows of a large factor matrix; 0 neither.
+ * `gather` 1 also copies each q_{o_j} to `rowsCopy`, 2 reads them from there instead of from
+ * `fixed`: the later passes over a row stream one contiguous block (cache and prefetch friendly)
+ * instead of scattered rows of a large factor matrix; 0 neither. The copy holds each group of
+ * four ratings' rows interleaved ({@link copyRows4i}; the last n mod 4 rows plain after them), so
+ * that the four-rating steps load at fixed offsets from one address ({@link dot4i},
+ * {@link axpy4i}); the pass that makes the copy reads it back at once (from L1).
  */
 export function alsPass(
   mode: u32,
@@ -107,17 +115,15 @@ export function alsPass(
     const o2 = <usize>load<i32>(at, 8);
     const o3 = <usize>load<i32>(at, 12);
     const copy = rowsCopy + (<usize>(j - begin)) * rowBytes;
-    let q0 = fixed + o0 * rowBytes;
-    let q1 = fixed + o1 * rowBytes;
-    let q2 = fixed + o2 * rowBytes;
-    let q3 = fixed + o3 * rowBytes;
-    if (gather === 2) {
-      q0 = copy;
-      q1 = copy + rowBytes;
-      q2 = copy + 2 * rowBytes;
-      q3 = copy + 3 * rowBytes;
-    } else if (gather === 1) copyRows4(copy, q0, q1, q2, q3, rowBytes);
-    wsum += step4(mode, vf, vb, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
+    const q0 = fixed + o0 * rowBytes;
+    const q1 = fixed + o1 * rowBytes;
+    const q2 = fixed + o2 * rowBytes;
+    const q3 = fixed + o3 * rowBytes;
+    if (gather === 0) wsum += step4(mode, false, vf, vb, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
+    else {
+      if (gather === 1) copyRows4i(copy, q0, q1, q2, q3, rowBytes);
+      wsum += step4(mode, true, vf, vb, copy, 0, 0, 0, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
+    }
     w2sum += step4W2;
     pending += 4;
     if (sums && pending >= FLUSH_EVERY) {
@@ -145,8 +151,7 @@ export function alsPass(
 
 /**
  * Σ_j (codes[j]/2 − μ − bias − fixedBias[o_j] − p·q_{o_j})² over the ratings `begin .. end−1`
- * of a row whose factors are the kp f32 at `p`; with `gathered`, q_{o_j} is read from row
- * j − begin of `rowsCopy` (see {@link alsPass}).
+ * of a row whose factors are the kp f32 at `p`.
  */
 export function alsSse(
   other: usize,
@@ -159,14 +164,12 @@ export function alsSse(
   mu: f64,
   p: usize,
   bias: f64,
-  gathered: u32,
-  rowsCopy: usize,
 ): f64 {
   const rowBytes: usize = (<usize>kp) << 2;
   let sse: f64 = 0;
   for (let j = begin; j < end; j++) {
     const o = <usize>load<i32>(other + ((<usize>j) << 2));
-    const q = gathered ? rowsCopy + (<usize>(j - begin)) * rowBytes : fixed + o * rowBytes;
+    const q = fixed + o * rowBytes;
     const e: f64 = <f64>load<u8>(codes + <usize>j) * 0.5 - mu - bias - load<f64>(fixedBias + (o << 3)) - <f64>dot(p, q, rowBytes);
     sse += e * e;
   }
@@ -251,7 +254,7 @@ export function alsBlockRun(
         const q1 = fixed + o1 * rowBytes;
         const q2 = fixed + o2 * rowBytes;
         const q3 = fixed + o3 * rowBytes;
-        wsum += step4(mode, vf, b, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
+        wsum += step4(mode, false, vf, b, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
         w2sum += step4W2;
         count += 4;
         if (sums && count >= FLUSH_EVERY) {
@@ -397,7 +400,7 @@ export function alsCgRows(
     }
     for (let f: usize = 0; f < <usize>k; f++) store<f32>(z + (f << 2), <f32>(<f64>load<f32>(z + (f << 2)) + load<f64>(x + (f << 3))));
     store<f64>(zb, z0b + load<f64>(x + kb));
-    if (withSse) sse += alsSse(other, codes, begin, end, fixed, fixedBias, kp, mu, z, load<f64>(zb), gather, rowsCopy);
+    if (withSse) sse += alsSse(other, codes, begin, end, fixed, fixedBias, kp, mu, z, load<f64>(zb));
   }
   return sse;
 }

@@ -24,6 +24,13 @@ export const ALS_CHOLESKY_MAX_FACTORS = 16;
  * 0.9116 with 2 steps against 0.9244 / 0.9116 with 3 (exact ALS 0.9244 / 0.9117; 32 factors
  * 0.9242 / 0.9141 against 0.9246 / 0.9142); generated 10M (9M train, svd-bench's split), 8
  * factors 0.8447 against 0.8446 (baseline 0.8518).
+ *
+ * Not 1, although one step is 3 passes instead of 5 (about 40 % of an iteration): with svd's
+ * ALS defaults the defaults sweep (`npm run bench:defaults -- --model svd`, docs/defaults-sweep.md)
+ * gives ML-100k u1–u5 / Kaggle sample / heavy / heavy-half / generated 10M 0.9158 / 0.9927 /
+ * 0.8355 / 0.7917 / 0.8258 with 1 step against 0.9110 / 0.9872 / 0.8420 / 0.7993 / 0.8447 with 2:
+ * better on the generated sets, 0.005 worse on the two real ones. One step with reg 9 (0.9179 /
+ * 0.9944), reg 6 (0.9281 / 0.9987) or 25 iterations (0.9131 / 0.9936) does not close that gap.
  */
 export const ALS_CG_STEPS = 2;
 
@@ -81,9 +88,16 @@ export const ALS_BLOCK_CHUNK_ROWS = 4096;
 /**
  * Bytes of the fixed side's factor rows one block of the blocked half step reads (user rows of
  * kp f32 per block = this / 4kp): small enough to stay in the cache and within the TLB's reach
- * while every row of the chunk reads its ratings from the block.
+ * while every row of the chunk reads its ratings from the block. 1 MiB (the L2 of one core
+ * here), not 2: the movies' half step of the 100M Prize-shaped snapshot (100 factors, 2 threads,
+ * five alternating half steps in one process, shared machine at load 5–9) took 11.3–12.4 CPU-s
+ * with 1 MiB against 12.3–13.5 with 2 MiB (four of five pairs lower, one equal); in a second
+ * run 9.8–12.0 with 1 MiB, 10.0–10.6 with 512 KiB. Generated 10M sets (1 thread, seven pairs, 1
+ * MiB against 2 MiB) are neutral: 480,189 users
+ * 1.61–1.75 against 1.58–1.85, 48,019 users 0.88–0.97 against 0.84–0.99. Results equal up to
+ * the order of the f64 sums (training RMSE equal to 6 decimals).
  */
-export const ALS_BLOCK_BYTES = 2 << 20;
+export const ALS_BLOCK_BYTES = 1 << 20;
 
 /** Rows per block of {@link ALS_BLOCK_BYTES} for factor rows of kp floats. */
 export function alsBlockRows(kp: number, blockBytes = ALS_BLOCK_BYTES): number {

@@ -54,7 +54,7 @@ export interface AlsTrainerOptions {
   /**
    * The cg solver (k ≥ 1) solves the movies' half step blocked (see {@link AlsRowKernel}),
    * reading the user factors in blocks of about this many bytes; default {@link ALS_BLOCK_BYTES}
-   * (2 MiB); 0 solves the movies row by row like the users.
+   * (1 MiB); 0 solves the movies row by row like the users.
    */
   blockBytes?: number;
   /** Ratings per chunk of movies of the blocked half step (at most {@link ALS_BLOCK_CHUNK_ROWS} movies each); default 2²¹. */

@@ -73,8 +73,6 @@ interface AlsWasmExports {
     mu: number,
     p: number,
     bias: number,
-    gathered: number,
-    rowsCopy: number,
   ): number;
   alsBlockRun(
     mode: number,
@@ -142,7 +140,8 @@ export function alsWasmModule(): WasmModule {
  * array), and the passes read that. Dot products and the
  * accumulation over 64 ratings run in f32x4; sums over more ratings in f64. The residual pass
  * (the first over a row) copies the row's other-side factor rows into the scratch area when they
- * fit, and the products and the Σ e² of that row read the copy.
+ * fit (four rows interleaved by 16-byte chunks, see `alsPass`), and the products of that row
+ * read the copy; its Σ e² reads the fixed rows.
  */
 export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, layout: AlsLayout, mu: number, scratch: number): AlsPasses {
   const { factors: k, kp } = layout;
@@ -234,8 +233,6 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, layout: Al
         mu,
         rows.factors.byteOffset + a * kp * 4,
         rows.bias[a],
-        isCopied(rows.other, rows.ptr[a], rows.ptr[a + 1]),
-        rowsCopy,
       );
     },
     blockState(rows) {
