@@ -272,7 +272,9 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
       // Only the startup figures: the other fields are absent.
       return { data: options.data, ratings, nodeFlags, configured: { kind: options.kind, params: options.params }, startup: startup(null) } as unknown as ServingBenchResult;
     }
-    const configuredAt = firstModel.startsWith(`${options.kind}-`)
+    // Served at ready (a stored model, or RECSYS_MODEL's file: its id starts with `file-`), or trained in the background.
+    const servedAtReady = firstModel.startsWith(`${options.kind}-`) || ['file', 'artifact'].includes(String((events.find((e) => e.msg === 'ready')?.entry.timings as { modelSource?: string } | undefined)?.modelSource));
+    const configuredAt = servedAtReady
       ? readyAt
       : (await waitLog((e) => e.msg.startsWith(`the configured ${options.kind} model`), 'configured model')).time;
     const configuredLine = events.find((e) => e.msg.startsWith(`the configured ${options.kind} model`));
