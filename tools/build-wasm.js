@@ -19,6 +19,7 @@ const kernels = [
   { source: 'libs/models/assembly/ease.ts', output: 'libs/models/wasm/ease.wasm' },
   { source: 'libs/models/assembly/ials.ts', output: 'libs/models/wasm/ials.wasm' },
   { source: 'libs/models/assembly/bpr.ts', output: 'libs/models/wasm/bpr.wasm' },
+  { source: 'libs/models/assembly/score.ts', output: 'libs/models/wasm/score.wasm' },
   { source: 'libs/similarity/assembly/similarity.ts', output: 'libs/similarity/wasm/similarity.wasm' },
 ];
 

@@ -6,7 +6,9 @@
 //
 // Prints one JSON document: seconds from spawn to listening, to data loaded, to ready (the first
 // prediction answered), to the configured model active; steady RSS (bytes and B/rating);
-// prediction and recommendations(n: 10) latency p50/p99 under load (autocannon); then a retrain
+// prediction and recommendations(n: 10) latency p50/p99 under load (autocannon), each load with
+// the server's CPU per query and the CPU shares of the server and of the load generator (this
+// process, which runs autocannon on the same cores) and the load average; then a retrain
 // under prediction load: the mutation's latency, seconds from its last epoch to activation, the
 // server's own largest event-loop delay over that span (its monitorEventLoopDelay, read from
 // /metrics), and peak RSS during the retrain (sampled from /proc every 50 ms) against steady.
@@ -14,12 +16,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { autocannon, AutocannonResult } from './api-bench-load';
-import { listIds, log, REPO_ROOT, round } from './api-bench-server';
+import { listIds, log, processCpuSeconds, REPO_ROOT, round } from './api-bench-server';
 
 export interface ServingBenchOptions {
   /** A snapshot (or any data path the server takes). */
@@ -69,6 +71,13 @@ export interface LatencyFigures {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** The server's CPU (all its threads) per answered query over the load, in ms. */
+  serverCpuMsPerQuery?: number;
+  /** CPU seconds per second: the server's, and the load generator's (this process: autocannon runs in it) over the load. */
+  serverCpuShare?: number;
+  loadGeneratorCpuShare?: number;
+  /** The machine's 1-minute load average at the end of the load. */
+  loadAverage?: number;
 }
 
 export interface ServingBenchResult {
@@ -263,7 +272,9 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
       // Only the startup figures: the other fields are absent.
       return { data: options.data, ratings, nodeFlags, configured: { kind: options.kind, params: options.params }, startup: startup(null) } as unknown as ServingBenchResult;
     }
-    const configuredAt = firstModel.startsWith(`${options.kind}-`)
+    // Served at ready (a stored model, or RECSYS_MODEL's file: its id starts with `file-`), or trained in the background.
+    const servedAtReady = firstModel.startsWith(`${options.kind}-`) || ['file', 'artifact'].includes(String((events.find((e) => e.msg === 'ready')?.entry.timings as { modelSource?: string } | undefined)?.modelSource));
+    const configuredAt = servedAtReady
       ? readyAt
       : (await waitLog((e) => e.msg.startsWith(`the configured ${options.kind} model`), 'configured model')).time;
     const configuredLine = events.find((e) => e.msg.startsWith(`the configured ${options.kind} model`));
@@ -283,7 +294,7 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
       JSON.stringify({ query: 'query($u: Int!, $m: Int!) { prediction(userId: $u, movieId: $m) { rating modelId } }', variables: { u: users[(i * 7919) % users.length], m: movies[(i * 104_729) % movies.length] } }),
     );
     const recommendationBodies = users.slice(0, 100).map((u) => JSON.stringify({ query: 'query($u: Int!) { recommendations(userId: $u, n: 10) { movieId score } }', variables: { u } }));
-    const load = (bodies: string[], duration = options.duration, connections = options.connections) => {
+    const start = (bodies: string[], duration = options.duration, connections = options.connections) => {
       let next = 0;
       return autocannon({
         url,
@@ -293,15 +304,30 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
         verifyBody: (body: string) => !(JSON.parse(body) as { errors?: unknown }).errors,
       });
     };
+    /** A load's figures with the CPU the server and this process (the load generator) spent meanwhile. */
+    const load = async (bodies: string[], duration = options.duration, connections = options.connections): Promise<LatencyFigures> => {
+      const cpu = { server: processCpuSeconds(child.pid!), self: process.cpuUsage(), at: performance.now() };
+      const r = await start(bodies, duration, connections);
+      const seconds = (performance.now() - cpu.at) / 1000;
+      const self = process.cpuUsage(cpu.self);
+      const server = processCpuSeconds(child.pid!) - cpu.server;
+      return {
+        ...latency(r),
+        serverCpuMsPerQuery: round((server * 1000) / Math.max(1, r.requests.total), 3),
+        serverCpuShare: round(server / seconds, 2),
+        loadGeneratorCpuShare: round((self.user + self.system) / 1e6 / seconds, 2),
+        loadAverage: round(loadavg()[0], 2),
+      };
+    };
     log(`prediction load: ${options.connections} connections, ${options.duration} s`);
-    const prediction = latency(await load(predictionBodies));
+    const prediction = await load(predictionBodies);
     log(`recommendations(n: 10) load: ${options.connections} connections, ${options.duration} s`);
-    const recommendations = latency(await load(recommendationBodies));
+    const recommendations = await load(recommendationBodies);
     // One client at a time: the latency of a query itself, without queueing behind the other connections' queries.
     log(`prediction and recommendations(n: 10), one connection, ${Math.ceil(options.duration / 2)} s each`);
     const oneClient = {
-      prediction: latency(await load(predictionBodies, Math.ceil(options.duration / 2), 1)),
-      recommendations: latency(await load(recommendationBodies, Math.ceil(options.duration / 2), 1)),
+      prediction: await load(predictionBodies, Math.ceil(options.duration / 2), 1),
+      recommendations: await load(recommendationBodies, Math.ceil(options.duration / 2), 1),
     };
     const similarMovies = options.similarMovieId === undefined ? null : await similarLatency(url, options.similarMovieId, options.similarQueries ?? 30);
 
@@ -316,7 +342,7 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
         // exited
       }
     }, 50);
-    const retrainLoad = load(predictionBodies, Math.max(options.duration, 600));
+    const retrainLoad = start(predictionBodies, Math.max(options.duration, 600));
     await new Promise((r) => setTimeout(r, 1000));
     const mutationStart = performance.now();
     const mutationWall = Date.now();

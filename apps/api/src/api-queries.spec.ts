@@ -36,6 +36,16 @@ describe('GraphQL API over HTTP', () => {
       expect(await t.gql('{ ping }', {}, { token: null })).toEqual({ status: 200, data: { ping: 1 }, errors: undefined });
     });
 
+    it('POST answers carry no ETag (a POST is never revalidated) and GET answers keep theirs, as before; neither says X-Powered-By; both no-store', async () => {
+      const body = JSON.stringify({ query: '{ ping }' });
+      const post = await fetch(t.api.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(await post.text()).toBe('{"data":{"ping":1}}\n');
+      const get = await fetch(`${t.api.url}?query=${encodeURIComponent('{ ping }')}`, { headers: { accept: 'application/json', 'apollo-require-preflight': '1' } });
+      expect(await get.text()).toBe('{"data":{"ping":1}}\n');
+      expect([post.status, post.headers.get('etag'), post.headers.get('x-powered-by'), post.headers.get('cache-control'), post.headers.get('content-length')]).toEqual([200, null, null, 'no-store', '20']);
+      expect([get.status, get.headers.get('etag'), get.headers.get('x-powered-by'), get.headers.get('cache-control')]).toEqual([200, expect.stringMatching(/^W\/"14-/), null, 'no-store']);
+    });
+
     it('/readyz is 503 and /graphql refuses queries until data and model are loaded', () =>
       withTempDir(async (dir) => {
         let release!: () => void;

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { NextFunction, Request, Response } from 'express';
 import { GraphQLError } from 'graphql';
@@ -233,6 +233,10 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: SHUTDOWN_GRACE_MS }),
       ApolloServerPluginLandingPageDisabled(),
+      // No field has a cache hint, so every answer was `cache-control: no-store`: the header is set
+      // once below instead of by Apollo's cache-control plugin, which ran a hook for every field
+      // of every answer (21 per recommendation list).
+      ApolloServerPluginCacheControlDisabled(),
       subscriptionsOverWebSocketPlugin(),
       complexityLimitPlugin(guard.cost),
     ],
@@ -324,18 +328,28 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   const apolloHandler = expressMiddleware(apollo, {
     context: async ({ req }) => createContext(services!, isAuthorized(authorizationOf(req.headers), config.token), config.guard.operationTimeoutMs),
   });
-  app.use(
-    '/graphql',
+  const graphqlChain = [
     express.json({ limit: config.bodyLimit }),
     (_req: Request, res: Response, next: NextFunction) => {
       if (!services) {
         res.status(503).json({ errors: [{ message: 'the API is starting: data and model are loading', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
         return;
       }
+      res.setHeader('cache-control', 'no-store');
       next();
     },
     apolloHandler,
-  );
+  ];
+  // POST answers without an ETag: only GET and HEAD are ever revalidated (If-None-Match → 304), yet
+  // express would hash every answer (SHA-1) and turn it into a Buffer first; without, a short answer
+  // leaves with its headers in one write. A mounted app of its own (its settings inherit the app's
+  // except those an app sets itself).
+  const graphqlPost = express();
+  graphqlPost.disable('x-powered-by');
+  graphqlPost.set('etag', false);
+  graphqlPost.post('/', ...graphqlChain);
+  app.use('/graphql', graphqlPost);
+  app.use('/graphql', ...graphqlChain);
   // Anything else is not found: one short JSON line, never a path of this machine.
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });

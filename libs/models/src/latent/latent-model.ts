@@ -3,6 +3,7 @@ import { ArtifactContent, fingerprintMatrix, ModelArtifact, requireMetaNumber, r
 import { BiasedRidge, foldInFactors } from './fold-in';
 import { BasePredictor, Recommendation, TrainingProgress } from '../predictor';
 import { topN } from '../top-n';
+import { MovieScorer, referenceScores } from '../score-kernel';
 import { Contribution, factorCosine, FittedLatentState, foldInContributions, FoldedUser, PredictionDetail } from './latent-serving';
 import type { FactorState, FactorTrainer } from './factor-trainer';
 import { LatentFitOptions, runEpochs } from './run-epochs';
@@ -144,29 +145,24 @@ export abstract class LatentModel extends BasePredictor {
     this.scoreVector(this.userFactors, u * this.k, this.globalMean + this.userBias[u], out);
   }
 
-  /** out[m] = base + b_m + p·q_m for every movie, p the k values of `p` from `offset`. */
+  /** The scorer of the current Q and b_i (built at the first list after they were adopted), null before or without the kernel. */
+  private scorer: { scorer: MovieScorer | null; factors: Float32Array; bias: Float64Array; k: number } | null = null;
+
+  /**
+   * out[m] = base + b_m + p·q_m for every movie, p the k values of `p` from `offset`: the
+   * WebAssembly kernel ({@link MovieScorer}, four sums by f mod 4 in f64: 17,770 movies × 100
+   * factors in about 0.4 ms of CPU instead of 1.5 ms) or, when it is not built, the same sums in
+   * TypeScript ({@link referenceScores}); both give the same bits.
+   */
   protected scoreVector(p: Float32Array, offset: number, base: number, out: Float64Array): void {
-    const k = this.k;
     const Q = this.movieFactors;
     const mb = this.movieBias;
-    // Four independent sums (the CPU overlaps their multiply-adds): 17,770 movies × 100 factors in
-    // ~1.5 ms instead of ~2.1 ms with one running sum.
-    const k4 = k & ~3;
-    for (let m = 0, q = 0; m < out.length; m++, q += k) {
-      let d0 = 0;
-      let d1 = 0;
-      let d2 = 0;
-      let d3 = 0;
-      let f = 0;
-      for (; f < k4; f += 4) {
-        d0 += p[offset + f] * Q[q + f];
-        d1 += p[offset + f + 1] * Q[q + f + 1];
-        d2 += p[offset + f + 2] * Q[q + f + 2];
-        d3 += p[offset + f + 3] * Q[q + f + 3];
-      }
-      for (; f < k; f++) d0 += p[offset + f] * Q[q + f];
-      out[m] = base + mb[m] + (d0 + d1 + d2 + d3);
+    let cached = this.scorer;
+    if (cached === null || cached.factors !== Q || cached.bias !== mb || cached.k !== this.k) {
+      cached = this.scorer = { scorer: MovieScorer.create(4, Q, this.k, this.train.nMovies, mb), factors: Q, bias: mb, k: this.k };
     }
+    if (cached.scorer !== null && out.length === this.train.nMovies) cached.scorer.score(p, offset, base, out);
+    else referenceScores(4, Q, this.k, mb, p, offset, base, out);
   }
 
   /**

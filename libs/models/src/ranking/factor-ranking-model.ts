@@ -6,6 +6,7 @@ import { choleskyFactor, choleskySolve } from '@recsys/optimization';
 import { ArtifactContent, fingerprintMatrix, ModelArtifact, requireMetaNumber, requireSection } from '../artifact';
 import type { TrainingProgress } from '../predictor';
 import { topN } from '../top-n';
+import { MovieScorer, referenceScores } from '../score-kernel';
 import { Interaction, knownInteractions, ModelNeighbour, RankingContribution, RankingModel, RankingUser } from './ranking-model';
 
 /** The fitted factors of a factor ranking model, by internal index (row-major, k per row). */
@@ -46,6 +47,8 @@ export abstract class FactorRankingModel extends RankingModel {
   /** QᵀQ in f64, row-major k×k, computed at the first fold-in after a fit or load. */
   private gram: Float64Array | null = null;
   private itemNorms: Float64Array | null = null;
+  /** The scoring kernel over the current factors: undefined until the first list after a fit or load, null without the kernel. */
+  private scorer: MovieScorer | null | undefined = undefined;
 
   /** λ of the fold-in least squares. */
   protected abstract get foldInReg(): number;
@@ -84,6 +87,7 @@ export abstract class FactorRankingModel extends RankingModel {
     this.itemBias = factors.itemBias;
     this.gram = null;
     this.itemNorms = null;
+    this.scorer = undefined;
   }
 
   protected estimate(u: number, m: number): number {
@@ -108,15 +112,16 @@ export abstract class FactorRankingModel extends RankingModel {
     this.scoreVector(this.userFactors, u * this.k, out);
   }
 
+  /**
+   * out[m] = b_m + p·q_m (one running sum from b_m) for every movie: the WebAssembly kernel
+   * ({@link MovieScorer}) or, when it is not built, the same loop in TypeScript
+   * ({@link referenceScores}); both give the same bits. The scorer copies Q at the first list
+   * after a fit or load ({@link adoptFactors} drops it).
+   */
   private scoreVector(p: Float32Array, offset: number, out: Float64Array): void {
-    const k = this.k;
-    const Q = this.itemFactors;
-    const bias = this.itemBias;
-    for (let m = 0, row = 0; m < out.length; m++, row += k) {
-      let s = bias === null ? 0 : bias[m];
-      for (let f = 0; f < k; f++) s += p[offset + f] * Q[row + f];
-      out[m] = s;
-    }
+    if (this.scorer === undefined) this.scorer = MovieScorer.create(1, this.itemFactors, this.k, this.train.nMovies, this.itemBias);
+    if (this.scorer !== null && out.length === this.train.nMovies) this.scorer.score(p, offset, 0, out);
+    else referenceScores(1, this.itemFactors, this.k, this.itemBias, p, offset, 0, out);
   }
 
   /** QᵀQ, computed once per fitted state. */
