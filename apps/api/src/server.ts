@@ -30,7 +30,7 @@ import { PredictionService } from './services/prediction-service';
 import { ApiStore, openStore } from './services/store';
 import { Cluster, openCluster } from './services/cluster';
 import { ClusterSync } from './services/cluster-sync';
-import { SimilarMovies } from './services/similar-movies';
+import { SimilarityClosedWhileStarting, SimilarMovies } from './services/similar-movies';
 import { shareDataset } from './services/shared-data';
 import { trainingDataThrough } from './services/training-data';
 import { TrainingRunState, TrainingService } from './services/training-service';
@@ -173,6 +173,12 @@ function releaseRetired(logger: Logger, model: string): void {
   releaseMemory({ wait: false });
   const { user, system } = process.cpuUsage(cpu);
   logger.info({ model, cpuMs: (user + system) / 1000, ms: performance.now() - started, rssBefore: before, rssAfter: process.memoryUsage.rss() }, 'previous model released');
+}
+
+/** A similarity pool that did not start: an error, unless it was closed first (a stop or a newer model), which is logged at info. */
+function logPoolStartFailure(logger: Logger, error: unknown, model: string): void {
+  if (error instanceof SimilarityClosedWhileStarting) logger.info({ model }, 'similarity pool not started: closed before it was ready (server stopping or a newer model active)');
+  else logger.error({ err: error, model }, 'similarity pool failed to start');
 }
 
 async function loadData(config: ApiConfig, options: StartOptions): Promise<LoadedDataset> {
@@ -434,7 +440,7 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
           await similarity.retired();
           if (previous !== null && previous !== activated.id && !closing && registry.active === activated) releaseRetired(logger, activated.id);
         })
-        .catch((error: unknown) => logger.error({ err: error, model: activated.id }, 'similarity pool failed to start'));
+        .catch((error: unknown) => logPoolStartFailure(logger, error, activated.id));
     });
     const replicas = await openCluster(config.databaseUrl, baseCrc32, logger);
     cluster = replicas;
@@ -495,7 +501,10 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     // (the pool answers light queries inline) it is warmed before ready, as before.
     const warmup = similarity.activate(serving).then(() => catalog.similarMovies(examples.movieId, 10, 'jaccard', 0));
     if (dataset.matrix.nRatings < SIMILARITY_WARMUP_BEFORE_READY) await warmup;
-    else warmup.catch((error: unknown) => logger.error({ err: error }, 'similarity pool failed to start'));
+    else {
+      const servingId = serving.id;
+      warmup.catch((error: unknown) => logPoolStartFailure(logger, error, servingId));
+    }
     const similarityWarmup = lap();
     services = { catalog, predictions, registry, training: trainer, pubsub, logger };
     // Replicas: follow the others' rows, runs and activations (events, and a poll in case one is

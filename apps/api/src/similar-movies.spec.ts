@@ -13,7 +13,7 @@ import { resolveConfig } from './config';
 import { createLogger } from './logger';
 import type { ApiServices } from './schema/context';
 import type { ServingModel } from './services/model-registry';
-import { SimilarMovies } from './services/similar-movies';
+import { SimilarityClosedWhileStarting, SimilarMovies } from './services/similar-movies';
 import { startTestApi, TestApi } from './testing/harness';
 
 const RATINGS = 2_000_000;
@@ -209,6 +209,21 @@ describe('similar movies of a model without usable biases', () => {
     } finally {
       await similar.close();
     }
+    expect(similar.pools().every((p) => p.closed)).toBe(true);
+  });
+});
+
+describe('a pool closed before it started', () => {
+  it('rejects the activation with SimilarityClosedWhileStarting (the server logs it at info), and leaves no pool open', async () => {
+    const data = generateSynthetic({ ratings: 20_000, seed: 6 });
+    const train = buildRatingMatrix(data.list, WHOLE_STARS_1_TO_5).matrix;
+    const serving = { id: 'closed-early', train, model: { biases: () => ({ globalMean: NaN, userBias: new Float64Array(0), movieBias: new Float64Array(0) }) } } as unknown as ServingModel;
+    const similar = new SimilarMovies({ threads: 2, maxInlineWork: 0 }, createLogger('silent'));
+    const activation = similar.activate(serving);
+    const closed = similar.close();
+    await expect(activation).rejects.toBeInstanceOf(SimilarityClosedWhileStarting);
+    await expect(activation).rejects.toThrow('the similarity of model closed-early was closed while starting');
+    await closed;
     expect(similar.pools().every((p) => p.closed)).toBe(true);
   });
 });

@@ -94,6 +94,17 @@ interface Settings {
  * When another model becomes active, the previous model's pools are closed once its in-flight
  * queries are answered; `close()` closes everything (at server shutdown).
  */
+/**
+ * A model's similarity pool was closed before it had started: the server is stopping, or another
+ * model was activated meanwhile. Not a failure; the server logs it at info level.
+ */
+export class SimilarityClosedWhileStarting extends Error {
+  constructor(readonly modelId: string) {
+    super(`the similarity of model ${modelId} was closed while starting`);
+    this.name = 'SimilarityClosedWhileStarting';
+  }
+}
+
 export class SimilarMovies {
   private current: ModelSimilarity | null = null;
   private readonly retiring = new Set<Promise<void>>();
@@ -249,7 +260,7 @@ class ModelSimilarity {
     let baselinesSeconds = (copied - started) / 1000;
     this.starting = pool;
     try {
-      if (this.closed) throw new Error(`the similarity of model ${this.modelId} was closed while starting`);
+      if (this.closed) throw new SimilarityClosedWhileStarting(this.modelId);
       if (!fromModel) {
         this.fitting = true;
         const fitStarted = performance.now();
