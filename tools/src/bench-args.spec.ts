@@ -78,14 +78,16 @@ describe('benchmark options (util.parseArgs, strict)', () => {
       scorer: true,
       snapshot: undefined,
       movieIndices: ['shared'],
+      interleave: false,
     });
-    expect(args(similarityBench, '--ratings', '100_000_000', '--no-index', '--no-pool', '--threads', '2', '--index-metrics', 'cosine', '--movie-indices', 'u16,shared')).toMatchObject({
+    expect(args(similarityBench, '--ratings', '100_000_000', '--no-index', '--no-pool', '--threads', '2', '--index-metrics', 'cosine', '--movie-indices', 'u16,shared,u16plain', '--interleave')).toMatchObject({
       ratings: 100_000_000,
       index: false,
       pool: false,
       threads: [2],
       indexMetrics: ['cosine'],
-      movieIndices: ['u16', 'shared'],
+      movieIndices: ['u16', 'shared', 'u16plain'],
+      interleave: true,
     });
     expect(usageError(() => args(similarityBench, '--index-metrics', 'jaccard,foo'))).toBe('--index-metrics: unknown value "foo" (one of jaccard, cosine, pearson, pearson-baseline)');
     expect(usageError(() => args(similarityBench, '--threads', '0,2'))).toBe('--threads takes integers ≥ 1 separated by commas, got "0,2"');
