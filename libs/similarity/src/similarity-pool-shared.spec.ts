@@ -7,6 +7,7 @@ import { longTailDensity, randomRatings } from '@recsys/testing';
 import { fitBaselinesAls } from './baselines';
 import { mostSimilar, SIMILARITY_METRICS } from './similarity';
 import { POOL_PEARSON_BASELINE_TOLERANCE, SimilarityPool } from './similarity-pool';
+import { zeroInChunks } from './similarity-wasm';
 
 /** Random matrix with a long tail: popularity falls with the movie number, every 4th user rates a lot. */
 function randomMatrix(seed: number, users: number, movies: number, density: number): RatingMatrix {
@@ -131,6 +132,37 @@ describe('SimilarityPool over a matrix in a shared WebAssembly memory (zero copy
     } finally {
       await second.close();
     }
+  });
+
+  it('a region given back holding garbage is zeroed before the next pool uses it (answers equal a pool over a copy)', async () => {
+    const matrix = inOneWasmMemory(plain);
+    const memory = wasmMemoryOf(matrix.userRatings.buffer)!;
+    const dataBytes = memory.buffer.byteLength;
+    const first = await SimilarityPool.start(matrix, { threads: 2, maxInlineWork: 0 });
+    const grown = memory.buffer.byteLength;
+    await first.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    // What a pool terminated mid-query could leave: anything, here every byte 0xff.
+    new Uint8Array(memory.buffer, dataBytes, grown - dataBytes).fill(0xff);
+    const second = await SimilarityPool.start(matrix, { threads: 2, maxInlineWork: 0 });
+    const copied = await SimilarityPool.start(plain, { threads: 2, maxInlineWork: 0 });
+    try {
+      expect(memory.buffer.byteLength).toBe(grown);
+      for (const metric of SIMILARITY_METRICS) {
+        for (const m of [0, 1, plain.nMovies - 1]) expect(await second.mostSimilar(m, 8, { metric })).toEqual(await copied.mostSimilar(m, 8, { metric }));
+      }
+    } finally {
+      await Promise.all([second.close(), copied.close()]);
+    }
+  });
+
+  it('zeroInChunks clears every byte, across chunk edges and a ragged end', async () => {
+    const bytes = new Uint8Array((8 << 20) + 3).fill(7);
+    await zeroInChunks(bytes);
+    expect(bytes.every((b) => b === 0)).toBe(true);
+    const none = new Uint8Array(0);
+    await zeroInChunks(none);
+    expect(none.length).toBe(0);
   });
 
   it('a snapshot is read into such a memory, so a pool over it copies nothing; a plain matrix is copied', async () => {

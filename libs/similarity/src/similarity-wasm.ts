@@ -329,6 +329,15 @@ export async function copyMatrix(matrix: MatrixArrays, into: BaselineMatrix, pre
 }
 
 /** Which rating codes `ratings` holds (256 flags), one chunk per turn of the event loop. */
+/** Sets `bytes` to zero, 4 MB per turn of the event loop (a few milliseconds each). */
+export async function zeroInChunks(bytes: Uint8Array): Promise<void> {
+  const chunk = 4 * COPY_CHUNK;
+  for (let at = 0; at < bytes.length; at += chunk) {
+    if (at > 0) await turn();
+    bytes.fill(0, at, Math.min(bytes.length, at + chunk));
+  }
+}
+
 export async function presentCodes(ratings: Uint8Array): Promise<Uint8Array> {
   const present = new Uint8Array(256);
   for (let at = 0; at < ratings.length; at += COPY_CHUNK) {
