@@ -30,6 +30,7 @@ import { BenchCli, BenchOption, BenchValues, choiceListValue, intListValue, intV
 import { libmfDir, LibmfRun, median, runLibmf } from './libmf';
 import { FitResult, LoadResult, runChild, runJson } from './netflix-bench-child';
 import { SERVING_BENCH_DEFAULTS, servingBench, ServingBenchResult } from './serving-bench';
+import { hugePagesSetting } from './huge-pages';
 
 const REPO = resolve(__dirname, '..', '..', '..');
 const CLI_MAIN = join(REPO, 'apps', 'cli', 'dist', 'main.js');
@@ -258,20 +259,6 @@ export interface Target {
 export function target(what: string, value: number | null | undefined, op: '<=' | '>=', bound: number, unit: string): Target {
   const v = value ?? null;
   return { what, value: v, target: `${op} ${bound} ${unit}`, met: v === null || Number.isNaN(v) ? null : op === '<=' ? v <= bound : v >= bound };
-}
-
-/**
- * Whether this run's large allocations may use transparent huge pages: the kernel's setting and
- * the GLIBC_TUNABLES that `tools/with-huge-pages.sh` sets (every child inherits it, LibMF's too).
- */
-export function hugePagesSetting(): { kernel: string | null; glibcTunables: string | null } {
-  let kernel: string | null = null;
-  try {
-    kernel = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? null;
-  } catch {
-    kernel = null;
-  }
-  return { kernel, glibcTunables: process.env.GLIBC_TUNABLES ?? null };
 }
 
 export async function netflixBench(args: Args): Promise<Record<string, unknown>> {

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { transparentHugePageMode } from '../bench/huge-pages';
 
 // tools/with-huge-pages.sh: what `npm start`, `npm run recsys` and the bench:* scripts run under.
 const SCRIPT = join(__dirname, '..', 'with-huge-pages.sh');
@@ -10,13 +11,6 @@ function run(code: string, env: Record<string, string | undefined>): { stdout: s
   delete base.GLIBC_TUNABLES;
   const r = spawnSync('sh', [SCRIPT, process.execPath, '-e', code], { env: { ...base, ...env } as NodeJS.ProcessEnv, encoding: 'utf8' });
   return { stdout: r.stdout.trim(), status: r.status };
-}
-
-/** The kernel's transparent huge page mode ("always", "madvise", "never"), or null where there is none. */
-function thpMode(): string | null {
-  const file = '/sys/kernel/mm/transparent_hugepage/enabled';
-  if (!existsSync(file)) return null;
-  return /\[(\w+)\]/.exec(readFileSync(file, 'utf8'))?.[1] ?? null;
 }
 
 /** glibc's version when this is glibc (Node reports it), else null. */
@@ -47,7 +41,7 @@ describe('tools/with-huge-pages.sh', () => {
     expect(run('process.exitCode = 7', {}).status).toBe(7);
   });
 
-  const mode = thpMode();
+  const mode = transparentHugePageMode();
   const glibc = glibcVersion();
   const canTell = mode === 'madvise' && glibc !== null && glibc >= 2.35 && existsSync('/proc/self/smaps_rollup');
   const why = canTell ? '' : ` (skipped: needs transparent huge pages in madvise mode and glibc >= 2.35; here ${mode ?? 'no THP'}, glibc ${glibc ?? 'absent'})`;
