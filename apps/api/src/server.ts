@@ -33,7 +33,7 @@ import { ClusterSync } from './services/cluster-sync';
 import { SimilarityClosedWhileStarting, SimilarMovies } from './services/similar-movies';
 import { shareDataset } from './services/shared-data';
 import { trainingDataThrough } from './services/training-data';
-import { TrainingRunState, TrainingService } from './services/training-service';
+import { AlreadyTrainedError, TrainingRunState, TrainingService } from './services/training-service';
 
 /** Below this many ratings the similarity pool is started and warmed before ready (above, after). */
 export const SIMILARITY_WARMUP_BEFORE_READY = 5_000_000;
@@ -561,20 +561,27 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     if (closing || !training) return null;
     const trainer = training;
     const registry = services?.registry;
+    const trainedElsewhere = (model: string) => {
+      logger.info({ model, kind: registry?.record(model)?.kind, role }, `another replica trained the ${role} model: it serves here`);
+      return null;
+    };
     if (cluster?.shared && registry) {
       // Replicas: another one may have trained and activated it while this one started.
       await registry.reload();
       await registry.adoptActive(role);
       const active = registry.activeOf(role);
-      if (active && registry.record(active.id)) {
-        logger.info({ model: active.id, kind: active.record.kind, role }, `another replica trained the ${role} model: it serves here`);
-        return null;
-      }
+      if (active && registry.record(active.id)) return trainedElsewhere(active.id);
     }
     let run: TrainingRunState;
     try {
-      run = await trainer.start(kind, params, 'STARTUP');
+      // unlessActive: the manifest is read again under the training lock, so a model another
+      // replica activated after the look above is served here, not trained a second time.
+      run = await trainer.start(kind, params, 'STARTUP', cluster?.shared ? { unlessActive: role } : {});
     } catch (error) {
+      if (error instanceof AlreadyTrainedError && registry) {
+        await registry.adoptActive(role);
+        return trainedElsewhere(error.modelId);
+      }
       if (!(cluster?.shared && error instanceof GraphQLError && error.extensions.code === 'CONFLICT')) throw error;
       // Another replica holds the training lock: it trains, and this one serves its model once activated.
       logger.info({ kind, role, reason: error.message }, `another replica is training; serving ${fallback} until it activates a ${role} model`);

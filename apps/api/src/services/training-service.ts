@@ -93,6 +93,24 @@ export interface RunOptions {
   check?: boolean;
   /** Write the artifact and record the model in the manifest (default true); false: it serves from memory only. */
   persist?: boolean;
+  /**
+   * Start only when the manifest, read again once the training lock is held, records no active
+   * model of this role; else {@link AlreadyTrainedError} and nothing starts. A replica's startup
+   * training: another replica may have trained and activated that model between this one's last
+   * look and its taking the lock.
+   */
+  unlessActive?: ModelRole;
+}
+
+/** Thrown by {@link TrainingService.start} with `unlessActive` when the manifest already records an active model of that role. */
+export class AlreadyTrainedError extends Error {
+  constructor(
+    readonly role: ModelRole,
+    readonly modelId: string,
+  ) {
+    super(`the manifest already records ${modelId} as the active ${role} model`);
+    this.name = 'AlreadyTrainedError';
+  }
 }
 
 export interface TrainingServiceDeps {
@@ -230,6 +248,8 @@ export class TrainingService {
       // A run that writes the shared manifest: one at a time across the processes over the store.
       const release = persist ? await this.lockTraining() : null;
       try {
+        const recorded = options.unlessActive ? this.deps.registry.recordedActiveId(options.unlessActive) : null;
+        if (options.unlessActive && recorded !== null && this.deps.registry.record(recorded)) throw new AlreadyTrainedError(options.unlessActive, recorded);
         // The API rows through the settled ids, not the mirror's last ones: with replicas, a lower
         // id may commit after a higher one is seen, and every replica must rebuild the same
         // training matrix from the ids the run records.
