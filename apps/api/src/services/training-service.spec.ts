@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { matrixArraysOf } from '@recsys/data';
 import { fingerprintMatrix } from '@recsys/models';
 import { createLogger } from '../logger';
@@ -11,7 +13,7 @@ import { createApiPubSub } from './pubsub';
 import { shareDataset } from './shared-data';
 import { ApiStore, openStore } from './store';
 import { trainingDataThrough } from './training-data';
-import { AlreadyTrainedError, TrainingService } from './training-service';
+import { AlreadyTrainedError, INTERRUPTED, TrainingService } from './training-service';
 
 jest.setTimeout(60_000);
 
@@ -81,5 +83,38 @@ describe('TrainingService over replicas: unlessActive', () => {
     await a.training.waitFor(rating);
     expect(rating.status).toBe('SUCCEEDED');
     await expect(a.training.start('baseline', {}, 'STARTUP', { unlessActive: 'rating' })).rejects.toBeInstanceOf(AlreadyTrainedError);
+  });
+});
+
+describe('TrainingService: a run the server stops on its way down', () => {
+  it('is FAILED as interrupted and logged as a warning, not an error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'recsys-training-stop-'));
+    const lines: Array<{ level: number; msg: string; error?: string }> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const logger = pino({ level: 'info' }, sink);
+    const dataset = shareDataset(smallDataset(5_000));
+    const fingerprint = fingerprintMatrix(dataset.matrix);
+    const base = matrixArraysOf(dataset.matrix);
+    const store = await openStore({ sqlitePath: join(dir, 'ratings.sqlite'), modelDir: dir, baseCrc32: fingerprint.crc32, logger });
+    try {
+      const registry = await ModelRegistry.open(dir, fingerprint, logger, (through, interactionsThrough) => trainingDataThrough(dataset.matrix, base, store, through, interactionsThrough), store.manifests);
+      const training = await TrainingService.open({ registry, store, base, matrix: dataset.matrix, pubsub: createApiPubSub(), logger, cluster: new LocalCluster() });
+      const run = await training.start('svdpp', { epochs: 1000, factors: 200 }, 'API');
+      for (let i = 0; i < 500 && run.status !== 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(run.status).toBe('RUNNING');
+      await training.close();
+      expect(run).toMatchObject({ status: 'FAILED', error: INTERRUPTED });
+      const about = lines.filter((l) => l.error === INTERRUPTED);
+      expect(about.map((l) => l.level)).toEqual([40]);
+      expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -490,7 +490,9 @@ export class TrainingService {
     run.status = 'FAILED';
     run.error = error instanceof Error ? error.message : String(error);
     run.finishedAt = new Date();
-    this.deps.logger.error({ run: run.id, error: run.error, guard: run.guard }, 'training run failed; the active model keeps serving');
+    // A run the server stops on its way down is no fault to alert on: a warning, not an error.
+    if (this.closed && run.error === INTERRUPTED) this.deps.logger.warn({ run: run.id, error: run.error }, 'training run stopped with the server; a restart does not resume it');
+    else this.deps.logger.error({ run: run.id, error: run.error, guard: run.guard }, 'training run failed; the active model keeps serving');
     this.publish(run);
   }
 
