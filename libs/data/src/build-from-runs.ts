@@ -37,6 +37,19 @@ export interface RowArrays {
   readonly userDays: Uint16Array | null;
 }
 
+/**
+ * An array of n elements for the matrix: a view of the first n of the buffer that every one of
+ * `parts` views, when they all share one (the parse's rows, `sharedRunRows`, or a single part's
+ * own arrays) and it holds n, else a new one (over a SharedArrayBuffer when `shared`). The parts
+ * must no longer be read: the view is written over them. Its pages are mostly already backed
+ * by the parse, where a new array's first touch costs seconds a gigabyte on a VM. Not zeroed.
+ */
+export function joinedRows<T extends Int32Array | Uint8Array>(ctor: { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; new (n: number): T; new (buffer: SharedArrayBuffer): T; readonly BYTES_PER_ELEMENT: number }, parts: readonly T[], n: number, shared: boolean): T {
+  const buffer = parts.length > 0 ? parts[0].buffer : null;
+  const reusable = buffer !== null && parts.every((p) => p.buffer === buffer) && buffer.byteLength >= n * ctor.BYTES_PER_ELEMENT && (!shared || buffer instanceof SharedArrayBuffer);
+  return reusable ? new ctor(buffer, 0, n) : newArray(ctor, n, shared);
+}
+
 /** counts[user id] += the share's ratings of that user. */
 export function countShareUsers(parts: PartRows, share: RunShare, counts: Int32Array): void {
   for (let i = 0; i < share.part.length; i++) {
@@ -390,12 +403,13 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
     const columnKeys = newArray(Int32Array, n, shared);
     await onAll((t) => ({ step: 'columns', indexOf, at: shareStart[t], columnKeys }), () => writeShareColumns(rowsOf, shares[0], indexOf, 0, columnKeys));
     const days = rowsOf.days.slice();
-    rowsOf.users.length = 0;
-    rowsOf.ratings.length = 0;
+    // The parts' users and ratings are not read again: their buffers become the rows' movies and ratings.
+    const userMovies = joinedRows(Int32Array, rowsOf.users.splice(0), n, shared);
+    const userRatings = joinedRows(Uint8Array, rowsOf.ratings.splice(0), n, shared);
     releaseMemory();
 
     // 4. The rows, from the columns; then the parts' days go.
-    const rows: RowArrays = { userMovies: newArray(Int32Array, n, shared), userRatings: newArray(Uint8Array, n, shared), userDays: withDays ? newArray(Uint16Array, n, shared) : null };
+    const rows: RowArrays = { userMovies, userRatings, userDays: withDays ? newArray(Uint16Array, n, shared) : null };
     await onAll((t) => ({ step: 'scatter', buckets, next: next[t], rows }), () => scatterShare(days, shares[0], 0, columnKeys, buckets, next[0], rows));
     days.length = 0;
     rowsOf.days.length = 0;

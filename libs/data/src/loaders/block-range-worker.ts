@@ -13,7 +13,7 @@ import { workerContext } from './context';
 
 async function readRange(request: BlockRangeRequest): Promise<BlockRangeResult> {
   const ctx = workerContext(request.skipInvalid, request.chunkBytes, (bytes) => post({ kind: 'progress', bytes }));
-  const out = new MovieRunsBuilder(request.capacity, request.withDays, request.shared);
+  const out = new MovieRunsBuilder(request.capacity, request.withDays, request.shared, request.rows);
   const reads: SegmentRead[] = [];
   try {
     await readSegments(ctx, request.segments, request.layout, out, reads);
