@@ -279,9 +279,15 @@ class BuildThread {
  *    (`dropDuplicates`) and the columns are the transpose of the rows.
  * 6. Otherwise each thread sorts a range of columns by user and unpacks them (`sortColumns`), in cache.
  *
- * The parts are consumed: `parts` is emptied. Peak memory is 12 bytes a rating with dates: the
- * parts (4 + 1 + 2) with the packed columns (4), then the parts' days, the packed columns and
- * the packed rows (4 + 2); the matrix is 12.
+ * The parts are consumed: `parts` is emptied. When the parts' users (and ratings) are views of
+ * one buffer (`sharedRunRows`, or a single part), that buffer becomes the rows' movies (and
+ * ratings) after step 3 (`joinedRows`): its pages are backed by the parse already, where new
+ * arrays cost a first touch of 5 bytes a rating (0.5 GB at 100M; seconds a GB on a VM). Peak
+ * memory is 13 bytes a rating with dates: the parts (4 + 1 + 2) with the packed columns (4),
+ * then the parts' buffers (now the rows' movies and ratings), the parts' days, the packed
+ * columns and the rows' days (2); plus, when the parts were views of one buffer, the parse's
+ * unused tail of each range but the last (the range's estimated capacity less its rows, about
+ * 0.7 bytes a rating at 100M on 2 threads), which stays with the matrix. The matrix is 12.
  *
  * @param minRatings fewer ratings than this are built on this thread alone (tests lower it)
  */
