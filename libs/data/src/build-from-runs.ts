@@ -10,7 +10,7 @@ import { releaseMemory } from './release-memory';
 import { isShared, newArray, transposeOnThreads, userBounds } from './transpose-threads';
 
 /** Below this many ratings the build is not worth a thread. */
-const PARALLEL_MIN_RATINGS = 1 << 20;
+export const PARALLEL_MIN_RATINGS = 1 << 20;
 
 /** The rows of every part (external user ids, rating × 2, days or null), indexed by part. */
 export interface PartRows {
@@ -217,7 +217,7 @@ export type BuildStep =
 export type BuildReply = { readonly step: 'done'; readonly duplicates?: number } | { readonly step: 'failed'; readonly message: string };
 
 /** A worker thread that does build steps one at a time. */
-class BuildThread {
+export class BuildThread {
   private readonly worker: Worker;
   private pending: { resolve: (r: BuildReply) => void; reject: (e: Error) => void } | null = null;
   private failure: Error | null = null;
@@ -251,6 +251,29 @@ class BuildThread {
   async stop(): Promise<void> {
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
+  }
+}
+
+/**
+ * Build threads started ahead of `buildFromMovieRuns`, e.g. while an import parses: a worker
+ * thread takes 0.1–0.5 s to start on the 2-core VM, during which a build started with none
+ * would wait for it at its first step. The build takes what it needs; `stop` ends the rest
+ * (call it once the build is done, or failed, or never ran).
+ */
+export class BuildThreadPool {
+  private readonly threads: BuildThread[] = [];
+
+  constructor(count: number) {
+    for (let t = 0; t < count; t++) this.threads.push(new BuildThread());
+  }
+
+  /** Up to `count` started threads, now the caller's to stop. */
+  take(count: number): BuildThread[] {
+    return this.threads.splice(0, Math.max(0, count));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.threads.splice(0).map((t) => t.stop()));
   }
 }
 
@@ -290,8 +313,9 @@ class BuildThread {
  * 0.7 bytes a rating at 100M on 2 threads), which stays with the matrix. The matrix is 12.
  *
  * @param minRatings fewer ratings than this are built on this thread alone (tests lower it)
+ * @param pool threads started ahead to use first (the caller stops those not taken)
  */
-export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingScale, threads = 1, minRatings = PARALLEL_MIN_RATINGS): Promise<BuildResult> {
+export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingScale, threads = 1, minRatings = PARALLEL_MIN_RATINGS, pool?: BuildThreadPool): Promise<BuildResult> {
   let n = 0;
   let maxUser = -1;
   let maxMovie = -1;
@@ -354,8 +378,8 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
   // From here on the parts' arrays are held only by `rowsOf` (and the threads), to be dropped after step 3.
   parts.length = 0;
 
-  const helpers: BuildThread[] = [];
-  for (let t = 1; t < nThreads; t++) helpers.push(new BuildThread());
+  const helpers: BuildThread[] = pool?.take(nThreads - 1) ?? [];
+  while (helpers.length < nThreads - 1) helpers.push(new BuildThread());
   const onAll = async (step: (t: number) => BuildStep, here: () => void): Promise<BuildReply[]> => {
     const asked = helpers.map((h, i) => h.ask(step(i + 1)));
     // Awaited below; a thread failing while this one works must not count as unhandled.

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '@recsys/testing';
-import { buildFromMovieRuns } from '../build-from-runs';
+import { BuildThreadPool, buildFromMovieRuns } from '../build-from-runs';
 import { buildRatingMatrix } from '../build-matrix';
 import { DataFormatError } from '../errors';
 import { MovieRunsBuilder, sharedRunRows } from '../movie-runs';
@@ -261,6 +261,22 @@ describe('buildFromMovieRuns', () => {
       const reused = fits && !(repeats && threads === 1);
       expect(got.matrix.userMovies.buffer === users).toBe(reused);
       expect(got.matrix.userRatings.buffer === ratings).toBe(reused);
+    }
+  });
+
+  it('uses the threads a pool started ahead, as many as it needs, and builds the same matrix', async () => {
+    const pool = new BuildThreadPool(3);
+    try {
+      const { runs, want } = sharedRuns(41, true);
+      const got = await buildFromMovieRuns(runs, WHOLE_STARS_1_TO_5, 3, 0, pool);
+      expectSameMatrix(got.matrix, want.matrix);
+      expect(got.duplicates).toBe(want.duplicates);
+      // Two of the three were taken (and stopped by the build); one is left to stop.
+      const left = pool.take(3);
+      expect(left).toHaveLength(1);
+      await Promise.all(left.map((t) => t.stop()));
+    } finally {
+      await pool.stop();
     }
   });
 
