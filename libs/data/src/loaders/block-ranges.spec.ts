@@ -41,7 +41,9 @@ async function load(dir: string, threads: number, skipInvalid = false) {
   ctx.parallelMinBytes = 1;
   const { parts, scale } = await readPlanRuns(ctx, plan);
   const nParts = parts.length;
-  return { ...(await buildFromMovieRuns(parts, scale, threads)), ctx, nParts };
+  // The parse's buffer of users, when every part (the workers' too) is a view of one.
+  const usersBuffer = parts.every((p) => p.users.buffer === parts[0].users.buffer) ? parts[0].users.buffer : null;
+  return { ...(await buildFromMovieRuns(parts, scale, threads)), ctx, nParts, usersBuffer };
 }
 
 const ARRAYS = ['userPtr', 'userMovies', 'userRatings', 'userDays', 'moviePtr', 'movieUsers', 'movieRatings'] as const;
@@ -133,6 +135,9 @@ describe('Prize files read on several threads', () => {
       expectSameMatrix(many.matrix, one.matrix);
       expect(many.ctx.files).toEqual(planNetflixPrize(dir).ratingFiles);
       expect(many.ctx.bytes).toBe(one.ctx.bytes);
+      // The ranges were parsed into one buffer per field (the workers' parts too), which the
+      // build can reuse for the rows (see 'of one buffer per field' below).
+      expect(many.usersBuffer).not.toBeNull();
     }
   });
 

@@ -42,6 +42,12 @@ export type BlockRangeResult =
   | {
       readonly kind: 'done';
       readonly list: MovieRunsList;
+      /**
+       * The list is still in the request's `rows` (it did not outgrow them). Its arrays arrive
+       * over new SharedArrayBuffer objects (one per message), so the reader puts them back
+       * over its own, for the build to see one buffer per field (`joinedRows`).
+       */
+      readonly inRows: boolean;
       readonly reads: readonly SegmentRead[];
       readonly bytes: number;
       readonly examples: readonly ImportIssue[];
@@ -136,6 +142,12 @@ export async function blockRanges(files: readonly string[], sizes: readonly numb
     ranges.push(segments);
   }
   return ranges;
+}
+
+/** `list`, which a worker wrote into its copy of `rows`, as views of `rows` themselves. */
+function inViews(list: MovieRunsList, rows: RunRows): MovieRunsList {
+  const n = list.length;
+  return { ...list, users: rows.users.subarray(0, n), ratings: rows.ratings.subarray(0, n), days: rows.days === null ? null : rows.days.subarray(0, n) };
 }
 
 /**
@@ -268,7 +280,7 @@ export async function readBlockRanges(
       throw new DataFormatError(result.file, result.line + shift(result.file), result.reason);
     }
     ctx.bytes += result.bytes;
-    parts.push(result.list);
+    parts.push(views !== null && result.inRows ? inViews(result.list, views[k]) : result.list);
   }
   // Every file was read; list them in order (the threads that read each file's start are many).
   ctx.files.splice(filesBefore, ctx.files.length - filesBefore, ...files);
