@@ -10,7 +10,7 @@ import { releaseMemory } from './release-memory';
 import { isShared, newArray, transposeOnThreads, userBounds } from './transpose-threads';
 
 /** Below this many ratings the build is not worth a thread. */
-const PARALLEL_MIN_RATINGS = 1 << 20;
+export const PARALLEL_MIN_RATINGS = 1 << 20;
 
 /** The rows of every part (external user ids, rating × 2, days or null), indexed by part. */
 export interface PartRows {
@@ -35,6 +35,19 @@ export interface RowArrays {
   readonly userMovies: Int32Array;
   readonly userRatings: Uint8Array;
   readonly userDays: Uint16Array | null;
+}
+
+/**
+ * An array of n elements for the matrix: a view of the first n of the buffer that every one of
+ * `parts` views, when they all share one (the parse's rows, `sharedRunRows`, or a single part's
+ * own arrays) and it holds n, else a new one (over a SharedArrayBuffer when `shared`). The parts
+ * must no longer be read: the view is written over them. Its pages are mostly already backed
+ * by the parse, where a new array's first touch costs seconds a gigabyte on a VM. Not zeroed.
+ */
+export function joinedRows<T extends Int32Array | Uint8Array>(ctor: { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; new (n: number): T; new (buffer: SharedArrayBuffer): T; readonly BYTES_PER_ELEMENT: number }, parts: readonly T[], n: number, shared: boolean): T {
+  const buffer = parts.length > 0 ? parts[0].buffer : null;
+  const reusable = buffer !== null && parts.every((p) => p.buffer === buffer) && buffer.byteLength >= n * ctor.BYTES_PER_ELEMENT && (!shared || buffer instanceof SharedArrayBuffer);
+  return reusable ? new ctor(buffer, 0, n) : newArray(ctor, n, shared);
 }
 
 /** counts[user id] += the share's ratings of that user. */
@@ -204,7 +217,7 @@ export type BuildStep =
 export type BuildReply = { readonly step: 'done'; readonly duplicates?: number } | { readonly step: 'failed'; readonly message: string };
 
 /** A worker thread that does build steps one at a time. */
-class BuildThread {
+export class BuildThread {
   private readonly worker: Worker;
   private pending: { resolve: (r: BuildReply) => void; reject: (e: Error) => void } | null = null;
   private failure: Error | null = null;
@@ -242,6 +255,29 @@ class BuildThread {
 }
 
 /**
+ * Build threads started ahead of `buildFromMovieRuns`, e.g. while an import parses: a worker
+ * thread takes 0.1–0.5 s to start on the 2-core VM, during which a build started with none
+ * would wait for it at its first step. The build takes what it needs; `stop` ends the rest
+ * (call it once the build is done, or failed, or never ran).
+ */
+export class BuildThreadPool {
+  private readonly threads: BuildThread[] = [];
+
+  constructor(count: number) {
+    for (let t = 0; t < count; t++) this.threads.push(new BuildThread());
+  }
+
+  /** Up to `count` started threads, now the caller's to stop. */
+  take(count: number): BuildThread[] {
+    return this.threads.splice(0, Math.max(0, count));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.threads.splice(0).map((t) => t.stop()));
+  }
+}
+
+/**
  * Build a RatingMatrix from ratings grouped in movie runs (the parts of a Netflix Prize import,
  * in file order), with the same result as `buildRatingMatrix` on the same rows: duplicates of a
  * (user, movie) pair resolved to the last one read, rows by movie ascending, columns by user
@@ -266,13 +302,20 @@ class BuildThread {
  *    (`dropDuplicates`) and the columns are the transpose of the rows.
  * 6. Otherwise each thread sorts a range of columns by user and unpacks them (`sortColumns`), in cache.
  *
- * The parts are consumed: `parts` is emptied. Peak memory is 12 bytes a rating with dates: the
- * parts (4 + 1 + 2) with the packed columns (4), then the parts' days, the packed columns and
- * the packed rows (4 + 2); the matrix is 12.
+ * The parts are consumed: `parts` is emptied. When the parts' users (and ratings) are views of
+ * one buffer (`sharedRunRows`, or a single part), that buffer becomes the rows' movies (and
+ * ratings) after step 3 (`joinedRows`): its pages are backed by the parse already, where new
+ * arrays cost a first touch of 5 bytes a rating (0.5 GB at 100M; seconds a GB on a VM). Peak
+ * memory is 13 bytes a rating with dates: the parts (4 + 1 + 2) with the packed columns (4),
+ * then the parts' buffers (now the rows' movies and ratings), the parts' days, the packed
+ * columns and the rows' days (2); plus, when the parts were views of one buffer, the parse's
+ * unused tail of each range but the last (the range's estimated capacity less its rows, about
+ * 0.7 bytes a rating at 100M on 2 threads), which stays with the matrix. The matrix is 12.
  *
  * @param minRatings fewer ratings than this are built on this thread alone (tests lower it)
+ * @param pool threads started ahead to use first (the caller stops those not taken)
  */
-export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingScale, threads = 1, minRatings = PARALLEL_MIN_RATINGS): Promise<BuildResult> {
+export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingScale, threads = 1, minRatings = PARALLEL_MIN_RATINGS, pool?: BuildThreadPool): Promise<BuildResult> {
   let n = 0;
   let maxUser = -1;
   let maxMovie = -1;
@@ -335,8 +378,8 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
   // From here on the parts' arrays are held only by `rowsOf` (and the threads), to be dropped after step 3.
   parts.length = 0;
 
-  const helpers: BuildThread[] = [];
-  for (let t = 1; t < nThreads; t++) helpers.push(new BuildThread());
+  const helpers: BuildThread[] = pool?.take(nThreads - 1) ?? [];
+  while (helpers.length < nThreads - 1) helpers.push(new BuildThread());
   const onAll = async (step: (t: number) => BuildStep, here: () => void): Promise<BuildReply[]> => {
     const asked = helpers.map((h, i) => h.ask(step(i + 1)));
     // Awaited below; a thread failing while this one works must not count as unhandled.
@@ -390,12 +433,13 @@ export async function buildFromMovieRuns(parts: MovieRunsList[], scale: RatingSc
     const columnKeys = newArray(Int32Array, n, shared);
     await onAll((t) => ({ step: 'columns', indexOf, at: shareStart[t], columnKeys }), () => writeShareColumns(rowsOf, shares[0], indexOf, 0, columnKeys));
     const days = rowsOf.days.slice();
-    rowsOf.users.length = 0;
-    rowsOf.ratings.length = 0;
+    // The parts' users and ratings are not read again: their buffers become the rows' movies and ratings.
+    const userMovies = joinedRows(Int32Array, rowsOf.users.splice(0), n, shared);
+    const userRatings = joinedRows(Uint8Array, rowsOf.ratings.splice(0), n, shared);
     releaseMemory();
 
     // 4. The rows, from the columns; then the parts' days go.
-    const rows: RowArrays = { userMovies: newArray(Int32Array, n, shared), userRatings: newArray(Uint8Array, n, shared), userDays: withDays ? newArray(Uint16Array, n, shared) : null };
+    const rows: RowArrays = { userMovies, userRatings, userDays: withDays ? newArray(Uint16Array, n, shared) : null };
     await onAll((t) => ({ step: 'scatter', buckets, next: next[t], rows }), () => scatterShare(days, shares[0], 0, columnKeys, buckets, next[0], rows));
     days.length = 0;
     rowsOf.days.length = 0;

@@ -32,6 +32,32 @@ export interface MovieRunsList {
   readonly maxUser: number;
 }
 
+/** Row arrays a `MovieRunsBuilder` writes into (users, rating codes, days), all of one length. */
+export interface RunRows {
+  readonly users: Int32Array;
+  readonly ratings: Uint8Array;
+  readonly days: Uint16Array | null;
+}
+
+/**
+ * Row arrays for consecutive builders over one buffer per field: builder k writes the views
+ * [start_k, start_k + capacities[k]). Over SharedArrayBuffers when `shared`. Pages never written
+ * are never resident, so only the rows parsed cost memory; `buildFromMovieRuns` then reuses each
+ * buffer, already backed, as a whole array of the matrix (`joinedRows`) instead of new memory.
+ */
+export function sharedRunRows(capacities: readonly number[], hasDays: boolean, shared: boolean): RunRows[] {
+  const total = capacities.reduce((a, b) => a + b, 0);
+  const users = newArray(Int32Array, total, shared);
+  const ratings = newArray(Uint8Array, total, shared);
+  const days = hasDays ? newArray(Uint16Array, total, shared) : null;
+  const out: RunRows[] = [];
+  for (let k = 0, at = 0; k < capacities.length; at += capacities[k++]) {
+    const end = at + capacities[k];
+    out.push({ users: users.subarray(at, end), ratings: ratings.subarray(at, end), days: days === null ? null : days.subarray(at, end) });
+  }
+  return out;
+}
+
 /**
  * Growable MovieRunsList (a `RowSink` of the row parser): a row whose movie differs from the
  * previous row's opens a new run. Amortised O(1) push, typed arrays only.
@@ -53,8 +79,18 @@ export class MovieRunsBuilder {
    *   so a generous estimate costs address space only
    * @param shared hold the rows (users, ratings, days) in SharedArrayBuffers, so that
    *   `buildFromMovieRuns` can read them on several threads without a copy
+   * @param rows arrays to write the rows into instead of new ones (`sharedRunRows`; their length
+   *   is the capacity, and days are kept when `rows.days` is not null); a list that outgrows them
+   *   moves to arrays of its own
    */
-  constructor(initialCapacity = 1 << 16, readonly hasDays = false, shared = false) {
+  constructor(initialCapacity = 1 << 16, readonly hasDays = false, shared = false, rows?: RunRows) {
+    if (rows !== undefined) {
+      this.users = rows.users;
+      this.ratings = rows.ratings;
+      this.days = rows.days;
+      this.hasDays = rows.days !== null;
+      return;
+    }
     const cap = Math.max(16, initialCapacity);
     this.users = newArray(Int32Array, cap, shared);
     this.ratings = newArray(Uint8Array, cap, shared);
@@ -87,7 +123,7 @@ export class MovieRunsBuilder {
   }
 
   private grow(): void {
-    const cap = this.users.length * 2;
+    const cap = Math.max(16, this.users.length * 2);
     this.users = grownTo(this.users, cap);
     this.ratings = grownTo(this.ratings, cap);
     if (this.days !== null) this.days = grownTo(this.days, cap);

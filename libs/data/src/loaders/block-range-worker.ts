@@ -13,11 +13,13 @@ import { workerContext } from './context';
 
 async function readRange(request: BlockRangeRequest): Promise<BlockRangeResult> {
   const ctx = workerContext(request.skipInvalid, request.chunkBytes, (bytes) => post({ kind: 'progress', bytes }));
-  const out = new MovieRunsBuilder(request.capacity, request.withDays, request.shared);
+  const out = new MovieRunsBuilder(request.capacity, request.withDays, request.shared, request.rows);
   const reads: SegmentRead[] = [];
   try {
     await readSegments(ctx, request.segments, request.layout, out, reads);
-    return { kind: 'done', list: out.view(), reads, bytes: ctx.bytes, examples: ctx.issues.examples };
+    const list = out.view();
+    const inRows = request.rows !== undefined && list.users.buffer === request.rows.users.buffer;
+    return { kind: 'done', list, inRows, reads, bytes: ctx.bytes, examples: ctx.issues.examples };
   } catch (e) {
     if (e instanceof DataFormatError) return { kind: 'format-error', reads, examples: ctx.issues.examples, file: e.file, line: e.line, reason: e.reason };
     return { kind: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };

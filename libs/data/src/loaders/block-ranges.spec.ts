@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '@recsys/testing';
-import { buildFromMovieRuns } from '../build-from-runs';
+import { BuildThreadPool, buildFromMovieRuns } from '../build-from-runs';
 import { buildRatingMatrix } from '../build-matrix';
 import { DataFormatError } from '../errors';
-import { MovieRunsBuilder } from '../movie-runs';
+import { MovieRunsBuilder, sharedRunRows } from '../movie-runs';
 import { RatingListBuilder, RatingMatrix } from '../rating-matrix';
 import { WHOLE_STARS_1_TO_5 } from '../rating-scale';
 import { blockAlignedCut, blockRanges } from './block-ranges';
@@ -41,7 +41,9 @@ async function load(dir: string, threads: number, skipInvalid = false) {
   ctx.parallelMinBytes = 1;
   const { parts, scale } = await readPlanRuns(ctx, plan);
   const nParts = parts.length;
-  return { ...(await buildFromMovieRuns(parts, scale, threads)), ctx, nParts };
+  // The parse's buffer of users, when every part (the workers' too) is a view of one.
+  const usersBuffer = parts.every((p) => p.users.buffer === parts[0].users.buffer) ? parts[0].users.buffer : null;
+  return { ...(await buildFromMovieRuns(parts, scale, threads)), ctx, nParts, usersBuffer };
 }
 
 const ARRAYS = ['userPtr', 'userMovies', 'userRatings', 'userDays', 'moviePtr', 'movieUsers', 'movieRatings'] as const;
@@ -133,6 +135,9 @@ describe('Prize files read on several threads', () => {
       expectSameMatrix(many.matrix, one.matrix);
       expect(many.ctx.files).toEqual(planNetflixPrize(dir).ratingFiles);
       expect(many.ctx.bytes).toBe(one.ctx.bytes);
+      // The ranges were parsed into one buffer per field (the workers' parts too), which the
+      // build can reuse for the rows (see 'of one buffer per field' below).
+      expect(many.usersBuffer).not.toBeNull();
     }
   });
 
@@ -207,10 +212,9 @@ describe('buildFromMovieRuns', () => {
   });
 
   /** Parts in shared memory (as a threaded import makes them) and the same rows as one RatingList. */
-  function sharedRuns(seed: number, repeats: boolean) {
+  function sharedRuns(seed: number, repeats: boolean, parts = [new MovieRunsBuilder(16, true, true), new MovieRunsBuilder(16, true, true), new MovieRunsBuilder(16, true, true)]) {
     let s = seed;
     const rnd = (n: number): number => ((s = (s * 1103515245 + 12345) % 2147483648), s % n);
-    const parts = [new MovieRunsBuilder(16, true, true), new MovieRunsBuilder(16, true, true), new MovieRunsBuilder(16, true, true)];
     const list = new RatingListBuilder(16, true);
     for (let run = 0; run < 400; run++) {
       // Movies out of order and split over runs in different parts.
@@ -238,6 +242,46 @@ describe('buildFromMovieRuns', () => {
       else expect(got.duplicates).toBe(0);
       expect(got.duplicateExamples).toEqual(want.duplicateExamples);
       expectSameMatrix(got.matrix, want.matrix);
+    }
+  });
+
+  it.each([
+    [1, 'every part fits its view', [4000, 3000, 4000]],
+    [2, 'every part fits its view', [4000, 3000, 4000]],
+    [3, 'the second part outgrows its view', [4000, 100, 4000]],
+  ] as const)('on %i threads, %s of one buffer per field: the same matrix, over that buffer when nothing outgrew it', async (threads, _what, capacities) => {
+    for (const repeats of [false, true]) {
+      const views = sharedRunRows(capacities, true, true);
+      const users = views[0].users.buffer;
+      const ratings = views[0].ratings.buffer;
+      const { runs, want } = sharedRuns(threads * 5 + (repeats ? 1 : 0), repeats, views.map((v) => new MovieRunsBuilder(0, true, true, v)));
+      const fits = runs.every((r) => r.users.buffer === users);
+      expect(fits).toBe(capacities[1] > 100);
+      const got = await buildFromMovieRuns(runs, WHOLE_STARS_1_TO_5, threads, 0);
+      expect(got.duplicates).toBe(want.duplicates);
+      expect(got.duplicateExamples).toEqual(want.duplicateExamples);
+      expectSameMatrix(got.matrix, want.matrix);
+      // The rows' movies and ratings are the parse's buffers, reused, unless a part moved out of
+      // them (or, on one thread, repeats were dropped: the rows are then trimmed copies).
+      const reused = fits && !(repeats && threads === 1);
+      expect(got.matrix.userMovies.buffer === users).toBe(reused);
+      expect(got.matrix.userRatings.buffer === ratings).toBe(reused);
+    }
+  });
+
+  it('uses the threads a pool started ahead, as many as it needs, and builds the same matrix', async () => {
+    const pool = new BuildThreadPool(3);
+    try {
+      const { runs, want } = sharedRuns(41, true);
+      const got = await buildFromMovieRuns(runs, WHOLE_STARS_1_TO_5, 3, 0, pool);
+      expectSameMatrix(got.matrix, want.matrix);
+      expect(got.duplicates).toBe(want.duplicates);
+      // Two of the three were taken (and stopped by the build); one is left to stop.
+      const left = pool.take(3);
+      expect(left).toHaveLength(1);
+      await Promise.all(left.map((t) => t.stop()));
+    } finally {
+      await pool.stop();
     }
   });
 

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { workerScript } from '@recsys/core';
 import { ImportIssue } from '../dataset';
 import { DataFormatError } from '../errors';
-import { MovieRunsBuilder, MovieRunsList } from '../movie-runs';
+import { MovieRunsBuilder, MovieRunsList, RunRows, sharedRunRows } from '../movie-runs';
 import { LoadContext } from './context';
 import { requireRows, readRowRange, RowLayout } from './rating-rows';
 
@@ -33,6 +33,8 @@ export interface BlockRangeRequest {
   readonly shared: boolean;
   readonly skipInvalid: boolean;
   readonly chunkBytes: number;
+  /** Views of the ranges' common row buffers to write into (`sharedRunRows`), when shared. */
+  readonly rows?: RunRows;
 }
 
 /** A range's result: its rows and per-segment counts, or the first error (after `reads` good segments). */
@@ -40,6 +42,12 @@ export type BlockRangeResult =
   | {
       readonly kind: 'done';
       readonly list: MovieRunsList;
+      /**
+       * The list is still in the request's `rows` (it did not outgrow them). Its arrays arrive
+       * over new SharedArrayBuffer objects (one per message), so the reader puts them back
+       * over its own, for the build to see one buffer per field (`joinedRows`).
+       */
+      readonly inRows: boolean;
       readonly reads: readonly SegmentRead[];
       readonly bytes: number;
       readonly examples: readonly ImportIssue[];
@@ -136,6 +144,12 @@ export async function blockRanges(files: readonly string[], sizes: readonly numb
   return ranges;
 }
 
+/** `list`, which a worker wrote into its copy of `rows`, as views of `rows` themselves. */
+function inViews(list: MovieRunsList, rows: RunRows): MovieRunsList {
+  const n = list.length;
+  return { ...list, users: rows.users.subarray(0, n), ratings: rows.ratings.subarray(0, n), days: rows.days === null ? null : rows.days.subarray(0, n) };
+}
+
 /**
  * Read the segments of one range into `out`, in order; per-segment counts go to `reads` as each
  * segment ends (so that after an error they say how far the range got). Errors are thrown with
@@ -175,6 +189,10 @@ export async function readBlockRanges(
   const shared = threads > 1;
   const rangeBytes = (r: readonly Segment[]): number => r.reduce((sum, s) => sum + s.to - s.from, 0);
   const filesBefore = ctx.files.length;
+  // On several threads the ranges write consecutive views of one buffer per field, which the
+  // build reuses as matrix arrays (memory already backed) once it no longer reads the rows.
+  const capacities = ranges.map((r) => capacityOf(rangeBytes(r)));
+  const views = shared ? sharedRunRows(capacities, withDays, true) : null;
 
   const workers: Worker[] = [];
   // Each result arrives in a box that is emptied once read: a worker that has posted but not yet
@@ -186,11 +204,12 @@ export async function readBlockRanges(
     const request: BlockRangeRequest = {
       segments: ranges[k],
       layout,
-      capacity: capacityOf(rangeBytes(ranges[k])),
+      capacity: capacities[k],
       withDays,
       shared,
       skipInvalid: ctx.issues.skipInvalid,
       chunkBytes: ctx.reader.chunkBytes,
+      ...(views !== null ? { rows: views[k] } : {}),
     };
     const worker = new Worker(filename, { ...options, workerData: request });
     workers.push(worker);
@@ -226,7 +245,7 @@ export async function readBlockRanges(
   };
 
   const parts: MovieRunsList[] = [];
-  const first = new MovieRunsBuilder(capacityOf(rangeBytes(ranges[0])), withDays, shared);
+  const first = new MovieRunsBuilder(capacities[0], withDays, shared, views?.[0]);
   const reads: SegmentRead[] = [];
   try {
     await readSegments(ctx, ranges[0], layout, first, reads);
@@ -261,7 +280,7 @@ export async function readBlockRanges(
       throw new DataFormatError(result.file, result.line + shift(result.file), result.reason);
     }
     ctx.bytes += result.bytes;
-    parts.push(result.list);
+    parts.push(views !== null && result.inRows ? inViews(result.list, views[k]) : result.list);
   }
   // Every file was read; list them in order (the threads that read each file's start are many).
   ctx.files.splice(filesBefore, ctx.files.length - filesBefore, ...files);

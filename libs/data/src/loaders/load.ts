@@ -3,7 +3,7 @@ import { builtDatasetReport, ImportReport, LoadedDataset } from '../dataset';
 import { DataFormatError } from '../errors';
 import { IdIndex } from '../id-index';
 import { buildRatingMatrix } from '../build-matrix';
-import { buildFromMovieRuns } from '../build-from-runs';
+import { BuildThreadPool, buildFromMovieRuns, PARALLEL_MIN_RATINGS } from '../build-from-runs';
 import { MovieRunsList } from '../movie-runs';
 import { RatingList, RatingListBuilder, RatingMatrix } from '../rating-matrix';
 import { formatRatingScale, RatingScale } from '../rating-scale';
@@ -222,9 +222,16 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
   let built;
   let scale: RatingScale;
   if (isBlockPlan(plan)) {
-    const read = await readPlanRuns(ctx, plan);
-    scale = read.scale;
-    built = await buildFromMovieRuns(read.parts, scale, ctx.threads);
+    // The build's threads start while the files are parsed, when the build will want them.
+    const rows = plan.ratingFiles.reduce((sum, f) => sum + fileSize(f), 0) / plan.bytesPerRow;
+    const pool = new BuildThreadPool(rows >= PARALLEL_MIN_RATINGS ? ctx.threads - 1 : 0);
+    try {
+      const read = await readPlanRuns(ctx, plan);
+      scale = read.scale;
+      built = await buildFromMovieRuns(read.parts, scale, ctx.threads, PARALLEL_MIN_RATINGS, pool);
+    } finally {
+      await pool.stop();
+    }
   } else {
     const read = await readPlanRatings(ctx, plan);
     scale = read.scale;
