@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeWithData, sharedDataPath, tempDir } from '@recsys/testing';
+import { readModelArtifact } from '@recsys/models';
 import { run } from './testing/run-cli';
 
 const NETFLIX = sharedDataPath('netflix-kaggle-sample');
@@ -287,6 +288,26 @@ describe('recsys CLI', () => {
       expect(doc).toMatchObject({ heldOutRatings: 400, ratings: 19_600, reference: { kind: 'baseline' } });
       expect(doc.heldOutRmse).toBeLessThan(doc.reference.rmse);
       expect(fs.existsSync(out)).toBe(true);
+    });
+
+    it('train on a snapshot (held-out slice left out by a mask, by-movie arrays released) writes the model the slice copy gives', async () => {
+      const snap = path.join(tmp, 'guard.rsnap');
+      expect((await run('import', '--data', data(), '--out', snap)).code).toBe(0);
+      const masked = path.join(tmp, 'guard-masked.model');
+      const copied = path.join(tmp, 'guard-copied.model');
+      const params = ['--model', 'svd', '--factors', '8', '--epochs', '20', '--threads', '2'];
+      const a = await run('train', '--data', snap, ...params, '--out', masked, '--json');
+      // --neighbours reads the data after the fit, so the slice is a copy there (not consumed).
+      const b = await run('train', '--data', snap, ...params, '--neighbours', '2', '--out', copied, '--json');
+      expect([a.code, b.code]).toEqual([0, 0]);
+      const [x, y] = [JSON.parse(a.stdout), JSON.parse(b.stdout)];
+      expect(x).toMatchObject({ ratings: 19_600, heldOutRatings: 400, heldOutRmse: y.heldOutRmse, reference: y.reference });
+      const [ma, mb] = [readModelArtifact(masked), readModelArtifact(copied)];
+      expect(ma.fingerprint).toEqual(mb.fingerprint);
+      expect(ma.source).toEqual(mb.source);
+      for (const name of ['userBias', 'movieBias', 'userFactors', 'movieFactors']) expect([name, Array.from(ma.sections[name])]).toEqual([name, Array.from(mb.sections[name])]);
+      // The artifact loads over the data it names (its training ratings drawn again and fingerprinted).
+      expect((await run('predict', '--data', snap, '--model-file', masked, '--user', '1', '--movie', '1', '--json')).code).toBe(0);
     });
 
     it('evaluate exits 1 naming a kind whose fit diverged, after scoring the others', async () => {

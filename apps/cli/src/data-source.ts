@@ -61,13 +61,16 @@ export function dataLoadOptions(options: DataSourceOptions): LoadOptions {
   return { format: options.format, skipInvalid: options.skipInvalid, columns: options.columns, scale: options.scale };
 }
 
-/** Read the data the options name, with a progress bar on stderr. */
-export async function openDataset(options: DataSourceOptions): Promise<LoadedDataset> {
+/**
+ * Read the data the options name, with a progress bar on stderr. `load.separateArrays`: a
+ * snapshot's arrays each in a buffer of its own (for a command that releases some, `train`).
+ */
+export async function openDataset(options: DataSourceOptions, load: Pick<LoadOptions, 'separateArrays'> = {}): Promise<LoadedDataset> {
   const progress = new Progress(options.data ? `reading ${options.data}` : 'default data');
   try {
     if (!options.data) return await loadDefaultDataset({ onProgress: progress.update });
     const cacheDir = options.cache === false ? undefined : defaultCacheDir();
-    return await loadDataset(options.data, { ...dataLoadOptions(options), cacheDir, onProgress: progress.update });
+    return await loadDataset(options.data, { ...dataLoadOptions(options), ...load, cacheDir, onProgress: progress.update });
   } finally {
     progress.stop();
   }

@@ -238,3 +238,65 @@ describe('container files', () => {
     expect(() => readContainer(FORMAT, path.join(dir, 'missing.bin'))).toThrow(/ENOENT/);
   });
 });
+
+describe('readContainer with separate: one ArrayBuffer per section', () => {
+  let dir: string;
+  beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recsys-container-separate-'))));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const good = encodeContainer(FORMAT, content);
+
+  /** The message of each reader for the same bytes, through a file. */
+  function messages(bytes: Uint8Array): { decoded: string; separate: string } {
+    const file = path.join(dir, 'x.bin');
+    fs.writeFileSync(file, bytes);
+    const decoded = refusal(() => decodeContainer(FORMAT, bytes, file)).message;
+    const separate = refusal(() => readContainer(FORMAT, file, { separate: true })).message;
+    return { decoded, separate };
+  }
+
+  it('gives the header and sections of the shared read, each section alone in a plain ArrayBuffer of its own size', () => {
+    const file = path.join(dir, 'a.bin');
+    writeContainer(FORMAT, file, content);
+    const back = readContainer(FORMAT, file, { separate: true });
+    expect(back.version).toBe(FORMAT.version);
+    expect(back.header).toEqual(content.header);
+    expectSameSections(content.sections as Record<string, SectionArray>, back.sections);
+    const sections = Object.values(back.sections);
+    expect(new Set(sections.map((a) => a.buffer)).size).toBe(sections.length);
+    for (const a of sections) {
+      expect(a.buffer).toBeInstanceOf(ArrayBuffer);
+      expect([a.byteOffset, a.byteLength]).toEqual([0, a.buffer.byteLength]);
+    }
+  });
+
+  it('refuses every defect the whole-file decode refuses, with the same reason (the checksum first)', () => {
+    const cases: Buffer[] = [good.subarray(0, good.length - 16), Buffer.concat([good, Buffer.alloc(8)])];
+    for (const at of [0x1c, 40, Math.floor(good.length / 2), good.length - 1]) {
+      const bad = Buffer.from(good);
+      bad[at] ^= 0x10;
+      cases.push(bad);
+    }
+    const notJson = Buffer.from(good);
+    notJson[CONTAINER_PREAMBLE_BYTES] = 'x'.charCodeAt(0);
+    cases.push(resum(Buffer.from(notJson)), notJson);
+    for (const bytes of cases) {
+      const { decoded, separate } = messages(bytes);
+      expect(separate).toBe(decoded);
+    }
+  });
+
+  it('refuses sections that overlap, which it cannot read apart', () => {
+    const json = Buffer.from(JSON.stringify({ sections: [{ name: 'a', type: 'u8', offset: 152, length: 16 }, { name: 'b', type: 'u8', offset: 160, length: 8 }] }));
+    const bytes = Buffer.alloc(176);
+    good.copy(bytes, 0, 0, CONTAINER_PREAMBLE_BYTES);
+    bytes.writeUInt32LE(json.length, 12);
+    bytes.writeBigUInt64LE(BigInt(bytes.length), 16);
+    json.copy(bytes, CONTAINER_PREAMBLE_BYTES);
+    expect(CONTAINER_PREAMBLE_BYTES + json.length).toBeLessThanOrEqual(152);
+    const file = path.join(dir, 'overlap.bin');
+    fs.writeFileSync(file, resum(bytes));
+    // The whole-file decode gives overlapping views; read apart, the second would need bytes already read.
+    expect(Array.from(decodeContainer(FORMAT, bytes).sections.b)).toEqual(new Array(8).fill(0));
+    expect(refusal(() => readContainer(FORMAT, file, { separate: true })).message).toBe(`${file}: corrupted: section "b" (offset 160) overlaps the bytes before it: sections cannot be read apart`);
+  });
+});

@@ -332,6 +332,40 @@ function checkPreamble(refuse: Refusal, head: Uint8Array, size: number): { versi
   return { version, headerLength, total };
 }
 
+/** The JSON header's bytes parsed (refused as malformed when they do not parse). */
+function parseHeader(refuse: Refusal, json: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8'));
+  } catch (e) {
+    throw refuse.error(refuse.reasons.malformed(`the JSON header does not parse: ${(e as Error).message}`));
+  }
+}
+
+/**
+ * The format's header fields and the checked section table: each entry of a known type, an
+ * integer offset (a multiple of 8, after the JSON header) and length, inside the file's `total`
+ * bytes, no name twice.
+ */
+function headerAndTable(refuse: Refusal, parsed: unknown, headerLength: number, total: number): { header: Record<string, unknown>; table: SectionEntry[] } {
+  const { reasons } = refuse;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw refuse.error(reasons.malformed('the JSON header is not an object'));
+  const { sections: table, ...header } = parsed as Record<string, unknown>;
+  if (!Array.isArray(table)) throw refuse.error(reasons.malformed('the header has no section table'));
+  const seen = new Set<string>();
+  for (const entry of table as SectionEntry[]) {
+    const type = entry !== null && typeof entry === 'object' ? SECTION_TYPES[entry.type] : undefined;
+    if (!type || typeof entry.name !== 'string' || !Number.isInteger(entry.offset) || !Number.isInteger(entry.length) || entry.length < 0) {
+      throw refuse.error(reasons.malformed(`malformed section entry ${JSON.stringify(entry)}`));
+    }
+    if (seen.has(entry.name)) throw refuse.error(reasons.malformed(`section "${entry.name}" appears twice`));
+    seen.add(entry.name);
+    if (entry.offset % 8 !== 0 || entry.offset < CONTAINER_PREAMBLE_BYTES + headerLength || entry.offset + entry.length * type.bytes > total) {
+      throw refuse.error(reasons.malformed(`section "${entry.name}" (offset ${entry.offset}, ${entry.length} × ${entry.type}) lies outside the file`));
+    }
+  }
+  return { header, table: table as SectionEntry[] };
+}
+
 /**
  * Decodes a container from the bytes of a file. Sections are views over `bytes` when it is
  * 8-byte aligned (otherwise over one aligned copy). Refuses, with the format's error naming
@@ -348,16 +382,8 @@ export function decodeContainer(format: ContainerFormat, bytes: Uint8Array, file
   const computed = checksumOf(bytes);
   if (stored !== computed) throw refuse.error(reasons.checksum(stored, computed));
 
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + CONTAINER_PREAMBLE_BYTES, headerLength).toString('utf8'));
-  } catch (e) {
-    throw refuse.error(reasons.malformed(`the JSON header does not parse: ${(e as Error).message}`));
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw refuse.error(reasons.malformed('the JSON header is not an object'));
-  const { sections: table, ...header } = parsed as Record<string, unknown>;
-  if (!Array.isArray(table)) throw refuse.error(reasons.malformed('the header has no section table'));
-
+  const parsed = parseHeader(refuse, bytes.subarray(CONTAINER_PREAMBLE_BYTES, CONTAINER_PREAMBLE_BYTES + headerLength));
+  const { header, table } = headerAndTable(refuse, parsed, headerLength, total);
   // Views need an 8-aligned base; a pooled or sliced Buffer may not be.
   let base = bytes;
   if (bytes.byteOffset % 8 !== 0) {
@@ -365,28 +391,29 @@ export function decodeContainer(format: ContainerFormat, bytes: Uint8Array, file
     base.set(bytes);
   }
   const sections: Record<string, SectionArray> = {};
-  for (const entry of table as SectionEntry[]) {
-    const type = entry !== null && typeof entry === 'object' ? SECTION_TYPES[entry.type] : undefined;
-    if (!type || typeof entry.name !== 'string' || !Number.isInteger(entry.offset) || !Number.isInteger(entry.length) || entry.length < 0) {
-      throw refuse.error(reasons.malformed(`malformed section entry ${JSON.stringify(entry)}`));
-    }
-    if (Object.prototype.hasOwnProperty.call(sections, entry.name)) throw refuse.error(reasons.malformed(`section "${entry.name}" appears twice`));
-    if (entry.offset % 8 !== 0 || entry.offset < CONTAINER_PREAMBLE_BYTES + headerLength || entry.offset + entry.length * type.bytes > total) {
-      throw refuse.error(reasons.malformed(`section "${entry.name}" (offset ${entry.offset}, ${entry.length} × ${entry.type}) lies outside the file`));
-    }
-    sections[entry.name] = type.make(base.buffer, base.byteOffset + entry.offset, entry.length);
-  }
+  for (const entry of table) sections[entry.name] = SECTION_TYPES[entry.type].make(base.buffer, base.byteOffset + entry.offset, entry.length);
   return { version, header, sections };
+}
+
+/** Options of {@link readContainer}. */
+export interface ReadContainerOptions {
+  /**
+   * Default false: the whole file goes into one shared buffer and the sections are views over it.
+   * True: each section is read into an ArrayBuffer of its own (not shared), so that a reader that
+   * no longer needs some sections can release them one by one (a view's buffer can be detached);
+   * the same checks and the same checksum over every byte of the file.
+   */
+  separate?: boolean;
 }
 
 /**
  * Reads and decodes the container at `path` (see {@link decodeContainer} for the refusals). The
  * preamble is checked first; then the whole file goes into one preallocated SharedArrayBuffer
  * (a shared WebAssembly.Memory's, see sharedBuffer; chunked reads, so files beyond 2 GiB work) and every section is a view over it: no copy, and
- * posting a section to a worker thread shares it. Errors of the
- * file system (a missing file) are thrown as they are.
+ * posting a section to a worker thread shares it. With `separate`, one ArrayBuffer per section
+ * instead ({@link ReadContainerOptions}). Errors of the file system (a missing file) are thrown as they are.
  */
-export function readContainer(format: ContainerFormat, path: string): Container {
+export function readContainer(format: ContainerFormat, path: string, options: ReadContainerOptions = {}): Container {
   const refuse = new Refusal(format, path);
   requireLittleEndian(refuse);
   const fd = fs.openSync(path, 'r');
@@ -395,7 +422,8 @@ export function readContainer(format: ContainerFormat, path: string): Container 
     const size = fs.fstatSync(fd).size;
     const head = new Uint8Array(Math.min(size, CONTAINER_PREAMBLE_BYTES));
     const got = readAll(fd, head, 0, head.byteLength, 0);
-    checkPreamble(refuse, head.subarray(0, got), size);
+    const preamble = checkPreamble(refuse, head.subarray(0, got), size);
+    if (options.separate === true) return readSections(refuse, fd, preamble);
     // Shared memory: the sections (views of it) can be posted to worker threads (ALS, similarity, API
     // training) and read there in place, without a copy; inside a WebAssembly.Memory (sharedBuffer)
     // so that WebAssembly kernels (the similarity pool's) read them in place too.
@@ -406,6 +434,67 @@ export function readContainer(format: ContainerFormat, path: string): Container 
     fs.closeSync(fd);
   }
   return decodeContainer(format, bytes, path);
+}
+
+/**
+ * The container of `fd` with each section in an ArrayBuffer of its own: the preamble and JSON
+ * header, then the file in order (sections into their buffers, the padding between them through
+ * a small scratch buffer), the CRC-32 chained over every byte but its own field, as
+ * {@link decodeContainer} computes it. Sections that overlap are refused as malformed.
+ */
+function readSections(refuse: Refusal, fd: number, preamble: { version: number; headerLength: number; total: number }): Container {
+  const { version, headerLength, total } = preamble;
+  const { reasons } = refuse;
+  const headBytes = new Uint8Array(CONTAINER_PREAMBLE_BYTES + headerLength);
+  const truncated = (at: number) => refuse.error(reasons.truncated(total, at));
+  if (readAll(fd, headBytes, 0, headBytes.byteLength, 0) !== headBytes.byteLength) throw truncated(0);
+  const stored = new DataView(headBytes.buffer).getUint32(CHECKSUM_OFFSET, true);
+  let crc = crc32(headBytes.subarray(CHECKSUM_OFFSET + 4), crc32(headBytes.subarray(0, CHECKSUM_OFFSET)));
+  const scratch = new Uint8Array(1 << 16);
+  let at = headBytes.byteLength;
+  // Bytes [at, to) that belong to no section: checksummed only.
+  const skipTo = (to: number) => {
+    while (at < to) {
+      const n = Math.min(scratch.byteLength, to - at);
+      if (readAll(fd, scratch, 0, n, at) !== n) throw truncated(at);
+      crc = crc32(scratch.subarray(0, n), crc);
+      at += n;
+    }
+  };
+  const checkSum = () => {
+    if (stored !== crc >>> 0) throw refuse.error(reasons.checksum(stored, crc >>> 0));
+  };
+  let header: Record<string, unknown>;
+  let table: SectionEntry[];
+  try {
+    ({ header, table } = headerAndTable(refuse, parseHeader(refuse, headBytes.subarray(CONTAINER_PREAMBLE_BYTES)), headerLength, total));
+  } catch (e) {
+    // As decodeContainer: a file whose checksum fails is refused for that first.
+    skipTo(total);
+    checkSum();
+    throw e;
+  }
+  const sections: Record<string, SectionArray> = {};
+  for (const entry of [...table].sort((a, b) => a.offset - b.offset)) {
+    const type = SECTION_TYPES[entry.type];
+    if (entry.offset < at) {
+      skipTo(total);
+      checkSum();
+      throw refuse.error(reasons.malformed(`section "${entry.name}" (offset ${entry.offset}) overlaps the bytes before it: sections cannot be read apart`));
+    }
+    skipTo(entry.offset);
+    const bytes = new Uint8Array(new ArrayBuffer(entry.length * type.bytes));
+    if (readAll(fd, bytes, 0, bytes.byteLength, at) !== bytes.byteLength) throw truncated(at);
+    crc = crc32(bytes, crc);
+    at += bytes.byteLength;
+    sections[entry.name] = type.make(bytes.buffer, 0, entry.length);
+  }
+  skipTo(total);
+  checkSum();
+  // In the table's order, as decodeContainer gives them.
+  const ordered: Record<string, SectionArray> = {};
+  for (const entry of table) ordered[entry.name] = sections[entry.name];
+  return { version, header, sections: ordered };
 }
 
 /** Whether `path` exists and starts with the format's magic (reads 8 bytes; never throws). */

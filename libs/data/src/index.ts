@@ -12,6 +12,6 @@ export * from './interactions-view';
 export * from './loaders';
 export * from './synthetic';
 export * from './default-data';
-export { releaseMemory } from './release-memory';
+export { releaseArrays, releaseMemory } from './release-memory';
 export * from './data-summary';
 export * from './parquet-export';

@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { RatingMatrix } from './rating-matrix';
 
 let collect: (() => void) | null = null;
 
@@ -42,4 +43,27 @@ export function discard(arrays: ReadonlyArray<ArrayBufferView | null>): void {
     const buffer = a.buffer;
     if (buffer instanceof ArrayBuffer && buffer.byteLength > 0) structuredClone(buffer, { transfer: [buffer] });
   }
+}
+
+/**
+ * Releases arrays of `matrix` that a caller no longer reads: with `byMovie` the by-movie arrays
+ * (`movieUsers`, `movieRatings`: 5 bytes per rating), with `days` the dates (2 bytes per rating).
+ * A fit that leaves ratings out by a mask (the SGD layout, the baseline's ALS over the by-user
+ * arrays) reads neither: only the ids, the pointers (`userPtr`, `moviePtr`) and the by-user
+ * ratings (`userMovies`, `userRatings`). Arrays in buffers of their own ({@link discard}: a
+ * snapshot read with `separateArrays`, a matrix built by an import) become empty views and their
+ * memory is returned before this returns; arrays in shared memory (a snapshot read as one shared
+ * buffer) or sharing a buffer with others cannot be released one by one and are left as they are.
+ * Returns the bytes released. The matrix must not be used afterwards for anything that reads the
+ * released arrays.
+ */
+export function releaseArrays(matrix: RatingMatrix, which: { byMovie?: boolean; days?: boolean }): number {
+  const chosen = [...(which.byMovie === true ? [matrix.movieUsers, matrix.movieRatings] : []), ...(which.days === true && matrix.userDays !== null ? [matrix.userDays] : [])];
+  // Only a view over its whole buffer: a buffer shared with other arrays would take them along.
+  const own = chosen.filter((a) => a.buffer instanceof ArrayBuffer && a.byteLength > 0 && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength);
+  if (own.length === 0) return 0;
+  const bytes = own.reduce((sum, a) => sum + a.byteLength, 0);
+  discard(own);
+  releaseMemory();
+  return bytes;
 }

@@ -11,6 +11,7 @@ import {
   RatingListBuilder,
   RatingMatrix,
   readSnapshot,
+  releaseArrays,
   SNAPSHOT_MAGIC,
   SNAPSHOT_VERSION,
   SnapshotError,
@@ -175,6 +176,41 @@ describe('snapshot round trip', () => {
     );
     expectSameMatrix(matrix, back!.matrix);
     expect(back!.catalog.list()).toEqual(catalog.list());
+  });
+});
+
+describe('snapshot read with separateArrays, and releaseArrays', () => {
+  const written = smallDataset(true);
+  const file = path.join(dir, 'separate.rsnap');
+  writeSnapshot(file, written);
+
+  it('reads the same matrix and catalog, each array in a plain ArrayBuffer of its own', () => {
+    const { matrix, catalog } = readSnapshot(file, { separateArrays: true });
+    expectSameMatrix(written.matrix, matrix);
+    expect(catalog.list()).toEqual(written.catalog.list());
+    const arrays = [matrix.userPtr, matrix.userMovies, matrix.userRatings, matrix.userDays!, matrix.moviePtr, matrix.movieUsers, matrix.movieRatings];
+    expect(new Set(arrays.map((a) => a.buffer)).size).toBe(arrays.length);
+    for (const a of arrays) expect(a.buffer).toBeInstanceOf(ArrayBuffer);
+  });
+
+  it('releases the by-movie arrays, then the dates, and leaves the ids, pointers and by-user ratings', () => {
+    const { matrix } = readSnapshot(file, { separateArrays: true });
+    const n = matrix.nRatings;
+    const kept = [matrix.userPtr, matrix.userMovies, matrix.userRatings, matrix.moviePtr].map((a) => Array.from(a));
+    expect(releaseArrays(matrix, { byMovie: true })).toBe(5 * n);
+    expect([matrix.movieUsers.length, matrix.movieRatings.length, matrix.userDays!.length]).toEqual([0, 0, n]);
+    expect(releaseArrays(matrix, { days: true })).toBe(2 * n);
+    expect(matrix.userDays!.length).toBe(0);
+    expect([matrix.userPtr, matrix.userMovies, matrix.userRatings, matrix.moviePtr].map((a) => Array.from(a))).toEqual(kept);
+    expect([...matrix.users.ids]).toEqual([...written.matrix.users.ids]);
+    // Released already: nothing more to release.
+    expect(releaseArrays(matrix, { byMovie: true, days: true })).toBe(0);
+  });
+
+  it('leaves a matrix in one shared buffer (the default read) as it is', () => {
+    const { matrix } = readSnapshot(file);
+    expect(releaseArrays(matrix, { byMovie: true, days: true })).toBe(0);
+    expectSameMatrix(written.matrix, matrix);
   });
 });
 

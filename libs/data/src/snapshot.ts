@@ -149,13 +149,23 @@ export function isSnapshotFile(path: string): boolean {
  * count ("inconsistent counts: …"). Movie/user indices inside the rows are not re-validated: the
  * checksum already vouches for them.
  */
-export function readSnapshot(path: string): Dataset {
-  return decodeSnapshot(path, readContainer(SNAPSHOT_FORMAT, path));
+export function readSnapshot(path: string, options: ReadSnapshotOptions = {}): Dataset {
+  return decodeSnapshot(path, readContainer(SNAPSHOT_FORMAT, path, { separate: options.separateArrays === true }));
+}
+
+/** Options of {@link readSnapshot}. */
+export interface ReadSnapshotOptions {
+  /**
+   * Default false (one shared buffer, as above). True: each array in an ArrayBuffer of its own,
+   * not shared, so that a reader that needs only some of them can release the others
+   * (`releaseArrays`); worker threads that read the matrix then get copies.
+   */
+  separateArrays?: boolean;
 }
 
 /** A snapshot (as `readSnapshot`) with the `meta` given to `writeSnapshot` (undefined when none). */
-export function readSnapshotWithMeta(path: string): { dataset: Dataset; meta: unknown } {
-  const container = readContainer(SNAPSHOT_FORMAT, path);
+export function readSnapshotWithMeta(path: string, options: ReadSnapshotOptions = {}): { dataset: Dataset; meta: unknown } {
+  const container = readContainer(SNAPSHOT_FORMAT, path, { separate: options.separateArrays === true });
   return { dataset: decodeSnapshot(path, container), meta: (container.header as { meta?: unknown }).meta };
 }
 

@@ -1,6 +1,8 @@
-import { buildRatingMatrix, generateSynthetic, holdoutSlice, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import * as path from 'node:path';
+import { buildRatingMatrix, generateSynthetic, holdoutSlice, MovieCatalog, RatingListBuilder, RatingMatrix, readSnapshot, WHOLE_STARS_1_TO_5, writeSnapshot } from '@recsys/data';
+import { tempDir } from '@recsys/testing';
 import { createModel, LatentModel } from '@recsys/models';
-import { CheckedFit, DEFAULT_HOLDOUT, fitChecked } from './guard';
+import { CheckedFit, DEFAULT_HOLDOUT, fitChecked, fitsInPlace, ModelRejectedError } from './guard';
 
 /**
  * Synthetic ratings plus 1,500 users with one rating each and 60 movies with one rating each:
@@ -19,10 +21,28 @@ function sparseData(): RatingMatrix {
 
 const data = sparseData();
 
+/** The same ratings read back from a snapshot with each array in a buffer of its own (as `recsys train` reads its data), so that they can be released. */
+const snapshot = path.join(tempDir('recsys-guard-exclude-'), 'data.rsnap');
+function ownedData(): RatingMatrix {
+  writeSnapshot(snapshot, { matrix: data, catalog: new MovieCatalog() });
+  return readSnapshot(snapshot, { separateArrays: true }).matrix;
+}
+
 /** The fitted state and every figure of a checked fit, to compare two fits exactly. */
 function figures(fit: CheckedFit) {
   const model = fit.model as LatentModel;
   return { rmse: fit.rmse, mae: fit.mae, heldOut: fit.heldOut, reference: fit.reference, history: fit.history.map(({ seconds: _s, ...p }) => p), state: model.state() };
+}
+
+/** The RMSE, MAE, reference, epochs and fitted state of `fit`, exactly those of `copy`. */
+function expectSameFigures(fit: CheckedFit, copy: CheckedFit): void {
+  const a = figures(copy);
+  const b = figures(fit);
+  expect(b.rmse).toBe(a.rmse);
+  expect(b.mae).toBe(a.mae);
+  expect(b.reference).toEqual(a.reference);
+  expect(b.history).toEqual(a.history);
+  expect(b.state).toEqual(a.state);
 }
 
 describe('fitChecked with excludeInPlace: the slice left out by a mask, without a training copy', () => {
@@ -50,13 +70,36 @@ describe('fitChecked with excludeInPlace: the slice left out by a mask, without 
     expect(inPlace.train).toBe(data);
     expect(copy.train.nRatings).toBe(data.nRatings - copy.heldOut);
     expect(inPlace.heldOut).toBe(Math.round(DEFAULT_HOLDOUT.fraction * data.nRatings));
-    const a = figures(copy);
-    const b = figures(inPlace);
-    expect(b.rmse).toBe(a.rmse);
-    expect(b.mae).toBe(a.mae);
-    expect(b.reference).toEqual(a.reference);
-    expect(b.history).toEqual(a.history);
-    expect(b.state).toEqual(a.state);
+    expectSameFigures(inPlace, copy);
+  });
+
+  it('with consumeData: the by-movie arrays and dates are released before the fits, and the figures stay those of the copy', async () => {
+    const params = { factors: 6, epochs: 8, threads: 2 };
+    const copy = await fitChecked('svd', params, data, { validate: true });
+    const own = ownedData();
+    const n = own.nRatings;
+    const consumed = await fitChecked('svd', params, own, { validate: true, excludeInPlace: true, consumeData: true });
+    expect(consumed.excludedInPlace).toBe(true);
+    expect([own.movieUsers.length, own.movieRatings.length]).toEqual([0, 0]);
+    expect([own.userMovies.length, own.userRatings.length, own.nRatings]).toEqual([n, n, n]);
+    expect(consumed.exclude!.reduce((a, b) => a + b, 0)).toBe(consumed.heldOut);
+    expectSameFigures(consumed, copy);
+  });
+
+  it('with consumeData, a model that does not beat its reference is still refused', async () => {
+    // One epoch at a tiny learning rate from large random factors: far worse than the baseline.
+    const losing = { factors: 6, epochs: 1, lr: 1e-6, lrBias: 1e-6, initStd: 1 };
+    const own = ownedData();
+    const error = await fitChecked('svd', losing, own, { excludeInPlace: true, consumeData: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelRejectedError);
+    expect((error as ModelRejectedError).referenceKind).toBe('baseline');
+    expect((error as ModelRejectedError).rmse).toBeGreaterThan((error as ModelRejectedError).referenceRmse);
+    expect(own.movieUsers.length).toBe(0);
+  });
+
+  it('fitsInPlace: svd with sgd and factors, baseline with als; not svd with als, svdpp or knn-baseline', () => {
+    expect([fitsInPlace('svd', { factors: 4 }), fitsInPlace('baseline'), fitsInPlace('mean')]).toEqual([true, true, true]);
+    expect([fitsInPlace('svd', { solver: 'als' }), fitsInPlace('svd', { factors: 0 }), fitsInPlace('svdpp'), fitsInPlace('knn-baseline')]).toEqual([false, false, false, false]);
   });
 
   it('kinds that cannot leave ratings out by a mask (svd with als, svdpp) fit on the copy', async () => {

@@ -1,4 +1,4 @@
-import { holdoutMask, holdoutSlice, RatingList, RatingMatrix } from '@recsys/data';
+import { holdoutMask, holdoutSlice, RatingList, RatingMatrix, releaseArrays } from '@recsys/data';
 import { createModel, FitOptions, Predictor, TrainingProgress } from '@recsys/models';
 import { stopOnDivergence } from './divergence';
 import { errorMetrics } from './error-metrics';
@@ -52,7 +52,11 @@ export interface CheckedFitOptions extends FitOptions {
   /**
    * With the default slice: `data` is not needed afterwards, so the training part is compacted in
    * place into its buffers instead of copied (the peak holds one matrix, not two; `data` must not
-   * be used once this is called).
+   * be used once this is called). With `excludeInPlace` taken, nothing is compacted: the by-movie
+   * arrays and dates of `data`, which no fit over the mask reads, are released before the fits
+   * (`releaseArrays`: 7 of 12 bytes per rating when `data`'s arrays are not in shared
+   * memory, e.g. a snapshot read with `separateArrays`), and `data` keeps its ids, pointers and
+   * by-user ratings for the model, which is fitted over it.
    */
   consumeData?: boolean;
   /**
@@ -83,6 +87,11 @@ export interface CheckedFit {
   train: RatingMatrix;
   /** Whether the held-out ratings were left out by a mask over data (`excludeInPlace`) rather than a copy. */
   excludedInPlace: boolean;
+  /**
+   * With `excludedInPlace`, the mask (1 byte per by-user position of `train`, 1 = held out); null
+   * otherwise. `saveModel`'s `exclude` takes it, so that the artifact names the training ratings.
+   */
+  exclude: Uint8Array | null;
   /** The slice, when it was drawn here (null when the caller gave `heldOut`). */
   holdout: HoldoutSlice | null;
   heldOut: number;
@@ -114,11 +123,16 @@ export async function fitChecked(kind: string, params: Record<string, unknown>, 
   } else {
     holdout = options.holdout ?? DEFAULT_HOLDOUT;
     const slice = { testFraction: holdout.fraction, seed: holdout.seed };
-    if (options.excludeInPlace === true && canExclude(model) && (referenceKind === null || canExclude(createModel(referenceKind)))) {
+    if (options.excludeInPlace === true && fitsWithMask(model)) {
+      // What no fit over the mask reads goes before the mask is drawn: the by-movie arrays now,
+      // the dates once the held-out ratings (with their dates) are listed.
+      const consume = options.consumeData === true;
+      if (consume) releaseArrays(data, { byMovie: true });
       // The held-out ratings of holdoutSlice (the same mask), left out of the fits without a copy of the rest.
       exclude = holdoutMask(data, slice);
       const mask = exclude;
       test = data.toList((k) => mask[k] === 1);
+      if (consume) releaseArrays(data, { days: true });
     } else {
       const split = holdoutSlice(data, { ...slice, consume: options.consumeData === true, days: false });
       train = split.train;
@@ -149,11 +163,26 @@ export async function fitChecked(kind: string, params: Record<string, unknown>, 
   } else if (!Number.isFinite(rmse)) {
     throw new ModelRejectedError(kind, rmse, 'finite predictions', NaN, test.length);
   }
-  return { model, train, excludedInPlace: exclude !== undefined, holdout, heldOut: test.length, rmse, mae, reference, history };
+  return { model, train, excludedInPlace: exclude !== undefined, exclude: exclude ?? null, holdout, heldOut: test.length, rmse, mae, reference, history };
 }
 
 function canExclude(model: Predictor): boolean {
   return model.canExclude?.() === true;
+}
+
+function fitsWithMask(model: Predictor): boolean {
+  const referenceKind = referenceKindOf(model.kind);
+  return canExclude(model) && (referenceKind === null || canExclude(createModel(referenceKind)));
+}
+
+/**
+ * Whether {@link fitChecked} with `excludeInPlace` (and its own slice) fits `kind` with `params`
+ * over the data with the slice left out by a mask: the kind and its reference can both leave
+ * ratings out (`svd` with the `sgd` solver and factors ≥ 1, `baseline` with `als`, `mean`). Such
+ * fits read only the data's ids, pointers and by-user ratings.
+ */
+export function fitsInPlace(kind: string, params: Record<string, unknown> = {}): boolean {
+  return fitsWithMask(createModel(kind, params));
 }
 
 /** Ratings {@link checkImportedModel} measures on: every rating of smaller data, else a seeded sample of about this many. */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { buildRatingMatrix, holdoutSplit, RatingMatrix, SnapshotError, WHOLE_STARS_1_TO_5 } from '@recsys/data';
+import { buildRatingMatrix, holdoutMask, holdoutSlice, holdoutSplit, RatingMatrix, SnapshotError, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { randomRatings, tempDir } from '@recsys/testing';
 import {
   ARTIFACT_VERSION,
@@ -95,6 +95,38 @@ describe('model artifacts', () => {
     expect(loaded.recommend(40, 5)).toEqual(model.recommend(40, 5));
     // The training ratings alone are not the data the artifact names.
     await expect(loadModel(file, split.train)).rejects.toThrow(/trained on other data/);
+  });
+
+  it('fingerprints a matrix with ratings left out by a mask as the matrix without them', () => {
+    const slice = { testFraction: 0.2, seed: 7 };
+    const mask = holdoutMask(m, slice);
+    const { train } = holdoutSlice(m, { ...slice, days: false });
+    const masked = fingerprintMatrix(m, mask);
+    expect(masked).toEqual(fingerprintMatrix(train));
+    expect(masked.ratings).toBe(m.nRatings - mask.reduce((a, b) => a + b, 0));
+    // The plain fingerprint of the data is not replaced by (nor mistaken for) the masked one.
+    expect(fingerprintMatrix(m)).not.toEqual(masked);
+    expect(() => fingerprintMatrix(m, new Uint8Array(3))).toThrow(`fingerprintMatrix: exclude has 3 entries, expected one per rating (${m.nRatings})`);
+  });
+
+  it('saves a model fitted over the data with a mask as the same artifact as one fitted on the slice copy', async () => {
+    const slice = { testFraction: 0.2, seed: 7 };
+    const params = { factors: 3, epochs: 3 };
+    const source = { data: m, holdout: { fraction: 0.2, seed: 7 } };
+    const exclude = holdoutMask(m, slice);
+    const overData = await createModel('svd', params).fit(m, { exclude });
+    const onCopy = await createModel('svd', params).fit(holdoutSlice(m, { ...slice, days: false }).train);
+    const a = path.join(dir, 'mask.model');
+    const b = path.join(dir, 'copy.model');
+    saveModel(a, overData, { source, exclude });
+    saveModel(b, onCopy, { source });
+    const [x, y] = [readModelArtifact(a), readModelArtifact(b)];
+    expect(x.fingerprint).toEqual(y.fingerprint);
+    expect(x.source).toEqual(y.source);
+    for (const name of Object.keys(y.sections)) expect([name, Array.from(x.sections[name])]).toEqual([name, Array.from(y.sections[name])]);
+    // It loads over the data it names, its training ratings drawn again.
+    const { model: loaded } = await loadModelArtifact(a, m);
+    expect(loaded.recommend(40, 5)).toEqual(onCopy.recommend(40, 5));
   });
 
   it('fingerprints differ when one rating differs', () => {

@@ -89,9 +89,13 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
 /**
  * Fingerprint of a training matrix: its counts and one CRC-32 chained over user ids, movie ids,
  * userPtr, userMovies and userRatings (the by-movie arrays are derived from these). Two matrices
- * with the same ratings and ids have the same fingerprint.
+ * with the same ratings and ids have the same fingerprint. With `exclude` (1 byte per by-user
+ * position, 1 = left out, as a fit over the matrix with a mask leaves them out): the fingerprint
+ * of the matrix without those ratings and with the same ids (what `holdoutSlice` builds from it),
+ * computed in place in chunks, without that matrix.
  */
-export function fingerprintMatrix(matrix: RatingMatrix): DataFingerprint {
+export function fingerprintMatrix(matrix: RatingMatrix, exclude?: Uint8Array): DataFingerprint {
+  if (exclude) return maskedFingerprint(matrix, exclude);
   // A matrix's arrays are never changed once built, so its CRC (about 0.3 s over 100M ratings)
   // is computed once per matrix object and remembered for as long as the matrix lives.
   const known = fingerprints.get(matrix);
@@ -103,6 +107,38 @@ export function fingerprintMatrix(matrix: RatingMatrix): DataFingerprint {
   const fingerprint = { users: matrix.nUsers, movies: matrix.nMovies, ratings: matrix.nRatings, crc32: crc.toString(16).padStart(8, '0') };
   fingerprints.set(matrix, fingerprint);
   return { ...fingerprint };
+}
+
+/** Entries kept per chunk of {@link maskedFingerprint}. */
+const FINGERPRINT_CHUNK = 1 << 16;
+
+/** {@link fingerprintMatrix} of `matrix` without the ratings `exclude` marks: the same bytes, gathered a chunk at a time. */
+function maskedFingerprint(matrix: RatingMatrix, exclude: Uint8Array): DataFingerprint {
+  if (exclude.length !== matrix.nRatings) throw new RangeError(`fingerprintMatrix: exclude has ${exclude.length} entries, expected one per rating (${matrix.nRatings})`);
+  const { userPtr, userMovies, userRatings } = matrix;
+  const ptr = new Uint32Array(matrix.nUsers + 1);
+  for (let u = 0; u < matrix.nUsers; u++) {
+    let kept = 0;
+    for (let k = userPtr[u]; k < userPtr[u + 1]; k++) kept += exclude[k] === 0 ? 1 : 0;
+    ptr[u + 1] = ptr[u] + kept;
+  }
+  let crc = 0;
+  for (const a of [matrix.users.ids, matrix.movies.ids, ptr]) crc = zlib.crc32(bytesOf(a), crc);
+  const keptOf = <T extends Int32Array | Uint8Array>(from: T, chunk: T): void => {
+    let n = 0;
+    for (let k = 0; k < from.length; k++) {
+      if (exclude[k] !== 0) continue;
+      chunk[n++] = from[k];
+      if (n === chunk.length) {
+        crc = zlib.crc32(bytesOf(chunk), crc);
+        n = 0;
+      }
+    }
+    if (n > 0) crc = zlib.crc32(bytesOf(chunk.subarray(0, n)), crc);
+  };
+  keptOf(userMovies, new Int32Array(FINGERPRINT_CHUNK));
+  keptOf(userRatings, new Uint8Array(FINGERPRINT_CHUNK));
+  return { users: matrix.nUsers, movies: matrix.nMovies, ratings: ptr[matrix.nUsers], crc32: crc.toString(16).padStart(8, '0') };
 }
 
 /** The fingerprint of each matrix already computed (see {@link fingerprintMatrix}). */

@@ -84,6 +84,13 @@ export interface SaveModelOptions {
    * may be given as its fingerprint (taken before a fit that consumed the matrix).
    */
   source?: { data: RatingMatrix | DataFingerprint; holdout: { fraction: number; seed: number } | null };
+  /**
+   * The ratings of the model's training matrix that its fit left out by a mask (1 byte per by-user
+   * position, 1 = left out: `fitChecked`'s held-out slice when it fits over the data in place):
+   * the artifact then names the training ratings without them, as it would had the fit run on a
+   * copy without them (`fingerprintMatrix(train, exclude)`).
+   */
+  exclude?: Uint8Array;
 }
 
 /**
@@ -104,6 +111,11 @@ export function saveModel(path: string, model: Predictor, options: SaveModelOpti
       throw new RangeError(`saveModel: the neighbour index has ${options.neighbourIndex.nMovies} movies, the data ${movies}`);
     }
     content = { ...content, sections: { ...content.sections, [NEIGHBOUR_SECTION]: serializeNeighbourIndex(options.neighbourIndex) } };
+  }
+  if (options.exclude) {
+    const train = (model as Predictor & { train?: RatingMatrix }).train;
+    if (!(train instanceof RatingMatrix)) throw new RangeError(`saveModel: exclude needs the model's training matrix (${model.kind} has none)`);
+    content = { ...content, fingerprint: fingerprintMatrix(train, options.exclude) };
   }
   if (options.source) {
     const data = options.source.data;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Dataset, ImportReport, LoadedDataset } from '../dataset';
-import { readSnapshotWithMeta, SNAPSHOT_VERSION, writeSnapshot } from '../snapshot';
+import { readSnapshotWithMeta, ReadSnapshotOptions, SNAPSHOT_VERSION, writeSnapshot } from '../snapshot';
 
 /** The key of an import: every input file with its size and modification time, and the options that change the result. */
 interface CacheKey {
@@ -57,9 +57,9 @@ export class ImportCache {
 
   /**
    * The cached data set with its original report (seconds: `seconds`), or null with the reason
-   * when there is no usable cache file (null reason: there is none).
+   * when there is no usable cache file (null reason: there is none). `options` as readSnapshot's.
    */
-  read(seconds: () => number): { dataset: LoadedDataset | null; warning?: string } {
+  read(seconds: () => number, options: ReadSnapshotOptions = {}): { dataset: LoadedDataset | null; warning?: string } {
     let entry: { dataset: Dataset; meta: unknown };
     try {
       statSync(this.path);
@@ -67,7 +67,7 @@ export class ImportCache {
       return { dataset: null };
     }
     try {
-      entry = readSnapshotWithMeta(this.path);
+      entry = readSnapshotWithMeta(this.path, options);
     } catch (e) {
       return { dataset: null, warning: `ignoring the import cache ${this.path}: ${(e as Error).message}` };
     }

@@ -170,8 +170,8 @@ function countUntitled(matrix: RatingMatrix, catalog: MovieCatalog): number {
   return n;
 }
 
-function snapshotDataset(path: string, started: number): LoadedDataset {
-  const dataset = readSnapshot(path);
+function snapshotDataset(path: string, started: number, options: LoadOptions): LoadedDataset {
+  const dataset = readSnapshot(path, { separateArrays: options.separateArrays });
   return {
     ...dataset,
     report: builtDatasetReport(dataset, 'snapshot', {
@@ -197,7 +197,7 @@ function snapshotDataset(path: string, started: number): LoadedDataset {
 export async function loadDataset(path: string, options: LoadOptions = {}): Promise<LoadedDataset> {
   const started = performance.now();
   const format = formatOf(path, options);
-  if (format === 'snapshot') return snapshotDataset(path, started);
+  if (format === 'snapshot') return snapshotDataset(path, started, options);
   const plan = planOf(path, format, options);
   const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, 'RecsysImportCache'));
   let cache: ImportCache | null = null;
@@ -208,7 +208,7 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
       ...(options.scale ? { scale: formatRatingScale(options.scale) } : {}),
     };
     cache = new ImportCache(options.cacheDir, path, format, options.skipInvalid ?? false, [...plan.titleFiles, ...plan.ratingFiles], mapping);
-    const hit = cache.read(() => (performance.now() - started) / 1000);
+    const hit = cache.read(() => (performance.now() - started) / 1000, { separateArrays: options.separateArrays });
     if (hit.dataset !== null) {
       options.onProgress?.(1, 1);
       return hit.dataset;

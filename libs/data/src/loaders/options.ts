@@ -60,6 +60,12 @@ export interface LoadOptions {
    * that snapshot instead of parsing. The report's `cache` says whether it was used.
    */
   cacheDir?: string;
+  /**
+   * A snapshot's arrays each in a buffer of its own instead of one shared buffer (see
+   * `readSnapshot`'s `separateArrays`): for a reader that releases those it does not need
+   * (`releaseArrays`). Default false.
+   */
+  separateArrays?: boolean;
   /** Where warnings go (a cache file ignored or not written); default `process.emitWarning`. */
   onWarning?: (message: string) => void;
   /** (bytesDone, bytesTotal) over all files of the load, called after every chunk read. */
