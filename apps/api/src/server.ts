@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, IncomingHttpHeaders, Server, STATUS_CODES } from 'node:http';
+import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
@@ -13,8 +13,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LoadedDataset, loadDataset, loadDefaultDataset, matrixArraysOf, RatingMatrix, releaseMemory } from '@recsys/data';
 import { createModel, fingerprintMatrix, RankingModel } from '@recsys/models';
 import { ApiConfig, writeTokenFile } from './config';
-import { corsAllowlist } from './http/cors';
+import { corsAllowlist, corsHeaders } from './http/cors';
 import { dashboardRoutes } from './http/dashboard';
+import { graphqlPostListener } from './http/graphql-post';
 import { graphiqlAssets, graphiqlHeaders, graphiqlPage, ExampleIds } from './http/graphiql';
 import { landingPage } from './http/landing';
 import { byteSize, complexityLimitPlugin, operationGuard, subscriptionsOverWebSocketPlugin } from './http/limits';
@@ -219,7 +220,9 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   const app = express();
   app.disable('x-powered-by');
   app.use(corsAllowlist(config.corsOrigins));
-  const httpServer: Server = createServer(app);
+  // Node's request listener: Express, except for the GraphQL POSTs graphqlPostListener takes (set below).
+  let listener: (req: IncomingMessage, res: ServerResponse) => void = app;
+  const httpServer: Server = createServer((req, res) => listener(req, res));
   // One publish/subscribe per server: the schema's subscriptions read it, training publishes to it.
   const pubsub = createApiPubSub();
   const schema = await buildApiSchema(pubsub);
@@ -331,11 +334,11 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
     }
     res.type('html').set(graphiqlHeaders(req.headers.host)).send(graphiqlPage(examples));
   });
-  const apolloHandler = expressMiddleware(apollo, {
-    context: async ({ req }) => createContext(services!, isAuthorized(authorizationOf(req.headers), config.token), config.guard.operationTimeoutMs),
-  });
+  const contextOf = async (req: IncomingMessage) => createContext(services!, isAuthorized(authorizationOf(req.headers), config.token), config.guard.operationTimeoutMs);
+  const apolloHandler = expressMiddleware(apollo, { context: async ({ req }) => contextOf(req) });
+  const parseJson = express.json({ limit: config.bodyLimit });
   const graphqlChain = [
-    express.json({ limit: config.bodyLimit }),
+    parseJson,
     (_req: Request, res: Response, next: NextFunction) => {
       if (!services) {
         res.status(503).json({ errors: [{ message: 'the API is starting: data and model are loading', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
@@ -360,27 +363,51 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
   });
-  app.use((error: Error & { status?: number; type?: string; limit?: number }, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
+  /** The answer to an error of the HTTP layer (a body too large or not JSON, a static file not found, a fault). */
+  const errorAnswer = (error: Error & { status?: number; type?: string }): { status: number; body: unknown } => {
     if (error.type === 'entity.too.large') {
-      res.status(413).json({ errors: [{ message: `request body larger than the limit of ${config.bodyLimit}`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
-      return;
+      return { status: 413, body: { errors: [{ message: `request body larger than the limit of ${config.bodyLimit}`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] } };
     }
     if (error.status === 404) {
       // serve-static's message names the absolute path it looked for: not for clients.
-      res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
-      return;
+      return { status: 404, body: { errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] } };
     }
     if (error.status && error.status >= 400 && error.status < 500) {
       // body-parser's errors (they carry a `type`) say what was wrong with the body; others only their status.
       const message = typeof error.type === 'string' ? error.message : (STATUS_CODES[error.status] ?? 'bad request').toLowerCase();
-      res.status(error.status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
-      return;
+      return { status: error.status, body: { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] } };
     }
     const logId = newLogId();
     logger.error({ err: error, logId }, 'unhandled HTTP error');
-    res.status(500).json({ errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR', logId } }] });
+    return { status: 500, body: { errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR', logId } }] } };
+  };
+  app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const { status, body } = errorAnswer(error);
+    res.status(status).json(body);
   });
+  // GraphQL POSTs with a JSON body go from node's listener to Apollo without Express (see
+  // graphqlPostListener); the chain above still serves the others, and these before the services are up.
+  listener = graphqlPostListener(
+    {
+      apollo,
+      parseBody: parseJson,
+      ready: () => services !== null,
+      cors: corsHeaders(config.corsOrigins),
+      context: contextOf,
+      fail: (error, res) => {
+        // As Express's final handler does once an answer has begun: the connection is closed.
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        const { status, body } = errorAnswer(error as Error);
+        const text = JSON.stringify(body);
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+      },
+    },
+    app,
+  );
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

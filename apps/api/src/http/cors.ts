@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** Methods and request headers a cross-origin page may use (Apollo's CSRF check asks for one of the last two on GET). */
@@ -19,13 +20,11 @@ const MAX_AGE = '600';
  *   non-browser clients none); without the CORS header a foreign page cannot read the answer.
  */
 export function corsAllowlist(origins: readonly string[]): RequestHandler {
-  const allowed = new Set(origins);
+  const headers = corsHeaders(origins);
   return (req: Request, res: Response, next: NextFunction) => {
     const origin = req.headers.origin;
     const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
-    res.vary('Origin');
-    if (origin !== undefined && allowed.has(origin)) {
-      res.set('Access-Control-Allow-Origin', origin);
+    if (headers(req, res)) {
       if (preflight) {
         res.set({ 'Access-Control-Allow-Methods': ALLOW_METHODS, 'Access-Control-Allow-Headers': ALLOW_HEADERS, 'Access-Control-Max-Age': MAX_AGE });
         res.status(204).end();
@@ -38,5 +37,23 @@ export function corsAllowlist(origins: readonly string[]): RequestHandler {
       return;
     }
     next();
+  };
+}
+
+/**
+ * The CORS headers of any answer (see {@link corsAllowlist}), on node's own response: `Vary:
+ * Origin`, and `Access-Control-Allow-Origin: <origin>` when the request's origin is allowed
+ * (returns whether it is).
+ */
+export function corsHeaders(origins: readonly string[]): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const allowed = new Set(origins);
+  return (req, res) => {
+    const vary = res.getHeader('vary');
+    if (vary === undefined) res.setHeader('vary', 'Origin');
+    else if (!/(^|,)\s*(origin|\*)\s*(,|$)/i.test(String(vary))) res.setHeader('vary', `${String(vary)}, Origin`);
+    const origin = req.headers.origin;
+    if (origin === undefined || !allowed.has(origin)) return false;
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    return true;
   };
 }
