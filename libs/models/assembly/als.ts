@@ -208,7 +208,7 @@ export function alsSse(
  * block by block keeps one block of them (a few MiB) in cache and in the TLB for all the rows
  * instead of reading each q once per rating from anywhere in a large matrix.
  *
- * `rowState` holds, per row, v in f32 and the f32 sums (3·kp f32) and at `pending` the count of
+ * `rowState` holds, per row, v in f32 and the f32 sums (2·kp f32, 3·kp in mode 3) and at `pending` the count of
  * ratings in those sums (u32): they persist across the blocks, and the sums are flushed into
  * out_l every 64 ratings and at the end, so a row's short run in a block costs no set-up.
  */
@@ -234,12 +234,13 @@ export function alsBlockRun(
   diag: usize,
 ): void {
   const rowBytes: usize = (<usize>kp) << 2;
-  const stateBytes: usize = 3 * rowBytes;
   const outBytes: usize = (<usize>(kp + 2)) << 3;
   const diagBytes: usize = (<usize>kp) << 3;
   const n = <usize>(to - from);
   const sums = mode != DOTS;
   const diagonal = mode == RESIDUAL_DIAG;
+  // Each call sets its rows' state up afresh: the third f32 row (Σ q²) only when this pass sums it (less to keep in cache).
+  const stateBytes: usize = (diagonal ? 3 : 2) * rowBytes;
   for (let l: usize = 0; l < n; l++) {
     const vRow = v + l * ((<usize>kp) << 3);
     const vf = rowState + l * stateBytes;
@@ -316,6 +317,20 @@ export function alsBlockRun(
     flush(rowState + l * stateBytes + rowBytes, out + l * outBytes, kp);
     if (diagonal) flush(rowState + l * stateBytes + 2 * rowBytes, diag + l * diagBytes, kp);
   }
+}
+
+/** z = M⁻¹r for the diagonal M (vectors of n + 1 f64); returns rᵀz. */
+// @ts-ignore: decorator
+@inline
+function preconditioned(r: usize, m: usize, z: usize, n: u32): f64 {
+  let rz: f64 = 0;
+  for (let f: usize = 0; f <= <usize>n; f++) {
+    const rf = load<f64>(r + (f << 3));
+    const zf = rf / load<f64>(m + (f << 3));
+    store<f64>(z + (f << 3), zf);
+    rz += rf * zf;
+  }
+  return rz;
 }
 
 /**
@@ -400,13 +415,7 @@ export function alsCgRows(
       for (let f: usize = 0; f < <usize>k; f++) store<f64>(m + (f << 3), load<f64>(m + (f << 3)) + reg);
       for (let f: usize = <usize>k; f < <usize>kp; f++) store<f64>(m + (f << 3), 1);
       store<f64>(m + kb, <f64>(end - begin) + regBias);
-      rr = 0;
-      for (let f: usize = 0; f <= <usize>kp; f++) {
-        const rf = load<f64>(r + (f << 3));
-        const zf = rf / load<f64>(m + (f << 3));
-        store<f64>(p + (f << 3), zf);
-        rr += rf * zf;
-      }
+      rr = preconditioned(r, m, p, kp);
     } else for (let f: usize = 0; f <= <usize>kp; f++) store<f64>(p + (f << 3), load<f64>(r + (f << 3)));
     const later: u32 = gather ? 2 : 0;
     for (let s: u32 = 0; s < steps; s++) {
@@ -445,13 +454,7 @@ export function alsCgRows(
       rrNew += rbNew * rbNew;
       if (precond) {
         // rᵀz with z = M⁻¹r; the direction follows z.
-        rrNew = 0;
-        for (let f: usize = 0; f <= <usize>kp; f++) {
-          const rf = load<f64>(r + (f << 3));
-          const zf = rf / load<f64>(m + (f << 3));
-          store<f64>(zv + (f << 3), zf);
-          rrNew += rf * zf;
-        }
+        rrNew = preconditioned(r, m, zv, kp);
       }
       const beta = rrNew / rr;
       const dir = precond ? zv : r;
