@@ -30,7 +30,7 @@
  *
  * SGD: lr 0.01, reg 0.05 for factors and biases alike (best of a few measured settings on this
  * data: test RMSE 0.817; Surprise's lr 0.005, reg 0.02 give 0.828), initStd 0.1. ALS
- * (`solver: 'als'`): reg 12, regBias 5, 2 warm-started CG steps per row (the model's defaults
+ * (`solver: 'als'`): reg 12, regBias 5, 1 warm-started Jacobi-preconditioned CG step per row (the model's defaults
  * apart from k and the iterations); its seconds per iteration include the training-RMSE pass.
  * Seconds are wall time per epoch from the model's progress; CPU seconds are of all threads of the
  * child (epoch 1's include the trainer's setup); the 1-minute load average shows how much other

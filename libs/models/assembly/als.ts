@@ -9,7 +9,7 @@
 // The plain TypeScript reference is `plainAlsPasses` in src/latent/als/passes.ts (same formulas,
 // f64 accumulation): results agree to f32 rounding, not bit for bit. Dot products: dot.ts.
 
-import { axpy, axpy4, axpy4i, cgDirection, cgStep, copyRow, copyRows4i, dot, dot4, dot4i, flush } from './dot';
+import { axpy, axpy4, axpy4i, axpySq, axpySq4, axpySq4i, cgDirection, cgStep, copyRow, copyRows4i, dot, dot4, dot4i, flush } from './dot';
 
 /** Ratings accumulated in f32 before they are added into the f64 sums. */
 const FLUSH_EVERY: u32 = 64;
@@ -26,6 +26,8 @@ const PRODUCT: u32 = 0;
 const RESIDUAL: u32 = 1;
 /** Only the w = x·v (Σ w and Σ w²; nothing is added into `out`'s vector part): the last CG step needs pᵀXᵀXp = Σ w² alone. */
 const DOTS: u32 = 2;
+/** {@link RESIDUAL}, and also the diagonal of Σ q qᵀ (Σ q_f², for the Jacobi preconditioner) into `diag`. */
+const RESIDUAL_DIAG: u32 = 3;
 
 /**
  * Four ratings' share of a pass (rows q0..q3 of the fixed side, or with `interleaved` the same
@@ -33,23 +35,27 @@ const DOTS: u32 = 2;
  * first's rating code): w_i = vb + v·q_i, or with mode {@link RESIDUAL}
  * w_i = (code_i/2 − μ − fixedBias[o_i]) − (vb + v·q_i); acc += Σ w_i q_i unless the mode is
  * {@link DOTS}. Returns Σ w_i and leaves Σ w_i² in {@link step4W2}. Both layouts give the same
- * sums in the same order.
+ * sums in the same order. With mode {@link RESIDUAL_DIAG} as {@link RESIDUAL}, and also
+ * sq += Σ q_i ⊙ q_i.
  */
 // @ts-ignore: decorator
 @inline
-function step4(mode: u32, interleaved: bool, vf: usize, vb: f64, q0: usize, q1: usize, q2: usize, q3: usize, o0: usize, o1: usize, o2: usize, o3: usize, c: usize, fixedBias: usize, mu: f64, acc: usize, rowBytes: usize): f64 {
+function step4(mode: u32, interleaved: bool, vf: usize, vb: f64, q0: usize, q1: usize, q2: usize, q3: usize, o0: usize, o1: usize, o2: usize, o3: usize, c: usize, fixedBias: usize, mu: f64, acc: usize, sq: usize, rowBytes: usize): f64 {
   const d = interleaved ? dot4i(vf, q0, rowBytes) : dot4(vf, q0, q1, q2, q3, rowBytes);
   let w0: f64 = vb + <f64>f32x4.extract_lane(d, 0);
   let w1: f64 = vb + <f64>f32x4.extract_lane(d, 1);
   let w2: f64 = vb + <f64>f32x4.extract_lane(d, 2);
   let w3: f64 = vb + <f64>f32x4.extract_lane(d, 3);
-  if (mode == RESIDUAL) {
+  if (mode == RESIDUAL || mode == RESIDUAL_DIAG) {
     w0 = <f64>load<u8>(c) * 0.5 - mu - load<f64>(fixedBias + (o0 << 3)) - w0;
     w1 = <f64>load<u8>(c, 1) * 0.5 - mu - load<f64>(fixedBias + (o1 << 3)) - w1;
     w2 = <f64>load<u8>(c, 2) * 0.5 - mu - load<f64>(fixedBias + (o2 << 3)) - w2;
     w3 = <f64>load<u8>(c, 3) * 0.5 - mu - load<f64>(fixedBias + (o3 << 3)) - w3;
   }
-  if (mode != DOTS) {
+  if (mode == RESIDUAL_DIAG) {
+    if (interleaved) axpySq4i(acc, sq, q0, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
+    else axpySq4(acc, sq, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
+  } else if (mode != DOTS) {
     if (interleaved) axpy4i(acc, q0, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
     else axpy4(acc, q0, q1, q2, q3, <f32>w0, <f32>w1, <f32>w2, <f32>w3, rowBytes);
   }
@@ -65,8 +71,9 @@ function step4(mode: u32, interleaved: bool, vf: usize, vb: f64, q0: usize, q1: 
  *   w_j = (codes[j]/2 − μ − fixedBias[o_j]) − x_j·v   (mode 1: the residual Σ (y_j − x_j·v) x_j)
  *
  * writes out[f] = Σ_j w_j q_{o_j, f} (kp f64; mode 2 leaves `out` alone), returns Σ_j w_j and
- * leaves Σ_j w_j² in {@link passW2}. `scratch` holds 2·kp f32 (v in f32, and the f32 sums
- * flushed into `out` every 64 ratings).
+ * leaves Σ_j w_j² in {@link passW2}. Mode 3 ({@link RESIDUAL_DIAG}) is mode 1 that also writes
+ * diag[f] = Σ_j q_{o_j, f}² (kp f64). `scratch` holds 3·kp f32 (v in f32, and the f32 sums
+ * flushed into `out` and `diag` every 64 ratings).
  *
  * `gather` 1 also copies each q_{o_j} to `rowsCopy`, 2 reads them from there instead of from
  * `fixed`: the later passes over a row stream one contiguous block (cache and prefetch friendly)
@@ -91,16 +98,23 @@ export function alsPass(
   out: usize,
   gather: u32,
   rowsCopy: usize,
+  diag: usize,
 ): f64 {
   const rowBytes: usize = (<usize>kp) << 2;
   const vf = scratch;
   const acc = scratch + rowBytes;
+  const sq = acc + rowBytes;
   const sums = mode != DOTS;
+  const diagonal = mode == RESIDUAL_DIAG;
   for (let f: usize = 0; f < <usize>kp; f++) {
     store<f32>(vf + (f << 2), <f32>load<f64>(v + (f << 3)));
     if (sums) {
       store<f32>(acc + (f << 2), 0);
       store<f64>(out + (f << 3), 0);
+    }
+    if (diagonal) {
+      store<f32>(sq + (f << 2), 0);
+      store<f64>(diag + (f << 3), 0);
     }
   }
   let wsum: f64 = 0;
@@ -119,15 +133,16 @@ export function alsPass(
     const q1 = fixed + o1 * rowBytes;
     const q2 = fixed + o2 * rowBytes;
     const q3 = fixed + o3 * rowBytes;
-    if (gather === 0) wsum += step4(mode, false, vf, vb, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
+    if (gather === 0) wsum += step4(mode, false, vf, vb, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, sq, rowBytes);
     else {
       if (gather === 1) copyRows4i(copy, q0, q1, q2, q3, rowBytes);
-      wsum += step4(mode, true, vf, vb, copy, 0, 0, 0, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
+      wsum += step4(mode, true, vf, vb, copy, 0, 0, 0, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, sq, rowBytes);
     }
     w2sum += step4W2;
     pending += 4;
     if (sums && pending >= FLUSH_EVERY) {
       flush(acc, out, kp);
+      if (diagonal) flush(sq, diag, kp);
       pending = 0;
     }
   }
@@ -138,13 +153,15 @@ export function alsPass(
     if (gather === 2) q = copy;
     else if (gather === 1) copyRow(copy, q, rowBytes);
     const t: f64 = vb + <f64>dot(vf, q, rowBytes);
-    const w: f64 = mode == RESIDUAL ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + (o << 3)) - t : t;
+    const w: f64 = mode == RESIDUAL || diagonal ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + (o << 3)) - t : t;
     wsum += w;
     w2sum += w * w;
-    if (sums) axpy(acc, q, <f32>w, rowBytes);
+    if (diagonal) axpySq(acc, sq, q, <f32>w, rowBytes);
+    else if (sums) axpy(acc, q, <f32>w, rowBytes);
     pending++;
   }
   if (sums && pending > 0) flush(acc, out, kp);
+  if (diagonal && pending > 0) flush(sq, diag, kp);
   passW2 = w2sum;
   return wsum;
 }
@@ -186,11 +203,12 @@ export function alsSse(
  *   mode 0 and 2: w_j = x_j·v;   mode 1: w_j = (codes[j]/2 − μ − fixedBias[o_j]) − x_j·v
  *
  * adds Σ_j w_j q_{o_j} to out_l[0..kp) (not in mode 2), Σ_j w_j to out_l[kp] and Σ_j w_j² to
- * out_l[kp+1] (rows of kp + 2 f64), and moves cursor[l] past the run. Visiting the fixed rows
+ * out_l[kp+1] (rows of kp + 2 f64), and moves cursor[l] past the run. Mode 3 is mode 1 that
+ * also adds Σ_j q_{o_j, f}² to diag_l[f] (rows of kp f64; the Jacobi preconditioner's diagonal). Visiting the fixed rows
  * block by block keeps one block of them (a few MiB) in cache and in the TLB for all the rows
  * instead of reading each q once per rating from anywhere in a large matrix.
  *
- * `rowState` holds, per row, v in f32 and the f32 sums (2·kp f32) and at `pending` the count of
+ * `rowState` holds, per row, v in f32 and the f32 sums (2·kp f32, 3·kp in mode 3) and at `pending` the count of
  * ratings in those sums (u32): they persist across the blocks, and the sums are flushed into
  * out_l every 64 ratings and at the end, so a row's short run in a block costs no set-up.
  */
@@ -213,18 +231,27 @@ export function alsBlockRun(
   out: usize,
   rowState: usize,
   pending: usize,
+  diag: usize,
 ): void {
   const rowBytes: usize = (<usize>kp) << 2;
   const outBytes: usize = (<usize>(kp + 2)) << 3;
+  const diagBytes: usize = (<usize>kp) << 3;
   const n = <usize>(to - from);
   const sums = mode != DOTS;
+  const diagonal = mode == RESIDUAL_DIAG;
+  // Each call sets its rows' state up afresh: the third f32 row (Σ q²) only when this pass sums it (less to keep in cache).
+  const stateBytes: usize = (diagonal ? 3 : 2) * rowBytes;
   for (let l: usize = 0; l < n; l++) {
     const vRow = v + l * ((<usize>kp) << 3);
-    const vf = rowState + l * 2 * rowBytes;
+    const vf = rowState + l * stateBytes;
     const acc = vf + rowBytes;
     for (let f: usize = 0; f < <usize>kp; f++) {
       store<f32>(vf + (f << 2), <f32>load<f64>(vRow + (f << 3)));
       store<f32>(acc + (f << 2), 0);
+      if (diagonal) {
+        store<f32>(acc + rowBytes + (f << 2), 0);
+        store<f64>(diag + l * diagBytes + (f << 3), 0);
+      }
     }
     store<u32>(pending + (l << 2), 0);
   }
@@ -235,8 +262,10 @@ export function alsBlockRun(
       let j = load<u32>(cursorAt);
       const end = load<u32>(ptr + ((<usize>from + l + 1) << 2));
       if (j >= end || load<i32>(other + ((<usize>j) << 2)) >= blockEnd) continue;
-      const vf = rowState + l * 2 * rowBytes;
+      const vf = rowState + l * stateBytes;
       const acc = vf + rowBytes;
+      const sq = acc + rowBytes;
+      const d_l = diag + l * diagBytes;
       const b: f64 = load<f64>(vb + (l << 3));
       const o_l = out + l * outBytes;
       let wsum: f64 = 0;
@@ -254,11 +283,12 @@ export function alsBlockRun(
         const q1 = fixed + o1 * rowBytes;
         const q2 = fixed + o2 * rowBytes;
         const q3 = fixed + o3 * rowBytes;
-        wsum += step4(mode, false, vf, b, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, rowBytes);
+        wsum += step4(mode, false, vf, b, q0, q1, q2, q3, o0, o1, o2, o3, codes + <usize>j, fixedBias, mu, acc, sq, rowBytes);
         w2sum += step4W2;
         count += 4;
         if (sums && count >= FLUSH_EVERY) {
           flush(acc, o_l, kp);
+          if (diagonal) flush(sq, d_l, kp);
           count = 0;
         }
       }
@@ -267,10 +297,11 @@ export function alsBlockRun(
         if (o >= blockEnd) break;
         const q = fixed + (<usize>o) * rowBytes;
         const t: f64 = b + <f64>dot(vf, q, rowBytes);
-        const w: f64 = mode == RESIDUAL ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + ((<usize>o) << 3)) - t : t;
+        const w: f64 = mode == RESIDUAL || diagonal ? <f64>load<u8>(codes + <usize>j) * 0.5 - mu - load<f64>(fixedBias + ((<usize>o) << 3)) - t : t;
         wsum += w;
         w2sum += w * w;
-        if (sums) axpy(acc, q, <f32>w, rowBytes);
+        if (diagonal) axpySq(acc, sq, q, <f32>w, rowBytes);
+        else if (sums) axpy(acc, q, <f32>w, rowBytes);
         count++;
         j++;
       }
@@ -282,8 +313,24 @@ export function alsBlockRun(
     }
   }
   for (let l: usize = 0; l < n; l++) {
-    if (sums && load<u32>(pending + (l << 2)) > 0) flush(rowState + l * 2 * rowBytes + rowBytes, out + l * outBytes, kp);
+    if (!(sums && load<u32>(pending + (l << 2)) > 0)) continue;
+    flush(rowState + l * stateBytes + rowBytes, out + l * outBytes, kp);
+    if (diagonal) flush(rowState + l * stateBytes + 2 * rowBytes, diag + l * diagBytes, kp);
   }
+}
+
+/** z = M⁻¹r for the diagonal M (vectors of n + 1 f64); returns rᵀz. */
+// @ts-ignore: decorator
+@inline
+function preconditioned(r: usize, m: usize, z: usize, n: u32): f64 {
+  let rz: f64 = 0;
+  for (let f: usize = 0; f <= <usize>n; f++) {
+    const rf = load<f64>(r + (f << 3));
+    const zf = rf / load<f64>(m + (f << 3));
+    store<f64>(z + (f << 3), zf);
+    rz += rf * zf;
+  }
+  return rz;
 }
 
 /**
@@ -294,8 +341,11 @@ export function alsBlockRun(
  * copies the row's fixed rows when they fit: `gatherBytes`), then `steps` CG steps from δ = 0,
  * each product A p = Σ x_j x_jᵀ p + D p one {@link alsPass} over the copy (D = diag(reg …,
  * regBias)); stores z₀ + δ. A row without ratings gets 0. With `withSse` returns Σ e² over the
- * rows with their new values (as stored), else 0. `cg` holds 4 vectors of kp + 1 f64 (r, p, δ,
- * A p; padding zero) and `scratch`/`out` are {@link alsPass}'s.
+ * rows with their new values (as stored), else 0. With `precond` 1 the steps are Jacobi-
+ * preconditioned CG with M = diag(A) = diag(Σ q_{o_j, f}² + reg …, n + regBias), the diagonal
+ * summed by the residual pass itself ({@link RESIDUAL_DIAG}): z = M⁻¹r, p₀ = z₀, α = rᵀz / pᵀAp,
+ * β = r₁ᵀz₁ / r₀ᵀz₀, p = z + βp. `cg` holds 6 vectors of kp + 1 f64 (r, p, δ, A p, M, z;
+ * padding zero) and `scratch`/`out` are {@link alsPass}'s.
  */
 export function alsCgRows(
   other: usize,
@@ -319,6 +369,7 @@ export function alsCgRows(
   out: usize,
   rowsCopy: usize,
   gatherBytes: u32,
+  precond: u32,
 ): f64 {
   const rowBytes: usize = (<usize>kp) << 2;
   const vecBytes: usize = (<usize>(kp + 1)) << 3;
@@ -326,6 +377,8 @@ export function alsCgRows(
   const p = cg + vecBytes;
   const x = p + vecBytes;
   const ap = x + vecBytes;
+  const m = ap + vecBytes;
+  const zv = m + vecBytes;
   const kb: usize = (<usize>kp) << 3; // the bias component of each vector
   let sse: f64 = 0;
   for (let a = from; a < to; a++) {
@@ -346,7 +399,7 @@ export function alsCgRows(
     }
     store<f64>(x + kb, 0);
     const z0b = load<f64>(zb);
-    let gsum = alsPass(RESIDUAL, other, codes, begin, end, fixed, fixedBias, kp, mu, p, z0b, scratch, out, gather, rowsCopy);
+    let gsum = alsPass(precond ? RESIDUAL_DIAG : RESIDUAL, other, codes, begin, end, fixed, fixedBias, kp, mu, p, z0b, scratch, out, gather, rowsCopy, m);
     let rr: f64 = 0;
     for (let f: usize = 0; f < <usize>k; f++) {
       const rf = load<f64>(out + (f << 3)) - reg * load<f64>(p + (f << 3));
@@ -357,14 +410,20 @@ export function alsCgRows(
     const rb = gsum - regBias * z0b;
     store<f64>(r + kb, rb);
     rr += rb * rb;
-    for (let f: usize = 0; f <= <usize>kp; f++) store<f64>(p + (f << 3), load<f64>(r + (f << 3)));
+    if (precond) {
+      // M = diag(A); padding 1 (its r is 0). rr becomes rᵀz, p = z = M⁻¹r.
+      for (let f: usize = 0; f < <usize>k; f++) store<f64>(m + (f << 3), load<f64>(m + (f << 3)) + reg);
+      for (let f: usize = <usize>k; f < <usize>kp; f++) store<f64>(m + (f << 3), 1);
+      store<f64>(m + kb, <f64>(end - begin) + regBias);
+      rr = preconditioned(r, m, p, kp);
+    } else for (let f: usize = 0; f <= <usize>kp; f++) store<f64>(p + (f << 3), load<f64>(r + (f << 3)));
     const later: u32 = gather ? 2 : 0;
     for (let s: u32 = 0; s < steps; s++) {
       if (!(Math.sqrt(rr) > 0)) break;
       const pb = load<f64>(p + kb);
       if (s + 1 == steps) {
         // The last step needs only pᵀAp = Σ (x_j·p)² + pᵀDp (dots, no Σ w x pass) for α; r and p are not used after it.
-        alsPass(DOTS, other, codes, begin, end, fixed, fixedBias, kp, mu, p, pb, scratch, out, later, rowsCopy);
+        alsPass(DOTS, other, codes, begin, end, fixed, fixedBias, kp, mu, p, pb, scratch, out, later, rowsCopy, 0);
         let pap: f64 = passW2 + regBias * pb * pb;
         for (let f: usize = 0; f < <usize>k; f++) {
           const pf = load<f64>(p + (f << 3));
@@ -375,7 +434,7 @@ export function alsCgRows(
         for (let f: usize = 0; f <= <usize>kp; f++) store<f64>(x + (f << 3), load<f64>(x + (f << 3)) + alpha * load<f64>(p + (f << 3)));
         break;
       }
-      const wsum = alsPass(PRODUCT, other, codes, begin, end, fixed, fixedBias, kp, mu, p, pb, scratch, out, later, rowsCopy);
+      const wsum = alsPass(PRODUCT, other, codes, begin, end, fixed, fixedBias, kp, mu, p, pb, scratch, out, later, rowsCopy, 0);
       let pap: f64 = 0;
       for (let f: usize = 0; f < <usize>k; f++) {
         const pf = load<f64>(p + (f << 3));
@@ -393,9 +452,14 @@ export function alsCgRows(
       const rbNew = load<f64>(r + kb) - alpha * apb;
       store<f64>(r + kb, rbNew);
       rrNew += rbNew * rbNew;
+      if (precond) {
+        // rᵀz with z = M⁻¹r; the direction follows z.
+        rrNew = preconditioned(r, m, zv, kp);
+      }
       const beta = rrNew / rr;
-      cgDirection(p, r, beta, k);
-      store<f64>(p + kb, rbNew + beta * pb);
+      const dir = precond ? zv : r;
+      cgDirection(p, dir, beta, k);
+      store<f64>(p + kb, load<f64>(dir + kb) + beta * pb);
       rr = rrNew;
     }
     for (let f: usize = 0; f < <usize>k; f++) store<f32>(z + (f << 2), <f32>(<f64>load<f32>(z + (f << 2)) + load<f64>(x + (f << 3))));

@@ -120,22 +120,7 @@ export function dot4(v: usize, q0: usize, q1: usize, q2: usize, q3: usize, rowBy
 // @ts-ignore: decorator
 @inline
 export function axpy4(acc: usize, q0: usize, q1: usize, q2: usize, q3: usize, w0: f32, w1: f32, w2: f32, w3: f32, rowBytes: usize): void {
-  const v0 = f32x4.splat(w0);
-  const v1 = f32x4.splat(w1);
-  const v2 = f32x4.splat(w2);
-  const v3 = f32x4.splat(w3);
-  const d1 = q1 - q0;
-  const d2 = q2 - q0;
-  const d3 = q3 - q0;
-  const da = acc - q0;
-  const end = q0 + rowBytes;
-  for (let q = q0; q < end; q += 16) {
-    const s = f32x4.add(
-      f32x4.add(f32x4.mul(v0, v128.load(q)), f32x4.mul(v1, v128.load(q + d1))),
-      f32x4.add(f32x4.mul(v2, v128.load(q + d2)), f32x4.mul(v3, v128.load(q + d3))),
-    );
-    v128.store(q + da, f32x4.add(v128.load(q + da), s));
-  }
+  axpy4With(false, acc, 0, q0, q1, q2, q3, w0, w1, w2, w3, rowBytes);
 }
 
 /** acc += w·q, rows of `rowBytes`. */
@@ -240,19 +225,7 @@ export function dot4i(v: usize, g: usize, rowBytes: usize): v128 {
 // @ts-ignore: decorator
 @inline
 export function axpy4i(acc: usize, g: usize, w0: f32, w1: f32, w2: f32, w3: f32, rowBytes: usize): void {
-  const v0 = f32x4.splat(w0);
-  const v1 = f32x4.splat(w1);
-  const v2 = f32x4.splat(w2);
-  const v3 = f32x4.splat(w3);
-  const end = acc + rowBytes;
-  let q = g;
-  for (let a = acc; a < end; a += 16, q += 64) {
-    const s = f32x4.add(
-      f32x4.add(f32x4.mul(v0, v128.load(q)), f32x4.mul(v1, v128.load(q, 16))),
-      f32x4.add(f32x4.mul(v2, v128.load(q, 32)), f32x4.mul(v3, v128.load(q, 48))),
-    );
-    v128.store(a, f32x4.add(v128.load(a), s));
-  }
+  axpy4iWith(false, acc, 0, g, w0, w1, w2, w3, rowBytes);
 }
 
 /** Copies the rows q0..q3 (`rowBytes` each) to four consecutive rows at `to`. */
@@ -263,4 +236,83 @@ export function copyRows4(to: usize, q0: usize, q1: usize, q2: usize, q3: usize,
   copyRow(to + rowBytes, q1, rowBytes);
   copyRow(to + 2 * rowBytes, q2, rowBytes);
   copyRow(to + 3 * rowBytes, q3, rowBytes);
+}
+
+/** {@link axpy4i} that also adds q_i ⊙ q_i of the four rows into `sq` (the diagonal of Σ q qᵀ), from the same loads. */
+// @ts-ignore: decorator
+@inline
+export function axpySq4i(acc: usize, sq: usize, g: usize, w0: f32, w1: f32, w2: f32, w3: f32, rowBytes: usize): void {
+  axpy4iWith(true, acc, sq, g, w0, w1, w2, w3, rowBytes);
+}
+
+/** {@link axpy4i}, and with `squares` (a constant at each call: the branch folds away) also sq += Σ q_i ⊙ q_i. */
+// @ts-ignore: decorator
+@inline
+function axpy4iWith(squares: bool, acc: usize, sq: usize, g: usize, w0: f32, w1: f32, w2: f32, w3: f32, rowBytes: usize): void {
+  const v0 = f32x4.splat(w0);
+  const v1 = f32x4.splat(w1);
+  const v2 = f32x4.splat(w2);
+  const v3 = f32x4.splat(w3);
+  const ds = sq - acc;
+  const end = acc + rowBytes;
+  let q = g;
+  for (let a = acc; a < end; a += 16, q += 64) {
+    const x0 = v128.load(q);
+    const x1 = v128.load(q, 16);
+    const x2 = v128.load(q, 32);
+    const x3 = v128.load(q, 48);
+    const s = f32x4.add(f32x4.add(f32x4.mul(v0, x0), f32x4.mul(v1, x1)), f32x4.add(f32x4.mul(v2, x2), f32x4.mul(v3, x3)));
+    v128.store(a, f32x4.add(v128.load(a), s));
+    if (squares) {
+      const d = f32x4.add(f32x4.add(f32x4.mul(x0, x0), f32x4.mul(x1, x1)), f32x4.add(f32x4.mul(x2, x2), f32x4.mul(x3, x3)));
+      v128.store(a + ds, f32x4.add(v128.load(a + ds), d));
+    }
+  }
+}
+
+/** {@link axpy4} that also adds q_i ⊙ q_i of the four rows into `sq`, from the same loads. */
+// @ts-ignore: decorator
+@inline
+export function axpySq4(acc: usize, sq: usize, q0: usize, q1: usize, q2: usize, q3: usize, w0: f32, w1: f32, w2: f32, w3: f32, rowBytes: usize): void {
+  axpy4With(true, acc, sq, q0, q1, q2, q3, w0, w1, w2, w3, rowBytes);
+}
+
+/** {@link axpy4}, and with `squares` (a constant at each call: the branch folds away) also sq += Σ q_i ⊙ q_i. */
+// @ts-ignore: decorator
+@inline
+function axpy4With(squares: bool, acc: usize, sq: usize, q0: usize, q1: usize, q2: usize, q3: usize, w0: f32, w1: f32, w2: f32, w3: f32, rowBytes: usize): void {
+  const v0 = f32x4.splat(w0);
+  const v1 = f32x4.splat(w1);
+  const v2 = f32x4.splat(w2);
+  const v3 = f32x4.splat(w3);
+  const d1 = q1 - q0;
+  const d2 = q2 - q0;
+  const d3 = q3 - q0;
+  const da = acc - q0;
+  const ds = sq - q0;
+  const end = q0 + rowBytes;
+  for (let q = q0; q < end; q += 16) {
+    const x0 = v128.load(q);
+    const x1 = v128.load(q + d1);
+    const x2 = v128.load(q + d2);
+    const x3 = v128.load(q + d3);
+    const s = f32x4.add(f32x4.add(f32x4.mul(v0, x0), f32x4.mul(v1, x1)), f32x4.add(f32x4.mul(v2, x2), f32x4.mul(v3, x3)));
+    v128.store(q + da, f32x4.add(v128.load(q + da), s));
+    if (squares) {
+      const d = f32x4.add(f32x4.add(f32x4.mul(x0, x0), f32x4.mul(x1, x1)), f32x4.add(f32x4.mul(x2, x2), f32x4.mul(x3, x3)));
+      v128.store(q + ds, f32x4.add(v128.load(q + ds), d));
+    }
+  }
+}
+
+/** {@link axpy} that also adds q ⊙ q into `sq`. */
+// @ts-ignore: decorator
+@inline
+export function axpySq(acc: usize, sq: usize, q: usize, w: f32, rowBytes: usize): void {
+  const wv = f32x4.splat(w);
+  for (let g: usize = 0; g < rowBytes; g += 16) {
+    const x = v128.load(q + g);
+    v128.store(acc + g, f32x4.add(v128.load(acc + g), f32x4.mul(wv, x)));
+    v128.store(sq + g, f32x4.add(v128.load(sq + g), f32x4.mul(x, x)));
+  }
 }

@@ -109,11 +109,12 @@ function checkCommon(kind: string, p: SvdParams): void {
  *   Σ (r − μ − b_u − b_i − p_u·q_i)² + reg(‖P‖² + ‖Q‖²) + regBias(‖b_u‖² + ‖b_i‖²) (sum form).
  *   Each iteration solves, for every user, the (k+1)×(k+1) system in [p_u; b_u] with
  *   x_i = [q_i; 1] and target r − μ − b_i, then the same for every movie with [q_i; b_i] and
- *   x_u = [p_u; 1] ({@link createAlsTrainer}) by 2 warm-started conjugate-gradient steps per row
- *   that never form the matrix (ALS-CG, O(n·k) per step, in the WebAssembly SIMD kernel; with
- *   backend `js`, or `auto` without the built kernel, Cholesky up to 16 factors and CG in
- *   TypeScript above); `threads` splits the rows of each half step over worker threads (same
- *   result for any thread count).
+ *   x_u = [p_u; 1] ({@link createAlsTrainer}) by 2 warm-started conjugate-gradient
+ *   steps per row (ALS_CG_STEPS, ALS_CG_PRECONDITIONER) that never form
+ *   the matrix (ALS-CG, O(n·k) per step, in the WebAssembly SIMD kernel; with backend
+ *   `js`, or `auto` without the built kernel, Cholesky up to 16 factors and CG in TypeScript
+ *   above); `threads` splits the rows of each half step over worker threads (same result for
+ *   any thread count).
  *   Defaults: 8 factors, 15 iterations, reg 12, regBias 5.
  * - `lbfgs`: full batch over all parameters of the notebook's objective in mean form
  *   ({@link svdObjective}): (1/N) Σ e² + regBias(‖b‖²) + reg(‖P‖² + ‖Q‖²), α free and started at

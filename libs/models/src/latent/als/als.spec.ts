@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Random } from '@recsys/core';
 import { buildRatingMatrix, fileSplit, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { describeWithData, randomRatings, sharedDataPath } from '@recsys/testing';
-import { alsChunks, AlsRowKernel, AlsRowSolver, AlsViews, plainAlsPasses } from './passes';
+import { alsChunks, AlsPreconditioner, AlsRowKernel, AlsRowSolver, AlsViews, plainAlsPasses } from './passes';
 import { alsLayout, createAlsTrainer } from './trainer';
 import { ALS_WASM_PATH } from './wasm';
 import { initialFactors } from '../sgd/plain-trainer';
@@ -77,7 +77,8 @@ function gaussSolve(A: number[][], b: number[]): number[] {
 }
 
 /** The exact ridge solution [p_u; b_u] of one user, from the definition (dense normal equations). */
-function exactUser(m: RatingMatrix, u: number, Q: Float32Array, kp: number, k: number, movieBias: Float64Array, reg: number, regBias: number): number[] {
+/** User u's ridge system A z = b (A = Σ x xᵀ + D, b = Σ y x), formed densely by a plain loop. */
+function userSystem(m: RatingMatrix, u: number, Q: Float32Array, kp: number, k: number, movieBias: Float64Array, reg: number, regBias: number): { A: number[][]; b: number[] } {
   const mu = m.globalMean();
   const n = k + 1;
   const A = Array.from({ length: n }, () => new Array<number>(n).fill(0));
@@ -93,6 +94,11 @@ function exactUser(m: RatingMatrix, u: number, Q: Float32Array, kp: number, k: n
   }
   for (let f = 0; f < k; f++) A[f][f] += reg;
   A[k][k] += regBias;
+  return { A, b };
+}
+
+function exactUser(m: RatingMatrix, u: number, Q: Float32Array, kp: number, k: number, movieBias: Float64Array, reg: number, regBias: number): number[] {
+  const { A, b } = userSystem(m, u, Q, kp, k, movieBias, reg, regBias);
   return gaussSolve(A, b);
 }
 
@@ -133,19 +139,20 @@ describe('AlsRowKernel', () => {
   for (let i = 0; i < m.nMovies; i++) for (let f = 0; f < k; f++) Q[i * kp + f] = random.normal();
   const movieBias = Float64Array.from({ length: m.nMovies }, () => 0.3 * random.normal());
 
-  function solveUsers(solver: AlsRowSolver, cgSteps: number): { P: Float32Array; userBias: Float64Array } {
+  function solveUsers(solver: AlsRowSolver, cgSteps: number, preconditioner: AlsPreconditioner = 'none'): { P: Float32Array; userBias: Float64Array } {
     const P = new Float32Array(m.nUsers * kp);
     const userBias = new Float64Array(m.nUsers);
-    const kernel = new AlsRowKernel({ factors: k, mu: m.globalMean(), reg, regBias, solver, cgSteps }, viewsOf(m, kp, P, Q, userBias, movieBias));
+    const kernel = new AlsRowKernel({ factors: k, mu: m.globalMean(), reg, regBias, solver, cgSteps, preconditioner }, viewsOf(m, kp, P, Q, userBias, movieBias));
     kernel.solveRows(true, 0, m.nUsers, false);
     return { P, userBias };
   }
 
   it.each([
-    ['cholesky', 1],
-    ['cg', k + 1], // exact arithmetic: CG solves a (k+1)-dimensional system in k+1 steps
-  ] as const)('%s solves every user’s ridge system like dense elimination', (solver, steps) => {
-    const { P, userBias } = solveUsers(solver, steps);
+    ['cholesky', 1, 'none'],
+    ['cg', k + 1, 'none'], // exact arithmetic: CG solves a (k+1)-dimensional system in k+1 steps
+    ['cg', k + 1, 'jacobi'], // and so does preconditioned CG
+  ] as const)('%s (%d steps, preconditioner %s) solves every user’s ridge system like dense elimination', (solver, steps, preconditioner) => {
+    const { P, userBias } = solveUsers(solver, steps, preconditioner);
     for (let u = 0; u < m.nUsers; u++) {
       const x = exactUser(m, u, Q, kp, k, movieBias, reg, regBias);
       for (let f = 0; f < k; f++) expect(P[u * kp + f]).toBeCloseTo(x[f], 5);
@@ -201,6 +208,23 @@ describe('AlsRowKernel', () => {
     }
   });
 
+  it('one Jacobi-preconditioned step from zero is δ = α·M⁻¹b with M = diag(A), α = bᵀM⁻¹b / (M⁻¹b)ᵀA(M⁻¹b)', () => {
+    const { P, userBias } = solveUsers('cg', 1, 'jacobi');
+    for (let u = 0; u < m.nUsers; u++) {
+      const { A, b } = userSystem(m, u, Q, kp, k, movieBias, reg, regBias);
+      const z = b.map((bf, f) => bf / A[f][f]);
+      let bz = 0;
+      let zAz = 0;
+      for (let r = 0; r <= k; r++) {
+        bz += b[r] * z[r];
+        for (let c = 0; c <= k; c++) zAz += z[r] * A[r][c] * z[c];
+      }
+      const alpha = bz / zAz;
+      for (let f = 0; f < k; f++) expect(P[u * kp + f]).toBeCloseTo(alpha * z[f], 5);
+      expect(userBias[u]).toBeCloseTo(alpha * z[k], 8);
+    }
+  });
+
   it('reports Σ e² of the solved rows with their new values', () => {
     const P = new Float32Array(m.nUsers * kp);
     const userBias = new Float64Array(m.nUsers);
@@ -237,7 +261,15 @@ describe('createAlsTrainer', () => {
 
   async function train(
     k: number,
-    { useWasm, ...options }: { threads?: number; solver?: AlsRowSolver; useWasm?: boolean; cgSteps?: number; blockBytes?: number; blockChunkRatings?: number },
+    { useWasm, ...options }: {
+      threads?: number;
+      solver?: AlsRowSolver;
+      useWasm?: boolean;
+      cgSteps?: number;
+      preconditioner?: AlsPreconditioner;
+      blockBytes?: number;
+      blockChunkRatings?: number;
+    },
     iterations: number,
   ) {
     const { P, Q } = initialFactors(m.nUsers, m.nMovies, k, 42, 0.1, 0);
@@ -315,17 +347,26 @@ describe('createAlsTrainer', () => {
     expect(run.rmse[run.rmse.length - 1]).toBeCloseTo(trainingRmse(m, m.globalMean(), s.userBias, s.movieBias, s.userFactors, s.movieFactors, k), useWasm ? 7 : solver === 'cg' ? 8 : 9);
   });
 
-  it('cg with warm starts reaches the objective of exact (Cholesky) ALS', async () => {
+  it.each([
+    [3, 'none'],
+    [2, 'jacobi'],
+  ] as const)('cg with warm starts (%d steps, preconditioner %s) reaches the objective of exact (Cholesky) ALS', async (cgSteps, preconditioner) => {
     const exact = await train(6, { solver: 'cholesky' }, 15);
-    const cg = await train(6, { solver: 'cg', useWasm: false, cgSteps: 3 }, 15);
+    const cg = await train(6, { solver: 'cg', useWasm: false, cgSteps, preconditioner }, 15);
     const a = exact.objectives[exact.objectives.length - 1];
     const b = cg.objectives[cg.objectives.length - 1];
     expect(Math.abs(a - b) / a).toBeLessThan(0.01);
   });
 
-  itWasm('the SIMD passes agree with the plain TypeScript ones to f32 rounding', async () => {
-    const plain = await train(7, { solver: 'cg', useWasm: false }, 3);
-    const simd = await train(7, { solver: 'cg', useWasm: true }, 3);
+  const variants = [
+    { cgSteps: 1, preconditioner: 'jacobi' },
+    { cgSteps: 3, preconditioner: 'jacobi' },
+    { cgSteps: 2, preconditioner: 'none' },
+  ] as const;
+
+  itWasm.each(variants)('the SIMD passes agree with the plain TypeScript ones to f32 rounding (%o)', async (variant) => {
+    const plain = await train(7, { solver: 'cg', useWasm: false, ...variant }, 3);
+    const simd = await train(7, { solver: 'cg', useWasm: true, ...variant }, 3);
     expect(simd.wasm).toBe(true);
     for (let j = 0; j < plain.state.userFactors.length; j++) expect(simd.state.userFactors[j]).toBeCloseTo(plain.state.userFactors[j], 3);
     for (let j = 0; j < plain.state.movieBias.length; j++) expect(simd.state.movieBias[j]).toBeCloseTo(plain.state.movieBias[j], 3);
@@ -350,15 +391,15 @@ describe('createAlsTrainer', () => {
     }
   }, 30_000);
 
-  it.each([false, true])('the blocked movies half step (wasm %s) solves like row by row, for any block and chunk size', async (useWasm) => {
+  it.each(variants.flatMap((variant) => [false, true].map((useWasm) => [useWasm, variant] as const)))('the blocked movies half step (wasm %s, %o) solves like row by row, for any block and chunk size', async (useWasm, variant) => {
     if (useWasm && !wasmBuilt) return;
-    const rows = await train(6, { solver: 'cg', useWasm, blockBytes: 0, threads: 1 }, 3);
+    const rows = await train(6, { solver: 'cg', useWasm, blockBytes: 0, threads: 1, ...variant }, 3);
     // Blocks of 2 user rows (kp = 8: 64 bytes), chunks of ≥ 40 ratings, 2 threads; and one block of every user.
     for (const options of [
       { blockBytes: 64, blockChunkRatings: 40, threads: 2 },
       { blockBytes: 1 << 20, threads: 1 },
     ]) {
-      const blocked = await train(6, { solver: 'cg', useWasm, ...options }, 3);
+      const blocked = await train(6, { solver: 'cg', useWasm, ...options, ...variant }, 3);
       // Same CG steps; only the order of the f64 sums (per block) differs, and with wasm the f32 flushes.
       for (let j = 0; j < rows.state.movieFactors.length; j++) expect(blocked.state.movieFactors[j]).toBeCloseTo(rows.state.movieFactors[j], useWasm ? 4 : 6);
       for (let j = 0; j < rows.state.movieBias.length; j++) expect(blocked.state.movieBias[j]).toBeCloseTo(rows.state.movieBias[j], useWasm ? 4 : 6);
@@ -378,7 +419,7 @@ describe('createAlsTrainer', () => {
 const ML = sharedDataPath('movielens-100k');
 
 describeWithData('MovieLens 100k u1, 32 factors', ['movielens-100k/u1.base', 'movielens-100k/u1.test'], () => {
-  it('ALS-CG (the default 2 steps) tests as accurately as exact ALS', async () => {
+  it('ALS-CG (the default: 1 Jacobi-preconditioned step) tests as accurately as exact ALS', async () => {
     const { train, test } = await fileSplit(path.join(ML, 'u1.base'), path.join(ML, 'u1.test'));
     const rmse = async (solver: AlsRowSolver): Promise<number> => {
       const { P, Q } = initialFactors(train.nUsers, train.nMovies, 32, 42, 0.1, 0);

@@ -35,6 +35,34 @@ export const ALS_CHOLESKY_MAX_FACTORS = 16;
 export const ALS_CG_STEPS = 2;
 
 /**
+ * How the CG steps of a row are preconditioned: `jacobi`, by M = diag(A) (Σ_j q_{o_j,f}² + reg
+ * per factor, n + regBias for the bias, summed by the residual pass from the rows it already
+ * loads), or `none` (plain CG).
+ */
+export type AlsPreconditioner = 'jacobi' | 'none';
+
+/**
+ * The default: `none` (two plain steps, {@link ALS_CG_STEPS}). `jacobi` with 1 step is an option
+ * (`createAlsTrainer`'s `cgSteps: 1, preconditioner: 'jacobi'`), about 0.73× the CPU of an
+ * iteration at 100M (100 factors, five pairs, load 7–20), not the default because it lags at more
+ * factors (below). One Jacobi-preconditioned step (the residual pass, which also sums diag(A), and
+ * a pass of dots) tests as well as or better than two plain steps (5 passes) at svd's ALS
+ * defaults (8 factors, 15 iterations), test RMSE (one step preconditioned / two plain / one plain): MovieLens 100k u1–u5 0.9108 / 0.9110 / 0.9158, Kaggle
+ * sample (0.2 holdout) 0.9871 / 0.9872 / 0.9927, generated 1M heavy users (4,802 users, 0.2
+ * holdout) 0.8417 / 0.8420 / 0.8355, generated 1M Prize-shaped (48,019 users, 17,770 movies,
+ * 0.1 holdout) 0.8780 / 0.8784 / 0.8598 (`bench:defaults` and `evaluate --holdout`, plain
+ * TypeScript passes). Two preconditioned steps gain nothing more (0.9109 / 0.9859 / 0.8425).
+ * A diagonal from the fixed side's mean q_f² (no per-rating cost) was worse on the Kaggle sample
+ * (0.9880). With more factors than the default 8 one step lags on the Kaggle sample (8 movies of
+ * about 10,000 raters each): 100 factors ML-100k 0.9115 / 0.9115 (one step preconditioned / two
+ * plain), Kaggle 0.9903 / 0.9868, generated 1M Prize-shaped 0.8700 / 0.8695; 32 factors ML-100k
+ * 0.9134 / 0.9132, Kaggle 0.9883 / 0.9863 (WebAssembly passes). The 100M Prize-shaped snapshot,
+ * 100 factors, training RMSE after iterations 1–3: 0.8072 / 0.7519 / 0.7262 against 0.7621 /
+ * 0.7020 / 0.6773 with two plain steps: slower convergence where it matters most.
+ */
+export const ALS_CG_PRECONDITIONER: AlsPreconditioner = 'none';
+
+/**
  * The default row solver for k factors: `cg` when the WebAssembly kernel is available (k ≥ 1);
  * otherwise `cholesky` for k ≤ {@link ALS_CHOLESKY_MAX_FACTORS} and `cg` above.
  */
@@ -75,6 +103,8 @@ export interface AlsRowParams {
   readonly solver: AlsRowSolver;
   /** CG steps per row (cg solver only). */
   readonly cgSteps: number;
+  /** The CG steps' preconditioner (cg solver only); absent: `none`. */
+  readonly preconditioner?: AlsPreconditioner;
   /**
    * With the cg solver and k ≥ 1: solve the movies' half step blocked ({@link AlsRowKernel}),
    * reading the user factors in blocks of this many rows; 0 or absent: row by row.
@@ -114,9 +144,10 @@ export interface AlsPasses {
   /**
    * With x_j = [q_{o_j}; 1] over the ratings `begin .. end−1` of a row of `rows` (q: `fixed`
    * factors) and v = [v[0..k), v[k]]: w_j = x_j·v, or with `residual` w_j = y_j − x_j·v where
-   * y_j = r_j − μ − b_{o_j}; sets out[0..k) = Σ_j w_j q_{o_j} and out[k] = Σ_j w_j.
+   * y_j = r_j − μ − b_{o_j}; sets out[0..k) = Σ_j w_j q_{o_j} and out[k] = Σ_j w_j. With
+   * `residual` and `diag`, also diag[f] = Σ_j q_{o_j,f}² (f < k).
    */
-  pass(residual: boolean, rows: AlsSide, fixed: AlsSide, begin: number, end: number, v: Float64Array, out: Float64Array): void;
+  pass(residual: boolean, rows: AlsSide, fixed: AlsSide, begin: number, end: number, v: Float64Array, out: Float64Array, diag?: Float64Array): void;
   /** Σ_j (r_j − μ − b_a − b_{o_j} − p_a·q_{o_j})² over row a of `rows` with its current values. */
   sse(rows: AlsSide, fixed: AlsSide, a: number): number;
   /** The arrays of the blocked half step for up to `rows` rows (in the kernel's memory); made once per thread. */
@@ -127,29 +158,30 @@ export interface AlsPasses {
    * `s.cursor[l]` while j < ptr[a+1] and other[j] < e, with x_j = [q_{o_j}; 1] and
    * v = [s.v row l; s.vb[l]], w_j = x_j·v (mode 0 and 2) or y_j − x_j·v (mode 1;
    * y_j = r_j − μ − b_{o_j}); adds Σ w_j q_{o_j} to s.out row l [0..kp) (not in mode 2),
-   * Σ w_j to [kp] and Σ w_j² to [kp+1], and moves the cursor on.
+   * Σ w_j to [kp] and Σ w_j² to [kp+1], and moves the cursor on; mode 3 is mode 1 that also
+   * adds Σ q_{o_j,f}² to s.diag row l [0..kp).
    */
   blockRun(mode: AlsBlockMode, rows: AlsSide, fixed: AlsSide, from: number, to: number, blockRows: number, s: AlsBlockState): void;
   /**
    * When present (the SIMD kernel): the whole row-by-row cg solve of rows `from .. to−1` of the
    * loaded chunk, the same steps as {@link AlsRowKernel}'s with {@link ConjugateGradient} (warm
-   * start, `steps` steps, D = diag(reg …, regBias)), without a call per pass; returns Σ e² of the
-   * rows with their new values when `withSse`, else 0.
+   * start, `steps` steps, D = diag(reg …, regBias), Jacobi-preconditioned with `jacobi`), without
+   * a call per pass; returns Σ e² of the rows with their new values when `withSse`, else 0.
    */
-  cgRows?(rows: AlsSide, fixed: AlsSide, from: number, to: number, reg: number, regBias: number, steps: number, withSse: boolean): number;
+  cgRows?(rows: AlsSide, fixed: AlsSide, from: number, to: number, reg: number, regBias: number, steps: number, jacobi: boolean, withSse: boolean): number;
 }
 
 /**
  * What a blocked pass computes: 0 the product Σ x xᵀ v, 1 the residual Σ (y − x·v) x (and
  * Σ (y − x·v)², which gives Σ e² after the solve), 2 only Σ x·v and Σ (x·v)² (the last CG step
- * needs no more: pᵀ(XᵀX)p = Σ (x·p)²).
+ * needs no more: pᵀ(XᵀX)p = Σ (x·p)²), 3 as 1 and also Σ q_f² (the Jacobi preconditioner's diagonal).
  */
-export type AlsBlockMode = 0 | 1 | 2;
+export type AlsBlockMode = 0 | 1 | 2 | 3;
 
 /**
  * Per-row arrays of the blocked half step (rows of a chunk, local index l): the next rating of
  * each row (`cursor`), the vector each pass multiplies by (`v`, rows of kp f64, and `vb`, its
- * bias component), and what the pass sums (`out`, rows of kp + 2 f64).
+ * bias component), and what the pass sums (`out`, rows of kp + 2 f64; `diag`, rows of kp f64, mode 3).
  */
 export interface AlsBlockState {
   readonly rows: number;
@@ -157,11 +189,19 @@ export interface AlsBlockState {
   readonly v: Float64Array;
   readonly vb: Float64Array;
   readonly out: Float64Array;
+  readonly diag: Float64Array;
 }
 
 /** {@link AlsBlockState} in ordinary arrays. */
 export function plainBlockState(rows: number, kp: number): AlsBlockState {
-  return { rows, cursor: new Uint32Array(rows), v: new Float64Array(rows * kp), vb: new Float64Array(rows), out: new Float64Array(rows * (kp + 2)) };
+  return {
+    rows,
+    cursor: new Uint32Array(rows),
+    v: new Float64Array(rows * kp),
+    vb: new Float64Array(rows),
+    out: new Float64Array(rows * (kp + 2)),
+    diag: new Float64Array(rows * kp),
+  };
 }
 
 /** {@link AlsPasses} in plain TypeScript, sums in f64. */
@@ -170,13 +210,20 @@ export function plainAlsPasses(k: number, kp: number, mu: number): AlsPasses {
     chunk() {
       // The plain passes read the rating arrays in place.
     },
-    pass(residual, rows, fixedSide, begin, end, v, out) {
+    pass(residual, rows, fixedSide, begin, end, v, out, diag) {
       const other = rows.other;
       const codes = rows.codes;
       const fixed = fixedSide.factors;
       const fixedBias = fixedSide.bias;
       const vb = v[k];
       out.fill(0);
+      if (residual && diag) {
+        diag.fill(0, 0, k);
+        for (let j = begin; j < end; j++) {
+          const qo = other[j] * kp;
+          for (let f = 0; f < k; f++) diag[f] += fixed[qo + f] * fixed[qo + f];
+        }
+      }
       let wsum = 0;
       for (let j = begin; j < end; j++) {
         const o = other[j];
@@ -211,7 +258,7 @@ export function plainAlsPasses(k: number, kp: number, mu: number): AlsPasses {
       const { ptr, other, codes } = rows;
       const fixed = fixedSide.factors;
       const fixedBias = fixedSide.bias;
-      const { cursor, v, vb, out } = s;
+      const { cursor, v, vb, out, diag } = s;
       const nFixed = fixedBias.length;
       for (let start = 0; start < nFixed; start += blockRows) {
         const blockEnd = Math.min(nFixed, start + blockRows);
@@ -228,10 +275,11 @@ export function plainAlsPasses(k: number, kp: number, mu: number): AlsPasses {
             const qo = o * kp;
             let t = vb[l];
             for (let f = 0; f < k; f++) t += fixed[qo + f] * v[at + f];
-            const w = mode === 1 ? codes[j] * 0.5 - mu - fixedBias[o] - t : t;
+            const w = mode === 1 || mode === 3 ? codes[j] * 0.5 - mu - fixedBias[o] - t : t;
             wsum += w;
             w2 += w * w;
             if (mode !== 2) for (let f = 0; f < k; f++) out[o_l + f] += w * fixed[qo + f];
+            if (mode === 3) for (let f = 0; f < k; f++) diag[at + f] += fixed[qo + f] * fixed[qo + f];
           }
           out[o_l + kp] += wsum;
           out[o_l + kp + 1] += w2;
@@ -273,6 +321,10 @@ export class AlsRowKernel {
   private readonly residual: Float64Array;
   private readonly delta: Float64Array;
   private readonly apply: LinearOperator;
+  /** Jacobi-preconditioned CG ({@link AlsRowParams.preconditioner}). */
+  private readonly jacobi: boolean;
+  // The preconditioned solve's vectors: M = diag(A), z = M⁻¹r, p, A p.
+  private readonly pcg: { m: Float64Array; z: Float64Array; p: Float64Array; ap: Float64Array };
   // The row the operator multiplies by (set before each CG solve).
   private rowSide: AlsSide;
   private fixedSide: AlsSide;
@@ -281,7 +333,18 @@ export class AlsRowKernel {
   private rowRegBias: number;
   // The blocked half step's arrays (made on first use) and its CG vectors (rows of k + 1 f64).
   private block: AlsBlockState | null = null;
-  private blockCg: { r: Float64Array; r0: Float64Array; p: Float64Array; x: Float64Array; g: Float64Array; rr: Float64Array; xx: Float64Array; e0: Float64Array; active: Uint8Array } | null = null;
+  private blockCg: {
+    r: Float64Array;
+    r0: Float64Array;
+    p: Float64Array;
+    x: Float64Array;
+    g: Float64Array;
+    m: Float64Array;
+    rr: Float64Array;
+    xx: Float64Array;
+    e0: Float64Array;
+    active: Uint8Array;
+  } | null = null;
 
   constructor(
     readonly params: AlsRowParams,
@@ -310,6 +373,8 @@ export class AlsRowKernel {
     this.residual = new Float64Array(k + 1);
     this.delta = new Float64Array(k + 1);
     this.apply = (v, out) => this.product(v, out);
+    this.jacobi = params.solver === 'cg' && params.preconditioner === 'jacobi';
+    this.pcg = { m: new Float64Array(k + 1), z: new Float64Array(k + 1), p: new Float64Array(k + 1), ap: new Float64Array(k + 1) };
     this.rowSide = views.users;
     this.fixedSide = views.movies;
     this.rowRegBias = params.regBias;
@@ -330,7 +395,7 @@ export class AlsRowKernel {
     const fixedSide = byUser ? this.views.movies : this.views.users;
     if (k > 0 && this.ridge === null) this.passes.chunk(rows, from, to);
     if (!byUser && k > 0 && this.ridge === null && (this.params.movieBlockRows ?? 0) > 0) return this.solveBlocked(rows, fixedSide, from, to, withSse);
-    if (k > 0 && this.ridge === null && this.passes.cgRows) return this.passes.cgRows(rows, fixedSide, from, to, reg, regBias, this.params.cgSteps, withSse);
+    if (k > 0 && this.ridge === null && this.passes.cgRows) return this.passes.cgRows(rows, fixedSide, from, to, reg, regBias, this.params.cgSteps, this.jacobi, withSse);
     const { ptr, other, codes, factors: solved, bias: solvedBias } = rows;
     const fixed = fixedSide.factors;
     const fixedBias = fixedSide.bias;
@@ -377,8 +442,9 @@ export class AlsRowKernel {
     const at = a * this.kp;
     for (let f = 0; f < k; f++) z[f] = solved[at + f];
     z[k] = rows.bias[a];
-    // r₀ = Σ_j (y_j − x_j·z₀)·x_j − D·z₀.
-    this.passes.pass(true, rows, fixedSide, begin, end, z, r);
+    // r₀ = Σ_j (y_j − x_j·z₀)·x_j − D·z₀ (and with Jacobi, diag(Σ_j x_j x_jᵀ) in the same pass).
+    const m = this.jacobi ? this.pcg.m : undefined;
+    this.passes.pass(true, rows, fixedSide, begin, end, z, r, m);
     for (let f = 0; f < k; f++) r[f] -= reg * z[f];
     r[k] -= regBias * z[k];
     this.rowSide = rows;
@@ -387,7 +453,11 @@ export class AlsRowKernel {
     this.rowEnd = end;
     const delta = this.delta;
     delta.fill(0);
-    this.cg.solve(this.apply, r, delta, this.cgOptions);
+    if (m) {
+      for (let f = 0; f < k; f++) m[f] += reg;
+      m[k] = end - begin + regBias;
+      this.solvePreconditioned(r, delta, m);
+    } else this.cg.solve(this.apply, r, delta, this.cgOptions);
     for (let f = 0; f < k; f++) solved[at + f] = z[f] + delta[f];
     rows.bias[a] = z[k] + delta[k];
   }
@@ -418,19 +488,23 @@ export class AlsRowKernel {
       x: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
       // XᵀX δ and ‖Xδ‖² of the solution δ so far (for Σ e² after the last step, which forms no XᵀXp).
       g: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
+      // The Jacobi preconditioner's diag(A).
+      m: new Float64Array(ALS_BLOCK_CHUNK_ROWS * k1),
       rr: new Float64Array(ALS_BLOCK_CHUNK_ROWS),
       xx: new Float64Array(ALS_BLOCK_CHUNK_ROWS),
       e0: new Float64Array(ALS_BLOCK_CHUNK_ROWS),
       active: new Uint8Array(ALS_BLOCK_CHUNK_ROWS),
     });
     const s = this.block;
-    const { v, vb, out, cursor } = s;
-    const { r, r0, p, x, g, rr, xx, e0, active } = cgState;
+    const { v, vb, out, cursor, diag } = s;
+    const jacobi = this.jacobi;
+    const { r, r0, p, x, g, m, rr, xx, e0, active } = cgState;
     const { ptr, factors: solved, bias: solvedBias } = rows;
     const blockRows = this.params.movieBlockRows!;
     const run = (mode: AlsBlockMode): void => {
       for (let l = 0; l < n; l++) cursor[l] = active[l] ? ptr[from + l] : ptr[from + l + 1];
       out.fill(0, 0, n * S);
+      if (mode === 3) diag.fill(0, 0, n * kp);
       this.passes.blockRun(mode, rows, fixedSide, from, to, blockRows, s);
     };
     // v ← each row's current values; every row with ratings takes part in the next pass.
@@ -442,9 +516,10 @@ export class AlsRowKernel {
         active[l] = ptr[from + l] < ptr[from + l + 1] ? 1 : 0;
       }
     };
-    // r₀ = Σ_j (y_j − x_j·z₀)·x_j − D·z₀ from the current values z₀; then p = r₀, δ = 0.
+    // r₀ = Σ_j (y_j − x_j·z₀)·x_j − D·z₀ from the current values z₀ (with Jacobi also diag(A) into
+    // m); then p = r₀ (Jacobi: M⁻¹r₀), δ = 0; rr holds rᵀr (Jacobi: rᵀM⁻¹r).
     current();
-    run(1);
+    run(jacobi ? 3 : 1);
     for (let l = 0; l < n; l++) {
       const c = l * k1;
       x.fill(0, c, c + k1);
@@ -457,8 +532,10 @@ export class AlsRowKernel {
         const rf = out[l * S + (f < k ? f : kp)] - (f < k ? reg * v[l * kp + f] : regBias * vb[l]);
         r[c + f] = rf;
         r0[c + f] = rf;
-        p[c + f] = rf;
-        sum += rf * rf;
+        if (jacobi) m[c + f] = f < k ? diag[l * kp + f] + reg : ptr[from + l + 1] - ptr[from + l] + regBias;
+        const zf = jacobi ? rf / m[c + f] : rf;
+        p[c + f] = zf;
+        sum += rf * zf;
       }
       rr[l] = sum;
       if (!(Math.sqrt(sum) > 0)) active[l] = 0;
@@ -511,10 +588,10 @@ export class AlsRowKernel {
           g[c + f] += alpha * xxp;
           const rf = r[c + f] - alpha * (xxp + (f < k ? reg : regBias) * pf);
           r[c + f] = rf;
-          rrNew += rf * rf;
+          rrNew += rf * (jacobi ? rf / m[c + f] : rf);
         }
         const beta = rrNew / rr[l];
-        for (let f = 0; f <= k; f++) p[c + f] = r[c + f] + beta * p[c + f];
+        for (let f = 0; f <= k; f++) p[c + f] = (jacobi ? r[c + f] / m[c + f] : r[c + f]) + beta * p[c + f];
         rr[l] = rrNew;
         if (!(Math.sqrt(rrNew) > 0)) active[l] = 0;
       }
@@ -544,6 +621,39 @@ export class AlsRowKernel {
       solvedBias[a] += x[c + k];
     }
     return sse;
+  }
+
+  /**
+   * `cgSteps` steps of Jacobi-preconditioned CG on A δ = r from δ = 0 (`r` is overwritten): with
+   * z = M⁻¹r, p₀ = z₀, α = rᵀz / pᵀAp, δ += αp, r −= αAp, β = r₁ᵀz₁ / r₀ᵀz₀, p = z + βp; each
+   * product A p one pass over the current row ({@link product}).
+   */
+  private solvePreconditioned(r: Float64Array, delta: Float64Array, m: Float64Array): void {
+    const k1 = this.factors + 1;
+    const { z, p, ap } = this.pcg;
+    let rz = 0;
+    for (let f = 0; f < k1; f++) {
+      z[f] = r[f] / m[f];
+      p[f] = z[f];
+      rz += r[f] * z[f];
+    }
+    for (let step = 0; step < this.params.cgSteps && rz > 0; step++) {
+      this.product(p, ap);
+      let pap = 0;
+      for (let f = 0; f < k1; f++) pap += p[f] * ap[f];
+      if (!(pap > 0)) break;
+      const alpha = rz / pap;
+      let rzNew = 0;
+      for (let f = 0; f < k1; f++) {
+        delta[f] += alpha * p[f];
+        r[f] -= alpha * ap[f];
+        z[f] = r[f] / m[f];
+        rzNew += r[f] * z[f];
+      }
+      const beta = rzNew / rz;
+      for (let f = 0; f < k1; f++) p[f] = z[f] + beta * p[f];
+      rz = rzNew;
+    }
   }
 
   /** out ← (Σ_j x_j x_jᵀ + D)·v over the current row; a zero v (CG's start δ = 0) costs no pass. */

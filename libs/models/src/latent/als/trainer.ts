@@ -1,7 +1,7 @@
 import { Random, shareArray } from '@recsys/core';
 import { RatingMatrix } from '@recsys/data';
 import { availableParallelism } from 'node:os';
-import { ALS_BLOCK_BYTES, ALS_BLOCK_CHUNK_ROWS, ALS_CG_STEPS, alsBlockRows, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './passes';
+import { ALS_BLOCK_BYTES, ALS_BLOCK_CHUNK_ROWS, ALS_CG_PRECONDITIONER, ALS_CG_STEPS, AlsPreconditioner, alsBlockRows, alsChunks, AlsRowKernel, AlsRowParams, AlsRowSolver, alsRowSolverFor } from './passes';
 import { runChunks } from './chunks';
 import { ALS_CONTROL, AlsLayout, AlsRatings, AlsShared, alsSharedViews, AlsWorkerInput, AlsWorkerRequest } from './protocol';
 import { ChunkWorkerPool } from './pool';
@@ -41,6 +41,8 @@ export interface AlsTrainerOptions {
   solver?: AlsRowSolver;
   /** CG steps per row (cg only); default {@link ALS_CG_STEPS} = 2. */
   cgSteps?: number;
+  /** Preconditioner of the CG steps (cg only); default {@link ALS_CG_PRECONDITIONER} (`none`). */
+  preconditioner?: AlsPreconditioner;
   /**
    * Where the cg passes run: `wasm`, the AssemblyScript SIMD kernel (libs/models/wasm/als.wasm);
    * `js`, plain TypeScript; `auto` (default) `wasm` when the kernel is built, else `js`. `wasm`
@@ -208,6 +210,7 @@ export async function createAlsTrainer(train: RatingMatrix, options: AlsTrainerO
     regMovieBias: options.regMovieBias,
     solver,
     cgSteps: options.cgSteps ?? ALS_CG_STEPS,
+    preconditioner: options.preconditioner ?? ALS_CG_PRECONDITIONER,
     movieBlockRows: blocked ? alsBlockRows(Math.max(4, Math.ceil(k / 4) * 4), blockBytes) : 0,
   };
   // The SIMD passes serve only the cg solver (Cholesky forms the matrix in TypeScript) with k ≥ 1.

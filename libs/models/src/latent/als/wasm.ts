@@ -12,18 +12,22 @@ export const ALS_GATHER_BYTES = 8 << 20;
 
 const align16 = (x: number): number => Math.ceil(x / 16) * 16;
 
+/** Bytes per factor of a pass's own scratch: v and out (f64), v in f32 and two f32 sums (Σ w q, Σ q²). */
+const SCRATCH_ROW_BYTES = 28;
+
 /** Offsets in a thread's scratch area of the blocked half step's arrays ({@link AlsBlockState}), for {@link ALS_BLOCK_CHUNK_ROWS} rows. */
-function blockOffsets(kp: number): { cg: number; cursor: number; v: number; vb: number; out: number; rowState: number; pending: number; bytes: number } {
+function blockOffsets(kp: number): { cg: number; cursor: number; v: number; vb: number; out: number; diag: number; rowState: number; pending: number; bytes: number } {
   const rows = ALS_BLOCK_CHUNK_ROWS;
-  const cg = align16(24 * kp) + ALS_GATHER_BYTES;
-  const cursor = cg + align16(4 * (kp + 1) * 8);
+  const cg = align16(SCRATCH_ROW_BYTES * kp) + ALS_GATHER_BYTES;
+  const cursor = cg + align16(6 * (kp + 1) * 8);
   const v = cursor + align16(rows * 4);
   const vb = v + rows * kp * 8;
   const out = vb + rows * 8;
-  // The kernel's own per-row state of a blocked pass: v in f32 and the f32 sums (2·kp f32), and their rating counts (u32).
-  const rowState = align16(out + rows * (kp + 2) * 8);
-  const pending = rowState + rows * 2 * kp * 4;
-  return { cg, cursor, v, vb, out, rowState, pending, bytes: align16(pending + rows * 4) };
+  const diag = out + rows * (kp + 2) * 8;
+  // The kernel's own per-row state of a blocked pass: v in f32 and the f32 sums (3·kp f32), and their rating counts (u32).
+  const rowState = align16(diag + rows * kp * 8);
+  const pending = rowState + rows * 3 * kp * 4;
+  return { cg, cursor, v, vb, out, diag, rowState, pending, bytes: align16(pending + rows * 4) };
 }
 
 /** Offsets in a thread's scratch area of the current chunk's slice of the rating arrays (ptr u32, other i32, codes u8). */
@@ -61,6 +65,7 @@ interface AlsWasmExports {
     out: number,
     gather: number,
     rowsCopy: number,
+    diag: number,
   ): number;
   alsSse(
     other: number,
@@ -93,6 +98,7 @@ interface AlsWasmExports {
     out: number,
     rowState: number,
     pending: number,
+    diag: number,
   ): void;
   alsCgRows(
     other: number,
@@ -116,6 +122,7 @@ interface AlsWasmExports {
     out: number,
     rowsCopy: number,
     gatherBytes: number,
+    precond: number,
   ): number;
 }
 
@@ -162,10 +169,12 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, layout: Al
   const vAt = scratch;
   const outAt = scratch + 8 * kp;
   const work = scratch + 16 * kp;
-  const rowsCopy = scratch + Math.ceil((24 * kp) / 16) * 16;
+  const diagAt = scratch + blockOffsets(kp).cg + 4 * (kp + 1) * 8;
+  const rowsCopy = scratch + align16(SCRATCH_ROW_BYTES * kp);
   const rowBytes = 4 * kp;
   const v64 = new Float64Array(memory.buffer, vAt, kp);
   const out64 = new Float64Array(memory.buffer, outAt, kp);
+  const diag64 = new Float64Array(memory.buffer, diagAt, kp);
   // The row whose factor rows are in the copy: its side's `other` array and range.
   let copiedOther: Int32Array | null = null;
   let copiedBegin = -1;
@@ -187,7 +196,7 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, layout: Al
       otherBase = scratch + slice.other - 4 * first;
       codesBase = scratch + slice.codes - first;
     },
-    pass(residual, rows, fixed, begin, end, v, out) {
+    pass(residual, rows, fixed, begin, end, v, out, diag) {
       bases(rows);
       for (let f = 0; f < k; f++) v64[f] = v[f];
       let gather = 0;
@@ -201,7 +210,7 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, layout: Al
         }
       } else if (isCopied(rows.other, begin, end)) gather = 2;
       const wsum = kernel.alsPass(
-        residual ? 1 : 0,
+        residual ? (diag ? 3 : 1) : 0,
         otherBase,
         codesBase,
         begin,
@@ -216,9 +225,11 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, layout: Al
         outAt,
         gather,
         rowsCopy,
+        diagAt,
       );
       for (let f = 0; f < k; f++) out[f] = out64[f];
       out[k] = wsum;
+      if (residual && diag) for (let f = 0; f < k; f++) diag[f] = diag64[f];
     },
     sse(rows, fixed, a) {
       bases(rows);
@@ -245,9 +256,10 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, layout: Al
         v: new Float64Array(buffer, scratch + at.v, rows * kp),
         vb: new Float64Array(buffer, scratch + at.vb, rows),
         out: new Float64Array(buffer, scratch + at.out, rows * (kp + 2)),
+        diag: new Float64Array(buffer, scratch + at.diag, rows * kp),
       };
     },
-    cgRows(rows, fixed, from, to, reg, regBias, steps, withSse) {
+    cgRows(rows, fixed, from, to, reg, regBias, steps, jacobi, withSse) {
       bases(rows);
       // The kernel's copies of the fixed rows are its own; the JS-side record of them is stale now.
       copiedOther = null;
@@ -273,6 +285,7 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, layout: Al
         outAt,
         rowsCopy,
         ALS_GATHER_BYTES,
+        jacobi ? 1 : 0,
       );
     },
     blockRun(mode, rows, fixed, from, to, blockRows, s) {
@@ -297,6 +310,7 @@ export function wasmAlsPasses(memory: WasmMemory, module: WasmModule, layout: Al
         s.out.byteOffset,
         scratch + at.rowState,
         scratch + at.pending,
+        s.diag.byteOffset,
       );
     },
   };
