@@ -382,6 +382,23 @@ export function accumulatePearsonBaselineSegmented(
       const y = <f64>codeAt(matrix, k) * 0.5 - base;
       const low = f32x4.replace_lane(f32x4(1, dx32, dxx32, 0), 3, <f32>(dx * y));
       const high = f64x2.replace_lane(f64x2.splat(y), 1, y * y);
+      // Four ratings a step (the same adds into each movie, so the same sums bit for bit). Measured
+      // at 100M, one thread, the most-rated movie, alternating with one a step in one process:
+      // 15–22 % less CPU; eight a step was slower.
+      for (; q + 4 <= end; q += 4) {
+        const a = partial + (<usize>load<u16>(movies + (q << 1)) << 5);
+        const b = partial + (<usize>load<u16>(movies + (q << 1), 2) << 5);
+        const c = partial + (<usize>load<u16>(movies + (q << 1), 4) << 5);
+        const d = partial + (<usize>load<u16>(movies + (q << 1), 6) << 5);
+        v128.store(a, f32x4.add(v128.load(a), low));
+        v128.store(a, f64x2.add(v128.load(a, 16), high), 16);
+        v128.store(b, f32x4.add(v128.load(b), low));
+        v128.store(b, f64x2.add(v128.load(b, 16), high), 16);
+        v128.store(c, f32x4.add(v128.load(c), low));
+        v128.store(c, f64x2.add(v128.load(c, 16), high), 16);
+        v128.store(d, f32x4.add(v128.load(d), low));
+        v128.store(d, f64x2.add(v128.load(d, 16), high), 16);
+      }
       for (; q < end; q++) {
         const at = partial + (<usize>load<u16>(movies + (q << 1)) << 5);
         v128.store(at, f32x4.add(v128.load(at), low));
