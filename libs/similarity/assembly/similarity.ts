@@ -382,11 +382,16 @@ export function accumulatePearsonBaselineSegmented(
       const y = <f64>codeAt(matrix, k) * 0.5 - base;
       const low = f32x4.replace_lane(f32x4(1, dx32, dxx32, 0), 3, <f32>(dx * y));
       const high = f64x2.replace_lane(f64x2.splat(y), 1, y * y);
-      for (; q < end; q++) {
-        const at = partial + (<usize>load<u16>(movies + (q << 1)) << 5);
-        v128.store(at, f32x4.add(v128.load(at), low));
-        v128.store(at, f64x2.add(v128.load(at, 16), high), 16);
+      // Four ratings a step (the same adds into each movie, so the same sums bit for bit). Measured
+      // at 100M, one thread, the most-rated movie, alternating with one a step in one process:
+      // 15–22 % less CPU; eight a step was slower.
+      for (; q + 4 <= end; q += 4) {
+        addPartial(partial + (<usize>load<u16>(movies + (q << 1)) << 5), low, high);
+        addPartial(partial + (<usize>load<u16>(movies + (q << 1), 2) << 5), low, high);
+        addPartial(partial + (<usize>load<u16>(movies + (q << 1), 4) << 5), low, high);
+        addPartial(partial + (<usize>load<u16>(movies + (q << 1), 6) << 5), low, high);
       }
+      for (; q < end; q++) addPartial(partial + (<usize>load<u16>(movies + (q << 1)) << 5), low, high);
     }
     if (++raters === flushEvery) {
       flushSegmented(partial, sums, movieBias, nMovies);
@@ -394,6 +399,14 @@ export function accumulatePearsonBaselineSegmented(
     }
   }
   if (raters !== 0) flushSegmented(partial, sums, movieBias, nMovies);
+}
+
+/** One rating's run constant into its movie's 32-byte partial entry (see accumulatePearsonBaselineSegmented). */
+// @ts-ignore: decorator
+@inline
+function addPartial(at: usize, low: v128, high: v128): void {
+  v128.store(at, f32x4.add(v128.load(at), low));
+  v128.store(at, f64x2.add(v128.load(at, 16), high), 16);
 }
 
 /** sums (f64 × 4 per movie) += the expansion of each touched movie's partial entry (see accumulatePearsonBaselineSegmented), partial zeroed. */

@@ -102,6 +102,34 @@ describe('similarity WebAssembly kernels', () => {
     await expect(copySegmented(matrix, memory, l, wrong)).rejects.toThrow('the matrix holds 1 codes, the layout 5');
   });
 
+  it('pearson-baseline over the segmented copy with runs of many ratings (four a step, then the rest): exact counts, sums within f32 rounding', async () => {
+    // Two codes, so that each row splits into two long runs.
+    const matrix = randomArrays(11, 80, 40, (c) => (c < 4 ? 4 : 8));
+    const { layout: l, memory, kernels } = await setUp(matrix, 'segmented');
+    const ends = new Uint16Array(memory.buffer, l.segmentEnds, l.nCodes * l.nUsers);
+    const runs = Array.from({ length: l.nUsers }, (_, u) => [ends[2 * u], ends[2 * u + 1] - ends[2 * u]]).flat();
+    expect(l.nCodes).toBe(2);
+    expect(Math.max(...runs)).toBeGreaterThanOrEqual(9);
+    const baselines = fitBaselinesAls(matrix);
+    const b = new Float64Array(memory.buffer, l.baselines, 1 + l.nUsers + l.nMovies);
+    b[0] = baselines.globalMean;
+    b.set(baselines.userBias, 1);
+    b.set(baselines.movieBias, 1 + l.nUsers);
+    const sums = new Float64Array(memory.buffer, l.accumulators, l.nMovies * 4);
+    const refSums = new Float64Array(l.nMovies * 4);
+    for (let m = 0; m < matrix.nMovies; m++) {
+      sums.fill(0);
+      refSums.fill(0);
+      accumulateDense('pearson-baseline', matrix, baselines, m, matrix.moviePtr[m], matrix.moviePtr[m + 1], new Int32Array(0), refSums);
+      kernels.accumulatePearsonBaselineF32(l.matrix, matrix.moviePtr[m], matrix.moviePtr[m + 1], m, b[0], l.baselines + 8, l.baselines + 8 * (1 + l.nUsers), l.accumulators, l.packed, l.nMovies, PEARSON_BASELINE_FLUSH_RATERS);
+      for (let n = 0; n < l.nMovies; n++) {
+        expect(sums[4 * n]).toBe(refSums[4 * n]);
+        const scale = refSums[4 * n + 2] + refSums[4 * n + 3];
+        for (let i = 1; i < 4; i++) expect(Math.abs(sums[4 * n + i] - refSums[4 * n + i])).toBeLessThanOrEqual(1e-5 * scale);
+      }
+    }
+  });
+
   it('momentsChunk: the most raters whose packed fields cannot overflow (21, 21 and 22 bits)', () => {
     const flags = (...codes: number[]) => {
       const present = new Uint8Array(256);
