@@ -410,7 +410,8 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
           res.destroy();
           return;
         }
-        const { status, body } = errorAnswer(error as Error);
+        // Anything thrown, not only Errors (errorAnswer reads its fields).
+        const { status, body } = errorAnswer(error instanceof Error ? error : new Error(String(error)));
         const text = JSON.stringify(body);
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
       },
@@ -620,10 +621,8 @@ export async function startApi(config: ApiConfig, options: StartOptions = {}): P
       // replica activated after the look above is served here, not trained a second time.
       run = await trainer.start(kind, params, 'STARTUP', cluster?.shared ? { unlessActive: role } : {});
     } catch (error) {
-      if (error instanceof AlreadyTrainedError && registry) {
-        await registry.adoptActive(role);
-        return trainedElsewhere(error.modelId);
-      }
+      // Adopted by the service (it serves here): nothing to train.
+      if (error instanceof AlreadyTrainedError) return trainedElsewhere(error.modelId);
       if (!(cluster?.shared && error instanceof GraphQLError && error.extensions.code === 'CONFLICT')) throw error;
       // Another replica holds the training lock: it trains, and this one serves its model once activated.
       logger.info({ kind, role, reason: error.message }, `another replica is training; serving ${fallback} until it activates a ${role} model`);

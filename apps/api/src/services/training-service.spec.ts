@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -65,12 +65,28 @@ describe('TrainingService over replicas: unlessActive', () => {
     const refused = b.training.start('baseline', {}, 'STARTUP', { unlessActive: 'rating' });
     await expect(refused).rejects.toBeInstanceOf(AlreadyTrainedError);
     await expect(refused).rejects.toMatchObject({ role: 'rating', modelId: run.modelId });
+    // B serves A's model (adopted under the lock).
+    expect(b.registry.activeOf('rating')?.id).toBe(run.modelId);
     // Nothing started on B, and the lock was given back: A (or B without the option) can train.
     expect((await stores[1].runs()).map((r) => r.id)).toEqual([run.id]);
     expect(b.training.running).toBeNull();
     const again = await b.training.start('baseline', {}, 'STARTUP');
     await b.training.waitFor(again);
     expect(again.status).toBe('SUCCEEDED');
+  });
+
+  it('a recorded active model this replica cannot load (its artifact is gone) does not stop the run that replaces it', async () => {
+    const a = await replica();
+    const b = await replica();
+    const run = await a.training.start('baseline', {}, 'STARTUP', { unlessActive: 'rating' });
+    await a.training.waitFor(run);
+    expect(run.status).toBe('SUCCEEDED');
+    unlinkSync(a.registry.artifactPath(run.modelId!));
+    const replacing = await b.training.start('baseline', {}, 'STARTUP', { unlessActive: 'rating' });
+    await b.training.waitFor(replacing);
+    expect(replacing.status).toBe('SUCCEEDED');
+    expect(replacing.modelId).not.toBe(run.modelId);
+    expect(b.registry.activeOf('rating')?.id).toBe(replacing.modelId);
   });
 
   it('with no active model of that role recorded, it trains', async () => {

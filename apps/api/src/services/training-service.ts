@@ -95,14 +95,15 @@ export interface RunOptions {
   persist?: boolean;
   /**
    * Start only when the manifest, read again once the training lock is held, records no active
-   * model of this role; else {@link AlreadyTrainedError} and nothing starts. A replica's startup
+   * model of this role that this process can serve; else that model is adopted,
+   * {@link AlreadyTrainedError} is thrown and nothing starts. A replica's startup
    * training: another replica may have trained and activated that model between this one's last
    * look and its taking the lock.
    */
   unlessActive?: ModelRole;
 }
 
-/** Thrown by {@link TrainingService.start} with `unlessActive` when the manifest already records an active model of that role. */
+/** Thrown by {@link TrainingService.start} with `unlessActive` when the manifest already records an active model of that role, now served here. */
 export class AlreadyTrainedError extends Error {
   constructor(
     readonly role: ModelRole,
@@ -248,8 +249,7 @@ export class TrainingService {
       // A run that writes the shared manifest: one at a time across the processes over the store.
       const release = persist ? await this.lockTraining() : null;
       try {
-        const recorded = options.unlessActive ? this.deps.registry.recordedActiveId(options.unlessActive) : null;
-        if (options.unlessActive && recorded !== null && this.deps.registry.record(recorded)) throw new AlreadyTrainedError(options.unlessActive, recorded);
+        if (options.unlessActive) await this.refuseIfServedElsewhere(options.unlessActive);
         // The API rows through the settled ids, not the mirror's last ones: with replicas, a lower
         // id may commit after a higher one is seen, and every replica must rebuild the same
         // training matrix from the ids the run records.
@@ -265,6 +265,20 @@ export class TrainingService {
     } finally {
       this.preparing = false;
     }
+  }
+
+  /**
+   * {@link AlreadyTrainedError} when the manifest (read again under the lock) records an active
+   * model of `role` that this process now serves (adopted here); a recorded model it cannot load
+   * (artifact missing, unreadable, of another role: the registry logs why) does not count, and
+   * the run goes ahead to replace it.
+   */
+  private async refuseIfServedElsewhere(role: ModelRole): Promise<void> {
+    const { registry } = this.deps;
+    const recorded = registry.recordedActiveId(role);
+    if (recorded === null || !registry.record(recorded)) return;
+    await registry.adoptActive(role);
+    if (registry.activeOf(role)?.id === recorded) throw new AlreadyTrainedError(role, recorded);
   }
 
   /**
