@@ -70,4 +70,25 @@ describe('conjugateGradient', () => {
     expect(result.iterations).toBe(2);
     expect(result.converged).toBe(false);
   });
+
+  it('with a Jacobi preconditioner: one step is the hand-computed z = M⁻¹b, α = bᵀz / zᵀAz, x = αz; n steps solve', () => {
+    // A = [[4, 1], [1, 3]], b = [1, 2], M = diag(4, 3): z = [1/4, 2/3], Az = [5/3, 9/4],
+    // bᵀz = 1/4 + 4/3 = 19/12, zᵀAz = 5/12 + 3/2 = 23/12, α = 19/23.
+    const apply = (x: Float64Array, out: Float64Array) => {
+      out[0] = 4 * x[0] + x[1];
+      out[1] = x[0] + 3 * x[1];
+    };
+    const diagonal = Float64Array.of(4, 3);
+    const one = new Float64Array(2);
+    conjugateGradient(apply, Float64Array.of(1, 2), one, { maxIterations: 1, tolerance: 0, diagonal });
+    expect(one[0]).toBeCloseTo((19 / 23) * (1 / 4), 14);
+    expect(one[1]).toBeCloseTo((19 / 23) * (2 / 3), 14);
+    const full = new Float64Array(2);
+    const result = conjugateGradient(apply, Float64Array.of(1, 2), full, { diagonal, tolerance: 1e-14 });
+    // A⁻¹b = [1, 7] / 11.
+    expect(full[0]).toBeCloseTo(1 / 11, 12);
+    expect(full[1]).toBeCloseTo(7 / 11, 12);
+    expect(result.iterations).toBeLessThanOrEqual(2);
+    expect(() => conjugateGradient(apply, Float64Array.of(1, 2), new Float64Array(2), { diagonal: Float64Array.of(1) })).toThrow(RangeError);
+  });
 });

@@ -317,6 +317,8 @@ export class AlsRowKernel {
   private readonly ridge: BiasedRidge | null;
   private readonly cg: ConjugateGradient;
   private readonly cgOptions: ConjugateGradientOptions;
+  /** {@link cgOptions} with the Jacobi preconditioner {@link diagonal}. */
+  private readonly jacobiOptions: ConjugateGradientOptions;
   private readonly start: Float64Array;
   private readonly residual: Float64Array;
   private readonly delta: Float64Array;
@@ -324,7 +326,8 @@ export class AlsRowKernel {
   /** Jacobi-preconditioned CG ({@link AlsRowParams.preconditioner}). */
   private readonly jacobi: boolean;
   // The preconditioned solve's vectors: M = diag(A), z = M⁻¹r, p, A p.
-  private readonly pcg: { m: Float64Array; z: Float64Array; p: Float64Array; ap: Float64Array };
+  /** diag(A) of the current row (Jacobi preconditioner), summed by the residual pass. */
+  private readonly diagonal: Float64Array;
   // The row the operator multiplies by (set before each CG solve).
   private rowSide: AlsSide;
   private fixedSide: AlsSide;
@@ -374,7 +377,8 @@ export class AlsRowKernel {
     this.delta = new Float64Array(k + 1);
     this.apply = (v, out) => this.product(v, out);
     this.jacobi = params.solver === 'cg' && params.preconditioner === 'jacobi';
-    this.pcg = { m: new Float64Array(k + 1), z: new Float64Array(k + 1), p: new Float64Array(k + 1), ap: new Float64Array(k + 1) };
+    this.diagonal = new Float64Array(k + 1);
+    this.jacobiOptions = { ...this.cgOptions, diagonal: this.diagonal };
     this.rowSide = views.users;
     this.fixedSide = views.movies;
     this.rowRegBias = params.regBias;
@@ -443,7 +447,7 @@ export class AlsRowKernel {
     for (let f = 0; f < k; f++) z[f] = solved[at + f];
     z[k] = rows.bias[a];
     // r₀ = Σ_j (y_j − x_j·z₀)·x_j − D·z₀ (and with Jacobi, diag(Σ_j x_j x_jᵀ) in the same pass).
-    const m = this.jacobi ? this.pcg.m : undefined;
+    const m = this.jacobi ? this.diagonal : undefined;
     this.passes.pass(true, rows, fixedSide, begin, end, z, r, m);
     for (let f = 0; f < k; f++) r[f] -= reg * z[f];
     r[k] -= regBias * z[k];
@@ -456,8 +460,8 @@ export class AlsRowKernel {
     if (m) {
       for (let f = 0; f < k; f++) m[f] += reg;
       m[k] = end - begin + regBias;
-      this.solvePreconditioned(r, delta, m);
-    } else this.cg.solve(this.apply, r, delta, this.cgOptions);
+    }
+    this.cg.solve(this.apply, r, delta, m ? this.jacobiOptions : this.cgOptions);
     for (let f = 0; f < k; f++) solved[at + f] = z[f] + delta[f];
     rows.bias[a] = z[k] + delta[k];
   }
@@ -621,39 +625,6 @@ export class AlsRowKernel {
       solvedBias[a] += x[c + k];
     }
     return sse;
-  }
-
-  /**
-   * `cgSteps` steps of Jacobi-preconditioned CG on A δ = r from δ = 0 (`r` is overwritten): with
-   * z = M⁻¹r, p₀ = z₀, α = rᵀz / pᵀAp, δ += αp, r −= αAp, β = r₁ᵀz₁ / r₀ᵀz₀, p = z + βp; each
-   * product A p one pass over the current row ({@link product}).
-   */
-  private solvePreconditioned(r: Float64Array, delta: Float64Array, m: Float64Array): void {
-    const k1 = this.factors + 1;
-    const { z, p, ap } = this.pcg;
-    let rz = 0;
-    for (let f = 0; f < k1; f++) {
-      z[f] = r[f] / m[f];
-      p[f] = z[f];
-      rz += r[f] * z[f];
-    }
-    for (let step = 0; step < this.params.cgSteps && rz > 0; step++) {
-      this.product(p, ap);
-      let pap = 0;
-      for (let f = 0; f < k1; f++) pap += p[f] * ap[f];
-      if (!(pap > 0)) break;
-      const alpha = rz / pap;
-      let rzNew = 0;
-      for (let f = 0; f < k1; f++) {
-        delta[f] += alpha * p[f];
-        r[f] -= alpha * ap[f];
-        z[f] = r[f] / m[f];
-        rzNew += r[f] * z[f];
-      }
-      const beta = rzNew / rz;
-      for (let f = 0; f < k1; f++) p[f] = z[f] + beta * p[f];
-      rz = rzNew;
-    }
   }
 
   /** out ← (Σ_j x_j x_jᵀ + D)·v over the current row; a zero v (CG's start δ = 0) costs no pass. */
