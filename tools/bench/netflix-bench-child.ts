@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { compileWasmOptimizedEagerly } from '@recsys/core';
 import { readSnapshot } from '@recsys/data';
 import { createModel, TrainingProgress } from '@recsys/models';
 import { writeLibmfText } from './libmf';
@@ -155,6 +156,8 @@ export function runChild<T>(job: ChildJob): Promise<T> {
 }
 
 if (require.main === module) {
+  // As the CLI does (see compileWasmOptimizedEagerly): the fits here stand for `recsys train`.
+  compileWasmOptimizedEagerly();
   run(JSON.parse(process.argv[2]) as ChildJob).then(
     (result) => {
       process.stdout.write(`${JSON.stringify(result)}\n`);

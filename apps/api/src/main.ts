@@ -1,6 +1,7 @@
 // The GraphQL API server (`npm start`): see README "GraphQL API" and `--help`.
 import 'reflect-metadata';
 import { createServer } from 'node:net';
+import { compileWasmOptimizedEagerly } from '@recsys/core';
 import { ApiConfig, ConfigError, parseFlags, resolveConfig, usage } from './config';
 import { createLogger } from './logger';
 import { RunningApi, SHUTDOWN_GRACE_MS, startApi } from './server';
@@ -100,4 +101,6 @@ async function main(): Promise<void> {
   api.ready.catch(() => process.exit(EXIT_FAILED));
 }
 
+// Before any kernel compiles: the first similarMovies queries and training epochs otherwise run baseline WebAssembly code.
+compileWasmOptimizedEagerly();
 void main();

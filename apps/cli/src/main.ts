@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { compileWasmOptimizedEagerly } from '@recsys/core';
 import { DataFormatError, SnapshotError } from '@recsys/data';
 import { RecsysClientError } from '@recsys/client';
 import { EXIT_BAD_DATA, EXIT_FAILED, EXIT_USAGE, UsageError } from './errors';
@@ -53,6 +54,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // Before any kernel compiles: a training run's first epoch otherwise runs baseline WebAssembly code.
+  compileWasmOptimizedEagerly();
   main(process.argv).then((code) => {
     process.exitCode = code;
   });

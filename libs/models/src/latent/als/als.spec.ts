@@ -4,7 +4,7 @@ import { Random } from '@recsys/core';
 import { buildRatingMatrix, fileSplit, RatingListBuilder, RatingMatrix, WHOLE_STARS_1_TO_5 } from '@recsys/data';
 import { describeWithData, randomRatings, sharedDataPath } from '@recsys/testing';
 import { alsChunks, AlsPreconditioner, AlsRowKernel, AlsRowSolver, AlsViews, plainAlsPasses } from './passes';
-import { alsLayout, createAlsTrainer } from './trainer';
+import { alsBlockChunkRatings, alsLayout, createAlsTrainer } from './trainer';
 import { ALS_WASM_PATH } from './wasm';
 import { initialFactors } from '../sgd/plain-trainer';
 import { SvdModel } from '../svd-model';
@@ -125,6 +125,20 @@ describe('alsChunks', () => {
     expect(Array.from(alsChunks(ptr, 5, 100))).toEqual([0, 5]);
     expect(Array.from(alsChunks(ptr, 5, 100, 2))).toEqual([0, 2, 4, 5]);
     expect(Array.from(alsChunks(ptr, 0, 4))).toEqual([0]);
+  });
+});
+
+describe('alsBlockChunkRatings', () => {
+  it('is nRatings / (6·threads) between 2²¹ and 2²³', () => {
+    expect(alsBlockChunkRatings(100_000, 2)).toBe(2 ** 21);
+    expect(alsBlockChunkRatings(12 * 2 ** 21, 2)).toBe(2 ** 21);
+    expect(alsBlockChunkRatings(50_000_000, 2)).toBe(Math.ceil(50_000_000 / 12));
+    expect(alsBlockChunkRatings(100_480_507, 2)).toBe(Math.ceil(100_480_507 / 12));
+    expect(alsBlockChunkRatings(120_000_000, 2)).toBe(2 ** 23);
+    expect(alsBlockChunkRatings(100_480_507, 8)).toBe(2 ** 21);
+    expect(alsBlockChunkRatings(150_000_000, 8)).toBe(3_125_000);
+    // A thread count below 1 counts as one.
+    expect(alsBlockChunkRatings(30_000_000, 0)).toBe(5_000_000);
   });
 });
 
@@ -419,7 +433,7 @@ describe('createAlsTrainer', () => {
 const ML = sharedDataPath('movielens-100k');
 
 describeWithData('MovieLens 100k u1, 32 factors', ['movielens-100k/u1.base', 'movielens-100k/u1.test'], () => {
-  it('ALS-CG (the default: 1 Jacobi-preconditioned step) tests as accurately as exact ALS', async () => {
+  it('ALS-CG (the default: 2 plain CG steps a row) tests as accurately as exact ALS', async () => {
     const { train, test } = await fileSplit(path.join(ML, 'u1.base'), path.join(ML, 'u1.test'));
     const rmse = async (solver: AlsRowSolver): Promise<number> => {
       const { P, Q } = initialFactors(train.nUsers, train.nMovies, 32, 42, 0.1, 0);
