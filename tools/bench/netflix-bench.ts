@@ -31,6 +31,7 @@ import { libmfDir, LibmfRun, median, runLibmf } from './libmf';
 import { FitResult, LoadResult, runChild, runJson } from './netflix-bench-child';
 import { SERVING_BENCH_DEFAULTS, servingBench, ServingBenchResult } from './serving-bench';
 import { hugePagesSetting } from './huge-pages';
+import { pageCacheResidency } from './page-cache';
 
 const REPO = resolve(__dirname, '..', '..', '..');
 const CLI_MAIN = join(REPO, 'apps', 'cli', 'dist', 'main.js');
@@ -128,6 +129,9 @@ async function importStep(args: Args, prizeDir: string, snapshot: string) {
   const rssFile = join(args.dir, 'peak-rss.json');
   const cache = join(args.dir, 'cache');
   rmSync(cache, { recursive: true, force: true });
+  // How much of the input the page cache still holds (see page-cache.ts): context for the MB/s.
+  const inputPageCache = pageCacheResidency(readdirSync(prizeDir).map((f) => join(prizeDir, f)));
+  if (inputPageCache) log(`import: ${(inputPageCache.share * 100).toFixed(0)} % of the Prize folder's bytes in the page cache before the import`);
   log('import: parsing the Prize folder (cold: no cached snapshot)');
   const cold = await runJson<ImportJson>([CLI_MAIN, 'import', '--data', prizeDir, '--out', snapshot, '--json'], { peakRssFile: rssFile, env: { RECSYS_CACHE_DIR: cache } });
   log(`import: ${cold.result.megabytesPerSecond.toFixed(1)} MB/s, peak ${(cold.peakRss! / cold.result.ratings).toFixed(1)} B/rating`);
@@ -142,6 +146,7 @@ async function importStep(args: Args, prizeDir: string, snapshot: string) {
     peakRss: cold.peakRss,
     peakBytesPerRating: cold.peakRss === null ? null : cold.peakRss / cold.result.ratings,
     restart: { seconds: restart.result.seconds, wallSeconds: restart.wallSeconds, cached: restart.result.cached ?? null, peakRss: restart.peakRss },
+    inputPageCache,
     threads: availableParallelism(),
   };
 }

@@ -179,7 +179,9 @@ const SIMILARITY_METRICS = ['JACCARD', 'COSINE', 'PEARSON', 'PEARSON_BASELINE'] 
  * autocannon loads, which run in this process and leave it garbage whose collection otherwise
  * lands in the first timed query. Measured at 100M against a server on the snapshot, the first
  * jaccard query after 10 s of one-connection prediction load took 48.2 ms (the next five
- * 27.1–35.6) without it and 29.2 ms (then 26.2–33.3) with it. The server is not touched.
+ * 27.1–35.6) without it and 29.2 ms (then 26.2–33.3) with it, by hand; in two API-only runs of
+ * `bench:netflix` with it the first jaccard query still took 69.4 and 100.5 ms (hence 100
+ * queries, see ServingBenchOptions.similarQueries). The server is not touched.
  */
 async function similarLatency(base: string, movieId: number, queries: number): Promise<Record<string, SequentialLatency>> {
   const url = `${base}/graphql`;
