@@ -172,6 +172,11 @@ interface LogEvent {
 
 const SIMILARITY_METRICS = ['JACCARD', 'COSINE', 'PEARSON', 'PEARSON_BASELINE'] as const;
 
+/** The server's /metrics at `base` (with `reset`, its event-loop delays start over after this answer). */
+async function serverMetrics(base: string, reset = false): Promise<{ rssBytes: number; eventLoop: { maxMs: number } }> {
+  return (await (await fetch(`${base}/metrics${reset ? '?reset=1' : ''}`)).json()) as { rssBytes: number; eventLoop: { maxMs: number } };
+}
+
 /**
  * similarMovies(movieId, n: 10) for each metric, `queries` times one after the other (the first
  * counted apart too). Before each metric's series this process collects its own garbage when it
@@ -185,12 +190,11 @@ const SIMILARITY_METRICS = ['JACCARD', 'COSINE', 'PEARSON', 'PEARSON_BASELINE'] 
  */
 async function similarLatency(base: string, movieId: number, queries: number): Promise<Record<string, SequentialLatency>> {
   const url = `${base}/graphql`;
-  const eventLoopMax = async (reset: boolean) => ((await (await fetch(`${base}/metrics${reset ? '?reset=1' : ''}`)).json()) as { eventLoop: { maxMs: number } }).eventLoop.maxMs;
   const out: Record<string, SequentialLatency> = {};
   const gc = (globalThis as { gc?: () => void }).gc;
   for (const metric of SIMILARITY_METRICS) {
     const body = JSON.stringify({ query: `{ similarMovies(movieId: ${movieId}, n: 10, metric: ${metric}) { similarity support } }` });
-    await eventLoopMax(true);
+    await serverMetrics(base, true);
     gc?.();
     const ms: number[] = [];
     for (let i = 0; i < queries; i++) {
@@ -201,7 +205,7 @@ async function similarLatency(base: string, movieId: number, queries: number): P
     }
     const sorted = [...ms].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-    out[metric] = { queries, clientGcBefore: gc !== undefined, firstMs: round(ms[0], 1), p50Ms: round(at(0.5), 1), p99Ms: round(at(0.99), 1), maxMs: round(sorted[sorted.length - 1], 1), seriesMs: ms.map((t) => round(t, 1)), serverEventLoopMaxMs: round(await eventLoopMax(false), 1) };
+    out[metric] = { queries, clientGcBefore: gc !== undefined, firstMs: round(ms[0], 1), p50Ms: round(at(0.5), 1), p99Ms: round(at(0.99), 1), maxMs: round(sorted[sorted.length - 1], 1), seriesMs: ms.map((t) => round(t, 1)), serverEventLoopMaxMs: round((await serverMetrics(base)).eventLoop.maxMs, 1) };
     log(`similarMovies ${metric}: p50 ${out[metric].p50Ms} ms, p99 ${out[metric].p99Ms} ms`);
   }
   return out;
@@ -361,8 +365,7 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
     const similarMovies = options.similarMovieId === undefined ? null : await similarLatency(base, options.similarMovieId, options.similarQueries ?? SIMILAR_QUERIES);
 
     // A retrain under prediction load.
-    const metrics = async (reset = false) => (await (await fetch(`${base}/metrics${reset ? '?reset=1' : ''}`)).json()) as { rssBytes: number; eventLoop: { maxMs: number } };
-    await metrics(true);
+    await serverMetrics(base, true);
     let peakRss = rssOf(child.pid!);
     const sampler = setInterval(() => {
       try {
@@ -408,7 +411,7 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    const stall = (await metrics()).eventLoop.maxMs;
+    const stall = (await serverMetrics(base)).eventLoop.maxMs;
     clearInterval(sampler);
     (retrainLoad as unknown as { stop?: () => void }).stop?.();
     const predictionUnderRetrain = latency(await retrainLoad);
