@@ -1,8 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '@recsys/testing';
-import { RatingMatrix } from '../rating-matrix';
+import { RatingListBuilder, RatingMatrix } from '../rating-matrix';
+import { LoadContext } from './context';
 import { detectFormat, loadDataset, loadRatingsFile, readNetflixPrizeTitles, readProbe, readQualifying } from './index';
+import { PRIZE_TRAINING_LAYOUT } from './netflix-prize';
+import { readRatingRows } from './rating-rows';
 
 const tmp = tempDir('recsys-prize-');
 
@@ -136,4 +139,58 @@ describe('Netflix Prize layout', () => {
       [4, 'row follows a malformed "MovieID:" line'],
     ]);
   });
+
+  it('reads every one-byte change of a row as a plain parser of the layout does (the fast path accepts nothing the careful one refuses)', async () => {
+    // Each case is its own block: movie k holds case k's row, so what the loader kept says which cases it accepted.
+    const bases = ['1488844,3,2005-09-06', '6,5,2004-02-29\r'];
+    const cases: Buffer[] = [];
+    for (const base of bases) {
+      const row = Buffer.from(base, 'latin1');
+      for (let i = 0; i < row.length; i++) {
+        for (let b = 0; b < 256; b++) {
+          if (b === 10 || b === row[i]) continue;
+          const changed = Buffer.from(row);
+          changed[i] = b;
+          cases.push(changed);
+        }
+      }
+      cases.push(row);
+    }
+    const text = Buffer.concat(cases.flatMap((c, k) => [Buffer.from(`${k + 1}:\n`), c, Buffer.from('\n')]));
+    const d = folder('one-byte', { 'combined_data_1.txt': text });
+
+    /** The row as a plain parser reads it: [user, stars, day] or null. */
+    const plain = (c: Buffer): [number, number, number] | null => {
+      const line = c.toString('latin1').replace(/\r$/, '');
+      const f = line.split(',');
+      if (f.length !== 3 || !/^[0-9]{1,10}$/.test(f[0]) || Number(f[0]) > 2147483647 || !/^[1-5]$/.test(f[1])) return null;
+      const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/.exec(f[2]);
+      if (m === null) return null;
+      const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+      if (new Date(t).toISOString().slice(0, 10) !== f[2]) return null;
+      const dd = t / 86400000;
+      return dd >= 0 && dd <= 65535 ? [Number(f[0]), Number(f[1]), dd] : null;
+    };
+    const expected: Array<[number, number, number, number]> = [];
+    cases.forEach((c, k) => {
+      const r = plain(c);
+      if (r !== null) expected.push([r[0], k + 1, r[1], r[2]]);
+    });
+    expect(expected.length).toBeGreaterThan(100);
+    expect(expected.length).toBeLessThan(cases.length / 2);
+
+    // Whole-file reads, and reads of 64 bytes (rows cut by every read boundary).
+    const file = join(d, 'combined_data_1.txt');
+    for (const chunkBytes of [1 << 20, 64]) {
+      const ctx = new LoadContext({ skipInvalid: true }, [file], chunkBytes);
+      const out = new RatingListBuilder(1024, true);
+      await readRatingRows(ctx, file, PRIZE_TRAINING_LAYOUT, out);
+      const list = out.finish();
+      const got: Array<[number, number, number, number]> = [];
+      for (let i = 0; i < list.length; i++) got.push([list.users[i], list.movies[i], list.ratings[i] / 2, list.days![i]]);
+      expect(got).toEqual(expected);
+      expect(ctx.issues.skipped).toBe(cases.length - expected.length);
+    }
+  });
 });
+

@@ -97,13 +97,72 @@ for (let y = 0; y < TABLE_YEARS; y++) {
   }
 }
 
-/** The 10 bytes at q are `DDDD-DD-DD` digits (the dashes are checked by the caller). */
-function isDigits(buf: Buffer, q: number): boolean {
-  return (
-    buf[q] - 48 <= 9 && buf[q] >= 48 && buf[q + 1] >= 48 && buf[q + 1] <= 57 && buf[q + 2] >= 48 && buf[q + 2] <= 57 &&
-    buf[q + 3] >= 48 && buf[q + 3] <= 57 && buf[q + 5] >= 48 && buf[q + 5] <= 57 && buf[q + 6] >= 48 && buf[q + 6] <= 57 &&
-    buf[q + 8] >= 48 && buf[q + 8] <= 57 && buf[q + 9] >= 48 && buf[q + 9] <= 57
-  );
+/** prizeRows' state between calls: the current `MovieID:` block's movie (−1 before any, −2 after a malformed one) and the lines read so far. */
+const PRIZE_BLOCK_MOVIE = 0;
+const PRIZE_LINES = 1;
+
+/**
+ * The Netflix Prize fast path: reads `CustomerID,R,YYYY-MM-DD` rows and `MovieID:` lines from p
+ * on into `out` while each line is one it accepts outright, and returns where the first other
+ * line starts (or `end`); `state` carries the block's movie and the line count in and out. A
+ * row's 12 bytes after the user id are read as three little-endian u32 words and checked at
+ * once (SWAR): XOR with the expected `0` / delimiter / `-` bytes leaves each digit byte 0–9 and
+ * each separator byte 0, and (t + 0x76) sets a byte's top bit exactly when that byte is above 9
+ * (a byte ≥ 0x80 has it already, and only such a byte can carry into the next). Then the rating
+ * is checked against the scale (`validCode`), the date against the calendar, the line end (LF or
+ * CRLF). Measured on a 546 MB part of the generated 100M Prize folder, one thread: 0.59–0.60 s
+ * against 0.87–0.90 s for the same checks byte by byte in the chunk closure. A top-level function
+ * (not a closure) so that its state stays in registers.
+ */
+function prizeRows(buf: Buffer, view: DataView, p: number, end: number, state: Float64Array, out: RowSink, delimiter: number, validCode: Uint8Array): number {
+  let blockMovie = state[PRIZE_BLOCK_MOVIE];
+  let line = state[PRIZE_LINES];
+  // Expected bytes: [rating digit, delimiter, Y, Y], [Y, Y, '-', M], [M, '-', D, D].
+  const xa = 0x30300030 | (delimiter << 8);
+  const xb = 0x302d3030;
+  const xc = 0x30302d30;
+  while (p < end) {
+    const s = p;
+    let c = buf[p];
+    let v = 0;
+    while (c >= 48 && c <= 57) {
+      v = v * 10 + (c - 48);
+      c = buf[++p];
+    }
+    const digits = p - s;
+    p = s;
+    if (digits === 0 || digits > 10 || v > MAX_ID) break;
+    const q = s + digits;
+    if (c === delimiter) {
+      // A whole row needs the bytes up to q + 13 (its LF) inside the chunk.
+      if (blockMovie < 0 || q + 14 > end) break;
+      const ta = view.getUint32(q + 1, true) ^ xa;
+      const tb = view.getUint32(q + 5, true) ^ xb;
+      const tc = view.getUint32(q + 9, true) ^ xc;
+      if (((ta + 0x76767676) | ta | (tb + 0x76767676) | tb | (tc + 0x76767676) | tc) & 0x80808080 || (ta & 0xff00) | (tb & 0xff0000) | (tc & 0xff00)) break;
+      const r = ta & 0xff;
+      const y = ((ta >>> 16) & 0xff) * 1000 + (ta >>> 24) * 100 + (tb & 0xff) * 10 + ((tb >>> 8) & 0xff) - EPOCH_YEAR;
+      const m = (tb >>> 24) * 10 + (tc & 0xff) - 1;
+      const d = ((tc >>> 16) & 0xff) * 10 + (tc >>> 24);
+      let e = q + 13;
+      if (buf[e] === CR) e++;
+      if (buf[e] !== LF || validCode[r * 2] !== 1 || y < 0 || y >= TABLE_YEARS || m < 0 || m >= 12 || d < 1 || d > MONTH_DAYS[y * 12 + m]) break;
+      const day = MONTH_START[y * 12 + m] + d - 1;
+      if (day > MAX_DAY) break;
+      out.push(v, blockMovie, r * 2, day);
+      p = e + 1;
+    } else if (c === 58 /* : */) {
+      let e = q + 1;
+      if (buf[e] === CR) e++;
+      if (buf[e] !== LF) break;
+      blockMovie = v;
+      p = e + 1;
+    } else break;
+    line++;
+  }
+  state[PRIZE_BLOCK_MOVIE] = blockMovie;
+  state[PRIZE_LINES] = line;
+  return p;
 }
 
 /**
@@ -492,67 +551,28 @@ export async function readRowRange(
   };
 
   // Faster path for the Netflix Prize training rows, `CustomerID,Rating,YYYY-MM-DD` in
-  // `MovieID:` blocks: the `MovieID:` lines and the rows are read in a straight line, the
-  // rating checked against the table of valid codes and the date turned into days by a table of
-  // month starts (no function call per row). Anything else goes to the careful path, as above.
+  // `MovieID:` blocks: `prizeRows` reads them until a line it does not accept outright, which the
+  // careful path then reads (as above), and so on.
   const prize = blocks && fields === 3 && !doubleDelimiter && user === 0 && rating === 1 && date === 2;
+  const prizeState = new Float64Array(2);
+  let view: DataView | null = null;
   const onPrizeChunk = (buf: Buffer, start: number, end: number): void => {
-    let line = lines;
+    if (view === null || view.buffer !== buf.buffer || view.byteOffset !== buf.byteOffset || view.byteLength !== buf.byteLength) {
+      view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
     let p = start;
     while (p < end) {
-      const s = p;
-      line++;
-      let c = buf[p];
-      let v = 0;
-      while (c >= 48 && c <= 57) {
-        v = v * 10 + (c - 48);
-        c = buf[++p];
+      if (lines >= headerLines) {
+        prizeState[PRIZE_BLOCK_MOVIE] = blockMovie;
+        prizeState[PRIZE_LINES] = lines;
+        p = prizeRows(buf, view, p, end, prizeState, out, delimiter, validCode);
+        blockMovie = prizeState[PRIZE_BLOCK_MOVIE];
+        lines = prizeState[PRIZE_LINES];
+        if (p >= end) break;
       }
-      const digits = p - s;
-      if (digits > 0 && digits <= 10 && v <= MAX_ID && line > headerLines) {
-        if (c === delimiter) {
-          const r = buf[p + 1] - 48;
-          if (blockMovie >= 0 && r >= 0 && r <= 9 && validCode[r * 2] === 1 && buf[p + 2] === delimiter && buf[p + 7] === 45 && buf[p + 10] === 45) {
-            const q = p + 3;
-            const y = (buf[q] - 48) * 1000 + (buf[q + 1] - 48) * 100 + (buf[q + 2] - 48) * 10 + (buf[q + 3] - 48) - EPOCH_YEAR;
-            const m = (buf[q + 5] - 48) * 10 + (buf[q + 6] - 48) - 1;
-            const d = (buf[q + 8] - 48) * 10 + (buf[q + 9] - 48);
-            let e = q + 10;
-            if (buf[e] === CR) e++;
-            // Digits checked by range: a non-digit byte makes y, m or d fall outside the tables' bounds
-            // only sometimes, so every date byte is checked too.
-            if (
-              buf[e] === LF &&
-              y >= 0 &&
-              y < TABLE_YEARS &&
-              m >= 0 &&
-              m < 12 &&
-              d >= 1 &&
-              isDigits(buf, q) &&
-              d <= MONTH_DAYS[y * 12 + m]
-            ) {
-              const day = MONTH_START[y * 12 + m] + d - 1;
-              if (day <= MAX_DAY) {
-                out.push(v, blockMovie, r * 2, day);
-                p = e + 1;
-                continue;
-              }
-            }
-          }
-        } else if (c === 58 /* : */) {
-          let e = p + 1;
-          if (buf[e] === CR) e++;
-          if (buf[e] === LF) {
-            blockMovie = v;
-            p = e + 1;
-            continue;
-          }
-        }
-      }
-      // Not accepted outright: the careful path reads the whole line again.
-      p = carefulRest(buf, s, line);
+      lines++;
+      p = carefulRest(buf, p, lines);
     }
-    lines = line;
   };
 
   await ctx.forEachChunk(file, prize ? onPrizeChunk : triple ? onTripleChunk : onChunk, from, to);
