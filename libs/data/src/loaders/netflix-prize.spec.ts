@@ -145,6 +145,8 @@ describe('Netflix Prize layout', () => {
     const bases = ['1488844,3,2005-09-06', '6,5,2004-02-29\r'];
     // First a malformed line longer than a 64-byte read (the reader's buffer grows: the rows after it are read from the new one).
     const cases: Buffer[] = [Buffer.from(`1488844,3,2005-09-06${','.repeat(300)}`, 'latin1')];
+    // The user id's bounds: the largest id, one past it, eleven digits, leading zeros, none.
+    for (const user of ['2147483647', '2147483648', '12147483647', '0000000042', '']) cases.push(Buffer.from(`${user},4,2005-09-06`, 'latin1'));
     for (const base of bases) {
       const row = Buffer.from(base, 'latin1');
       for (let i = 0; i < row.length; i++) {
