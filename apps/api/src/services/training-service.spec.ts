@@ -102,9 +102,72 @@ describe('TrainingService over replicas: unlessActive', () => {
   });
 });
 
+/**
+ * One replica over a fresh folder (5,000 ratings, its own store and registry, a LocalCluster):
+ * `body` gets the registry and a service opened over it by `open` (after any spies on the
+ * registry are set); the service, store and folder are closed and removed afterwards.
+ */
+async function withOneReplica(logger: pino.Logger, body: (registry: ModelRegistry, open: () => Promise<TrainingService>) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'recsys-training-one-'));
+  const dataset = shareDataset(smallDataset(5_000));
+  const fingerprint = fingerprintMatrix(dataset.matrix);
+  const base = matrixArraysOf(dataset.matrix);
+  const store = await openStore({ sqlitePath: join(dir, 'ratings.sqlite'), modelDir: dir, baseCrc32: fingerprint.crc32, logger });
+  const opened: TrainingService[] = [];
+  try {
+    const registry = await ModelRegistry.open(dir, fingerprint, logger, (through, interactionsThrough) => trainingDataThrough(dataset.matrix, base, store, through, interactionsThrough), store.manifests);
+    const open = async (): Promise<TrainingService> => {
+      const training = await TrainingService.open({ registry, store, base, matrix: dataset.matrix, pubsub: createApiPubSub(), logger, cluster: new LocalCluster() });
+      opened.push(training);
+      return training;
+    };
+    await body(registry, open);
+  } finally {
+    for (const training of opened) await training.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('TrainingService: the next run asked for while the last one is still being stored', () => {
+  it('waits for that run to be stored instead of refusing with a CONFLICT', async () => {
+    // The first run's manifest entry is held back until the test lets it go: the window between
+    // SUCCEEDED (model active) and the run's end, which a client polling the status sees.
+    let letGo: () => void = () => {};
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    try {
+      await withOneReplica(createLogger('silent'), async (registry, open) => {
+        const storeRecord = registry.store.bind(registry);
+        const storing = jest.spyOn(registry, 'store').mockImplementationOnce(async (record) => {
+          await held;
+          await storeRecord(record);
+        });
+        const training = await open();
+        const first = await training.start('baseline', {}, 'API');
+        for (let i = 0; i < 500 && storing.mock.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+        expect(first.status).toBe('SUCCEEDED');
+        expect(training.running).toBe(first);
+        let answered = false;
+        const next = training.start('baseline', {}, 'API').finally(() => (answered = true));
+        await new Promise((r) => setTimeout(r, 100));
+        expect(answered).toBe(false);
+        letGo();
+        const second = await next;
+        expect(second.id).not.toBe(first.id);
+        // The first run was stored before the second began.
+        expect(registry.recordedActiveId('rating')).toBe(first.modelId);
+        await training.waitFor(second);
+        expect({ status: second.status, error: second.error }).toEqual({ status: 'SUCCEEDED', error: null });
+        // Without the wait the same call was refused: `training run … is succeeded; wait for it to finish`.
+      });
+    } finally {
+      letGo();
+    }
+  });
+});
+
 describe('TrainingService: a run the server stops on its way down', () => {
   it('is FAILED as interrupted and logged as a warning, not an error', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'recsys-training-stop-'));
     const lines: Array<{ level: number; msg: string; error?: string }> = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -112,14 +175,8 @@ describe('TrainingService: a run the server stops on its way down', () => {
         done();
       },
     });
-    const logger = pino({ level: 'info' }, sink);
-    const dataset = shareDataset(smallDataset(5_000));
-    const fingerprint = fingerprintMatrix(dataset.matrix);
-    const base = matrixArraysOf(dataset.matrix);
-    const store = await openStore({ sqlitePath: join(dir, 'ratings.sqlite'), modelDir: dir, baseCrc32: fingerprint.crc32, logger });
-    try {
-      const registry = await ModelRegistry.open(dir, fingerprint, logger, (through, interactionsThrough) => trainingDataThrough(dataset.matrix, base, store, through, interactionsThrough), store.manifests);
-      const training = await TrainingService.open({ registry, store, base, matrix: dataset.matrix, pubsub: createApiPubSub(), logger, cluster: new LocalCluster() });
+    await withOneReplica(pino({ level: 'info' }, sink), async (_registry, open) => {
+      const training = await open();
       const run = await training.start('svdpp', { epochs: 1000, factors: 200 }, 'API');
       for (let i = 0; i < 500 && run.status !== 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 20));
       expect(run.status).toBe('RUNNING');
@@ -128,9 +185,6 @@ describe('TrainingService: a run the server stops on its way down', () => {
       const about = lines.filter((l) => l.error === INTERRUPTED);
       expect(about.map((l) => l.level)).toEqual([40]);
       expect(lines.filter((l) => l.level >= 50)).toEqual([]);
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -236,6 +236,14 @@ export class TrainingService {
   async start(kind: string, params: Record<string, unknown>, trigger: TrainingTrigger, options: RunOptions = {}): Promise<TrainingRunState> {
     if (this.closed) throw apiError('SERVICE_UNAVAILABLE', 'the server is shutting down');
     const probe = createModel(kind, params);
+    // A run that has SUCCEEDED (its model already serves) or FAILED may still be storing its
+    // artifact, its manifest entry and its last state, and holds the training lock until then: a
+    // client that polled it to SUCCEEDED and asks for the next run waits for that, not a CONFLICT.
+    const finishing = this.current;
+    if (finishing && (finishing.run.status === 'SUCCEEDED' || finishing.run.status === 'FAILED')) {
+      await finishing.finished;
+      if (this.closed) throw apiError('SERVICE_UNAVAILABLE', 'the server is shutting down');
+    }
     const busy = this.current?.run ?? this.starting;
     if (busy) {
       throw apiError('CONFLICT', `training run ${busy.id} is ${busy.status.toLowerCase()}; wait for it to finish before asking for another`, {
