@@ -13,7 +13,7 @@ import { createApiPubSub } from './pubsub';
 import { shareDataset } from './shared-data';
 import { ApiStore, openStore } from './store';
 import { trainingDataThrough } from './training-data';
-import { AlreadyTrainedError, INTERRUPTED, TrainingService } from './training-service';
+import { AlreadyTrainedError, INTERRUPTED, LOCK_FINISHING_WAIT_MS, TrainingService } from './training-service';
 
 jest.setTimeout(60_000);
 
@@ -87,6 +87,45 @@ describe('TrainingService over replicas: unlessActive', () => {
     expect(replacing.status).toBe('SUCCEEDED');
     expect(replacing.modelId).not.toBe(run.modelId);
     expect(b.registry.activeOf('rating')?.id).toBe(replacing.modelId);
+  });
+
+  it('a replica asked for a run while another stores the one it just finished waits for the lock instead of a CONFLICT', async () => {
+    const a = await replica();
+    const b = await replica();
+    // A's run is SUCCEEDED (its model serves) but holds the lock until its manifest entry is stored, held back here.
+    let letGo: () => void = () => {};
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    const storeRecord = a.registry.store.bind(a.registry);
+    const storing = jest.spyOn(a.registry, 'store').mockImplementationOnce(async (record) => {
+      await held;
+      await storeRecord(record);
+    });
+    try {
+      const first = await a.training.start('baseline', {}, 'API');
+      for (let i = 0; i < 500 && storing.mock.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(first.status).toBe('SUCCEEDED');
+      let answered = false;
+      const next = b.training.start('baseline', {}, 'API').finally(() => (answered = true));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(answered).toBe(false);
+      letGo();
+      const second = await next;
+      await b.training.waitFor(second);
+      expect({ status: second.status, error: second.error }).toEqual({ status: 'SUCCEEDED', error: null });
+      // B trained after A's run was stored: the manifest it re-read under the lock had A's model.
+      expect(b.registry.record(first.modelId!)).toBeTruthy();
+    } finally {
+      letGo();
+    }
+  });
+
+  it('a replica asked for a run while another runs one is refused at once, naming it', async () => {
+    const a = await replica();
+    const b = await replica();
+    const long = await a.training.start('svdpp', { epochs: 1000, factors: 200 }, 'API');
+    const started = Date.now();
+    await expect(b.training.start('baseline', {}, 'API')).rejects.toMatchObject({ extensions: { code: 'CONFLICT', runningRunId: long.id } });
+    expect(Date.now() - started).toBeLessThan(LOCK_FINISHING_WAIT_MS);
   });
 
   it('with no active model of that role recorded, it trains', async () => {

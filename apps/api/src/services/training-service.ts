@@ -57,6 +57,14 @@ export const ORPHANED = 'the replica running it stopped during the run';
 /** Whether a run is still to finish. */
 const inProgress = (status: unknown) => status === 'QUEUED' || status === 'RUNNING';
 
+/**
+ * How long a replica waits for the training lock while no run is QUEUED or RUNNING anywhere: the
+ * holder's run has just finished and is storing its artifact and last state (well under a second
+ * at 100M), or a run is about to be queued there. Asked again every {@link LOCK_RETRY_MS}.
+ */
+export const LOCK_FINISHING_WAIT_MS = 3_000;
+const LOCK_RETRY_MS = 50;
+
 /** A run's stored state: every field but its epochs (stored one row each), dates as ISO strings, and when it was written. */
 function storedState(run: TrainingRunState): Record<string, unknown> {
   const { epochs: _epochs, ...state } = run;
@@ -302,8 +310,15 @@ export class TrainingService {
     let release: Release | null = null;
     try {
       release = await cluster.tryLockTraining();
+      let elsewhere: StoredRun | undefined;
+      for (let waited = 0; !release; waited += LOCK_RETRY_MS) {
+        elsewhere = (await this.deps.store.runs()).reverse().find((r) => inProgress(r.state.status));
+        // A run in progress there: refuse at once. None: the holder is finishing one (see LOCK_FINISHING_WAIT_MS).
+        if (elsewhere || waited >= LOCK_FINISHING_WAIT_MS || this.closed) break;
+        await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+        release = await cluster.tryLockTraining();
+      }
       if (!release) {
-        const elsewhere = (await this.deps.store.runs()).reverse().find((r) => inProgress(r.state.status));
         throw apiError(
           'CONFLICT',
           elsewhere
