@@ -188,10 +188,16 @@ describe('TrainingService: the next run asked for while the last one is still be
         expect(training.running).toBe(first);
         let answered = false;
         const next = training.start('baseline', {}, 'API').finally(() => (answered = true));
+        // A second request in the same window waits too; once the first run is stored, one of them starts and the other is refused.
+        const alsoAsked = training.start('baseline', {}, 'API').then(
+          () => 'started',
+          (error: { extensions?: { code?: string } }) => error.extensions?.code,
+        );
         await new Promise((r) => setTimeout(r, 100));
         expect(answered).toBe(false);
         letGo();
         const second = await next;
+        expect(await alsoAsked).toBe('CONFLICT');
         expect(second.id).not.toBe(first.id);
         // The first run was stored before the second began.
         expect(registry.recordedActiveId('rating')).toBe(first.modelId);
