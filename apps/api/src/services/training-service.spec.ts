@@ -18,6 +18,25 @@ import { AlreadyTrainedError, INTERRUPTED, LOCK_FINISHING_WAIT_MS, TrainingServi
 jest.setTimeout(60_000);
 
 /**
+ * Holds back the next `registry.store` (a finished run's manifest entry) until `letGo()`: the
+ * window between a run's SUCCEEDED (its model serves) and its end, when it still holds the
+ * training lock. `reached()` resolves once the store has been called (within 10 s).
+ */
+function holdNextStore(registry: ModelRegistry): { letGo: () => void; reached: () => Promise<void> } {
+  let letGo: () => void = () => {};
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  const storeRecord = registry.store.bind(registry);
+  const storing = jest.spyOn(registry, 'store').mockImplementationOnce(async (record) => {
+    await held;
+    await storeRecord(record);
+  });
+  const reached = async (): Promise<void> => {
+    for (let i = 0; i < 500 && storing.mock.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  };
+  return { letGo: () => letGo(), reached };
+}
+
+/**
  * Two replicas in one process: each its own store connection, registry and training service over
  * one model directory and manifest, sharing one training lock (a LocalCluster's, presented as a
  * shared cluster so that a run re-reads the manifest once it holds the lock, as over PostgreSQL).
@@ -93,16 +112,10 @@ describe('TrainingService over replicas: unlessActive', () => {
     const a = await replica();
     const b = await replica();
     // A's run is SUCCEEDED (its model serves) but holds the lock until its manifest entry is stored, held back here.
-    let letGo: () => void = () => {};
-    const held = new Promise<void>((resolve) => (letGo = resolve));
-    const storeRecord = a.registry.store.bind(a.registry);
-    const storing = jest.spyOn(a.registry, 'store').mockImplementationOnce(async (record) => {
-      await held;
-      await storeRecord(record);
-    });
+    const { letGo, reached } = holdNextStore(a.registry);
     try {
       const first = await a.training.start('baseline', {}, 'API');
-      for (let i = 0; i < 500 && storing.mock.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await reached();
       expect(first.status).toBe('SUCCEEDED');
       let answered = false;
       const next = b.training.start('baseline', {}, 'API').finally(() => (answered = true));
@@ -170,20 +183,14 @@ async function withOneReplica(logger: pino.Logger, body: (registry: ModelRegistr
 
 describe('TrainingService: the next run asked for while the last one is still being stored', () => {
   it('waits for that run to be stored instead of refusing with a CONFLICT', async () => {
-    // The first run's manifest entry is held back until the test lets it go: the window between
-    // SUCCEEDED (model active) and the run's end, which a client polling the status sees.
-    let letGo: () => void = () => {};
-    const held = new Promise<void>((resolve) => (letGo = resolve));
-    try {
-      await withOneReplica(createLogger('silent'), async (registry, open) => {
-        const storeRecord = registry.store.bind(registry);
-        const storing = jest.spyOn(registry, 'store').mockImplementationOnce(async (record) => {
-          await held;
-          await storeRecord(record);
-        });
+    await withOneReplica(createLogger('silent'), async (registry, open) => {
+      // The first run's manifest entry is held back until the test lets it go: the window between
+      // SUCCEEDED (model active) and the run's end, which a client polling the status sees.
+      const { letGo, reached } = holdNextStore(registry);
+      try {
         const training = await open();
         const first = await training.start('baseline', {}, 'API');
-        for (let i = 0; i < 500 && storing.mock.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+        await reached();
         expect(first.status).toBe('SUCCEEDED');
         expect(training.running).toBe(first);
         let answered = false;
@@ -204,10 +211,11 @@ describe('TrainingService: the next run asked for while the last one is still be
         await training.waitFor(second);
         expect({ status: second.status, error: second.error }).toEqual({ status: 'SUCCEEDED', error: null });
         // Without the wait the same call was refused: `training run … is succeeded; wait for it to finish`.
-      });
-    } finally {
-      letGo();
-    }
+      } finally {
+        // Before the service closes: closing waits for the held run.
+        letGo();
+      }
+    });
   });
 });
 

@@ -248,7 +248,7 @@ export class TrainingService {
     // artifact, its manifest entry and its last state, and holds the training lock until then: a
     // client that polled it to SUCCEEDED and asks for the next run waits for that, not a CONFLICT.
     const finishing = this.current;
-    if (finishing && (finishing.run.status === 'SUCCEEDED' || finishing.run.status === 'FAILED')) {
+    if (finishing && !inProgress(finishing.run.status)) {
       await finishing.finished;
       if (this.closed) throw apiError('SERVICE_UNAVAILABLE', 'the server is shutting down');
     }

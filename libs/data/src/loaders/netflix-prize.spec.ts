@@ -196,4 +196,3 @@ describe('Netflix Prize layout', () => {
     }
   });
 });
-
