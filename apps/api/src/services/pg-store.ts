@@ -281,22 +281,38 @@ export class PgStore extends MirroredStore implements ApiStore {
   }
 
   async runs(): Promise<StoredRun[]> {
-    return this.readRuns(null);
+    return this.readRuns();
   }
 
   async run(id: string): Promise<StoredRun | null> {
-    return (await this.readRuns(id))[0] ?? null;
+    return (await this.readRuns({ id }))[0] ?? null;
   }
 
-  /** The runs of this data set (only `id` when given), oldest first, with their epochs in order, from one snapshot. */
-  private async readRuns(id: string | null): Promise<StoredRun[]> {
-    const only = id === null ? '' : ' AND id = $2';
-    const onlyEpochs = id === null ? '' : ' AND run_id = $2';
-    const params = id === null ? [this.baseCrc32] : [this.baseCrc32, id];
-    const { runs, epochs } = await inTransaction(this.pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => ({
-      runs: (await client.query<{ id: string; state: unknown }>(`SELECT id, state FROM training_runs WHERE base_crc32 = $1${only} ORDER BY seq`, params)).rows,
-      epochs: (await client.query<{ run_id: string; progress: unknown }>(`SELECT run_id, progress FROM training_run_epochs WHERE base_crc32 = $1${onlyEpochs} ORDER BY run_id, epoch`, params)).rows,
-    }));
+  async runInProgress(): Promise<StoredRun | null> {
+    return (await this.readRuns({ inProgress: true }))[0] ?? null;
+  }
+
+  /**
+   * The runs of this data set, oldest first, with their epochs in order, from one snapshot: all of
+   * them, only `id`, or only the most recently created one whose status is QUEUED or RUNNING.
+   */
+  private async readRuns(only: { id?: string; inProgress?: boolean } = {}): Promise<StoredRun[]> {
+    const { runs, epochs } = await inTransaction(this.pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
+      const filter = only.inProgress
+        ? ` AND state->>'status' IN ('QUEUED', 'RUNNING') ORDER BY seq DESC LIMIT 1`
+        : `${only.id === undefined ? '' : ' AND id = $2'} ORDER BY seq`;
+      const runs = (await client.query<{ id: string; state: unknown }>(`SELECT id, state FROM training_runs WHERE base_crc32 = $1${filter}`, only.id === undefined ? [this.baseCrc32] : [this.baseCrc32, only.id])).rows;
+      // Every run's epochs when all runs are read, else those of the one run found (none: no read).
+      const one = only.id ?? (only.inProgress ? runs[0]?.id : undefined);
+      if (only.inProgress && one === undefined) return { runs, epochs: [] };
+      const epochs = (
+        await client.query<{ run_id: string; progress: unknown }>(
+          `SELECT run_id, progress FROM training_run_epochs WHERE base_crc32 = $1${one === undefined ? '' : ' AND run_id = $2'} ORDER BY run_id, epoch`,
+          one === undefined ? [this.baseCrc32] : [this.baseCrc32, one],
+        )
+      ).rows;
+      return { runs, epochs };
+    });
     const byRun = new Map<string, Array<Record<string, unknown>>>();
     for (const e of epochs) {
       let list = byRun.get(e.run_id);

@@ -170,6 +170,14 @@ export class RatingStore extends MirroredStore implements ApiStore {
     return { id: row.id, state: parseStored(this.path, `the state of training run ${id}`, row.state), epochs: epochs.map((e) => parseStored(this.path, `the epoch row of training run ${id}`, e.progress)) };
   }
 
+  /** The newest run whose state's status is QUEUED or RUNNING, with its epochs (null when none is). */
+  async runInProgress(): Promise<StoredRun | null> {
+    const row = this.db.prepare(`SELECT id FROM training_runs WHERE json_extract(state, '$.status') IN ('QUEUED', 'RUNNING') ORDER BY seq DESC LIMIT 1`).get() as
+      | { id: string }
+      | undefined;
+    return row ? this.run(row.id) : null;
+  }
+
   /** Commits the ratings and interactions still pending, then closes the file. */
   async close(): Promise<void> {
     if (this.db.open) await this.ratingCommits.flush();

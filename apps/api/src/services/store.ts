@@ -116,6 +116,12 @@ export interface ApiStore {
   runs(): Promise<StoredRun[]>;
   /** One stored run with its epochs, or null when there is none with this id. */
   run(id: string): Promise<StoredRun | null>;
+  /**
+   * The most recently created stored run whose status is QUEUED or RUNNING, with its epochs, or
+   * null when none is: what a replica polls while another holds the training lock, so one run is
+   * parsed and sent instead of {@link runs}' whole table with every epoch.
+   */
+  runInProgress(): Promise<StoredRun | null>;
   /** The model manifest of this data set. */
   readonly manifests: ManifestStore;
   /** Commits what is pending and closes the store (its connections). */

@@ -312,7 +312,7 @@ export class TrainingService {
       release = await cluster.tryLockTraining();
       let elsewhere: StoredRun | undefined;
       for (let waited = 0; !release; waited += LOCK_RETRY_MS) {
-        elsewhere = (await this.deps.store.runs()).reverse().find((r) => inProgress(r.state.status));
+        elsewhere = (await this.deps.store.runInProgress()) ?? undefined;
         // A run in progress there: refuse at once. None: the holder is finishing one (see LOCK_FINISHING_WAIT_MS).
         if (elsewhere || waited >= LOCK_FINISHING_WAIT_MS || this.closed) break;
         await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
