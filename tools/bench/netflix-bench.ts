@@ -19,7 +19,8 @@
  *    in the background, query latencies (similarMovies of the most-rated movie for every metric) and
  *    a retrain under load; on the Prize folder with a cold import cache; serving step 6's artifact.
  *
- * Each figure is given beside its target of issue 10 in `targets`.
+ * Each figure is given beside its target of issue 10 in `targets`, and all of them as the README's
+ * table in `markdown`. `--table-from RESULT.json` prints an earlier result's table and runs nothing.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -32,6 +33,7 @@ import { FitResult, LoadResult, runChild, runJson } from './netflix-bench-child'
 import { SERVING_BENCH_DEFAULTS, servingBench, ServingBenchResult } from './serving-bench';
 import { hugePagesSetting } from './huge-pages';
 import { pageCacheResidency } from './page-cache';
+import { NetflixResultForTable, Target, target, targetsMarkdown } from './netflix-targets';
 
 const REPO = resolve(__dirname, '..', '..', '..');
 const CLI_MAIN = join(REPO, 'apps', 'cli', 'dist', 'main.js');
@@ -56,6 +58,7 @@ export const CLI = {
     'train-epochs': { type: 'string', value: 'N', default: '12', description: 'epochs of the `recsys train` run (enough for svd to beat baseline, which its guard demands before it writes)' },
     pairs: { type: 'string', value: 'N', default: '1', description: 'side-by-side SGD pairs (LibMF then ours) at each thread count; the ratio is the median' },
     skip: { type: 'string', value: 'LIST', description: `steps to leave out (${STEPS.join(', ')})` },
+    'table-from': { type: 'string', value: 'FILE', description: "print the markdown table of targets of an earlier run's JSON, and run nothing" },
   },
 } as const satisfies BenchCli<Record<string, BenchOption>>;
 
@@ -70,6 +73,7 @@ export interface Args {
   trainEpochs: number;
   pairs: number;
   skip: Step[];
+  tableFrom: string | undefined;
 }
 
 export function argsFrom(v: BenchValues<typeof CLI.options>): Args {
@@ -84,6 +88,7 @@ export function argsFrom(v: BenchValues<typeof CLI.options>): Args {
     trainEpochs: intValue('train-epochs', v['train-epochs'], 1),
     pairs: intValue('pairs', v.pairs, 1),
     skip: v.skip === undefined ? [] : choiceListValue('skip', v.skip, STEPS),
+    tableFrom: v['table-from'] === undefined ? undefined : resolve(v['table-from']),
   };
 }
 
@@ -254,18 +259,6 @@ async function apiStep(prizeDir: string, snapshot: string, mostRatedMovie: numbe
   return { snapshot: onSnapshot, prizeFolder, cliModel };
 }
 
-export interface Target {
-  what: string;
-  value: number | null;
-  target: string;
-  met: boolean | null;
-}
-
-export function target(what: string, value: number | null | undefined, op: '<=' | '>=', bound: number, unit: string): Target {
-  const v = value ?? null;
-  return { what, value: v, target: `${op} ${bound} ${unit}`, met: v === null || Number.isNaN(v) ? null : op === '<=' ? v <= bound : v >= bound };
-}
-
 export async function netflixBench(args: Args): Promise<Record<string, unknown>> {
   const started = performance.now();
   mkdirSync(args.dir, { recursive: true });
@@ -343,11 +336,39 @@ export async function netflixBench(args: Args): Promise<Record<string, unknown>>
   }
   out.targets = targets;
   out.seconds = (performance.now() - started) / 1000;
+  out.markdown = targetsMarkdown(out as NetflixResultForTable);
   return out;
+}
+
+/** The markdown table of an earlier run's JSON (`--table-from`); errors name the file. */
+export function tableFrom(file: string): string {
+  // An error's message whatever realm made it (jest's sandbox fails `instanceof Error` for fs errors).
+  const messageOf = (error: unknown): string => (typeof (error as { message?: unknown })?.message === 'string' ? (error as { message: string }).message : String(error));
+  let result: unknown;
+  try {
+    result = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`--table-from ${file}: ${messageOf(error)}`);
+  }
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) throw new Error(`--table-from ${file}: not a bench:netflix result (a JSON object)`);
+  try {
+    return targetsMarkdown(result as NetflixResultForTable);
+  } catch (error) {
+    throw new Error(`--table-from ${file}: ${messageOf(error)}`);
+  }
 }
 
 if (require.main === module) {
   const args = readBenchArgs(CLI, argsFrom);
+  if (args.tableFrom !== undefined) {
+    try {
+      process.stdout.write(`${tableFrom(args.tableFrom)}\n`);
+    } catch (error) {
+      process.stderr.write(`netflix-bench: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    }
+    process.exit(0);
+  }
   netflixBench(args).then(
     (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
     (error: unknown) => {

@@ -21,7 +21,8 @@ import { join, resolve } from 'node:path';
 import { createModel } from '@recsys/models';
 import { BenchCli, BenchOption, BenchValues, choiceListValue, intListValue, intValue, readBenchArgs } from './bench-args';
 import { median } from './libmf';
-import { steadyEpochs, Target, target } from './netflix-bench';
+import { steadyEpochs } from './netflix-bench';
+import { Target, target } from './netflix-targets';
 import { FitResult, runChild } from './netflix-bench-child';
 
 const REPO = resolve(__dirname, '..', '..', '..');
