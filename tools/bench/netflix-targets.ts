@@ -55,9 +55,12 @@ export function targetsMarkdown(result: NetflixResultForTable): string {
     const parsed = TARGET_PATTERN.exec(t.target);
     if (!parsed) throw new Error(`target "${t.what}": cannot read its bound "${t.target}" (expected "<= N unit" or ">= N unit")`);
     const [, op, bound, unit = ''] = parsed;
-    const value = t.value === null ? 'not measured' : `${figure(t.value)}${unit ? ` ${unit}` : ''}`;
-    const verdict = t.met === null ? 'not measured' : t.met ? 'yes' : '**no**';
-    return `| ${t.what.replace(/\|/g, '\\|')} | ${value} | ${op === '<=' ? '≤' : '≥'} ${bound}${unit ? ` ${unit}` : ''} | ${verdict} |`;
+    // A NaN figure is "not measured", as it reads once the result has been through JSON (null).
+    const measured = t.value !== null && !Number.isNaN(t.value);
+    const value = measured ? `${figure(t.value!)}${unit ? ` ${unit}` : ''}` : 'not measured';
+    const verdict = t.met === null || !measured ? 'not measured' : t.met ? 'yes' : '**no**';
+    const shownBound = Number.isFinite(Number(bound)) ? figure(Number(bound)) : bound;
+    return `| ${t.what.replace(/\|/g, '\\|')} | ${value} | ${op === '<=' ? '≤' : '≥'} ${shownBound}${unit ? ` ${unit}` : ''} | ${verdict} |`;
   });
   return [header, '', '| target | figure | bound | met |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

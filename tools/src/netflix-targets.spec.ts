@@ -56,6 +56,14 @@ describe('targetsMarkdown', () => {
     );
   });
 
+  it('shows a NaN figure as not measured (as after a JSON round trip) and a bound to four digits', () => {
+    const table = targetsMarkdown({ targets: [target('nan', Number.NaN, '<=', 1, '×'), target('threads', 2.5, '>=', 3 * 0.8, 'threads')] });
+    expect(table.split('\n').slice(-2)).toEqual(['| nan | not measured | ≤ 1 × | not measured |', '| threads | 2.5 threads | ≥ 2.4 threads | yes |']);
+    expect(targetsMarkdown(JSON.parse(JSON.stringify({ targets: [target('nan', Number.NaN, '<=', 1, '×')] })))).toBe(
+      targetsMarkdown({ targets: [target('nan', Number.NaN, '<=', 1, '×')] }),
+    );
+  });
+
   it('names what it cannot read: no targets, or a bound it cannot parse', () => {
     expect(() => targetsMarkdown({})).toThrow('the result has no targets (was it made by bench:netflix?)');
     expect(() => targetsMarkdown({ targets: [{ what: 'x', value: 1, target: 'at most 3', met: true }] })).toThrow(

@@ -81,6 +81,25 @@ describe('a rating store that cannot be opened at start', () => {
     check.close();
   });
 
+  it('a run row damaged while the store is open: runInProgress names the file and the run, as runs() does', async () => {
+    const file = join(dir, 'store.sqlite');
+    await storeWithData(file);
+    const store = await open(file);
+    try {
+      expect(await store.runInProgress()).toBeNull();
+      await store.saveRun('run-2', { id: 'run-2', status: 'RUNNING', kind: 'svd' });
+      expect((await store.runInProgress())?.id).toBe('run-2');
+      const db = new Database(file);
+      db.prepare("UPDATE training_runs SET state = '{\"id\": \"run-2\", trunc' WHERE id = 'run-2'").run();
+      db.close();
+      const damaged = new RegExp(`^cannot open the rating store ${escapeRe(file)}: the state of training run run-2 is not valid JSON \\(`);
+      await expect(store.runInProgress()).rejects.toThrow(damaged);
+      await expect(store.runs()).rejects.toThrow(damaged);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a path whose folder is a file: the error names the path', async () => {
     const blocker = join(dir, 'plain-file');
     writeFileSync(blocker, 'x');

@@ -170,11 +170,15 @@ export class RatingStore extends MirroredStore implements ApiStore {
     return { id: row.id, state: parseStored(this.path, `the state of training run ${id}`, row.state), epochs: epochs.map((e) => parseStored(this.path, `the epoch row of training run ${id}`, e.progress)) };
   }
 
-  /** The newest run whose state's status is QUEUED or RUNNING, with its epochs (null when none is). */
+  /**
+   * The newest run whose state's status is QUEUED or RUNNING, with its epochs (null when none is).
+   * A newer row whose state is not valid JSON is answered instead, so that reading it fails as
+   * {@link runs} would, naming the run (json_extract alone would throw SQLite's bare "malformed JSON").
+   */
   async runInProgress(): Promise<StoredRun | null> {
-    const row = this.db.prepare(`SELECT id FROM training_runs WHERE json_extract(state, '$.status') IN ('QUEUED', 'RUNNING') ORDER BY seq DESC LIMIT 1`).get() as
-      | { id: string }
-      | undefined;
+    const row = this.db
+      .prepare(`SELECT id FROM training_runs WHERE CASE WHEN json_valid(state) THEN json_extract(state, '$.status') IN ('QUEUED', 'RUNNING') ELSE 1 END ORDER BY seq DESC LIMIT 1`)
+      .get() as { id: string } | undefined;
     return row ? this.run(row.id) : null;
   }
 
