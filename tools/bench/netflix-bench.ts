@@ -323,7 +323,15 @@ export async function netflixBench(args: Args): Promise<Record<string, unknown>>
     if (api.cliModel) targets.push(target('API serving a CLI artifact (RECSYS_MODEL): first prediction after the data is loaded', api.cliModel.startup.readyAfterDataSeconds, '<=', 20, 's'));
     targets.push(target('retrain mutation answered', s.retrain.mutationMs, '<=', 50, 'ms'));
     targets.push(target('retrain: last epoch to new model active', s.retrain.lastEpochToActiveSeconds, '<=', 10, 's'));
-    targets.push(target('retrain: largest event-loop stall from start to activation', s.retrain.maxEventLoopStallMs, '<=', 50, 'ms'));
+    targets.push(
+      target(
+        `retrain: largest event-loop stall from start to activation (the bench's sleeping thread overslept at most ${s.retrain.witnessMaxLatenessMs} ms meanwhile)`,
+        s.retrain.maxEventLoopStallMs,
+        '<=',
+        50,
+        'ms',
+      ),
+    );
     targets.push(target('retrain: peak RSS ÷ steady RSS', s.retrain.peakOverSteady, '<=', 1.5, '×'));
     targets.push(target('retrain: RSS after ÷ steady RSS', s.retrain.rssAfterBytes / s.steady.rssBytes, '<=', 1.05, '×'));
     targets.push(target('steady RSS serving a 100-factor model, bytes per rating', s.steady.bytesPerRating, '<=', 24, 'B'));

@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startPauseWitness } from './pause-witness';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { autocannon, AutocannonResult } from './api-bench-load';
@@ -127,6 +128,8 @@ export interface ServingBenchResult {
     lastEpochToActiveSeconds: number | null;
     startToActiveSeconds: number | null;
     maxEventLoopStallMs: number;
+    /** The longest oversleep of a 5 ms sleep by a thread of the benchmark over the same span (pause-witness.ts). */
+    witnessMaxLatenessMs: number;
     peakRssBytes: number;
     peakOverSteady: number;
     rssAfterBytes: number;
@@ -366,6 +369,9 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
 
     // A retrain under prediction load.
     await serverMetrics(base, true);
+    // Over the same span as the server's event-loop figure: how long this process's sleeping
+    // thread overslept (a pause of the machine shows in both; the server's own work only in its).
+    const witness = startPauseWitness();
     let peakRss = rssOf(child.pid!);
     const sampler = setInterval(() => {
       try {
@@ -412,10 +418,11 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
       await new Promise((r) => setTimeout(r, 50));
     }
     const stall = (await serverMetrics(base)).eventLoop.maxMs;
+    const witnessed = await witness.stop();
     clearInterval(sampler);
     (retrainLoad as unknown as { stop?: () => void }).stop?.();
     const predictionUnderRetrain = latency(await retrainLoad);
-    log(`retrain ${status} (model ${modelId}); largest event-loop delay ${stall.toFixed(1)} ms; peak RSS ${(peakRss / 2 ** 30).toFixed(2)} GiB`);
+    log(`retrain ${status} (model ${modelId}); largest event-loop delay ${stall.toFixed(1)} ms (a sleeping thread here overslept at most ${witnessed.maxLatenessMs.toFixed(1)} ms); peak RSS ${(peakRss / 2 ** 30).toFixed(2)} GiB`);
     await new Promise((r) => setTimeout(r, 3000));
     const rssAfter = rssOf(child.pid!);
     return {
@@ -434,6 +441,7 @@ export async function servingBench(options: ServingBenchOptions): Promise<Servin
         lastEpochToActiveSeconds: lastEpochAt && finishedAt ? round((finishedAt - lastEpochAt) / 1000, 2) : null,
         startToActiveSeconds: finishedAt ? round((finishedAt - mutationWall) / 1000, 2) : null,
         maxEventLoopStallMs: round(stall, 1),
+        witnessMaxLatenessMs: round(witnessed.maxLatenessMs, 1),
         peakRssBytes: peakRss,
         peakOverSteady: round(peakRss / steadyRss, 3),
         rssAfterBytes: rssAfter,
