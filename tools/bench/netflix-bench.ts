@@ -354,14 +354,9 @@ export async function netflixBench(args: Args): Promise<Record<string, unknown>>
 export function tableFrom(file: string): string {
   // An error's message whatever realm made it (jest's sandbox fails `instanceof Error` for fs errors).
   const messageOf = (error: unknown): string => (typeof (error as { message?: unknown })?.message === 'string' ? (error as { message: string }).message : String(error));
-  let result: unknown;
   try {
-    result = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`--table-from ${file}: ${messageOf(error)}`);
-  }
-  if (typeof result !== 'object' || result === null || Array.isArray(result)) throw new Error(`--table-from ${file}: not a bench:netflix result (a JSON object)`);
-  try {
+    const result: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (typeof result !== 'object' || result === null || Array.isArray(result)) throw new Error('not a bench:netflix result (a JSON object)');
     return targetsMarkdown(result as NetflixResultForTable);
   } catch (error) {
     throw new Error(`--table-from ${file}: ${messageOf(error)}`);

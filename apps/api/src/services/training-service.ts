@@ -310,9 +310,9 @@ export class TrainingService {
     let release: Release | null = null;
     try {
       release = await cluster.tryLockTraining();
-      let elsewhere: StoredRun | undefined;
+      let elsewhere: StoredRun | null = null;
       for (let waited = 0; !release; waited += LOCK_RETRY_MS) {
-        elsewhere = (await this.deps.store.runInProgress()) ?? undefined;
+        elsewhere = await this.deps.store.runInProgress();
         // A run in progress there: refuse at once. None: the holder is finishing one (see LOCK_FINISHING_WAIT_MS).
         if (elsewhere || waited >= LOCK_FINISHING_WAIT_MS || this.closed) break;
         await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
